@@ -1,0 +1,139 @@
+use std::fmt;
+
+use authdb_domain::{SessionId, UserId};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::{AuthError, Result};
+
+/// HS256 keys shorter than this are refused: RFC 7518 asks for at least the hash size.
+pub const MIN_HS256_SECRET_BYTES: usize = 32;
+
+/// What the access-token codec needs; built by the server from its settings.
+pub struct JwtConfig {
+    pub secret: SecretString,
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl: Duration,
+    /// Clock skew tolerated when checking `exp`, in seconds.
+    pub leeway_secs: u64,
+}
+
+/// The claims of an access token. `sub` is the user, `sid` the session (device login).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub sub: Uuid,
+    pub sid: Uuid,
+    pub iat: i64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+    pub jti: Uuid,
+}
+
+impl AccessClaims {
+    pub fn user_id(&self) -> UserId {
+        UserId::from_uuid(self.sub)
+    }
+
+    pub fn session_id(&self) -> SessionId {
+        SessionId::from_uuid(self.sid)
+    }
+}
+
+/// A signed access token and its lifetime.
+#[derive(Clone)]
+pub struct AccessToken {
+    pub token: String,
+    pub expires_in: u64,
+    pub claims: AccessClaims,
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessToken").field("claims", &self.claims).finish_non_exhaustive()
+    }
+}
+
+/// Issues and verifies access tokens. The algorithm is pinned: a token whose header
+/// names any other algorithm (including `none`) is refused before its signature is read.
+pub struct JwtKeys {
+    header: Header,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    access_ttl: Duration,
+}
+
+impl fmt::Debug for JwtKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtKeys")
+            .field("algorithm", &self.header.alg)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtKeys {
+    pub fn new(config: JwtConfig) -> Result<Self> {
+        let secret = config.secret.expose_secret().as_bytes();
+        if secret.len() < MIN_HS256_SECRET_BYTES {
+            return Err(AuthError::SecretTooShort { min: MIN_HS256_SECRET_BYTES, actual: secret.len() });
+        }
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[&config.issuer]);
+        validation.set_audience(&[&config.audience]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.leeway = config.leeway_secs;
+        validation.validate_exp = true;
+        Ok(Self {
+            header: Header::new(Algorithm::HS256),
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            issuer: config.issuer,
+            audience: config.audience,
+            access_ttl: config.access_ttl,
+        })
+    }
+
+    /// Access-token lifetime in whole seconds, as reported in `expires_in`.
+    pub fn access_ttl_secs(&self) -> u64 {
+        u64::try_from(self.access_ttl.whole_seconds()).unwrap_or(0)
+    }
+
+    pub fn issue(&self, user: UserId, session: SessionId, now: OffsetDateTime) -> Result<AccessToken> {
+        let iat = now.unix_timestamp();
+        let claims = AccessClaims {
+            sub: user.as_uuid(),
+            sid: session.as_uuid(),
+            iat,
+            exp: (now + self.access_ttl).unix_timestamp(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            jti: Uuid::now_v7(),
+        };
+        let token = jsonwebtoken::encode(&self.header, &claims, &self.encoding).map_err(AuthError::Signing)?;
+        Ok(AccessToken { token, expires_in: self.access_ttl_secs(), claims })
+    }
+
+    /// Checks signature, algorithm, `exp`, `iss` and `aud`. Whether the user and session
+    /// still exist is for the caller to check.
+    pub fn verify(&self, token: &str) -> Result<AccessClaims> {
+        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation).map(|data| data.claims).map_err(
+            |error| {
+                tracing::debug!(reason = %error, "access token refused");
+                AuthError::InvalidToken
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests;

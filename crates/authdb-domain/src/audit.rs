@@ -1,0 +1,40 @@
+/// What an audit event records. The string forms are stored and are part of the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditAction {
+    UserRegistered,
+    LoginSucceeded,
+    LoginFailed,
+    RefreshTokenReused,
+    LoggedOut,
+    ProfileUpdated,
+    SuperuserCreated,
+}
+
+impl AuditAction {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::UserRegistered => "user.registered",
+            Self::LoginSucceeded => "login.succeeded",
+            Self::LoginFailed => "login.failed",
+            Self::RefreshTokenReused => "refresh_token.reused",
+            Self::LoggedOut => "session.logged_out",
+            Self::ProfileUpdated => "profile.updated",
+            Self::SuperuserCreated => "superuser.created",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditOutcome {
+    Success,
+    Failure,
+}
+
+impl AuditOutcome {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! authdb's domain: identifiers, validated values and the rules that govern them.
+//!
+//! Every type here is pure data with no I/O. Values that come from outside (an email typed
+//! into a form, a username) are parsed once at the edge into a type whose existence proves
+//! the value is valid ("parse, don't validate").
+
+mod audit;
+mod email;
+mod error;
+mod ids;
+mod password;
+mod profile;
+mod user;
+mod username;
+
+pub use audit::{AuditAction, AuditOutcome};
+pub use email::Email;
+pub use error::{DomainError, Result, Violation};
+pub use ids::{AuditEventId, OrganizationId, RefreshTokenId, RoleId, SessionId, UserId};
+pub use password::{BCRYPT_MAX_PASSWORD_BYTES, Password, PasswordPolicy};
+pub use profile::{AvatarUrl, FullName, PREFERENCES_MAX_BYTES, Preferences};
+pub use user::User;
+pub use username::Username;

@@ -1,0 +1,24 @@
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::UserId;
+
+/// A user account as the rest of the system sees it. The password hash is deliberately
+/// not part of it: it never leaves the persistence and auth layers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub username: String,
+    pub full_name: Option<String>,
+    pub avatar_url: Option<String>,
+    pub preferences: Value,
+    pub is_active: bool,
+    pub is_verified: bool,
+    pub is_superuser: bool,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub last_login_at: Option<OffsetDateTime>,
+    pub login_count: i64,
+    pub password_changed_at: OffsetDateTime,
+}

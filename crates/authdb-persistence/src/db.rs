@@ -1,0 +1,103 @@
+use std::{str::FromStr, time::Duration};
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, SqlxSqliteConnector};
+use sqlx::{
+    ConnectOptions as _,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+use crate::{PersistenceError, Result};
+
+/// How to reach the database and size its pool.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// `sqlite://path/to/file.db` or `postgres://user:pass@host/db`.
+    pub url: String,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub connect_timeout: Duration,
+    pub acquire_timeout: Duration,
+}
+
+impl DatabaseConfig {
+    pub fn is_sqlite(&self) -> bool {
+        self.url.starts_with("sqlite:")
+    }
+}
+
+/// Opens a pool. SQLite files are created if missing and run in WAL mode with foreign
+/// keys on and a busy timeout, so concurrent writers queue instead of failing.
+pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection> {
+    if config.is_sqlite() {
+        return connect_sqlite(config).await;
+    }
+    if !(config.url.starts_with("postgres:") || config.url.starts_with("postgresql:")) {
+        return Err(PersistenceError::UnsupportedUrl(scheme_of(&config.url)));
+    }
+    let mut options = ConnectOptions::new(config.url.clone());
+    options
+        .max_connections(config.max_connections)
+        .min_connections(config.min_connections)
+        .connect_timeout(config.connect_timeout)
+        .acquire_timeout(config.acquire_timeout)
+        .sqlx_logging(false);
+    Database::connect(options).await.map_err(PersistenceError::Unavailable)
+}
+
+async fn connect_sqlite(config: &DatabaseConfig) -> Result<DatabaseConnection> {
+    let options = SqliteConnectOptions::from_str(&config.url)
+        .map_err(|error| PersistenceError::Unavailable(sea_orm::DbErr::Custom(error.to_string())))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5))
+        .disable_statement_logging();
+    let pool = SqlitePoolOptions::new()
+        .max_connections(config.max_connections)
+        .min_connections(config.min_connections)
+        .acquire_timeout(config.acquire_timeout)
+        .connect_with(options)
+        .await
+        .map_err(|error| PersistenceError::Unavailable(sea_orm::DbErr::Custom(error.to_string())))?;
+    Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+}
+
+/// The URL's scheme only: the rest may hold a password.
+fn scheme_of(url: &str) -> String {
+    url.split_once(':').map_or("(none)", |(scheme, _)| scheme).to_owned()
+}
+
+/// Round trip to the database; used by readiness checks.
+pub async fn ping(db: &DatabaseConnection) -> Result<()> {
+    db.ping().await.map_err(PersistenceError::Unavailable)
+}
+
+/// Applies every pending migration.
+pub async fn migrate_up(db: &DatabaseConnection) -> Result<()> {
+    Migrator::up(db, None).await.map_err(PersistenceError::from)
+}
+
+/// Reverts the last `steps` migrations (all of them when `None`).
+pub async fn migrate_down(db: &DatabaseConnection, steps: Option<u32>) -> Result<()> {
+    Migrator::down(db, steps).await.map_err(PersistenceError::from)
+}
+
+/// One migration and whether it has been applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationState {
+    pub name: String,
+    pub applied: bool,
+}
+
+pub async fn migration_states(db: &DatabaseConnection) -> Result<Vec<MigrationState>> {
+    let migrations = Migrator::get_migration_with_status(db).await?;
+    Ok(migrations
+        .iter()
+        .map(|migration| MigrationState {
+            name: migration.name().to_owned(),
+            applied: migration.status() == migration::MigrationStatus::Applied,
+        })
+        .collect())
+}

@@ -1,0 +1,25 @@
+//! SeaORM entities: one module per table, mirroring the `migration` crate.
+//!
+//! These are declarative descriptions of the schema and nothing more; queries
+//! live in the hand-written repositories. Ids are UUIDs (a native `uuid` on
+//! PostgreSQL, a 16-byte BLOB on SQLite), JSON columns are `jsonb` on PostgreSQL
+//! and text on SQLite, and timestamps are UTC `OffsetDateTime`s.
+
+pub mod audit_events;
+pub mod memberships;
+pub mod organizations;
+pub mod refresh_tokens;
+pub mod roles;
+pub mod sessions;
+pub mod users;
+
+/// The entities under short names: `use entities::prelude::*;`.
+pub mod prelude {
+    pub use super::audit_events::Entity as AuditEvents;
+    pub use super::memberships::Entity as Memberships;
+    pub use super::organizations::Entity as Organizations;
+    pub use super::refresh_tokens::Entity as RefreshTokens;
+    pub use super::roles::Entity as Roles;
+    pub use super::sessions::Entity as Sessions;
+    pub use super::users::Entity as Users;
+}

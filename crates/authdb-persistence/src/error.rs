@@ -1,0 +1,82 @@
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PersistenceError {
+    /// A unique constraint refused the write; `field` names the clashing value.
+    #[error("{field} is already taken")]
+    Conflict { field: &'static str },
+    #[error("{entity} not found")]
+    NotFound { entity: &'static str },
+    /// The database did not answer in time or the connection is gone: retry later.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] DbErr),
+    #[error("unsupported database URL: {0} (expected sqlite: or postgres:)")]
+    UnsupportedUrl(String),
+    #[error("database error")]
+    Database(#[source] DbErr),
+}
+
+pub type Result<T, E = PersistenceError> = std::result::Result<T, E>;
+
+impl From<DbErr> for PersistenceError {
+    fn from(error: DbErr) -> Self {
+        if let Some(SqlErr::UniqueConstraintViolation(message)) = error.sql_err() {
+            return Self::Conflict { field: conflicting_field(&message) };
+        }
+        if is_unavailable(&error) {
+            return Self::Unavailable(error);
+        }
+        Self::Database(error)
+    }
+}
+
+/// Constraint names (`uq_users_email`) and SQLite's column lists (`users.email`) both
+/// contain the column, which is what callers report back to clients.
+fn conflicting_field(message: &str) -> &'static str {
+    const FIELDS: [&str; 4] = ["username", "email", "slug", "token_hash"];
+    FIELDS.into_iter().find(|field| message.contains(field)).unwrap_or("value")
+}
+
+fn is_unavailable(error: &DbErr) -> bool {
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(inner)) | DbErr::Query(RuntimeErr::SqlxError(inner)) => {
+            matches!(
+                inner.as_ref(),
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed
+            ) || is_busy(inner)
+        }
+        _ => false,
+    }
+}
+
+/// SQLite answers "database is locked" when a writer waited out its busy timeout.
+fn is_busy(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("5" | "6" | "517")),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conflicts_name_the_clashing_column() {
+        assert_eq!(conflicting_field("UNIQUE constraint failed: users.email"), "email");
+        assert_eq!(conflicting_field("UNIQUE constraint failed: users.username_key"), "username");
+        assert_eq!(
+            conflicting_field("duplicate key value violates unique constraint \"uq_users_username_key\""),
+            "username"
+        );
+        assert_eq!(conflicting_field("duplicate key value violates unique constraint \"uq_users_email\""), "email");
+        assert_eq!(conflicting_field("something else"), "value");
+    }
+
+    #[test]
+    fn pool_timeouts_are_unavailable() {
+        let error = PersistenceError::from(DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout));
+        assert!(matches!(error, PersistenceError::Unavailable(_)));
+    }
+}

@@ -1,0 +1,168 @@
+//! The `users` table: accounts and their credentials.
+
+use authdb_domain::{AvatarUrl, Email, FullName, Preferences, SessionId, User, UserId, Username};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
+    Set,
+    sea_query::{Expr, ExprTrait},
+};
+use time::OffsetDateTime;
+
+use crate::{
+    PersistenceError, Result,
+    entities::{sessions, users},
+};
+
+/// What registration (or `create-superuser`) stores.
+#[derive(Debug)]
+pub struct NewUser {
+    pub email: Email,
+    pub username: Username,
+    /// The bcrypt hash, never the password.
+    pub password_hash: String,
+    pub full_name: Option<FullName>,
+    pub is_superuser: bool,
+    pub is_verified: bool,
+}
+
+/// A user together with the stored hash, for password checks only.
+pub struct UserCredentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// Changes to a profile; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug, Default)]
+pub struct ProfileChanges {
+    pub full_name: Option<Option<FullName>>,
+    pub avatar_url: Option<Option<AvatarUrl>>,
+    pub preferences: Option<Preferences>,
+}
+
+impl ProfileChanges {
+    pub fn is_empty(&self) -> bool {
+        self.full_name.is_none() && self.avatar_url.is_none() && self.preferences.is_none()
+    }
+}
+
+/// Inserts a user; a taken email or username is a [`PersistenceError::Conflict`].
+pub async fn insert(conn: &impl ConnectionTrait, new: NewUser, now: OffsetDateTime) -> Result<User> {
+    let model = users::ActiveModel {
+        id: Set(UserId::new().as_uuid()),
+        username_key: Set(new.username.key()),
+        email: Set(new.email.into_inner()),
+        username: Set(new.username.as_str().to_owned()),
+        password_hash: Set(new.password_hash),
+        full_name: Set(new.full_name.map(|name| name.as_str().to_owned())),
+        avatar_url: Set(None),
+        preferences: Set(Preferences::empty().into_value()),
+        is_active: Set(true),
+        is_verified: Set(new.is_verified),
+        is_superuser: Set(new.is_superuser),
+        last_login_at: Set(None),
+        login_count: Set(0),
+        password_changed_at: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let model = model.insert(conn).await?;
+    Ok(into_user(model))
+}
+
+pub async fn find_by_id(conn: &impl ConnectionTrait, id: UserId) -> Result<Option<User>> {
+    Ok(users::Entity::find_by_id(id.as_uuid()).one(conn).await?.map(into_user))
+}
+
+pub async fn find_credentials_by_email(conn: &impl ConnectionTrait, email: &str) -> Result<Option<UserCredentials>> {
+    let model = users::Entity::find().filter(users::Column::Email.eq(email)).one(conn).await?;
+    Ok(model.map(into_credentials))
+}
+
+/// Looks a user up by the case-folded username ([`Username::key`]).
+pub async fn find_credentials_by_username_key(
+    conn: &impl ConnectionTrait,
+    username_key: &str,
+) -> Result<Option<UserCredentials>> {
+    let model = users::Entity::find().filter(users::Column::UsernameKey.eq(username_key)).one(conn).await?;
+    Ok(model.map(into_credentials))
+}
+
+/// The user behind an access token, provided the token's session is still live. One
+/// indexed join: this runs on every authenticated request.
+pub async fn find_by_live_session(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    session: SessionId,
+    now: OffsetDateTime,
+) -> Result<Option<User>> {
+    let model = users::Entity::find_by_id(user.as_uuid())
+        .join(JoinType::InnerJoin, users::Relation::Sessions.def())
+        .filter(sessions::Column::Id.eq(session.as_uuid()))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .filter(sessions::Column::ExpiresAt.gt(now))
+        .one(conn)
+        .await?;
+    Ok(model.map(into_user))
+}
+
+/// Counts a successful login.
+pub async fn record_login(conn: &impl ConnectionTrait, id: UserId, now: OffsetDateTime) -> Result<()> {
+    let result = users::Entity::update_many()
+        .col_expr(users::Column::LastLoginAt, Expr::value(Some(now)))
+        .col_expr(users::Column::LoginCount, Expr::col(users::Column::LoginCount).add(1))
+        .filter(users::Column::Id.eq(id.as_uuid()))
+        .exec(conn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(PersistenceError::NotFound { entity: "user" });
+    }
+    Ok(())
+}
+
+pub async fn update_profile(
+    conn: &impl ConnectionTrait,
+    id: UserId,
+    changes: ProfileChanges,
+    now: OffsetDateTime,
+) -> Result<User> {
+    let mut model = users::ActiveModel { id: sea_orm::Unchanged(id.as_uuid()), ..Default::default() };
+    if let Some(full_name) = changes.full_name {
+        model.full_name = Set(full_name.map(|name| name.as_str().to_owned()));
+    }
+    if let Some(avatar_url) = changes.avatar_url {
+        model.avatar_url = Set(avatar_url.map(|url| url.as_str().to_owned()));
+    }
+    if let Some(preferences) = changes.preferences {
+        model.preferences = Set(preferences.into_value());
+    }
+    model.updated_at = Set(now);
+    match model.update(conn).await {
+        Ok(model) => Ok(into_user(model)),
+        Err(sea_orm::DbErr::RecordNotUpdated) => Err(PersistenceError::NotFound { entity: "user" }),
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn into_credentials(model: users::Model) -> UserCredentials {
+    let password_hash = model.password_hash.clone();
+    UserCredentials { user: into_user(model), password_hash }
+}
+
+fn into_user(model: users::Model) -> User {
+    User {
+        id: UserId::from_uuid(model.id),
+        email: model.email,
+        username: model.username,
+        full_name: model.full_name,
+        avatar_url: model.avatar_url,
+        preferences: model.preferences,
+        is_active: model.is_active,
+        is_verified: model.is_verified,
+        is_superuser: model.is_superuser,
+        created_at: model.created_at,
+        updated_at: model.updated_at,
+        last_login_at: model.last_login_at,
+        login_count: model.login_count,
+        password_changed_at: model.password_changed_at,
+    }
+}

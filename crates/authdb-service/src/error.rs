@@ -1,0 +1,66 @@
+use authdb_auth::AuthError;
+use authdb_domain::{DomainError, Violation};
+use authdb_persistence::PersistenceError;
+
+/// Everything a use case can answer besides success. Only `authdb-api` maps these to
+/// HTTP statuses.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("invalid input")]
+    Invalid(Vec<Violation>),
+    #[error("{field} is already taken")]
+    Conflict { field: &'static str },
+    /// Unknown login or wrong password: deliberately indistinguishable.
+    #[error("invalid login or password")]
+    InvalidCredentials,
+    #[error("this account is disabled")]
+    AccountDisabled,
+    #[error("invalid or expired access token")]
+    InvalidAccessToken,
+    #[error("invalid or expired refresh token")]
+    InvalidRefreshToken,
+    #[error("not a member of this organization")]
+    NotAMember,
+    #[error("{entity} not found")]
+    NotFound { entity: &'static str },
+    #[error("a dependency is unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+impl From<DomainError> for ServiceError {
+    fn from(error: DomainError) -> Self {
+        match error {
+            DomainError::Invalid(violations) => Self::Invalid(violations),
+        }
+    }
+}
+
+impl From<PersistenceError> for ServiceError {
+    fn from(error: PersistenceError) -> Self {
+        match error {
+            PersistenceError::Conflict { field } => Self::Conflict { field },
+            PersistenceError::NotFound { entity } => Self::NotFound { entity },
+            PersistenceError::Unavailable(source) => Self::Unavailable(Box::new(source)),
+            other => Self::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ServiceError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        PersistenceError::from(error).into()
+    }
+}
+
+impl From<AuthError> for ServiceError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::InvalidToken => Self::InvalidAccessToken,
+            other => Self::Internal(Box::new(other)),
+        }
+    }
+}

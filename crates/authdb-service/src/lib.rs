@@ -1,0 +1,14 @@
+//! authdb's use cases: registration, login, token refresh, logout and profiles.
+//!
+//! Each use case owns its transaction boundary. The crate is usable without HTTP: an
+//! embedding service builds an [`AuthService`] from a database connection, a
+//! [`authdb_auth::PasswordHasher`] and [`authdb_auth::JwtKeys`].
+
+mod auth;
+mod error;
+mod health;
+
+pub use auth::{AuthPolicy, AuthService, ClientInfo, IssuedTokens, LoginAttempt, Principal, Registration};
+pub use authdb_persistence::users::ProfileChanges;
+pub use error::{Result, ServiceError};
+pub use health::{DatabaseHealth, HealthService};

@@ -1,0 +1,39 @@
+//! Database migrations for authdb.
+//!
+//! The library exposes [`Migrator`], which the server runs at start-up through
+//! `authdb-persistence`; the `migration` binary wraps the same migrator in
+//! sea-orm-migration's CLI (`cargo run -p migration -- up|down|status|fresh`).
+//!
+//! Every migration is written with the sea-query schema builder so the same code
+//! creates native types on PostgreSQL (`uuid`, `jsonb`, `timestamptz`) and their
+//! text/blob fallbacks on SQLite. Foreign keys are declared inline in
+//! `CREATE TABLE`, because SQLite cannot add them with `ALTER TABLE`.
+
+pub use sea_orm_migration::{MigrationStatus, prelude::*};
+
+mod m20261122_000001_create_users;
+mod m20261122_000002_create_organizations;
+mod m20261122_000003_create_roles;
+mod m20261122_000004_create_memberships;
+mod m20261122_000005_create_sessions;
+mod m20261122_000006_create_refresh_tokens;
+mod m20261122_000007_create_audit_events;
+
+/// All authdb migrations, in the order they are applied.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_create_users::Migration),
+            Box::new(m20261122_000002_create_organizations::Migration),
+            Box::new(m20261122_000003_create_roles::Migration),
+            Box::new(m20261122_000004_create_memberships::Migration),
+            Box::new(m20261122_000005_create_sessions::Migration),
+            Box::new(m20261122_000006_create_refresh_tokens::Migration),
+            Box::new(m20261122_000007_create_audit_events::Migration),
+        ]
+    }
+}

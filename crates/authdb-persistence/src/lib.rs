@@ -16,11 +16,15 @@ pub mod users;
 
 pub use db::{DatabaseConfig, MigrationState, connect, migrate_down, migrate_up, migration_states, ping};
 pub use error::{PersistenceError, Result};
-pub use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
+pub use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 
-/// The current time at the precision both backends store (microseconds), so a value
-/// written and read back compares equal.
+/// The current time in UTC, truncated to whole seconds.
+///
+/// SQLite stores timestamps as RFC 3339 text and compares them as text. That order is the
+/// chronological one only while every value has the same shape, and RFC 3339 drops the
+/// fraction of a whole second; whole seconds everywhere keep comparisons such as
+/// `expires_at > now` correct on both backends.
 pub fn now() -> time::OffsetDateTime {
     let now = time::OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
+    now.replace_nanosecond(0).unwrap_or(now)
 }

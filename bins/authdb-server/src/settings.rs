@@ -1,0 +1,287 @@
+//! Settings: built-in defaults, then `authdb.toml` (or `--config FILE`), then the
+//! environment (`AUTHDB__SECTION__KEY`, and the conventional `DATABASE_URL`).
+
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use authdb_auth::MIN_HS256_SECRET_BYTES;
+use authdb_domain::{BCRYPT_MAX_PASSWORD_BYTES, PasswordPolicy};
+use config::{Config, Environment, File, FileFormat};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// The default configuration file, read when present.
+pub const DEFAULT_CONFIG_FILE: &str = "authdb.toml";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    /// Holds the SQLite database and the generated JWT secret.
+    pub data_dir: PathBuf,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    pub bind: String,
+    /// HTTP worker threads; 0 means one per CPU.
+    pub workers: usize,
+    /// How long in-flight requests may take to finish after SIGTERM.
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self { bind: "127.0.0.1:8080".into(), workers: 0, shutdown_timeout_secs: 30 }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://...` or `postgres://...`; unset means `sqlite://<data_dir>/authdb.db`.
+    pub url: Option<String>,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub connect_timeout_secs: u64,
+    pub acquire_timeout_secs: u64,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self { url: None, max_connections: 10, min_connections: 1, connect_timeout_secs: 5, acquire_timeout_secs: 5 }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// HS256 secret, at least 32 bytes; unset means one generated into the data directory.
+    pub jwt_secret: Option<SecretString>,
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl_secs: u64,
+    pub refresh_ttl_secs: u64,
+    pub bcrypt_cost: u32,
+    /// Reserved for the refresh grace window; until it lands, reuse is always detected.
+    pub refresh_reuse_grace_secs: u64,
+    pub password: PasswordSettings,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            issuer: "authdb".into(),
+            audience: "authdb".into(),
+            access_ttl_secs: 900,
+            refresh_ttl_secs: 30 * 24 * 3600,
+            bcrypt_cost: 12,
+            refresh_reuse_grace_secs: 10,
+            password: PasswordSettings::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordSettings {
+    pub min_bytes: usize,
+    pub max_bytes: usize,
+    pub require_uppercase: bool,
+    pub require_lowercase: bool,
+    pub require_digit: bool,
+}
+
+impl Default for PasswordSettings {
+    fn default() -> Self {
+        let policy = PasswordPolicy::default();
+        Self {
+            min_bytes: policy.min_bytes,
+            max_bytes: policy.max_bytes,
+            require_uppercase: policy.require_uppercase,
+            require_lowercase: policy.require_lowercase,
+            require_digit: policy.require_digit,
+        }
+    }
+}
+
+impl PasswordSettings {
+    pub fn policy(&self) -> PasswordPolicy {
+        PasswordPolicy {
+            min_bytes: self.min_bytes,
+            max_bytes: self.max_bytes,
+            require_uppercase: self.require_uppercase,
+            require_lowercase: self.require_lowercase,
+            require_digit: self.require_digit,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            server: ServerSettings::default(),
+            data_dir: PathBuf::from("data"),
+            database: DatabaseSettings::default(),
+            auth: AuthSettings::default(),
+            log: LogSettings::default(),
+        }
+    }
+}
+
+/// Why settings could not be used. Each renders as one line naming the setting.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("invalid configuration: {0}")]
+    Load(String),
+    #[error("invalid setting {setting}: {message}")]
+    Invalid { setting: &'static str, message: String },
+}
+
+fn invalid(setting: &'static str, message: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid { setting, message: message.into() }
+}
+
+impl Settings {
+    /// Loads and validates settings from `file` (or `authdb.toml` if present) and the
+    /// process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+        Self::load_from(file, std::env::vars().collect())
+    }
+
+    /// Like [`Settings::load`] with an explicit environment (for tests and embedding).
+    pub fn load_from(file: Option<&Path>, env: HashMap<String, String>) -> Result<Self, SettingsError> {
+        let mut builder = Config::builder();
+        builder = match file {
+            Some(path) => builder.add_source(File::from(path).format(FileFormat::Toml).required(true)),
+            None => builder.add_source(File::new(DEFAULT_CONFIG_FILE, FileFormat::Toml).required(false)),
+        };
+        builder = builder.add_source(
+            Environment::with_prefix("AUTHDB")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true)
+                .ignore_empty(true)
+                .source(Some(env.clone())),
+        );
+        if !env.contains_key("AUTHDB__DATABASE__URL")
+            && let Some(url) = env.get("DATABASE_URL").filter(|url| !url.is_empty())
+        {
+            builder = builder.set_override("database.url", url.as_str()).map_err(load_error)?;
+        }
+        let settings: Self = builder.build().and_then(Config::try_deserialize).map_err(load_error)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks every value a type alone cannot.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        self.bind_addr()?;
+        if let Some(secret) = &self.auth.jwt_secret {
+            let length = secret.expose_secret().len();
+            if length < MIN_HS256_SECRET_BYTES {
+                return Err(invalid(
+                    "AUTHDB__AUTH__JWT_SECRET",
+                    format!("must be at least {MIN_HS256_SECRET_BYTES} bytes, got {length}"),
+                ));
+            }
+        }
+        if self.auth.issuer.trim().is_empty() {
+            return Err(invalid("AUTHDB__AUTH__ISSUER", "must not be empty"));
+        }
+        if self.auth.audience.trim().is_empty() {
+            return Err(invalid("AUTHDB__AUTH__AUDIENCE", "must not be empty"));
+        }
+        if !(1..=86_400).contains(&self.auth.access_ttl_secs) {
+            return Err(invalid("AUTHDB__AUTH__ACCESS_TTL_SECS", "must be between 1 and 86400 seconds"));
+        }
+        if self.auth.refresh_ttl_secs < self.auth.access_ttl_secs || self.auth.refresh_ttl_secs > 366 * 86_400 {
+            return Err(invalid(
+                "AUTHDB__AUTH__REFRESH_TTL_SECS",
+                "must be at least the access-token lifetime and at most 366 days",
+            ));
+        }
+        if !(4..=31).contains(&self.auth.bcrypt_cost) {
+            return Err(invalid("AUTHDB__AUTH__BCRYPT_COST", "must be between 4 and 31"));
+        }
+        if self.auth.password.max_bytes > BCRYPT_MAX_PASSWORD_BYTES {
+            return Err(invalid(
+                "AUTHDB__AUTH__PASSWORD__MAX_BYTES",
+                format!("must be at most {BCRYPT_MAX_PASSWORD_BYTES}: bcrypt reads no more"),
+            ));
+        }
+        self.auth
+            .password
+            .policy()
+            .validate()
+            .map_err(|message| invalid("AUTHDB__AUTH__PASSWORD__MIN_BYTES", message))?;
+        if self.database.max_connections == 0 {
+            return Err(invalid("AUTHDB__DATABASE__MAX_CONNECTIONS", "must be at least 1"));
+        }
+        if self.database.min_connections > self.database.max_connections {
+            return Err(invalid("AUTHDB__DATABASE__MIN_CONNECTIONS", "must not exceed max_connections"));
+        }
+        if self.database.connect_timeout_secs == 0 {
+            return Err(invalid("AUTHDB__DATABASE__CONNECT_TIMEOUT_SECS", "must be at least 1"));
+        }
+        if self.database.acquire_timeout_secs == 0 {
+            return Err(invalid("AUTHDB__DATABASE__ACQUIRE_TIMEOUT_SECS", "must be at least 1"));
+        }
+        let url = self.database_url();
+        let supported = ["sqlite:", "postgres:", "postgresql:"];
+        if !supported.iter().any(|scheme| url.starts_with(scheme)) {
+            return Err(invalid("AUTHDB__DATABASE__URL", "must start with sqlite:, postgres: or postgresql:"));
+        }
+        Ok(())
+    }
+
+    pub fn bind_addr(&self) -> Result<SocketAddr, SettingsError> {
+        self.server.bind.parse().map_err(|_| {
+            invalid(
+                "AUTHDB__SERVER__BIND",
+                format!("must be IP:PORT such as 127.0.0.1:8080, got {:?}", self.server.bind),
+            )
+        })
+    }
+
+    /// The database URL, defaulting to a SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("authdb.db").display()),
+        }
+    }
+
+    pub fn uses_sqlite(&self) -> bool {
+        self.database_url().starts_with("sqlite:")
+    }
+}
+
+fn load_error(error: config::ConfigError) -> SettingsError {
+    SettingsError::Load(error.to_string())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,111 @@
+use std::io::Write as _;
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+fn load(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+    Settings::load_from(None, env(pairs))
+}
+
+#[test]
+fn defaults_need_no_configuration() {
+    let settings = load(&[]).expect("defaults are valid");
+    assert_eq!(settings.server.bind, "127.0.0.1:8080");
+    assert_eq!(settings.auth.access_ttl_secs, 900);
+    assert_eq!(settings.auth.refresh_ttl_secs, 2_592_000);
+    assert_eq!(settings.auth.bcrypt_cost, 12);
+    assert!(settings.auth.jwt_secret.is_none());
+    assert_eq!(settings.database_url(), "sqlite://data/authdb.db");
+}
+
+#[test]
+fn environment_overrides_defaults() {
+    let settings = load(&[
+        ("AUTHDB__SERVER__BIND", "0.0.0.0:9000"),
+        ("AUTHDB__DATA_DIR", "/var/lib/authdb"),
+        ("AUTHDB__AUTH__BCRYPT_COST", "10"),
+        ("AUTHDB__AUTH__ISSUER", "https://auth.example.com"),
+        ("AUTHDB__DATABASE__MAX_CONNECTIONS", "3"),
+        ("AUTHDB__AUTH__PASSWORD__REQUIRE_DIGIT", "false"),
+        ("AUTHDB__LOG__FORMAT", "json"),
+    ])
+    .expect("valid");
+    assert_eq!(settings.server.bind, "0.0.0.0:9000");
+    assert_eq!(settings.data_dir, PathBuf::from("/var/lib/authdb"));
+    assert_eq!(settings.auth.bcrypt_cost, 10);
+    assert_eq!(settings.auth.issuer, "https://auth.example.com");
+    assert_eq!(settings.database.max_connections, 3);
+    assert!(!settings.auth.password.require_digit);
+    assert_eq!(settings.log.format, LogFormat::Json);
+    assert_eq!(settings.database_url(), "sqlite:///var/lib/authdb/authdb.db");
+}
+
+#[test]
+fn a_numeric_secret_stays_a_string() {
+    let secret = "1".repeat(40);
+    let settings = load(&[("AUTHDB__AUTH__JWT_SECRET", &secret)]).expect("valid");
+    assert_eq!(settings.auth.jwt_secret.expect("set").expose_secret(), secret);
+}
+
+#[test]
+fn database_url_is_honoured_below_the_authdb_name() {
+    let settings = load(&[("DATABASE_URL", "postgres://u:p@localhost/a")]).expect("valid");
+    assert_eq!(settings.database_url(), "postgres://u:p@localhost/a");
+    let settings = load(&[
+        ("DATABASE_URL", "postgres://u:p@localhost/a"),
+        ("AUTHDB__DATABASE__URL", "postgres://u:p@localhost/b"),
+    ])
+    .expect("valid");
+    assert_eq!(settings.database_url(), "postgres://u:p@localhost/b");
+}
+
+#[test]
+fn a_short_secret_is_refused_naming_the_setting() {
+    let error = load(&[("AUTHDB__AUTH__JWT_SECRET", "too-short")]).expect_err("short");
+    let message = error.to_string();
+    assert!(message.contains("AUTHDB__AUTH__JWT_SECRET"), "{message}");
+    assert!(message.contains("at least 32 bytes"), "{message}");
+    assert!(!message.contains("too-short"), "the secret itself must not be echoed: {message}");
+}
+
+#[test]
+fn invalid_values_name_their_setting() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("AUTHDB__AUTH__BCRYPT_COST", "3", "AUTHDB__AUTH__BCRYPT_COST"),
+        ("AUTHDB__AUTH__BCRYPT_COST", "lots", "bcrypt_cost"),
+        ("AUTHDB__SERVER__BIND", "localhost", "AUTHDB__SERVER__BIND"),
+        ("AUTHDB__AUTH__ACCESS_TTL_SECS", "0", "AUTHDB__AUTH__ACCESS_TTL_SECS"),
+        ("AUTHDB__AUTH__REFRESH_TTL_SECS", "10", "AUTHDB__AUTH__REFRESH_TTL_SECS"),
+        ("AUTHDB__AUTH__PASSWORD__MAX_BYTES", "100", "AUTHDB__AUTH__PASSWORD__MAX_BYTES"),
+        ("AUTHDB__AUTH__PASSWORD__MIN_BYTES", "0", "AUTHDB__AUTH__PASSWORD__MIN_BYTES"),
+        ("AUTHDB__DATABASE__MAX_CONNECTIONS", "0", "AUTHDB__DATABASE__MAX_CONNECTIONS"),
+        ("AUTHDB__DATABASE__URL", "mysql://x", "AUTHDB__DATABASE__URL"),
+        ("AUTHDB__LOG__FORMAT", "xml", "format"),
+        ("AUTHDB__AUTH__NO_SUCH_KEY", "1", "no_such_key"),
+    ];
+    for (key, value, expected) in cases {
+        let message = load(&[(key, value)]).expect_err(key).to_string();
+        assert!(message.contains(expected), "{key}={value}: {message}");
+        assert!(!message.contains('\n'), "one line: {message}");
+    }
+}
+
+#[test]
+fn a_config_file_sits_between_defaults_and_environment() {
+    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().expect("temp file");
+    writeln!(file, "[server]\nbind = \"127.0.0.1:7000\"\n[auth]\nissuer = \"from-file\"\naudience = \"file-aud\"")
+        .expect("write");
+    let settings = Settings::load_from(Some(file.path()), env(&[("AUTHDB__AUTH__ISSUER", "from-env")])).expect("valid");
+    assert_eq!(settings.server.bind, "127.0.0.1:7000");
+    assert_eq!(settings.auth.issuer, "from-env");
+    assert_eq!(settings.auth.audience, "file-aud");
+}
+
+#[test]
+fn a_missing_explicit_config_file_is_an_error() {
+    let error = Settings::load_from(Some(Path::new("/nonexistent/authdb.toml")), env(&[])).expect_err("missing");
+    assert!(error.to_string().contains("authdb.toml"), "{error}");
+}

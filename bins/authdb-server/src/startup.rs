@@ -1,0 +1,186 @@
+//! Builds the application from settings: database, migrations, keys, services, listener.
+
+use std::{io, net::TcpListener, time::Duration};
+
+use actix_web::{
+    App, HttpServer,
+    body::MessageBody,
+    dev::{Server, ServerHandle, ServiceRequest, ServiceResponse},
+    middleware::{self, Next},
+};
+use authdb_api::ApiState;
+use authdb_auth::{JwtConfig, JwtKeys, PasswordHasher};
+use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
+use authdb_service::{AuthPolicy, AuthService, HealthService};
+use secrecy::SecretString;
+
+use crate::{Settings, SettingsError, secret};
+
+/// Why the server could not start. Each renders as one line naming what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("cannot create the data directory {path} (AUTHDB__DATA_DIR): {source}")]
+    DataDir { path: String, source: io::Error },
+    #[error("cannot read or create the JWT secret in the data directory (AUTHDB__DATA_DIR): {0}")]
+    Secret(io::Error),
+    #[error("cannot connect to the database (AUTHDB__DATABASE__URL): {0}")]
+    Database(String),
+    #[error("cannot apply database migrations: {0}")]
+    Migration(String),
+    #[error("invalid setting AUTHDB__AUTH__JWT_SECRET: {0}")]
+    Keys(String),
+    #[error("invalid setting AUTHDB__AUTH__BCRYPT_COST: {0}")]
+    Hasher(String),
+    #[error("cannot listen on {bind} (AUTHDB__SERVER__BIND): {source}")]
+    Bind { bind: String, source: io::Error },
+}
+
+/// The services every entry point (server, CLI commands) needs, built from settings.
+pub struct Services {
+    pub db: DatabaseConnection,
+    pub auth: AuthService,
+    pub health: HealthService,
+}
+
+impl Services {
+    /// Connects to the database, applies pending migrations and builds the services.
+    pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        let db = connect(settings).await?;
+        authdb_persistence::migrate_up(&db).await.map_err(|error| StartupError::Migration(error_chain(&error)))?;
+        let secret = match &settings.auth.jwt_secret {
+            Some(secret) => secret.clone(),
+            None => load_generated_secret(settings)?,
+        };
+        let keys = JwtKeys::new(JwtConfig {
+            secret,
+            issuer: settings.auth.issuer.clone(),
+            audience: settings.auth.audience.clone(),
+            access_ttl: time::Duration::seconds(to_i64(settings.auth.access_ttl_secs)),
+            leeway_secs: 5,
+        })
+        .map_err(|error| StartupError::Keys(error.to_string()))?;
+        let hasher =
+            PasswordHasher::new(settings.auth.bcrypt_cost).map_err(|error| StartupError::Hasher(error.to_string()))?;
+        let policy = AuthPolicy {
+            refresh_ttl: time::Duration::seconds(to_i64(settings.auth.refresh_ttl_secs)),
+            password: settings.auth.password.policy(),
+        };
+        let auth = AuthService::new(db.clone(), hasher, keys, policy);
+        let health = HealthService::new(db.clone(), Duration::from_secs(2));
+        Ok(Self { db, auth, health })
+    }
+}
+
+/// Opens the configured database, creating the data directory for a SQLite default.
+pub(crate) async fn connect(settings: &Settings) -> Result<DatabaseConnection, StartupError> {
+    if settings.uses_sqlite() {
+        ensure_data_dir(settings)?;
+    }
+    let config = DatabaseConfig {
+        url: settings.database_url(),
+        max_connections: settings.database.max_connections,
+        min_connections: settings.database.min_connections,
+        connect_timeout: Duration::from_secs(settings.database.connect_timeout_secs),
+        acquire_timeout: Duration::from_secs(settings.database.acquire_timeout_secs),
+    };
+    authdb_persistence::connect(&config).await.map_err(|error| StartupError::Database(error_chain(&error)))
+}
+
+fn ensure_data_dir(settings: &Settings) -> Result<(), StartupError> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .map_err(|source| StartupError::DataDir { path: settings.data_dir.display().to_string(), source })
+}
+
+fn load_generated_secret(settings: &Settings) -> Result<SecretString, StartupError> {
+    ensure_data_dir(settings)?;
+    secret::load_or_create(&settings.data_dir).map_err(StartupError::Secret)
+}
+
+fn to_i64(secs: u64) -> i64 {
+    i64::try_from(secs).unwrap_or(i64::MAX)
+}
+
+/// A running HTTP server bound to its port.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Builds everything and binds the listener (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let bind = settings.bind_addr()?;
+        let services = Services::build(&settings).await?;
+        let listener = TcpListener::bind(bind)
+            .map_err(|source| StartupError::Bind { bind: settings.server.bind.clone(), source })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { bind: settings.server.bind.clone(), source })?
+            .port();
+        let state = ApiState { auth: services.auth, health: services.health };
+        let configure = authdb_api::configure(state);
+        let mut server =
+            HttpServer::new(move || App::new().wrap(middleware::from_fn(log_request)).configure(configure.clone()))
+                .shutdown_timeout(settings.server.shutdown_timeout_secs);
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        let server =
+            server.listen(listener).map_err(|source| StartupError::Bind { bind: settings.server.bind, source })?;
+        tracing::info!(port, database = backend_name(&services.db), "authdb is listening");
+        Ok(Self { port, server: server.run() })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops the server (gracefully with `stop(true)`), as SIGTERM does.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped by a signal or the handle; in-flight requests finish first.
+    pub async fn run_until_stopped(self) -> io::Result<()> {
+        self.server.await
+    }
+}
+
+fn backend_name(db: &DatabaseConnection) -> &'static str {
+    match db.get_database_backend() {
+        DatabaseBackend::Sqlite => "sqlite",
+        DatabaseBackend::Postgres => "postgres",
+        _ => "other",
+    }
+}
+
+async fn log_request(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let response = next.call(req).await?;
+    tracing::info!(
+        %method,
+        path,
+        status = response.status().as_u16(),
+        elapsed_ms = started.elapsed().as_millis(),
+        "request"
+    );
+    Ok(response)
+}
+
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut chain = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    chain
+}

@@ -1,0 +1,110 @@
+//! Request and response bodies. Domain and persistence types never cross the wire
+//! directly; these are converted explicitly.
+
+use authdb_domain::User;
+use authdb_service::IssuedTokens;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RegisterRequest {
+    pub(crate) email: String,
+    pub(crate) username: String,
+    pub(crate) password: String,
+    #[serde(default)]
+    pub(crate) full_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LoginRequest {
+    /// The email address or the username.
+    pub(crate) login: String,
+    pub(crate) password: String,
+    #[serde(default)]
+    pub(crate) organization_id: Option<Uuid>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RefreshRequest {
+    pub(crate) refresh_token: String,
+}
+
+/// `PATCH /auth/me`: an absent field is left alone, `null` clears it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpdateProfileRequest {
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) full_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) avatar_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) preferences: Option<Option<Value>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one not sent at all (`None`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[derive(Serialize)]
+pub(crate) struct UserResponse {
+    pub(crate) id: Uuid,
+    pub(crate) email: String,
+    pub(crate) username: String,
+    pub(crate) full_name: Option<String>,
+    pub(crate) avatar_url: Option<String>,
+    pub(crate) preferences: Value,
+    pub(crate) is_active: bool,
+    pub(crate) is_verified: bool,
+    pub(crate) is_superuser: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub(crate) last_login_at: Option<OffsetDateTime>,
+    pub(crate) login_count: i64,
+}
+
+impl From<User> for UserResponse {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id.as_uuid(),
+            email: user.email,
+            username: user.username,
+            full_name: user.full_name,
+            avatar_url: user.avatar_url,
+            preferences: user.preferences,
+            is_active: user.is_active,
+            is_verified: user.is_verified,
+            is_superuser: user.is_superuser,
+            created_at: user.created_at,
+            last_login_at: user.last_login_at,
+            login_count: user.login_count,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub(crate) struct TokenResponse {
+    pub(crate) user: UserResponse,
+    pub(crate) access_token: String,
+    pub(crate) refresh_token: String,
+    pub(crate) token_type: &'static str,
+    pub(crate) expires_in: u64,
+}
+
+impl From<IssuedTokens> for TokenResponse {
+    fn from(tokens: IssuedTokens) -> Self {
+        Self {
+            user: tokens.user.into(),
+            access_token: tokens.access.token,
+            refresh_token: tokens.refresh.into_string(),
+            token_type: "bearer",
+            expires_in: tokens.access.expires_in,
+        }
+    }
+}

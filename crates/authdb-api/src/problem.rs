@@ -1,0 +1,209 @@
+use actix_web::{
+    HttpResponse, ResponseError,
+    http::{StatusCode, header},
+};
+use authdb_service::ServiceError;
+use serde::Serialize;
+
+/// One bad input field, as reported in a 422 problem's `errors`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Every way a request can fail, rendered as RFC 9457 `application/problem+json`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    #[error("invalid input")]
+    Unprocessable(Vec<FieldError>),
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("missing bearer token")]
+    MissingBearer,
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<Vec<FieldError>>,
+}
+
+struct Shape {
+    status: StatusCode,
+    slug: &'static str,
+    title: &'static str,
+    detail: String,
+    errors: Option<Vec<FieldError>>,
+}
+
+impl ApiError {
+    fn shape(&self) -> Shape {
+        use ServiceError as S;
+        let shape = |status, slug, title, detail: String| Shape { status, slug, title, detail, errors: None };
+        match self {
+            Self::Service(S::Invalid(violations)) => Shape {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                slug: "validation-error",
+                title: "Your request is not valid",
+                detail: "one or more fields are invalid".into(),
+                errors: Some(
+                    violations
+                        .iter()
+                        .map(|v| FieldError { field: v.field.to_owned(), message: v.message.clone() })
+                        .collect(),
+                ),
+            },
+            Self::Unprocessable(errors) => Shape {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                slug: "validation-error",
+                title: "Your request is not valid",
+                detail: "one or more fields are invalid".into(),
+                errors: Some(errors.clone()),
+            },
+            Self::Service(S::Conflict { field }) => Shape {
+                status: StatusCode::CONFLICT,
+                slug: "conflict",
+                title: "Already exists",
+                detail: format!("{field} is already taken"),
+                errors: Some(vec![FieldError { field: (*field).to_owned(), message: "is already taken".into() }]),
+            },
+            Self::Service(S::InvalidCredentials) => shape(
+                StatusCode::UNAUTHORIZED,
+                "invalid-credentials",
+                "Invalid credentials",
+                "the login or password is incorrect".into(),
+            ),
+            Self::Service(S::AccountDisabled) => {
+                shape(StatusCode::FORBIDDEN, "account-disabled", "Account disabled", "this account is disabled".into())
+            }
+            Self::Service(S::InvalidAccessToken) => shape(
+                StatusCode::UNAUTHORIZED,
+                "invalid-token",
+                "Invalid access token",
+                "the access token is invalid, expired or revoked".into(),
+            ),
+            Self::Service(S::InvalidRefreshToken) => shape(
+                StatusCode::UNAUTHORIZED,
+                "invalid-refresh-token",
+                "Invalid refresh token",
+                "the refresh token is invalid, expired, revoked or already used".into(),
+            ),
+            Self::Service(S::NotAMember) => shape(
+                StatusCode::FORBIDDEN,
+                "not-a-member",
+                "Not a member",
+                "you are not a member of this organization".into(),
+            ),
+            Self::Service(S::NotFound { entity }) => {
+                shape(StatusCode::NOT_FOUND, "not-found", "Not found", format!("{entity} not found"))
+            }
+            Self::Service(S::Unavailable(_)) => shape(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+                "the database is not answering; retry shortly".into(),
+            ),
+            Self::Service(S::Internal(_)) => shape(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal server error",
+                "something went wrong on our side".into(),
+            ),
+            Self::MalformedJson(message) => {
+                shape(StatusCode::BAD_REQUEST, "malformed-json", "Malformed JSON", message.clone())
+            }
+            Self::BadRequest(message) => shape(StatusCode::BAD_REQUEST, "bad-request", "Bad request", message.clone()),
+            Self::PayloadTooLarge => shape(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Request body too large",
+                format!("the request body must be at most {} bytes", crate::MAX_BODY_BYTES),
+            ),
+            Self::UnsupportedMediaType => shape(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "send the body as JSON with Content-Type: application/json".into(),
+            ),
+            Self::MissingBearer => shape(
+                StatusCode::UNAUTHORIZED,
+                "missing-token",
+                "Authentication required",
+                "send an access token as Authorization: Bearer <token>".into(),
+            ),
+            Self::NotFound => shape(StatusCode::NOT_FOUND, "not-found", "Not found", "no such resource".into()),
+            Self::MethodNotAllowed => shape(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "this resource does not support that method".into(),
+            ),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.shape().status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let shape = self.shape();
+        if shape.status.is_server_error() {
+            // Logged once here with its cause chain; the body stays opaque.
+            tracing::error!(error = %error_chain(self), status = shape.status.as_u16(), "request failed");
+        }
+        let mut response = HttpResponse::build(shape.status);
+        response.content_type("application/problem+json");
+        match shape.status {
+            StatusCode::UNAUTHORIZED => {
+                let challenge = if matches!(self, Self::Service(ServiceError::InvalidAccessToken)) {
+                    r#"Bearer error="invalid_token""#
+                } else {
+                    "Bearer"
+                };
+                response.insert_header((header::WWW_AUTHENTICATE, challenge));
+            }
+            StatusCode::SERVICE_UNAVAILABLE => {
+                response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            _ => {}
+        }
+        response.json(Problem {
+            kind: format!("/problems/{}", shape.slug),
+            title: shape.title,
+            status: shape.status.as_u16(),
+            detail: shape.detail,
+            errors: shape.errors,
+        })
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut chain = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    chain
+}

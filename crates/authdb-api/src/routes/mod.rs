@@ -1,0 +1,20 @@
+pub(crate) mod auth;
+pub(crate) mod health;
+
+use actix_web::{HttpResponse, web};
+
+use crate::ApiError;
+
+/// Anything no route matches.
+pub(crate) async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed)
+}
+
+/// A resource that answers methods it does not route with a 405 problem.
+pub(crate) fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}

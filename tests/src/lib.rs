@@ -1,1 +1,268 @@
+//! Test support: start the real authdb application on a random port against a fresh
+//! database, and talk to it over HTTP.
+//!
+//! Every [`TestApp`] gets its own database: a SQLite file in a temporary directory, or a
+//! PostgreSQL database with a random name (created through `AUTHDB_TEST_PG_URL`, default
+//! `postgres://authdb:authdb@127.0.0.1:5432/postgres`) that is dropped when the app is.
+//! Tests therefore run in parallel and leave nothing behind.
 
+#![allow(clippy::unwrap_used, reason = "test support: a failed setup should panic loudly")]
+
+use std::path::PathBuf;
+
+use actix_web::dev::ServerHandle;
+use authdb_server::{Application, Settings};
+use reqwest::{Client, Response};
+use serde_json::{Value, json};
+use sqlx::{Connection as _, PgConnection};
+use tempfile::TempDir;
+
+/// The password every helper registers with; it satisfies the default policy.
+pub const PASSWORD: &str = "Secret123";
+
+const DEFAULT_PG_ADMIN_URL: &str = "postgres://authdb:authdb@127.0.0.1:5432/postgres";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database that exists for one test.
+pub struct TestDatabase {
+    url: String,
+    /// Holds the SQLite file (and the data directory) until the test ends.
+    dir: TempDir,
+    postgres_name: Option<String>,
+}
+
+impl TestDatabase {
+    pub async fn create(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        match backend {
+            Backend::Sqlite => {
+                let url = format!("sqlite://{}", dir.path().join("authdb.db").display());
+                Self { url, dir, postgres_name: None }
+            }
+            Backend::Postgres => {
+                let admin_url = pg_admin_url();
+                let name = format!("authdb_test_{}", uuid::Uuid::now_v7().simple());
+                let mut admin = PgConnection::connect(&admin_url).await.unwrap_or_else(|error| {
+                    panic!("PostgreSQL is required for the tests (run ./scripts/test.sh): {error}")
+                });
+                sqlx::query(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+                let url = replace_database(&admin_url, &name);
+                Self { url, dir, postgres_name: Some(name) }
+            }
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    /// Drops a PostgreSQL database now (connections included), as if the server went away.
+    pub async fn drop_postgres_now(&self) {
+        if let Some(name) = &self.postgres_name {
+            drop_database(name).await;
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(name) = self.postgres_name.take() else { return };
+        // Drop runs inside the test's runtime, which cannot block on itself.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(drop_database(&name));
+        })
+        .join();
+        if dropped.is_err() {
+            eprintln!("could not drop a test database");
+        }
+    }
+}
+
+async fn drop_database(name: &str) {
+    let mut admin = PgConnection::connect(&pg_admin_url()).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#)))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}
+
+pub fn pg_admin_url() -> String {
+    std::env::var("AUTHDB_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_PG_ADMIN_URL.to_owned())
+}
+
+/// `postgres://u:p@h:5432/postgres?x=y` with the database part replaced by `name`.
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(base, query)| (base, Some(query)));
+    let prefix = base.rsplit_once('/').map_or(base, |(prefix, _)| prefix);
+    match query {
+        Some(query) => format!("{prefix}/{name}?{query}"),
+        None => format!("{prefix}/{name}"),
+    }
+}
+
+/// Settings for a test server: random port, cheap bcrypt, one worker, the given database.
+pub fn test_settings(db: &TestDatabase) -> Settings {
+    let mut settings = Settings::default();
+    settings.server.bind = "127.0.0.1:0".into();
+    settings.server.workers = 1;
+    settings.server.shutdown_timeout_secs = 1;
+    settings.data_dir = db.data_dir();
+    settings.database.url = Some(db.url().to_owned());
+    settings.database.max_connections = 5;
+    settings.auth.bcrypt_cost = 4;
+    settings
+}
+
+/// The running application and an HTTP client for it.
+pub struct TestApp {
+    pub address: String,
+    pub client: Client,
+    pub settings: Settings,
+    server: RunningServer,
+    /// Declared last so the server stops before its database is dropped.
+    pub db: TestDatabase,
+}
+
+/// Stops the server when the test ends.
+struct RunningServer(ServerHandle);
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        // Sends the stop command at once; the returned future only waits for completion.
+        drop(self.0.stop(false));
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, customize: impl FnOnce(&mut Settings)) -> TestApp {
+    let db = TestDatabase::create(backend).await;
+    let mut settings = test_settings(&db);
+    customize(&mut settings);
+    start(settings, db).await
+}
+
+async fn start(settings: Settings, db: TestDatabase) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        authdb_server::telemetry::init(settings.log.format);
+    }
+    let application = Application::build(settings.clone()).await.unwrap();
+    let address = format!("http://127.0.0.1:{}", application.port());
+    let server = RunningServer(application.handle());
+    tokio::spawn(application.run_until_stopped());
+    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { address, client, settings, server, db }
+}
+
+/// The JSON answer of a successful register, login or refresh.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub user: Value,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+impl Tokens {
+    fn from_json(body: Value) -> Self {
+        Self {
+            access_token: body["access_token"].as_str().unwrap().to_owned(),
+            refresh_token: body["refresh_token"].as_str().unwrap().to_owned(),
+            user: body["user"].clone(),
+        }
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Stops the server gracefully and starts a new one on the same database and data
+    /// directory, as a restart of the process would.
+    pub async fn restart(self) -> TestApp {
+        let TestApp { settings, server, db, .. } = self;
+        server.0.stop(true).await;
+        start(settings, db).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).json(body).send().await.unwrap()
+    }
+
+    pub async fn register(&self, email: &str, username: &str, password: &str) -> Response {
+        self.post_json("/api/v1/auth/register", &json!({ "email": email, "username": username, "password": password }))
+            .await
+    }
+
+    /// Registers `username` (email `<username>@example.com`) and returns its tokens.
+    pub async fn register_ok(&self, username: &str) -> Tokens {
+        let response = self.register(&format!("{username}@example.com"), username, PASSWORD).await;
+        assert_eq!(response.status(), 201, "registration of {username} failed");
+        Tokens::from_json(response.json().await.unwrap())
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> Response {
+        self.post_json("/api/v1/auth/login", &json!({ "login": login, "password": password })).await
+    }
+
+    pub async fn login_ok(&self, login: &str) -> Tokens {
+        let response = self.login(login, PASSWORD).await;
+        assert_eq!(response.status(), 200, "login of {login} failed");
+        Tokens::from_json(response.json().await.unwrap())
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.post_json("/api/v1/auth/refresh", &json!({ "refresh_token": refresh_token })).await
+    }
+
+    pub async fn refresh_ok(&self, refresh_token: &str) -> Tokens {
+        let response = self.refresh(refresh_token).await;
+        assert_eq!(response.status(), 200, "refresh failed");
+        Tokens::from_json(response.json().await.unwrap())
+    }
+
+    pub async fn logout(&self, access_token: &str) -> Response {
+        self.client.post(self.url("/api/v1/auth/logout")).bearer_auth(access_token).send().await.unwrap()
+    }
+
+    pub async fn me(&self, access_token: &str) -> Response {
+        self.client.get(self.url("/api/v1/auth/me")).bearer_auth(access_token).send().await.unwrap()
+    }
+
+    pub async fn patch_me(&self, access_token: &str, body: &Value) -> Response {
+        self.client.patch(self.url("/api/v1/auth/me")).bearer_auth(access_token).json(body).send().await.unwrap()
+    }
+
+    /// A direct connection to the app's database, for arranging and checking state that
+    /// no endpoint exposes yet.
+    pub async fn database(&self) -> sea_orm::DatabaseConnection {
+        let config = authdb_persistence::DatabaseConfig {
+            url: self.db.url().to_owned(),
+            max_connections: 2,
+            min_connections: 0,
+            connect_timeout: std::time::Duration::from_secs(5),
+            acquire_timeout: std::time::Duration::from_secs(5),
+        };
+        authdb_persistence::connect(&config).await.unwrap()
+    }
+
+    /// The JWT secret the server generated into its data directory.
+    pub fn jwt_secret(&self) -> String {
+        std::fs::read_to_string(self.settings.data_dir.join("jwt_secret")).unwrap().trim().to_owned()
+    }
+}

@@ -111,6 +111,7 @@ pub struct Application {
 impl Application {
     /// Builds everything and binds the listener (port 0 picks a free port).
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        settings.validate()?;
         let bind = settings.bind_addr()?;
         let services = Services::build(&settings).await?;
         let listener = TcpListener::bind(bind)

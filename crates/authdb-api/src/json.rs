@@ -57,6 +57,16 @@ fn is_json_content_type(req: &HttpRequest) -> bool {
 
 /// Deserializes `bytes`, classifying failures for the client.
 pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Every body is an object; serde would otherwise also fill a struct from an array.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(match serde_json::from_slice::<serde_json::Value>(bytes) {
+            Ok(_) => ApiError::Unprocessable(vec![FieldError {
+                field: "body".into(),
+                message: "the request body must be a JSON object".into(),
+            }]),
+            Err(error) => ApiError::MalformedJson(error.to_string()),
+        });
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -82,6 +92,8 @@ fn field_error(path: &str, error: &serde_json::Error) -> FieldError {
     });
     let field = match (path, named) {
         (".", Some(name)) => name.to_owned(),
+        // Unknown fields are already the last segment of the path.
+        (path, Some(name)) if path.rsplit('.').next() == Some(name) => path.to_owned(),
         (parent, Some(name)) => format!("{parent}.{name}"),
         (".", None) => "body".to_owned(),
         (path, None) => path.to_owned(),

@@ -1,0 +1,74 @@
+//! The layering of DESIGN.md, checked against `cargo metadata`: a dependency that points
+//! the wrong way fails this test.
+
+use std::{collections::BTreeMap, process::Command};
+
+use serde_json::Value;
+
+/// For each workspace crate, the workspace crates it may depend on (normal dependencies).
+const ALLOWED: &[(&str, &[&str])] = &[
+    ("authdb-domain", &[]),
+    ("authdb-auth", &["authdb-domain"]),
+    ("migration", &[]),
+    ("authdb-persistence", &["authdb-domain", "migration"]),
+    ("authdb-service", &["authdb-domain", "authdb-auth", "authdb-persistence"]),
+    ("authdb-api", &["authdb-domain", "authdb-service"]),
+    // The composition root wires every layer together.
+    ("authdb-server", &["authdb-domain", "authdb-auth", "authdb-persistence", "authdb-service", "authdb-api"]),
+    ("authdb-loadgen", &[]),
+    ("authdb-tests", &["authdb-server", "authdb-persistence"]),
+];
+
+/// Third-party crates a layer must not use directly.
+const FORBIDDEN: &[(&str, &[&str])] = &[
+    ("authdb-domain", &["actix-web", "sea-orm", "sqlx", "jsonwebtoken", "bcrypt", "sha2", "tokio"]),
+    ("authdb-auth", &["actix-web", "sea-orm", "sqlx"]),
+    ("authdb-persistence", &["actix-web", "jsonwebtoken", "bcrypt"]),
+    ("authdb-service", &["actix-web"]),
+    ("authdb-api", &["sea-orm", "sqlx", "migration", "authdb-persistence", "bcrypt", "jsonwebtoken"]),
+];
+
+fn normal_dependencies() -> BTreeMap<String, Vec<String>> {
+    let output = Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&output.stderr));
+    let metadata: Value = serde_json::from_slice(&output.stdout).unwrap();
+    metadata["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|package| {
+            let dependencies = package["dependencies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|dependency| dependency["kind"].is_null())
+                .map(|dependency| dependency["name"].as_str().unwrap().to_owned())
+                .collect();
+            (package["name"].as_str().unwrap().to_owned(), dependencies)
+        })
+        .collect()
+}
+
+#[test]
+fn workspace_dependencies_point_only_the_allowed_ways() {
+    let packages = normal_dependencies();
+    let workspace: Vec<&str> = ALLOWED.iter().map(|(name, _)| *name).collect();
+    for name in packages.keys() {
+        assert!(workspace.contains(&name.as_str()), "{name} is not in the layering table of this test");
+    }
+    for (package, allowed) in ALLOWED {
+        let dependencies = &packages[*package];
+        for dependency in dependencies.iter().filter(|d| workspace.contains(&d.as_str())) {
+            assert!(allowed.contains(&dependency.as_str()), "{package} must not depend on {dependency}");
+        }
+    }
+    for (package, forbidden) in FORBIDDEN {
+        for dependency in &packages[*package] {
+            assert!(!forbidden.contains(&dependency.as_str()), "{package} must not depend on {dependency}");
+        }
+    }
+}

@@ -1,0 +1,47 @@
+use authdb_tests::{Backend, spawn_app};
+use serde_json::Value;
+
+async fn live_answers_ok(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let response = app.client.get(app.url("/health/live")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap(), serde_json::json!({"status": "ok"}));
+}
+
+async fn ready_reports_the_database_up(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let response = app.client.get(app.url("/health/ready")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["checks"]["database"]["status"], "up");
+    assert!(body["checks"]["database"]["latency_ms"].is_u64());
+}
+
+on_both_backends!(live_answers_ok, ready_reports_the_database_up);
+
+#[tokio::test]
+async fn ready_answers_503_when_postgres_is_gone_and_live_stays_up() {
+    let app = spawn_app(Backend::Postgres).await;
+    app.db.drop_postgres_now().await;
+
+    let ready = app.client.get(app.url("/health/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["checks"]["database"]["status"], "down");
+
+    let live = app.client.get(app.url("/health/live")).send().await.unwrap();
+    assert_eq!(live.status(), 200);
+}
+
+#[tokio::test]
+async fn requests_answer_503_problem_when_postgres_is_gone() {
+    let app = spawn_app(Backend::Postgres).await;
+    app.db.drop_postgres_now().await;
+
+    let response = app.login("nobody", "Secret123").await;
+
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    assert!(response.headers().contains_key("retry-after"));
+}

@@ -109,3 +109,12 @@ fn a_missing_explicit_config_file_is_an_error() {
     let error = Settings::load_from(Some(Path::new("/nonexistent/authdb.toml")), env(&[])).expect_err("missing");
     assert!(error.to_string().contains("authdb.toml"), "{error}");
 }
+
+#[test]
+fn the_example_configuration_file_is_valid() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../authdb.example.toml");
+    let settings = Settings::load_from(Some(&path), env(&[])).expect("the documented example is valid");
+    assert_eq!(settings.server.bind, "0.0.0.0:8080");
+    assert_eq!(settings.auth.password.min_bytes, 10);
+    assert_eq!(settings.log.format, LogFormat::Json);
+}

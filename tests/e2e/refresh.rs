@@ -63,8 +63,36 @@ async fn an_access_token_is_not_a_refresh_token(backend: Backend) {
     assert_eq!(app.refresh(&tokens.access_token).await.status(), 401);
 }
 
+async fn concurrent_refreshes_of_one_token_let_exactly_one_win(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let tokens = app.register_ok("alice").await;
+
+    let attempts = (0..8).map(|_| app.refresh(&tokens.refresh_token));
+    let statuses: Vec<u16> =
+        futures_util::future::join_all(attempts).await.iter().map(|r| r.status().as_u16()).collect();
+
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 7, "{statuses:?}");
+}
+
+async fn logout_racing_refreshes_never_fails_with_5xx(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let tokens = app.register_ok("alice").await;
+
+    let refreshes = futures_util::future::join_all((0..6).map(|_| app.refresh(&tokens.refresh_token)));
+    let (refreshes, logout) = tokio::join!(refreshes, app.logout(&tokens.access_token));
+
+    assert!(logout.status() == 204 || logout.status() == 401, "{}", logout.status());
+    for response in refreshes {
+        assert!(response.status() == 200 || response.status() == 401, "{}", response.status());
+    }
+    assert_eq!(app.me(&tokens.access_token).await.status(), 401);
+}
+
 on_both_backends!(
     refresh_rotates_the_pair,
+    logout_racing_refreshes_never_fails_with_5xx,
+    concurrent_refreshes_of_one_token_let_exactly_one_win,
     presenting_a_spent_refresh_token_revokes_the_whole_session,
     reuse_in_one_session_leaves_other_sessions_alone,
     unknown_or_empty_refresh_tokens_are_refused,

@@ -182,7 +182,9 @@ impl Settings {
             Environment::with_prefix("AUTHDB")
                 .prefix_separator("__")
                 .separator("__")
-                .try_parsing(true)
+                // Values stay strings and are parsed by the type of their setting: with
+                // `try_parsing(true)` a numeric JWT secret would turn into a (rounded) number.
+                .try_parsing(false)
                 .ignore_empty(true)
                 .source(Some(env.clone())),
         );

@@ -35,6 +35,8 @@ pub enum StartupError {
     Hasher(String),
     #[error("cannot listen on {bind} (AUTHDB__SERVER__BIND): {source}")]
     Bind { bind: String, source: io::Error },
+    #[error("cannot listen for SIGTERM and SIGINT: {0}")]
+    Signals(io::Error),
 }
 
 /// The services every entry point (server, CLI commands) needs, built from settings.
@@ -124,7 +126,8 @@ impl Application {
         let configure = authdb_api::configure(state);
         let mut server =
             HttpServer::new(move || App::new().wrap(middleware::from_fn(log_request)).configure(configure.clone()))
-                .shutdown_timeout(settings.server.shutdown_timeout_secs);
+                .shutdown_timeout(settings.server.shutdown_timeout_secs)
+                .shutdown_signal(stop_requested().map_err(StartupError::Signals)?);
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
@@ -147,6 +150,33 @@ impl Application {
     pub async fn run_until_stopped(self) -> io::Result<()> {
         self.server.await
     }
+}
+
+/// Resolves on the first SIGTERM or SIGINT; the server then stops gracefully. Both
+/// signals must finish the requests in flight, but actix-web's own handler treats
+/// SIGINT as a forced stop that drops them, so the signals are handled here instead.
+#[cfg(unix)]
+fn stop_requested() -> io::Result<impl Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    // Registered now, not when first polled, so a signal right after start is not missed.
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        let received = tokio::select! {
+            _ = terminate.recv() => "SIGTERM",
+            _ = interrupt.recv() => "SIGINT",
+        };
+        tracing::info!(signal = received, "stopping: finishing the requests in flight");
+    })
+}
+
+#[cfg(not(unix))]
+fn stop_requested() -> io::Result<impl Future<Output = ()> + Send + 'static> {
+    Ok(async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::info!(signal = "ctrl-c", "stopping: finishing the requests in flight");
+        }
+    })
 }
 
 fn backend_name(db: &DatabaseConnection) -> &'static str {

@@ -1,9 +1,10 @@
 use std::{str::FromStr, time::Duration};
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, SqlxSqliteConnector};
+use sea_orm::{DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
 use sqlx::{
-    ConnectOptions as _,
+    ConnectOptions as _, Connection as _,
+    postgres::{PgConnectOptions, PgConnection, PgPoolOptions},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
@@ -35,19 +36,42 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection> {
     if !(config.url.starts_with("postgres:") || config.url.starts_with("postgresql:")) {
         return Err(PersistenceError::UnsupportedUrl(scheme_of(&config.url)));
     }
-    let mut options = ConnectOptions::new(config.url.clone());
-    options
+    connect_postgres(config).await
+}
+
+/// Opens a PostgreSQL pool after one probe connection, so that a start-up failure names
+/// its cause (refused, wrong password, no such database) instead of a pool timeout.
+async fn connect_postgres(config: &DatabaseConfig) -> Result<DatabaseConnection> {
+    let unavailable = PersistenceError::Connect;
+    let options = PgConnectOptions::from_str(&config.url)
+        .map_err(|error| unavailable(format!("invalid PostgreSQL URL: {error}")))?
+        .disable_statement_logging();
+    match tokio::time::timeout(config.connect_timeout, PgConnection::connect_with(&options)).await {
+        Ok(Ok(probe)) => {
+            // Closing is a courtesy to the server; the pool opens its own connections.
+            let _closed = probe.close().await;
+        }
+        Ok(Err(error)) => return Err(unavailable(error.to_string())),
+        Err(_elapsed) => {
+            return Err(unavailable(format!(
+                "no connection within the connect timeout of {} s",
+                config.connect_timeout.as_secs()
+            )));
+        }
+    }
+    let pool = PgPoolOptions::new()
         .max_connections(config.max_connections)
         .min_connections(config.min_connections)
-        .connect_timeout(config.connect_timeout)
         .acquire_timeout(config.acquire_timeout)
-        .sqlx_logging(false);
-    Database::connect(options).await.map_err(PersistenceError::Unavailable)
+        .connect_with(options)
+        .await
+        .map_err(|error| unavailable(error.to_string()))?;
+    Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
 }
 
 async fn connect_sqlite(config: &DatabaseConfig) -> Result<DatabaseConnection> {
     let options = SqliteConnectOptions::from_str(&config.url)
-        .map_err(|error| PersistenceError::Unavailable(sea_orm::DbErr::Custom(error.to_string())))?
+        .map_err(|error| PersistenceError::Connect(error.to_string()))?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
@@ -60,7 +84,7 @@ async fn connect_sqlite(config: &DatabaseConfig) -> Result<DatabaseConnection> {
         .acquire_timeout(config.acquire_timeout)
         .connect_with(options)
         .await
-        .map_err(|error| PersistenceError::Unavailable(sea_orm::DbErr::Custom(error.to_string())))?;
+        .map_err(|error| PersistenceError::Connect(error.to_string()))?;
     Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
 }
 

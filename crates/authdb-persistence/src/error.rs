@@ -10,6 +10,9 @@ pub enum PersistenceError {
     /// The database did not answer in time or the connection is gone: retry later.
     #[error("the database is unavailable")]
     Unavailable(#[source] DbErr),
+    /// Opening the pool failed; the message says why (refused, authentication, ...).
+    #[error("{0}")]
+    Connect(String),
     #[error("unsupported database URL: {0} (expected sqlite: or postgres:)")]
     UnsupportedUrl(String),
     #[error("database error")]
@@ -50,10 +53,11 @@ fn is_unavailable(error: &DbErr) -> bool {
     }
 }
 
-/// SQLite answers "database is locked" when a writer waited out its busy timeout.
+/// Contention that a retry resolves: SQLite's "database is locked" after the busy
+/// timeout (codes 5, 6, 517), PostgreSQL's deadlock and serialization failures.
 fn is_busy(error: &sqlx::Error) -> bool {
     match error {
-        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("5" | "6" | "517")),
+        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("5" | "6" | "517" | "40P01" | "40001")),
         _ => false,
     }
 }

@@ -155,12 +155,23 @@ pub async fn touch_session(
 }
 
 /// Revokes a session and every refresh token of it. Returns whether the session was live.
+///
+/// Lock order: every transaction here touches a session's refresh tokens before the
+/// session row itself (refresh spends a token, then touches its session). Revoking in the
+/// other order deadlocks on PostgreSQL against a concurrent refresh or replay, because a
+/// conditional `UPDATE` keeps the row lock it took to re-check its `WHERE`.
 pub async fn revoke_session(
     conn: &impl ConnectionTrait,
     session: SessionId,
     reason: &str,
     now: OffsetDateTime,
 ) -> Result<bool> {
+    refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(refresh_tokens::Column::SessionId.eq(session.as_uuid()))
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
     let revoked = sessions::Entity::update_many()
         .col_expr(sessions::Column::RevokedAt, Expr::value(Some(now)))
         .col_expr(sessions::Column::RevokedReason, Expr::value(Some(reason.to_owned())))
@@ -169,11 +180,5 @@ pub async fn revoke_session(
         .exec(conn)
         .await?
         .rows_affected;
-    refresh_tokens::Entity::update_many()
-        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(Some(now)))
-        .filter(refresh_tokens::Column::SessionId.eq(session.as_uuid()))
-        .filter(refresh_tokens::Column::RevokedAt.is_null())
-        .exec(conn)
-        .await?;
     Ok(revoked > 0)
 }

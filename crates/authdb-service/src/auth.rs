@@ -329,3 +329,6 @@ fn event(action: AuditAction, actor: Option<UserId>, client: &ClientInfo, outcom
         details: json!({}),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -45,6 +45,7 @@ impl From<PersistenceError> for ServiceError {
             PersistenceError::Conflict { field } => Self::Conflict { field },
             PersistenceError::NotFound { entity } => Self::NotFound { entity },
             PersistenceError::Unavailable(source) => Self::Unavailable(Box::new(source)),
+            PersistenceError::Connect(message) => Self::Unavailable(message.into()),
             other => Self::Internal(Box::new(other)),
         }
     }

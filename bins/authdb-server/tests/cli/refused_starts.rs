@@ -1,0 +1,65 @@
+//! Settings that stop the process at start: one line naming the setting, non-zero exit.
+
+use std::time::Duration;
+
+use crate::support::Sandbox;
+
+#[tokio::test]
+async fn a_short_jwt_secret_refuses_to_start() {
+    let secret = "short-secret-value";
+    let sandbox = Sandbox::new().with_env("AUTHDB__AUTH__JWT_SECRET", secret);
+
+    let finished = sandbox.run(&["serve"], None).await;
+
+    finished.assert_failure();
+    assert!(finished.elapsed < Duration::from_secs(10), "took {:?} to refuse", finished.elapsed);
+    let stderr = finished.stderr.trim_end();
+    assert_eq!(stderr.lines().count(), 1, "expected one line on stderr, got:\n{stderr}");
+    assert!(stderr.contains("AUTHDB__AUTH__JWT_SECRET"), "the message should name the setting: {stderr}");
+    assert!(!stderr.contains(secret), "the message must not print the secret: {stderr}");
+    assert!(!sandbox.data_dir().exists(), "a refused start must not create the data directory");
+}
+
+#[tokio::test]
+async fn an_invalid_setting_refuses_to_start_naming_it() {
+    let cases = [
+        ("AUTHDB__AUTH__BCRYPT_COST", "abc", "bcrypt_cost"),
+        ("AUTHDB__AUTH__BCRYPT_COST", "99", "AUTHDB__AUTH__BCRYPT_COST"),
+        ("AUTHDB__SERVER__BIND", "nope", "AUTHDB__SERVER__BIND"),
+        ("AUTHDB__DATABASE__MAX_CONNECTIONS", "0", "AUTHDB__DATABASE__MAX_CONNECTIONS"),
+        ("AUTHDB__DATABASE__URL", "mysql://localhost/authdb", "AUTHDB__DATABASE__URL"),
+    ];
+    for (setting, value, named) in cases {
+        let sandbox = Sandbox::new().with_env(setting, value);
+
+        let finished = sandbox.run(&["serve"], None).await;
+
+        finished.assert_failure();
+        let stderr = finished.stderr.trim_end();
+        assert_eq!(stderr.lines().count(), 1, "{setting}={value}: expected one line, got:\n{stderr}");
+        assert!(stderr.contains(named), "{setting}={value}: the message should name {named}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_database_refuses_to_start() {
+    // Nothing listens on port 1, so every connection attempt is refused at once.
+    let url = "postgres://authdb:hunter2-password@127.0.0.1:1/authdb";
+    let sandbox =
+        Sandbox::new().with_env("AUTHDB__DATABASE__URL", url).with_env("AUTHDB__DATABASE__CONNECT_TIMEOUT_SECS", "2");
+
+    let finished = sandbox.run(&["serve"], None).await;
+
+    finished.assert_failure();
+    assert!(
+        finished.elapsed < Duration::from_secs(4),
+        "a 2 s connect timeout should stop the start within 4 s, took {:?}; stderr:\n{}",
+        finished.elapsed,
+        finished.stderr
+    );
+    let stderr = &finished.stderr;
+    assert!(stderr.contains("AUTHDB__DATABASE__URL"), "the message should name the setting: {stderr}");
+    assert!(!stderr.contains("hunter2"), "the database password leaked: {stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("authdb: "), "the last line should be the one-line error: {stderr}");
+}

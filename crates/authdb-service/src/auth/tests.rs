@@ -1,0 +1,138 @@
+//! Use cases against a real SQLite database in a temporary directory.
+
+use std::time::Duration as StdDuration;
+
+use authdb_auth::{JwtConfig, JwtKeys, PasswordHasher};
+use authdb_domain::{Email, Password, PasswordPolicy, Username};
+use authdb_persistence::DatabaseConfig;
+use futures_util::future::join_all;
+use secrecy::SecretString;
+use tempfile::TempDir;
+use time::Duration;
+
+use super::*;
+
+struct Fixture {
+    auth: AuthService,
+    _dir: TempDir,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = DatabaseConfig {
+        url: format!("sqlite://{}", dir.path().join("test.db").display()),
+        max_connections: 5,
+        min_connections: 1,
+        connect_timeout: StdDuration::from_secs(5),
+        acquire_timeout: StdDuration::from_secs(5),
+    };
+    let db = authdb_persistence::connect(&config).await.expect("connects");
+    authdb_persistence::migrate_up(&db).await.expect("migrates");
+    let keys = JwtKeys::new(JwtConfig {
+        secret: SecretString::from("0123456789abcdef0123456789abcdef".to_owned()),
+        issuer: "test".into(),
+        audience: "test".into(),
+        access_ttl: Duration::minutes(15),
+        leeway_secs: 0,
+    })
+    .expect("keys");
+    let policy = AuthPolicy { refresh_ttl: Duration::days(30), password: PasswordPolicy::default() };
+    let auth = AuthService::new(db, PasswordHasher::new(4).expect("hasher"), keys, policy);
+    Fixture { auth, _dir: dir }
+}
+
+fn password() -> Password {
+    PasswordPolicy::default().parse("Secret123".into()).expect("valid")
+}
+
+fn registration(name: &str) -> Registration {
+    Registration {
+        email: Email::parse(&format!("{name}@example.com")).expect("valid"),
+        username: Username::parse(name).expect("valid"),
+        password: password(),
+        full_name: None,
+    }
+}
+
+fn attempt(login: &str, password: &str) -> LoginAttempt {
+    LoginAttempt { login: login.into(), password: SecretString::from(password.to_owned()), organization_id: None }
+}
+
+#[tokio::test]
+async fn a_registered_user_authenticates_with_the_issued_token() {
+    let fx = fixture().await;
+    let issued = fx.auth.register(registration("alice"), &ClientInfo::default()).await.expect("registers");
+
+    let principal = fx.auth.authenticate(&issued.access.token).await.expect("authenticates");
+
+    assert_eq!(principal.user.id, issued.user.id);
+    assert_eq!(principal.session_id, issued.access.claims.session_id());
+}
+
+#[tokio::test]
+async fn unknown_login_and_wrong_password_are_the_same_error() {
+    let fx = fixture().await;
+    fx.auth.register(registration("alice"), &ClientInfo::default()).await.expect("registers");
+
+    let wrong = fx.auth.login(attempt("alice", "Wrong1234"), &ClientInfo::default()).await;
+    let unknown = fx.auth.login(attempt("nobody", "Secret123"), &ClientInfo::default()).await;
+
+    assert!(matches!(wrong, Err(ServiceError::InvalidCredentials)));
+    assert!(matches!(unknown, Err(ServiceError::InvalidCredentials)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_concurrent_refreshes_of_one_token_exactly_one_wins() {
+    let fx = fixture().await;
+    let issued = fx.auth.register(registration("alice"), &ClientInfo::default()).await.expect("registers");
+    let token = issued.refresh.expose().to_owned();
+
+    let client = ClientInfo::default();
+    let results = join_all((0..8).map(|_| fx.auth.refresh(&token, &client))).await;
+
+    let winners = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(winners, 1);
+    assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| matches!(e, ServiceError::InvalidRefreshToken)));
+}
+
+#[tokio::test]
+async fn logout_revokes_the_session_for_authentication_and_refresh() {
+    let fx = fixture().await;
+    let issued = fx.auth.register(registration("alice"), &ClientInfo::default()).await.expect("registers");
+    let principal = fx.auth.authenticate(&issued.access.token).await.expect("authenticates");
+
+    fx.auth.logout(&principal, &ClientInfo::default()).await.expect("logs out");
+
+    assert!(matches!(fx.auth.authenticate(&issued.access.token).await, Err(ServiceError::InvalidAccessToken)));
+    assert!(matches!(
+        fx.auth.refresh(issued.refresh.expose(), &ClientInfo::default()).await,
+        Err(ServiceError::InvalidRefreshToken)
+    ));
+}
+
+#[tokio::test]
+async fn a_duplicate_superuser_is_a_conflict_and_changes_nothing() {
+    let fx = fixture().await;
+    let email = || Email::parse("root@example.com").expect("valid");
+    let first = fx.auth.create_superuser(email(), Username::parse("root").expect("valid"), password()).await;
+    assert!(first.expect("created").is_superuser);
+
+    let again = fx.auth.create_superuser(email(), Username::parse("root2").expect("valid"), password()).await;
+
+    assert!(matches!(again, Err(ServiceError::Conflict { field: "email" })));
+    assert!(matches!(
+        fx.auth.login(attempt("root2", "Secret123"), &ClientInfo::default()).await,
+        Err(ServiceError::InvalidCredentials)
+    ));
+}
+
+#[tokio::test]
+async fn an_empty_profile_change_returns_the_user_unchanged() {
+    let fx = fixture().await;
+    let issued = fx.auth.register(registration("alice"), &ClientInfo::default()).await.expect("registers");
+    let principal = fx.auth.authenticate(&issued.access.token).await.expect("authenticates");
+
+    let user = fx.auth.update_profile(&principal, ProfileChanges::default()).await.expect("updates");
+
+    assert_eq!(user, principal.user);
+}

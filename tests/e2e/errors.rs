@@ -82,7 +82,38 @@ async fn unknown_routes_are_404_and_wrong_methods_405(backend: Backend) {
     problem(wrong_method, 405).await;
 }
 
+async fn nul_characters_are_422_naming_the_field(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let tokens = app.register_ok("alice").await;
+    let cases = [
+        ("/api/v1/auth/login", r#"{"login": "al\u0000ice", "password": "Secret123"}"#, "login"),
+        ("/api/v1/auth/login", r#"{"login": "alice", "password": "Sec\u0000ret123"}"#, "password"),
+        ("/api/v1/auth/refresh", r#"{"refresh_token": "\u0000"}"#, "refresh_token"),
+        (
+            "/api/v1/auth/register",
+            r#"{"email": "b@x.co", "username": "bob", "password": "Secret123", "full_name": "B\u0000"}"#,
+            "full_name",
+        ),
+    ];
+    for (path, body, field) in cases {
+        let response =
+            app.client.post(app.url(path)).header("content-type", "application/json").body(body).send().await.unwrap();
+        assert_eq!(problem(response, 422).await["errors"][0]["field"], field, "{body}");
+    }
+    let response = app
+        .client
+        .patch(app.url("/api/v1/auth/me"))
+        .bearer_auth(&tokens.access_token)
+        .header("content-type", "application/json")
+        .body(r#"{"preferences": {"theme": "da\u0000rk"}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(response, 422).await["errors"][0]["field"], "preferences.theme");
+}
+
 on_both_backends!(
+    nul_characters_are_422_naming_the_field,
     malformed_json_is_400,
     a_body_over_64_kib_is_413,
     a_body_that_is_not_json_is_415,

@@ -3,7 +3,7 @@ use std::ops::Deref;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, error::PayloadError, http::header, web};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
-use serde_json::error::Category;
+use serde_json::Value;
 
 use crate::{ApiError, FieldError};
 
@@ -57,27 +57,40 @@ fn is_json_content_type(req: &HttpRequest) -> bool {
 
 /// Deserializes `bytes`, classifying failures for the client.
 pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|error| ApiError::MalformedJson(error.to_string()))?;
     // Every body is an object; serde would otherwise also fill a struct from an array.
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(match serde_json::from_slice::<serde_json::Value>(bytes) {
-            Ok(_) => ApiError::Unprocessable(vec![FieldError {
-                field: "body".into(),
-                message: "the request body must be a JSON object".into(),
-            }]),
-            Err(error) => ApiError::MalformedJson(error.to_string()),
-        });
+    if !value.is_object() {
+        return Err(ApiError::Unprocessable(vec![FieldError {
+            field: "body".into(),
+            message: "the request body must be a JSON object".into(),
+        }]));
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    // PostgreSQL text and JSONB cannot hold NUL, and no field has a use for it.
+    if let Some(field) = path_to_nul(&value, String::new()) {
+        return Err(ApiError::Unprocessable(vec![FieldError {
+            field,
+            message: "must not contain NUL characters".into(),
+        }]));
+    }
+    serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
-        let inner = error.into_inner();
-        match inner.classify() {
-            Category::Data => ApiError::Unprocessable(vec![field_error(&path, &inner)]),
-            Category::Syntax | Category::Eof | Category::Io => ApiError::MalformedJson(inner.to_string()),
+        ApiError::Unprocessable(vec![field_error(&path, &error.into_inner())])
+    })
+}
+
+/// The path of the first string or key holding a NUL character.
+fn path_to_nul(value: &Value, path: String) -> Option<String> {
+    let join = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+    match value {
+        Value::String(text) => text.contains('\0').then_some(path),
+        Value::Array(items) => {
+            items.iter().enumerate().find_map(|(index, item)| path_to_nul(item, format!("{path}[{index}]")))
         }
-    })?;
-    deserializer.end().map_err(|error| ApiError::MalformedJson(error.to_string()))?;
-    Ok(value)
+        Value::Object(map) => map
+            .iter()
+            .find_map(|(key, item)| if key.contains('\0') { Some(join(key)) } else { path_to_nul(item, join(key)) }),
+        Value::Null | Value::Bool(_) | Value::Number(_) => None,
+    }
 }
 
 /// Names the field a data error is about. serde reports missing and unknown fields in
@@ -154,6 +167,14 @@ mod tests {
     #[test]
     fn unknown_fields_are_named() {
         assert_eq!(unprocessable(r#"{"email": "a", "count": 1, "is_superuser": true}"#)[0].field, "is_superuser");
+    }
+
+    #[test]
+    fn nul_characters_are_refused_naming_the_field() {
+        assert_eq!(unprocessable(r#"{"email": "a\u0000b", "count": 1}"#)[0].field, "email");
+        let nested = unprocessable(r#"{"email": "a", "count": 1, "nested": {"list": ["ok", "x\u0000"]}}"#);
+        assert_eq!(nested[0].field, "nested.list[1]");
+        assert_eq!(unprocessable(r#"{"email": "a", "count": 1, "k\u0000": 1}"#)[0].field, "k\u{0}");
     }
 
     #[test]

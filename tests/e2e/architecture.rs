@@ -16,7 +16,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // The composition root wires every layer together.
     ("authdb-server", &["authdb-domain", "authdb-auth", "authdb-persistence", "authdb-service", "authdb-api"]),
     ("authdb-loadgen", &[]),
-    ("authdb-tests", &["authdb-server", "authdb-persistence"]),
+    ("authdb-testkit", &[]),
+    ("authdb-tests", &["authdb-server", "authdb-persistence", "authdb-testkit"]),
 ];
 
 /// Third-party crates a layer must not use directly.

@@ -22,7 +22,7 @@ on_both_backends!(live_answers_ok, ready_reports_the_database_up);
 
 #[tokio::test]
 async fn ready_answers_503_when_postgres_is_gone_and_live_stays_up() {
-    let app = spawn_app(Backend::Postgres).await;
+    let mut app = spawn_app(Backend::Postgres).await;
     app.db.drop_postgres_now().await;
 
     let ready = app.client.get(app.url("/health/ready")).send().await.unwrap();
@@ -36,7 +36,7 @@ async fn ready_answers_503_when_postgres_is_gone_and_live_stays_up() {
 
 #[tokio::test]
 async fn requests_answer_503_problem_when_postgres_is_gone() {
-    let app = spawn_app(Backend::Postgres).await;
+    let mut app = spawn_app(Backend::Postgres).await;
     app.db.drop_postgres_now().await;
 
     let response = app.login("nobody", "Secret123").await;

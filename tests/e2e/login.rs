@@ -1,7 +1,18 @@
 use authdb_persistence::entities::users;
-use authdb_tests::{Backend, PASSWORD, spawn_app};
+use authdb_tests::{Backend, PASSWORD, TestApp, spawn_app};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
+
+/// Deactivates an account directly in the database (no admin endpoint exists yet).
+async fn deactivate(app: &TestApp, username: &str) {
+    let db = app.database().await;
+    users::Entity::update_many()
+        .col_expr(users::Column::IsActive, Expr::value(false))
+        .filter(users::Column::UsernameKey.eq(username))
+        .exec(&db)
+        .await
+        .unwrap();
+}
 
 async fn login_accepts_the_email_or_the_username_in_any_case(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -60,13 +71,7 @@ async fn a_password_longer_than_72_bytes_never_matches(backend: Backend) {
 async fn an_inactive_account_gets_403_only_with_the_right_password(backend: Backend) {
     let app = spawn_app(backend).await;
     app.register_ok("alice").await;
-    let db = app.database().await;
-    users::Entity::update_many()
-        .col_expr(users::Column::IsActive, Expr::value(false))
-        .filter(users::Column::UsernameKey.eq("alice"))
-        .exec(&db)
-        .await
-        .unwrap();
+    deactivate(&app, "alice").await;
 
     assert_eq!(app.login("alice", "Wrong1234").await.status(), 401);
     let response = app.login("alice", PASSWORD).await;
@@ -79,13 +84,7 @@ async fn an_inactive_account_gets_403_only_with_the_right_password(backend: Back
 async fn deactivation_makes_existing_access_tokens_fail(backend: Backend) {
     let app = spawn_app(backend).await;
     let tokens = app.register_ok("alice").await;
-    let db = app.database().await;
-    users::Entity::update_many()
-        .col_expr(users::Column::IsActive, Expr::value(false))
-        .filter(users::Column::UsernameKey.eq("alice"))
-        .exec(&db)
-        .await
-        .unwrap();
+    deactivate(&app, "alice").await;
 
     assert_eq!(app.me(&tokens.access_token).await.status(), 401);
     assert_eq!(app.refresh(&tokens.refresh_token).await.status(), 401);

@@ -2,9 +2,8 @@
 //! database, and talk to it over HTTP.
 //!
 //! Every [`TestApp`] gets its own database: a SQLite file in a temporary directory, or a
-//! PostgreSQL database with a random name (created through `AUTHDB_TEST_PG_URL`, default
-//! `postgres://authdb:authdb@127.0.0.1:5432/postgres`) that is dropped when the app is.
-//! Tests therefore run in parallel and leave nothing behind.
+//! throwaway PostgreSQL database ([`authdb_testkit::PostgresDatabase`]) that is dropped
+//! when the app is. Tests therefore run in parallel and leave nothing behind.
 
 #![allow(clippy::unwrap_used, reason = "test support: a failed setup should panic loudly")]
 
@@ -12,15 +11,13 @@ use std::path::PathBuf;
 
 use actix_web::dev::ServerHandle;
 use authdb_server::{Application, Settings};
+use authdb_testkit::PostgresDatabase;
 use reqwest::{Client, Response};
 use serde_json::{Value, json};
-use sqlx::{Connection as _, PgConnection};
 use tempfile::TempDir;
 
 /// The password every helper registers with; it satisfies the default policy.
 pub const PASSWORD: &str = "Secret123";
-
-const DEFAULT_PG_ADMIN_URL: &str = "postgres://authdb:authdb@127.0.0.1:5432/postgres";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -33,7 +30,7 @@ pub struct TestDatabase {
     url: String,
     /// Holds the SQLite file (and the data directory) until the test ends.
     dir: TempDir,
-    postgres_name: Option<String>,
+    postgres: Option<PostgresDatabase>,
 }
 
 impl TestDatabase {
@@ -42,20 +39,11 @@ impl TestDatabase {
         match backend {
             Backend::Sqlite => {
                 let url = format!("sqlite://{}", dir.path().join("authdb.db").display());
-                Self { url, dir, postgres_name: None }
+                Self { url, dir, postgres: None }
             }
             Backend::Postgres => {
-                let admin_url = pg_admin_url();
-                let name = format!("authdb_test_{}", uuid::Uuid::now_v7().simple());
-                let mut admin = PgConnection::connect(&admin_url).await.unwrap_or_else(|error| {
-                    panic!("PostgreSQL is required for the tests (run ./scripts/test.sh): {error}")
-                });
-                sqlx::query(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
-                    .execute(&mut admin)
-                    .await
-                    .unwrap();
-                let url = replace_database(&admin_url, &name);
-                Self { url, dir, postgres_name: Some(name) }
+                let postgres = PostgresDatabase::create().await;
+                Self { url: postgres.url().to_owned(), dir, postgres: Some(postgres) }
             }
         }
     }
@@ -69,47 +57,10 @@ impl TestDatabase {
     }
 
     /// Drops a PostgreSQL database now (connections included), as if the server went away.
-    pub async fn drop_postgres_now(&self) {
-        if let Some(name) = &self.postgres_name {
-            drop_database(name).await;
+    pub async fn drop_postgres_now(&mut self) {
+        if let Some(postgres) = &mut self.postgres {
+            postgres.drop_now().await;
         }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        let Some(name) = self.postgres_name.take() else { return };
-        // Drop runs inside the test's runtime, which cannot block on itself.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            runtime.block_on(drop_database(&name));
-        })
-        .join();
-        if dropped.is_err() {
-            eprintln!("could not drop a test database");
-        }
-    }
-}
-
-async fn drop_database(name: &str) {
-    let mut admin = PgConnection::connect(&pg_admin_url()).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#)))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-}
-
-pub fn pg_admin_url() -> String {
-    std::env::var("AUTHDB_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_PG_ADMIN_URL.to_owned())
-}
-
-/// `postgres://u:p@h:5432/postgres?x=y` with the database part replaced by `name`.
-fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(base, query)| (base, Some(query)));
-    let prefix = base.rsplit_once('/').map_or(base, |(prefix, _)| prefix);
-    match query {
-        Some(query) => format!("{prefix}/{name}?{query}"),
-        None => format!("{prefix}/{name}"),
     }
 }
 

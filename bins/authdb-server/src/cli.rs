@@ -6,12 +6,12 @@ use std::{
 };
 
 use authdb_domain::{DomainError, Email, Username};
-use authdb_service::ServiceError;
+use authdb_service::{ServiceError, error_chain};
 use clap::{Parser, Subcommand};
 
 use crate::{
     Application, Settings, StartupError,
-    startup::{Services, connect, error_chain},
+    startup::{Services, connect},
 };
 
 #[derive(Debug, Parser)]

@@ -11,7 +11,7 @@ use actix_web::{
 use authdb_api::ApiState;
 use authdb_auth::{JwtConfig, JwtKeys, PasswordHasher};
 use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
-use authdb_service::{AuthPolicy, AuthService, HealthService};
+use authdb_service::{AuthPolicy, AuthService, HealthService, error_chain};
 use secrecy::SecretString;
 
 use crate::{Settings, SettingsError, secret};
@@ -203,15 +203,4 @@ async fn log_request(
         "request"
     );
     Ok(response)
-}
-
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut chain = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        chain.push_str(": ");
-        chain.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    chain
 }

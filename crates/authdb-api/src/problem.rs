@@ -2,7 +2,7 @@ use actix_web::{
     HttpResponse, ResponseError,
     http::{StatusCode, header},
 };
-use authdb_service::ServiceError;
+use authdb_service::{ServiceError, error_chain};
 use serde::Serialize;
 
 /// One bad input field, as reported in a 422 problem's `errors`.
@@ -195,15 +195,4 @@ impl ResponseError for ApiError {
             errors: shape.errors,
         })
     }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut chain = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        chain.push_str(": ");
-        chain.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    chain
 }

@@ -65,3 +65,15 @@ impl From<AuthError> for ServiceError {
         }
     }
 }
+
+/// An error and its causes on one line (`outer: inner: root`), for logs.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut chain = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    chain
+}

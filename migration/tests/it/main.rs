@@ -3,12 +3,13 @@
 
 mod support;
 
+use authdb_testkit::PostgresDatabase;
 use migration::{Migrator, MigratorTrait, SchemaManager};
-use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use sea_orm_migration::sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use time::OffsetDateTime;
 use uuid::{Uuid, uuid};
 
-use crate::support::{PostgresTestDatabase, sqlite_test_database};
+use crate::support::sqlite_test_database;
 
 /// Tables created by the migrations, in creation order.
 const TABLES: [&str; 7] =
@@ -25,8 +26,8 @@ async fn migrations_round_trip_on_sqlite() {
 
 #[tokio::test]
 async fn migrations_round_trip_on_postgres() {
-    let database = PostgresTestDatabase::create().await;
-    let db = database.connect().await;
+    let database = PostgresDatabase::create().await;
+    let db = Database::connect(database.url()).await.expect("connect to the test database");
 
     assert_migrations_round_trip(&db).await;
 

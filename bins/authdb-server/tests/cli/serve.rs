@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::{PgDatabase, Sandbox, expect_json, str_field};
+use authdb_testkit::PostgresDatabase;
+
+use crate::support::{Sandbox, expect_json, str_field};
 
 const STOP_LIMIT: Duration = Duration::from_secs(40);
 
@@ -41,7 +43,7 @@ async fn tokens_and_data_survive_a_restart_on_sqlite() {
 
 #[tokio::test]
 async fn tokens_and_data_survive_a_restart_on_postgres() {
-    let database = PgDatabase::create().await;
+    let database = PostgresDatabase::create().await;
     let sandbox = Sandbox::new()
         .with_env("AUTHDB__DATABASE__URL", database.url())
         .with_env("AUTHDB__AUTH__JWT_SECRET", "a-fixed-test-secret-that-is-long-enough-for-hs256");

@@ -14,7 +14,6 @@ use std::{
 
 use reqwest::{Client, Response};
 use serde_json::{Value, json};
-use sqlx::{Connection as _, PgConnection};
 use tempfile::TempDir;
 
 /// The binary under test, built by Cargo for this test target.
@@ -28,8 +27,6 @@ const STARTUP_LIMIT: Duration = Duration::from_secs(20);
 /// How long a one-shot command (`migrate`, `create-superuser`, a refused start) may run.
 const COMMAND_LIMIT: Duration = Duration::from_secs(30);
 const POLL: Duration = Duration::from_millis(100);
-
-const DEFAULT_PG_ADMIN_URL: &str = "postgres://authdb:authdb@127.0.0.1:5432/postgres";
 
 /// A port that was free a moment ago. The binary does not report the port it bound when
 /// given port 0, so the tests choose one; [`Sandbox::serve`] retries if it was taken.
@@ -339,67 +336,4 @@ pub(crate) async fn expect_json(response: Response, status: u16) -> Value {
 /// The string at `key` in a JSON object.
 pub(crate) fn str_field<'a>(value: &'a Value, key: &str) -> &'a str {
     value[key].as_str().unwrap_or_else(|| panic!("no string {key:?} in {value}"))
-}
-
-/// A PostgreSQL database with a random name, created through `AUTHDB_TEST_PG_URL`
-/// (default `postgres://authdb:authdb@127.0.0.1:5432/postgres`) and dropped, connections
-/// and all, when the guard is dropped.
-pub(crate) struct PgDatabase {
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    pub(crate) async fn create() -> Self {
-        let admin_url = pg_admin_url();
-        let name = format!("authdb_test_{}", uuid::Uuid::now_v7().simple());
-        let mut admin = PgConnection::connect(&admin_url).await.unwrap_or_else(|error| {
-            panic!("PostgreSQL is required for this test (see scripts/test.sh, AUTHDB_TEST_PG_URL): {error}")
-        });
-        sqlx::query(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
-            .execute(&mut admin)
-            .await
-            .expect("create the test database");
-        let url = replace_database(&admin_url, &name);
-        Self { name, url }
-    }
-
-    pub(crate) fn url(&self) -> &str {
-        &self.url
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        // Drop may run inside the test's runtime, which cannot block on itself.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
-            runtime.block_on(async {
-                let mut admin = PgConnection::connect(&pg_admin_url()).await.expect("connect to drop the database");
-                sqlx::query(sqlx::AssertSqlSafe(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#)))
-                    .execute(&mut admin)
-                    .await
-                    .expect("drop the test database");
-            });
-        })
-        .join();
-        if dropped.is_err() && !std::thread::panicking() {
-            panic!("could not drop the test database {}", self.name);
-        }
-    }
-}
-
-fn pg_admin_url() -> String {
-    std::env::var("AUTHDB_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_PG_ADMIN_URL.to_owned())
-}
-
-/// `postgres://u:p@h:5432/postgres?x=y` with the database part replaced by `name`.
-fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(base, query)| (base, Some(query)));
-    let prefix = base.rsplit_once('/').map_or(base, |(prefix, _)| prefix);
-    match query {
-        Some(query) => format!("{prefix}/{name}?{query}"),
-        None => format!("{prefix}/{name}"),
-    }
 }

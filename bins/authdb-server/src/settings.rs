@@ -72,6 +72,9 @@ pub struct AuthSettings {
     pub bcrypt_cost: u32,
     /// Reserved for the refresh grace window; until it lands, reuse is always detected.
     pub refresh_reuse_grace_secs: u64,
+    /// How long an authenticated session is trusted without a database round trip; also
+    /// the longest another instance may take to notice a revocation. 0 disables the cache.
+    pub session_cache_ttl_ms: u64,
     pub password: PasswordSettings,
 }
 
@@ -85,6 +88,7 @@ impl Default for AuthSettings {
             refresh_ttl_secs: 30 * 24 * 3600,
             bcrypt_cost: 12,
             refresh_reuse_grace_secs: 10,
+            session_cache_ttl_ms: 1000,
             password: PasswordSettings::default(),
         }
     }
@@ -224,6 +228,9 @@ impl Settings {
                 "AUTHDB__AUTH__REFRESH_TTL_SECS",
                 "must be at least the access-token lifetime and at most 366 days",
             ));
+        }
+        if self.auth.session_cache_ttl_ms > 60_000 {
+            return Err(invalid("AUTHDB__AUTH__SESSION_CACHE_TTL_MS", "must be at most 60000 (one minute)"));
         }
         if !(4..=31).contains(&self.auth.bcrypt_cost) {
             return Err(invalid("AUTHDB__AUTH__BCRYPT_COST", "must be between 4 and 31"));

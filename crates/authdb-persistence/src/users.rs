@@ -2,8 +2,7 @@
 
 use authdb_domain::{AvatarUrl, Email, FullName, Preferences, SessionId, User, UserId, Username};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
     sea_query::{Expr, ExprTrait},
 };
 use time::OffsetDateTime;
@@ -87,22 +86,22 @@ pub async fn find_credentials_by_username_key(
     Ok(model.map(into_credentials))
 }
 
-/// The user behind an access token, provided the token's session is still live. One
-/// indexed join: this runs on every authenticated request.
+/// The user behind an access token and when its session ends, provided the session is
+/// still live. One indexed join.
 pub async fn find_by_live_session(
     conn: &impl ConnectionTrait,
     user: UserId,
     session: SessionId,
     now: OffsetDateTime,
-) -> Result<Option<User>> {
-    let model = users::Entity::find_by_id(user.as_uuid())
-        .join(JoinType::InnerJoin, users::Relation::Sessions.def())
+) -> Result<Option<(User, OffsetDateTime)>> {
+    let found = users::Entity::find_by_id(user.as_uuid())
+        .find_also_related(sessions::Entity)
         .filter(sessions::Column::Id.eq(session.as_uuid()))
         .filter(sessions::Column::RevokedAt.is_null())
         .filter(sessions::Column::ExpiresAt.gt(now))
         .one(conn)
         .await?;
-    Ok(model.map(into_user))
+    Ok(found.and_then(|(user, session)| session.map(|session| (into_user(user), session.expires_at))))
 }
 
 /// Counts a successful login.

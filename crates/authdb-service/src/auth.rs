@@ -16,7 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
-use crate::{Result, ServiceError};
+use crate::{Result, ServiceError, session_cache::SessionCache};
 
 /// Rules for sessions and passwords.
 #[derive(Debug, Clone)]
@@ -24,6 +24,10 @@ pub struct AuthPolicy {
     /// How long a session (and so its refresh tokens) lasts from login.
     pub refresh_ttl: Duration,
     pub password: PasswordPolicy,
+    /// How long an authenticated session is trusted without asking the database again.
+    /// Changes made through this process apply at once; changes made by another process
+    /// are seen within this time. Zero checks the database on every request.
+    pub session_cache_ttl: std::time::Duration,
 }
 
 /// Where a request came from, for sessions and audit events.
@@ -85,6 +89,7 @@ struct Inner {
     hasher: PasswordHasher,
     keys: JwtKeys,
     policy: AuthPolicy,
+    sessions: SessionCache,
 }
 
 impl fmt::Debug for AuthService {
@@ -98,7 +103,8 @@ const REVOKED_BY_REUSE: &str = "refresh_token_reuse";
 
 impl AuthService {
     pub fn new(db: DatabaseConnection, hasher: PasswordHasher, keys: JwtKeys, policy: AuthPolicy) -> Self {
-        Self { inner: Arc::new(Inner { db, hasher, keys, policy }) }
+        let sessions = SessionCache::new(policy.session_cache_ttl);
+        Self { inner: Arc::new(Inner { db, hasher, keys, policy, sessions }) }
     }
 
     /// The policy new passwords are parsed under.
@@ -182,6 +188,8 @@ impl AuthService {
         audit::record(&txn, event(AuditAction::LoginSucceeded, Some(user.id), client, AuditOutcome::Success), now)
             .await?;
         txn.commit().await?;
+        // Cached sessions of this user would show the old login count and time.
+        self.inner.sessions.forget_user(user.id);
         user.last_login_at = Some(now);
         user.login_count += 1;
         tracing::info!(user_id = %user.id, session_id = %session, "login succeeded");
@@ -199,6 +207,7 @@ impl AuthService {
             SpendOutcome::Spent(spent) => spent,
             SpendOutcome::Reused { session_id, user_id } => {
                 sessions::revoke_session(&txn, session_id, REVOKED_BY_REUSE, now).await?;
+                self.inner.sessions.forget_session(session_id);
                 let mut reused = event(AuditAction::RefreshTokenReused, Some(user_id), client, AuditOutcome::Failure);
                 reused.target = Some(format!("session:{session_id}"));
                 audit::record(&txn, reused, now).await?;
@@ -234,6 +243,7 @@ impl AuthService {
         let now = now();
         let txn = self.inner.db.begin().await?;
         sessions::revoke_session(&txn, principal.session_id, REVOKED_BY_LOGOUT, now).await?;
+        self.inner.sessions.forget_session(principal.session_id);
         let mut logged_out = event(AuditAction::LoggedOut, Some(principal.user.id), client, AuditOutcome::Success);
         logged_out.target = Some(format!("session:{}", principal.session_id));
         audit::record(&txn, logged_out, now).await?;
@@ -241,12 +251,19 @@ impl AuthService {
         Ok(())
     }
 
-    /// Verifies an access token and that its user is active and its session live.
+    /// Verifies an access token and that its user is active and its session live (from
+    /// the session cache when it has a fresh answer, else from the database).
     pub async fn authenticate(&self, bearer: &str) -> Result<Principal> {
         let claims = self.inner.keys.verify(bearer)?;
-        let user = users::find_by_live_session(&self.inner.db, claims.user_id(), claims.session_id(), now()).await?;
-        match user {
-            Some(user) if user.is_active => Ok(Principal { user, session_id: claims.session_id(), claims }),
+        let (session_id, user_id, now) = (claims.session_id(), claims.user_id(), now());
+        if let Some(user) = self.inner.sessions.get(session_id, user_id, now) {
+            return Ok(Principal { user, session_id, claims });
+        }
+        match users::find_by_live_session(&self.inner.db, user_id, session_id, now).await? {
+            Some((user, session_expires_at)) if user.is_active => {
+                self.inner.sessions.insert(session_id, user.clone(), session_expires_at);
+                Ok(Principal { user, session_id, claims })
+            }
             _ => Err(ServiceError::InvalidAccessToken),
         }
     }
@@ -257,7 +274,9 @@ impl AuthService {
         if changes.is_empty() {
             return Ok(principal.user.clone());
         }
-        Ok(users::update_profile(&self.inner.db, principal.user.id, changes, now()).await?)
+        let user = users::update_profile(&self.inner.db, principal.user.id, changes, now()).await?;
+        self.inner.sessions.forget_user(user.id);
+        Ok(user)
     }
 
     /// The caller's own audit trail, newest first.

@@ -7,6 +7,7 @@
 mod auth;
 mod error;
 mod health;
+mod session_cache;
 
 pub use auth::{AuthPolicy, AuthService, ClientInfo, IssuedTokens, LoginAttempt, Principal, Registration};
 pub use authdb_persistence::users::ProfileChanges;

@@ -36,7 +36,11 @@ async fn fixture() -> Fixture {
         leeway_secs: 0,
     })
     .expect("keys");
-    let policy = AuthPolicy { refresh_ttl: Duration::days(30), password: PasswordPolicy::default() };
+    let policy = AuthPolicy {
+        refresh_ttl: Duration::days(30),
+        password: PasswordPolicy::default(),
+        session_cache_ttl: StdDuration::from_secs(1),
+    };
     let auth = AuthService::new(db, PasswordHasher::new(4).expect("hasher"), keys, policy);
     Fixture { auth, _dir: dir }
 }

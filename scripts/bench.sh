@@ -8,7 +8,8 @@
 # Every run is bounded (warm-up + measured window, at most ~20 s) and only talks to
 # 127.0.0.1. Before each run the script waits (up to QUIET_WAIT seconds) until the
 # machine is idle, and it records how much CPU other processes used during the run
-# (`other_cpu_pct`, in % of all cores), so a run disturbed by, say, a cargo build shows.
+# (`other_cpu%` in the summary, in % of all cores), so a run disturbed by, say, a cargo
+# build shows.
 #
 # Environment:
 #   BIN_DIR      where `authdb` and `authdb-loadgen` are (default target/release)
@@ -101,14 +102,14 @@ stop_server() { # backend
 }
 trap '[[ -n "${SERVER_PID}" ]] && kill -TERM "${SERVER_PID}" 2>/dev/null; true' EXIT
 
-run_one() { # backend round scenario concurrency duration warmup
+run_one() { # backend round scenario concurrency duration warmup [extra loadgen arguments]
     local busy0 server0 child0 wall0 line busy1 server1 child1 wall1
     wait_quiet
     children_secs >"${OUT_DIR}/.child0"
     busy0="$(busy_ticks)"; server0="$(proc_ticks "${SERVER_PID}")"; child0="$(<"${OUT_DIR}/.child0")"
     wall0="$(date +%s.%N)"
     line="$("${BIN_DIR}/authdb-loadgen" --base-url "${BASE}" --scenario "$3" --concurrency "$4" \
-        --duration-secs "$5" --warmup-secs "$6" --json 2>>"${OUT_DIR}/loadgen.log")"
+        --duration-secs "$5" --warmup-secs "$6" "${@:7}" --json 2>>"${OUT_DIR}/loadgen.log")"
     wall1="$(date +%s.%N)"
     children_secs >"${OUT_DIR}/.child1"
     busy1="$(busy_ticks)"; server1="$(proc_ticks "${SERVER_PID}")"; child1="$(<"${OUT_DIR}/.child1")"
@@ -120,7 +121,7 @@ run_one() { # backend round scenario concurrency duration warmup
         --argjson wall "$(awk -v a="${wall0}" -v b="${wall1}" 'BEGIN{print b-a}')" \
         '. + {kind:"run",backend:$backend,round:$round,server_cpu_s:$server_cpu,loadgen_cpu_s:$loadgen_cpu,
               busy_cpu_s:$busy,wall_s:$wall}' <<<"${line}" >>"${RESULTS}"
-    log "$1 round $2: $3 c$4: $(jq -r '[.results[] | "\(.name) \(.rps) req/s p99 \(.latency_ms.p99) ms"] | join("; ")' <<<"${line}")"
+    log "$1 round $2: $3 c$4 ${*:7}: $(jq -r '[.results[] | "\(.name) \(.rps) req/s p99 \(.latency_ms.p99) ms"] | join("; ")' <<<"${line}")"
 }
 
 # SQLite: every scenario, interleaved round by round so drift hits them all alike.
@@ -129,7 +130,8 @@ start_server sqlite "${data_dir}"
 for round in $(seq "${RUNS}"); do
     run_one sqlite "${round}" login 4 "${LOGIN_SECS}" "${WARMUP_SECS}"
     run_one sqlite "${round}" login 8 "${LOGIN_SECS}" "${WARMUP_SECS}"
-    run_one sqlite "${round}" live-under-login 8 "${LOGIN_SECS}" "${WARMUP_SECS}"
+    run_one sqlite "${round}" live-under-login 8 "${LOGIN_SECS}" "${WARMUP_SECS}" --probe-interval-ms 10
+    run_one sqlite "${round}" live-under-login 8 "${LOGIN_SECS}" "${WARMUP_SECS}" --probe-interval-ms 0
     run_one sqlite "${round}" me 16 "${FAST_SECS}" "${WARMUP_SECS}"
     run_one sqlite "${round}" live 16 "${FAST_SECS}" "${WARMUP_SECS}"
     run_one sqlite "${round}" refresh 8 "${FAST_SECS}" "${WARMUP_SECS}"
@@ -157,7 +159,7 @@ fi
 jq -rs --argjson ncpu "${NCPU}" '
   def median: sort | if length == 0 then null else .[(length - 1) / 2 | floor] end;
   (map(select(.kind == "run")) | map(. as $r | .results[] | {backend: $r.backend, scenario: $r.scenario,
-      concurrency: $r.concurrency, name, rps, p50: .latency_ms.p50, p99: .latency_ms.p99, errors: (.requests - .successes),
+      concurrency: $r.concurrency, name: (.name + (if ($r.probe_interval_ms // 0) > 0 then " (probe every \($r.probe_interval_ms) ms)" elif $r.scenario == "live-under-login" then " (probe back to back)" else "" end)), rps, p50: .latency_ms.p50, p99: .latency_ms.p99, errors: (.requests - .successes),
       other: (($r.busy_cpu_s - $r.server_cpu_s - $r.loadgen_cpu_s) / $r.wall_s / $ncpu * 100)})
     | group_by([.backend, .scenario, .concurrency, .name])
     | map("\(.[0].backend)\t\(.[0].scenario) c\(.[0].concurrency)\t\(.[0].name)\truns \(length)\tmedian req/s \(map(.rps) | median)\tp50 ms \(map(.p50) | median)\tp99 ms \(map(.p99) | median)\terrors \(map(.errors) | add)\tmax other_cpu% \(map(.other) | max | . * 10 | round / 10)")

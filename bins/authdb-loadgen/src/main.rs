@@ -1,1 +1,629 @@
-fn main() {}
+#![allow(clippy::print_stdout, reason = "a CLI that reports on stdout")]
+//! `authdb-loadgen`: a small closed-loop HTTP load generator for the authdb benchmarks
+//! (see docs/benchmarks.md).
+//!
+//! N workers each send one request at a time, back to back, for a fixed duration. A
+//! request counts when it completes inside the measured window (after the warm-up), and
+//! rates are completions divided by the window's length; requests still in flight when the
+//! window closes are dropped. Every worker keeps the latency of each answered request (any
+//! status) in its own `Vec`; the vectors are merged and sorted at the end for exact
+//! percentiles. Transport failures (connection refused, timeouts) are counted as errors,
+//! never panics, and the load stops at `warmup + duration` after setup.
+
+use std::{
+    collections::BTreeMap,
+    fmt::Write as _,
+    process::ExitCode,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use clap::{Parser, ValueEnum};
+use futures_util::{StreamExt as _, TryStreamExt as _, stream};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use tokio::task::JoinSet;
+
+/// The password every generated user gets (it satisfies the default policy).
+const PASSWORD: &str = "Secret123";
+/// How many registrations run at once during setup (the server hashes on at most one
+/// thread per core anyway).
+const SETUP_PARALLELISM: usize = 4;
+/// Pause after a transport error, so a dead server is not hammered in a tight loop.
+const ERROR_BACKOFF: Duration = Duration::from_millis(20);
+
+#[derive(Debug, Parser)]
+#[command(name = "authdb-loadgen", version, about = "HTTP load generator for authdb benchmarks")]
+struct Args {
+    /// Server to load; only point this at a server you run yourself.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    base_url: String,
+    /// What each worker does in a loop.
+    #[arg(long, value_enum)]
+    scenario: Scenario,
+    /// Number of concurrent workers (each with one request in flight).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    concurrency: u32,
+    /// Length of the measured window, in seconds.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    duration_secs: u64,
+    /// Load sent before the measured window and not recorded, in seconds.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=600))]
+    warmup_secs: u64,
+    /// Per-request timeout, in seconds (a timed-out request counts as an error).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    timeout_secs: u64,
+    /// `live-under-login` only: pause between two probe requests, in milliseconds (0: the
+    /// probe sends back to back; a pause makes it sample the server like a health checker,
+    /// arriving at random moments instead of keeping a worker hot).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    probe_interval_ms: u64,
+    /// Print one JSON line on stdout (the human summary then goes to stderr).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Scenario {
+    /// POST /api/v1/auth/login with a correct password (bcrypt-bound).
+    Login,
+    /// POST /api/v1/auth/refresh; each worker follows its own rotation chain.
+    Refresh,
+    /// GET /api/v1/auth/me with a bearer access token.
+    Me,
+    /// GET /health/live.
+    Live,
+    /// `login` load at the given concurrency plus one sequential client on /health/live,
+    /// whose latency is reported separately.
+    #[value(alias = "mixed")]
+    LiveUnderLogin,
+}
+
+impl Scenario {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::Refresh => "refresh",
+            Self::Me => "me",
+            Self::Live => "live",
+            Self::LiveUnderLogin => "live-under-login",
+        }
+    }
+
+    fn needs_users(self) -> bool {
+        !matches!(self, Self::Live)
+    }
+}
+
+/// A registered user and its current tokens.
+#[derive(Debug, Clone)]
+struct Account {
+    username: String,
+    access_token: String,
+    refresh_token: String,
+}
+
+/// What one worker sends.
+#[derive(Debug)]
+enum Task {
+    Login { username: String },
+    Refresh { username: String, refresh_token: String },
+    Me { bearer: String },
+    Live,
+}
+
+/// How one request ended.
+enum Outcome {
+    Ok,
+    /// An HTTP answer other than the expected one.
+    Status(StatusCode),
+    /// The expected status but a body we could not use.
+    BadBody,
+    /// No HTTP answer at all.
+    Transport(&'static str),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    record_from: Instant,
+    end: Instant,
+}
+
+/// What one worker observed in the measured window.
+#[derive(Debug, Default)]
+struct Stats {
+    /// Microseconds, one entry per answered request.
+    latencies_us: Vec<u64>,
+    requests: u64,
+    successes: u64,
+    errors: BTreeMap<String, u64>,
+    /// Refresh chains re-established by logging in again after a failed refresh.
+    relogins: u64,
+}
+
+impl Stats {
+    fn record(&mut self, elapsed: Duration, outcome: &Outcome) {
+        self.requests += 1;
+        let error = match outcome {
+            Outcome::Ok => None,
+            Outcome::Status(status) => Some(status.as_u16().to_string()),
+            Outcome::BadBody => Some("bad-body".to_owned()),
+            Outcome::Transport(kind) => Some((*kind).to_owned()),
+        };
+        if !matches!(outcome, Outcome::Transport(_)) {
+            self.latencies_us.push(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX));
+        }
+        match error {
+            None => self.successes += 1,
+            Some(key) => *self.errors.entry(key).or_default() += 1,
+        }
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.latencies_us.extend(other.latencies_us);
+        self.requests += other.requests;
+        self.successes += other.successes;
+        for (key, count) in other.errors {
+            *self.errors.entry(key).or_default() += count;
+        }
+        self.relogins += other.relogins;
+    }
+}
+
+/// The merged figures of one group of workers.
+#[derive(Debug)]
+struct Report {
+    name: &'static str,
+    workers: u32,
+    requests: u64,
+    successes: u64,
+    errors: BTreeMap<String, u64>,
+    relogins: u64,
+    elapsed: Duration,
+    p50_us: u64,
+    p90_us: u64,
+    p99_us: u64,
+    max_us: u64,
+}
+
+impl Report {
+    fn from_stats(name: &'static str, workers: u32, mut stats: Stats, window: Window) -> Self {
+        stats.latencies_us.sort_unstable();
+        let sorted = &stats.latencies_us;
+        let elapsed = window.end.saturating_duration_since(window.record_from);
+        Self {
+            name,
+            workers,
+            requests: stats.requests,
+            successes: stats.successes,
+            errors: stats.errors,
+            relogins: stats.relogins,
+            elapsed,
+            p50_us: percentile(sorted, 50.0),
+            p90_us: percentile(sorted, 90.0),
+            p99_us: percentile(sorted, 99.0),
+            max_us: sorted.last().copied().unwrap_or(0),
+        }
+    }
+
+    fn rate(&self, count: u64) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 { count as f64 / secs } else { 0.0 }
+    }
+
+    fn human(&self) -> String {
+        let mut out = format!(
+            "{}: {} workers, {} requests, {} ok, {} errors in {:.2} s: {:.1} req/s ({:.1} ok/s)\n  latency ms: p50 {} p90 {} p99 {} max {}",
+            self.name,
+            self.workers,
+            self.requests,
+            self.successes,
+            self.requests - self.successes,
+            self.elapsed.as_secs_f64(),
+            self.rate(self.requests),
+            self.rate(self.successes),
+            ms(self.p50_us),
+            ms(self.p90_us),
+            ms(self.p99_us),
+            ms(self.max_us),
+        );
+        if !self.errors.is_empty() {
+            let errors: Vec<String> = self.errors.iter().map(|(key, count)| format!("{key} x{count}")).collect();
+            let _ = write!(out, "\n  errors: {}", errors.join(", "));
+        }
+        if self.relogins > 0 {
+            let _ = write!(out, "\n  refresh chains re-established by login: {}", self.relogins);
+        }
+        out
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "name": self.name,
+            "workers": self.workers,
+            "requests": self.requests,
+            "successes": self.successes,
+            "errors": self.errors,
+            "relogins": self.relogins,
+            "elapsed_secs": round3(self.elapsed.as_secs_f64()),
+            "rps": round3(self.rate(self.requests)),
+            "ok_rps": round3(self.rate(self.successes)),
+            "latency_ms": {
+                "p50": us_to_ms(self.p50_us),
+                "p90": us_to_ms(self.p90_us),
+                "p99": us_to_ms(self.p99_us),
+                "max": us_to_ms(self.max_us),
+            },
+        })
+    }
+}
+
+/// Nearest-rank percentile of sorted samples (0 when there are none).
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn us_to_ms(us: u64) -> f64 {
+    round3(us as f64 / 1000.0)
+}
+
+fn ms(us: u64) -> String {
+    format!("{:.2}", us as f64 / 1000.0)
+}
+
+fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
+fn transport_kind(error: &reqwest::Error) -> &'static str {
+    if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connect"
+    } else {
+        "transport"
+    }
+}
+
+/// Reads the whole body, so the request is timed to its last byte.
+async fn drain(response: Response, expected: StatusCode) -> Outcome {
+    let status = response.status();
+    match response.bytes().await {
+        Err(error) => Outcome::Transport(transport_kind(&error)),
+        Ok(_) if status == expected => Outcome::Ok,
+        Ok(_) => Outcome::Status(status),
+    }
+}
+
+/// Sends a request and returns the body as JSON when the status is `expected`.
+async fn send_for_json(request: reqwest::RequestBuilder, expected: StatusCode) -> (Outcome, Option<Value>) {
+    let response = match request.send().await {
+        Ok(response) => response,
+        Err(error) => return (Outcome::Transport(transport_kind(&error)), None),
+    };
+    let status = response.status();
+    if status != expected {
+        return (drain(response, expected).await, None);
+    }
+    match response.json::<Value>().await {
+        Ok(body) => (Outcome::Ok, Some(body)),
+        Err(error) if error.is_decode() => (Outcome::BadBody, None),
+        Err(error) => (Outcome::Transport(transport_kind(&error)), None),
+    }
+}
+
+fn token_from(body: Option<&Value>, field: &str) -> Option<String> {
+    body?.get(field)?.as_str().map(str::to_owned)
+}
+
+struct Target {
+    client: Client,
+    base: String,
+}
+
+impl Target {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn register(&self, username: &str) -> Result<Account, String> {
+        let body = json!({
+            "email": format!("{username}@loadgen.example.com"),
+            "username": username,
+            "password": PASSWORD,
+        });
+        let request = self.client.post(self.url("/api/v1/auth/register")).json(&body);
+        let (outcome, body) = send_for_json(request, StatusCode::CREATED).await;
+        let body = match outcome {
+            Outcome::Ok => body,
+            Outcome::Status(status) => return Err(format!("registering {username}: HTTP {status}")),
+            Outcome::BadBody => return Err(format!("registering {username}: unexpected response body")),
+            Outcome::Transport(kind) => return Err(format!("registering {username}: {kind} error")),
+        };
+        match (token_from(body.as_ref(), "access_token"), token_from(body.as_ref(), "refresh_token")) {
+            (Some(access_token), Some(refresh_token)) => {
+                Ok(Account { username: username.to_owned(), access_token, refresh_token })
+            }
+            _ => Err(format!("registering {username}: no tokens in the response")),
+        }
+    }
+
+    async fn login(&self, username: &str) -> (Outcome, Option<Value>) {
+        let body = json!({ "login": username, "password": PASSWORD });
+        send_for_json(self.client.post(self.url("/api/v1/auth/login")).json(&body), StatusCode::OK).await
+    }
+
+    async fn get(&self, path: &str, bearer: Option<&str>) -> Outcome {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        match request.send().await {
+            Ok(response) => drain(response, StatusCode::OK).await,
+            Err(error) => Outcome::Transport(transport_kind(&error)),
+        }
+    }
+
+    /// One request of `task`; a refresh task moves on to the token it was given.
+    async fn step(&self, task: &mut Task) -> Outcome {
+        match task {
+            Task::Login { username } => self.login(username).await.0,
+            Task::Me { bearer } => self.get("/api/v1/auth/me", Some(bearer)).await,
+            Task::Live => self.get("/health/live", None).await,
+            Task::Refresh { refresh_token, .. } => {
+                let body = json!({ "refresh_token": refresh_token.as_str() });
+                let request = self.client.post(self.url("/api/v1/auth/refresh")).json(&body);
+                let (outcome, body) = send_for_json(request, StatusCode::OK).await;
+                match (outcome, token_from(body.as_ref(), "refresh_token")) {
+                    (Outcome::Ok, Some(next)) => {
+                        *refresh_token = next;
+                        Outcome::Ok
+                    }
+                    (Outcome::Ok, None) => Outcome::BadBody,
+                    (other, _) => other,
+                }
+            }
+        }
+    }
+
+    /// A broken refresh chain (the token was refused or lost in transit) is restarted
+    /// with a fresh login; that login is not counted as a refresh request.
+    async fn restart_chain(&self, task: &mut Task) -> bool {
+        let Task::Refresh { username, refresh_token } = task else { return true };
+        let (outcome, body) = self.login(username).await;
+        match (outcome, token_from(body.as_ref(), "refresh_token")) {
+            (Outcome::Ok, Some(next)) => {
+                *refresh_token = next;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Sends `task` in a loop until the window ends, `pause` apart.
+    async fn run_worker(self, mut task: Task, window: Window, pause: Duration) -> Stats {
+        let mut stats = Stats::default();
+        let mut first = true;
+        loop {
+            if !first && !pause.is_zero() {
+                tokio::time::sleep(pause).await;
+            }
+            first = false;
+            let started = Instant::now();
+            // A request still in flight when the window closes is dropped, uncounted.
+            let Ok(outcome) = tokio::time::timeout_at(window.end.into(), self.step(&mut task)).await else {
+                break;
+            };
+            let finished = Instant::now();
+            if finished >= window.record_from {
+                stats.record(finished - started, &outcome);
+            }
+            if matches!(outcome, Outcome::Transport(_)) {
+                tokio::time::sleep(ERROR_BACKOFF).await;
+            }
+            if !matches!(outcome, Outcome::Ok) && matches!(task, Task::Refresh { .. }) {
+                match tokio::time::timeout_at(window.end.into(), self.restart_chain(&mut task)).await {
+                    Ok(true) => stats.relogins += 1,
+                    Ok(false) => tokio::time::sleep(ERROR_BACKOFF).await,
+                    Err(_) => break,
+                }
+            }
+        }
+        stats
+    }
+}
+
+fn run_id() -> String {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{:x}{:x}", std::process::id() & 0xffff, nanos & 0xffff_ffff_ffff)
+}
+
+/// Registers `count` users, a few at a time.
+async fn register_pool(client: &Client, base: &str, count: usize) -> Result<Vec<Account>, String> {
+    let run = run_id();
+    stream::iter(0..count)
+        .map(|i| {
+            let target = Target { client: client.clone(), base: base.to_owned() };
+            let username = format!("lg{run}u{i}");
+            async move { target.register(&username).await }
+        })
+        .buffer_unordered(SETUP_PARALLELISM)
+        .try_collect()
+        .await
+}
+
+async fn run(args: &Args) -> Result<Vec<Report>, String> {
+    let base = args.base_url.trim_end_matches('/').to_owned();
+    let concurrency = args.concurrency as usize;
+    let timeout = Duration::from_secs(args.timeout_secs);
+    let build_client = |pool: usize| {
+        Client::builder()
+            .user_agent(concat!("authdb-loadgen/", env!("CARGO_PKG_VERSION")))
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .pool_max_idle_per_host(pool)
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|error| format!("building the HTTP client: {error}"))
+    };
+    let client = build_client(concurrency)?;
+
+    let setup_started = Instant::now();
+    let accounts =
+        if args.scenario.needs_users() { register_pool(&client, &base, concurrency).await? } else { Vec::new() };
+    if !accounts.is_empty() {
+        eprintln!("setup: registered {} users in {:.1} s", accounts.len(), setup_started.elapsed().as_secs_f64());
+    }
+
+    let started = Instant::now();
+    let record_from = started + Duration::from_secs(args.warmup_secs);
+    let window = Window { record_from, end: record_from + Duration::from_secs(args.duration_secs) };
+
+    let mut workers = JoinSet::new();
+    for i in 0..concurrency {
+        let account = accounts.get(i);
+        let task = match (args.scenario, account) {
+            (Scenario::Live, _) => Task::Live,
+            (Scenario::Login | Scenario::LiveUnderLogin, Some(a)) => Task::Login { username: a.username.clone() },
+            (Scenario::Refresh, Some(a)) => {
+                Task::Refresh { username: a.username.clone(), refresh_token: a.refresh_token.clone() }
+            }
+            (Scenario::Me, Some(a)) => Task::Me { bearer: a.access_token.clone() },
+            (_, None) => return Err("internal: fewer users than workers".to_owned()),
+        };
+        let target = Target { client: client.clone(), base: base.clone() };
+        workers.spawn(target.run_worker(task, window, Duration::ZERO));
+    }
+    let probe = if args.scenario == Scenario::LiveUnderLogin {
+        // Its own client, hence its own connection: it never waits behind a login.
+        let target = Target { client: build_client(1)?, base: base.clone() };
+        let pause = Duration::from_millis(args.probe_interval_ms);
+        Some(tokio::spawn(target.run_worker(Task::Live, window, pause)))
+    } else {
+        None
+    };
+
+    // Every request is bounded by the client timeout, so this only guards against a bug.
+    let hard_deadline = window.end + timeout + Duration::from_secs(5);
+    let mut merged = Stats::default();
+    loop {
+        match tokio::time::timeout_at(hard_deadline.into(), workers.join_next()).await {
+            Ok(Some(Ok(stats))) => merged.merge(stats),
+            Ok(Some(Err(error))) => return Err(format!("a worker failed: {error}")),
+            Ok(None) => break,
+            Err(_) => return Err("workers did not stop by the deadline".to_owned()),
+        }
+    }
+    let main_name = if args.scenario == Scenario::LiveUnderLogin { "login" } else { args.scenario.name() };
+    let mut reports = vec![Report::from_stats(main_name, args.concurrency, merged, window)];
+    if let Some(probe) = probe {
+        match tokio::time::timeout_at(hard_deadline.into(), probe).await {
+            Ok(Ok(stats)) => reports.push(Report::from_stats("live_probe", 1, stats, window)),
+            Ok(Err(error)) => return Err(format!("the probe failed: {error}")),
+            Err(_) => return Err("the probe did not stop by the deadline".to_owned()),
+        }
+    }
+    Ok(reports)
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("authdb-loadgen: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let reports = match runtime.block_on(run(&args)) {
+        Ok(reports) => reports,
+        Err(error) => {
+            eprintln!("authdb-loadgen: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    let mut header = format!(
+        "scenario {} against {}: concurrency {}, {} s measured after {} s warm-up",
+        args.scenario.name(),
+        args.base_url,
+        args.concurrency,
+        args.duration_secs,
+        args.warmup_secs
+    );
+    if args.scenario == Scenario::LiveUnderLogin {
+        let _ = write!(header, ", probe every {} ms", args.probe_interval_ms);
+    }
+    let summary: Vec<String> = std::iter::once(header).chain(reports.iter().map(Report::human)).collect();
+    if args.json {
+        eprintln!("{}", summary.join("\n"));
+        let line = json!({
+            "scenario": args.scenario.name(),
+            "base_url": args.base_url,
+            "concurrency": args.concurrency,
+            "duration_secs": args.duration_secs,
+            "warmup_secs": args.warmup_secs,
+            "probe_interval_ms": (args.scenario == Scenario::LiveUnderLogin).then_some(args.probe_interval_ms),
+            "results": reports.iter().map(Report::to_json).collect::<Vec<_>>(),
+        });
+        println!("{line}");
+    } else {
+        println!("{}", summary.join("\n"));
+    }
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let samples: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&samples, 50.0), 50);
+        assert_eq!(percentile(&samples, 90.0), 90);
+        assert_eq!(percentile(&samples, 99.0), 99);
+        assert_eq!(percentile(&samples, 100.0), 100);
+        assert_eq!(percentile(&[7], 99.0), 7);
+        assert_eq!(percentile(&[], 99.0), 0);
+    }
+
+    #[test]
+    fn transport_errors_have_no_latency() {
+        let mut stats = Stats::default();
+        stats.record(Duration::from_millis(3), &Outcome::Ok);
+        stats.record(Duration::from_millis(4), &Outcome::Status(StatusCode::UNAUTHORIZED));
+        stats.record(Duration::from_millis(5), &Outcome::Transport("connect"));
+        assert_eq!(stats.requests, 3);
+        assert_eq!(stats.successes, 1);
+        assert_eq!(stats.latencies_us, vec![3000, 4000]);
+        assert_eq!(stats.errors.get("401"), Some(&1));
+        assert_eq!(stats.errors.get("connect"), Some(&1));
+    }
+
+    #[test]
+    fn cli_parses_the_documented_invocation() {
+        let args = Args::try_parse_from([
+            "authdb-loadgen",
+            "--base-url",
+            "http://127.0.0.1:8080",
+            "--scenario",
+            "mixed",
+            "--concurrency",
+            "8",
+            "--duration-secs",
+            "15",
+            "--warmup-secs",
+            "2",
+            "--json",
+        ]);
+        let args = args.expect("parses");
+        assert_eq!(args.scenario, Scenario::LiveUnderLogin);
+        assert_eq!(args.concurrency, 8);
+        assert!(args.json);
+        assert!(Args::try_parse_from(["authdb-loadgen", "--scenario", "me", "--concurrency", "0"]).is_err());
+    }
+}

@@ -13,10 +13,12 @@ mod error;
 pub mod memberships;
 pub mod sessions;
 pub mod users;
+mod write;
 
 pub use db::{DatabaseConfig, MigrationState, connect, migrate_down, migrate_up, migration_states, ping};
 pub use error::{PersistenceError, Result};
 pub use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, TransactionTrait};
+pub use write::{WriteGate, WriteTransaction};
 
 /// The current time in UTC, truncated to whole seconds.
 ///

@@ -6,7 +6,7 @@ use authdb_domain::{
     Username,
 };
 use authdb_persistence::{
-    ConnectionTrait, DatabaseConnection, TransactionTrait, audit,
+    ConnectionTrait, DatabaseConnection, WriteGate, audit,
     audit::NewAuditEvent,
     memberships, now,
     sessions::{self, NewSession, SpendOutcome},
@@ -86,6 +86,7 @@ pub struct AuthService {
 
 struct Inner {
     db: DatabaseConnection,
+    writes: WriteGate,
     hasher: PasswordHasher,
     keys: JwtKeys,
     policy: AuthPolicy,
@@ -104,7 +105,8 @@ const REVOKED_BY_REUSE: &str = "refresh_token_reuse";
 impl AuthService {
     pub fn new(db: DatabaseConnection, hasher: PasswordHasher, keys: JwtKeys, policy: AuthPolicy) -> Self {
         let sessions = SessionCache::new(policy.session_cache_ttl);
-        Self { inner: Arc::new(Inner { db, hasher, keys, policy, sessions }) }
+        let writes = WriteGate::new(db.clone());
+        Self { inner: Arc::new(Inner { db, hasher, keys, policy, sessions, writes }) }
     }
 
     /// The policy new passwords are parsed under.
@@ -125,10 +127,10 @@ impl AuthService {
             is_verified: false,
         };
         let now = now();
-        let txn = self.inner.db.begin().await?;
-        let user = users::insert(&txn, new_user, now).await?;
-        let (session, refresh) = self.open_session(&txn, user.id, None, client, now).await?;
-        audit::record(&txn, event(AuditAction::UserRegistered, Some(user.id), client, AuditOutcome::Success), now)
+        let txn = self.inner.writes.begin().await?;
+        let user = users::insert(&*txn, new_user, now).await?;
+        let (session, refresh) = self.open_session(&*txn, user.id, None, client, now).await?;
+        audit::record(&*txn, event(AuditAction::UserRegistered, Some(user.id), client, AuditOutcome::Success), now)
             .await?;
         txn.commit().await?;
         tracing::info!(user_id = %user.id, "user registered");
@@ -149,11 +151,11 @@ impl AuthService {
             is_verified: true,
         };
         let now = now();
-        let txn = self.inner.db.begin().await?;
-        let user = users::insert(&txn, new_user, now).await?;
+        let txn = self.inner.writes.begin().await?;
+        let user = users::insert(&*txn, new_user, now).await?;
         let mut created = event(AuditAction::SuperuserCreated, None, &ClientInfo::default(), AuditOutcome::Success);
         created.target = Some(format!("user:{}", user.id));
-        audit::record(&txn, created, now).await?;
+        audit::record(&*txn, created, now).await?;
         txn.commit().await?;
         Ok(user)
     }
@@ -182,10 +184,10 @@ impl AuthService {
         {
             return Err(ServiceError::NotAMember);
         }
-        let txn = self.inner.db.begin().await?;
-        users::record_login(&txn, user.id, now).await?;
-        let (session, refresh) = self.open_session(&txn, user.id, attempt.organization_id, client, now).await?;
-        audit::record(&txn, event(AuditAction::LoginSucceeded, Some(user.id), client, AuditOutcome::Success), now)
+        let txn = self.inner.writes.begin().await?;
+        users::record_login(&*txn, user.id, now).await?;
+        let (session, refresh) = self.open_session(&*txn, user.id, attempt.organization_id, client, now).await?;
+        audit::record(&*txn, event(AuditAction::LoginSucceeded, Some(user.id), client, AuditOutcome::Success), now)
             .await?;
         txn.commit().await?;
         // Cached sessions of this user would show the old login count and time.
@@ -202,28 +204,28 @@ impl AuthService {
     #[tracing::instrument(skip_all)]
     pub async fn refresh(&self, presented: &str, client: &ClientInfo) -> Result<IssuedTokens> {
         let now = now();
-        let txn = self.inner.db.begin().await?;
-        let spent = match sessions::spend_refresh_token(&txn, TokenHash::of(presented).as_str(), now).await? {
+        let txn = self.inner.writes.begin().await?;
+        let spent = match sessions::spend_refresh_token(&*txn, TokenHash::of(presented).as_str(), now).await? {
             SpendOutcome::Spent(spent) => spent,
             SpendOutcome::Reused { session_id, user_id } => {
-                sessions::revoke_session(&txn, session_id, REVOKED_BY_REUSE, now).await?;
+                sessions::revoke_session(&*txn, session_id, REVOKED_BY_REUSE, now).await?;
                 self.inner.sessions.forget_session(session_id);
                 let mut reused = event(AuditAction::RefreshTokenReused, Some(user_id), client, AuditOutcome::Failure);
                 reused.target = Some(format!("session:{session_id}"));
-                audit::record(&txn, reused, now).await?;
+                audit::record(&*txn, reused, now).await?;
                 txn.commit().await?;
                 tracing::warn!(user_id = %user_id, session_id = %session_id, "spent refresh token presented again; session revoked");
                 return Err(ServiceError::InvalidRefreshToken);
             }
             SpendOutcome::Invalid => return Err(ServiceError::InvalidRefreshToken),
         };
-        let user = users::find_by_id(&txn, spent.user_id).await?.filter(|user| user.is_active);
+        let user = users::find_by_id(&*txn, spent.user_id).await?.filter(|user| user.is_active);
         let Some(user) = user else {
             return Err(ServiceError::InvalidRefreshToken);
         };
         let refresh = OpaqueToken::generate()?;
         sessions::insert_refresh_token(
-            &txn,
+            &*txn,
             spent.session_id,
             refresh.hash().as_str(),
             Some(spent.token_id),
@@ -231,7 +233,7 @@ impl AuthService {
             spent.session_expires_at,
         )
         .await?;
-        sessions::touch_session(&txn, spent.session_id, now, client.ip.clone(), client.user_agent.clone()).await?;
+        sessions::touch_session(&*txn, spent.session_id, now, client.ip.clone(), client.user_agent.clone()).await?;
         txn.commit().await?;
         let access = self.inner.keys.issue(user.id, spent.session_id, now)?;
         Ok(IssuedTokens { user, access, refresh })
@@ -241,12 +243,12 @@ impl AuthService {
     #[tracing::instrument(skip_all, fields(user_id = %principal.user.id, session_id = %principal.session_id))]
     pub async fn logout(&self, principal: &Principal, client: &ClientInfo) -> Result<()> {
         let now = now();
-        let txn = self.inner.db.begin().await?;
-        sessions::revoke_session(&txn, principal.session_id, REVOKED_BY_LOGOUT, now).await?;
+        let txn = self.inner.writes.begin().await?;
+        sessions::revoke_session(&*txn, principal.session_id, REVOKED_BY_LOGOUT, now).await?;
         self.inner.sessions.forget_session(principal.session_id);
         let mut logged_out = event(AuditAction::LoggedOut, Some(principal.user.id), client, AuditOutcome::Success);
         logged_out.target = Some(format!("session:{}", principal.session_id));
-        audit::record(&txn, logged_out, now).await?;
+        audit::record(&*txn, logged_out, now).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -274,7 +276,9 @@ impl AuthService {
         if changes.is_empty() {
             return Ok(principal.user.clone());
         }
-        let user = users::update_profile(&self.inner.db, principal.user.id, changes, now()).await?;
+        let txn = self.inner.writes.begin().await?;
+        let user = users::update_profile(&*txn, principal.user.id, changes, now()).await?;
+        txn.commit().await?;
         self.inner.sessions.forget_user(user.id);
         Ok(user)
     }
@@ -304,7 +308,9 @@ impl AuthService {
         let mut failed = event(AuditAction::LoginFailed, actor, client, AuditOutcome::Failure);
         let login: String = login.trim().chars().take(254).collect();
         failed.details = json!({ "login": login, "reason": reason });
-        audit::record(&self.inner.db, failed, now()).await?;
+        let txn = self.inner.writes.begin().await?;
+        audit::record(&*txn, failed, now()).await?;
+        txn.commit().await?;
         tracing::info!(reason, "login failed");
         Ok(())
     }

@@ -125,7 +125,8 @@ async fn seed_built_in_roles(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     // Timestamps are bound as values rather than CURRENT_TIMESTAMP: SQLite would
     // store its own "YYYY-MM-DD HH:MM:SS" text, which lacks the offset the entity
     // decodes into an OffsetDateTime.
-    let now = OffsetDateTime::now_utc();
+    // Whole seconds, like every timestamp authdb writes (SQLite compares them as text).
+    let now = OffsetDateTime::now_utc().replace_nanosecond(0).map_err(|error| DbErr::Migration(error.to_string()))?;
     let mut insert = Query::insert();
     insert.into_table(Roles::Table).columns([
         Roles::Id,

@@ -25,7 +25,7 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("authdb-domain", &["actix-web", "sea-orm", "sqlx", "jsonwebtoken", "bcrypt", "sha2", "tokio"]),
     ("authdb-auth", &["actix-web", "sea-orm", "sqlx"]),
     ("authdb-persistence", &["actix-web", "jsonwebtoken", "bcrypt"]),
-    ("authdb-service", &["actix-web"]),
+    ("authdb-service", &["actix-web", "sea-orm", "sqlx"]),
     ("authdb-api", &["sea-orm", "sqlx", "migration", "authdb-persistence", "bcrypt", "jsonwebtoken"]),
 ];
 

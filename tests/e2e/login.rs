@@ -99,6 +99,9 @@ async fn login_validates_its_fields(backend: Backend) {
     let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["login", "password"]);
 
+    let spaces = app.login("alice", "        ").await;
+    assert_eq!(spaces.status(), 401, "spaces are password characters, not an empty field");
+
     let missing = app.post_json("/api/v1/auth/login", &json!({"login": "alice"})).await;
     assert_eq!(missing.status(), 422);
     assert_eq!(missing.json::<Value>().await.unwrap()["errors"][0]["field"], "password");

@@ -6,7 +6,7 @@ use std::{
 };
 
 use authdb_domain::{DomainError, Email, Username};
-use authdb_service::{ServiceError, error_chain};
+use authdb_service::{Registration, ServiceError, error_chain};
 use clap::{Parser, Subcommand};
 
 use crate::{
@@ -134,7 +134,8 @@ async fn create_superuser(
     let raw = read_password(password_stdin)?;
     let password = policy.parse(raw).map_err(|violation| CliError::Invalid(format!("invalid {violation}")))?;
     let services = Services::build(settings).await?;
-    match services.auth.create_superuser(email, username, password).await {
+    let registration = Registration { email, username, password, full_name: None };
+    match services.auth.create_superuser(registration).await {
         Ok(user) => {
             println!("created superuser {} ({})", user.username, user.id);
             Ok(())

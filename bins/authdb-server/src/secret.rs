@@ -21,14 +21,20 @@ pub(crate) fn load_or_create(data_dir: &Path) -> io::Result<SecretString> {
         Err(error) => return Err(error),
     }
     let secret = authdb_auth::generate_secret(SECRET_BYTES).map_err(io::Error::other)?;
+    // Written in full to a private file of our own, then linked into place: a process
+    // starting at the same moment sees either no file or the whole secret, never a part.
+    let staging = data_dir.join(format!(".{SECRET_FILE}.{}", std::process::id()));
     let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(&path) {
-        Ok(mut file) => {
-            file.write_all(secret.as_bytes())?;
-            file.sync_all()?;
+    let mut file = options.open(&staging)?;
+    file.write_all(secret.as_bytes())?;
+    file.sync_all()?;
+    let linked = fs::hard_link(&staging, &path);
+    fs::remove_file(&staging)?;
+    match linked {
+        Ok(()) => {
             tracing::warn!(
                 path = %path.display(),
                 "generated a new JWT secret; set AUTHDB__AUTH__JWT_SECRET when running several instances"

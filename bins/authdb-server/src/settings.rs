@@ -43,7 +43,8 @@ impl Default for ServerSettings {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// `Debug` is written by hand so that the URL's password stays out of logs.
+#[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// `sqlite://...` or `postgres://...`; unset means `sqlite://<data_dir>/authdb.db`.
@@ -52,6 +53,18 @@ pub struct DatabaseSettings {
     pub min_connections: u32,
     pub connect_timeout_secs: u64,
     pub acquire_timeout_secs: u64,
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &self.url.as_deref().map(authdb_persistence::redact_url))
+            .field("max_connections", &self.max_connections)
+            .field("min_connections", &self.min_connections)
+            .field("connect_timeout_secs", &self.connect_timeout_secs)
+            .field("acquire_timeout_secs", &self.acquire_timeout_secs)
+            .finish()
+    }
 }
 
 impl Default for DatabaseSettings {
@@ -228,6 +241,12 @@ impl Settings {
                 "AUTHDB__AUTH__REFRESH_TTL_SECS",
                 "must be at least the access-token lifetime and at most 366 days",
             ));
+        }
+        if self.server.workers > 1024 {
+            return Err(invalid("AUTHDB__SERVER__WORKERS", "must be at most 1024 (0 means one per CPU)"));
+        }
+        if self.auth.refresh_reuse_grace_secs > 3600 {
+            return Err(invalid("AUTHDB__AUTH__REFRESH_REUSE_GRACE_SECS", "must be at most 3600"));
         }
         if self.auth.session_cache_ttl_ms > 60_000 {
             return Err(invalid("AUTHDB__AUTH__SESSION_CACHE_TTL_MS", "must be at most 60000 (one minute)"));

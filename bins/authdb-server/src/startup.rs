@@ -109,6 +109,7 @@ fn to_i64(secs: u64) -> i64 {
 pub struct Application {
     port: u16,
     server: Server,
+    db: DatabaseConnection,
 }
 
 impl Application {
@@ -123,6 +124,7 @@ impl Application {
             .local_addr()
             .map_err(|source| StartupError::Bind { bind: settings.server.bind.clone(), source })?
             .port();
+        let db = services.db;
         let state = ApiState { auth: services.auth, health: services.health };
         let configure = authdb_api::configure(state);
         let mut server =
@@ -134,8 +136,8 @@ impl Application {
         }
         let server =
             server.listen(listener).map_err(|source| StartupError::Bind { bind: settings.server.bind, source })?;
-        tracing::info!(port, database = backend_name(&services.db), "authdb is listening");
-        Ok(Self { port, server: server.run() })
+        tracing::info!(port, database = backend_name(&db), "authdb is listening");
+        Ok(Self { port, server: server.run(), db })
     }
 
     pub fn port(&self) -> u16 {
@@ -147,9 +149,14 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped by a signal or the handle; in-flight requests finish first.
+    /// Serves until stopped by a signal or the handle; in-flight requests finish first,
+    /// then the database pool is closed (SQLite checkpoints its write-ahead log).
     pub async fn run_until_stopped(self) -> io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Err(error) = self.db.close().await {
+            tracing::warn!(error = %error, "the database pool did not close cleanly");
+        }
+        served
     }
 }
 

@@ -18,6 +18,6 @@ pub use email::Email;
 pub use error::{DomainError, Result, Violation};
 pub use ids::{AuditEventId, OrganizationId, RefreshTokenId, RoleId, SessionId, UserId};
 pub use password::{BCRYPT_MAX_PASSWORD_BYTES, Password, PasswordPolicy};
-pub use profile::{AvatarUrl, FullName, PREFERENCES_MAX_BYTES, Preferences};
+pub use profile::{AvatarUrl, FullName, PREFERENCES_MAX_BYTES, Preferences, ProfileChanges};
 pub use user::User;
 pub use username::Username;

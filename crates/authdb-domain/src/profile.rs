@@ -86,6 +86,20 @@ impl Preferences {
     }
 }
 
+/// Changes to a profile; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ProfileChanges {
+    pub full_name: Option<Option<FullName>>,
+    pub avatar_url: Option<Option<AvatarUrl>>,
+    pub preferences: Option<Preferences>,
+}
+
+impl ProfileChanges {
+    pub fn is_empty(&self) -> bool {
+        self.full_name.is_none() && self.avatar_url.is_none() && self.preferences.is_none()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

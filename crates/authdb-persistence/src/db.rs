@@ -10,8 +10,8 @@ use sqlx::{
 
 use crate::{PersistenceError, Result};
 
-/// How to reach the database and size its pool.
-#[derive(Debug, Clone)]
+/// How to reach the database and size its pool. `Debug` hides the URL's password.
+#[derive(Clone)]
 pub struct DatabaseConfig {
     /// `sqlite://path/to/file.db` or `postgres://user:pass@host/db`.
     pub url: String,
@@ -19,6 +19,32 @@ pub struct DatabaseConfig {
     pub min_connections: u32,
     pub connect_timeout: Duration,
     pub acquire_timeout: Duration,
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("min_connections", &self.min_connections)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .finish()
+    }
+}
+
+/// A database URL with its password, if any, replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{path}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
 }
 
 impl DatabaseConfig {
@@ -124,4 +150,25 @@ pub async fn migration_states(db: &DatabaseConnection) -> Result<Vec<MigrationSt
             applied: migration.status() == migration::MigrationStatus::Applied,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_password_and_keep_the_rest() {
+        assert_eq!(redact_url("postgres://u:hunter2@h:5432/db?x=1"), "postgres://u:***@h:5432/db?x=1");
+        assert_eq!(redact_url("postgres://u:p@ss@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://data/authdb.db"), "sqlite://data/authdb.db");
+        let config = DatabaseConfig {
+            url: "postgres://u:hunter2@h/db".into(),
+            max_connections: 1,
+            min_connections: 0,
+            connect_timeout: Duration::from_secs(1),
+            acquire_timeout: Duration::from_secs(1),
+        };
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
 }

@@ -2,7 +2,9 @@
 //! rotation chain of its refresh tokens (stored only as SHA-256 hashes).
 
 use authdb_domain::{OrganizationId, RefreshTokenId, SessionId, UserId};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, sea_query::Expr,
+};
 use time::OffsetDateTime;
 
 use crate::{
@@ -63,6 +65,13 @@ pub async fn insert_refresh_token(
     .insert(conn)
     .await?;
     Ok(id)
+}
+
+/// Whether a refresh token with this hash was ever issued (spent, revoked or not).
+pub async fn refresh_token_exists(conn: &impl ConnectionTrait, token_hash: &str) -> Result<bool> {
+    let count =
+        refresh_tokens::Entity::find().filter(refresh_tokens::Column::TokenHash.eq(token_hash)).count(conn).await?;
+    Ok(count > 0)
 }
 
 /// The session a refresh token belongs to, as far as rotation needs it.

@@ -1,6 +1,6 @@
 //! The `users` table: accounts and their credentials.
 
-use authdb_domain::{AvatarUrl, Email, FullName, Preferences, SessionId, User, UserId, Username};
+use authdb_domain::{Email, FullName, Preferences, ProfileChanges, SessionId, User, UserId, Username};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
     sea_query::{Expr, ExprTrait},
@@ -13,7 +13,6 @@ use crate::{
 };
 
 /// What registration (or `create-superuser`) stores.
-#[derive(Debug)]
 pub struct NewUser {
     pub email: Email,
     pub username: Username,
@@ -24,24 +23,21 @@ pub struct NewUser {
     pub is_verified: bool,
 }
 
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("email", &self.email)
+            .field("username", &self.username)
+            .field("password_hash", &"<redacted>")
+            .field("is_superuser", &self.is_superuser)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A user together with the stored hash, for password checks only.
 pub struct UserCredentials {
     pub user: User,
     pub password_hash: String,
-}
-
-/// Changes to a profile; `None` leaves a field as it is, `Some(None)` clears it.
-#[derive(Debug, Default)]
-pub struct ProfileChanges {
-    pub full_name: Option<Option<FullName>>,
-    pub avatar_url: Option<Option<AvatarUrl>>,
-    pub preferences: Option<Preferences>,
-}
-
-impl ProfileChanges {
-    pub fn is_empty(&self) -> bool {
-        self.full_name.is_none() && self.avatar_url.is_none() && self.preferences.is_none()
-    }
 }
 
 /// Inserts a user; a taken email or username is a [`PersistenceError::Conflict`].

@@ -6,12 +6,15 @@
 //! at 8 concurrent clients. Queueing writers in-process instead hands the lock over the
 //! moment it is free. PostgreSQL locks rows, not the database, so there is no gate there.
 
-use std::{ops::Deref, sync::Arc};
+use std::{ops::Deref, sync::Arc, time::Duration};
 
 use sea_orm::{DatabaseBackend, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use crate::Result;
+use crate::{PersistenceError, Result};
+
+/// Longest a write waits for its turn before the caller is told to retry later (503).
+const MAX_WAIT: Duration = Duration::from_secs(10);
 
 /// Hands out write transactions; on SQLite, one at a time.
 #[derive(Debug, Clone)]
@@ -29,7 +32,14 @@ impl WriteGate {
     /// Begins a transaction that will write; on SQLite it waits for the previous writer.
     pub async fn begin(&self) -> Result<WriteTransaction> {
         let turn = match &self.sqlite_writer {
-            Some(writer) => Some(Arc::clone(writer).lock_owned().await),
+            Some(writer) => {
+                Some(tokio::time::timeout(MAX_WAIT, Arc::clone(writer).lock_owned()).await.map_err(|_elapsed| {
+                    PersistenceError::Unavailable(sea_orm::DbErr::Custom(format!(
+                        "no write turn within {} s",
+                        MAX_WAIT.as_secs()
+                    )))
+                })?)
+            }
             None => None,
         };
         let transaction = self.db.begin().await?;

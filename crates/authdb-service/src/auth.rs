@@ -2,15 +2,15 @@ use std::{fmt, sync::Arc};
 
 use authdb_auth::{AccessClaims, AccessToken, JwtKeys, OpaqueToken, PasswordHash, PasswordHasher, TokenHash};
 use authdb_domain::{
-    AuditAction, AuditOutcome, Email, FullName, OrganizationId, Password, PasswordPolicy, SessionId, User, UserId,
-    Username,
+    AuditAction, AuditOutcome, Email, FullName, OrganizationId, Password, PasswordPolicy, ProfileChanges, SessionId,
+    User, UserId, Username,
 };
 use authdb_persistence::{
     ConnectionTrait, DatabaseConnection, WriteGate, audit,
     audit::NewAuditEvent,
     memberships, now,
     sessions::{self, NewSession, SpendOutcome},
-    users::{self, NewUser, ProfileChanges, UserCredentials},
+    users::{self, NewUser, UserCredentials},
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -117,15 +117,7 @@ impl AuthService {
     /// Creates an account and signs it in on this device.
     #[tracing::instrument(skip_all, fields(username = %registration.username))]
     pub async fn register(&self, registration: Registration, client: &ClientInfo) -> Result<IssuedTokens> {
-        let password_hash = self.inner.hasher.hash(&registration.password).await?;
-        let new_user = NewUser {
-            email: registration.email,
-            username: registration.username,
-            password_hash: password_hash.as_str().to_owned(),
-            full_name: registration.full_name,
-            is_superuser: false,
-            is_verified: false,
-        };
+        let new_user = self.new_user(registration, false).await?;
         let now = now();
         let txn = self.inner.writes.begin().await?;
         let user = users::insert(&*txn, new_user, now).await?;
@@ -139,17 +131,9 @@ impl AuthService {
     }
 
     /// Creates a verified superuser without signing it in (for the CLI).
-    #[tracing::instrument(skip_all, fields(username = %username))]
-    pub async fn create_superuser(&self, email: Email, username: Username, password: Password) -> Result<User> {
-        let password_hash = self.inner.hasher.hash(&password).await?;
-        let new_user = NewUser {
-            email,
-            username,
-            password_hash: password_hash.as_str().to_owned(),
-            full_name: None,
-            is_superuser: true,
-            is_verified: true,
-        };
+    #[tracing::instrument(skip_all, fields(username = %registration.username))]
+    pub async fn create_superuser(&self, registration: Registration) -> Result<User> {
+        let new_user = self.new_user(registration, true).await?;
         let now = now();
         let txn = self.inner.writes.begin().await?;
         let user = users::insert(&*txn, new_user, now).await?;
@@ -158,6 +142,21 @@ impl AuthService {
         audit::record(&*txn, created, now).await?;
         txn.commit().await?;
         Ok(user)
+    }
+
+    /// Hashes the password of a new account, before any transaction: hashing takes a
+    /// quarter of a second and must not hold the write turn.
+    async fn new_user(&self, registration: Registration, is_superuser: bool) -> Result<NewUser> {
+        let password_hash = self.inner.hasher.hash(&registration.password).await?;
+        Ok(NewUser {
+            email: registration.email,
+            username: registration.username,
+            password_hash: password_hash.as_str().to_owned(),
+            full_name: registration.full_name,
+            is_superuser,
+            // A superuser is created by an operator, who vouches for the address.
+            is_verified: is_superuser,
+        })
     }
 
     /// Checks a login (email or username) and password and opens a session.
@@ -204,16 +203,22 @@ impl AuthService {
     #[tracing::instrument(skip_all)]
     pub async fn refresh(&self, presented: &str, client: &ClientInfo) -> Result<IssuedTokens> {
         let now = now();
+        let hash = TokenHash::of(presented);
+        // Tokens that were never issued are refused from the pool, without queueing for a
+        // write: a flood of made-up tokens must not delay anyone's login.
+        if !sessions::refresh_token_exists(&self.inner.db, hash.as_str()).await? {
+            return Err(ServiceError::InvalidRefreshToken);
+        }
         let txn = self.inner.writes.begin().await?;
-        let spent = match sessions::spend_refresh_token(&*txn, TokenHash::of(presented).as_str(), now).await? {
+        let spent = match sessions::spend_refresh_token(&*txn, hash.as_str(), now).await? {
             SpendOutcome::Spent(spent) => spent,
             SpendOutcome::Reused { session_id, user_id } => {
                 sessions::revoke_session(&*txn, session_id, REVOKED_BY_REUSE, now).await?;
-                self.inner.sessions.forget_session(session_id);
                 let mut reused = event(AuditAction::RefreshTokenReused, Some(user_id), client, AuditOutcome::Failure);
                 reused.target = Some(format!("session:{session_id}"));
                 audit::record(&*txn, reused, now).await?;
                 txn.commit().await?;
+                self.inner.sessions.forget_session(session_id);
                 tracing::warn!(user_id = %user_id, session_id = %session_id, "spent refresh token presented again; session revoked");
                 return Err(ServiceError::InvalidRefreshToken);
             }
@@ -245,11 +250,11 @@ impl AuthService {
         let now = now();
         let txn = self.inner.writes.begin().await?;
         sessions::revoke_session(&*txn, principal.session_id, REVOKED_BY_LOGOUT, now).await?;
-        self.inner.sessions.forget_session(principal.session_id);
         let mut logged_out = event(AuditAction::LoggedOut, Some(principal.user.id), client, AuditOutcome::Success);
         logged_out.target = Some(format!("session:{}", principal.session_id));
         audit::record(&*txn, logged_out, now).await?;
         txn.commit().await?;
+        self.inner.sessions.forget_session(principal.session_id);
         Ok(())
     }
 
@@ -261,9 +266,10 @@ impl AuthService {
         if let Some(user) = self.inner.sessions.get(session_id, user_id, now) {
             return Ok(Principal { user, session_id, claims });
         }
+        let read_in = self.inner.sessions.generation();
         match users::find_by_live_session(&self.inner.db, user_id, session_id, now).await? {
             Some((user, session_expires_at)) if user.is_active => {
-                self.inner.sessions.insert(session_id, user.clone(), session_expires_at);
+                self.inner.sessions.insert(read_in, session_id, user.clone(), session_expires_at);
                 Ok(Principal { user, session_id, claims })
             }
             _ => Err(ServiceError::InvalidAccessToken),
@@ -283,21 +289,27 @@ impl AuthService {
         Ok(user)
     }
 
-    /// The caller's own audit trail, newest first.
-    pub async fn own_events(&self, user: UserId, limit: u64, offset: u64) -> Result<(Vec<audit::AuditEvent>, u64)> {
-        Ok(audit::list_for_actor(&self.inner.db, user, limit, offset).await?)
-    }
-
+    /// Finds the account a login names: an email when it has an `@`, else a username,
+    /// normalized exactly as they were when stored. A login that cannot be either finds
+    /// nothing (and still costs a dummy verification in `login`).
     async fn find_credentials(&self, login: &str) -> Result<Option<UserCredentials>> {
-        let login = login.trim();
         let found = if login.contains('@') {
-            users::find_credentials_by_email(&self.inner.db, &login.to_lowercase()).await?
+            match Email::parse(login) {
+                Ok(email) => users::find_credentials_by_email(&self.inner.db, email.as_str()).await?,
+                Err(_) => None,
+            }
         } else {
-            users::find_credentials_by_username_key(&self.inner.db, &login.to_ascii_lowercase()).await?
+            match Username::parse(login.trim()) {
+                Ok(username) => users::find_credentials_by_username_key(&self.inner.db, &username.key()).await?,
+                Err(_) => None,
+            }
         };
         Ok(found)
     }
 
+    /// Audits a failed login. A known account is named by its id; for an unknown one the
+    /// attempted login is kept only when it is an email address, because people type
+    /// passwords into the login field and those must not be stored.
     async fn record_failed_login(
         &self,
         login: &str,
@@ -306,8 +318,11 @@ impl AuthService {
         reason: &str,
     ) -> Result<()> {
         let mut failed = event(AuditAction::LoginFailed, actor, client, AuditOutcome::Failure);
-        let login: String = login.trim().chars().take(254).collect();
-        failed.details = json!({ "login": login, "reason": reason });
+        let attempted = match actor {
+            Some(_) => None,
+            None => Email::parse(login).ok().map(Email::into_inner),
+        };
+        failed.details = json!({ "login": attempted, "reason": reason });
         let txn = self.inner.writes.begin().await?;
         audit::record(&*txn, failed, now()).await?;
         txn.commit().await?;

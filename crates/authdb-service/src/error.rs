@@ -51,12 +51,6 @@ impl From<PersistenceError> for ServiceError {
     }
 }
 
-impl From<sea_orm::DbErr> for ServiceError {
-    fn from(error: sea_orm::DbErr) -> Self {
-        PersistenceError::from(error).into()
-    }
-}
-
 impl From<AuthError> for ServiceError {
     fn from(error: AuthError) -> Self {
         match error {

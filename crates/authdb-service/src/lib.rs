@@ -10,6 +10,5 @@ mod health;
 mod session_cache;
 
 pub use auth::{AuthPolicy, AuthService, ClientInfo, IssuedTokens, LoginAttempt, Principal, Registration};
-pub use authdb_persistence::users::ProfileChanges;
 pub use error::{Result, ServiceError, error_chain};
 pub use health::{DatabaseHealth, HealthService};

@@ -6,10 +6,18 @@
 //! changes) remove the affected entries at once; a write made by another process is seen
 //! here within the time to live (1 s by default), which bounds how long a revoked session
 //! can still be used on another instance.
+//!
+//! A reader that looked a session up in the database just before a revocation committed
+//! must not put the old answer back after the revocation evicted it. Every eviction
+//! therefore bumps a generation counter, and [`SessionCache::insert`] only stores an
+//! answer read under the generation it was read in ([`SessionCache::generation`]).
 
 use std::{
     collections::HashMap,
-    sync::{PoisonError, RwLock},
+    sync::{
+        PoisonError, RwLock,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -24,7 +32,13 @@ const CAPACITY: usize = 50_000;
 pub(crate) struct SessionCache {
     ttl: Duration,
     entries: RwLock<HashMap<SessionId, Entry>>,
+    /// Bumped by every eviction; see the module documentation.
+    generation: AtomicU64,
 }
+
+/// The cache's generation when a database read began.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Generation(u64);
 
 #[derive(Debug, Clone)]
 struct Entry {
@@ -36,7 +50,12 @@ struct Entry {
 impl SessionCache {
     /// A cache whose entries live for `ttl`; a zero `ttl` disables it.
     pub(crate) fn new(ttl: Duration) -> Self {
-        Self { ttl, entries: RwLock::new(HashMap::new()) }
+        Self { ttl, entries: RwLock::new(HashMap::new()), generation: AtomicU64::new(0) }
+    }
+
+    /// Read before asking the database, and hand to [`SessionCache::insert`].
+    pub(crate) fn generation(&self) -> Generation {
+        Generation(self.generation.load(Ordering::Acquire))
     }
 
     /// The cached user of a live `session`, if it belongs to `user` and is fresh.
@@ -50,11 +69,24 @@ impl SessionCache {
         (fresh && entry.user.id == user && entry.session_expires_at > now).then(|| entry.user.clone())
     }
 
-    pub(crate) fn insert(&self, session: SessionId, user: User, session_expires_at: OffsetDateTime) {
+    /// Stores what the database said about `session`, unless something was evicted since
+    /// `read_in` (the answer may then predate a revocation).
+    pub(crate) fn insert(
+        &self,
+        read_in: Generation,
+        session: SessionId,
+        user: User,
+        session_expires_at: OffsetDateTime,
+    ) {
         if self.ttl.is_zero() {
             return;
         }
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+        // Evictions bump the generation while holding the write lock, so this comparison
+        // cannot interleave with one.
+        if self.generation.load(Ordering::Acquire) != read_in.0 {
+            return;
+        }
         if entries.len() >= CAPACITY {
             let ttl = self.ttl;
             entries.retain(|_, entry| entry.cached_at.elapsed() < ttl);
@@ -65,12 +97,18 @@ impl SessionCache {
         entries.insert(session, Entry { user, session_expires_at, cached_at: Instant::now() });
     }
 
+    /// Evicts a session; call after the change that invalidates it has committed.
     pub(crate) fn forget_session(&self, session: SessionId) {
-        self.entries.write().unwrap_or_else(PoisonError::into_inner).remove(&session);
+        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.remove(&session);
     }
 
+    /// Evicts every session of a user; call after the change has committed.
     pub(crate) fn forget_user(&self, user: UserId) {
-        self.entries.write().unwrap_or_else(PoisonError::into_inner).retain(|_, entry| entry.user.id != user);
+        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.retain(|_, entry| entry.user.id != user);
     }
 }
 
@@ -109,7 +147,7 @@ mod tests {
         let cache = SessionCache::new(Duration::from_secs(60));
         let session = SessionId::new();
         let alice = user();
-        cache.insert(session, alice.clone(), later());
+        cache.insert(cache.generation(), session, alice.clone(), later());
 
         assert_eq!(cache.get(session, alice.id, OffsetDateTime::now_utc()), Some(alice));
         assert_eq!(cache.get(session, UserId::new(), OffsetDateTime::now_utc()), None);
@@ -121,12 +159,12 @@ mod tests {
         let cache = SessionCache::new(Duration::from_millis(20));
         let session = SessionId::new();
         let alice = user();
-        cache.insert(session, alice.clone(), later());
+        cache.insert(cache.generation(), session, alice.clone(), later());
         std::thread::sleep(Duration::from_millis(30));
         assert_eq!(cache.get(session, alice.id, OffsetDateTime::now_utc()), None);
 
         let long = SessionCache::new(Duration::from_secs(60));
-        long.insert(session, alice.clone(), OffsetDateTime::now_utc() - time::Duration::seconds(1));
+        long.insert(long.generation(), session, alice.clone(), OffsetDateTime::now_utc() - time::Duration::seconds(1));
         assert_eq!(long.get(session, alice.id, OffsetDateTime::now_utc()), None, "the session itself expired");
     }
 
@@ -135,8 +173,8 @@ mod tests {
         let cache = SessionCache::new(Duration::from_secs(60));
         let (phone, laptop) = (SessionId::new(), SessionId::new());
         let alice = user();
-        cache.insert(phone, alice.clone(), later());
-        cache.insert(laptop, alice.clone(), later());
+        cache.insert(cache.generation(), phone, alice.clone(), later());
+        cache.insert(cache.generation(), laptop, alice.clone(), later());
 
         cache.forget_session(phone);
         assert_eq!(cache.get(phone, alice.id, OffsetDateTime::now_utc()), None);
@@ -147,11 +185,27 @@ mod tests {
     }
 
     #[test]
+    fn an_answer_read_before_an_eviction_is_not_stored() {
+        let cache = SessionCache::new(Duration::from_secs(60));
+        let session = SessionId::new();
+        let alice = user();
+        let read_in = cache.generation();
+
+        // A revocation commits and evicts while the reader is still in the database.
+        cache.forget_session(session);
+        cache.insert(read_in, session, alice.clone(), later());
+
+        assert_eq!(cache.get(session, alice.id, OffsetDateTime::now_utc()), None);
+        cache.insert(cache.generation(), session, alice.clone(), later());
+        assert!(cache.get(session, alice.id, OffsetDateTime::now_utc()).is_some());
+    }
+
+    #[test]
     fn a_zero_ttl_disables_the_cache() {
         let cache = SessionCache::new(Duration::ZERO);
         let session = SessionId::new();
         let alice = user();
-        cache.insert(session, alice.clone(), later());
+        cache.insert(cache.generation(), session, alice.clone(), later());
         assert_eq!(cache.get(session, alice.id, OffsetDateTime::now_utc()), None);
     }
 }

@@ -82,6 +82,8 @@ fn invalid_values_name_their_setting() {
         ("AUTHDB__AUTH__PASSWORD__MAX_BYTES", "100", "AUTHDB__AUTH__PASSWORD__MAX_BYTES"),
         ("AUTHDB__AUTH__PASSWORD__MIN_BYTES", "0", "AUTHDB__AUTH__PASSWORD__MIN_BYTES"),
         ("AUTHDB__AUTH__SESSION_CACHE_TTL_MS", "60001", "AUTHDB__AUTH__SESSION_CACHE_TTL_MS"),
+        ("AUTHDB__SERVER__WORKERS", "5000", "AUTHDB__SERVER__WORKERS"),
+        ("AUTHDB__AUTH__REFRESH_REUSE_GRACE_SECS", "7200", "AUTHDB__AUTH__REFRESH_REUSE_GRACE_SECS"),
         ("AUTHDB__DATABASE__MAX_CONNECTIONS", "0", "AUTHDB__DATABASE__MAX_CONNECTIONS"),
         ("AUTHDB__DATABASE__URL", "mysql://x", "AUTHDB__DATABASE__URL"),
         ("AUTHDB__LOG__FORMAT", "xml", "format"),
@@ -92,6 +94,12 @@ fn invalid_values_name_their_setting() {
         assert!(message.contains(expected), "{key}={value}: {message}");
         assert!(!message.contains('\n'), "one line: {message}");
     }
+}
+
+#[test]
+fn debug_output_hides_the_database_password() {
+    let settings = load(&[("DATABASE_URL", "postgres://u:hunter2@localhost/a")]).expect("valid");
+    assert!(!format!("{settings:?}").contains("hunter2"));
 }
 
 #[test]

@@ -1,6 +1,8 @@
 use actix_web::{HttpResponse, http::header, web};
-use authdb_domain::{AvatarUrl, DomainError, Email, FullName, OrganizationId, Preferences, Username, Violation};
-use authdb_service::{AuthService, LoginAttempt, ProfileChanges, Registration};
+use authdb_domain::{
+    AvatarUrl, DomainError, Email, FullName, OrganizationId, Preferences, ProfileChanges, Username, Violation,
+};
+use authdb_service::{AuthService, LoginAttempt, Registration};
 use secrecy::SecretString;
 
 use super::resource;
@@ -48,7 +50,8 @@ async fn login(
     body: JsonBody<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner();
-    let login = bounded("login", &request.login, MAX_LOGIN_BYTES);
+    // Spaces around a login are noise; in a password they are characters like any other.
+    let login = bounded("login", request.login.trim(), MAX_LOGIN_BYTES);
     let password = bounded("password", &request.password, MAX_PASSWORD_BYTES);
     if login.is_some() || password.is_some() {
         return Err(invalid([login, password]));
@@ -106,7 +109,7 @@ async fn update_me(
 
 /// A required string field must be non-empty and at most `max` bytes.
 fn bounded(field: &'static str, value: &str, max: usize) -> Option<Violation> {
-    if value.trim().is_empty() {
+    if value.is_empty() {
         Some(Violation::new(field, "must not be empty"))
     } else if value.len() > max {
         Some(Violation::new(field, format!("must be at most {max} bytes")))

@@ -2,7 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+/// `Debug` is written by hand below so that the password hash never reaches a log.
+#[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -70,6 +71,19 @@ impl Related<super::organizations::Entity> for Entity {
 
     fn via() -> Option<RelationDef> {
         Some(super::memberships::Relation::Users.def().rev())
+    }
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("username", &self.username)
+            .field("password_hash", &"<redacted>")
+            .field("is_active", &self.is_active)
+            .field("is_superuser", &self.is_superuser)
+            .finish_non_exhaustive()
     }
 }
 

@@ -117,11 +117,16 @@ async fn logout_revokes_the_session_for_authentication_and_refresh() {
 #[tokio::test]
 async fn a_duplicate_superuser_is_a_conflict_and_changes_nothing() {
     let fx = fixture().await;
-    let email = || Email::parse("root@example.com").expect("valid");
-    let first = fx.auth.create_superuser(email(), Username::parse("root").expect("valid"), password()).await;
+    let root = |username: &str| Registration {
+        email: Email::parse("root@example.com").expect("valid"),
+        username: Username::parse(username).expect("valid"),
+        password: password(),
+        full_name: None,
+    };
+    let first = fx.auth.create_superuser(root("root")).await;
     assert!(first.expect("created").is_superuser);
 
-    let again = fx.auth.create_superuser(email(), Username::parse("root2").expect("valid"), password()).await;
+    let again = fx.auth.create_superuser(root("root2")).await;
 
     assert!(matches!(again, Err(ServiceError::Conflict { field: "email" })));
     assert!(matches!(

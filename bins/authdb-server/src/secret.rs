@@ -16,7 +16,10 @@ const SECRET_BYTES: usize = 48;
 pub(crate) fn load_or_create(data_dir: &Path) -> io::Result<SecretString> {
     let path = data_dir.join(SECRET_FILE);
     match fs::read_to_string(&path) {
-        Ok(secret) => return Ok(SecretString::from(secret.trim().to_owned())),
+        Ok(secret) => {
+            warn_if_readable_by_others(&path);
+            return Ok(SecretString::from(secret.trim().to_owned()));
+        }
         Err(error) if error.kind() == io::ErrorKind::NotFound => {}
         Err(error) => return Err(error),
     }
@@ -46,6 +49,19 @@ pub(crate) fn load_or_create(data_dir: &Path) -> io::Result<SecretString> {
             Ok(SecretString::from(fs::read_to_string(&path)?.trim().to_owned()))
         }
         Err(error) => Err(error),
+    }
+}
+
+/// The secret signs every token: anyone who can read it can mint sessions.
+fn warn_if_readable_by_others(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Ok(metadata) = fs::metadata(path)
+            && metadata.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(path = %path.display(), "the JWT secret file is readable by other users; chmod 600 it");
+        }
     }
 }
 

@@ -59,25 +59,13 @@ impl ApiError {
         use ServiceError as S;
         let shape = |status, slug, title, detail: String| Shape { status, slug, title, detail, errors: None };
         match self {
-            Self::Service(S::Invalid(violations)) => Shape {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                slug: "validation-error",
-                title: "Your request is not valid",
-                detail: "one or more fields are invalid".into(),
-                errors: Some(
-                    violations
-                        .iter()
-                        .map(|v| FieldError { field: v.field.to_owned(), message: v.message.clone() })
-                        .collect(),
-                ),
-            },
-            Self::Unprocessable(errors) => Shape {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                slug: "validation-error",
-                title: "Your request is not valid",
-                detail: "one or more fields are invalid".into(),
-                errors: Some(errors.clone()),
-            },
+            Self::Service(S::Invalid(violations)) => invalid_fields(
+                violations
+                    .iter()
+                    .map(|v| FieldError { field: v.field.to_owned(), message: v.message.clone() })
+                    .collect(),
+            ),
+            Self::Unprocessable(errors) => invalid_fields(errors.clone()),
             Self::Service(S::Conflict { field }) => Shape {
                 status: StatusCode::CONFLICT,
                 slug: "conflict",
@@ -157,6 +145,17 @@ impl ApiError {
                 "this resource does not support that method".into(),
             ),
         }
+    }
+}
+
+/// The 422 shape shared by domain violations and body deserialization errors.
+fn invalid_fields(errors: Vec<FieldError>) -> Shape {
+    Shape {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        slug: "validation-error",
+        title: "Your request is not valid",
+        detail: "one or more fields are invalid".into(),
+        errors: Some(errors),
     }
 }
 

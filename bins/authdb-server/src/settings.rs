@@ -7,11 +7,11 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use authdb_auth::MIN_HS256_SECRET_BYTES;
+use authdb_auth::{JwtAlgorithm, MIN_HS256_SECRET_BYTES};
 use authdb_domain::{BCRYPT_MAX_PASSWORD_BYTES, PasswordPolicy};
 use config::{Config, Environment, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 /// The default configuration file, read when present.
 pub const DEFAULT_CONFIG_FILE: &str = "authdb.toml";
@@ -78,6 +78,13 @@ impl Default for DatabaseSettings {
 pub struct AuthSettings {
     /// HS256 secret, at least 32 bytes; unset means one generated into the data directory.
     pub jwt_secret: Option<SecretString>,
+    /// `HS256` (default), `EdDSA` or `RS256`; tokens naming another algorithm are refused.
+    pub jwt_algorithm: JwtAlgorithm,
+    /// PEM private keys for EdDSA or RS256, a list or one comma-separated string: the
+    /// first signs, all verify. Empty with EdDSA means a key generated into the data
+    /// directory; RS256 needs at least one.
+    #[serde(deserialize_with = "path_list")]
+    pub signing_keys: Vec<PathBuf>,
     pub issuer: String,
     pub audience: String,
     pub access_ttl_secs: u64,
@@ -95,6 +102,8 @@ impl Default for AuthSettings {
     fn default() -> Self {
         Self {
             jwt_secret: None,
+            jwt_algorithm: JwtAlgorithm::default(),
+            signing_keys: Vec::new(),
             issuer: "authdb".into(),
             audience: "authdb".into(),
             access_ttl_secs: 900,
@@ -227,6 +236,21 @@ impl Settings {
                 ));
             }
         }
+        match (self.auth.jwt_algorithm, self.auth.signing_keys.is_empty()) {
+            (JwtAlgorithm::Hs256, false) => {
+                return Err(invalid(
+                    "AUTHDB__AUTH__SIGNING_KEYS",
+                    "is only used with AUTHDB__AUTH__JWT_ALGORITHM=EdDSA or RS256 (HS256 signs with AUTHDB__AUTH__JWT_SECRET)",
+                ));
+            }
+            (JwtAlgorithm::Rs256, true) => {
+                return Err(invalid(
+                    "AUTHDB__AUTH__SIGNING_KEYS",
+                    "RS256 needs at least one PEM private key path (only Ed25519 keys are generated)",
+                ));
+            }
+            _ => {}
+        }
         if self.auth.issuer.trim().is_empty() {
             return Err(invalid("AUTHDB__AUTH__ISSUER", "must not be empty"));
         }
@@ -305,6 +329,26 @@ impl Settings {
     pub fn uses_sqlite(&self) -> bool {
         self.database_url().starts_with("sqlite:")
     }
+}
+
+/// A list of paths from a TOML array or one comma-separated string (as environment
+/// variables give it). An empty string is an empty list; an empty entry is an error.
+fn path_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<PathBuf>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Paths {
+        One(String),
+        Many(Vec<String>),
+    }
+    let entries = match Paths::deserialize(deserializer)? {
+        Paths::One(joined) if joined.trim().is_empty() => return Ok(Vec::new()),
+        Paths::One(joined) => joined.split(',').map(|entry| entry.trim().to_owned()).collect(),
+        Paths::Many(entries) => entries,
+    };
+    if entries.iter().any(String::is_empty) {
+        return Err(serde::de::Error::custom("signing_keys has an empty path"));
+    }
+    Ok(entries.into_iter().map(PathBuf::from).collect())
 }
 
 fn load_error(error: config::ConfigError) -> SettingsError {

@@ -9,9 +9,9 @@ use actix_web::{
     middleware::{self, Next},
 };
 use authdb_api::ApiState;
-use authdb_auth::{JwtConfig, JwtKeys, PasswordHasher};
+use authdb_auth::{JwtAlgorithm, JwtConfig, JwtKeys, PasswordHasher, PrivateKeyPem, SigningKeys};
 use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
-use authdb_service::{AuthPolicy, AuthService, HealthService, error_chain};
+use authdb_service::{AuthPolicy, AuthService, Discovery, HealthService, error_chain};
 use secrecy::SecretString;
 
 use crate::{Settings, SettingsError, secret};
@@ -31,6 +31,12 @@ pub enum StartupError {
     Migration(String),
     #[error("invalid setting AUTHDB__AUTH__JWT_SECRET: {0}")]
     Keys(String),
+    #[error("invalid setting AUTHDB__AUTH__SIGNING_KEYS: {0}")]
+    SigningKeys(String),
+    #[error("cannot read the signing key {path} (AUTHDB__AUTH__SIGNING_KEYS): {source}")]
+    SigningKeyFile { path: String, source: io::Error },
+    #[error("cannot read or create the signing key in the data directory (AUTHDB__DATA_DIR): {0}")]
+    GeneratedSigningKey(io::Error),
     #[error("invalid setting AUTHDB__AUTH__BCRYPT_COST: {0}")]
     Hasher(String),
     #[error("cannot listen on {bind} (AUTHDB__SERVER__BIND): {source}")]
@@ -44,6 +50,7 @@ pub struct Services {
     pub db: DatabaseConnection,
     pub auth: AuthService,
     pub health: HealthService,
+    pub discovery: Discovery,
 }
 
 impl Services {
@@ -51,18 +58,30 @@ impl Services {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
         let db = connect(settings).await?;
         authdb_persistence::migrate_up(&db).await.map_err(|error| StartupError::Migration(error_chain(&error)))?;
-        let secret = match &settings.auth.jwt_secret {
-            Some(secret) => secret.clone(),
-            None => load_generated_secret(settings)?,
+        let signing = match settings.auth.jwt_algorithm {
+            JwtAlgorithm::Hs256 => {
+                let secret = match &settings.auth.jwt_secret {
+                    Some(secret) => secret.clone(),
+                    None => load_generated_secret(settings)?,
+                };
+                SigningKeys::Hs256(secret)
+            }
+            JwtAlgorithm::EdDsa => SigningKeys::EdDsa(load_private_keys(settings)?),
+            JwtAlgorithm::Rs256 => SigningKeys::Rs256(load_private_keys(settings)?),
         };
+        let hs256 = matches!(signing, SigningKeys::Hs256(_));
         let keys = JwtKeys::new(JwtConfig {
-            secret,
+            keys: signing,
             issuer: settings.auth.issuer.clone(),
             audience: settings.auth.audience.clone(),
             access_ttl: time::Duration::seconds(to_i64(settings.auth.access_ttl_secs)),
             leeway_secs: 5,
         })
-        .map_err(|error| StartupError::Keys(error.to_string()))?;
+        .map_err(|error| match hs256 {
+            true => StartupError::Keys(error.to_string()),
+            false => StartupError::SigningKeys(error.to_string()),
+        })?;
+        let discovery = Discovery::new(&keys);
         let hasher =
             PasswordHasher::new(settings.auth.bcrypt_cost).map_err(|error| StartupError::Hasher(error.to_string()))?;
         let policy = AuthPolicy {
@@ -72,7 +91,7 @@ impl Services {
         };
         let auth = AuthService::new(db.clone(), hasher, keys, policy);
         let health = HealthService::new(db.clone(), Duration::from_secs(2));
-        Ok(Self { db, auth, health })
+        Ok(Self { db, auth, health, discovery })
     }
 }
 
@@ -101,6 +120,29 @@ fn load_generated_secret(settings: &Settings) -> Result<SecretString, StartupErr
     secret::load_or_create(&settings.data_dir).map_err(StartupError::Secret)
 }
 
+/// The configured PEM private keys, read in order; with none configured (EdDSA only: the
+/// settings refuse RS256 without keys) the key generated into the data directory.
+fn load_private_keys(settings: &Settings) -> Result<Vec<PrivateKeyPem>, StartupError> {
+    if settings.auth.signing_keys.is_empty() {
+        ensure_data_dir(settings)?;
+        let (path, pem) =
+            secret::load_or_create_signing_key(&settings.data_dir).map_err(StartupError::GeneratedSigningKey)?;
+        return Ok(vec![PrivateKeyPem { name: path.display().to_string(), pem }]);
+    }
+    settings
+        .auth
+        .signing_keys
+        .iter()
+        .map(|path| {
+            let name = path.display().to_string();
+            let pem = std::fs::read_to_string(path)
+                .map_err(|source| StartupError::SigningKeyFile { path: name.clone(), source })?;
+            secret::warn_if_readable_by_others(path);
+            Ok(PrivateKeyPem { name, pem: SecretString::from(pem) })
+        })
+        .collect()
+}
+
 fn to_i64(secs: u64) -> i64 {
     i64::try_from(secs).unwrap_or(i64::MAX)
 }
@@ -125,7 +167,7 @@ impl Application {
             .map_err(|source| StartupError::Bind { bind: settings.server.bind.clone(), source })?
             .port();
         let db = services.db;
-        let state = ApiState { auth: services.auth, health: services.health };
+        let state = ApiState { auth: services.auth, health: services.health, discovery: services.discovery };
         let configure = authdb_api::configure(state);
         let mut server =
             HttpServer::new(move || App::new().wrap(middleware::from_fn(log_request)).configure(configure.clone()))

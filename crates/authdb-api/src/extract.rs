@@ -50,6 +50,6 @@ impl FromRequest for Client {
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect());
-        ready(Ok(Self(ClientInfo { ip, user_agent })))
+        ready(Ok(Self(ClientInfo { ip, user_agent, client_id: None })))
     }
 }

@@ -8,11 +8,12 @@
 mod dto;
 mod extract;
 mod json;
+pub mod openapi;
 mod problem;
 mod routes;
 
 use actix_web::web;
-use authdb_service::{AuthService, HealthService};
+use authdb_service::{AuthService, Discovery, HealthService};
 
 pub use extract::{Authenticated, Client};
 pub use json::JsonBody;
@@ -26,6 +27,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct ApiState {
     pub auth: AuthService,
     pub health: HealthService,
+    pub discovery: Discovery,
 }
 
 /// Mounts every route, the body limit and the problem+json fallbacks.
@@ -33,9 +35,11 @@ pub fn configure(state: ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + 
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(web::Data::new(state.auth.clone()))
             .app_data(web::Data::new(state.health.clone()))
+            .app_data(web::Data::new(state.discovery.clone()))
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .configure(routes::health::configure)
-            .service(web::scope("/api/v1").configure(routes::auth::configure))
+            .configure(routes::well_known::configure)
+            .service(web::scope("/api/v1").configure(routes::auth::configure).configure(routes::oauth::configure))
             .default_service(web::to(routes::not_found));
     }
 }

@@ -1,7 +1,7 @@
 //! Cost of the credential primitives on one core: bcrypt at the default cost (the bound on
 //! login throughput) and access-token verification (paid by every authenticated request).
 
-use authdb_auth::{JwtConfig, JwtKeys, OpaqueToken, PasswordHash, TokenHash};
+use authdb_auth::{JwtConfig, JwtKeys, OpaqueToken, PasswordHash, SigningKeys, TokenHash};
 use authdb_domain::{SessionId, UserId};
 use criterion::{Criterion, criterion_group, criterion_main};
 use secrecy::SecretString;
@@ -19,7 +19,7 @@ fn bcrypt_cost_12(c: &mut Criterion) {
 
 fn access_tokens(c: &mut Criterion) {
     let keys = JwtKeys::new(JwtConfig {
-        secret: SecretString::from("0123456789abcdef0123456789abcdef".to_owned()),
+        keys: SigningKeys::Hs256(SecretString::from("0123456789abcdef0123456789abcdef".to_owned())),
         issuer: "authdb".into(),
         audience: "authdb-api".into(),
         access_ttl: Duration::minutes(15),

@@ -2,6 +2,10 @@
 pub enum AuthError {
     #[error("the JWT secret must be at least {min} bytes, got {actual}")]
     SecretTooShort { min: usize, actual: usize },
+    #[error("signing key {name}: {reason}")]
+    InvalidSigningKey { name: String, reason: String },
+    #[error("{0} needs at least one signing key")]
+    NoSigningKey(crate::JwtAlgorithm),
     #[error("the bcrypt cost must be between 4 and 31, got {0}")]
     InvalidCost(u32),
     /// The access token is missing a claim, expired, forged or meant for someone else.

@@ -1,20 +1,20 @@
 use std::fmt;
 
 use authdb_domain::{SessionId, UserId};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use secrecy::{ExposeSecret, SecretString};
+use jsonwebtoken::{Header, Validation};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::{AuthError, Result};
-
-/// HS256 keys shorter than this are refused: RFC 7518 asks for at least the hash size.
-pub const MIN_HS256_SECRET_BYTES: usize = 32;
+use crate::{
+    AuthError, Result,
+    signing::{JwtAlgorithm, KeyRing, PublicJwk, SigningKeys},
+};
 
 /// What the access-token codec needs; built by the server from its settings.
 pub struct JwtConfig {
-    pub secret: SecretString,
+    /// The pinned algorithm and its keys.
+    pub keys: SigningKeys,
     pub issuer: String,
     pub audience: String,
     pub access_ttl: Duration,
@@ -59,11 +59,11 @@ impl fmt::Debug for AccessToken {
 }
 
 /// Issues and verifies access tokens. The algorithm is pinned: a token whose header
-/// names any other algorithm (including `none`) is refused before its signature is read.
+/// names any other algorithm (including `none`), or with public keys a `kid` that is not
+/// ours, is refused before its signature is read.
 pub struct JwtKeys {
     header: Header,
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    ring: KeyRing,
     validation: Validation,
     issuer: String,
     audience: String,
@@ -74,6 +74,7 @@ impl fmt::Debug for JwtKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JwtKeys")
             .field("algorithm", &self.header.alg)
+            .field("kid", &self.header.kid)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .finish_non_exhaustive()
@@ -82,25 +83,37 @@ impl fmt::Debug for JwtKeys {
 
 impl JwtKeys {
     pub fn new(config: JwtConfig) -> Result<Self> {
-        let secret = config.secret.expose_secret().as_bytes();
-        if secret.len() < MIN_HS256_SECRET_BYTES {
-            return Err(AuthError::SecretTooShort { min: MIN_HS256_SECRET_BYTES, actual: secret.len() });
-        }
-        let mut validation = Validation::new(Algorithm::HS256);
+        let ring = KeyRing::new(config.keys)?;
+        let mut validation = Validation::new(ring.algorithm().jose());
         validation.set_issuer(&[&config.issuer]);
         validation.set_audience(&[&config.audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = config.leeway_secs;
         validation.validate_exp = true;
         Ok(Self {
-            header: Header::new(Algorithm::HS256),
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            header: ring.header(),
+            ring,
             validation,
             issuer: config.issuer,
             audience: config.audience,
             access_ttl: config.access_ttl,
         })
+    }
+
+    /// The pinned signature algorithm.
+    pub fn algorithm(&self) -> JwtAlgorithm {
+        self.ring.algorithm()
+    }
+
+    /// The `iss` of every token.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The public keys that verify our tokens (the JWK Set), signing key first; empty
+    /// for HS256, whose secret is never published.
+    pub fn public_keys(&self) -> &[PublicJwk] {
+        self.ring.public_keys()
     }
 
     /// Access-token lifetime in whole seconds, as reported in `expires_in`.
@@ -119,19 +132,23 @@ impl JwtKeys {
             aud: self.audience.clone(),
             jti: Uuid::now_v7(),
         };
-        let token = jsonwebtoken::encode(&self.header, &claims, &self.encoding).map_err(AuthError::Signing)?;
+        let token =
+            jsonwebtoken::encode(&self.header, &claims, self.ring.encoding_key()).map_err(AuthError::Signing)?;
         Ok(AccessToken { token, expires_in: self.access_ttl_secs(), claims })
     }
 
     /// Checks signature, algorithm, `exp`, `iss` and `aud`. Whether the user and session
     /// still exist is for the caller to check.
     pub fn verify(&self, token: &str) -> Result<AccessClaims> {
-        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation).map(|data| data.claims).map_err(
-            |error| {
-                tracing::debug!(reason = %error, "access token refused");
-                AuthError::InvalidToken
-            },
-        )
+        let refused = |reason: &dyn fmt::Display| {
+            tracing::debug!(%reason, "access token refused");
+            AuthError::InvalidToken
+        };
+        let header = jsonwebtoken::decode_header(token).map_err(|error| refused(&error))?;
+        let key = self.ring.decoding_key(&header).ok_or_else(|| refused(&"algorithm or kid not ours"))?;
+        jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|error| refused(&error))
     }
 }
 

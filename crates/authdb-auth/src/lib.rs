@@ -8,9 +8,13 @@ mod jwt;
 mod opaque;
 mod password;
 mod secret;
+mod signing;
 
 pub use error::{AuthError, Result};
-pub use jwt::{AccessClaims, AccessToken, JwtConfig, JwtKeys, MIN_HS256_SECRET_BYTES};
+pub use jwt::{AccessClaims, AccessToken, JwtConfig, JwtKeys};
 pub use opaque::{OpaqueToken, TokenHash};
 pub use password::{PasswordHash, PasswordHasher};
 pub use secret::generate_secret;
+pub use signing::{
+    JwtAlgorithm, MIN_HS256_SECRET_BYTES, MIN_RSA_BITS, PrivateKeyPem, PublicJwk, SigningKeys, generate_ed25519_pem,
+};

@@ -19,6 +19,8 @@ pub struct NewSession {
     pub organization_id: Option<OrganizationId>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    /// The OAuth2 client that asked for the session, if any.
+    pub client_id: Option<String>,
     pub expires_at: OffsetDateTime,
 }
 
@@ -35,6 +37,7 @@ pub async fn insert_session(conn: &impl ConnectionTrait, new: NewSession, now: O
         expires_at: Set(new.expires_at),
         revoked_at: Set(None),
         revoked_reason: Set(None),
+        client_id: Set(new.client_id),
     }
     .insert(conn)
     .await?;
@@ -72,6 +75,17 @@ pub async fn refresh_token_exists(conn: &impl ConnectionTrait, token_hash: &str)
     let count =
         refresh_tokens::Entity::find().filter(refresh_tokens::Column::TokenHash.eq(token_hash)).count(conn).await?;
     Ok(count > 0)
+}
+
+/// The OAuth2 client of the session a refresh token belongs to: `None` for an unknown
+/// token, `Some(None)` for a session opened without a client.
+pub async fn client_of_refresh_token(conn: &impl ConnectionTrait, token_hash: &str) -> Result<Option<Option<String>>> {
+    let found = refresh_tokens::Entity::find()
+        .filter(refresh_tokens::Column::TokenHash.eq(token_hash))
+        .find_also_related(sessions::Entity)
+        .one(conn)
+        .await?;
+    Ok(found.and_then(|(_, session)| session).map(|session| session.client_id))
 }
 
 /// The session a refresh token belongs to, as far as rotation needs it.

@@ -35,6 +35,8 @@ pub struct AuthPolicy {
 pub struct ClientInfo {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The OAuth2 client (token endpoint `client_id`), recorded on new sessions.
+    pub client_id: Option<String>,
 }
 
 /// A validated registration.
@@ -346,6 +348,7 @@ impl AuthService {
                 organization_id,
                 user_agent: client.user_agent.clone(),
                 ip: client.ip.clone(),
+                client_id: client.client_id.clone(),
                 expires_at,
             },
             now,
@@ -370,5 +373,6 @@ fn event(action: AuditAction, actor: Option<UserId>, client: &ClientInfo, outcom
     }
 }
 
+mod oauth;
 #[cfg(test)]
 mod tests;

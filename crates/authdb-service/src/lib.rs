@@ -5,10 +5,13 @@
 //! [`authdb_auth::PasswordHasher`] and [`authdb_auth::JwtKeys`].
 
 mod auth;
+mod discovery;
 mod error;
 mod health;
 mod session_cache;
 
 pub use auth::{AuthPolicy, AuthService, ClientInfo, IssuedTokens, LoginAttempt, Principal, Registration};
+pub use authdb_auth::PublicJwk;
+pub use discovery::Discovery;
 pub use error::{Result, ServiceError, error_chain};
 pub use health::{DatabaseHealth, HealthService};

@@ -126,4 +126,50 @@ fn the_example_configuration_file_is_valid() {
     assert_eq!(settings.server.bind, "0.0.0.0:8080");
     assert_eq!(settings.auth.password.min_bytes, 10);
     assert_eq!(settings.log.format, LogFormat::Json);
+    assert_eq!(settings.auth.jwt_algorithm, JwtAlgorithm::EdDsa);
+    assert_eq!(settings.auth.signing_keys.len(), 2);
+}
+
+#[test]
+fn the_signing_algorithm_and_keys_come_from_the_environment() {
+    let settings = load(&[
+        ("AUTHDB__AUTH__JWT_ALGORITHM", "EdDSA"),
+        ("AUTHDB__AUTH__SIGNING_KEYS", "/keys/new.pem, /keys/old.pem"),
+    ])
+    .expect("valid");
+    assert_eq!(settings.auth.jwt_algorithm, JwtAlgorithm::EdDsa);
+    assert_eq!(settings.auth.signing_keys, [PathBuf::from("/keys/new.pem"), PathBuf::from("/keys/old.pem")]);
+
+    let settings = load(&[("AUTHDB__AUTH__JWT_ALGORITHM", "rs256"), ("AUTHDB__AUTH__SIGNING_KEYS", "/k.pem")])
+        .expect("valid");
+    assert_eq!(settings.auth.jwt_algorithm, JwtAlgorithm::Rs256);
+    let defaults = load(&[]).expect("valid");
+    assert_eq!(defaults.auth.jwt_algorithm, JwtAlgorithm::Hs256);
+    assert!(defaults.auth.signing_keys.is_empty());
+    let generated = load(&[("AUTHDB__AUTH__JWT_ALGORITHM", "EdDSA")]).expect("EdDSA may generate its key");
+    assert!(generated.auth.signing_keys.is_empty());
+}
+
+#[test]
+fn signing_keys_may_be_a_toml_list() {
+    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().expect("temp file");
+    writeln!(file, "[auth]\njwt_algorithm = \"RS256\"\nsigning_keys = [\"/keys/a.pem\", \"/keys/b.pem\"]").expect("write");
+    let settings = Settings::load_from(Some(file.path()), env(&[])).expect("valid");
+    assert_eq!(settings.auth.signing_keys, [PathBuf::from("/keys/a.pem"), PathBuf::from("/keys/b.pem")]);
+}
+
+#[test]
+fn inconsistent_signing_settings_are_refused_naming_the_setting() {
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (&[("AUTHDB__AUTH__JWT_ALGORITHM", "HS512")], "jwt_algorithm"),
+        (&[("AUTHDB__AUTH__JWT_ALGORITHM", "none")], "jwt_algorithm"),
+        (&[("AUTHDB__AUTH__JWT_ALGORITHM", "RS256")], "AUTHDB__AUTH__SIGNING_KEYS"),
+        (&[("AUTHDB__AUTH__SIGNING_KEYS", "/keys/a.pem")], "AUTHDB__AUTH__SIGNING_KEYS"),
+        (&[("AUTHDB__AUTH__JWT_ALGORITHM", "EdDSA"), ("AUTHDB__AUTH__SIGNING_KEYS", "/a.pem,,/b.pem")], "signing_keys"),
+    ];
+    for (pairs, expected) in cases {
+        let message = load(pairs).expect_err("refused").to_string();
+        assert!(message.contains(expected), "{pairs:?}: {message}");
+        assert!(!message.contains('\n'), "one line: {message}");
+    }
 }

@@ -63,3 +63,38 @@ async fn an_unreachable_database_refuses_to_start() {
     let last = stderr.lines().last().unwrap_or_default();
     assert!(last.starts_with("authdb: "), "the last line should be the one-line error: {stderr}");
 }
+
+#[tokio::test]
+async fn rs256_without_keys_refuses_to_start_naming_the_setting() {
+    let sandbox = Sandbox::new().with_env("AUTHDB__AUTH__JWT_ALGORITHM", "RS256");
+
+    let finished = sandbox.run(&["serve"], None).await;
+
+    finished.assert_failure();
+    assert_eq!(finished.status.code(), Some(2), "a settings error exits 2");
+    let stderr = finished.stderr.trim_end();
+    assert_eq!(stderr.lines().count(), 1, "expected one line, got:\n{stderr}");
+    assert!(stderr.contains("AUTHDB__AUTH__SIGNING_KEYS"), "{stderr}");
+}
+
+#[tokio::test]
+async fn an_unusable_signing_key_refuses_to_start_naming_the_setting_and_file() {
+    let sandbox = Sandbox::new();
+    let missing = sandbox.root().join("missing.pem");
+    let not_a_key = sandbox.root().join("not-a-key.pem");
+    std::fs::write(&not_a_key, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").expect("write");
+    for (algorithm, path) in [("EdDSA", &missing), ("EdDSA", &not_a_key), ("RS256", &not_a_key)] {
+        let sandbox = Sandbox::new()
+            .with_env("AUTHDB__AUTH__JWT_ALGORITHM", algorithm)
+            .with_env("AUTHDB__AUTH__SIGNING_KEYS", &path.display().to_string());
+
+        let finished = sandbox.run(&["serve"], None).await;
+
+        finished.assert_failure();
+        let last = finished.stderr.lines().last().unwrap_or_default();
+        assert!(last.starts_with("authdb: "), "the last line is the error: {}", finished.stderr);
+        assert!(last.contains("AUTHDB__AUTH__SIGNING_KEYS"), "{algorithm} {}: {last}", path.display());
+        assert!(last.contains(&path.display().to_string()), "the file is named: {last}");
+        assert!(!finished.stderr.contains("AAAA"), "no key material in the error: {}", finished.stderr);
+    }
+}

@@ -20,6 +20,9 @@ pub struct Model {
     pub revoked_at: Option<TimeDateTimeWithTimeZone>,
     #[sea_orm(column_type = "String(StringLen::N(64))", nullable)]
     pub revoked_reason: Option<String>,
+    /// The OAuth2 client the session was opened for (token endpoint), if any.
+    #[sea_orm(column_type = "String(StringLen::N(128))", nullable)]
+    pub client_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,7 +2,7 @@
 
 use std::time::Duration as StdDuration;
 
-use authdb_auth::{JwtConfig, JwtKeys, PasswordHasher};
+use authdb_auth::{JwtConfig, JwtKeys, PasswordHasher, SigningKeys};
 use authdb_domain::{Email, Password, PasswordPolicy, Username};
 use authdb_persistence::DatabaseConfig;
 use futures_util::future::join_all;
@@ -29,7 +29,7 @@ async fn fixture() -> Fixture {
     let db = authdb_persistence::connect(&config).await.expect("connects");
     authdb_persistence::migrate_up(&db).await.expect("migrates");
     let keys = JwtKeys::new(JwtConfig {
-        secret: SecretString::from("0123456789abcdef0123456789abcdef".to_owned()),
+        keys: SigningKeys::Hs256(SecretString::from("0123456789abcdef0123456789abcdef".to_owned())),
         issuer: "test".into(),
         audience: "test".into(),
         access_ttl: Duration::minutes(15),

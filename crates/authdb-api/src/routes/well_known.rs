@@ -1,0 +1,158 @@
+//! Discovery for services that verify our tokens on their own: the JWK Set (RFC 7517)
+//! and an OpenID-style configuration document (also served as RFC 8414 OAuth metadata).
+
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use authdb_service::{Discovery, PublicJwk};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::resource;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/.well-known/jwks.json").route(web::get().to(jwks)))
+        .service(resource("/.well-known/openid-configuration").route(web::get().to(openid_configuration)))
+        .service(resource("/.well-known/oauth-authorization-server").route(web::get().to(openid_configuration)));
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(jwks, openid_configuration),
+    components(schemas(JwkSetResponse, JwkResponse, DiscoveryResponse))
+)]
+pub(crate) struct WellKnownApi;
+
+/// Where the token endpoint lives, relative to the public base URL.
+pub(crate) const TOKEN_ENDPOINT_PATH: &str = "/api/v1/auth/token";
+const JWKS_PATH: &str = "/.well-known/jwks.json";
+/// How long verifiers may cache the key set. Rotation publishes a new key (as a
+/// verify-only second key) at least this long before it starts signing.
+const JWKS_MAX_AGE_SECS: u32 = 300;
+
+/// A JWK Set (RFC 7517 section 5).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct JwkSetResponse {
+    /// The public keys that verify our access tokens, signing key first; empty with HS256.
+    keys: Vec<JwkResponse>,
+}
+
+/// One public key (RFC 7517 section 4, RFC 8037 for Ed25519).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct JwkResponse {
+    /// `OKP` (Ed25519) or `RSA`.
+    #[schema(example = "OKP")]
+    kty: &'static str,
+    /// Always `sig`.
+    #[serde(rename = "use")]
+    #[schema(rename = "use", example = "sig")]
+    use_: &'static str,
+    /// `EdDSA` or `RS256`.
+    #[schema(example = "EdDSA")]
+    alg: &'static str,
+    /// The RFC 7638 SHA-256 thumbprint of the key; tokens name it in their header.
+    kid: String,
+    /// `Ed25519` for OKP keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    crv: Option<&'static str>,
+    /// The Ed25519 public key (base64url).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    x: Option<String>,
+    /// The RSA modulus (base64url).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    n: Option<String>,
+    /// The RSA public exponent (base64url).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    e: Option<String>,
+}
+
+impl From<&PublicJwk> for JwkResponse {
+    fn from(key: &PublicJwk) -> Self {
+        Self {
+            kty: key.kty,
+            use_: key.use_,
+            alg: key.alg,
+            kid: key.kid.clone(),
+            crv: key.crv,
+            x: key.x.clone(),
+            n: key.n.clone(),
+            e: key.e.clone(),
+        }
+    }
+}
+
+/// The public keys that verify our access tokens.
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "discovery",
+    responses(
+        (status = 200, description = "The JWK Set: EdDSA or RS256 public keys with `kid`, `alg` and `use`; \
+            an empty `keys` list with HS256, whose secret is never published", body = JwkSetResponse),
+    )
+)]
+pub(crate) async fn jwks(discovery: web::Data<Discovery>) -> HttpResponse {
+    let keys = discovery.public_keys().iter().map(JwkResponse::from).collect();
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, format!("public, max-age={JWKS_MAX_AGE_SECS}")))
+        .json(JwkSetResponse { keys })
+}
+
+/// Discovery metadata (OpenID Connect Discovery 1.0, RFC 8414). authdb is not a full
+/// OpenID Provider (no authorization endpoint, no ID tokens); the document tells
+/// verifiers and OAuth2 clients where the keys and the token endpoint are.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DiscoveryResponse {
+    /// The `iss` of our tokens.
+    #[schema(example = "https://auth.example.com")]
+    issuer: String,
+    #[schema(example = "https://auth.example.com/.well-known/jwks.json")]
+    jwks_uri: String,
+    #[schema(example = "https://auth.example.com/api/v1/auth/token")]
+    token_endpoint: String,
+    /// `password` and `refresh_token`.
+    grant_types_supported: Vec<&'static str>,
+    /// Only public clients: `none`.
+    token_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// Empty: there is no authorization endpoint.
+    response_types_supported: Vec<&'static str>,
+    subject_types_supported: Vec<&'static str>,
+    /// The access-token signing algorithm.
+    id_token_signing_alg_values_supported: Vec<&'static str>,
+    claims_supported: Vec<&'static str>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/.well-known/openid-configuration",
+    tag = "discovery",
+    responses(
+        (status = 200, description = "Issuer, JWKS URI, token endpoint and supported grants. \
+            URLs are built from the issuer when it is an http(s) URL, else from the request's host \
+            (Forwarded/X-Forwarded-* headers are honoured). Also served at \
+            /.well-known/oauth-authorization-server", body = DiscoveryResponse),
+    )
+)]
+pub(crate) async fn openid_configuration(req: HttpRequest, discovery: web::Data<Discovery>) -> HttpResponse {
+    let base = public_base_url(&req, discovery.issuer());
+    let algorithm = discovery.signing_algorithm();
+    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "public, max-age=300")).json(DiscoveryResponse {
+        issuer: discovery.issuer().to_owned(),
+        jwks_uri: format!("{base}{JWKS_PATH}"),
+        token_endpoint: format!("{base}{TOKEN_ENDPOINT_PATH}"),
+        grant_types_supported: vec!["password", "refresh_token"],
+        token_endpoint_auth_methods_supported: vec!["none"],
+        response_types_supported: Vec::new(),
+        subject_types_supported: vec!["public"],
+        id_token_signing_alg_values_supported: vec![algorithm],
+        claims_supported: vec!["sub", "sid", "iss", "aud", "exp", "iat", "jti"],
+    })
+}
+
+/// The issuer when it is an http(s) URL (as OpenID discovery expects: the document lives
+/// under it), else the scheme and host the request came in by.
+fn public_base_url(req: &HttpRequest, issuer: &str) -> String {
+    if issuer.starts_with("https://") || issuer.starts_with("http://") {
+        return issuer.trim_end_matches('/').to_owned();
+    }
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
+}

@@ -145,11 +145,23 @@ async fn tokens_naming_another_algorithm_or_key_are_refused(backend: Backend) {
     assert_eq!(app.me(&control).await.status(), 200);
 
     let attacks = [
-        ("HS256 keyed with the public PEM", sign(header(Algorithm::HS256), EncodingKey::from_secret(&read_test_key("ed25519-a.pub.pem")))),
+        (
+            "HS256 keyed with the public PEM",
+            sign(header(Algorithm::HS256), EncodingKey::from_secret(&read_test_key("ed25519-a.pub.pem"))),
+        ),
         ("HS256 keyed with the JWK x", sign(header(Algorithm::HS256), EncodingKey::from_secret(public_x.as_bytes()))),
-        ("RS256 with our kid", sign(header(Algorithm::RS256), EncodingKey::from_rsa_pem(&read_test_key("rsa-a.pem")).unwrap())),
-        ("EdDSA with another key", sign(header(Algorithm::EdDSA), EncodingKey::from_ed_pem(&read_test_key("ed25519-b.pem")).unwrap())),
-        ("EdDSA without kid", sign(Header::new(Algorithm::EdDSA), EncodingKey::from_ed_pem(&read_test_key("ed25519-a.pem")).unwrap())),
+        (
+            "RS256 with our kid",
+            sign(header(Algorithm::RS256), EncodingKey::from_rsa_pem(&read_test_key("rsa-a.pem")).unwrap()),
+        ),
+        (
+            "EdDSA with another key",
+            sign(header(Algorithm::EdDSA), EncodingKey::from_ed_pem(&read_test_key("ed25519-b.pem")).unwrap()),
+        ),
+        (
+            "EdDSA without kid",
+            sign(Header::new(Algorithm::EdDSA), EncodingKey::from_ed_pem(&read_test_key("ed25519-a.pem")).unwrap()),
+        ),
         (
             "alg none",
             format!(

@@ -25,8 +25,7 @@ fn oauth_client(app: &TestApp, client_id: &str) -> Client {
 /// oauth2's HTTP hook, over the reqwest the tests already use.
 async fn send(client: reqwest::Client, request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, reqwest::Error> {
     let (parts, body) = request.into_parts();
-    let response =
-        client.request(parts.method, parts.uri.to_string()).headers(parts.headers).body(body).send().await?;
+    let response = client.request(parts.method, parts.uri.to_string()).headers(parts.headers).body(body).send().await?;
     let mut builder = oauth2::http::Response::builder().status(response.status());
     for (name, value) in response.headers() {
         builder = builder.header(name, value);
@@ -113,8 +112,8 @@ async fn the_password_grant_takes_an_email_and_works_without_client_id(backend: 
     let app = spawn_app(backend).await;
     app.register_ok("alice").await;
 
-    let response = post_form(&app, &[("grant_type", "password"), ("username", "Alice@Example.com"), ("password", PASSWORD)])
-        .await;
+    let response =
+        post_form(&app, &[("grant_type", "password"), ("username", "Alice@Example.com"), ("password", PASSWORD)]).await;
 
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
@@ -180,14 +179,12 @@ async fn a_refresh_token_is_bound_to_its_client(backend: Backend) {
     // naming itself (public clients are identified, not authenticated).
     let client = oauth_client(&app, "mobile-app");
     let http = |request| send(app.client.clone(), request);
-    let rotated = client
-        .exchange_refresh_token(&RefreshToken::new(refresh_token))
-        .request_async(&http)
-        .await
-        .unwrap();
-    let anonymous =
-        post_form(&app, &[("grant_type", "refresh_token"), ("refresh_token", rotated.refresh_token().unwrap().secret())])
-            .await;
+    let rotated = client.exchange_refresh_token(&RefreshToken::new(refresh_token)).request_async(&http).await.unwrap();
+    let anonymous = post_form(
+        &app,
+        &[("grant_type", "refresh_token"), ("refresh_token", rotated.refresh_token().unwrap().secret())],
+    )
+    .await;
     assert_eq!(anonymous.status(), 200);
 }
 
@@ -204,11 +201,36 @@ async fn malformed_requests_are_invalid_request(backend: Backend) {
         ("empty username", vec![("grant_type", "password"), ("username", ""), ("password", PASSWORD)]),
         ("no password", vec![("grant_type", "password"), ("username", "alice")]),
         ("no refresh_token", vec![("grant_type", "refresh_token")]),
-        ("repeated parameter", vec![("grant_type", "password"), ("username", "alice"), ("username", "bob"), ("password", PASSWORD)]),
-        ("repeated grant_type", vec![("grant_type", "password"), ("grant_type", "password"), ("username", "alice"), ("password", PASSWORD)]),
-        ("organization_id not a UUID", vec![("grant_type", "password"), ("username", "alice"), ("password", PASSWORD), ("organization_id", "acme")]),
-        ("client_id too long", vec![("grant_type", "password"), ("username", "alice"), ("password", PASSWORD), ("client_id", &long_client)]),
-        ("client_id not printable", vec![("grant_type", "password"), ("username", "alice"), ("password", PASSWORD), ("client_id", "tab\there")]),
+        (
+            "repeated parameter",
+            vec![("grant_type", "password"), ("username", "alice"), ("username", "bob"), ("password", PASSWORD)],
+        ),
+        (
+            "repeated grant_type",
+            vec![("grant_type", "password"), ("grant_type", "password"), ("username", "alice"), ("password", PASSWORD)],
+        ),
+        (
+            "organization_id not a UUID",
+            vec![
+                ("grant_type", "password"),
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("organization_id", "acme"),
+            ],
+        ),
+        (
+            "client_id too long",
+            vec![
+                ("grant_type", "password"),
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("client_id", &long_client),
+            ],
+        ),
+        (
+            "client_id not printable",
+            vec![("grant_type", "password"), ("username", "alice"), ("password", PASSWORD), ("client_id", "tab\there")],
+        ),
         ("username too long", vec![("grant_type", "password"), ("username", &long_username), ("password", PASSWORD)]),
         ("NUL character", vec![("grant_type", "password"), ("username", "ali\0ce"), ("password", PASSWORD)]),
     ];
@@ -250,7 +272,9 @@ async fn malformed_requests_are_invalid_request(backend: Backend) {
 async fn unknown_grant_types_are_unsupported(backend: Backend) {
     let app = spawn_app(backend).await;
 
-    for grant in ["client_credentials", "authorization_code", "urn:ietf:params:oauth:grant-type:device_code", "PASSWORD"] {
+    for grant in
+        ["client_credentials", "authorization_code", "urn:ietf:params:oauth:grant-type:device_code", "PASSWORD"]
+    {
         let response = post_form(&app, &[("grant_type", grant), ("username", "alice"), ("password", PASSWORD)]).await;
         assert_oauth_error(response, 400, "unsupported_grant_type", grant).await;
     }
@@ -264,7 +288,13 @@ async fn unknown_parameters_are_ignored_and_membership_is_checked(backend: Backe
 
     let with_extras = post_form(
         &app,
-        &[("grant_type", "password"), ("username", "alice"), ("password", PASSWORD), ("client_secret", "x"), ("foo", "bar")],
+        &[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("client_secret", "x"),
+            ("foo", "bar"),
+        ],
     )
     .await;
     assert_eq!(with_extras.status(), 200, "unrecognized parameters are ignored (RFC 6749 section 3.2)");
@@ -272,7 +302,12 @@ async fn unknown_parameters_are_ignored_and_membership_is_checked(backend: Backe
     let organization = uuid::Uuid::now_v7().to_string();
     let not_member = post_form(
         &app,
-        &[("grant_type", "password"), ("username", "alice"), ("password", PASSWORD), ("organization_id", &organization)],
+        &[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("organization_id", &organization),
+        ],
     )
     .await;
     assert_oauth_error(not_member, 403, "access_denied", "not a member").await;

@@ -47,7 +47,10 @@ mod tests {
         for schema in ["TokenForm", "TokenSuccess", "OAuthErrorBody", "JwkSetResponse", "DiscoveryResponse"] {
             assert!(json["components"]["schemas"][schema].is_object(), "schema {schema}");
         }
-        assert_eq!(json["components"]["securitySchemes"]["oauth2"]["flows"]["password"]["tokenUrl"], "/api/v1/auth/token");
+        assert_eq!(
+            json["components"]["securitySchemes"]["oauth2"]["flows"]["password"]["tokenUrl"],
+            "/api/v1/auth/token"
+        );
         assert_eq!(json["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     }
 }

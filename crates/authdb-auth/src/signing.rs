@@ -260,16 +260,7 @@ fn probe(algorithm: JwtAlgorithm, private: &EncodingKey, public: &DecodingKey, k
 }
 
 fn public_jwk(algorithm: JwtAlgorithm, jwk: &Jwk, kid: String) -> Result<PublicJwk, String> {
-    let base = PublicJwk {
-        kty: "",
-        use_: "sig",
-        alg: algorithm.as_str(),
-        kid,
-        crv: None,
-        x: None,
-        n: None,
-        e: None,
-    };
+    let base = PublicJwk { kty: "", use_: "sig", alg: algorithm.as_str(), kid, crv: None, x: None, n: None, e: None };
     match &jwk.algorithm {
         AlgorithmParameters::OctetKeyPair(okp) => {
             Ok(PublicJwk { kty: "OKP", crv: Some("Ed25519"), x: Some(okp.x.clone()), ..base })

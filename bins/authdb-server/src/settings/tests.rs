@@ -140,8 +140,8 @@ fn the_signing_algorithm_and_keys_come_from_the_environment() {
     assert_eq!(settings.auth.jwt_algorithm, JwtAlgorithm::EdDsa);
     assert_eq!(settings.auth.signing_keys, [PathBuf::from("/keys/new.pem"), PathBuf::from("/keys/old.pem")]);
 
-    let settings = load(&[("AUTHDB__AUTH__JWT_ALGORITHM", "rs256"), ("AUTHDB__AUTH__SIGNING_KEYS", "/k.pem")])
-        .expect("valid");
+    let settings =
+        load(&[("AUTHDB__AUTH__JWT_ALGORITHM", "rs256"), ("AUTHDB__AUTH__SIGNING_KEYS", "/k.pem")]).expect("valid");
     assert_eq!(settings.auth.jwt_algorithm, JwtAlgorithm::Rs256);
     let defaults = load(&[]).expect("valid");
     assert_eq!(defaults.auth.jwt_algorithm, JwtAlgorithm::Hs256);
@@ -153,7 +153,8 @@ fn the_signing_algorithm_and_keys_come_from_the_environment() {
 #[test]
 fn signing_keys_may_be_a_toml_list() {
     let mut file = tempfile::Builder::new().suffix(".toml").tempfile().expect("temp file");
-    writeln!(file, "[auth]\njwt_algorithm = \"RS256\"\nsigning_keys = [\"/keys/a.pem\", \"/keys/b.pem\"]").expect("write");
+    writeln!(file, "[auth]\njwt_algorithm = \"RS256\"\nsigning_keys = [\"/keys/a.pem\", \"/keys/b.pem\"]")
+        .expect("write");
     let settings = Settings::load_from(Some(file.path()), env(&[])).expect("valid");
     assert_eq!(settings.auth.signing_keys, [PathBuf::from("/keys/a.pem"), PathBuf::from("/keys/b.pem")]);
 }

@@ -299,11 +299,9 @@ impl From<ServiceError> for TokenError {
             ServiceError::InvalidRefreshToken => OAuthError::invalid_grant(
                 "the refresh token is invalid, expired, revoked, already used or issued to another client",
             ),
-            ServiceError::NotAMember => OAuthError::new(
-                StatusCode::FORBIDDEN,
-                "access_denied",
-                "you are not a member of this organization",
-            ),
+            ServiceError::NotAMember => {
+                OAuthError::new(StatusCode::FORBIDDEN, "access_denied", "you are not a member of this organization")
+            }
             ServiceError::Invalid(violations) => {
                 let fields: Vec<String> = violations.iter().map(|v| format!("{}: {}", v.field, v.message)).collect();
                 OAuthError::invalid_request(fields.join("; "))

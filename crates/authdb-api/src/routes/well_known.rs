@@ -15,10 +15,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(jwks, openid_configuration),
-    components(schemas(JwkSetResponse, JwkResponse, DiscoveryResponse))
-)]
+#[openapi(paths(jwks, openid_configuration), components(schemas(JwkSetResponse, JwkResponse, DiscoveryResponse)))]
 pub(crate) struct WellKnownApi;
 
 /// Where the token endpoint lives, relative to the public base URL.

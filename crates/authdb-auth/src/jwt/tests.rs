@@ -167,7 +167,9 @@ fn stock_jwks(keys: &JwtKeys) -> JwkSet {
         .iter()
         .map(|key| {
             let mut jwk = json!({ "kty": key.kty, "use": key.use_, "alg": key.alg, "kid": key.kid });
-            for (name, value) in [("crv", key.crv.map(str::to_owned)), ("x", key.x.clone()), ("n", key.n.clone()), ("e", key.e.clone())] {
+            for (name, value) in
+                [("crv", key.crv.map(str::to_owned)), ("x", key.x.clone()), ("n", key.n.clone()), ("e", key.e.clone())]
+            {
                 if let Some(value) = value {
                     jwk[name] = json!(value);
                 }
@@ -193,7 +195,9 @@ fn hs256_tokens_carry_no_kid_and_publish_no_key() {
 
 #[test]
 fn eddsa_and_rs256_tokens_verify_and_carry_the_thumbprint_as_kid() {
-    for (keys, alg, kty) in [(eddsa(&[ED25519_A]), "EdDSA", "OKP"), (rs256(&[RSA_A]), "RS256", "RSA"), (rs256(&[RSA_B]), "RS256", "RSA")] {
+    for (keys, alg, kty) in
+        [(eddsa(&[ED25519_A]), "EdDSA", "OKP"), (rs256(&[RSA_A]), "RS256", "RSA"), (rs256(&[RSA_B]), "RS256", "RSA")]
+    {
         let token = issue(&keys);
         let header = header_of(&token.token);
         assert_eq!(header["alg"], alg);
@@ -216,9 +220,10 @@ fn a_stock_verifier_validates_our_tokens_from_the_jwks_alone() {
         let jwk = jwks.find(&kid).expect("the signing key is published");
         let mut validation = Validation::new(keys.algorithm().jose());
         validation.set_audience(&["authdb-api"]);
-        let claims = jsonwebtoken::decode::<AccessClaims>(&token, &DecodingKey::from_jwk(jwk).expect("key"), &validation)
-            .expect("verifies")
-            .claims;
+        let claims =
+            jsonwebtoken::decode::<AccessClaims>(&token, &DecodingKey::from_jwk(jwk).expect("key"), &validation)
+                .expect("verifies")
+                .claims;
         assert_eq!(claims.iss, "authdb");
     }
 }
@@ -314,11 +319,11 @@ fn unusable_keys_are_refused_naming_the_key() {
 fn a_generated_ed25519_key_is_a_usable_pkcs8_pem() {
     let first = generate_ed25519_pem().expect("rng");
     let second = generate_ed25519_pem().expect("rng");
-    let keys = asymmetric(SigningKeys::EdDsa(vec![PrivateKeyPem { name: "generated".into(), pem: first }]))
-        .expect("usable");
+    let keys =
+        asymmetric(SigningKeys::EdDsa(vec![PrivateKeyPem { name: "generated".into(), pem: first }])).expect("usable");
     assert!(keys.verify(&issue(&keys).token).is_ok());
-    let other = asymmetric(SigningKeys::EdDsa(vec![PrivateKeyPem { name: "generated".into(), pem: second }]))
-        .expect("usable");
+    let other =
+        asymmetric(SigningKeys::EdDsa(vec![PrivateKeyPem { name: "generated".into(), pem: second }])).expect("usable");
     assert_ne!(keys.public_keys()[0].kid, other.public_keys()[0].kid);
 }
 

@@ -16,7 +16,8 @@ impl AuthService {
     #[tracing::instrument(skip_all)]
     pub async fn refresh_for_client(&self, presented: &str, client: &ClientInfo) -> Result<IssuedTokens> {
         if let Some(presenter) = client.client_id.as_deref() {
-            let issued_to = sessions::client_of_refresh_token(&self.inner.db, TokenHash::of(presented).as_str()).await?;
+            let issued_to =
+                sessions::client_of_refresh_token(&self.inner.db, TokenHash::of(presented).as_str()).await?;
             if let Some(Some(owner)) = issued_to
                 && owner != presenter
             {

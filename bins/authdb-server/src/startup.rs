@@ -77,9 +77,8 @@ impl Services {
             access_ttl: time::Duration::seconds(to_i64(settings.auth.access_ttl_secs)),
             leeway_secs: 5,
         })
-        .map_err(|error| match hs256 {
-            true => StartupError::Keys(error.to_string()),
-            false => StartupError::SigningKeys(error.to_string()),
+        .map_err(|error| {
+            if hs256 { StartupError::Keys(error.to_string()) } else { StartupError::SigningKeys(error.to_string()) }
         })?;
         let discovery = Discovery::new(&keys);
         let hasher =

@@ -1,5 +1,6 @@
 pub(crate) mod auth;
 pub(crate) mod health;
+pub(crate) mod sessions;
 
 use actix_web::{HttpResponse, web};
 

@@ -91,7 +91,11 @@ async fn concurrent_refreshes_within_the_grace_window_all_get_one_successor(back
     for response in responses {
         assert_eq!(response.status(), 200);
         let body: Value = response.json().await.unwrap();
-        assert_eq!(app.me(body["access_token"].as_str().unwrap()).await.status(), 200, "each gets a working access token");
+        assert_eq!(
+            app.me(body["access_token"].as_str().unwrap()).await.status(),
+            200,
+            "each gets a working access token"
+        );
         successors.push(body["refresh_token"].as_str().unwrap().to_owned());
     }
     assert!(successors.iter().all(|s| *s == successors[0]), "one successor: {successors:?}");

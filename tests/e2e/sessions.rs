@@ -135,14 +135,19 @@ async fn a_wrong_current_password_or_a_weak_new_one_changes_nothing(backend: Bac
     let path = "/api/v1/auth/change-password";
 
     let wrong = app
-        .post_with(path, &laptop.access_token, &json!({ "current_password": "Wrong1234", "new_password": "Brand-new-pass-42" }))
+        .post_with(
+            path,
+            &laptop.access_token,
+            &json!({ "current_password": "Wrong1234", "new_password": "Brand-new-pass-42" }),
+        )
         .await;
     assert_eq!(wrong.status(), 400);
     let problem: Value = wrong.json().await.unwrap();
     assert_eq!(problem["errors"][0]["field"], "current_password");
 
-    let weak =
-        app.post_with(path, &laptop.access_token, &json!({ "current_password": PASSWORD, "new_password": "short" })).await;
+    let weak = app
+        .post_with(path, &laptop.access_token, &json!({ "current_password": PASSWORD, "new_password": "short" }))
+        .await;
     assert_eq!(weak.status(), 422);
     let problem: Value = weak.json().await.unwrap();
     assert_eq!(problem["errors"][0]["field"], "new_password");
@@ -154,7 +159,11 @@ async fn a_wrong_current_password_or_a_weak_new_one_changes_nothing(backend: Bac
         .await;
     assert_eq!(empty.status(), 422);
     let unknown_field = app
-        .post_with(path, &laptop.access_token, &json!({ "current_password": PASSWORD, "new_password": "Brand-new-pass-42", "user_id": "x" }))
+        .post_with(
+            path,
+            &laptop.access_token,
+            &json!({ "current_password": PASSWORD, "new_password": "Brand-new-pass-42", "user_id": "x" }),
+        )
         .await;
     assert_eq!(unknown_field.status(), 422);
 
@@ -169,7 +178,9 @@ async fn organization_scoped_tokens_carry_org_role_and_permissions(backend: Back
     let org = app.seed_membership("acme", alice.user["id"].as_str().unwrap(), "viewer").await;
     let other = app.seed_membership("globex", app.register_ok("bob").await.user["id"].as_str().unwrap(), "owner").await;
 
-    let response = app.post_json("/api/v1/auth/login", &json!({ "login": "alice", "password": PASSWORD, "organization_id": org })).await;
+    let response = app
+        .post_json("/api/v1/auth/login", &json!({ "login": "alice", "password": PASSWORD, "organization_id": org }))
+        .await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     let claims = authdb_tests::claims_of(body["access_token"].as_str().unwrap());
@@ -183,11 +194,16 @@ async fn organization_scoped_tokens_carry_org_role_and_permissions(backend: Back
     assert_eq!(authdb_tests::claims_of(&refreshed.access_token)["org"], org.as_str());
     // ...and can switch only to an organization the caller belongs to.
     let switch = app
-        .post_json("/api/v1/auth/refresh", &json!({ "refresh_token": refreshed.refresh_token, "organization_id": other }))
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({ "refresh_token": refreshed.refresh_token, "organization_id": other }),
+        )
         .await;
     assert_eq!(switch.status(), 403);
 
-    let outsider = app.post_json("/api/v1/auth/login", &json!({ "login": "alice", "password": PASSWORD, "organization_id": other })).await;
+    let outsider = app
+        .post_json("/api/v1/auth/login", &json!({ "login": "alice", "password": PASSWORD, "organization_id": other }))
+        .await;
     assert_eq!(outsider.status(), 403);
     let unscoped = authdb_tests::claims_of(&alice.access_token);
     assert!(unscoped.get("org").is_none() && unscoped.get("perms").is_none(), "{unscoped}");

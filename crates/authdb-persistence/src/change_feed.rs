@@ -64,8 +64,7 @@ impl ChangeListener {
         if db.get_database_backend() != DatabaseBackend::Postgres {
             return Ok(None);
         }
-        let mut listener =
-            PgListener::connect_with(db.get_postgres_connection_pool()).await.map_err(unavailable)?;
+        let mut listener = PgListener::connect_with(db.get_postgres_connection_pool()).await.map_err(unavailable)?;
         listener.listen(CHANNEL).await.map_err(unavailable)?;
         Ok(Some(Self { listener }))
     }

@@ -319,8 +319,13 @@ impl AuthService {
                 (token, successor)
             }
             SpendOutcome::Reused { token, .. } => {
-                let revoked = sessions::revoke_session(&*txn, token.session_id, RevocationReason::RefreshTokenReuse.as_str(), now)
-                    .await?;
+                let revoked = sessions::revoke_session(
+                    &*txn,
+                    token.session_id,
+                    RevocationReason::RefreshTokenReuse.as_str(),
+                    now,
+                )
+                .await?;
                 let mut reused =
                     event(AuditAction::RefreshTokenReused, Some(token.user_id), client, AuditOutcome::Failure);
                 reused.target = Some(format!("session:{}", token.session_id));
@@ -361,7 +366,13 @@ impl AuthService {
     #[tracing::instrument(skip_all, fields(user_id = %principal.user.id, session_id = %principal.session_id))]
     pub async fn logout(&self, principal: &Principal, client: &ClientInfo) -> Result<()> {
         let ended = self
-            .end_session(principal.user.id, principal.session_id, RevocationReason::Logout, AuditAction::LoggedOut, client)
+            .end_session(
+                principal.user.id,
+                principal.session_id,
+                RevocationReason::Logout,
+                AuditAction::LoggedOut,
+                client,
+            )
             .await;
         match ended {
             // Revoked meanwhile by another request: the caller wanted it over, and it is.
@@ -378,9 +389,20 @@ impl AuthService {
     /// Ends one of the caller's own sessions. Another user's session, or one that is
     /// already over, is not found.
     #[tracing::instrument(skip_all, fields(user_id = %principal.user.id, target = %session))]
-    pub async fn revoke_own_session(&self, principal: &Principal, session: SessionId, client: &ClientInfo) -> Result<()> {
-        self.end_session(principal.user.id, session, RevocationReason::RevokedByUser, AuditAction::SessionRevoked, client)
-            .await
+    pub async fn revoke_own_session(
+        &self,
+        principal: &Principal,
+        session: SessionId,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        self.end_session(
+            principal.user.id,
+            session,
+            RevocationReason::RevokedByUser,
+            AuditAction::SessionRevoked,
+            client,
+        )
+        .await
     }
 
     async fn end_session(
@@ -618,7 +640,12 @@ impl AuthService {
 }
 
 fn revoked_now(token: &SpentToken, now: OffsetDateTime) -> RevokedSession {
-    RevokedSession { id: token.session_id, user_id: token.user_id, revoked_at: now, expires_at: token.session_expires_at }
+    RevokedSession {
+        id: token.session_id,
+        user_id: token.user_id,
+        revoked_at: now,
+        expires_at: token.session_expires_at,
+    }
 }
 
 fn event(action: AuditAction, actor: Option<UserId>, client: &ClientInfo, outcome: AuditOutcome) -> NewAuditEvent {

@@ -14,7 +14,7 @@ mod sync;
 
 pub use auth::{
     AuthPolicy, AuthService, ClientInfo, IssuedTokens, LoginAttempt, PasswordChange, Principal, RefreshAttempt,
-    RevocationReason, Registration,
+    Registration, RevocationReason,
 };
 pub use authdb_persistence::sessions::SessionSummary;
 pub use error::{Result, ServiceError, error_chain};

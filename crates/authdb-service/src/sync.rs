@@ -15,9 +15,9 @@
 use std::{sync::Arc, time::Duration};
 
 use authdb_persistence::{
-    DatabaseConnection, now,
+    DatabaseConnection,
     change_feed::{ChangeListener, Received},
-    sessions, users,
+    now, sessions, users,
 };
 use time::OffsetDateTime;
 use tokio::task::JoinHandle;
@@ -83,7 +83,12 @@ pub(crate) async fn start(db: DatabaseConnection, replica: Replica, loaded_at: O
     Ok(SyncTask(tokio::spawn(run(db, replica, listener, loaded_at))))
 }
 
-async fn run(db: DatabaseConnection, replica: Replica, mut listener: Option<ChangeListener>, loaded_at: OffsetDateTime) {
+async fn run(
+    db: DatabaseConnection,
+    replica: Replica,
+    mut listener: Option<ChangeListener>,
+    loaded_at: OffsetDateTime,
+) {
     let mut poll = tokio::time::interval(POLL_EVERY);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut caught_up_to = loaded_at;

@@ -47,12 +47,8 @@ const MAX_PASSWORD_BYTES: usize = 1024;
 )]
 async fn list_sessions(auth: web::Data<AuthService>, caller: Authenticated) -> Result<HttpResponse, ApiError> {
     let current = caller.0.session_id;
-    let items = auth
-        .sessions(&caller.0)
-        .await?
-        .into_iter()
-        .map(|session| SessionResponse::new(session, current))
-        .collect();
+    let items =
+        auth.sessions(&caller.0).await?.into_iter().map(|session| SessionResponse::new(session, current)).collect();
     Ok(no_store(HttpResponse::Ok()).json(SessionList { items }))
 }
 
@@ -93,7 +89,11 @@ async fn revoke_session(
     ),
     security(("bearer" = []))
 )]
-async fn logout_all(auth: web::Data<AuthService>, caller: Authenticated, client: Client) -> Result<HttpResponse, ApiError> {
+async fn logout_all(
+    auth: web::Data<AuthService>,
+    caller: Authenticated,
+    client: Client,
+) -> Result<HttpResponse, ApiError> {
     auth.logout_all(&caller.0, &client.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }

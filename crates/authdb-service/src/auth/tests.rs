@@ -14,7 +14,30 @@ use super::*;
 
 struct Fixture {
     auth: AuthService,
+    db: DatabaseConnection,
+    keys: fn() -> JwtKeys,
+    policy: AuthPolicy,
     _dir: TempDir,
+}
+
+impl Fixture {
+    /// Another service on the same database, as another process (or a restart) would be.
+    async fn another_instance(&self) -> AuthService {
+        let rotation = RotationKey::derive(&SecretString::from("rotation-test-secret".to_owned()));
+        let hasher = PasswordHasher::new(4).expect("hasher");
+        AuthService::start(self.db.clone(), hasher, (self.keys)(), rotation, self.policy.clone()).await.expect("starts")
+    }
+}
+
+fn test_keys() -> JwtKeys {
+    JwtKeys::new(JwtConfig {
+        secret: SecretString::from("0123456789abcdef0123456789abcdef".to_owned()),
+        issuer: "test".into(),
+        audience: "test".into(),
+        access_ttl: Duration::minutes(15),
+        leeway_secs: 0,
+    })
+    .expect("keys")
 }
 
 async fn fixture() -> Fixture {
@@ -32,14 +55,6 @@ async fn fixture_with_grace(refresh_reuse_grace: Duration) -> Fixture {
     };
     let db = authdb_persistence::connect(&config).await.expect("connects");
     authdb_persistence::migrate_up(&db).await.expect("migrates");
-    let keys = JwtKeys::new(JwtConfig {
-        secret: SecretString::from("0123456789abcdef0123456789abcdef".to_owned()),
-        issuer: "test".into(),
-        audience: "test".into(),
-        access_ttl: Duration::minutes(15),
-        leeway_secs: 0,
-    })
-    .expect("keys");
     let policy = AuthPolicy {
         refresh_ttl: Duration::days(30),
         password: PasswordPolicy::default(),
@@ -47,10 +62,11 @@ async fn fixture_with_grace(refresh_reuse_grace: Duration) -> Fixture {
         refresh_reuse_grace,
     };
     let rotation = RotationKey::derive(&SecretString::from("rotation-test-secret".to_owned()));
-    let auth = AuthService::start(db, PasswordHasher::new(4).expect("hasher"), keys, rotation, policy)
-        .await
-        .expect("starts");
-    Fixture { auth, _dir: dir }
+    let auth =
+        AuthService::start(db.clone(), PasswordHasher::new(4).expect("hasher"), test_keys(), rotation, policy.clone())
+            .await
+            .expect("starts");
+    Fixture { auth, db, keys: test_keys, policy, _dir: dir }
 }
 
 fn password() -> Password {
@@ -142,6 +158,8 @@ async fn revoking_all_sessions_of_a_user_refuses_their_tokens_at_once() {
 
     assert_eq!(revoked.expect("revokes"), 2);
     assert_eq!(fx.auth.revocation_set_len(), 2);
+    let restarted = fx.another_instance().await;
+    assert_eq!(restarted.revocation_set_len(), 2, "recent revocations are loaded at start");
     for issued in [&first, &second] {
         assert!(matches!(fx.auth.authenticate(&issued.access.token).await, Err(ServiceError::InvalidAccessToken)));
         assert!(matches!(

@@ -179,7 +179,7 @@ impl AuthService {
         let sync = sync::start(db.clone(), replica.clone(), loaded_at).await?;
         let recent = sessions::revoked_since(&db, replica.revoked.horizon(loaded_at), loaded_at).await?;
         replica.revoked.insert_all(&recent, loaded_at);
-        tracing::debug!(revoked = replica.revoked.len(), "revocation set loaded");
+        tracing::info!(revoked_sessions = replica.revoked.len(), "revocation set loaded");
         let writes = WriteGate::new(db.clone());
         Ok(Self { inner: Arc::new(Inner { db, hasher, keys, rotation, policy, replica, writes, _sync: sync }) })
     }

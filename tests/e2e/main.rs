@@ -35,4 +35,5 @@ mod oauth;
 mod refresh;
 mod register;
 mod restart;
+mod sessions;
 mod tokens;

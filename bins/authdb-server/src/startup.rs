@@ -9,7 +9,7 @@ use actix_web::{
     middleware::{self, Next},
 };
 use authdb_api::ApiState;
-use authdb_auth::{JwtAlgorithm, JwtConfig, JwtKeys, PasswordHasher, PrivateKeyPem, SigningKeys};
+use authdb_auth::{JwtAlgorithm, JwtConfig, JwtKeys, PasswordHasher, PrivateKeyPem, RotationKey, SigningKeys};
 use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
 use authdb_service::{AuthPolicy, AuthService, Discovery, HealthService, error_chain};
 use secrecy::SecretString;
@@ -58,17 +58,21 @@ impl Services {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
         let db = connect(settings).await?;
         authdb_persistence::migrate_up(&db).await.map_err(|error| StartupError::Migration(error_chain(&error)))?;
-        let signing = match settings.auth.jwt_algorithm {
-            JwtAlgorithm::Hs256 => {
-                let secret = match &settings.auth.jwt_secret {
-                    Some(secret) => secret.clone(),
-                    None => load_generated_secret(settings)?,
-                };
-                SigningKeys::Hs256(secret)
-            }
-            JwtAlgorithm::EdDsa => SigningKeys::EdDsa(load_private_keys(settings)?),
-            JwtAlgorithm::Rs256 => SigningKeys::Rs256(load_private_keys(settings)?),
+        // Signing keys first: a bad key file stops the start before anything is generated.
+        let asymmetric = match settings.auth.jwt_algorithm {
+            JwtAlgorithm::Hs256 => None,
+            JwtAlgorithm::EdDsa => Some(SigningKeys::EdDsa(load_private_keys(settings)?)),
+            JwtAlgorithm::Rs256 => Some(SigningKeys::Rs256(load_private_keys(settings)?)),
         };
+        let secret = match &settings.auth.jwt_secret {
+            Some(secret) => secret.clone(),
+            None => load_generated_secret(settings)?,
+        };
+        // Refresh-token successors are derived from the same long-term secret (see
+        // `RotationKey`), so every instance sharing the secret derives the same ones. With
+        // EdDSA or RS256 the secret keys only this derivation; the keys sign the tokens.
+        let rotation = RotationKey::derive(&secret);
+        let signing = asymmetric.unwrap_or(SigningKeys::Hs256(secret));
         let hs256 = matches!(signing, SigningKeys::Hs256(_));
         let keys = JwtKeys::new(JwtConfig {
             keys: signing,
@@ -87,8 +91,11 @@ impl Services {
             refresh_ttl: time::Duration::seconds(to_i64(settings.auth.refresh_ttl_secs)),
             password: settings.auth.password.policy(),
             session_cache_ttl: Duration::from_millis(settings.auth.session_cache_ttl_ms),
+            refresh_reuse_grace: time::Duration::seconds(to_i64(settings.auth.refresh_reuse_grace_secs)),
         };
-        let auth = AuthService::new(db.clone(), hasher, keys, policy);
+        let auth = AuthService::start(db.clone(), hasher, keys, rotation, policy)
+            .await
+            .map_err(|error| StartupError::Database(error_chain(&error)))?;
         let health = HealthService::new(db.clone(), Duration::from_secs(2));
         Ok(Self { db, auth, health, discovery })
     }

@@ -39,7 +39,12 @@ pub fn configure(state: ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + 
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .configure(routes::health::configure)
             .configure(routes::well_known::configure)
-            .service(web::scope("/api/v1").configure(routes::auth::configure).configure(routes::oauth::configure))
+            .service(
+                web::scope("/api/v1")
+                    .configure(routes::auth::configure)
+                    .configure(routes::sessions::configure)
+                    .configure(routes::oauth::configure),
+            )
             .default_service(web::to(routes::not_found));
     }
 }

@@ -1,20 +1,24 @@
-//! The OpenAPI document: each route module describes its own paths and schemas
-//! (`<Module>Api`); this merges them and adds the document's info and security schemes.
+//! The OpenAPI document, assembled from the documents of the route modules: each route
+//! module describes its own paths and schemas (`<Module>Api`); this merges them and adds
+//! the document's info and security schemes.
 
 use utoipa::{
     OpenApi as _,
     openapi::{
-        Info, OpenApi,
+        OpenApi,
         security::{Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme},
     },
 };
 
-use crate::routes::{oauth::OauthApi, well_known::WellKnownApi};
+use crate::routes;
 
-/// The whole API as OpenAPI 3.1.
+/// The OpenAPI 3.1 document of every documented route.
 pub fn document() -> OpenApi {
-    let mut document = OauthApi::openapi().merge_from(WellKnownApi::openapi());
-    document.info = Info::new("authdb", env!("CARGO_PKG_VERSION"));
+    let mut document = routes::sessions::SessionsApi::openapi()
+        .merge_from(routes::oauth::OauthApi::openapi())
+        .merge_from(routes::well_known::WellKnownApi::openapi());
+    document.info.title = "authdb".into();
+    document.info.version = env!("CARGO_PKG_VERSION").into();
     let components = document.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "bearer",
@@ -23,7 +27,7 @@ pub fn document() -> OpenApi {
     components.add_security_scheme(
         "oauth2",
         SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new(
-            crate::routes::well_known::TOKEN_ENDPOINT_PATH,
+            routes::well_known::TOKEN_ENDPOINT_PATH,
             Scopes::new(),
         ))])),
     );

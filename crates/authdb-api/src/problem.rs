@@ -6,7 +6,7 @@ use authdb_service::{ServiceError, error_chain};
 use serde::Serialize;
 
 /// One bad input field, as reported in a 422 problem's `errors`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -35,11 +35,12 @@ pub enum ApiError {
     BadRequest(String),
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An RFC 9457 problem document.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Problem {
     #[serde(rename = "type")]
     kind: String,
-    title: &'a str,
+    title: &'static str,
     status: u16,
     detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -79,6 +80,13 @@ impl ApiError {
                 "Invalid credentials",
                 "the login or password is incorrect".into(),
             ),
+            Self::Service(S::WrongPassword) => Shape {
+                status: StatusCode::BAD_REQUEST,
+                slug: "wrong-password",
+                title: "Wrong password",
+                detail: "the current password is incorrect".into(),
+                errors: Some(vec![FieldError { field: "current_password".into(), message: "is incorrect".into() }]),
+            },
             Self::Service(S::AccountDisabled) => {
                 shape(StatusCode::FORBIDDEN, "account-disabled", "Account disabled", "this account is disabled".into())
             }

@@ -11,8 +11,8 @@ mod secret;
 mod signing;
 
 pub use error::{AuthError, Result};
-pub use jwt::{AccessClaims, AccessToken, JwtConfig, JwtKeys};
-pub use opaque::{OpaqueToken, TokenHash};
+pub use jwt::{AccessClaims, AccessToken, JwtConfig, JwtKeys, OrganizationScope};
+pub use opaque::{OpaqueToken, RotationKey, TokenHash};
 pub use password::{PasswordHash, PasswordHasher};
 pub use secret::generate_secret;
 pub use signing::{

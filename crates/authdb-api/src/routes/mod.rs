@@ -1,6 +1,7 @@
 pub(crate) mod auth;
 pub(crate) mod health;
 pub(crate) mod oauth;
+pub(crate) mod sessions;
 pub(crate) mod well_known;
 
 use actix_web::{HttpResponse, web};

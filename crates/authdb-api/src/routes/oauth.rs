@@ -11,7 +11,7 @@ use actix_web::{
     web,
 };
 use authdb_domain::OrganizationId;
-use authdb_service::{AuthService, IssuedTokens, LoginAttempt, ServiceError, error_chain};
+use authdb_service::{AuthService, IssuedTokens, LoginAttempt, RefreshAttempt, ServiceError, error_chain};
 use secrecy::SecretString;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -162,10 +162,8 @@ async fn grant(
         Some("refresh_token") => {
             let presented =
                 bounded(form.refresh_token, "refresh_token", MAX_REFRESH_TOKEN_BYTES, true)?.unwrap_or_default();
-            // `organization_id` is validated above; scoping a refreshed token to it is the
-            // refresh use case's job once it takes one.
-            let _ = organization_id;
-            auth.refresh_for_client(&presented, &client_info).await?
+            let attempt = RefreshAttempt { refresh_token: &presented, organization_id };
+            auth.refresh_for_client(attempt, &client_info).await?
         }
         Some(other) => {
             let description = format!("grant_type {other:?} is not supported; use password or refresh_token");

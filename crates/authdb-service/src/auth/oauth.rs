@@ -5,7 +5,7 @@
 use authdb_auth::TokenHash;
 use authdb_persistence::sessions;
 
-use super::{AuthService, ClientInfo, IssuedTokens};
+use super::{AuthService, ClientInfo, IssuedTokens, RefreshAttempt};
 use crate::{Result, ServiceError};
 
 impl AuthService {
@@ -14,10 +14,10 @@ impl AuthService {
     /// client's chain stays intact. A client that names no `client_id` is not checked:
     /// public clients are identified, not authenticated, and the id is optional.
     #[tracing::instrument(skip_all)]
-    pub async fn refresh_for_client(&self, presented: &str, client: &ClientInfo) -> Result<IssuedTokens> {
+    pub async fn refresh_for_client(&self, attempt: RefreshAttempt<'_>, client: &ClientInfo) -> Result<IssuedTokens> {
         if let Some(presenter) = client.client_id.as_deref() {
-            let issued_to =
-                sessions::client_of_refresh_token(&self.inner.db, TokenHash::of(presented).as_str()).await?;
+            let hash = TokenHash::of(attempt.refresh_token);
+            let issued_to = sessions::client_of_refresh_token(&self.inner.db, hash.as_str()).await?;
             if let Some(Some(owner)) = issued_to
                 && owner != presenter
             {
@@ -25,6 +25,6 @@ impl AuthService {
                 return Err(ServiceError::InvalidRefreshToken);
             }
         }
-        self.refresh(presented, client).await
+        self.refresh(attempt, client).await
     }
 }

@@ -313,7 +313,45 @@ async fn unknown_parameters_are_ignored_and_membership_is_checked(backend: Backe
     assert_oauth_error(not_member, 403, "access_denied", "not a member").await;
 }
 
+async fn both_grants_scope_tokens_to_an_organization(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let org = app.seed_membership("acme", alice.user["id"].as_str().unwrap(), "viewer").await;
+
+    let login = post_form(
+        &app,
+        &[("grant_type", "password"), ("username", "alice"), ("password", PASSWORD), ("organization_id", &org)],
+    )
+    .await;
+    assert_eq!(login.status(), 200);
+    let login: Value = login.json().await.unwrap();
+    let claims = authdb_tests::claims_of(login["access_token"].as_str().unwrap());
+    assert_eq!(claims["org"], org.as_str());
+    assert_eq!(claims["role"], "viewer");
+
+    let refreshed = post_form(
+        &app,
+        &[("grant_type", "refresh_token"), ("refresh_token", login["refresh_token"].as_str().unwrap())],
+    )
+    .await;
+    let refreshed: Value = refreshed.json().await.unwrap();
+    assert_eq!(authdb_tests::claims_of(refreshed["access_token"].as_str().unwrap())["org"], org.as_str());
+
+    let other = uuid::Uuid::now_v7().to_string();
+    let switch = post_form(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refreshed["refresh_token"].as_str().unwrap()),
+            ("organization_id", &other),
+        ],
+    )
+    .await;
+    assert_oauth_error(switch, 403, "access_denied", "refresh into a foreign organization").await;
+}
+
 on_both_backends!(
+    both_grants_scope_tokens_to_an_organization,
     an_oauth2_client_signs_in_and_refreshes,
     the_password_grant_takes_an_email_and_works_without_client_id,
     wrong_credentials_and_tokens_are_invalid_grant,

@@ -2,7 +2,7 @@
 
 use crate::support::Sandbox;
 
-const MIGRATIONS: usize = 7;
+const MIGRATIONS: usize = 9;
 
 /// The `applied`/`pending` word of every line of `migrate status`.
 fn states(stdout: &str) -> Vec<&str> {
@@ -16,7 +16,8 @@ async fn migrate_status_up_down() {
     let fresh = sandbox.run(&["migrate", "status"], None).await;
     fresh.assert_success();
     assert_eq!(states(&fresh.stdout), vec!["pending"; MIGRATIONS], "status on a fresh database:\n{}", fresh.stdout);
-    assert!(fresh.stdout.lines().all(|line| line.contains("_create_")), "migration names:\n{}", fresh.stdout);
+    let named = |line: &str| line.split('\t').nth(1).is_some_and(|name| name.starts_with("m2026"));
+    assert!(fresh.stdout.lines().all(named), "migration names:\n{}", fresh.stdout);
 
     sandbox.run(&["migrate", "up"], None).await.assert_success();
     let applied = sandbox.run(&["migrate", "status"], None).await;

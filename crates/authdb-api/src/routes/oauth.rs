@@ -18,14 +18,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::resource;
-use crate::{ApiError, Client};
+use crate::{ApiError, Client, problem::Problem};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/auth/token").route(web::post().to(token)));
 }
 
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(token), components(schemas(TokenForm, TokenSuccess, OAuthErrorBody)))]
+#[openapi(paths(token), components(schemas(TokenForm, TokenSuccess, OAuthErrorBody, Problem)))]
 pub(crate) struct OauthApi;
 
 /// Longest values accepted before any work is done (as for the JSON login and refresh).
@@ -38,7 +38,8 @@ const MAX_SCOPE_BYTES: usize = 1024;
 /// The token request (RFC 6749 sections 4.3.2 and 6), `application/x-www-form-urlencoded`.
 /// A parameter sent twice is refused; an empty one counts as absent; unknown parameters
 /// (such as `client_secret`: there are only public clients) are ignored.
-#[derive(Debug, Default, ToSchema)]
+/// No `Debug`: it holds the password.
+#[derive(Default, ToSchema)]
 pub(crate) struct TokenForm {
     /// `password` or `refresh_token`.
     #[schema(example = "password")]
@@ -106,7 +107,7 @@ pub(crate) struct OAuthErrorBody {
             content type), `invalid_grant` (wrong credentials; invalid, spent or revoked refresh token; \
             disabled account) or `unsupported_grant_type`", body = OAuthErrorBody),
         (status = 403, description = "`access_denied`: not a member of `organization_id`", body = OAuthErrorBody),
-        (status = 405, description = "Only POST", body = OAuthErrorBody, content_type = "application/problem+json"),
+        (status = 405, description = "Only POST", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`temporarily_unavailable`: the database is not answering", body = OAuthErrorBody),
     )
 )]
@@ -166,7 +167,10 @@ async fn grant(
             auth.refresh_for_client(attempt, &client_info).await?
         }
         Some(other) => {
-            let description = format!("grant_type {other:?} is not supported; use password or refresh_token");
+            let description = match other.len() {
+                0..=64 => format!("grant_type {other:?} is not supported; use password or refresh_token"),
+                _ => "this grant_type is not supported; use password or refresh_token".to_owned(),
+            };
             return Err(OAuthError::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", description).into());
         }
     };

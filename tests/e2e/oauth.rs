@@ -2,7 +2,7 @@
 //! every error answers as RFC 6749 section 5.2 says.
 
 use authdb_persistence::entities::{sessions, users};
-use authdb_tests::{Backend, PASSWORD, TestApp, spawn_app};
+use authdb_tests::{Backend, PASSWORD, TestApp, spawn_app, spawn_app_with};
 use oauth2::{
     AuthType, ClientId, EndpointNotSet, EndpointSet, RefreshToken, RequestTokenError, ResourceOwnerPassword,
     ResourceOwnerUsername, Scope, TokenResponse as _, TokenUrl,
@@ -98,14 +98,31 @@ async fn an_oauth2_client_signs_in_and_refreshes(backend: Backend) {
 
     assert_ne!(refreshed.refresh_token().unwrap().secret(), first_refresh.secret(), "rotated");
     assert_eq!(app.me(refreshed.access_token().secret()).await.status(), 200);
-    // The spent token is refused (and, as with the JSON refresh, revokes the session).
+    // A retry of the spent token inside the grace window gets the same successor.
+    let retried = client.exchange_refresh_token(&first_refresh).request_async(&http).await.unwrap();
+    assert_eq!(retried.refresh_token().unwrap().secret(), refreshed.refresh_token().unwrap().secret());
+}
+
+async fn a_replayed_refresh_token_is_invalid_grant_and_ends_the_session(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| settings.auth.refresh_reuse_grace_secs = 0).await;
+    app.register_ok("alice").await;
+    let client = oauth_client(&app, "my-spa");
+    let http = |request| send(app.client.clone(), request);
+    let token = client
+        .exchange_password(&ResourceOwnerUsername::new("alice".into()), &ResourceOwnerPassword::new(PASSWORD.into()))
+        .request_async(&http)
+        .await
+        .unwrap();
+    let first_refresh = token.refresh_token().unwrap().clone();
+    let refreshed = client.exchange_refresh_token(&first_refresh).request_async(&http).await.unwrap();
+
     match client.exchange_refresh_token(&first_refresh).request_async(&http).await {
         Err(RequestTokenError::ServerResponse(error)) => {
             assert_eq!(*error.error(), BasicErrorResponseType::InvalidGrant);
         }
         other => panic!("expected invalid_grant, got {other:?}"),
     }
-    assert_eq!(app.me(refreshed.access_token().secret()).await.status(), 401);
+    assert_eq!(app.me(refreshed.access_token().secret()).await.status(), 401, "reuse ends the session");
 }
 
 async fn the_password_grant_takes_an_email_and_works_without_client_id(backend: Backend) {
@@ -353,6 +370,7 @@ async fn both_grants_scope_tokens_to_an_organization(backend: Backend) {
 on_both_backends!(
     both_grants_scope_tokens_to_an_organization,
     an_oauth2_client_signs_in_and_refreshes,
+    a_replayed_refresh_token_is_invalid_grant_and_ends_the_session,
     the_password_grant_takes_an_email_and_works_without_client_id,
     wrong_credentials_and_tokens_are_invalid_grant,
     a_disabled_account_is_invalid_grant,

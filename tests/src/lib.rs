@@ -208,6 +208,8 @@ impl TestApp {
             min_connections: 0,
             connect_timeout: std::time::Duration::from_secs(5),
             acquire_timeout: std::time::Duration::from_secs(5),
+            idle_timeout: None,
+            max_lifetime: None,
         };
         authdb_persistence::connect(&config).await.unwrap()
     }

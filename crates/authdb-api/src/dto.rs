@@ -8,41 +8,56 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-#[derive(Deserialize)]
+/// A new account; the password must satisfy the configured policy.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RegisterRequest {
+    #[schema(example = "ada@example.com")]
     pub(crate) email: String,
+    #[schema(example = "ada")]
     pub(crate) username: String,
+    #[schema(example = "Secret123", format = Password)]
     pub(crate) password: String,
     #[serde(default)]
+    #[schema(example = "Ada Lovelace")]
     pub(crate) full_name: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// Credentials for `POST /api/v1/auth/login`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoginRequest {
     /// The email address or the username.
+    #[schema(example = "ada@example.com")]
     pub(crate) login: String,
+    #[schema(example = "Secret123", format = Password)]
     pub(crate) password: String,
+    /// Asks for a token scoped to this organization.
     #[serde(default)]
     pub(crate) organization_id: Option<Uuid>,
 }
 
-#[derive(Deserialize)]
+/// A refresh token to exchange for a new pair; the presented one is spent.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RefreshRequest {
     pub(crate) refresh_token: String,
 }
 
 /// `PATCH /auth/me`: an absent field is left alone, `null` clears it.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateProfileRequest {
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     pub(crate) full_name: Option<Option<String>>,
+    /// An `http` or `https` URL.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     pub(crate) avatar_url: Option<Option<String>>,
+    /// Any JSON object; `null` resets it to `{}`.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Object>)]
     pub(crate) preferences: Option<Option<Value>>,
 }
 
@@ -51,13 +66,15 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> R
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-#[derive(Serialize)]
+/// An account as its owner sees it.
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct UserResponse {
     pub(crate) id: Uuid,
     pub(crate) email: String,
     pub(crate) username: String,
     pub(crate) full_name: Option<String>,
     pub(crate) avatar_url: Option<String>,
+    #[schema(value_type = Object)]
     pub(crate) preferences: Value,
     pub(crate) is_active: bool,
     pub(crate) is_verified: bool,
@@ -88,12 +105,15 @@ impl From<User> for UserResponse {
     }
 }
 
-#[derive(Serialize)]
+/// A signed-in session: a short-lived access token and the refresh token that renews it.
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct TokenResponse {
     pub(crate) user: UserResponse,
     pub(crate) access_token: String,
     pub(crate) refresh_token: String,
+    #[schema(example = "bearer")]
     pub(crate) token_type: &'static str,
+    /// Seconds until the access token expires.
     pub(crate) expires_in: u64,
 }
 

@@ -194,6 +194,7 @@ impl AuthService {
         user.last_login_at = Some(now);
         user.login_count += 1;
         tracing::info!(user_id = %user.id, session_id = %session, "login succeeded");
+        metrics::counter!("authdb_logins_total", "outcome" => "success").increment(1);
         let access = self.inner.keys.issue(user.id, session, now)?;
         Ok(IssuedTokens { user, access, refresh })
     }
@@ -220,6 +221,7 @@ impl AuthService {
                 txn.commit().await?;
                 self.inner.sessions.forget_session(session_id);
                 tracing::warn!(user_id = %user_id, session_id = %session_id, "spent refresh token presented again; session revoked");
+                metrics::counter!("authdb_refresh_token_reuse_detected_total").increment(1);
                 return Err(ServiceError::InvalidRefreshToken);
             }
             SpendOutcome::Invalid => return Err(ServiceError::InvalidRefreshToken),
@@ -241,6 +243,7 @@ impl AuthService {
         sessions::touch_session(&*txn, spent.session_id, now, client.ip.clone(), client.user_agent.clone()).await?;
         txn.commit().await?;
         let access = self.inner.keys.issue(user.id, spent.session_id, now)?;
+        metrics::counter!("authdb_refreshes_total").increment(1);
         Ok(IssuedTokens { user, access, refresh })
     }
 
@@ -274,6 +277,12 @@ impl AuthService {
             }
             _ => Err(ServiceError::InvalidAccessToken),
         }
+    }
+
+    /// The user an access token was issued to, checking only its signature and expiry (no
+    /// database, no revocation check): enough to key a per-user rate limit.
+    pub fn token_subject(&self, bearer: &str) -> Option<UserId> {
+        self.inner.keys.verify(bearer).ok().map(|claims| claims.user_id())
     }
 
     /// Changes the caller's own profile fields.
@@ -327,6 +336,7 @@ impl AuthService {
         audit::record(&*txn, failed, now()).await?;
         txn.commit().await?;
         tracing::info!(reason, "login failed");
+        metrics::counter!("authdb_logins_total", "outcome" => "failure").increment(1);
         Ok(())
     }
 

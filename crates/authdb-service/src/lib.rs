@@ -11,4 +11,4 @@ mod session_cache;
 
 pub use auth::{AuthPolicy, AuthService, ClientInfo, IssuedTokens, LoginAttempt, Principal, Registration};
 pub use error::{Result, ServiceError, error_chain};
-pub use health::{DatabaseHealth, HealthService};
+pub use health::{DatabaseHealth, HealthService, MigrationHealth};

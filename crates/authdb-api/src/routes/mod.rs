@@ -1,5 +1,7 @@
 pub(crate) mod auth;
+pub(crate) mod docs;
 pub(crate) mod health;
+pub(crate) mod metrics;
 
 use actix_web::{HttpResponse, web};
 

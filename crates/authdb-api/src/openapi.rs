@@ -1,0 +1,87 @@
+//! The OpenAPI 3.1 document, assembled from each route module's own `#[derive(OpenApi)]`
+//! struct. Adding a module to the document is one line in [`MODULES`].
+
+use utoipa::{
+    OpenApi as _,
+    openapi::{
+        Components, ContactBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder, Tag,
+        security::{Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme},
+    },
+};
+
+use crate::{
+    problem::{FieldError, Problem},
+    routes,
+};
+
+/// Where the document is served.
+pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
+
+/// The token endpoint of the OAuth2 password flow the document advertises.
+pub const TOKEN_URL: &str = "/api/v1/auth/token";
+
+/// Every route module's document, merged in this order.
+const MODULES: &[fn() -> OpenApi] = &[
+    routes::health::HealthApi::openapi,
+    routes::metrics::MetricsApi::openapi,
+    routes::auth::AuthApi::openapi,
+];
+
+/// Tags in the order the docs page shows them.
+const TAGS: &[(&str, &str)] = &[
+    ("auth", "Accounts, sign-in, tokens and the caller's profile"),
+    ("health", "Liveness and readiness probes"),
+    ("operations", "Metrics for operators"),
+];
+
+/// The whole API document.
+pub fn document() -> OpenApi {
+    let info = InfoBuilder::new()
+        .title("authdb")
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some(
+            "Authentication, tenancy and data server. Errors are RFC 9457 `application/problem+json`. \
+             Sign in with `POST /api/v1/auth/login` and send the access token as `Authorization: Bearer`; \
+             the docs page's Authorize button accepts a token or signs in through the OAuth2 password flow.",
+        ))
+        .license(Some(LicenseBuilder::new().name("Apache-2.0").identifier(Some("Apache-2.0")).build()))
+        .contact(Some(ContactBuilder::new().name(Some("authdb")).build()))
+        .build();
+    let mut document = OpenApiBuilder::new().info(info).build();
+    for module in MODULES {
+        document.merge(module());
+    }
+    let components = document.components.get_or_insert_with(Components::new);
+    components.schemas.insert("Problem".into(), <Problem as utoipa::PartialSchema>::schema());
+    components.schemas.insert("FieldError".into(), <FieldError as utoipa::PartialSchema>::schema());
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some("An access token from login, register, refresh or the token endpoint"))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "oauth2",
+        SecurityScheme::OAuth2(OAuth2::with_description(
+            [Flow::Password(Password::new(TOKEN_URL, Scopes::new()))],
+            "OAuth2 password grant (RFC 6749 section 4.3) at the token endpoint",
+        )),
+    );
+    document.tags = Some(
+        TAGS.iter()
+            .map(|(name, description)| {
+                let mut tag = Tag::new(*name);
+                tag.description = Some((*description).to_owned());
+                tag
+            })
+            .collect(),
+    );
+    document
+}
+
+#[cfg(test)]
+mod tests;

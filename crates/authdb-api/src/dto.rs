@@ -12,14 +12,17 @@ use uuid::Uuid;
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RegisterRequest {
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
     pub(crate) email: String,
-    #[schema(example = "ada")]
+    /// 3 to 50 characters: ASCII letters, digits, `_` and `-`.
+    #[schema(example = "ada", min_length = 3, max_length = 50, pattern = "^[A-Za-z0-9_-]+$")]
     pub(crate) username: String,
-    #[schema(example = "Secret123", format = Password)]
+    /// Must satisfy the configured policy (by default at least 8 bytes with an upper-case
+    /// letter, a lower-case letter and a digit); at most 72 bytes.
+    #[schema(example = "Secret123", format = Password, min_length = 8, max_length = 72)]
     pub(crate) password: String,
     #[serde(default)]
-    #[schema(example = "Ada Lovelace")]
+    #[schema(example = "Ada Lovelace", min_length = 1, max_length = 200)]
     pub(crate) full_name: Option<String>,
 }
 
@@ -28,9 +31,9 @@ pub(crate) struct RegisterRequest {
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoginRequest {
     /// The email address or the username.
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", min_length = 1, max_length = 320)]
     pub(crate) login: String,
-    #[schema(example = "Secret123", format = Password)]
+    #[schema(example = "Secret123", format = Password, min_length = 1, max_length = 1024)]
     pub(crate) password: String,
     /// Asks for a token scoped to this organization.
     #[serde(default)]
@@ -41,6 +44,7 @@ pub(crate) struct LoginRequest {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RefreshRequest {
+    #[schema(min_length = 1, max_length = 512)]
     pub(crate) refresh_token: String,
 }
 
@@ -49,15 +53,15 @@ pub(crate) struct RefreshRequest {
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateProfileRequest {
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
     pub(crate) full_name: Option<Option<String>>,
-    /// An `http` or `https` URL.
+    /// An absolute `http` or `https` URL of at most 2048 bytes.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^https?://[^\\s/]+[^\\s]*$", max_length = 2048)]
     pub(crate) avatar_url: Option<Option<String>>,
-    /// Any JSON object; `null` resets it to `{}`.
+    /// Any JSON object of at most 16 KiB.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object)]
     pub(crate) preferences: Option<Option<Value>>,
 }
 

@@ -24,7 +24,11 @@ fn every_operation_has_a_tag_a_summary_and_responses() {
     for (path, item) in paths {
         for (method, operation) in item.as_object().expect("path item") {
             assert!(operation["tags"].as_array().is_some_and(|tags| !tags.is_empty()), "{method} {path}");
-            assert!(operation["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path}");
+            let responses = operation["responses"].as_object().expect("responses");
+            assert!(!responses.is_empty(), "{method} {path}");
+            for (status, response) in responses {
+                assert!(response["description"].is_string(), "{method} {path} {status} needs a description");
+            }
         }
     }
 }

@@ -62,7 +62,7 @@ impl Check {
 }
 
 /// The process is up and serving requests.
-#[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200, body = LiveResponse)))]
+#[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200, description = "The process is up", body = LiveResponse)))]
 async fn live() -> HttpResponse {
     HttpResponse::Ok().json(LiveResponse { status: "ok" })
 }

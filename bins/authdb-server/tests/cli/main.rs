@@ -8,7 +8,9 @@
 mod config_file;
 mod create_superuser;
 mod migrate;
+mod production;
 mod refused_starts;
 mod serve;
+mod services;
 mod shutdown;
 mod support;

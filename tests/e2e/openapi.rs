@@ -58,6 +58,7 @@ async fn the_docs_page_and_its_assets_come_from_the_binary() {
         let response = app.client.get(app.url(asset)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{asset}");
     }
-    let initializer = app.client.get(app.url("/docs/swagger-initializer.js")).send().await.unwrap().text().await.unwrap();
+    let initializer =
+        app.client.get(app.url("/docs/swagger-initializer.js")).send().await.unwrap().text().await.unwrap();
     assert!(initializer.contains("/api-docs/openapi.json"), "{initializer}");
 }

@@ -369,10 +369,16 @@ impl Settings {
         }
         self.trusted_proxies()?;
         if self.rate_limit.auth_per_minute == 0 {
-            return Err(invalid("AUTHDB__RATE_LIMIT__AUTH_PER_MINUTE", "must be at least 1 (use ENABLED=false to switch off)"));
+            return Err(invalid(
+                "AUTHDB__RATE_LIMIT__AUTH_PER_MINUTE",
+                "must be at least 1 (use ENABLED=false to switch off)",
+            ));
         }
         if self.rate_limit.api_per_minute == 0 {
-            return Err(invalid("AUTHDB__RATE_LIMIT__API_PER_MINUTE", "must be at least 1 (use ENABLED=false to switch off)"));
+            return Err(invalid(
+                "AUTHDB__RATE_LIMIT__API_PER_MINUTE",
+                "must be at least 1 (use ENABLED=false to switch off)",
+            ));
         }
         if let Some(url) = &self.redis.url {
             let url = url.expose_secret();

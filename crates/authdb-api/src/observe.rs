@@ -73,7 +73,10 @@ fn describe() {
     describe_counter!("authdb_refreshes_total", "Successful refresh-token rotations");
     describe_counter!("authdb_refresh_token_reuse_detected_total", "Spent refresh tokens presented again");
     describe_counter!("authdb_rate_limit_rejections_total", "Requests refused with 429, by policy");
-    describe_counter!("authdb_rate_limit_store_errors_total", "Rate-limit store (Redis) failures; requests let through");
+    describe_counter!(
+        "authdb_rate_limit_store_errors_total",
+        "Rate-limit store (Redis) failures; requests let through"
+    );
     describe_gauge!("authdb_db_pool_connections", "Open database connections (idle or in use)");
     describe_gauge!("authdb_db_pool_idle_connections", "Idle database connections");
     describe_gauge!("authdb_db_pool_max_connections", "The pool's maximum size");

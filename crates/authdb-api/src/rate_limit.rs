@@ -139,7 +139,8 @@ struct Inner {
 }
 
 /// A keyed GCRA limiter that reports the remaining budget.
-type KeyedLimiter = governor::RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
+type KeyedLimiter =
+    governor::RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
 
 fn keyed(limit: NonZeroU32) -> KeyedLimiter {
     governor::RateLimiter::keyed(Quota::per_minute(limit)).with_middleware::<StateInformationMiddleware>()
@@ -185,11 +186,7 @@ impl RateLimiter {
         let auth_limit = NonZeroU32::new(config.auth_per_minute).ok_or("auth_per_minute must be at least 1")?;
         let api_limit = NonZeroU32::new(config.api_per_minute).ok_or("api_per_minute must be at least 1")?;
         let store = match &config.redis {
-            None => Store::Memory {
-                auth: keyed(auth_limit),
-                api: keyed(api_limit),
-                checks: AtomicU64::new(0),
-            },
+            None => Store::Memory { auth: keyed(auth_limit), api: keyed(api_limit), checks: AtomicU64::new(0) },
             Some(redis_config) => {
                 let client = redis::Client::open(redis_config.url.as_str()).map_err(|error| error.to_string())?;
                 let manager_config = ConnectionManagerConfig::new()

@@ -127,8 +127,8 @@ async fn no_secret_reaches_the_logs_of_a_full_flow_at_trace_level() {
             .expect("PATCH");
         assert_eq!(patched.status(), 200);
         let refresh = str_field(&login, "refresh_token").to_owned();
-        let rotated = expect_json(server.post("/api/v1/auth/refresh", &json!({ "refresh_token": refresh })).await, 200)
-            .await;
+        let rotated =
+            expect_json(server.post("/api/v1/auth/refresh", &json!({ "refresh_token": refresh })).await, 200).await;
         // Reuse of the spent token revokes the session.
         let reused = server.post("/api/v1/auth/refresh", &json!({ "refresh_token": refresh })).await;
         assert_eq!(reused.status(), 401);

@@ -33,13 +33,9 @@ async fn keys_and_policies_have_separate_budgets() {
 
 #[actix_web::test]
 async fn a_disabled_limiter_limits_nothing() {
-    let limiter = RateLimiter::new(&RateLimitConfig {
-        enabled: false,
-        auth_per_minute: 1,
-        api_per_minute: 1,
-        redis: None,
-    })
-    .expect("valid");
+    let limiter =
+        RateLimiter::new(&RateLimitConfig { enabled: false, auth_per_minute: 1, api_per_minute: 1, redis: None })
+            .expect("valid");
     assert!(!limiter.is_enabled());
     assert_eq!(limiter.check(Policy::Auth, "ip:1").await, None);
     assert_eq!(limiter.redis_up().await, None);
@@ -49,7 +45,8 @@ async fn a_disabled_limiter_limits_nothing() {
 fn zero_budgets_and_bad_redis_urls_are_refused() {
     let config = RateLimitConfig { enabled: true, auth_per_minute: 0, api_per_minute: 1, redis: None };
     assert!(RateLimiter::new(&config).is_err());
-    let redis = RedisConfig { url: "http://nope".into(), timeout: Duration::from_millis(100), key_prefix: String::new() };
+    let redis =
+        RedisConfig { url: "http://nope".into(), timeout: Duration::from_millis(100), key_prefix: String::new() };
     let config = RateLimitConfig { enabled: true, auth_per_minute: 1, api_per_minute: 1, redis: Some(redis) };
     assert!(RateLimiter::new(&config).is_err());
 }

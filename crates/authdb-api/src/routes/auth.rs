@@ -16,7 +16,14 @@ use crate::{
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(register, login, refresh, logout, me, update_me),
-    components(schemas(RegisterRequest, LoginRequest, RefreshRequest, UpdateProfileRequest, TokenResponse, UserResponse))
+    components(schemas(
+        RegisterRequest,
+        LoginRequest,
+        RefreshRequest,
+        UpdateProfileRequest,
+        TokenResponse,
+        UserResponse
+    ))
 )]
 pub(crate) struct AuthApi;
 

@@ -36,4 +36,5 @@ mod rate_limit;
 mod refresh;
 mod register;
 mod restart;
+mod sessions;
 mod tokens;

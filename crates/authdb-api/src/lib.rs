@@ -71,7 +71,10 @@ pub fn configure(state: ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + 
             cfg.app_data(web::Data::new(handle.clone())).configure(routes::metrics::configure);
         }
         cfg.service(
-            web::scope("/api/v1").wrap(middleware::from_fn(rate_limit::limit)).configure(routes::auth::configure),
+            web::scope("/api/v1")
+                .wrap(middleware::from_fn(rate_limit::limit))
+                .configure(routes::auth::configure)
+                .configure(routes::sessions::configure),
         )
         .default_service(web::to(routes::not_found));
     }

@@ -21,12 +21,17 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 pub const TOKEN_URL: &str = "/api/v1/auth/token";
 
 /// Every route module's document, merged in this order.
-const MODULES: &[fn() -> OpenApi] =
-    &[routes::health::HealthApi::openapi, routes::metrics::MetricsApi::openapi, routes::auth::AuthApi::openapi];
+const MODULES: &[fn() -> OpenApi] = &[
+    routes::health::HealthApi::openapi,
+    routes::metrics::MetricsApi::openapi,
+    routes::auth::AuthApi::openapi,
+    routes::sessions::SessionsApi::openapi,
+];
 
 /// Tags in the order the docs page shows them.
 const TAGS: &[(&str, &str)] = &[
     ("auth", "Accounts, sign-in, tokens and the caller's profile"),
+    ("sessions", "The caller's sessions (devices): list and revoke"),
     ("health", "Liveness and readiness probes"),
     ("operations", "Metrics for operators"),
 ];

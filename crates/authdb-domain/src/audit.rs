@@ -8,6 +8,10 @@ pub enum AuditAction {
     LoggedOut,
     ProfileUpdated,
     SuperuserCreated,
+    SessionRevoked,
+    LoggedOutEverywhere,
+    PasswordChanged,
+    PasswordChangeFailed,
 }
 
 impl AuditAction {
@@ -20,6 +24,10 @@ impl AuditAction {
             Self::LoggedOut => "session.logged_out",
             Self::ProfileUpdated => "profile.updated",
             Self::SuperuserCreated => "superuser.created",
+            Self::SessionRevoked => "session.revoked",
+            Self::LoggedOutEverywhere => "session.logged_out_everywhere",
+            Self::PasswordChanged => "password.changed",
+            Self::PasswordChangeFailed => "password.change_failed",
         }
     }
 }

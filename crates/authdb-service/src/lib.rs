@@ -5,10 +5,17 @@
 //! [`authdb_auth::PasswordHasher`] and [`authdb_auth::JwtKeys`].
 
 mod auth;
+mod changes;
 mod error;
 mod health;
+mod revocations;
 mod session_cache;
+mod sync;
 
-pub use auth::{AuthPolicy, AuthService, ClientInfo, IssuedTokens, LoginAttempt, Principal, Registration};
+pub use auth::{
+    AuthPolicy, AuthService, ClientInfo, IssuedTokens, LoginAttempt, PasswordChange, Principal, RefreshAttempt,
+    Registration, RevocationReason,
+};
+pub use authdb_persistence::sessions::SessionSummary;
 pub use error::{Result, ServiceError, error_chain};
 pub use health::{DatabaseHealth, HealthService, MigrationHealth};

@@ -10,6 +10,7 @@ mod create_superuser;
 mod migrate;
 mod production;
 mod refused_starts;
+mod revocation;
 mod serve;
 mod services;
 mod shutdown;

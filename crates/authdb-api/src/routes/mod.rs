@@ -2,6 +2,7 @@ pub(crate) mod auth;
 pub(crate) mod docs;
 pub(crate) mod health;
 pub(crate) mod metrics;
+pub(crate) mod sessions;
 
 use std::{collections::HashMap, sync::OnceLock};
 

@@ -2,7 +2,7 @@
 
 use crate::support::Sandbox;
 
-const MIGRATIONS: usize = 7;
+const MIGRATIONS: usize = 8;
 
 /// The `applied`/`pending` word of every line of `migrate status`.
 fn states(stdout: &str) -> Vec<&str> {
@@ -16,7 +16,7 @@ async fn migrate_status_up_down() {
     let fresh = sandbox.run(&["migrate", "status"], None).await;
     fresh.assert_success();
     assert_eq!(states(&fresh.stdout), vec!["pending"; MIGRATIONS], "status on a fresh database:\n{}", fresh.stdout);
-    assert!(fresh.stdout.lines().all(|line| line.contains("_create_")), "migration names:\n{}", fresh.stdout);
+    assert!(fresh.stdout.lines().all(|line| line.contains("\tm2026")), "migration names:\n{}", fresh.stdout);
 
     sandbox.run(&["migrate", "up"], None).await.assert_success();
     let applied = sandbox.run(&["migrate", "status"], None).await;

@@ -22,7 +22,8 @@ async fn every_response_carries_a_request_id_and_a_sane_one_is_echoed() {
 }
 
 async fn metrics_count_requests_by_route_template_logins_and_the_pool(backend: Backend) {
-    let app = spawn_app(backend).await;
+    // Without a grace window a spent refresh token presented again is a replay at once.
+    let app = spawn_app_with(backend, |settings| settings.auth.refresh_reuse_grace_secs = 0).await;
     let tokens = app.register_ok("ada").await;
     app.login_ok("ada").await;
     assert_eq!(app.login("ada", "wrong-Password1").await.status(), 401);

@@ -104,6 +104,8 @@ result "$status" "the OpenAPI document validates (openapi-spec-validator)"
 
 # ---------------------------------------------------------------- 2. schemathesis
 checks=(--checks all --exclude-checks positive_data_acceptance)
+# Schemathesis keeps a cache in its working directory: run it from the output directory.
+cd "$OUT"
 common=(--max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-40}" --seed 42 --no-color --request-timeout 10
     --report junit --report-dir "$OUT/schemathesis")
 token="$(sign_up checker)"
@@ -127,6 +129,7 @@ if grep -q 'panicked' "$OUT/api-checks-server.log"; then
 fi
 
 # ---------------------------------------------------------------- 3. browser
+cd "$ROOT"
 token="$(sign_up browser)"
 status=0
 CHROMIUM="$CHROMIUM" node tests/browser/docs.mjs "$base" "$token" browser "$PASSWORD" "$OUT/docs" || status=$?

@@ -21,4 +21,4 @@ pub use authdb_auth::PublicJwk;
 pub use authdb_persistence::sessions::SessionSummary;
 pub use discovery::Discovery;
 pub use error::{Result, ServiceError, error_chain};
-pub use health::{DatabaseHealth, HealthService};
+pub use health::{DatabaseHealth, HealthService, MigrationHealth};

@@ -123,15 +123,20 @@ pub(crate) struct DiscoveryResponse {
     tag = "discovery",
     responses(
         (status = 200, description = "Issuer, JWKS URI, token endpoint and supported grants. \
-            URLs are built from the issuer when it is an http(s) URL, else from the request's host \
-            (Forwarded/X-Forwarded-* headers are honoured). Also served at \
+            URLs are built from the issuer when it is an http(s) URL, else from the request's Host \
+            header (not cached then). Also served at \
             /.well-known/oauth-authorization-server", body = DiscoveryResponse),
     )
 )]
 pub(crate) async fn openid_configuration(req: HttpRequest, discovery: web::Data<Discovery>) -> HttpResponse {
-    let base = public_base_url(&req, discovery.issuer());
+    let (base, cache) = match public_base_url(&req, discovery.issuer()) {
+        // Built from the request: not for shared caches, which would serve one client's
+        // Host to everyone.
+        Some(base) => (base, "no-store"),
+        None => (discovery.issuer().trim_end_matches('/').to_owned(), "public, max-age=300"),
+    };
     let algorithm = discovery.signing_algorithm();
-    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "public, max-age=300")).json(DiscoveryResponse {
+    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, cache)).json(DiscoveryResponse {
         issuer: discovery.issuer().to_owned(),
         jwks_uri: format!("{base}{JWKS_PATH}"),
         token_endpoint: format!("{base}{TOKEN_ENDPOINT_PATH}"),
@@ -144,12 +149,15 @@ pub(crate) async fn openid_configuration(req: HttpRequest, discovery: web::Data<
     })
 }
 
-/// The issuer when it is an http(s) URL (as OpenID discovery expects: the document lives
-/// under it), else the scheme and host the request came in by.
-fn public_base_url(req: &HttpRequest, issuer: &str) -> String {
+/// `None` when the issuer is an http(s) URL (as OpenID discovery expects: the document
+/// lives under it); else the scheme and `Host` the request came in by. Forwarded headers
+/// are not read here: any client could set them.
+fn public_base_url(req: &HttpRequest, issuer: &str) -> Option<String> {
     if issuer.starts_with("https://") || issuer.starts_with("http://") {
-        return issuer.trim_end_matches('/').to_owned();
+        return None;
     }
-    let info = req.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
+    let config = req.app_config();
+    let host = req.headers().get(header::HOST).and_then(|host| host.to_str().ok()).unwrap_or(config.host());
+    let scheme = if config.secure() { "https" } else { "http" };
+    Some(format!("{scheme}://{host}"))
 }

@@ -6,7 +6,7 @@ use authdb_service::{ServiceError, error_chain};
 use serde::Serialize;
 
 /// One bad input field, as reported in a 422 problem's `errors`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -35,8 +35,10 @@ pub enum ApiError {
     BadRequest(String),
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An RFC 9457 problem: every error response has this shape.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Problem<'a> {
+    /// A URI reference naming the kind of problem, e.g. `/problems/validation-error`.
     #[serde(rename = "type")]
     kind: String,
     title: &'a str,
@@ -100,6 +102,12 @@ impl ApiError {
                 "Not a member",
                 "you are not a member of this organization".into(),
             ),
+            Self::Service(S::Forbidden(reason)) => {
+                shape(StatusCode::FORBIDDEN, "forbidden", "Forbidden", reason.clone())
+            }
+            Self::Service(S::StateConflict(reason)) => {
+                shape(StatusCode::CONFLICT, "conflict", "Conflict", reason.clone())
+            }
             Self::Service(S::NotFound { entity }) => {
                 shape(StatusCode::NOT_FOUND, "not-found", "Not found", format!("{entity} not found"))
             }

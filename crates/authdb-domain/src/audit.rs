@@ -8,6 +8,18 @@ pub enum AuditAction {
     LoggedOut,
     ProfileUpdated,
     SuperuserCreated,
+    OrganizationCreated,
+    OrganizationUpdated,
+    OrganizationDeleted,
+    MemberAdded,
+    MemberRoleChanged,
+    MemberRemoved,
+    RoleCreated,
+    RoleUpdated,
+    RoleDeleted,
+    InvitationCreated,
+    InvitationAccepted,
+    UserUpdatedByAdmin,
 }
 
 impl AuditAction {
@@ -20,6 +32,18 @@ impl AuditAction {
             Self::LoggedOut => "session.logged_out",
             Self::ProfileUpdated => "profile.updated",
             Self::SuperuserCreated => "superuser.created",
+            Self::OrganizationCreated => "organization.created",
+            Self::OrganizationUpdated => "organization.updated",
+            Self::OrganizationDeleted => "organization.deleted",
+            Self::MemberAdded => "member.added",
+            Self::MemberRoleChanged => "member.role_changed",
+            Self::MemberRemoved => "member.removed",
+            Self::RoleCreated => "role.created",
+            Self::RoleUpdated => "role.updated",
+            Self::RoleDeleted => "role.deleted",
+            Self::InvitationCreated => "invitation.created",
+            Self::InvitationAccepted => "invitation.accepted",
+            Self::UserUpdatedByAdmin => "user.updated_by_admin",
         }
     }
 }

@@ -3,7 +3,8 @@
 
 use authdb_domain::{OrganizationId, RefreshTokenId, SessionId, UserId};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    sea_query::{Expr, Query},
 };
 use time::OffsetDateTime;
 
@@ -190,4 +191,44 @@ pub async fn revoke_session(
         .await?
         .rows_affected;
     Ok(revoked > 0)
+}
+
+/// Revokes every live session of `user` and their refresh tokens (deactivation). Returns
+/// the sessions revoked. Tokens first, then sessions: the lock order of [`revoke_session`].
+pub async fn revoke_all_of_user(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    reason: &str,
+    now: OffsetDateTime,
+) -> Result<Vec<SessionId>> {
+    let live: Vec<SessionId> = sessions::Entity::find()
+        .filter(sessions::Column::UserId.eq(user.as_uuid()))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|session| SessionId::from_uuid(session.id))
+        .collect();
+    refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(
+            refresh_tokens::Column::SessionId.in_subquery(
+                Query::select()
+                    .column(sessions::Column::Id)
+                    .from(sessions::Entity)
+                    .and_where(sessions::Column::UserId.eq(user.as_uuid()))
+                    .to_owned(),
+            ),
+        )
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    sessions::Entity::update_many()
+        .col_expr(sessions::Column::RevokedAt, Expr::value(Some(now)))
+        .col_expr(sessions::Column::RevokedReason, Expr::value(Some(reason.to_owned())))
+        .filter(sessions::Column::UserId.eq(user.as_uuid()))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(live)
 }

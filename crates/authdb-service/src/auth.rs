@@ -109,6 +109,19 @@ impl AuthService {
         Self { inner: Arc::new(Inner { db, hasher, keys, policy, sessions, writes }) }
     }
 
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.inner.db
+    }
+
+    pub(crate) fn writes(&self) -> &WriteGate {
+        &self.inner.writes
+    }
+
+    /// Drops the cached sessions of `user`; call after a change to them has committed.
+    pub(crate) fn forget_cached_sessions(&self, user: UserId) {
+        self.inner.sessions.forget_user(user);
+    }
+
     /// The policy new passwords are parsed under.
     pub fn password_policy(&self) -> &PasswordPolicy {
         &self.inner.policy.password
@@ -357,7 +370,7 @@ impl AuthService {
     }
 }
 
-fn event(action: AuditAction, actor: Option<UserId>, client: &ClientInfo, outcome: AuditOutcome) -> NewAuditEvent {
+pub(crate) fn event(action: AuditAction, actor: Option<UserId>, client: &ClientInfo, outcome: AuditOutcome) -> NewAuditEvent {
     NewAuditEvent {
         actor,
         organization: None,

@@ -4,11 +4,20 @@
 //! embedding service builds an [`AuthService`] from a database connection, a
 //! [`authdb_auth::PasswordHasher`] and [`authdb_auth::JwtKeys`].
 
+mod admin;
 mod auth;
 mod error;
 mod health;
+mod membership_cache;
+mod organizations;
 mod session_cache;
 
 pub use auth::{AuthPolicy, AuthService, ClientInfo, IssuedTokens, LoginAttempt, Principal, Registration};
+pub use admin::AdminService;
 pub use error::{Result, ServiceError, error_chain};
 pub use health::{DatabaseHealth, HealthService};
+pub use membership_cache::{Invalidation, MembershipCache};
+pub use organizations::{
+    IssuedInvitation, MemberRef, Membership, NewRole, OrganizationPolicy, OrganizationService, PendingInvitation,
+    RoleUpdate,
+};

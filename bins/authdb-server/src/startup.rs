@@ -11,7 +11,9 @@ use actix_web::{
 use authdb_api::ApiState;
 use authdb_auth::{JwtConfig, JwtKeys, PasswordHasher};
 use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
-use authdb_service::{AuthPolicy, AuthService, HealthService, error_chain};
+use authdb_service::{
+    AdminService, AuthPolicy, AuthService, HealthService, OrganizationPolicy, OrganizationService, error_chain,
+};
 use secrecy::SecretString;
 
 use crate::{Settings, SettingsError, secret};
@@ -44,6 +46,8 @@ pub struct Services {
     pub db: DatabaseConnection,
     pub auth: AuthService,
     pub health: HealthService,
+    pub organizations: OrganizationService,
+    pub admin: AdminService,
 }
 
 impl Services {
@@ -72,7 +76,13 @@ impl Services {
         };
         let auth = AuthService::new(db.clone(), hasher, keys, policy);
         let health = HealthService::new(db.clone(), Duration::from_secs(2));
-        Ok(Self { db, auth, health })
+        // Memberships are trusted as long as sessions: the same bound on cross-instance staleness.
+        let organizations = OrganizationService::new(
+            auth.clone(),
+            OrganizationPolicy { membership_cache_ttl: policy_ttl(settings), ..OrganizationPolicy::default() },
+        );
+        let admin = AdminService::new(auth.clone(), organizations.clone());
+        Ok(Self { db, auth, health, organizations, admin })
     }
 }
 
@@ -101,6 +111,10 @@ fn load_generated_secret(settings: &Settings) -> Result<SecretString, StartupErr
     secret::load_or_create(&settings.data_dir).map_err(StartupError::Secret)
 }
 
+fn policy_ttl(settings: &Settings) -> Duration {
+    Duration::from_millis(settings.auth.session_cache_ttl_ms)
+}
+
 fn to_i64(secs: u64) -> i64 {
     i64::try_from(secs).unwrap_or(i64::MAX)
 }
@@ -125,7 +139,12 @@ impl Application {
             .map_err(|source| StartupError::Bind { bind: settings.server.bind.clone(), source })?
             .port();
         let db = services.db;
-        let state = ApiState { auth: services.auth, health: services.health };
+        let state = ApiState {
+            auth: services.auth,
+            health: services.health,
+            organizations: services.organizations,
+            admin: services.admin,
+        };
         let configure = authdb_api::configure(state);
         let mut server =
             HttpServer::new(move || App::new().wrap(middleware::from_fn(log_request)).configure(configure.clone()))

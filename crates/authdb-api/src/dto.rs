@@ -51,13 +51,14 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> R
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct UserResponse {
     pub(crate) id: Uuid,
     pub(crate) email: String,
     pub(crate) username: String,
     pub(crate) full_name: Option<String>,
     pub(crate) avatar_url: Option<String>,
+    #[schema(value_type = Object)]
     pub(crate) preferences: Value,
     pub(crate) is_active: bool,
     pub(crate) is_verified: bool,

@@ -7,15 +7,20 @@
 
 mod dto;
 mod extract;
+mod guard;
 mod json;
+pub mod openapi;
+mod pagination;
 mod problem;
 mod routes;
 
 use actix_web::web;
-use authdb_service::{AuthService, HealthService};
+use authdb_service::{AdminService, AuthService, HealthService, OrganizationService};
 
 pub use extract::{Authenticated, Client};
-pub use json::JsonBody;
+pub use guard::{OrgMember, RequirePermission, RequiredPermission, perm};
+pub use json::{DeferredJson, JsonBody};
+pub use pagination::ListQuery;
 pub use problem::{ApiError, FieldError};
 
 /// The largest request body accepted, in bytes.
@@ -26,6 +31,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct ApiState {
     pub auth: AuthService,
     pub health: HealthService,
+    pub organizations: OrganizationService,
+    pub admin: AdminService,
 }
 
 /// Mounts every route, the body limit and the problem+json fallbacks.
@@ -33,9 +40,17 @@ pub fn configure(state: ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + 
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(web::Data::new(state.auth.clone()))
             .app_data(web::Data::new(state.health.clone()))
+            .app_data(web::Data::new(state.organizations.clone()))
+            .app_data(web::Data::new(state.admin.clone()))
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .configure(routes::health::configure)
-            .service(web::scope("/api/v1").configure(routes::auth::configure))
+            .service(
+                web::scope("/api/v1")
+                    .configure(routes::auth::configure)
+                    .configure(routes::organizations::configure)
+                    .configure(routes::roles::configure)
+                    .configure(routes::admin::configure),
+            )
             .default_service(web::to(routes::not_found));
     }
 }

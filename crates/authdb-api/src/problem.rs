@@ -37,11 +37,11 @@ pub enum ApiError {
 
 /// An RFC 9457 problem: every error response has this shape.
 #[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct Problem<'a> {
+pub(crate) struct Problem {
     /// A URI reference naming the kind of problem, e.g. `/problems/validation-error`.
     #[serde(rename = "type")]
     kind: String,
-    title: &'a str,
+    title: &'static str,
     status: u16,
     detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]

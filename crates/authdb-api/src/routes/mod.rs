@@ -1,5 +1,8 @@
+pub(crate) mod admin;
 pub(crate) mod auth;
 pub(crate) mod health;
+pub(crate) mod organizations;
+pub(crate) mod roles;
 
 use actix_web::{HttpResponse, web};
 

@@ -27,6 +27,7 @@ mod architecture;
 mod audit;
 mod errors;
 mod health;
+mod organizations;
 mod login;
 mod logout;
 mod me;

@@ -31,6 +31,7 @@ mod organizations;
 mod login;
 mod logout;
 mod me;
+mod members;
 mod refresh;
 mod register;
 mod restart;

@@ -23,6 +23,7 @@ macro_rules! on_both_backends {
     };
 }
 
+mod admin;
 mod architecture;
 mod audit;
 mod errors;

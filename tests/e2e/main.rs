@@ -29,6 +29,7 @@ mod audit;
 mod errors;
 mod health;
 mod invitations;
+mod isolation;
 mod organizations;
 mod login;
 mod logout;

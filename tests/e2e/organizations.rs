@@ -185,3 +185,57 @@ on_both_backends!(
     deleting_removes_memberships_roles_and_invitations_and_is_owner_only,
     lists_are_paginated_and_bounded,
 );
+
+async fn organization_member_and_role_changes_are_audited(backend: Backend) {
+    use authdb_persistence::entities::audit_events;
+    use sea_orm::QueryOrder;
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let bob = app.register_ok("bob").await;
+    let org = app.create_organization_ok(&alice.access_token, "acme").await;
+    let id = org["id"].as_str().unwrap();
+    let base = format!("/api/v1/organizations/{id}");
+    app.add_member_ok(&alice.access_token, id, "bob", "member").await;
+    let bob_member = format!("{base}/members/{}", bob.user_id());
+    assert_eq!(app.patch(&bob_member, &alice.access_token, &json!({"role": "viewer"})).await.status(), 200);
+    assert_eq!(app.delete(&bob_member, &alice.access_token).await.status(), 204);
+    let role: Value =
+        app.post(&format!("{base}/roles"), &alice.access_token, &json!({"name": "r1", "permissions": []})).await.json().await.unwrap();
+    let role_path = format!("{base}/roles/{}", role["id"].as_str().unwrap());
+    assert_eq!(app.patch(&role_path, &alice.access_token, &json!({"permissions": ["org:read"]})).await.status(), 200);
+    assert_eq!(app.delete(&role_path, &alice.access_token).await.status(), 204);
+    assert_eq!(app.patch(&base, &alice.access_token, &json!({"name": "Acme 2"})).await.status(), 200);
+    assert_eq!(app.delete(&base, &alice.access_token).await.status(), 204);
+
+    let db = app.database().await;
+    let events = audit_events::Entity::find().order_by_asc(audit_events::Column::Id).all(&db).await.unwrap();
+    let tenancy: Vec<&audit_events::Model> =
+        events.iter().filter(|e| !e.action.starts_with("user.") && !e.action.starts_with("login.")).collect();
+    let actions: Vec<&str> = tenancy.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "organization.created",
+            "member.added",
+            "member.role_changed",
+            "member.removed",
+            "role.created",
+            "role.updated",
+            "role.deleted",
+            "organization.updated",
+            "organization.deleted",
+        ]
+    );
+    let alice_id: uuid::Uuid = alice.user_id().parse().unwrap();
+    assert!(tenancy.iter().all(|e| e.actor_id == Some(alice_id) && e.outcome == "success"));
+    let bob_target = format!("user:{}", bob.user_id());
+    assert_eq!(tenancy[1].target.as_deref(), Some(bob_target.as_str()));
+    assert_eq!(tenancy[1].details["after_role"], "member");
+    assert_eq!(tenancy[2].details, json!({"before_role": "member", "after_role": "viewer"}));
+    assert_eq!(tenancy[3].details["before_role"], "viewer");
+    assert_eq!(tenancy[5].details["after"]["permissions"], json!(["org:read"]));
+    let org_target = format!("organization:{id}");
+    assert_eq!(tenancy[8].target.as_deref(), Some(org_target.as_str()), "the deleted organization stays named");
+}
+
+on_both_backends!(organization_member_and_role_changes_are_audited);

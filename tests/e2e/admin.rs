@@ -45,7 +45,8 @@ async fn superusers_search_sort_and_page_users(backend: Backend) {
     assert_eq!(bad_sort.json::<Value>().await.unwrap()["errors"][0]["field"], "sort");
     let missing = app.get(&format!("/api/v1/admin/users/{}", uuid::Uuid::now_v7()), &root.access_token).await;
     assert_eq!(missing.status(), 404);
-    let one: Value = app.get(&format!("/api/v1/admin/users/{}", root.user_id()), &root.access_token).await.json().await.unwrap();
+    let one: Value =
+        app.get(&format!("/api/v1/admin/users/{}", root.user_id()), &root.access_token).await.json().await.unwrap();
     assert_eq!(one["is_superuser"], true);
     assert!(one.get("password_hash").is_none());
 }

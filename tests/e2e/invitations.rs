@@ -12,7 +12,8 @@ async fn an_invitation_makes_its_invitee_a_member_once(backend: Backend) {
     let id = org["id"].as_str().unwrap();
     let invitations_path = format!("/api/v1/organizations/{id}/invitations");
 
-    let created = app.post(&invitations_path, &alice.access_token, &json!({"email": "Bob@Example.com", "role": "member"})).await;
+    let created =
+        app.post(&invitations_path, &alice.access_token, &json!({"email": "Bob@Example.com", "role": "member"})).await;
     assert_eq!(created.status(), 201);
     assert_eq!(created.headers()["cache-control"], "no-store");
     let created: Value = created.json().await.unwrap();
@@ -82,7 +83,11 @@ async fn an_expired_invitation_cannot_be_accepted(backend: Backend) {
     let org = app.create_organization_ok(&alice.access_token, "acme").await;
     let id = org["id"].as_str().unwrap();
     let created: Value = app
-        .post(&format!("/api/v1/organizations/{id}/invitations"), &alice.access_token, &json!({"email": "bob@example.com", "role": "viewer"}))
+        .post(
+            &format!("/api/v1/organizations/{id}/invitations"),
+            &alice.access_token,
+            &json!({"email": "bob@example.com", "role": "viewer"}),
+        )
         .await
         .json()
         .await

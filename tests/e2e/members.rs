@@ -17,7 +17,8 @@ async fn members_are_added_by_email_or_id_and_listed(backend: Backend) {
     app.register_ok("carol").await;
     let members = format!("/api/v1/organizations/{id}/members");
 
-    let by_email = app.post(&members, &alice.access_token, &json!({"email": "CAROL@example.com", "role": "viewer"})).await;
+    let by_email =
+        app.post(&members, &alice.access_token, &json!({"email": "CAROL@example.com", "role": "viewer"})).await;
     assert_eq!(by_email.status(), 201);
     let added: Value = by_email.json().await.unwrap();
     assert_eq!((added["username"].as_str(), added["role"].as_str()), (Some("carol"), Some("viewer")));
@@ -38,7 +39,8 @@ async fn members_are_added_by_email_or_id_and_listed(backend: Backend) {
     }
 
     let sorted: Value = app.get(&format!("{members}?sort=-username"), &alice.access_token).await.json().await.unwrap();
-    let names: Vec<&str> = sorted["items"].as_array().unwrap().iter().map(|m| m["username"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        sorted["items"].as_array().unwrap().iter().map(|m| m["username"].as_str().unwrap()).collect();
     assert_eq!(names, ["carol", "bob", "alice"]);
     let searched: Value = app.get(&format!("{members}?q=BO"), &alice.access_token).await.json().await.unwrap();
     assert_eq!(searched["total"], 1);
@@ -58,16 +60,22 @@ async fn adding_refuses_unknown_users_duplicates_and_bad_input(backend: Backend)
     app.register_ok("bob").await;
     let members = format!("/api/v1/organizations/{id}/members");
 
-    let unknown = app.post(&members, &alice.access_token, &json!({"email": "nobody@example.com", "role": "member"})).await;
+    let unknown =
+        app.post(&members, &alice.access_token, &json!({"email": "nobody@example.com", "role": "member"})).await;
     assert_eq!(unknown.status(), 404);
     app.add_member_ok(&alice.access_token, &id, "bob", "member").await;
     let again = app.post(&members, &alice.access_token, &json!({"email": "bob@example.com", "role": "viewer"})).await;
     assert_eq!(again.status(), 409);
-    let no_role = app.post(&members, &alice.access_token, &json!({"email": "bob@example.com", "role": "emperor"})).await;
+    let no_role =
+        app.post(&members, &alice.access_token, &json!({"email": "bob@example.com", "role": "emperor"})).await;
     assert_eq!(no_role.status(), 422);
     assert_eq!(no_role.json::<Value>().await.unwrap()["errors"][0]["field"], "role");
     let both = app
-        .post(&members, &alice.access_token, &json!({"email": "bob@example.com", "user_id": alice.user_id(), "role": "member"}))
+        .post(
+            &members,
+            &alice.access_token,
+            &json!({"email": "bob@example.com", "user_id": alice.user_id(), "role": "member"}),
+        )
         .await;
     assert_eq!(both.status(), 422);
     assert_eq!(both.json::<Value>().await.unwrap()["errors"][0]["field"], "email");
@@ -89,11 +97,16 @@ async fn permissions_follow_the_role(backend: Backend) {
 
     assert_eq!(app.get(&org, &viewer.access_token).await.status(), 200);
     assert_eq!(app.get(&format!("{org}/members"), &viewer.access_token).await.status(), 200);
-    let forbidden = app.post(&format!("{org}/members"), &viewer.access_token, &json!({"email": "eve@example.com", "role": "viewer"})).await;
+    let forbidden = app
+        .post(&format!("{org}/members"), &viewer.access_token, &json!({"email": "eve@example.com", "role": "viewer"}))
+        .await;
     assert_eq!(forbidden.status(), 403);
     assert!(forbidden.json::<Value>().await.unwrap()["detail"].as_str().unwrap().contains("members:manage"));
     assert_eq!(app.get(&org, &outsider.access_token).await.status(), 404, "a non-member gets 404, not 403");
-    assert_eq!(app.get(&format!("/api/v1/organizations/{}", uuid::Uuid::now_v7()), &alice.access_token).await.status(), 404);
+    assert_eq!(
+        app.get(&format!("/api/v1/organizations/{}", uuid::Uuid::now_v7()), &alice.access_token).await.status(),
+        404
+    );
     assert_eq!(app.get("/api/v1/organizations/not-a-uuid", &alice.access_token).await.status(), 404);
     assert_eq!(app.client.get(app.url(&org)).send().await.unwrap().status(), 401);
 }
@@ -157,7 +170,12 @@ async fn nobody_grants_what_they_do_not_hold(backend: Backend) {
     assert_eq!(demote_owner.status(), 403, "an admin cannot touch an owner");
     assert_eq!(app.delete(&format!("{members}/{}", alice.user_id()), &bob.access_token).await.status(), 403);
     // An admin manages members below them.
-    assert_eq!(app.patch(&format!("{members}/{}", vic.user_id()), &bob.access_token, &json!({"role": "member"})).await.status(), 200);
+    assert_eq!(
+        app.patch(&format!("{members}/{}", vic.user_id()), &bob.access_token, &json!({"role": "member"}))
+            .await
+            .status(),
+        200
+    );
     // A viewer may leave on their own but not remove others.
     assert_eq!(app.delete(&format!("{members}/{}", bob.user_id()), &vic.access_token).await.status(), 403);
     assert_eq!(app.delete(&format!("{members}/{}", vic.user_id()), &vic.access_token).await.status(), 204);

@@ -27,7 +27,8 @@ async fn creating_an_organization_makes_the_caller_its_owner(backend: Backend) {
         assert!(created.get(key).is_some(), "missing {key}");
     }
     let id = created["id"].as_str().unwrap();
-    let fetched: Value = app.get(&format!("/api/v1/organizations/{id}"), &alice.access_token).await.json().await.unwrap();
+    let fetched: Value =
+        app.get(&format!("/api/v1/organizations/{id}"), &alice.access_token).await.json().await.unwrap();
     assert_eq!(fetched["name"], "Acme");
     let mine: Value = app.get("/api/v1/organizations", &alice.access_token).await.json().await.unwrap();
     assert_eq!(mine["total"], 1);
@@ -99,7 +100,9 @@ async fn updating_needs_org_update(backend: Backend) {
     assert_eq!(refused.status(), 403);
     assert_eq!(refused.headers()["content-type"], "application/problem+json");
 
-    let updated = app.patch(&path, &alice.access_token, &json!({"name": "Acme 2", "description": null, "is_active": false})).await;
+    let updated = app
+        .patch(&path, &alice.access_token, &json!({"name": "Acme 2", "description": null, "is_active": false}))
+        .await;
     assert_eq!(updated.status(), 200);
     let body: Value = updated.json().await.unwrap();
     assert_eq!(body["name"], "Acme 2");
@@ -148,7 +151,11 @@ async fn deleting_removes_memberships_roles_and_invitations_and_is_owner_only(ba
     assert_eq!(app.get(&path, &bob.access_token).await.status(), 404);
     let db = app.database().await;
     let uuid: uuid::Uuid = id.parse().unwrap();
-    let left = memberships::Entity::find().filter(memberships::Column::OrganizationId.eq(uuid)).count(&db).await.unwrap()
+    let left = memberships::Entity::find()
+        .filter(memberships::Column::OrganizationId.eq(uuid))
+        .count(&db)
+        .await
+        .unwrap()
         + roles::Entity::find().filter(roles::Column::OrganizationId.eq(uuid)).count(&db).await.unwrap()
         + invitations::Entity::find().filter(invitations::Column::OrganizationId.eq(uuid)).count(&db).await.unwrap();
     assert_eq!(left, 0);
@@ -169,7 +176,8 @@ async fn lists_are_paginated_and_bounded(backend: Backend) {
     let slugs: Vec<&str> = page["items"].as_array().unwrap().iter().map(|o| o["slug"].as_str().unwrap()).collect();
     assert_eq!(slugs, ["org-b", "org-c"], "stable order: oldest membership first");
 
-    for (query, field) in [("limit=201", "limit"), ("limit=0", "limit"), ("offset=-1", "offset"), ("limit=x", "limit")] {
+    for (query, field) in [("limit=201", "limit"), ("limit=0", "limit"), ("offset=-1", "offset"), ("limit=x", "limit")]
+    {
         let response = app.get(&format!("/api/v1/organizations?{query}"), &alice.access_token).await;
         assert_eq!(response.status(), 422, "{query}");
         assert_eq!(response.json::<Value>().await.unwrap()["errors"][0]["field"], field, "{query}");
@@ -199,8 +207,12 @@ async fn organization_member_and_role_changes_are_audited(backend: Backend) {
     let bob_member = format!("{base}/members/{}", bob.user_id());
     assert_eq!(app.patch(&bob_member, &alice.access_token, &json!({"role": "viewer"})).await.status(), 200);
     assert_eq!(app.delete(&bob_member, &alice.access_token).await.status(), 204);
-    let role: Value =
-        app.post(&format!("{base}/roles"), &alice.access_token, &json!({"name": "r1", "permissions": []})).await.json().await.unwrap();
+    let role: Value = app
+        .post(&format!("{base}/roles"), &alice.access_token, &json!({"name": "r1", "permissions": []}))
+        .await
+        .json()
+        .await
+        .unwrap();
     let role_path = format!("{base}/roles/{}", role["id"].as_str().unwrap());
     assert_eq!(app.patch(&role_path, &alice.access_token, &json!({"permissions": ["org:read"]})).await.status(), 200);
     assert_eq!(app.delete(&role_path, &alice.access_token).await.status(), 204);

@@ -29,10 +29,17 @@ async fn built_in_roles_are_listed_with_their_permissions(backend: Backend) {
     let one = app.get(&format!("/api/v1/organizations/{id}/roles/{owner_id}"), &alice.access_token).await;
     assert_eq!(one.status(), 200);
     let built_in = app
-        .patch(&format!("/api/v1/organizations/{id}/roles/{owner_id}"), &alice.access_token, &json!({"permissions": []}))
+        .patch(
+            &format!("/api/v1/organizations/{id}/roles/{owner_id}"),
+            &alice.access_token,
+            &json!({"permissions": []}),
+        )
         .await;
     assert_eq!(built_in.status(), 403, "built-in roles cannot be changed");
-    assert_eq!(app.delete(&format!("/api/v1/organizations/{id}/roles/{owner_id}"), &alice.access_token).await.status(), 403);
+    assert_eq!(
+        app.delete(&format!("/api/v1/organizations/{id}/roles/{owner_id}"), &alice.access_token).await.status(),
+        403
+    );
 }
 
 async fn custom_roles_are_validated(backend: Backend) {
@@ -44,7 +51,9 @@ async fn custom_roles_are_validated(backend: Backend) {
     app.add_member_ok(&alice.access_token, id, "bob", "admin").await;
     let roles = format!("/api/v1/organizations/{id}/roles");
 
-    let unknown = app.post(&roles, &alice.access_token, &json!({"name": "auditor", "permissions": ["org:read", "org:fly"]})).await;
+    let unknown = app
+        .post(&roles, &alice.access_token, &json!({"name": "auditor", "permissions": ["org:read", "org:fly"]}))
+        .await;
     assert_eq!(unknown.status(), 422);
     let body: Value = unknown.json().await.unwrap();
     assert_eq!(body["errors"][0]["field"], "permissions");
@@ -53,7 +62,11 @@ async fn custom_roles_are_validated(backend: Backend) {
     assert_eq!(reserved.status(), 422);
     assert_eq!(reserved.json::<Value>().await.unwrap()["errors"][0]["field"], "name");
     let created = app
-        .post(&roles, &alice.access_token, &json!({"name": "auditor", "description": "Reads", "permissions": ["members:read", "org:read"]}))
+        .post(
+            &roles,
+            &alice.access_token,
+            &json!({"name": "auditor", "description": "Reads", "permissions": ["members:read", "org:read"]}),
+        )
         .await;
     assert_eq!(created.status(), 201);
     let created: Value = created.json().await.unwrap();
@@ -62,7 +75,8 @@ async fn custom_roles_are_validated(backend: Backend) {
     let duplicate = app.post(&roles, &alice.access_token, &json!({"name": "auditor", "permissions": []})).await;
     assert_eq!(duplicate.status(), 409);
     assert_eq!(duplicate.json::<Value>().await.unwrap()["errors"][0]["field"], "name");
-    let escalation = app.post(&roles, &bob.access_token, &json!({"name": "deleter", "permissions": ["org:delete"]})).await;
+    let escalation =
+        app.post(&roles, &bob.access_token, &json!({"name": "deleter", "permissions": ["org:delete"]})).await;
     assert_eq!(escalation.status(), 403, "an admin cannot grant org:delete");
     let fine = app.post(&roles, &bob.access_token, &json!({"name": "helper", "permissions": ["members:manage"]})).await;
     assert_eq!(fine.status(), 201);
@@ -86,7 +100,9 @@ async fn changing_a_role_changes_its_members_rights_at_once(backend: Backend) {
     let org_path = format!("/api/v1/organizations/{id}");
     assert_eq!(app.patch(&org_path, &bob.access_token, &json!({"name": "Edited"})).await.status(), 200);
 
-    let changed = app.patch(&role_path, &alice.access_token, &json!({"permissions": ["org:read"], "description": "Read only"})).await;
+    let changed = app
+        .patch(&role_path, &alice.access_token, &json!({"permissions": ["org:read"], "description": "Read only"}))
+        .await;
     assert_eq!(changed.status(), 200);
     assert_eq!(app.patch(&org_path, &bob.access_token, &json!({"name": "Again"})).await.status(), 403);
 
@@ -96,7 +112,9 @@ async fn changing_a_role_changes_its_members_rights_at_once(backend: Backend) {
     assert_eq!(app.patch(&member_path, &alice.access_token, &json!({"role": "viewer"})).await.status(), 200);
     assert_eq!(app.delete(&role_path, &alice.access_token).await.status(), 204);
     assert_eq!(app.get(&role_path, &alice.access_token).await.status(), 404);
-    let invalid = app.patch(&format!("{roles}/{}", uuid::Uuid::now_v7()), &alice.access_token, &json!({"permissions": ["x"]})).await;
+    let invalid = app
+        .patch(&format!("{roles}/{}", uuid::Uuid::now_v7()), &alice.access_token, &json!({"permissions": ["x"]}))
+        .await;
     assert_eq!(invalid.status(), 422, "the body is checked before the role is looked up");
 }
 
@@ -106,7 +124,11 @@ async fn a_role_in_a_pending_invitation_is_in_use(backend: Backend) {
     let org = app.create_organization_ok(&alice.access_token, "acme").await;
     let id = org["id"].as_str().unwrap();
     let role: Value = app
-        .post(&format!("/api/v1/organizations/{id}/roles"), &alice.access_token, &json!({"name": "guest", "permissions": []}))
+        .post(
+            &format!("/api/v1/organizations/{id}/roles"),
+            &alice.access_token,
+            &json!({"name": "guest", "permissions": []}),
+        )
         .await
         .json()
         .await

@@ -253,8 +253,9 @@ impl TestApp {
 
     /// Creates an organization with this slug (named after it) and returns its body.
     pub async fn create_organization_ok(&self, access_token: &str, slug: &str) -> Value {
-        let response =
-            self.post("/api/v1/organizations", access_token, &json!({ "name": format!("Org {slug}"), "slug": slug })).await;
+        let response = self
+            .post("/api/v1/organizations", access_token, &json!({ "name": format!("Org {slug}"), "slug": slug }))
+            .await;
         assert_eq!(response.status(), 201, "creating organization {slug} failed");
         response.json().await.unwrap()
     }

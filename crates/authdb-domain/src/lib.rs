@@ -19,7 +19,7 @@ mod username;
 pub use audit::{AuditAction, AuditOutcome};
 pub use email::Email;
 pub use error::{DomainError, Result, Violation};
-pub use ids::{AuditEventId, OrganizationId, RefreshTokenId, InvitationId, MembershipId, RoleId, SessionId, UserId};
+pub use ids::{AuditEventId, InvitationId, MembershipId, OrganizationId, RefreshTokenId, RoleId, SessionId, UserId};
 pub use organization::{
     LicenseChanges, Member, MemberRole, NewOrganization, Organization, OrganizationChanges, OrganizationName,
     OrganizationWithRole, Role, Slug, parse_description, parse_settings,

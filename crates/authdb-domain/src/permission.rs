@@ -193,9 +193,13 @@ impl BuiltInRole {
         match self {
             Self::Owner => PermissionSet::all(),
             Self::Admin => PermissionSet::all().missing_from(PermissionSet::empty().with(P::OrgDelete)),
-            Self::Member => {
-                PermissionSet::from_permissions([P::OrgRead, P::MembersRead, P::AssetsRead, P::AssetsWrite, P::ChatsUse])
-            }
+            Self::Member => PermissionSet::from_permissions([
+                P::OrgRead,
+                P::MembersRead,
+                P::AssetsRead,
+                P::AssetsWrite,
+                P::ChatsUse,
+            ]),
             Self::Viewer => PermissionSet::from_permissions([P::OrgRead, P::MembersRead, P::AssetsRead]),
         }
     }
@@ -279,7 +283,10 @@ mod tests {
         assert!(R::Member.permissions().is_subset_of(R::Admin.permissions()));
         assert!(!R::Member.permissions().contains(Permission::MembersManage));
         assert!(!R::Viewer.permissions().contains(Permission::AssetsWrite));
-        assert_eq!(R::Member.permissions().names(), ["org:read", "members:read", "assets:read", "assets:write", "chats:use"]);
+        assert_eq!(
+            R::Member.permissions().names(),
+            ["org:read", "members:read", "assets:read", "assets:write", "chats:use"]
+        );
     }
 
     #[test]

@@ -224,7 +224,11 @@ fn into_member(row: MemberRow) -> Member {
 
 /// One page of `user`'s organizations with the role held in each, oldest membership
 /// first.
-pub async fn list_for_user(conn: &impl ConnectionTrait, user: UserId, page: Page) -> Result<Paged<OrganizationWithRole>> {
+pub async fn list_for_user(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    page: Page,
+) -> Result<Paged<OrganizationWithRole>> {
     let query = memberships::Entity::find().filter(memberships::Column::UserId.eq(user.as_uuid()));
     let total = query.clone().count(conn).await?;
     let found = query
@@ -247,7 +251,8 @@ pub async fn list_for_user(conn: &impl ConnectionTrait, user: UserId, page: Page
         .into_iter()
         .filter_map(|(membership, organization)| {
             let role = role_names.get(&membership.role_id).cloned().unwrap_or_default();
-            organization.map(|organization| OrganizationWithRole { organization: into_organization(organization), role })
+            organization
+                .map(|organization| OrganizationWithRole { organization: into_organization(organization), role })
         })
         .collect();
     Ok(Paged { items, total, page })

@@ -163,7 +163,7 @@ pub(crate) fn into_organization(model: organizations::Model) -> Organization {
 /// last-owner rule counts owners and must not race another demotion).
 pub async fn lock(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<()> {
     organizations::Entity::update_many()
-        .col_expr(organizations::Column::UpdatedAt, Expr::col(organizations::Column::UpdatedAt).into())
+        .col_expr(organizations::Column::UpdatedAt, Expr::col(organizations::Column::UpdatedAt))
         .filter(organizations::Column::Id.eq(tenant.uuid()))
         .exec(conn)
         .await?;

@@ -15,7 +15,17 @@
 //! So a query that forgets its tenant does not compile, and one that names a tenant
 //! cannot have made it up:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0308
+//! use authdb_domain::{OrganizationId, UserId};
+//! use authdb_persistence::{DatabaseConnection, memberships};
+//!
+//! async fn remove(db: &DatabaseConnection, organization: OrganizationId, user: UserId) {
+//!     // error[E0308]: mismatched types: expected `TenantId`, found `OrganizationId`
+//!     let _ = memberships::delete(db, organization, user).await;
+//! }
+//! ```
+//!
+//! ```compile_fail,E0423
 //! use authdb_domain::OrganizationId;
 //! use authdb_persistence::TenantId;
 //!
@@ -23,7 +33,7 @@
 //! let tenant = TenantId(OrganizationId::new());
 //! ```
 //!
-//! ```compile_fail
+//! ```compile_fail,E0451
 //! use authdb_persistence::SuperuserContext;
 //!
 //! // error[E0451]: field `user` of struct `SuperuserContext` is private

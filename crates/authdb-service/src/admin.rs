@@ -1,12 +1,13 @@
 //! Platform administration: superusers list and change accounts and list organizations.
 
-use authdb_domain::{AccountFlagChanges, AuditAction, AuditOutcome, Organization, Page, Paged, Sort, User, UserId, UserSortKey};
+use authdb_domain::{
+    AccountFlagChanges, AuditAction, AuditOutcome, Organization, Page, Paged, Sort, User, UserId, UserSortKey,
+};
 use authdb_persistence::{SuperuserContext, audit, now, organizations, sessions, users};
 use serde_json::json;
 
 use crate::{
-    AuthService, ClientInfo, OrganizationService, Principal, Result, ServiceError,
-    auth::event,
+    AuthService, ClientInfo, OrganizationService, Principal, Result, ServiceError, auth::event,
     membership_cache::Invalidation,
 };
 
@@ -75,7 +76,8 @@ impl AdminService {
         let now = now();
         let txn = self.auth.writes().begin().await?;
         let user = users::update_flags(&*txn, &superuser, id, changes, now).await?;
-        let mut updated = event(AuditAction::UserUpdatedByAdmin, Some(principal.user.id), client, AuditOutcome::Success);
+        let mut updated =
+            event(AuditAction::UserUpdatedByAdmin, Some(principal.user.id), client, AuditOutcome::Success);
         updated.target = Some(format!("user:{id}"));
         updated.details = json!({
             "before": flags(&before),

@@ -370,7 +370,12 @@ impl AuthService {
     }
 }
 
-pub(crate) fn event(action: AuditAction, actor: Option<UserId>, client: &ClientInfo, outcome: AuditOutcome) -> NewAuditEvent {
+pub(crate) fn event(
+    action: AuditAction,
+    actor: Option<UserId>,
+    client: &ClientInfo,
+    outcome: AuditOutcome,
+) -> NewAuditEvent {
     NewAuditEvent {
         actor,
         organization: None,

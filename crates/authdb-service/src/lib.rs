@@ -12,8 +12,8 @@ mod membership_cache;
 mod organizations;
 mod session_cache;
 
-pub use auth::{AuthPolicy, AuthService, ClientInfo, IssuedTokens, LoginAttempt, Principal, Registration};
 pub use admin::AdminService;
+pub use auth::{AuthPolicy, AuthService, ClientInfo, IssuedTokens, LoginAttempt, Principal, Registration};
 pub use error::{Result, ServiceError, error_chain};
 pub use health::{DatabaseHealth, HealthService};
 pub use membership_cache::{Invalidation, MembershipCache};

@@ -216,8 +216,12 @@ impl OrganizationService {
             Err(error) => return Err(error.into()),
         }
         let owner = BuiltInRole::Owner;
-        let role =
-            MemberRole { id: owner.id(), name: owner.name().to_owned(), permissions: owner.permissions(), built_in: true };
+        let role = MemberRole {
+            id: owner.id(),
+            name: owner.name().to_owned(),
+            permissions: owner.permissions(),
+            built_in: true,
+        };
         Ok(Some(Membership { user_id: principal.user.id, tenant, role, via_superuser: true }))
     }
 
@@ -244,7 +248,8 @@ impl OrganizationService {
         let now = now();
         let txn = self.auth.writes().begin().await?;
         let (organization, owner) = organizations::create_with_owner(&*txn, new, principal.user.id, now).await?;
-        let mut created = event(AuditAction::OrganizationCreated, Some(principal.user.id), client, AuditOutcome::Success);
+        let mut created =
+            event(AuditAction::OrganizationCreated, Some(principal.user.id), client, AuditOutcome::Success);
         created.organization = Some(organization.id);
         created.target = Some(format!("organization:{}", organization.id));
         created.details = json!({ "slug": organization.slug, "after_role": owner.role.name });
@@ -385,8 +390,9 @@ impl OrganizationService {
         let now = now();
         let txn = self.auth.writes().begin().await?;
         organizations::lock(&*txn, membership.tenant).await?;
-        let current =
-            memberships::find(&*txn, membership.tenant, user).await?.ok_or(ServiceError::NotFound { entity: "member" })?;
+        let current = memberships::find(&*txn, membership.tenant, user)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: "member" })?;
         membership.require_all(current.permissions, "changing this member's role")?;
         if current.id != role.id {
             self.refuse_losing_last_owner(&*txn, membership.tenant, &current, "demoted").await?;
@@ -399,7 +405,9 @@ impl OrganizationService {
         } else {
             drop(txn);
         }
-        memberships::get(self.auth.db(), membership.tenant, user).await?.ok_or(ServiceError::NotFound { entity: "member" })
+        memberships::get(self.auth.db(), membership.tenant, user)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: "member" })
     }
 
     /// Removes a member; anyone may remove themselves. The last owner cannot leave.
@@ -412,8 +420,9 @@ impl OrganizationService {
         let now = now();
         let txn = self.auth.writes().begin().await?;
         organizations::lock(&*txn, membership.tenant).await?;
-        let current =
-            memberships::find(&*txn, membership.tenant, user).await?.ok_or(ServiceError::NotFound { entity: "member" })?;
+        let current = memberships::find(&*txn, membership.tenant, user)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: "member" })?;
         if !leaving {
             membership.require_all(current.permissions, "removing this member")?;
         }
@@ -461,8 +470,7 @@ impl OrganizationService {
         membership.require_all(new.permissions, "this role")?;
         let now = now();
         let txn = self.auth.writes().begin().await?;
-        let role =
-            roles::insert(&*txn, membership.tenant, &new.name, new.description, new.permissions, now).await?;
+        let role = roles::insert(&*txn, membership.tenant, &new.name, new.description, new.permissions, now).await?;
         let mut created = self.role_event(AuditAction::RoleCreated, membership, role.id, client);
         created.details = json!({ "name": role.name, "permissions": role.permissions.names() });
         audit::record(&*txn, created, now).await?;
@@ -524,8 +532,9 @@ impl OrganizationService {
 
     /// One of the organization's own roles; built-in roles cannot be changed.
     async fn custom_role(&self, membership: &Membership, id: RoleId) -> Result<Role> {
-        let role =
-            roles::find(self.auth.db(), membership.tenant, id).await?.ok_or(ServiceError::NotFound { entity: "role" })?;
+        let role = roles::find(self.auth.db(), membership.tenant, id)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: "role" })?;
         if role.organization_id.is_none() {
             return Err(ServiceError::Forbidden("built-in roles cannot be changed or deleted".into()));
         }
@@ -534,7 +543,10 @@ impl OrganizationService {
 
     async fn role_by_name(&self, conn: &impl ConnectionTrait, tenant: TenantId, name: &RoleName) -> Result<Role> {
         roles::find_by_name(conn, tenant, name).await?.ok_or_else(|| {
-            ServiceError::Invalid(vec![authdb_domain::Violation::new("role", format!("no role named `{}`", name.as_str()))])
+            ServiceError::Invalid(vec![authdb_domain::Violation::new(
+                "role",
+                format!("no role named `{}`", name.as_str()),
+            )])
         })
     }
 
@@ -635,10 +647,12 @@ impl OrganizationService {
         let role = roles::find(&*txn, tenant, claimed.invitation.role_id)
             .await?
             .ok_or(ServiceError::NotFound { entity: "role" })?;
-        let mut accepted = event(AuditAction::InvitationAccepted, Some(principal.user.id), client, AuditOutcome::Success);
+        let mut accepted =
+            event(AuditAction::InvitationAccepted, Some(principal.user.id), client, AuditOutcome::Success);
         accepted.organization = Some(organization.id);
         accepted.target = Some(format!("invitation:{}", claimed.invitation.id));
-        accepted.details = json!({ "before_role": null, "after_role": role.name, "invited_by": claimed.invitation.invited_by });
+        accepted.details =
+            json!({ "before_role": null, "after_role": role.name, "invited_by": claimed.invitation.invited_by });
         audit::record(&*txn, accepted, now).await?;
         txn.commit().await?;
         self.cache.invalidate(Invalidation::Member(principal.user.id, organization.id));

@@ -150,5 +150,6 @@ async fn list_organizations(
 ) -> Result<HttpResponse, ApiError> {
     let search = query.search()?;
     let listed = admin.list_organizations(&caller.0, search.as_deref(), query.page).await?;
-    Ok(HttpResponse::Ok().json(ListBody::from_paged(listed, |organization| OrganizationResponse::new(organization, None))))
+    Ok(HttpResponse::Ok()
+        .json(ListBody::from_paged(listed, |organization| OrganizationResponse::new(organization, None))))
 }

@@ -274,11 +274,8 @@ async fn create_organization(
     let slug = Slug::parse(&request.slug);
     let description = request.description.as_deref().map(|d| parse_description(d, "description")).transpose();
     let settings = request.settings.map(parse_settings).transpose();
-    let license = license(
-        request.license_key.map(Some),
-        request.license_expires_at.map(Some),
-        request.max_assets.map(Some),
-    );
+    let license =
+        license(request.license_key.map(Some), request.license_expires_at.map(Some), request.max_assets.map(Some));
     let new = match (name, slug, description, settings, license) {
         (Ok(name), Ok(slug), Ok(description), Ok(settings), Ok(license)) => NewOrganization {
             name,

@@ -9,7 +9,10 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{organizations::{OrganizationResponse, invalid}, resource};
+use super::{
+    organizations::{OrganizationResponse, invalid},
+    resource,
+};
 use crate::{
     ApiError, Authenticated, Client, DeferredJson, JsonBody, ListQuery,
     guard::{RequirePermission, path_uuid, perm},
@@ -18,20 +21,22 @@ use crate::{
 };
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/organizations/{id}/roles").route(web::get().to(list_roles)).route(web::post().to(create_role)))
-        .service(
-            resource("/organizations/{id}/roles/{role_id}")
-                .route(web::get().to(get_role))
-                .route(web::patch().to(update_role))
-                .route(web::delete().to(delete_role)),
-        )
-        .service(
-            resource("/organizations/{id}/invitations")
-                .route(web::get().to(list_invitations))
-                .route(web::post().to(create_invitation)),
-        )
-        .service(resource("/organizations/{id}/invitations/{invitation_id}").route(web::delete().to(revoke_invitation)))
-        .service(resource("/invitations/accept").route(web::post().to(accept_invitation)));
+    cfg.service(
+        resource("/organizations/{id}/roles").route(web::get().to(list_roles)).route(web::post().to(create_role)),
+    )
+    .service(
+        resource("/organizations/{id}/roles/{role_id}")
+            .route(web::get().to(get_role))
+            .route(web::patch().to(update_role))
+            .route(web::delete().to(delete_role)),
+    )
+    .service(
+        resource("/organizations/{id}/invitations")
+            .route(web::get().to(list_invitations))
+            .route(web::post().to(create_invitation)),
+    )
+    .service(resource("/organizations/{id}/invitations/{invitation_id}").route(web::delete().to(revoke_invitation)))
+    .service(resource("/invitations/accept").route(web::post().to(accept_invitation)));
 }
 
 #[derive(utoipa::OpenApi)]

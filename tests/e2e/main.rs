@@ -39,4 +39,5 @@ mod refresh;
 mod register;
 mod restart;
 mod roles;
+mod sessions;
 mod tokens;

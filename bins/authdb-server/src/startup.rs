@@ -9,7 +9,7 @@ use actix_web::{
     middleware::{self, Next},
 };
 use authdb_api::ApiState;
-use authdb_auth::{JwtConfig, JwtKeys, PasswordHasher};
+use authdb_auth::{JwtConfig, JwtKeys, PasswordHasher, RotationKey};
 use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
 use authdb_service::{
     AdminService, AuthPolicy, AuthService, HealthService, OrganizationPolicy, OrganizationService, error_chain,
@@ -59,6 +59,9 @@ impl Services {
             Some(secret) => secret.clone(),
             None => load_generated_secret(settings)?,
         };
+        // Refresh-token successors are derived from the same long-term secret (see
+        // `RotationKey`), so every instance sharing the secret derives the same ones.
+        let rotation = RotationKey::derive(&secret);
         let keys = JwtKeys::new(JwtConfig {
             secret,
             issuer: settings.auth.issuer.clone(),
@@ -73,14 +76,13 @@ impl Services {
             refresh_ttl: time::Duration::seconds(to_i64(settings.auth.refresh_ttl_secs)),
             password: settings.auth.password.policy(),
             session_cache_ttl: Duration::from_millis(settings.auth.session_cache_ttl_ms),
+            refresh_reuse_grace: time::Duration::seconds(to_i64(settings.auth.refresh_reuse_grace_secs)),
         };
-        let auth = AuthService::new(db.clone(), hasher, keys, policy);
+        let auth = AuthService::start(db.clone(), hasher, keys, rotation, policy)
+            .await
+            .map_err(|error| StartupError::Database(error_chain(&error)))?;
         let health = HealthService::new(db.clone(), Duration::from_secs(2));
-        // Memberships are trusted as long as sessions: the same bound on cross-instance staleness.
-        let organizations = OrganizationService::new(
-            auth.clone(),
-            OrganizationPolicy { membership_cache_ttl: policy_ttl(settings), ..OrganizationPolicy::default() },
-        );
+        let organizations = OrganizationService::new(auth.clone(), OrganizationPolicy::default());
         let admin = AdminService::new(auth.clone(), organizations.clone());
         Ok(Self { db, auth, health, organizations, admin })
     }
@@ -109,10 +111,6 @@ fn ensure_data_dir(settings: &Settings) -> Result<(), StartupError> {
 fn load_generated_secret(settings: &Settings) -> Result<SecretString, StartupError> {
     ensure_data_dir(settings)?;
     secret::load_or_create(&settings.data_dir).map_err(StartupError::Secret)
-}
-
-fn policy_ttl(settings: &Settings) -> Duration {
-    Duration::from_millis(settings.auth.session_cache_ttl_ms)
 }
 
 fn to_i64(secs: u64) -> i64 {

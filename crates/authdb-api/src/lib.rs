@@ -47,6 +47,7 @@ pub fn configure(state: ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + 
             .service(
                 web::scope("/api/v1")
                     .configure(routes::auth::configure)
+                    .configure(routes::sessions::configure)
                     .configure(routes::organizations::configure)
                     .configure(routes::roles::configure)
                     .configure(routes::admin::configure),

@@ -23,6 +23,7 @@ struct BaseApi;
 /// The whole API as OpenAPI 3.1.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut document = BaseApi::openapi()
+        .merge_from(routes::sessions::SessionsApi::openapi())
         .merge_from(routes::organizations::OrganizationsApi::openapi())
         .merge_from(routes::roles::RolesApi::openapi())
         .merge_from(routes::admin::AdminApi::openapi());

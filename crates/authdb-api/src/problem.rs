@@ -81,6 +81,13 @@ impl ApiError {
                 "Invalid credentials",
                 "the login or password is incorrect".into(),
             ),
+            Self::Service(S::WrongPassword) => Shape {
+                status: StatusCode::BAD_REQUEST,
+                slug: "wrong-password",
+                title: "Wrong password",
+                detail: "the current password is incorrect".into(),
+                errors: Some(vec![FieldError { field: "current_password".into(), message: "is incorrect".into() }]),
+            },
             Self::Service(S::AccountDisabled) => {
                 shape(StatusCode::FORBIDDEN, "account-disabled", "Account disabled", "this account is disabled".into())
             }

@@ -31,6 +31,28 @@ pub struct ResolvedMembership {
     pub role: MemberRole,
 }
 
+/// A member's role in one organization as org-scoped tokens carry it: its name and the
+/// permission names it grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleClaims {
+    pub name: String,
+    pub permissions: Vec<String>,
+}
+
+/// The role of `user` in `organization` (see [`member_role`]) in token form, or `None`
+/// when they are not a member.
+pub async fn role_of(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    organization: OrganizationId,
+) -> Result<Option<RoleClaims>> {
+    let role = member_role(conn, user, organization).await?;
+    Ok(role.map(|role| RoleClaims {
+        permissions: role.permissions.names().into_iter().map(str::to_owned).collect(),
+        name: role.name,
+    }))
+}
+
 /// Whether `user` is a member of `organization`.
 pub async fn is_member(conn: &impl ConnectionTrait, user: UserId, organization: OrganizationId) -> Result<bool> {
     let count = memberships::Entity::find()

@@ -3,15 +3,13 @@
 use authdb_domain::{
     AccountFlagChanges, AuditAction, AuditOutcome, Organization, Page, Paged, Sort, User, UserId, UserSortKey,
 };
-use authdb_persistence::{SuperuserContext, audit, now, organizations, sessions, users};
+use authdb_persistence::{SuperuserContext, audit, now, organizations, users};
 use serde_json::json;
 
 use crate::{
-    AuthService, ClientInfo, OrganizationService, Principal, Result, ServiceError, auth::event,
-    membership_cache::Invalidation,
+    AuthService, ClientInfo, OrganizationService, Principal, Result, RevocationReason, ServiceError, auth::event,
+    changes::Change, membership_cache::Invalidation,
 };
-
-const REVOKED_BY_DEACTIVATION: &str = "account_deactivated";
 
 /// Superuser-only use cases. Every call re-reads the caller's superuser flag from the
 /// database: a revoked superuser loses access on the next request.
@@ -84,28 +82,17 @@ impl AdminService {
             "after": flags(&user),
         });
         audit::record(&*txn, updated, now).await?;
+        // Other processes drop their cached copies (sessions and memberships) on commit.
+        Change::UserChanged(id).publish(&*txn).await?;
         txn.commit().await?;
         self.auth.forget_cached_sessions(id);
         self.organizations.membership_cache().invalidate(Invalidation::User(id));
         if before.is_active && !user.is_active {
-            self.revoke_all_sessions_of(id, REVOKED_BY_DEACTIVATION).await?;
+            // Revoked on every instance through the revocation set.
+            let revoked = self.auth.revoke_all_sessions(id, RevocationReason::AccountDeactivated).await?;
+            tracing::info!(user_id = %id, sessions = revoked, "account deactivated; sessions revoked");
         }
         Ok(user)
-    }
-
-    /// Revokes every session of `user` and evicts them from this process's session cache.
-    ///
-    /// The one place deactivation revokes sessions; when `AuthService` gains its own
-    /// `revoke_all_sessions` (with the revocation set shared across instances), this
-    /// function becomes a call to it.
-    async fn revoke_all_sessions_of(&self, user: UserId, reason: &str) -> Result<()> {
-        let now = now();
-        let txn = self.auth.writes().begin().await?;
-        let revoked = sessions::revoke_all_of_user(&*txn, user, reason, now).await?;
-        txn.commit().await?;
-        self.auth.forget_cached_sessions(user);
-        tracing::info!(user_id = %user, sessions = revoked.len(), reason, "all sessions of the user revoked");
-        Ok(())
     }
 
     pub async fn list_organizations(

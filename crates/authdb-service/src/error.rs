@@ -13,6 +13,9 @@ pub enum ServiceError {
     /// Unknown login or wrong password: deliberately indistinguishable.
     #[error("invalid login or password")]
     InvalidCredentials,
+    /// The current password given to confirm a sensitive change is wrong.
+    #[error("the current password is wrong")]
+    WrongPassword,
     #[error("this account is disabled")]
     AccountDisabled,
     #[error("invalid or expired access token")]

@@ -6,14 +6,21 @@
 
 mod admin;
 mod auth;
+mod changes;
 mod error;
 mod health;
 mod membership_cache;
 mod organizations;
+mod revocations;
 mod session_cache;
+mod sync;
 
 pub use admin::AdminService;
-pub use auth::{AuthPolicy, AuthService, ClientInfo, IssuedTokens, LoginAttempt, Principal, Registration};
+pub use auth::{
+    AuthPolicy, AuthService, ClientInfo, IssuedTokens, LoginAttempt, PasswordChange, Principal, RefreshAttempt,
+    Registration, RevocationReason,
+};
+pub use authdb_persistence::sessions::SessionSummary;
 pub use error::{Result, ServiceError, error_chain};
 pub use health::{DatabaseHealth, HealthService};
 pub use membership_cache::{Invalidation, MembershipCache};

@@ -16,7 +16,7 @@ use authdb_domain::{
     Role, RoleId, RoleName, Sort, UserId,
 };
 use authdb_persistence::{
-    ConnectionTrait, PersistenceError, TenantId, audit, invitations,
+    ConnectionTrait, PersistenceError, TenantId, WriteTransaction, audit, invitations,
     invitations::{Invitation, NewInvitation},
     memberships, now, organizations, roles,
     roles::RoleChanges,
@@ -28,22 +28,20 @@ use time::Duration;
 use crate::{
     AuthService, ClientInfo, Principal, Result, ServiceError,
     auth::event,
+    changes::Change,
     membership_cache::{Invalidation, MembershipCache},
 };
 
 /// Rules for organizations.
 #[derive(Debug, Clone)]
 pub struct OrganizationPolicy {
-    /// How long a resolved membership is trusted without asking the database again;
-    /// changes made by another instance are seen within this time. Zero disables it.
-    pub membership_cache_ttl: std::time::Duration,
     /// How long an invitation can be accepted.
     pub invitation_ttl: Duration,
 }
 
 impl Default for OrganizationPolicy {
     fn default() -> Self {
-        Self { membership_cache_ttl: std::time::Duration::from_secs(1), invitation_ttl: Duration::days(7) }
+        Self { invitation_ttl: Duration::days(7) }
     }
 }
 
@@ -162,15 +160,26 @@ impl std::fmt::Debug for OrganizationService {
 const ORGANIZATION: &str = "organization";
 
 impl OrganizationService {
-    /// Shares the database, write gate and session cache of `auth`.
+    /// Shares the database, write gate and caches of `auth`. The membership cache lives
+    /// beside the session cache, where the change feed keeps both current.
     pub fn new(auth: AuthService, policy: OrganizationPolicy) -> Self {
-        let cache = Arc::new(MembershipCache::new(policy.membership_cache_ttl));
+        let cache = Arc::clone(auth.membership_cache());
         Self { auth, policy, cache }
     }
 
-    /// The membership cache, for a cross-instance change channel to invalidate.
+    /// The membership cache of this process.
     pub fn membership_cache(&self) -> &MembershipCache {
         &self.cache
+    }
+
+    /// Commits a membership or role change and invalidates the cached memberships it
+    /// affects: in this process at once, in the others (through the change feed) when
+    /// the commit is delivered to them.
+    async fn commit_change(&self, txn: WriteTransaction, what: Invalidation) -> Result<()> {
+        Change::MembershipChanged(what).publish(&*txn).await?;
+        txn.commit().await?;
+        self.cache.invalidate(what);
+        Ok(())
     }
 
     /// The caller's membership in `organization`. A non-member (and an unknown
@@ -254,8 +263,7 @@ impl OrganizationService {
         created.target = Some(format!("organization:{}", organization.id));
         created.details = json!({ "slug": organization.slug, "after_role": owner.role.name });
         audit::record(&*txn, created, now).await?;
-        txn.commit().await?;
-        self.cache.invalidate(Invalidation::Member(principal.user.id, organization.id));
+        self.commit_change(txn, Invalidation::Member(principal.user.id, organization.id)).await?;
         tracing::info!(organization_id = %organization.id, "organization created");
         Ok(OrganizationWithRole { organization, role: owner.role.name })
     }
@@ -313,8 +321,7 @@ impl OrganizationService {
         deleted.details = json!({ "slug": organization.slug, "name": organization.name });
         audit::record(&*txn, deleted, now).await?;
         organizations::delete(&*txn, membership.tenant).await?;
-        txn.commit().await?;
-        self.cache.invalidate(Invalidation::Organization(membership.organization_id()));
+        self.commit_change(txn, Invalidation::Organization(membership.organization_id())).await?;
         tracing::info!("organization deleted");
         Ok(())
     }
@@ -361,8 +368,7 @@ impl OrganizationService {
         let mut added = self.member_event(AuditAction::MemberAdded, membership, user.id, client);
         added.details = json!({ "before_role": null, "after_role": role.name });
         audit::record(&*txn, added, now).await?;
-        txn.commit().await?;
-        self.cache.invalidate(Invalidation::Member(user.id, membership.organization_id()));
+        self.commit_change(txn, Invalidation::Member(user.id, membership.organization_id())).await?;
         Ok(Member {
             user_id: user.id,
             email: user.email,
@@ -400,8 +406,7 @@ impl OrganizationService {
             let mut changed = self.member_event(AuditAction::MemberRoleChanged, membership, user, client);
             changed.details = json!({ "before_role": current.name, "after_role": role.name });
             audit::record(&*txn, changed, now).await?;
-            txn.commit().await?;
-            self.cache.invalidate(Invalidation::Member(user, membership.organization_id()));
+            self.commit_change(txn, Invalidation::Member(user, membership.organization_id())).await?;
         } else {
             drop(txn);
         }
@@ -431,8 +436,7 @@ impl OrganizationService {
         let mut removed = self.member_event(AuditAction::MemberRemoved, membership, user, client);
         removed.details = json!({ "before_role": current.name, "after_role": null, "left": leaving });
         audit::record(&*txn, removed, now).await?;
-        txn.commit().await?;
-        self.cache.invalidate(Invalidation::Member(user, membership.organization_id()));
+        self.commit_change(txn, Invalidation::Member(user, membership.organization_id())).await?;
         Ok(())
     }
 
@@ -503,9 +507,8 @@ impl OrganizationService {
             "after": { "name": role.name, "permissions": role.permissions.names() },
         });
         audit::record(&*txn, updated, now).await?;
-        txn.commit().await?;
         // Every member holding the role has new permissions.
-        self.cache.invalidate(Invalidation::Organization(membership.organization_id()));
+        self.commit_change(txn, Invalidation::Organization(membership.organization_id())).await?;
         Ok(role)
     }
 
@@ -525,8 +528,7 @@ impl OrganizationService {
         let mut deleted = self.role_event(AuditAction::RoleDeleted, membership, id, client);
         deleted.details = json!({ "name": current.name, "permissions": current.permissions.names() });
         audit::record(&*txn, deleted, now).await?;
-        txn.commit().await?;
-        self.cache.invalidate(Invalidation::Organization(membership.organization_id()));
+        self.commit_change(txn, Invalidation::Organization(membership.organization_id())).await?;
         Ok(())
     }
 
@@ -654,8 +656,7 @@ impl OrganizationService {
         accepted.details =
             json!({ "before_role": null, "after_role": role.name, "invited_by": claimed.invitation.invited_by });
         audit::record(&*txn, accepted, now).await?;
-        txn.commit().await?;
-        self.cache.invalidate(Invalidation::Member(principal.user.id, organization.id));
+        self.commit_change(txn, Invalidation::Member(principal.user.id, organization.id)).await?;
         Ok(OrganizationWithRole { organization, role: role.name })
     }
 

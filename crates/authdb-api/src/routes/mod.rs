@@ -3,6 +3,7 @@ pub(crate) mod auth;
 pub(crate) mod health;
 pub(crate) mod organizations;
 pub(crate) mod roles;
+pub(crate) mod sessions;
 
 use actix_web::{HttpResponse, web};
 

@@ -1,6 +1,6 @@
 //! Members: adding, listing, changing roles, removing; permissions applied per request.
 
-use authdb_tests::{Backend, TestApp, Tokens, spawn_app};
+use authdb_tests::{Backend, TestApp, Tokens, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
 /// Alice owns `acme`; returns her tokens and the organization id.
@@ -112,7 +112,8 @@ async fn permissions_follow_the_role(backend: Backend) {
 }
 
 async fn demotion_and_removal_apply_on_the_next_request(backend: Backend) {
-    let app = spawn_app(backend).await;
+    // Caches that would otherwise trust a membership for a minute.
+    let app = spawn_app_with(backend, |settings| settings.auth.session_cache_ttl_ms = 60_000).await;
     let (alice, id) = acme(&app).await;
     let bob = app.register_ok("bob").await;
     app.add_member_ok(&alice.access_token, &id, "bob", "admin").await;

@@ -1,6 +1,6 @@
 //! Roles: the built-in catalogue and custom roles per organization.
 
-use authdb_tests::{Backend, spawn_app};
+use authdb_tests::{Backend, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
 async fn built_in_roles_are_listed_with_their_permissions(backend: Backend) {
@@ -83,7 +83,8 @@ async fn custom_roles_are_validated(backend: Backend) {
 }
 
 async fn changing_a_role_changes_its_members_rights_at_once(backend: Backend) {
-    let app = spawn_app(backend).await;
+    // Caches that would otherwise trust a membership for a minute.
+    let app = spawn_app_with(backend, |settings| settings.auth.session_cache_ttl_ms = 60_000).await;
     let alice = app.register_ok("alice").await;
     let bob = app.register_ok("bob").await;
     let org = app.create_organization_ok(&alice.access_token, "acme").await;

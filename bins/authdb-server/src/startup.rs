@@ -10,7 +10,10 @@ use actix_web::{
 use authdb_api::{ApiState, RateLimitConfig, RateLimiter, RedisConfig};
 use authdb_auth::{JwtAlgorithm, JwtConfig, JwtKeys, PasswordHasher, PrivateKeyPem, RotationKey, SigningKeys};
 use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
-use authdb_service::{AuthPolicy, AuthService, Discovery, HealthService, error_chain};
+use authdb_service::{
+    AdminService, AuthPolicy, AuthService, Discovery, HealthService, OrganizationPolicy, OrganizationService,
+    error_chain,
+};
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::{Settings, SettingsError, secret};
@@ -54,6 +57,8 @@ pub struct Services {
     pub auth: AuthService,
     pub health: HealthService,
     pub discovery: Discovery,
+    pub organizations: OrganizationService,
+    pub admin: AdminService,
 }
 
 impl Services {
@@ -100,7 +105,9 @@ impl Services {
             .await
             .map_err(|error| StartupError::Database(error_chain(&error)))?;
         let health = HealthService::new(db.clone(), Duration::from_secs(2));
-        Ok(Self { db, auth, health, discovery })
+        let organizations = OrganizationService::new(auth.clone(), OrganizationPolicy::default());
+        let admin = AdminService::new(auth.clone(), organizations.clone());
+        Ok(Self { db, auth, health, discovery, organizations, admin })
     }
 }
 
@@ -211,6 +218,8 @@ impl Application {
             discovery: services.discovery,
             rate_limiter: rate_limiter(&settings)?,
             trusted_proxies: settings.trusted_proxies()?,
+            organizations: services.organizations,
+            admin: services.admin,
             metrics: metrics.is_none().then_some(metrics_handle),
         };
         let configure = authdb_api::configure(state);

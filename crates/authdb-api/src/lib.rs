@@ -8,21 +8,25 @@
 mod client_ip;
 mod dto;
 mod extract;
+mod guard;
 mod json;
 mod observe;
 pub mod openapi;
+mod pagination;
 mod problem;
 pub mod rate_limit;
 mod routes;
 
 use actix_web::{middleware, web};
-use authdb_service::{AuthService, Discovery, HealthService};
+use authdb_service::{AdminService, AuthService, Discovery, HealthService, OrganizationService};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 pub use client_ip::TrustedProxies;
 pub use extract::{Authenticated, Client};
-pub use json::JsonBody;
+pub use guard::{OrgMember, RequirePermission, RequiredPermission, perm};
+pub use json::{DeferredJson, JsonBody};
 pub use observe::{REQUEST_ID_HEADER, RequestId, metrics_handle, observe};
+pub use pagination::ListQuery;
 pub use problem::{ApiError, FieldError};
 pub use rate_limit::{RateLimitConfig, RateLimiter, RedisConfig};
 
@@ -37,6 +41,8 @@ pub struct ApiState {
     pub health: HealthService,
     /// The issuer and public keys served under `/.well-known`.
     pub discovery: Discovery,
+    pub organizations: OrganizationService,
+    pub admin: AdminService,
     pub rate_limiter: RateLimiter,
     pub trusted_proxies: TrustedProxies,
     /// Where `/metrics` is served: on the main application (`Some`), or elsewhere
@@ -46,11 +52,19 @@ pub struct ApiState {
 
 impl ApiState {
     /// Defaults for embedding and tests: no rate limits, no trusted proxies, metrics on.
-    pub fn new(auth: AuthService, health: HealthService, discovery: Discovery) -> Self {
+    pub fn new(
+        auth: AuthService,
+        health: HealthService,
+        discovery: Discovery,
+        organizations: OrganizationService,
+        admin: AdminService,
+    ) -> Self {
         Self {
             auth,
             health,
             discovery,
+            organizations,
+            admin,
             rate_limiter: RateLimiter::disabled(),
             trusted_proxies: TrustedProxies::none(),
             metrics: Some(metrics_handle()),
@@ -66,6 +80,8 @@ pub fn configure(state: ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + 
         cfg.app_data(web::Data::new(state.auth.clone()))
             .app_data(web::Data::new(state.health.clone()))
             .app_data(web::Data::new(state.discovery.clone()))
+            .app_data(web::Data::new(state.organizations.clone()))
+            .app_data(web::Data::new(state.admin.clone()))
             .app_data(web::Data::new(state.rate_limiter.clone()))
             .app_data(web::Data::new(state.trusted_proxies.clone()))
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
@@ -80,7 +96,10 @@ pub fn configure(state: ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + 
                 .wrap(middleware::from_fn(rate_limit::limit))
                 .configure(routes::auth::configure)
                 .configure(routes::sessions::configure)
-                .configure(routes::oauth::configure),
+                .configure(routes::oauth::configure)
+                .configure(routes::organizations::configure)
+                .configure(routes::roles::configure)
+                .configure(routes::admin::configure),
         )
         .default_service(web::to(routes::not_found));
     }

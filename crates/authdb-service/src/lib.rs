@@ -4,15 +4,19 @@
 //! embedding service builds an [`AuthService`] from a database connection, a
 //! [`authdb_auth::PasswordHasher`] and [`authdb_auth::JwtKeys`].
 
+mod admin;
 mod auth;
 mod changes;
 mod discovery;
 mod error;
 mod health;
+mod membership_cache;
+mod organizations;
 mod revocations;
 mod session_cache;
 mod sync;
 
+pub use admin::AdminService;
 pub use auth::{
     AuthPolicy, AuthService, ClientInfo, IssuedTokens, LoginAttempt, PasswordChange, Principal, RefreshAttempt,
     Registration, RevocationReason,
@@ -22,3 +26,8 @@ pub use authdb_persistence::sessions::SessionSummary;
 pub use discovery::Discovery;
 pub use error::{Result, ServiceError, error_chain};
 pub use health::{DatabaseHealth, HealthService, MigrationHealth};
+pub use membership_cache::{Invalidation, MembershipCache};
+pub use organizations::{
+    IssuedInvitation, MemberRef, Membership, NewRole, OrganizationPolicy, OrganizationService, PendingInvitation,
+    RoleUpdate,
+};

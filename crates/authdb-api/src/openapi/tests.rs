@@ -65,3 +65,24 @@ fn the_document_describes_the_token_endpoint_and_discovery() {
         assert!(doc["components"]["schemas"][schema].is_object(), "schema {schema}");
     }
 }
+
+#[test]
+fn every_organization_route_is_documented_with_bearer_security() {
+    let document = document();
+    let paths: Vec<&String> = document.paths.paths.keys().collect();
+    for expected in [
+        "/api/v1/organizations",
+        "/api/v1/organizations/{id}",
+        "/api/v1/organizations/{id}/members/{user_id}",
+        "/api/v1/organizations/{id}/roles/{role_id}",
+        "/api/v1/organizations/{id}/invitations",
+        "/api/v1/invitations/accept",
+        "/api/v1/admin/users/{id}",
+    ] {
+        assert!(paths.iter().any(|path| *path == expected), "{expected} missing from {paths:?}");
+    }
+    let components = document.components.expect("components");
+    assert!(components.schemas.contains_key("Problem"));
+    assert!(components.security_schemes.contains_key("bearer"));
+    assert!(components.security_schemes.contains_key("oauth2"));
+}

@@ -92,6 +92,9 @@ async fn an_oauth2_client_signs_in_and_refreshes(backend: Backend) {
     let mut client_ids = session_client_ids(&app).await;
     client_ids.sort();
     assert_eq!(client_ids, [None, Some("my-spa".to_owned())], "the client is recorded on its session");
+    let listed = app.sessions_ok(token.access_token().secret()).await;
+    let current = listed.iter().find(|session| session["current"] == true).unwrap();
+    assert_eq!(current["client_id"], "my-spa", "and shown in the session list");
 
     let first_refresh = token.refresh_token().unwrap().clone();
     let refreshed = client.exchange_refresh_token(&first_refresh).request_async(&http).await.unwrap();

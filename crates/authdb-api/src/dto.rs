@@ -66,6 +66,8 @@ pub(crate) struct SessionResponse {
     pub(crate) ip: Option<String>,
     /// The organization the session's tokens are scoped to, if any.
     pub(crate) organization_id: Option<Uuid>,
+    /// The OAuth2 `client_id` the session was opened with (token endpoint), if any.
+    pub(crate) client_id: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub(crate) created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -83,6 +85,7 @@ impl SessionResponse {
             user_agent: session.user_agent,
             ip: session.ip,
             organization_id: session.organization_id.map(|org| org.as_uuid()),
+            client_id: session.client_id,
             created_at: session.created_at,
             last_used_at: session.last_used_at,
             expires_at: session.expires_at,

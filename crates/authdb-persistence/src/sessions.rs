@@ -212,6 +212,8 @@ pub async fn revoke_session(
 pub struct SessionSummary {
     pub id: SessionId,
     pub organization_id: Option<OrganizationId>,
+    /// The OAuth2 `client_id` the session was opened with, if any.
+    pub client_id: Option<String>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
     pub created_at: OffsetDateTime,
@@ -251,6 +253,7 @@ fn into_summary(session: sessions::Model) -> SessionSummary {
     SessionSummary {
         id: SessionId::from_uuid(session.id),
         organization_id: session.organization_id.map(OrganizationId::from_uuid),
+        client_id: session.client_id,
         user_agent: session.user_agent,
         ip: session.ip,
         created_at: session.created_at,

@@ -69,6 +69,7 @@ impl Services {
             refresh_ttl: time::Duration::seconds(to_i64(settings.auth.refresh_ttl_secs)),
             password: settings.auth.password.policy(),
             session_cache_ttl: Duration::from_millis(settings.auth.session_cache_ttl_ms),
+            login_throttle: settings.auth.login_throttle_policy(),
         };
         let auth = AuthService::new(db.clone(), hasher, keys, policy);
         let health = HealthService::new(db.clone(), Duration::from_secs(2));

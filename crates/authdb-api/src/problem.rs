@@ -6,7 +6,7 @@ use authdb_service::{ServiceError, error_chain};
 use serde::Serialize;
 
 /// One bad input field, as reported in a 422 problem's `errors`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -35,8 +35,10 @@ pub enum ApiError {
     BadRequest(String),
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An RFC 9457 problem: the body of every error response (`application/problem+json`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Problem<'a> {
+    /// A URI reference naming the kind of problem, such as `/problems/validation-error`.
     #[serde(rename = "type")]
     kind: String,
     title: &'a str,
@@ -78,6 +80,12 @@ impl ApiError {
                 "invalid-credentials",
                 "Invalid credentials",
                 "the login or password is incorrect".into(),
+            ),
+            Self::Service(S::TooManyAttempts { retry_after_secs }) => shape(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-attempts",
+                "Too many failed login attempts",
+                format!("too many failed login attempts; retry in {retry_after_secs} seconds"),
             ),
             Self::Service(S::AccountDisabled) => {
                 shape(StatusCode::FORBIDDEN, "account-disabled", "Account disabled", "this account is disabled".into())
@@ -183,6 +191,11 @@ impl ResponseError for ApiError {
             }
             StatusCode::SERVICE_UNAVAILABLE => {
                 response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                if let Self::Service(ServiceError::TooManyAttempts { retry_after_secs }) = self {
+                    response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+                }
             }
             _ => {}
         }

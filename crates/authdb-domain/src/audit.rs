@@ -8,6 +8,8 @@ pub enum AuditAction {
     LoggedOut,
     ProfileUpdated,
     SuperuserCreated,
+    /// Too many failed logins: further attempts are refused for a while.
+    LoginLockedOut,
 }
 
 impl AuditAction {
@@ -20,6 +22,7 @@ impl AuditAction {
             Self::LoggedOut => "session.logged_out",
             Self::ProfileUpdated => "profile.updated",
             Self::SuperuserCreated => "superuser.created",
+            Self::LoginLockedOut => "login.locked_out",
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod audit;
 mod db;
 pub mod entities;
 mod error;
+pub mod login_throttles;
 pub mod memberships;
 pub mod sessions;
 pub mod users;

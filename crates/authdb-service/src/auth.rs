@@ -16,7 +16,12 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
-use crate::{Result, ServiceError, session_cache::SessionCache};
+pub use self::events::{SecurityEvent, SecurityEvents};
+use crate::{
+    Result, ServiceError,
+    login_throttle::{LoginThrottle, LoginThrottlePolicy},
+    session_cache::SessionCache,
+};
 
 /// Rules for sessions and passwords.
 #[derive(Debug, Clone)]
@@ -28,6 +33,8 @@ pub struct AuthPolicy {
     /// Changes made through this process apply at once; changes made by another process
     /// are seen within this time. Zero checks the database on every request.
     pub session_cache_ttl: std::time::Duration,
+    /// Limits on failed logins (see `login_throttle`).
+    pub login_throttle: LoginThrottlePolicy,
 }
 
 /// Where a request came from, for sessions and audit events.
@@ -91,6 +98,7 @@ struct Inner {
     keys: JwtKeys,
     policy: AuthPolicy,
     sessions: SessionCache,
+    throttle: LoginThrottle,
 }
 
 impl fmt::Debug for AuthService {
@@ -106,7 +114,8 @@ impl AuthService {
     pub fn new(db: DatabaseConnection, hasher: PasswordHasher, keys: JwtKeys, policy: AuthPolicy) -> Self {
         let sessions = SessionCache::new(policy.session_cache_ttl);
         let writes = WriteGate::new(db.clone());
-        Self { inner: Arc::new(Inner { db, hasher, keys, policy, sessions, writes }) }
+        let throttle = LoginThrottle::new(writes.clone(), policy.login_throttle.clone());
+        Self { inner: Arc::new(Inner { db, hasher, keys, policy, sessions, writes, throttle }) }
     }
 
     /// The policy new passwords are parsed under.
@@ -165,6 +174,8 @@ impl AuthService {
     /// hashing work; a disabled account is only reported after a correct password.
     #[tracing::instrument(skip_all)]
     pub async fn login(&self, attempt: LoginAttempt, client: &ClientInfo) -> Result<IssuedTokens> {
+        // Before any lookup or hashing: a locked-out attacker must not cost a bcrypt.
+        let claim = self.inner.throttle.claim(&attempt.login, client).await?;
         let credentials = self.find_credentials(&attempt.login).await?;
         let stored = credentials.as_ref().map(|c| PasswordHash::from_stored(c.password_hash.clone()));
         let matched = self.inner.hasher.verify(attempt.password.expose_secret(), stored.as_ref()).await?;
@@ -172,8 +183,10 @@ impl AuthService {
         let known_user = credentials.as_ref().map(|c| c.user.id);
         let Some(UserCredentials { mut user, .. }) = credentials.filter(|_| matched) else {
             self.record_failed_login(&attempt.login, known_user, client, "invalid_credentials").await?;
+            self.inner.throttle.failed(claim, known_user, client).await?;
             return Err(ServiceError::InvalidCredentials);
         };
+        self.inner.throttle.succeeded(claim).await?;
         if !user.is_active {
             self.record_failed_login(&attempt.login, known_user, client, "account_disabled").await?;
             return Err(ServiceError::AccountDisabled);
@@ -369,6 +382,8 @@ fn event(action: AuditAction, actor: Option<UserId>, client: &ClientInfo, outcom
         details: json!({}),
     }
 }
+
+mod events;
 
 #[cfg(test)]
 mod tests;

@@ -7,8 +7,13 @@
 mod auth;
 mod error;
 mod health;
+mod login_throttle;
 mod session_cache;
 
-pub use auth::{AuthPolicy, AuthService, ClientInfo, IssuedTokens, LoginAttempt, Principal, Registration};
+pub use auth::{
+    AuthPolicy, AuthService, ClientInfo, IssuedTokens, LoginAttempt, Principal, Registration, SecurityEvent,
+    SecurityEvents,
+};
 pub use error::{Result, ServiceError, error_chain};
 pub use health::{DatabaseHealth, HealthService};
+pub use login_throttle::LoginThrottlePolicy;

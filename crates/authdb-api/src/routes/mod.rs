@@ -1,4 +1,5 @@
 pub(crate) mod auth;
+pub(crate) mod events;
 pub(crate) mod health;
 
 use actix_web::{HttpResponse, web};

@@ -40,6 +40,7 @@ async fn fixture() -> Fixture {
         refresh_ttl: Duration::days(30),
         password: PasswordPolicy::default(),
         session_cache_ttl: StdDuration::from_secs(1),
+        login_throttle: crate::LoginThrottlePolicy::default(),
     };
     let auth = AuthService::new(db, PasswordHasher::new(4).expect("hasher"), keys, policy);
     Fixture { auth, _dir: dir }

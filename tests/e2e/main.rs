@@ -26,7 +26,9 @@ macro_rules! on_both_backends {
 mod architecture;
 mod audit;
 mod errors;
+mod events;
 mod health;
+mod lockout;
 mod login;
 mod logout;
 mod me;

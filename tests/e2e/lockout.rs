@@ -3,11 +3,11 @@
 
 use std::{net::IpAddr, time::Duration};
 
-use authdb_persistence::entities::audit_events;
+use authdb_persistence::entities::{audit_events, login_throttles};
 use authdb_tests::{Backend, PASSWORD, TestApp, spawn_app_with};
 use futures_util::future::join_all;
 use reqwest::{Client, Response};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 
 /// Short delays so that waiting one out keeps the test fast.
@@ -153,6 +153,53 @@ async fn one_address_has_a_budget_across_all_logins(backend: Backend) {
     assert_eq!(app.login("alice", PASSWORD).await.status(), 429, "the whole address waits");
     let elsewhere = login_from(&app, &client_from("127.0.0.3"), "alice", PASSWORD).await;
     assert_eq!(elsewhere.status(), 200);
+    let db = app.database().await;
+    let lockouts = audit_events::Entity::find()
+        .filter(audit_events::Column::Action.eq("login.locked_out"))
+        .all(&db)
+        .await
+        .unwrap();
+    assert_eq!(lockouts.len(), 1);
+    assert_eq!(lockouts[0].actor_id, None, "an address lockout is nobody's account");
+    assert_eq!(lockouts[0].target.as_deref(), Some("ip:127.0.0.1"));
+    assert_eq!(lockouts[0].details["scope"], "ip");
+}
+
+/// Counters whose failures are all forgiven and whose lock has passed are deleted by the
+/// next attempt (at most once a minute per process); the others stay.
+async fn forgotten_counters_are_deleted(backend: Backend) {
+    let app = spawn(backend).await;
+    let db = app.database().await;
+    let now_ms = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap();
+    let hour = 3_600_000;
+    let counters = [
+        ("ip:192.0.2.1", 3, now_ms - 2 * hour, 0),              // forgiven long ago
+        ("ip:192.0.2.2", 3, now_ms - 60_000, 0),                // still counted
+        ("ip:192.0.2.3", 60, now_ms - 2 * hour, now_ms + hour), // still locked
+        ("ip:192.0.2.4", 0, 0, 0),                              // empty
+    ];
+    for (key, failures, last_failure_at_ms, locked_until_ms) in counters {
+        login_throttles::Entity::insert(login_throttles::ActiveModel {
+            key: Set(key.to_owned()),
+            failures: Set(failures),
+            last_failure_at_ms: Set(last_failure_at_ms),
+            locked_until_ms: Set(locked_until_ms),
+        })
+        .exec_without_returning(&db)
+        .await
+        .unwrap();
+    }
+
+    assert_eq!(app.login("nobody", "Wrong1234").await.status(), 401);
+
+    let mut left: Vec<String> =
+        login_throttles::Entity::find().all(&db).await.unwrap().into_iter().map(|row| row.key).collect();
+    left.sort();
+    assert_eq!(left.len(), 4, "{left:?}");
+    assert!(left[0].starts_with("account:"), "the attempt's own counters: {left:?}");
+    assert_eq!(&left[1..], ["ip:127.0.0.1", "ip:192.0.2.2", "ip:192.0.2.3"]);
+    let own = login_throttles::Entity::find_by_id("ip:127.0.0.1".to_owned()).one(&db).await.unwrap();
+    assert_eq!(own.map(|row| row.failures), Some(1));
 }
 
 async fn a_lockout_is_audited_for_the_account(backend: Backend) {
@@ -209,4 +256,5 @@ on_both_backends!(
     one_address_has_a_budget_across_all_logins,
     a_lockout_is_audited_for_the_account,
     a_locked_attempt_costs_no_password_hashing,
+    forgotten_counters_are_deleted,
 );

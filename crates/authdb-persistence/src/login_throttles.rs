@@ -10,7 +10,7 @@
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-    sea_query::{Expr, ExprTrait, OnConflict},
+    sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query},
 };
 
 use crate::{Result, entities::login_throttles};
@@ -50,6 +50,16 @@ pub async fn lock(conn: &impl ConnectionTrait, key: &str) -> Result<ThrottleCoun
     Ok(row.map(counter).unwrap_or_default())
 }
 
+/// Reads counters without locking them: a cheap first look that needs no write turn.
+/// Missing counters are absent from the answer.
+pub async fn peek(conn: &impl ConnectionTrait, keys: &[&str]) -> Result<Vec<(String, ThrottleCounter)>> {
+    let rows = login_throttles::Entity::find()
+        .filter(login_throttles::Column::Key.is_in(keys.iter().copied()))
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|row| (row.key.clone(), counter(row))).collect())
+}
+
 /// Writes the counter under `key` (locked earlier in the same transaction by [`lock`]).
 pub async fn store(conn: &impl ConnectionTrait, key: &str, counter: ThrottleCounter) -> Result<()> {
     login_throttles::Entity::update_many()
@@ -81,14 +91,22 @@ pub async fn forgive_one(conn: &impl ConnectionTrait, key: &str) -> Result<()> {
 
 /// Deletes counters that no longer matter at `now_ms`: not locked, and with every
 /// failure forgiven (one per `decay_ms` since the last one). Returns how many went.
+///
+/// Rows that a login attempt holds locked are skipped on PostgreSQL (`SKIP LOCKED`):
+/// waiting for them could deadlock against an attempt that locks its login counter and
+/// then its address counter, and they are about to be rewritten anyway.
 pub async fn prune(conn: &impl ConnectionTrait, now_ms: i64, decay_ms: i64) -> Result<u64> {
-    let forgiven_at = Expr::col(login_throttles::Column::LastFailureAtMs)
-        .add(Expr::col(login_throttles::Column::Failures).mul(decay_ms));
-    let deleted = login_throttles::Entity::delete_many()
-        .filter(login_throttles::Column::LockedUntilMs.lte(now_ms))
-        .filter(forgiven_at.lte(now_ms))
-        .exec(conn)
-        .await?;
+    use login_throttles::Column;
+    let forgiven_at = Expr::col(Column::LastFailureAtMs).add(Expr::col(Column::Failures).mul(decay_ms));
+    let unlocked_forgotten = Query::select()
+        .column(Column::Key)
+        .from(login_throttles::Entity)
+        .and_where(Expr::col(Column::LockedUntilMs).lte(now_ms))
+        .and_where(forgiven_at.lte(now_ms))
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .to_owned();
+    let deleted =
+        login_throttles::Entity::delete_many().filter(Column::Key.in_subquery(unlocked_forgotten)).exec(conn).await?;
     Ok(deleted.rows_affected)
 }
 

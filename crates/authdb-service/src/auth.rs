@@ -114,7 +114,7 @@ impl AuthService {
     pub fn new(db: DatabaseConnection, hasher: PasswordHasher, keys: JwtKeys, policy: AuthPolicy) -> Self {
         let sessions = SessionCache::new(policy.session_cache_ttl);
         let writes = WriteGate::new(db.clone());
-        let throttle = LoginThrottle::new(writes.clone(), policy.login_throttle.clone());
+        let throttle = LoginThrottle::new(db.clone(), writes.clone(), policy.login_throttle.clone());
         Self { inner: Arc::new(Inner { db, hasher, keys, policy, sessions, writes, throttle }) }
     }
 

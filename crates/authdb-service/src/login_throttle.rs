@@ -4,8 +4,8 @@
 //! normalized, hashed together with the address), and per client address across all
 //! accounts. Once a counter reaches its threshold, each further failure locks it for a
 //! delay that doubles with every failure up to a maximum; while locked, attempts are
-//! refused with [`ServiceError::TooManyAttempts`] before any database lookup or password
-//! hashing, so a locked-out attacker costs one small write, not a bcrypt verification.
+//! refused with [`ServiceError::TooManyAttempts`] before any account lookup or password
+//! hashing, so a locked-out attacker costs one indexed read, not a bcrypt verification.
 //! Failures are forgiven one per decay period; a successful login clears its
 //! account counter (and takes its own attempt off the address counter).
 //!
@@ -31,7 +31,7 @@ use std::{
 use authdb_auth::TokenHash;
 use authdb_domain::{AuditAction, AuditOutcome, Email, UserId, Username};
 use authdb_persistence::{
-    WriteGate, audit,
+    DatabaseConnection, WriteGate, audit,
     audit::NewAuditEvent,
     login_throttles::{self, ThrottleCounter},
 };
@@ -74,6 +74,7 @@ const PRUNE_EVERY_MS: i64 = 60_000;
 /// Counts login attempts; shared by every clone of the [`crate::AuthService`].
 #[derive(Debug, Clone)]
 pub(crate) struct LoginThrottle {
+    db: DatabaseConnection,
     writes: WriteGate,
     policy: LoginThrottlePolicy,
     last_prune_ms: Arc<AtomicI64>,
@@ -100,13 +101,13 @@ struct Lock {
 enum Verdict {
     /// Locked: try again after this long.
     Refuse { retry_after_ms: i64 },
-    /// Counted; `locks` when a failure of this attempt locks the counter.
+    /// Counted; `lock` is set when a failure of this attempt locks the counter.
     Allow { counter: ThrottleCounter, lock: Option<Lock> },
 }
 
 impl LoginThrottle {
-    pub(crate) fn new(writes: WriteGate, policy: LoginThrottlePolicy) -> Self {
-        Self { writes, policy, last_prune_ms: Arc::new(AtomicI64::new(0)) }
+    pub(crate) fn new(db: DatabaseConnection, writes: WriteGate, policy: LoginThrottlePolicy) -> Self {
+        Self { db, writes, policy, last_prune_ms: Arc::new(AtomicI64::new(0)) }
     }
 
     /// Counts an attempt of `login` from `client`, or refuses it while its account and
@@ -117,6 +118,11 @@ impl LoginThrottle {
         let address = address_key(client.ip.as_deref());
         let account_key = account_key(login, &address);
         let ip_key = (self.policy.ip_threshold > 0).then(|| format!("ip:{address}"));
+        // A locked counter is refused from a read on the pool, without queueing for a
+        // write turn: a flood of refused attempts must not delay anyone's login.
+        if let Some(retry_after_ms) = self.peek(&account_key, ip_key.as_deref(), now_ms).await? {
+            return Err(refusal(retry_after_ms));
+        }
         let txn = self.writes.begin().await?;
         // Always the account counter first, then the address: one lock order for all.
         let account =
@@ -127,20 +133,10 @@ impl LoginThrottle {
             }
             None => None,
         };
-        let refused = [Some(account), ip]
-            .into_iter()
-            .flatten()
-            .filter_map(|verdict| match verdict {
-                Verdict::Refuse { retry_after_ms } => Some(retry_after_ms),
-                Verdict::Allow { .. } => None,
-            })
-            .max();
-        if let Some(retry_after_ms) = refused {
+        if let Some(retry_after_ms) = longest_refusal([Some(account), ip]) {
             // Dropping the transaction rolls back the empty counters it may have created.
             drop(txn);
-            let retry_after_secs = secs_ceil(retry_after_ms).max(1);
-            tracing::info!(retry_after_secs, "login refused: too many failed attempts");
-            return Err(ServiceError::TooManyAttempts { retry_after_secs });
+            return Err(refusal(retry_after_ms));
         }
         let mut claim = Claim { account_key, ip_key, account_lock: None, ip_lock: None };
         if let Verdict::Allow { counter, lock } = account {
@@ -154,6 +150,17 @@ impl LoginThrottle {
         txn.commit().await?;
         self.prune_if_due(now_ms).await;
         Ok(claim)
+    }
+
+    /// How long the stored counters refuse an attempt at `now_ms`, if they do.
+    async fn peek(&self, account_key: &str, ip_key: Option<&str>, now_ms: i64) -> Result<Option<i64>> {
+        let keys: Vec<&str> = [Some(account_key), ip_key].into_iter().flatten().collect();
+        let counters = login_throttles::peek(&self.db, &keys).await?;
+        let verdicts = counters.into_iter().map(|(key, counter)| {
+            let threshold = if key == account_key { self.policy.threshold } else { self.policy.ip_threshold };
+            Some(judge(counter, now_ms, threshold, &self.policy))
+        });
+        Ok(longest_refusal(verdicts))
     }
 
     /// The password was right: the account counter starts again from zero and this
@@ -225,6 +232,25 @@ impl LoginThrottle {
             Err(error) => tracing::warn!(error = %crate::error_chain(&error), "deleting old login counters failed"),
         }
     }
+}
+
+fn longest_refusal(verdicts: impl IntoIterator<Item = Option<Verdict>>) -> Option<i64> {
+    verdicts
+        .into_iter()
+        .flatten()
+        .filter_map(|verdict| match verdict {
+            Verdict::Refuse { retry_after_ms } => Some(retry_after_ms),
+            Verdict::Allow { .. } => None,
+        })
+        .max()
+}
+
+fn refusal(retry_after_ms: i64) -> ServiceError {
+    let retry_after_secs = secs_ceil(retry_after_ms).max(1);
+    // Not audited and only a debug line: refusals are what an attacker can produce
+    // fastest; the lockout itself was logged and audited once.
+    tracing::debug!(retry_after_secs, "login refused: too many failed attempts");
+    ServiceError::TooManyAttempts { retry_after_secs }
 }
 
 fn lockout_event(

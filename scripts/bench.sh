@@ -17,8 +17,10 @@
 #   RUNS         runs per scenario (default 3)
 #   PORT         server port (default 18080)
 #   PG_URL       PostgreSQL server URL without a database
-#                (default postgres://authdb:authdb@127.0.0.1:5432); BENCH_PG=0 skips it
+#                (default postgres://authdb:authdb@127.0.0.1:5432); BENCH_PG=0 skips it,
+#                BENCH_SQLITE=0 skips SQLite
 #   QUIET_WAIT   seconds to wait for an idle machine before each run (default 120)
+#   REVOKED_SET  revoked sessions seeded for the PostgreSQL revocation-set runs (100000)
 #   LOGIN_SECS, FAST_SECS, WARMUP_SECS
 #                measured seconds of the login runs (15) and of the others (10), warm-up (2)
 set -euo pipefail
@@ -30,8 +32,10 @@ RUNS="${RUNS:-3}"
 PORT="${PORT:-18080}"
 PG_URL="${PG_URL:-postgres://authdb:authdb@127.0.0.1:5432}"
 BENCH_PG="${BENCH_PG:-1}"
+BENCH_SQLITE="${BENCH_SQLITE:-1}"
 QUIET_WAIT="${QUIET_WAIT:-120}"
 LOGIN_SECS="${LOGIN_SECS:-15}"
+REVOKED_SET="${REVOKED_SET:-100000}"
 FAST_SECS="${FAST_SECS:-10}"
 WARMUP_SECS="${WARMUP_SECS:-2}"
 OUT_DIR="${OUT_DIR:-$(mktemp -d /tmp/authdb-bench.XXXX)}"
@@ -125,6 +129,7 @@ run_one() { # backend round scenario concurrency duration warmup [extra loadgen 
 }
 
 # SQLite: every scenario, interleaved round by round so drift hits them all alike.
+if [[ "${BENCH_SQLITE}" == 1 ]]; then
 data_dir="$(mktemp -d "${OUT_DIR}/sqlite.XXXX")"
 start_server sqlite "${data_dir}"
 for round in $(seq "${RUNS}"); do
@@ -135,8 +140,10 @@ for round in $(seq "${RUNS}"); do
     run_one sqlite "${round}" me 16 "${FAST_SECS}" "${WARMUP_SECS}"
     run_one sqlite "${round}" live 16 "${FAST_SECS}" "${WARMUP_SECS}"
     run_one sqlite "${round}" refresh 8 "${FAST_SECS}" "${WARMUP_SECS}"
+    run_one sqlite "${round}" revoked-token 16 "${FAST_SECS}" "${WARMUP_SECS}"
 done
 stop_server sqlite
+fi
 
 # PostgreSQL: the database-bound scenarios, on a fresh database dropped afterwards.
 if [[ "${BENCH_PG}" == 1 ]] && psql "${PG_URL}/postgres" -qtAc 'select 1' >/dev/null 2>&1; then
@@ -148,8 +155,27 @@ if [[ "${BENCH_PG}" == 1 ]] && psql "${PG_URL}/postgres" -qtAc 'select 1' >/dev/
         run_one postgres "${round}" me 16 "${FAST_SECS}" "${WARMUP_SECS}"
         run_one postgres "${round}" live 16 "${FAST_SECS}" "${WARMUP_SECS}"
         run_one postgres "${round}" refresh 8 "${FAST_SECS}" "${WARMUP_SECS}"
+        run_one postgres "${round}" revoked-token 16 "${FAST_SECS}" "${WARMUP_SECS}"
     done
     stop_server postgres
+
+    # The same with REVOKED_SET sessions revoked just now, which the server loads into its
+    # in-memory revocation set at start: the check on every request must not slow down.
+    start_server postgres "${data_dir}" "${PG_URL}/${db}"
+    user_id="$(curl -fsS -H 'content-type: application/json' "${BASE}/api/v1/auth/register" \
+        -d '{"email":"seed@bench.example.com","username":"seed","password":"Seed-pass-123"}' | jq -r .user.id)"
+    stop_server postgres
+    psql "${PG_URL}/${db}" -qc "insert into sessions (id, user_id, user_agent, created_at, last_used_at, expires_at,
+        revoked_at, revoked_reason) select gen_random_uuid(), '${user_id}', 'bench seed', now(), now(),
+        now() + interval '30 days', now(), 'logout' from generate_series(1, ${REVOKED_SET})"
+    start_server "postgres-revoked-${REVOKED_SET}" "${data_dir}" "${PG_URL}/${db}"
+    grep -o 'revoked_sessions[^ ]*' "${OUT_DIR}/server-postgres-revoked-${REVOKED_SET}.log" | head -1 >&2 || true
+    for round in $(seq "${RUNS}"); do
+        run_one "postgres-revoked-${REVOKED_SET}" "${round}" me 16 "${FAST_SECS}" "${WARMUP_SECS}"
+        run_one "postgres-revoked-${REVOKED_SET}" "${round}" refresh 8 "${FAST_SECS}" "${WARMUP_SECS}"
+        run_one "postgres-revoked-${REVOKED_SET}" "${round}" revoked-token 16 "${FAST_SECS}" "${WARMUP_SECS}"
+    done
+    stop_server "postgres-revoked-${REVOKED_SET}"
     psql "${PG_URL}/postgres" -qc "drop database ${db}"
 else
     log "PostgreSQL skipped"

@@ -18,6 +18,7 @@ mod m20261122_000004_create_memberships;
 mod m20261122_000005_create_sessions;
 mod m20261122_000006_create_refresh_tokens;
 mod m20261122_000007_create_audit_events;
+mod m20261123_000001_index_revoked_sessions;
 mod m20261123_000030_create_login_throttles;
 
 /// All authdb migrations, in the order they are applied.
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_create_sessions::Migration),
             Box::new(m20261122_000006_create_refresh_tokens::Migration),
             Box::new(m20261122_000007_create_audit_events::Migration),
+            Box::new(m20261123_000001_index_revoked_sessions::Migration),
             Box::new(m20261123_000030_create_login_throttles::Migration),
         ]
     }

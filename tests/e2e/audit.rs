@@ -1,7 +1,7 @@
 //! Security-relevant actions leave audit events.
 
 use authdb_persistence::entities::audit_events;
-use authdb_tests::{Backend, PASSWORD, TestApp, spawn_app};
+use authdb_tests::{Backend, PASSWORD, TestApp, spawn_app_with};
 use sea_orm::{EntityTrait, QueryOrder};
 
 async fn events(app: &TestApp) -> Vec<audit_events::Model> {
@@ -10,7 +10,7 @@ async fn events(app: &TestApp) -> Vec<audit_events::Model> {
 }
 
 async fn register_login_refresh_reuse_and_logout_are_audited(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let app = spawn_app_with(backend, |settings| settings.auth.refresh_reuse_grace_secs = 0).await;
     let registered = app.register_ok("alice").await;
     assert_eq!(app.login("alice", "Wrong1234").await.status(), 401);
     assert_eq!(app.login("nobody@example.com", PASSWORD).await.status(), 401);

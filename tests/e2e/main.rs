@@ -35,4 +35,5 @@ mod me;
 mod refresh;
 mod register;
 mod restart;
+mod sessions;
 mod tokens;

@@ -1,4 +1,4 @@
-use authdb_tests::{Backend, spawn_app};
+use authdb_tests::{Backend, TestApp, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
 async fn refresh_rotates_the_pair(backend: Backend) {
@@ -18,8 +18,13 @@ async fn refresh_rotates_the_pair(backend: Backend) {
     assert_eq!(app.refresh(next_refresh).await.status(), 200);
 }
 
+/// An app where every second presentation of a refresh token is a replay.
+async fn without_grace(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |settings| settings.auth.refresh_reuse_grace_secs = 0).await
+}
+
 async fn presenting_a_spent_refresh_token_revokes_the_whole_session(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let app = without_grace(backend).await;
     let first = app.register_ok("alice").await;
     let second = app.refresh_ok(&first.refresh_token).await;
 
@@ -32,7 +37,7 @@ async fn presenting_a_spent_refresh_token_revokes_the_whole_session(backend: Bac
 }
 
 async fn reuse_in_one_session_leaves_other_sessions_alone(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let app = without_grace(backend).await;
     let phone = app.register_ok("alice").await;
     let laptop = app.login_ok("alice").await;
     app.refresh_ok(&phone.refresh_token).await;
@@ -63,8 +68,8 @@ async fn an_access_token_is_not_a_refresh_token(backend: Backend) {
     assert_eq!(app.refresh(&tokens.access_token).await.status(), 401);
 }
 
-async fn concurrent_refreshes_of_one_token_let_exactly_one_win(backend: Backend) {
-    let app = spawn_app(backend).await;
+async fn without_grace_concurrent_refreshes_of_one_token_let_exactly_one_win(backend: Backend) {
+    let app = without_grace(backend).await;
     let tokens = app.register_ok("alice").await;
 
     let attempts = (0..8).map(|_| app.refresh(&tokens.refresh_token));
@@ -73,6 +78,56 @@ async fn concurrent_refreshes_of_one_token_let_exactly_one_win(backend: Backend)
 
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 7, "{statuses:?}");
+}
+
+async fn concurrent_refreshes_within_the_grace_window_all_get_one_successor(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let tokens = app.register_ok("alice").await;
+
+    let attempts = (0..8).map(|_| app.refresh(&tokens.refresh_token));
+    let responses = futures_util::future::join_all(attempts).await;
+
+    let mut successors = Vec::new();
+    for response in responses {
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            app.me(body["access_token"].as_str().unwrap()).await.status(),
+            200,
+            "each gets a working access token"
+        );
+        successors.push(body["refresh_token"].as_str().unwrap().to_owned());
+    }
+    assert!(successors.iter().all(|s| *s == successors[0]), "one successor: {successors:?}");
+    assert_eq!(app.refresh(&successors[0]).await.status(), 200, "the successor rotates on");
+}
+
+async fn a_replay_within_the_window_after_the_successor_moved_on_is_refused_without_revoking(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let first = app.register_ok("alice").await;
+    let second = app.refresh_ok(&first.refresh_token).await;
+    let third = app.refresh_ok(&second.refresh_token).await;
+
+    assert_eq!(app.refresh(&first.refresh_token).await.status(), 401, "the successor is spent: nothing to give");
+
+    assert_eq!(app.me(&third.access_token).await.status(), 200, "an honest late retry does not log anyone out");
+    assert_eq!(app.refresh(&third.refresh_token).await.status(), 200);
+}
+
+async fn a_replay_after_the_grace_window_revokes_the_session(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| settings.auth.refresh_reuse_grace_secs = 1).await;
+    let first = app.register_ok("alice").await;
+    let second = app.refresh_ok(&first.refresh_token).await;
+    let within = app.refresh_ok(&first.refresh_token).await;
+    assert_eq!(within.refresh_token, second.refresh_token, "inside the window: the same successor");
+
+    // Timestamps are whole seconds: two seconds later is surely past a one-second window.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let replay = app.refresh(&first.refresh_token).await;
+
+    assert_eq!(replay.status(), 401);
+    assert_eq!(app.refresh(&second.refresh_token).await.status(), 401, "the successor dies with the session");
+    assert_eq!(app.me(&second.access_token).await.status(), 401, "so do its access tokens, at once");
 }
 
 async fn logout_racing_refreshes_never_fails_with_5xx(backend: Backend) {
@@ -92,7 +147,10 @@ async fn logout_racing_refreshes_never_fails_with_5xx(backend: Backend) {
 on_both_backends!(
     refresh_rotates_the_pair,
     logout_racing_refreshes_never_fails_with_5xx,
-    concurrent_refreshes_of_one_token_let_exactly_one_win,
+    without_grace_concurrent_refreshes_of_one_token_let_exactly_one_win,
+    concurrent_refreshes_within_the_grace_window_all_get_one_successor,
+    a_replay_within_the_window_after_the_successor_moved_on_is_refused_without_revoking,
+    a_replay_after_the_grace_window_revokes_the_session,
     presenting_a_spent_refresh_token_revokes_the_whole_session,
     reuse_in_one_session_leaves_other_sessions_alone,
     unknown_or_empty_refresh_tokens_are_refused,

@@ -1,14 +1,9 @@
 //! Access tokens that must be refused: forged, tampered, expired, or meant for others.
 
-use authdb_tests::{Backend, TestApp, spawn_app};
+use authdb_tests::{Backend, TestApp, claims_of, spawn_app};
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-
-fn claims_of(token: &str) -> Value {
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
-}
 
 fn sign(claims: &Value, secret: &str, algorithm: Algorithm) -> String {
     jsonwebtoken::encode(&Header::new(algorithm), claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()

@@ -120,6 +120,13 @@ async fn start(settings: Settings, db: TestDatabase) -> TestApp {
     TestApp { address, client, settings, server, db }
 }
 
+/// The claims of a JWT, read without checking anything.
+pub fn claims_of(token: &str) -> Value {
+    use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
 /// The JSON answer of a successful register, login or refresh.
 #[derive(Debug, Clone)]
 pub struct Tokens {
@@ -187,6 +194,25 @@ impl TestApp {
         Tokens::from_json(response.json().await.unwrap())
     }
 
+    pub async fn get_with(&self, path: &str, access_token: &str) -> Response {
+        self.client.get(self.url(path)).bearer_auth(access_token).send().await.unwrap()
+    }
+
+    pub async fn post_with(&self, path: &str, access_token: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).bearer_auth(access_token).json(body).send().await.unwrap()
+    }
+
+    pub async fn delete_with(&self, path: &str, access_token: &str) -> Response {
+        self.client.delete(self.url(path)).bearer_auth(access_token).send().await.unwrap()
+    }
+
+    /// The caller's live sessions (`GET /auth/sessions`), asserting success.
+    pub async fn sessions_ok(&self, access_token: &str) -> Vec<Value> {
+        let response = self.get_with("/api/v1/auth/sessions", access_token).await;
+        assert_eq!(response.status(), 200, "listing sessions failed");
+        response.json::<Value>().await.unwrap()["items"].as_array().unwrap().clone()
+    }
+
     pub async fn logout(&self, access_token: &str) -> Response {
         self.client.post(self.url("/api/v1/auth/logout")).bearer_auth(access_token).send().await.unwrap()
     }
@@ -210,6 +236,51 @@ impl TestApp {
             acquire_timeout: std::time::Duration::from_secs(5),
         };
         authdb_persistence::connect(&config).await.unwrap()
+    }
+
+    /// Creates an organization directly in the database and makes `user_id` a member
+    /// with the built-in role `role` (owner, admin, member or viewer); returns its id.
+    pub async fn seed_membership(&self, slug: &str, user_id: &str, role: &str) -> String {
+        use authdb_persistence::entities::{memberships, organizations};
+        use sea_orm::{ActiveModelTrait, Set};
+        let role_id = match role {
+            "owner" => "00000000-0000-7000-8000-000000000001",
+            "admin" => "00000000-0000-7000-8000-000000000002",
+            "member" => "00000000-0000-7000-8000-000000000003",
+            "viewer" => "00000000-0000-7000-8000-000000000004",
+            other => panic!("no built-in role {other}"),
+        };
+        let db = self.database().await;
+        let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+        let org = uuid::Uuid::now_v7();
+        organizations::ActiveModel {
+            id: Set(org),
+            name: Set(slug.to_owned()),
+            slug: Set(slug.to_owned()),
+            description: Set(None),
+            license_key: Set(None),
+            license_expires_at: Set(None),
+            max_assets: Set(None),
+            settings: Set(json!({})),
+            is_active: Set(true),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+        memberships::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            user_id: Set(user_id.parse().unwrap()),
+            organization_id: Set(org),
+            role_id: Set(role_id.parse().unwrap()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+        org.to_string()
     }
 
     /// The JWT secret the server generated into its data directory.

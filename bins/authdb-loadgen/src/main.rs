@@ -70,6 +70,9 @@ enum Scenario {
     Refresh,
     /// GET /api/v1/auth/me with a bearer access token.
     Me,
+    /// GET /api/v1/auth/me with the access token of a session that was logged out:
+    /// every answer must be 401 (the revocation-set check).
+    RevokedToken,
     /// GET /health/live.
     Live,
     /// `login` load at the given concurrency plus one sequential client on /health/live,
@@ -84,6 +87,7 @@ impl Scenario {
             Self::Login => "login",
             Self::Refresh => "refresh",
             Self::Me => "me",
+            Self::RevokedToken => "revoked-token",
             Self::Live => "live",
             Self::LiveUnderLogin => "live-under-login",
         }
@@ -108,6 +112,7 @@ enum Task {
     Login { username: String },
     Refresh { username: String, refresh_token: String },
     Me { bearer: String },
+    Revoked { bearer: String },
     Live,
 }
 
@@ -357,13 +362,27 @@ impl Target {
     }
 
     async fn get(&self, path: &str, bearer: Option<&str>) -> Outcome {
+        self.get_expecting(path, bearer, StatusCode::OK).await
+    }
+
+    async fn get_expecting(&self, path: &str, bearer: Option<&str>, expected: StatusCode) -> Outcome {
         let mut request = self.client.get(self.url(path));
         if let Some(token) = bearer {
             request = request.bearer_auth(token);
         }
         match request.send().await {
-            Ok(response) => drain(response, StatusCode::OK).await,
+            Ok(response) => drain(response, expected).await,
             Err(error) => Outcome::Transport(transport_kind(&error)),
+        }
+    }
+
+    /// Ends the account's session, so its access token is revoked.
+    async fn logout(&self, account: &Account) -> Result<(), String> {
+        let request = self.client.post(self.url("/api/v1/auth/logout")).bearer_auth(&account.access_token);
+        match request.send().await {
+            Ok(response) if response.status() == StatusCode::NO_CONTENT => Ok(()),
+            Ok(response) => Err(format!("logging {} out: HTTP {}", account.username, response.status())),
+            Err(error) => Err(format!("logging {} out: {} error", account.username, transport_kind(&error))),
         }
     }
 
@@ -372,6 +391,9 @@ impl Target {
         match task {
             Task::Login { username } => self.login(username).await.0,
             Task::Me { bearer } => self.get("/api/v1/auth/me", Some(bearer)).await,
+            Task::Revoked { bearer } => {
+                self.get_expecting("/api/v1/auth/me", Some(bearer), StatusCode::UNAUTHORIZED).await
+            }
             Task::Live => self.get("/health/live", None).await,
             Task::Refresh { refresh_token, .. } => {
                 let body = json!({ "refresh_token": refresh_token.as_str() });
@@ -492,6 +514,10 @@ async fn run(args: &Args) -> Result<Vec<Report>, String> {
                 Task::Refresh { username: a.username.clone(), refresh_token: a.refresh_token.clone() }
             }
             (Scenario::Me, Some(a)) => Task::Me { bearer: a.access_token.clone() },
+            (Scenario::RevokedToken, Some(a)) => {
+                Target { client: client.clone(), base: base.clone() }.logout(a).await?;
+                Task::Revoked { bearer: a.access_token.clone() }
+            }
             (_, None) => return Err("internal: fewer users than workers".to_owned()),
         };
         let target = Target { client: client.clone(), base: base.clone() };

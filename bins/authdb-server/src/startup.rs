@@ -9,7 +9,7 @@ use actix_web::{
     middleware::{self, Next},
 };
 use authdb_api::ApiState;
-use authdb_auth::{JwtConfig, JwtKeys, PasswordHasher};
+use authdb_auth::{JwtConfig, JwtKeys, PasswordHasher, RotationKey};
 use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
 use authdb_service::{AuthPolicy, AuthService, HealthService, error_chain};
 use secrecy::SecretString;
@@ -55,6 +55,9 @@ impl Services {
             Some(secret) => secret.clone(),
             None => load_generated_secret(settings)?,
         };
+        // Refresh-token successors are derived from the same long-term secret (see
+        // `RotationKey`), so every instance sharing the secret derives the same ones.
+        let rotation = RotationKey::derive(&secret);
         let keys = JwtKeys::new(JwtConfig {
             secret,
             issuer: settings.auth.issuer.clone(),
@@ -70,8 +73,11 @@ impl Services {
             password: settings.auth.password.policy(),
             session_cache_ttl: Duration::from_millis(settings.auth.session_cache_ttl_ms),
             login_throttle: settings.auth.login_throttle_policy(),
+            refresh_reuse_grace: time::Duration::seconds(to_i64(settings.auth.refresh_reuse_grace_secs)),
         };
-        let auth = AuthService::new(db.clone(), hasher, keys, policy);
+        let auth = AuthService::start(db.clone(), hasher, keys, rotation, policy)
+            .await
+            .map_err(|error| StartupError::Database(error_chain(&error)))?;
         let health = HealthService::new(db.clone(), Duration::from_secs(2));
         Ok(Self { db, auth, health })
     }

@@ -37,7 +37,12 @@ pub fn configure(state: ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + 
             .app_data(web::Data::new(state.health.clone()))
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .configure(routes::health::configure)
-            .service(web::scope("/api/v1").configure(routes::auth::configure).configure(routes::events::configure))
+            .service(
+                web::scope("/api/v1")
+                    .configure(routes::auth::configure)
+                    .configure(routes::sessions::configure)
+                    .configure(routes::events::configure),
+            )
             .default_service(web::to(routes::not_found));
     }
 }

@@ -9,11 +9,11 @@ use utoipa::{
     },
 };
 
-use crate::routes::events::EventsApi;
+use crate::routes;
 
-/// The whole API description (OpenAPI 3.1).
+/// The whole API description (OpenAPI 3.1): every route module's document, merged.
 pub fn document() -> OpenApi {
-    let mut document = EventsApi::openapi();
+    let mut document = routes::sessions::SessionsApi::openapi().merge_from(routes::events::EventsApi::openapi());
     document.info = InfoBuilder::new()
         .title("authdb")
         .version(env!("CARGO_PKG_VERSION"))

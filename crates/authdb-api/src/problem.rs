@@ -35,13 +35,12 @@ pub enum ApiError {
     BadRequest(String),
 }
 
-/// An RFC 9457 problem: the body of every error response (`application/problem+json`).
+/// An RFC 9457 problem document.
 #[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct Problem<'a> {
-    /// A URI reference naming the kind of problem, such as `/problems/validation-error`.
+pub(crate) struct Problem {
     #[serde(rename = "type")]
     kind: String,
-    title: &'a str,
+    title: &'static str,
     status: u16,
     detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -87,6 +86,13 @@ impl ApiError {
                 "Too many failed login attempts",
                 format!("too many failed login attempts; retry in {retry_after_secs} seconds"),
             ),
+            Self::Service(S::WrongPassword) => Shape {
+                status: StatusCode::BAD_REQUEST,
+                slug: "wrong-password",
+                title: "Wrong password",
+                detail: "the current password is incorrect".into(),
+                errors: Some(vec![FieldError { field: "current_password".into(), message: "is incorrect".into() }]),
+            },
             Self::Service(S::AccountDisabled) => {
                 shape(StatusCode::FORBIDDEN, "account-disabled", "Account disabled", "this account is disabled".into())
             }

@@ -1,6 +1,6 @@
 use std::fmt;
 
-use authdb_domain::{SessionId, UserId};
+use authdb_domain::{OrganizationId, SessionId, UserId};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,23 @@ pub struct AccessClaims {
     pub iss: String,
     pub aud: String,
     pub jti: Uuid,
+    /// The organization the token is scoped to, with the caller's role and permissions
+    /// in it when the token was issued. For other services to read: authdb itself
+    /// resolves membership afresh on every request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perms: Option<Vec<String>>,
+}
+
+/// The organization part of an organization-scoped access token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationScope {
+    pub organization: OrganizationId,
+    pub role: String,
+    pub permissions: Vec<String>,
 }
 
 impl AccessClaims {
@@ -108,7 +125,24 @@ impl JwtKeys {
         u64::try_from(self.access_ttl.whole_seconds()).unwrap_or(0)
     }
 
+    /// How long after a session is revoked one of its access tokens can still pass
+    /// [`JwtKeys::verify`]: the token lifetime plus the clock leeway.
+    pub fn verifiable_for(&self) -> Duration {
+        self.access_ttl + Duration::seconds(i64::try_from(self.validation.leeway).unwrap_or(i64::MAX))
+    }
+
     pub fn issue(&self, user: UserId, session: SessionId, now: OffsetDateTime) -> Result<AccessToken> {
+        self.issue_scoped(user, session, None, now)
+    }
+
+    /// Issues an access token, scoped to an organization when `scope` is given.
+    pub fn issue_scoped(
+        &self,
+        user: UserId,
+        session: SessionId,
+        scope: Option<&OrganizationScope>,
+        now: OffsetDateTime,
+    ) -> Result<AccessToken> {
         let iat = now.unix_timestamp();
         let claims = AccessClaims {
             sub: user.as_uuid(),
@@ -118,6 +152,9 @@ impl JwtKeys {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             jti: Uuid::now_v7(),
+            org: scope.map(|scope| scope.organization.as_uuid()),
+            role: scope.map(|scope| scope.role.clone()),
+            perms: scope.map(|scope| scope.permissions.clone()),
         };
         let token = jsonwebtoken::encode(&self.header, &claims, &self.encoding).map_err(AuthError::Signing)?;
         Ok(AccessToken { token, expires_in: self.access_ttl_secs(), claims })

@@ -10,7 +10,7 @@ mod password;
 mod secret;
 
 pub use error::{AuthError, Result};
-pub use jwt::{AccessClaims, AccessToken, JwtConfig, JwtKeys, MIN_HS256_SECRET_BYTES};
-pub use opaque::{OpaqueToken, TokenHash};
+pub use jwt::{AccessClaims, AccessToken, JwtConfig, JwtKeys, MIN_HS256_SECRET_BYTES, OrganizationScope};
+pub use opaque::{OpaqueToken, RotationKey, TokenHash};
 pub use password::{PasswordHash, PasswordHasher};
 pub use secret::generate_secret;

@@ -1,6 +1,10 @@
 use std::fmt;
 
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use crate::{Result, generate_secret};
 
@@ -26,6 +30,40 @@ impl OpaqueToken {
 
     pub fn into_string(self) -> String {
         self.0
+    }
+}
+
+/// The server key that refresh-token successors are derived from.
+///
+/// Rotation spends a refresh token and issues its successor. A client that presents the
+/// spent token again within the reuse grace window (two tabs refreshing at once, a retry
+/// after a lost response) must get the *same* successor, yet no token may be stored in
+/// plaintext. So a successor is not random: it is `HMAC-SHA256(key, parent id)`, which
+/// only the server can compute, and only its hash is stored like any other token's.
+pub struct RotationKey(SecretSlice<u8>);
+
+impl RotationKey {
+    /// Derives the rotation key from the server's long-term secret, under its own label
+    /// so that it is independent of any other use of that secret.
+    pub fn derive(secret: &SecretString) -> Self {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes())
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(b"authdb refresh-token successor v1");
+        Self(mac.finalize().into_bytes().to_vec().into())
+    }
+
+    /// The successor of the refresh token with id `parent`.
+    pub fn successor(&self, parent: Uuid) -> OpaqueToken {
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.0.expose_secret())
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(parent.as_bytes());
+        OpaqueToken(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    }
+}
+
+impl fmt::Debug for RotationKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RotationKey(<redacted>)")
     }
 }
 
@@ -76,6 +114,18 @@ mod tests {
     #[test]
     fn hash_matches_a_known_sha256() {
         assert_eq!(TokenHash::of("abc").as_str(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
+    fn successors_are_deterministic_per_key_and_parent() {
+        let key = RotationKey::derive(&SecretString::from("a".repeat(32)));
+        let other = RotationKey::derive(&SecretString::from("b".repeat(32)));
+        let parent = Uuid::now_v7();
+        assert_eq!(key.successor(parent), key.successor(parent));
+        assert_eq!(key.successor(parent).expose().len(), 43, "as long as a random token");
+        assert_ne!(key.successor(parent), key.successor(Uuid::now_v7()));
+        assert_ne!(key.successor(parent), other.successor(parent));
+        assert!(!format!("{key:?}").contains('a'.to_string().repeat(3).as_str()));
     }
 
     #[test]

@@ -10,6 +10,10 @@ pub enum AuditAction {
     SuperuserCreated,
     /// Too many failed logins: further attempts are refused for a while.
     LoginLockedOut,
+    SessionRevoked,
+    LoggedOutEverywhere,
+    PasswordChanged,
+    PasswordChangeFailed,
 }
 
 impl AuditAction {
@@ -23,6 +27,10 @@ impl AuditAction {
             Self::ProfileUpdated => "profile.updated",
             Self::SuperuserCreated => "superuser.created",
             Self::LoginLockedOut => "login.locked_out",
+            Self::SessionRevoked => "session.revoked",
+            Self::LoggedOutEverywhere => "session.logged_out_everywhere",
+            Self::PasswordChanged => "password.changed",
+            Self::PasswordChangeFailed => "password.change_failed",
         }
     }
 }

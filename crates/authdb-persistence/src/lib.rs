@@ -7,6 +7,7 @@
 //! into [`PersistenceError::Conflict`].
 
 pub mod audit;
+pub mod change_feed;
 mod db;
 pub mod entities;
 mod error;

@@ -3,7 +3,8 @@
 
 use authdb_domain::{OrganizationId, RefreshTokenId, SessionId, UserId};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    sea_query::Expr,
 };
 use time::OffsetDateTime;
 
@@ -89,8 +90,8 @@ pub struct SpentToken {
 pub enum SpendOutcome {
     /// The token was live and is now spent; the caller issues its successor.
     Spent(SpentToken),
-    /// The token had already been spent: someone is replaying it.
-    Reused { session_id: SessionId, user_id: UserId },
+    /// The token had already been spent, at `used_at`: a replay, or a client racing itself.
+    Reused { token: SpentToken, used_at: OffsetDateTime },
     /// Unknown, expired, revoked, or of a revoked session.
     Invalid,
 }
@@ -124,22 +125,22 @@ pub async fn spend_refresh_token(
         return Ok(SpendOutcome::Invalid);
     };
     let session_live = session.revoked_at.is_none() && session.expires_at > now;
+    let spent_token = SpentToken {
+        token_id: RefreshTokenId::from_uuid(token.id),
+        session_id: SessionId::from_uuid(session.id),
+        user_id: UserId::from_uuid(session.user_id),
+        organization_id: session.organization_id.map(OrganizationId::from_uuid),
+        session_expires_at: session.expires_at,
+    };
     if spent && session_live {
-        return Ok(SpendOutcome::Spent(SpentToken {
-            token_id: RefreshTokenId::from_uuid(token.id),
-            session_id: SessionId::from_uuid(session.id),
-            user_id: UserId::from_uuid(session.user_id),
-            organization_id: session.organization_id.map(OrganizationId::from_uuid),
-            session_expires_at: session.expires_at,
-        }));
+        return Ok(SpendOutcome::Spent(spent_token));
     }
-    if !spent && token.used_at.is_some() && token.revoked_at.is_none() && session_live {
-        return Ok(SpendOutcome::Reused {
-            session_id: SessionId::from_uuid(session.id),
-            user_id: UserId::from_uuid(session.user_id),
-        });
+    match token.used_at {
+        Some(used_at) if !spent && token.revoked_at.is_none() && session_live => {
+            Ok(SpendOutcome::Reused { token: spent_token, used_at })
+        }
+        _ => Ok(SpendOutcome::Invalid),
     }
-    Ok(SpendOutcome::Invalid)
 }
 
 /// Records that a session was used (a refresh) from `ip` and `user_agent`.
@@ -190,4 +191,143 @@ pub async fn revoke_session(
         .await?
         .rows_affected;
     Ok(revoked > 0)
+}
+
+/// A live session of a user, as listed to its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSummary {
+    pub id: SessionId,
+    pub organization_id: Option<OrganizationId>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub last_used_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+/// The live (not revoked, not expired) sessions of `user`, most recently used first.
+pub async fn list_live(conn: &impl ConnectionTrait, user: UserId, now: OffsetDateTime) -> Result<Vec<SessionSummary>> {
+    let found = live_of(user, now)
+        .order_by_desc(sessions::Column::LastUsedAt)
+        .order_by_desc(sessions::Column::Id)
+        .all(conn)
+        .await?;
+    Ok(found.into_iter().map(into_summary).collect())
+}
+
+/// A live session of `user` by id, if there is one.
+pub async fn find_live(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    session: SessionId,
+    now: OffsetDateTime,
+) -> Result<Option<SessionSummary>> {
+    let found = live_of(user, now).filter(sessions::Column::Id.eq(session.as_uuid())).one(conn).await?;
+    Ok(found.map(into_summary))
+}
+
+fn live_of(user: UserId, now: OffsetDateTime) -> sea_orm::Select<sessions::Entity> {
+    sessions::Entity::find()
+        .filter(sessions::Column::UserId.eq(user.as_uuid()))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .filter(sessions::Column::ExpiresAt.gt(now))
+}
+
+fn into_summary(session: sessions::Model) -> SessionSummary {
+    SessionSummary {
+        id: SessionId::from_uuid(session.id),
+        organization_id: session.organization_id.map(OrganizationId::from_uuid),
+        user_agent: session.user_agent,
+        ip: session.ip,
+        created_at: session.created_at,
+        last_used_at: session.last_used_at,
+        expires_at: session.expires_at,
+    }
+}
+
+/// A session that was revoked, as the revocation set keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RevokedSession {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub revoked_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+/// Revokes the live sessions of `user` (all of them, or all but `except`) and their
+/// refresh tokens; returns the sessions revoked. Refresh tokens first, as in
+/// [`revoke_session`].
+pub async fn revoke_user_sessions(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    except: Option<SessionId>,
+    reason: &str,
+    now: OffsetDateTime,
+) -> Result<Vec<RevokedSession>> {
+    let mut live = sessions::Entity::find()
+        .filter(sessions::Column::UserId.eq(user.as_uuid()))
+        .filter(sessions::Column::RevokedAt.is_null());
+    if let Some(except) = except {
+        live = live.filter(sessions::Column::Id.ne(except.as_uuid()));
+    }
+    let targets = live.all(conn).await?;
+    let mut revoked = Vec::with_capacity(targets.len());
+    for session in targets {
+        let id = SessionId::from_uuid(session.id);
+        if revoke_session(conn, id, reason, now).await? {
+            revoked.push(RevokedSession { id, user_id: user, revoked_at: now, expires_at: session.expires_at });
+        }
+    }
+    Ok(revoked)
+}
+
+/// Sessions revoked at or after `since` that have not expired by `now`.
+pub async fn revoked_since(
+    conn: &impl ConnectionTrait,
+    since: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<Vec<RevokedSession>> {
+    let found = sessions::Entity::find()
+        .filter(sessions::Column::RevokedAt.gte(since))
+        .filter(sessions::Column::ExpiresAt.gt(now))
+        .all(conn)
+        .await?;
+    Ok(found
+        .into_iter()
+        .filter_map(|session| {
+            Some(RevokedSession {
+                id: SessionId::from_uuid(session.id),
+                user_id: UserId::from_uuid(session.user_id),
+                revoked_at: session.revoked_at?,
+                expires_at: session.expires_at,
+            })
+        })
+        .collect())
+}
+
+/// Whether the refresh token with this hash can still be spent: issued, unused, not
+/// revoked and not expired.
+pub async fn refresh_token_is_live(conn: &impl ConnectionTrait, token_hash: &str, now: OffsetDateTime) -> Result<bool> {
+    let count = refresh_tokens::Entity::find()
+        .filter(refresh_tokens::Column::TokenHash.eq(token_hash))
+        .filter(refresh_tokens::Column::UsedAt.is_null())
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .filter(refresh_tokens::Column::ExpiresAt.gt(now))
+        .count(conn)
+        .await?;
+    Ok(count > 0)
+}
+
+/// Makes `organization` the active tenant of a session (`None` clears it).
+pub async fn set_organization(
+    conn: &impl ConnectionTrait,
+    session: SessionId,
+    organization: Option<OrganizationId>,
+) -> Result<()> {
+    sessions::Entity::update_many()
+        .col_expr(sessions::Column::OrganizationId, Expr::value(organization.map(|org| org.as_uuid())))
+        .filter(sessions::Column::Id.eq(session.as_uuid()))
+        .exec(conn)
+        .await?;
+    Ok(())
 }

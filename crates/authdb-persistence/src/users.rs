@@ -2,7 +2,7 @@
 
 use authdb_domain::{Email, FullName, Preferences, ProfileChanges, SessionId, User, UserId, Username};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
     sea_query::{Expr, ExprTrait},
 };
 use time::OffsetDateTime;
@@ -68,6 +68,10 @@ pub async fn find_by_id(conn: &impl ConnectionTrait, id: UserId) -> Result<Optio
     Ok(users::Entity::find_by_id(id.as_uuid()).one(conn).await?.map(into_user))
 }
 
+pub async fn find_credentials_by_id(conn: &impl ConnectionTrait, id: UserId) -> Result<Option<UserCredentials>> {
+    Ok(users::Entity::find_by_id(id.as_uuid()).one(conn).await?.map(into_credentials))
+}
+
 pub async fn find_credentials_by_email(conn: &impl ConnectionTrait, email: &str) -> Result<Option<UserCredentials>> {
     let model = users::Entity::find().filter(users::Column::Email.eq(email)).one(conn).await?;
     Ok(model.map(into_credentials))
@@ -112,6 +116,38 @@ pub async fn record_login(conn: &impl ConnectionTrait, id: UserId, now: OffsetDa
         return Err(PersistenceError::NotFound { entity: "user" });
     }
     Ok(())
+}
+
+/// Replaces a user's password hash and records when.
+pub async fn set_password_hash(
+    conn: &impl ConnectionTrait,
+    id: UserId,
+    password_hash: &str,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let result = users::Entity::update_many()
+        .col_expr(users::Column::PasswordHash, Expr::value(password_hash.to_owned()))
+        .col_expr(users::Column::PasswordChangedAt, Expr::value(now))
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .filter(users::Column::Id.eq(id.as_uuid()))
+        .exec(conn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(PersistenceError::NotFound { entity: "user" });
+    }
+    Ok(())
+}
+
+/// Users whose row changed at or after `since`, for instances catching up on changes.
+pub async fn changed_since(conn: &impl ConnectionTrait, since: OffsetDateTime) -> Result<Vec<UserId>> {
+    let ids: Vec<uuid::Uuid> = users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .filter(users::Column::UpdatedAt.gte(since))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(ids.into_iter().map(UserId::from_uuid).collect())
 }
 
 pub async fn update_profile(

@@ -17,6 +17,9 @@ pub enum ServiceError {
     /// refused without checking the password until `retry_after_secs` have passed.
     #[error("too many failed login attempts; retry in {retry_after_secs} s")]
     TooManyAttempts { retry_after_secs: u64 },
+    /// The current password given to confirm a sensitive change is wrong.
+    #[error("the current password is wrong")]
+    WrongPassword,
     #[error("this account is disabled")]
     AccountDisabled,
     #[error("invalid or expired access token")]

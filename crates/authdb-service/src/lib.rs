@@ -5,15 +5,19 @@
 //! [`authdb_auth::PasswordHasher`] and [`authdb_auth::JwtKeys`].
 
 mod auth;
+mod changes;
 mod error;
 mod health;
 mod login_throttle;
+mod revocations;
 mod session_cache;
+mod sync;
 
 pub use auth::{
-    AuthPolicy, AuthService, ClientInfo, IssuedTokens, LoginAttempt, Principal, Registration, SecurityEvent,
-    SecurityEvents,
+    AuthPolicy, AuthService, ClientInfo, IssuedTokens, LoginAttempt, PasswordChange, Principal, RefreshAttempt,
+    Registration, RevocationReason, SecurityEvent, SecurityEvents,
 };
+pub use authdb_persistence::sessions::SessionSummary;
 pub use error::{Result, ServiceError, error_chain};
 pub use health::{DatabaseHealth, HealthService};
 pub use login_throttle::LoginThrottlePolicy;

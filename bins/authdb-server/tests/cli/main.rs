@@ -9,6 +9,7 @@ mod config_file;
 mod create_superuser;
 mod migrate;
 mod refused_starts;
+mod revocation;
 mod serve;
 mod shutdown;
 mod support;

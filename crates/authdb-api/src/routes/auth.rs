@@ -2,7 +2,7 @@ use actix_web::{HttpResponse, http::header, web};
 use authdb_domain::{
     AvatarUrl, DomainError, Email, FullName, OrganizationId, Preferences, ProfileChanges, Username, Violation,
 };
-use authdb_service::{AuthService, LoginAttempt, Registration};
+use authdb_service::{AuthService, LoginAttempt, RefreshAttempt, Registration};
 use secrecy::SecretString;
 
 use super::resource;
@@ -74,7 +74,11 @@ async fn refresh(
     if let Some(violation) = bounded("refresh_token", &request.refresh_token, MAX_REFRESH_TOKEN_BYTES) {
         return Err(invalid([Some(violation)]));
     }
-    let tokens = auth.refresh(&request.refresh_token, &client.0).await?;
+    let attempt = RefreshAttempt {
+        refresh_token: &request.refresh_token,
+        organization_id: request.organization_id.map(OrganizationId::from_uuid),
+    };
+    let tokens = auth.refresh(attempt, &client.0).await?;
     Ok(no_store(HttpResponse::Ok()).json(TokenResponse::from(tokens)))
 }
 
@@ -108,7 +112,7 @@ async fn update_me(
 }
 
 /// A required string field must be non-empty and at most `max` bytes.
-fn bounded(field: &'static str, value: &str, max: usize) -> Option<Violation> {
+pub(super) fn bounded(field: &'static str, value: &str, max: usize) -> Option<Violation> {
     if value.is_empty() {
         Some(Violation::new(field, "must not be empty"))
     } else if value.len() > max {
@@ -118,7 +122,7 @@ fn bounded(field: &'static str, value: &str, max: usize) -> Option<Violation> {
     }
 }
 
-fn invalid<const N: usize>(violations: [Option<Violation>; N]) -> ApiError {
+pub(super) fn invalid<const N: usize>(violations: [Option<Violation>; N]) -> ApiError {
     match DomainError::collect(violations) {
         Err(error) => ApiError::Service(error.into()),
         Ok(()) => ApiError::BadRequest("invalid request".into()),
@@ -126,7 +130,7 @@ fn invalid<const N: usize>(violations: [Option<Violation>; N]) -> ApiError {
 }
 
 /// Token-bearing responses must not be cached (RFC 6749 section 5.1).
-fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+pub(super) fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
     builder.insert_header((header::CACHE_CONTROL, "no-store")).insert_header((header::PRAGMA, "no-cache"));
     builder
 }

@@ -16,7 +16,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(list_events), components(schemas(SecurityEventPage, SecurityEventResponse, Problem<'static>, FieldError)))]
+#[openapi(paths(list_events), components(schemas(SecurityEventPage, SecurityEventResponse, Problem, FieldError)))]
 pub(crate) struct EventsApi;
 
 /// The caller's own security events, newest first: registration, logins and failed
@@ -28,8 +28,8 @@ pub(crate) struct EventsApi;
     params(Pagination),
     responses(
         (status = 200, description = "A page of events", body = SecurityEventPage),
-        (status = 401, description = "No valid access token", body = Problem<'static>, content_type = "application/problem+json"),
-        (status = 422, description = "`limit` or `offset` out of range", body = Problem<'static>,
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`limit` or `offset` out of range", body = Problem,
             content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

@@ -1,6 +1,7 @@
 pub(crate) mod auth;
 pub(crate) mod events;
 pub(crate) mod health;
+pub(crate) mod sessions;
 
 use actix_web::{HttpResponse, web};
 

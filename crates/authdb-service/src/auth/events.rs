@@ -12,7 +12,7 @@ use crate::Result;
 /// Detail keys shown to the user. Everything else an event records stays in the audit
 /// log: details may one day hold things only operators should see, so this is a list of
 /// what is safe, not of what is not.
-const SHOWN_DETAILS: [&str; 4] = ["reason", "scope", "failures", "retry_after_secs"];
+const SHOWN_DETAILS: [&str; 6] = ["reason", "scope", "failures", "retry_after_secs", "sessions", "sessions_revoked"];
 
 /// One event in the caller's security log.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,7 +2,7 @@
 
 use std::time::Duration as StdDuration;
 
-use authdb_auth::{JwtConfig, JwtKeys, PasswordHasher};
+use authdb_auth::{JwtConfig, JwtKeys, PasswordHasher, RotationKey};
 use authdb_domain::{Email, Password, PasswordPolicy, Username};
 use authdb_persistence::DatabaseConfig;
 use futures_util::future::join_all;
@@ -14,10 +14,37 @@ use super::*;
 
 struct Fixture {
     auth: AuthService,
+    db: DatabaseConnection,
+    keys: fn() -> JwtKeys,
+    policy: AuthPolicy,
     _dir: TempDir,
 }
 
+impl Fixture {
+    /// Another service on the same database, as another process (or a restart) would be.
+    async fn another_instance(&self) -> AuthService {
+        let rotation = RotationKey::derive(&SecretString::from("rotation-test-secret".to_owned()));
+        let hasher = PasswordHasher::new(4).expect("hasher");
+        AuthService::start(self.db.clone(), hasher, (self.keys)(), rotation, self.policy.clone()).await.expect("starts")
+    }
+}
+
+fn test_keys() -> JwtKeys {
+    JwtKeys::new(JwtConfig {
+        secret: SecretString::from("0123456789abcdef0123456789abcdef".to_owned()),
+        issuer: "test".into(),
+        audience: "test".into(),
+        access_ttl: Duration::minutes(15),
+        leeway_secs: 0,
+    })
+    .expect("keys")
+}
+
 async fn fixture() -> Fixture {
+    fixture_with_grace(Duration::seconds(10)).await
+}
+
+async fn fixture_with_grace(refresh_reuse_grace: Duration) -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = DatabaseConfig {
         url: format!("sqlite://{}", dir.path().join("test.db").display()),
@@ -28,22 +55,19 @@ async fn fixture() -> Fixture {
     };
     let db = authdb_persistence::connect(&config).await.expect("connects");
     authdb_persistence::migrate_up(&db).await.expect("migrates");
-    let keys = JwtKeys::new(JwtConfig {
-        secret: SecretString::from("0123456789abcdef0123456789abcdef".to_owned()),
-        issuer: "test".into(),
-        audience: "test".into(),
-        access_ttl: Duration::minutes(15),
-        leeway_secs: 0,
-    })
-    .expect("keys");
     let policy = AuthPolicy {
         refresh_ttl: Duration::days(30),
         password: PasswordPolicy::default(),
         session_cache_ttl: StdDuration::from_secs(1),
         login_throttle: crate::LoginThrottlePolicy::default(),
+        refresh_reuse_grace,
     };
-    let auth = AuthService::new(db, PasswordHasher::new(4).expect("hasher"), keys, policy);
-    Fixture { auth, _dir: dir }
+    let rotation = RotationKey::derive(&SecretString::from("rotation-test-secret".to_owned()));
+    let auth =
+        AuthService::start(db.clone(), PasswordHasher::new(4).expect("hasher"), test_keys(), rotation, policy.clone())
+            .await
+            .expect("starts");
+    Fixture { auth, db, keys: test_keys, policy, _dir: dir }
 }
 
 fn password() -> Password {
@@ -86,18 +110,64 @@ async fn unknown_login_and_wrong_password_are_the_same_error() {
     assert!(matches!(unknown, Err(ServiceError::InvalidCredentials)));
 }
 
+fn refreshing(token: &str) -> RefreshAttempt<'_> {
+    RefreshAttempt { refresh_token: token, organization_id: None }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn of_concurrent_refreshes_of_one_token_exactly_one_wins() {
+async fn without_a_grace_window_exactly_one_of_concurrent_refreshes_wins() {
+    let fx = fixture_with_grace(Duration::ZERO).await;
+    let issued = fx.auth.register(registration("alice"), &ClientInfo::default()).await.expect("registers");
+    let token = issued.refresh.expose().to_owned();
+
+    let client = ClientInfo::default();
+    let results = join_all((0..8).map(|_| fx.auth.refresh(refreshing(&token), &client))).await;
+
+    let winners = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(winners, 1);
+    assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| matches!(e, ServiceError::InvalidRefreshToken)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn within_the_grace_window_concurrent_refreshes_share_one_successor() {
     let fx = fixture().await;
     let issued = fx.auth.register(registration("alice"), &ClientInfo::default()).await.expect("registers");
     let token = issued.refresh.expose().to_owned();
 
     let client = ClientInfo::default();
-    let results = join_all((0..8).map(|_| fx.auth.refresh(&token, &client))).await;
+    let results = join_all((0..8).map(|_| fx.auth.refresh(refreshing(&token), &client))).await;
 
-    let winners = results.iter().filter(|r| r.is_ok()).count();
-    assert_eq!(winners, 1);
-    assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| matches!(e, ServiceError::InvalidRefreshToken)));
+    let successors: Vec<String> =
+        results.into_iter().map(|r| r.expect("every refresh succeeds").refresh.into_string()).collect();
+    assert!(successors.iter().all(|successor| *successor == successors[0]), "one successor for all");
+    assert_ne!(successors[0], token);
+    // The shared successor is live and rotates normally.
+    fx.auth.refresh(refreshing(&successors[0]), &client).await.expect("the successor works");
+}
+
+#[tokio::test]
+async fn revoking_all_sessions_of_a_user_refuses_their_tokens_at_once() {
+    let fx = fixture().await;
+    let client = ClientInfo::default();
+    let first = fx.auth.register(registration("alice"), &client).await.expect("registers");
+    let second = fx.auth.login(attempt("alice", "Secret123"), &client).await.expect("logs in");
+    for issued in [&first, &second] {
+        fx.auth.authenticate(&issued.access.token).await.expect("authenticates (and is cached)");
+    }
+
+    let revoked = fx.auth.revoke_all_sessions(first.user.id, RevocationReason::AccountDeactivated).await;
+
+    assert_eq!(revoked.expect("revokes"), 2);
+    assert_eq!(fx.auth.revocation_set_len(), 2);
+    let restarted = fx.another_instance().await;
+    assert_eq!(restarted.revocation_set_len(), 2, "recent revocations are loaded at start");
+    for issued in [&first, &second] {
+        assert!(matches!(fx.auth.authenticate(&issued.access.token).await, Err(ServiceError::InvalidAccessToken)));
+        assert!(matches!(
+            fx.auth.refresh(refreshing(issued.refresh.expose()), &client).await,
+            Err(ServiceError::InvalidRefreshToken)
+        ));
+    }
 }
 
 #[tokio::test]
@@ -110,7 +180,7 @@ async fn logout_revokes_the_session_for_authentication_and_refresh() {
 
     assert!(matches!(fx.auth.authenticate(&issued.access.token).await, Err(ServiceError::InvalidAccessToken)));
     assert!(matches!(
-        fx.auth.refresh(issued.refresh.expose(), &ClientInfo::default()).await,
+        fx.auth.refresh(refreshing(issued.refresh.expose()), &ClientInfo::default()).await,
         Err(ServiceError::InvalidRefreshToken)
     ));
 }

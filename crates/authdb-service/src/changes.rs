@@ -1,0 +1,92 @@
+//! Changes that other authdb processes must hear about, and their wire form on the
+//! change feed (`authdb_persistence::change_feed`).
+//!
+//! The form is a short line of space-separated fields, first a one-letter kind:
+//! - `s <session> <user> <revoked_at> <expires_at>`: a session was revoked (Unix seconds);
+//! - `u <user>`: a user's account changed (profile, password, status): drop cached copies.
+
+use authdb_domain::{SessionId, UserId};
+use authdb_persistence::{ConnectionTrait, change_feed, sessions::RevokedSession};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::Result;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Change {
+    SessionRevoked(RevokedSession),
+    UserChanged(UserId),
+}
+
+impl Change {
+    pub(crate) fn encode(&self) -> String {
+        match self {
+            Self::SessionRevoked(session) => format!(
+                "s {} {} {} {}",
+                session.id,
+                session.user_id,
+                session.revoked_at.unix_timestamp(),
+                session.expires_at.unix_timestamp()
+            ),
+            Self::UserChanged(user) => format!("u {user}"),
+        }
+    }
+
+    /// Reads a payload; `None` for anything malformed or of a kind this version does
+    /// not know (a newer instance may publish more kinds).
+    pub(crate) fn decode(payload: &str) -> Option<Self> {
+        let mut fields = payload.split(' ');
+        let change = match fields.next()? {
+            "s" => Self::SessionRevoked(RevokedSession {
+                id: SessionId::from_uuid(uuid(fields.next()?)?),
+                user_id: UserId::from_uuid(uuid(fields.next()?)?),
+                revoked_at: timestamp(fields.next()?)?,
+                expires_at: timestamp(fields.next()?)?,
+            }),
+            "u" => Self::UserChanged(UserId::from_uuid(uuid(fields.next()?)?)),
+            _ => return None,
+        };
+        fields.next().is_none().then_some(change)
+    }
+
+    /// Publishes the change to other processes when `conn`'s transaction commits.
+    pub(crate) async fn publish(&self, conn: &impl ConnectionTrait) -> Result<()> {
+        Ok(change_feed::publish(conn, &self.encode()).await?)
+    }
+}
+
+fn uuid(field: &str) -> Option<Uuid> {
+    Uuid::parse_str(field).ok()
+}
+
+fn timestamp(field: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(field.parse().ok()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_survive_the_round_trip() {
+        let now = authdb_persistence::now();
+        let revoked = Change::SessionRevoked(RevokedSession {
+            id: SessionId::new(),
+            user_id: UserId::new(),
+            revoked_at: now,
+            expires_at: now + time::Duration::days(30),
+        });
+        let user = Change::UserChanged(UserId::new());
+        for change in [revoked, user] {
+            assert_eq!(Change::decode(&change.encode()), Some(change));
+        }
+    }
+
+    #[test]
+    fn malformed_or_unknown_payloads_are_ignored() {
+        let user = UserId::new();
+        for payload in ["", "u", "u not-a-uuid", &format!("u {user} extra"), &format!("x {user}"), "s 1 2 3 4"] {
+            assert_eq!(Change::decode(payload), None, "{payload:?}");
+        }
+    }
+}

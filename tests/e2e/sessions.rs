@@ -1,0 +1,220 @@
+//! Sessions per device: list, end one, end all, change the password; every revocation
+//! refuses the affected access tokens on the very next request.
+
+use authdb_persistence::entities::audit_events;
+use authdb_tests::{Backend, PASSWORD, TestApp, Tokens, spawn_app};
+use sea_orm::{EntityTrait, QueryOrder};
+use serde_json::{Value, json};
+
+async fn login_from(app: &TestApp, user_agent: &str) -> Tokens {
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("user-agent", user_agent)
+        .json(&json!({ "login": "alice", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    Tokens {
+        access_token: body["access_token"].as_str().unwrap().to_owned(),
+        refresh_token: body["refresh_token"].as_str().unwrap().to_owned(),
+        user: body["user"].clone(),
+    }
+}
+
+fn session_of(token: &str) -> String {
+    authdb_tests::claims_of(token)["sid"].as_str().unwrap().to_owned()
+}
+
+async fn audited_actions(app: &TestApp) -> Vec<String> {
+    let db = app.database().await;
+    let events = audit_events::Entity::find().order_by_asc(audit_events::Column::Id).all(&db).await.unwrap();
+    events.into_iter().map(|event| event.action).collect()
+}
+
+async fn the_session_list_shows_each_device_and_marks_the_current_one(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.register_ok("alice").await;
+    let phone = login_from(&app, "Phone/1.0").await;
+    let laptop = login_from(&app, "Laptop/2.0").await;
+
+    let items = app.sessions_ok(&laptop.access_token).await;
+
+    assert_eq!(items.len(), 3, "registration opened a session too: {items:?}");
+    let current: Vec<&Value> = items.iter().filter(|item| item["current"] == true).collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0]["id"], session_of(&laptop.access_token));
+    assert_eq!(current[0]["user_agent"], "Laptop/2.0");
+    assert_eq!(current[0]["ip"], "127.0.0.1");
+    let phone_item = items.iter().find(|item| item["id"] == session_of(&phone.access_token)).unwrap();
+    assert_eq!(phone_item["user_agent"], "Phone/1.0");
+    for field in ["created_at", "last_used_at", "expires_at"] {
+        assert!(phone_item[field].is_string(), "{field} in {phone_item}");
+    }
+    let unauthenticated = app.client.get(app.url("/api/v1/auth/sessions")).send().await.unwrap();
+    assert_eq!(unauthenticated.status(), 401);
+}
+
+async fn ending_a_session_refuses_its_access_token_on_the_next_request(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let phone = app.register_ok("alice").await;
+    let laptop = app.login_ok("alice").await;
+    assert_eq!(app.me(&phone.access_token).await.status(), 200, "warm every cache first");
+
+    let path = format!("/api/v1/auth/sessions/{}", session_of(&phone.access_token));
+    assert_eq!(app.delete_with(&path, &laptop.access_token).await.status(), 204);
+
+    assert_eq!(app.me(&phone.access_token).await.status(), 401, "refused at once, not at expiry");
+    assert_eq!(app.refresh(&phone.refresh_token).await.status(), 401);
+    assert_eq!(app.me(&laptop.access_token).await.status(), 200, "the other device is untouched");
+    assert_eq!(app.delete_with(&path, &laptop.access_token).await.status(), 404, "already ended");
+    assert!(audited_actions(&app).await.contains(&"session.revoked".to_owned()));
+}
+
+async fn another_users_session_or_a_malformed_id_is_not_found(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let bob = app.register_ok("bob").await;
+
+    let alices = format!("/api/v1/auth/sessions/{}", session_of(&alice.access_token));
+    let response = app.delete_with(&alices, &bob.access_token).await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    assert_eq!(app.delete_with("/api/v1/auth/sessions/not-a-uuid", &bob.access_token).await.status(), 404);
+    let unknown = format!("/api/v1/auth/sessions/{}", uuid::Uuid::now_v7());
+    assert_eq!(app.delete_with(&unknown, &bob.access_token).await.status(), 404);
+
+    assert_eq!(app.me(&alice.access_token).await.status(), 200, "alice's session lives on");
+}
+
+async fn logout_all_ends_every_session_of_the_caller_only(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let phone = app.register_ok("alice").await;
+    let laptop = app.login_ok("alice").await;
+    let bob = app.register_ok("bob").await;
+    assert_eq!(app.me(&phone.access_token).await.status(), 200);
+
+    let response = app.post_with("/api/v1/auth/logout-all", &laptop.access_token, &json!({})).await;
+
+    assert_eq!(response.status(), 204);
+    for tokens in [&phone, &laptop] {
+        assert_eq!(app.me(&tokens.access_token).await.status(), 401);
+        assert_eq!(app.refresh(&tokens.refresh_token).await.status(), 401);
+    }
+    assert_eq!(app.me(&bob.access_token).await.status(), 200);
+    let fresh = app.login_ok("alice").await;
+    assert_eq!(app.sessions_ok(&fresh.access_token).await.len(), 1);
+    assert!(audited_actions(&app).await.contains(&"session.logged_out_everywhere".to_owned()));
+}
+
+async fn changing_the_password_keeps_this_session_and_ends_the_others(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let phone = app.register_ok("alice").await;
+    let laptop = app.login_ok("alice").await;
+    assert_eq!(app.me(&phone.access_token).await.status(), 200);
+
+    let body = json!({ "current_password": PASSWORD, "new_password": "Brand-new-pass-42" });
+    let response = app.post_with("/api/v1/auth/change-password", &laptop.access_token, &body).await;
+
+    assert_eq!(response.status(), 204);
+    assert_eq!(app.me(&laptop.access_token).await.status(), 200, "the current session keeps working");
+    assert_eq!(app.refresh(&laptop.refresh_token).await.status(), 200);
+    assert_eq!(app.me(&phone.access_token).await.status(), 401, "other sessions end at once");
+    assert_eq!(app.refresh(&phone.refresh_token).await.status(), 401);
+    assert_eq!(app.login("alice", PASSWORD).await.status(), 401, "the old password is gone");
+    assert_eq!(app.login("alice", "Brand-new-pass-42").await.status(), 200);
+    assert!(audited_actions(&app).await.contains(&"password.changed".to_owned()));
+}
+
+async fn a_wrong_current_password_or_a_weak_new_one_changes_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let phone = app.register_ok("alice").await;
+    let laptop = app.login_ok("alice").await;
+    let path = "/api/v1/auth/change-password";
+
+    let wrong = app
+        .post_with(
+            path,
+            &laptop.access_token,
+            &json!({ "current_password": "Wrong1234", "new_password": "Brand-new-pass-42" }),
+        )
+        .await;
+    assert_eq!(wrong.status(), 400);
+    let problem: Value = wrong.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "current_password");
+
+    let weak = app
+        .post_with(path, &laptop.access_token, &json!({ "current_password": PASSWORD, "new_password": "short" }))
+        .await;
+    assert_eq!(weak.status(), 422);
+    let problem: Value = weak.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "new_password");
+
+    let missing = app.post_with(path, &laptop.access_token, &json!({ "new_password": "Brand-new-pass-42" })).await;
+    assert_eq!(missing.status(), 422);
+    let empty = app
+        .post_with(path, &laptop.access_token, &json!({ "current_password": "", "new_password": "Brand-new-pass-42" }))
+        .await;
+    assert_eq!(empty.status(), 422);
+    let unknown_field = app
+        .post_with(
+            path,
+            &laptop.access_token,
+            &json!({ "current_password": PASSWORD, "new_password": "Brand-new-pass-42", "user_id": "x" }),
+        )
+        .await;
+    assert_eq!(unknown_field.status(), 422);
+
+    assert_eq!(app.me(&phone.access_token).await.status(), 200, "no session was ended");
+    assert_eq!(app.login("alice", PASSWORD).await.status(), 200, "the password is unchanged");
+    assert!(audited_actions(&app).await.contains(&"password.change_failed".to_owned()));
+}
+
+async fn organization_scoped_tokens_carry_org_role_and_permissions(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let org = app.seed_membership("acme", alice.user["id"].as_str().unwrap(), "viewer").await;
+    let other = app.seed_membership("globex", app.register_ok("bob").await.user["id"].as_str().unwrap(), "owner").await;
+
+    let response = app
+        .post_json("/api/v1/auth/login", &json!({ "login": "alice", "password": PASSWORD, "organization_id": org }))
+        .await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    let claims = authdb_tests::claims_of(body["access_token"].as_str().unwrap());
+    assert_eq!(claims["org"], org.as_str());
+    assert_eq!(claims["role"], "viewer");
+    assert_eq!(claims["perms"], json!(["org:read", "members:read", "assets:read"]));
+    let refresh_token = body["refresh_token"].as_str().unwrap();
+
+    // Refresh keeps the session's organization...
+    let refreshed = app.refresh_ok(refresh_token).await;
+    assert_eq!(authdb_tests::claims_of(&refreshed.access_token)["org"], org.as_str());
+    // ...and can switch only to an organization the caller belongs to.
+    let switch = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({ "refresh_token": refreshed.refresh_token, "organization_id": other }),
+        )
+        .await;
+    assert_eq!(switch.status(), 403);
+
+    let outsider = app
+        .post_json("/api/v1/auth/login", &json!({ "login": "alice", "password": PASSWORD, "organization_id": other }))
+        .await;
+    assert_eq!(outsider.status(), 403);
+    let unscoped = authdb_tests::claims_of(&alice.access_token);
+    assert!(unscoped.get("org").is_none() && unscoped.get("perms").is_none(), "{unscoped}");
+}
+
+on_both_backends!(
+    the_session_list_shows_each_device_and_marks_the_current_one,
+    ending_a_session_refuses_its_access_token_on_the_next_request,
+    another_users_session_or_a_malformed_id_is_not_found,
+    logout_all_ends_every_session_of_the_caller_only,
+    changing_the_password_keeps_this_session_and_ends_the_others,
+    a_wrong_current_password_or_a_weak_new_one_changes_nothing,
+    organization_scoped_tokens_carry_org_role_and_permissions,
+);

@@ -145,38 +145,43 @@ done
 stop_server sqlite
 fi
 
-# PostgreSQL: the database-bound scenarios, on a fresh database dropped afterwards.
+# PostgreSQL: the database-bound scenarios, on fresh databases dropped afterwards. Two
+# servers run side by side: one on an empty database, one whose database holds
+# REVOKED_SET sessions revoked just now, which it loads into its in-memory revocation set
+# at start. Rounds alternate between them, so the comparison sees the same machine.
 if [[ "${BENCH_PG}" == 1 ]] && psql "${PG_URL}/postgres" -qtAc 'select 1' >/dev/null 2>&1; then
-    db="authdb_bench_$$"
-    psql "${PG_URL}/postgres" -qc "create database ${db}"
-    data_dir="$(mktemp -d "${OUT_DIR}/pg.XXXX")"
-    start_server postgres "${data_dir}" "${PG_URL}/${db}"
-    for round in $(seq "${RUNS}"); do
-        run_one postgres "${round}" me 16 "${FAST_SECS}" "${WARMUP_SECS}"
-        run_one postgres "${round}" live 16 "${FAST_SECS}" "${WARMUP_SECS}"
-        run_one postgres "${round}" refresh 8 "${FAST_SECS}" "${WARMUP_SECS}"
-        run_one postgres "${round}" revoked-token 16 "${FAST_SECS}" "${WARMUP_SECS}"
-    done
-    stop_server postgres
+    plain_db="authdb_bench_$$"; seeded_db="authdb_bench_revoked_$$"
+    seeded="postgres-revoked-${REVOKED_SET}"
+    psql "${PG_URL}/postgres" -qc "create database ${plain_db}" -c "create database ${seeded_db}"
+    plain_dir="$(mktemp -d "${OUT_DIR}/pg.XXXX")"; seeded_dir="$(mktemp -d "${OUT_DIR}/pg-revoked.XXXX")"
 
-    # The same with REVOKED_SET sessions revoked just now, which the server loads into its
-    # in-memory revocation set at start: the check on every request must not slow down.
-    start_server postgres "${data_dir}" "${PG_URL}/${db}"
+    start_server seeding "${seeded_dir}" "${PG_URL}/${seeded_db}"
     user_id="$(curl -fsS -H 'content-type: application/json' "${BASE}/api/v1/auth/register" \
         -d '{"email":"seed@bench.example.com","username":"seed","password":"Seed-pass-123"}' | jq -r .user.id)"
-    stop_server postgres
-    psql "${PG_URL}/${db}" -qc "insert into sessions (id, user_id, user_agent, created_at, last_used_at, expires_at,
-        revoked_at, revoked_reason) select gen_random_uuid(), '${user_id}', 'bench seed', now(), now(),
+    stop_server seeding
+    psql "${PG_URL}/${seeded_db}" -qc "insert into sessions (id, user_id, user_agent, created_at, last_used_at,
+        expires_at, revoked_at, revoked_reason) select gen_random_uuid(), '${user_id}', 'bench seed', now(), now(),
         now() + interval '30 days', now(), 'logout' from generate_series(1, ${REVOKED_SET})"
-    start_server "postgres-revoked-${REVOKED_SET}" "${data_dir}" "${PG_URL}/${db}"
-    grep -o 'revoked_sessions[^ ]*' "${OUT_DIR}/server-postgres-revoked-${REVOKED_SET}.log" | head -1 >&2 || true
+
+    PLAIN_PORT="${PORT}"; SEEDED_PORT="$((PORT + 1))"
+    start_server postgres "${plain_dir}" "${PG_URL}/${plain_db}"; PLAIN_PID="${SERVER_PID}"
+    PORT="${SEEDED_PORT}"; BASE="http://127.0.0.1:${PORT}"
+    start_server "${seeded}" "${seeded_dir}" "${PG_URL}/${seeded_db}"; SEEDED_PID="${SERVER_PID}"
+    grep -o 'revoked_sessions[^ ]*' "${OUT_DIR}/server-${seeded}.log" | head -1 >&2 || true
+    use_plain() { PORT="${PLAIN_PORT}"; BASE="http://127.0.0.1:${PORT}"; SERVER_PID="${PLAIN_PID}"; }
+    use_seeded() { PORT="${SEEDED_PORT}"; BASE="http://127.0.0.1:${PORT}"; SERVER_PID="${SEEDED_PID}"; }
+    trap 'kill -TERM "${PLAIN_PID}" "${SEEDED_PID}" 2>/dev/null; true' EXIT
     for round in $(seq "${RUNS}"); do
-        run_one "postgres-revoked-${REVOKED_SET}" "${round}" me 16 "${FAST_SECS}" "${WARMUP_SECS}"
-        run_one "postgres-revoked-${REVOKED_SET}" "${round}" refresh 8 "${FAST_SECS}" "${WARMUP_SECS}"
-        run_one "postgres-revoked-${REVOKED_SET}" "${round}" revoked-token 16 "${FAST_SECS}" "${WARMUP_SECS}"
+        use_plain; run_one postgres "${round}" live 16 "${FAST_SECS}" "${WARMUP_SECS}"
+        for scenario in "me 16" "refresh 8" "revoked-token 16"; do
+            read -r name concurrency <<<"${scenario}"
+            use_plain; run_one postgres "${round}" "${name}" "${concurrency}" "${FAST_SECS}" "${WARMUP_SECS}"
+            use_seeded; run_one "${seeded}" "${round}" "${name}" "${concurrency}" "${FAST_SECS}" "${WARMUP_SECS}"
+        done
     done
-    stop_server "postgres-revoked-${REVOKED_SET}"
-    psql "${PG_URL}/postgres" -qc "drop database ${db}"
+    use_plain; stop_server postgres
+    use_seeded; stop_server "${seeded}"
+    psql "${PG_URL}/postgres" -qc "drop database ${plain_db}" -c "drop database ${seeded_db}"
 else
     log "PostgreSQL skipped"
 fi

@@ -20,7 +20,7 @@ async fn ready_reports_the_database_up(backend: Backend) {
 
 on_both_backends!(live_answers_ok, ready_reports_the_database_up);
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ready_answers_503_when_postgres_is_gone_and_live_stays_up() {
     let mut app = spawn_app(Backend::Postgres).await;
     app.db.drop_postgres_now().await;
@@ -34,7 +34,7 @@ async fn ready_answers_503_when_postgres_is_gone_and_live_stays_up() {
     assert_eq!(live.status(), 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_answer_503_problem_when_postgres_is_gone() {
     let mut app = spawn_app(Backend::Postgres).await;
     app.db.drop_postgres_now().await;

@@ -5,16 +5,22 @@
 
 /// Runs each listed `async fn name(backend: Backend)` once per backend, as
 /// `name::sqlite` and `name::postgres`.
+///
+/// The runtime has worker threads of its own: when a test ends, its database is dropped
+/// from the test's thread, which blocks; the server's background tasks must go on
+/// meanwhile. A connection they had half-opened would otherwise sit in PostgreSQL's
+/// authentication phase, where it cannot acknowledge `DROP DATABASE`'s barrier, and stall
+/// every `DROP DATABASE` on the cluster for `authentication_timeout` (60 s).
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         $(
             mod $name {
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
                     super::$name(authdb_tests::Backend::Sqlite).await;
                 }
 
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
                     super::$name(authdb_tests::Backend::Postgres).await;
                 }

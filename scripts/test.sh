@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: unit, integration and end-to-end tests
-# (`cargo test --workspace --all-targets`), then the doc tests.
+# (`cargo test --workspace --all-targets`), then the doc tests, then (full runs only)
+# ./scripts/api-checks.sh: the OpenAPI validator, schemathesis against a live server and
+# the headless-Chromium check of /docs.
 #
 #   ./scripts/test.sh                      # everything
 #   ./scripts/test.sh -p authdb-domain     # one package (unit + integration + doc tests)
@@ -16,6 +18,10 @@
 #   AUTHDB_TEST_PG_URL     PostgreSQL URL for the tests (default: local, see above)
 #   AUTHDB_TEST_PG_WAIT    seconds to wait for PostgreSQL to accept connections (default 30)
 #   AUTHDB_TEST_PG_ONLY=1  only prepare/check PostgreSQL, run no cargo command
+#   AUTHDB_SKIP_API_CHECKS=1  do not run ./scripts/api-checks.sh after a full run
+#
+# Redis: the tests start private redis-server processes; as root the script installs
+# redis-server (apt-get) when it is missing.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -150,6 +156,21 @@ check_login() {
     fi
 }
 
+# ---------------------------------------------------------------- Redis
+if ! command -v redis-server >/dev/null 2>&1; then
+    if is_root; then
+        log "redis-server is not installed: installing it with apt-get"
+        if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >/dev/null 2>&1; then
+            apt-get update -q
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >/dev/null
+        fi
+        # The tests start their own instances; the packaged service is not needed.
+        systemctl disable --now redis-server >/dev/null 2>&1 || true
+    else
+        log "redis-server not found and not root: the shared-Redis tests will fail (apt-get install redis-server)"
+    fi
+fi
+
 # ---------------------------------------------------------------- PostgreSQL
 if [ -n "${AUTHDB_TEST_PG_URL:-}" ]; then
     custom_url=1
@@ -214,6 +235,16 @@ if [ "${#target_args[@]}" -gt 0 ]; then
     rm -f "$doc_output"
     if [ "$status" -eq 0 ]; then
         status=$doc_status
+    fi
+fi
+
+# The live-server checks, on full runs only (no arguments).
+if [ "$#" -eq 0 ] && [ "${AUTHDB_SKIP_API_CHECKS:-0}" != 1 ]; then
+    api_status=0
+    log "./scripts/api-checks.sh"
+    ./scripts/api-checks.sh 2>&1 | tee -a "$output" || api_status=$?
+    if [ "$status" -eq 0 ]; then
+        status=$api_status
     fi
 fi
 

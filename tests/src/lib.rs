@@ -74,12 +74,17 @@ pub fn test_settings(db: &TestDatabase) -> Settings {
     settings.database.url = Some(db.url().to_owned());
     settings.database.max_connections = 5;
     settings.auth.bcrypt_cost = 4;
+    // Limits stay on (the middleware runs) but out of reach; tests/e2e/rate_limit.rs lowers them.
+    settings.rate_limit.auth_per_minute = 100_000;
+    settings.rate_limit.api_per_minute = 100_000;
     settings
 }
 
 /// The running application and an HTTP client for it.
 pub struct TestApp {
     pub address: String,
+    /// The separate metrics listener's port, when `settings.metrics.bind` asked for one.
+    pub metrics_port: Option<u16>,
     pub client: Client,
     pub settings: Settings,
     server: RunningServer,
@@ -114,10 +119,11 @@ async fn start(settings: Settings, db: TestDatabase) -> TestApp {
     }
     let application = Application::build(settings.clone()).await.unwrap();
     let address = format!("http://127.0.0.1:{}", application.port());
+    let metrics_port = application.metrics_port();
     let server = RunningServer(application.handle());
     tokio::spawn(application.run_until_stopped());
     let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { address, client, settings, server, db }
+    TestApp { address, metrics_port, client, settings, server, db }
 }
 
 /// The claims of a JWT, read without checking anything.
@@ -234,6 +240,8 @@ impl TestApp {
             min_connections: 0,
             connect_timeout: std::time::Duration::from_secs(5),
             acquire_timeout: std::time::Duration::from_secs(5),
+            idle_timeout: None,
+            max_lifetime: None,
         };
         authdb_persistence::connect(&config).await.unwrap()
     }

@@ -27,6 +27,9 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub log: LogSettings,
+    pub rate_limit: RateLimitSettings,
+    pub redis: RedisSettings,
+    pub metrics: MetricsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -37,12 +40,79 @@ pub struct ServerSettings {
     pub workers: usize,
     /// How long in-flight requests may take to finish after SIGTERM.
     pub shutdown_timeout_secs: u64,
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed. A
+    /// comma-separated string in the environment.
+    #[serde(deserialize_with = "list")]
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        Self { bind: "127.0.0.1:8080".into(), workers: 0, shutdown_timeout_secs: 30 }
+        Self { bind: "127.0.0.1:8080".into(), workers: 0, shutdown_timeout_secs: 30, trusted_proxies: Vec::new() }
     }
+}
+
+/// A list from a TOML array or from a comma-separated string (the environment's form).
+fn list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Text(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::Text(text) => text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        OneOrMany::Many(items) => items,
+    })
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    /// Per client IP on register, login, token and refresh.
+    pub auth_per_minute: u32,
+    /// Per user on the rest of `/api/v1`.
+    pub api_per_minute: u32,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self { enabled: true, auth_per_minute: 20, api_per_minute: 100 }
+    }
+}
+
+/// Redis holds the rate-limit counters when `url` is set, so that instances share them.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisSettings {
+    pub url: Option<SecretString>,
+    /// The longest a Redis round trip may take before the request is let through.
+    pub timeout_ms: u64,
+    pub key_prefix: String,
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        Self { url: None, timeout_ms: 250, key_prefix: "authdb:ratelimit:".into() }
+    }
+}
+
+impl std::fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("url", &self.url.as_ref().map(|_| "[set]"))
+            .field("timeout_ms", &self.timeout_ms)
+            .field("key_prefix", &self.key_prefix)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Serve `/metrics` on this separate `IP:PORT` (and not on the main listener).
+    pub bind: Option<String>,
 }
 
 /// `Debug` is written by hand so that the URL's password stays out of logs.
@@ -55,6 +125,10 @@ pub struct DatabaseSettings {
     pub min_connections: u32,
     pub connect_timeout_secs: u64,
     pub acquire_timeout_secs: u64,
+    /// Idle connections above the minimum are closed after this long; 0 never closes them.
+    pub idle_timeout_secs: u64,
+    /// Connections are replaced after this long; 0 keeps them forever.
+    pub max_lifetime_secs: u64,
 }
 
 impl std::fmt::Debug for DatabaseSettings {
@@ -65,13 +139,23 @@ impl std::fmt::Debug for DatabaseSettings {
             .field("min_connections", &self.min_connections)
             .field("connect_timeout_secs", &self.connect_timeout_secs)
             .field("acquire_timeout_secs", &self.acquire_timeout_secs)
+            .field("idle_timeout_secs", &self.idle_timeout_secs)
+            .field("max_lifetime_secs", &self.max_lifetime_secs)
             .finish()
     }
 }
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
-        Self { url: None, max_connections: 10, min_connections: 1, connect_timeout_secs: 5, acquire_timeout_secs: 5 }
+        Self {
+            url: None,
+            max_connections: 10,
+            min_connections: 1,
+            connect_timeout_secs: 5,
+            acquire_timeout_secs: 5,
+            idle_timeout_secs: 600,
+            max_lifetime_secs: 1800,
+        }
     }
 }
 
@@ -195,6 +279,9 @@ impl Default for Settings {
             database: DatabaseSettings::default(),
             auth: AuthSettings::default(),
             log: LogSettings::default(),
+            rate_limit: RateLimitSettings::default(),
+            redis: RedisSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -309,6 +396,32 @@ impl Settings {
         if self.database.acquire_timeout_secs == 0 {
             return Err(invalid("AUTHDB__DATABASE__ACQUIRE_TIMEOUT_SECS", "must be at least 1"));
         }
+        if self.database.acquire_timeout_secs > 300 {
+            return Err(invalid("AUTHDB__DATABASE__ACQUIRE_TIMEOUT_SECS", "must be at most 300"));
+        }
+        self.trusted_proxies()?;
+        if self.rate_limit.auth_per_minute == 0 {
+            return Err(invalid(
+                "AUTHDB__RATE_LIMIT__AUTH_PER_MINUTE",
+                "must be at least 1 (use ENABLED=false to switch off)",
+            ));
+        }
+        if self.rate_limit.api_per_minute == 0 {
+            return Err(invalid(
+                "AUTHDB__RATE_LIMIT__API_PER_MINUTE",
+                "must be at least 1 (use ENABLED=false to switch off)",
+            ));
+        }
+        if let Some(url) = &self.redis.url {
+            let url = url.expose_secret();
+            if !(url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("redis+unix://")) {
+                return Err(invalid("AUTHDB__REDIS__URL", "must start with redis://, rediss:// or redis+unix://"));
+            }
+        }
+        if !(1..=10_000).contains(&self.redis.timeout_ms) {
+            return Err(invalid("AUTHDB__REDIS__TIMEOUT_MS", "must be between 1 and 10000"));
+        }
+        self.metrics_bind_addr()?;
         let url = self.database_url();
         let supported = ["sqlite:", "postgres:", "postgresql:"];
         if !supported.iter().any(|scheme| url.starts_with(scheme)) {
@@ -351,6 +464,25 @@ impl Settings {
                 format!("must be IP:PORT such as 127.0.0.1:8080, got {:?}", self.server.bind),
             )
         })
+    }
+
+    pub fn trusted_proxies(&self) -> Result<authdb_api::TrustedProxies, SettingsError> {
+        authdb_api::TrustedProxies::parse(self.server.trusted_proxies.iter().map(String::as_str)).map_err(|entry| {
+            invalid("AUTHDB__SERVER__TRUSTED_PROXIES", format!("{entry:?} is not an IP address or CIDR range"))
+        })
+    }
+
+    pub fn metrics_bind_addr(&self) -> Result<Option<SocketAddr>, SettingsError> {
+        self.metrics
+            .bind
+            .as_deref()
+            .filter(|bind| !bind.trim().is_empty())
+            .map(|bind| {
+                bind.parse().map_err(|_| {
+                    invalid("AUTHDB__METRICS__BIND", format!("must be IP:PORT such as 127.0.0.1:9090, got {bind:?}"))
+                })
+            })
+            .transpose()
     }
 
     /// The database URL, defaulting to a SQLite file in the data directory.

@@ -4,15 +4,14 @@ use std::{io, net::TcpListener, time::Duration};
 
 use actix_web::{
     App, HttpServer,
-    body::MessageBody,
-    dev::{Server, ServerHandle, ServiceRequest, ServiceResponse},
-    middleware::{self, Next},
+    dev::{Server, ServerHandle},
+    middleware,
 };
-use authdb_api::ApiState;
+use authdb_api::{ApiState, RateLimitConfig, RateLimiter, RedisConfig};
 use authdb_auth::{JwtConfig, JwtKeys, PasswordHasher, RotationKey};
 use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
 use authdb_service::{AuthPolicy, AuthService, HealthService, error_chain};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::{Settings, SettingsError, secret};
 
@@ -35,6 +34,10 @@ pub enum StartupError {
     Hasher(String),
     #[error("cannot listen on {bind} (AUTHDB__SERVER__BIND): {source}")]
     Bind { bind: String, source: io::Error },
+    #[error("cannot listen on {bind} (AUTHDB__METRICS__BIND): {source}")]
+    MetricsBind { bind: String, source: io::Error },
+    #[error("invalid setting AUTHDB__REDIS__URL: {0}")]
+    Redis(String),
     #[error("cannot listen for SIGTERM and SIGINT: {0}")]
     Signals(io::Error),
 }
@@ -94,8 +97,30 @@ pub(crate) async fn connect(settings: &Settings) -> Result<DatabaseConnection, S
         min_connections: settings.database.min_connections,
         connect_timeout: Duration::from_secs(settings.database.connect_timeout_secs),
         acquire_timeout: Duration::from_secs(settings.database.acquire_timeout_secs),
+        idle_timeout: nonzero_secs(settings.database.idle_timeout_secs),
+        max_lifetime: nonzero_secs(settings.database.max_lifetime_secs),
     };
     authdb_persistence::connect(&config).await.map_err(|error| StartupError::Database(error_chain(&error)))
+}
+
+fn nonzero_secs(secs: u64) -> Option<Duration> {
+    (secs > 0).then(|| Duration::from_secs(secs))
+}
+
+/// The rate limiter the settings describe, shared by every worker.
+pub(crate) fn rate_limiter(settings: &Settings) -> Result<RateLimiter, StartupError> {
+    let redis = settings.redis.url.as_ref().map(|url| RedisConfig {
+        url: url.expose_secret().to_owned(),
+        timeout: Duration::from_millis(settings.redis.timeout_ms),
+        key_prefix: settings.redis.key_prefix.clone(),
+    });
+    RateLimiter::new(&RateLimitConfig {
+        enabled: settings.rate_limit.enabled,
+        auth_per_minute: settings.rate_limit.auth_per_minute,
+        api_per_minute: settings.rate_limit.api_per_minute,
+        redis,
+    })
+    .map_err(StartupError::Redis)
 }
 
 fn ensure_data_dir(settings: &Settings) -> Result<(), StartupError> {
@@ -116,6 +141,7 @@ fn to_i64(secs: u64) -> i64 {
 pub struct Application {
     port: u16,
     server: Server,
+    metrics: Option<(u16, Server)>,
     db: DatabaseConnection,
 }
 
@@ -132,19 +158,39 @@ impl Application {
             .map_err(|source| StartupError::Bind { bind: settings.server.bind.clone(), source })?
             .port();
         let db = services.db;
-        let state = ApiState { auth: services.auth, health: services.health };
+        let metrics_handle = authdb_api::metrics_handle();
+        let metrics_bind = settings.metrics_bind_addr()?;
+        let metrics = match metrics_bind {
+            Some(bind) => Some(metrics_server(bind, metrics_handle.clone(), services.health.clone())?),
+            None => None,
+        };
+        let state = ApiState {
+            auth: services.auth,
+            health: services.health,
+            rate_limiter: rate_limiter(&settings)?,
+            trusted_proxies: settings.trusted_proxies()?,
+            metrics: metrics.is_none().then_some(metrics_handle),
+        };
         let configure = authdb_api::configure(state);
-        let mut server =
-            HttpServer::new(move || App::new().wrap(middleware::from_fn(log_request)).configure(configure.clone()))
-                .shutdown_timeout(settings.server.shutdown_timeout_secs)
-                .shutdown_signal(stop_requested().map_err(StartupError::Signals)?);
+        let mut server = HttpServer::new(move || {
+            App::new().wrap(middleware::from_fn(authdb_api::observe)).configure(configure.clone())
+        })
+        .shutdown_timeout(settings.server.shutdown_timeout_secs)
+        .shutdown_signal(stop_requested().map_err(StartupError::Signals)?);
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
         let server =
             server.listen(listener).map_err(|source| StartupError::Bind { bind: settings.server.bind, source })?;
-        tracing::info!(port, database = backend_name(&db), "authdb is listening");
-        Ok(Self { port, server: server.run(), db })
+        tracing::info!(
+            port,
+            metrics_port = metrics.as_ref().map(|(port, _)| *port),
+            database = backend_name(&db),
+            rate_limits = settings.rate_limit.enabled,
+            redis = settings.redis.url.is_some(),
+            "authdb is listening"
+        );
+        Ok(Self { port, server: server.run(), metrics, db })
     }
 
     pub fn port(&self) -> u16 {
@@ -158,8 +204,21 @@ impl Application {
 
     /// Serves until stopped by a signal or the handle; in-flight requests finish first,
     /// then the database pool is closed (SQLite checkpoints its write-ahead log).
+    /// The port of the separate metrics listener (`AUTHDB__METRICS__BIND`), if any.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
     pub async fn run_until_stopped(self) -> io::Result<()> {
+        let metrics = self.metrics.map(|(_, server)| {
+            let handle = server.handle();
+            tokio::spawn(server);
+            handle
+        });
         let served = self.server.await;
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
         if let Err(error) = self.db.close().await {
             tracing::warn!(error = %error, "the database pool did not close cleanly");
         }
@@ -194,28 +253,29 @@ fn stop_requested() -> io::Result<impl Future<Output = ()> + Send + 'static> {
     })
 }
 
+/// A second, minimal server for `/metrics` only, stopped with the main one.
+fn metrics_server(
+    bind: std::net::SocketAddr,
+    handle: metrics_exporter_prometheus::PrometheusHandle,
+    health: HealthService,
+) -> Result<(u16, Server), StartupError> {
+    let error = |source| StartupError::MetricsBind { bind: bind.to_string(), source };
+    let listener = TcpListener::bind(bind).map_err(error)?;
+    let port = listener.local_addr().map_err(error)?.port();
+    let configure = authdb_api::configure_metrics(handle, health);
+    let server = HttpServer::new(move || App::new().configure(configure.clone()))
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .map_err(error)?
+        .run();
+    Ok((port, server))
+}
+
 fn backend_name(db: &DatabaseConnection) -> &'static str {
     match db.get_database_backend() {
         DatabaseBackend::Sqlite => "sqlite",
         DatabaseBackend::Postgres => "postgres",
         _ => "other",
     }
-}
-
-async fn log_request(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = std::time::Instant::now();
-    let method = req.method().clone();
-    let path = req.path().to_owned();
-    let response = next.call(req).await?;
-    tracing::info!(
-        %method,
-        path,
-        status = response.status().as_u16(),
-        elapsed_ms = started.elapsed().as_millis(),
-        "request"
-    );
-    Ok(response)
 }

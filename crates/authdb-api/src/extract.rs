@@ -4,7 +4,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use authdb_service::{AuthService, ClientInfo, Principal, ServiceError};
 use futures_util::future::LocalBoxFuture;
 
-use crate::ApiError;
+use crate::{ApiError, TrustedProxies};
 
 const MAX_USER_AGENT_CHARS: usize = 512;
 
@@ -28,14 +28,15 @@ impl FromRequest for Authenticated {
     }
 }
 
-fn bearer_token(req: &HttpRequest) -> Option<&str> {
+pub(crate) fn bearer_token(req: &HttpRequest) -> Option<&str> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// Where the request came from: the peer address and the `User-Agent`.
+/// Where the request came from: the client address (the peer, or what a trusted proxy
+/// forwards, see [`TrustedProxies`]) and the `User-Agent`.
 #[derive(Debug, Clone)]
 pub struct Client(pub ClientInfo);
 
@@ -44,7 +45,11 @@ impl FromRequest for Client {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let ip = req.peer_addr().map(|addr| addr.ip().to_string());
+        let ip = match req.app_data::<web::Data<TrustedProxies>>() {
+            Some(proxies) => proxies.client_ip(req),
+            None => req.peer_addr().map(|addr| addr.ip()),
+        }
+        .map(|ip| ip.to_string());
         let user_agent = req
             .headers()
             .get(header::USER_AGENT)

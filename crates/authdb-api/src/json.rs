@@ -19,6 +19,14 @@ impl<T> JsonBody<T> {
     }
 }
 
+impl<T: DeserializeOwned> JsonBody<T> {
+    /// Parses a request body the way the extractor does (after the content-type and size
+    /// checks); for embedding and for the fuzz targets in `fuzz/`.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, ApiError> {
+        parse(bytes).map(JsonBody)
+    }
+}
+
 impl<T> Deref for JsonBody<T> {
     type Target = T;
 

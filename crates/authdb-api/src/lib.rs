@@ -5,44 +5,92 @@
 //! builds SQL; it turns requests into domain values, calls `authdb-service`, and maps
 //! the answers (and every error) to HTTP.
 
+mod client_ip;
 mod dto;
 mod extract;
 mod json;
+mod observe;
 pub mod openapi;
 mod pagination;
 mod problem;
+pub mod rate_limit;
 mod routes;
 
-use actix_web::web;
+use actix_web::{middleware, web};
 use authdb_service::{AuthService, HealthService};
+use metrics_exporter_prometheus::PrometheusHandle;
 
+pub use client_ip::TrustedProxies;
 pub use extract::{Authenticated, Client};
 pub use json::JsonBody;
+pub use observe::{REQUEST_ID_HEADER, RequestId, metrics_handle, observe};
 pub use problem::{ApiError, FieldError};
+pub use rate_limit::{RateLimitConfig, RateLimiter, RedisConfig};
 
 /// The largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// The services the routes call.
+/// The services and shared state the routes use. Build it once per process: the rate
+/// limiter's counters are shared by every worker through it.
 #[derive(Clone, Debug)]
 pub struct ApiState {
     pub auth: AuthService,
     pub health: HealthService,
+    pub rate_limiter: RateLimiter,
+    pub trusted_proxies: TrustedProxies,
+    /// Where `/metrics` is served: on the main application (`Some`), or elsewhere
+    /// ([`configure_metrics`] on a separate listener) or nowhere (`None`).
+    pub metrics: Option<PrometheusHandle>,
 }
 
-/// Mounts every route, the body limit and the problem+json fallbacks.
+impl ApiState {
+    /// Defaults for embedding and tests: no rate limits, no trusted proxies, metrics on.
+    pub fn new(auth: AuthService, health: HealthService) -> Self {
+        Self {
+            auth,
+            health,
+            rate_limiter: RateLimiter::disabled(),
+            trusted_proxies: TrustedProxies::none(),
+            metrics: Some(metrics_handle()),
+        }
+    }
+}
+
+/// Mounts every route, the body limit and the problem+json fallbacks. Wrap the app in
+/// [`observe`] (`App::new().wrap(actix_web::middleware::from_fn(authdb_api::observe))`) for
+/// request ids, access logs and HTTP metrics.
 pub fn configure(state: ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(web::Data::new(state.auth.clone()))
             .app_data(web::Data::new(state.health.clone()))
+            .app_data(web::Data::new(state.rate_limiter.clone()))
+            .app_data(web::Data::new(state.trusted_proxies.clone()))
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .configure(routes::health::configure)
-            .service(
-                web::scope("/api/v1")
-                    .configure(routes::auth::configure)
-                    .configure(routes::sessions::configure)
-                    .configure(routes::events::configure),
-            )
+            .configure(routes::docs::configure);
+        if let Some(handle) = &state.metrics {
+            cfg.app_data(web::Data::new(handle.clone())).configure(routes::metrics::configure);
+        }
+        cfg.service(
+            web::scope("/api/v1")
+                .wrap(middleware::from_fn(rate_limit::limit))
+                .configure(routes::auth::configure)
+                .configure(routes::sessions::configure)
+                .configure(routes::events::configure),
+        )
+        .default_service(web::to(routes::not_found));
+    }
+}
+
+/// Only `GET /metrics` (and the probes), for a separate metrics listener.
+pub fn configure_metrics(
+    handle: PrometheusHandle,
+    health: HealthService,
+) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(web::Data::new(handle.clone()))
+            .app_data(web::Data::new(health.clone()))
+            .configure(routes::metrics::configure)
             .default_service(web::to(routes::not_found));
     }
 }

@@ -33,17 +33,25 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("too many requests; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
 }
 
-/// An RFC 9457 problem document.
+/// An RFC 9457 problem document, served as `application/problem+json`.
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct Problem {
+    /// A relative URI naming the kind of problem, such as `/problems/validation-error`.
     #[serde(rename = "type")]
+    #[schema(example = "/problems/validation-error")]
     kind: String,
+    #[schema(example = "Your request is not valid")]
     title: &'static str,
+    #[schema(example = 422)]
     status: u16,
     detail: String,
+    /// The invalid fields; present on 422 and 409 answers only.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     errors: Option<Vec<FieldError>>,
 }
 
@@ -151,6 +159,12 @@ impl ApiError {
                 "Authentication required",
                 "send an access token as Authorization: Bearer <token>".into(),
             ),
+            Self::RateLimited { retry_after_secs } => shape(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+                format!("the rate limit is exhausted; retry in {retry_after_secs} s"),
+            ),
             Self::NotFound => shape(StatusCode::NOT_FOUND, "not-found", "Not found", "no such resource".into()),
             Self::MethodNotAllowed => shape(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -199,7 +213,9 @@ impl ResponseError for ApiError {
                 response.insert_header((header::RETRY_AFTER, "5"));
             }
             StatusCode::TOO_MANY_REQUESTS => {
-                if let Self::Service(ServiceError::TooManyAttempts { retry_after_secs }) = self {
+                if let Self::RateLimited { retry_after_secs }
+                | Self::Service(ServiceError::TooManyAttempts { retry_after_secs }) = self
+                {
                     response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
                 }
             }

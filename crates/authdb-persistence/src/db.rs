@@ -19,6 +19,10 @@ pub struct DatabaseConfig {
     pub min_connections: u32,
     pub connect_timeout: Duration,
     pub acquire_timeout: Duration,
+    /// Idle connections above `min_connections` are closed after this long (`None`: never).
+    pub idle_timeout: Option<Duration>,
+    /// Connections are replaced after this long (`None`: never).
+    pub max_lifetime: Option<Duration>,
 }
 
 impl std::fmt::Debug for DatabaseConfig {
@@ -29,6 +33,8 @@ impl std::fmt::Debug for DatabaseConfig {
             .field("min_connections", &self.min_connections)
             .field("connect_timeout", &self.connect_timeout)
             .field("acquire_timeout", &self.acquire_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_lifetime", &self.max_lifetime)
             .finish()
     }
 }
@@ -89,6 +95,8 @@ async fn connect_postgres(config: &DatabaseConfig) -> Result<DatabaseConnection>
         .max_connections(config.max_connections)
         .min_connections(config.min_connections)
         .acquire_timeout(config.acquire_timeout)
+        .idle_timeout(config.idle_timeout)
+        .max_lifetime(config.max_lifetime)
         .connect_with(options)
         .await
         .map_err(|error| unavailable(error.to_string()))?;
@@ -108,6 +116,8 @@ async fn connect_sqlite(config: &DatabaseConfig) -> Result<DatabaseConnection> {
         .max_connections(config.max_connections)
         .min_connections(config.min_connections)
         .acquire_timeout(config.acquire_timeout)
+        .idle_timeout(config.idle_timeout)
+        .max_lifetime(config.max_lifetime)
         .connect_with(options)
         .await
         .map_err(|error| PersistenceError::Connect(error.to_string()))?;
@@ -122,6 +132,46 @@ fn scheme_of(url: &str) -> String {
 /// Round trip to the database; used by readiness checks.
 pub async fn ping(db: &DatabaseConnection) -> Result<()> {
     db.ping().await.map_err(PersistenceError::Unavailable)
+}
+
+/// The pool's connections right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Open connections, idle or in use.
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+/// Counts the pool's connections.
+pub fn pool_status(db: &DatabaseConnection) -> PoolStatus {
+    match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            PoolStatus { size: pool.size(), idle: to_u32(pool.num_idle()), max: pool.options().get_max_connections() }
+        }
+        _ => {
+            let pool = db.get_sqlite_connection_pool();
+            PoolStatus { size: pool.size(), idle: to_u32(pool.num_idle()), max: pool.options().get_max_connections() }
+        }
+    }
+}
+
+fn to_u32(value: usize) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+/// How long taking a connection from the pool takes now: the wait a query would see.
+pub async fn acquire_wait(db: &DatabaseConnection) -> Result<Duration> {
+    let started = std::time::Instant::now();
+    let acquired = match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => db.get_postgres_connection_pool().acquire().await.map(drop),
+        _ => db.get_sqlite_connection_pool().acquire().await.map(drop),
+    };
+    acquired.map_err(|error| {
+        PersistenceError::Unavailable(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(error))))
+    })?;
+    Ok(started.elapsed())
 }
 
 /// Applies every pending migration.
@@ -168,6 +218,8 @@ mod tests {
             min_connections: 0,
             connect_timeout: Duration::from_secs(1),
             acquire_timeout: Duration::from_secs(1),
+            idle_timeout: None,
+            max_lifetime: None,
         };
         assert!(!format!("{config:?}").contains("hunter2"));
     }

@@ -17,7 +17,10 @@ pub mod sessions;
 pub mod users;
 mod write;
 
-pub use db::{DatabaseConfig, MigrationState, connect, migrate_down, migrate_up, migration_states, ping, redact_url};
+pub use db::{
+    DatabaseConfig, MigrationState, PoolStatus, acquire_wait, connect, migrate_down, migrate_up, migration_states,
+    ping, pool_status, redact_url,
+};
 pub use error::{PersistenceError, Result};
 pub use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 pub use write::{WriteGate, WriteTransaction};

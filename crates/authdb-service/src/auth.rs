@@ -285,6 +285,7 @@ impl AuthService {
         user.last_login_at = Some(now);
         user.login_count += 1;
         tracing::info!(user_id = %user.id, session_id = %session, "login succeeded");
+        metrics::counter!("authdb_logins_total", "outcome" => "success").increment(1);
         let access = self.inner.keys.issue_scoped(user.id, session, scope.as_ref(), now)?;
         Ok(IssuedTokens { user, access, refresh })
     }
@@ -347,6 +348,7 @@ impl AuthService {
                 txn.commit().await?;
                 self.apply_revoked(&revoked);
                 tracing::warn!(user_id = %token.user_id, session_id = %token.session_id, "spent refresh token presented again; session revoked");
+                metrics::counter!("authdb_refresh_token_reuse_detected_total").increment(1);
                 return Err(ServiceError::InvalidRefreshToken);
             }
             SpendOutcome::Invalid => return Err(ServiceError::InvalidRefreshToken),
@@ -370,6 +372,7 @@ impl AuthService {
         };
         txn.commit().await?;
         let access = self.inner.keys.issue_scoped(user.id, spent.session_id, scope.as_ref(), now)?;
+        metrics::counter!("authdb_refreshes_total").increment(1);
         Ok(IssuedTokens { user, access, refresh })
     }
 
@@ -541,6 +544,12 @@ impl AuthService {
         }
     }
 
+    /// The user an access token was issued to, checking only its signature and expiry (no
+    /// database, no revocation check): enough to key a per-user rate limit.
+    pub fn token_subject(&self, bearer: &str) -> Option<UserId> {
+        self.inner.keys.verify(bearer).ok().map(|claims| claims.user_id())
+    }
+
     /// Changes the caller's own profile fields.
     #[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
     pub async fn update_profile(&self, principal: &Principal, changes: ProfileChanges) -> Result<User> {
@@ -593,6 +602,7 @@ impl AuthService {
         audit::record(&*txn, failed, now()).await?;
         txn.commit().await?;
         tracing::info!(reason, "login failed");
+        metrics::counter!("authdb_logins_total", "outcome" => "failure").increment(1);
         Ok(())
     }
 

@@ -19,5 +19,5 @@ pub use auth::{
 };
 pub use authdb_persistence::sessions::SessionSummary;
 pub use error::{Result, ServiceError, error_chain};
-pub use health::{DatabaseHealth, HealthService};
+pub use health::{DatabaseHealth, HealthService, MigrationHealth};
 pub use login_throttle::LoginThrottlePolicy;

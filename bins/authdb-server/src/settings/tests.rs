@@ -157,4 +157,60 @@ fn the_example_configuration_file_is_valid() {
     assert_eq!(settings.log.format, LogFormat::Json);
     assert_eq!(settings.auth.lockout_threshold, 5);
     assert_eq!(settings.auth.lockout_ip_threshold, 50);
+    assert_eq!(settings.server.trusted_proxies, ["10.0.0.0/8", "127.0.0.1"]);
+    assert_eq!(settings.database.max_lifetime_secs, 1800);
+    assert_eq!(settings.rate_limit.auth_per_minute, 20);
+    assert_eq!(settings.metrics_bind_addr().expect("valid"), Some("127.0.0.1:9090".parse().expect("address")));
+}
+
+#[test]
+fn production_settings_have_defaults_and_come_from_the_environment() {
+    let defaults = load(&[]).expect("defaults are valid");
+    assert!(defaults.rate_limit.enabled);
+    assert_eq!((defaults.rate_limit.auth_per_minute, defaults.rate_limit.api_per_minute), (20, 100));
+    assert!(defaults.redis.url.is_none());
+    assert!(defaults.server.trusted_proxies.is_empty());
+    assert_eq!(defaults.metrics_bind_addr().expect("valid"), None);
+    assert_eq!((defaults.database.idle_timeout_secs, defaults.database.max_lifetime_secs), (600, 1800));
+
+    let settings = load(&[
+        ("AUTHDB__RATE_LIMIT__ENABLED", "false"),
+        ("AUTHDB__RATE_LIMIT__AUTH_PER_MINUTE", "5"),
+        ("AUTHDB__RATE_LIMIT__API_PER_MINUTE", "50"),
+        ("AUTHDB__REDIS__URL", "redis://:hunter2@cache:6379/1"),
+        ("AUTHDB__SERVER__TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1"),
+        ("AUTHDB__METRICS__BIND", "0.0.0.0:9100"),
+        ("AUTHDB__DATABASE__MIN_CONNECTIONS", "0"),
+        ("AUTHDB__DATABASE__IDLE_TIMEOUT_SECS", "0"),
+        ("AUTHDB__DATABASE__MAX_LIFETIME_SECS", "60"),
+    ])
+    .expect("valid");
+    assert!(!settings.rate_limit.enabled);
+    assert_eq!((settings.rate_limit.auth_per_minute, settings.rate_limit.api_per_minute), (5, 50));
+    assert_eq!(settings.server.trusted_proxies, ["10.0.0.0/8", "127.0.0.1"]);
+    assert!(settings.trusted_proxies().expect("valid").trusts("10.1.2.3".parse().expect("ip")));
+    assert_eq!(settings.metrics_bind_addr().expect("valid"), Some("0.0.0.0:9100".parse().expect("address")));
+    assert_eq!((settings.database.min_connections, settings.database.idle_timeout_secs), (0, 0));
+    assert_eq!(settings.database.max_lifetime_secs, 60);
+    assert!(!format!("{settings:?}").contains("hunter2"), "the Redis password must stay out of Debug output");
+}
+
+#[test]
+fn invalid_production_settings_name_their_setting() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("AUTHDB__RATE_LIMIT__AUTH_PER_MINUTE", "0", "AUTHDB__RATE_LIMIT__AUTH_PER_MINUTE"),
+        ("AUTHDB__RATE_LIMIT__API_PER_MINUTE", "0", "AUTHDB__RATE_LIMIT__API_PER_MINUTE"),
+        ("AUTHDB__RATE_LIMIT__ENABLED", "maybe", "enabled"),
+        ("AUTHDB__REDIS__URL", "http://cache:6379", "AUTHDB__REDIS__URL"),
+        ("AUTHDB__REDIS__TIMEOUT_MS", "0", "AUTHDB__REDIS__TIMEOUT_MS"),
+        ("AUTHDB__SERVER__TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal", "AUTHDB__SERVER__TRUSTED_PROXIES"),
+        ("AUTHDB__METRICS__BIND", "localhost", "AUTHDB__METRICS__BIND"),
+        ("AUTHDB__DATABASE__ACQUIRE_TIMEOUT_SECS", "301", "AUTHDB__DATABASE__ACQUIRE_TIMEOUT_SECS"),
+        ("AUTHDB__DATABASE__IDLE_TIMEOUT_SECS", "-1", "idle_timeout_secs"),
+    ];
+    for (key, value, expected) in cases {
+        let message = load(&[(key, value)]).expect_err(key).to_string();
+        assert!(message.contains(expected), "{key}={value}: {message}");
+        assert!(!message.contains('\n'), "one line: {message}");
+    }
 }

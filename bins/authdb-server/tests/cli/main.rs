@@ -8,8 +8,10 @@
 mod config_file;
 mod create_superuser;
 mod migrate;
+mod production;
 mod refused_starts;
 mod revocation;
 mod serve;
+mod services;
 mod shutdown;
 mod support;

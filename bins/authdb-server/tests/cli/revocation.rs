@@ -48,13 +48,20 @@ async fn a_revocation_on_one_instance_is_honoured_by_another_within_a_second() {
     }
 
     // Logout on A: B must stop accepting the phone's token.
-    let logout = a.client().post(a.url("/api/v1/auth/logout")).bearer_auth(phone_token).send().await.unwrap();
+    let logout =
+        a.client().post(a.url("/api/v1/auth/logout")).bearer_auth(phone_token).send().await.expect("request to authdb");
     assert_eq!(logout.status(), 204);
     let elapsed = time_until_refused(&b, phone_token).await;
     assert!(elapsed < PROPAGATION_LIMIT, "logout took {elapsed:?} to reach the other instance");
 
     // Logout everywhere on B: A must stop accepting the laptop's token.
-    let all = b.client().post(b.url("/api/v1/auth/logout-all")).bearer_auth(laptop_token).send().await.unwrap();
+    let all = b
+        .client()
+        .post(b.url("/api/v1/auth/logout-all"))
+        .bearer_auth(laptop_token)
+        .send()
+        .await
+        .expect("request to authdb");
     assert_eq!(all.status(), 204);
     let elapsed = time_until_refused(&a, laptop_token).await;
     assert!(elapsed < PROPAGATION_LIMIT, "logout-all took {elapsed:?} to reach the other instance");
@@ -71,7 +78,7 @@ async fn a_revocation_on_one_instance_is_honoured_by_another_within_a_second() {
         .json(&json!({ "current_password": crate::support::PASSWORD, "new_password": "Another-pass-77" }))
         .send()
         .await
-        .unwrap();
+        .expect("request to authdb");
     assert_eq!(change.status(), 204);
     let elapsed = time_until_refused(&b, fresh_laptop_token).await;
     assert!(elapsed < PROPAGATION_LIMIT, "a password change took {elapsed:?} to reach the other instance");

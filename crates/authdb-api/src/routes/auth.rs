@@ -9,7 +9,23 @@ use super::resource;
 use crate::{
     ApiError, Authenticated, Client, JsonBody,
     dto::{LoginRequest, RefreshRequest, RegisterRequest, TokenResponse, UpdateProfileRequest, UserResponse},
+    problem::Problem,
 };
+
+/// The account and session routes, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(register, login, refresh, logout, me, update_me),
+    components(schemas(
+        RegisterRequest,
+        LoginRequest,
+        RefreshRequest,
+        UpdateProfileRequest,
+        TokenResponse,
+        UserResponse
+    ))
+)]
+pub(crate) struct AuthApi;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/auth/register").route(web::post().to(register)))
@@ -24,6 +40,23 @@ const MAX_LOGIN_BYTES: usize = 320;
 const MAX_PASSWORD_BYTES: usize = 1024;
 const MAX_REFRESH_TOKEN_BYTES: usize = 512;
 
+/// Creates an account and signs it in on this device.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/register",
+    tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Account created and signed in", body = TokenResponse),
+        (status = 400, description = "Malformed JSON or an unreadable body", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The email or username is already taken", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing or invalid; `errors` names each one", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limit exhausted; see `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
+        (status = 503, description = "The database is not answering; retry shortly", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn register(
     auth: web::Data<AuthService>,
     client: Client,
@@ -44,6 +77,24 @@ async fn register(
     Ok(no_store(HttpResponse::Created()).json(TokenResponse::from(tokens)))
 }
 
+/// Signs in with an email or username and a password; opens a session for this device.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 400, description = "Malformed JSON or an unreadable body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid, expired or revoked credentials", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
+        (status = 403, description = "The account is disabled, or not a member of the requested organization", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing or invalid; `errors` names each one", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limit exhausted; see `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
+        (status = 503, description = "The database is not answering; retry shortly", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn login(
     auth: web::Data<AuthService>,
     client: Client,
@@ -65,6 +116,25 @@ async fn login(
     Ok(no_store(HttpResponse::Ok()).json(TokenResponse::from(tokens)))
 }
 
+/// Exchanges a refresh token for a new access and refresh token (rotation). Presenting a
+/// spent refresh token again revokes its whole session.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/refresh",
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair", body = TokenResponse),
+        (status = 400, description = "Malformed JSON or an unreadable body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid, expired or revoked credentials", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
+        (status = 403, description = "The account is disabled, or not a member of the requested organization", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing or invalid; `errors` names each one", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limit exhausted; see `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
+        (status = 503, description = "The database is not answering; retry shortly", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn refresh(
     auth: web::Data<AuthService>,
     client: Client,
@@ -82,15 +152,59 @@ async fn refresh(
     Ok(no_store(HttpResponse::Ok()).json(TokenResponse::from(tokens)))
 }
 
+/// Ends the caller's session: its refresh token and access tokens stop working.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 401, description = "Missing, invalid, expired or revoked credentials", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
+        (status = 429, description = "Rate limit exhausted; see `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
+        (status = 503, description = "The database is not answering; retry shortly", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("oauth2" = []))
+)]
 async fn logout(auth: web::Data<AuthService>, caller: Authenticated, client: Client) -> Result<HttpResponse, ApiError> {
     auth.logout(&caller.0, &client.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The caller's account.
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/me",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The caller's account", body = UserResponse),
+        (status = 401, description = "Missing, invalid, expired or revoked credentials", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
+        (status = 429, description = "Rate limit exhausted; see `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
+        (status = 503, description = "The database is not answering; retry shortly", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("oauth2" = []))
+)]
 async fn me(caller: Authenticated) -> HttpResponse {
     no_store(HttpResponse::Ok()).json(UserResponse::from(caller.0.user))
 }
 
+/// Changes the caller's profile: absent fields are left alone, `null` clears one.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/auth/me",
+    tag = "auth",
+    request_body = UpdateProfileRequest,
+    responses(
+        (status = 200, description = "The updated account", body = UserResponse),
+        (status = 400, description = "Malformed JSON or an unreadable body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid, expired or revoked credentials", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
+        (status = 413, description = "The body is larger than 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing or invalid; `errors` names each one", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limit exhausted; see `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
+        (status = 503, description = "The database is not answering; retry shortly", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("oauth2" = []))
+)]
 async fn update_me(
     auth: web::Data<AuthService>,
     caller: Authenticated,

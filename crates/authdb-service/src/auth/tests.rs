@@ -52,6 +52,8 @@ async fn fixture_with_grace(refresh_reuse_grace: Duration) -> Fixture {
         min_connections: 1,
         connect_timeout: StdDuration::from_secs(5),
         acquire_timeout: StdDuration::from_secs(5),
+        idle_timeout: None,
+        max_lifetime: None,
     };
     let db = authdb_persistence::connect(&config).await.expect("connects");
     authdb_persistence::migrate_up(&db).await.expect("migrates");

@@ -1,0 +1,65 @@
+use serde_json::Value;
+
+use super::*;
+
+fn json() -> Value {
+    serde_json::to_value(document()).expect("the document serializes")
+}
+
+#[test]
+fn the_document_is_openapi_3_1_with_both_security_schemes() {
+    let doc = json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(doc["components"]["securitySchemes"]["oauth2"]["flows"]["password"]["tokenUrl"], TOKEN_URL);
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+}
+
+#[test]
+fn every_operation_has_a_tag_a_summary_and_responses() {
+    let doc = json();
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(paths.contains_key("/api/v1/auth/login"));
+    assert!(paths.contains_key("/health/ready"));
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().expect("path item") {
+            assert!(operation["tags"].as_array().is_some_and(|tags| !tags.is_empty()), "{method} {path}");
+            let responses = operation["responses"].as_object().expect("responses");
+            assert!(!responses.is_empty(), "{method} {path}");
+            for (status, response) in responses {
+                assert!(response["description"].is_string(), "{method} {path} {status} needs a description");
+            }
+        }
+    }
+}
+
+#[test]
+fn authenticated_operations_name_the_bearer_scheme() {
+    let doc = json();
+    let me = &doc["paths"]["/api/v1/auth/me"]["get"];
+    assert_eq!(me["security"][0]["bearer"], serde_json::json!([]));
+    assert!(me["responses"]["401"].is_object());
+}
+
+#[test]
+fn every_schema_reference_resolves() {
+    let doc = json();
+    let text = doc.to_string();
+    for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().expect("name");
+        assert!(doc["components"]["schemas"][name].is_object(), "dangling reference to {name}");
+    }
+}
+
+#[test]
+fn the_events_endpoint_is_described_with_its_paging_parameters() {
+    let doc = json();
+    let events = &doc["paths"]["/api/v1/auth/events"]["get"];
+    assert_eq!(events["security"][0]["bearer"], serde_json::json!([]));
+    let parameters: Vec<&str> =
+        events["parameters"].as_array().expect("parameters").iter().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(parameters, ["limit", "offset"]);
+    for status in ["200", "401", "422"] {
+        assert!(events["responses"][status].is_object(), "response {status}");
+    }
+}

@@ -1,0 +1,362 @@
+//! Rate limits: per client IP on the unauthenticated auth routes, per user on the rest of
+//! `/api/v1`. Counters live in memory (GCRA, `governor`) or, with a Redis URL, in Redis so
+//! that every instance draws on one budget. A Redis that does not answer never fails a
+//! request: the request is let through, a warning logged and a metric counted.
+//!
+//! Every limited response carries `RateLimit-Limit`, `RateLimit-Remaining`,
+//! `RateLimit-Reset` (seconds) and `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers,
+//! the separate-fields form); a refusal is a 429 problem with `Retry-After`.
+
+use std::{
+    net::IpAddr,
+    num::NonZeroU32,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use actix_web::{
+    ResponseError as _,
+    body::{EitherBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
+    http::header::{HeaderMap, HeaderName, HeaderValue},
+    middleware::Next,
+    web,
+};
+use authdb_service::AuthService;
+use governor::{
+    Quota,
+    clock::{Clock as _, DefaultClock},
+    middleware::StateInformationMiddleware,
+    state::keyed::DefaultKeyedStateStore,
+};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use crate::{ApiError, client_ip::TrustedProxies, extract::bearer_token};
+
+/// Routes limited per client IP with the auth budget: everything that signs in or creates
+/// credentials without a bearer token. A path matches when it starts with an entry.
+pub const IP_LIMITED_PATHS: &[&str] = &[
+    "/api/v1/auth/register",
+    "/api/v1/auth/login",
+    "/api/v1/auth/token",
+    "/api/v1/auth/refresh",
+    "/api/v1/auth/password-reset",
+    "/api/v1/auth/password/reset",
+    "/api/v1/auth/password/forgot",
+];
+
+/// How often a failing Redis is reported in the log (it is counted every time).
+const WARN_EVERY_SECS: u64 = 10;
+/// Memory limiters forget idle keys after this many checks.
+const SWEEP_EVERY_CHECKS: u64 = 4096;
+
+#[derive(Debug, Clone)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    /// Requests per minute and client IP on [`IP_LIMITED_PATHS`].
+    pub auth_per_minute: u32,
+    /// Requests per minute and user on the rest of `/api/v1` (per IP without a valid token).
+    pub api_per_minute: u32,
+    pub redis: Option<RedisConfig>,
+}
+
+#[derive(Clone)]
+pub struct RedisConfig {
+    /// `redis://[user:password@]host:port[/db]`.
+    pub url: String,
+    /// The longest a Redis round trip may take before the request is let through.
+    pub timeout: Duration,
+    /// Prepended to every key, so that several deployments can share one Redis.
+    pub key_prefix: String,
+}
+
+impl std::fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisConfig")
+            .field("url", &redact(&self.url))
+            .field("timeout", &self.timeout)
+            .field("key_prefix", &self.key_prefix)
+            .finish()
+    }
+}
+
+/// A Redis URL without its password.
+fn redact(url: &str) -> String {
+    match (url.split_once("://"), url.rfind('@')) {
+        (Some((scheme, _)), Some(at)) => format!("{scheme}://***{}", &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+/// Which budget a request draws on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    Auth,
+    Api,
+}
+
+impl Policy {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Auth => "auth",
+            Self::Api => "api",
+        }
+    }
+}
+
+/// The outcome of one check, with what the headers report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub limit: u32,
+    pub remaining: u32,
+    /// Seconds until the budget is whole again.
+    pub reset_secs: u64,
+    /// Seconds until a refused request may succeed.
+    pub retry_after_secs: u64,
+}
+
+/// The shared limiter; cheap to clone. Build it once per process, outside the per-worker
+/// application factory, so that every worker draws on the same counters.
+#[derive(Clone)]
+pub struct RateLimiter {
+    inner: Option<Arc<Inner>>,
+}
+
+impl std::fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter").field("enabled", &self.inner.is_some()).finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    auth_limit: NonZeroU32,
+    api_limit: NonZeroU32,
+    store: Store,
+}
+
+/// A keyed GCRA limiter that reports the remaining budget.
+type KeyedLimiter =
+    governor::RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
+
+fn keyed(limit: NonZeroU32) -> KeyedLimiter {
+    governor::RateLimiter::keyed(Quota::per_minute(limit)).with_middleware::<StateInformationMiddleware>()
+}
+
+enum Store {
+    Memory { auth: KeyedLimiter, api: KeyedLimiter, checks: AtomicU64 },
+    Redis(RedisStore),
+}
+
+struct RedisStore {
+    connection: ConnectionManager,
+    script: redis::Script,
+    timeout: Duration,
+    prefix: String,
+    last_warning: AtomicU64,
+}
+
+/// Fixed one-minute windows: the first hit in a window sets its expiry.
+const WINDOW_SCRIPT: &str = r"
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+";
+const WINDOW_MS: u64 = 60_000;
+
+impl RateLimiter {
+    /// A limiter that lets everything through and sends no headers.
+    pub fn disabled() -> Self {
+        Self { inner: None }
+    }
+
+    /// Builds the configured limiter. Redis is connected lazily: an unreachable Redis at
+    /// start-up is handled like one that goes away later.
+    pub fn new(config: &RateLimitConfig) -> Result<Self, String> {
+        if !config.enabled {
+            return Ok(Self::disabled());
+        }
+        let auth_limit = NonZeroU32::new(config.auth_per_minute).ok_or("auth_per_minute must be at least 1")?;
+        let api_limit = NonZeroU32::new(config.api_per_minute).ok_or("api_per_minute must be at least 1")?;
+        let store = match &config.redis {
+            None => Store::Memory { auth: keyed(auth_limit), api: keyed(api_limit), checks: AtomicU64::new(0) },
+            Some(redis_config) => {
+                let client = redis::Client::open(redis_config.url.as_str()).map_err(|error| error.to_string())?;
+                let manager_config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(redis_config.timeout))
+                    .set_response_timeout(Some(redis_config.timeout))
+                    .set_number_of_retries(1)
+                    .set_max_delay(Duration::from_millis(500));
+                let connection = ConnectionManager::new_lazy_with_config(client, manager_config)
+                    .map_err(|error| error.to_string())?;
+                Store::Redis(RedisStore {
+                    connection,
+                    script: redis::Script::new(WINDOW_SCRIPT),
+                    timeout: redis_config.timeout,
+                    prefix: redis_config.key_prefix.clone(),
+                    last_warning: AtomicU64::new(0),
+                })
+            }
+        };
+        Ok(Self { inner: Some(Arc::new(Inner { auth_limit, api_limit, store })) })
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.inner.is_some()
+    }
+
+    /// Whether Redis answers a PING in time; `None` when no Redis is configured.
+    pub async fn redis_up(&self) -> Option<bool> {
+        let Store::Redis(store) = &self.inner.as_ref()?.store else { return None };
+        let mut connection = store.connection.clone();
+        let command = redis::cmd("PING");
+        let ping = command.query_async::<String>(&mut connection);
+        Some(matches!(tokio::time::timeout(store.timeout, ping).await, Ok(Ok(_))))
+    }
+
+    /// Counts one request against `key`'s budget. `None` means no limit applies: the
+    /// limiter is disabled, or its store failed and the request is let through.
+    pub async fn check(&self, policy: Policy, key: &str) -> Option<Decision> {
+        let inner = self.inner.as_ref()?;
+        let limit = match policy {
+            Policy::Auth => inner.auth_limit,
+            Policy::Api => inner.api_limit,
+        };
+        match &inner.store {
+            Store::Memory { auth, api, checks } => {
+                let limiter = match policy {
+                    Policy::Auth => auth,
+                    Policy::Api => api,
+                };
+                if checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY_CHECKS == SWEEP_EVERY_CHECKS - 1 {
+                    limiter.retain_recent();
+                    limiter.shrink_to_fit();
+                }
+                Some(memory_decision(limiter, limit, key))
+            }
+            Store::Redis(store) => store.check(policy, limit, key).await,
+        }
+    }
+}
+
+fn memory_decision(limiter: &KeyedLimiter, limit: NonZeroU32, key: &str) -> Decision {
+    let limit = limit.get();
+    // One token comes back every minute / limit.
+    let per_token = 60.0 / f64::from(limit);
+    match limiter.check_key(&key.to_owned()) {
+        Ok(snapshot) => {
+            let remaining = snapshot.remaining_burst_capacity();
+            let reset_secs = (f64::from(limit - remaining.min(limit)) * per_token).ceil() as u64;
+            Decision { allowed: true, limit, remaining, reset_secs, retry_after_secs: 0 }
+        }
+        Err(not_until) => {
+            let wait = not_until.wait_time_from(limiter.clock().now());
+            let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            let reset_secs = (f64::from(limit) * per_token).ceil() as u64;
+            Decision { allowed: false, limit, remaining: 0, reset_secs, retry_after_secs: retry_after_secs.max(1) }
+        }
+    }
+}
+
+impl RedisStore {
+    async fn check(&self, policy: Policy, limit: NonZeroU32, key: &str) -> Option<Decision> {
+        let window = now_ms() / WINDOW_MS;
+        let redis_key = format!("{}{}:{}:{}", self.prefix, policy.name(), key, window);
+        let mut connection = self.connection.clone();
+        let mut invocation = self.script.key(redis_key);
+        invocation.arg(WINDOW_MS);
+        let counted = tokio::time::timeout(self.timeout, invocation.invoke_async::<(u64, i64)>(&mut connection)).await;
+        let (count, ttl_ms) = match counted {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(error)) => return self.fail_open(&error.to_string()),
+            Err(_) => return self.fail_open("no answer within the timeout"),
+        };
+        let limit = limit.get();
+        let reset_secs = u64::try_from(ttl_ms).unwrap_or(0).div_ceil(1000).max(1);
+        let allowed = count <= u64::from(limit);
+        let remaining = u32::try_from(u64::from(limit).saturating_sub(count)).unwrap_or(0);
+        let retry_after_secs = if allowed { 0 } else { reset_secs };
+        Some(Decision { allowed, limit, remaining, reset_secs, retry_after_secs })
+    }
+
+    /// Lets the request through: a limiter outage must not become an auth outage.
+    fn fail_open(&self, error: &str) -> Option<Decision> {
+        metrics::counter!("authdb_rate_limit_store_errors_total").increment(1);
+        let now = now_ms() / 1000;
+        let last = self.last_warning.load(Ordering::Relaxed);
+        if now >= last + WARN_EVERY_SECS
+            && self.last_warning.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+        {
+            tracing::warn!(error, "rate limit store (Redis) failed; letting requests through without a limit");
+        }
+        None
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(0))
+}
+
+/// The budget and key of a request: the auth budget per client IP on the sign-in routes,
+/// else the API budget per user (per client IP when the bearer token is missing or invalid).
+fn classify(req: &ServiceRequest) -> (Policy, String) {
+    let ip = req
+        .app_data::<web::Data<TrustedProxies>>()
+        .map_or_else(|| req.peer_addr().map(|addr| addr.ip()), |proxies| proxies.client_ip(req.request()));
+    let ip_key = |ip: Option<IpAddr>| format!("ip:{}", ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()));
+    let path = req.path();
+    if IP_LIMITED_PATHS.iter().any(|prefix| path.starts_with(prefix)) {
+        return (Policy::Auth, ip_key(ip));
+    }
+    let user = bearer_token(req.request())
+        .and_then(|token| req.app_data::<web::Data<AuthService>>().and_then(|auth| auth.token_subject(token)));
+    match user {
+        Some(user) => (Policy::Api, format!("user:{user}")),
+        None => (Policy::Api, ip_key(ip)),
+    }
+}
+
+/// Middleware for the `/api/v1` scope.
+pub(crate) async fn limit(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let Some(limiter) = req.app_data::<web::Data<RateLimiter>>().map(|data| data.get_ref().clone()) else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let (policy, key) = classify(&req);
+    let Some(decision) = limiter.check(policy, &key).await else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    if decision.allowed {
+        let mut response = next.call(req).await?;
+        insert_headers(response.headers_mut(), &decision);
+        return Ok(response.map_into_left_body());
+    }
+    metrics::counter!("authdb_rate_limit_rejections_total", "policy" => policy.name()).increment(1);
+    let mut response = ApiError::RateLimited { retry_after_secs: decision.retry_after_secs }.error_response();
+    insert_headers(response.headers_mut(), &decision);
+    Ok(req.into_response(response).map_into_right_body())
+}
+
+fn insert_headers(headers: &mut HeaderMap, decision: &Decision) {
+    let mut set = |name: &'static str, value: String| {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    };
+    set("ratelimit-limit", decision.limit.to_string());
+    set("ratelimit-remaining", decision.remaining.to_string());
+    set("ratelimit-reset", decision.reset_secs.to_string());
+    set("ratelimit-policy", format!("{};w=60", decision.limit));
+}
+
+#[cfg(test)]
+mod tests;

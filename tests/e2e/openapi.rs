@@ -1,0 +1,64 @@
+use authdb_tests::{Backend, spawn_app};
+use serde_json::Value;
+
+#[tokio::test]
+async fn the_openapi_document_is_served_and_lists_every_route() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let response = app.client.get(app.url("/api-docs/openapi.json")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let doc: Value = response.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for (path, method) in [
+        ("/api/v1/auth/register", "post"),
+        ("/api/v1/auth/login", "post"),
+        ("/api/v1/auth/refresh", "post"),
+        ("/api/v1/auth/logout", "post"),
+        ("/api/v1/auth/me", "get"),
+        ("/api/v1/auth/me", "patch"),
+        ("/health/live", "get"),
+        ("/health/ready", "get"),
+        ("/metrics", "get"),
+    ] {
+        assert!(doc["paths"][path][method].is_object(), "{method} {path} is not documented");
+    }
+}
+
+#[tokio::test]
+async fn every_documented_operation_exists_on_the_server() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let doc: Value = app.client.get(app.url("/api-docs/openapi.json")).send().await.unwrap().json().await.unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let response = app.client.request(method.clone(), app.url(path)).send().await.unwrap();
+            assert!(
+                response.status() != 404 && response.status() != 405,
+                "{method} {path} answered {}",
+                response.status()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_docs_page_and_its_assets_come_from_the_binary() {
+    let app = spawn_app(Backend::Sqlite).await;
+
+    let redirect = app.client.get(app.url("/docs")).send().await.unwrap();
+    assert_eq!(redirect.status(), 308);
+    assert_eq!(redirect.headers()["location"], "/docs/");
+
+    let page = app.client.get(app.url("/docs/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    assert!(!html.contains("://"), "the page must not load anything from another origin:\n{html}");
+
+    for asset in ["/docs/swagger-ui.css", "/docs/swagger-ui-bundle.js", "/docs/swagger-initializer.js"] {
+        let response = app.client.get(app.url(asset)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{asset}");
+    }
+    let initializer =
+        app.client.get(app.url("/docs/swagger-initializer.js")).send().await.unwrap().text().await.unwrap();
+    assert!(initializer.contains("/api-docs/openapi.json"), "{initializer}");
+}

@@ -1,0 +1,109 @@
+use authdb_tests::{Backend, spawn_app_with};
+use serde_json::{Value, json};
+
+fn header(response: &reqwest::Response, name: &str) -> Option<String> {
+    response.headers().get(name).map(|value| value.to_str().unwrap().to_owned())
+}
+
+async fn auth_routes_are_limited_per_client_ip_with_a_429_problem(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| settings.rate_limit.auth_per_minute = 3).await;
+
+    let mut remaining = Vec::new();
+    for _ in 0..3 {
+        let response = app.login("nobody@example.com", "Wrong-password1").await;
+        assert_eq!(response.status(), 401);
+        assert_eq!(header(&response, "ratelimit-limit").as_deref(), Some("3"));
+        assert_eq!(header(&response, "ratelimit-policy").as_deref(), Some("3;w=60"));
+        assert!(header(&response, "ratelimit-reset").unwrap().parse::<u64>().unwrap() <= 60);
+        remaining.push(header(&response, "ratelimit-remaining").unwrap());
+    }
+    assert_eq!(remaining, ["2", "1", "0"]);
+
+    // The budget is shared by every sign-in route of this client.
+    let refused = app.post_json("/api/v1/auth/register", &json!({})).await;
+    assert_eq!(refused.status(), 429);
+    assert_eq!(header(&refused, "content-type").as_deref(), Some("application/problem+json"));
+    let retry_after: u64 = header(&refused, "retry-after").unwrap().parse().unwrap();
+    assert!((1..=20).contains(&retry_after), "{retry_after}");
+    assert_eq!(header(&refused, "ratelimit-remaining").as_deref(), Some("0"));
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["type"], "/problems/rate-limited");
+    assert_eq!(body["status"], 429);
+
+    // Probes are never limited.
+    let live = app.client.get(app.url("/health/live")).send().await.unwrap();
+    assert_eq!(live.status(), 200);
+    assert!(header(&live, "ratelimit-limit").is_none());
+}
+
+on_both_backends!(auth_routes_are_limited_per_client_ip_with_a_429_problem);
+
+#[tokio::test]
+async fn the_api_is_limited_per_user_not_per_address() {
+    let app = spawn_app_with(Backend::Sqlite, |settings| settings.rate_limit.api_per_minute = 2).await;
+    let ada = app.register_ok("ada").await;
+    let bob = app.register_ok("bob").await;
+
+    for _ in 0..2 {
+        assert_eq!(app.me(&ada.access_token).await.status(), 200);
+    }
+    let refused = app.me(&ada.access_token).await;
+    assert_eq!(refused.status(), 429);
+    assert!(header(&refused, "retry-after").is_some());
+
+    // Same address, another user: a budget of its own.
+    let other = app.me(&bob.access_token).await;
+    assert_eq!(other.status(), 200);
+    assert_eq!(header(&other, "ratelimit-remaining").as_deref(), Some("1"));
+}
+
+#[tokio::test]
+async fn forwarded_addresses_count_only_from_trusted_proxies() {
+    let app = spawn_app_with(Backend::Sqlite, |settings| {
+        settings.rate_limit.auth_per_minute = 1;
+        settings.server.trusted_proxies = vec!["127.0.0.1".into()];
+    })
+    .await;
+    let login = |forwarded: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("X-Forwarded-For", forwarded)
+            .json(&json!({ "login": "nobody", "password": "x" }))
+            .send()
+    };
+
+    // The peer (127.0.0.1) is trusted: each forwarded client has its own budget.
+    assert_eq!(login("198.51.100.1").await.unwrap().status(), 401);
+    assert_eq!(login("198.51.100.1").await.unwrap().status(), 429);
+    assert_eq!(login("198.51.100.2").await.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn forwarded_addresses_from_an_untrusted_peer_are_ignored() {
+    let app = spawn_app_with(Backend::Sqlite, |settings| settings.rate_limit.auth_per_minute = 1).await;
+    let login = |forwarded: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("X-Forwarded-For", forwarded)
+            .json(&json!({ "login": "nobody", "password": "x" }))
+            .send()
+    };
+
+    assert_eq!(login("198.51.100.1").await.unwrap().status(), 401);
+    // A new forwarded address does not buy a new budget: the socket address counts.
+    assert_eq!(login("198.51.100.2").await.unwrap().status(), 429);
+}
+
+#[tokio::test]
+async fn limits_can_be_switched_off() {
+    let app = spawn_app_with(Backend::Sqlite, |settings| {
+        settings.rate_limit.enabled = false;
+        settings.rate_limit.auth_per_minute = 1;
+    })
+    .await;
+    for _ in 0..3 {
+        let response = app.login("nobody", "x").await;
+        assert_eq!(response.status(), 401);
+        assert!(header(&response, "ratelimit-limit").is_none());
+    }
+}

@@ -8,7 +8,9 @@ use crate::{ApiError, FieldError};
 
 /// Which window of a list to return: `limit` items (1 to 200, default 50) after skipping
 /// `offset` (default 0). Out-of-range or non-numeric values are a 422 naming the
-/// parameter; other query parameters are ignored.
+/// parameter. As an extractor it takes the whole query string and refuses any other
+/// parameter (422 naming it), as bodies refuse unknown fields; an endpoint with more
+/// parameters parses its own and hands the pairs to [`Pagination::from_pairs`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct Pagination {
@@ -24,16 +26,35 @@ impl Pagination {
     pub(crate) const DEFAULT_LIMIT: u64 = 50;
     pub(crate) const MAX_LIMIT: u64 = 200;
 
-    /// Parses a raw query string.
+    /// Parses a raw query string that holds nothing but `limit` and `offset`.
     pub(crate) fn from_query(query: &str) -> Result<Self, ApiError> {
         let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
             .map_err(|_| ApiError::BadRequest("the query string is not valid URL encoding".into()))?
             .into_inner();
+        let unknown: Vec<FieldError> = pairs
+            .iter()
+            .filter(|(key, _)| key != "limit" && key != "offset")
+            .map(|(key, _)| FieldError { field: key.clone(), message: "unknown query parameter".into() })
+            .collect();
+        let page = Self::from_pairs(&pairs);
+        match (page, unknown.is_empty()) {
+            (Ok(page), true) => Ok(page),
+            (Ok(_), false) => Err(ApiError::Unprocessable(unknown)),
+            (Err(ApiError::Unprocessable(mut errors)), _) => {
+                errors.extend(unknown);
+                Err(ApiError::Unprocessable(errors))
+            }
+            (Err(other), _) => Err(other),
+        }
+    }
+
+    /// Reads `limit` and `offset` from decoded query pairs, ignoring any other.
+    pub(crate) fn from_pairs(pairs: &[(String, String)]) -> Result<Self, ApiError> {
         let mut errors = Vec::new();
-        let limit = parameter(&pairs, "limit", 1, Self::MAX_LIMIT, Self::DEFAULT_LIMIT, &mut errors);
+        let limit = parameter(pairs, "limit", 1, Self::MAX_LIMIT, Self::DEFAULT_LIMIT, &mut errors);
         // The largest offset PostgreSQL's `OFFSET` takes.
         let max_offset = u64::try_from(i64::MAX).unwrap_or(u64::MAX);
-        let offset = parameter(&pairs, "offset", 0, max_offset, 0, &mut errors);
+        let offset = parameter(pairs, "offset", 0, max_offset, 0, &mut errors);
         if errors.is_empty() { Ok(Self { limit, offset }) } else { Err(ApiError::Unprocessable(errors)) }
     }
 }
@@ -85,7 +106,8 @@ mod tests {
     #[test]
     fn absent_parameters_take_their_defaults() {
         assert_eq!(Pagination::from_query("").expect("valid"), Pagination { limit: 50, offset: 0 });
-        assert_eq!(Pagination::from_query("sort=x").expect("valid"), Pagination { limit: 50, offset: 0 });
+        let pairs = [("sort".to_owned(), "x".to_owned())];
+        assert_eq!(Pagination::from_pairs(&pairs).expect("valid"), Pagination { limit: 50, offset: 0 });
         assert_eq!(Pagination::from_query("limit=200&offset=7").expect("valid"), Pagination { limit: 200, offset: 7 });
     }
 
@@ -98,5 +120,7 @@ mod tests {
         assert_eq!(fields("limit="), ["limit"]);
         assert_eq!(fields("offset=99999999999999999999"), ["offset"]);
         assert_eq!(fields("limit=1&limit=2"), ["limit"]);
+        assert_eq!(fields("sort=x&limit=1"), ["sort"]);
+        assert_eq!(fields("limit=0&x="), ["limit", "x"]);
     }
 }

@@ -19,6 +19,7 @@ mod m20261122_000005_create_sessions;
 mod m20261122_000006_create_refresh_tokens;
 mod m20261122_000007_create_audit_events;
 mod m20261123_000001_index_revoked_sessions;
+mod m20261123_000010_create_invitations;
 mod m20261123_000030_create_login_throttles;
 
 /// All authdb migrations, in the order they are applied.
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_create_refresh_tokens::Migration),
             Box::new(m20261122_000007_create_audit_events::Migration),
             Box::new(m20261123_000001_index_revoked_sessions::Migration),
+            Box::new(m20261123_000010_create_invitations::Migration),
             Box::new(m20261123_000030_create_login_throttles::Migration),
         ]
     }

@@ -29,20 +29,26 @@ macro_rules! on_both_backends {
     };
 }
 
+mod admin;
 mod architecture;
 mod audit;
 mod errors;
 mod events;
 mod health;
+mod invitations;
+mod isolation;
 mod lockout;
 mod login;
 mod logout;
 mod me;
+mod members;
 mod observability;
 mod openapi;
+mod organizations;
 mod rate_limit;
 mod refresh;
 mod register;
 mod restart;
+mod roles;
 mod sessions;
 mod tokens;

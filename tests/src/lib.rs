@@ -296,3 +296,79 @@ impl TestApp {
         std::fs::read_to_string(self.settings.data_dir.join("jwt_secret")).unwrap().trim().to_owned()
     }
 }
+
+/// Organizations, members and administration.
+impl TestApp {
+    /// Sends `method path` with a bearer token and, when given, a JSON body.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        access_token: &str,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut request = self.client.request(method, self.url(path)).bearer_auth(access_token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str, access_token: &str) -> Response {
+        self.send(reqwest::Method::GET, path, access_token, None).await
+    }
+
+    pub async fn post(&self, path: &str, access_token: &str, body: &Value) -> Response {
+        self.send(reqwest::Method::POST, path, access_token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, access_token: &str, body: &Value) -> Response {
+        self.send(reqwest::Method::PATCH, path, access_token, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, access_token: &str) -> Response {
+        self.send(reqwest::Method::DELETE, path, access_token, None).await
+    }
+
+    /// Creates an organization with this slug (named after it) and returns its body.
+    pub async fn create_organization_ok(&self, access_token: &str, slug: &str) -> Value {
+        let response = self
+            .post("/api/v1/organizations", access_token, &json!({ "name": format!("Org {slug}"), "slug": slug }))
+            .await;
+        assert_eq!(response.status(), 201, "creating organization {slug} failed");
+        response.json().await.unwrap()
+    }
+
+    /// Adds `username` (registered with [`TestApp::register_ok`]) to an organization.
+    pub async fn add_member_ok(&self, access_token: &str, organization_id: &str, username: &str, role: &str) {
+        let response = self
+            .post(
+                &format!("/api/v1/organizations/{organization_id}/members"),
+                access_token,
+                &json!({ "email": format!("{username}@example.com"), "role": role }),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "adding {username} as {role} failed");
+    }
+
+    /// Makes a user a superuser directly in the database (as `authdb create-superuser`
+    /// or another superuser would) and returns fresh tokens from a new login.
+    pub async fn promote_to_superuser(&self, username: &str) -> Tokens {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        let db = self.database().await;
+        authdb_persistence::entities::users::Entity::update_many()
+            .col_expr(authdb_persistence::entities::users::Column::IsSuperuser, Expr::value(true))
+            .filter(authdb_persistence::entities::users::Column::UsernameKey.eq(username.to_ascii_lowercase()))
+            .exec(&db)
+            .await
+            .unwrap();
+        self.login_ok(username).await
+    }
+}
+
+impl Tokens {
+    /// The user's id, from the registration or login answer.
+    pub fn user_id(&self) -> String {
+        self.user["id"].as_str().unwrap().to_owned()
+    }
+}

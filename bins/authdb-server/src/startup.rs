@@ -10,7 +10,9 @@ use actix_web::{
 use authdb_api::{ApiState, RateLimitConfig, RateLimiter, RedisConfig};
 use authdb_auth::{JwtConfig, JwtKeys, PasswordHasher, RotationKey};
 use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
-use authdb_service::{AuthPolicy, AuthService, HealthService, error_chain};
+use authdb_service::{
+    AdminService, AuthPolicy, AuthService, HealthService, OrganizationPolicy, OrganizationService, error_chain,
+};
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::{Settings, SettingsError, secret};
@@ -47,6 +49,8 @@ pub struct Services {
     pub db: DatabaseConnection,
     pub auth: AuthService,
     pub health: HealthService,
+    pub organizations: OrganizationService,
+    pub admin: AdminService,
 }
 
 impl Services {
@@ -82,7 +86,9 @@ impl Services {
             .await
             .map_err(|error| StartupError::Database(error_chain(&error)))?;
         let health = HealthService::new(db.clone(), Duration::from_secs(2));
-        Ok(Self { db, auth, health })
+        let organizations = OrganizationService::new(auth.clone(), OrganizationPolicy::default());
+        let admin = AdminService::new(auth.clone(), organizations.clone());
+        Ok(Self { db, auth, health, organizations, admin })
     }
 }
 
@@ -169,6 +175,8 @@ impl Application {
             health: services.health,
             rate_limiter: rate_limiter(&settings)?,
             trusted_proxies: settings.trusted_proxies()?,
+            organizations: services.organizations,
+            admin: services.admin,
             metrics: metrics.is_none().then_some(metrics_handle),
         };
         let configure = authdb_api::configure(state);

@@ -191,3 +191,25 @@ mod tests {
         assert_eq!(unprocessable("null")[0].field, "body");
     }
 }
+
+/// A JSON body whose errors are reported only when the handler asks for it, after the
+/// route's guards: a non-member must get 404 whatever body they send, and extractors
+/// run concurrently, so a plain [`JsonBody`] could answer 422 first.
+#[derive(Debug)]
+pub struct DeferredJson<T>(Result<T, ApiError>);
+
+impl<T> DeferredJson<T> {
+    pub fn into_result(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for DeferredJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = JsonBody::<T>::from_request(req, payload);
+        Box::pin(async move { Ok(Self(body.await.map(JsonBody::into_inner))) })
+    }
+}

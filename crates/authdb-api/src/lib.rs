@@ -8,6 +8,7 @@
 mod client_ip;
 mod dto;
 mod extract;
+mod guard;
 mod json;
 mod observe;
 pub mod openapi;
@@ -17,13 +18,15 @@ pub mod rate_limit;
 mod routes;
 
 use actix_web::{middleware, web};
-use authdb_service::{AuthService, HealthService};
+use authdb_service::{AdminService, AuthService, HealthService, OrganizationService};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 pub use client_ip::TrustedProxies;
 pub use extract::{Authenticated, Client};
-pub use json::JsonBody;
+pub use guard::{OrgMember, RequirePermission, RequiredPermission, perm};
+pub use json::{DeferredJson, JsonBody};
 pub use observe::{REQUEST_ID_HEADER, RequestId, metrics_handle, observe};
+pub use pagination::ListQuery;
 pub use problem::{ApiError, FieldError};
 pub use rate_limit::{RateLimitConfig, RateLimiter, RedisConfig};
 
@@ -36,6 +39,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct ApiState {
     pub auth: AuthService,
     pub health: HealthService,
+    pub organizations: OrganizationService,
+    pub admin: AdminService,
     pub rate_limiter: RateLimiter,
     pub trusted_proxies: TrustedProxies,
     /// Where `/metrics` is served: on the main application (`Some`), or elsewhere
@@ -45,10 +50,17 @@ pub struct ApiState {
 
 impl ApiState {
     /// Defaults for embedding and tests: no rate limits, no trusted proxies, metrics on.
-    pub fn new(auth: AuthService, health: HealthService) -> Self {
+    pub fn new(
+        auth: AuthService,
+        health: HealthService,
+        organizations: OrganizationService,
+        admin: AdminService,
+    ) -> Self {
         Self {
             auth,
             health,
+            organizations,
+            admin,
             rate_limiter: RateLimiter::disabled(),
             trusted_proxies: TrustedProxies::none(),
             metrics: Some(metrics_handle()),
@@ -63,6 +75,8 @@ pub fn configure(state: ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + 
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(web::Data::new(state.auth.clone()))
             .app_data(web::Data::new(state.health.clone()))
+            .app_data(web::Data::new(state.organizations.clone()))
+            .app_data(web::Data::new(state.admin.clone()))
             .app_data(web::Data::new(state.rate_limiter.clone()))
             .app_data(web::Data::new(state.trusted_proxies.clone()))
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
@@ -76,6 +90,9 @@ pub fn configure(state: ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + 
                 .wrap(middleware::from_fn(rate_limit::limit))
                 .configure(routes::auth::configure)
                 .configure(routes::sessions::configure)
+                .configure(routes::organizations::configure)
+                .configure(routes::roles::configure)
+                .configure(routes::admin::configure)
                 .configure(routes::events::configure),
         )
         .default_service(web::to(routes::not_found));

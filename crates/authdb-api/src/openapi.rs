@@ -4,7 +4,8 @@
 use utoipa::{
     OpenApi as _,
     openapi::{
-        Components, ContactBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder, Tag,
+        Components, ContactBuilder, ContentBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder, Ref, RefOr,
+        Response, ResponseBuilder, Tag,
         security::{Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme},
     },
 };
@@ -26,6 +27,9 @@ const MODULES: &[fn() -> OpenApi] = &[
     routes::metrics::MetricsApi::openapi,
     routes::auth::AuthApi::openapi,
     routes::sessions::SessionsApi::openapi,
+    routes::organizations::OrganizationsApi::openapi,
+    routes::roles::RolesApi::openapi,
+    routes::admin::AdminApi::openapi,
     routes::events::EventsApi::openapi,
 ];
 
@@ -33,6 +37,11 @@ const MODULES: &[fn() -> OpenApi] = &[
 const TAGS: &[(&str, &str)] = &[
     ("auth", "Accounts, sign-in, tokens and the caller's profile"),
     ("sessions", "The caller's sessions (devices): list and revoke"),
+    ("organizations", "Organizations (tenants) the caller belongs to"),
+    ("members", "Members of an organization and their roles"),
+    ("roles", "Built-in and custom roles of an organization"),
+    ("invitations", "Invitations to join an organization"),
+    ("admin", "Platform administration (superusers only)"),
     ("health", "Liveness and readiness probes"),
     ("operations", "Metrics for operators"),
 ];
@@ -74,6 +83,7 @@ pub fn document() -> OpenApi {
             "OAuth2 password grant (RFC 6749 section 4.3) at the token endpoint",
         )),
     );
+    add_common_responses(&mut document);
     document.tags = Some(
         TAGS.iter()
             .map(|(name, description)| {
@@ -84,6 +94,41 @@ pub fn document() -> OpenApi {
             .collect(),
     );
     document
+}
+
+/// Answers every `/api/v1` operation can give whatever the handler, added where the
+/// handler's own annotation does not already describe them: rate limiting (429), an
+/// unavailable database (503), and for operations with a JSON body, a malformed (400), too
+/// large (413), non-JSON (415) or invalid (422) body.
+fn add_common_responses(document: &mut OpenApi) {
+    for (path, item) in &mut document.paths.paths {
+        if !path.starts_with("/api/v1/") {
+            continue;
+        }
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            let mut common = vec![
+                ("429", "Rate limit exhausted; see `Retry-After`"),
+                ("503", "The database is not answering; retry shortly"),
+            ];
+            if operation.request_body.is_some() {
+                common.extend([
+                    ("400", "The body is not well-formed"),
+                    ("413", "The body is larger than 64 KiB"),
+                    ("415", "The body is not in the documented media type"),
+                    ("422", "A field is missing, mistyped or breaks its rule"),
+                ]);
+            }
+            for (status, description) in common {
+                operation.responses.responses.entry(status.to_owned()).or_insert_with(|| problem_response(description));
+            }
+        }
+    }
+}
+
+fn problem_response(description: &str) -> RefOr<Response> {
+    let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
+    RefOr::T(ResponseBuilder::new().description(description).content("application/problem+json", content).build())
 }
 
 #[cfg(test)]

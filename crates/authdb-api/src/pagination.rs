@@ -1,126 +1,147 @@
-//! `?limit=&offset=` on list endpoints.
+//! The query string every list takes: `limit`, `offset`, and where the list supports
+//! them, `q` (search) and `sort`.
 
-use std::future::{Ready, ready};
+use std::{
+    collections::HashMap,
+    future::{Ready, ready},
+};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use authdb_domain::{DomainError, Page, Paged, Sort, SortKey, parse_search};
+use serde::Serialize;
 
-use crate::{ApiError, FieldError};
+use crate::ApiError;
 
-/// Which window of a list to return: `limit` items (1 to 200, default 50) after skipping
-/// `offset` (default 0). Out-of-range or non-numeric values are a 422 naming the
-/// parameter. As an extractor it takes the whole query string and refuses any other
-/// parameter (422 naming it), as bodies refuse unknown fields; an endpoint with more
-/// parameters parses its own and hands the pairs to [`Pagination::from_pairs`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct Pagination {
-    /// How many items to return.
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub(crate) limit: u64,
-    /// How many items to skip.
-    #[param(minimum = 0, default = 0)]
-    pub(crate) offset: u64,
+/// The list parameters of a request, validated: `limit` 1 to 200 (default 50), `offset`
+/// at least 0. Out-of-range values are a 422 naming the parameter.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub page: Page,
+    q: Option<String>,
+    sort: Option<String>,
 }
 
-impl Pagination {
-    pub(crate) const DEFAULT_LIMIT: u64 = 50;
-    pub(crate) const MAX_LIMIT: u64 = 200;
-
-    /// Parses a raw query string that holds nothing but `limit` and `offset`.
-    pub(crate) fn from_query(query: &str) -> Result<Self, ApiError> {
-        let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
-            .map_err(|_| ApiError::BadRequest("the query string is not valid URL encoding".into()))?
-            .into_inner();
-        let unknown: Vec<FieldError> = pairs
-            .iter()
-            .filter(|(key, _)| key != "limit" && key != "offset")
-            .map(|(key, _)| FieldError { field: key.clone(), message: "unknown query parameter".into() })
-            .collect();
-        let page = Self::from_pairs(&pairs);
-        match (page, unknown.is_empty()) {
-            (Ok(page), true) => Ok(page),
-            (Ok(_), false) => Err(ApiError::Unprocessable(unknown)),
-            (Err(ApiError::Unprocessable(mut errors)), _) => {
-                errors.extend(unknown);
-                Err(ApiError::Unprocessable(errors))
-            }
-            (Err(other), _) => Err(other),
-        }
+impl ListQuery {
+    /// The search text, trimmed and lower-cased; a 422 naming `q` when too long.
+    pub fn search(&self) -> Result<Option<String>, ApiError> {
+        parse_search(self.q.as_deref()).map_err(|violation| ApiError::Service(DomainError::from(violation).into()))
     }
 
-    /// Reads `limit` and `offset` from decoded query pairs, ignoring any other.
-    pub(crate) fn from_pairs(pairs: &[(String, String)]) -> Result<Self, ApiError> {
-        let mut errors = Vec::new();
-        let limit = parameter(pairs, "limit", 1, Self::MAX_LIMIT, Self::DEFAULT_LIMIT, &mut errors);
-        // The largest offset PostgreSQL's `OFFSET` takes.
-        let max_offset = u64::try_from(i64::MAX).unwrap_or(u64::MAX);
-        let offset = parameter(pairs, "offset", 0, max_offset, 0, &mut errors);
-        if errors.is_empty() { Ok(Self { limit, offset }) } else { Err(ApiError::Unprocessable(errors)) }
+    /// The ordering, from the keys `K` allows; a 422 naming `sort` for another.
+    pub fn sort<K: SortKey>(&self) -> Result<Sort<K>, ApiError> {
+        Sort::parse(self.sort.as_deref()).map_err(|violation| ApiError::Service(DomainError::from(violation).into()))
     }
 }
 
-fn parameter(
-    pairs: &[(String, String)],
-    name: &str,
-    min: u64,
-    max: u64,
-    default: u64,
-    errors: &mut Vec<FieldError>,
-) -> u64 {
-    let mut values = pairs.iter().filter(|(key, _)| key == name).map(|(_, value)| value.trim());
-    let (Some(value), None) = (values.next(), values.next()) else {
-        if pairs.iter().any(|(key, _)| key == name) {
-            errors.push(FieldError { field: name.into(), message: "must be given at most once".into() });
-        }
-        return default;
-    };
-    match value.parse::<u64>() {
-        Ok(number) if (min..=max).contains(&number) => number,
-        _ => {
-            errors.push(FieldError { field: name.into(), message: format!("must be an integer from {min} to {max}") });
-            default
-        }
-    }
-}
-
-impl FromRequest for Pagination {
+impl FromRequest for ListQuery {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Self::from_query(req.query_string()))
+        ready(parse(req.query_string()))
     }
 }
+
+fn parse(query: &str) -> Result<ListQuery, ApiError> {
+    let web::Query(mut params) = web::Query::<HashMap<String, String>>::from_query(query)
+        .map_err(|_| ApiError::BadRequest("the query string is not valid".into()))?;
+    let page = Page::parse(params.get("limit").map(String::as_str), params.get("offset").map(String::as_str))
+        .map_err(|violations| ApiError::Service(DomainError::Invalid(violations).into()))?;
+    Ok(ListQuery { page, q: params.remove("q"), sort: params.remove("sort") })
+}
+
+/// `limit` and `offset`, as documented in OpenAPI.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "documentation only: ListQuery parses the query string")]
+pub(crate) struct PageParams {
+    /// How many items to return: 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    limit: Option<u32>,
+    /// How many items to skip, default 0.
+    #[param(minimum = 0, default = 0)]
+    offset: Option<u64>,
+}
+
+/// `limit`, `offset`, `q` and `sort`, as documented in OpenAPI.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "documentation only: ListQuery parses the query string")]
+pub(crate) struct SearchParams {
+    /// How many items to return: 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    limit: Option<u32>,
+    /// How many items to skip, default 0.
+    #[param(minimum = 0, default = 0)]
+    offset: Option<u64>,
+    /// Case-insensitive search in email and username.
+    q: Option<String>,
+    /// Ordering key, prefixed with `-` for descending (the keys depend on the list).
+    sort: Option<String>,
+}
+
+/// The `{items, total, limit, offset}` envelope of every list.
+#[derive(Debug, Serialize)]
+pub(crate) struct ListBody<T> {
+    pub(crate) items: Vec<T>,
+    pub(crate) total: u64,
+    pub(crate) limit: u64,
+    pub(crate) offset: u64,
+}
+
+impl<T> ListBody<T> {
+    pub(crate) fn from_paged<U>(paged: Paged<U>, convert: impl FnMut(U) -> T) -> Self {
+        let page = paged.page;
+        Self {
+            items: paged.items.into_iter().map(convert).collect(),
+            total: paged.total,
+            limit: page.limit(),
+            offset: page.offset(),
+        }
+    }
+}
+
+/// Declares the OpenAPI schema of a list of `$item`s under the name `$name`.
+macro_rules! list_schema {
+    ($name:ident, $item:ty) => {
+        #[derive(utoipa::ToSchema)]
+        #[allow(dead_code, reason = "documentation only: ListBody is what is serialized")]
+        pub(crate) struct $name {
+            items: Vec<$item>,
+            total: u64,
+            limit: u64,
+            offset: u64,
+        }
+    };
+}
+pub(crate) use list_schema;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn fields(query: &str) -> Vec<String> {
-        match Pagination::from_query(query) {
-            Err(ApiError::Unprocessable(errors)) => errors.into_iter().map(|e| e.field).collect(),
-            other => panic!("expected 422 for {query:?}, got {other:?}"),
+        match parse(query) {
+            Err(ApiError::Service(authdb_service::ServiceError::Invalid(violations))) => {
+                violations.into_iter().map(|v| v.field.to_owned()).collect()
+            }
+            other => panic!("expected 422 for {query}, got {other:?}"),
         }
     }
 
     #[test]
-    fn absent_parameters_take_their_defaults() {
-        assert_eq!(Pagination::from_query("").expect("valid"), Pagination { limit: 50, offset: 0 });
-        let pairs = [("sort".to_owned(), "x".to_owned())];
-        assert_eq!(Pagination::from_pairs(&pairs).expect("valid"), Pagination { limit: 50, offset: 0 });
-        assert_eq!(Pagination::from_query("limit=200&offset=7").expect("valid"), Pagination { limit: 200, offset: 7 });
+    fn defaults_and_values() {
+        let query = parse("").expect("defaults");
+        assert_eq!((query.page.limit(), query.page.offset()), (50, 0));
+        let query = parse("limit=200&offset=10&q=Ali&sort=-email").expect("valid");
+        assert_eq!((query.page.limit(), query.page.offset()), (200, 10));
+        assert_eq!(query.search().expect("q").as_deref(), Some("ali"));
     }
 
     #[test]
-    fn bad_values_name_their_parameter() {
+    fn bad_values_name_the_parameter() {
         assert_eq!(fields("limit=201"), ["limit"]);
-        assert_eq!(fields("limit=0"), ["limit"]);
-        assert_eq!(fields("limit=ten&offset=-1"), ["limit", "offset"]);
-        assert_eq!(fields("offset=1.5"), ["offset"]);
-        assert_eq!(fields("limit="), ["limit"]);
-        assert_eq!(fields("offset=99999999999999999999"), ["offset"]);
-        assert_eq!(fields("limit=1&limit=2"), ["limit"]);
-        assert_eq!(fields("sort=x&limit=1"), ["sort"]);
-        assert_eq!(fields("limit=0&x="), ["limit", "x"]);
+        assert_eq!(fields("limit=0&offset=-1"), ["limit", "offset"]);
+        assert_eq!(fields("offset=abc"), ["offset"]);
     }
 }

@@ -122,6 +122,12 @@ impl ApiError {
                 "Not a member",
                 "you are not a member of this organization".into(),
             ),
+            Self::Service(S::Forbidden(reason)) => {
+                shape(StatusCode::FORBIDDEN, "forbidden", "Forbidden", reason.clone())
+            }
+            Self::Service(S::StateConflict(reason)) => {
+                shape(StatusCode::CONFLICT, "conflict", "Conflict", reason.clone())
+            }
             Self::Service(S::NotFound { entity }) => {
                 shape(StatusCode::NOT_FOUND, "not-found", "Not found", format!("{entity} not found"))
             }

@@ -14,6 +14,18 @@ pub enum AuditAction {
     LoggedOutEverywhere,
     PasswordChanged,
     PasswordChangeFailed,
+    OrganizationCreated,
+    OrganizationUpdated,
+    OrganizationDeleted,
+    MemberAdded,
+    MemberRoleChanged,
+    MemberRemoved,
+    RoleCreated,
+    RoleUpdated,
+    RoleDeleted,
+    InvitationCreated,
+    InvitationAccepted,
+    UserUpdatedByAdmin,
 }
 
 impl AuditAction {
@@ -31,6 +43,18 @@ impl AuditAction {
             Self::LoggedOutEverywhere => "session.logged_out_everywhere",
             Self::PasswordChanged => "password.changed",
             Self::PasswordChangeFailed => "password.change_failed",
+            Self::OrganizationCreated => "organization.created",
+            Self::OrganizationUpdated => "organization.updated",
+            Self::OrganizationDeleted => "organization.deleted",
+            Self::MemberAdded => "member.added",
+            Self::MemberRoleChanged => "member.role_changed",
+            Self::MemberRemoved => "member.removed",
+            Self::RoleCreated => "role.created",
+            Self::RoleUpdated => "role.updated",
+            Self::RoleDeleted => "role.deleted",
+            Self::InvitationCreated => "invitation.created",
+            Self::InvitationAccepted => "invitation.accepted",
+            Self::UserUpdatedByAdmin => "user.updated_by_admin",
         }
     }
 }

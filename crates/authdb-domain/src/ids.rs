@@ -75,6 +75,14 @@ define_id!(
     RefreshTokenId
 );
 define_id!(
+    /// Identifies one membership (a user in an organization).
+    MembershipId
+);
+define_id!(
+    /// Identifies one invitation to join an organization.
+    InvitationId
+);
+define_id!(
     /// Identifies one audit event.
     AuditEventId
 );

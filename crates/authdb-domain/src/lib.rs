@@ -8,7 +8,10 @@ mod audit;
 mod email;
 mod error;
 mod ids;
+mod organization;
+mod page;
 mod password;
+mod permission;
 mod profile;
 mod user;
 mod username;
@@ -16,8 +19,14 @@ mod username;
 pub use audit::{AuditAction, AuditOutcome};
 pub use email::Email;
 pub use error::{DomainError, Result, Violation};
-pub use ids::{AuditEventId, OrganizationId, RefreshTokenId, RoleId, SessionId, UserId};
+pub use ids::{AuditEventId, InvitationId, MembershipId, OrganizationId, RefreshTokenId, RoleId, SessionId, UserId};
+pub use organization::{
+    LicenseChanges, Member, MemberRole, NewOrganization, Organization, OrganizationChanges, OrganizationName,
+    OrganizationWithRole, Role, Slug, parse_description, parse_settings,
+};
+pub use page::{MemberSortKey, Page, Paged, Sort, SortKey, UserSortKey, parse_search};
 pub use password::{BCRYPT_MAX_PASSWORD_BYTES, Password, PasswordPolicy};
+pub use permission::{BuiltInRole, Permission, PermissionSet, RoleName};
 pub use profile::{AvatarUrl, FullName, PREFERENCES_MAX_BYTES, Preferences, ProfileChanges};
-pub use user::User;
+pub use user::{AccountFlagChanges, User};
 pub use username::Username;

@@ -22,3 +22,17 @@ pub struct User {
     pub login_count: i64,
     pub password_changed_at: OffsetDateTime,
 }
+
+/// What a superuser may change about an account; `None` leaves a flag alone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AccountFlagChanges {
+    pub is_active: Option<bool>,
+    pub is_verified: Option<bool>,
+    pub is_superuser: Option<bool>,
+}
+
+impl AccountFlagChanges {
+    pub fn is_empty(&self) -> bool {
+        self.is_active.is_none() && self.is_verified.is_none() && self.is_superuser.is_none()
+    }
+}

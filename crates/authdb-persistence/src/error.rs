@@ -36,7 +36,8 @@ impl From<DbErr> for PersistenceError {
 /// Constraint names (`uq_users_email`) and SQLite's column lists (`users.email`) both
 /// contain the column, which is what callers report back to clients.
 fn conflicting_field(message: &str) -> &'static str {
-    const FIELDS: [&str; 4] = ["username", "email", "slug", "token_hash"];
+    // `name` last: `username` contains it.
+    const FIELDS: [&str; 5] = ["username", "email", "slug", "token_hash", "name"];
     FIELDS.into_iter().find(|field| message.contains(field)).unwrap_or("value")
 }
 

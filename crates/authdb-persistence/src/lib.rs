@@ -11,9 +11,13 @@ pub mod change_feed;
 mod db;
 pub mod entities;
 mod error;
+pub mod invitations;
 pub mod login_throttles;
 pub mod memberships;
+pub mod organizations;
+pub mod roles;
 pub mod sessions;
+pub mod tenant;
 pub mod users;
 mod write;
 
@@ -23,6 +27,7 @@ pub use db::{
 };
 pub use error::{PersistenceError, Result};
 pub use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, TransactionTrait};
+pub use tenant::{SuperuserContext, TenantId};
 pub use write::{WriteGate, WriteTransaction};
 
 /// The current time in UTC, truncated to whole seconds.
@@ -34,4 +39,19 @@ pub use write::{WriteGate, WriteTransaction};
 pub fn now() -> time::OffsetDateTime {
     let now = time::OffsetDateTime::now_utc();
     now.replace_nanosecond(0).unwrap_or(now)
+}
+
+/// A `LIKE` pattern matching `text` anywhere, with `%`, `_` and `\\` in it taken
+/// literally (escaped with `\\`).
+pub(crate) fn search_pattern(text: &str) -> sea_orm::sea_query::LikeExpr {
+    let mut escaped = String::with_capacity(text.len() + 2);
+    escaped.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped.push('%');
+    sea_orm::sea_query::LikeExpr::new(escaped).escape('\\')
 }

@@ -1,38 +1,54 @@
 //! The `memberships` table: which users belong to which organizations, in which role.
+//!
+//! [`resolve`] and [`member_role`] take a bare [`OrganizationId`]: they are how a
+//! caller's rights in an organization are found. Everything else here is scoped by a
+//! [`TenantId`].
 
-use authdb_domain::{OrganizationId, UserId};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use authdb_domain::{
+    Member, MemberRole, MemberSortKey, MembershipId, OrganizationId, OrganizationWithRole, Page, Paged, PermissionSet,
+    RoleId, Sort, UserId,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
+    sea_query::{Expr, ExprTrait},
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::{
-    Result,
-    entities::{memberships, roles},
+    PersistenceError, Result, TenantId,
+    entities::{memberships, organizations, roles, users},
+    organizations::into_organization,
+    search_pattern,
 };
 
-/// A member's role in one organization: its name and the permission names it grants.
+/// A caller's membership in an organization, as resolved for authorization.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MemberRole {
+pub struct ResolvedMembership {
+    pub tenant: TenantId,
+    pub user_id: UserId,
+    pub role: MemberRole,
+}
+
+/// A member's role in one organization as org-scoped tokens carry it: its name and the
+/// permission names it grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleClaims {
     pub name: String,
     pub permissions: Vec<String>,
 }
 
-/// The role of `user` in `organization`, or `None` when they are not a member.
+/// The role of `user` in `organization` (see [`member_role`]) in token form, or `None`
+/// when they are not a member.
 pub async fn role_of(
     conn: &impl ConnectionTrait,
     user: UserId,
     organization: OrganizationId,
-) -> Result<Option<MemberRole>> {
-    let found = memberships::Entity::find()
-        .filter(memberships::Column::UserId.eq(user.as_uuid()))
-        .filter(memberships::Column::OrganizationId.eq(organization.as_uuid()))
-        .find_also_related(roles::Entity)
-        .one(conn)
-        .await?;
-    Ok(found.and_then(|(_, role)| role).map(|role| MemberRole {
-        permissions: role
-            .permissions
-            .as_array()
-            .map(|names| names.iter().filter_map(|name| name.as_str().map(str::to_owned)).collect())
-            .unwrap_or_default(),
+) -> Result<Option<RoleClaims>> {
+    let role = member_role(conn, user, organization).await?;
+    Ok(role.map(|role| RoleClaims {
+        permissions: role.permissions.names().into_iter().map(str::to_owned).collect(),
         name: role.name,
     }))
 }
@@ -45,4 +61,231 @@ pub async fn is_member(conn: &impl ConnectionTrait, user: UserId, organization: 
         .count(conn)
         .await?;
     Ok(count > 0)
+}
+
+/// The role (name and permissions) `user` holds in `organization`, if a member: what
+/// org-scoped tokens carry as `role` and `perms`.
+pub async fn member_role(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    organization: OrganizationId,
+) -> Result<Option<MemberRole>> {
+    let found = memberships::Entity::find()
+        .filter(memberships::Column::UserId.eq(user.as_uuid()))
+        .filter(memberships::Column::OrganizationId.eq(organization.as_uuid()))
+        .find_also_related(roles::Entity)
+        .one(conn)
+        .await?;
+    Ok(found.and_then(|(_, role)| role).map(into_member_role))
+}
+
+/// Finds `user`'s membership in `organization`: the one way, besides the few listed in
+/// [`crate::tenant`], to obtain the organization's [`TenantId`].
+pub async fn resolve(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    organization: OrganizationId,
+) -> Result<Option<ResolvedMembership>> {
+    let role = member_role(conn, user, organization).await?;
+    Ok(role.map(|role| ResolvedMembership { tenant: TenantId::resolved(organization), user_id: user, role }))
+}
+
+/// The role a member of the tenant holds, if `user` is one.
+pub async fn find(conn: &impl ConnectionTrait, tenant: TenantId, user: UserId) -> Result<Option<MemberRole>> {
+    member_role(conn, user, tenant.organization_id()).await
+}
+
+/// Makes `user` a member of the tenant. Already a member: [`PersistenceError::Conflict`]
+/// on `user_id`.
+pub async fn insert(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    user: UserId,
+    role: RoleId,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let inserted = memberships::ActiveModel {
+        id: Set(MembershipId::new().as_uuid()),
+        user_id: Set(user.as_uuid()),
+        organization_id: Set(tenant.uuid()),
+        role_id: Set(role.as_uuid()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await;
+    match inserted.map_err(PersistenceError::from) {
+        Ok(_) => Ok(()),
+        Err(PersistenceError::Conflict { .. }) => Err(PersistenceError::Conflict { field: "user_id" }),
+        Err(error) => Err(error),
+    }
+}
+
+/// Gives a member another role. Returns whether `user` was a member.
+pub async fn set_role(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    user: UserId,
+    role: RoleId,
+    now: OffsetDateTime,
+) -> Result<bool> {
+    let updated = memberships::Entity::update_many()
+        .col_expr(memberships::Column::RoleId, Expr::value(role.as_uuid()))
+        .col_expr(memberships::Column::UpdatedAt, Expr::value(now))
+        .filter(memberships::Column::OrganizationId.eq(tenant.uuid()))
+        .filter(memberships::Column::UserId.eq(user.as_uuid()))
+        .exec(conn)
+        .await?;
+    Ok(updated.rows_affected > 0)
+}
+
+/// Removes a member. Returns whether `user` was one.
+pub async fn delete(conn: &impl ConnectionTrait, tenant: TenantId, user: UserId) -> Result<bool> {
+    let deleted = memberships::Entity::delete_many()
+        .filter(memberships::Column::OrganizationId.eq(tenant.uuid()))
+        .filter(memberships::Column::UserId.eq(user.as_uuid()))
+        .exec(conn)
+        .await?;
+    Ok(deleted.rows_affected > 0)
+}
+
+/// Removes every member of the tenant (when the organization is deleted).
+pub(crate) async fn delete_all(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<()> {
+    memberships::Entity::delete_many().filter(memberships::Column::OrganizationId.eq(tenant.uuid())).exec(conn).await?;
+    Ok(())
+}
+
+/// How many members of the tenant hold `role`.
+pub async fn count_with_role(conn: &impl ConnectionTrait, tenant: TenantId, role: RoleId) -> Result<u64> {
+    Ok(memberships::Entity::find()
+        .filter(memberships::Column::OrganizationId.eq(tenant.uuid()))
+        .filter(memberships::Column::RoleId.eq(role.as_uuid()))
+        .count(conn)
+        .await?)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct MemberRow {
+    user_id: Uuid,
+    email: String,
+    username: String,
+    full_name: Option<String>,
+    role: String,
+    joined_at: OffsetDateTime,
+}
+
+/// One page of the tenant's members, searched by email or username (`search` is
+/// lower-case) and ordered by `sort`, ties broken by membership id (stable).
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    search: Option<&str>,
+    sort: Sort<MemberSortKey>,
+    page: Page,
+) -> Result<Paged<Member>> {
+    let mut query = memberships::Entity::find()
+        .join(JoinType::InnerJoin, memberships::Relation::Users.def())
+        .join(JoinType::InnerJoin, memberships::Relation::Roles.def())
+        .filter(memberships::Column::OrganizationId.eq(tenant.uuid()));
+    if let Some(search) = search {
+        query = query.filter(
+            Condition::any()
+                .add(Expr::col((users::Entity, users::Column::Email)).like(search_pattern(search)))
+                .add(Expr::col((users::Entity, users::Column::UsernameKey)).like(search_pattern(search))),
+        );
+    }
+    let total = query.clone().count(conn).await?;
+    let order = if sort.descending { Order::Desc } else { Order::Asc };
+    query = match sort.key {
+        MemberSortKey::JoinedAt => query.order_by(memberships::Column::CreatedAt, order.clone()),
+        MemberSortKey::Email => query.order_by(users::Column::Email, order.clone()),
+        MemberSortKey::Username => query.order_by(users::Column::UsernameKey, order.clone()),
+    };
+    let rows = select_member_columns(query.order_by(memberships::Column::Id, order))
+        .limit(page.limit())
+        .offset(page.offset())
+        .into_model::<MemberRow>()
+        .all(conn)
+        .await?;
+    let items = rows.into_iter().map(into_member).collect();
+    Ok(Paged { items, total, page })
+}
+
+/// One member of the tenant, as member lists show it.
+pub async fn get(conn: &impl ConnectionTrait, tenant: TenantId, user: UserId) -> Result<Option<Member>> {
+    let query = memberships::Entity::find()
+        .join(JoinType::InnerJoin, memberships::Relation::Users.def())
+        .join(JoinType::InnerJoin, memberships::Relation::Roles.def())
+        .filter(memberships::Column::OrganizationId.eq(tenant.uuid()))
+        .filter(memberships::Column::UserId.eq(user.as_uuid()));
+    let row = select_member_columns(query).into_model::<MemberRow>().one(conn).await?;
+    Ok(row.map(into_member))
+}
+
+fn select_member_columns(query: sea_orm::Select<memberships::Entity>) -> sea_orm::Select<memberships::Entity> {
+    query
+        .select_only()
+        .column_as(memberships::Column::UserId, "user_id")
+        .column_as(users::Column::Email, "email")
+        .column_as(users::Column::Username, "username")
+        .column_as(users::Column::FullName, "full_name")
+        .column_as(roles::Column::Name, "role")
+        .column_as(memberships::Column::CreatedAt, "joined_at")
+}
+
+fn into_member(row: MemberRow) -> Member {
+    Member {
+        user_id: UserId::from_uuid(row.user_id),
+        email: row.email,
+        username: row.username,
+        full_name: row.full_name,
+        role: row.role,
+        joined_at: row.joined_at,
+    }
+}
+
+/// One page of `user`'s organizations with the role held in each, oldest membership
+/// first.
+pub async fn list_for_user(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    page: Page,
+) -> Result<Paged<OrganizationWithRole>> {
+    let query = memberships::Entity::find().filter(memberships::Column::UserId.eq(user.as_uuid()));
+    let total = query.clone().count(conn).await?;
+    let found = query
+        .order_by_asc(memberships::Column::CreatedAt)
+        .order_by_asc(memberships::Column::Id)
+        .limit(page.limit())
+        .offset(page.offset())
+        .find_also_related(organizations::Entity)
+        .all(conn)
+        .await?;
+    let role_ids: Vec<Uuid> = found.iter().map(|(membership, _)| membership.role_id).collect();
+    let role_names: std::collections::HashMap<Uuid, String> = roles::Entity::find()
+        .filter(roles::Column::Id.is_in(role_ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|role| (role.id, role.name))
+        .collect();
+    let items = found
+        .into_iter()
+        .filter_map(|(membership, organization)| {
+            let role = role_names.get(&membership.role_id).cloned().unwrap_or_default();
+            organization
+                .map(|organization| OrganizationWithRole { organization: into_organization(organization), role })
+        })
+        .collect();
+    Ok(Paged { items, total, page })
+}
+
+pub(crate) fn into_member_role(role: roles::Model) -> MemberRole {
+    let names: Vec<String> = serde_json::from_value(role.permissions).unwrap_or_default();
+    MemberRole {
+        id: RoleId::from_uuid(role.id),
+        name: role.name,
+        permissions: PermissionSet::from_stored_names(names),
+        built_in: role.organization_id.is_none(),
+    }
 }

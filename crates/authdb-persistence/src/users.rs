@@ -1,15 +1,20 @@
 //! The `users` table: accounts and their credentials.
 
-use authdb_domain::{Email, FullName, Preferences, ProfileChanges, SessionId, User, UserId, Username};
+use authdb_domain::{
+    AccountFlagChanges, Email, FullName, Page, Paged, Preferences, ProfileChanges, SessionId, Sort, User, UserId,
+    UserSortKey, Username,
+};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
     sea_query::{Expr, ExprTrait},
 };
 use time::OffsetDateTime;
 
 use crate::{
-    PersistenceError, Result,
+    PersistenceError, Result, SuperuserContext,
     entities::{sessions, users},
+    search_pattern,
 };
 
 /// What registration (or `create-superuser`) stores.
@@ -195,5 +200,86 @@ fn into_user(model: users::Model) -> User {
         last_login_at: model.last_login_at,
         login_count: model.login_count,
         password_changed_at: model.password_changed_at,
+    }
+}
+
+/// A user looked up by (lower-cased) email, without credentials.
+pub async fn find_by_email(conn: &impl ConnectionTrait, email: &Email) -> Result<Option<User>> {
+    let model = users::Entity::find().filter(users::Column::Email.eq(email.as_str())).one(conn).await?;
+    Ok(model.map(into_user))
+}
+
+/// The proof that `user` is, right now in the database, an active superuser.
+pub async fn superuser_context(conn: &impl ConnectionTrait, user: UserId) -> Result<Option<SuperuserContext>> {
+    let found = users::Entity::find_by_id(user.as_uuid())
+        .filter(users::Column::IsSuperuser.eq(true))
+        .filter(users::Column::IsActive.eq(true))
+        .count(conn)
+        .await?;
+    Ok((found > 0).then(|| SuperuserContext::verified(user)))
+}
+
+/// One page of every account, searched by email or username (`search` lower-case) and
+/// ordered by `sort`, ties broken by id.
+pub async fn search(
+    conn: &impl ConnectionTrait,
+    _superuser: &SuperuserContext,
+    search: Option<&str>,
+    sort: Sort<UserSortKey>,
+    page: Page,
+) -> Result<Paged<User>> {
+    let mut query = users::Entity::find();
+    if let Some(search) = search {
+        query = query.filter(
+            Condition::any()
+                .add(Expr::col(users::Column::Email).like(search_pattern(search)))
+                .add(Expr::col(users::Column::UsernameKey).like(search_pattern(search))),
+        );
+    }
+    let total = query.clone().count(conn).await?;
+    let order = if sort.descending { Order::Desc } else { Order::Asc };
+    query = match sort.key {
+        UserSortKey::CreatedAt => query.order_by(users::Column::CreatedAt, order.clone()),
+        UserSortKey::Email => query.order_by(users::Column::Email, order.clone()),
+        UserSortKey::Username => query.order_by(users::Column::UsernameKey, order.clone()),
+        UserSortKey::LastLoginAt => query.order_by(users::Column::LastLoginAt, order.clone()),
+    };
+    let items = query
+        .order_by(users::Column::Id, order)
+        .limit(page.limit())
+        .offset(page.offset())
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(into_user)
+        .collect();
+    Ok(Paged { items, total, page })
+}
+
+/// Sets a user's account flags (superusers only).
+pub async fn update_flags(
+    conn: &impl ConnectionTrait,
+    _superuser: &SuperuserContext,
+    id: UserId,
+    changes: AccountFlagChanges,
+    now: OffsetDateTime,
+) -> Result<User> {
+    let mut model = users::ActiveModel { id: sea_orm::Unchanged(id.as_uuid()), ..Default::default() };
+    if let Some(is_active) = changes.is_active {
+        model.is_active = Set(is_active);
+    }
+    if let Some(is_verified) = changes.is_verified {
+        model.is_verified = Set(is_verified);
+    }
+    if let Some(is_superuser) = changes.is_superuser {
+        model.is_superuser = Set(is_superuser);
+    }
+    model.updated_at = Set(now);
+    match model.update(conn).await {
+        Ok(model) => Ok(into_user(model)),
+        Err(sea_orm::DbErr::RecordNotUpdated | sea_orm::DbErr::RecordNotFound(_)) => {
+            Err(PersistenceError::NotFound { entity: "user" })
+        }
+        Err(error) => Err(error.into()),
     }
 }

@@ -24,6 +24,7 @@ use crate::{
     Result, ServiceError,
     changes::Change,
     login_throttle::{LoginThrottle, LoginThrottlePolicy},
+    membership_cache::MembershipCache,
     revocations::RevocationSet,
     session_cache::SessionCache,
     sync::{self, Replica, SyncTask},
@@ -177,6 +178,9 @@ impl AuthService {
         let replica = Replica {
             revoked: Arc::new(RevocationSet::new(keys.verifiable_for())),
             sessions: Arc::new(SessionCache::new(policy.session_cache_ttl)),
+            // Memberships are trusted as long as sessions: the same bound on staleness
+            // should the change feed fail.
+            memberships: Arc::new(MembershipCache::new(policy.session_cache_ttl)),
         };
         // Subscribe first, then load: a revocation committed in between is seen twice
         // rather than not at all.
@@ -195,6 +199,25 @@ impl AuthService {
     /// How many revoked sessions are held in memory.
     pub fn revocation_set_len(&self) -> usize {
         self.inner.replica.revoked.len()
+    }
+
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.inner.db
+    }
+
+    pub(crate) fn writes(&self) -> &WriteGate {
+        &self.inner.writes
+    }
+
+    /// Drops the cached sessions of `user`; call after a change to them has committed.
+    pub(crate) fn forget_cached_sessions(&self, user: UserId) {
+        self.inner.replica.sessions.forget_user(user);
+    }
+
+    /// This process's membership cache, kept current by the change feed like the session
+    /// cache (see [`crate::sync`]).
+    pub(crate) fn membership_cache(&self) -> &Arc<MembershipCache> {
+        &self.inner.replica.memberships
     }
 
     /// The policy new passwords are parsed under.
@@ -670,7 +693,12 @@ fn revoked_now(token: &SpentToken, now: OffsetDateTime) -> RevokedSession {
     }
 }
 
-fn event(action: AuditAction, actor: Option<UserId>, client: &ClientInfo, outcome: AuditOutcome) -> NewAuditEvent {
+pub(crate) fn event(
+    action: AuditAction,
+    actor: Option<UserId>,
+    client: &ClientInfo,
+    outcome: AuditOutcome,
+) -> NewAuditEvent {
     NewAuditEvent {
         actor,
         organization: None,

@@ -4,18 +4,22 @@
 //! The form is a short line of space-separated fields, first a one-letter kind:
 //! - `s <session> <user> <revoked_at> <expires_at>`: a session was revoked (Unix seconds);
 //! - `u <user>`: a user's account changed (profile, password, status): drop cached copies.
+//! - `m <user|-> <organization|->`: memberships or roles changed (see
+//!   [`Invalidation`]): drop cached memberships of that user and/or organization (`-`
+//!   for any).
 
-use authdb_domain::{SessionId, UserId};
+use authdb_domain::{OrganizationId, SessionId, UserId};
 use authdb_persistence::{ConnectionTrait, change_feed, sessions::RevokedSession};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::Result;
+use crate::{Result, membership_cache::Invalidation};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Change {
     SessionRevoked(RevokedSession),
     UserChanged(UserId),
+    MembershipChanged(Invalidation),
 }
 
 impl Change {
@@ -29,6 +33,12 @@ impl Change {
                 session.expires_at.unix_timestamp()
             ),
             Self::UserChanged(user) => format!("u {user}"),
+            Self::MembershipChanged(what) => match what {
+                Invalidation::Member(user, organization) => format!("m {user} {organization}"),
+                Invalidation::User(user) => format!("m {user} -"),
+                Invalidation::Organization(organization) => format!("m - {organization}"),
+                Invalidation::All => "m - -".to_owned(),
+            },
         }
     }
 
@@ -44,6 +54,16 @@ impl Change {
                 expires_at: timestamp(fields.next()?)?,
             }),
             "u" => Self::UserChanged(UserId::from_uuid(uuid(fields.next()?)?)),
+            "m" => {
+                let user = optional_uuid(fields.next()?)?.map(UserId::from_uuid);
+                let organization = optional_uuid(fields.next()?)?.map(OrganizationId::from_uuid);
+                Self::MembershipChanged(match (user, organization) {
+                    (Some(user), Some(organization)) => Invalidation::Member(user, organization),
+                    (Some(user), None) => Invalidation::User(user),
+                    (None, Some(organization)) => Invalidation::Organization(organization),
+                    (None, None) => Invalidation::All,
+                })
+            }
             _ => return None,
         };
         fields.next().is_none().then_some(change)
@@ -57,6 +77,11 @@ impl Change {
 
 fn uuid(field: &str) -> Option<Uuid> {
     Uuid::parse_str(field).ok()
+}
+
+/// `-` is none; anything else must be a UUID (the outer `None` means malformed).
+fn optional_uuid(field: &str) -> Option<Option<Uuid>> {
+    if field == "-" { Some(None) } else { uuid(field).map(Some) }
 }
 
 fn timestamp(field: &str) -> Option<OffsetDateTime> {
@@ -77,7 +102,15 @@ mod tests {
             expires_at: now + time::Duration::days(30),
         });
         let user = Change::UserChanged(UserId::new());
-        for change in [revoked, user] {
+        let (member, organization) = (UserId::new(), OrganizationId::new());
+        let memberships = [
+            Invalidation::Member(member, organization),
+            Invalidation::User(member),
+            Invalidation::Organization(organization),
+            Invalidation::All,
+        ]
+        .map(Change::MembershipChanged);
+        for change in [revoked, user].into_iter().chain(memberships) {
             assert_eq!(Change::decode(&change.encode()), Some(change));
         }
     }
@@ -85,7 +118,9 @@ mod tests {
     #[test]
     fn malformed_or_unknown_payloads_are_ignored() {
         let user = UserId::new();
-        for payload in ["", "u", "u not-a-uuid", &format!("u {user} extra"), &format!("x {user}"), "s 1 2 3 4"] {
+        for payload in
+            ["", "u", "u not-a-uuid", &format!("u {user} extra"), &format!("x {user}"), "s 1 2 3 4", "m -", "m x -"]
+        {
             assert_eq!(Change::decode(payload), None, "{payload:?}");
         }
     }

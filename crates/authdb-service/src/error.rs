@@ -30,6 +30,13 @@ pub enum ServiceError {
     NotAMember,
     #[error("{entity} not found")]
     NotFound { entity: &'static str },
+    /// The caller is known and may see the resource but lacks the right to do this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// The request is valid but the current state refuses it (the last owner, a role
+    /// in use, already a member).
+    #[error("conflict: {0}")]
+    StateConflict(String),
     #[error("a dependency is unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("internal error")]

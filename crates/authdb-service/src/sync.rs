@@ -22,7 +22,13 @@ use authdb_persistence::{
 use time::OffsetDateTime;
 use tokio::task::JoinHandle;
 
-use crate::{Result, changes::Change, revocations::RevocationSet, session_cache::SessionCache};
+use crate::{
+    Result,
+    changes::Change,
+    membership_cache::{Invalidation, MembershipCache},
+    revocations::RevocationSet,
+    session_cache::SessionCache,
+};
 
 /// How often the catch-up poll runs (and expired entries are swept).
 const POLL_EVERY: Duration = Duration::from_secs(1);
@@ -37,6 +43,7 @@ const RECONNECT_EVERY: Duration = Duration::from_secs(1);
 pub(crate) struct Replica {
     pub(crate) revoked: Arc<RevocationSet>,
     pub(crate) sessions: Arc<SessionCache>,
+    pub(crate) memberships: Arc<MembershipCache>,
 }
 
 impl Replica {
@@ -47,7 +54,12 @@ impl Replica {
                 self.revoked.insert_all([session], now);
                 self.sessions.forget_session(session.id);
             }
-            Change::UserChanged(user) => self.sessions.forget_user(*user),
+            Change::UserChanged(user) => {
+                self.sessions.forget_user(*user);
+                // A superuser flag may have changed, and with it every resolution.
+                self.memberships.invalidate(Invalidation::User(*user));
+            }
+            Change::MembershipChanged(what) => self.memberships.invalidate(*what),
         }
     }
 
@@ -107,6 +119,8 @@ async fn run(
                 },
                 Received::Reconnected => {
                     tracing::info!("change listener reconnected; catching up");
+                    // Membership changes leave no trace to catch up from: start afresh.
+                    replica.memberships.invalidate(Invalidation::All);
                     caught_up_to = catch_up(&db, &replica, caught_up_to).await;
                 }
                 Received::Closed => return,

@@ -7,6 +7,7 @@
 
 mod config_file;
 mod create_superuser;
+mod memberships;
 mod migrate;
 mod production;
 mod refused_starts;

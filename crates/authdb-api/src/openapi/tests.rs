@@ -63,3 +63,24 @@ fn the_events_endpoint_is_described_with_its_paging_parameters() {
         assert!(events["responses"][status].is_object(), "response {status}");
     }
 }
+
+#[test]
+fn every_organization_route_is_documented_with_bearer_security() {
+    let document = document();
+    let paths: Vec<&String> = document.paths.paths.keys().collect();
+    for expected in [
+        "/api/v1/organizations",
+        "/api/v1/organizations/{id}",
+        "/api/v1/organizations/{id}/members/{user_id}",
+        "/api/v1/organizations/{id}/roles/{role_id}",
+        "/api/v1/organizations/{id}/invitations",
+        "/api/v1/invitations/accept",
+        "/api/v1/admin/users/{id}",
+    ] {
+        assert!(paths.iter().any(|path| *path == expected), "{expected} missing from {paths:?}");
+    }
+    let components = document.components.expect("components");
+    assert!(components.schemas.contains_key("Problem"));
+    assert!(components.security_schemes.contains_key("bearer"));
+    assert!(components.security_schemes.contains_key("oauth2"));
+}

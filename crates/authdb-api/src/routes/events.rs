@@ -7,7 +7,7 @@ use super::resource;
 use crate::{
     ApiError, Authenticated,
     dto::{SecurityEventPage, SecurityEventResponse},
-    pagination::Pagination,
+    pagination::{ListQuery, PageParams},
     problem::{FieldError, Problem},
 };
 
@@ -25,7 +25,7 @@ pub(crate) struct EventsApi;
     get,
     path = "/api/v1/auth/events",
     tag = "auth",
-    params(Pagination),
+    params(PageParams),
     responses(
         (status = 200, description = "A page of events", body = SecurityEventPage),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
@@ -37,14 +37,15 @@ pub(crate) struct EventsApi;
 pub(crate) async fn list_events(
     auth: web::Data<AuthService>,
     caller: Authenticated,
-    page: Pagination,
+    query: ListQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let events = auth.security_events(&caller.0, page.limit, page.offset).await?;
+    let page = query.page;
+    let events = auth.security_events(&caller.0, page.limit(), page.offset()).await?;
     let body = SecurityEventPage {
         items: events.items.into_iter().map(SecurityEventResponse::from).collect(),
         total: events.total,
-        limit: page.limit,
-        offset: page.offset,
+        limit: page.limit(),
+        offset: page.offset(),
     };
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(body))
 }

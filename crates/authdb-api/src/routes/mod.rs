@@ -1,8 +1,11 @@
+pub(crate) mod admin;
 pub(crate) mod auth;
 pub(crate) mod docs;
 pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod metrics;
+pub(crate) mod organizations;
+pub(crate) mod roles;
 pub(crate) mod sessions;
 
 use std::{collections::HashMap, sync::OnceLock};

@@ -6,6 +6,7 @@
 //! and text on SQLite, and timestamps are UTC `OffsetDateTime`s.
 
 pub mod audit_events;
+pub mod invitations;
 pub mod login_throttles;
 pub mod memberships;
 pub mod organizations;
@@ -17,6 +18,7 @@ pub mod users;
 /// The entities under short names: `use entities::prelude::*;`.
 pub mod prelude {
     pub use super::audit_events::Entity as AuditEvents;
+    pub use super::invitations::Entity as Invitations;
     pub use super::login_throttles::Entity as LoginThrottles;
     pub use super::memberships::Entity as Memberships;
     pub use super::organizations::Entity as Organizations;

@@ -1,0 +1,95 @@
+//! Route guards for `/organizations/{id}/...`: extractors that resolve the caller's
+//! membership in the organization named by the `{id}` path segment.
+//!
+//! Order of answers: no or a bad token -> 401; not a member, or no such organization,
+//! or an `{id}` that is not a UUID -> 404 (never 403, so existence does not leak); a
+//! member whose role lacks the permission -> 403.
+
+use std::marker::PhantomData;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use authdb_domain::{OrganizationId, Permission};
+use authdb_service::{Membership, OrganizationService, Principal, ServiceError};
+use futures_util::future::LocalBoxFuture;
+use uuid::Uuid;
+
+use crate::{ApiError, Authenticated};
+
+/// An authenticated member (or superuser) of the organization in the path.
+#[derive(Debug, Clone)]
+pub struct OrgMember {
+    pub principal: Principal,
+    pub membership: Membership,
+}
+
+impl FromRequest for OrgMember {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let authenticated = Authenticated::from_request(req, payload);
+        let organization = path_uuid(req, "id");
+        let service = req.app_data::<web::Data<OrganizationService>>().cloned();
+        Box::pin(async move {
+            let Authenticated(principal) = authenticated.await?;
+            let organization = OrganizationId::from_uuid(organization?);
+            let service =
+                service.ok_or_else(|| ServiceError::Internal("OrganizationService is not registered".into()))?;
+            let membership = service.resolve(&principal, organization).await?;
+            Ok(Self { principal, membership })
+        })
+    }
+}
+
+/// A permission a route requires; implemented by the marker types in [`perm`].
+pub trait RequiredPermission {
+    const PERMISSION: Permission;
+}
+
+/// An [`OrgMember`] whose role grants `P` (403 otherwise).
+#[derive(Debug, Clone)]
+pub struct RequirePermission<P> {
+    pub member: OrgMember,
+    permission: PhantomData<P>,
+}
+
+impl<P: RequiredPermission + 'static> FromRequest for RequirePermission<P> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let member = OrgMember::from_request(req, payload);
+        Box::pin(async move {
+            let member = member.await?;
+            member.membership.require(P::PERMISSION)?;
+            Ok(Self { member, permission: PhantomData })
+        })
+    }
+}
+
+/// Marker types naming permissions for [`RequirePermission`].
+pub mod perm {
+    use authdb_domain::Permission;
+
+    use super::RequiredPermission;
+
+    macro_rules! markers {
+        ($($name:ident),* $(,)?) => {
+            $(
+                #[derive(Debug, Clone, Copy)]
+                pub struct $name;
+
+                impl RequiredPermission for $name {
+                    const PERMISSION: Permission = Permission::$name;
+                }
+            )*
+        };
+    }
+
+    markers!(OrgRead, OrgUpdate, OrgDelete, MembersRead, MembersManage, RolesManage, AssetsRead, AssetsWrite, ChatsUse);
+}
+
+/// A UUID path segment; anything else is a 404 like an unknown id.
+pub(crate) fn path_uuid(req: &HttpRequest, name: &str) -> Result<Uuid, ApiError> {
+    req.match_info().get(name).and_then(|segment| Uuid::parse_str(segment).ok()).ok_or(ApiError::NotFound)
+}

@@ -1,0 +1,205 @@
+//! Organizations (tenants), their members and roles as the rest of the system sees them.
+
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::{OrganizationId, PermissionSet, RoleId, UserId, Violation};
+
+/// An organization's slug: 3 to 63 of lower-case letters and digits, with single hyphens
+/// only between them (`acme`, `acme-labs-2`). Unique across the installation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Slug(String);
+
+impl Slug {
+    pub fn parse(raw: &str) -> Result<Self, Violation> {
+        let invalid = |message: &str| Err(Violation::new("slug", message));
+        if raw.len() < 3 || raw.len() > 63 {
+            return invalid("must be 3 to 63 characters long");
+        }
+        if !raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+            return invalid("may contain only lower-case letters a-z, digits and hyphens");
+        }
+        if raw.starts_with('-') || raw.ends_with('-') || raw.contains("--") {
+            return invalid("hyphens must stand alone between letters or digits");
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An organization's display name: trimmed, 1 to 200 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationName(String);
+
+impl OrganizationName {
+    pub fn parse(raw: &str) -> Result<Self, Violation> {
+        let name = raw.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(Violation::new("name", "must be 1 to 200 characters long"));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(Violation::new("name", "must not contain control characters"));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A free-text description of at most 2000 characters; `field` names it in violations.
+pub fn parse_description(raw: &str, field: &'static str) -> Result<String, Violation> {
+    if raw.chars().count() > 2000 {
+        return Err(Violation::new(field, "must be at most 2000 characters"));
+    }
+    if raw.contains('\0') {
+        return Err(Violation::new(field, "must not contain NUL characters"));
+    }
+    Ok(raw.to_owned())
+}
+
+/// An organization's settings: a JSON object of at most 16 KiB.
+pub fn parse_settings(value: Value) -> Result<Value, Violation> {
+    if !value.is_object() {
+        return Err(Violation::new("settings", "must be a JSON object"));
+    }
+    if value.to_string().len() > 16 * 1024 {
+        return Err(Violation::new("settings", "must be at most 16 KiB of JSON"));
+    }
+    Ok(value)
+}
+
+/// A tenant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Organization {
+    pub id: OrganizationId,
+    pub name: String,
+    pub slug: String,
+    pub description: Option<String>,
+    pub license_key: Option<String>,
+    pub license_expires_at: Option<OffsetDateTime>,
+    pub max_assets: Option<i32>,
+    pub settings: Value,
+    pub is_active: bool,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// The license of an organization; only a superuser may set it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LicenseChanges {
+    /// `Some(None)` clears the field.
+    pub license_key: Option<Option<String>>,
+    pub license_expires_at: Option<Option<OffsetDateTime>>,
+    pub max_assets: Option<Option<i32>>,
+}
+
+impl LicenseChanges {
+    pub fn is_empty(&self) -> bool {
+        self.license_key.is_none() && self.license_expires_at.is_none() && self.max_assets.is_none()
+    }
+}
+
+/// A new organization, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOrganization {
+    pub name: OrganizationName,
+    pub slug: Slug,
+    pub description: Option<String>,
+    pub settings: Value,
+    pub license: LicenseChanges,
+}
+
+/// Changes to an organization; `None` leaves a field alone.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrganizationChanges {
+    pub name: Option<OrganizationName>,
+    pub slug: Option<Slug>,
+    pub description: Option<Option<String>>,
+    pub settings: Option<Value>,
+    pub is_active: Option<bool>,
+    pub license: LicenseChanges,
+}
+
+impl OrganizationChanges {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.slug.is_none()
+            && self.description.is_none()
+            && self.settings.is_none()
+            && self.is_active.is_none()
+            && self.license.is_empty()
+    }
+}
+
+/// A role as a member holds it: which role, and what it allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRole {
+    pub id: RoleId,
+    pub name: String,
+    pub permissions: PermissionSet,
+    /// One of the four built-in roles rather than a custom role of the organization.
+    pub built_in: bool,
+}
+
+/// A role, built-in or custom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    pub id: RoleId,
+    /// `None` for a built-in role.
+    pub organization_id: Option<OrganizationId>,
+    pub name: String,
+    pub description: Option<String>,
+    pub permissions: PermissionSet,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// One member of an organization, for member lists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub user_id: UserId,
+    pub email: String,
+    pub username: String,
+    pub full_name: Option<String>,
+    pub role: String,
+    pub joined_at: OffsetDateTime,
+}
+
+/// One of the caller's organizations, with the role they hold in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrganizationWithRole {
+    pub organization: Organization,
+    pub role: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn slugs_allow_lowercase_digits_and_inner_hyphens() {
+        for ok in ["abc", "acme-labs-2", "a1b", &"a".repeat(63)] {
+            assert!(Slug::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["ab", &"a".repeat(64), "Acme", "-acme", "acme-", "ac--me", "ac me", "acmé", "ac_me"] {
+            assert_eq!(Slug::parse(bad).expect_err(bad).field, "slug");
+        }
+    }
+
+    #[test]
+    fn names_descriptions_and_settings_are_bounded() {
+        assert_eq!(OrganizationName::parse(" Acme ").expect("ok").as_str(), "Acme");
+        assert!(OrganizationName::parse("  ").is_err());
+        assert!(OrganizationName::parse(&"x".repeat(201)).is_err());
+        assert!(parse_description(&"x".repeat(2001), "description").is_err());
+        assert!(parse_settings(json!({"a": 1})).is_ok());
+        assert_eq!(parse_settings(json!([1])).expect_err("array").field, "settings");
+    }
+}

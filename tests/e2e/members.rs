@@ -1,0 +1,192 @@
+//! Members: adding, listing, changing roles, removing; permissions applied per request.
+
+use authdb_tests::{Backend, TestApp, Tokens, spawn_app, spawn_app_with};
+use serde_json::{Value, json};
+
+/// Alice owns `acme`; returns her tokens and the organization id.
+async fn acme(app: &TestApp) -> (Tokens, String) {
+    let alice = app.register_ok("alice").await;
+    let org = app.create_organization_ok(&alice.access_token, "acme").await;
+    (alice, org["id"].as_str().unwrap().to_owned())
+}
+
+async fn members_are_added_by_email_or_id_and_listed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (alice, id) = acme(&app).await;
+    let bob = app.register_ok("bob").await;
+    app.register_ok("carol").await;
+    let members = format!("/api/v1/organizations/{id}/members");
+
+    let by_email =
+        app.post(&members, &alice.access_token, &json!({"email": "CAROL@example.com", "role": "viewer"})).await;
+    assert_eq!(by_email.status(), 201);
+    let added: Value = by_email.json().await.unwrap();
+    assert_eq!((added["username"].as_str(), added["role"].as_str()), (Some("carol"), Some("viewer")));
+    let by_id = app.post(&members, &alice.access_token, &json!({"user_id": bob.user_id(), "role": "member"})).await;
+    assert_eq!(by_id.status(), 201);
+
+    let listed: Value = app.get(&members, &alice.access_token).await.json().await.unwrap();
+    assert_eq!(listed["total"], 3);
+    let rows: Vec<(&str, &str)> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["username"].as_str().unwrap(), m["role"].as_str().unwrap()))
+        .collect();
+    assert_eq!(rows, [("alice", "owner"), ("carol", "viewer"), ("bob", "member")], "joined_at order");
+    for key in ["user_id", "email", "username", "full_name", "role", "joined_at"] {
+        assert!(listed["items"][0].get(key).is_some(), "missing {key}");
+    }
+
+    let sorted: Value = app.get(&format!("{members}?sort=-username"), &alice.access_token).await.json().await.unwrap();
+    let names: Vec<&str> =
+        sorted["items"].as_array().unwrap().iter().map(|m| m["username"].as_str().unwrap()).collect();
+    assert_eq!(names, ["carol", "bob", "alice"]);
+    let searched: Value = app.get(&format!("{members}?q=BO"), &alice.access_token).await.json().await.unwrap();
+    assert_eq!(searched["total"], 1);
+    assert_eq!(searched["items"][0]["username"], "bob");
+    let literal: Value = app.get(&format!("{members}?q=%25"), &alice.access_token).await.json().await.unwrap();
+    assert_eq!(literal["total"], 0, "a % in q is matched literally");
+    let paged: Value = app.get(&format!("{members}?limit=1&offset=2"), &alice.access_token).await.json().await.unwrap();
+    assert_eq!(paged["items"][0]["username"], "bob");
+    let bad_sort = app.get(&format!("{members}?sort=password_hash"), &alice.access_token).await;
+    assert_eq!(bad_sort.status(), 422);
+    assert_eq!(bad_sort.json::<Value>().await.unwrap()["errors"][0]["field"], "sort");
+}
+
+async fn adding_refuses_unknown_users_duplicates_and_bad_input(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (alice, id) = acme(&app).await;
+    app.register_ok("bob").await;
+    let members = format!("/api/v1/organizations/{id}/members");
+
+    let unknown =
+        app.post(&members, &alice.access_token, &json!({"email": "nobody@example.com", "role": "member"})).await;
+    assert_eq!(unknown.status(), 404);
+    app.add_member_ok(&alice.access_token, &id, "bob", "member").await;
+    let again = app.post(&members, &alice.access_token, &json!({"email": "bob@example.com", "role": "viewer"})).await;
+    assert_eq!(again.status(), 409);
+    let no_role =
+        app.post(&members, &alice.access_token, &json!({"email": "bob@example.com", "role": "emperor"})).await;
+    assert_eq!(no_role.status(), 422);
+    assert_eq!(no_role.json::<Value>().await.unwrap()["errors"][0]["field"], "role");
+    let both = app
+        .post(
+            &members,
+            &alice.access_token,
+            &json!({"email": "bob@example.com", "user_id": alice.user_id(), "role": "member"}),
+        )
+        .await;
+    assert_eq!(both.status(), 422);
+    assert_eq!(both.json::<Value>().await.unwrap()["errors"][0]["field"], "email");
+    let bad_email = app.post(&members, &alice.access_token, &json!({"email": "nope", "role": "member"})).await;
+    assert_eq!(bad_email.status(), 422);
+    let missing = format!("{members}/{}", uuid::Uuid::now_v7());
+    assert_eq!(app.patch(&missing, &alice.access_token, &json!({"role": "viewer"})).await.status(), 404);
+    assert_eq!(app.delete(&missing, &alice.access_token).await.status(), 404);
+    assert_eq!(app.delete(&format!("{members}/not-a-uuid"), &alice.access_token).await.status(), 404);
+}
+
+async fn permissions_follow_the_role(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (alice, id) = acme(&app).await;
+    let viewer = app.register_ok("vic").await;
+    let outsider = app.register_ok("eve").await;
+    app.add_member_ok(&alice.access_token, &id, "vic", "viewer").await;
+    let org = format!("/api/v1/organizations/{id}");
+
+    assert_eq!(app.get(&org, &viewer.access_token).await.status(), 200);
+    assert_eq!(app.get(&format!("{org}/members"), &viewer.access_token).await.status(), 200);
+    let forbidden = app
+        .post(&format!("{org}/members"), &viewer.access_token, &json!({"email": "eve@example.com", "role": "viewer"}))
+        .await;
+    assert_eq!(forbidden.status(), 403);
+    assert!(forbidden.json::<Value>().await.unwrap()["detail"].as_str().unwrap().contains("members:manage"));
+    assert_eq!(app.get(&org, &outsider.access_token).await.status(), 404, "a non-member gets 404, not 403");
+    assert_eq!(
+        app.get(&format!("/api/v1/organizations/{}", uuid::Uuid::now_v7()), &alice.access_token).await.status(),
+        404
+    );
+    assert_eq!(app.get("/api/v1/organizations/not-a-uuid", &alice.access_token).await.status(), 404);
+    assert_eq!(app.client.get(app.url(&org)).send().await.unwrap().status(), 401);
+}
+
+async fn demotion_and_removal_apply_on_the_next_request(backend: Backend) {
+    // Caches that would otherwise trust a membership for a minute.
+    let app = spawn_app_with(backend, |settings| settings.auth.session_cache_ttl_ms = 60_000).await;
+    let (alice, id) = acme(&app).await;
+    let bob = app.register_ok("bob").await;
+    app.add_member_ok(&alice.access_token, &id, "bob", "admin").await;
+    let org = format!("/api/v1/organizations/{id}");
+    let bob_member = format!("{org}/members/{}", bob.user_id());
+
+    // Bob's admin rights are resolved (and cached) by this request.
+    assert_eq!(app.patch(&org, &bob.access_token, &json!({"description": "by bob"})).await.status(), 200);
+
+    let demoted = app.patch(&bob_member, &alice.access_token, &json!({"role": "viewer"})).await;
+    assert_eq!(demoted.status(), 200);
+    assert_eq!(demoted.json::<Value>().await.unwrap()["role"], "viewer");
+    // Same access token, no re-login: the demotion applies at once.
+    assert_eq!(app.patch(&org, &bob.access_token, &json!({"description": "again"})).await.status(), 403);
+    assert_eq!(app.get(&org, &bob.access_token).await.status(), 200);
+
+    assert_eq!(app.delete(&bob_member, &alice.access_token).await.status(), 204);
+    assert_eq!(app.get(&org, &bob.access_token).await.status(), 404);
+    let mine: Value = app.get("/api/v1/organizations", &bob.access_token).await.json().await.unwrap();
+    assert_eq!(mine["total"], 0);
+}
+
+async fn the_last_owner_can_be_neither_demoted_nor_removed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (alice, id) = acme(&app).await;
+    app.register_ok("carol").await;
+    let alice_member = format!("/api/v1/organizations/{id}/members/{}", alice.user_id());
+
+    let demoted = app.patch(&alice_member, &alice.access_token, &json!({"role": "admin"})).await;
+    assert_eq!(demoted.status(), 409);
+    assert!(demoted.json::<Value>().await.unwrap()["detail"].as_str().unwrap().contains("last owner"));
+    assert_eq!(app.delete(&alice_member, &alice.access_token).await.status(), 409);
+
+    app.add_member_ok(&alice.access_token, &id, "carol", "owner").await;
+    assert_eq!(app.patch(&alice_member, &alice.access_token, &json!({"role": "admin"})).await.status(), 200);
+    assert_eq!(app.delete(&alice_member, &alice.access_token).await.status(), 204, "a member may remove themselves");
+    assert_eq!(app.get(&format!("/api/v1/organizations/{id}"), &alice.access_token).await.status(), 404);
+}
+
+async fn nobody_grants_what_they_do_not_hold(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (alice, id) = acme(&app).await;
+    let bob = app.register_ok("bob").await;
+    let vic = app.register_ok("vic").await;
+    app.register_ok("carol").await;
+    app.add_member_ok(&alice.access_token, &id, "bob", "admin").await;
+    app.add_member_ok(&alice.access_token, &id, "vic", "viewer").await;
+    let members = format!("/api/v1/organizations/{id}/members");
+
+    let owner = app.post(&members, &bob.access_token, &json!({"email": "carol@example.com", "role": "owner"})).await;
+    assert_eq!(owner.status(), 403, "an admin cannot make an owner");
+    assert!(owner.json::<Value>().await.unwrap()["detail"].as_str().unwrap().contains("org:delete"));
+    let demote_owner =
+        app.patch(&format!("{members}/{}", alice.user_id()), &bob.access_token, &json!({"role": "viewer"})).await;
+    assert_eq!(demote_owner.status(), 403, "an admin cannot touch an owner");
+    assert_eq!(app.delete(&format!("{members}/{}", alice.user_id()), &bob.access_token).await.status(), 403);
+    // An admin manages members below them.
+    assert_eq!(
+        app.patch(&format!("{members}/{}", vic.user_id()), &bob.access_token, &json!({"role": "member"}))
+            .await
+            .status(),
+        200
+    );
+    // A viewer may leave on their own but not remove others.
+    assert_eq!(app.delete(&format!("{members}/{}", bob.user_id()), &vic.access_token).await.status(), 403);
+    assert_eq!(app.delete(&format!("{members}/{}", vic.user_id()), &vic.access_token).await.status(), 204);
+}
+
+on_both_backends!(
+    members_are_added_by_email_or_id_and_listed,
+    adding_refuses_unknown_users_duplicates_and_bad_input,
+    permissions_follow_the_role,
+    demotion_and_removal_apply_on_the_next_request,
+    the_last_owner_can_be_neither_demoted_nor_removed,
+    nobody_grants_what_they_do_not_hold,
+);

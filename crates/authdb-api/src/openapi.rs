@@ -4,8 +4,8 @@
 use utoipa::{
     OpenApi as _,
     openapi::{
-        Components, ContactBuilder, ContentBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder, Ref, RefOr,
-        Response, ResponseBuilder, Tag,
+        Components, ContactBuilder, Content, ContentBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder, Ref,
+        RefOr, Response, ResponseBuilder, Tag,
         security::{Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme},
     },
 };
@@ -99,7 +99,9 @@ pub fn document() -> OpenApi {
 /// Answers every `/api/v1` operation can give whatever the handler, added where the
 /// handler's own annotation does not already describe them: rate limiting (429), an
 /// unavailable database (503), and for operations with a JSON body, a malformed (400), too
-/// large (413), non-JSON (415) or invalid (422) body.
+/// large (413), non-JSON (415) or invalid (422) body. Every error answer is a problem
+/// document, so an error response an annotation documented as `application/json` is
+/// documented as `application/problem+json`, which is what the server sends.
 fn add_common_responses(document: &mut OpenApi) {
     for (path, item) in &mut document.paths.paths {
         if !path.starts_with("/api/v1/") {
@@ -122,8 +124,21 @@ fn add_common_responses(document: &mut OpenApi) {
             for (status, description) in common {
                 operation.responses.responses.entry(status.to_owned()).or_insert_with(|| problem_response(description));
             }
+            for response in operation.responses.responses.values_mut() {
+                if let RefOr::T(response) = response
+                    && response.content.get("application/json").is_some_and(is_problem)
+                    && let Some(content) = response.content.shift_remove("application/json")
+                {
+                    response.content.entry("application/problem+json".to_owned()).or_insert(content);
+                }
+            }
         }
     }
+}
+
+fn is_problem(content: &RefOr<Content>) -> bool {
+    matches!(content, RefOr::T(Content { schema: Some(RefOr::Ref(schema)), .. })
+        if schema.ref_location.ends_with("/Problem"))
 }
 
 fn problem_response(description: &str) -> RefOr<Response> {

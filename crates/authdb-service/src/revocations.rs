@@ -52,16 +52,25 @@ impl RevocationSet {
                 entries.insert(session.id, keep_until);
             }
         }
+        record_size(entries.len());
     }
 
     /// Drops the entries whose tokens have all expired.
     pub(crate) fn sweep(&self, now: OffsetDateTime) {
-        self.entries.write().unwrap_or_else(PoisonError::into_inner).retain(|_, keep_until| *keep_until > now);
+        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+        entries.retain(|_, keep_until| *keep_until > now);
+        record_size(entries.len());
     }
 
     pub(crate) fn len(&self) -> usize {
         self.entries.read().unwrap_or_else(PoisonError::into_inner).len()
     }
+}
+
+/// The `authdb_revocation_set_size` gauge: revoked sessions held in memory.
+fn record_size(len: usize) {
+    #[allow(clippy::cast_precision_loss, reason = "a gauge; sizes stay far below 2^52")]
+    metrics::gauge!("authdb_revocation_set_size").set(len as f64);
 }
 
 #[cfg(test)]

@@ -118,6 +118,7 @@ async fn run(
                     None => tracing::debug!(payload, "ignoring an unknown change"),
                 },
                 Received::Reconnected => {
+                    metrics::counter!("authdb_change_feed_reconnects_total").increment(1);
                     tracing::info!("change listener reconnected; catching up");
                     // Membership changes leave no trace to catch up from: start afresh.
                     replica.memberships.invalidate(Invalidation::All);

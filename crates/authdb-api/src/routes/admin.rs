@@ -133,6 +133,7 @@ async fn update_user(
 #[utoipa::path(
     get,
     path = "/api/v1/admin/organizations",
+    operation_id = "admin_list_organizations",
     tag = "admin",
     params(SearchParams),
     responses(

@@ -21,6 +21,7 @@ mod m20261122_000007_create_audit_events;
 mod m20261123_000001_index_revoked_sessions;
 mod m20261123_000010_create_invitations;
 mod m20261123_000020_add_session_client_id;
+mod m20261123_000030_create_login_throttles;
 
 /// All authdb migrations, in the order they are applied.
 #[derive(Debug, Clone, Copy, Default)]
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_index_revoked_sessions::Migration),
             Box::new(m20261123_000010_create_invitations::Migration),
             Box::new(m20261123_000020_add_session_client_id::Migration),
+            Box::new(m20261123_000030_create_login_throttles::Migration),
         ]
     }
 }

@@ -5,10 +5,12 @@ use std::{
     collections::HashMap,
     net::SocketAddr,
     path::{Path, PathBuf},
+    time::Duration,
 };
 
 use authdb_auth::{JwtAlgorithm, MIN_HS256_SECRET_BYTES};
 use authdb_domain::{BCRYPT_MAX_PASSWORD_BYTES, PasswordPolicy};
+use authdb_service::LoginThrottlePolicy;
 use config::{Config, Environment, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
@@ -179,6 +181,18 @@ pub struct AuthSettings {
     /// How long an authenticated session is trusted without a database round trip; also
     /// the longest another instance may take to notice a revocation. 0 disables the cache.
     pub session_cache_ttl_ms: u64,
+    /// Failed logins of one login from one address after which further attempts are
+    /// refused (429) for a while.
+    pub lockout_threshold: u32,
+    /// Failed logins from one address, over all logins, after which it is refused for a
+    /// while; 0 turns this budget off (needed when a proxy hides client addresses).
+    pub lockout_ip_threshold: u32,
+    /// The first lockout's length; each further failure doubles it.
+    pub lockout_base_delay_secs: u64,
+    /// The longest lockout.
+    pub lockout_max_delay_secs: u64,
+    /// One failure is forgiven per this many seconds without failures.
+    pub lockout_decay_secs: u64,
     pub password: PasswordSettings,
 }
 
@@ -195,7 +209,24 @@ impl Default for AuthSettings {
             bcrypt_cost: 12,
             refresh_reuse_grace_secs: 10,
             session_cache_ttl_ms: 1000,
+            lockout_threshold: 5,
+            lockout_ip_threshold: 50,
+            lockout_base_delay_secs: 5,
+            lockout_max_delay_secs: 900,
+            lockout_decay_secs: 300,
             password: PasswordSettings::default(),
+        }
+    }
+}
+
+impl AuthSettings {
+    pub fn login_throttle_policy(&self) -> LoginThrottlePolicy {
+        LoginThrottlePolicy {
+            threshold: self.lockout_threshold,
+            ip_threshold: self.lockout_ip_threshold,
+            base_delay: Duration::from_secs(self.lockout_base_delay_secs),
+            max_delay: Duration::from_secs(self.lockout_max_delay_secs),
+            decay: Duration::from_secs(self.lockout_decay_secs),
         }
     }
 }
@@ -362,6 +393,7 @@ impl Settings {
         if self.auth.session_cache_ttl_ms > 60_000 {
             return Err(invalid("AUTHDB__AUTH__SESSION_CACHE_TTL_MS", "must be at most 60000 (one minute)"));
         }
+        self.validate_lockout()?;
         if !(4..=31).contains(&self.auth.bcrypt_cost) {
             return Err(invalid("AUTHDB__AUTH__BCRYPT_COST", "must be between 4 and 31"));
         }
@@ -418,6 +450,33 @@ impl Settings {
         let supported = ["sqlite:", "postgres:", "postgresql:"];
         if !supported.iter().any(|scheme| url.starts_with(scheme)) {
             return Err(invalid("AUTHDB__DATABASE__URL", "must start with sqlite:, postgres: or postgresql:"));
+        }
+        Ok(())
+    }
+
+    fn validate_lockout(&self) -> Result<(), SettingsError> {
+        let auth = &self.auth;
+        if !(1..=1000).contains(&auth.lockout_threshold) {
+            return Err(invalid("AUTHDB__AUTH__LOCKOUT_THRESHOLD", "must be between 1 and 1000"));
+        }
+        if auth.lockout_ip_threshold != 0 && !(auth.lockout_threshold..=1_000_000).contains(&auth.lockout_ip_threshold)
+        {
+            return Err(invalid(
+                "AUTHDB__AUTH__LOCKOUT_IP_THRESHOLD",
+                "must be 0 (off) or between lockout_threshold and 1000000",
+            ));
+        }
+        if !(1..=3600).contains(&auth.lockout_base_delay_secs) {
+            return Err(invalid("AUTHDB__AUTH__LOCKOUT_BASE_DELAY_SECS", "must be between 1 and 3600"));
+        }
+        if !(auth.lockout_base_delay_secs..=86_400).contains(&auth.lockout_max_delay_secs) {
+            return Err(invalid(
+                "AUTHDB__AUTH__LOCKOUT_MAX_DELAY_SECS",
+                "must be at least lockout_base_delay_secs and at most 86400",
+            ));
+        }
+        if !(1..=86_400).contains(&auth.lockout_decay_secs) {
+            return Err(invalid("AUTHDB__AUTH__LOCKOUT_DECAY_SECS", "must be between 1 and 86400"));
         }
         Ok(())
     }

@@ -99,6 +99,7 @@ impl Services {
             refresh_ttl: time::Duration::seconds(to_i64(settings.auth.refresh_ttl_secs)),
             password: settings.auth.password.policy(),
             session_cache_ttl: Duration::from_millis(settings.auth.session_cache_ttl_ms),
+            login_throttle: settings.auth.login_throttle_policy(),
             refresh_reuse_grace: time::Duration::seconds(to_i64(settings.auth.refresh_reuse_grace_secs)),
         };
         let auth = AuthService::start(db.clone(), hasher, keys, rotation, policy)

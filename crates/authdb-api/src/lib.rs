@@ -99,7 +99,8 @@ pub fn configure(state: ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + 
                 .configure(routes::oauth::configure)
                 .configure(routes::organizations::configure)
                 .configure(routes::roles::configure)
-                .configure(routes::admin::configure),
+                .configure(routes::admin::configure)
+                .configure(routes::events::configure),
         )
         .default_service(web::to(routes::not_found));
     }

@@ -32,6 +32,7 @@ const MODULES: &[fn() -> OpenApi] = &[
     routes::admin::AdminApi::openapi,
     routes::oauth::OauthApi::openapi,
     routes::well_known::WellKnownApi::openapi,
+    routes::events::EventsApi::openapi,
 ];
 
 /// Tags in the order the docs page shows them.

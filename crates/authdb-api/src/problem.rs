@@ -88,6 +88,12 @@ impl ApiError {
                 "Invalid credentials",
                 "the login or password is incorrect".into(),
             ),
+            Self::Service(S::TooManyAttempts { retry_after_secs }) => shape(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-attempts",
+                "Too many failed login attempts",
+                format!("too many failed login attempts; retry in {retry_after_secs} seconds"),
+            ),
             Self::Service(S::WrongPassword) => Shape {
                 status: StatusCode::BAD_REQUEST,
                 slug: "wrong-password",
@@ -213,7 +219,9 @@ impl ResponseError for ApiError {
                 response.insert_header((header::RETRY_AFTER, "5"));
             }
             StatusCode::TOO_MANY_REQUESTS => {
-                if let Self::RateLimited { retry_after_secs } = self {
+                if let Self::RateLimited { retry_after_secs }
+                | Self::Service(ServiceError::TooManyAttempts { retry_after_secs }) = self
+                {
                     response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
                 }
             }

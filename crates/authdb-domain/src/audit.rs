@@ -8,6 +8,8 @@ pub enum AuditAction {
     LoggedOut,
     ProfileUpdated,
     SuperuserCreated,
+    /// Too many failed logins: further attempts are refused for a while.
+    LoginLockedOut,
     SessionRevoked,
     LoggedOutEverywhere,
     PasswordChanged,
@@ -36,6 +38,7 @@ impl AuditAction {
             Self::LoggedOut => "session.logged_out",
             Self::ProfileUpdated => "profile.updated",
             Self::SuperuserCreated => "superuser.created",
+            Self::LoginLockedOut => "login.locked_out",
             Self::SessionRevoked => "session.revoked",
             Self::LoggedOutEverywhere => "session.logged_out_everywhere",
             Self::PasswordChanged => "password.changed",

@@ -1,7 +1,10 @@
 //! The `audit_events` table: an append-only record of security-relevant actions.
 
 use authdb_domain::{AuditAction, AuditEventId, AuditOutcome, OrganizationId, UserId};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -36,4 +39,52 @@ pub async fn record(conn: &impl ConnectionTrait, event: NewAuditEvent, now: Offs
     .insert(conn)
     .await?;
     Ok(())
+}
+
+/// A recorded event, as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    pub id: AuditEventId,
+    /// The stored form of an [`AuditAction`] (older rows may hold actions this build no
+    /// longer names, so it stays text).
+    pub action: String,
+    pub outcome: String,
+    pub target: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub details: Value,
+    pub occurred_at: OffsetDateTime,
+}
+
+/// The events `actor` took part in, newest first (ties broken by id, also newest first,
+/// so pages never overlap), `limit` of them from `offset`; and how many there are.
+pub async fn list_for_actor(
+    conn: &impl ConnectionTrait,
+    actor: UserId,
+    limit: u64,
+    offset: u64,
+) -> Result<(Vec<AuditEvent>, u64)> {
+    let of_actor = || audit_events::Entity::find().filter(audit_events::Column::ActorId.eq(actor.as_uuid()));
+    let total = of_actor().count(conn).await?;
+    let rows = of_actor()
+        .order_by_desc(audit_events::Column::OccurredAt)
+        .order_by_desc(audit_events::Column::Id)
+        .limit(limit)
+        .offset(offset)
+        .all(conn)
+        .await?;
+    let events = rows
+        .into_iter()
+        .map(|row| AuditEvent {
+            id: AuditEventId::from_uuid(row.id),
+            action: row.action,
+            outcome: row.outcome,
+            target: row.target,
+            ip: row.ip,
+            user_agent: row.user_agent,
+            details: row.details,
+            occurred_at: row.occurred_at,
+        })
+        .collect();
+    Ok((events, total))
 }

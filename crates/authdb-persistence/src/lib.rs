@@ -12,6 +12,7 @@ mod db;
 pub mod entities;
 mod error;
 pub mod invitations;
+pub mod login_throttles;
 pub mod memberships;
 pub mod organizations;
 pub mod roles;

@@ -19,9 +19,11 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
+pub use self::events::{SecurityEvent, SecurityEvents};
 use crate::{
     Result, ServiceError,
     changes::Change,
+    login_throttle::{LoginThrottle, LoginThrottlePolicy},
     membership_cache::MembershipCache,
     revocations::RevocationSet,
     session_cache::SessionCache,
@@ -42,6 +44,8 @@ pub struct AuthPolicy {
     /// successor (an honest race between a client's tabs or a retry) instead of revoking
     /// the session as a replay. Zero: every second presentation is a replay.
     pub refresh_reuse_grace: Duration,
+    /// Limits on failed logins (see `login_throttle`).
+    pub login_throttle: LoginThrottlePolicy,
 }
 
 /// Where a request came from, for sessions and audit events.
@@ -129,6 +133,7 @@ struct Inner {
     policy: AuthPolicy,
     replica: Replica,
     _sync: SyncTask,
+    throttle: LoginThrottle,
 }
 
 impl fmt::Debug for AuthService {
@@ -187,7 +192,10 @@ impl AuthService {
         replica.revoked.insert_all(&recent, loaded_at);
         tracing::info!(revoked_sessions = replica.revoked.len(), "revocation set loaded");
         let writes = WriteGate::new(db.clone());
-        Ok(Self { inner: Arc::new(Inner { db, hasher, keys, rotation, policy, replica, writes, _sync: sync }) })
+        let throttle = LoginThrottle::new(db.clone(), writes.clone(), policy.login_throttle.clone());
+        Ok(Self {
+            inner: Arc::new(Inner { db, hasher, keys, rotation, policy, replica, writes, _sync: sync, throttle }),
+        })
     }
 
     /// How many revoked sessions are held in memory.
@@ -270,6 +278,8 @@ impl AuthService {
     /// hashing work; a disabled account is only reported after a correct password.
     #[tracing::instrument(skip_all)]
     pub async fn login(&self, attempt: LoginAttempt, client: &ClientInfo) -> Result<IssuedTokens> {
+        // Before any lookup or hashing: a locked-out attacker must not cost a bcrypt.
+        let claim = self.inner.throttle.claim(&attempt.login, client).await?;
         let credentials = self.find_credentials(&attempt.login).await?;
         let stored = credentials.as_ref().map(|c| PasswordHash::from_stored(c.password_hash.clone()));
         let matched = self.inner.hasher.verify(attempt.password.expose_secret(), stored.as_ref()).await?;
@@ -277,8 +287,10 @@ impl AuthService {
         let known_user = credentials.as_ref().map(|c| c.user.id);
         let Some(UserCredentials { mut user, .. }) = credentials.filter(|_| matched) else {
             self.record_failed_login(&attempt.login, known_user, client, "invalid_credentials").await?;
+            self.inner.throttle.failed(claim, known_user, client).await?;
             return Err(ServiceError::InvalidCredentials);
         };
+        self.inner.throttle.succeeded(claim).await?;
         if !user.is_active {
             self.record_failed_login(&attempt.login, known_user, client, "account_disabled").await?;
             return Err(ServiceError::AccountDisabled);
@@ -702,6 +714,8 @@ pub(crate) fn event(
     }
 }
 
+mod events;
 mod oauth;
+
 #[cfg(test)]
 mod tests;

@@ -13,6 +13,10 @@ pub enum ServiceError {
     /// Unknown login or wrong password: deliberately indistinguishable.
     #[error("invalid login or password")]
     InvalidCredentials,
+    /// Too many failed logins for this login from this address, or from this address:
+    /// refused without checking the password until `retry_after_secs` have passed.
+    #[error("too many failed login attempts; retry in {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: u64 },
     /// The current password given to confirm a sensitive change is wrong.
     #[error("the current password is wrong")]
     WrongPassword,

@@ -10,6 +10,7 @@ mod changes;
 mod discovery;
 mod error;
 mod health;
+mod login_throttle;
 mod membership_cache;
 mod organizations;
 mod revocations;
@@ -19,13 +20,14 @@ mod sync;
 pub use admin::AdminService;
 pub use auth::{
     AuthPolicy, AuthService, ClientInfo, IssuedTokens, LoginAttempt, PasswordChange, Principal, RefreshAttempt,
-    Registration, RevocationReason,
+    Registration, RevocationReason, SecurityEvent, SecurityEvents,
 };
 pub use authdb_auth::PublicJwk;
 pub use authdb_persistence::sessions::SessionSummary;
 pub use discovery::Discovery;
 pub use error::{Result, ServiceError, error_chain};
 pub use health::{DatabaseHealth, HealthService, MigrationHealth};
+pub use login_throttle::LoginThrottlePolicy;
 pub use membership_cache::{Invalidation, MembershipCache};
 pub use organizations::{
     IssuedInvitation, MemberRef, Membership, NewRole, OrganizationPolicy, OrganizationService, PendingInvitation,

@@ -12,8 +12,17 @@ use uuid::{Uuid, uuid};
 use crate::support::sqlite_test_database;
 
 /// Tables created by the migrations, in creation order.
-const TABLES: [&str; 8] =
-    ["users", "organizations", "roles", "memberships", "sessions", "refresh_tokens", "audit_events", "invitations"];
+const TABLES: [&str; 9] = [
+    "users",
+    "organizations",
+    "roles",
+    "memberships",
+    "sessions",
+    "refresh_tokens",
+    "audit_events",
+    "invitations",
+    "login_throttles",
+];
 
 const OWNER_ROLE_ID: Uuid = uuid!("00000000-0000-7000-8000-000000000001");
 

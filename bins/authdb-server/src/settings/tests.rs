@@ -85,6 +85,13 @@ fn invalid_values_name_their_setting() {
         ("AUTHDB__SERVER__WORKERS", "5000", "AUTHDB__SERVER__WORKERS"),
         ("AUTHDB__AUTH__REFRESH_REUSE_GRACE_SECS", "7200", "AUTHDB__AUTH__REFRESH_REUSE_GRACE_SECS"),
         ("AUTHDB__DATABASE__MAX_CONNECTIONS", "0", "AUTHDB__DATABASE__MAX_CONNECTIONS"),
+        ("AUTHDB__AUTH__LOCKOUT_THRESHOLD", "0", "AUTHDB__AUTH__LOCKOUT_THRESHOLD"),
+        ("AUTHDB__AUTH__LOCKOUT_THRESHOLD", "1001", "AUTHDB__AUTH__LOCKOUT_THRESHOLD"),
+        ("AUTHDB__AUTH__LOCKOUT_IP_THRESHOLD", "3", "AUTHDB__AUTH__LOCKOUT_IP_THRESHOLD"),
+        ("AUTHDB__AUTH__LOCKOUT_BASE_DELAY_SECS", "0", "AUTHDB__AUTH__LOCKOUT_BASE_DELAY_SECS"),
+        ("AUTHDB__AUTH__LOCKOUT_MAX_DELAY_SECS", "2", "AUTHDB__AUTH__LOCKOUT_MAX_DELAY_SECS"),
+        ("AUTHDB__AUTH__LOCKOUT_DECAY_SECS", "0", "AUTHDB__AUTH__LOCKOUT_DECAY_SECS"),
+        ("AUTHDB__AUTH__LOCKOUT_THRESHOLD", "many", "lockout_threshold"),
         ("AUTHDB__DATABASE__URL", "mysql://x", "AUTHDB__DATABASE__URL"),
         ("AUTHDB__LOG__FORMAT", "xml", "format"),
         ("AUTHDB__AUTH__NO_SUCH_KEY", "1", "no_such_key"),
@@ -94,6 +101,28 @@ fn invalid_values_name_their_setting() {
         assert!(message.contains(expected), "{key}={value}: {message}");
         assert!(!message.contains('\n'), "one line: {message}");
     }
+}
+
+#[test]
+fn lockout_settings_default_to_the_documented_policy_and_can_be_changed() {
+    let policy = load(&[]).expect("defaults").auth.login_throttle_policy();
+    assert_eq!((policy.threshold, policy.ip_threshold), (5, 50));
+    assert_eq!(policy.base_delay, Duration::from_secs(5));
+    assert_eq!(policy.max_delay, Duration::from_secs(900));
+    assert_eq!(policy.decay, Duration::from_secs(300));
+
+    let settings = load(&[
+        ("AUTHDB__AUTH__LOCKOUT_THRESHOLD", "3"),
+        ("AUTHDB__AUTH__LOCKOUT_IP_THRESHOLD", "0"),
+        ("AUTHDB__AUTH__LOCKOUT_BASE_DELAY_SECS", "1"),
+        ("AUTHDB__AUTH__LOCKOUT_MAX_DELAY_SECS", "60"),
+        ("AUTHDB__AUTH__LOCKOUT_DECAY_SECS", "30"),
+    ])
+    .expect("valid");
+    let policy = settings.auth.login_throttle_policy();
+    assert_eq!((policy.threshold, policy.ip_threshold), (3, 0), "0 turns the per-address budget off");
+    assert_eq!((policy.base_delay, policy.max_delay), (Duration::from_secs(1), Duration::from_secs(60)));
+    assert_eq!(policy.decay, Duration::from_secs(30));
 }
 
 #[test]
@@ -126,6 +155,8 @@ fn the_example_configuration_file_is_valid() {
     assert_eq!(settings.server.bind, "0.0.0.0:8080");
     assert_eq!(settings.auth.password.min_bytes, 10);
     assert_eq!(settings.log.format, LogFormat::Json);
+    assert_eq!(settings.auth.lockout_threshold, 5);
+    assert_eq!(settings.auth.lockout_ip_threshold, 50);
     assert_eq!(settings.server.trusted_proxies, ["10.0.0.0/8", "127.0.0.1"]);
     assert_eq!(settings.database.max_lifetime_secs, 1800);
     assert_eq!(settings.rate_limit.auth_per_minute, 20);

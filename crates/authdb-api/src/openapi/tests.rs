@@ -67,6 +67,19 @@ fn the_document_describes_the_token_endpoint_and_discovery() {
 }
 
 #[test]
+fn the_events_endpoint_is_described_with_its_paging_parameters() {
+    let doc = json();
+    let events = &doc["paths"]["/api/v1/auth/events"]["get"];
+    assert_eq!(events["security"][0]["bearer"], serde_json::json!([]));
+    let parameters: Vec<&str> =
+        events["parameters"].as_array().expect("parameters").iter().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(parameters, ["limit", "offset"]);
+    for status in ["200", "401", "422"] {
+        assert!(events["responses"][status].is_object(), "response {status}");
+    }
+}
+
+#[test]
 fn every_organization_route_is_documented_with_bearer_security() {
     let document = document();
     let paths: Vec<&String> = document.paths.paths.keys().collect();

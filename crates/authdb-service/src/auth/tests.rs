@@ -61,6 +61,7 @@ async fn fixture_with_grace(refresh_reuse_grace: Duration) -> Fixture {
         refresh_ttl: Duration::days(30),
         password: PasswordPolicy::default(),
         session_cache_ttl: StdDuration::from_secs(1),
+        login_throttle: crate::LoginThrottlePolicy::default(),
         refresh_reuse_grace,
     };
     let rotation = RotationKey::derive(&SecretString::from("rotation-test-secret".to_owned()));

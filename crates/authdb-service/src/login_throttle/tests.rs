@@ -1,0 +1,106 @@
+use super::*;
+
+fn policy() -> LoginThrottlePolicy {
+    LoginThrottlePolicy {
+        threshold: 5,
+        ip_threshold: 50,
+        base_delay: Duration::from_secs(2),
+        max_delay: Duration::from_secs(60),
+        decay: Duration::from_secs(300),
+    }
+}
+
+/// Fails `attempts` times at `now_ms`, as the claim and a wrong password would.
+fn fail(mut counter: ThrottleCounter, attempts: u32, now_ms: i64) -> (ThrottleCounter, Option<Lock>) {
+    let mut last_lock = None;
+    for _ in 0..attempts {
+        match judge(counter, now_ms, 5, &policy()) {
+            Verdict::Allow { counter: next, lock } => {
+                counter = next;
+                last_lock = lock;
+            }
+            Verdict::Refuse { .. } => panic!("refused at {counter:?}"),
+        }
+    }
+    (counter, last_lock)
+}
+
+#[test]
+fn the_fifth_failure_locks_for_the_base_delay() {
+    let (counter, lock) = fail(ThrottleCounter::default(), 4, 1_000_000);
+    assert_eq!(lock, None, "four failures do not lock");
+    let (counter, lock) = fail(counter, 1, 1_000_000);
+    assert_eq!(lock, Some(Lock { failures: 5, delay_ms: 2_000 }));
+    assert_eq!(judge(counter, 1_000_500, 5, &policy()), Verdict::Refuse { retry_after_ms: 1_500 });
+}
+
+#[test]
+fn each_further_failure_doubles_the_delay_up_to_the_maximum() {
+    let mut now = 1_000_000;
+    let (mut counter, _) = fail(ThrottleCounter::default(), 5, now);
+    let mut delays = Vec::new();
+    for _ in 0..6 {
+        now = counter.locked_until_ms;
+        let (next, lock) = fail(counter, 1, now);
+        counter = next;
+        delays.push(lock.expect("locks").delay_ms);
+    }
+    assert_eq!(delays, [4_000, 8_000, 16_000, 32_000, 60_000, 60_000]);
+}
+
+#[test]
+fn failures_are_forgiven_one_per_decay_period() {
+    let (counter, _) = fail(ThrottleCounter::default(), 5, 0);
+    // Two decay periods after the last failure, two failures are forgiven: the next
+    // attempt counts as the fourth and does not lock.
+    let Verdict::Allow { counter: next, lock } = judge(counter, 600_000, 5, &policy()) else {
+        panic!("allowed after the lock expired");
+    };
+    assert_eq!(next.failures, 4);
+    assert_eq!(lock, None);
+    // Long after, everything is forgiven.
+    let Verdict::Allow { counter: next, .. } = judge(counter, 10_000_000, 5, &policy()) else { panic!("allowed") };
+    assert_eq!(next.failures, 1);
+}
+
+#[test]
+fn a_lock_is_not_shortened_by_decay() {
+    let policy = LoginThrottlePolicy { decay: Duration::from_secs(1), ..policy() };
+    let locked = ThrottleCounter { failures: 9, last_failure_at_ms: 0, locked_until_ms: 50_000 };
+    assert_eq!(judge(locked, 40_000, 5, &policy), Verdict::Refuse { retry_after_ms: 10_000 });
+}
+
+#[test]
+fn a_counter_below_its_threshold_is_not_locked_whatever_its_lock_time() {
+    // An address counter drops below its threshold when attempts in flight succeed.
+    let counter = ThrottleCounter { failures: 4, last_failure_at_ms: 0, locked_until_ms: 50_000 };
+    assert!(matches!(judge(counter, 1_000, 5, &policy()), Verdict::Allow { .. }));
+}
+
+#[test]
+fn huge_failure_counts_do_not_overflow() {
+    assert_eq!(delay_ms(u32::MAX, &policy()), 60_000);
+    let counter = ThrottleCounter { failures: u32::MAX, last_failure_at_ms: i64::MIN, locked_until_ms: 0 };
+    assert!(matches!(judge(counter, i64::MAX, 5, &policy()), Verdict::Allow { .. }));
+}
+
+#[test]
+fn logins_are_normalized_and_never_stored_in_clear() {
+    let key = account_key("Alice@Example.com ", "127.0.0.1");
+    assert_eq!(key, account_key("alice@example.com", "127.0.0.1"));
+    assert_eq!(account_key("Alice", "127.0.0.1"), account_key("alice", "127.0.0.1"));
+    assert_ne!(account_key("alice", "127.0.0.1"), account_key("alice@example.com", "127.0.0.1"));
+    assert_ne!(key, account_key("alice@example.com", "127.0.0.2"), "the address is part of the key");
+    assert!(key.starts_with("account:") && !key.contains("alice"), "{key}");
+    assert!(key.len() <= 128);
+}
+
+#[test]
+fn ipv6_addresses_are_counted_by_their_64_network() {
+    assert_eq!(address_key(Some("203.0.113.7")), "203.0.113.7");
+    assert_eq!(address_key(Some("2001:db8:1:2:aaaa::1")), "2001:db8:1:2::/64");
+    assert_eq!(address_key(Some("2001:db8:1:2:bbbb::9")), "2001:db8:1:2::/64");
+    assert_eq!(address_key(Some("::ffff:203.0.113.7")), "203.0.113.7");
+    assert_eq!(address_key(None), "unknown");
+    assert_eq!(address_key(Some("garbage")), "unknown");
+}

@@ -370,7 +370,26 @@ async fn both_grants_scope_tokens_to_an_organization(backend: Backend) {
     assert_oauth_error(switch, 403, "access_denied", "refresh into a foreign organization").await;
 }
 
+async fn the_password_grant_is_locked_out_like_login(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.register_ok("alice").await;
+    let wrong = [("grant_type", "password"), ("username", "alice"), ("password", "Wrong1234")];
+    for attempt in 1..=5 {
+        assert_oauth_error(post_form(&app, &wrong).await, 400, "invalid_grant", &format!("attempt {attempt}")).await;
+    }
+
+    // RFC 6749 has no error code for throttling: the answer is the 429 problem every
+    // sign-in route gives, with Retry-After, and still never cached.
+    let locked = post_form(&app, &[("grant_type", "password"), ("username", "alice"), ("password", PASSWORD)]).await;
+
+    assert_eq!(locked.status(), 429);
+    assert!(locked.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() > 0);
+    assert_eq!(locked.headers()["cache-control"], "no-store");
+    assert_eq!(locked.headers()["content-type"], "application/problem+json");
+}
+
 on_both_backends!(
+    the_password_grant_is_locked_out_like_login,
     both_grants_scope_tokens_to_an_organization,
     an_oauth2_client_signs_in_and_refreshes,
     a_replayed_refresh_token_is_invalid_grant_and_ends_the_session,

@@ -172,7 +172,7 @@ if [[ "${BENCH_PG}" == 1 ]] && psql "${PG_URL}/postgres" -qtAc 'select 1' >/dev/
     grep -o 'revoked_sessions[^ ]*' "${OUT_DIR}/server-${seeded}.log" | head -1 >&2 || true
     use_plain() { PORT="${PLAIN_PORT}"; BASE="http://127.0.0.1:${PORT}"; SERVER_PID="${PLAIN_PID}"; }
     use_seeded() { PORT="${SEEDED_PORT}"; BASE="http://127.0.0.1:${PORT}"; SERVER_PID="${SEEDED_PID}"; }
-    trap 'kill -TERM "${PLAIN_PID}" "${SEEDED_PID}" 2>/dev/null; true' EXIT
+    trap 'kill -TERM "${PLAIN_PID}" "${SEEDED_PID}" 2>/dev/null || true' EXIT
     for round in $(seq "${RUNS}"); do
         use_plain; run_one postgres "${round}" live 16 "${FAST_SECS}" "${WARMUP_SECS}"
         for scenario in "me 16" "refresh 8" "revoked-token 16"; do

@@ -172,6 +172,23 @@ async fn a_wrong_current_password_or_a_weak_new_one_changes_nothing(backend: Bac
     assert!(audited_actions(&app).await.contains(&"password.change_failed".to_owned()));
 }
 
+async fn guessing_the_current_password_is_locked_out_like_a_login(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let path = "/api/v1/auth/change-password";
+    let guess = json!({ "current_password": "Wrong1234", "new_password": "Brand-new-pass-42" });
+    for attempt in 1..=5 {
+        assert_eq!(app.post_with(path, &alice.access_token, &guess).await.status(), 400, "attempt {attempt}");
+    }
+
+    let right = json!({ "current_password": PASSWORD, "new_password": "Brand-new-pass-42" });
+    let locked = app.post_with(path, &alice.access_token, &right).await;
+
+    assert_eq!(locked.status(), 429, "even the right password waits out the lock");
+    assert!(locked.headers().contains_key("retry-after"));
+    assert_eq!(app.login("alice", PASSWORD).await.status(), 200, "logins have counters of their own");
+}
+
 async fn organization_scoped_tokens_carry_org_role_and_permissions(backend: Backend) {
     let app = spawn_app(backend).await;
     let alice = app.register_ok("alice").await;
@@ -217,4 +234,5 @@ on_both_backends!(
     changing_the_password_keeps_this_session_and_ends_the_others,
     a_wrong_current_password_or_a_weak_new_one_changes_nothing,
     organization_scoped_tokens_carry_org_role_and_permissions,
+    guessing_the_current_password_is_locked_out_like_a_login,
 );

@@ -498,6 +498,9 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<()> {
         let user = principal.user.id;
+        // Guesses at the current password are throttled like logins, under a key of their
+        // own: whoever holds a stolen access token must not get unlimited guesses here.
+        let claim = self.inner.throttle.claim(&format!("change-password:{user}"), client).await?;
         let credentials = users::find_credentials_by_id(&self.inner.db, user).await?;
         let stored = credentials.as_ref().map(|c| PasswordHash::from_stored(c.password_hash.clone()));
         if !self.inner.hasher.verify(change.current_password.expose_secret(), stored.as_ref()).await? {
@@ -506,8 +509,10 @@ impl AuthService {
             let txn = self.inner.writes.begin().await?;
             audit::record(&*txn, failed, now()).await?;
             txn.commit().await?;
+            self.inner.throttle.failed(claim, Some(user), client).await?;
             return Err(ServiceError::WrongPassword);
         }
+        self.inner.throttle.succeeded(claim).await?;
         let new_hash = self.inner.hasher.hash(&change.new_password).await?;
         let now = now();
         let txn = self.inner.writes.begin().await?;

@@ -192,8 +192,11 @@ async fn guessing_the_current_password_is_locked_out_like_a_login(backend: Backe
 async fn organization_scoped_tokens_carry_org_role_and_permissions(backend: Backend) {
     let app = spawn_app(backend).await;
     let alice = app.register_ok("alice").await;
-    let org = app.seed_membership("acme", alice.user["id"].as_str().unwrap(), "viewer").await;
-    let other = app.seed_membership("globex", app.register_ok("bob").await.user["id"].as_str().unwrap(), "owner").await;
+    let carol = app.register_ok("carol").await;
+    let org = app.create_organization_ok(&carol.access_token, "acme").await["id"].as_str().unwrap().to_owned();
+    app.add_member_ok(&carol.access_token, &org, "alice", "viewer").await;
+    let bob = app.register_ok("bob").await;
+    let other = app.create_organization_ok(&bob.access_token, "globex").await["id"].as_str().unwrap().to_owned();
 
     let response = app
         .post_json("/api/v1/auth/login", &json!({ "login": "alice", "password": PASSWORD, "organization_id": org }))

@@ -246,51 +246,6 @@ impl TestApp {
         authdb_persistence::connect(&config).await.unwrap()
     }
 
-    /// Creates an organization directly in the database and makes `user_id` a member
-    /// with the built-in role `role` (owner, admin, member or viewer); returns its id.
-    pub async fn seed_membership(&self, slug: &str, user_id: &str, role: &str) -> String {
-        use authdb_persistence::entities::{memberships, organizations};
-        use sea_orm::{ActiveModelTrait, Set};
-        let role_id = match role {
-            "owner" => "00000000-0000-7000-8000-000000000001",
-            "admin" => "00000000-0000-7000-8000-000000000002",
-            "member" => "00000000-0000-7000-8000-000000000003",
-            "viewer" => "00000000-0000-7000-8000-000000000004",
-            other => panic!("no built-in role {other}"),
-        };
-        let db = self.database().await;
-        let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
-        let org = uuid::Uuid::now_v7();
-        organizations::ActiveModel {
-            id: Set(org),
-            name: Set(slug.to_owned()),
-            slug: Set(slug.to_owned()),
-            description: Set(None),
-            license_key: Set(None),
-            license_expires_at: Set(None),
-            max_assets: Set(None),
-            settings: Set(json!({})),
-            is_active: Set(true),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&db)
-        .await
-        .unwrap();
-        memberships::ActiveModel {
-            id: Set(uuid::Uuid::now_v7()),
-            user_id: Set(user_id.parse().unwrap()),
-            organization_id: Set(org),
-            role_id: Set(role_id.parse().unwrap()),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&db)
-        .await
-        .unwrap();
-        org.to_string()
-    }
-
     /// The JWT secret the server generated into its data directory.
     pub fn jwt_secret(&self) -> String {
         std::fs::read_to_string(self.settings.data_dir.join("jwt_secret")).unwrap().trim().to_owned()

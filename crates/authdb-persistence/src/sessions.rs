@@ -3,8 +3,8 @@
 
 use authdb_domain::{OrganizationId, RefreshTokenId, SessionId, UserId};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, sea_query::Expr,
 };
 use time::OffsetDateTime;
 
@@ -307,7 +307,12 @@ pub async fn revoked_since(
 ) -> Result<Vec<RevokedSession>> {
     let rows: Vec<(uuid::Uuid, uuid::Uuid, Option<OffsetDateTime>, OffsetDateTime)> = sessions::Entity::find()
         .select_only()
-        .columns([sessions::Column::Id, sessions::Column::UserId, sessions::Column::RevokedAt, sessions::Column::ExpiresAt])
+        .columns([
+            sessions::Column::Id,
+            sessions::Column::UserId,
+            sessions::Column::RevokedAt,
+            sessions::Column::ExpiresAt,
+        ])
         .filter(sessions::Column::RevokedAt.gte(since))
         .filter(sessions::Column::ExpiresAt.gt(now))
         .into_tuple()

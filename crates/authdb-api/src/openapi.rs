@@ -4,8 +4,9 @@
 use utoipa::{
     OpenApi as _,
     openapi::{
-        Components, ContactBuilder, Content, ContentBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder, Ref,
-        RefOr, Response, ResponseBuilder, Tag,
+        Components, ContactBuilder, Content, ContentBuilder, InfoBuilder, LicenseBuilder, ObjectBuilder, OpenApi,
+        OpenApiBuilder, Ref, RefOr, Response, ResponseBuilder, Tag, Type,
+        header::HeaderBuilder,
         security::{Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme},
     },
 };
@@ -113,19 +114,23 @@ fn add_common_responses(document: &mut OpenApi) {
         let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
         for operation in operations.into_iter().flatten() {
             let mut common = vec![
-                ("429", "Rate limit exhausted; see `Retry-After`"),
-                ("503", "The database is not answering; retry shortly"),
+                ("429", "Rate limit exhausted; see `Retry-After`", true),
+                ("503", "The database is not answering; retry shortly", true),
             ];
             if operation.request_body.is_some() {
                 common.extend([
-                    ("400", "The body is not well-formed"),
-                    ("413", "The body is larger than 64 KiB"),
-                    ("415", "The body is not in the documented media type"),
-                    ("422", "A field is missing, mistyped or breaks its rule"),
+                    ("400", "Malformed JSON or an unreadable body", false),
+                    ("413", "The body is larger than 64 KiB", false),
+                    ("415", "The body is not in the documented media type", false),
+                    ("422", "A field is missing or invalid; `errors` names each one", false),
                 ]);
             }
-            for (status, description) in common {
-                operation.responses.responses.entry(status.to_owned()).or_insert_with(|| problem_response(description));
+            for (status, description, retry_after) in common {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| problem_response(description, retry_after));
             }
             for response in operation.responses.responses.values_mut() {
                 if let RefOr::T(response) = response
@@ -144,9 +149,17 @@ fn is_problem(content: &RefOr<Content>) -> bool {
         if schema.ref_location.ends_with("/Problem"))
 }
 
-fn problem_response(description: &str) -> RefOr<Response> {
+fn problem_response(description: &str, retry_after: bool) -> RefOr<Response> {
     let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
-    RefOr::T(ResponseBuilder::new().description(description).content("application/problem+json", content).build())
+    let mut response = ResponseBuilder::new().description(description).content("application/problem+json", content);
+    if retry_after {
+        let seconds = HeaderBuilder::new()
+            .schema(Some(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0))))
+            .description(Some("Seconds until a retry may succeed"))
+            .build();
+        response = response.header("Retry-After", seconds);
+    }
+    RefOr::T(response.build())
 }
 
 #[cfg(test)]

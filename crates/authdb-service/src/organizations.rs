@@ -350,8 +350,7 @@ impl OrganizationService {
     ) -> Result<Member> {
         membership.require(Permission::MembersManage)?;
         let db = self.auth.db();
-        let role = self.role_by_name(db, membership.tenant, role).await?;
-        membership.require_all(role.permissions, "this role")?;
+        let role = self.grantable_role(db, membership, role).await?;
         let user = match &who {
             MemberRef::Email(email) => users::find_by_email(db, email).await?,
             MemberRef::Id(id) => users::find_by_id(db, *id).await?,
@@ -391,8 +390,7 @@ impl OrganizationService {
     ) -> Result<Member> {
         membership.require(Permission::MembersManage)?;
         let db = self.auth.db();
-        let role = self.role_by_name(db, membership.tenant, role).await?;
-        membership.require_all(role.permissions, "this role")?;
+        let role = self.grantable_role(db, membership, role).await?;
         let now = now();
         let txn = self.auth.writes().begin().await?;
         organizations::lock(&*txn, membership.tenant).await?;
@@ -543,13 +541,22 @@ impl OrganizationService {
         Ok(role)
     }
 
-    async fn role_by_name(&self, conn: &impl ConnectionTrait, tenant: TenantId, name: &RoleName) -> Result<Role> {
-        roles::find_by_name(conn, tenant, name).await?.ok_or_else(|| {
+    /// The role named `name` in the caller's organization, provided the caller holds every
+    /// permission it grants (nobody hands out more than they have).
+    async fn grantable_role(
+        &self,
+        conn: &impl ConnectionTrait,
+        membership: &Membership,
+        name: &RoleName,
+    ) -> Result<Role> {
+        let role = roles::find_by_name(conn, membership.tenant, name).await?.ok_or_else(|| {
             ServiceError::Invalid(vec![authdb_domain::Violation::new(
                 "role",
                 format!("no role named `{}`", name.as_str()),
             )])
-        })
+        })?;
+        membership.require_all(role.permissions, "this role")?;
+        Ok(role)
     }
 
     // ----- invitations ---------------------------------------------------------------
@@ -565,8 +572,7 @@ impl OrganizationService {
     ) -> Result<IssuedInvitation> {
         membership.require(Permission::MembersManage)?;
         let db = self.auth.db();
-        let role = self.role_by_name(db, membership.tenant, role).await?;
-        membership.require_all(role.permissions, "this role")?;
+        let role = self.grantable_role(db, membership, role).await?;
         if let Some(user) = users::find_by_email(db, &email).await?
             && memberships::find(db, membership.tenant, user.id).await?.is_some()
         {

@@ -99,3 +99,22 @@ fn every_organization_route_is_documented_with_bearer_security() {
     assert!(components.security_schemes.contains_key("bearer"));
     assert!(components.security_schemes.contains_key("oauth2"));
 }
+
+#[test]
+fn every_api_operation_documents_throttling_and_outages_and_bodies_their_failures() {
+    let doc = json();
+    for (path, item) in doc["paths"].as_object().expect("paths").iter().filter(|(path, _)| path.starts_with("/api/v1/"))
+    {
+        for (method, operation) in item.as_object().expect("path item") {
+            for status in ["429", "503"] {
+                let response = &operation["responses"][status];
+                assert_eq!(response["headers"]["Retry-After"]["schema"]["type"], "integer", "{method} {path} {status}");
+            }
+            if operation.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(operation["responses"][status].is_object(), "{method} {path} documents {status}");
+                }
+            }
+        }
+    }
+}

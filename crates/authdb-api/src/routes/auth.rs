@@ -48,13 +48,7 @@ const MAX_REFRESH_TOKEN_BYTES: usize = 512;
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Account created and signed in", body = TokenResponse),
-        (status = 400, description = "Malformed JSON or an unreadable body", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The email or username is already taken", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is larger than 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is missing or invalid; `errors` names each one", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limit exhausted; see `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
-        (status = 503, description = "The database is not answering; retry shortly", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn register(
@@ -85,14 +79,8 @@ async fn register(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
-        (status = 400, description = "Malformed JSON or an unreadable body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, invalid, expired or revoked credentials", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
         (status = 403, description = "The account is disabled, or not a member of the requested organization", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is larger than 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is missing or invalid; `errors` names each one", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limit exhausted; see `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
-        (status = 503, description = "The database is not answering; retry shortly", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn login(
@@ -125,14 +113,8 @@ async fn login(
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new token pair", body = TokenResponse),
-        (status = 400, description = "Malformed JSON or an unreadable body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, invalid, expired or revoked credentials", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
         (status = 403, description = "The account is disabled, or not a member of the requested organization", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is larger than 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is missing or invalid; `errors` names each one", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limit exhausted; see `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
-        (status = 503, description = "The database is not answering; retry shortly", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn refresh(
@@ -160,8 +142,6 @@ async fn refresh(
     responses(
         (status = 204, description = "Signed out"),
         (status = 401, description = "Missing, invalid, expired or revoked credentials", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
-        (status = 429, description = "Rate limit exhausted; see `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
-        (status = 503, description = "The database is not answering; retry shortly", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("oauth2" = []))
 )]
@@ -178,8 +158,6 @@ async fn logout(auth: web::Data<AuthService>, caller: Authenticated, client: Cli
     responses(
         (status = 200, description = "The caller's account", body = UserResponse),
         (status = 401, description = "Missing, invalid, expired or revoked credentials", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
-        (status = 429, description = "Rate limit exhausted; see `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
-        (status = 503, description = "The database is not answering; retry shortly", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("oauth2" = []))
 )]
@@ -195,13 +173,7 @@ async fn me(caller: Authenticated) -> HttpResponse {
     request_body = UpdateProfileRequest,
     responses(
         (status = 200, description = "The updated account", body = UserResponse),
-        (status = 400, description = "Malformed JSON or an unreadable body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, invalid, expired or revoked credentials", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
-        (status = 413, description = "The body is larger than 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is missing or invalid; `errors` names each one", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limit exhausted; see `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
-        (status = 503, description = "The database is not answering; retry shortly", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("oauth2" = []))
 )]

@@ -108,7 +108,7 @@ pub(crate) struct OAuthErrorBody {
             disabled account) or `unsupported_grant_type`", body = OAuthErrorBody),
         (status = 403, description = "`access_denied`: not a member of `organization_id`", body = OAuthErrorBody),
         (status = 405, description = "Only POST", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`temporarily_unavailable`: the database is not answering", body = OAuthErrorBody),
+        (status = 503, description = "`temporarily_unavailable`: the database is not answering", body = OAuthErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
     )
 )]
 pub(crate) async fn token(

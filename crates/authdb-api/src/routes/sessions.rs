@@ -42,8 +42,6 @@ const MAX_PASSWORD_BYTES: usize = 1024;
     responses(
         (status = 200, description = "The caller's live sessions", body = SessionList),
         (status = 401, description = "Missing, invalid or revoked access token", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limit exhausted; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is not answering; retry shortly", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -65,8 +63,6 @@ async fn list_sessions(auth: web::Data<AuthService>, caller: Authenticated) -> R
         (status = 204, description = "The session is ended"),
         (status = 401, description = "Missing, invalid or revoked access token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such live session of the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limit exhausted; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is not answering; retry shortly", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -90,8 +86,6 @@ async fn revoke_session(
     responses(
         (status = 204, description = "Every session of the caller is ended"),
         (status = 401, description = "Missing, invalid or revoked access token", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limit exhausted; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is not answering; retry shortly", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -116,10 +110,6 @@ async fn logout_all(
         (status = 400, description = "The current password is wrong (field `current_password`), or the body is malformed", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, invalid or revoked access token", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The new password breaks the password policy", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is larger than 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limit exhausted; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is not answering; retry shortly", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

@@ -91,12 +91,19 @@ const LOOP_FREE: &[&str] = &[
     "crates/authdb-api",
 ];
 
+/// Groups of modules that refer to each other by design: SeaORM entities declare each
+/// relation from both ends.
+const LOOPS_BY_DESIGN: &[(&str, &str)] = &[("crates/authdb-persistence", "entities")];
+
 #[test]
 fn no_crate_has_an_import_loop_between_its_modules() {
     for krate in LOOP_FREE {
         let graph = ModuleGraph::of_crate(&crate_src(krate));
         assert!(graph.edges.len() > 3, "{krate}: no modules found");
         for parent in graph.parents() {
+            if LOOPS_BY_DESIGN.contains(&(*krate, parent.as_str())) {
+                continue;
+            }
             let cycle = graph.cycle_among_children_of(&parent);
             assert_eq!(cycle, None, "{krate}: import loop among the modules of `{parent}`");
         }

@@ -35,7 +35,7 @@ impl ModuleGraph {
         for (module, source) in &sources {
             let targets = references(source)
                 .into_iter()
-                .filter_map(|path| resolve(module, &path, &modules, &reexports))
+                .filter_map(|(inline, path)| resolve(module, &inline, &path, &modules, &reexports))
                 .filter(|target| target != module)
                 .collect();
             graph.edges.insert(module.clone(), targets);
@@ -112,38 +112,97 @@ fn reexports(root: &str, modules: &BTreeSet<String>) -> BTreeMap<String, String>
 }
 
 /// Every path a file mentions that starts with `crate` or `super` (whole `use` trees
-/// expanded), as written.
-pub(crate) fn references(source: &str) -> Vec<String> {
-    let code = strip_comments_and_strings(source);
-    let mut paths = use_paths(&code);
-    let tokens = tokenize(&code);
-    for (index, token) in tokens.iter().enumerate() {
-        if (token == "crate" || token == "super") && tokens.get(index + 1).is_some_and(|next| next == "::") {
-            let mut path = token.clone();
-            let mut next = index + 1;
-            while tokens.get(next).is_some_and(|t| t == "::")
-                && tokens.get(next + 1).is_some_and(|t| t.chars().all(|c| c.is_alphanumeric() || c == '_'))
-            {
-                path.push_str("::");
-                path.push_str(&tokens[next + 1]);
-                next += 2;
+/// expanded), as written, each with the inline modules (`mod name { ... }`) it is written
+/// in. Inline test modules are skipped.
+pub(crate) fn references(source: &str) -> Vec<(Vec<String>, String)> {
+    let tokens = tokenize(&strip_comments_and_strings(source));
+    let mut found = Vec::new();
+    // The inline modules we are in, with the brace depth at which each closes.
+    let mut inline: Vec<(String, usize)> = Vec::new();
+    let mut depth = 0;
+    let mut index = 0;
+    while index < tokens.len() {
+        let token = tokens[index].as_str();
+        let next = tokens.get(index + 1).map(String::as_str);
+        match token {
+            "mod" if tokens.get(index + 2).is_some_and(|t| t == "{") => {
+                let name = next.unwrap_or_default().to_owned();
+                if name == "tests" {
+                    index = matching_brace(&tokens, index + 2) + 1;
+                    continue;
+                }
+                depth += 1;
+                inline.push((name, depth));
+                index += 3;
+                continue;
             }
-            paths.push(path);
+            "{" => depth += 1,
+            "}" => {
+                if inline.last().is_some_and(|(_, closes)| *closes == depth) {
+                    inline.pop();
+                }
+                depth -= 1;
+            }
+            "use" if index == 0 || tokens[index - 1] != "::" => {
+                let end = tokens[index..].iter().position(|t| t == ";").map_or(tokens.len(), |at| index + at);
+                let mut paths = Vec::new();
+                expand(&tokens[index + 1..end], "", &mut paths);
+                let names: Vec<String> = inline.iter().map(|(name, _)| name.clone()).collect();
+                found.extend(paths.into_iter().map(|path| (names.clone(), path)));
+                index = end;
+                continue;
+            }
+            "crate" | "super" if next == Some("::") => {
+                let mut path = token.to_owned();
+                let mut at = index + 1;
+                while tokens.get(at).is_some_and(|t| t == "::")
+                    && tokens.get(at + 1).is_some_and(|t| t.chars().all(|c| c.is_alphanumeric() || c == '_'))
+                {
+                    path.push_str("::");
+                    path.push_str(&tokens[at + 1]);
+                    at += 2;
+                }
+                found.push((inline.iter().map(|(name, _)| name.clone()).collect(), path));
+                index = at;
+                continue;
+            }
+            _ => {}
+        }
+        index += 1;
+    }
+    found
+}
+
+/// The index of the `}` that closes the `{` at `open`.
+fn matching_brace(tokens: &[String], open: usize) -> usize {
+    let mut depth = 0;
+    for (index, token) in tokens.iter().enumerate().skip(open) {
+        match token.as_str() {
+            "{" => depth += 1,
+            "}" => {
+                depth -= 1;
+                if depth == 0 {
+                    return index;
+                }
+            }
+            _ => {}
         }
     }
-    paths
+    tokens.len()
 }
 
 /// The module a path written in `module` refers to: the longest prefix that names a
 /// module, after `super` and the crate root's re-exports are resolved.
 fn resolve(
     module: &str,
+    inline: &[String],
     path: &str,
     modules: &BTreeSet<String>,
     reexports: &BTreeMap<String, String>,
 ) -> Option<String> {
     let mut segments: Vec<&str> = path.split("::").collect();
     let mut base: Vec<&str> = if module.is_empty() { Vec::new() } else { module.split("::").collect() };
+    base.extend(inline.iter().map(String::as_str));
     match segments.first() {
         Some(&"crate") => {
             segments.remove(0);
@@ -410,7 +469,12 @@ mod tests {
     #[test]
     fn comments_and_strings_do_not_count() {
         let source = "// crate::a\n/* crate::b */ let s = \"crate::c\"; let x = crate::d::f(); /// [`crate::e`]";
-        assert_eq!(references(source), ["crate::d::f"]);
+        assert_eq!(references(source), [(vec![], "crate::d::f".to_owned())]);
+        let inline = "mod prelude { pub use super::a::B; }\nmod tests { use crate::x; }\nuse super::c;";
+        assert_eq!(
+            references(inline),
+            [(vec!["prelude".to_owned()], "super::a::B".to_owned()), (vec![], "super::c".to_owned())]
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 mod client_ip;
 mod dto;
 mod extract;
+mod fields;
 mod guard;
 mod json;
 mod observe;
@@ -20,6 +21,7 @@ mod routes;
 use actix_web::{middleware, web};
 use authdb_service::{HealthService, Services};
 use metrics_exporter_prometheus::PrometheusHandle;
+use utoipa::OpenApi as _;
 
 pub use client_ip::TrustedProxies;
 pub use extract::{Authenticated, Client};
@@ -71,22 +73,12 @@ pub fn configure(state: ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + 
             .app_data(web::Data::new(state.rate_limiter.clone()))
             .app_data(web::Data::new(state.trusted_proxies.clone()))
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
-            .configure(routes::health::configure)
-            .configure(routes::docs::configure)
-            .configure(routes::well_known::configure);
+            .configure(|cfg| mount(cfg, Mount::Root));
         if let Some(handle) = &state.metrics {
-            cfg.app_data(web::Data::new(handle.clone())).configure(routes::metrics::configure);
+            cfg.app_data(web::Data::new(handle.clone())).configure(|cfg| mount(cfg, Mount::Metrics));
         }
         cfg.service(
-            web::scope("/api/v1")
-                .wrap(middleware::from_fn(rate_limit::limit))
-                .configure(routes::auth::configure)
-                .configure(routes::sessions::configure)
-                .configure(routes::oauth::configure)
-                .configure(routes::organizations::configure)
-                .configure(routes::roles::configure)
-                .configure(routes::admin::configure)
-                .configure(routes::events::configure),
+            web::scope("/api/v1").wrap(middleware::from_fn(rate_limit::limit)).configure(|cfg| mount(cfg, Mount::Api)),
         )
         .default_service(web::to(routes::not_found));
     }
@@ -100,7 +92,61 @@ pub fn configure_metrics(
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(web::Data::new(handle.clone()))
             .app_data(web::Data::new(health.clone()))
-            .configure(routes::metrics::configure)
+            .configure(|cfg| mount(cfg, Mount::Metrics))
             .default_service(web::to(routes::not_found));
+    }
+}
+
+/// Where a route module is mounted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mount {
+    /// At the root: probes, discovery, the docs page.
+    Root,
+    /// Under `/api/v1`, behind the rate limiter.
+    Api,
+    /// At the root, only when `/metrics` is served by the main application.
+    Metrics,
+}
+
+/// One route module: where it is mounted, its routes, and its part of the OpenAPI
+/// document (`None` for the docs page, which documents nothing itself).
+pub(crate) struct RouteModule {
+    pub(crate) mount: Mount,
+    pub(crate) configure: fn(&mut web::ServiceConfig),
+    pub(crate) openapi: Option<fn() -> utoipa::openapi::OpenApi>,
+}
+
+/// Every route module, in the order the OpenAPI document lists their paths.
+pub(crate) const ROUTES: &[RouteModule] = &[
+    route(Mount::Root, routes::health::configure, Some(routes::health::HealthApi::openapi)),
+    route(Mount::Metrics, routes::metrics::configure, Some(routes::metrics::MetricsApi::openapi)),
+    route(Mount::Api, routes::register::configure, Some(routes::register::RegisterApi::openapi)),
+    route(Mount::Api, routes::login::configure, Some(routes::login::LoginApi::openapi)),
+    route(Mount::Api, routes::profile::configure, Some(routes::profile::ProfileApi::openapi)),
+    route(Mount::Api, routes::sessions::configure, Some(routes::sessions::SessionsApi::openapi)),
+    route(Mount::Api, routes::password::configure, Some(routes::password::PasswordApi::openapi)),
+    route(Mount::Api, routes::organizations::configure, Some(routes::organizations::OrganizationsApi::openapi)),
+    route(Mount::Api, routes::members::configure, Some(routes::members::MembersApi::openapi)),
+    route(Mount::Api, routes::roles::configure, Some(routes::roles::RolesApi::openapi)),
+    route(Mount::Api, routes::invitations::configure, Some(routes::invitations::InvitationsApi::openapi)),
+    route(Mount::Api, routes::admin::configure, Some(routes::admin::AdminApi::openapi)),
+    route(Mount::Api, routes::oauth::configure, Some(routes::oauth::OauthApi::openapi)),
+    route(Mount::Root, routes::well_known::configure, Some(routes::well_known::WellKnownApi::openapi)),
+    route(Mount::Api, routes::events::configure, Some(routes::events::EventsApi::openapi)),
+    route(Mount::Root, routes::docs::configure, None),
+];
+
+const fn route(
+    mount: Mount,
+    configure: fn(&mut web::ServiceConfig),
+    openapi: Option<fn() -> utoipa::openapi::OpenApi>,
+) -> RouteModule {
+    RouteModule { mount, configure, openapi }
+}
+
+/// Mounts the route modules of `mount`.
+fn mount(cfg: &mut web::ServiceConfig, mount: Mount) {
+    for module in ROUTES.iter().filter(|module| module.mount == mount) {
+        (module.configure)(cfg);
     }
 }

@@ -1,40 +1,20 @@
 //! The OpenAPI 3.1 document, assembled from each route module's own `#[derive(OpenApi)]`
-//! struct. Adding a module to the document is one line in [`MODULES`].
+//! struct, in the order of the route table (`crate::ROUTES`).
 
-use utoipa::{
-    OpenApi as _,
-    openapi::{
-        Components, ContactBuilder, Content, ContentBuilder, InfoBuilder, LicenseBuilder, ObjectBuilder, OpenApi,
-        OpenApiBuilder, Ref, RefOr, Response, ResponseBuilder, Tag, Type,
-        header::HeaderBuilder,
-        security::{Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme},
-    },
+use utoipa::openapi::{
+    Components, ContactBuilder, Content, ContentBuilder, InfoBuilder, LicenseBuilder, ObjectBuilder, OpenApi,
+    OpenApiBuilder, Ref, RefOr, Response, ResponseBuilder, Tag, Type,
+    header::HeaderBuilder,
+    security::{Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme},
 };
 
-use crate::{
-    problem::{FieldError, Problem},
-    routes,
-};
+use crate::problem::{FieldError, Problem};
 
 /// Where the document is served.
 pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 
 /// The token endpoint of the OAuth2 password flow the document advertises.
 pub const TOKEN_URL: &str = "/api/v1/auth/token";
-
-/// Every route module's document, merged in this order.
-const MODULES: &[fn() -> OpenApi] = &[
-    routes::health::HealthApi::openapi,
-    routes::metrics::MetricsApi::openapi,
-    routes::auth::AuthApi::openapi,
-    routes::sessions::SessionsApi::openapi,
-    routes::organizations::OrganizationsApi::openapi,
-    routes::roles::RolesApi::openapi,
-    routes::admin::AdminApi::openapi,
-    routes::oauth::OauthApi::openapi,
-    routes::well_known::WellKnownApi::openapi,
-    routes::events::EventsApi::openapi,
-];
 
 /// Tags in the order the docs page shows them.
 const TAGS: &[(&str, &str)] = &[
@@ -64,8 +44,8 @@ pub fn document() -> OpenApi {
         .contact(Some(ContactBuilder::new().name(Some("authdb")).build()))
         .build();
     let mut document = OpenApiBuilder::new().info(info).build();
-    for module in MODULES {
-        document.merge(module());
+    for openapi in crate::ROUTES.iter().filter_map(|module| module.openapi) {
+        document.merge(openapi());
     }
     let components = document.components.get_or_insert_with(Components::new);
     components.schemas.insert("Problem".into(), <Problem as utoipa::PartialSchema>::schema());

@@ -3,7 +3,7 @@
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::{OrganizationId, PermissionSet, RoleId, UserId, Violation};
+use crate::{Email, OrganizationId, PermissionSet, RoleId, RoleName, UserId, Username, Violation};
 
 /// An organization's slug: 3 to 63 of lower-case letters and digits, with single hyphens
 /// only between them (`acme`, `acme-labs-2`). Unique across the installation.
@@ -27,6 +27,24 @@ impl Slug {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl Slug {
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl AsRef<str> for Slug {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Slug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -78,7 +96,7 @@ pub fn parse_settings(value: Value) -> Result<Value, Violation> {
 pub struct Organization {
     pub id: OrganizationId,
     pub name: String,
-    pub slug: String,
+    pub slug: Slug,
     pub description: Option<String>,
     pub license_key: Option<String>,
     pub license_expires_at: Option<OffsetDateTime>,
@@ -140,7 +158,7 @@ impl OrganizationChanges {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberRole {
     pub id: RoleId,
-    pub name: String,
+    pub name: RoleName,
     pub permissions: PermissionSet,
     /// One of the four built-in roles rather than a custom role of the organization.
     pub built_in: bool,
@@ -152,7 +170,7 @@ pub struct Role {
     pub id: RoleId,
     /// `None` for a built-in role.
     pub organization_id: Option<OrganizationId>,
-    pub name: String,
+    pub name: RoleName,
     pub description: Option<String>,
     pub permissions: PermissionSet,
     pub created_at: OffsetDateTime,
@@ -163,10 +181,10 @@ pub struct Role {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Member {
     pub user_id: UserId,
-    pub email: String,
-    pub username: String,
+    pub email: Email,
+    pub username: Username,
     pub full_name: Option<String>,
-    pub role: String,
+    pub role: RoleName,
     pub joined_at: OffsetDateTime,
 }
 
@@ -174,7 +192,7 @@ pub struct Member {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrganizationWithRole {
     pub organization: Organization,
-    pub role: String,
+    pub role: RoleName,
 }
 
 #[cfg(test)]

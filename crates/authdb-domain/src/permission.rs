@@ -177,6 +177,11 @@ impl BuiltInRole {
         }
     }
 
+    /// The role's name as a [`RoleName`].
+    pub fn role_name(self) -> RoleName {
+        RoleName(self.name().to_owned())
+    }
+
     /// The id the migration seeded this role under.
     pub const fn id(self) -> RoleId {
         let last = match self {
@@ -245,6 +250,24 @@ impl RoleName {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl RoleName {
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl AsRef<str> for RoleName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for RoleName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 

@@ -1,15 +1,15 @@
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::UserId;
+use crate::{Email, UserId, Username};
 
 /// A user account as the rest of the system sees it. The password hash is deliberately
 /// not part of it: it never leaves the persistence and auth layers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
     pub id: UserId,
-    pub email: String,
-    pub username: String,
+    pub email: Email,
+    pub username: Username,
     pub full_name: Option<String>,
     pub avatar_url: Option<String>,
     pub preferences: Value,

@@ -25,6 +25,10 @@ impl Username {
         &self.0
     }
 
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+
     /// The case-folded form that uniqueness and login by username compare.
     pub fn key(&self) -> String {
         self.0.to_ascii_lowercase()

@@ -17,6 +17,9 @@ pub enum PersistenceError {
     UnsupportedUrl(String),
     #[error("database error")]
     Database(#[source] DbErr),
+    /// A stored value no longer parses as the domain type it was stored as.
+    #[error("stored {entity}.{field} is invalid: {message}")]
+    Corrupt { entity: &'static str, field: &'static str, message: String },
 }
 
 pub type Result<T, E = PersistenceError> = std::result::Result<T, E>;

@@ -7,14 +7,14 @@ use sea_orm::{
 };
 use time::OffsetDateTime;
 
-use crate::{PersistenceError, Result, TenantId, entities::invitations};
+use crate::{PersistenceError, Result, TenantId, entities::invitations, rows};
 
 /// An invitation as listed (never with its token).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invitation {
     pub id: InvitationId,
     pub organization_id: OrganizationId,
-    pub email: String,
+    pub email: Email,
     pub role_id: RoleId,
     pub invited_by: Option<UserId>,
     pub created_at: OffsetDateTime,
@@ -52,7 +52,7 @@ pub async fn insert(
     }
     .insert(conn)
     .await?;
-    Ok(into_invitation(model))
+    into_invitation(model)
 }
 
 /// The tenant's invitations that are neither accepted nor expired, oldest first.
@@ -75,7 +75,7 @@ pub async fn list_pending(
         .await?
         .into_iter()
         .map(into_invitation)
-        .collect();
+        .collect::<Result<_>>()?;
     Ok(Paged { items, total, page })
 }
 
@@ -128,18 +128,18 @@ pub async fn claim(
         .one(conn)
         .await?
         .ok_or(PersistenceError::NotFound { entity: "invitation" })?;
-    let invitation = into_invitation(model);
+    let invitation = into_invitation(model)?;
     Ok(Some(ClaimedInvitation { tenant: TenantId::resolved(invitation.organization_id), invitation }))
 }
 
-fn into_invitation(model: invitations::Model) -> Invitation {
-    Invitation {
+fn into_invitation(model: invitations::Model) -> Result<Invitation> {
+    Ok(Invitation {
         id: InvitationId::from_uuid(model.id),
         organization_id: OrganizationId::from_uuid(model.organization_id),
-        email: model.email,
+        email: rows::email(&model.email, "invitation")?,
         role_id: RoleId::from_uuid(model.role_id),
         invited_by: model.invited_by.map(UserId::from_uuid),
         created_at: model.created_at,
         expires_at: model.expires_at,
-    }
+    })
 }

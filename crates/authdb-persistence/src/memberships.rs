@@ -1,12 +1,13 @@
 //! The `memberships` table: which users belong to which organizations, in which role.
 //!
 //! [`resolve`] and [`member_role`] take a bare [`OrganizationId`]: they are how a
-//! caller's rights in an organization are found. Everything else here is scoped by a
+//! caller's rights in an organization are found (and what an organization-scoped token
+//! says about them). Everything else here is scoped by a
 //! [`TenantId`].
 
 use authdb_domain::{
-    Member, MemberRole, MemberSortKey, MembershipId, OrganizationId, OrganizationWithRole, Page, Paged, PermissionSet,
-    RoleId, Sort, UserId,
+    Member, MemberRole, MemberSortKey, MembershipId, OrganizationId, OrganizationWithRole, Page, Paged, RoleId, Sort,
+    UserId,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, Order,
@@ -19,8 +20,7 @@ use uuid::Uuid;
 use crate::{
     PersistenceError, Result, TenantId,
     entities::{memberships, organizations, roles, users},
-    organizations::into_organization,
-    search_pattern,
+    rows, search_pattern,
 };
 
 /// A caller's membership in an organization, as resolved for authorization.
@@ -29,38 +29,6 @@ pub struct ResolvedMembership {
     pub tenant: TenantId,
     pub user_id: UserId,
     pub role: MemberRole,
-}
-
-/// A member's role in one organization as org-scoped tokens carry it: its name and the
-/// permission names it grants.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleClaims {
-    pub name: String,
-    pub permissions: Vec<String>,
-}
-
-/// The role of `user` in `organization` (see [`member_role`]) in token form, or `None`
-/// when they are not a member.
-pub async fn role_of(
-    conn: &impl ConnectionTrait,
-    user: UserId,
-    organization: OrganizationId,
-) -> Result<Option<RoleClaims>> {
-    let role = member_role(conn, user, organization).await?;
-    Ok(role.map(|role| RoleClaims {
-        permissions: role.permissions.names().into_iter().map(str::to_owned).collect(),
-        name: role.name,
-    }))
-}
-
-/// Whether `user` is a member of `organization`.
-pub async fn is_member(conn: &impl ConnectionTrait, user: UserId, organization: OrganizationId) -> Result<bool> {
-    let count = memberships::Entity::find()
-        .filter(memberships::Column::UserId.eq(user.as_uuid()))
-        .filter(memberships::Column::OrganizationId.eq(organization.as_uuid()))
-        .count(conn)
-        .await?;
-    Ok(count > 0)
 }
 
 /// The role (name and permissions) `user` holds in `organization`, if a member: what
@@ -76,7 +44,7 @@ pub async fn member_role(
         .find_also_related(roles::Entity)
         .one(conn)
         .await?;
-    Ok(found.and_then(|(_, role)| role).map(into_member_role))
+    found.and_then(|(_, role)| role).map(rows::member_role).transpose()
 }
 
 /// Finds `user`'s membership in `organization`: the one way, besides the few listed in
@@ -207,7 +175,7 @@ pub async fn list(
         .into_model::<MemberRow>()
         .all(conn)
         .await?;
-    let items = rows.into_iter().map(into_member).collect();
+    let items = rows.into_iter().map(into_member).collect::<Result<_>>()?;
     Ok(Paged { items, total, page })
 }
 
@@ -219,7 +187,7 @@ pub async fn get(conn: &impl ConnectionTrait, tenant: TenantId, user: UserId) ->
         .filter(memberships::Column::OrganizationId.eq(tenant.uuid()))
         .filter(memberships::Column::UserId.eq(user.as_uuid()));
     let row = select_member_columns(query).into_model::<MemberRow>().one(conn).await?;
-    Ok(row.map(into_member))
+    row.map(into_member).transpose()
 }
 
 fn select_member_columns(query: sea_orm::Select<memberships::Entity>) -> sea_orm::Select<memberships::Entity> {
@@ -233,15 +201,15 @@ fn select_member_columns(query: sea_orm::Select<memberships::Entity>) -> sea_orm
         .column_as(memberships::Column::CreatedAt, "joined_at")
 }
 
-fn into_member(row: MemberRow) -> Member {
-    Member {
+fn into_member(row: MemberRow) -> Result<Member> {
+    Ok(Member {
         user_id: UserId::from_uuid(row.user_id),
-        email: row.email,
-        username: row.username,
+        email: rows::email(&row.email, "member")?,
+        username: rows::username(&row.username, "member")?,
         full_name: row.full_name,
-        role: row.role,
+        role: rows::role_name(&row.role, "member")?,
         joined_at: row.joined_at,
-    }
+    })
 }
 
 /// One page of `user`'s organizations with the role held in each, oldest membership
@@ -269,23 +237,12 @@ pub async fn list_for_user(
         .into_iter()
         .map(|role| (role.id, role.name))
         .collect();
-    let items = found
-        .into_iter()
-        .filter_map(|(membership, organization)| {
-            let role = role_names.get(&membership.role_id).cloned().unwrap_or_default();
-            organization
-                .map(|organization| OrganizationWithRole { organization: into_organization(organization), role })
-        })
-        .collect();
-    Ok(Paged { items, total, page })
-}
-
-pub(crate) fn into_member_role(role: roles::Model) -> MemberRole {
-    let names: Vec<String> = serde_json::from_value(role.permissions).unwrap_or_default();
-    MemberRole {
-        id: RoleId::from_uuid(role.id),
-        name: role.name,
-        permissions: PermissionSet::from_stored_names(names),
-        built_in: role.organization_id.is_none(),
+    let mut items = Vec::with_capacity(found.len());
+    for (membership, organization) in found {
+        // The foreign keys guarantee both; a row without them is skipped, not invented.
+        let (Some(organization), Some(role)) = (organization, role_names.get(&membership.role_id)) else { continue };
+        let role = rows::role_name(role, "membership")?;
+        items.push(OrganizationWithRole { organization: rows::organization(organization)?, role });
     }
+    Ok(Paged { items, total, page })
 }

@@ -14,8 +14,8 @@ use crate::{
     PersistenceError, Result, SuperuserContext, TenantId,
     entities::{organizations, roles},
     invitations, memberships,
-    memberships::{ResolvedMembership, into_member_role},
-    search_pattern,
+    memberships::ResolvedMembership,
+    rows, search_pattern,
 };
 
 /// Creates an organization and makes `owner` its owner, returning the owner's membership
@@ -48,15 +48,15 @@ pub async fn create_with_owner(
         .one(conn)
         .await?
         .ok_or(PersistenceError::NotFound { entity: "role" })?;
-    Ok((into_organization(model), ResolvedMembership { tenant, user_id: owner, role: into_member_role(role) }))
+    Ok((rows::organization(model)?, ResolvedMembership { tenant, user_id: owner, role: rows::member_role(role)? }))
 }
 
 pub async fn find(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Organization> {
     organizations::Entity::find_by_id(tenant.uuid())
         .one(conn)
         .await?
-        .map(into_organization)
         .ok_or(PersistenceError::NotFound { entity: "organization" })
+        .and_then(rows::organization)
 }
 
 pub async fn update(
@@ -92,7 +92,7 @@ pub async fn update(
     }
     model.updated_at = Set(now);
     match model.update(conn).await {
-        Ok(model) => Ok(into_organization(model)),
+        Ok(model) => rows::organization(model),
         Err(sea_orm::DbErr::RecordNotUpdated) => Err(PersistenceError::NotFound { entity: "organization" }),
         Err(error) => Err(error.into()),
     }
@@ -137,25 +137,9 @@ pub async fn list_all(
         .all(conn)
         .await?
         .into_iter()
-        .map(into_organization)
-        .collect();
+        .map(rows::organization)
+        .collect::<Result<_>>()?;
     Ok(Paged { items, total, page })
-}
-
-pub(crate) fn into_organization(model: organizations::Model) -> Organization {
-    Organization {
-        id: OrganizationId::from_uuid(model.id),
-        name: model.name,
-        slug: model.slug,
-        description: model.description,
-        license_key: model.license_key,
-        license_expires_at: model.license_expires_at,
-        max_assets: model.max_assets,
-        settings: model.settings,
-        is_active: model.is_active,
-        created_at: model.created_at,
-        updated_at: model.updated_at,
-    }
 }
 
 /// Takes the organization's row lock for the rest of the transaction, so that

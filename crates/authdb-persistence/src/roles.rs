@@ -1,7 +1,7 @@
 //! The `roles` table: the four built-in roles (shared, `organization_id` NULL) and each
 //! organization's custom roles (scoped by [`TenantId`]).
 
-use authdb_domain::{OrganizationId, Page, Paged, PermissionSet, Role, RoleId, RoleName};
+use authdb_domain::{Page, Paged, PermissionSet, Role, RoleId, RoleName};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, Unchanged,
@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use crate::{
     PersistenceError, Result, TenantId,
     entities::{invitations, memberships, roles},
+    rows,
 };
 
 /// The roles usable in a tenant: built-in or its own.
@@ -31,15 +32,15 @@ pub async fn list(conn: &impl ConnectionTrait, tenant: TenantId, page: Page) -> 
         .all(conn)
         .await?
         .into_iter()
-        .map(into_role)
-        .collect();
+        .map(rows::role)
+        .collect::<Result<_>>()?;
     Ok(Paged { items, total, page })
 }
 
 /// A built-in role or one of the tenant's custom roles.
 pub async fn find(conn: &impl ConnectionTrait, tenant: TenantId, id: RoleId) -> Result<Option<Role>> {
     let found = roles::Entity::find_by_id(id.as_uuid()).filter(usable_in(tenant)).one(conn).await?;
-    Ok(found.map(into_role))
+    found.map(rows::role).transpose()
 }
 
 /// A role usable in the tenant by name; the tenant's own roles cannot shadow a built-in
@@ -51,7 +52,7 @@ pub async fn find_by_name(conn: &impl ConnectionTrait, tenant: TenantId, name: &
         .order_by_asc(roles::Column::Id)
         .one(conn)
         .await?;
-    Ok(found.map(into_role))
+    found.map(rows::role).transpose()
 }
 
 /// Creates a custom role; a name taken in the tenant is a conflict on `name`.
@@ -74,7 +75,7 @@ pub async fn insert(
     }
     .insert(conn)
     .await?;
-    Ok(into_role(model))
+    rows::role(model)
 }
 
 /// Changes to a custom role; `None` leaves a field alone.
@@ -112,7 +113,7 @@ pub async fn update(
         model.permissions = Set(json!(permissions.names()));
     }
     model.updated_at = Set(now);
-    Ok(into_role(model.update(conn).await?))
+    rows::role(model.update(conn).await?)
 }
 
 /// Whether any member holds the role or any pending invitation offers it.
@@ -150,17 +151,4 @@ pub async fn delete(conn: &impl ConnectionTrait, tenant: TenantId, id: RoleId) -
 pub(crate) async fn delete_all_custom(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<()> {
     roles::Entity::delete_many().filter(roles::Column::OrganizationId.eq(tenant.uuid())).exec(conn).await?;
     Ok(())
-}
-
-fn into_role(model: roles::Model) -> Role {
-    let names: Vec<String> = serde_json::from_value(model.permissions).unwrap_or_default();
-    Role {
-        id: RoleId::from_uuid(model.id),
-        organization_id: model.organization_id.map(OrganizationId::from_uuid),
-        name: model.name,
-        description: model.description,
-        permissions: PermissionSet::from_stored_names(names),
-        created_at: model.created_at,
-        updated_at: model.updated_at,
-    }
 }

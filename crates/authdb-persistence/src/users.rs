@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use crate::{
     PersistenceError, Result, SuperuserContext,
     entities::{sessions, users},
-    search_pattern,
+    rows, search_pattern,
 };
 
 /// What registration (or `create-superuser`) stores.
@@ -66,20 +66,20 @@ pub async fn insert(conn: &impl ConnectionTrait, new: NewUser, now: OffsetDateTi
         updated_at: Set(now),
     };
     let model = model.insert(conn).await?;
-    Ok(into_user(model))
+    rows::user(model)
 }
 
 pub async fn find_by_id(conn: &impl ConnectionTrait, id: UserId) -> Result<Option<User>> {
-    Ok(users::Entity::find_by_id(id.as_uuid()).one(conn).await?.map(into_user))
+    users::Entity::find_by_id(id.as_uuid()).one(conn).await?.map(rows::user).transpose()
 }
 
 pub async fn find_credentials_by_id(conn: &impl ConnectionTrait, id: UserId) -> Result<Option<UserCredentials>> {
-    Ok(users::Entity::find_by_id(id.as_uuid()).one(conn).await?.map(into_credentials))
+    users::Entity::find_by_id(id.as_uuid()).one(conn).await?.map(into_credentials).transpose()
 }
 
 pub async fn find_credentials_by_email(conn: &impl ConnectionTrait, email: &str) -> Result<Option<UserCredentials>> {
     let model = users::Entity::find().filter(users::Column::Email.eq(email)).one(conn).await?;
-    Ok(model.map(into_credentials))
+    model.map(into_credentials).transpose()
 }
 
 /// Looks a user up by the case-folded username ([`Username::key`]).
@@ -88,7 +88,7 @@ pub async fn find_credentials_by_username_key(
     username_key: &str,
 ) -> Result<Option<UserCredentials>> {
     let model = users::Entity::find().filter(users::Column::UsernameKey.eq(username_key)).one(conn).await?;
-    Ok(model.map(into_credentials))
+    model.map(into_credentials).transpose()
 }
 
 /// The user behind an access token and when its session ends, provided the session is
@@ -106,7 +106,7 @@ pub async fn find_by_live_session(
         .filter(sessions::Column::ExpiresAt.gt(now))
         .one(conn)
         .await?;
-    Ok(found.and_then(|(user, session)| session.map(|session| (into_user(user), session.expires_at))))
+    found.and_then(|(user, session)| session.map(|session| Ok((rows::user(user)?, session.expires_at)))).transpose()
 }
 
 /// Counts a successful login.
@@ -173,40 +173,21 @@ pub async fn update_profile(
     }
     model.updated_at = Set(now);
     match model.update(conn).await {
-        Ok(model) => Ok(into_user(model)),
+        Ok(model) => rows::user(model),
         Err(sea_orm::DbErr::RecordNotUpdated) => Err(PersistenceError::NotFound { entity: "user" }),
         Err(error) => Err(error.into()),
     }
 }
 
-fn into_credentials(model: users::Model) -> UserCredentials {
+fn into_credentials(model: users::Model) -> Result<UserCredentials> {
     let password_hash = model.password_hash.clone();
-    UserCredentials { user: into_user(model), password_hash }
-}
-
-fn into_user(model: users::Model) -> User {
-    User {
-        id: UserId::from_uuid(model.id),
-        email: model.email,
-        username: model.username,
-        full_name: model.full_name,
-        avatar_url: model.avatar_url,
-        preferences: model.preferences,
-        is_active: model.is_active,
-        is_verified: model.is_verified,
-        is_superuser: model.is_superuser,
-        created_at: model.created_at,
-        updated_at: model.updated_at,
-        last_login_at: model.last_login_at,
-        login_count: model.login_count,
-        password_changed_at: model.password_changed_at,
-    }
+    Ok(UserCredentials { user: rows::user(model)?, password_hash })
 }
 
 /// A user looked up by (lower-cased) email, without credentials.
 pub async fn find_by_email(conn: &impl ConnectionTrait, email: &Email) -> Result<Option<User>> {
     let model = users::Entity::find().filter(users::Column::Email.eq(email.as_str())).one(conn).await?;
-    Ok(model.map(into_user))
+    model.map(rows::user).transpose()
 }
 
 /// The proof that `user` is, right now in the database, an active superuser.
@@ -251,8 +232,8 @@ pub async fn search(
         .all(conn)
         .await?
         .into_iter()
-        .map(into_user)
-        .collect();
+        .map(rows::user)
+        .collect::<Result<_>>()?;
     Ok(Paged { items, total, page })
 }
 
@@ -276,7 +257,7 @@ pub async fn update_flags(
     }
     model.updated_at = Set(now);
     match model.update(conn).await {
-        Ok(model) => Ok(into_user(model)),
+        Ok(model) => rows::user(model),
         Err(sea_orm::DbErr::RecordNotUpdated | sea_orm::DbErr::RecordNotFound(_)) => {
             Err(PersistenceError::NotFound { entity: "user" })
         }

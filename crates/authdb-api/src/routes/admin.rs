@@ -3,15 +3,13 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use authdb_domain::{AccountFlagChanges, UserId, UserSortKey};
 use authdb_service::AdminService;
-use serde::Deserialize;
-use utoipa::ToSchema;
 
-use super::{organizations::OrganizationResponse, resource};
+use super::resource;
 use crate::{
     ApiError, Authenticated, Client, JsonBody, ListQuery,
-    dto::UserResponse,
+    dto::{AdminOrganizationList, AdminUpdateUserRequest, OrganizationResponse, UserList, UserResponse},
     guard::path_uuid,
-    pagination::{ListBody, SearchParams, list_schema},
+    pagination::{ListBody, SearchParams},
     problem::Problem,
 };
 
@@ -27,23 +25,6 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     components(schemas(UserResponse, UserList, AdminUpdateUserRequest, AdminOrganizationList))
 )]
 pub(crate) struct AdminApi;
-
-list_schema!(UserList, UserResponse);
-list_schema!(AdminOrganizationList, OrganizationResponse);
-
-/// Absent flags are left alone.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct AdminUpdateUserRequest {
-    /// `false` deactivates the account: its sessions are revoked at once and its logins
-    /// answer 403.
-    #[serde(default)]
-    is_active: Option<bool>,
-    #[serde(default)]
-    is_verified: Option<bool>,
-    #[serde(default)]
-    is_superuser: Option<bool>,
-}
 
 /// Every account. `q` searches email and username; `sort` is `created_at` (default),
 /// `email`, `username` or `last_login_at`, `-` for descending.

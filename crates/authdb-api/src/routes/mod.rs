@@ -1,11 +1,23 @@
+//! The routes, one module per resource. `crate::ROUTES` is the one table that mounts
+//! them and assembles the OpenAPI document from them: a new resource is a new module and
+//! one line there.
+//!
+//! Route modules never import each other: what several need lives in `crate::dto`, in
+//! this module, or in another shared module (`tests/e2e/architecture.rs` checks).
+
 pub(crate) mod admin;
-pub(crate) mod auth;
 pub(crate) mod docs;
 pub(crate) mod events;
 pub(crate) mod health;
+pub(crate) mod invitations;
+pub(crate) mod login;
+pub(crate) mod members;
 pub(crate) mod metrics;
 pub(crate) mod oauth;
 pub(crate) mod organizations;
+pub(crate) mod password;
+pub(crate) mod profile;
+pub(crate) mod register;
 pub(crate) mod roles;
 pub(crate) mod sessions;
 pub(crate) mod well_known;
@@ -13,12 +25,18 @@ pub(crate) mod well_known;
 use std::{collections::HashMap, sync::OnceLock};
 
 use actix_web::{
-    HttpRequest, HttpResponse, ResponseError as _,
+    HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError as _,
     http::header::{self, HeaderValue},
     web,
 };
 
 use crate::ApiError;
+
+/// Token-bearing and other private responses must not be cached (RFC 6749 section 5.1).
+pub(crate) fn no_store(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
+    builder.insert_header((header::CACHE_CONTROL, "no-store")).insert_header((header::PRAGMA, "no-cache"));
+    builder
+}
 
 /// Anything no route matches.
 pub(crate) async fn not_found() -> Result<HttpResponse, ApiError> {

@@ -18,7 +18,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::resource;
-use crate::{ApiError, Client, problem::Problem};
+use crate::{
+    ApiError, Client,
+    fields::{MAX_LOGIN_BYTES, MAX_PASSWORD_BYTES, MAX_REFRESH_TOKEN_BYTES},
+    problem::Problem,
+};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/auth/token").route(web::post().to(token)));
@@ -28,10 +32,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 #[openapi(paths(token), components(schemas(TokenForm, TokenSuccess, OAuthErrorBody, Problem)))]
 pub(crate) struct OauthApi;
 
-/// Longest values accepted before any work is done (as for the JSON login and refresh).
-const MAX_USERNAME_BYTES: usize = 320;
-const MAX_PASSWORD_BYTES: usize = 1024;
-const MAX_REFRESH_TOKEN_BYTES: usize = 512;
+/// Longest values accepted before any work is done (the login, password and refresh token
+/// as for the JSON routes, `crate::fields`).
 const MAX_CLIENT_ID_BYTES: usize = 128;
 const MAX_SCOPE_BYTES: usize = 1024;
 
@@ -155,7 +157,7 @@ async fn grant(
     let tokens = match form.grant_type.as_deref() {
         None => return Err(OAuthError::invalid_request("grant_type is required").into()),
         Some("password") => {
-            let username = bounded(form.username, "username", MAX_USERNAME_BYTES, true)?.unwrap_or_default();
+            let username = bounded(form.username, "username", MAX_LOGIN_BYTES, true)?.unwrap_or_default();
             let password = bounded(form.password, "password", MAX_PASSWORD_BYTES, true)?.unwrap_or_default();
             let attempt = LoginAttempt {
                 login: Login::parse(&username),

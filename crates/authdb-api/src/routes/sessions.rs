@@ -1,37 +1,26 @@
-//! The caller's own sessions (one per device login) and account-wide security actions:
-//! list and end sessions, log out everywhere, change the password.
+//! The caller's own sessions (one per device login): list them, end one, end all.
 
 use actix_web::{HttpResponse, web};
 use authdb_domain::SessionId;
-use authdb_service::{AuthService, PasswordChange};
-use secrecy::SecretString;
+use authdb_service::AuthService;
 use uuid::Uuid;
 
-use super::{
-    auth::{bounded, invalid, no_store},
-    resource,
-};
+use super::{no_store, resource};
 use crate::{
-    ApiError, Authenticated, Client, JsonBody,
-    dto::{ChangePasswordRequest, SessionList, SessionResponse},
+    ApiError, Authenticated, Client,
+    dto::{SessionList, SessionResponse},
     problem::Problem,
 };
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/auth/sessions").route(web::get().to(list_sessions)))
         .service(resource("/auth/sessions/{id}").route(web::delete().to(revoke_session)))
-        .service(resource("/auth/logout-all").route(web::post().to(logout_all)))
-        .service(resource("/auth/change-password").route(web::post().to(change_password)));
+        .service(resource("/auth/logout-all").route(web::post().to(logout_all)));
 }
 
 #[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(list_sessions, revoke_session, logout_all, change_password),
-    components(schemas(SessionList, SessionResponse, ChangePasswordRequest))
-)]
+#[openapi(paths(list_sessions, revoke_session, logout_all), components(schemas(SessionList, SessionResponse)))]
 pub(crate) struct SessionsApi;
-
-const MAX_PASSWORD_BYTES: usize = 1024;
 
 /// The caller's live sessions, most recently used first; `current` marks the one the
 /// access token belongs to.
@@ -95,39 +84,5 @@ async fn logout_all(
     client: Client,
 ) -> Result<HttpResponse, ApiError> {
     auth.logout_all(&caller.0, &client.0).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// Changes the caller's password. Every other session of the caller is ended; this one
-/// keeps working.
-#[utoipa::path(
-    post,
-    path = "/api/v1/auth/change-password",
-    tag = "sessions",
-    request_body = ChangePasswordRequest,
-    responses(
-        (status = 204, description = "The password is changed"),
-        (status = 400, description = "The current password is wrong (field `current_password`), or the body is malformed", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid or revoked access token", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The new password breaks the password policy", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-async fn change_password(
-    auth: web::Data<AuthService>,
-    caller: Authenticated,
-    client: Client,
-    body: JsonBody<ChangePasswordRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let request = body.into_inner();
-    let current = bounded("current_password", &request.current_password, MAX_PASSWORD_BYTES);
-    let new_password = auth.password_policy().parse_field(request.new_password, "new_password");
-    let change = match (current, new_password) {
-        (None, Ok(new_password)) => {
-            PasswordChange { current_password: SecretString::from(request.current_password), new_password }
-        }
-        (current, new_password) => return Err(invalid([current, new_password.err()])),
-    };
-    auth.change_password(&caller.0, change, &client.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -137,7 +137,7 @@ fn claims_scope(organization: OrganizationId, role: MemberRole) -> OrganizationS
     OrganizationScope {
         organization,
         permissions: role.permissions.names().into_iter().map(str::to_owned).collect(),
-        role: role.name,
+        role: role.name.into_inner(),
     }
 }
 

@@ -14,8 +14,8 @@ fn user() -> User {
     let now = OffsetDateTime::now_utc();
     User {
         id: UserId::new(),
-        email: "a@example.com".into(),
-        username: "alice".into(),
+        email: authdb_domain::Email::parse("a@example.com").expect("valid"),
+        username: authdb_domain::Username::parse("alice").expect("valid"),
         full_name: None,
         avatar_url: None,
         preferences: json!({}),

@@ -22,7 +22,7 @@ use crate::{
 #[derive(Debug)]
 pub struct IssuedInvitation {
     pub invitation: Invitation,
-    pub role: String,
+    pub role: RoleName,
     pub token: OpaqueToken,
 }
 
@@ -30,7 +30,7 @@ pub struct IssuedInvitation {
 #[derive(Debug, Clone)]
 pub struct PendingInvitation {
     pub invitation: Invitation,
-    pub role: String,
+    pub role: RoleName,
 }
 
 const INVITATION: &str = "invitation";
@@ -64,7 +64,7 @@ impl OrganizationService {
         };
         let invitation = invitations::insert(write.conn(), write.tenant(), new, write.now()).await?;
         let invited = Record::new(AuditAction::InvitationCreated, Target::Invitation(invitation.id))
-            .details(json!({ "email": invitation.email, "after_role": role.name }));
+            .details(json!({ "email": invitation.email.as_str(), "after_role": role.name.as_str() }));
         // Nobody is a member until the invitation is accepted.
         write.commit(invited, Stale::Nothing).await?;
         Ok(IssuedInvitation { invitation, role: role.name, token })
@@ -79,10 +79,11 @@ impl OrganizationService {
         for invitation in listed.items {
             let role = match names.items.iter().find(|role| role.id == invitation.role_id) {
                 Some(role) => role.name.clone(),
+                // Beyond the first page of roles: a role in use cannot be deleted.
                 None => roles::find(db, membership.tenant(), invitation.role_id)
                     .await?
                     .map(|role| role.name)
-                    .unwrap_or_default(),
+                    .ok_or(ServiceError::NotFound { entity: "role" })?,
             };
             pending.push(PendingInvitation { invitation, role });
         }
@@ -119,7 +120,7 @@ impl OrganizationService {
         let Some(claimed) = invitations::claim(write.conn(), hash.as_str(), user, write.now()).await? else {
             return Err(ServiceError::NotFound { entity: INVITATION });
         };
-        if !claimed.invitation.email.eq_ignore_ascii_case(principal.user.email.as_str()) {
+        if claimed.invitation.email != principal.user.email {
             // Dropping the write rolls the claim back: the invitee may still use it.
             return Err(ServiceError::Forbidden("this invitation was sent to another email address".into()));
         }
@@ -134,7 +135,7 @@ impl OrganizationService {
             .await?
             .ok_or(ServiceError::NotFound { entity: "role" })?;
         let accepted = Record::new(AuditAction::InvitationAccepted, Target::Invitation(claimed.invitation.id)).details(
-            json!({ "before_role": null, "after_role": role.name, "invited_by": claimed.invitation.invited_by }),
+            json!({ "before_role": null, "after_role": role.name.as_str(), "invited_by": claimed.invitation.invited_by }),
         );
         write.commit(accepted, Stale::Memberships(Invalidation::Member(user, organization.id))).await?;
         Ok(OrganizationWithRole { organization, role: role.name })

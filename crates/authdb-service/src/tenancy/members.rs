@@ -62,7 +62,7 @@ impl OrganizationService {
             Err(error) => return Err(error.into()),
         }
         let added = Record::new(AuditAction::MemberAdded, Target::User(user.id))
-            .details(json!({ "before_role": null, "after_role": role.name }));
+            .details(json!({ "before_role": null, "after_role": role.name.as_str() }));
         write.commit(added, Stale::Memberships(Invalidation::Member(user.id, membership.organization_id()))).await?;
         Ok(Member {
             user_id: user.id,
@@ -96,7 +96,7 @@ impl OrganizationService {
             refuse_losing_last_owner(&write, &current, "demoted").await?;
             memberships::set_role(write.conn(), write.tenant(), user, role.id, write.now()).await?;
             let changed = Record::new(AuditAction::MemberRoleChanged, Target::User(user))
-                .details(json!({ "before_role": current.name, "after_role": role.name }));
+                .details(json!({ "before_role": current.name.as_str(), "after_role": role.name.as_str() }));
             write.commit(changed, Stale::Memberships(Invalidation::Member(user, membership.organization_id()))).await?;
         } else {
             // Nothing to change: end the transaction before reading the answer.
@@ -126,7 +126,7 @@ impl OrganizationService {
         refuse_losing_last_owner(&write, &current, "removed").await?;
         memberships::delete(write.conn(), write.tenant(), user).await?;
         let removed = Record::new(AuditAction::MemberRemoved, Target::User(user))
-            .details(json!({ "before_role": current.name, "after_role": null, "left": leaving }));
+            .details(json!({ "before_role": current.name.as_str(), "after_role": null, "left": leaving }));
         write.commit(removed, Stale::Memberships(Invalidation::Member(user, membership.organization_id()))).await
     }
 }

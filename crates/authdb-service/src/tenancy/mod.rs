@@ -90,12 +90,8 @@ impl OrganizationService {
             Err(error) => return Err(error.into()),
         }
         let owner = BuiltInRole::Owner;
-        let role = MemberRole {
-            id: owner.id(),
-            name: owner.name().to_owned(),
-            permissions: owner.permissions(),
-            built_in: true,
-        };
+        let role =
+            MemberRole { id: owner.id(), name: owner.role_name(), permissions: owner.permissions(), built_in: true };
         Ok(Some(Membership::superuser(principal.user.id, tenant, role)))
     }
 

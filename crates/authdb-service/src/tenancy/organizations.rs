@@ -33,7 +33,7 @@ impl OrganizationService {
             organizations::create_with_owner(write.conn(), new, principal.user.id, write.now()).await?;
         let write = write.into_tenant(owner.tenant, principal.user.id, client);
         let created = Record::new(AuditAction::OrganizationCreated, Target::Organization(organization.id))
-            .details(json!({ "slug": organization.slug, "after_role": owner.role.name }));
+            .details(json!({ "slug": organization.slug.as_str(), "after_role": owner.role.name.as_str() }));
         write.commit(created, Stale::Memberships(Invalidation::Member(principal.user.id, organization.id))).await?;
         tracing::info!(organization_id = %organization.id, "organization created");
         Ok(OrganizationWithRole { organization, role: owner.role.name })
@@ -85,7 +85,7 @@ impl OrganizationService {
         let organization = organizations::find(write.conn(), write.tenant()).await?;
         write.delete_organization().await?;
         let deleted = Record::new(AuditAction::OrganizationDeleted, Target::Organization(organization.id))
-            .details(json!({ "slug": organization.slug, "name": organization.name }));
+            .details(json!({ "slug": organization.slug.as_str(), "name": organization.name }));
         write.commit(deleted, Stale::Memberships(Invalidation::Organization(organization.id))).await?;
         tracing::info!("organization deleted");
         Ok(())

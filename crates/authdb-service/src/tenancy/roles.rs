@@ -51,7 +51,7 @@ impl OrganizationService {
             roles::insert(write.conn(), write.tenant(), &new.name, new.description, new.permissions, write.now())
                 .await?;
         let created = Record::new(AuditAction::RoleCreated, Target::Role(role.id))
-            .details(json!({ "name": role.name, "permissions": role.permissions.names() }));
+            .details(json!({ "name": role.name.as_str(), "permissions": role.permissions.names() }));
         // Nobody holds a role that did not exist.
         write.commit(created, Stale::Nothing).await?;
         Ok(role)
@@ -76,8 +76,8 @@ impl OrganizationService {
             RoleChanges { name: update.name, description: update.description, permissions: update.permissions };
         let role = roles::update(write.conn(), write.tenant(), id, changes, write.now()).await?;
         let updated = Record::new(AuditAction::RoleUpdated, Target::Role(id)).details(json!({
-            "before": { "name": current.name, "permissions": current.permissions.names() },
-            "after": { "name": role.name, "permissions": role.permissions.names() },
+            "before": { "name": current.name.as_str(), "permissions": current.permissions.names() },
+            "after": { "name": role.name.as_str(), "permissions": role.permissions.names() },
         }));
         // Every member holding the role has new permissions.
         write.commit(updated, Stale::Memberships(Invalidation::Organization(membership.organization_id()))).await?;
@@ -97,7 +97,7 @@ impl OrganizationService {
         }
         roles::delete(write.conn(), write.tenant(), id).await?;
         let deleted = Record::new(AuditAction::RoleDeleted, Target::Role(id))
-            .details(json!({ "name": current.name, "permissions": current.permissions.names() }));
+            .details(json!({ "name": current.name.as_str(), "permissions": current.permissions.names() }));
         write.commit(deleted, Stale::Memberships(Invalidation::Organization(membership.organization_id()))).await
     }
 

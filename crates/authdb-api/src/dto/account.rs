@@ -1,9 +1,8 @@
-//! Request and response bodies. Domain and persistence types never cross the wire
-//! directly; these are converted explicitly.
+//! Accounts and tokens: registration, sign-in, refresh and the caller's profile.
 
-use authdb_domain::{SessionId, SessionSummary, User};
-use authdb_service::{IssuedTokens, SecurityEvent};
-use serde::{Deserialize, Deserializer, Serialize};
+use authdb_domain::User;
+use authdb_service::IssuedTokens;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -51,74 +50,21 @@ pub(crate) struct RefreshRequest {
     pub(crate) organization_id: Option<Uuid>,
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ChangePasswordRequest {
-    pub(crate) current_password: String,
-    pub(crate) new_password: String,
-}
-
-/// One live session of the caller: a device login.
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct SessionResponse {
-    pub(crate) id: Uuid,
-    pub(crate) user_agent: Option<String>,
-    pub(crate) ip: Option<String>,
-    /// The organization the session's tokens are scoped to, if any.
-    pub(crate) organization_id: Option<Uuid>,
-    /// The OAuth2 `client_id` the session was opened with (token endpoint), if any.
-    pub(crate) client_id: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub(crate) created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub(crate) last_used_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub(crate) expires_at: OffsetDateTime,
-    /// Whether the access token of this request belongs to this session.
-    pub(crate) current: bool,
-}
-
-impl SessionResponse {
-    pub(crate) fn new(session: SessionSummary, current: SessionId) -> Self {
-        Self {
-            id: session.id.as_uuid(),
-            user_agent: session.user_agent,
-            ip: session.ip,
-            organization_id: session.organization_id.map(|org| org.as_uuid()),
-            client_id: session.client_id,
-            created_at: session.created_at,
-            last_used_at: session.last_used_at,
-            expires_at: session.expires_at,
-            current: session.id == current,
-        }
-    }
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct SessionList {
-    pub(crate) items: Vec<SessionResponse>,
-}
-
 /// `PATCH /auth/me`: an absent field is left alone, `null` clears it.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateProfileRequest {
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
     pub(crate) full_name: Option<Option<String>>,
     /// An absolute `http` or `https` URL of at most 2048 bytes.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>, pattern = "^https?://[^\\s/]+[^\\s]*$", max_length = 2048)]
     pub(crate) avatar_url: Option<Option<String>>,
     /// Any JSON object of at most 16 KiB.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Object)]
     pub(crate) preferences: Option<Option<Value>>,
-}
-
-/// Tells a field sent as `null` (`Some(None)`) from one not sent at all (`None`).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// An account as its owner sees it.
@@ -145,8 +91,8 @@ impl From<User> for UserResponse {
     fn from(user: User) -> Self {
         Self {
             id: user.id.as_uuid(),
-            email: user.email,
-            username: user.username,
+            email: user.email.into_inner(),
+            username: user.username.into_inner(),
             full_name: user.full_name,
             avatar_url: user.avatar_url,
             preferences: user.preferences,
@@ -182,51 +128,4 @@ impl From<IssuedTokens> for TokenResponse {
             expires_in: tokens.access.expires_in,
         }
     }
-}
-
-/// One event of the caller's security log (`GET /auth/events`).
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct SecurityEventResponse {
-    pub(crate) id: Uuid,
-    /// What happened, such as `login.succeeded`, `login.failed`, `login.locked_out`,
-    /// `user.registered`, `session.logged_out`, `refresh_token.reused`.
-    pub(crate) action: String,
-    /// `success` or `failure`.
-    pub(crate) outcome: String,
-    /// When it happened.
-    #[serde(with = "time::serde::rfc3339")]
-    pub(crate) time: OffsetDateTime,
-    /// The client address of the request.
-    pub(crate) ip: Option<String>,
-    pub(crate) user_agent: Option<String>,
-    /// The session the event is about, if any.
-    pub(crate) session_id: Option<Uuid>,
-    /// Safe particulars, such as `reason` of a failure or `retry_after_secs` of a lockout.
-    #[schema(value_type = Object)]
-    pub(crate) details: Value,
-}
-
-impl From<SecurityEvent> for SecurityEventResponse {
-    fn from(event: SecurityEvent) -> Self {
-        Self {
-            id: event.id.as_uuid(),
-            action: event.action,
-            outcome: event.outcome,
-            time: event.occurred_at,
-            ip: event.ip,
-            user_agent: event.user_agent,
-            session_id: event.session_id.map(|id| id.as_uuid()),
-            details: event.details,
-        }
-    }
-}
-
-/// A page of the caller's security events, newest first.
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct SecurityEventPage {
-    pub(crate) items: Vec<SecurityEventResponse>,
-    /// How many events there are in all.
-    pub(crate) total: u64,
-    pub(crate) limit: u64,
-    pub(crate) offset: u64,
 }

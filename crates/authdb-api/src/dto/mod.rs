@@ -1,0 +1,41 @@
+//! Request and response bodies of the `/api/v1` resources, one module per resource. Domain
+//! and persistence types never cross the wire directly: handlers turn requests into domain
+//! values and build these responses from domain values, explicitly. (The protocol
+//! documents of the OAuth2 token endpoint, the JWKS and discovery endpoints and the
+//! health probes live beside their one handler.)
+
+mod account;
+mod admin;
+mod event;
+mod invitation;
+mod member;
+mod organization;
+mod role;
+mod session;
+
+use serde::{Deserialize, Deserializer};
+use time::OffsetDateTime;
+
+pub(crate) use self::{
+    account::{LoginRequest, RefreshRequest, RegisterRequest, TokenResponse, UpdateProfileRequest, UserResponse},
+    admin::{AdminUpdateUserRequest, UserList},
+    event::{SecurityEventPage, SecurityEventResponse},
+    invitation::{AcceptInvitationRequest, CreateInvitationRequest, InvitationList, InvitationResponse},
+    member::{AddMemberRequest, MemberList, MemberResponse, UpdateMemberRequest},
+    organization::{
+        AdminOrganizationList, CreateOrganizationRequest, OrganizationList, OrganizationResponse,
+        UpdateOrganizationRequest,
+    },
+    role::{CreateRoleRequest, RoleList, RoleResponse, UpdateRoleRequest},
+    session::{ChangePasswordRequest, SessionList, SessionResponse},
+};
+
+/// Tells a field sent as `null` (`Some(None)`) from one not sent at all (`None`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// [`present`] for an RFC 3339 time.
+fn present_time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<OffsetDateTime>>, D::Error> {
+    time::serde::rfc3339::option::deserialize(deserializer).map(Some)
+}

@@ -1,0 +1,32 @@
+//! Checks on request fields that are not domain values, and how violations become one
+//! 422 answer.
+
+use authdb_domain::{DomainError, Violation};
+
+use crate::ApiError;
+
+/// Longest login (email or username) accepted before any work is done.
+pub(crate) const MAX_LOGIN_BYTES: usize = 320;
+/// Longest password accepted before any work is done (bcrypt reads 72 bytes; a longer
+/// value is refused here rather than hashed).
+pub(crate) const MAX_PASSWORD_BYTES: usize = 1024;
+pub(crate) const MAX_REFRESH_TOKEN_BYTES: usize = 512;
+
+/// A required string field must be non-empty and at most `max` bytes.
+pub(crate) fn bounded(field: &'static str, value: &str, max: usize) -> Option<Violation> {
+    if value.is_empty() {
+        Some(Violation::new(field, "must not be empty"))
+    } else if value.len() > max {
+        Some(Violation::new(field, format!("must be at most {max} bytes")))
+    } else {
+        None
+    }
+}
+
+/// One 422 naming every violated field (a 400 if, unexpectedly, there is none).
+pub(crate) fn invalid(violations: impl IntoIterator<Item = Option<Violation>>) -> ApiError {
+    match DomainError::collect(violations) {
+        Err(error) => ApiError::Service(error.into()),
+        Ok(()) => ApiError::BadRequest("invalid request".into()),
+    }
+}

@@ -1,0 +1,149 @@
+//! `/api/v1/organizations/{id}/invitations` and `/api/v1/invitations/accept`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use authdb_domain::{Email, InvitationId, RoleName, Violation};
+use authdb_service::{OrganizationService, PendingInvitation};
+
+use super::{no_store, resource};
+use crate::{
+    ApiError, Authenticated, Client, DeferredJson, JsonBody, ListQuery,
+    dto::{AcceptInvitationRequest, CreateInvitationRequest, InvitationList, InvitationResponse, OrganizationResponse},
+    fields::invalid,
+    guard::{RequirePermission, path_uuid, perm},
+    pagination::{ListBody, PageParams},
+    problem::Problem,
+};
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/organizations/{id}/invitations")
+            .route(web::get().to(list_invitations))
+            .route(web::post().to(create_invitation)),
+    )
+    .service(resource("/organizations/{id}/invitations/{invitation_id}").route(web::delete().to(revoke_invitation)))
+    .service(resource("/invitations/accept").route(web::post().to(accept_invitation)));
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(list_invitations, create_invitation, revoke_invitation, accept_invitation),
+    components(schemas(CreateInvitationRequest, InvitationResponse, InvitationList, AcceptInvitationRequest))
+)]
+pub(crate) struct InvitationsApi;
+
+/// Pending invitations (needs `members:manage`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/organizations/{id}/invitations",
+    tag = "invitations",
+    params(("id" = Uuid, Path, description = "Organization id"), PageParams),
+    responses(
+        (status = 200, description = "One page of pending invitations (without tokens)", body = InvitationList),
+        (status = 401, description = "Not signed in", body = Problem),
+        (status = 403, description = "The caller's role lacks members:manage", body = Problem),
+        (status = 404, description = "No such organization, or not a member", body = Problem),
+        (status = 422, description = "Invalid limit or offset", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+async fn list_invitations(
+    organizations: web::Data<OrganizationService>,
+    guard: RequirePermission<perm::MembersManage>,
+    query: ListQuery,
+) -> Result<HttpResponse, ApiError> {
+    let listed = organizations.list_invitations(&guard.member.membership, query.page).await?;
+    Ok(HttpResponse::Ok().json(ListBody::from_paged(listed, |pending| InvitationResponse::new(pending, None))))
+}
+
+/// Invite someone by email (needs `members:manage` and every permission of the role).
+/// The answer carries the single-use token, shown only here.
+#[utoipa::path(
+    post,
+    path = "/api/v1/organizations/{id}/invitations",
+    tag = "invitations",
+    params(("id" = Uuid, Path, description = "Organization id")),
+    request_body = CreateInvitationRequest,
+    responses(
+        (status = 201, description = "Created, with its token", body = InvitationResponse),
+        (status = 401, description = "Not signed in", body = Problem),
+        (status = 403, description = "Lacking members:manage or a permission of the role", body = Problem),
+        (status = 404, description = "No such organization, or not a member", body = Problem),
+        (status = 409, description = "That user is already a member", body = Problem),
+        (status = 422, description = "Invalid email or unknown role", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+async fn create_invitation(
+    organizations: web::Data<OrganizationService>,
+    guard: RequirePermission<perm::MembersManage>,
+    client: Client,
+    body: DeferredJson<CreateInvitationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.into_result()?;
+    let (email, role) = match (Email::parse(&request.email), RoleName::parse(&request.role, "role")) {
+        (Ok(email), Ok(role)) => (email, role),
+        (email, role) => return Err(invalid([email.err(), role.err()])),
+    };
+    let issued = organizations.invite(&guard.member.membership, email, &role, &client.0).await?;
+    let token = issued.token.into_string();
+    let pending = PendingInvitation { invitation: issued.invitation, role: issued.role };
+    Ok(no_store(HttpResponse::Created()).json(InvitationResponse::new(pending, Some(token))))
+}
+
+/// Withdraw a pending invitation (needs `members:manage`).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/organizations/{id}/invitations/{invitation_id}",
+    tag = "invitations",
+    params(
+        ("id" = Uuid, Path, description = "Organization id"),
+        ("invitation_id" = Uuid, Path, description = "Invitation id")
+    ),
+    responses(
+        (status = 204, description = "Withdrawn"),
+        (status = 401, description = "Not signed in", body = Problem),
+        (status = 403, description = "The caller's role lacks members:manage", body = Problem),
+        (status = 404, description = "No such organization or pending invitation, or not a member", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+async fn revoke_invitation(
+    organizations: web::Data<OrganizationService>,
+    guard: RequirePermission<perm::MembersManage>,
+    req: HttpRequest,
+    client: Client,
+) -> Result<HttpResponse, ApiError> {
+    let id = InvitationId::from_uuid(path_uuid(&req, "invitation_id")?);
+    organizations.revoke_invitation(&guard.member.membership, id, &client.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Accept an invitation sent to the caller's email address: the caller becomes a member.
+#[utoipa::path(
+    post,
+    path = "/api/v1/invitations/accept",
+    tag = "invitations",
+    request_body = AcceptInvitationRequest,
+    responses(
+        (status = 200, description = "The organization joined, with the caller's role", body = OrganizationResponse),
+        (status = 401, description = "Not signed in", body = Problem),
+        (status = 403, description = "The invitation was sent to another address", body = Problem),
+        (status = 404, description = "Unknown, expired or already used token", body = Problem),
+        (status = 409, description = "Already a member", body = Problem),
+        (status = 422, description = "Missing token", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+async fn accept_invitation(
+    organizations: web::Data<OrganizationService>,
+    caller: Authenticated,
+    client: Client,
+    body: JsonBody<AcceptInvitationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let token = body.into_inner().token;
+    if token.is_empty() || token.len() > 512 {
+        return Err(invalid([Some(Violation::new("token", "must be 1 to 512 bytes"))]));
+    }
+    let joined = organizations.accept_invitation(&caller.0, &token, &client.0).await?;
+    Ok(HttpResponse::Ok().json(OrganizationResponse::new(joined.organization, Some(joined.role))))
+}

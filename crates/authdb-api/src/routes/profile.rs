@@ -1,0 +1,68 @@
+//! `GET` and `PATCH /api/v1/auth/me`: the caller's own account.
+
+use actix_web::{HttpResponse, web};
+use authdb_domain::{AvatarUrl, FullName, Preferences, ProfileChanges};
+use authdb_service::AuthService;
+
+use super::{no_store, resource};
+use crate::{
+    ApiError, Authenticated, JsonBody,
+    dto::{UpdateProfileRequest, UserResponse},
+    fields::invalid,
+    problem::Problem,
+};
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/auth/me").route(web::get().to(me)).route(web::patch().to(update_me)));
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(me, update_me), components(schemas(UpdateProfileRequest, UserResponse)))]
+pub(crate) struct ProfileApi;
+
+/// The caller's account.
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/me",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The caller's account", body = UserResponse),
+        (status = 401, description = "Missing, invalid, expired or revoked credentials", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
+    ),
+    security(("bearer" = []), ("oauth2" = []))
+)]
+async fn me(caller: Authenticated) -> HttpResponse {
+    no_store(HttpResponse::Ok()).json(UserResponse::from(caller.0.user))
+}
+
+/// Changes the caller's profile: absent fields are left alone, `null` clears one.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/auth/me",
+    tag = "auth",
+    request_body = UpdateProfileRequest,
+    responses(
+        (status = 200, description = "The updated account", body = UserResponse),
+        (status = 401, description = "Missing, invalid, expired or revoked credentials", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
+    ),
+    security(("bearer" = []), ("oauth2" = []))
+)]
+async fn update_me(
+    auth: web::Data<AuthService>,
+    caller: Authenticated,
+    body: JsonBody<UpdateProfileRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.into_inner();
+    let full_name = request.full_name.map(|name| name.as_deref().map(FullName::parse).transpose()).transpose();
+    let avatar_url = request.avatar_url.map(|url| url.as_deref().map(AvatarUrl::parse).transpose()).transpose();
+    let preferences =
+        request.preferences.map(|value| Preferences::parse(value.unwrap_or(serde_json::Value::Null))).transpose();
+    let changes = match (full_name, avatar_url, preferences) {
+        (Ok(full_name), Ok(avatar_url), Ok(preferences)) => ProfileChanges { full_name, avatar_url, preferences },
+        (full_name, avatar_url, preferences) => {
+            return Err(invalid([full_name.err(), avatar_url.err(), preferences.err()]));
+        }
+    };
+    let user = auth.update_profile(&caller.0, changes).await?;
+    Ok(no_store(HttpResponse::Ok()).json(UserResponse::from(user)))
+}

@@ -1,0 +1,52 @@
+//! `POST /api/v1/auth/register`: new accounts.
+
+use actix_web::{HttpResponse, web};
+use authdb_domain::{Email, FullName, Username};
+use authdb_service::{AuthService, Registration};
+
+use super::{no_store, resource};
+use crate::{
+    ApiError, Client, JsonBody,
+    dto::{RegisterRequest, TokenResponse, UserResponse},
+    fields::invalid,
+    problem::Problem,
+};
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/auth/register").route(web::post().to(register)));
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(register), components(schemas(RegisterRequest, TokenResponse, UserResponse)))]
+pub(crate) struct RegisterApi;
+
+/// Creates an account and signs it in on this device.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/register",
+    tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Account created and signed in", body = TokenResponse),
+        (status = 409, description = "The email or username is already taken", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn register(
+    auth: web::Data<AuthService>,
+    client: Client,
+    body: JsonBody<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.into_inner();
+    let email = Email::parse(&request.email);
+    let username = Username::parse(&request.username);
+    let password = auth.password_policy().parse(request.password);
+    let full_name = request.full_name.as_deref().map(FullName::parse).transpose();
+    let registration = match (email, username, password, full_name) {
+        (Ok(email), Ok(username), Ok(password), Ok(full_name)) => Registration { email, username, password, full_name },
+        (email, username, password, full_name) => {
+            return Err(invalid([email.err(), username.err(), password.err(), full_name.err()]));
+        }
+    };
+    let tokens = auth.register(registration, &client.0).await?;
+    Ok(no_store(HttpResponse::Created()).json(TokenResponse::from(tokens)))
+}

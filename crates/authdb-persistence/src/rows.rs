@@ -1,0 +1,95 @@
+//! Rows into domain values. A value that was parsed into a domain type when it was
+//! stored (an email, a username, a slug, a role name) is parsed again when it is read, so
+//! read models carry the same types as requests. A stored value that no longer parses is
+//! [`PersistenceError::Corrupt`], never silently passed on.
+
+use authdb_domain::{
+    Email, MemberRole, Organization, OrganizationId, PermissionSet, Role, RoleId, RoleName, Slug, User, UserId,
+    Username, Violation,
+};
+
+use crate::{
+    PersistenceError, Result,
+    entities::{organizations, roles, users},
+};
+
+/// A stored value parsed again; `entity` and `field` name it in the error.
+pub(crate) fn parsed<T>(value: Result<T, Violation>, entity: &'static str, field: &'static str) -> Result<T> {
+    value.map_err(|violation| PersistenceError::Corrupt { entity, field, message: violation.message })
+}
+
+pub(crate) fn email(stored: &str, entity: &'static str) -> Result<Email> {
+    parsed(Email::parse(stored), entity, "email")
+}
+
+pub(crate) fn username(stored: &str, entity: &'static str) -> Result<Username> {
+    parsed(Username::parse(stored), entity, "username")
+}
+
+pub(crate) fn role_name(stored: &str, entity: &'static str) -> Result<RoleName> {
+    parsed(RoleName::parse(stored, "name"), entity, "role")
+}
+
+pub(crate) fn user(model: users::Model) -> Result<User> {
+    Ok(User {
+        id: UserId::from_uuid(model.id),
+        email: email(&model.email, "user")?,
+        username: username(&model.username, "user")?,
+        full_name: model.full_name,
+        avatar_url: model.avatar_url,
+        preferences: model.preferences,
+        is_active: model.is_active,
+        is_verified: model.is_verified,
+        is_superuser: model.is_superuser,
+        created_at: model.created_at,
+        updated_at: model.updated_at,
+        last_login_at: model.last_login_at,
+        login_count: model.login_count,
+        password_changed_at: model.password_changed_at,
+    })
+}
+
+pub(crate) fn organization(model: organizations::Model) -> Result<Organization> {
+    Ok(Organization {
+        id: OrganizationId::from_uuid(model.id),
+        name: model.name,
+        slug: parsed(Slug::parse(&model.slug), "organization", "slug")?,
+        description: model.description,
+        license_key: model.license_key,
+        license_expires_at: model.license_expires_at,
+        max_assets: model.max_assets,
+        settings: model.settings,
+        is_active: model.is_active,
+        created_at: model.created_at,
+        updated_at: model.updated_at,
+    })
+}
+
+pub(crate) fn role(model: roles::Model) -> Result<Role> {
+    Ok(Role {
+        id: RoleId::from_uuid(model.id),
+        organization_id: model.organization_id.map(OrganizationId::from_uuid),
+        name: role_name(&model.name, "role")?,
+        description: model.description,
+        permissions: permissions(model.permissions),
+        created_at: model.created_at,
+        updated_at: model.updated_at,
+    })
+}
+
+/// A role as a member holds it.
+pub(crate) fn member_role(model: roles::Model) -> Result<MemberRole> {
+    Ok(MemberRole {
+        id: RoleId::from_uuid(model.id),
+        name: role_name(&model.name, "role")?,
+        built_in: model.organization_id.is_none(),
+        permissions: permissions(model.permissions),
+    })
+}
+
+/// Stored permission names; names this build does not know are dropped (a newer version
+/// may have stored them), never granted.
+fn permissions(stored: serde_json::Value) -> PermissionSet {
+    let names: Vec<String> = serde_json::from_value(stored).unwrap_or_default();
+    PermissionSet::from_stored_names(names)
+}

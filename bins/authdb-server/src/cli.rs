@@ -140,9 +140,10 @@ async fn create_superuser(
             println!("created superuser {} ({})", user.username, user.id);
             Ok(())
         }
-        Err(ServiceError::Conflict { field }) => {
-            Err(CliError::Failed(format!("a user with this {field} already exists; nothing was changed")))
-        }
+        Err(ServiceError::Conflict { fields }) => Err(CliError::Failed(format!(
+            "a user with this {} already exists; nothing was changed",
+            fields.join(" and ")
+        ))),
         Err(error) => Err(CliError::Failed(error_chain(&error))),
     }
 }

@@ -25,7 +25,7 @@ pub use db::{
     DatabaseConfig, MigrationState, PoolStatus, acquire_wait, connect, migrate_down, migrate_up, migration_states,
     ping, pool_status, redact_url,
 };
-pub use error::{PersistenceError, Result};
+pub use error::{PersistenceError, Result, describe_conflict};
 pub use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 pub use tenant::{SuperuserContext, TenantId};
 pub use write::{WriteGate, WriteTransaction};

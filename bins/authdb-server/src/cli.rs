@@ -92,18 +92,24 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     Ok(())
 }
 
-#[allow(clippy::print_stdout, reason = "migrate status is a CLI report on standard output")]
+#[allow(clippy::print_stdout, reason = "migrate reports on standard output")]
 async fn migrate(action: MigrateAction, settings: &Settings) -> Result<(), CliError> {
     let db = connect(settings).await?;
     let failed = |error: authdb_persistence::PersistenceError| CliError::Failed(error_chain(&error));
+    let applied = async || -> Result<usize, CliError> {
+        let states = authdb_persistence::migration_states(&db).await.map_err(failed)?;
+        Ok(states.iter().filter(|state| state.applied).count())
+    };
     match action {
         MigrateAction::Up => {
+            let before = applied().await?;
             authdb_persistence::migrate_up(&db).await.map_err(failed)?;
-            tracing::info!("all migrations applied");
+            println!("applied {}", migrations(applied().await?.saturating_sub(before)));
         }
         MigrateAction::Down { steps } => {
+            let before = applied().await?;
             authdb_persistence::migrate_down(&db, Some(steps)).await.map_err(failed)?;
-            tracing::info!(steps, "migrations reverted");
+            println!("reverted {}", migrations(before.saturating_sub(applied().await?)));
         }
         MigrateAction::Status => {
             for state in authdb_persistence::migration_states(&db).await.map_err(failed)? {
@@ -112,6 +118,11 @@ async fn migrate(action: MigrateAction, settings: &Settings) -> Result<(), CliEr
         }
     }
     Ok(())
+}
+
+/// `1 migration`, `3 migrations`.
+fn migrations(count: usize) -> String {
+    format!("{count} migration{}", if count == 1 { "" } else { "s" })
 }
 
 #[allow(clippy::print_stdout, reason = "create-superuser reports its result on standard output")]

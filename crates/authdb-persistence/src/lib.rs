@@ -22,8 +22,8 @@ pub mod users;
 mod write;
 
 pub use db::{
-    DatabaseConfig, MigrationState, PoolStatus, acquire_wait, connect, migrate_down, migrate_up, migration_states,
-    ping, pool_status, redact_url,
+    DatabaseConfig, MigrationState, PoolStatus, acquire_wait, connect, migrate_down, migrate_up, migration_names,
+    migration_states, ping, pool_status, redact_url, sqlite_file,
 };
 pub use error::{PersistenceError, Result, describe_conflict};
 pub use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, TransactionTrait};

@@ -1,5 +1,5 @@
-//! The layering of DESIGN.md, checked against `cargo metadata`: a dependency that points
-//! the wrong way fails this test.
+//! The layering of docs/architecture.md, checked against `cargo metadata`: a dependency
+//! that points the wrong way fails this test.
 
 use std::{collections::BTreeMap, process::Command};
 

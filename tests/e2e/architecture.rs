@@ -1,9 +1,12 @@
-//! The layering of docs/architecture.md, checked against `cargo metadata`: a dependency
-//! that points the wrong way fails this test.
+//! The layering of docs/architecture.md, checked against `cargo metadata` (a dependency
+//! that points the wrong way fails) and against the source (an import loop between the
+//! modules of a crate, or a route file that imports another, fails).
 
-use std::{collections::BTreeMap, process::Command};
+use std::{collections::BTreeMap, path::PathBuf, process::Command};
 
 use serde_json::Value;
+
+use crate::module_graph::ModuleGraph;
 
 /// For each workspace crate, the workspace crates it may depend on (normal dependencies).
 const ALLOWED: &[(&str, &[&str])] = &[
@@ -70,6 +73,47 @@ fn workspace_dependencies_point_only_the_allowed_ways() {
     for (package, forbidden) in FORBIDDEN {
         for dependency in &packages[*package] {
             assert!(!forbidden.contains(&dependency.as_str()), "{package} must not depend on {dependency}");
+        }
+    }
+}
+
+fn crate_src(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(path).join("src")
+}
+
+/// The library crates whose modules must not import each other in a loop: a loop means
+/// two modules are one, and neither can be understood (or moved) alone.
+const LOOP_FREE: &[&str] = &[
+    "crates/authdb-domain",
+    "crates/authdb-auth",
+    "crates/authdb-persistence",
+    "crates/authdb-service",
+    "crates/authdb-api",
+];
+
+#[test]
+fn no_crate_has_an_import_loop_between_its_modules() {
+    for krate in LOOP_FREE {
+        let graph = ModuleGraph::of_crate(&crate_src(krate));
+        assert!(graph.edges.len() > 3, "{krate}: no modules found");
+        for parent in graph.parents() {
+            let cycle = graph.cycle_among_children_of(&parent);
+            assert_eq!(cycle, None, "{krate}: import loop among the modules of `{parent}`");
+        }
+    }
+}
+
+/// Each route module serves one resource; what several need lives in `dto`, `routes/mod.rs`
+/// or another shared module, never in a sibling route file.
+#[test]
+fn no_route_file_imports_another() {
+    let graph = ModuleGraph::of_crate(&crate_src("crates/authdb-api"));
+    let routes: Vec<&String> = graph.edges.keys().filter(|module| module.starts_with("routes::")).collect();
+    assert!(routes.len() > 5, "route modules not found: {routes:?}");
+    for route in routes {
+        for target in &graph.edges[route] {
+            let sibling = target.starts_with("routes::") && !target.starts_with(&format!("{route}::"));
+            assert!(!sibling, "{route} imports {target}");
         }
     }
 }

@@ -43,6 +43,7 @@ mod login;
 mod logout;
 mod me;
 mod members;
+mod module_graph;
 mod oauth;
 mod observability;
 mod openapi;

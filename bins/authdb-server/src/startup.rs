@@ -10,10 +10,7 @@ use actix_web::{
 use authdb_api::{ApiState, RateLimitConfig, RateLimiter, RedisConfig};
 use authdb_auth::{JwtAlgorithm, JwtConfig, JwtKeys, PasswordHasher, PrivateKeyPem, RotationKey, SigningKeys};
 use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
-use authdb_service::{
-    AdminService, AuthPolicy, AuthService, Discovery, HealthService, OrganizationPolicy, OrganizationService,
-    error_chain,
-};
+use authdb_service::{AuthPolicy, HealthService, OrganizationPolicy, Services, ServicesConfig, error_chain};
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::{Settings, SettingsError, secret};
@@ -58,78 +55,67 @@ pub enum StartupError {
     Signals(io::Error),
 }
 
-/// The services every entry point (server, CLI commands) needs, built from settings.
-pub struct Services {
-    pub db: DatabaseConnection,
-    pub auth: AuthService,
-    pub health: HealthService,
-    pub discovery: Discovery,
-    pub organizations: OrganizationService,
-    pub admin: AdminService,
-}
-
-impl Services {
-    /// Connects to the database, applies pending migrations and builds the services.
-    pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
-        let db = connect(settings).await?;
-        authdb_persistence::migrate_up(&db).await.map_err(|error| StartupError::Migration(error_chain(&error)))?;
-        // Signing keys first: a bad key file stops the start before anything is generated.
-        let asymmetric = match settings.auth.jwt_algorithm {
-            JwtAlgorithm::Hs256 => None,
-            JwtAlgorithm::EdDsa => Some(SigningKeys::EdDsa(load_private_keys(settings)?)),
-            JwtAlgorithm::Rs256 => Some(SigningKeys::Rs256(load_private_keys(settings)?)),
+/// Connects to the database, applies pending migrations and builds the services every
+/// entry point (server, CLI commands) needs.
+pub async fn build_services(settings: &Settings) -> Result<Services, StartupError> {
+    let db = connect(settings).await?;
+    authdb_persistence::migrate_up(&db).await.map_err(|error| StartupError::Migration(error_chain(&error)))?;
+    // Signing keys first: a bad key file stops the start before anything is generated.
+    let asymmetric = match settings.auth.jwt_algorithm {
+        JwtAlgorithm::Hs256 => None,
+        JwtAlgorithm::EdDsa => Some(SigningKeys::EdDsa(load_private_keys(settings)?)),
+        JwtAlgorithm::Rs256 => Some(SigningKeys::Rs256(load_private_keys(settings)?)),
+    };
+    let secret = match &settings.auth.jwt_secret {
+        Some(secret) => secret.clone(),
+        None => load_generated_secret(settings)?,
+    };
+    // Refresh-token successors are derived from the same long-term secret (see
+    // `RotationKey`), so every instance sharing the secret derives the same ones. With
+    // EdDSA or RS256 the secret keys only this derivation; the keys sign the tokens.
+    let rotation = RotationKey::derive(&secret);
+    let signing = asymmetric.unwrap_or(SigningKeys::Hs256(secret));
+    let hs256 = matches!(signing, SigningKeys::Hs256(_));
+    let keys = JwtKeys::new(JwtConfig {
+        keys: signing,
+        issuer: settings.auth.issuer.clone(),
+        audience: settings.auth.audience.clone(),
+        access_ttl: time::Duration::seconds(to_i64(settings.auth.access_ttl_secs)),
+        leeway_secs: 5,
+    })
+    .map_err(|error| {
+        let message = error.to_string();
+        let generated = |file: &str, variable| StartupError::Generated {
+            file: settings.data_dir.join(file).display().to_string(),
+            variable,
+            message: message.clone(),
         };
-        let secret = match &settings.auth.jwt_secret {
-            Some(secret) => secret.clone(),
-            None => load_generated_secret(settings)?,
-        };
-        // Refresh-token successors are derived from the same long-term secret (see
-        // `RotationKey`), so every instance sharing the secret derives the same ones. With
-        // EdDSA or RS256 the secret keys only this derivation; the keys sign the tokens.
-        let rotation = RotationKey::derive(&secret);
-        let signing = asymmetric.unwrap_or(SigningKeys::Hs256(secret));
-        let hs256 = matches!(signing, SigningKeys::Hs256(_));
-        let keys = JwtKeys::new(JwtConfig {
-            keys: signing,
-            issuer: settings.auth.issuer.clone(),
-            audience: settings.auth.audience.clone(),
-            access_ttl: time::Duration::seconds(to_i64(settings.auth.access_ttl_secs)),
-            leeway_secs: 5,
-        })
-        .map_err(|error| {
-            let message = error.to_string();
-            let generated = |file: &str, variable| StartupError::Generated {
-                file: settings.data_dir.join(file).display().to_string(),
-                variable,
-                message: message.clone(),
-            };
-            match (hs256, &settings.auth) {
-                (true, auth) if auth.jwt_secret.is_none() => generated(secret::SECRET_FILE, "AUTHDB__AUTH__JWT_SECRET"),
-                (true, _) => StartupError::Keys(message),
-                (false, auth) if auth.signing_keys.is_empty() => {
-                    generated(secret::SIGNING_KEY_FILE, "AUTHDB__AUTH__SIGNING_KEYS")
-                }
-                (false, _) => StartupError::SigningKeys(message),
+        match (hs256, &settings.auth) {
+            (true, auth) if auth.jwt_secret.is_none() => generated(secret::SECRET_FILE, "AUTHDB__AUTH__JWT_SECRET"),
+            (true, _) => StartupError::Keys(message),
+            (false, auth) if auth.signing_keys.is_empty() => {
+                generated(secret::SIGNING_KEY_FILE, "AUTHDB__AUTH__SIGNING_KEYS")
             }
-        })?;
-        let discovery = Discovery::new(&keys);
-        let hasher =
-            PasswordHasher::new(settings.auth.bcrypt_cost).map_err(|error| StartupError::Hasher(error.to_string()))?;
-        let policy = AuthPolicy {
+            (false, _) => StartupError::SigningKeys(message),
+        }
+    })?;
+    let hasher =
+        PasswordHasher::new(settings.auth.bcrypt_cost).map_err(|error| StartupError::Hasher(error.to_string()))?;
+    let config = ServicesConfig {
+        hasher,
+        keys,
+        rotation,
+        auth: AuthPolicy {
             refresh_ttl: time::Duration::seconds(to_i64(settings.auth.refresh_ttl_secs)),
             password: settings.auth.password.policy(),
-            session_cache_ttl: Duration::from_millis(settings.auth.session_cache_ttl_ms),
             login_throttle: settings.auth.login_throttle_policy(),
             refresh_reuse_grace: time::Duration::seconds(to_i64(settings.auth.refresh_reuse_grace_secs)),
-        };
-        let auth = AuthService::start(db.clone(), hasher, keys, rotation, policy)
-            .await
-            .map_err(|error| StartupError::Database(error_chain(&error)))?;
-        let health = HealthService::new(db.clone(), Duration::from_secs(2));
-        let organizations = OrganizationService::new(auth.clone(), OrganizationPolicy::default());
-        let admin = AdminService::new(auth.clone(), organizations.clone());
-        Ok(Self { db, auth, health, discovery, organizations, admin })
-    }
+        },
+        organizations: OrganizationPolicy::default(),
+        cache_ttl: Duration::from_millis(settings.auth.session_cache_ttl_ms),
+        health_timeout: Duration::from_secs(2),
+    };
+    Services::start(db, config).await.map_err(|error| StartupError::Database(error_chain(&error)))
 }
 
 /// Opens the configured database, creating the data directory for a SQLite default.
@@ -219,14 +205,14 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         settings.validate()?;
         let bind = settings.bind_addr()?;
-        let services = Services::build(&settings).await?;
+        let services = build_services(&settings).await?;
         let listener = TcpListener::bind(bind)
             .map_err(|source| StartupError::Bind { bind: settings.server.bind.clone(), source })?;
         let port = listener
             .local_addr()
             .map_err(|source| StartupError::Bind { bind: settings.server.bind.clone(), source })?
             .port();
-        let db = services.db;
+        let db = services.core.db().clone();
         let metrics_handle = authdb_api::metrics_handle();
         let metrics_bind = settings.metrics_bind_addr()?;
         let metrics = match metrics_bind {
@@ -234,13 +220,9 @@ impl Application {
             None => None,
         };
         let state = ApiState {
-            auth: services.auth,
-            health: services.health,
-            discovery: services.discovery,
+            services,
             rate_limiter: rate_limiter(&settings)?,
             trusted_proxies: settings.trusted_proxies()?,
-            organizations: services.organizations,
-            admin: services.admin,
             metrics: metrics.is_none().then_some(metrics_handle),
         };
         let configure = authdb_api::configure(state);

@@ -1,8 +1,8 @@
 //! Request and response bodies. Domain and persistence types never cross the wire
 //! directly; these are converted explicitly.
 
-use authdb_domain::{SessionId, User};
-use authdb_service::{IssuedTokens, SecurityEvent, SessionSummary};
+use authdb_domain::{SessionId, SessionSummary, User};
+use authdb_service::{IssuedTokens, SecurityEvent};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;

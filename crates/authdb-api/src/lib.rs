@@ -18,7 +18,7 @@ pub mod rate_limit;
 mod routes;
 
 use actix_web::{middleware, web};
-use authdb_service::{AdminService, AuthService, Discovery, HealthService, OrganizationService};
+use authdb_service::{HealthService, Services};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 pub use client_ip::TrustedProxies;
@@ -37,12 +37,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// limiter's counters are shared by every worker through it.
 #[derive(Clone, Debug)]
 pub struct ApiState {
-    pub auth: AuthService,
-    pub health: HealthService,
-    /// The issuer and public keys served under `/.well-known`.
-    pub discovery: Discovery,
-    pub organizations: OrganizationService,
-    pub admin: AdminService,
+    pub services: Services,
     pub rate_limiter: RateLimiter,
     pub trusted_proxies: TrustedProxies,
     /// Where `/metrics` is served: on the main application (`Some`), or elsewhere
@@ -52,19 +47,9 @@ pub struct ApiState {
 
 impl ApiState {
     /// Defaults for embedding and tests: no rate limits, no trusted proxies, metrics on.
-    pub fn new(
-        auth: AuthService,
-        health: HealthService,
-        discovery: Discovery,
-        organizations: OrganizationService,
-        admin: AdminService,
-    ) -> Self {
+    pub fn new(services: Services) -> Self {
         Self {
-            auth,
-            health,
-            discovery,
-            organizations,
-            admin,
+            services,
             rate_limiter: RateLimiter::disabled(),
             trusted_proxies: TrustedProxies::none(),
             metrics: Some(metrics_handle()),
@@ -77,11 +62,12 @@ impl ApiState {
 /// request ids, access logs and HTTP metrics.
 pub fn configure(state: ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
     move |cfg: &mut web::ServiceConfig| {
-        cfg.app_data(web::Data::new(state.auth.clone()))
-            .app_data(web::Data::new(state.health.clone()))
-            .app_data(web::Data::new(state.discovery.clone()))
-            .app_data(web::Data::new(state.organizations.clone()))
-            .app_data(web::Data::new(state.admin.clone()))
+        let services = &state.services;
+        cfg.app_data(web::Data::new(services.auth.clone()))
+            .app_data(web::Data::new(services.health.clone()))
+            .app_data(web::Data::new(services.discovery.clone()))
+            .app_data(web::Data::new(services.organizations.clone()))
+            .app_data(web::Data::new(services.admin.clone()))
             .app_data(web::Data::new(state.rate_limiter.clone()))
             .app_data(web::Data::new(state.trusted_proxies.clone()))
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))

@@ -5,7 +5,8 @@ pub enum AuthError {
     #[error("signing key {name}: {reason}")]
     InvalidSigningKey { name: String, reason: String },
     #[error("{0} needs at least one signing key")]
-    NoSigningKey(crate::JwtAlgorithm),
+    /// The algorithm by its JOSE name.
+    NoSigningKey(&'static str),
     #[error("the bcrypt cost must be between 4 and 31, got {0}")]
     InvalidCost(u32),
     /// The access token is missing a claim, expired, forged or meant for someone else.

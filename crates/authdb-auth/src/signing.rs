@@ -181,7 +181,7 @@ impl KeyRing {
             verifying.push(VerifyingKey { kid: Some(kid), key });
             encoding.get_or_insert(private);
         }
-        let encoding = encoding.ok_or(AuthError::NoSigningKey(algorithm))?;
+        let encoding = encoding.ok_or(AuthError::NoSigningKey(algorithm.as_str()))?;
         Ok(Self { algorithm, encoding, verifying, public })
     }
 

@@ -25,6 +25,7 @@ pub enum AuditAction {
     RoleDeleted,
     InvitationCreated,
     InvitationAccepted,
+    InvitationRevoked,
     UserUpdatedByAdmin,
 }
 
@@ -54,6 +55,7 @@ impl AuditAction {
             Self::RoleDeleted => "role.deleted",
             Self::InvitationCreated => "invitation.created",
             Self::InvitationAccepted => "invitation.accepted",
+            Self::InvitationRevoked => "invitation.revoked",
             Self::UserUpdatedByAdmin => "user.updated_by_admin",
         }
     }

@@ -8,11 +8,13 @@ mod audit;
 mod email;
 mod error;
 mod ids;
+mod login;
 mod organization;
 mod page;
 mod password;
 mod permission;
 mod profile;
+mod session;
 mod user;
 mod username;
 
@@ -20,6 +22,7 @@ pub use audit::{AuditAction, AuditOutcome};
 pub use email::Email;
 pub use error::{DomainError, Result, Violation};
 pub use ids::{AuditEventId, InvitationId, MembershipId, OrganizationId, RefreshTokenId, RoleId, SessionId, UserId};
+pub use login::Login;
 pub use organization::{
     LicenseChanges, Member, MemberRole, NewOrganization, Organization, OrganizationChanges, OrganizationName,
     OrganizationWithRole, Role, Slug, parse_description, parse_settings,
@@ -28,5 +31,6 @@ pub use page::{MemberSortKey, Page, Paged, Sort, SortKey, UserSortKey, parse_sea
 pub use password::{BCRYPT_MAX_PASSWORD_BYTES, Password, PasswordPolicy};
 pub use permission::{BuiltInRole, Permission, PermissionSet, RoleName};
 pub use profile::{AvatarUrl, FullName, PREFERENCES_MAX_BYTES, Preferences, ProfileChanges};
+pub use session::{RevokedSession, SessionSummary};
 pub use user::{AccountFlagChanges, User};
 pub use username::Username;

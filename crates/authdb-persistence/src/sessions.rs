@@ -1,7 +1,7 @@
 //! The `sessions` and `refresh_tokens` tables: one session per device login, and the
 //! rotation chain of its refresh tokens (stored only as SHA-256 hashes).
 
-use authdb_domain::{OrganizationId, RefreshTokenId, SessionId, UserId};
+use authdb_domain::{OrganizationId, RefreshTokenId, RevokedSession, SessionId, SessionSummary, UserId};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     Set, sea_query::Expr,
@@ -207,20 +207,6 @@ pub async fn revoke_session(
     Ok(revoked > 0)
 }
 
-/// A live session of a user, as listed to its owner.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionSummary {
-    pub id: SessionId,
-    pub organization_id: Option<OrganizationId>,
-    /// The OAuth2 `client_id` the session was opened with, if any.
-    pub client_id: Option<String>,
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
-    pub created_at: OffsetDateTime,
-    pub last_used_at: OffsetDateTime,
-    pub expires_at: OffsetDateTime,
-}
-
 /// The live (not revoked, not expired) sessions of `user`, most recently used first.
 pub async fn list_live(conn: &impl ConnectionTrait, user: UserId, now: OffsetDateTime) -> Result<Vec<SessionSummary>> {
     let found = live_of(user, now)
@@ -260,15 +246,6 @@ fn into_summary(session: sessions::Model) -> SessionSummary {
         last_used_at: session.last_used_at,
         expires_at: session.expires_at,
     }
-}
-
-/// A session that was revoked, as the revocation set keeps it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RevokedSession {
-    pub id: SessionId,
-    pub user_id: UserId,
-    pub revoked_at: OffsetDateTime,
-    pub expires_at: OffsetDateTime,
 }
 
 /// Revokes the live sessions of `user` (all of them, or all but `except`) and their

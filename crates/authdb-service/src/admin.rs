@@ -1,39 +1,34 @@
 //! Platform administration: superusers list and change accounts and list organizations.
 
-use authdb_domain::{
-    AccountFlagChanges, AuditAction, AuditOutcome, Organization, Page, Paged, Sort, User, UserId, UserSortKey,
-};
-use authdb_persistence::{SuperuserContext, audit, now, organizations, users};
+use authdb_domain::{AccountFlagChanges, AuditAction, Organization, Page, Paged, Sort, User, UserId, UserSortKey};
+use authdb_persistence::{SuperuserContext, organizations, users};
 use serde_json::json;
 
 use crate::{
-    AuthService, ClientInfo, OrganizationService, Principal, Result, RevocationReason, ServiceError, auth::event,
-    changes::Change, membership_cache::Invalidation,
+    ClientInfo, Core, Principal, Result, ServiceError,
+    audit::{Audit, Target},
+    auth::{RevocationReason, revoke_user_sessions},
+    replica::Change,
+    write::Write,
 };
 
 /// Superuser-only use cases. Every call re-reads the caller's superuser flag from the
 /// database: a revoked superuser loses access on the next request.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct AdminService {
-    auth: AuthService,
-    /// Whose membership cache a change of superuser flags invalidates.
-    organizations: OrganizationService,
+    core: Core,
 }
 
-impl std::fmt::Debug for AdminService {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AdminService").finish_non_exhaustive()
-    }
-}
+const USER: &str = "user";
 
 impl AdminService {
-    pub fn new(auth: AuthService, organizations: OrganizationService) -> Self {
-        Self { auth, organizations }
+    pub fn new(core: Core) -> Self {
+        Self { core }
     }
 
     async fn superuser(&self, principal: &Principal) -> Result<SuperuserContext> {
         let context = if principal.user.is_superuser {
-            users::superuser_context(self.auth.db(), principal.user.id).await?
+            users::superuser_context(self.core.db(), principal.user.id).await?
         } else {
             None
         };
@@ -48,16 +43,17 @@ impl AdminService {
         page: Page,
     ) -> Result<Paged<User>> {
         let superuser = self.superuser(principal).await?;
-        Ok(users::search(self.auth.db(), &superuser, search, sort, page).await?)
+        Ok(users::search(self.core.db(), &superuser, search, sort, page).await?)
     }
 
     pub async fn get_user(&self, principal: &Principal, id: UserId) -> Result<User> {
         self.superuser(principal).await?;
-        users::find_by_id(self.auth.db(), id).await?.ok_or(ServiceError::NotFound { entity: "user" })
+        users::find_by_id(self.core.db(), id).await?.ok_or(ServiceError::NotFound { entity: USER })
     }
 
-    /// Changes account flags. Deactivating an account revokes all its sessions at once:
-    /// its access tokens fail on the next request and its logins answer 403.
+    /// Changes account flags. Deactivating an account revokes all its sessions in the
+    /// same transaction, on every instance: its access tokens fail on the next request and
+    /// its logins answer 403.
     #[tracing::instrument(skip_all, fields(admin = %principal.user.id, target = %id))]
     pub async fn update_user(
         &self,
@@ -67,29 +63,26 @@ impl AdminService {
         client: &ClientInfo,
     ) -> Result<User> {
         let superuser = self.superuser(principal).await?;
-        let before = users::find_by_id(self.auth.db(), id).await?.ok_or(ServiceError::NotFound { entity: "user" })?;
+        let before = users::find_by_id(self.core.db(), id).await?.ok_or(ServiceError::NotFound { entity: USER })?;
         if changes.is_empty() {
             return Ok(before);
         }
-        let now = now();
-        let txn = self.auth.writes().begin().await?;
-        let user = users::update_flags(&*txn, &superuser, id, changes, now).await?;
-        let mut updated =
-            event(AuditAction::UserUpdatedByAdmin, Some(principal.user.id), client, AuditOutcome::Success);
-        updated.target = Some(format!("user:{id}"));
-        updated.details = json!({
-            "before": flags(&before),
-            "after": flags(&user),
-        });
-        audit::record(&*txn, updated, now).await?;
-        // Other processes drop their cached copies (sessions and memberships) on commit.
-        Change::UserChanged(id).publish(&*txn).await?;
-        txn.commit().await?;
-        self.auth.forget_cached_sessions(id);
-        self.organizations.membership_cache().invalidate(Invalidation::User(id));
-        if before.is_active && !user.is_active {
-            // Revoked on every instance through the revocation set.
-            let revoked = self.auth.revoke_all_sessions(id, RevocationReason::AccountDeactivated).await?;
+        let mut write = Write::begin(&self.core).await?;
+        let user = users::update_flags(write.conn(), &superuser, id, changes, write.now()).await?;
+        let updated = Audit::success(AuditAction::UserUpdatedByAdmin, principal.user.id, client)
+            .target(Target::User(id))
+            .details(json!({ "before": flags(&before), "after": flags(&user) }));
+        write.audit(updated).await?;
+        let deactivated = before.is_active && !user.is_active;
+        let revoked = if deactivated {
+            revoke_user_sessions(&mut write, id, None, RevocationReason::AccountDeactivated).await?
+        } else {
+            0
+        };
+        // Every process drops its cached copies (sessions and memberships) on commit.
+        write.publish(Change::UserChanged(id)).await?;
+        write.commit().await?;
+        if deactivated {
             tracing::info!(user_id = %id, sessions = revoked, "account deactivated; sessions revoked");
         }
         Ok(user)
@@ -102,7 +95,7 @@ impl AdminService {
         page: Page,
     ) -> Result<Paged<Organization>> {
         let superuser = self.superuser(principal).await?;
-        Ok(organizations::list_all(self.auth.db(), &superuser, search, page).await?)
+        Ok(organizations::list_all(self.core.db(), &superuser, search, page).await?)
     }
 }
 

@@ -1,35 +1,53 @@
-//! authdb's use cases: registration, login, token refresh, logout and profiles.
+//! authdb's use cases: accounts, sessions, organizations and platform administration.
 //!
-//! Each use case owns its transaction boundary. The crate is usable without HTTP: an
-//! embedding service builds an [`AuthService`] from a database connection, a
-//! [`authdb_auth::PasswordHasher`] and [`authdb_auth::JwtKeys`].
+//! Every process builds one [`Core`] (the database, the write gate and the replica state:
+//! revocation set, caches and the change feed that keeps them current) and hands it to
+//! each service; [`Services::start`] does both. Each use case owns its transaction
+//! boundary and writes through one write path (`write.rs`), so that its audit event and
+//! the invalidation of cached state cannot be forgotten. The crate knows nothing of HTTP:
+//! an embedding service can call it directly.
+//!
+//! Module map:
+//! - `core`, `replica/`, `write`: the shared core, the replica state and its invariant,
+//!   and the write path every use case takes;
+//! - `auth/`: [`AuthService`], one module per resource (register, login, refresh,
+//!   sessions, password, profile, events);
+//! - `tenancy/`: [`OrganizationService`] (organizations, members, roles,
+//!   invitations), with [`Membership`] as the proof of access;
+//! - `admin`, `login_throttle`, `discovery`, `health`: the rest;
+//! - `audit`, `client`, `principal`, `error`: shared vocabulary.
 
 mod admin;
+mod audit;
 mod auth;
-mod changes;
+mod client;
+mod core;
 mod discovery;
 mod error;
 mod health;
 mod login_throttle;
-mod membership_cache;
-mod organizations;
-mod revocations;
-mod session_cache;
-mod sync;
+mod membership;
+mod tenancy;
+mod principal;
+mod replica;
+mod services;
+mod write;
 
 pub use admin::AdminService;
 pub use auth::{
-    AuthPolicy, AuthService, ClientInfo, IssuedTokens, LoginAttempt, PasswordChange, Principal, RefreshAttempt,
-    Registration, RevocationReason, SecurityEvent, SecurityEvents,
+    AuthPolicy, AuthService, IssuedTokens, LoginAttempt, PasswordChange, RefreshAttempt, Registration,
+    RevocationReason, SecurityEvent, SecurityEvents,
 };
 pub use authdb_auth::PublicJwk;
-pub use authdb_persistence::sessions::SessionSummary;
+pub use client::ClientInfo;
+pub use core::{Core, CoreConfig};
 pub use discovery::Discovery;
 pub use error::{Result, ServiceError, error_chain};
 pub use health::{DatabaseHealth, HealthService, MigrationHealth};
 pub use login_throttle::LoginThrottlePolicy;
-pub use membership_cache::{Invalidation, MembershipCache};
-pub use organizations::{
-    IssuedInvitation, MemberRef, Membership, NewRole, OrganizationPolicy, OrganizationService, PendingInvitation,
-    RoleUpdate,
+pub use membership::Membership;
+pub use tenancy::{
+    IssuedInvitation, MemberRef, NewRole, OrganizationPolicy, OrganizationService, PendingInvitation, RoleUpdate,
 };
+pub use principal::Principal;
+pub use services::{Services, ServicesConfig};

@@ -29,16 +29,16 @@ use std::{
 };
 
 use authdb_auth::TokenHash;
-use authdb_domain::{AuditAction, AuditOutcome, Email, UserId, Username};
-use authdb_persistence::{
-    DatabaseConnection, WriteGate, audit,
-    audit::NewAuditEvent,
-    login_throttles::{self, ThrottleCounter},
-};
+use authdb_domain::{AuditAction, UserId};
+use authdb_persistence::login_throttles::{self, ThrottleCounter};
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::{ClientInfo, Result, ServiceError};
+use crate::{
+    ClientInfo, Core, Result, ServiceError,
+    audit::{Audit, Target},
+    write::Write,
+};
 
 /// How failed logins are limited. Times are whole milliseconds or more.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,8 +74,7 @@ const PRUNE_EVERY_MS: i64 = 60_000;
 /// Counts login attempts; shared by every clone of the [`crate::AuthService`].
 #[derive(Debug, Clone)]
 pub(crate) struct LoginThrottle {
-    db: DatabaseConnection,
-    writes: WriteGate,
+    core: Core,
     policy: LoginThrottlePolicy,
     last_prune_ms: Arc<AtomicI64>,
 }
@@ -106,48 +105,50 @@ enum Verdict {
 }
 
 impl LoginThrottle {
-    pub(crate) fn new(db: DatabaseConnection, writes: WriteGate, policy: LoginThrottlePolicy) -> Self {
-        Self { db, writes, policy, last_prune_ms: Arc::new(AtomicI64::new(0)) }
+    pub(crate) fn new(core: Core, policy: LoginThrottlePolicy) -> Self {
+        Self { core, policy, last_prune_ms: Arc::new(AtomicI64::new(0)) }
     }
 
-    /// Counts an attempt of `login` from `client`, or refuses it while its account and
-    /// address, or its address alone, is locked.
+    /// Counts an attempt on the account named by `account` (a normalized login, see
+    /// `Login::throttle_key`) from `client`, or refuses it while that account and address,
+    /// or the address alone, is locked.
     #[tracing::instrument(skip_all)]
-    pub(crate) async fn claim(&self, login: &str, client: &ClientInfo) -> Result<Claim> {
+    pub(crate) async fn claim(&self, account: &str, client: &ClientInfo) -> Result<Claim> {
         let now_ms = unix_ms(OffsetDateTime::now_utc());
         let address = address_key(client.ip.as_deref());
-        let account_key = account_key(login, &address);
+        let account_key = account_key(account, &address);
         let ip_key = (self.policy.ip_threshold > 0).then(|| format!("ip:{address}"));
         // A locked counter is refused from a read on the pool, without queueing for a
         // write turn: a flood of refused attempts must not delay anyone's login.
         if let Some(retry_after_ms) = self.peek(&account_key, ip_key.as_deref(), now_ms).await? {
             return Err(refusal(retry_after_ms));
         }
-        let txn = self.writes.begin().await?;
+        let write = Write::begin(&self.core).await?;
+        let txn = write.conn();
         // Always the account counter first, then the address: one lock order for all.
         let account =
-            judge(login_throttles::lock(&*txn, &account_key).await?, now_ms, self.policy.threshold, &self.policy);
+            judge(login_throttles::lock(txn, &account_key).await?, now_ms, self.policy.threshold, &self.policy);
         let ip = match &ip_key {
             Some(key) => {
-                Some(judge(login_throttles::lock(&*txn, key).await?, now_ms, self.policy.ip_threshold, &self.policy))
+                Some(judge(login_throttles::lock(txn, key).await?, now_ms, self.policy.ip_threshold, &self.policy))
             }
             None => None,
         };
         if let Some(retry_after_ms) = longest_refusal([Some(account), ip]) {
-            // Dropping the transaction rolls back the empty counters it may have created.
-            drop(txn);
+            // Dropping the write rolls back the empty counters it may have created.
+            drop(write);
             return Err(refusal(retry_after_ms));
         }
         let mut claim = Claim { account_key, ip_key, account_lock: None, ip_lock: None };
         if let Verdict::Allow { counter, lock } = account {
-            login_throttles::store(&*txn, &claim.account_key, counter).await?;
+            login_throttles::store(txn, &claim.account_key, counter).await?;
             claim.account_lock = lock;
         }
         if let (Some(key), Some(Verdict::Allow { counter, lock })) = (&claim.ip_key, ip) {
-            login_throttles::store(&*txn, key, counter).await?;
+            login_throttles::store(txn, key, counter).await?;
             claim.ip_lock = lock;
         }
-        txn.commit().await?;
+        write.commit().await?;
         self.prune_if_due(now_ms).await;
         Ok(claim)
     }
@@ -155,7 +156,7 @@ impl LoginThrottle {
     /// How long the stored counters refuse an attempt at `now_ms`, if they do.
     async fn peek(&self, account_key: &str, ip_key: Option<&str>, now_ms: i64) -> Result<Option<i64>> {
         let keys: Vec<&str> = [Some(account_key), ip_key].into_iter().flatten().collect();
-        let counters = login_throttles::peek(&self.db, &keys).await?;
+        let counters = login_throttles::peek(self.core.db(), &keys).await?;
         let verdicts = counters.into_iter().map(|(key, counter)| {
             let threshold = if key == account_key { self.policy.threshold } else { self.policy.ip_threshold };
             Some(judge(counter, now_ms, threshold, &self.policy))
@@ -166,13 +167,12 @@ impl LoginThrottle {
     /// The password was right: the account counter starts again from zero and this
     /// attempt no longer counts against the address.
     pub(crate) async fn succeeded(&self, claim: Claim) -> Result<()> {
-        let txn = self.writes.begin().await?;
-        login_throttles::clear(&*txn, &claim.account_key).await?;
+        let write = Write::begin(&self.core).await?;
+        login_throttles::clear(write.conn(), &claim.account_key).await?;
         if let Some(key) = &claim.ip_key {
-            login_throttles::forgive_one(&*txn, key).await?;
+            login_throttles::forgive_one(write.conn(), key).await?;
         }
-        txn.commit().await?;
-        Ok(())
+        write.commit().await
     }
 
     /// The password was wrong (the attempt was already counted). When that locks a
@@ -182,8 +182,7 @@ impl LoginThrottle {
         if claim.account_lock.is_none() && claim.ip_lock.is_none() {
             return Ok(());
         }
-        let now = authdb_persistence::now();
-        let txn = self.writes.begin().await?;
+        let write = Write::begin(&self.core).await?;
         if let Some(lock) = claim.account_lock {
             let retry_after_secs = secs_ceil(lock.delay_ms);
             tracing::warn!(
@@ -193,8 +192,7 @@ impl LoginThrottle {
                 retry_after_secs,
                 "login locked: too many failed attempts for one account from one address"
             );
-            let event = lockout_event(actor, actor.map(|id| format!("user:{id}")), client, "account", lock);
-            audit::record(&*txn, event, now).await?;
+            write.audit(lockout_event(actor, client, "account", lock)).await?;
         }
         if let (Some(lock), Some(key)) = (claim.ip_lock, &claim.ip_key) {
             let retry_after_secs = secs_ceil(lock.delay_ms);
@@ -204,10 +202,9 @@ impl LoginThrottle {
                 retry_after_secs,
                 "login locked: too many failed attempts from one address"
             );
-            audit::record(&*txn, lockout_event(None, Some(key.clone()), client, "ip", lock), now).await?;
+            write.audit(lockout_event(None, client, "ip", lock).target(Target::Counter(key.clone()))).await?;
         }
-        txn.commit().await?;
-        Ok(())
+        write.commit().await
     }
 
     /// Deletes forgotten counters about once a minute per process; a failure only
@@ -221,10 +218,10 @@ impl LoginThrottle {
         }
         let decay_ms = duration_ms(self.policy.decay);
         let pruned = async {
-            let txn = self.writes.begin().await?;
-            let pruned = login_throttles::prune(&*txn, now_ms, decay_ms).await?;
-            txn.commit().await?;
-            Ok::<_, authdb_persistence::PersistenceError>(pruned)
+            let write = Write::begin(&self.core).await?;
+            let pruned = login_throttles::prune(write.conn(), now_ms, decay_ms).await?;
+            write.commit().await?;
+            Ok::<_, ServiceError>(pruned)
         }
         .await;
         match pruned {
@@ -253,27 +250,13 @@ fn refusal(retry_after_ms: i64) -> ServiceError {
     ServiceError::TooManyAttempts { retry_after_secs }
 }
 
-fn lockout_event(
-    actor: Option<UserId>,
-    target: Option<String>,
-    client: &ClientInfo,
-    scope: &str,
-    lock: Lock,
-) -> NewAuditEvent {
-    NewAuditEvent {
-        actor,
-        organization: None,
-        action: AuditAction::LoginLockedOut,
-        target,
-        ip: client.ip.clone(),
-        user_agent: client.user_agent.clone(),
-        outcome: AuditOutcome::Failure,
-        details: json!({
-            "scope": scope,
-            "failures": lock.failures,
-            "retry_after_secs": secs_ceil(lock.delay_ms),
-        }),
-    }
+/// The audit event of a lockout; about the account `actor` when the login names one.
+fn lockout_event(actor: Option<UserId>, client: &ClientInfo, scope: &str, lock: Lock) -> Audit {
+    Audit::failure(AuditAction::LoginLockedOut, actor, client).details(json!({
+        "scope": scope,
+        "failures": lock.failures,
+        "retry_after_secs": secs_ceil(lock.delay_ms),
+    }))
 }
 
 /// Applies the policy to a counter at `now_ms` for one more attempt.
@@ -299,21 +282,10 @@ fn delay_ms(beyond: u32, policy: &LoginThrottlePolicy) -> i64 {
     base.saturating_mul(factor).min(max)
 }
 
-/// The counter key of a login from an address. The login is normalized as account
-/// lookup normalizes it, so `Alice` and `alice` share a counter; the email and the
-/// username of one account do not, because telling that they belong together would say
-/// that the account exists. Only a hash is stored: people type passwords into the login
-/// field.
-fn account_key(login: &str, address: &str) -> String {
-    let login = login.trim();
-    let normalized = if login.contains('@') {
-        Email::parse(login)
-            .map_or_else(|_| format!("r:{}", login.to_lowercase()), |email| format!("e:{}", email.as_str()))
-    } else {
-        Username::parse(login)
-            .map_or_else(|_| format!("r:{}", login.to_lowercase()), |name| format!("u:{}", name.key()))
-    };
-    format!("account:{}", TokenHash::of(&format!("{normalized}\n{address}")).as_str())
+/// The counter key of an account (a normalized login, see `Login::throttle_key`) from an
+/// address. Only a hash is stored: people type passwords into the login field.
+fn account_key(account: &str, address: &str) -> String {
+    format!("account:{}", TokenHash::of(&format!("{account}\n{address}")).as_str())
 }
 
 /// The address an attempt is counted under: IPv4 as is, IPv6 by its /64 network, since

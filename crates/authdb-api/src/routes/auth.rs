@@ -1,6 +1,6 @@
 use actix_web::{HttpResponse, http::header, web};
 use authdb_domain::{
-    AvatarUrl, DomainError, Email, FullName, OrganizationId, Preferences, ProfileChanges, Username, Violation,
+    AvatarUrl, DomainError, Email, FullName, Login, OrganizationId, Preferences, ProfileChanges, Username, Violation,
 };
 use authdb_service::{AuthService, LoginAttempt, RefreshAttempt, Registration};
 use secrecy::SecretString;
@@ -96,7 +96,7 @@ async fn login(
         return Err(invalid([login, password]));
     }
     let attempt = LoginAttempt {
-        login: request.login,
+        login: Login::parse(&request.login),
         password: SecretString::from(request.password),
         organization_id: request.organization_id.map(OrganizationId::from_uuid),
     };

@@ -10,7 +10,7 @@ use actix_web::{
     http::{StatusCode, header},
     web,
 };
-use authdb_domain::OrganizationId;
+use authdb_domain::{Login, OrganizationId};
 use authdb_service::{AuthService, IssuedTokens, LoginAttempt, RefreshAttempt, ServiceError, error_chain};
 use secrecy::SecretString;
 use serde::Serialize;
@@ -157,7 +157,11 @@ async fn grant(
         Some("password") => {
             let username = bounded(form.username, "username", MAX_USERNAME_BYTES, true)?.unwrap_or_default();
             let password = bounded(form.password, "password", MAX_PASSWORD_BYTES, true)?.unwrap_or_default();
-            let attempt = LoginAttempt { login: username, password: SecretString::from(password), organization_id };
+            let attempt = LoginAttempt {
+                login: Login::parse(&username),
+                password: SecretString::from(password),
+                organization_id,
+            };
             auth.login(attempt, &client_info).await?
         }
         Some("refresh_token") => {

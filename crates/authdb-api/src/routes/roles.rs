@@ -409,9 +409,10 @@ async fn revoke_invitation(
     organizations: web::Data<OrganizationService>,
     guard: RequirePermission<perm::MembersManage>,
     req: HttpRequest,
+    client: Client,
 ) -> Result<HttpResponse, ApiError> {
     let id = InvitationId::from_uuid(path_uuid(&req, "invitation_id")?);
-    organizations.revoke_invitation(&guard.member.membership, id).await?;
+    organizations.revoke_invitation(&guard.member.membership, id, &client.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -6,8 +6,8 @@ use authdb_persistence::audit::{self, AuditEvent};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use super::{AuthService, Principal};
-use crate::Result;
+use super::AuthService;
+use crate::{Principal, Result};
 
 /// Detail keys shown to the user. Everything else an event records stays in the audit
 /// log: details may one day hold things only operators should see, so this is a list of
@@ -41,7 +41,7 @@ impl AuthService {
     /// The caller's own audit events, newest first: `limit` of them from `offset`.
     #[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
     pub async fn security_events(&self, principal: &Principal, limit: u64, offset: u64) -> Result<SecurityEvents> {
-        let (events, total) = audit::list_for_actor(&self.inner.db, principal.user.id, limit, offset).await?;
+        let (events, total) = audit::list_for_actor(self.inner.core.db(), principal.user.id, limit, offset).await?;
         Ok(SecurityEvents { items: events.into_iter().map(shown).collect(), total })
     }
 }

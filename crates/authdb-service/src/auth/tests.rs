@@ -3,29 +3,28 @@
 use std::time::Duration as StdDuration;
 
 use authdb_auth::{JwtConfig, JwtKeys, PasswordHasher, RotationKey, SigningKeys};
-use authdb_domain::{Email, Password, PasswordPolicy, Username};
-use authdb_persistence::DatabaseConfig;
+use authdb_domain::{Email, Login, Password, PasswordPolicy, ProfileChanges, Username};
+use authdb_persistence::{DatabaseConfig, DatabaseConnection};
 use futures_util::future::join_all;
 use secrecy::SecretString;
 use tempfile::TempDir;
 use time::Duration;
 
 use super::*;
+use crate::{ClientInfo, Core, CoreConfig, write::Write};
 
 struct Fixture {
+    core: Core,
     auth: AuthService,
     db: DatabaseConnection,
     keys: fn() -> JwtKeys,
-    policy: AuthPolicy,
     _dir: TempDir,
 }
 
 impl Fixture {
-    /// Another service on the same database, as another process (or a restart) would be.
-    async fn another_instance(&self) -> AuthService {
-        let rotation = RotationKey::derive(&SecretString::from("rotation-test-secret".to_owned()));
-        let hasher = PasswordHasher::new(4).expect("hasher");
-        AuthService::start(self.db.clone(), hasher, (self.keys)(), rotation, self.policy.clone()).await.expect("starts")
+    /// Another core on the same database, as another process (or a restart) would start.
+    async fn another_instance(&self) -> Core {
+        Core::start(self.db.clone(), core_config((self.keys)())).await.expect("starts")
     }
 }
 
@@ -60,16 +59,17 @@ async fn fixture_with_grace(refresh_reuse_grace: Duration) -> Fixture {
     let policy = AuthPolicy {
         refresh_ttl: Duration::days(30),
         password: PasswordPolicy::default(),
-        session_cache_ttl: StdDuration::from_secs(1),
         login_throttle: crate::LoginThrottlePolicy::default(),
         refresh_reuse_grace,
     };
     let rotation = RotationKey::derive(&SecretString::from("rotation-test-secret".to_owned()));
-    let auth =
-        AuthService::start(db.clone(), PasswordHasher::new(4).expect("hasher"), test_keys(), rotation, policy.clone())
-            .await
-            .expect("starts");
-    Fixture { auth, db, keys: test_keys, policy, _dir: dir }
+    let core = Core::start(db.clone(), core_config(test_keys())).await.expect("starts");
+    let auth = AuthService::new(core.clone(), PasswordHasher::new(4).expect("hasher"), test_keys(), rotation, policy);
+    Fixture { core, auth, db, keys: test_keys, _dir: dir }
+}
+
+fn core_config(keys: JwtKeys) -> CoreConfig {
+    CoreConfig { cache_ttl: StdDuration::from_secs(1), access_tokens_verifiable_for: keys.verifiable_for() }
 }
 
 fn password() -> Password {
@@ -86,7 +86,11 @@ fn registration(name: &str) -> Registration {
 }
 
 fn attempt(login: &str, password: &str) -> LoginAttempt {
-    LoginAttempt { login: login.into(), password: SecretString::from(password.to_owned()), organization_id: None }
+    LoginAttempt {
+        login: Login::parse(login),
+        password: SecretString::from(password.to_owned()),
+        organization_id: None,
+    }
 }
 
 #[tokio::test]
@@ -157,10 +161,12 @@ async fn revoking_all_sessions_of_a_user_refuses_their_tokens_at_once() {
         fx.auth.authenticate(&issued.access.token).await.expect("authenticates (and is cached)");
     }
 
-    let revoked = fx.auth.revoke_all_sessions(first.user.id, RevocationReason::AccountDeactivated).await;
+    let mut write = Write::begin(&fx.core).await.expect("begins");
+    let revoked = revoke_user_sessions(&mut write, first.user.id, None, RevocationReason::AccountDeactivated).await;
+    write.commit().await.expect("commits");
 
     assert_eq!(revoked.expect("revokes"), 2);
-    assert_eq!(fx.auth.revocation_set_len(), 2);
+    assert_eq!(fx.core.revocation_set_len(), 2);
     let restarted = fx.another_instance().await;
     assert_eq!(restarted.revocation_set_len(), 2, "recent revocations are loaded at start");
     for issued in [&first, &second] {

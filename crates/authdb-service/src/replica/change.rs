@@ -1,20 +1,36 @@
-//! Changes that other authdb processes must hear about, and their wire form on the
-//! change feed (`authdb_persistence::change_feed`).
+//! Changes that every authdb process must apply to what it caches, and their wire form
+//! on the change feed (`authdb_persistence::change_feed`).
 //!
 //! The form is a short line of space-separated fields, first a one-letter kind:
 //! - `s <session> <user> <revoked_at> <expires_at>`: a session was revoked (Unix seconds);
-//! - `u <user>`: a user's account changed (profile, password, status): drop cached copies.
+//! - `u <user>`: a user's account changed (profile, password, status, login bookkeeping):
+//!   drop cached copies of the user and their memberships;
 //! - `m <user|-> <organization|->`: memberships or roles changed (see
 //!   [`Invalidation`]): drop cached memberships of that user and/or organization (`-`
 //!   for any).
 
-use authdb_domain::{OrganizationId, SessionId, UserId};
-use authdb_persistence::{ConnectionTrait, change_feed, sessions::RevokedSession};
+use authdb_domain::{OrganizationId, RevokedSession, SessionId, UserId};
+use authdb_persistence::{ConnectionTrait, change_feed};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{Result, membership_cache::Invalidation};
+use crate::Result;
 
+/// Which cached memberships a change to memberships or roles makes stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Invalidation {
+    /// One user's membership in one organization (added, re-roled, removed).
+    Member(UserId, OrganizationId),
+    /// Every membership of a user (a superuser flag changed, the account was deleted).
+    User(UserId),
+    /// Every membership in an organization (a role's permissions changed, the
+    /// organization was deleted).
+    Organization(OrganizationId),
+    /// Everything (a change channel lost messages and cannot tell what changed).
+    All,
+}
+
+/// A committed change to state that processes cache.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Change {
     SessionRevoked(RevokedSession),
@@ -69,7 +85,8 @@ impl Change {
         fields.next().is_none().then_some(change)
     }
 
-    /// Publishes the change to other processes when `conn`'s transaction commits.
+    /// Publishes the change to every process (this one included) when `conn`'s
+    /// transaction commits.
     pub(crate) async fn publish(&self, conn: &impl ConnectionTrait) -> Result<()> {
         Ok(change_feed::publish(conn, &self.encode()).await?)
     }

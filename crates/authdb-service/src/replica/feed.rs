@@ -1,5 +1,5 @@
-//! Keeps this process's revocation set and session cache current with changes made by
-//! other processes on the same PostgreSQL database.
+//! The feed task: keeps this process's replica current with changes made by other
+//! processes on the same PostgreSQL database.
 //!
 //! Two carriers, so that neither has to be perfect:
 //! - the change feed (PostgreSQL `LISTEN`): each change arrives within milliseconds of its
@@ -17,18 +17,13 @@ use std::{sync::Arc, time::Duration};
 use authdb_persistence::{
     DatabaseConnection,
     change_feed::{ChangeListener, Received},
-    now, sessions, users,
+    now,
 };
 use time::OffsetDateTime;
 use tokio::task::JoinHandle;
 
-use crate::{
-    Result,
-    changes::Change,
-    membership_cache::{Invalidation, MembershipCache},
-    revocations::RevocationSet,
-    session_cache::SessionCache,
-};
+use super::{Change, Invalidation, Replica};
+use crate::Result;
 
 /// How often the catch-up poll runs (and expired entries are swept).
 const POLL_EVERY: Duration = Duration::from_secs(1);
@@ -38,51 +33,11 @@ const POLL_OVERLAP: time::Duration = time::Duration::seconds(5);
 /// Wait between reconnection attempts of the listener.
 const RECONNECT_EVERY: Duration = Duration::from_secs(1);
 
-/// What the task updates; shared with the service.
-#[derive(Debug, Clone)]
-pub(crate) struct Replica {
-    pub(crate) revoked: Arc<RevocationSet>,
-    pub(crate) sessions: Arc<SessionCache>,
-    pub(crate) memberships: Arc<MembershipCache>,
-}
-
-impl Replica {
-    /// Applies a change, whichever process made it. Idempotent.
-    pub(crate) fn apply(&self, change: &Change, now: OffsetDateTime) {
-        match change {
-            Change::SessionRevoked(session) => {
-                self.revoked.insert_all([session], now);
-                self.sessions.forget_session(session.id);
-            }
-            Change::UserChanged(user) => {
-                self.sessions.forget_user(*user);
-                // A superuser flag may have changed, and with it every resolution.
-                self.memberships.invalidate(Invalidation::User(*user));
-            }
-            Change::MembershipChanged(what) => self.memberships.invalidate(*what),
-        }
-    }
-
-    /// Reads what changed since `since` from the tables.
-    async fn catch_up(&self, db: &DatabaseConnection, since: OffsetDateTime) -> Result<()> {
-        let now = now();
-        let revoked = sessions::revoked_since(db, since, now).await?;
-        let changed = users::changed_since(db, since).await?;
-        for session in &revoked {
-            self.apply(&Change::SessionRevoked(*session), now);
-        }
-        for user in changed {
-            self.apply(&Change::UserChanged(user), now);
-        }
-        Ok(())
-    }
-}
-
-/// Aborts the task when the service is dropped.
+/// Aborts the task when the core that owns it is dropped.
 #[derive(Debug)]
-pub(crate) struct SyncTask(JoinHandle<()>);
+pub(crate) struct FeedTask(JoinHandle<()>);
 
-impl Drop for SyncTask {
+impl Drop for FeedTask {
     fn drop(&mut self) {
         self.0.abort();
     }
@@ -90,14 +45,18 @@ impl Drop for SyncTask {
 
 /// Starts keeping `replica` current. Subscribes before returning, so no change committed
 /// after this call is missed.
-pub(crate) async fn start(db: DatabaseConnection, replica: Replica, loaded_at: OffsetDateTime) -> Result<SyncTask> {
+pub(super) async fn start(
+    db: DatabaseConnection,
+    replica: Arc<Replica>,
+    loaded_at: OffsetDateTime,
+) -> Result<FeedTask> {
     let listener = ChangeListener::connect(&db).await?;
-    Ok(SyncTask(tokio::spawn(run(db, replica, listener, loaded_at))))
+    Ok(FeedTask(tokio::spawn(run(db, replica, listener, loaded_at))))
 }
 
 async fn run(
     db: DatabaseConnection,
-    replica: Replica,
+    replica: Arc<Replica>,
     mut listener: Option<ChangeListener>,
     loaded_at: OffsetDateTime,
 ) {
@@ -121,13 +80,13 @@ async fn run(
                     metrics::counter!("authdb_change_feed_reconnects_total").increment(1);
                     tracing::info!("change listener reconnected; catching up");
                     // Membership changes leave no trace to catch up from: start afresh.
-                    replica.memberships.invalidate(Invalidation::All);
+                    replica.apply(&Change::MembershipChanged(Invalidation::All), now());
                     caught_up_to = catch_up(&db, &replica, caught_up_to).await;
                 }
                 Received::Closed => return,
             },
             _ = poll.tick() => {
-                replica.revoked.sweep(now());
+                replica.sweep(now());
                 if listener.is_some() {
                     caught_up_to = catch_up(&db, &replica, caught_up_to).await;
                 }

@@ -10,15 +10,14 @@
 //! and is swept.
 //!
 //! The set is loaded from the database at start, updated at once by revocations made in
-//! this process, and kept current with other processes by [`crate::sync`].
+//! this process, and kept current with other processes by the feed ([`super::feed`]).
 
 use std::{
     collections::HashMap,
     sync::{PoisonError, RwLock},
 };
 
-use authdb_domain::SessionId;
-use authdb_persistence::sessions::RevokedSession;
+use authdb_domain::{RevokedSession, SessionId};
 use time::{Duration, OffsetDateTime};
 
 #[derive(Debug)]

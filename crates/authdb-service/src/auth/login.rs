@@ -1,0 +1,110 @@
+//! Password sign-in, behind the brute-force throttle.
+
+use std::fmt;
+
+use authdb_auth::PasswordHash;
+use authdb_domain::{AuditAction, Login, OrganizationId, UserId};
+use authdb_persistence::users::{self, UserCredentials};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+
+use super::{AuthService, IssuedTokens};
+use crate::{ClientInfo, Result, ServiceError, audit::Audit, replica::Change, write::Write};
+
+/// A login as presented: an email or a username (or neither: it then finds no account,
+/// at the same cost), and the password.
+pub struct LoginAttempt {
+    pub login: Login,
+    pub password: SecretString,
+    /// Scope the tokens to this organization (the caller must be a member).
+    pub organization_id: Option<OrganizationId>,
+}
+
+impl fmt::Debug for LoginAttempt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginAttempt")
+            .field("login", &self.login)
+            .field("organization_id", &self.organization_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthService {
+    /// Checks a login (email or username) and password and opens a session.
+    ///
+    /// An unknown login and a wrong password give the same error after the same amount of
+    /// hashing work; a disabled account is only reported after a correct password.
+    #[tracing::instrument(skip_all)]
+    pub async fn login(&self, attempt: LoginAttempt, client: &ClientInfo) -> Result<IssuedTokens> {
+        // Before any lookup or hashing: a locked-out attacker must not cost a bcrypt.
+        let claim = self.inner.throttle.claim(&attempt.login.throttle_key(), client).await?;
+        let credentials = self.find_credentials(&attempt.login).await?;
+        let stored = credentials.as_ref().map(|c| PasswordHash::from_stored(c.password_hash.clone()));
+        let matched = self.inner.hasher.verify(attempt.password.expose_secret(), stored.as_ref()).await?;
+        let known_user = credentials.as_ref().map(|c| c.user.id);
+        let Some(UserCredentials { mut user, .. }) = credentials.filter(|_| matched) else {
+            self.record_failed_login(&attempt.login, known_user, client, "invalid_credentials").await?;
+            self.inner.throttle.failed(claim, known_user, client).await?;
+            return Err(ServiceError::InvalidCredentials);
+        };
+        self.inner.throttle.succeeded(claim).await?;
+        if !user.is_active {
+            self.record_failed_login(&attempt.login, known_user, client, "account_disabled").await?;
+            return Err(ServiceError::AccountDisabled);
+        }
+        let scope = match attempt.organization_id {
+            Some(organization) => Some(self.scope(user.id, organization).await?.ok_or(ServiceError::NotAMember)?),
+            None => None,
+        };
+        let mut write = Write::begin(&self.inner.core).await?;
+        let now = write.now();
+        users::record_login(write.conn(), user.id, now).await?;
+        let (session, refresh) = self.open_session(&write, user.id, attempt.organization_id, client).await?;
+        write.audit(Audit::success(AuditAction::LoginSucceeded, user.id, client)).await?;
+        // Cached copies of the user would show the old login count and time.
+        write.publish(Change::UserChanged(user.id)).await?;
+        write.commit().await?;
+        user.last_login_at = Some(now);
+        user.login_count += 1;
+        tracing::info!(user_id = %user.id, session_id = %session, "login succeeded");
+        metrics::counter!("authdb_logins_total", "outcome" => "success").increment(1);
+        let access = self.inner.keys.issue_scoped(user.id, session, scope.as_ref(), now)?;
+        Ok(IssuedTokens { user, access, refresh })
+    }
+
+    /// Finds the account a login names, normalized exactly as it was when stored. A login
+    /// that is neither an email nor a username finds nothing (and still costs a dummy
+    /// verification in `login`).
+    async fn find_credentials(&self, login: &Login) -> Result<Option<UserCredentials>> {
+        let db = self.inner.core.db();
+        Ok(match login {
+            Login::Email(email) => users::find_credentials_by_email(db, email.as_str()).await?,
+            Login::Username(username) => users::find_credentials_by_username_key(db, &username.key()).await?,
+            Login::Unrecognized(_) => None,
+        })
+    }
+
+    /// Audits a failed login. A known account is named by its id; for an unknown one the
+    /// attempted login is kept only when it is an email address, because people type
+    /// passwords into the login field and those must not be stored.
+    async fn record_failed_login(
+        &self,
+        login: &Login,
+        actor: Option<UserId>,
+        client: &ClientInfo,
+        reason: &str,
+    ) -> Result<()> {
+        let attempted = match (actor, login) {
+            (None, Login::Email(email)) => Some(email.as_str()),
+            _ => None,
+        };
+        let failed = Audit::failure(AuditAction::LoginFailed, actor, client)
+            .details(json!({ "login": attempted, "reason": reason }));
+        let write = Write::begin(&self.inner.core).await?;
+        write.audit(failed).await?;
+        write.commit().await?;
+        tracing::info!(reason, "login failed");
+        metrics::counter!("authdb_logins_total", "outcome" => "failure").increment(1);
+        Ok(())
+    }
+}

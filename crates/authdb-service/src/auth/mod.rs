@@ -1,0 +1,145 @@
+//! Accounts and sessions: one module per resource, all methods of [`AuthService`].
+//!
+//! - `register`: new accounts (and superusers, for the CLI);
+//! - `login`: password sign-in behind the brute-force throttle;
+//! - `refresh`: refresh-token rotation, its grace window and reuse detection, and the
+//!   OAuth2 client binding;
+//! - `sessions`: the caller's sessions, logout, logout everywhere, and revoking every
+//!   session of a user (also for administrators);
+//! - `password`: changing the password;
+//! - `profile`: the caller's own profile;
+//! - `events`: the caller's own security events.
+//!
+//! Authentication itself ([`AuthService::authenticate`]) is here: it never asks the
+//! database whether a session was revoked (the replica's revocation set knows), and
+//! normally not who the user is either (the session cache does).
+
+mod events;
+mod login;
+mod password;
+mod profile;
+mod refresh;
+mod register;
+mod sessions;
+
+use std::{fmt, sync::Arc};
+
+use authdb_auth::{AccessToken, JwtKeys, OpaqueToken, OrganizationScope, PasswordHasher, RotationKey};
+use authdb_domain::{MemberRole, OrganizationId, PasswordPolicy, User, UserId};
+use authdb_persistence::{memberships, now, users};
+use time::Duration;
+
+pub(crate) use self::sessions::revoke_user_sessions;
+pub use self::{
+    events::{SecurityEvent, SecurityEvents},
+    login::LoginAttempt,
+    password::PasswordChange,
+    refresh::RefreshAttempt,
+    register::Registration,
+    sessions::RevocationReason,
+};
+use crate::{
+    Core, Principal, Result, ServiceError, login_throttle::LoginThrottle, login_throttle::LoginThrottlePolicy,
+};
+
+/// Rules for sessions and passwords.
+#[derive(Debug, Clone)]
+pub struct AuthPolicy {
+    /// How long a session (and so its refresh tokens) lasts from login.
+    pub refresh_ttl: Duration,
+    pub password: PasswordPolicy,
+    /// How long after a refresh token is spent presenting it again still gets its
+    /// successor (an honest race between a client's tabs or a retry) instead of revoking
+    /// the session as a replay. Zero: every second presentation is a replay.
+    pub refresh_reuse_grace: Duration,
+    /// Limits on failed logins (see `login_throttle`).
+    pub login_throttle: LoginThrottlePolicy,
+}
+
+/// A new token pair for `user`.
+#[derive(Debug)]
+pub struct IssuedTokens {
+    pub user: User,
+    pub access: AccessToken,
+    pub refresh: OpaqueToken,
+}
+
+/// Registration, login, refresh rotation, sessions, passwords and profiles.
+#[derive(Clone)]
+pub struct AuthService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    core: Core,
+    hasher: PasswordHasher,
+    keys: JwtKeys,
+    rotation: RotationKey,
+    policy: AuthPolicy,
+    throttle: LoginThrottle,
+}
+
+impl fmt::Debug for AuthService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthService").field("keys", &self.inner.keys).finish_non_exhaustive()
+    }
+}
+
+impl AuthService {
+    pub fn new(core: Core, hasher: PasswordHasher, keys: JwtKeys, rotation: RotationKey, policy: AuthPolicy) -> Self {
+        let throttle = LoginThrottle::new(core.clone(), policy.login_throttle.clone());
+        Self { inner: Arc::new(Inner { core, hasher, keys, rotation, policy, throttle }) }
+    }
+
+    /// The policy new passwords are parsed under.
+    pub fn password_policy(&self) -> &PasswordPolicy {
+        &self.inner.policy.password
+    }
+
+    /// Verifies an access token and that its user is active and its session live (from
+    /// the session cache when it has a fresh answer, else from the database).
+    pub async fn authenticate(&self, bearer: &str) -> Result<Principal> {
+        let claims = self.inner.keys.verify(bearer)?;
+        let (session_id, user_id, now) = (claims.session_id(), claims.user_id(), now());
+        let replica = self.inner.core.replica();
+        if replica.is_revoked(session_id) {
+            return Err(ServiceError::InvalidAccessToken);
+        }
+        if let Some(user) = replica.cached_session(session_id, user_id, now) {
+            return Ok(Principal { user, session_id, claims });
+        }
+        let read = replica.session_read();
+        match users::find_by_live_session(self.inner.core.db(), user_id, session_id, now).await? {
+            Some((user, session_expires_at)) if user.is_active => {
+                replica.cache_session(read, session_id, user.clone(), session_expires_at);
+                Ok(Principal { user, session_id, claims })
+            }
+            _ => Err(ServiceError::InvalidAccessToken),
+        }
+    }
+
+    /// The user an access token was issued to, checking only its signature and expiry (no
+    /// database, no revocation check): enough to key a per-user rate limit.
+    pub fn token_subject(&self, bearer: &str) -> Option<UserId> {
+        self.inner.keys.verify(bearer).ok().map(|claims| claims.user_id())
+    }
+
+    /// What an access token scoped to `organization` carries about `user`: the role and
+    /// its permissions as they are now, or `None` for a non-member.
+    async fn scope(&self, user: UserId, organization: OrganizationId) -> Result<Option<OrganizationScope>> {
+        let role = memberships::member_role(self.inner.core.db(), user, organization).await?;
+        Ok(role.map(|role| claims_scope(organization, role)))
+    }
+}
+
+/// The token form of a role: its name and permission names.
+fn claims_scope(organization: OrganizationId, role: MemberRole) -> OrganizationScope {
+    OrganizationScope {
+        organization,
+        permissions: role.permissions.names().into_iter().map(str::to_owned).collect(),
+        role: role.name,
+    }
+}
+
+#[cfg(test)]
+mod tests;

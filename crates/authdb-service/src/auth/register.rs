@@ -1,0 +1,65 @@
+//! New accounts: self-service registration, and superusers created by an operator.
+
+use authdb_domain::{AuditAction, AuditOutcome, Email, FullName, Password, User, Username};
+use authdb_persistence::users::{self, NewUser};
+
+use super::{AuthService, IssuedTokens};
+use crate::{
+    ClientInfo, Result,
+    audit::{Audit, Target},
+    write::Write,
+};
+
+/// A validated registration.
+#[derive(Debug)]
+pub struct Registration {
+    pub email: Email,
+    pub username: Username,
+    pub password: Password,
+    pub full_name: Option<FullName>,
+}
+
+impl AuthService {
+    /// Creates an account and signs it in on this device.
+    #[tracing::instrument(skip_all, fields(username = %registration.username))]
+    pub async fn register(&self, registration: Registration, client: &ClientInfo) -> Result<IssuedTokens> {
+        let new_user = self.new_user(registration, false).await?;
+        let write = Write::begin(&self.inner.core).await?;
+        let now = write.now();
+        let user = users::insert(write.conn(), new_user, now).await?;
+        let (session, refresh) = self.open_session(&write, user.id, None, client).await?;
+        write.audit(Audit::success(AuditAction::UserRegistered, user.id, client)).await?;
+        write.commit().await?;
+        tracing::info!(user_id = %user.id, "user registered");
+        let access = self.inner.keys.issue(user.id, session, now)?;
+        Ok(IssuedTokens { user, access, refresh })
+    }
+
+    /// Creates a verified superuser without signing it in (for the CLI).
+    #[tracing::instrument(skip_all, fields(username = %registration.username))]
+    pub async fn create_superuser(&self, registration: Registration) -> Result<User> {
+        let new_user = self.new_user(registration, true).await?;
+        let write = Write::begin(&self.inner.core).await?;
+        let user = users::insert(write.conn(), new_user, write.now()).await?;
+        let created = Audit::new(AuditAction::SuperuserCreated, AuditOutcome::Success, None, &ClientInfo::default())
+            .target(Target::User(user.id));
+        write.audit(created).await?;
+        write.commit().await?;
+        Ok(user)
+    }
+
+    /// Hashes the password of a new account, before any transaction: hashing takes a
+    /// quarter of a second and must not hold the write turn.
+    async fn new_user(&self, registration: Registration, is_superuser: bool) -> Result<NewUser> {
+        let password_hash = self.inner.hasher.hash(&registration.password).await?;
+        Ok(NewUser {
+            email: registration.email,
+            username: registration.username,
+            password_hash: password_hash.as_str().to_owned(),
+            full_name: registration.full_name,
+            is_superuser,
+            // A superuser is created by an operator, who vouches for the address.
+            is_verified: is_superuser,
+        })
+    }
+}

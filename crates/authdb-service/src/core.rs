@@ -1,0 +1,75 @@
+//! The shared core: what every service of one process shares, built once.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use authdb_persistence::{DatabaseConnection, WriteGate};
+
+use crate::{
+    Result,
+    replica::{FeedTask, Replica, ReplicaPolicy},
+};
+
+/// The database, the write gate and the replica state (revocation set, session and
+/// membership caches, and the feed task that keeps them current). Every service holds a
+/// clone; none reaches another service through it. Cheap to clone.
+#[derive(Clone)]
+pub struct Core {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: DatabaseConnection,
+    writes: WriteGate,
+    replica: Arc<Replica>,
+    /// Stops the feed task when the last clone of the core is dropped.
+    _feed: FeedTask,
+}
+
+/// How long replica state is trusted.
+#[derive(Debug, Clone, Copy)]
+pub struct CoreConfig {
+    /// How long a cached session or membership is trusted without asking the database
+    /// again (`auth.session_cache_ttl_ms`). Changes made by this process apply at once,
+    /// changes made by another within milliseconds through the change feed; this bounds
+    /// the delay should the feed fail. Zero turns the caches off.
+    pub cache_ttl: Duration,
+    /// How long after its revocation a session's access tokens may still verify (the
+    /// access-token lifetime plus leeway, `JwtKeys::verifiable_for`): how long the
+    /// revocation set must remember it.
+    pub access_tokens_verifiable_for: time::Duration,
+}
+
+impl fmt::Debug for Core {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Core").field("revoked_sessions", &self.inner.replica.revoked_len()).finish_non_exhaustive()
+    }
+}
+
+impl Core {
+    /// Loads the replica state and starts the feed task. Must run inside a Tokio runtime.
+    pub async fn start(db: DatabaseConnection, config: CoreConfig) -> Result<Self> {
+        let policy =
+            ReplicaPolicy { cache_ttl: config.cache_ttl, tokens_verifiable_for: config.access_tokens_verifiable_for };
+        let (replica, feed) = Replica::start(&db, policy).await?;
+        let writes = WriteGate::new(db.clone());
+        Ok(Self { inner: Arc::new(Inner { db, writes, replica, _feed: feed }) })
+    }
+
+    /// The connection pool, for reads outside any transaction.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.inner.db
+    }
+
+    /// How many revoked sessions this process holds in memory.
+    pub fn revocation_set_len(&self) -> usize {
+        self.inner.replica.revoked_len()
+    }
+
+    pub(crate) fn writes(&self) -> &WriteGate {
+        &self.inner.writes
+    }
+
+    pub(crate) fn replica(&self) -> &Replica {
+        &self.inner.replica
+    }
+}

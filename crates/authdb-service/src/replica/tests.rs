@@ -1,0 +1,123 @@
+use serde_json::json;
+
+use super::*;
+
+fn replica(ttl: Duration) -> Replica {
+    Replica {
+        revoked: RevocationSet::new(time::Duration::minutes(15)),
+        sessions: TtlCache::new(ttl),
+        memberships: TtlCache::new(ttl),
+    }
+}
+
+fn user() -> User {
+    let now = OffsetDateTime::now_utc();
+    User {
+        id: UserId::new(),
+        email: "a@example.com".into(),
+        username: "alice".into(),
+        full_name: None,
+        avatar_url: None,
+        preferences: json!({}),
+        is_active: true,
+        is_verified: false,
+        is_superuser: false,
+        created_at: now,
+        updated_at: now,
+        last_login_at: None,
+        login_count: 0,
+        password_changed_at: now,
+    }
+}
+
+fn later() -> OffsetDateTime {
+    OffsetDateTime::now_utc() + time::Duration::hours(1)
+}
+
+#[test]
+fn a_cached_session_is_returned_for_its_own_user_only_and_while_it_lasts() {
+    let replica = replica(Duration::from_secs(60));
+    let (session, alice) = (SessionId::new(), user());
+    replica.cache_session(replica.session_read(), session, alice.clone(), later());
+    let now = OffsetDateTime::now_utc();
+    assert_eq!(replica.cached_session(session, alice.id, now), Some(alice.clone()));
+    assert_eq!(replica.cached_session(session, UserId::new(), now), None, "another user's token");
+    assert_eq!(replica.cached_session(SessionId::new(), alice.id, now), None);
+
+    let ended = SessionId::new();
+    replica.cache_session(replica.session_read(), ended, alice.clone(), now - time::Duration::seconds(1));
+    assert_eq!(replica.cached_session(ended, alice.id, now), None, "the session itself expired");
+}
+
+#[test]
+fn a_revocation_evicts_the_session_and_enters_the_set() {
+    let replica = replica(Duration::from_secs(60));
+    let (phone, laptop, alice) = (SessionId::new(), SessionId::new(), user());
+    replica.cache_session(replica.session_read(), phone, alice.clone(), later());
+    replica.cache_session(replica.session_read(), laptop, alice.clone(), later());
+    let now = OffsetDateTime::now_utc();
+    let revoked = RevokedSession { id: phone, user_id: alice.id, revoked_at: now, expires_at: later() };
+
+    replica.apply(&Change::SessionRevoked(revoked), now);
+
+    assert!(replica.is_revoked(phone));
+    assert_eq!(replica.cached_session(phone, alice.id, now), None);
+    assert!(replica.cached_session(laptop, alice.id, now).is_some());
+    assert_eq!(replica.revoked_len(), 1);
+}
+
+#[test]
+fn a_user_change_evicts_their_sessions_and_memberships() {
+    let replica = replica(Duration::from_secs(60));
+    let (session, alice, bob) = (SessionId::new(), user(), user());
+    let (acme, globex) = (OrganizationId::new(), OrganizationId::new());
+    replica.cache_session(replica.session_read(), session, alice.clone(), later());
+    for (user, organization) in [(alice.id, acme), (alice.id, globex), (bob.id, acme)] {
+        replica.cache_membership(replica.membership_read(), user, organization, None);
+    }
+
+    replica.apply(&Change::UserChanged(alice.id), OffsetDateTime::now_utc());
+
+    assert_eq!(replica.cached_session(session, alice.id, OffsetDateTime::now_utc()), None);
+    assert_eq!(replica.cached_membership(alice.id, acme), None);
+    assert_eq!(replica.cached_membership(alice.id, globex), None);
+    assert!(replica.cached_membership(bob.id, acme).is_some());
+}
+
+#[test]
+fn membership_invalidation_scopes() {
+    let replica = replica(Duration::from_secs(60));
+    let (alice, bob) = (UserId::new(), UserId::new());
+    let (acme, globex) = (OrganizationId::new(), OrganizationId::new());
+    for (user, organization) in [(alice, acme), (alice, globex), (bob, acme), (bob, globex)] {
+        replica.cache_membership(replica.membership_read(), user, organization, None);
+    }
+    let apply = |what| replica.apply(&Change::MembershipChanged(what), OffsetDateTime::now_utc());
+
+    apply(Invalidation::Member(alice, acme));
+    assert_eq!(replica.cached_membership(alice, acme), None);
+    assert_eq!(replica.cached_membership(alice, globex), Some(None), "a cached non-membership");
+    apply(Invalidation::Organization(globex));
+    assert_eq!(replica.cached_membership(alice, globex), None);
+    assert_eq!(replica.cached_membership(bob, globex), None);
+    assert!(replica.cached_membership(bob, acme).is_some());
+    apply(Invalidation::User(bob));
+    assert_eq!(replica.cached_membership(bob, acme), None);
+    replica.cache_membership(replica.membership_read(), bob, acme, None);
+    apply(Invalidation::All);
+    assert_eq!(replica.cached_membership(bob, acme), None);
+}
+
+#[test]
+fn a_read_that_raced_a_change_is_not_cached() {
+    let replica = replica(Duration::from_secs(60));
+    let (session, alice, organization) = (SessionId::new(), user(), OrganizationId::new());
+    let (session_read, membership_read) = (replica.session_read(), replica.membership_read());
+
+    replica.apply(&Change::UserChanged(alice.id), OffsetDateTime::now_utc());
+    replica.cache_session(session_read, session, alice.clone(), later());
+    replica.cache_membership(membership_read, alice.id, organization, None);
+
+    assert_eq!(replica.cached_session(session, alice.id, OffsetDateTime::now_utc()), None);
+    assert_eq!(replica.cached_membership(alice.id, organization), None);
+}

@@ -1,0 +1,54 @@
+//! Building every service of one process around one shared core.
+
+use std::time::Duration;
+
+use authdb_auth::{JwtKeys, PasswordHasher, RotationKey};
+use authdb_persistence::DatabaseConnection;
+
+use crate::{
+    AdminService, AuthPolicy, AuthService, Core, CoreConfig, Discovery, HealthService, OrganizationPolicy,
+    OrganizationService, Result,
+};
+
+/// What the services are built from.
+#[derive(Debug)]
+pub struct ServicesConfig {
+    pub hasher: PasswordHasher,
+    pub keys: JwtKeys,
+    /// Derives refresh-token successors; every instance sharing a database must share it.
+    pub rotation: RotationKey,
+    pub auth: AuthPolicy,
+    pub organizations: OrganizationPolicy,
+    /// How long a cached session or membership is trusted (see [`CoreConfig::cache_ttl`]).
+    pub cache_ttl: Duration,
+    /// How long a readiness probe waits for the database.
+    pub health_timeout: Duration,
+}
+
+/// Every service of one process, sharing one [`Core`]. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub core: Core,
+    pub auth: AuthService,
+    pub organizations: OrganizationService,
+    pub admin: AdminService,
+    pub health: HealthService,
+    /// The issuer and public keys served under `/.well-known`.
+    pub discovery: Discovery,
+}
+
+impl Services {
+    /// Starts the core (loads the revocation set, starts the change feed) and builds
+    /// every service on it. Must run inside a Tokio runtime.
+    pub async fn start(db: DatabaseConnection, config: ServicesConfig) -> Result<Self> {
+        let core_config =
+            CoreConfig { cache_ttl: config.cache_ttl, access_tokens_verifiable_for: config.keys.verifiable_for() };
+        let core = Core::start(db.clone(), core_config).await?;
+        let discovery = Discovery::new(&config.keys);
+        let health = HealthService::new(db, config.health_timeout);
+        let auth = AuthService::new(core.clone(), config.hasher, config.keys, config.rotation, config.auth);
+        let organizations = OrganizationService::new(core.clone(), config.organizations);
+        let admin = AdminService::new(core.clone());
+        Ok(Self { core, auth, organizations, admin, health, discovery })
+    }
+}

@@ -1,0 +1,142 @@
+//! Invitations to an organization: issue, list, withdraw, accept.
+
+use authdb_auth::{OpaqueToken, TokenHash};
+use authdb_domain::{AuditAction, Email, InvitationId, OrganizationWithRole, Page, Paged, Permission, RoleName};
+use authdb_persistence::{
+    PersistenceError, invitations,
+    invitations::{Invitation, NewInvitation},
+    memberships, now, organizations, roles, users,
+};
+use serde_json::json;
+
+use super::{OrganizationService, already_a_member};
+use crate::{
+    ClientInfo, Principal, Result, ServiceError,
+    audit::Target,
+    membership::Membership,
+    replica::Invalidation,
+    write::{Record, Stale, TenantWrite, Write},
+};
+
+/// A created invitation and its token, which is shown once and stored only as a hash.
+#[derive(Debug)]
+pub struct IssuedInvitation {
+    pub invitation: Invitation,
+    pub role: String,
+    pub token: OpaqueToken,
+}
+
+/// A pending invitation with the name of the role it offers.
+#[derive(Debug, Clone)]
+pub struct PendingInvitation {
+    pub invitation: Invitation,
+    pub role: String,
+}
+
+const INVITATION: &str = "invitation";
+
+impl OrganizationService {
+    /// Invites `email` in the role named `role`. The token is returned once.
+    #[tracing::instrument(skip_all, fields(organization_id = %membership.organization_id()))]
+    pub async fn invite(
+        &self,
+        membership: &Membership,
+        email: Email,
+        role: &RoleName,
+        client: &ClientInfo,
+    ) -> Result<IssuedInvitation> {
+        membership.require(Permission::MembersManage)?;
+        let db = self.core.db();
+        let role = self.grantable_role(membership, role).await?;
+        if let Some(user) = users::find_by_email(db, &email).await?
+            && memberships::find(db, membership.tenant(), user.id).await?.is_some()
+        {
+            return Err(already_a_member());
+        }
+        let token = OpaqueToken::generate()?;
+        let write = TenantWrite::begin(&self.core, membership, Permission::MembersManage, client).await?;
+        let new = NewInvitation {
+            email,
+            role_id: role.id,
+            token_hash: token.hash().as_str().to_owned(),
+            invited_by: membership.user_id(),
+            expires_at: write.now() + self.policy.invitation_ttl,
+        };
+        let invitation = invitations::insert(write.conn(), write.tenant(), new, write.now()).await?;
+        let invited = Record::new(AuditAction::InvitationCreated, Target::Invitation(invitation.id))
+            .details(json!({ "email": invitation.email, "after_role": role.name }));
+        // Nobody is a member until the invitation is accepted.
+        write.commit(invited, Stale::Nothing).await?;
+        Ok(IssuedInvitation { invitation, role: role.name, token })
+    }
+
+    pub async fn list_invitations(&self, membership: &Membership, page: Page) -> Result<Paged<PendingInvitation>> {
+        membership.require(Permission::MembersManage)?;
+        let db = self.core.db();
+        let listed = invitations::list_pending(db, membership.tenant(), now(), page).await?;
+        let names = roles::list(db, membership.tenant(), Page::first(Page::MAX_LIMIT)).await?;
+        let mut pending = Vec::with_capacity(listed.items.len());
+        for invitation in listed.items {
+            let role = match names.items.iter().find(|role| role.id == invitation.role_id) {
+                Some(role) => role.name.clone(),
+                None => roles::find(db, membership.tenant(), invitation.role_id)
+                    .await?
+                    .map(|role| role.name)
+                    .unwrap_or_default(),
+            };
+            pending.push(PendingInvitation { invitation, role });
+        }
+        Ok(Paged { items: pending, total: listed.total, page: listed.page })
+    }
+
+    /// Withdraws a pending invitation: its token stops working.
+    #[tracing::instrument(skip_all, fields(organization_id = %membership.organization_id(), invitation_id = %id))]
+    pub async fn revoke_invitation(
+        &self,
+        membership: &Membership,
+        id: InvitationId,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        let write = TenantWrite::begin(&self.core, membership, Permission::MembersManage, client).await?;
+        if !invitations::delete(write.conn(), write.tenant(), id).await? {
+            return Err(ServiceError::NotFound { entity: INVITATION });
+        }
+        write.commit(Record::new(AuditAction::InvitationRevoked, Target::Invitation(id)), Stale::Nothing).await
+    }
+
+    /// Spends an invitation and makes the caller a member. The invitation must have been
+    /// sent to the caller's email address.
+    #[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
+    pub async fn accept_invitation(
+        &self,
+        principal: &Principal,
+        token: &str,
+        client: &ClientInfo,
+    ) -> Result<OrganizationWithRole> {
+        let hash = TokenHash::of(token);
+        let user = principal.user.id;
+        let write = Write::begin(&self.core).await?;
+        let Some(claimed) = invitations::claim(write.conn(), hash.as_str(), user, write.now()).await? else {
+            return Err(ServiceError::NotFound { entity: INVITATION });
+        };
+        if !claimed.invitation.email.eq_ignore_ascii_case(principal.user.email.as_str()) {
+            // Dropping the write rolls the claim back: the invitee may still use it.
+            return Err(ServiceError::Forbidden("this invitation was sent to another email address".into()));
+        }
+        let write = write.into_tenant(claimed.tenant, user, client);
+        match memberships::insert(write.conn(), write.tenant(), user, claimed.invitation.role_id, write.now()).await {
+            Ok(()) => {}
+            Err(PersistenceError::Conflict { .. }) => return Err(already_a_member()),
+            Err(error) => return Err(error.into()),
+        }
+        let organization = organizations::find(write.conn(), write.tenant()).await?;
+        let role = roles::find(write.conn(), write.tenant(), claimed.invitation.role_id)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: "role" })?;
+        let accepted = Record::new(AuditAction::InvitationAccepted, Target::Invitation(claimed.invitation.id)).details(
+            json!({ "before_role": null, "after_role": role.name, "invited_by": claimed.invitation.invited_by }),
+        );
+        write.commit(accepted, Stale::Memberships(Invalidation::Member(user, organization.id))).await?;
+        Ok(OrganizationWithRole { organization, role: role.name })
+    }
+}

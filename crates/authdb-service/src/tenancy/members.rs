@@ -1,0 +1,144 @@
+//! Members of an organization: list, add, change their role, remove.
+
+use authdb_domain::{
+    AuditAction, BuiltInRole, Email, Member, MemberRole, MemberSortKey, Page, Paged, Permission, RoleName, Sort, UserId,
+};
+use authdb_persistence::{PersistenceError, memberships, users};
+use serde_json::json;
+
+use super::{OrganizationService, already_a_member};
+use crate::{
+    ClientInfo, Result, ServiceError,
+    audit::Target,
+    membership::Membership,
+    replica::Invalidation,
+    write::{Record, Stale, TenantWrite},
+};
+
+/// A user named in a request to add a member.
+#[derive(Debug, Clone)]
+pub enum MemberRef {
+    Email(Email),
+    Id(UserId),
+}
+
+const MEMBER: &str = "member";
+
+impl OrganizationService {
+    pub async fn list_members(
+        &self,
+        membership: &Membership,
+        search: Option<&str>,
+        sort: Sort<MemberSortKey>,
+        page: Page,
+    ) -> Result<Paged<Member>> {
+        membership.require(Permission::MembersRead)?;
+        Ok(memberships::list(self.core.db(), membership.tenant(), search, sort, page).await?)
+    }
+
+    /// Adds an existing user in the role named `role`.
+    #[tracing::instrument(skip_all, fields(organization_id = %membership.organization_id()))]
+    pub async fn add_member(
+        &self,
+        membership: &Membership,
+        who: MemberRef,
+        role: &RoleName,
+        client: &ClientInfo,
+    ) -> Result<Member> {
+        membership.require(Permission::MembersManage)?;
+        let db = self.core.db();
+        let role = self.grantable_role(membership, role).await?;
+        let user = match &who {
+            MemberRef::Email(email) => users::find_by_email(db, email).await?,
+            MemberRef::Id(id) => users::find_by_id(db, *id).await?,
+        };
+        let user = user.ok_or(ServiceError::NotFound { entity: "user" })?;
+        let write = TenantWrite::begin(&self.core, membership, Permission::MembersManage, client).await?;
+        write.lock_organization().await?;
+        let joined_at = write.now();
+        match memberships::insert(write.conn(), write.tenant(), user.id, role.id, joined_at).await {
+            Ok(()) => {}
+            Err(PersistenceError::Conflict { .. }) => return Err(already_a_member()),
+            Err(error) => return Err(error.into()),
+        }
+        let added = Record::new(AuditAction::MemberAdded, Target::User(user.id))
+            .details(json!({ "before_role": null, "after_role": role.name }));
+        write.commit(added, Stale::Memberships(Invalidation::Member(user.id, membership.organization_id()))).await?;
+        Ok(Member {
+            user_id: user.id,
+            email: user.email,
+            username: user.username,
+            full_name: user.full_name,
+            role: role.name,
+            joined_at,
+        })
+    }
+
+    /// Gives a member another role. Nobody changes the role of a member who holds
+    /// permissions they lack, and the last owner cannot be demoted.
+    #[tracing::instrument(skip_all, fields(organization_id = %membership.organization_id(), target = %user))]
+    pub async fn change_member_role(
+        &self,
+        membership: &Membership,
+        user: UserId,
+        role: &RoleName,
+        client: &ClientInfo,
+    ) -> Result<Member> {
+        membership.require(Permission::MembersManage)?;
+        let role = self.grantable_role(membership, role).await?;
+        let write = TenantWrite::begin(&self.core, membership, Permission::MembersManage, client).await?;
+        write.lock_organization().await?;
+        let current = memberships::find(write.conn(), write.tenant(), user)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: MEMBER })?;
+        membership.require_all(current.permissions, "changing this member's role")?;
+        if current.id != role.id {
+            refuse_losing_last_owner(&write, &current, "demoted").await?;
+            memberships::set_role(write.conn(), write.tenant(), user, role.id, write.now()).await?;
+            let changed = Record::new(AuditAction::MemberRoleChanged, Target::User(user))
+                .details(json!({ "before_role": current.name, "after_role": role.name }));
+            write.commit(changed, Stale::Memberships(Invalidation::Member(user, membership.organization_id()))).await?;
+        } else {
+            // Nothing to change: end the transaction before reading the answer.
+            drop(write);
+        }
+        memberships::get(self.core.db(), membership.tenant(), user)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: MEMBER })
+    }
+
+    /// Removes a member; anyone may remove themselves. The last owner cannot leave.
+    #[tracing::instrument(skip_all, fields(organization_id = %membership.organization_id(), target = %user))]
+    pub async fn remove_member(&self, membership: &Membership, user: UserId, client: &ClientInfo) -> Result<()> {
+        let leaving = user == membership.user_id() && !membership.is_superuser_access();
+        let write = if leaving {
+            TenantWrite::begin_on_own_membership(&self.core, membership, client).await?
+        } else {
+            TenantWrite::begin(&self.core, membership, Permission::MembersManage, client).await?
+        };
+        write.lock_organization().await?;
+        let current = memberships::find(write.conn(), write.tenant(), user)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: MEMBER })?;
+        if !leaving {
+            membership.require_all(current.permissions, "removing this member")?;
+        }
+        refuse_losing_last_owner(&write, &current, "removed").await?;
+        memberships::delete(write.conn(), write.tenant(), user).await?;
+        let removed = Record::new(AuditAction::MemberRemoved, Target::User(user))
+            .details(json!({ "before_role": current.name, "after_role": null, "left": leaving }));
+        write.commit(removed, Stale::Memberships(Invalidation::Member(user, membership.organization_id()))).await
+    }
+}
+
+/// Refuses a change that would leave the organization without an owner. Runs under the
+/// organization's row lock, so two demotions cannot both pass it.
+async fn refuse_losing_last_owner(write: &TenantWrite<'_>, current: &MemberRole, what: &str) -> Result<()> {
+    let owner = BuiltInRole::Owner.id();
+    if current.id == owner && memberships::count_with_role(write.conn(), write.tenant(), owner).await? <= 1 {
+        return Err(ServiceError::StateConflict(format!(
+            "the last owner cannot be {what}; make another member an owner first"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! The write path: every use case that writes goes through [`Write`], and every write to
+//! an organization's data through [`TenantWrite`].
+//!
+//! A `Write` is a transaction taken from the write gate (one writer at a time on SQLite),
+//! the time of the write, and the changes to cached state it has published. Committing
+//! it applies those changes to this process's replica; other processes hear them through
+//! the change feed when the commit is delivered. So a change that other processes cache
+//! cannot be committed without reaching them, as long as it was published.
+//!
+//! A `TenantWrite` adds the rest of the tenant sequence: the permission is checked before
+//! the transaction begins, the organization's row lock is one call, and `commit` takes
+//! the audit record and the cache invalidation as arguments. A tenant write that forgets
+//! either does not compile; one that changes no cached state says so
+//! ([`Stale::Nothing`]).
+
+use authdb_domain::{AuditAction, AuditOutcome, Permission, UserId};
+use authdb_persistence::{DatabaseTransaction, TenantId, WriteTransaction, audit, now, organizations};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::{
+    ClientInfo, Core, Result,
+    audit::{Audit, Target},
+    membership::Membership,
+    replica::{Change, Invalidation},
+};
+
+/// A write transaction that publishes the changes it makes to cached state.
+pub(crate) struct Write<'a> {
+    core: &'a Core,
+    txn: WriteTransaction,
+    now: OffsetDateTime,
+    published: Vec<Change>,
+}
+
+impl<'a> Write<'a> {
+    /// Waits for the write turn and begins a transaction; the write's time is taken then.
+    pub(crate) async fn begin(core: &'a Core) -> Result<Self> {
+        let txn = core.writes().begin().await?;
+        Ok(Self { core, txn, now: now(), published: Vec::new() })
+    }
+
+    /// The transaction, for the repositories.
+    pub(crate) fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    /// When this write happens (whole seconds, see `authdb_persistence::now`).
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        self.now
+    }
+
+    /// Records an audit event in this transaction.
+    pub(crate) async fn audit(&self, event: Audit) -> Result<()> {
+        Ok(audit::record(&*self.txn, event.into_event(), self.now).await?)
+    }
+
+    /// Announces a change to cached state: to the other processes when the transaction
+    /// commits, and to this one by [`Write::commit`].
+    pub(crate) async fn publish(&mut self, change: Change) -> Result<()> {
+        change.publish(&*self.txn).await?;
+        self.published.push(change);
+        Ok(())
+    }
+
+    /// Commits, then applies the published changes to this process at once. Dropping a
+    /// write without committing rolls it back and publishes nothing.
+    pub(crate) async fn commit(self) -> Result<()> {
+        self.txn.commit().await?;
+        let now = now();
+        for change in &self.published {
+            self.core.replica().apply(change, now);
+        }
+        Ok(())
+    }
+
+    /// Turns this write into a write to `tenant`'s data by `actor` (who has just earned
+    /// the tenant id inside this transaction: created the organization, spent an
+    /// invitation to it).
+    pub(crate) fn into_tenant(self, tenant: TenantId, actor: UserId, client: &'a ClientInfo) -> TenantWrite<'a> {
+        TenantWrite { write: self, tenant, actor, client, deleted: false }
+    }
+}
+
+/// A write to one organization's data on behalf of one caller.
+pub(crate) struct TenantWrite<'a> {
+    write: Write<'a>,
+    tenant: TenantId,
+    actor: UserId,
+    client: &'a ClientInfo,
+    /// Set once the organization itself is deleted in this write.
+    deleted: bool,
+}
+
+/// What a tenant write records in the audit log: the action and what it was done to.
+/// The actor, the organization, the client and the time come from the write.
+#[derive(Debug, Clone)]
+pub(crate) struct Record {
+    action: AuditAction,
+    target: Target,
+    details: Value,
+}
+
+impl Record {
+    pub(crate) fn new(action: AuditAction, target: Target) -> Self {
+        Self { action, target, details: json!({}) }
+    }
+
+    pub(crate) fn details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+}
+
+/// Which cached state a tenant write makes stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stale {
+    /// Nothing any process caches (organization fields, invitations, a new role).
+    Nothing,
+    /// Resolved memberships: who holds which role with which permissions.
+    Memberships(Invalidation),
+}
+
+impl<'a> TenantWrite<'a> {
+    /// Begins a write in `membership`'s organization that needs `permission`; a role
+    /// without it is refused before the write turn is taken.
+    pub(crate) async fn begin(
+        core: &'a Core,
+        membership: &Membership,
+        permission: Permission,
+        client: &'a ClientInfo,
+    ) -> Result<Self> {
+        membership.require(permission)?;
+        Self::begin_on_own_membership(core, membership, client).await
+    }
+
+    /// Begins a write that needs no permission because it only concerns the caller's own
+    /// membership (leaving an organization).
+    pub(crate) async fn begin_on_own_membership(
+        core: &'a Core,
+        membership: &Membership,
+        client: &'a ClientInfo,
+    ) -> Result<Self> {
+        let write = Write::begin(core).await?;
+        Ok(write.into_tenant(membership.tenant(), membership.user_id(), client))
+    }
+
+    pub(crate) fn conn(&self) -> &DatabaseTransaction {
+        self.write.conn()
+    }
+
+    pub(crate) fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        self.write.now()
+    }
+
+    /// Locks the organization's row until the commit: membership changes take it first,
+    /// so that checks over all members (the last owner) cannot race each other.
+    pub(crate) async fn lock_organization(&self) -> Result<()> {
+        Ok(organizations::lock(self.conn(), self.tenant).await?)
+    }
+
+    /// Deletes the organization with all its tenant data. Its audit events stay, with
+    /// the organization named only in their target from then on.
+    pub(crate) async fn delete_organization(&mut self) -> Result<()> {
+        organizations::delete(self.conn(), self.tenant).await?;
+        self.deleted = true;
+        Ok(())
+    }
+
+    /// Records the audit event, publishes the invalidation, commits, and applies the
+    /// invalidation to this process.
+    pub(crate) async fn commit(mut self, record: Record, stale: Stale) -> Result<()> {
+        let mut event = Audit::new(record.action, AuditOutcome::Success, Some(self.actor), self.client)
+            .target(record.target)
+            .details(record.details);
+        if !self.deleted {
+            event = event.organization(self.tenant.organization_id());
+        }
+        self.write.audit(event).await?;
+        if let Stale::Memberships(what) = stale {
+            self.write.publish(Change::MembershipChanged(what)).await?;
+        }
+        self.write.commit().await
+    }
+}

@@ -27,10 +27,10 @@ mod error;
 mod health;
 mod login_throttle;
 mod membership;
-mod tenancy;
 mod principal;
 mod replica;
 mod services;
+mod tenancy;
 mod write;
 
 pub use admin::AdminService;
@@ -46,8 +46,8 @@ pub use error::{Result, ServiceError, error_chain};
 pub use health::{DatabaseHealth, HealthService, MigrationHealth};
 pub use login_throttle::LoginThrottlePolicy;
 pub use membership::Membership;
+pub use principal::Principal;
+pub use services::{Services, ServicesConfig};
 pub use tenancy::{
     IssuedInvitation, MemberRef, NewRole, OrganizationPolicy, OrganizationService, PendingInvitation, RoleUpdate,
 };
-pub use principal::Principal;
-pub use services::{Services, ServicesConfig};

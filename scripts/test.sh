@@ -22,6 +22,9 @@
 #
 # Redis: the tests start private redis-server processes; as root the script installs
 # redis-server (apt-get) when it is missing.
+#
+# curl and jq: tests/e2e/readme.rs runs README's walk-through, which uses both; as root
+# the script installs them (apt-get) when they are missing.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -168,6 +171,23 @@ if ! command -v redis-server >/dev/null 2>&1; then
         systemctl disable --now redis-server >/dev/null 2>&1 || true
     else
         log "redis-server not found and not root: the shared-Redis tests will fail (apt-get install redis-server)"
+    fi
+fi
+
+# ---------------------------------------------------------------- curl and jq
+missing_tools=()
+for tool in curl jq; do
+    command -v "$tool" >/dev/null 2>&1 || missing_tools+=("$tool")
+done
+if [ "${#missing_tools[@]}" -gt 0 ]; then
+    if is_root; then
+        log "${missing_tools[*]} not installed: installing with apt-get (README's walk-through test needs them)"
+        if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing_tools[@]}" >/dev/null 2>&1; then
+            apt-get update -q
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing_tools[@]}" >/dev/null
+        fi
+    else
+        log "${missing_tools[*]} not found and not root: README's walk-through test will fail (apt-get install ${missing_tools[*]})"
     fi
 fi
 

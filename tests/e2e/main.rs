@@ -49,6 +49,7 @@ mod observability;
 mod openapi;
 mod organizations;
 mod rate_limit;
+mod readme;
 mod refresh;
 mod register;
 mod restart;

@@ -18,6 +18,9 @@ async fn the_openapi_document_is_served_and_lists_every_route() {
         ("/health/live", "get"),
         ("/health/ready", "get"),
         ("/metrics", "get"),
+        ("/.well-known/jwks.json", "get"),
+        ("/.well-known/openid-configuration", "get"),
+        ("/.well-known/oauth-authorization-server", "get"),
     ] {
         assert!(doc["paths"][path][method].is_object(), "{method} {path} is not documented");
     }

@@ -45,7 +45,8 @@ async fn register_refuses_a_taken_email_regardless_of_case(backend: Backend) {
     assert_eq!(response.headers()["content-type"], "application/problem+json");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], 409);
-    assert_eq!(body["errors"][0]["field"], "email");
+    assert_eq!(conflicting_fields(&body), ["email"], "{body}");
+    assert_eq!(body["detail"], "email is already taken");
 }
 
 async fn register_refuses_a_taken_username_regardless_of_case(backend: Backend) {
@@ -56,7 +57,31 @@ async fn register_refuses_a_taken_username_regardless_of_case(backend: Backend) 
 
     assert_eq!(response.status(), 409);
     let body: Value = response.json().await.unwrap();
-    assert_eq!(body["errors"][0]["field"], "username");
+    assert_eq!(conflicting_fields(&body), ["username"], "{body}");
+    assert_eq!(body["detail"], "username is already taken");
+}
+
+async fn register_names_both_fields_when_the_email_and_the_username_are_taken(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.register_ok("alice").await;
+    app.register_ok("bob").await;
+
+    let same_account = app.register("Alice@Example.com", "alice", PASSWORD).await;
+    let two_accounts = app.register("bob@example.com", "Alice", PASSWORD).await;
+
+    for response in [same_account, two_accounts] {
+        assert_eq!(response.status(), 409);
+        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(conflicting_fields(&body), ["email", "username"], "{body}");
+        assert_eq!(body["detail"], "email and username are already taken");
+    }
+    assert_eq!(app.login("alice@example.com", PASSWORD).await.status(), 200, "nothing was changed");
+}
+
+/// The `field` of every entry of a problem's `errors`.
+fn conflicting_fields(problem: &Value) -> Vec<&str> {
+    problem["errors"].as_array().unwrap().iter().map(|error| error["field"].as_str().unwrap()).collect()
 }
 
 async fn register_names_every_invalid_field(backend: Backend) {
@@ -116,6 +141,7 @@ on_both_backends!(
     register_stores_an_optional_full_name,
     register_refuses_a_taken_email_regardless_of_case,
     register_refuses_a_taken_username_regardless_of_case,
+    register_names_both_fields_when_the_email_and_the_username_are_taken,
     register_names_every_invalid_field,
     register_refuses_passwords_over_72_bytes_instead_of_truncating,
     a_password_of_exactly_72_bytes_registers_and_logs_in,

@@ -2,7 +2,7 @@
 
 use std::{
     io::{self, BufRead as _, IsTerminal as _},
-    path::PathBuf,
+    path::{Path, PathBuf},
 };
 
 use authdb_domain::{DomainError, Email, Username};
@@ -92,18 +92,30 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     Ok(())
 }
 
-#[allow(clippy::print_stdout, reason = "migrate status is a CLI report on standard output")]
+#[allow(clippy::print_stdout, reason = "migrate reports on standard output")]
 async fn migrate(action: MigrateAction, settings: &Settings) -> Result<(), CliError> {
+    if !matches!(action, MigrateAction::Up)
+        && let Some(file) = missing_database(settings)
+    {
+        no_database(&action, &file);
+        return Ok(());
+    }
     let db = connect(settings).await?;
     let failed = |error: authdb_persistence::PersistenceError| CliError::Failed(error_chain(&error));
+    let applied = async || -> Result<usize, CliError> {
+        let states = authdb_persistence::migration_states(&db).await.map_err(failed)?;
+        Ok(states.iter().filter(|state| state.applied).count())
+    };
     match action {
         MigrateAction::Up => {
+            let before = applied().await?;
             authdb_persistence::migrate_up(&db).await.map_err(failed)?;
-            tracing::info!("all migrations applied");
+            println!("applied {}", migrations(applied().await?.saturating_sub(before)));
         }
         MigrateAction::Down { steps } => {
+            let before = applied().await?;
             authdb_persistence::migrate_down(&db, Some(steps)).await.map_err(failed)?;
-            tracing::info!(steps, "migrations reverted");
+            println!("reverted {}", migrations(before.saturating_sub(applied().await?)));
         }
         MigrateAction::Status => {
             for state in authdb_persistence::migration_states(&db).await.map_err(failed)? {
@@ -112,6 +124,39 @@ async fn migrate(action: MigrateAction, settings: &Settings) -> Result<(), CliEr
         }
     }
     Ok(())
+}
+
+/// The SQLite file the settings name, when it does not exist yet: opening it would
+/// create it (and the data directory).
+fn missing_database(settings: &Settings) -> Option<PathBuf> {
+    authdb_persistence::sqlite_file(&settings.database_url()).filter(|file| !file.exists())
+}
+
+/// `migrate status` or `down` without a database: the answer, and nothing created.
+#[allow(clippy::print_stdout, clippy::print_stderr, reason = "migrate reports on standard output, notes on error")]
+fn no_database(action: &MigrateAction, file: &Path) {
+    let file = file.display();
+    match action {
+        MigrateAction::Status => {
+            for name in authdb_persistence::migration_names() {
+                println!("pending\t{name}");
+            }
+            eprintln!(
+                "no database at {file} yet, so every migration is pending; nothing was created \
+                 (`authdb migrate up` or `authdb serve` creates it)"
+            );
+        }
+        // `up` does not get here: it creates the database.
+        MigrateAction::Down { .. } | MigrateAction::Up => {
+            println!("reverted {}", migrations(0));
+            eprintln!("no database at {file} yet, so there is nothing to revert; nothing was created");
+        }
+    }
+}
+
+/// `1 migration`, `3 migrations`.
+fn migrations(count: usize) -> String {
+    format!("{count} migration{}", if count == 1 { "" } else { "s" })
 }
 
 #[allow(clippy::print_stdout, reason = "create-superuser reports its result on standard output")]
@@ -140,9 +185,10 @@ async fn create_superuser(
             println!("created superuser {} ({})", user.username, user.id);
             Ok(())
         }
-        Err(ServiceError::Conflict { field }) => {
-            Err(CliError::Failed(format!("a user with this {field} already exists; nothing was changed")))
-        }
+        Err(ServiceError::Conflict { fields }) => Err(CliError::Failed(format!(
+            "a user with this {} already exists; nothing was changed",
+            fields.join(" and ")
+        ))),
         Err(error) => Err(CliError::Failed(error_chain(&error))),
     }
 }

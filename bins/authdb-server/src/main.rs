@@ -16,13 +16,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(settings.log.format);
     let command = cli.command.unwrap_or(Command::Serve);
+    let default_filter =
+        if matches!(command, Command::Serve) { telemetry::SERVER_FILTER } else { telemetry::COMMAND_FILTER };
+    telemetry::init_with_default(settings.log.format, default_filter);
     let outcome = actix_web::rt::System::new().block_on(run(command, settings));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!(error = %error, "authdb failed");
+            // The one report of the failure: logging it as well would print it twice.
             eprintln!("authdb: {error}");
             ExitCode::FAILURE
         }

@@ -9,8 +9,8 @@ use std::{
 
 use secrecy::{ExposeSecret as _, SecretString};
 
-const SECRET_FILE: &str = "jwt_secret";
-const SIGNING_KEY_FILE: &str = "jwt_ed25519.pem";
+pub(crate) const SECRET_FILE: &str = "jwt_secret";
+pub(crate) const SIGNING_KEY_FILE: &str = "jwt_ed25519.pem";
 const SECRET_BYTES: usize = 48;
 
 /// Reads `<data_dir>/jwt_secret`, creating it (mode 0600) with a random secret if absent.

@@ -11,7 +11,7 @@ use std::{
 use authdb_auth::{JwtAlgorithm, MIN_HS256_SECRET_BYTES};
 use authdb_domain::{BCRYPT_MAX_PASSWORD_BYTES, PasswordPolicy};
 use authdb_service::LoginThrottlePolicy;
-use config::{Config, Environment, File, FileFormat};
+use config::{Config, ConfigError, Environment, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
 
@@ -60,7 +60,9 @@ fn list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>
         Text(String),
         Many(Vec<String>),
     }
-    Ok(match OneOrMany::deserialize(deserializer)? {
+    let value = OneOrMany::deserialize(deserializer)
+        .map_err(|_| serde::de::Error::custom("must be a list or one comma-separated string"))?;
+    Ok(match value {
         OneOrMany::Text(text) => text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
         OneOrMany::Many(items) => items,
     })
@@ -176,7 +178,11 @@ pub struct AuthSettings {
     pub access_ttl_secs: u64,
     pub refresh_ttl_secs: u64,
     pub bcrypt_cost: u32,
-    /// Reserved for the refresh grace window; until it lands, reuse is always detected.
+    /// The refresh-token reuse grace window: a spent refresh token presented again
+    /// within this many seconds of being spent gets the same successor token again (a
+    /// client that lost the answer, or two requests racing), unless that successor has
+    /// been spent in turn (then 401); presented after the window, it revokes its whole
+    /// session. 0 turns the window off: every reuse revokes. At most 3600.
     pub refresh_reuse_grace_secs: u64,
     /// How long an authenticated session is trusted without a database round trip; also
     /// the longest another instance may take to notice a revocation. 0 disables the cache.
@@ -272,12 +278,23 @@ pub struct LogSettings {
     pub format: LogFormat,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum LogFormat {
     #[default]
     Human,
     Json,
+}
+
+impl<'de> Deserialize<'de> for LogFormat {
+    /// `human` or `json`, in any case.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = String::deserialize(deserializer)?;
+        match value.trim().to_ascii_lowercase().as_str() {
+            "human" => Ok(Self::Human),
+            "json" => Ok(Self::Json),
+            _ => Err(serde::de::Error::custom(format!("must be human or json, got {value:?}"))),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -295,11 +312,17 @@ impl Default for Settings {
     }
 }
 
-/// Why settings could not be used. Each renders as one line naming the setting.
+/// Why settings could not be used. Each renders as one line naming the setting by its
+/// environment variable.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
+    /// The configuration file is missing or is not TOML.
     #[error("invalid configuration: {0}")]
     Load(String),
+    /// A value that is not of its setting's type, or a key that names no setting. `key`
+    /// is the TOML name (and the file, when the value came from one).
+    #[error("invalid setting {variable} ({key}): {message}")]
+    Unreadable { variable: String, key: String, message: String },
     #[error("invalid setting {setting}: {message}")]
     Invalid { setting: &'static str, message: String },
 }
@@ -332,181 +355,43 @@ impl Settings {
                 .ignore_empty(true)
                 .source(Some(env.clone())),
         );
+        let mut url_from = "AUTHDB__DATABASE__URL";
         if !env.contains_key("AUTHDB__DATABASE__URL")
             && let Some(url) = env.get("DATABASE_URL").filter(|url| !url.is_empty())
         {
             builder = builder.set_override("database.url", url.as_str()).map_err(load_error)?;
+            url_from = "DATABASE_URL";
         }
         let settings: Self = builder.build().and_then(Config::try_deserialize).map_err(load_error)?;
-        settings.validate()?;
+        settings.validate().map_err(|error| match error {
+            // Name the variable the URL really came from.
+            SettingsError::Invalid { setting: "AUTHDB__DATABASE__URL", message } => invalid(url_from, message),
+            other => other,
+        })?;
         Ok(settings)
     }
 
-    /// Checks every value a type alone cannot.
+    /// Checks every value a type alone cannot, section by section.
     pub fn validate(&self) -> Result<(), SettingsError> {
-        self.bind_addr()?;
-        if let Some(secret) = &self.auth.jwt_secret {
-            let length = secret.expose_secret().len();
-            if length < MIN_HS256_SECRET_BYTES {
-                return Err(invalid(
-                    "AUTHDB__AUTH__JWT_SECRET",
-                    format!("must be at least {MIN_HS256_SECRET_BYTES} bytes, got {length}"),
-                ));
-            }
-        }
-        match (self.auth.jwt_algorithm, self.auth.signing_keys.is_empty()) {
-            (JwtAlgorithm::Hs256, false) => {
-                return Err(invalid(
-                    "AUTHDB__AUTH__SIGNING_KEYS",
-                    "is only used with AUTHDB__AUTH__JWT_ALGORITHM=EdDSA or RS256 (HS256 signs with AUTHDB__AUTH__JWT_SECRET)",
-                ));
-            }
-            (JwtAlgorithm::Rs256, true) => {
-                return Err(invalid(
-                    "AUTHDB__AUTH__SIGNING_KEYS",
-                    "RS256 needs at least one PEM private key path (only Ed25519 keys are generated)",
-                ));
-            }
-            _ => {}
-        }
-        if self.auth.issuer.trim().is_empty() {
-            return Err(invalid("AUTHDB__AUTH__ISSUER", "must not be empty"));
-        }
-        if self.auth.audience.trim().is_empty() {
-            return Err(invalid("AUTHDB__AUTH__AUDIENCE", "must not be empty"));
-        }
-        if !(1..=86_400).contains(&self.auth.access_ttl_secs) {
-            return Err(invalid("AUTHDB__AUTH__ACCESS_TTL_SECS", "must be between 1 and 86400 seconds"));
-        }
-        if self.auth.refresh_ttl_secs < self.auth.access_ttl_secs || self.auth.refresh_ttl_secs > 366 * 86_400 {
-            return Err(invalid(
-                "AUTHDB__AUTH__REFRESH_TTL_SECS",
-                "must be at least the access-token lifetime and at most 366 days",
-            ));
-        }
-        if self.server.workers > 1024 {
-            return Err(invalid("AUTHDB__SERVER__WORKERS", "must be at most 1024 (0 means one per CPU)"));
-        }
-        if self.auth.refresh_reuse_grace_secs > 3600 {
-            return Err(invalid("AUTHDB__AUTH__REFRESH_REUSE_GRACE_SECS", "must be at most 3600"));
-        }
-        if self.auth.session_cache_ttl_ms > 60_000 {
-            return Err(invalid("AUTHDB__AUTH__SESSION_CACHE_TTL_MS", "must be at most 60000 (one minute)"));
-        }
-        self.validate_lockout()?;
-        if !(4..=31).contains(&self.auth.bcrypt_cost) {
-            return Err(invalid("AUTHDB__AUTH__BCRYPT_COST", "must be between 4 and 31"));
-        }
-        if self.auth.password.max_bytes > BCRYPT_MAX_PASSWORD_BYTES {
-            return Err(invalid(
-                "AUTHDB__AUTH__PASSWORD__MAX_BYTES",
-                format!("must be at most {BCRYPT_MAX_PASSWORD_BYTES}: bcrypt reads no more"),
-            ));
-        }
-        self.auth
-            .password
-            .policy()
-            .validate()
-            .map_err(|message| invalid("AUTHDB__AUTH__PASSWORD__MIN_BYTES", message))?;
-        if self.database.max_connections == 0 {
-            return Err(invalid("AUTHDB__DATABASE__MAX_CONNECTIONS", "must be at least 1"));
-        }
-        if self.database.min_connections > self.database.max_connections {
-            return Err(invalid("AUTHDB__DATABASE__MIN_CONNECTIONS", "must not exceed max_connections"));
-        }
-        if self.database.connect_timeout_secs == 0 {
-            return Err(invalid("AUTHDB__DATABASE__CONNECT_TIMEOUT_SECS", "must be at least 1"));
-        }
-        if self.database.acquire_timeout_secs == 0 {
-            return Err(invalid("AUTHDB__DATABASE__ACQUIRE_TIMEOUT_SECS", "must be at least 1"));
-        }
-        if self.database.acquire_timeout_secs > 300 {
-            return Err(invalid("AUTHDB__DATABASE__ACQUIRE_TIMEOUT_SECS", "must be at most 300"));
-        }
-        self.trusted_proxies()?;
-        if self.rate_limit.auth_per_minute == 0 {
-            return Err(invalid(
-                "AUTHDB__RATE_LIMIT__AUTH_PER_MINUTE",
-                "must be at least 1 (use ENABLED=false to switch off)",
-            ));
-        }
-        if self.rate_limit.api_per_minute == 0 {
-            return Err(invalid(
-                "AUTHDB__RATE_LIMIT__API_PER_MINUTE",
-                "must be at least 1 (use ENABLED=false to switch off)",
-            ));
-        }
-        if let Some(url) = &self.redis.url {
-            let url = url.expose_secret();
-            if !(url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("redis+unix://")) {
-                return Err(invalid("AUTHDB__REDIS__URL", "must start with redis://, rediss:// or redis+unix://"));
-            }
-        }
-        if !(1..=10_000).contains(&self.redis.timeout_ms) {
-            return Err(invalid("AUTHDB__REDIS__TIMEOUT_MS", "must be between 1 and 10000"));
-        }
-        self.metrics_bind_addr()?;
-        let url = self.database_url();
-        let supported = ["sqlite:", "postgres:", "postgresql:"];
-        if !supported.iter().any(|scheme| url.starts_with(scheme)) {
-            return Err(invalid("AUTHDB__DATABASE__URL", "must start with sqlite:, postgres: or postgresql:"));
-        }
-        Ok(())
-    }
-
-    fn validate_lockout(&self) -> Result<(), SettingsError> {
-        let auth = &self.auth;
-        if !(1..=1000).contains(&auth.lockout_threshold) {
-            return Err(invalid("AUTHDB__AUTH__LOCKOUT_THRESHOLD", "must be between 1 and 1000"));
-        }
-        if auth.lockout_ip_threshold != 0 && !(auth.lockout_threshold..=1_000_000).contains(&auth.lockout_ip_threshold)
-        {
-            return Err(invalid(
-                "AUTHDB__AUTH__LOCKOUT_IP_THRESHOLD",
-                "must be 0 (off) or between lockout_threshold and 1000000",
-            ));
-        }
-        if !(1..=3600).contains(&auth.lockout_base_delay_secs) {
-            return Err(invalid("AUTHDB__AUTH__LOCKOUT_BASE_DELAY_SECS", "must be between 1 and 3600"));
-        }
-        if !(auth.lockout_base_delay_secs..=86_400).contains(&auth.lockout_max_delay_secs) {
-            return Err(invalid(
-                "AUTHDB__AUTH__LOCKOUT_MAX_DELAY_SECS",
-                "must be at least lockout_base_delay_secs and at most 86400",
-            ));
-        }
-        if !(1..=86_400).contains(&auth.lockout_decay_secs) {
-            return Err(invalid("AUTHDB__AUTH__LOCKOUT_DECAY_SECS", "must be between 1 and 86400"));
-        }
+        self.server.validate()?;
+        self.database.validate()?;
+        self.auth.validate()?;
+        self.rate_limit.validate()?;
+        self.redis.validate()?;
+        self.metrics.validate()?;
         Ok(())
     }
 
     pub fn bind_addr(&self) -> Result<SocketAddr, SettingsError> {
-        self.server.bind.parse().map_err(|_| {
-            invalid(
-                "AUTHDB__SERVER__BIND",
-                format!("must be IP:PORT such as 127.0.0.1:8080, got {:?}", self.server.bind),
-            )
-        })
+        self.server.bind_addr()
     }
 
     pub fn trusted_proxies(&self) -> Result<authdb_api::TrustedProxies, SettingsError> {
-        authdb_api::TrustedProxies::parse(self.server.trusted_proxies.iter().map(String::as_str)).map_err(|entry| {
-            invalid("AUTHDB__SERVER__TRUSTED_PROXIES", format!("{entry:?} is not an IP address or CIDR range"))
-        })
+        self.server.trusted_proxies()
     }
 
     pub fn metrics_bind_addr(&self) -> Result<Option<SocketAddr>, SettingsError> {
-        self.metrics
-            .bind
-            .as_deref()
-            .filter(|bind| !bind.trim().is_empty())
-            .map(|bind| {
-                bind.parse().map_err(|_| {
-                    invalid("AUTHDB__METRICS__BIND", format!("must be IP:PORT such as 127.0.0.1:9090, got {bind:?}"))
-                })
-            })
-            .transpose()
+        self.metrics.bind_addr()
     }
 
     /// The database URL, defaulting to a SQLite file in the data directory.
@@ -522,6 +407,215 @@ impl Settings {
     }
 }
 
+impl ServerSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        self.bind_addr()?;
+        if self.workers > 1024 {
+            return Err(invalid("AUTHDB__SERVER__WORKERS", "must be at most 1024 (0 means one per CPU)"));
+        }
+        self.trusted_proxies()?;
+        Ok(())
+    }
+
+    fn bind_addr(&self) -> Result<SocketAddr, SettingsError> {
+        self.bind.parse().map_err(|_| {
+            invalid("AUTHDB__SERVER__BIND", format!("must be IP:PORT such as 127.0.0.1:8080, got {:?}", self.bind))
+        })
+    }
+
+    fn trusted_proxies(&self) -> Result<authdb_api::TrustedProxies, SettingsError> {
+        authdb_api::TrustedProxies::parse(self.trusted_proxies.iter().map(String::as_str)).map_err(|entry| {
+            invalid("AUTHDB__SERVER__TRUSTED_PROXIES", format!("{entry:?} is not an IP address or CIDR range"))
+        })
+    }
+}
+
+impl DatabaseSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        if self.max_connections == 0 {
+            return Err(invalid("AUTHDB__DATABASE__MAX_CONNECTIONS", "must be at least 1"));
+        }
+        if self.min_connections > self.max_connections {
+            return Err(invalid(
+                "AUTHDB__DATABASE__MIN_CONNECTIONS",
+                format!("must not exceed AUTHDB__DATABASE__MAX_CONNECTIONS ({})", self.max_connections),
+            ));
+        }
+        if self.connect_timeout_secs == 0 {
+            return Err(invalid("AUTHDB__DATABASE__CONNECT_TIMEOUT_SECS", "must be at least 1"));
+        }
+        if !(1..=300).contains(&self.acquire_timeout_secs) {
+            return Err(invalid("AUTHDB__DATABASE__ACQUIRE_TIMEOUT_SECS", "must be between 1 and 300"));
+        }
+        // Unset means the SQLite file in the data directory.
+        if let Some(url) = &self.url {
+            let supported = ["sqlite:", "postgres:", "postgresql:"];
+            if !supported.iter().any(|scheme| url.starts_with(scheme)) {
+                return Err(invalid("AUTHDB__DATABASE__URL", "must start with sqlite:, postgres: or postgresql:"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl AuthSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        if let Some(secret) = &self.jwt_secret {
+            let length = secret.expose_secret().len();
+            if length < MIN_HS256_SECRET_BYTES {
+                return Err(invalid(
+                    "AUTHDB__AUTH__JWT_SECRET",
+                    format!("must be at least {MIN_HS256_SECRET_BYTES} bytes, got {length}"),
+                ));
+            }
+        }
+        match (self.jwt_algorithm, self.signing_keys.is_empty()) {
+            (JwtAlgorithm::Hs256, false) => {
+                return Err(invalid(
+                    "AUTHDB__AUTH__SIGNING_KEYS",
+                    "is only used with AUTHDB__AUTH__JWT_ALGORITHM=EdDSA or RS256 (HS256 signs with AUTHDB__AUTH__JWT_SECRET)",
+                ));
+            }
+            (JwtAlgorithm::Rs256, true) => {
+                return Err(invalid(
+                    "AUTHDB__AUTH__SIGNING_KEYS",
+                    "RS256 needs at least one PEM private key path (only Ed25519 keys are generated)",
+                ));
+            }
+            _ => {}
+        }
+        if self.issuer.trim().is_empty() {
+            return Err(invalid("AUTHDB__AUTH__ISSUER", "must not be empty"));
+        }
+        if self.audience.trim().is_empty() {
+            return Err(invalid("AUTHDB__AUTH__AUDIENCE", "must not be empty"));
+        }
+        if !(1..=86_400).contains(&self.access_ttl_secs) {
+            return Err(invalid("AUTHDB__AUTH__ACCESS_TTL_SECS", "must be between 1 and 86400 seconds"));
+        }
+        if self.refresh_ttl_secs < self.access_ttl_secs || self.refresh_ttl_secs > 366 * 86_400 {
+            return Err(invalid(
+                "AUTHDB__AUTH__REFRESH_TTL_SECS",
+                format!(
+                    "must be at least AUTHDB__AUTH__ACCESS_TTL_SECS ({}) and at most 366 days",
+                    self.access_ttl_secs
+                ),
+            ));
+        }
+        if self.refresh_reuse_grace_secs > 3600 {
+            return Err(invalid("AUTHDB__AUTH__REFRESH_REUSE_GRACE_SECS", "must be at most 3600"));
+        }
+        if self.session_cache_ttl_ms > 60_000 {
+            return Err(invalid("AUTHDB__AUTH__SESSION_CACHE_TTL_MS", "must be at most 60000 (one minute)"));
+        }
+        self.validate_lockout()?;
+        if !(4..=31).contains(&self.bcrypt_cost) {
+            return Err(invalid("AUTHDB__AUTH__BCRYPT_COST", "must be between 4 and 31"));
+        }
+        self.password.validate()
+    }
+
+    fn validate_lockout(&self) -> Result<(), SettingsError> {
+        if !(1..=1000).contains(&self.lockout_threshold) {
+            return Err(invalid("AUTHDB__AUTH__LOCKOUT_THRESHOLD", "must be between 1 and 1000"));
+        }
+        if self.lockout_ip_threshold != 0 && !(self.lockout_threshold..=1_000_000).contains(&self.lockout_ip_threshold)
+        {
+            return Err(invalid(
+                "AUTHDB__AUTH__LOCKOUT_IP_THRESHOLD",
+                format!(
+                    "must be 0 (off) or between AUTHDB__AUTH__LOCKOUT_THRESHOLD ({}) and 1000000",
+                    self.lockout_threshold
+                ),
+            ));
+        }
+        if !(1..=3600).contains(&self.lockout_base_delay_secs) {
+            return Err(invalid("AUTHDB__AUTH__LOCKOUT_BASE_DELAY_SECS", "must be between 1 and 3600"));
+        }
+        if !(self.lockout_base_delay_secs..=86_400).contains(&self.lockout_max_delay_secs) {
+            return Err(invalid(
+                "AUTHDB__AUTH__LOCKOUT_MAX_DELAY_SECS",
+                format!(
+                    "must be at least AUTHDB__AUTH__LOCKOUT_BASE_DELAY_SECS ({}) and at most 86400",
+                    self.lockout_base_delay_secs
+                ),
+            ));
+        }
+        if !(1..=86_400).contains(&self.lockout_decay_secs) {
+            return Err(invalid("AUTHDB__AUTH__LOCKOUT_DECAY_SECS", "must be between 1 and 86400"));
+        }
+        Ok(())
+    }
+}
+
+impl PasswordSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        if self.max_bytes > BCRYPT_MAX_PASSWORD_BYTES {
+            return Err(invalid(
+                "AUTHDB__AUTH__PASSWORD__MAX_BYTES",
+                format!("must be at most {BCRYPT_MAX_PASSWORD_BYTES}: bcrypt reads no more"),
+            ));
+        }
+        if self.min_bytes == 0 {
+            return Err(invalid("AUTHDB__AUTH__PASSWORD__MIN_BYTES", "must be at least 1"));
+        }
+        if self.min_bytes > self.max_bytes {
+            return Err(invalid(
+                "AUTHDB__AUTH__PASSWORD__MIN_BYTES",
+                format!("must not exceed AUTHDB__AUTH__PASSWORD__MAX_BYTES ({})", self.max_bytes),
+            ));
+        }
+        // The policy's own check, should it ever know a rule the lines above do not.
+        self.policy().validate().map_err(|message| invalid("AUTHDB__AUTH__PASSWORD__MIN_BYTES", message))
+    }
+}
+
+impl RateLimitSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        const OFF: &str = "must be at least 1 (AUTHDB__RATE_LIMIT__ENABLED=false switches rate limits off)";
+        if self.auth_per_minute == 0 {
+            return Err(invalid("AUTHDB__RATE_LIMIT__AUTH_PER_MINUTE", OFF));
+        }
+        if self.api_per_minute == 0 {
+            return Err(invalid("AUTHDB__RATE_LIMIT__API_PER_MINUTE", OFF));
+        }
+        Ok(())
+    }
+}
+
+impl RedisSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        if let Some(url) = &self.url {
+            let url = url.expose_secret();
+            if !(url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("redis+unix://")) {
+                return Err(invalid("AUTHDB__REDIS__URL", "must start with redis://, rediss:// or redis+unix://"));
+            }
+        }
+        if !(1..=10_000).contains(&self.timeout_ms) {
+            return Err(invalid("AUTHDB__REDIS__TIMEOUT_MS", "must be between 1 and 10000"));
+        }
+        Ok(())
+    }
+}
+
+impl MetricsSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        self.bind_addr().map(drop)
+    }
+
+    fn bind_addr(&self) -> Result<Option<SocketAddr>, SettingsError> {
+        self.bind
+            .as_deref()
+            .filter(|bind| !bind.trim().is_empty())
+            .map(|bind| {
+                bind.parse().map_err(|_| {
+                    invalid("AUTHDB__METRICS__BIND", format!("must be IP:PORT such as 127.0.0.1:9090, got {bind:?}"))
+                })
+            })
+            .transpose()
+    }
+}
+
 /// A list of paths from a TOML array or one comma-separated string (as environment
 /// variables give it). An empty string is an empty list; an empty entry is an error.
 fn path_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<PathBuf>, D::Error> {
@@ -531,19 +625,76 @@ fn path_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<PathBuf>,
         One(String),
         Many(Vec<String>),
     }
-    let entries = match Paths::deserialize(deserializer)? {
+    let paths = Paths::deserialize(deserializer)
+        .map_err(|_| serde::de::Error::custom("must be a list of paths or one comma-separated string"))?;
+    let entries = match paths {
         Paths::One(joined) if joined.trim().is_empty() => return Ok(Vec::new()),
         Paths::One(joined) => joined.split(',').map(|entry| entry.trim().to_owned()).collect(),
         Paths::Many(entries) => entries,
     };
     if entries.iter().any(String::is_empty) {
-        return Err(serde::de::Error::custom("signing_keys has an empty path"));
+        return Err(serde::de::Error::custom("has an empty path"));
     }
     Ok(entries.into_iter().map(PathBuf::from).collect())
 }
 
-fn load_error(error: config::ConfigError) -> SettingsError {
-    SettingsError::Load(error.to_string())
+/// The environment variable of a TOML key: `auth.bcrypt_cost` is
+/// `AUTHDB__AUTH__BCRYPT_COST`; an entry of a list (`auth.signing_keys[1]`) is its list's.
+fn variable(key: &str) -> String {
+    let key = key.split('[').next().unwrap_or_default();
+    format!("AUTHDB__{}", key.replace('.', "__").to_uppercase())
+}
+
+/// A configuration error as one line naming the setting's environment variable, when the
+/// error concerns a setting (and not the file as a whole).
+fn load_error(error: ConfigError) -> SettingsError {
+    let (key, origin, message) = match error {
+        ConfigError::Type { origin, unexpected, expected, key: Some(key) } => {
+            (key, origin, reword(&format!("invalid type: {unexpected}, expected {expected}")))
+        }
+        ConfigError::At { error, origin, key } => (key.unwrap_or_default(), origin, reword(&error.to_string())),
+        ConfigError::Message(message) => (String::new(), None, reword(&message)),
+        ConfigError::FileParse { uri, cause } => {
+            let file = uri.unwrap_or_else(|| "the configuration file".to_owned());
+            return SettingsError::Load(format!("{file}: {}", one_line(&cause.to_string())));
+        }
+        other => return SettingsError::Load(one_line(&other.to_string())),
+    };
+    // serde names an unknown key in its message, and the error's key is its section.
+    let (key, message) = match message.strip_prefix("unknown field `").and_then(|rest| rest.split_once('`')) {
+        Some((field, rest)) if key.is_empty() => (field.to_owned(), format!("no such setting{rest}")),
+        Some((field, rest)) => (format!("{key}.{field}"), format!("no such setting{rest}")),
+        None => (key, message),
+    };
+    if key.is_empty() {
+        return SettingsError::Load(one_line(&message));
+    }
+    let variable = variable(&key);
+    // Values from the environment need no more than the variable; a file's are placed.
+    let key = match origin.filter(|origin| origin != "the environment") {
+        Some(file) => format!("{key} in {file}"),
+        None => key,
+    };
+    SettingsError::Unreadable { variable, key, message: one_line(&message) }
+}
+
+/// serde's `invalid type: string "1", expected an integer` as `expected an integer, got
+/// string "1"`, the value last like the other settings errors; a whole section given one
+/// value (as `AUTHDB__AUTH=1` does) expects "a section of settings", not a Rust type.
+fn reword(message: &str) -> String {
+    match message.strip_prefix("invalid type: ").and_then(|rest| rest.rsplit_once(", expected ")) {
+        Some((got, expected)) => {
+            let expected = if expected.starts_with("struct ") { "a section of settings" } else { expected };
+            format!("expected {expected}, got {got}")
+        }
+        None => message.to_owned(),
+    }
+}
+
+/// A multi-line message (a TOML parse error draws the offending line) as one line: the
+/// drawing is left out, the remaining lines are joined.
+fn one_line(message: &str) -> String {
+    message.lines().map(str::trim).filter(|line| !line.is_empty() && !line.contains('|')).collect::<Vec<_>>().join(": ")
 }
 
 #[cfg(test)]

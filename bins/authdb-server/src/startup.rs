@@ -32,6 +32,13 @@ pub enum StartupError {
     Keys(String),
     #[error("invalid setting AUTHDB__AUTH__SIGNING_KEYS: {0}")]
     SigningKeys(String),
+    /// The secret or key generated into the data directory (no variable was set) is
+    /// unusable, for instance edited by hand.
+    #[error(
+        "cannot use {file}, generated into the data directory (AUTHDB__DATA_DIR): {message}; remove it to have a \
+         new one generated, or set {variable}"
+    )]
+    Generated { file: String, variable: &'static str, message: String },
     #[error("cannot read the signing key {path} (AUTHDB__AUTH__SIGNING_KEYS): {source}")]
     SigningKeyFile { path: String, source: io::Error },
     #[error("cannot read or create the signing key in the data directory (AUTHDB__DATA_DIR): {0}")]
@@ -77,7 +84,20 @@ pub async fn build_services(settings: &Settings) -> Result<Services, StartupErro
         leeway_secs: 5,
     })
     .map_err(|error| {
-        if hs256 { StartupError::Keys(error.to_string()) } else { StartupError::SigningKeys(error.to_string()) }
+        let message = error.to_string();
+        let generated = |file: &str, variable| StartupError::Generated {
+            file: settings.data_dir.join(file).display().to_string(),
+            variable,
+            message: message.clone(),
+        };
+        match (hs256, &settings.auth) {
+            (true, auth) if auth.jwt_secret.is_none() => generated(secret::SECRET_FILE, "AUTHDB__AUTH__JWT_SECRET"),
+            (true, _) => StartupError::Keys(message),
+            (false, auth) if auth.signing_keys.is_empty() => {
+                generated(secret::SIGNING_KEY_FILE, "AUTHDB__AUTH__SIGNING_KEYS")
+            }
+            (false, _) => StartupError::SigningKeys(message),
+        }
     })?;
     let hasher =
         PasswordHasher::new(settings.auth.bcrypt_cost).map_err(|error| StartupError::Hasher(error.to_string()))?;

@@ -75,12 +75,17 @@ impl ApiError {
                     .collect(),
             ),
             Self::Unprocessable(errors) => invalid_fields(errors.clone()),
-            Self::Service(S::Conflict { field }) => Shape {
+            Self::Service(S::Conflict { fields }) => Shape {
                 status: StatusCode::CONFLICT,
                 slug: "conflict",
                 title: "Already exists",
-                detail: format!("{field} is already taken"),
-                errors: Some(vec![FieldError { field: (*field).to_owned(), message: "is already taken".into() }]),
+                detail: self.to_string(),
+                errors: Some(
+                    fields
+                        .iter()
+                        .map(|field| FieldError { field: (*field).to_owned(), message: "is already taken".into() })
+                        .collect(),
+                ),
             },
             Self::Service(S::InvalidCredentials) => shape(
                 StatusCode::UNAUTHORIZED,

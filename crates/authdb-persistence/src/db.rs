@@ -1,4 +1,4 @@
-use std::{str::FromStr, time::Duration};
+use std::{path::PathBuf, str::FromStr, time::Duration};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
@@ -57,6 +57,18 @@ impl DatabaseConfig {
     pub fn is_sqlite(&self) -> bool {
         self.url.starts_with("sqlite:")
     }
+}
+
+/// The file a SQLite URL opens (which [`connect`] creates when missing), or `None` for
+/// PostgreSQL, an in-memory SQLite database or a URL that does not parse.
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    if !url.starts_with("sqlite:") {
+        return None;
+    }
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    let file = options.get_filename();
+    let in_memory = file.to_string_lossy().starts_with("file:sqlx-in-memory-") || url.contains("mode=memory");
+    (!in_memory).then(|| file.to_path_buf())
 }
 
 /// Opens a pool. SQLite files are created if missing and run in WAL mode with foreign
@@ -191,8 +203,15 @@ pub struct MigrationState {
     pub applied: bool,
 }
 
+/// The name of every migration, in the order they apply.
+pub fn migration_names() -> Vec<String> {
+    Migrator::migrations().iter().map(|migration| migration.name().to_owned()).collect()
+}
+
+/// Every migration and whether it is applied. Only reads: a database that was never
+/// migrated is left without the migrations table.
 pub async fn migration_states(db: &DatabaseConnection) -> Result<Vec<MigrationState>> {
-    let migrations = Migrator::get_migration_with_status(db).await?;
+    let migrations = Migrator::get_migration_with_status_read_only(db).await?;
     Ok(migrations
         .iter()
         .map(|migration| MigrationState {
@@ -222,5 +241,15 @@ mod tests {
             max_lifetime: None,
         };
         assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn sqlite_urls_name_their_file_and_nothing_else_does() {
+        assert_eq!(sqlite_file("sqlite://data/authdb.db"), Some(PathBuf::from("data/authdb.db")));
+        assert_eq!(sqlite_file("sqlite:///var/lib/authdb/a.db?mode=rwc"), Some(PathBuf::from("/var/lib/authdb/a.db")));
+        assert_eq!(sqlite_file("sqlite:a.db"), Some(PathBuf::from("a.db")));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("sqlite://a.db?mode=memory"), None);
+        assert_eq!(sqlite_file("postgres://u:p@h/db"), None);
     }
 }

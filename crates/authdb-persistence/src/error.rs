@@ -2,9 +2,10 @@ use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PersistenceError {
-    /// A unique constraint refused the write; `field` names the clashing value.
-    #[error("{field} is already taken")]
-    Conflict { field: &'static str },
+    /// A unique constraint refused the write; `fields` names the clashing values (one,
+    /// or several when the repository checked which are taken).
+    #[error("{} already taken", describe_conflict(.fields))]
+    Conflict { fields: &'static [&'static str] },
     #[error("{entity} not found")]
     NotFound { entity: &'static str },
     /// The database did not answer in time or the connection is gone: retry later.
@@ -27,7 +28,7 @@ pub type Result<T, E = PersistenceError> = std::result::Result<T, E>;
 impl From<DbErr> for PersistenceError {
     fn from(error: DbErr) -> Self {
         if let Some(SqlErr::UniqueConstraintViolation(message)) = error.sql_err() {
-            return Self::Conflict { field: conflicting_field(&message) };
+            return Self::Conflict { fields: conflicting_field(&message) };
         }
         if is_unavailable(&error) {
             return Self::Unavailable(error);
@@ -36,12 +37,22 @@ impl From<DbErr> for PersistenceError {
     }
 }
 
+/// `email is`, `email and username are`: the fields of a conflict and the verb that
+/// agrees with them.
+pub fn describe_conflict(fields: &[&str]) -> String {
+    match fields {
+        [] => "a value is".to_owned(),
+        [field] => format!("{field} is"),
+        fields => format!("{} are", fields.join(" and ")),
+    }
+}
+
 /// Constraint names (`uq_users_email`) and SQLite's column lists (`users.email`) both
 /// contain the column, which is what callers report back to clients.
-fn conflicting_field(message: &str) -> &'static str {
+fn conflicting_field(message: &str) -> &'static [&'static str] {
     // `name` last: `username` contains it.
-    const FIELDS: [&str; 5] = ["username", "email", "slug", "token_hash", "name"];
-    FIELDS.into_iter().find(|field| message.contains(field)).unwrap_or("value")
+    static FIELDS: [&str; 5] = ["username", "email", "slug", "token_hash", "name"];
+    FIELDS.iter().find(|field| message.contains(**field)).map_or(&["value"][..], std::slice::from_ref)
 }
 
 fn is_unavailable(error: &DbErr) -> bool {
@@ -72,14 +83,23 @@ mod tests {
 
     #[test]
     fn conflicts_name_the_clashing_column() {
-        assert_eq!(conflicting_field("UNIQUE constraint failed: users.email"), "email");
-        assert_eq!(conflicting_field("UNIQUE constraint failed: users.username_key"), "username");
+        assert_eq!(conflicting_field("UNIQUE constraint failed: users.email"), ["email"]);
+        assert_eq!(conflicting_field("UNIQUE constraint failed: users.username_key"), ["username"]);
         assert_eq!(
             conflicting_field("duplicate key value violates unique constraint \"uq_users_username_key\""),
-            "username"
+            ["username"]
         );
-        assert_eq!(conflicting_field("duplicate key value violates unique constraint \"uq_users_email\""), "email");
-        assert_eq!(conflicting_field("something else"), "value");
+        assert_eq!(conflicting_field("duplicate key value violates unique constraint \"uq_users_email\""), ["email"]);
+        assert_eq!(conflicting_field("something else"), ["value"]);
+    }
+
+    #[test]
+    fn conflicts_read_as_one_sentence() {
+        assert_eq!(PersistenceError::Conflict { fields: &["email"] }.to_string(), "email is already taken");
+        assert_eq!(
+            PersistenceError::Conflict { fields: &["email", "username"] }.to_string(),
+            "email and username are already taken"
+        );
     }
 
     #[test]

@@ -23,10 +23,10 @@ pub mod users;
 mod write;
 
 pub use db::{
-    DatabaseConfig, MigrationState, PoolStatus, acquire_wait, connect, migrate_down, migrate_up, migration_states,
-    ping, pool_status, redact_url,
+    DatabaseConfig, MigrationState, PoolStatus, acquire_wait, connect, migrate_down, migrate_up, migration_names,
+    migration_states, ping, pool_status, redact_url, sqlite_file,
 };
-pub use error::{PersistenceError, Result};
+pub use error::{PersistenceError, Result, describe_conflict};
 pub use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 pub use tenant::{SuperuserContext, TenantId};
 pub use write::{WriteGate, WriteTransaction};

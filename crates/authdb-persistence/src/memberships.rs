@@ -84,7 +84,7 @@ pub async fn insert(
     .await;
     match inserted.map_err(PersistenceError::from) {
         Ok(_) => Ok(()),
-        Err(PersistenceError::Conflict { .. }) => Err(PersistenceError::Conflict { field: "user_id" }),
+        Err(PersistenceError::Conflict { .. }) => Err(PersistenceError::Conflict { fields: &["user_id"] }),
         Err(error) => Err(error),
     }
 }

@@ -45,8 +45,16 @@ pub struct UserCredentials {
     pub password_hash: String,
 }
 
-/// Inserts a user; a taken email or username is a [`PersistenceError::Conflict`].
+/// Inserts a user; a taken email or username is a [`PersistenceError::Conflict`] naming
+/// each of the two that is taken.
 pub async fn insert(conn: &impl ConnectionTrait, new: NewUser, now: OffsetDateTime) -> Result<User> {
+    // Looked up first because a unique violation names one index only, and PostgreSQL
+    // allows no further query in the transaction after it. A registration racing this
+    // one can still win between the lookup and the insert: its index then names the field.
+    let taken = taken_fields(conn, &new.email, &new.username).await?;
+    if !taken.is_empty() {
+        return Err(PersistenceError::Conflict { fields: taken });
+    }
     let model = users::ActiveModel {
         id: Set(UserId::new().as_uuid()),
         username_key: Set(new.username.key()),
@@ -67,6 +75,32 @@ pub async fn insert(conn: &impl ConnectionTrait, new: NewUser, now: OffsetDateTi
     };
     let model = model.insert(conn).await?;
     rows::user(model)
+}
+
+/// Which of `email` and `username` (compared by [`Username::key`]) an account already has.
+async fn taken_fields(
+    conn: &impl ConnectionTrait,
+    email: &Email,
+    username: &Username,
+) -> Result<&'static [&'static str]> {
+    let (email, key) = (email.as_str(), username.key());
+    let clashing: Vec<(String, String)> = users::Entity::find()
+        .select_only()
+        .column(users::Column::Email)
+        .column(users::Column::UsernameKey)
+        .filter(Condition::any().add(users::Column::Email.eq(email)).add(users::Column::UsernameKey.eq(&key)))
+        .limit(2)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let email_taken = clashing.iter().any(|(taken, _)| taken == email);
+    let username_taken = clashing.iter().any(|(_, taken)| *taken == key);
+    Ok(match (email_taken, username_taken) {
+        (true, true) => &["email", "username"],
+        (true, false) => &["email"],
+        (false, true) => &["username"],
+        (false, false) => &[],
+    })
 }
 
 pub async fn find_by_id(conn: &impl ConnectionTrait, id: UserId) -> Result<Option<User>> {

@@ -8,8 +8,9 @@ use authdb_persistence::PersistenceError;
 pub enum ServiceError {
     #[error("invalid input")]
     Invalid(Vec<Violation>),
-    #[error("{field} is already taken")]
-    Conflict { field: &'static str },
+    /// A unique value is taken: `fields` names each one (`email`, `username`, `slug`, ...).
+    #[error("{} already taken", authdb_persistence::describe_conflict(.fields))]
+    Conflict { fields: &'static [&'static str] },
     /// Unknown login or wrong password: deliberately indistinguishable.
     #[error("invalid login or password")]
     InvalidCredentials,
@@ -56,7 +57,7 @@ impl From<DomainError> for ServiceError {
 impl From<PersistenceError> for ServiceError {
     fn from(error: PersistenceError) -> Self {
         match error {
-            PersistenceError::Conflict { field } => Self::Conflict { field },
+            PersistenceError::Conflict { fields } => Self::Conflict { fields },
             PersistenceError::NotFound { entity } => Self::NotFound { entity },
             PersistenceError::Unavailable(source) => Self::Unavailable(Box::new(source)),
             PersistenceError::Connect(message) => Self::Unavailable(message.into()),

@@ -75,7 +75,7 @@ fn a_short_secret_is_refused_naming_the_setting() {
 fn invalid_values_name_their_setting() {
     let cases: &[(&str, &str, &str)] = &[
         ("AUTHDB__AUTH__BCRYPT_COST", "3", "AUTHDB__AUTH__BCRYPT_COST"),
-        ("AUTHDB__AUTH__BCRYPT_COST", "lots", "bcrypt_cost"),
+        ("AUTHDB__AUTH__BCRYPT_COST", "lots", "AUTHDB__AUTH__BCRYPT_COST"),
         ("AUTHDB__SERVER__BIND", "localhost", "AUTHDB__SERVER__BIND"),
         ("AUTHDB__AUTH__ACCESS_TTL_SECS", "0", "AUTHDB__AUTH__ACCESS_TTL_SECS"),
         ("AUTHDB__AUTH__REFRESH_TTL_SECS", "10", "AUTHDB__AUTH__REFRESH_TTL_SECS"),
@@ -91,10 +91,10 @@ fn invalid_values_name_their_setting() {
         ("AUTHDB__AUTH__LOCKOUT_BASE_DELAY_SECS", "0", "AUTHDB__AUTH__LOCKOUT_BASE_DELAY_SECS"),
         ("AUTHDB__AUTH__LOCKOUT_MAX_DELAY_SECS", "2", "AUTHDB__AUTH__LOCKOUT_MAX_DELAY_SECS"),
         ("AUTHDB__AUTH__LOCKOUT_DECAY_SECS", "0", "AUTHDB__AUTH__LOCKOUT_DECAY_SECS"),
-        ("AUTHDB__AUTH__LOCKOUT_THRESHOLD", "many", "lockout_threshold"),
+        ("AUTHDB__AUTH__LOCKOUT_THRESHOLD", "many", "AUTHDB__AUTH__LOCKOUT_THRESHOLD"),
         ("AUTHDB__DATABASE__URL", "mysql://x", "AUTHDB__DATABASE__URL"),
-        ("AUTHDB__LOG__FORMAT", "xml", "format"),
-        ("AUTHDB__AUTH__NO_SUCH_KEY", "1", "no_such_key"),
+        ("AUTHDB__LOG__FORMAT", "xml", "AUTHDB__LOG__FORMAT"),
+        ("AUTHDB__AUTH__NO_SUCH_KEY", "1", "AUTHDB__AUTH__NO_SUCH_KEY"),
     ];
     for (key, value, expected) in cases {
         let message = load(&[(key, value)]).expect_err(key).to_string();
@@ -202,13 +202,13 @@ fn invalid_production_settings_name_their_setting() {
     let cases: &[(&str, &str, &str)] = &[
         ("AUTHDB__RATE_LIMIT__AUTH_PER_MINUTE", "0", "AUTHDB__RATE_LIMIT__AUTH_PER_MINUTE"),
         ("AUTHDB__RATE_LIMIT__API_PER_MINUTE", "0", "AUTHDB__RATE_LIMIT__API_PER_MINUTE"),
-        ("AUTHDB__RATE_LIMIT__ENABLED", "maybe", "enabled"),
+        ("AUTHDB__RATE_LIMIT__ENABLED", "maybe", "AUTHDB__RATE_LIMIT__ENABLED"),
         ("AUTHDB__REDIS__URL", "http://cache:6379", "AUTHDB__REDIS__URL"),
         ("AUTHDB__REDIS__TIMEOUT_MS", "0", "AUTHDB__REDIS__TIMEOUT_MS"),
         ("AUTHDB__SERVER__TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal", "AUTHDB__SERVER__TRUSTED_PROXIES"),
         ("AUTHDB__METRICS__BIND", "localhost", "AUTHDB__METRICS__BIND"),
         ("AUTHDB__DATABASE__ACQUIRE_TIMEOUT_SECS", "301", "AUTHDB__DATABASE__ACQUIRE_TIMEOUT_SECS"),
-        ("AUTHDB__DATABASE__IDLE_TIMEOUT_SECS", "-1", "idle_timeout_secs"),
+        ("AUTHDB__DATABASE__IDLE_TIMEOUT_SECS", "-1", "AUTHDB__DATABASE__IDLE_TIMEOUT_SECS"),
     ];
     for (key, value, expected) in cases {
         let message = load(&[(key, value)]).expect_err(key).to_string();
@@ -249,15 +249,139 @@ fn signing_keys_may_be_a_toml_list() {
 #[test]
 fn inconsistent_signing_settings_are_refused_naming_the_setting() {
     let cases: &[(&[(&str, &str)], &str)] = &[
-        (&[("AUTHDB__AUTH__JWT_ALGORITHM", "HS512")], "jwt_algorithm"),
-        (&[("AUTHDB__AUTH__JWT_ALGORITHM", "none")], "jwt_algorithm"),
+        (&[("AUTHDB__AUTH__JWT_ALGORITHM", "HS512")], "AUTHDB__AUTH__JWT_ALGORITHM"),
+        (&[("AUTHDB__AUTH__JWT_ALGORITHM", "none")], "AUTHDB__AUTH__JWT_ALGORITHM"),
         (&[("AUTHDB__AUTH__JWT_ALGORITHM", "RS256")], "AUTHDB__AUTH__SIGNING_KEYS"),
         (&[("AUTHDB__AUTH__SIGNING_KEYS", "/keys/a.pem")], "AUTHDB__AUTH__SIGNING_KEYS"),
-        (&[("AUTHDB__AUTH__JWT_ALGORITHM", "EdDSA"), ("AUTHDB__AUTH__SIGNING_KEYS", "/a.pem,,/b.pem")], "signing_keys"),
+        (
+            &[("AUTHDB__AUTH__JWT_ALGORITHM", "EdDSA"), ("AUTHDB__AUTH__SIGNING_KEYS", "/a.pem,,/b.pem")],
+            "AUTHDB__AUTH__SIGNING_KEYS",
+        ),
     ];
     for (pairs, expected) in cases {
         let message = load(pairs).expect_err("refused").to_string();
         assert!(message.contains(expected), "{pairs:?}: {message}");
         assert!(!message.contains('\n'), "one line: {message}");
     }
+}
+
+/// The message after `invalid setting VARIABLE`, without the TOML key in parentheses that
+/// unreadable values carry and without quoted text (`expected one of `bind`, ...`).
+fn names_outside_the_key_and_quotes(message: &str) -> Vec<String> {
+    let rest = message.split_once(": ").map_or(message, |(_, rest)| rest);
+    let unquoted: String = rest.split('`').step_by(2).collect();
+    unquoted
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|word| word.contains('_') && word.chars().any(|c| c.is_ascii_lowercase()))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every message names settings by their environment variables: `(variable, value,
+/// the variables the message must name)`.
+#[test]
+fn every_settings_error_names_variables_not_toml_keys() {
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("AUTHDB__AUTH__BCRYPT_COST", "lots", &["AUTHDB__AUTH__BCRYPT_COST"]),
+        ("AUTHDB__SERVER__WORKERS", "abc", &["AUTHDB__SERVER__WORKERS"]),
+        ("AUTHDB__RATE_LIMIT__ENABLED", "maybe", &["AUTHDB__RATE_LIMIT__ENABLED"]),
+        ("AUTHDB__LOG__FORMAT", "xml", &["AUTHDB__LOG__FORMAT"]),
+        ("AUTHDB__AUTH__JWT_ALGORITHM", "HS512", &["AUTHDB__AUTH__JWT_ALGORITHM"]),
+        ("AUTHDB__AUTH__NO_SUCH_KEY", "1", &["AUTHDB__AUTH__NO_SUCH_KEY"]),
+        ("AUTHDB__NO_SUCH_SECTION", "1", &["AUTHDB__NO_SUCH_SECTION"]),
+        ("AUTHDB__SERVER", "1", &["AUTHDB__SERVER"]),
+        ("AUTHDB__SERVER__TRUSTED_PROXIES", "not-an-address", &["AUTHDB__SERVER__TRUSTED_PROXIES"]),
+        (
+            "AUTHDB__DATABASE__MIN_CONNECTIONS",
+            "20",
+            &["AUTHDB__DATABASE__MIN_CONNECTIONS", "AUTHDB__DATABASE__MAX_CONNECTIONS"],
+        ),
+        (
+            "AUTHDB__AUTH__LOCKOUT_IP_THRESHOLD",
+            "2",
+            &["AUTHDB__AUTH__LOCKOUT_IP_THRESHOLD", "AUTHDB__AUTH__LOCKOUT_THRESHOLD"],
+        ),
+        (
+            "AUTHDB__AUTH__LOCKOUT_MAX_DELAY_SECS",
+            "1",
+            &["AUTHDB__AUTH__LOCKOUT_MAX_DELAY_SECS", "AUTHDB__AUTH__LOCKOUT_BASE_DELAY_SECS"],
+        ),
+        ("AUTHDB__AUTH__REFRESH_TTL_SECS", "10", &["AUTHDB__AUTH__REFRESH_TTL_SECS", "AUTHDB__AUTH__ACCESS_TTL_SECS"]),
+        (
+            "AUTHDB__RATE_LIMIT__AUTH_PER_MINUTE",
+            "0",
+            &["AUTHDB__RATE_LIMIT__AUTH_PER_MINUTE", "AUTHDB__RATE_LIMIT__ENABLED"],
+        ),
+        ("AUTHDB__RATE_LIMIT__API_PER_MINUTE", "0", &["AUTHDB__RATE_LIMIT__API_PER_MINUTE"]),
+        (
+            "AUTHDB__AUTH__PASSWORD__MIN_BYTES",
+            "80",
+            &["AUTHDB__AUTH__PASSWORD__MIN_BYTES", "AUTHDB__AUTH__PASSWORD__MAX_BYTES"],
+        ),
+        ("AUTHDB__AUTH__PASSWORD__MIN_BYTES", "0", &["AUTHDB__AUTH__PASSWORD__MIN_BYTES"]),
+        ("DATABASE_URL", "mysql://x", &["DATABASE_URL"]),
+    ];
+    for (key, value, variables) in cases {
+        let message = load(&[(key, value)]).expect_err(key).to_string();
+        let first = variables[0];
+        assert!(
+            message.starts_with(&format!("invalid setting {first} "))
+                || message.starts_with(&format!("invalid setting {first}:")),
+            "{key}={value} should name {first} first: {message}"
+        );
+        for variable in *variables {
+            assert!(message.contains(variable), "{key}={value} should name {variable}: {message}");
+        }
+        assert_eq!(names_outside_the_key_and_quotes(&message), Vec::<String>::new(), "{key}={value}: {message}");
+        assert!(!message.contains('\n'), "one line: {message}");
+    }
+}
+
+#[test]
+fn an_unreadable_value_says_what_was_expected_and_what_came() {
+    let message = load(&[("AUTHDB__AUTH__BCRYPT_COST", "lots")]).expect_err("not a number").to_string();
+    assert_eq!(
+        message,
+        r#"invalid setting AUTHDB__AUTH__BCRYPT_COST (auth.bcrypt_cost): expected an integer, got string "lots""#
+    );
+    let message = load(&[("AUTHDB__SERVER", "1")]).expect_err("a section").to_string();
+    assert!(message.contains("expected a section of settings"), "{message}");
+    let message = load(&[("AUTHDB__AUTH__NO_SUCH_KEY", "1")]).expect_err("unknown").to_string();
+    assert!(message.contains("no such setting, expected one of `jwt_secret`"), "{message}");
+}
+
+#[test]
+fn settings_from_a_file_name_their_variable_key_and_file() {
+    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().expect("temp file");
+    writeln!(file, "[auth]\nbcrypt_cost = \"lots\"").expect("write");
+    let message = Settings::load_from(Some(file.path()), env(&[])).expect_err("not a number").to_string();
+    let path = file.path().display().to_string();
+    assert!(message.starts_with("invalid setting AUTHDB__AUTH__BCRYPT_COST (auth.bcrypt_cost in "), "{message}");
+    assert!(message.contains(&path), "the file is named: {message}");
+
+    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().expect("temp file");
+    writeln!(file, "[server]\nbnid = \"127.0.0.1:1\"").expect("write");
+    let message = Settings::load_from(Some(file.path()), env(&[])).expect_err("unknown key").to_string();
+    assert!(message.starts_with("invalid setting AUTHDB__SERVER__BNID (server.bnid): no such setting"), "{message}");
+
+    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().expect("temp file");
+    writeln!(file, "[auth]\nsigning_keys = [1]").expect("write");
+    let message = Settings::load_from(Some(file.path()), env(&[])).expect_err("not paths").to_string();
+    assert!(message.starts_with("invalid setting AUTHDB__AUTH__SIGNING_KEYS (auth.signing_keys): "), "{message}");
+}
+
+#[test]
+fn a_file_that_is_not_toml_is_refused_in_one_line_naming_it() {
+    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().expect("temp file");
+    writeln!(file, "[auth\nbcrypt_cost = 4").expect("write");
+    let message = Settings::load_from(Some(file.path()), env(&[])).expect_err("broken").to_string();
+    assert!(message.contains(&file.path().display().to_string()), "{message}");
+    assert!(message.contains("line 1"), "{message}");
+    assert!(!message.contains('\n'), "one line: {message}");
+}
+
+#[test]
+fn the_log_format_is_read_in_any_case() {
+    assert_eq!(load(&[("AUTHDB__LOG__FORMAT", "JSON")]).expect("valid").log.format, LogFormat::Json);
+    assert_eq!(load(&[("AUTHDB__LOG__FORMAT", "human")]).expect("valid").log.format, LogFormat::Human);
 }

@@ -38,6 +38,7 @@ async fn create_superuser_twice_with_one_email_fails_clearly() {
     assert!(same_email.stderr.contains("email"), "the message should say what clashed: {}", same_email.stderr);
     same_both.assert_failure();
     assert!(same_both.stderr.contains("already exists"), "stderr: {}", same_both.stderr);
+    assert!(same_both.stderr.contains("email and username"), "both clashes are named: {}", same_both.stderr);
     assert!(!same_email.stdout.contains("created"), "stdout: {}", same_email.stdout);
 }
 

@@ -10,6 +10,7 @@ mod create_superuser;
 mod memberships;
 mod migrate;
 mod production;
+mod quiet;
 mod refused_starts;
 mod revocation;
 mod serve;

@@ -23,7 +23,8 @@ async fn a_short_jwt_secret_refuses_to_start() {
 #[tokio::test]
 async fn an_invalid_setting_refuses_to_start_naming_it() {
     let cases = [
-        ("AUTHDB__AUTH__BCRYPT_COST", "abc", "bcrypt_cost"),
+        ("AUTHDB__AUTH__BCRYPT_COST", "abc", "AUTHDB__AUTH__BCRYPT_COST"),
+        ("AUTHDB__LOG__FORMAT", "xml", "AUTHDB__LOG__FORMAT"),
         ("AUTHDB__AUTH__BCRYPT_COST", "99", "AUTHDB__AUTH__BCRYPT_COST"),
         ("AUTHDB__SERVER__BIND", "nope", "AUTHDB__SERVER__BIND"),
         ("AUTHDB__DATABASE__MAX_CONNECTIONS", "0", "AUTHDB__DATABASE__MAX_CONNECTIONS"),
@@ -96,5 +97,39 @@ async fn an_unusable_signing_key_refuses_to_start_naming_the_setting_and_file() 
         assert!(last.contains("AUTHDB__AUTH__SIGNING_KEYS"), "{algorithm} {}: {last}", path.display());
         assert!(last.contains(&path.display().to_string()), "the file is named: {last}");
         assert!(!finished.stderr.contains("AAAA"), "no key material in the error: {}", finished.stderr);
+    }
+}
+
+#[tokio::test]
+async fn an_unusable_generated_secret_or_key_names_the_file_and_what_to_set() {
+    for (algorithm, file, variable) in [
+        ("HS256", "jwt_secret", "AUTHDB__AUTH__JWT_SECRET"),
+        ("EdDSA", "jwt_ed25519.pem", "AUTHDB__AUTH__SIGNING_KEYS"),
+    ] {
+        let sandbox = Sandbox::new().with_env("AUTHDB__AUTH__JWT_ALGORITHM", algorithm);
+        std::fs::create_dir_all(sandbox.data_dir()).expect("create the data directory");
+        let path = sandbox.data_dir().join(file);
+        std::fs::write(&path, "edited by hand\n").expect("write");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        }
+
+        let finished = sandbox.run(&["serve"], None).await;
+
+        finished.assert_failure();
+        // The server may log before it fails (the EdDSA start generates the secret that
+        // derives refresh-token successors); the error is the last line.
+        let stderr = finished.stderr.lines().last().unwrap_or_default();
+        assert!(stderr.starts_with("authdb: cannot use "), "{algorithm}: {}", finished.stderr);
+        assert!(stderr.contains(&path.display().to_string()), "{algorithm}: the file is named: {stderr}");
+        assert!(stderr.contains("AUTHDB__DATA_DIR"), "{algorithm}: {stderr}");
+        assert!(stderr.contains(variable), "{algorithm}: the way out is named: {stderr}");
+        assert!(
+            !stderr.contains(&format!("invalid setting {variable}")),
+            "{variable} was not set, so it is not the invalid setting: {stderr}"
+        );
+        assert!(!stderr.contains("edited by hand"), "no secret material in the error: {stderr}");
     }
 }

@@ -11,11 +11,14 @@ use super::resource;
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/.well-known/jwks.json").route(web::get().to(jwks)))
         .service(resource("/.well-known/openid-configuration").route(web::get().to(openid_configuration)))
-        .service(resource("/.well-known/oauth-authorization-server").route(web::get().to(openid_configuration)));
+        .service(resource("/.well-known/oauth-authorization-server").route(web::get().to(oauth_authorization_server)));
 }
 
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(jwks, openid_configuration), components(schemas(JwkSetResponse, JwkResponse, DiscoveryResponse)))]
+#[openapi(
+    paths(jwks, openid_configuration, oauth_authorization_server),
+    components(schemas(JwkSetResponse, JwkResponse, DiscoveryResponse))
+)]
 pub(crate) struct WellKnownApi;
 
 /// Where the token endpoint lives, relative to the public base URL.
@@ -147,6 +150,22 @@ pub(crate) async fn openid_configuration(req: HttpRequest, discovery: web::Data<
         id_token_signing_alg_values_supported: vec![algorithm],
         claims_supported: vec!["sub", "sid", "iss", "aud", "exp", "iat", "jti"],
     })
+}
+
+/// The discovery document under its RFC 8414 name (OAuth 2.0 Authorization Server
+/// Metadata), for OAuth2 clients that look there: the same answer as
+/// `/.well-known/openid-configuration`.
+#[utoipa::path(
+    get,
+    path = "/.well-known/oauth-authorization-server",
+    tag = "discovery",
+    responses(
+        (status = 200, description = "The same document as /.well-known/openid-configuration: issuer, \
+            JWKS URI, token endpoint and supported grants", body = DiscoveryResponse),
+    )
+)]
+pub(crate) async fn oauth_authorization_server(req: HttpRequest, discovery: web::Data<Discovery>) -> HttpResponse {
+    openid_configuration(req, discovery).await
 }
 
 /// `None` when the issuer is an http(s) URL (as OpenID discovery expects: the document

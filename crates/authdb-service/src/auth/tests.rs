@@ -207,7 +207,7 @@ async fn a_duplicate_superuser_is_a_conflict_and_changes_nothing() {
 
     let again = fx.auth.create_superuser(root("root2")).await;
 
-    assert!(matches!(again, Err(ServiceError::Conflict { field: "email" })));
+    assert!(matches!(again, Err(ServiceError::Conflict { fields: ["email"] })));
     assert!(matches!(
         fx.auth.login(attempt("root2", "Secret123"), &ClientInfo::default()).await,
         Err(ServiceError::InvalidCredentials)

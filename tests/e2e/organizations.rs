@@ -217,6 +217,19 @@ async fn organization_member_and_role_changes_are_audited(backend: Backend) {
     assert_eq!(app.patch(&role_path, &alice.access_token, &json!({"permissions": ["org:read"]})).await.status(), 200);
     assert_eq!(app.delete(&role_path, &alice.access_token).await.status(), 204);
     assert_eq!(app.patch(&base, &alice.access_token, &json!({"name": "Acme 2"})).await.status(), 200);
+    let invitation: Value = app
+        .post(
+            &format!("{base}/invitations"),
+            &alice.access_token,
+            &json!({"email": "carol@example.com", "role": "member"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let invitation_id = invitation["id"].as_str().unwrap();
+    let withdrawn = app.delete(&format!("{base}/invitations/{invitation_id}"), &alice.access_token).await;
+    assert_eq!(withdrawn.status(), 204);
     assert_eq!(app.delete(&base, &alice.access_token).await.status(), 204);
 
     let db = app.database().await;
@@ -235,6 +248,8 @@ async fn organization_member_and_role_changes_are_audited(backend: Backend) {
             "role.updated",
             "role.deleted",
             "organization.updated",
+            "invitation.created",
+            "invitation.revoked",
             "organization.deleted",
         ]
     );
@@ -247,7 +262,9 @@ async fn organization_member_and_role_changes_are_audited(backend: Backend) {
     assert_eq!(tenancy[3].details["before_role"], "viewer");
     assert_eq!(tenancy[5].details["after"]["permissions"], json!(["org:read"]));
     let org_target = format!("organization:{id}");
-    assert_eq!(tenancy[8].target.as_deref(), Some(org_target.as_str()), "the deleted organization stays named");
+    let invitation_target = format!("invitation:{invitation_id}");
+    assert_eq!(tenancy[9].target.as_deref(), Some(invitation_target.as_str()));
+    assert_eq!(tenancy[10].target.as_deref(), Some(org_target.as_str()), "the deleted organization stays named");
 }
 
 on_both_backends!(organization_member_and_role_changes_are_audited);

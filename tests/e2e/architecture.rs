@@ -110,8 +110,8 @@ fn no_crate_has_an_import_loop_between_its_modules() {
     }
 }
 
-/// Each route module serves one resource; what several need lives in `dto`, `routes/mod.rs`
-/// or another shared module, never in a sibling route file.
+/// Each route module serves one resource; what several need lives in `endpoint`, `dto`,
+/// `fields` or another shared module, never in a sibling route file or in the route table.
 #[test]
 fn no_route_file_imports_another() {
     let graph = ModuleGraph::of_crate(&crate_src("crates/authdb-api"));
@@ -120,7 +120,7 @@ fn no_route_file_imports_another() {
     for route in routes {
         for target in &graph.edges[route] {
             let sibling = target.starts_with("routes::") && !target.starts_with(&format!("{route}::"));
-            assert!(!sibling, "{route} imports {target}");
+            assert!(!sibling && target != "routes", "{route} imports {target}");
         }
     }
 }

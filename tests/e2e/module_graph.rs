@@ -1,10 +1,18 @@
 //! Which module of a crate refers to which, read from the source: enough of Rust's
-//! syntax to follow `use` trees and `crate::`/`super::` paths, for the layering tests in
-//! `architecture.rs`.
+//! syntax to follow `use` trees, paths (`crate::`, `super::`, `self::` and a child
+//! module's name) and re-exports, for the layering tests in `architecture.rs`.
 //!
 //! A module is named by its path inside the crate (`auth::login`); the crate root is
-//! `""`. Test modules (`tests.rs` files and `tests/` folders) are left out: a test may
-//! reach anywhere.
+//! `""`. Test modules (`tests.rs` files, `tests/` folders, `#[cfg(test)]` inline modules)
+//! are left out: a test may reach anywhere.
+//!
+//! A re-export (`pub use child::Item` in a parent) is not a dependency of the parent: a
+//! path through it counts as a reference to the module the item comes from. Everything
+//! else a module's code names is: a parent that calls into a child while the child uses
+//! something defined in the parent is a loop like any other.
+//!
+//! Limits: links made only by calling a method defined in another file's `impl` block
+//! (`self.helper()`), and macros used without a path, are not seen.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -17,25 +25,55 @@ pub(crate) struct ModuleGraph {
     pub(crate) edges: BTreeMap<String, BTreeSet<String>>,
 }
 
+/// A path written in a module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Reference {
+    /// The inline modules (`mod name { ... }`) it is written in.
+    pub(crate) inline: Vec<String>,
+    pub(crate) segments: Vec<String>,
+    /// Re-exported (`pub use`): the name it is re-exported under, which is not a
+    /// dependency of the module that re-exports it.
+    pub(crate) reexported_as: Option<String>,
+}
+
+/// The modules of a crate, and what each re-exports.
+struct Crate {
+    modules: BTreeSet<String>,
+    /// (module, name) -> the module the re-exported item comes from.
+    reexports: BTreeMap<(String, String), String>,
+}
+
 impl ModuleGraph {
     /// Reads every `.rs` file under `src` (the crate's `src/` folder).
     pub(crate) fn of_crate(src: &Path) -> Self {
         let mut files = Vec::new();
         collect_rs_files(src, &mut files);
-        let sources: BTreeMap<String, String> = files
+        let sources: BTreeMap<String, Vec<Reference>> = files
             .iter()
             .filter_map(|file| {
                 let module = module_of(src, file)?;
-                Some((module, std::fs::read_to_string(file).unwrap()))
+                Some((module, references(&std::fs::read_to_string(file).unwrap())))
             })
             .collect();
-        let modules: BTreeSet<String> = sources.keys().cloned().collect();
-        let reexports = reexports(sources.get("").map(String::as_str).unwrap_or_default(), &modules);
+        let mut krate = Crate { modules: sources.keys().cloned().collect(), reexports: BTreeMap::new() };
+        // Re-exports name other re-exports (lib.rs re-exports what auth/mod.rs does): a
+        // few passes settle them.
+        for _ in 0..4 {
+            for (module, references) in &sources {
+                for reference in references {
+                    let Some(name) = &reference.reexported_as else { continue };
+                    if let Some(target) = krate.resolve(module, reference) {
+                        krate.reexports.insert((module.clone(), name.clone()), target);
+                    }
+                }
+            }
+        }
         let mut graph = Self::default();
-        for (module, source) in &sources {
-            let targets = references(source)
-                .into_iter()
-                .filter_map(|(inline, path)| resolve(module, &inline, &path, &modules, &reexports))
+        for (module, references) in &sources {
+            let targets = references
+                .iter()
+                .filter(|reference| reference.reexported_as.is_none())
+                .filter_map(|reference| krate.resolve(module, reference))
                 .filter(|target| target != module)
                 .collect();
             graph.edges.insert(module.clone(), targets);
@@ -43,20 +81,23 @@ impl ModuleGraph {
         graph
     }
 
-    /// The first cycle among the children of `parent` (`""` for the top-level modules),
-    /// each child standing for itself and everything below it; references to `parent`
-    /// itself or above are not edges. `None` when there is none.
+    /// The first cycle among `parent` (its own code, `""` for the crate root) and its
+    /// children, each child standing for itself and everything below it. `None` when
+    /// there is none.
     pub(crate) fn cycle_among_children_of(&self, parent: &str) -> Option<Vec<String>> {
-        let child_of = |module: &str| -> Option<String> {
+        let node_of = |module: &str| -> Option<String> {
+            if module == parent {
+                return Some(parent.to_owned());
+            }
             let rest = if parent.is_empty() { module } else { module.strip_prefix(parent)?.strip_prefix("::")? };
             let first = rest.split("::").next().filter(|first| !first.is_empty())?;
             Some(if parent.is_empty() { first.to_owned() } else { format!("{parent}::{first}") })
         };
         let mut collapsed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (from, targets) in &self.edges {
-            let Some(from) = child_of(from) else { continue };
+            let Some(from) = node_of(from) else { continue };
             let entry = collapsed.entry(from.clone()).or_default();
-            entry.extend(targets.iter().filter_map(|target| child_of(target)).filter(|target| *target != from));
+            entry.extend(targets.iter().filter_map(|target| node_of(target)).filter(|target| *target != from));
         }
         find_cycle(&collapsed)
     }
@@ -70,6 +111,51 @@ impl ModuleGraph {
             }
         }
         parents
+    }
+}
+
+impl Crate {
+    /// The module a reference written in `module` leads to: the longest prefix of its
+    /// absolute path that is a module, followed through re-exports. `None` for paths
+    /// outside the crate (other crates, types such as `Self::`).
+    fn resolve(&self, module: &str, reference: &Reference) -> Option<String> {
+        let mut base: Vec<String> =
+            if module.is_empty() { Vec::new() } else { module.split("::").map(str::to_owned).collect() };
+        base.extend(reference.inline.iter().cloned());
+        let mut segments = reference.segments.clone();
+        match segments.first().map(String::as_str) {
+            Some("crate") => {
+                segments.remove(0);
+                base.clear();
+            }
+            Some("super") => {
+                while segments.first().map(String::as_str) == Some("super") {
+                    segments.remove(0);
+                    base.pop()?;
+                }
+            }
+            Some("self") => {
+                segments.remove(0);
+            }
+            Some(first) => {
+                // A child module's name, or something outside the crate.
+                let child = base.iter().cloned().chain([first.to_owned()]).collect::<Vec<_>>().join("::");
+                if !self.modules.contains(&child) {
+                    return None;
+                }
+            }
+            None => return None,
+        }
+        let full: Vec<String> = base.into_iter().chain(segments).collect();
+        let mut length = full.len();
+        while length > 0 && !self.modules.contains(&full[..length].join("::")) {
+            length -= 1;
+        }
+        let found = full[..length].join("::");
+        match full.get(length) {
+            Some(name) => Some(self.reexports.get(&(found.clone(), name.clone())).cloned().unwrap_or(found)),
+            None => Some(found),
+        }
     }
 }
 
@@ -98,36 +184,25 @@ pub(crate) fn module_of(src: &Path, file: &Path) -> Option<String> {
     Some(parts.join("::"))
 }
 
-/// The crate root's `pub use module::Name` lines: `Name` -> `module`.
-fn reexports(root: &str, modules: &BTreeSet<String>) -> BTreeMap<String, String> {
-    let mut names = BTreeMap::new();
-    for path in use_paths(&strip_comments_and_strings(root)) {
-        let segments: Vec<&str> = path.split("::").collect();
-        let (Some(name), Some(module)) = (segments.last(), segments.first()) else { continue };
-        if segments.len() >= 2 && modules.contains(*module) {
-            names.insert((*name).to_owned(), (*module).to_owned());
-        }
-    }
-    names
-}
+const KEYWORDS_BEFORE_A_PATH_SEGMENT: &[&str] = &["::", ".", "'"];
 
-/// Every path a file mentions that starts with `crate` or `super` (whole `use` trees
-/// expanded), as written, each with the inline modules (`mod name { ... }`) it is written
-/// in. Inline test modules are skipped.
-pub(crate) fn references(source: &str) -> Vec<(Vec<String>, String)> {
+/// Every path a file's code mentions that may lead into the crate: `use` trees expanded,
+/// and paths of two or more segments (`crate::a::f`, `child::Type`).
+pub(crate) fn references(source: &str) -> Vec<Reference> {
     let tokens = tokenize(&strip_comments_and_strings(source));
     let mut found = Vec::new();
     // The inline modules we are in, with the brace depth at which each closes.
     let mut inline: Vec<(String, usize)> = Vec::new();
     let mut depth = 0;
     let mut index = 0;
+    let names = |inline: &[(String, usize)]| inline.iter().map(|(name, _)| name.clone()).collect::<Vec<_>>();
     while index < tokens.len() {
         let token = tokens[index].as_str();
         let next = tokens.get(index + 1).map(String::as_str);
         match token {
             "mod" if tokens.get(index + 2).is_some_and(|t| t == "{") => {
                 let name = next.unwrap_or_default().to_owned();
-                if name == "tests" {
+                if name == "tests" || preceded_by_cfg_test(&tokens, index) {
                     index = matching_brace(&tokens, index + 2) + 1;
                     continue;
                 }
@@ -145,24 +220,28 @@ pub(crate) fn references(source: &str) -> Vec<(Vec<String>, String)> {
             }
             "use" if index == 0 || tokens[index - 1] != "::" => {
                 let end = tokens[index..].iter().position(|t| t == ";").map_or(tokens.len(), |at| index + at);
+                let public = is_public(&tokens[..index]);
                 let mut paths = Vec::new();
-                expand(&tokens[index + 1..end], "", &mut paths);
-                let names: Vec<String> = inline.iter().map(|(name, _)| name.clone()).collect();
-                found.extend(paths.into_iter().map(|path| (names.clone(), path)));
+                expand(&tokens[index + 1..end], &[], &mut paths);
+                for (segments, alias) in paths {
+                    let reexported_as = public.then(|| alias.or_else(|| segments.last().cloned())).flatten();
+                    found.push(Reference { inline: names(&inline), segments, reexported_as });
+                }
                 index = end;
                 continue;
             }
-            "crate" | "super" if next == Some("::") => {
-                let mut path = token.to_owned();
+            _ if is_identifier(token)
+                && next == Some("::")
+                && !(index > 0 && KEYWORDS_BEFORE_A_PATH_SEGMENT.contains(&tokens[index - 1].as_str())) =>
+            {
+                let mut segments = vec![token.to_owned()];
                 let mut at = index + 1;
-                while tokens.get(at).is_some_and(|t| t == "::")
-                    && tokens.get(at + 1).is_some_and(|t| t.chars().all(|c| c.is_alphanumeric() || c == '_'))
+                while tokens.get(at).is_some_and(|t| t == "::") && tokens.get(at + 1).is_some_and(|t| is_identifier(t))
                 {
-                    path.push_str("::");
-                    path.push_str(&tokens[at + 1]);
+                    segments.push(tokens[at + 1].clone());
                     at += 2;
                 }
-                found.push((inline.iter().map(|(name, _)| name.clone()).collect(), path));
+                found.push(Reference { inline: names(&inline), segments, reexported_as: None });
                 index = at;
                 continue;
             }
@@ -171,6 +250,30 @@ pub(crate) fn references(source: &str) -> Vec<(Vec<String>, String)> {
         index += 1;
     }
     found
+}
+
+fn is_identifier(token: &str) -> bool {
+    token.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && token.chars().all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// Whether the item that starts after `before` is `pub` (in any form).
+fn is_public(before: &[String]) -> bool {
+    let mut at = before.len();
+    // Skip a visibility restriction: pub ( crate ) / pub ( in a :: b ).
+    if at > 0 && before[at - 1] == ")" {
+        while at > 0 && before[at - 1] != "(" {
+            at -= 1;
+        }
+        at = at.saturating_sub(1);
+    }
+    at > 0 && before[at - 1] == "pub"
+}
+
+/// Whether `#[cfg(test)]` stands right before the `mod` at `index`.
+fn preceded_by_cfg_test(tokens: &[String], index: usize) -> bool {
+    let attribute = ["#", "[", "cfg", "(", "test", ")", "]"];
+    index >= attribute.len() && tokens[index - attribute.len()..index].iter().zip(attribute).all(|(t, a)| t == a)
 }
 
 /// The index of the `}` that closes the `{` at `open`.
@@ -191,47 +294,6 @@ fn matching_brace(tokens: &[String], open: usize) -> usize {
     tokens.len()
 }
 
-/// The module a path written in `module` refers to: the longest prefix that names a
-/// module, after `super` and the crate root's re-exports are resolved.
-fn resolve(
-    module: &str,
-    inline: &[String],
-    path: &str,
-    modules: &BTreeSet<String>,
-    reexports: &BTreeMap<String, String>,
-) -> Option<String> {
-    let mut segments: Vec<&str> = path.split("::").collect();
-    let mut base: Vec<&str> = if module.is_empty() { Vec::new() } else { module.split("::").collect() };
-    base.extend(inline.iter().map(String::as_str));
-    match segments.first() {
-        Some(&"crate") => {
-            segments.remove(0);
-            base.clear();
-        }
-        Some(&"super") => {
-            while segments.first() == Some(&"super") {
-                segments.remove(0);
-                base.pop()?;
-            }
-        }
-        _ => return None,
-    }
-    let mut full: Vec<&str> = base.into_iter().chain(segments).collect();
-    if full.len() == 1
-        && let Some(target) = reexports.get(full[0])
-    {
-        return Some(target.clone());
-    }
-    while !full.is_empty() {
-        let candidate = full.join("::");
-        if modules.contains(&candidate) {
-            return Some(candidate);
-        }
-        full.pop();
-    }
-    Some(String::new())
-}
-
 /// Removes comments and the contents of string and char literals.
 fn strip_comments_and_strings(source: &str) -> String {
     let chars: Vec<char> = source.chars().collect();
@@ -240,6 +302,7 @@ fn strip_comments_and_strings(source: &str) -> String {
     while i < chars.len() {
         let c = chars[i];
         let next = chars.get(i + 1).copied();
+        let after_identifier = |out: &String| out.chars().last().is_some_and(|c| c.is_alphanumeric() || c == '_');
         if c == '/' && next == Some('/') {
             while i < chars.len() && chars[i] != '\n' {
                 i += 1;
@@ -260,50 +323,28 @@ fn strip_comments_and_strings(source: &str) -> String {
                     i += 1;
                 }
             }
-        } else if c == 'r' && (next == Some('"') || next == Some('#')) && !is_ident_char(out.chars().last()) {
-            // A raw string: r"...", r#"..."#.
-            let mut hashes = 0;
-            let mut j = i + 1;
-            while chars.get(j) == Some(&'#') {
-                hashes += 1;
-                j += 1;
-            }
-            if chars.get(j) != Some(&'"') {
-                out.push(c);
-                i += 1;
-                continue;
-            }
-            j += 1;
-            loop {
-                if j >= chars.len() {
-                    break;
-                }
-                if chars[j] == '"' && (1..=hashes).all(|k| chars.get(j + k) == Some(&'#')) {
-                    j += 1 + hashes;
-                    break;
-                }
-                j += 1;
-            }
+        } else if let Some(end) = raw_string_end(&chars, i).filter(|_| !after_identifier(&out)) {
             out.push_str("\"\"");
-            i = j;
-        } else if c == '"' {
-            i += 1;
+            i = end;
+        } else if c == '"' || (c == 'b' && next == Some('"') && !after_identifier(&out)) {
+            i += if c == 'b' { 2 } else { 1 };
             while i < chars.len() && chars[i] != '"' {
                 i += if chars[i] == '\\' { 2 } else { 1 };
             }
             i += 1;
             out.push_str("\"\"");
-        } else if c == '\'' && next.is_some() && chars.get(i + 2) == Some(&'\'') {
-            // A char literal such as 'a' (lifetimes have no closing quote).
-            out.push_str("' '");
-            i += 3;
         } else if c == '\'' && next == Some('\\') {
-            i += 2;
+            // An escaped char literal: '\n', '\'', '\u{1F600}'.
+            i += 3;
             while i < chars.len() && chars[i] != '\'' {
                 i += 1;
             }
             i += 1;
             out.push_str("' '");
+        } else if c == '\'' && next.is_some() && chars.get(i + 2) == Some(&'\'') {
+            // A char literal such as 'a' (lifetimes have no closing quote).
+            out.push_str("' '");
+            i += 3;
         } else {
             out.push(c);
             i += 1;
@@ -312,8 +353,32 @@ fn strip_comments_and_strings(source: &str) -> String {
     out
 }
 
-fn is_ident_char(c: Option<char>) -> bool {
-    c.is_some_and(|c| c.is_alphanumeric() || c == '_')
+/// Where a raw string (`r"..."`, `r#"..."#`, `br"..."`) starting at `i` ends, if one does.
+fn raw_string_end(chars: &[char], i: usize) -> Option<usize> {
+    let mut j = i;
+    if chars.get(j) == Some(&'b') {
+        j += 1;
+    }
+    if chars.get(j) != Some(&'r') {
+        return None;
+    }
+    j += 1;
+    let mut hashes = 0;
+    while chars.get(j) == Some(&'#') {
+        hashes += 1;
+        j += 1;
+    }
+    if chars.get(j) != Some(&'"') {
+        return None;
+    }
+    j += 1;
+    while j < chars.len() {
+        if chars[j] == '"' && (1..=hashes).all(|k| chars.get(j + k) == Some(&'#')) {
+            return Some(j + 1 + hashes);
+        }
+        j += 1;
+    }
+    Some(chars.len())
 }
 
 /// Identifiers, `::` and single punctuation characters.
@@ -342,29 +407,8 @@ fn tokenize(code: &str) -> Vec<String> {
     tokens
 }
 
-/// Every path imported by a `use` statement, trees expanded (`use a::{b, c::d}` gives
-/// `a::b` and `a::c::d`; `self` in a group names the group's prefix).
-pub(crate) fn use_paths(code: &str) -> Vec<String> {
-    let tokens = tokenize(code);
-    let mut paths = Vec::new();
-    let mut i = 0;
-    while i < tokens.len() {
-        if tokens[i] == "use" && (i == 0 || tokens[i - 1] != "::") {
-            let start = i + 1;
-            let mut end = start;
-            while end < tokens.len() && tokens[end] != ";" {
-                end += 1;
-            }
-            expand(&tokens[start..end], "", &mut paths);
-            i = end;
-        }
-        i += 1;
-    }
-    paths
-}
-
-fn expand(tokens: &[String], prefix: &str, paths: &mut Vec<String>) {
-    // Split the top level on commas, then expand each item.
+/// Expands a `use` tree (the tokens after `use`) into (path, alias) pairs.
+fn expand(tokens: &[String], prefix: &[String], paths: &mut Vec<(Vec<String>, Option<String>)>) {
     let mut depth = 0;
     let mut item_start = 0;
     for (index, token) in tokens.iter().enumerate() {
@@ -381,8 +425,12 @@ fn expand(tokens: &[String], prefix: &str, paths: &mut Vec<String>) {
     expand_item(&tokens[item_start..], prefix, paths);
 }
 
-fn expand_item(tokens: &[String], prefix: &str, paths: &mut Vec<String>) {
-    let mut path = prefix.to_owned();
+fn expand_item(tokens: &[String], prefix: &[String], paths: &mut Vec<(Vec<String>, Option<String>)>) {
+    if tokens.is_empty() {
+        // After a trailing comma.
+        return;
+    }
+    let mut path = prefix.to_vec();
     let mut index = 0;
     while index < tokens.len() {
         let token = &tokens[index];
@@ -393,20 +441,19 @@ fn expand_item(tokens: &[String], prefix: &str, paths: &mut Vec<String>) {
                 expand(inner, &path, paths);
                 return;
             }
-            "as" | "*" => break,
-            "pub" | "(" | ")" => {}
-            "self" if !path.is_empty() => break,
-            name => {
-                if !path.is_empty() {
-                    path.push_str("::");
-                }
-                path.push_str(name);
+            "as" => {
+                let alias = tokens.get(index + 1).filter(|alias| *alias != "_").cloned();
+                paths.push((path, alias));
+                return;
             }
+            "*" => break,
+            "self" if !path.is_empty() => break,
+            name => path.push(name.to_owned()),
         }
         index += 1;
     }
     if !path.is_empty() {
-        paths.push(path);
+        paths.push((path, None));
     }
 }
 
@@ -457,41 +504,88 @@ fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>>
 mod tests {
     use super::*;
 
-    #[test]
-    fn use_trees_are_expanded() {
-        let code = "use crate::{Result, auth::{self, login::Login}, replica::Change as C};\nuse super::*;";
-        assert_eq!(
-            use_paths(code),
-            ["crate::Result", "crate::auth", "crate::auth::login::Login", "crate::replica::Change", "super"]
-        );
+    fn paths(source: &str) -> Vec<(String, Option<String>)> {
+        references(source)
+            .into_iter()
+            .map(|reference| (reference.segments.join("::"), reference.reexported_as))
+            .collect()
     }
 
     #[test]
-    fn comments_and_strings_do_not_count() {
-        let source = "// crate::a\n/* crate::b */ let s = \"crate::c\"; let x = crate::d::f(); /// [`crate::e`]";
-        assert_eq!(references(source), [(vec![], "crate::d::f".to_owned())]);
-        let inline = "mod prelude { pub use super::a::B; }\nmod tests { use crate::x; }\nuse super::c;";
+    fn use_trees_are_expanded_and_reexports_named() {
+        let code =
+            "use crate::{Result, auth::{self, login::Login}, replica::Change as C,};\npub(crate) use self::a::B;";
         assert_eq!(
-            references(inline),
-            [(vec!["prelude".to_owned()], "super::a::B".to_owned()), (vec![], "super::c".to_owned())]
+            paths(code),
+            [
+                ("crate::Result".into(), None),
+                ("crate::auth".into(), None),
+                ("crate::auth::login::Login".into(), None),
+                ("crate::replica::Change".into(), None),
+                ("self::a::B".into(), Some("B".into())),
+            ]
         );
+        assert_eq!(paths("pub use inner::Thing as Other;"), [("inner::Thing".into(), Some("Other".into()))]);
+    }
+
+    #[test]
+    fn comments_strings_and_method_paths_do_not_count() {
+        let source = "// crate::a\n/* crate::b */ let s = \"crate::c\"; let r = br\"x\\ crate::g\"; \
+                      let q = '\\''; let x = crate::d::f(); /// [`crate::e`]\nlet v = Vec::<u8>::new();";
+        let found = paths(source);
+        assert!(found.contains(&("crate::d::f".into(), None)), "{found:?}");
+        assert!(!found.iter().any(|(path, _)| {
+            ["crate::a", "crate::b", "crate::c", "crate::e", "crate::g"].iter().any(|hidden| path.starts_with(hidden))
+        }));
+    }
+
+    #[test]
+    fn inline_and_test_modules_are_followed_or_skipped() {
+        let inline = "mod prelude { pub use super::a::B; }\n#[cfg(test)]\nmod checks { use crate::x; }\nuse super::c;";
+        let found = references(inline);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].inline, ["prelude"]);
+        assert_eq!(found[1].segments, ["super", "c"]);
+    }
+
+    fn graph(edges: &[(&str, &str)]) -> ModuleGraph {
+        let mut graph = ModuleGraph::default();
+        for (from, to) in edges {
+            graph.edges.entry((*from).to_owned()).or_default().insert((*to).to_owned());
+        }
+        graph
     }
 
     #[test]
     fn a_loop_between_modules_is_found() {
-        let graph = |edges: &[(&str, &str)]| {
-            let mut graph = ModuleGraph::default();
-            for (from, to) in edges {
-                graph.edges.entry((*from).to_owned()).or_default().insert((*to).to_owned());
-            }
-            graph
-        };
         let looped = graph(&[("a", "b::x"), ("b::x", "c"), ("c", "a"), ("d", "a")]);
         assert_eq!(looped.cycle_among_children_of(""), Some(vec!["a".into(), "b".into(), "c".into(), "a".into()]));
-        let parent_and_child = graph(&[("a", "a::x"), ("a::x", "a"), ("a::x", "a::y")]);
-        assert_eq!(parent_and_child.cycle_among_children_of(""), None, "a module may use its own children");
-        assert_eq!(parent_and_child.cycle_among_children_of("a"), None);
         let siblings = graph(&[("a::x", "a::y"), ("a::y", "a::x")]);
         assert!(siblings.cycle_among_children_of("a").is_some());
+    }
+
+    #[test]
+    fn a_parent_and_a_child_that_use_each_other_are_a_loop() {
+        let mutual = graph(&[("a", "a::x"), ("a::x", "a")]);
+        assert!(mutual.cycle_among_children_of("a").is_some());
+        let through_the_root = graph(&[("openapi", ""), ("", "routes"), ("routes", "openapi")]);
+        assert!(through_the_root.cycle_among_children_of("").is_some());
+        let one_way = graph(&[("a::x", "a"), ("a::x", "a::y")]);
+        assert_eq!(one_way.cycle_among_children_of("a"), None, "children may use their parent");
+    }
+
+    #[test]
+    fn reexports_lead_to_where_an_item_comes_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path();
+        std::fs::create_dir_all(src.join("auth")).unwrap();
+        std::fs::write(src.join("lib.rs"), "mod auth;\npub use auth::Login;").unwrap();
+        std::fs::write(src.join("auth/mod.rs"), "mod login;\nmod password;\npub use self::login::Login;").unwrap();
+        std::fs::write(src.join("auth/login.rs"), "pub struct Login;").unwrap();
+        std::fs::write(src.join("auth/password.rs"), "use super::Login;\nfn f() { crate::Login; }").unwrap();
+        let graph = ModuleGraph::of_crate(src);
+        assert_eq!(graph.edges["auth::password"], BTreeSet::from(["auth::login".to_owned()]));
+        assert!(graph.edges[""].is_empty(), "re-exports are not dependencies: {:?}", graph.edges[""]);
+        assert!(graph.edges["auth"].is_empty());
     }
 }

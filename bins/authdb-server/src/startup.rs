@@ -56,8 +56,8 @@ pub enum StartupError {
 }
 
 /// Connects to the database, applies pending migrations and builds the services every
-/// entry point (server, CLI commands) needs.
-pub async fn build_services(settings: &Settings) -> Result<Services, StartupError> {
+/// entry point (server, CLI commands) needs; also answers the pool, for closing it.
+pub async fn build_services(settings: &Settings) -> Result<(DatabaseConnection, Services), StartupError> {
     let db = connect(settings).await?;
     authdb_persistence::migrate_up(&db).await.map_err(|error| StartupError::Migration(error_chain(&error)))?;
     // Signing keys first: a bad key file stops the start before anything is generated.
@@ -115,7 +115,9 @@ pub async fn build_services(settings: &Settings) -> Result<Services, StartupErro
         cache_ttl: Duration::from_millis(settings.auth.session_cache_ttl_ms),
         health_timeout: Duration::from_secs(2),
     };
-    Services::start(db, config).await.map_err(|error| StartupError::Database(error_chain(&error)))
+    let services =
+        Services::start(db.clone(), config).await.map_err(|error| StartupError::Database(error_chain(&error)))?;
+    Ok((db, services))
 }
 
 /// Opens the configured database, creating the data directory for a SQLite default.
@@ -205,14 +207,13 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         settings.validate()?;
         let bind = settings.bind_addr()?;
-        let services = build_services(&settings).await?;
+        let (db, services) = build_services(&settings).await?;
         let listener = TcpListener::bind(bind)
             .map_err(|source| StartupError::Bind { bind: settings.server.bind.clone(), source })?;
         let port = listener
             .local_addr()
             .map_err(|source| StartupError::Bind { bind: settings.server.bind.clone(), source })?
             .port();
-        let db = services.core.db().clone();
         let metrics_handle = authdb_api::metrics_handle();
         let metrics_bind = settings.metrics_bind_addr()?;
         let metrics = match metrics_bind {

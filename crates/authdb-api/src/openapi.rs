@@ -1,5 +1,6 @@
 //! The OpenAPI 3.1 document, assembled from each route module's own `#[derive(OpenApi)]`
-//! struct, in the order of the route table (`crate::ROUTES`).
+//! struct, in the order of the route table (`routes::ROUTES`), and the docs page that
+//! shows it (`docs.rs`).
 
 use utoipa::openapi::{
     Components, ContactBuilder, Content, ContentBuilder, InfoBuilder, LicenseBuilder, ObjectBuilder, OpenApi,
@@ -8,7 +9,11 @@ use utoipa::openapi::{
     security::{Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme},
 };
 
-use crate::problem::{FieldError, Problem};
+pub(crate) use self::docs::configure as configure_docs;
+use crate::{
+    problem::{FieldError, Problem},
+    routes,
+};
 
 /// Where the document is served.
 pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
@@ -44,7 +49,7 @@ pub fn document() -> OpenApi {
         .contact(Some(ContactBuilder::new().name(Some("authdb")).build()))
         .build();
     let mut document = OpenApiBuilder::new().info(info).build();
-    for openapi in crate::ROUTES.iter().filter_map(|module| module.openapi) {
+    for openapi in routes::ROUTES.iter().map(|module| module.openapi) {
         document.merge(openapi());
     }
     let components = document.components.get_or_insert_with(Components::new);
@@ -142,5 +147,6 @@ fn problem_response(description: &str, retry_after: bool) -> RefOr<Response> {
     RefOr::T(response.build())
 }
 
+mod docs;
 #[cfg(test)]
 mod tests;

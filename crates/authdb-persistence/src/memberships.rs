@@ -239,9 +239,11 @@ pub async fn list_for_user(
         .collect();
     let mut items = Vec::with_capacity(found.len());
     for (membership, organization) in found {
-        // The foreign keys guarantee both; a row without them is skipped, not invented.
-        let (Some(organization), Some(role)) = (organization, role_names.get(&membership.role_id)) else { continue };
-        let role = rows::role_name(role, "membership")?;
+        // The foreign keys guarantee both; a row without them is an error, not skipped.
+        let missing = |field| PersistenceError::Corrupt { entity: "membership", field, message: "missing".into() };
+        let organization = organization.ok_or_else(|| missing("organization_id"))?;
+        let role =
+            rows::role_name(role_names.get(&membership.role_id).ok_or_else(|| missing("role_id"))?, "membership")?;
         items.push(OrganizationWithRole { organization: rows::organization(organization)?, role });
     }
     Ok(Paged { items, total, page })

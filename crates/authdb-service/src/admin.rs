@@ -63,11 +63,13 @@ impl AdminService {
         client: &ClientInfo,
     ) -> Result<User> {
         let superuser = self.superuser(principal).await?;
-        let before = users::find_by_id(self.core.db(), id).await?.ok_or(ServiceError::NotFound { entity: USER })?;
         if changes.is_empty() {
-            return Ok(before);
+            return self.get_user(principal, id).await;
         }
         let mut write = Write::begin(&self.core).await?;
+        // Read inside the write, so that the audit record's "before" and the decision to
+        // revoke cannot be based on a state another administrator has since changed.
+        let before = users::find_by_id(write.conn(), id).await?.ok_or(ServiceError::NotFound { entity: USER })?;
         let user = users::update_flags(write.conn(), &superuser, id, changes, write.now()).await?;
         let updated = Audit::success(AuditAction::UserUpdatedByAdmin, principal.user.id, client)
             .target(Target::User(id))

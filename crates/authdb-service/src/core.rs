@@ -6,7 +6,7 @@ use authdb_persistence::{DatabaseConnection, WriteGate};
 
 use crate::{
     Result,
-    replica::{FeedTask, Replica, ReplicaPolicy},
+    replica::{self, FeedTask, Replica, ReplicaPolicy},
 };
 
 /// The database, the write gate and the replica state (revocation set, session and
@@ -50,13 +50,13 @@ impl Core {
     pub async fn start(db: DatabaseConnection, config: CoreConfig) -> Result<Self> {
         let policy =
             ReplicaPolicy { cache_ttl: config.cache_ttl, tokens_verifiable_for: config.access_tokens_verifiable_for };
-        let (replica, feed) = Replica::start(&db, policy).await?;
+        let (replica, feed) = replica::start(&db, policy).await?;
         let writes = WriteGate::new(db.clone());
         Ok(Self { inner: Arc::new(Inner { db, writes, replica, _feed: feed }) })
     }
 
     /// The connection pool, for reads outside any transaction.
-    pub fn db(&self) -> &DatabaseConnection {
+    pub(crate) fn db(&self) -> &DatabaseConnection {
         &self.inner.db
     }
 

@@ -8,14 +8,15 @@
 //! an embedding service can call it directly.
 //!
 //! Module map:
-//! - `core`, `replica/`, `write`: the shared core, the replica state and its invariant,
-//!   and the write path every use case takes;
+//! - `services`, `core`, `replica/`, `write`: building everything around one core, the
+//!   shared core, the replica state and its invariant, and the write path every use case
+//!   takes;
 //! - `auth/`: [`AuthService`], one module per resource (register, login, refresh,
 //!   sessions, password, profile, events);
 //! - `tenancy/`: [`OrganizationService`] (organizations, members, roles,
 //!   invitations), with [`Membership`] as the proof of access;
 //! - `admin`, `login_throttle`, `discovery`, `health`: the rest;
-//! - `audit`, `client`, `principal`, `error`: shared vocabulary.
+//! - `membership`, `audit`, `client`, `principal`, `error`: shared vocabulary.
 
 mod admin;
 mod audit;

@@ -29,7 +29,7 @@ use std::{
 };
 
 use authdb_auth::TokenHash;
-use authdb_domain::{AuditAction, UserId};
+use authdb_domain::{AuditAction, Login, UserId};
 use authdb_persistence::login_throttles::{self, ThrottleCounter};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -79,6 +79,27 @@ pub(crate) struct LoginThrottle {
     last_prune_ms: Arc<AtomicI64>,
 }
 
+/// What a password attempt is made on: its failures are counted per this and address.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Attempted<'a> {
+    /// A login as typed (counted under `Login::throttle_key`).
+    Login(&'a Login),
+    /// The current password given to change it, by a signed-in user: a budget of its own,
+    /// so that a stolen access token does not give unlimited guesses.
+    PasswordChange(UserId),
+}
+
+impl Attempted<'_> {
+    /// The normalized name counters are kept under (hashed with the address). The forms
+    /// are stored: changing one resets every counter of its kind.
+    fn normalized(self) -> String {
+        match self {
+            Self::Login(login) => login.throttle_key(),
+            Self::PasswordChange(user) => format!("r:change-password:{user}"),
+        }
+    }
+}
+
 /// An attempt that was let through and counted as a failure until it succeeds.
 #[derive(Debug)]
 pub(crate) struct Claim {
@@ -109,11 +130,10 @@ impl LoginThrottle {
         Self { core, policy, last_prune_ms: Arc::new(AtomicI64::new(0)) }
     }
 
-    /// Counts an attempt on the account named by `account` (a normalized login, see
-    /// `Login::throttle_key`) from `client`, or refuses it while that account and address,
-    /// or the address alone, is locked.
+    /// Counts an attempt on `account` from `client`, or refuses it while that account and
+    /// address, or the address alone, is locked.
     #[tracing::instrument(skip_all)]
-    pub(crate) async fn claim(&self, account: &str, client: &ClientInfo) -> Result<Claim> {
+    pub(crate) async fn claim(&self, account: Attempted<'_>, client: &ClientInfo) -> Result<Claim> {
         let now_ms = unix_ms(OffsetDateTime::now_utc());
         let address = address_key(client.ip.as_deref());
         let account_key = account_key(account, &address);
@@ -282,10 +302,10 @@ fn delay_ms(beyond: u32, policy: &LoginThrottlePolicy) -> i64 {
     base.saturating_mul(factor).min(max)
 }
 
-/// The counter key of an account (a normalized login, see `Login::throttle_key`) from an
-/// address. Only a hash is stored: people type passwords into the login field.
-fn account_key(account: &str, address: &str) -> String {
-    format!("account:{}", TokenHash::of(&format!("{account}\n{address}")).as_str())
+/// The counter key of an account from an address. Only a hash is stored: people type
+/// passwords into the login field.
+fn account_key(account: Attempted<'_>, address: &str) -> String {
+    format!("account:{}", TokenHash::of(&format!("{}\n{address}", account.normalized())).as_str())
 }
 
 /// The address an attempt is counted under: IPv4 as is, IPv6 by its /64 network, since

@@ -163,9 +163,11 @@ impl<'a> TenantWrite<'a> {
         Ok(organizations::lock(self.conn(), self.tenant).await?)
     }
 
-    /// Deletes the organization with all its tenant data. Its audit events stay, with
-    /// the organization named only in their target from then on.
+    /// Deletes the organization with all its tenant data, under its row lock (taken first,
+    /// as every membership change takes it). Its audit events stay, with the organization
+    /// named only in their target from then on.
     pub(crate) async fn delete_organization(&mut self) -> Result<()> {
+        self.lock_organization().await?;
         organizations::delete(self.conn(), self.tenant).await?;
         self.deleted = true;
         Ok(())

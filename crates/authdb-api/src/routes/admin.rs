@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use authdb_domain::{AccountFlagChanges, UserId, UserSortKey};
 use authdb_service::AdminService;
 
-use super::resource;
+use crate::endpoint::resource;
 use crate::{
     ApiError, Authenticated, Client, JsonBody, ListQuery,
     dto::{AdminOrganizationList, AdminUpdateUserRequest, OrganizationResponse, UserList, UserResponse},

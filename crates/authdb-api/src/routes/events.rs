@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, http::header, web};
 use authdb_service::AuthService;
 
-use super::resource;
+use crate::endpoint::resource;
 use crate::{
     ApiError, Authenticated,
     dto::{SecurityEventPage, SecurityEventResponse},

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use authdb_service::{DatabaseHealth, HealthService, MigrationHealth};
 use serde::Serialize;
 
-use super::resource;
+use crate::endpoint::resource;
 use crate::rate_limit::RateLimiter;
 
 /// Liveness and readiness probes, for the OpenAPI document.

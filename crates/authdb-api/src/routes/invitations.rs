@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use authdb_domain::{Email, InvitationId, RoleName, Violation};
 use authdb_service::{OrganizationService, PendingInvitation};
 
-use super::{no_store, resource};
+use crate::endpoint::{no_store, resource};
 use crate::{
     ApiError, Authenticated, Client, DeferredJson, JsonBody, ListQuery,
     dto::{AcceptInvitationRequest, CreateInvitationRequest, InvitationList, InvitationResponse, OrganizationResponse},

@@ -5,7 +5,7 @@ use authdb_domain::{Login, OrganizationId};
 use authdb_service::{AuthService, LoginAttempt, RefreshAttempt};
 use secrecy::SecretString;
 
-use super::{no_store, resource};
+use crate::endpoint::{no_store, resource};
 use crate::{
     ApiError, Authenticated, Client, JsonBody,
     dto::{LoginRequest, RefreshRequest, TokenResponse},

@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use authdb_domain::{Email, MemberSortKey, RoleName, UserId, Violation};
 use authdb_service::{MemberRef, OrganizationService};
 
-use super::resource;
+use crate::endpoint::resource;
 use crate::{
     ApiError, Client, DeferredJson, ListQuery,
     dto::{AddMemberRequest, MemberList, MemberResponse, UpdateMemberRequest},

@@ -2,7 +2,7 @@ use actix_web::{HttpResponse, http::header, web};
 use authdb_service::HealthService;
 use metrics_exporter_prometheus::PrometheusHandle;
 
-use super::resource;
+use crate::endpoint::resource;
 
 /// The Prometheus scrape endpoint, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]

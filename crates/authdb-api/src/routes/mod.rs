@@ -1,89 +1,79 @@
-//! The routes, one module per resource. `crate::ROUTES` is the one table that mounts
-//! them and assembles the OpenAPI document from them: a new resource is a new module and
-//! one line there.
+//! The routes, one module per resource, and [`ROUTES`], the one table that mounts them
+//! (`crate::configure`) and assembles the OpenAPI document from them
+//! (`crate::openapi::document`): a new resource is a new module and one line in the table.
 //!
-//! Route modules never import each other: what several need lives in `crate::dto`, in
-//! this module, or in another shared module (`tests/e2e/architecture.rs` checks).
+//! Route modules never import each other, nor this module: what several need lives in
+//! `crate::endpoint`, `crate::dto`, `crate::fields` or another shared module
+//! (`tests/e2e/architecture.rs` checks).
 
-pub(crate) mod admin;
-pub(crate) mod docs;
-pub(crate) mod events;
-pub(crate) mod health;
-pub(crate) mod invitations;
-pub(crate) mod login;
-pub(crate) mod members;
-pub(crate) mod metrics;
-pub(crate) mod oauth;
-pub(crate) mod organizations;
-pub(crate) mod password;
-pub(crate) mod profile;
-pub(crate) mod register;
-pub(crate) mod roles;
-pub(crate) mod sessions;
-pub(crate) mod well_known;
+mod admin;
+mod events;
+mod health;
+mod invitations;
+mod login;
+mod members;
+mod metrics;
+mod oauth;
+mod organizations;
+mod password;
+mod profile;
+mod register;
+mod roles;
+mod sessions;
+mod well_known;
 
-use std::{collections::HashMap, sync::OnceLock};
+use actix_web::web;
+use utoipa::OpenApi as _;
 
-use actix_web::{
-    HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError as _,
-    http::header::{self, HeaderValue},
-    web,
-};
-
-use crate::ApiError;
-
-/// Token-bearing and other private responses must not be cached (RFC 6749 section 5.1).
-pub(crate) fn no_store(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
-    builder.insert_header((header::CACHE_CONTROL, "no-store")).insert_header((header::PRAGMA, "no-cache"));
-    builder
+/// Where a route module is mounted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mount {
+    /// At the root: probes, discovery, the docs page.
+    Root,
+    /// Under `/api/v1`, behind the rate limiter.
+    Api,
+    /// At the root, only when `/metrics` is served by the main application.
+    Metrics,
 }
 
-/// Anything no route matches.
-pub(crate) async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound)
+/// One route module: where it is mounted, its routes, and its part of the OpenAPI
+/// document.
+pub(crate) struct RouteModule {
+    pub(crate) mount: Mount,
+    pub(crate) configure: fn(&mut web::ServiceConfig),
+    pub(crate) openapi: fn() -> utoipa::openapi::OpenApi,
 }
 
-/// A 405 problem with the `Allow` header RFC 9110 asks for, listing the methods the
-/// OpenAPI document gives the matched path.
-async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
-    let mut response = ApiError::MethodNotAllowed.error_response();
-    let allowed = req.match_pattern().and_then(|pattern| allowed_methods().get(&pattern).cloned());
-    if let Some(allowed) = allowed.and_then(|methods| HeaderValue::from_str(&methods).ok()) {
-        response.headers_mut().insert(header::ALLOW, allowed);
+/// Every route module, in the order the OpenAPI document lists their paths.
+pub(crate) const ROUTES: &[RouteModule] = &[
+    route(Mount::Root, health::configure, health::HealthApi::openapi),
+    route(Mount::Metrics, metrics::configure, metrics::MetricsApi::openapi),
+    route(Mount::Api, register::configure, register::RegisterApi::openapi),
+    route(Mount::Api, login::configure, login::LoginApi::openapi),
+    route(Mount::Api, profile::configure, profile::ProfileApi::openapi),
+    route(Mount::Api, sessions::configure, sessions::SessionsApi::openapi),
+    route(Mount::Api, password::configure, password::PasswordApi::openapi),
+    route(Mount::Api, organizations::configure, organizations::OrganizationsApi::openapi),
+    route(Mount::Api, members::configure, members::MembersApi::openapi),
+    route(Mount::Api, roles::configure, roles::RolesApi::openapi),
+    route(Mount::Api, invitations::configure, invitations::InvitationsApi::openapi),
+    route(Mount::Api, admin::configure, admin::AdminApi::openapi),
+    route(Mount::Api, oauth::configure, oauth::OauthApi::openapi),
+    route(Mount::Root, well_known::configure, well_known::WellKnownApi::openapi),
+    route(Mount::Api, events::configure, events::EventsApi::openapi),
+];
+
+const fn route(
+    mount: Mount,
+    configure: fn(&mut web::ServiceConfig),
+    openapi: fn() -> utoipa::openapi::OpenApi,
+) -> RouteModule {
+    RouteModule { mount, configure, openapi }
+}
+
+/// Mounts the route modules of `mount`.
+pub(crate) fn mount(cfg: &mut web::ServiceConfig, mount: Mount) {
+    for module in ROUTES.iter().filter(|module| module.mount == mount) {
+        (module.configure)(cfg);
     }
-    response
-}
-
-/// Path template -> `Allow` value, from the OpenAPI document (every route is documented).
-fn allowed_methods() -> &'static HashMap<String, String> {
-    static ALLOWED: OnceLock<HashMap<String, String>> = OnceLock::new();
-    ALLOWED.get_or_init(|| {
-        crate::openapi::document()
-            .paths
-            .paths
-            .iter()
-            .map(|(path, item)| {
-                let methods = serde_json::to_value(item)
-                    .ok()
-                    .and_then(|value| value.as_object().cloned())
-                    .map(|fields| {
-                        let methods: Vec<String> = fields
-                            .keys()
-                            .filter(|key| HTTP_METHODS.contains(&key.as_str()))
-                            .map(|key| key.to_uppercase())
-                            .collect();
-                        methods.join(", ")
-                    })
-                    .unwrap_or_default();
-                (path.clone(), methods)
-            })
-            .collect()
-    })
-}
-
-const HTTP_METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
-
-/// A resource that answers methods it does not route with a 405 problem.
-pub(crate) fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
 }

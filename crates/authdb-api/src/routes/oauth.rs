@@ -17,7 +17,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::resource;
+use crate::endpoint::resource;
 use crate::{
     ApiError, Client,
     fields::{MAX_LOGIN_BYTES, MAX_PASSWORD_BYTES, MAX_REFRESH_TOKEN_BYTES},

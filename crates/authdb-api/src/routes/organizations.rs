@@ -8,7 +8,7 @@ use authdb_domain::{
 use authdb_service::OrganizationService;
 use time::OffsetDateTime;
 
-use super::resource;
+use crate::endpoint::resource;
 use crate::{
     ApiError, Authenticated, Client, DeferredJson, ListQuery,
     dto::{CreateOrganizationRequest, OrganizationList, OrganizationResponse, UpdateOrganizationRequest},

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use authdb_service::{AuthService, PasswordChange};
 use secrecy::SecretString;
 
-use super::resource;
+use crate::endpoint::resource;
 use crate::{
     ApiError, Authenticated, Client, JsonBody,
     dto::ChangePasswordRequest,

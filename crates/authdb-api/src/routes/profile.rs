@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use authdb_domain::{AvatarUrl, FullName, Preferences, ProfileChanges};
 use authdb_service::AuthService;
 
-use super::{no_store, resource};
+use crate::endpoint::{no_store, resource};
 use crate::{
     ApiError, Authenticated, JsonBody,
     dto::{UpdateProfileRequest, UserResponse},

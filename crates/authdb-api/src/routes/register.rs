@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use authdb_domain::{Email, FullName, Username};
 use authdb_service::{AuthService, Registration};
 
-use super::{no_store, resource};
+use crate::endpoint::{no_store, resource};
 use crate::{
     ApiError, Client, JsonBody,
     dto::{RegisterRequest, TokenResponse, UserResponse},

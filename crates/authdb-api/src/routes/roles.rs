@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use authdb_domain::{PermissionSet, RoleId, RoleName, parse_description};
 use authdb_service::{NewRole, OrganizationService, RoleUpdate};
 
-use super::resource;
+use crate::endpoint::resource;
 use crate::{
     ApiError, Client, DeferredJson, ListQuery,
     dto::{CreateRoleRequest, RoleList, RoleResponse, UpdateRoleRequest},

@@ -5,7 +5,7 @@ use authdb_domain::SessionId;
 use authdb_service::AuthService;
 use uuid::Uuid;
 
-use super::{no_store, resource};
+use crate::endpoint::{no_store, resource};
 use crate::{
     ApiError, Authenticated, Client,
     dto::{SessionList, SessionResponse},

@@ -6,7 +6,7 @@ use authdb_service::{Discovery, PublicJwk};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::resource;
+use crate::endpoint::resource;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/.well-known/jwks.json").route(web::get().to(jwks)))

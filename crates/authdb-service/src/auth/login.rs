@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use super::{AuthService, IssuedTokens};
-use crate::{ClientInfo, Result, ServiceError, audit::Audit, replica::Change, write::Write};
+use crate::{ClientInfo, Result, ServiceError, audit::Audit, login_throttle::Attempted, replica::Change, write::Write};
 
 /// A login as presented: an email or a username (or neither: it then finds no account,
 /// at the same cost), and the password.
@@ -37,7 +37,7 @@ impl AuthService {
     #[tracing::instrument(skip_all)]
     pub async fn login(&self, attempt: LoginAttempt, client: &ClientInfo) -> Result<IssuedTokens> {
         // Before any lookup or hashing: a locked-out attacker must not cost a bcrypt.
-        let claim = self.inner.throttle.claim(&attempt.login.throttle_key(), client).await?;
+        let claim = self.inner.throttle.claim(Attempted::Login(&attempt.login), client).await?;
         let credentials = self.find_credentials(&attempt.login).await?;
         let stored = credentials.as_ref().map(|c| PasswordHash::from_stored(c.password_hash.clone()));
         let matched = self.inner.hasher.verify(attempt.password.expose_secret(), stored.as_ref()).await?;

@@ -9,7 +9,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use super::{AuthService, RevocationReason, revoke_user_sessions};
-use crate::{ClientInfo, Principal, Result, ServiceError, audit::Audit, replica::Change, write::Write};
+use crate::{
+    ClientInfo, Principal, Result, ServiceError, audit::Audit, login_throttle::Attempted, replica::Change, write::Write,
+};
 
 /// A password change as presented by a signed-in user.
 pub struct PasswordChange {
@@ -36,7 +38,7 @@ impl AuthService {
         let user = principal.user.id;
         // Guesses at the current password are throttled like logins, under a key of their
         // own: whoever holds a stolen access token must not get unlimited guesses here.
-        let claim = self.inner.throttle.claim(&format!("change-password:{user}"), client).await?;
+        let claim = self.inner.throttle.claim(Attempted::PasswordChange(user), client).await?;
         let credentials = users::find_credentials_by_id(self.inner.core.db(), user).await?;
         let stored = credentials.as_ref().map(|c| PasswordHash::from_stored(c.password_hash.clone()));
         if !self.inner.hasher.verify(change.current_password.expose_secret(), stored.as_ref()).await? {

@@ -148,8 +148,8 @@ impl AuthService {
 }
 
 /// Revokes the live sessions of `user` (all, or all but `except`) in `write`, and
-/// announces each revocation and the change to the user's account; returns how many
-/// were live. The one way to end all of a user's sessions: logout everywhere, a password
+/// publishes each revocation; returns how many were live. (A caller that also changes the
+/// account publishes `Change::UserChanged` itself.) The one way to end all of a user's sessions: logout everywhere, a password
 /// change and deactivation by an administrator all come here.
 pub(crate) async fn revoke_user_sessions(
     write: &mut Write<'_>,

@@ -88,7 +88,7 @@ fn huge_failure_counts_do_not_overflow() {
 
 #[test]
 fn logins_are_normalized_and_never_stored_in_clear() {
-    let key_of = |login: &str, address: &str| account_key(&Login::parse(login).throttle_key(), address);
+    let key_of = |login: &str, address: &str| account_key(Attempted::Login(&Login::parse(login)), address);
     let key = key_of("Alice@Example.com ", "127.0.0.1");
     assert_eq!(key, key_of("alice@example.com", "127.0.0.1"));
     assert_eq!(key_of("Alice", "127.0.0.1"), key_of("alice", "127.0.0.1"));
@@ -96,6 +96,23 @@ fn logins_are_normalized_and_never_stored_in_clear() {
     assert_ne!(key, key_of("alice@example.com", "127.0.0.2"), "the address is part of the key");
     assert!(key.starts_with("account:") && !key.contains("alice"), "{key}");
     assert!(key.len() <= 128);
+}
+
+/// The keys are stored: a change of form would silently reset every counter, lockouts
+/// included.
+#[test]
+fn the_stored_key_forms_do_not_change() {
+    let hashed =
+        |normalized: &str| format!("account:{}", TokenHash::of(&format!("{normalized}\n203.0.113.7")).as_str());
+    let key_of = |login: &str| account_key(Attempted::Login(&Login::parse(login)), "203.0.113.7");
+    assert_eq!(key_of(" Alice@Example.com"), hashed("e:alice@example.com"));
+    assert_eq!(key_of("Alice"), hashed("u:alice"));
+    assert_eq!(key_of("not a login"), hashed("r:not a login"));
+    let user = UserId::from_uuid(uuid::Uuid::nil());
+    assert_eq!(
+        account_key(Attempted::PasswordChange(user), "203.0.113.7"),
+        hashed("r:change-password:00000000-0000-0000-0000-000000000000")
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //!
 //! The form is a short line of space-separated fields, first a one-letter kind:
 //! - `s <session> <user> <revoked_at> <expires_at>`: a session was revoked (Unix seconds);
-//! - `u <user>`: a user's account changed (profile, password, status, login bookkeeping):
+//! - `u <user>`: a user's account changed (profile, password, flags, a login's bookkeeping):
 //!   drop cached copies of the user and their memberships;
 //! - `m <user|-> <organization|->`: memberships or roles changed (see
 //!   [`Invalidation`]): drop cached memberships of that user and/or organization (`-`

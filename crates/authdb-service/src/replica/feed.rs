@@ -22,7 +22,10 @@ use authdb_persistence::{
 use time::OffsetDateTime;
 use tokio::task::JoinHandle;
 
-use super::{Change, Invalidation, Replica};
+use super::{
+    change::{Change, Invalidation},
+    state::Replica,
+};
 use crate::Result;
 
 /// How often the catch-up poll runs (and expired entries are swept).

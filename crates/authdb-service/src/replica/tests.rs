@@ -1,13 +1,14 @@
 use serde_json::json;
 
-use super::*;
+use std::time::Duration;
+
+use authdb_domain::{OrganizationId, RevokedSession, SessionId, User, UserId};
+use time::OffsetDateTime;
+
+use super::{Change, Invalidation, Replica, ReplicaPolicy};
 
 fn replica(ttl: Duration) -> Replica {
-    Replica {
-        revoked: RevocationSet::new(time::Duration::minutes(15)),
-        sessions: TtlCache::new(ttl),
-        memberships: TtlCache::new(ttl),
-    }
+    Replica::new(ReplicaPolicy { cache_ttl: ttl, tokens_verifiable_for: time::Duration::minutes(15) })
 }
 
 fn user() -> User {

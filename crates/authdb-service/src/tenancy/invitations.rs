@@ -79,11 +79,12 @@ impl OrganizationService {
         for invitation in listed.items {
             let role = match names.items.iter().find(|role| role.id == invitation.role_id) {
                 Some(role) => role.name.clone(),
-                // Beyond the first page of roles: a role in use cannot be deleted.
+                // Beyond the first page of roles. A role that pending invitations offer
+                // cannot be deleted, so it is there.
                 None => roles::find(db, membership.tenant(), invitation.role_id)
                     .await?
                     .map(|role| role.name)
-                    .ok_or(ServiceError::NotFound { entity: "role" })?,
+                    .ok_or_else(|| ServiceError::Internal("a pending invitation offers a missing role".into()))?,
             };
             pending.push(PendingInvitation { invitation, role });
         }

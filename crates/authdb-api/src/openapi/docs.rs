@@ -1,7 +1,9 @@
+//! The docs page: Swagger UI over the OpenAPI document, every asset compiled in.
+
 use actix_web::{HttpResponse, http::header, web};
 use utoipa_swagger_ui::{Config, SwaggerUi, oauth};
 
-use crate::openapi::{OPENAPI_PATH, document};
+use super::{OPENAPI_PATH, document};
 
 /// `GET /docs`: Swagger UI with its assets compiled into the binary (no CDN), and the
 /// OpenAPI document at [`OPENAPI_PATH`].

@@ -1,0 +1,165 @@
+//! The replica state itself; see the module documentation of `replica`.
+
+use std::time::Duration;
+
+use authdb_domain::{OrganizationId, RevokedSession, SessionId, User, UserId};
+use authdb_persistence::{DatabaseConnection, now, sessions, users};
+use time::OffsetDateTime;
+
+use super::{
+    cache::{Generation, TtlCache},
+    change::{Change, Invalidation},
+    revocations::RevocationSet,
+};
+use crate::{Result, membership::Membership};
+
+/// How long replica state is trusted.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReplicaPolicy {
+    /// How long a cached session or membership is trusted; zero turns the caches off.
+    pub(crate) cache_ttl: Duration,
+    /// How long after its revocation a session's access tokens may still verify: the
+    /// access-token lifetime plus the clock leeway.
+    pub(crate) tokens_verifiable_for: time::Duration,
+}
+
+/// This process's replica state; see the module documentation.
+#[derive(Debug)]
+pub(crate) struct Replica {
+    revoked: RevocationSet,
+    sessions: TtlCache<SessionId, CachedSession>,
+    memberships: TtlCache<(UserId, OrganizationId), Option<Membership>>,
+}
+
+#[derive(Debug, Clone)]
+struct CachedSession {
+    user: User,
+    expires_at: OffsetDateTime,
+}
+
+/// The session cache's generation when a database read began.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SessionRead(Generation);
+
+/// The membership cache's generation when a database read began.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MembershipRead(Generation);
+
+impl Replica {
+    pub(super) fn new(policy: ReplicaPolicy) -> Self {
+        Self {
+            revoked: RevocationSet::new(policy.tokens_verifiable_for),
+            sessions: TtlCache::new(policy.cache_ttl),
+            // Memberships are trusted as long as sessions: the same bound on staleness
+            // should the change feed fail.
+            memberships: TtlCache::new(policy.cache_ttl),
+        }
+    }
+
+    /// Loads the sessions revoked since `since` that still matter at `now`.
+    pub(super) fn load_revocations(&self, revoked: &[RevokedSession], now: OffsetDateTime) {
+        self.revoked.insert_all(revoked, now);
+    }
+
+    /// How far back revocations matter at `now`: what to load at start.
+    pub(super) fn revocation_horizon(&self, now: OffsetDateTime) -> OffsetDateTime {
+        self.revoked.horizon(now)
+    }
+
+    /// Whether `session` was revoked recently enough for its tokens to still verify.
+    pub(crate) fn is_revoked(&self, session: SessionId) -> bool {
+        self.revoked.contains(session)
+    }
+
+    /// How many revoked sessions are held.
+    pub(crate) fn revoked_len(&self) -> usize {
+        self.revoked.len()
+    }
+
+    pub(crate) fn session_read(&self) -> SessionRead {
+        SessionRead(self.sessions.generation())
+    }
+
+    /// The cached user of a live `session`, if it belongs to `user` and is fresh.
+    pub(crate) fn cached_session(&self, session: SessionId, user: UserId, now: OffsetDateTime) -> Option<User> {
+        self.sessions
+            .get(&session)
+            .filter(|cached| cached.user.id == user && cached.expires_at > now)
+            .map(|cached| cached.user)
+    }
+
+    /// Remembers what the database said about a live session, unless a change evicted
+    /// anything since `read`.
+    pub(crate) fn cache_session(&self, read: SessionRead, session: SessionId, user: User, expires_at: OffsetDateTime) {
+        self.sessions.insert(read.0, session, CachedSession { user, expires_at });
+    }
+
+    pub(crate) fn membership_read(&self) -> MembershipRead {
+        MembershipRead(self.memberships.generation())
+    }
+
+    /// The cached answer for `(user, organization)`: `Some(None)` is a cached "not a
+    /// member", `None` a miss.
+    pub(crate) fn cached_membership(&self, user: UserId, organization: OrganizationId) -> Option<Option<Membership>> {
+        self.memberships.get(&(user, organization))
+    }
+
+    /// Remembers a resolution, unless a change evicted anything since `read`.
+    pub(crate) fn cache_membership(
+        &self,
+        read: MembershipRead,
+        user: UserId,
+        organization: OrganizationId,
+        found: Option<Membership>,
+    ) {
+        self.memberships.insert(read.0, (user, organization), found);
+    }
+
+    /// Applies a committed change, whichever process made it. Idempotent. This is the
+    /// one way replica state changes before its time is up.
+    pub(crate) fn apply(&self, change: &Change, now: OffsetDateTime) {
+        match change {
+            Change::SessionRevoked(session) => {
+                self.revoked.insert_all([session], now);
+                self.sessions.remove(&session.id);
+            }
+            Change::UserChanged(user) => {
+                self.sessions.evict(|_, cached| cached.user.id == *user);
+                // A superuser flag may have changed, and with it every resolution.
+                self.invalidate(Invalidation::User(*user));
+            }
+            Change::MembershipChanged(what) => self.invalidate(*what),
+        }
+    }
+
+    fn invalidate(&self, what: Invalidation) {
+        match what {
+            Invalidation::Member(user, organization) => self.memberships.remove(&(user, organization)),
+            Invalidation::User(user) => self.memberships.evict(|(cached, _), _| *cached == user),
+            Invalidation::Organization(organization) => {
+                self.memberships.evict(|(_, cached), _| *cached == organization);
+            }
+            Invalidation::All => self.memberships.evict(|_, _| true),
+        }
+        tracing::debug!(?what, "membership cache invalidated");
+    }
+
+    /// Drops the revocations whose tokens have all expired.
+    pub(super) fn sweep(&self, now: OffsetDateTime) {
+        self.revoked.sweep(now);
+    }
+
+    /// Reads what changed since `since` from the tables.
+    pub(super) async fn catch_up(&self, db: &DatabaseConnection, since: OffsetDateTime) -> Result<()> {
+        let now = now();
+        let revoked: Vec<RevokedSession> = sessions::revoked_since(db, since, now).await?;
+        let changed = users::changed_since(db, since).await?;
+        for session in revoked {
+            self.apply(&Change::SessionRevoked(session), now);
+        }
+        for user in changed {
+            self.apply(&Change::UserChanged(user), now);
+        }
+        Ok(())
+    }
+}

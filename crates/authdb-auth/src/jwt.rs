@@ -181,8 +181,15 @@ impl JwtKeys {
             tracing::debug!(%reason, "access token refused");
             AuthError::InvalidToken
         };
-        let header = jsonwebtoken::decode_header(token).map_err(|error| refused(&error))?;
-        let key = self.ring.decoding_key(&header).ok_or_else(|| refused(&"algorithm or kid not ours"))?;
+        // `decode` parses the header again (twice) and checks its algorithm against ours;
+        // parse it here only when the key depends on its `kid`.
+        let key = match self.ring.sole_key() {
+            Some(key) => key,
+            None => {
+                let header = jsonwebtoken::decode_header(token).map_err(|error| refused(&error))?;
+                self.ring.decoding_key(&header).ok_or_else(|| refused(&"algorithm or kid not ours"))?
+            }
+        };
         jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
             .map(|data| data.claims)
             .map_err(|error| refused(&error))

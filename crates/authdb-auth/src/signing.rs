@@ -201,6 +201,17 @@ impl KeyRing {
         header
     }
 
+    /// The key that verifies every token, when choosing it needs nothing from the token's
+    /// header: HS256 has one key and ignores `kid`. `jsonwebtoken::decode` still refuses a
+    /// header naming another algorithm (the validation allows only ours), so the header
+    /// need not be parsed a further time just to pick the key.
+    pub(crate) fn sole_key(&self) -> Option<&DecodingKey> {
+        match self.algorithm {
+            JwtAlgorithm::Hs256 => self.verifying.first().map(|key| &key.key),
+            JwtAlgorithm::EdDsa | JwtAlgorithm::Rs256 => None,
+        }
+    }
+
     /// The key that verifies a token with this header, if any. A header naming another
     /// algorithm gets none, whatever its `kid`; with public keys the `kid` must name one
     /// of ours (HS256 has one key and ignores `kid`).

@@ -328,7 +328,10 @@ pub(crate) async fn limit(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let Some(limiter) = req.app_data::<web::Data<RateLimiter>>().map(|data| data.get_ref().clone()) else {
+    // A disabled limiter must cost nothing: no key, and above all no token verification.
+    let Some(limiter) =
+        req.app_data::<web::Data<RateLimiter>>().map(|data| data.get_ref().clone()).filter(RateLimiter::is_enabled)
+    else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
     let (policy, key) = classify(&req);

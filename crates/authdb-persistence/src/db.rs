@@ -83,6 +83,9 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection> {
     connect_postgres(config).await
 }
 
+/// A pooled PostgreSQL connection idle for this long is pinged before it is used.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
 /// Opens a PostgreSQL pool after one probe connection, so that a start-up failure names
 /// its cause (refused, wrong password, no such database) instead of a pool timeout.
 async fn connect_postgres(config: &DatabaseConfig) -> Result<DatabaseConnection> {
@@ -104,6 +107,19 @@ async fn connect_postgres(config: &DatabaseConfig) -> Result<DatabaseConnection>
         }
     }
     let pool = PgPoolOptions::new()
+        // sqlx pings every connection when it goes back to the pool; pinging it again
+        // when it is taken out costs a round trip per query or transaction. Only a
+        // connection that sat idle for a while (where a restart or a firewall may have cut
+        // it since) is tested before use.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_IF_IDLE_FOR {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .max_connections(config.max_connections)
         .min_connections(config.min_connections)
         .acquire_timeout(config.acquire_timeout)
@@ -125,6 +141,10 @@ async fn connect_sqlite(config: &DatabaseConfig) -> Result<DatabaseConnection> {
         .busy_timeout(Duration::from_secs(5))
         .disable_statement_logging();
     let pool = SqlitePoolOptions::new()
+        // No ping before handing out a connection: a SQLite connection is a file handle
+        // on a thread of this process, with no server that could have hung up, and the
+        // ping is a round trip to that thread on every transaction and every query.
+        .test_before_acquire(false)
         .max_connections(config.max_connections)
         .min_connections(config.min_connections)
         .acquire_timeout(config.acquire_timeout)

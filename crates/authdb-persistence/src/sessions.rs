@@ -1,16 +1,17 @@
 //! The `sessions` and `refresh_tokens` tables: one session per device login, and the
 //! rotation chain of its refresh tokens (stored only as SHA-256 hashes).
 
-use authdb_domain::{OrganizationId, RefreshTokenId, RevokedSession, SessionId, SessionSummary, UserId};
+use authdb_domain::{OrganizationId, RefreshTokenId, RevokedSession, SessionId, SessionSummary, User, UserId};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, Statement, sea_query::Expr,
 };
 use time::OffsetDateTime;
 
 use crate::{
-    Result,
-    entities::{refresh_tokens, sessions},
+    PersistenceError, Result, WriteGate,
+    entities::{refresh_tokens, sessions, users},
+    rows,
 };
 
 /// A device login about to be recorded.
@@ -56,7 +57,7 @@ pub async fn insert_refresh_token(
     expires_at: OffsetDateTime,
 ) -> Result<RefreshTokenId> {
     let id = RefreshTokenId::new();
-    refresh_tokens::ActiveModel {
+    let token = refresh_tokens::ActiveModel {
         id: Set(id.as_uuid()),
         session_id: Set(session.as_uuid()),
         token_hash: Set(token_hash.to_owned()),
@@ -65,9 +66,9 @@ pub async fn insert_refresh_token(
         expires_at: Set(expires_at),
         used_at: Set(None),
         revoked_at: Set(None),
-    }
-    .insert(conn)
-    .await?;
+    };
+    // Nothing to read back: `ActiveModel::insert` would add `RETURNING` and decode the row.
+    refresh_tokens::Entity::insert(token).exec_without_returning(conn).await?;
     Ok(id)
 }
 
@@ -97,6 +98,201 @@ pub struct SpentToken {
     pub user_id: UserId,
     pub organization_id: Option<OrganizationId>,
     pub session_expires_at: OffsetDateTime,
+}
+
+/// A presented refresh token with its session and user, read in one query before refresh
+/// queues for the write turn.
+#[derive(Debug, Clone)]
+pub struct PresentedToken {
+    pub token: SpentToken,
+    /// Unused, not revoked, not expired, and of a live session: worth rotating with
+    /// [`rotate_refresh_token`]. Anything else goes through [`spend_refresh_token`], which
+    /// tells a reuse from an invalid token.
+    pub spendable: bool,
+    pub user: User,
+}
+
+/// The refresh token with this hash, its session and its user, in one joined read; `None`
+/// when no such token was ever issued.
+pub async fn find_presented(
+    conn: &impl ConnectionTrait,
+    token_hash: &str,
+    now: OffsetDateTime,
+) -> Result<Option<PresentedToken>> {
+    let found = refresh_tokens::Entity::find()
+        .filter(refresh_tokens::Column::TokenHash.eq(token_hash))
+        .find_also_related(sessions::Entity)
+        .and_also_related(users::Entity)
+        .one(conn)
+        .await?;
+    let Some((token, Some(session), Some(user))) = found else {
+        return Ok(None);
+    };
+    let spendable = token.used_at.is_none()
+        && token.revoked_at.is_none()
+        && token.expires_at > now
+        && session.revoked_at.is_none()
+        && session.expires_at > now;
+    Ok(Some(PresentedToken {
+        token: SpentToken {
+            token_id: RefreshTokenId::from_uuid(token.id),
+            session_id: SessionId::from_uuid(session.id),
+            user_id: UserId::from_uuid(session.user_id),
+            organization_id: session.organization_id.map(OrganizationId::from_uuid),
+            session_expires_at: session.expires_at,
+        },
+        spendable,
+        user: rows::user(user)?,
+    }))
+}
+
+/// One rotation as [`rotate_refresh_token`] writes it: the presented token (as read by
+/// [`find_presented`]) is spent, its successor stored and its session touched.
+#[derive(Debug, Clone, Copy)]
+pub struct Rotation<'a> {
+    /// The presented token.
+    pub token_hash: &'a str,
+    pub token_id: RefreshTokenId,
+    pub session_id: SessionId,
+    pub successor_hash: &'a str,
+    /// When the successor expires: with its session.
+    pub expires_at: OffsetDateTime,
+    /// Where the session was used from; `None` keeps what the session has.
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    /// Makes this the session's organization; `None` keeps the current one.
+    pub organization_id: Option<OrganizationId>,
+    pub now: OffsetDateTime,
+}
+
+/// Both rotations name the session by the id [`find_presented`] read (it never changes for
+/// a token), so that its liveness check is one primary-key lookup whatever the planner
+/// makes of the tables' statistics.
+///
+/// The SQLite rotation: one batch, so that the write turn is held for a single round trip
+/// to the connection's thread (each statement costs one, and that hand-over, not SQLite,
+/// is what the turn spends its time on). The spending `UPDATE` requires the token unused,
+/// unrevoked and unexpired, its session live and its user active; the `INSERT` and the
+/// session's `UPDATE` only run when the previous statement changed a row (`changes()`).
+/// The session's id comes back when the rotation happened (a batch's rows-affected count is
+/// no use: SQLite reports the last data change again for `BEGIN` and `COMMIT`).
+const SQLITE_ROTATION: &str = "\
+BEGIN IMMEDIATE;
+UPDATE refresh_tokens SET used_at = ?1
+ WHERE token_hash = ?2 AND session_id = ?4 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?1
+   AND EXISTS (SELECT 1 FROM sessions JOIN users ON users.id = sessions.user_id
+                WHERE sessions.id = ?4 AND sessions.revoked_at IS NULL AND sessions.expires_at > ?1
+                  AND users.is_active);
+INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, created_at, expires_at)
+ SELECT ?3, ?4, ?5, ?6, ?1, ?7 WHERE changes() = 1;
+UPDATE sessions SET last_used_at = ?1, ip = COALESCE(?8, ip), user_agent = COALESCE(?9, user_agent),
+       organization_id = COALESCE(?10, organization_id)
+ WHERE id = ?4 AND changes() = 1
+ RETURNING id;
+COMMIT;";
+
+/// The PostgreSQL rotation: one statement, atomic on its own, so one round trip and no
+/// `BEGIN`/`COMMIT`. The same conditions as on SQLite. Lock order as everywhere: the
+/// session row is updated only with the ids the spending `UPDATE` returned, so the token
+/// row is locked before the session row.
+const POSTGRES_ROTATION: &str = "\
+WITH spent AS (
+    UPDATE refresh_tokens SET used_at = $1
+     WHERE token_hash = $2 AND session_id = $4 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1
+       AND EXISTS (SELECT 1 FROM sessions JOIN users ON users.id = sessions.user_id
+                    WHERE sessions.id = $4 AND sessions.revoked_at IS NULL AND sessions.expires_at > $1
+                      AND users.is_active)
+    RETURNING id, session_id
+), successor AS (
+    INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, created_at, expires_at)
+    SELECT $3, session_id, $5, id, $1, $7 FROM spent
+    RETURNING session_id
+)
+UPDATE sessions SET last_used_at = $1, ip = COALESCE($8, ip), user_agent = COALESCE($9, user_agent),
+       organization_id = COALESCE($10, organization_id)
+ WHERE id IN (SELECT session_id FROM successor)";
+
+/// Spends the presented refresh token, stores its successor and touches the session, as
+/// one transaction that holds the write turn for one round trip to the database. Of
+/// several concurrent callers with the same token at most one gets `true`; `false` means
+/// the token was spent or revoked, its session revoked or its user deactivated since
+/// [`find_presented`] read it (and nothing was written): [`spend_refresh_token`] tells which.
+pub async fn rotate_refresh_token(gate: &WriteGate, rotation: &Rotation<'_>) -> Result<bool> {
+    let successor = RefreshTokenId::new();
+    match gate.db().get_database_backend() {
+        DatabaseBackend::Sqlite => {
+            let _turn = gate.turn().await?;
+            let pool = gate.db().get_sqlite_connection_pool();
+            // Should this future be dropped mid-batch, or a statement fail after `BEGIN`,
+            // the connection must not go back to the pool in a transaction: it is closed
+            // instead (which rolls the transaction back) unless the batch completed.
+            let mut conn = CloseUnlessDone(Some(pool.acquire().await.map_err(sqlx_error)?));
+            let batch = sqlx::query(SQLITE_ROTATION)
+                .bind(rotation.now)
+                .bind(rotation.token_hash)
+                .bind(successor.as_uuid())
+                .bind(rotation.session_id.as_uuid())
+                .bind(rotation.successor_hash)
+                .bind(rotation.token_id.as_uuid())
+                .bind(rotation.expires_at)
+                .bind(rotation.ip)
+                .bind(rotation.user_agent)
+                .bind(rotation.organization_id.map(|org| org.as_uuid()));
+            // `fetch_all` runs every statement of the batch, `COMMIT` included.
+            match batch.fetch_all(&mut **conn.get()).await {
+                Ok(touched) => {
+                    conn.done();
+                    Ok(!touched.is_empty())
+                }
+                Err(error) => {
+                    let _closed_anyway = sqlx::query("ROLLBACK").execute(&mut **conn.get()).await;
+                    Err(sqlx_error(error))
+                }
+            }
+        }
+        backend => {
+            let values: [sea_orm::Value; 10] = [
+                rotation.now.into(),
+                rotation.token_hash.into(),
+                successor.as_uuid().into(),
+                rotation.session_id.as_uuid().into(),
+                rotation.successor_hash.into(),
+                rotation.token_id.as_uuid().into(),
+                rotation.expires_at.into(),
+                rotation.ip.map(str::to_owned).into(),
+                rotation.user_agent.map(str::to_owned).into(),
+                rotation.organization_id.map(|org| org.as_uuid()).into(),
+            ];
+            let statement = Statement::from_sql_and_values(backend, POSTGRES_ROTATION, values);
+            Ok(gate.db().execute_raw(statement).await?.rows_affected() > 0)
+        }
+    }
+}
+
+/// A pooled connection that is closed, not returned to the pool, unless [`Self::done`].
+struct CloseUnlessDone(Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>);
+
+impl CloseUnlessDone {
+    fn get(&mut self) -> &mut sqlx::pool::PoolConnection<sqlx::Sqlite> {
+        self.0.as_mut().expect("the connection is held until done")
+    }
+
+    /// Returns the connection to the pool.
+    fn done(mut self) {
+        drop(self.0.take());
+    }
+}
+
+impl Drop for CloseUnlessDone {
+    fn drop(&mut self) {
+        if let Some(mut conn) = self.0.take() {
+            conn.close_on_drop();
+        }
+    }
+}
+
+fn sqlx_error(error: sqlx::Error) -> PersistenceError {
+    PersistenceError::from(sea_orm::DbErr::Exec(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(error))))
 }
 
 /// What presenting a refresh token amounted to.
@@ -333,4 +529,171 @@ pub async fn set_organization(
         .exec(conn)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration as StdDuration;
+
+    use authdb_domain::{Email, Username};
+    use sea_orm::DatabaseConnection;
+    use time::Duration;
+
+    use super::*;
+    use crate::{
+        DatabaseConfig, connect, migrate_up,
+        users::{self as user_repo, NewUser},
+    };
+
+    async fn database(dir: &tempfile::TempDir) -> DatabaseConnection {
+        let config = DatabaseConfig {
+            url: format!("sqlite://{}", dir.path().join("test.db").display()),
+            max_connections: 2,
+            min_connections: 1,
+            connect_timeout: StdDuration::from_secs(5),
+            acquire_timeout: StdDuration::from_secs(5),
+            idle_timeout: None,
+            max_lifetime: None,
+        };
+        let db = connect(&config).await.expect("connects");
+        migrate_up(&db).await.expect("migrates");
+        db
+    }
+
+    /// A user with one session and one live refresh token (`hash`); returns the user's id.
+    async fn user_with_token(
+        db: &DatabaseConnection,
+        name: &str,
+        hash: &str,
+        now: OffsetDateTime,
+    ) -> (UserId, SessionId) {
+        let new = NewUser {
+            email: Email::parse(&format!("{name}@example.com")).expect("valid"),
+            username: Username::parse(name).expect("valid"),
+            password_hash: "not-a-hash".into(),
+            full_name: None,
+            is_superuser: false,
+            is_verified: false,
+        };
+        let user = user_repo::insert(db, new, now).await.expect("user");
+        let expires_at = now + Duration::days(1);
+        let session = NewSession {
+            user_id: user.id,
+            organization_id: None,
+            user_agent: None,
+            ip: None,
+            client_id: None,
+            expires_at,
+        };
+        let session = insert_session(db, session, now).await.expect("session");
+        insert_refresh_token(db, session, hash, None, now, expires_at).await.expect("token");
+        (user.id, session)
+    }
+
+    fn rotation<'a>(
+        presented: &PresentedToken,
+        hash: &'a str,
+        successor: &'a str,
+        now: OffsetDateTime,
+    ) -> Rotation<'a> {
+        Rotation {
+            token_hash: hash,
+            token_id: presented.token.token_id,
+            session_id: presented.token.session_id,
+            successor_hash: successor,
+            expires_at: presented.token.session_expires_at,
+            ip: Some("192.0.2.1"),
+            user_agent: None,
+            organization_id: None,
+            now,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_live_token_is_found_with_its_user_and_rotated_once() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = database(&dir).await;
+        let gate = WriteGate::new(db.clone());
+        let now = crate::now();
+        let (user, session) = user_with_token(&db, "alice", "h1", now).await;
+
+        let presented = find_presented(&db, "h1", now).await.expect("reads").expect("found");
+        assert!(presented.spendable);
+        assert_eq!((presented.user.id, presented.token.session_id, presented.token.user_id), (user, session, user));
+        assert!(find_presented(&db, "never-issued", now).await.expect("reads").is_none());
+
+        assert!(rotate_refresh_token(&gate, &rotation(&presented, "h1", "h2", now)).await.expect("rotates"));
+        assert!(
+            !rotate_refresh_token(&gate, &rotation(&presented, "h1", "h3", now)).await.expect("writes nothing"),
+            "spent once only"
+        );
+        assert!(refresh_token_is_live(&db, "h2", now).await.expect("reads"), "the successor is stored");
+        assert!(!refresh_token_exists(&db, "h3").await.expect("reads"), "the loser stored nothing");
+        let successor = find_presented(&db, "h2", now).await.expect("reads").expect("found");
+        assert_eq!(successor.token.session_id, session);
+        assert!(successor.spendable);
+        let touched = sessions::Entity::find_by_id(session.as_uuid()).one(&db).await.expect("reads").expect("found");
+        assert_eq!(touched.ip.as_deref(), Some("192.0.2.1"));
+        assert!(!find_presented(&db, "h1", now).await.expect("reads").expect("found").spendable);
+        assert!(matches!(spend_refresh_token(&db, "h1", now).await.expect("reads"), SpendOutcome::Reused { .. }));
+    }
+
+    #[tokio::test]
+    async fn a_token_of_a_revoked_session_or_a_deactivated_user_is_not_rotated() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = database(&dir).await;
+        let gate = WriteGate::new(db.clone());
+        let now = crate::now();
+        let (_, session) = user_with_token(&db, "alice", "a1", now).await;
+        let (bob, _) = user_with_token(&db, "bob", "b1", now).await;
+        let alices = find_presented(&db, "a1", now).await.expect("reads").expect("found");
+        let bobs = find_presented(&db, "b1", now).await.expect("reads").expect("found");
+        // Only the rows the rotation re-checks change; the tokens themselves stay live.
+        sessions::Entity::update_many()
+            .col_expr(sessions::Column::RevokedAt, Expr::value(Some(now)))
+            .filter(sessions::Column::Id.eq(session.as_uuid()))
+            .exec(&db)
+            .await
+            .expect("revokes the session row");
+        users::Entity::update_many()
+            .col_expr(users::Column::IsActive, Expr::value(false))
+            .filter(users::Column::Id.eq(bob.as_uuid()))
+            .exec(&db)
+            .await
+            .expect("deactivates");
+
+        assert!(!find_presented(&db, "a1", now).await.expect("reads").expect("found").spendable);
+        assert!(!rotate_refresh_token(&gate, &rotation(&alices, "a1", "a2", now)).await.expect("writes nothing"));
+        let bobs_now = find_presented(&db, "b1", now).await.expect("reads").expect("found");
+        assert!(bobs_now.spendable && !bobs_now.user.is_active, "activity is the caller's to check");
+        assert!(!rotate_refresh_token(&gate, &rotation(&bobs, "b1", "b2", now)).await.expect("writes nothing"));
+        let later = now + Duration::days(2);
+        assert!(!rotate_refresh_token(&gate, &rotation(&bobs, "b1", "b3", later)).await.expect("expired"));
+        for hash in ["a2", "b2", "b3"] {
+            assert!(!refresh_token_exists(&db, hash).await.expect("reads"), "{hash} was not stored");
+        }
+        assert!(refresh_token_is_live(&db, "b1", now).await.expect("reads"), "nothing was spent");
+    }
+
+    #[tokio::test]
+    async fn a_failed_rotation_rolls_back_and_leaves_no_transaction_open() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = database(&dir).await;
+        let gate = WriteGate::new(db.clone());
+        let now = crate::now();
+        user_with_token(&db, "alice", "a1", now).await;
+        user_with_token(&db, "bob", "b1", now).await;
+        let alices = find_presented(&db, "a1", now).await.expect("reads").expect("found");
+
+        // A successor hash that is already taken fails the INSERT after the UPDATE spent.
+        let failed = rotate_refresh_token(&gate, &rotation(&alices, "a1", "b1", now)).await;
+
+        assert!(matches!(failed, Err(PersistenceError::Conflict { field: "token_hash" })), "{failed:?}");
+        assert!(refresh_token_is_live(&db, "a1", now).await.expect("reads"), "the spend was rolled back");
+        // The write lock is free again: the next rotation (and any other write) goes through.
+        assert!(rotate_refresh_token(&gate, &rotation(&alices, "a1", "a2", now)).await.expect("rotates"));
+        let txn = gate.begin().await.expect("begins");
+        touch_session(&*txn, alices.token.session_id, now, None, None).await.expect("writes");
+        txn.commit().await.expect("commits");
+    }
 }

@@ -31,19 +31,26 @@ impl WriteGate {
 
     /// Begins a transaction that will write; on SQLite it waits for the previous writer.
     pub async fn begin(&self) -> Result<WriteTransaction> {
-        let turn = match &self.sqlite_writer {
-            Some(writer) => {
-                Some(tokio::time::timeout(MAX_WAIT, Arc::clone(writer).lock_owned()).await.map_err(|_elapsed| {
-                    PersistenceError::Unavailable(sea_orm::DbErr::Custom(format!(
-                        "no write turn within {} s",
-                        MAX_WAIT.as_secs()
-                    )))
-                })?)
-            }
-            None => None,
-        };
+        let turn = self.turn().await?;
         let transaction = self.db.begin().await?;
         Ok(WriteTransaction { transaction, _turn: turn })
+    }
+
+    /// Waits for the write turn on SQLite (`None` on PostgreSQL, which needs none), for a
+    /// write that manages its own transaction (see `sessions::rotate_refresh_token`).
+    pub(crate) async fn turn(&self) -> Result<Option<OwnedMutexGuard<()>>> {
+        let Some(writer) = &self.sqlite_writer else { return Ok(None) };
+        let turn = tokio::time::timeout(MAX_WAIT, Arc::clone(writer).lock_owned()).await.map_err(|_elapsed| {
+            PersistenceError::Unavailable(sea_orm::DbErr::Custom(format!(
+                "no write turn within {} s",
+                MAX_WAIT.as_secs()
+            )))
+        })?;
+        Ok(Some(turn))
+    }
+
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
     }
 }
 

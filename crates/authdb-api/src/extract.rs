@@ -1,7 +1,7 @@
 use std::future::{Ready, ready};
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
-use authdb_service::{AuthService, ClientInfo, Principal, ServiceError};
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest, dev::Payload, http::header, web};
+use authdb_service::{AuthService, ClientInfo, Principal, ServiceError, VerifiedAccess};
 use futures_util::future::LocalBoxFuture;
 
 use crate::{ApiError, TrustedProxies};
@@ -18,12 +18,20 @@ impl FromRequest for Authenticated {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer_token(req).map(str::to_owned);
+        // The rate limiter has usually verified this very token already (`rate_limit::classify`).
+        let verified = req.extensions().get::<VerifiedAccess>().cloned();
+        let token = if verified.is_some() { None } else { bearer_token(req).map(str::to_owned) };
         let auth = req.app_data::<web::Data<AuthService>>().cloned();
         Box::pin(async move {
-            let token = token.ok_or(ApiError::MissingBearer)?;
+            if verified.is_none() && token.is_none() {
+                return Err(ApiError::MissingBearer);
+            }
             let auth = auth.ok_or_else(|| ServiceError::Internal("AuthService is not registered".into()))?;
-            Ok(Self(auth.authenticate(&token).await?))
+            let principal = match (verified, token) {
+                (Some(verified), _) => auth.authenticate_verified(verified).await?,
+                (None, token) => auth.authenticate(token.as_deref().unwrap_or_default()).await?,
+            };
+            Ok(Self(principal))
         })
     }
 }

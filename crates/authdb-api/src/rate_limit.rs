@@ -18,7 +18,7 @@ use std::{
 };
 
 use actix_web::{
-    ResponseError as _,
+    HttpMessage as _, ResponseError as _,
     body::{EitherBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     http::header::{HeaderMap, HeaderName, HeaderValue},
@@ -306,6 +306,8 @@ fn now_ms() -> u64 {
 
 /// The budget and key of a request: the auth budget per client IP on the sign-in routes,
 /// else the API budget per user (per client IP when the bearer token is missing or invalid).
+/// A verified token is left in the request's extensions, where [`crate::Authenticated`]
+/// takes it instead of verifying the token a second time.
 fn classify(req: &ServiceRequest) -> (Policy, String) {
     let ip = req
         .app_data::<web::Data<TrustedProxies>>()
@@ -315,10 +317,14 @@ fn classify(req: &ServiceRequest) -> (Policy, String) {
     if IP_LIMITED_PATHS.iter().any(|prefix| path.starts_with(prefix)) {
         return (Policy::Auth, ip_key(ip));
     }
-    let user = bearer_token(req.request())
-        .and_then(|token| req.app_data::<web::Data<AuthService>>().and_then(|auth| auth.token_subject(token)));
-    match user {
-        Some(user) => (Policy::Api, format!("user:{user}")),
+    let verified = bearer_token(req.request())
+        .and_then(|token| req.app_data::<web::Data<AuthService>>().and_then(|auth| auth.verify_access(token).ok()));
+    match verified {
+        Some(verified) => {
+            let key = format!("user:{}", verified.user_id());
+            req.extensions_mut().insert(verified);
+            (Policy::Api, key)
+        }
         None => (Policy::Api, ip_key(ip)),
     }
 }

@@ -62,24 +62,42 @@ fn is_unavailable(error: &DbErr) -> bool {
             matches!(
                 inner.as_ref(),
                 sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed
-            ) || is_busy(inner)
+            ) || is_transient(inner)
         }
         _ => false,
     }
 }
 
-/// Contention that a retry resolves: SQLite's "database is locked" after the busy
-/// timeout (codes 5, 6, 517), PostgreSQL's deadlock and serialization failures.
-fn is_busy(error: &sqlx::Error) -> bool {
+/// Whether the database refused for a reason a retry resolves (see [`transient_code`]).
+fn is_transient(error: &sqlx::Error) -> bool {
     match error {
-        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("5" | "6" | "517" | "40P01" | "40001")),
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| transient_code(&code)),
         _ => false,
     }
+}
+
+/// Error codes a retry resolves: SQLite's "database is locked" after the busy timeout
+/// (5, 6, 517); PostgreSQL's deadlock and serialization failures (40P01, 40001), its
+/// connection exceptions (class 08) and the server shutting down or starting up (57P01
+/// admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now), which a connection
+/// taken from the pool just before an outage answers with.
+fn transient_code(code: &str) -> bool {
+    matches!(code, "5" | "6" | "517" | "40P01" | "40001" | "57P01" | "57P02" | "57P03") || code.starts_with("08")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outages_and_contention_are_transient_other_errors_are_not() {
+        for code in ["5", "517", "40P01", "40001", "57P01", "57P03", "08006", "08003"] {
+            assert!(transient_code(code), "{code}");
+        }
+        for code in ["23505", "42P01", "57014", "22001", "1"] {
+            assert!(!transient_code(code), "{code}");
+        }
+    }
 
     #[test]
     fn conflicts_name_the_clashing_column() {

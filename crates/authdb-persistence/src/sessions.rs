@@ -72,13 +72,6 @@ pub async fn insert_refresh_token(
     Ok(id)
 }
 
-/// Whether a refresh token with this hash was ever issued (spent, revoked or not).
-pub async fn refresh_token_exists(conn: &impl ConnectionTrait, token_hash: &str) -> Result<bool> {
-    let count =
-        refresh_tokens::Entity::find().filter(refresh_tokens::Column::TokenHash.eq(token_hash)).count(conn).await?;
-    Ok(count > 0)
-}
-
 /// The OAuth2 client of the session a refresh token belongs to: `None` for an unknown
 /// token, `Some(None)` for a session opened without a client.
 pub async fn client_of_refresh_token(conn: &impl ConnectionTrait, token_hash: &str) -> Result<Option<Option<String>>> {
@@ -628,7 +621,7 @@ mod tests {
             "spent once only"
         );
         assert!(refresh_token_is_live(&db, "h2", now).await.expect("reads"), "the successor is stored");
-        assert!(!refresh_token_exists(&db, "h3").await.expect("reads"), "the loser stored nothing");
+        assert!(find_presented(&db, "h3", now).await.expect("reads").is_none(), "the loser stored nothing");
         let successor = find_presented(&db, "h2", now).await.expect("reads").expect("found");
         assert_eq!(successor.token.session_id, session);
         assert!(successor.spendable);
@@ -670,7 +663,7 @@ mod tests {
         let later = now + Duration::days(2);
         assert!(!rotate_refresh_token(&gate, &rotation(&bobs, "b1", "b3", later)).await.expect("expired"));
         for hash in ["a2", "b2", "b3"] {
-            assert!(!refresh_token_exists(&db, hash).await.expect("reads"), "{hash} was not stored");
+            assert!(find_presented(&db, hash, now).await.expect("reads").is_none(), "{hash} was not stored");
         }
         assert!(refresh_token_is_live(&db, "b1", now).await.expect("reads"), "nothing was spent");
     }
@@ -688,7 +681,7 @@ mod tests {
         // A successor hash that is already taken fails the INSERT after the UPDATE spent.
         let failed = rotate_refresh_token(&gate, &rotation(&alices, "a1", "b1", now)).await;
 
-        assert!(matches!(failed, Err(PersistenceError::Conflict { field: "token_hash" })), "{failed:?}");
+        assert!(matches!(failed, Err(PersistenceError::Conflict { fields: &["token_hash"] })), "{failed:?}");
         assert!(refresh_token_is_live(&db, "a1", now).await.expect("reads"), "the spend was rolled back");
         // The write lock is free again: the next rotation (and any other write) goes through.
         assert!(rotate_refresh_token(&gate, &rotation(&alices, "a1", "a2", now)).await.expect("rotates"));

@@ -37,7 +37,7 @@ mod write;
 pub use admin::AdminService;
 pub use auth::{
     AuthPolicy, AuthService, IssuedTokens, LoginAttempt, PasswordChange, RefreshAttempt, Registration,
-    RevocationReason, SecurityEvent, SecurityEvents,
+    RevocationReason, SecurityEvent, SecurityEvents, VerifiedAccess,
 };
 pub use authdb_auth::PublicJwk;
 pub use client::ClientInfo;

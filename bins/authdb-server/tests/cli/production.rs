@@ -221,7 +221,12 @@ async fn a_postgres_outage_answers_503_fast_and_the_server_recovers_by_itself() 
     let answers = futures_util::future::join_all(burst).await;
     let elapsed = started.elapsed();
     for answer in answers {
-        assert_eq!(answer.status(), 503, "every request fails with 503 while the database is away");
+        assert_eq!(
+            answer.status(),
+            503,
+            "every request fails with 503 while the database is away: {}",
+            server.stderr()
+        );
         assert_eq!(header(&answer, "content-type").as_deref(), Some("application/problem+json"));
         assert!(header(&answer, "retry-after").is_some());
     }

@@ -53,7 +53,9 @@ impl AuthService {
             return Err(ServiceError::AccountDisabled);
         }
         let scope = match attempt.organization_id {
-            Some(organization) => Some(self.scope(user.id, organization).await?.ok_or(ServiceError::NotAMember)?),
+            Some(organization) => {
+                Some(self.scope(self.inner.core.db(), user.id, organization).await?.ok_or(ServiceError::NotAMember)?)
+            }
             None => None,
         };
         let mut write = Write::begin(&self.inner.core).await?;

@@ -24,9 +24,9 @@ mod sessions;
 
 use std::{fmt, sync::Arc};
 
-use authdb_auth::{AccessToken, JwtKeys, OpaqueToken, OrganizationScope, PasswordHasher, RotationKey};
+use authdb_auth::{AccessClaims, AccessToken, JwtKeys, OpaqueToken, OrganizationScope, PasswordHasher, RotationKey};
 use authdb_domain::{MemberRole, OrganizationId, PasswordPolicy, User, UserId};
-use authdb_persistence::{memberships, now, users};
+use authdb_persistence::{ConnectionTrait, memberships, now, users};
 use time::Duration;
 
 pub(crate) use self::sessions::revoke_user_sessions;
@@ -54,6 +54,19 @@ pub struct AuthPolicy {
     pub refresh_reuse_grace: Duration,
     /// Limits on failed logins (see `login_throttle`).
     pub login_throttle: LoginThrottlePolicy,
+}
+
+/// An access token whose signature, algorithm, issuer, audience and expiry were checked by
+/// [`AuthService::verify_access`], the only way to make one. Its session and user are not
+/// checked yet: hand it to [`AuthService::authenticate_verified`] within the same request.
+#[derive(Debug, Clone)]
+pub struct VerifiedAccess(AccessClaims);
+
+impl VerifiedAccess {
+    /// The user the token was issued to.
+    pub fn user_id(&self) -> UserId {
+        self.0.user_id()
+    }
 }
 
 /// A new token pair for `user`.
@@ -99,7 +112,20 @@ impl AuthService {
     /// Verifies an access token and that its user is active and its session live (from
     /// the session cache when it has a fresh answer, else from the database).
     pub async fn authenticate(&self, bearer: &str) -> Result<Principal> {
-        let claims = self.inner.keys.verify(bearer)?;
+        self.authenticate_verified(self.verify_access(bearer)?).await
+    }
+
+    /// Checks an access token's signature, algorithm, issuer, audience and expiry only (no
+    /// database, no revocation check): enough to key a per-user rate limit, and
+    /// [`Self::authenticate_verified`] completes it without verifying it again.
+    pub fn verify_access(&self, bearer: &str) -> Result<VerifiedAccess> {
+        Ok(VerifiedAccess(self.inner.keys.verify(bearer)?))
+    }
+
+    /// [`Self::authenticate`] for a token [`Self::verify_access`] has verified (in the same
+    /// request): checks that its session is live and its user active.
+    pub async fn authenticate_verified(&self, verified: VerifiedAccess) -> Result<Principal> {
+        let VerifiedAccess(claims) = verified;
         let (session_id, user_id, now) = (claims.session_id(), claims.user_id(), now());
         let replica = self.inner.core.replica();
         if replica.is_revoked(session_id) {
@@ -118,16 +144,17 @@ impl AuthService {
         }
     }
 
-    /// The user an access token was issued to, checking only its signature and expiry (no
-    /// database, no revocation check): enough to key a per-user rate limit.
-    pub fn token_subject(&self, bearer: &str) -> Option<UserId> {
-        self.inner.keys.verify(bearer).ok().map(|claims| claims.user_id())
-    }
-
     /// What an access token scoped to `organization` carries about `user`: the role and
     /// its permissions as they are now, or `None` for a non-member.
-    async fn scope(&self, user: UserId, organization: OrganizationId) -> Result<Option<OrganizationScope>> {
-        let role = memberships::member_role(self.inner.core.db(), user, organization).await?;
+    /// Read on `conn`: the pool, or the write the caller holds (never the pool while
+    /// holding the write turn).
+    async fn scope(
+        &self,
+        conn: &impl ConnectionTrait,
+        user: UserId,
+        organization: OrganizationId,
+    ) -> Result<Option<OrganizationScope>> {
+        let role = memberships::member_role(conn, user, organization).await?;
         Ok(role.map(|role| claims_scope(organization, role)))
     }
 }

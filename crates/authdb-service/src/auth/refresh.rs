@@ -1,14 +1,16 @@
-//! Refresh-token rotation: one conditional `UPDATE` spends the presented token (of
+//! Refresh-token rotation: a conditional `UPDATE` spends the presented token (of
 //! concurrent callers exactly one wins), its successor is derived from it
 //! (`RotationKey::successor`), a spent token presented again within the grace window gets
-//! the same successor, and after the window it revokes the whole session. Refresh tokens
+//! the same successor, and after the window it revokes the whole session. The common case
+//! (a live token) is read from the pool and then written in one round trip under the write
+//! turn; everything else takes the full path in a `Write`. Refresh tokens
 //! are bound to the OAuth2 client they were issued to (RFC 6749 section 6).
 
-use authdb_auth::TokenHash;
-use authdb_domain::RevokedSession;
-use authdb_domain::{AuditAction, OrganizationId};
+use authdb_auth::{OrganizationScope, TokenHash};
+use authdb_domain::{AuditAction, OrganizationId, RevokedSession, UserId};
 use authdb_persistence::{
-    sessions::{self, SpendOutcome, SpentToken},
+    ConnectionTrait, now,
+    sessions::{self, PresentedToken, Rotation, SpendOutcome, SpentToken},
     users,
 };
 use time::OffsetDateTime;
@@ -37,10 +39,19 @@ impl AuthService {
     #[tracing::instrument(skip_all)]
     pub async fn refresh(&self, attempt: RefreshAttempt<'_>, client: &ClientInfo) -> Result<IssuedTokens> {
         let hash = TokenHash::of(attempt.refresh_token);
-        // Tokens that were never issued are refused from the pool, without queueing for a
-        // write: a flood of made-up tokens must not delay anyone's login.
-        if !sessions::refresh_token_exists(self.inner.core.db(), hash.as_str()).await? {
+        // One read from the pool before queueing for a write: tokens that were never issued
+        // are refused here (a flood of made-up tokens must not delay anyone's login), and a
+        // live token comes with everything its rotation needs.
+        let Some(presented) = sessions::find_presented(self.inner.core.db(), hash.as_str(), now()).await? else {
             return Err(ServiceError::InvalidRefreshToken);
+        };
+        // A live token is rotated in one round trip; `None` means it was spent, revoked or
+        // deactivated since it was read, and the full path below tells a retry within the
+        // grace window from a replay.
+        if presented.spendable
+            && let Some(tokens) = self.rotate(&attempt, presented, &hash, client).await?
+        {
+            return Ok(tokens);
         }
         let mut write = Write::begin(&self.inner.core).await?;
         let now = write.now();
@@ -101,23 +112,72 @@ impl AuthService {
         let Some(user) = user else {
             return Err(ServiceError::InvalidRefreshToken);
         };
-        let scope = match (attempt.organization_id, spent.organization_id) {
-            (Some(requested), _) => {
-                let scope = self.scope(user.id, requested).await?.ok_or(ServiceError::NotAMember)?;
-                if spent.organization_id != Some(requested) {
-                    sessions::set_organization(write.conn(), spent.session_id, Some(requested)).await?;
-                }
-                Some(scope)
-            }
-            // The session's organization, with the role as it is now; a member who left
-            // gets an unscoped token.
-            (None, Some(current)) => self.scope(user.id, current).await?,
-            (None, None) => None,
-        };
+        let scope = self.refreshed_scope(write.conn(), &attempt, &spent, user.id).await?;
+        if let Some(requested) = attempt.organization_id.filter(|requested| spent.organization_id != Some(*requested)) {
+            sessions::set_organization(write.conn(), spent.session_id, Some(requested)).await?;
+        }
         write.commit().await?;
         let access = self.inner.keys.issue_scoped(user.id, spent.session_id, scope.as_ref(), now)?;
         metrics::counter!("authdb_refreshes_total").increment(1);
         Ok(IssuedTokens { user, access, refresh })
+    }
+
+    /// The common case of [`Self::refresh`]: a token that was live when read. The user and
+    /// the organization scope are checked before the write, which then holds the write turn
+    /// for one round trip: the spend (re-checking token, session and user), the successor
+    /// and the session's touch (`sessions::rotate_refresh_token`, which takes the write turn
+    /// itself: a rotation changes nothing any process caches and records no audit event).
+    /// `None`: the token was lost to a concurrent spend or revocation, and nothing was
+    /// written.
+    async fn rotate(
+        &self,
+        attempt: &RefreshAttempt<'_>,
+        presented: PresentedToken,
+        hash: &TokenHash,
+        client: &ClientInfo,
+    ) -> Result<Option<IssuedTokens>> {
+        let PresentedToken { token: spent, user, .. } = presented;
+        if !user.is_active {
+            return Err(ServiceError::InvalidRefreshToken);
+        }
+        let scope = self.refreshed_scope(self.inner.core.db(), attempt, &spent, user.id).await?;
+        let successor = self.inner.rotation.successor(spent.token_id.as_uuid());
+        let successor_hash = successor.hash();
+        let now = now();
+        let rotation = Rotation {
+            token_hash: hash.as_str(),
+            token_id: spent.token_id,
+            session_id: spent.session_id,
+            successor_hash: successor_hash.as_str(),
+            expires_at: spent.session_expires_at,
+            ip: client.ip.as_deref(),
+            user_agent: client.user_agent.as_deref(),
+            organization_id: attempt.organization_id,
+            now,
+        };
+        if !sessions::rotate_refresh_token(self.inner.core.writes(), &rotation).await? {
+            return Ok(None);
+        }
+        let access = self.inner.keys.issue_scoped(user.id, spent.session_id, scope.as_ref(), now)?;
+        metrics::counter!("authdb_refreshes_total").increment(1);
+        Ok(Some(IssuedTokens { user, access, refresh: successor }))
+    }
+
+    /// What the new access token says about the organization: the one asked for (the
+    /// caller must be a member), else the session's, with the role as it is now (a member
+    /// who left gets an unscoped token).
+    async fn refreshed_scope(
+        &self,
+        conn: &impl ConnectionTrait,
+        attempt: &RefreshAttempt<'_>,
+        spent: &SpentToken,
+        user: UserId,
+    ) -> Result<Option<OrganizationScope>> {
+        match (attempt.organization_id, spent.organization_id) {
+            (Some(requested), _) => Ok(Some(self.scope(conn, user, requested).await?.ok_or(ServiceError::NotAMember)?)),
+            (None, Some(current)) => self.scope(conn, user, current).await,
+            (None, None) => Ok(None),
+        }
     }
 
     /// Rotates a refresh token presented by an OAuth2 client. A token issued to one

@@ -144,6 +144,13 @@ impl JwtKeys {
         self.access_ttl + Duration::seconds(i64::try_from(self.validation.leeway).unwrap_or(i64::MAX))
     }
 
+    /// Whether claims that [`JwtKeys::verify`] accepted earlier are still within their
+    /// lifetime at `now` (Unix seconds), by the same rule: `exp` plus the clock leeway.
+    pub fn still_valid(&self, claims: &AccessClaims, now: i64) -> bool {
+        let leeway = i64::try_from(self.validation.leeway).unwrap_or(i64::MAX);
+        claims.exp.saturating_add(leeway) >= now
+    }
+
     pub fn issue(&self, user: UserId, session: SessionId, now: OffsetDateTime) -> Result<AccessToken> {
         self.issue_scoped(user, session, None, now)
     }

@@ -72,6 +72,22 @@ fn expired_tokens_are_refused() {
 }
 
 #[test]
+fn claims_verified_earlier_stay_valid_until_exp_plus_leeway() {
+    let keys = JwtKeys::new(JwtConfig {
+        keys: SigningKeys::Hs256(SecretString::from(SECRET.to_owned())),
+        issuer: "authdb".into(),
+        audience: "authdb-api".into(),
+        access_ttl: Duration::minutes(15),
+        leeway_secs: 5,
+    })
+    .expect("valid config");
+    let claims = issue(&keys).claims;
+    assert!(keys.still_valid(&claims, claims.exp));
+    assert!(keys.still_valid(&claims, claims.exp + 5), "the leeway, as verify allows it");
+    assert!(!keys.still_valid(&claims, claims.exp + 6));
+}
+
+#[test]
 fn another_key_issuer_or_audience_is_refused() {
     let token = issue(&keys());
     for other in [

@@ -27,7 +27,7 @@ use std::{fmt, sync::Arc};
 use authdb_auth::{AccessClaims, AccessToken, JwtKeys, OpaqueToken, OrganizationScope, PasswordHasher, RotationKey};
 use authdb_domain::{MemberRole, OrganizationId, PasswordPolicy, User, UserId};
 use authdb_persistence::{ConnectionTrait, memberships, now, users};
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 pub(crate) use self::sessions::revoke_user_sessions;
 pub use self::{
@@ -39,8 +39,13 @@ pub use self::{
     sessions::RevocationReason,
 };
 use crate::{
-    Core, Principal, Result, ServiceError, login_throttle::LoginThrottle, login_throttle::LoginThrottlePolicy,
+    Core, Principal, Result, ServiceError,
+    login_throttle::{LoginThrottle, LoginThrottlePolicy},
+    replica::TtlCache,
 };
+
+/// How long a verified access token is remembered (see `Inner::verified`).
+const VERIFIED_TOKENS_FOR: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Rules for sessions and passwords.
 #[derive(Debug, Clone)]
@@ -87,6 +92,11 @@ struct Inner {
     core: Core,
     hasher: PasswordHasher,
     keys: JwtKeys,
+    /// Access tokens verified in the last minute, by their exact text: a client sends the
+    /// same token with every request, and checking it again is most of what an
+    /// authenticated request costs. An entry only ever holds what [`JwtKeys::verify`]
+    /// accepted for exactly those bytes, and is used only while the token has not expired.
+    verified: TtlCache<Box<str>, AccessClaims>,
     rotation: RotationKey,
     policy: AuthPolicy,
     throttle: LoginThrottle,
@@ -101,7 +111,8 @@ impl fmt::Debug for AuthService {
 impl AuthService {
     pub fn new(core: Core, hasher: PasswordHasher, keys: JwtKeys, rotation: RotationKey, policy: AuthPolicy) -> Self {
         let throttle = LoginThrottle::new(core.clone(), policy.login_throttle.clone());
-        Self { inner: Arc::new(Inner { core, hasher, keys, rotation, policy, throttle }) }
+        let verified = TtlCache::new(VERIFIED_TOKENS_FOR);
+        Self { inner: Arc::new(Inner { core, hasher, keys, verified, rotation, policy, throttle }) }
     }
 
     /// The policy new passwords are parsed under.
@@ -119,7 +130,15 @@ impl AuthService {
     /// database, no revocation check): enough to key a per-user rate limit, and
     /// [`Self::authenticate_verified`] completes it without verifying it again.
     pub fn verify_access(&self, bearer: &str) -> Result<VerifiedAccess> {
-        Ok(VerifiedAccess(self.inner.keys.verify(bearer)?))
+        let keys = &self.inner.keys;
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        if let Some(claims) = self.inner.verified.get(bearer).filter(|claims| keys.still_valid(claims, now)) {
+            return Ok(VerifiedAccess(claims));
+        }
+        let claims = keys.verify(bearer)?;
+        let cache = &self.inner.verified;
+        cache.insert(cache.generation(), bearer.into(), claims.clone());
+        Ok(VerifiedAccess(claims))
     }
 
     /// [`Self::authenticate`] for a token [`Self::verify_access`] has verified (in the same

@@ -224,3 +224,28 @@ async fn an_empty_profile_change_returns_the_user_unchanged() {
 
     assert_eq!(user, principal.user);
 }
+
+#[tokio::test]
+async fn a_verified_token_is_remembered_only_for_its_exact_text_and_its_lifetime() {
+    let fx = fixture().await;
+    let issued = fx.auth.register(registration("alice"), &ClientInfo::default()).await.expect("registers");
+    let token = issued.access.token.clone();
+
+    let first = fx.auth.verify_access(&token).expect("verifies");
+    let again = fx.auth.verify_access(&token).expect("verifies from the cache");
+    assert_eq!(first.user_id(), again.user_id());
+    assert!(fx.auth.inner.verified.get(token.as_str()).is_some(), "remembered");
+
+    // Another text is verified on its own, and refused when it does not verify.
+    let mut tampered = token.clone();
+    tampered.pop();
+    tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
+    assert!(matches!(fx.auth.verify_access(&tampered), Err(ServiceError::InvalidAccessToken)));
+
+    // A token that has expired is refused even if it was remembered while it was valid.
+    let long_ago = time::OffsetDateTime::now_utc() - Duration::hours(1);
+    let expired = test_keys().issue(issued.user.id, issued.access.claims.session_id(), long_ago).expect("signs");
+    let cache = &fx.auth.inner.verified;
+    cache.insert(cache.generation(), expired.token.as_str().into(), expired.claims.clone());
+    assert!(matches!(fx.auth.verify_access(&expired.token), Err(ServiceError::InvalidAccessToken)));
+}

@@ -49,6 +49,7 @@ use std::sync::Arc;
 use authdb_persistence::{DatabaseConnection, now, sessions};
 
 pub(crate) use self::{
+    cache::TtlCache,
     change::{Change, Invalidation},
     feed::FeedTask,
     state::{Replica, ReplicaPolicy},

@@ -340,6 +340,9 @@ impl Settings {
 
     /// Like [`Settings::load`] with an explicit environment (for tests and embedding).
     pub fn load_from(file: Option<&Path>, env: HashMap<String, String>) -> Result<Self, SettingsError> {
+        // Errors name the file as it was given: the `config` crate names it relative to
+        // the working directory, which reads as `../../../tmp/x.toml`.
+        let file_name = file.map_or_else(|| DEFAULT_CONFIG_FILE.to_owned(), |path| path.display().to_string());
         let mut builder = Config::builder();
         builder = match file {
             Some(path) => builder.add_source(File::from(path).format(FileFormat::Toml).required(true)),
@@ -359,10 +362,12 @@ impl Settings {
         if !env.contains_key("AUTHDB__DATABASE__URL")
             && let Some(url) = env.get("DATABASE_URL").filter(|url| !url.is_empty())
         {
-            builder = builder.set_override("database.url", url.as_str()).map_err(load_error)?;
+            builder =
+                builder.set_override("database.url", url.as_str()).map_err(|error| load_error(error, &file_name))?;
             url_from = "DATABASE_URL";
         }
-        let settings: Self = builder.build().and_then(Config::try_deserialize).map_err(load_error)?;
+        let settings: Self =
+            builder.build().and_then(Config::try_deserialize).map_err(|error| load_error(error, &file_name))?;
         settings.validate().map_err(|error| match error {
             // Name the variable the URL really came from.
             SettingsError::Invalid { setting: "AUTHDB__DATABASE__URL", message } => invalid(url_from, message),
@@ -646,16 +651,16 @@ fn variable(key: &str) -> String {
 }
 
 /// A configuration error as one line naming the setting's environment variable, when the
-/// error concerns a setting (and not the file as a whole).
-fn load_error(error: ConfigError) -> SettingsError {
+/// error concerns a setting (and not the file as a whole); `file` is the configuration file
+/// as the user named it (the only source besides the environment).
+fn load_error(error: ConfigError, file: &str) -> SettingsError {
     let (key, origin, message) = match error {
         ConfigError::Type { origin, unexpected, expected, key: Some(key) } => {
             (key, origin, reword(&format!("invalid type: {unexpected}, expected {expected}")))
         }
         ConfigError::At { error, origin, key } => (key.unwrap_or_default(), origin, reword(&error.to_string())),
         ConfigError::Message(message) => (String::new(), None, reword(&message)),
-        ConfigError::FileParse { uri, cause } => {
-            let file = uri.unwrap_or_else(|| "the configuration file".to_owned());
+        ConfigError::FileParse { cause, .. } => {
             return SettingsError::Load(format!("{file}: {}", one_line(&cause.to_string())));
         }
         other => return SettingsError::Load(one_line(&other.to_string())),
@@ -672,7 +677,7 @@ fn load_error(error: ConfigError) -> SettingsError {
     let variable = variable(&key);
     // Values from the environment need no more than the variable; a file's are placed.
     let key = match origin.filter(|origin| origin != "the environment") {
-        Some(file) => format!("{key} in {file}"),
+        Some(_) => format!("{key} in {file}"),
         None => key,
     };
     SettingsError::Unreadable { variable, key, message: one_line(&message) }

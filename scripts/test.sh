@@ -218,6 +218,8 @@ fi
 # target selection, so only add those flags when the caller chose none.
 package_args=(--workspace)
 target_args=(--all-targets)
+# One failing test binary must not hide the others' results.
+run_args=(--no-fail-fast)
 for arg in "$@"; do
     case "$arg" in
         --) break ;;
@@ -238,8 +240,8 @@ doc_output=""
 trap 'rm -f "$output" ${doc_output:+"$doc_output"}' EXIT
 
 status=0
-log "cargo test ${package_args[*]} ${target_args[*]} $*"
-cargo test "${package_args[@]}" "${target_args[@]}" "$@" 2>&1 | tee -a "$output" || status=$?
+log "cargo test ${run_args[*]} ${package_args[*]} ${target_args[*]} $*"
+cargo test "${run_args[@]}" "${package_args[@]}" "${target_args[@]}" "$@" 2>&1 | tee -a "$output" || status=$?
 
 # Doc tests are not part of --all-targets; run them unless a target was chosen.
 if [ "${#target_args[@]}" -gt 0 ]; then

@@ -5,7 +5,8 @@
 //!
 //! Existing accounts are filled in oldest first. An account whose address looks like an
 //! older one's (registered before this check existed) keeps a NULL skeleton: both
-//! accounts stay as they are, and no new look-alike of either can register.
+//! accounts stay as they are, and no new look-alike of either can register. So does one
+//! whose skeleton is longer than `MAX_SKELETON_BYTES` (too long for an index entry).
 
 use std::collections::HashSet;
 
@@ -50,7 +51,9 @@ async fn fill_in_skeletons(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     for row in db.query_all(&oldest_first).await? {
         let email: String = row.try_get("", "email")?;
         let skeleton = authdb_domain::email_skeleton(&email);
-        if !taken.insert(skeleton.clone()) {
+        // Too long for an index entry (new addresses with such skeletons are refused), or
+        // a look-alike of an older account: left NULL.
+        if skeleton.len() > authdb_domain::MAX_SKELETON_BYTES || !taken.insert(skeleton.clone()) {
             continue;
         }
         // `email` is unique: it names the row on every backend, whatever its id's type.

@@ -84,6 +84,17 @@ fn look_alikes_share_a_skeleton_and_different_addresses_do_not() {
 }
 
 #[test]
+fn addresses_whose_skeleton_is_long_text_are_refused() {
+    // U+FDFA is one character that looks like an 18-character phrase.
+    let address = format!("a@{}.com", "\u{fdfa}".repeat(60));
+    assert!(address.len() <= 254);
+    let violation = Email::parse(&address).expect_err("skeleton too long");
+    assert_eq!(violation.field, "email");
+    assert!(email_skeleton(&address).len() > MAX_SKELETON_BYTES);
+    assert!(Email::parse(&format!("a@{}.com", "\u{fdfa}".repeat(2))).is_ok());
+}
+
+#[test]
 fn stored_addresses_keep_reading_under_the_structural_rules() {
     // Registered before format characters were refused: still readable, as stored.
     let stored = Email::parse_stored("bob\u{200b}@example.com").expect("readable");

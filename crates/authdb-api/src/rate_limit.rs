@@ -38,7 +38,7 @@ use crate::{ApiError, client_ip::TrustedProxies, extract::bearer_token};
 
 /// Routes limited per client IP with the auth budget: everything that signs in or creates
 /// credentials without a bearer token. A request matches when the route template the
-/// router matches it to (see [`route_of`]) starts with an entry.
+/// router matches it to (see `route_of`) starts with an entry.
 pub const IP_LIMITED_PATHS: &[&str] = &[
     "/api/v1/auth/register",
     "/api/v1/auth/login",

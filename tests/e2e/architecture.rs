@@ -12,7 +12,7 @@ use crate::module_graph::ModuleGraph;
 const ALLOWED: &[(&str, &[&str])] = &[
     ("authdb-domain", &[]),
     ("authdb-auth", &["authdb-domain"]),
-    ("migration", &[]),
+    ("migration", &["authdb-domain"]),
     ("authdb-persistence", &["authdb-domain", "migration"]),
     ("authdb-service", &["authdb-domain", "authdb-auth", "authdb-persistence"]),
     ("authdb-api", &["authdb-domain", "authdb-service"]),

@@ -58,6 +58,56 @@ async fn a_body_that_is_not_json_is_415(backend: Backend) {
     problem(response, 415).await;
 }
 
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// Bodies are read as sent, never decompressed: a compressed body could inflate far past
+/// the 64 KiB limit before anything measured it.
+async fn a_compressed_body_is_415_naming_content_encoding(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let register =
+        serde_json::json!({"email": "zip@example.com", "username": "zip", "password": authdb_tests::PASSWORD});
+    let form = format!("grant_type=password&username=zip&password={}", authdb_tests::PASSWORD);
+    let requests = [
+        ("/api/v1/auth/register", "application/json", "gzip", gzip(register.to_string().as_bytes())),
+        ("/api/v1/auth/register", "application/json", "br", register.to_string().into_bytes()),
+        ("/api/v1/auth/register", "application/json", "identity, gzip", gzip(register.to_string().as_bytes())),
+        ("/api/v1/auth/token", "application/x-www-form-urlencoded", "gzip", gzip(form.as_bytes())),
+    ];
+
+    for (path, content_type, encoding, body) in requests {
+        let response = app
+            .client
+            .post(app.url(path))
+            .header("content-type", content_type)
+            .header("content-encoding", encoding)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["accept-encoding"], "identity", "{path} {encoding}");
+        let problem = problem(response, 415).await;
+        assert_eq!(problem["type"], "/problems/unsupported-content-encoding", "{path} {encoding}");
+        assert!(problem["detail"].as_str().unwrap().contains("Content-Encoding"), "{problem}");
+    }
+
+    // `identity` is no coding at all.
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/register"))
+        .header("content-type", "application/json")
+        .header("content-encoding", "identity")
+        .body(register.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+}
+
 async fn wrong_types_and_missing_fields_are_422_naming_the_field(backend: Backend) {
     let app = spawn_app(backend).await;
 
@@ -117,6 +167,7 @@ on_both_backends!(
     malformed_json_is_400,
     a_body_over_64_kib_is_413,
     a_body_that_is_not_json_is_415,
+    a_compressed_body_is_415_naming_content_encoding,
     wrong_types_and_missing_fields_are_422_naming_the_field,
     unknown_routes_are_404_and_wrong_methods_405,
 );

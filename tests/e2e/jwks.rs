@@ -202,7 +202,7 @@ async fn discovery_names_the_issuer_keys_and_token_endpoint(backend: Backend) {
 }
 
 async fn an_issuer_url_is_the_base_of_discovery_urls(backend: Backend) {
-    let app = spawn_app_with(backend, |settings| settings.auth.issuer = "https://auth.example.com/".into()).await;
+    let app = spawn_app_with(backend, |settings| settings.auth.issuer = Some("https://auth.example.com/".into())).await;
 
     let body: Value =
         app.client.get(app.url("/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
@@ -215,7 +215,61 @@ async fn an_issuer_url_is_the_base_of_discovery_urls(backend: Backend) {
     assert_eq!(claims_of(&tokens.access_token)["iss"], "https://auth.example.com/");
 }
 
+/// With `server.public_url`, discovery is built on it and never on the `Host` header a
+/// client sends (a forged one must not point verifiers at another key set), and it is the
+/// issuer of the tokens, which stay valid.
+async fn a_public_url_is_the_base_of_discovery_and_the_issuer_whatever_the_host(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.server.public_url = Some("https://Auth.example.com/".into());
+    })
+    .await;
+
+    for path in ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"] {
+        let response = app.client.get(app.url(path)).header("host", "evil.example").send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["cache-control"], "public, max-age=300", "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["issuer"], "https://auth.example.com", "{path}");
+        assert_eq!(body["jwks_uri"], "https://auth.example.com/.well-known/jwks.json", "{path}");
+        assert_eq!(body["token_endpoint"], "https://auth.example.com/api/v1/auth/token", "{path}");
+    }
+
+    let tokens = app.register_ok("alice").await;
+    assert_eq!(claims_of(&tokens.access_token)["iss"], "https://auth.example.com");
+    assert_eq!(app.me(&tokens.access_token).await.status(), 200);
+    let refreshed = app.refresh_ok(&tokens.refresh_token).await;
+    assert_eq!(claims_of(&refreshed.access_token)["iss"], "https://auth.example.com");
+}
+
+/// An explicit `auth.issuer` stays the issuer beside a public URL: the discovery document
+/// names the `iss` the tokens carry, and only the URLs move to the public URL.
+async fn an_explicit_issuer_stays_the_issuer_beside_a_public_url(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.server.public_url = Some("https://auth.example.com".into());
+        settings.auth.issuer = Some("authdb".into());
+    })
+    .await;
+
+    let body: Value = app
+        .client
+        .get(app.url("/.well-known/openid-configuration"))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(body["issuer"], "authdb");
+    assert_eq!(body["jwks_uri"], "https://auth.example.com/.well-known/jwks.json");
+    let tokens = app.register_ok("alice").await;
+    assert_eq!(claims_of(&tokens.access_token)["iss"], "authdb");
+}
+
 on_both_backends!(
+    a_public_url_is_the_base_of_discovery_and_the_issuer_whatever_the_host,
+    an_explicit_issuer_stays_the_issuer_beside_a_public_url,
     hs256_publishes_no_key,
     a_stock_verifier_validates_eddsa_and_rs256_tokens_from_the_jwks,
     eddsa_without_keys_generates_one_that_survives_a_restart,

@@ -32,8 +32,12 @@ macro_rules! on_both_backends {
 mod admin;
 mod architecture;
 mod audit;
+mod deployment;
 mod errors;
 mod events;
+// File modes are a Unix notion.
+#[cfg(unix)]
+mod files;
 mod health;
 mod invitations;
 mod isolation;

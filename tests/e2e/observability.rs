@@ -53,7 +53,55 @@ async fn metrics_count_requests_by_route_template_logins_and_the_pool(backend: B
     }
 }
 
-on_both_backends!(metrics_count_requests_by_route_template_logins_and_the_pool);
+/// The value of `label` in one Prometheus sample line.
+fn label<'a>(line: &'a str, label: &str) -> &'a str {
+    let start = line.find(&format!("{label}=\"")).unwrap_or_else(|| panic!("no {label} in {line}")) + label.len() + 2;
+    let end = line[start..].find('"').unwrap();
+    &line[start..start + end]
+}
+
+/// No label value comes from the client: invented methods and paths fall into `other` and
+/// `unmatched`, so the number of series cannot grow with what clients send.
+async fn invented_methods_and_paths_add_no_metric_series(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for n in 0..150 {
+        let invented = reqwest::Method::from_bytes(format!("INVENTED{n}").as_bytes()).unwrap();
+        let response = app.client.request(invented.clone(), app.url("/api/v1/auth/me")).send().await.unwrap();
+        assert_eq!(response.status(), 405);
+        let response = app.client.request(invented, app.url(&format!("/invented-{n}"))).send().await.unwrap();
+        assert_eq!(response.status(), 404);
+        let response = app.client.get(app.url(&format!("/api/v1/invented-{n}/x"))).send().await.unwrap();
+        assert_eq!(response.status(), 404);
+    }
+
+    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(!text.to_lowercase().contains("invented"), "a client-chosen value became a label:\n{text}");
+    let series: Vec<&str> = text
+        .lines()
+        .filter(|line| {
+            line.starts_with("authdb_http_requests_total{")
+                || line.starts_with("authdb_http_request_duration_seconds_count{")
+        })
+        .collect();
+    let standard = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "other"];
+    for line in &series {
+        assert!(standard.contains(&label(line, "method")), "{line}");
+        let route = label(line, "route");
+        assert!(route == "unmatched" || route.starts_with('/'), "{line}");
+    }
+    for expected in [
+        r#"authdb_http_requests_total{method="other",route="/api/v1/auth/me",status="405"}"#,
+        r#"authdb_http_requests_total{method="other",route="unmatched",status="404"}"#,
+        r#"authdb_http_requests_total{method="GET",route="unmatched",status="404"}"#,
+    ] {
+        assert!(text.contains(expected), "missing {expected} in\n{text}");
+    }
+}
+
+on_both_backends!(
+    metrics_count_requests_by_route_template_logins_and_the_pool,
+    invented_methods_and_paths_add_no_metric_series,
+);
 
 #[tokio::test]
 async fn rate_limit_rejections_are_counted() {

@@ -36,7 +36,52 @@ async fn auth_routes_are_limited_per_client_ip_with_a_429_problem(backend: Backe
     assert!(header(&live, "ratelimit-limit").is_none());
 }
 
-on_both_backends!(auth_routes_are_limited_per_client_ip_with_a_429_problem);
+/// The router decodes percent-escapes (`/api/v1/auth/log%69n` is the login route), and so
+/// does the limiter: an escaped sign-in route draws on the auth budget all the same.
+async fn escaped_sign_in_paths_draw_on_the_auth_budget(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| settings.rate_limit.auth_per_minute = 2).await;
+    let send =
+        |path: &'static str| app.client.post(app.url(path)).json(&json!({ "login": "nobody", "password": "x" })).send();
+
+    assert_eq!(send("/api/v1/auth/log%69n").await.unwrap().status(), 401);
+    assert_eq!(send("/api/v1/auth/regist%65r").await.unwrap().status(), 422);
+    for escaped in ["/api/v1/auth/regist%65r", "/api/v1/auth/log%69n", "/api/v1/auth/tok%65n", "/api/v1/auth/refres%68"]
+    {
+        let refused = send(escaped).await.unwrap();
+        assert_eq!(refused.status(), 429, "{escaped}");
+        assert_eq!(header(&refused, "ratelimit-limit").as_deref(), Some("2"), "{escaped}");
+    }
+    assert_eq!(send("/api/v1/auth/login").await.unwrap().status(), 429);
+}
+
+/// IPv6 clients are counted by their /64, as the login lockout counts them: one host
+/// commonly holds the whole network.
+async fn ipv6_clients_share_a_budget_per_64(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.rate_limit.auth_per_minute = 2;
+        settings.server.trusted_proxies = vec!["127.0.0.1".into()];
+    })
+    .await;
+    let login = |forwarded: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("X-Forwarded-For", forwarded)
+            .json(&json!({ "login": "nobody", "password": "x" }))
+            .send()
+    };
+
+    assert_eq!(login("2001:db8:1:2::a").await.unwrap().status(), 401);
+    assert_eq!(login("2001:db8:1:2:ffff::b").await.unwrap().status(), 401);
+    assert_eq!(login("2001:db8:1:2:1234:5678:9abc:def0").await.unwrap().status(), 429);
+    // Another /64 has a budget of its own.
+    assert_eq!(login("2001:db8:1:3::a").await.unwrap().status(), 401);
+}
+
+on_both_backends!(
+    auth_routes_are_limited_per_client_ip_with_a_429_problem,
+    escaped_sign_in_paths_draw_on_the_auth_budget,
+    ipv6_clients_share_a_budget_per_64,
+);
 
 #[tokio::test]
 async fn the_api_is_limited_per_user_not_per_address() {

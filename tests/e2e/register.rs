@@ -136,7 +136,103 @@ async fn concurrent_registrations_with_one_email_create_exactly_one_account(back
     assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 15, "{statuses:?}");
 }
 
+fn conflict_on_email(status: u16, body: &Value) {
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(conflicting_fields(body), ["email"], "{body}");
+    assert_eq!(body["detail"], "email is already taken", "{body}");
+}
+
+/// An address that only looks like a registered one (TR39 confusable skeleton) gets the
+/// same 409 as the address itself; two spellings of one address (composed or decomposed
+/// accents) are one address.
+async fn look_alike_emails_are_refused_like_the_same_email(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.register_ok("bob").await;
+    let composed = app.register("jos\u{e9}@example.com", "jose", PASSWORD).await;
+    assert_eq!(composed.status(), 201);
+
+    for (email, username) in [
+        ("b\u{43e}b@example.com", "cyrillic_o"),
+        ("b\u{3bf}b@example.com", "greek_omicron"),
+        ("jose\u{301}@example.com", "decomposed"),
+        ("JOS\u{c9}@example.com", "upper_case"),
+    ] {
+        let response = app.register(email, username, PASSWORD).await;
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap();
+        conflict_on_email(status, &body);
+    }
+
+    // The account registered with a composed accent logs in with either spelling.
+    assert_eq!(app.login("jose\u{301}@example.com", PASSWORD).await.status(), 200);
+    assert_eq!(app.login("jos\u{e9}@example.com", PASSWORD).await.status(), 200);
+}
+
+/// Look-alike registrations racing each other: exactly one wins, whatever the backend.
+async fn concurrent_look_alike_registrations_create_exactly_one_account(backend: Backend) {
+    let app = spawn_app(backend).await;
+
+    // The 16 spellings of `oooo@example.com` with a Latin or a Cyrillic `o` in each place.
+    let emails: Vec<String> = (0..16_u32)
+        .map(|bits| {
+            let local: String = (0..4).map(|place| if bits & (1 << place) == 0 { 'o' } else { '\u{43e}' }).collect();
+            format!("{local}@example.com")
+        })
+        .collect();
+    let app = &app;
+    let attempts = emails.iter().enumerate().map(|(i, email)| async move {
+        let response = app.register(email, &format!("look{i}"), PASSWORD).await;
+        let status = response.status().as_u16();
+        (status, response.json::<Value>().await.unwrap())
+    });
+    let answers = join_all(attempts).await;
+
+    assert_eq!(answers.iter().filter(|(status, _)| *status == 201).count(), 1, "{answers:?}");
+    for (status, body) in answers.iter().filter(|(status, _)| *status != 201) {
+        conflict_on_email(*status, body);
+    }
+}
+
+/// Invisible format characters (zero-width spaces, joiners, bidirectional marks) would
+/// make one address display as another; bidirectional controls in a name reorder the
+/// text shown after it.
+async fn invisible_characters_in_emails_and_bidi_controls_in_names_are_422(backend: Backend) {
+    let app = spawn_app(backend).await;
+
+    // The last: characters whose skeleton is long text (U+FDFA looks like an 18-character
+    // phrase), more than an index entry holds.
+    let long_skeleton = format!("a@{}.com", "\u{fdfa}".repeat(60));
+    for email in ["bob\u{200b}@example.com", "b\u{feff}ob@example.com", "bob@exa\u{2060}mple.com", &long_skeleton] {
+        let response = app.register(email, "bob", PASSWORD).await;
+        assert_eq!(response.status(), 422, "{email:?}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["errors"][0]["field"], "email", "{body}");
+    }
+
+    let response = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "ada@example.com", "username": "ada", "password": PASSWORD, "full_name": "Ada\u{202e}ecalevol"}),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["errors"][0]["field"], "full_name", "{body}");
+
+    let tokens = app.register_ok("ada").await;
+    let response = app.patch_me(&tokens.access_token, &json!({"full_name": "\u{2067}Ada\u{2069}"})).await;
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["errors"][0]["field"], "full_name", "{body}");
+    // Right-to-left scripts are names like any other.
+    let response = app.patch_me(&tokens.access_token, &json!({"full_name": "\u{5d3}\u{5d5}\u{5d3}"})).await;
+    assert_eq!(response.status(), 200);
+}
+
 on_both_backends!(
+    look_alike_emails_are_refused_like_the_same_email,
+    concurrent_look_alike_registrations_create_exactly_one_account,
+    invisible_characters_in_emails_and_bidi_controls_in_names_are_422,
     register_returns_201_with_user_and_tokens,
     register_stores_an_optional_full_name,
     register_refuses_a_taken_email_regardless_of_case,

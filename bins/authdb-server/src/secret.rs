@@ -85,6 +85,20 @@ pub(crate) fn warn_if_readable_by_others(path: &Path) {
     }
 }
 
+/// A data directory that other users may enter exposes the database and the secrets in
+/// it; authdb creates it 0700 but leaves an existing one as the operator set it.
+pub(crate) fn warn_if_open_to_others(data_dir: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Ok(metadata) = fs::metadata(data_dir)
+            && metadata.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(path = %data_dir.display(), "the data directory is open to other users; chmod 700 it");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

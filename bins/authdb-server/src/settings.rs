@@ -44,13 +44,26 @@ pub struct ServerSettings {
     /// comma-separated string in the environment.
     #[serde(deserialize_with = "list")]
     pub trusted_proxies: Vec<String>,
+    /// The absolute http(s) URL clients reach this server at, behind any proxy
+    /// (`https://auth.example.com`). When set, discovery builds its URLs on it and never on
+    /// the request's `Host` header, and it is the token issuer unless `auth.issuer` is set.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        Self { bind: "127.0.0.1:8080".into(), workers: 0, shutdown_timeout_secs: 30, trusted_proxies: Vec::new() }
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            workers: 0,
+            shutdown_timeout_secs: 30,
+            trusted_proxies: Vec::new(),
+            public_url: None,
+        }
     }
 }
+
+/// The issuer when neither `auth.issuer` nor `server.public_url` is set.
+pub const DEFAULT_ISSUER: &str = "authdb";
 
 /// A list from a TOML array or from a comma-separated string (the environment's form).
 fn list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
@@ -173,7 +186,9 @@ pub struct AuthSettings {
     /// directory; RS256 needs at least one.
     #[serde(deserialize_with = "path_list")]
     pub signing_keys: Vec<PathBuf>,
-    pub issuer: String,
+    /// The `iss` claim issued and required; unset means `server.public_url`, or
+    /// [`DEFAULT_ISSUER`] without one (see [`Settings::issuer`]).
+    pub issuer: Option<String>,
     pub audience: String,
     pub access_ttl_secs: u64,
     pub refresh_ttl_secs: u64,
@@ -208,7 +223,7 @@ impl Default for AuthSettings {
             jwt_secret: None,
             jwt_algorithm: JwtAlgorithm::default(),
             signing_keys: Vec::new(),
-            issuer: "authdb".into(),
+            issuer: None,
             audience: "authdb".into(),
             access_ttl_secs: 900,
             refresh_ttl_secs: 30 * 24 * 3600,
@@ -399,6 +414,22 @@ impl Settings {
         self.metrics.bind_addr()
     }
 
+    /// `server.public_url` without its trailing slash, when set.
+    pub fn public_url(&self) -> Result<Option<String>, SettingsError> {
+        self.server.public_url()
+    }
+
+    /// The `iss` of our tokens: `auth.issuer` when set, else the public URL (as OpenID
+    /// discovery expects: the issuer is the URL the metadata lives under), else `authdb`.
+    pub fn issuer(&self) -> String {
+        let configured = self.auth.issuer.as_deref().map(str::trim).filter(|issuer| !issuer.is_empty());
+        match (configured, self.public_url().ok().flatten()) {
+            (Some(issuer), _) => issuer.to_owned(),
+            (None, Some(public_url)) => public_url,
+            (None, None) => DEFAULT_ISSUER.to_owned(),
+        }
+    }
+
     /// The database URL, defaulting to a SQLite file in the data directory.
     pub fn database_url(&self) -> String {
         match &self.database.url {
@@ -419,7 +450,30 @@ impl ServerSettings {
             return Err(invalid("AUTHDB__SERVER__WORKERS", "must be at most 1024 (0 means one per CPU)"));
         }
         self.trusted_proxies()?;
+        self.public_url()?;
         Ok(())
+    }
+
+    /// The validated public URL: absolute, http or https, a host, no user name or
+    /// password, no query or fragment; normalised (lower-case scheme and host, no trailing
+    /// slash), so that `https://Auth.example.com/` and `https://auth.example.com` are one.
+    fn public_url(&self) -> Result<Option<String>, SettingsError> {
+        let Some(raw) = self.public_url.as_deref().map(str::trim).filter(|raw| !raw.is_empty()) else {
+            return Ok(None);
+        };
+        let refuse = |why: &str| invalid("AUTHDB__SERVER__PUBLIC_URL", format!("{why}, got {raw:?}"));
+        const ABSOLUTE: &str = "must be an absolute http:// or https:// URL such as https://auth.example.com";
+        let url = url::Url::parse(raw).map_err(|_| refuse(ABSOLUTE))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+            return Err(refuse(ABSOLUTE));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(refuse("must not have a query (?) or a fragment (#)"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(refuse("must not hold a user name or password"));
+        }
+        Ok(Some(url.as_str().trim_end_matches('/').to_owned()))
     }
 
     fn bind_addr(&self) -> Result<SocketAddr, SettingsError> {
@@ -489,7 +543,7 @@ impl AuthSettings {
             }
             _ => {}
         }
-        if self.issuer.trim().is_empty() {
+        if self.issuer.as_deref().is_some_and(|issuer| issuer.trim().is_empty()) {
             return Err(invalid("AUTHDB__AUTH__ISSUER", "must not be empty"));
         }
         if self.audience.trim().is_empty() {

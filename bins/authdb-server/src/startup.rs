@@ -78,7 +78,7 @@ pub async fn build_services(settings: &Settings) -> Result<(DatabaseConnection, 
     let hs256 = matches!(signing, SigningKeys::Hs256(_));
     let keys = JwtKeys::new(JwtConfig {
         keys: signing,
-        issuer: settings.auth.issuer.clone(),
+        issuer: settings.issuer(),
         audience: settings.auth.audience.clone(),
         access_ttl: time::Duration::seconds(to_i64(settings.auth.access_ttl_secs)),
         leeway_secs: 5,
@@ -99,6 +99,10 @@ pub async fn build_services(settings: &Settings) -> Result<(DatabaseConnection, 
             (false, _) => StartupError::SigningKeys(message),
         }
     })?;
+    // An existing directory is left as the operator set it, with a warning if it is open.
+    if settings.data_dir.is_dir() {
+        secret::warn_if_open_to_others(&settings.data_dir);
+    }
     let hasher =
         PasswordHasher::new(settings.auth.bcrypt_cost).map_err(|error| StartupError::Hasher(error.to_string()))?;
     let config = ServicesConfig {
@@ -112,6 +116,7 @@ pub async fn build_services(settings: &Settings) -> Result<(DatabaseConnection, 
             refresh_reuse_grace: time::Duration::seconds(to_i64(settings.auth.refresh_reuse_grace_secs)),
         },
         organizations: OrganizationPolicy::default(),
+        public_url: settings.public_url()?,
         cache_ttl: Duration::from_millis(settings.auth.session_cache_ttl_ms),
         health_timeout: Duration::from_secs(2),
     };
@@ -157,8 +162,15 @@ pub(crate) fn rate_limiter(settings: &Settings) -> Result<RateLimiter, StartupEr
     .map_err(StartupError::Redis)
 }
 
+/// Creates the data directory (and any missing parent) accessible to this user only: it
+/// holds the database and the token signing secret.
 fn ensure_data_dir(settings: &Settings) -> Result<(), StartupError> {
-    std::fs::create_dir_all(&settings.data_dir)
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(&settings.data_dir)
         .map_err(|source| StartupError::DataDir { path: settings.data_dir.display().to_string(), source })
 }
 
@@ -207,6 +219,13 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         settings.validate()?;
         let bind = settings.bind_addr()?;
+        let issuer = settings.issuer();
+        if settings.public_url()?.is_none() && !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+            tracing::warn!(
+                "AUTHDB__SERVER__PUBLIC_URL is not set: discovery builds its URLs from each request's Host header; \
+                 set it to the public URL in production"
+            );
+        }
         let (db, services) = build_services(&settings).await?;
         let listener = TcpListener::bind(bind)
             .map_err(|source| StartupError::Bind { bind: settings.server.bind.clone(), source })?;

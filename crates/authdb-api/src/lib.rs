@@ -7,6 +7,7 @@
 
 mod client_ip;
 mod dto;
+mod encoding;
 mod endpoint;
 mod extract;
 mod fields;
@@ -83,6 +84,9 @@ pub fn configure(state: ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + 
         }
         cfg.service(
             web::scope("/api/v1")
+                // The last `wrap` runs first: the rate limit counts every request, then a
+                // compressed body is refused before anything reads it.
+                .wrap(middleware::from_fn(encoding::refuse_encoded_bodies))
                 .wrap(middleware::from_fn(rate_limit::limit))
                 .configure(|cfg| routes::mount(cfg, Mount::Api)),
         )

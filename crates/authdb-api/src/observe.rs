@@ -9,7 +9,10 @@ use actix_web::{
     HttpMessage as _,
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
-    http::header::{HeaderName, HeaderValue},
+    http::{
+        Method,
+        header::{HeaderName, HeaderValue},
+    },
     middleware::Next,
 };
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -87,6 +90,27 @@ fn describe() {
     );
 }
 
+/// The `route` label of a request no route matched: its path is the client's to choose.
+const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// The `method` label: a method RFC 9110 (or RFC 5789, PATCH) defines, else `other`. Any
+/// token is a valid method, and a label value the client chooses is a new time series each
+/// time: label values come from a fixed set, never from the request.
+fn method_label(method: &Method) -> String {
+    const STANDARD: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::CONNECT,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::PATCH,
+    ];
+    if STANDARD.contains(method) { method.as_str().to_owned() } else { "other".to_owned() }
+}
+
 /// Takes the request id from `X-Request-Id` when it is sane, else makes one (UUID v7).
 fn request_id(req: &ServiceRequest) -> String {
     req.headers()
@@ -136,8 +160,8 @@ pub async fn observe(
             }
         };
         let status = response.status().as_u16();
-        let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-        let labels = [("method", method.to_string()), ("route", route), ("status", status.to_string())];
+        let route = response.request().match_pattern().unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
+        let labels = [("method", method_label(&method)), ("route", route), ("status", status.to_string())];
         metrics::counter!("authdb_http_requests_total", &labels).increment(1);
         metrics::histogram!("authdb_http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
         if let Ok(value) = HeaderValue::from_str(&id) {
@@ -148,4 +172,19 @@ pub async fn observe(
     }
     .instrument(span)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_methods_are_their_own_label_and_others_are_other() {
+        for method in ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"] {
+            assert_eq!(method_label(&Method::from_bytes(method.as_bytes()).expect("method")), method);
+        }
+        for invented in ["FOO", "get", "PROPFIND", "X-1"] {
+            assert_eq!(method_label(&Method::from_bytes(invented.as_bytes()).expect("method")), "other", "{invented}");
+        }
+    }
 }

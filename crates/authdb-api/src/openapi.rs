@@ -88,7 +88,7 @@ pub fn document() -> OpenApi {
 /// Answers every `/api/v1` operation can give whatever the handler, added where the
 /// handler's own annotation does not already describe them: rate limiting (429), an
 /// unavailable database (503), and for operations with a JSON body, a malformed (400), too
-/// large (413), non-JSON (415) or invalid (422) body. Every error answer is a problem
+/// large (413), non-JSON or compressed (415) or invalid (422) body. Every error answer is a problem
 /// document, so an error response an annotation documented as `application/json` is
 /// documented as `application/problem+json`, which is what the server sends.
 fn add_common_responses(document: &mut OpenApi) {
@@ -106,7 +106,12 @@ fn add_common_responses(document: &mut OpenApi) {
                 common.extend([
                     ("400", "Malformed JSON or an unreadable body", false),
                     ("413", "The body is larger than 64 KiB", false),
-                    ("415", "The body is not in the documented media type", false),
+                    (
+                        "415",
+                        "The body is not in the documented media type, or is compressed (a `Content-Encoding` \
+                         other than `identity`: bodies are read as sent, never decompressed)",
+                        false,
+                    ),
                     ("422", "A field is missing or invalid; `errors` names each one", false),
                 ]);
             }

@@ -25,6 +25,9 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// A request body sent with a `Content-Encoding` other than `identity`.
+    #[error("unsupported content encoding")]
+    UnsupportedContentEncoding,
     #[error("missing bearer token")]
     MissingBearer,
     #[error("not found")]
@@ -164,6 +167,12 @@ impl ApiError {
                 "Unsupported media type",
                 "send the body as JSON with Content-Type: application/json".into(),
             ),
+            Self::UnsupportedContentEncoding => shape(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-content-encoding",
+                "Unsupported content encoding",
+                "send the body uncompressed: Content-Encoding must be absent or identity".into(),
+            ),
             Self::MissingBearer => shape(
                 StatusCode::UNAUTHORIZED,
                 "missing-token",
@@ -219,6 +228,10 @@ impl ResponseError for ApiError {
                     "Bearer"
                 };
                 response.insert_header((header::WWW_AUTHENTICATE, challenge));
+            }
+            // RFC 9110 section 15.5.16: name the codings that would have been accepted.
+            StatusCode::UNSUPPORTED_MEDIA_TYPE if matches!(self, Self::UnsupportedContentEncoding) => {
+                response.insert_header((header::ACCEPT_ENCODING, "identity"));
             }
             StatusCode::SERVICE_UNAVAILABLE => {
                 response.insert_header((header::RETRY_AFTER, "5"));

@@ -25,7 +25,7 @@ use actix_web::{
     middleware::Next,
     web,
 };
-use authdb_service::AuthService;
+use authdb_service::{AuthService, address_key};
 use governor::{
     Quota,
     clock::{Clock as _, DefaultClock},
@@ -37,7 +37,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use crate::{ApiError, client_ip::TrustedProxies, extract::bearer_token};
 
 /// Routes limited per client IP with the auth budget: everything that signs in or creates
-/// credentials without a bearer token. A path matches when it starts with an entry.
+/// credentials without a bearer token. A request matches when the route template the
+/// router matches it to (see `route_of`) starts with an entry.
 pub const IP_LIMITED_PATHS: &[&str] = &[
     "/api/v1/auth/register",
     "/api/v1/auth/login",
@@ -312,9 +313,11 @@ fn classify(req: &ServiceRequest) -> (Policy, String) {
     let ip = req
         .app_data::<web::Data<TrustedProxies>>()
         .map_or_else(|| req.peer_addr().map(|addr| addr.ip()), |proxies| proxies.client_ip(req.request()));
-    let ip_key = |ip: Option<IpAddr>| format!("ip:{}", ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()));
-    let path = req.path();
-    if IP_LIMITED_PATHS.iter().any(|prefix| path.starts_with(prefix)) {
+    // IPv6 clients by their /64, as the login lockout counts them: one host commonly
+    // holds a whole /64, and would otherwise have 2^64 budgets.
+    let ip_key = |ip: Option<IpAddr>| format!("ip:{}", address_key(ip.map(|ip| ip.to_string()).as_deref()));
+    let route = route_of(req);
+    if IP_LIMITED_PATHS.iter().any(|prefix| route.starts_with(prefix)) {
         return (Policy::Auth, ip_key(ip));
     }
     let verified = bearer_token(req.request())
@@ -327,6 +330,15 @@ fn classify(req: &ServiceRequest) -> (Policy, String) {
         }
         None => (Policy::Api, ip_key(ip)),
     }
+}
+
+/// What the router will match `req` to: the route template (`/api/v1/auth/register`), or
+/// the decoded path when no route matches. Never the raw path: the router decodes
+/// percent-escapes (`/api/v1/auth/regist%65r` is the register route), and a limiter that
+/// compared raw paths would put such a request into another budget.
+fn route_of(req: &ServiceRequest) -> String {
+    let decoded = req.match_info().as_str();
+    req.request().resource_map().match_pattern(decoded).unwrap_or_else(|| decoded.to_owned())
 }
 
 /// Middleware for the `/api/v1` scope.

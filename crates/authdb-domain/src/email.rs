@@ -1,17 +1,29 @@
 use std::fmt;
 
+use unicode_normalization::UnicodeNormalization as _;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory as _};
+
 use crate::Violation;
 
-/// An email address: trimmed, lower-cased and plausibly deliverable.
+/// An email address: trimmed, lower-cased, in Unicode normalization form C, and plausibly
+/// deliverable.
 ///
-/// The check is deliberately structural (one `@`, a dotted domain, no spaces or control
-/// characters, RFC 5321 lengths); only a sent message proves an address exists.
+/// The check is deliberately structural (one `@`, a dotted domain, no spaces, control or
+/// invisible format characters, RFC 5321 lengths); only a sent message proves an address
+/// exists. Two spellings of one address (`José` composed or decomposed, any case) parse
+/// to the same value; addresses that merely look alike (a Cyrillic `о` for a Latin `o`)
+/// share a [`skeleton`](Email::skeleton).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
 const FIELD: &str = "email";
 const MAX_BYTES: usize = 254;
 const MAX_LOCAL_BYTES: usize = 64;
+/// The longest skeleton an address may have. A few characters stand for long text
+/// (U+FDFA for an 18-character phrase), so an address of 254 bytes could have a skeleton
+/// of several kilobytes, more than a PostgreSQL index entry holds; no real address comes
+/// near this.
+pub const MAX_SKELETON_BYTES: usize = 1024;
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, Violation> {
@@ -20,7 +32,25 @@ impl Email {
 
     /// Parses an address that arrived under another field name (`login`, `user.email`).
     pub fn parse_field(raw: &str, field: &'static str) -> Result<Self, Violation> {
-        let email = raw.trim().to_lowercase();
+        let email: String = raw.trim().to_lowercase().nfc().collect();
+        Self::check(email, field, Rules::New)
+    }
+
+    /// An address read back from the database: the structural checks, without the rules
+    /// added later for new addresses (normalization form C, no format characters), so
+    /// that an account stored before them stays readable. Its value is kept as stored.
+    pub fn parse_stored(stored: &str) -> Result<Self, Violation> {
+        Self::check(stored.to_owned(), FIELD, Rules::Stored)
+    }
+
+    /// The Unicode TR39 confusable skeleton: two addresses with the same skeleton look
+    /// alike (`bob@example.com` and `bоb@example.com` with a Cyrillic `о`), and only one
+    /// of them may belong to an account.
+    pub fn skeleton(&self) -> String {
+        email_skeleton(&self.0)
+    }
+
+    fn check(email: String, field: &'static str, rules: Rules) -> Result<Self, Violation> {
         let invalid = |message: &str| Err(Violation::new(field, message));
         if email.is_empty() {
             return invalid("must not be empty");
@@ -30,6 +60,11 @@ impl Email {
         }
         if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return invalid("must not contain spaces or control characters");
+        }
+        // Zero-width spaces and joiners, bidirectional marks, soft hyphens: invisible, so
+        // `bob\u{200b}@example.com` would show as `bob@example.com`.
+        if rules == Rules::New && email.chars().any(|c| c.general_category() == GeneralCategory::Format) {
+            return invalid("must not contain invisible format characters (such as zero-width spaces)");
         }
         let Some((local, domain)) = email.split_once('@') else {
             return invalid("must contain an @");
@@ -53,6 +88,9 @@ impl Email {
         if labels.len() < 2 || !labels.iter().all(label_ok) {
             return invalid("must have a domain such as example.com after the @");
         }
+        if rules == Rules::New && email_skeleton(&email).len() > MAX_SKELETON_BYTES {
+            return invalid("must not be made of characters that stand for long text");
+        }
         Ok(Self(email))
     }
 
@@ -63,6 +101,22 @@ impl Email {
     pub fn into_inner(self) -> String {
         self.0
     }
+}
+
+/// Which rules [`Email::check`] applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rules {
+    /// Everything: an address entering the system.
+    New,
+    /// The structural rules only: an address stored before the others existed.
+    Stored,
+}
+
+/// The confusable skeleton (Unicode TR39) of an address as stored (lower-cased): what
+/// [`Email::skeleton`] computes, for code that holds a stored string, such as the
+/// migration that fills in the skeletons of existing accounts.
+pub fn email_skeleton(address: &str) -> String {
+    unicode_security::skeleton(address).collect()
 }
 
 impl AsRef<str> for Email {

@@ -18,12 +18,24 @@ impl FullName {
         if name.chars().any(char::is_control) {
             return Err(Violation::new("full_name", "must not contain control characters"));
         }
+        // Embeddings, overrides and isolates reorder what follows them on screen: a name
+        // ending in U+202E can make the text after it in a list read backwards.
+        if name.chars().any(is_bidi_control) {
+            return Err(Violation::new("full_name", "must not contain bidirectional control characters"));
+        }
         Ok(Self(name.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The Unicode `Bidi_Control` characters: the Arabic letter mark, the left-to-right and
+/// right-to-left marks, the embeddings and overrides (U+202A to U+202E) and the isolates
+/// (U+2066 to U+2069).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// An absolute http(s) URL of at most 2048 bytes.
@@ -113,6 +125,19 @@ mod tests {
         for bad in ["", "   ", "tab\tname", &"x".repeat(201)] {
             assert_eq!(FullName::parse(bad).expect_err(bad).field, "full_name");
         }
+    }
+
+    #[test]
+    fn full_name_refuses_bidirectional_controls() {
+        for control in ['\u{061c}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}'] {
+            let name = format!("Ada{control} Lovelace");
+            let violation = FullName::parse(&name).expect_err(&name);
+            assert_eq!(violation.field, "full_name");
+            assert!(violation.message.contains("bidirectional"), "{}", violation.message);
+        }
+        // Right-to-left scripts themselves are names like any other.
+        assert!(FullName::parse("\u{5d3}\u{5d5}\u{5d3}").is_ok());
+        assert!(FullName::parse("\u{645}\u{62d}\u{645}\u{62f}").is_ok());
     }
 
     #[test]

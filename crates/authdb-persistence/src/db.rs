@@ -132,6 +132,11 @@ async fn connect_postgres(config: &DatabaseConfig) -> Result<DatabaseConnection>
 }
 
 async fn connect_sqlite(config: &DatabaseConfig) -> Result<DatabaseConnection> {
+    if let Some(file) = sqlite_file(&config.url) {
+        create_private_file(&file).map_err(|error| {
+            PersistenceError::Connect(format!("cannot create the SQLite database {}: {error}", file.display()))
+        })?;
+    }
     let options = SqliteConnectOptions::from_str(&config.url)
         .map_err(|error| PersistenceError::Connect(error.to_string()))?
         .create_if_missing(true)
@@ -154,6 +159,22 @@ async fn connect_sqlite(config: &DatabaseConfig) -> Result<DatabaseConnection> {
         .await
         .map_err(|error| PersistenceError::Connect(error.to_string()))?;
     Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+}
+
+/// Creates an empty database file readable and writable by this user only, unless it
+/// exists. Left to SQLite, the file would follow the umask (usually readable by every
+/// local user); SQLite gives the write-ahead log and shared-memory files it creates
+/// beside the database the database file's mode, so they are private too.
+fn create_private_file(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
+    }
 }
 
 /// The URL's scheme only: the rest may hold a password.

@@ -18,8 +18,10 @@ pub(crate) fn parsed<T>(value: Result<T, Violation>, entity: &'static str, field
     value.map_err(|violation| PersistenceError::Corrupt { entity, field, message: violation.message })
 }
 
+/// Read with [`Email::parse_stored`]: an address stored before a rule for new addresses
+/// existed is older, not corrupt.
 pub(crate) fn email(stored: &str, entity: &'static str) -> Result<Email> {
-    parsed(Email::parse(stored), entity, "email")
+    parsed(Email::parse_stored(stored), entity, "email")
 }
 
 pub(crate) fn username(stored: &str, entity: &'static str) -> Result<Username> {

@@ -46,12 +46,15 @@ pub struct UserCredentials {
 }
 
 /// Inserts a user; a taken email or username is a [`PersistenceError::Conflict`] naming
-/// each of the two that is taken.
+/// each of the two that is taken. An email is taken when an account has it, or an address
+/// that looks like it (the same [`Email::skeleton`]).
 pub async fn insert(conn: &impl ConnectionTrait, new: NewUser, now: OffsetDateTime) -> Result<User> {
     // Looked up first because a unique violation names one index only, and PostgreSQL
     // allows no further query in the transaction after it. A registration racing this
-    // one can still win between the lookup and the insert: its index then names the field.
-    let taken = taken_fields(conn, &new.email, &new.username).await?;
+    // one can still win between the lookup and the insert: its index then names the field
+    // (`uq_users_email_skeleton` names the email).
+    let skeleton = new.email.skeleton();
+    let taken = taken_fields(conn, &new.email, &skeleton, &new.username).await?;
     if !taken.is_empty() {
         return Err(PersistenceError::Conflict { fields: taken });
     }
@@ -59,6 +62,7 @@ pub async fn insert(conn: &impl ConnectionTrait, new: NewUser, now: OffsetDateTi
         id: Set(UserId::new().as_uuid()),
         username_key: Set(new.username.key()),
         email: Set(new.email.into_inner()),
+        email_skeleton: Set(Some(skeleton)),
         username: Set(new.username.as_str().to_owned()),
         password_hash: Set(new.password_hash),
         full_name: Set(new.full_name.map(|name| name.as_str().to_owned())),
@@ -77,24 +81,33 @@ pub async fn insert(conn: &impl ConnectionTrait, new: NewUser, now: OffsetDateTi
     rows::user(model)
 }
 
-/// Which of `email` and `username` (compared by [`Username::key`]) an account already has.
+/// Which of `email` (or its look-alikes, by `skeleton`) and `username` (compared by
+/// [`Username::key`]) an account already has. Each condition is an indexed lookup.
 async fn taken_fields(
     conn: &impl ConnectionTrait,
     email: &Email,
+    skeleton: &str,
     username: &Username,
 ) -> Result<&'static [&'static str]> {
     let (email, key) = (email.as_str(), username.key());
-    let clashing: Vec<(String, String)> = users::Entity::find()
+    let clashing: Vec<(String, Option<String>, String)> = users::Entity::find()
         .select_only()
         .column(users::Column::Email)
+        .column(users::Column::EmailSkeleton)
         .column(users::Column::UsernameKey)
-        .filter(Condition::any().add(users::Column::Email.eq(email)).add(users::Column::UsernameKey.eq(&key)))
-        .limit(2)
+        .filter(
+            Condition::any()
+                .add(users::Column::Email.eq(email))
+                .add(users::Column::EmailSkeleton.eq(skeleton))
+                .add(users::Column::UsernameKey.eq(&key)),
+        )
+        .limit(3)
         .into_tuple()
         .all(conn)
         .await?;
-    let email_taken = clashing.iter().any(|(taken, _)| taken == email);
-    let username_taken = clashing.iter().any(|(_, taken)| *taken == key);
+    let email_taken =
+        clashing.iter().any(|(taken, taken_skeleton, _)| taken == email || taken_skeleton.as_deref() == Some(skeleton));
+    let username_taken = clashing.iter().any(|(_, _, taken)| *taken == key);
     Ok(match (email_taken, username_taken) {
         (true, true) => &["email", "username"],
         (true, false) => &["email"],

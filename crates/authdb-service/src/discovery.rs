@@ -15,15 +15,18 @@ pub struct Discovery {
 #[derive(Debug)]
 struct Inner {
     issuer: String,
+    public_url: Option<String>,
     algorithm: &'static str,
     public_keys: Vec<PublicJwk>,
 }
 
 impl Discovery {
-    pub fn new(keys: &JwtKeys) -> Self {
+    /// `public_url` is the configured public base URL, without a trailing slash.
+    pub fn new(keys: &JwtKeys, public_url: Option<String>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 issuer: keys.issuer().to_owned(),
+                public_url,
                 algorithm: keys.algorithm().as_str(),
                 public_keys: keys.public_keys().to_vec(),
             }),
@@ -33,6 +36,12 @@ impl Discovery {
     /// The `iss` of our tokens.
     pub fn issuer(&self) -> &str {
         &self.inner.issuer
+    }
+
+    /// The configured public base URL (no trailing slash): when set, discovery builds
+    /// every URL on it and ignores the request's `Host` header.
+    pub fn public_url(&self) -> Option<&str> {
+        self.inner.public_url.as_deref()
     }
 
     /// The JOSE name of the signing algorithm (`HS256`, `EdDSA` or `RS256`).

@@ -309,8 +309,8 @@ fn account_key(account: Attempted<'_>, address: &str) -> String {
 }
 
 /// The address an attempt is counted under: IPv4 as is, IPv6 by its /64 network, since
-/// one host commonly holds a whole /64.
-fn address_key(ip: Option<&str>) -> String {
+/// one host commonly holds a whole /64. The API's rate limiter keys clients by it too.
+pub fn address_key(ip: Option<&str>) -> String {
     match ip.and_then(|ip| ip.parse::<IpAddr>().ok()) {
         Some(IpAddr::V4(v4)) => v4.to_string(),
         Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {

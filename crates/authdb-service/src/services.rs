@@ -23,6 +23,9 @@ pub struct ServicesConfig {
     pub cache_ttl: Duration,
     /// How long a readiness probe waits for the database.
     pub health_timeout: Duration,
+    /// The public base URL (no trailing slash) that discovery builds its URLs on; `None`
+    /// leaves it to the issuer or the request (see [`Discovery`]).
+    pub public_url: Option<String>,
 }
 
 /// Every service of one process, sharing one [`Core`]. Cheap to clone.
@@ -44,7 +47,7 @@ impl Services {
         let core_config =
             CoreConfig { cache_ttl: config.cache_ttl, access_tokens_verifiable_for: config.keys.verifiable_for() };
         let core = Core::start(db.clone(), core_config).await?;
-        let discovery = Discovery::new(&config.keys);
+        let discovery = Discovery::new(&config.keys, config.public_url);
         let health = HealthService::new(db, config.health_timeout);
         let auth = AuthService::new(core.clone(), config.hasher, config.keys, config.rotation, config.auth);
         let organizations = OrganizationService::new(core.clone(), config.organizations);

@@ -4,7 +4,7 @@
 mod support;
 
 use authdb_testkit::PostgresDatabase;
-use migration::{Migrator, MigratorTrait, SchemaManager};
+use migration::{Alias, Expr, ExprTrait as _, Migrator, MigratorTrait, Query, SchemaManager};
 use sea_orm_migration::sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use time::OffsetDateTime;
 use uuid::{Uuid, uuid};
@@ -41,6 +41,99 @@ async fn migrations_round_trip_on_postgres() {
     assert_migrations_round_trip(&db).await;
 
     db.close().await.expect("close the test database connection");
+}
+
+#[tokio::test]
+async fn email_skeletons_are_filled_in_oldest_first_on_sqlite() {
+    let (_dir, db) = sqlite_test_database().await;
+
+    assert_email_skeletons_filled_in_oldest_first(&db).await;
+}
+
+#[tokio::test]
+async fn email_skeletons_are_filled_in_oldest_first_on_postgres() {
+    let database = PostgresDatabase::create().await;
+    let db = Database::connect(database.url()).await.expect("connect to the test database");
+
+    assert_email_skeletons_filled_in_oldest_first(&db).await;
+
+    db.close().await.expect("close the test database connection");
+}
+
+/// Accounts that exist when `users.email_skeleton` arrives get their skeleton, oldest
+/// first; a look-alike of an older account (registered before the check) keeps NULL, so
+/// that the unique index can be built; `down` removes the column again.
+async fn assert_email_skeletons_filled_in_oldest_first(db: &DatabaseConnection) {
+    let all = u32::try_from(Migrator::migrations().len()).expect("few migrations");
+    Migrator::up(db, Some(all - 1)).await.expect("apply all migrations but the skeleton's");
+    let start = OffsetDateTime::now_utc().replace_nanosecond(0).expect("whole seconds");
+    // Latin `bob`, then a Cyrillic `о` look-alike a minute later, and an unrelated address.
+    let accounts =
+        [("bob@example.com", "bob", 0), ("b\u{43e}b@example.com", "bob2", 60), ("ann@example.com", "ann", 120)];
+    for (email, username, after_secs) in accounts {
+        let at = start + time::Duration::seconds(after_secs);
+        let insert = Query::insert()
+            .into_table(Alias::new("users"))
+            .columns(
+                [
+                    "id",
+                    "email",
+                    "username",
+                    "username_key",
+                    "password_hash",
+                    "preferences",
+                    "password_changed_at",
+                    "created_at",
+                    "updated_at",
+                ]
+                .map(Alias::new),
+            )
+            .values_panic([
+                Uuid::now_v7().into(),
+                email.into(),
+                username.into(),
+                username.into(),
+                "$2b$04$hash".into(),
+                serde_json::json!({}).into(),
+                at.into(),
+                at.into(),
+                at.into(),
+            ])
+            .to_owned();
+        db.execute(&insert).await.expect("insert an account");
+    }
+
+    Migrator::up(db, None).await.expect("apply the skeleton migration");
+
+    let backend = db.get_database_backend();
+    let rows = db
+        .query_all_raw(Statement::from_string(backend, "SELECT email, email_skeleton FROM users ORDER BY created_at"))
+        .await
+        .expect("read the skeletons");
+    let skeletons: Vec<(String, Option<String>)> = rows
+        .iter()
+        .map(|row| (row.try_get("", "email").expect("email"), row.try_get("", "email_skeleton").expect("skeleton")))
+        .collect();
+    let bob = authdb_domain::email_skeleton("bob@example.com");
+    assert_eq!(bob, authdb_domain::email_skeleton("b\u{43e}b@example.com"), "the accounts look alike");
+    assert_eq!(
+        skeletons,
+        [
+            ("bob@example.com".to_owned(), Some(bob.clone())),
+            ("b\u{43e}b@example.com".to_owned(), None),
+            ("ann@example.com".to_owned(), Some(authdb_domain::email_skeleton("ann@example.com"))),
+        ]
+    );
+    let duplicate = Query::update()
+        .table(Alias::new("users"))
+        .value(Alias::new("email_skeleton"), bob)
+        .and_where(Expr::col(Alias::new("email")).eq("ann@example.com"))
+        .to_owned();
+    assert!(db.execute(&duplicate).await.is_err(), "the skeleton index must be unique");
+
+    Migrator::down(db, Some(1)).await.expect("revert the skeleton migration");
+    let manager = SchemaManager::new(db);
+    assert!(!manager.has_column("users", "email_skeleton").await.expect("look up the column"));
 }
 
 async fn assert_migrations_round_trip(db: &DatabaseConnection) {

@@ -36,7 +36,7 @@ fn environment_overrides_defaults() {
     assert_eq!(settings.server.bind, "0.0.0.0:9000");
     assert_eq!(settings.data_dir, PathBuf::from("/var/lib/authdb"));
     assert_eq!(settings.auth.bcrypt_cost, 10);
-    assert_eq!(settings.auth.issuer, "https://auth.example.com");
+    assert_eq!(settings.auth.issuer.as_deref(), Some("https://auth.example.com"));
     assert_eq!(settings.database.max_connections, 3);
     assert!(!settings.auth.password.require_digit);
     assert_eq!(settings.log.format, LogFormat::Json);
@@ -138,7 +138,7 @@ fn a_config_file_sits_between_defaults_and_environment() {
         .expect("write");
     let settings = Settings::load_from(Some(file.path()), env(&[("AUTHDB__AUTH__ISSUER", "from-env")])).expect("valid");
     assert_eq!(settings.server.bind, "127.0.0.1:7000");
-    assert_eq!(settings.auth.issuer, "from-env");
+    assert_eq!(settings.auth.issuer.as_deref(), Some("from-env"));
     assert_eq!(settings.auth.audience, "file-aud");
 }
 
@@ -291,6 +291,7 @@ fn every_settings_error_names_variables_not_toml_keys() {
         ("AUTHDB__NO_SUCH_SECTION", "1", &["AUTHDB__NO_SUCH_SECTION"]),
         ("AUTHDB__SERVER", "1", &["AUTHDB__SERVER"]),
         ("AUTHDB__SERVER__TRUSTED_PROXIES", "not-an-address", &["AUTHDB__SERVER__TRUSTED_PROXIES"]),
+        ("AUTHDB__SERVER__PUBLIC_URL", "auth.example.com", &["AUTHDB__SERVER__PUBLIC_URL"]),
         (
             "AUTHDB__DATABASE__MIN_CONNECTIONS",
             "20",
@@ -385,4 +386,53 @@ fn a_file_that_is_not_toml_is_refused_in_one_line_naming_it() {
 fn the_log_format_is_read_in_any_case() {
     assert_eq!(load(&[("AUTHDB__LOG__FORMAT", "JSON")]).expect("valid").log.format, LogFormat::Json);
     assert_eq!(load(&[("AUTHDB__LOG__FORMAT", "human")]).expect("valid").log.format, LogFormat::Human);
+}
+
+#[test]
+fn the_public_url_is_normalised_and_becomes_the_default_issuer() {
+    let settings = load(&[]).expect("valid");
+    assert_eq!(settings.public_url().expect("valid"), None);
+    assert_eq!(settings.issuer(), DEFAULT_ISSUER);
+
+    for (raw, normalised) in [
+        ("https://auth.example.com", "https://auth.example.com"),
+        ("https://Auth.Example.com/", "https://auth.example.com"),
+        ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
+        ("https://example.com/auth/", "https://example.com/auth"),
+    ] {
+        let settings = load(&[("AUTHDB__SERVER__PUBLIC_URL", raw)]).expect(raw);
+        assert_eq!(settings.public_url().expect(raw).as_deref(), Some(normalised), "{raw}");
+        assert_eq!(settings.issuer(), normalised, "{raw}");
+    }
+
+    // An explicit issuer stays the issuer: tokens and their verifiers keep agreeing.
+    let settings =
+        load(&[("AUTHDB__SERVER__PUBLIC_URL", "https://auth.example.com"), ("AUTHDB__AUTH__ISSUER", "authdb")])
+            .expect("valid");
+    assert_eq!(settings.issuer(), "authdb");
+}
+
+#[test]
+fn a_public_url_that_is_not_an_absolute_http_url_is_refused() {
+    for bad in [
+        "auth.example.com",
+        "/auth",
+        "ftp://auth.example.com",
+        "https://",
+        "https://auth.example.com/?a=1",
+        "https://auth.example.com/#top",
+        "https://user:pass@auth.example.com",
+        "javascript:alert(1)",
+    ] {
+        let message = load(&[("AUTHDB__SERVER__PUBLIC_URL", bad)]).expect_err(bad).to_string();
+        assert!(message.starts_with("invalid setting AUTHDB__SERVER__PUBLIC_URL: "), "{bad}: {message}");
+    }
+}
+
+#[test]
+fn an_empty_issuer_is_refused() {
+    let mut settings = Settings::default();
+    settings.auth.issuer = Some("  ".into());
+    let message = settings.validate().expect_err("empty issuer").to_string();
+    assert!(message.contains("AUTHDB__AUTH__ISSUER"), "{message}");
 }

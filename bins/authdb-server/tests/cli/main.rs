@@ -12,6 +12,7 @@ mod migrate;
 mod production;
 mod quiet;
 mod refused_starts;
+mod request_bodies;
 mod revocation;
 mod serve;
 mod services;

@@ -278,6 +278,11 @@ impl Server {
         &self.client
     }
 
+    /// The process id, for reading its state under `/proc`.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.0.id()
+    }
+
     /// Everything the process has written to standard error so far.
     pub(crate) fn stderr(&self) -> String {
         read(&self.stderr_path)

@@ -126,17 +126,18 @@ pub(crate) struct DiscoveryResponse {
     tag = "discovery",
     responses(
         (status = 200, description = "Issuer, JWKS URI, token endpoint and supported grants. \
-            URLs are built from the issuer when it is an http(s) URL, else from the request's Host \
-            header (not cached then). Also served at \
+            URLs are built on `server.public_url` when it is set, else on the issuer when it is an \
+            http(s) URL, else on the request's Host header (not cached then). Also served at \
             /.well-known/oauth-authorization-server", body = DiscoveryResponse),
     )
 )]
 pub(crate) async fn openid_configuration(req: HttpRequest, discovery: web::Data<Discovery>) -> HttpResponse {
-    let (base, cache) = match public_base_url(&req, discovery.issuer()) {
+    let (base, cache) = match (discovery.public_url(), public_base_url(&req, discovery.issuer())) {
+        (Some(public_url), _) => (public_url.to_owned(), "public, max-age=300"),
         // Built from the request: not for shared caches, which would serve one client's
         // Host to everyone.
-        Some(base) => (base, "no-store"),
-        None => (discovery.issuer().trim_end_matches('/').to_owned(), "public, max-age=300"),
+        (None, Some(base)) => (base, "no-store"),
+        (None, None) => (discovery.issuer().trim_end_matches('/').to_owned(), "public, max-age=300"),
     };
     let algorithm = discovery.signing_algorithm();
     HttpResponse::Ok().insert_header((header::CACHE_CONTROL, cache)).json(DiscoveryResponse {
@@ -168,8 +169,9 @@ pub(crate) async fn oauth_authorization_server(req: HttpRequest, discovery: web:
     openid_configuration(req, discovery).await
 }
 
-/// `None` when the issuer is an http(s) URL (as OpenID discovery expects: the document
-/// lives under it); else the scheme and `Host` the request came in by. Forwarded headers
+/// Without a configured public URL: `None` when the issuer is an http(s) URL (as OpenID
+/// discovery expects: the document lives under it); else the scheme and `Host` the
+/// request came in by. Forwarded headers
 /// are not read here: any client could set them.
 fn public_base_url(req: &HttpRequest, issuer: &str) -> Option<String> {
     if issuer.starts_with("https://") || issuer.starts_with("http://") {

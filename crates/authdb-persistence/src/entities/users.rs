@@ -11,6 +11,11 @@ pub struct Model {
     /// Stored lower-cased.
     #[sea_orm(column_type = "String(StringLen::N(254))", unique)]
     pub email: String,
+    /// The email's confusable skeleton (`Email::skeleton`), unique: no two accounts have
+    /// addresses that look alike. NULL only for an account that already had a look-alike
+    /// when the column was added (the older account keeps the skeleton).
+    #[sea_orm(column_type = "Text", nullable, unique)]
+    pub email_skeleton: Option<String>,
     /// As the user typed it, for display.
     #[sea_orm(column_type = "String(StringLen::N(50))")]
     pub username: String,

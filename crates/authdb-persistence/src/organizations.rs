@@ -48,7 +48,10 @@ pub async fn create_with_owner(
         .one(conn)
         .await?
         .ok_or(PersistenceError::NotFound { entity: "role" })?;
-    Ok((rows::organization(model)?, ResolvedMembership { tenant, user_id: owner, role: rows::member_role(role)? }))
+    Ok((
+        rows::organization(model)?,
+        ResolvedMembership { tenant, user_id: owner, role: rows::member_role(role)?, organization_active: true },
+    ))
 }
 
 pub async fn find(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Organization> {

@@ -156,7 +156,7 @@ pub async fn claim(
     else {
         return Ok(None);
     };
-    crate::organizations::lock(conn, TenantId::resolved(OrganizationId::from_uuid(target))).await?;
+    crate::row_lock::organization(conn, TenantId::resolved(OrganizationId::from_uuid(target))).await?;
     let claimed = invitations::Entity::update_many()
         .col_expr(invitations::Column::AcceptedAt, Expr::value(Some(now)))
         .col_expr(invitations::Column::AcceptedBy, Expr::value(Some(user.as_uuid())))

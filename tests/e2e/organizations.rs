@@ -212,7 +212,7 @@ async fn the_list_and_the_accept_answer_show_no_details_without_org_read(backend
     assert_eq!(blind.status(), 201);
     let invitation: Value = app
         .post(
-            &format!("/api/v1/organizations/{id}/members"),
+            &format!("/api/v1/organizations/{id}/invitations"),
             &alice.access_token,
             &json!({"email": "bob@example.com", "role": "blind"}),
         )

@@ -2,6 +2,7 @@
 
 use authdb_persistence::entities::{audit_events, invitations};
 use authdb_tests::{Backend, TestApp, spawn_app};
+use futures_util::future::join_all;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
@@ -236,8 +237,38 @@ async fn an_invitation_whose_inviter_lost_the_right_is_refused_with_410(backend:
     assert_eq!(revoked[0].details["reason"], "inviter_lacks_right");
 }
 
+async fn acceptances_racing_the_inviter_s_removal_either_join_or_are_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let bob = app.register_ok("bob").await;
+    let id = app.create_organization_ok(&alice.access_token, "acme").await["id"].as_str().unwrap().to_owned();
+    app.add_member_ok(&alice.access_token, &id, &bob, "admin").await;
+    let mut invitees = Vec::new();
+    for n in 0..16 {
+        let invitee = app.register_ok(&format!("guest{n}")).await;
+        let invitation = invite(&app, &bob.access_token, &id, &format!("guest{n}@example.com"), "member").await;
+        invitees.push((invitee, json!({"token": invitation["token"]})));
+    }
+    let bob_member = format!("/api/v1/organizations/{id}/members/{}", bob.user_id());
+
+    let accepts = join_all(
+        invitees.iter().map(|(invitee, body)| app.post("/api/v1/invitations/accept", &invitee.access_token, body)),
+    );
+    let (accepts, removed) = tokio::join!(accepts, app.delete(&bob_member, &alice.access_token));
+
+    assert_eq!(removed.status(), 204);
+    let statuses: Vec<u16> = accepts.iter().map(|response| response.status().as_u16()).collect();
+    assert!(statuses.iter().all(|status| [200, 404, 410].contains(status)), "{statuses:?}");
+    let joined = statuses.iter().filter(|status| **status == 200).count();
+    let listed: Value =
+        app.get(&format!("/api/v1/organizations/{id}/members"), &alice.access_token).await.json().await.unwrap();
+    assert_eq!(listed["total"], 1 + joined, "alice and whoever accepted before bob left");
+    assert!(pending_emails(&app, &alice.access_token, &id).await.is_empty(), "none of bob's invitations survive");
+}
+
 on_both_backends!(
     removing_a_member_revokes_the_invitations_they_sent,
+    acceptances_racing_the_inviter_s_removal_either_join_or_are_refused,
     invitations_beyond_what_the_inviter_may_still_grant_are_revoked,
     an_invitation_whose_inviter_lost_the_right_is_refused_with_410,
     an_invitation_makes_its_invitee_a_member_once,

@@ -129,7 +129,7 @@ async fn revoke_invitation(
     responses(
         (status = 200, description = "The organization joined, with the caller's role", body = OrganizationSummary),
         (status = 401, description = "Not signed in", body = Problem),
-        (status = 403, description = "The invitation was sent to another address, or the organization is suspended", body = Problem),
+        (status = 403, description = "The invitation was sent to another address, or the organization is suspended (`/problems/organization-suspended`)", body = Problem),
         (status = 404, description = "Unknown, expired or already used token", body = Problem),
         (status = 409, description = "Already a member", body = Problem),
         (status = 410, description = "Revoked: the inviter can no longer grant the role", body = Problem),

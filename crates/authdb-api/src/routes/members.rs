@@ -73,7 +73,7 @@ async fn list_members(
         (status = 201, description = "Added directly by a superuser (`user_id`)", body = MemberResponse),
         (status = 202, description = "Invited (`email`): the invitation, with its token", body = InvitationResponse),
         (status = 401, description = "Not signed in", body = Problem),
-        (status = 403, description = "Lacking members:manage or the right to grant the role; `user_id` without superuser; the organization is suspended", body = Problem),
+        (status = 403, description = "Lacking members:manage or the right to grant the role; `user_id` without superuser", body = Problem),
         (status = 404, description = "No such organization, or not a member; for a superuser, no such user", body = Problem),
         (status = 409, description = "Already a member", body = Problem),
         (status = 422, description = "Invalid fields or unknown role", body = Problem),

@@ -168,7 +168,7 @@ async fn get_organization(
     responses(
         (status = 200, description = "The updated organization", body = OrganizationResponse),
         (status = 401, description = "Not signed in", body = Problem),
-        (status = 403, description = "The caller's role lacks org:update, license fields or is_active without superuser, or the organization is suspended", body = Problem),
+        (status = 403, description = "The caller's role lacks org:update, or license fields or is_active without superuser", body = Problem),
         (status = 404, description = "No such organization, or not a member", body = Problem),
         (status = 409, description = "The slug is taken", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),

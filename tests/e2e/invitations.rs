@@ -235,6 +235,19 @@ async fn an_invitation_whose_inviter_lost_the_right_is_refused_with_410(backend:
     let revoked = audited(&app, "invitation.revoked").await;
     assert_eq!(revoked.len(), 1);
     assert_eq!(revoked[0].details["reason"], "inviter_lacks_right");
+
+    // A member whose account a superuser deactivated invites nobody any more either.
+    let bob = app.register_ok("bob").await;
+    app.add_member_ok(&alice.access_token, &id, &bob, "admin").await;
+    let by_bob = invite(&app, &bob.access_token, &id, "eve@example.com", "viewer").await;
+    let deactivated = app
+        .patch(&format!("/api/v1/admin/users/{}", bob.user_id()), &sue.access_token, &json!({"is_active": false}))
+        .await;
+    assert_eq!(deactivated.status(), 200);
+    let refused = app.post("/api/v1/invitations/accept", &eve.access_token, &json!({"token": by_bob["token"]})).await;
+    assert_eq!(refused.status(), 410);
+    let refusals = audited(&app, "invitation.accept_refused").await;
+    assert!(refusals[1].details["reason"].as_str().unwrap().contains("deactivated"), "{:?}", refusals[1].details);
 }
 
 async fn acceptances_racing_the_inviter_s_removal_either_join_or_are_refused(backend: Backend) {

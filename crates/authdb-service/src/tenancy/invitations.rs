@@ -205,9 +205,14 @@ pub(super) async fn revoke_ungrantable_invitations(
 }
 
 /// Why the inviter can no longer grant `role` (as of this write), or `None` if they still
-/// can: a member whose role may grant it, or a superuser.
+/// can: an active account that is a member whose role may grant it, or a superuser.
 async fn inviter_refusal(write: &TenantWrite<'_>, inviter: Option<UserId>, role: &Role) -> Result<Option<String>> {
     let Some(inviter) = inviter else { return Ok(Some("the inviter's account no longer exists".into())) };
+    match users::find_by_id(write.conn(), inviter).await? {
+        Some(account) if account.is_active => {}
+        Some(_) => return Ok(Some("the inviter's account is deactivated".into())),
+        None => return Ok(Some("the inviter's account no longer exists".into())),
+    }
     let refusal = match memberships::find(write.conn(), write.tenant(), inviter).await? {
         Some(held) => {
             let is_owner = held.id == BuiltInRole::Owner.id();

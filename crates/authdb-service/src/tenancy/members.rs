@@ -124,9 +124,8 @@ impl OrganizationService {
             .ok_or(ServiceError::NotFound { entity: MEMBER })?;
         if !leaving {
             membership.require_all(current.permissions, "removing this member")?;
-            if current.id == BuiltInRole::Owner.id() && !membership.is_owner() {
-                return Err(ServiceError::Forbidden("only an owner may grant or take away the owner role".into()));
-            }
+            // Removing an owner takes `owner` away: only an owner may.
+            membership.require_grant(current.id, current.permissions)?;
         }
         refuse_losing_last_owner(&write, &current, "removed").await?;
         memberships::delete(write.conn(), write.tenant(), user).await?;

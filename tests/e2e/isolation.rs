@@ -30,7 +30,7 @@ async fn members_of_another_organization_get_404_on_every_organization_route(bac
     let bob = app.register_ok("bob").await;
     let victim = app.create_organization_ok(&alice.access_token, "victim-corp").await;
     let victim_id = victim["id"].as_str().unwrap().to_owned();
-    app.add_member_ok(&alice.access_token, &victim_id, "bob", "member").await;
+    app.add_member_ok(&alice.access_token, &victim_id, &bob, "member").await;
     let role: Value = app
         .post(
             &format!("/api/v1/organizations/{victim_id}/roles"),

@@ -10,20 +10,15 @@ async fn acme(app: &TestApp) -> (Tokens, String) {
     (alice, org["id"].as_str().unwrap().to_owned())
 }
 
-async fn members_are_added_by_email_or_id_and_listed(backend: Backend) {
+async fn members_join_by_accepting_and_are_listed(backend: Backend) {
     let app = spawn_app(backend).await;
     let (alice, id) = acme(&app).await;
     let bob = app.register_ok("bob").await;
-    app.register_ok("carol").await;
+    let carol = app.register_ok("carol").await;
     let members = format!("/api/v1/organizations/{id}/members");
 
-    let by_email =
-        app.post(&members, &alice.access_token, &json!({"email": "CAROL@example.com", "role": "viewer"})).await;
-    assert_eq!(by_email.status(), 201);
-    let added: Value = by_email.json().await.unwrap();
-    assert_eq!((added["username"].as_str(), added["role"].as_str()), (Some("carol"), Some("viewer")));
-    let by_id = app.post(&members, &alice.access_token, &json!({"user_id": bob.user_id(), "role": "member"})).await;
-    assert_eq!(by_id.status(), 201);
+    app.add_member_ok(&alice.access_token, &id, &carol, "viewer").await;
+    app.add_member_ok(&alice.access_token, &id, &bob, "member").await;
 
     let listed: Value = app.get(&members, &alice.access_token).await.json().await.unwrap();
     assert_eq!(listed["total"], 3);
@@ -54,16 +49,13 @@ async fn members_are_added_by_email_or_id_and_listed(backend: Backend) {
     assert_eq!(bad_sort.json::<Value>().await.unwrap()["errors"][0]["field"], "sort");
 }
 
-async fn adding_refuses_unknown_users_duplicates_and_bad_input(backend: Backend) {
+async fn adding_refuses_members_and_bad_input(backend: Backend) {
     let app = spawn_app(backend).await;
     let (alice, id) = acme(&app).await;
-    app.register_ok("bob").await;
+    let bob = app.register_ok("bob").await;
     let members = format!("/api/v1/organizations/{id}/members");
 
-    let unknown =
-        app.post(&members, &alice.access_token, &json!({"email": "nobody@example.com", "role": "member"})).await;
-    assert_eq!(unknown.status(), 404);
-    app.add_member_ok(&alice.access_token, &id, "bob", "member").await;
+    app.add_member_ok(&alice.access_token, &id, &bob, "member").await;
     let again = app.post(&members, &alice.access_token, &json!({"email": "bob@example.com", "role": "viewer"})).await;
     assert_eq!(again.status(), 409);
     let no_role =
@@ -92,7 +84,7 @@ async fn permissions_follow_the_role(backend: Backend) {
     let (alice, id) = acme(&app).await;
     let viewer = app.register_ok("vic").await;
     let outsider = app.register_ok("eve").await;
-    app.add_member_ok(&alice.access_token, &id, "vic", "viewer").await;
+    app.add_member_ok(&alice.access_token, &id, &viewer, "viewer").await;
     let org = format!("/api/v1/organizations/{id}");
 
     assert_eq!(app.get(&org, &viewer.access_token).await.status(), 200);
@@ -116,7 +108,7 @@ async fn demotion_and_removal_apply_on_the_next_request(backend: Backend) {
     let app = spawn_app_with(backend, |settings| settings.auth.session_cache_ttl_ms = 60_000).await;
     let (alice, id) = acme(&app).await;
     let bob = app.register_ok("bob").await;
-    app.add_member_ok(&alice.access_token, &id, "bob", "admin").await;
+    app.add_member_ok(&alice.access_token, &id, &bob, "admin").await;
     let org = format!("/api/v1/organizations/{id}");
     let bob_member = format!("{org}/members/{}", bob.user_id());
 
@@ -139,7 +131,7 @@ async fn demotion_and_removal_apply_on_the_next_request(backend: Backend) {
 async fn the_last_owner_can_be_neither_demoted_nor_removed(backend: Backend) {
     let app = spawn_app(backend).await;
     let (alice, id) = acme(&app).await;
-    app.register_ok("carol").await;
+    let carol = app.register_ok("carol").await;
     let alice_member = format!("/api/v1/organizations/{id}/members/{}", alice.user_id());
 
     let demoted = app.patch(&alice_member, &alice.access_token, &json!({"role": "admin"})).await;
@@ -147,7 +139,7 @@ async fn the_last_owner_can_be_neither_demoted_nor_removed(backend: Backend) {
     assert!(demoted.json::<Value>().await.unwrap()["detail"].as_str().unwrap().contains("last owner"));
     assert_eq!(app.delete(&alice_member, &alice.access_token).await.status(), 409);
 
-    app.add_member_ok(&alice.access_token, &id, "carol", "owner").await;
+    app.add_member_ok(&alice.access_token, &id, &carol, "owner").await;
     assert_eq!(app.patch(&alice_member, &alice.access_token, &json!({"role": "admin"})).await.status(), 200);
     assert_eq!(app.delete(&alice_member, &alice.access_token).await.status(), 204, "a member may remove themselves");
     assert_eq!(app.get(&format!("/api/v1/organizations/{id}"), &alice.access_token).await.status(), 404);
@@ -159,8 +151,8 @@ async fn nobody_grants_what_they_do_not_hold(backend: Backend) {
     let bob = app.register_ok("bob").await;
     let vic = app.register_ok("vic").await;
     app.register_ok("carol").await;
-    app.add_member_ok(&alice.access_token, &id, "bob", "admin").await;
-    app.add_member_ok(&alice.access_token, &id, "vic", "viewer").await;
+    app.add_member_ok(&alice.access_token, &id, &bob, "admin").await;
+    app.add_member_ok(&alice.access_token, &id, &vic, "viewer").await;
     let members = format!("/api/v1/organizations/{id}/members");
 
     let owner = app.post(&members, &bob.access_token, &json!({"email": "carol@example.com", "role": "owner"})).await;
@@ -182,9 +174,130 @@ async fn nobody_grants_what_they_do_not_hold(backend: Backend) {
     assert_eq!(app.delete(&format!("{members}/{}", vic.user_id()), &vic.access_token).await.status(), 204);
 }
 
+async fn adding_by_email_invites_and_reveals_no_account(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (alice, id) = acme(&app).await;
+    let bob = app.register_ok("bob").await;
+    assert_eq!(app.patch_me(&bob.access_token, &json!({"full_name": "Bob Secret"})).await.status(), 200);
+    let members = format!("/api/v1/organizations/{id}/members");
+
+    let known = app.post(&members, &alice.access_token, &json!({"email": "Bob@Example.com", "role": "member"})).await;
+    let unknown =
+        app.post(&members, &alice.access_token, &json!({"email": "nobody@example.com", "role": "member"})).await;
+
+    assert_eq!((known.status().as_u16(), unknown.status().as_u16()), (202, 202), "the same answer either way");
+    assert_eq!(known.headers()["cache-control"], "no-store");
+    let (known, unknown): (Value, Value) = (known.json().await.unwrap(), unknown.json().await.unwrap());
+    let keys = |body: &Value| {
+        let mut keys: Vec<String> = body.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(keys(&known), keys(&unknown));
+    assert_eq!(
+        keys(&known),
+        ["created_at", "email", "expires_at", "id", "invited_by", "organization_id", "role", "token"]
+    );
+    assert_eq!(known["email"], "bob@example.com");
+    let text = known.to_string();
+    assert!(!text.contains("Bob Secret") && !text.contains(&bob.user_id()), "nothing about the account: {text}");
+    // Nobody joins without consent: the list shows members only, until bob accepts.
+    let listed: Value = app.get(&members, &alice.access_token).await.json().await.unwrap();
+    assert_eq!(listed["total"], 1);
+    assert_eq!(app.get(&format!("/api/v1/organizations/{id}"), &bob.access_token).await.status(), 404);
+    let accepted = app.post("/api/v1/invitations/accept", &bob.access_token, &json!({"token": known["token"]})).await;
+    assert_eq!(accepted.status(), 200);
+    let listed: Value = app.get(&members, &alice.access_token).await.json().await.unwrap();
+    assert_eq!(listed["total"], 2);
+    assert_eq!(listed["items"][1]["role"], "member");
+}
+
+async fn only_a_superuser_adds_a_member_directly_by_user_id(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (alice, id) = acme(&app).await;
+    let bob = app.register_ok("bob").await;
+    app.register_ok("root").await;
+    let members = format!("/api/v1/organizations/{id}/members");
+
+    for user in [bob.user_id(), uuid::Uuid::now_v7().to_string()] {
+        let refused = app.post(&members, &alice.access_token, &json!({"user_id": user, "role": "member"})).await;
+        assert_eq!(refused.status(), 403, "the same for an existing and an unknown id");
+        assert!(refused.json::<Value>().await.unwrap()["detail"].as_str().unwrap().contains("user_id"));
+    }
+    let root = app.promote_to_superuser("root").await;
+    let added = app.post(&members, &root.access_token, &json!({"user_id": bob.user_id(), "role": "member"})).await;
+    assert_eq!(added.status(), 201);
+    let added: Value = added.json().await.unwrap();
+    assert_eq!((added["username"].as_str(), added["role"].as_str()), (Some("bob"), Some("member")));
+    let unknown =
+        app.post(&members, &root.access_token, &json!({"user_id": uuid::Uuid::now_v7(), "role": "member"})).await;
+    assert_eq!(unknown.status(), 404);
+    let again = app.post(&members, &root.access_token, &json!({"user_id": bob.user_id(), "role": "viewer"})).await;
+    assert_eq!(again.status(), 409);
+}
+
+async fn only_an_owner_grants_or_takes_away_owner(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (alice, id) = acme(&app).await;
+    let bob = app.register_ok("bob").await;
+    let carol = app.register_ok("carol").await;
+    let every_permission = [
+        "org:read",
+        "org:update",
+        "org:delete",
+        "members:read",
+        "members:manage",
+        "roles:manage",
+        "assets:read",
+        "assets:write",
+        "chats:use",
+    ];
+    let root = app
+        .post(
+            &format!("/api/v1/organizations/{id}/roles"),
+            &alice.access_token,
+            &json!({"name": "root", "permissions": every_permission}),
+        )
+        .await;
+    assert_eq!(root.status(), 201);
+    app.add_member_ok(&alice.access_token, &id, &bob, "root").await;
+    app.add_member_ok(&alice.access_token, &id, &carol, "viewer").await;
+    let members = format!("/api/v1/organizations/{id}/members");
+    let (bob_member, alice_member) = (format!("{members}/{}", bob.user_id()), format!("{members}/{}", alice.user_id()));
+
+    let to_owner = app.patch(&bob_member, &bob.access_token, &json!({"role": "owner"})).await;
+    assert_eq!(to_owner.status(), 403, "a role with every permission cannot make itself owner");
+    assert!(to_owner.json::<Value>().await.unwrap()["detail"].as_str().unwrap().contains("only an owner"));
+    let carol_member = format!("{members}/{}", carol.user_id());
+    assert_eq!(app.patch(&carol_member, &bob.access_token, &json!({"role": "owner"})).await.status(), 403);
+    let invited = app
+        .post(
+            &format!("/api/v1/organizations/{id}/invitations"),
+            &bob.access_token,
+            &json!({"email": "eve@example.com", "role": "owner"}),
+        )
+        .await;
+    assert_eq!(invited.status(), 403);
+    let added = app.post(&members, &bob.access_token, &json!({"email": "eve@example.com", "role": "owner"})).await;
+    assert_eq!(added.status(), 403);
+    assert_eq!(app.patch(&alice_member, &bob.access_token, &json!({"role": "viewer"})).await.status(), 403);
+    assert_eq!(app.delete(&alice_member, &bob.access_token).await.status(), 403, "nor remove the founder");
+
+    // Below owner, the root role manages members as before; the owner grants owner.
+    assert_eq!(app.patch(&carol_member, &bob.access_token, &json!({"role": "admin"})).await.status(), 200);
+    assert_eq!(app.patch(&carol_member, &alice.access_token, &json!({"role": "owner"})).await.status(), 200);
+    assert_eq!(app.patch(&carol_member, &bob.access_token, &json!({"role": "viewer"})).await.status(), 403);
+    let listed: Value = app.get(&members, &alice.access_token).await.json().await.unwrap();
+    let roles: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["owner", "root", "owner"]);
+}
+
 on_both_backends!(
-    members_are_added_by_email_or_id_and_listed,
-    adding_refuses_unknown_users_duplicates_and_bad_input,
+    adding_by_email_invites_and_reveals_no_account,
+    only_a_superuser_adds_a_member_directly_by_user_id,
+    only_an_owner_grants_or_takes_away_owner,
+    members_join_by_accepting_and_are_listed,
+    adding_refuses_members_and_bad_input,
     permissions_follow_the_role,
     demotion_and_removal_apply_on_the_next_request,
     the_last_owner_can_be_neither_demoted_nor_removed,

@@ -335,10 +335,10 @@ async fn unknown_parameters_are_ignored_and_membership_is_checked(backend: Backe
 
 async fn both_grants_scope_tokens_to_an_organization(backend: Backend) {
     let app = spawn_app(backend).await;
-    app.register_ok("alice").await;
+    let alice = app.register_ok("alice").await;
     let carol = app.register_ok("carol").await;
     let org = app.create_organization_ok(&carol.access_token, "acme").await["id"].as_str().unwrap().to_owned();
-    app.add_member_ok(&carol.access_token, &org, "alice", "viewer").await;
+    app.add_member_ok(&carol.access_token, &org, &alice, "viewer").await;
 
     let login = post_form(
         &app,

@@ -65,3 +65,26 @@ async fn the_docs_page_and_its_assets_come_from_the_binary() {
         app.client.get(app.url("/docs/swagger-initializer.js")).send().await.unwrap().text().await.unwrap();
     assert!(initializer.contains("/api-docs/openapi.json"), "{initializer}");
 }
+
+#[tokio::test]
+async fn every_organization_route_but_reading_it_documents_the_suspension() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let doc: Value = app.client.get(app.url("/api-docs/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let mut tenant_operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/v1/organizations/{id}") {
+            continue;
+        }
+        for (method, operation) in item.as_object().unwrap() {
+            let forbidden = operation["responses"]["403"]["description"].as_str().unwrap_or_default();
+            let documented = forbidden.contains("/problems/organization-suspended");
+            if method == "get" && path == "/api/v1/organizations/{id}" {
+                assert!(!documented, "reading the organization stays possible while it is suspended");
+            } else {
+                assert!(documented, "{method} {path}: {forbidden:?}");
+                tenant_operations += 1;
+            }
+        }
+    }
+    assert!(tenant_operations > 10, "{tenant_operations}");
+}

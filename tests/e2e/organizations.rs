@@ -1,7 +1,7 @@
 //! Organizations: create, list, read, update, delete.
 
 use authdb_persistence::entities::{invitations, memberships, roles};
-use authdb_tests::{Backend, spawn_app};
+use authdb_tests::{Backend, PASSWORD, claims_of, spawn_app, spawn_app_with};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
@@ -94,19 +94,17 @@ async fn updating_needs_org_update(backend: Backend) {
     let org = app.create_organization_ok(&alice.access_token, "acme").await;
     let id = org["id"].as_str().unwrap();
     let path = format!("/api/v1/organizations/{id}");
-    app.add_member_ok(&alice.access_token, id, "bob", "member").await;
+    app.add_member_ok(&alice.access_token, id, &bob, "member").await;
 
     let refused = app.patch(&path, &bob.access_token, &json!({"name": "Bob's"})).await;
     assert_eq!(refused.status(), 403);
     assert_eq!(refused.headers()["content-type"], "application/problem+json");
 
-    let updated = app
-        .patch(&path, &alice.access_token, &json!({"name": "Acme 2", "description": null, "is_active": false}))
-        .await;
+    let updated = app.patch(&path, &alice.access_token, &json!({"name": "Acme 2", "description": null})).await;
     assert_eq!(updated.status(), 200);
     let body: Value = updated.json().await.unwrap();
     assert_eq!(body["name"], "Acme 2");
-    assert_eq!(body["is_active"], false);
+    assert_eq!(body["description"], Value::Null);
     let invalid = app.patch(&path, &alice.access_token, &json!({"name": "", "settings": [1], "bogus": 1})).await;
     assert_eq!(invalid.status(), 422);
     let invalid = app.patch(&path, &alice.access_token, &json!({"name": "", "settings": [1]})).await;
@@ -125,7 +123,7 @@ async fn deleting_removes_memberships_roles_and_invitations_and_is_owner_only(ba
     let bob = app.register_ok("bob").await;
     let org = app.create_organization_ok(&alice.access_token, "acme").await;
     let id = org["id"].as_str().unwrap();
-    app.add_member_ok(&alice.access_token, id, "bob", "admin").await;
+    app.add_member_ok(&alice.access_token, id, &bob, "admin").await;
     let role = app
         .post(
             &format!("/api/v1/organizations/{id}/roles"),
@@ -185,7 +183,149 @@ async fn lists_are_paginated_and_bounded(backend: Backend) {
     assert_eq!(app.get("/api/v1/organizations?limit=200", &alice.access_token).await.status(), 200);
 }
 
+/// The sorted keys of a JSON object.
+fn keys(body: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = body.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    keys
+}
+
+async fn the_list_and_the_accept_answer_show_no_details_without_org_read(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let bob = app.register_ok("bob").await;
+    let created = app
+        .post(
+            "/api/v1/organizations",
+            &alice.access_token,
+            &json!({"name": "Acme", "slug": "acme", "settings": {"webhook_secret": "s3cret"}}),
+        )
+        .await;
+    let id = created.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let blind = app
+        .post(
+            &format!("/api/v1/organizations/{id}/roles"),
+            &alice.access_token,
+            &json!({"name": "blind", "permissions": ["assets:read"]}),
+        )
+        .await;
+    assert_eq!(blind.status(), 201);
+    let invitation: Value = app
+        .post(
+            &format!("/api/v1/organizations/{id}/invitations"),
+            &alice.access_token,
+            &json!({"email": "bob@example.com", "role": "blind"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    let accepted =
+        app.post("/api/v1/invitations/accept", &bob.access_token, &json!({"token": invitation["token"]})).await;
+
+    assert_eq!(accepted.status(), 200);
+    let accepted: Value = accepted.json().await.unwrap();
+    assert_eq!(keys(&accepted), ["id", "name", "role", "slug"]);
+    assert_eq!((accepted["id"].as_str(), accepted["role"].as_str()), (Some(id.as_str()), Some("blind")));
+    let mine: Value = app.get("/api/v1/organizations", &bob.access_token).await.json().await.unwrap();
+    assert_eq!(mine["total"], 1);
+    assert_eq!(keys(&mine["items"][0]), ["id", "name", "role", "slug"]);
+    assert_eq!(mine["items"][0]["slug"], "acme");
+    assert!(!mine.to_string().contains("s3cret"));
+    let details = app.get(&format!("/api/v1/organizations/{id}"), &bob.access_token).await;
+    assert_eq!(details.status(), 403, "the details need org:read");
+    // The owner's list is the same summary; the details are one GET away.
+    let mine: Value = app.get("/api/v1/organizations", &alice.access_token).await.json().await.unwrap();
+    assert_eq!(keys(&mine["items"][0]), ["id", "name", "role", "slug"]);
+    let details: Value =
+        app.get(&format!("/api/v1/organizations/{id}"), &alice.access_token).await.json().await.unwrap();
+    assert_eq!(details["settings"]["webhook_secret"], "s3cret");
+}
+
+async fn a_suspended_organization_answers_its_members_403_but_lets_them_read_it(backend: Backend) {
+    // Caches that would otherwise trust a membership for a minute.
+    let app = spawn_app_with(backend, |settings| settings.auth.session_cache_ttl_ms = 60_000).await;
+    let alice = app.register_ok("alice").await;
+    let bob = app.register_ok("bob").await;
+    app.register_ok("root").await;
+    let id = app.create_organization_ok(&alice.access_token, "acme").await["id"].as_str().unwrap().to_owned();
+    app.add_member_ok(&alice.access_token, &id, &bob, "admin").await;
+    let org = format!("/api/v1/organizations/{id}");
+    let pending = app
+        .post(
+            &format!("{org}/invitations"),
+            &alice.access_token,
+            &json!({"email": "eve@example.com", "role": "viewer"}),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    // Bob's membership is resolved and cached before the suspension.
+    assert_eq!(app.get(&format!("{org}/members"), &bob.access_token).await.status(), 200);
+
+    for (token, who) in [(&alice.access_token, "the owner"), (&bob.access_token, "an admin")] {
+        let refused = app.patch(&org, token, &json!({"is_active": false})).await;
+        assert_eq!(refused.status(), 403, "{who} cannot suspend");
+        assert!(refused.json::<Value>().await.unwrap()["detail"].as_str().unwrap().contains("is_active"));
+    }
+    let root = app.promote_to_superuser("root").await;
+    let suspended = app.patch(&org, &root.access_token, &json!({"is_active": false})).await;
+    assert_eq!(suspended.status(), 200);
+    assert_eq!(suspended.json::<Value>().await.unwrap()["is_active"], false);
+
+    for (token, who) in [(&alice.access_token, "owner"), (&bob.access_token, "admin")] {
+        let read = app.get(&org, token).await;
+        assert_eq!(read.status(), 200, "{who} still reads the organization");
+        assert_eq!(read.json::<Value>().await.unwrap()["is_active"], false);
+        let bob_member = format!("{org}/members/{}", bob.user_id());
+        for (method, path, body) in [
+            (reqwest::Method::GET, format!("{org}/members"), None),
+            (reqwest::Method::GET, format!("{org}/roles"), None),
+            (reqwest::Method::GET, format!("{org}/invitations"), None),
+            (reqwest::Method::PATCH, org.clone(), Some(json!({"name": "Renamed"}))),
+            (
+                reqwest::Method::POST,
+                format!("{org}/members"),
+                Some(json!({"email": "x@example.com", "role": "viewer"})),
+            ),
+            (reqwest::Method::PATCH, bob_member.clone(), Some(json!({"role": "viewer"}))),
+            (reqwest::Method::DELETE, bob_member, None),
+            (reqwest::Method::DELETE, org.clone(), None),
+        ] {
+            let response = app.send(method.clone(), &path, token, body.as_ref()).await;
+            assert_eq!(response.status(), 403, "{who}: {method} {path}");
+            let problem: Value = response.json().await.unwrap();
+            assert_eq!(problem["type"], "/problems/organization-suspended", "{who}: {method} {path}");
+        }
+    }
+    let mine: Value = app.get("/api/v1/organizations", &bob.access_token).await.json().await.unwrap();
+    assert_eq!(mine["total"], 1, "still listed: bob is still a member");
+    // A token scoped to the organization carries no permissions for other services to trust.
+    let scoped = app
+        .post_json("/api/v1/auth/login", &json!({"login": "bob", "password": PASSWORD, "organization_id": id}))
+        .await;
+    assert_eq!(scoped.status(), 200);
+    let scoped: Value = scoped.json().await.unwrap();
+    assert_eq!(claims_of(scoped["access_token"].as_str().unwrap())["perms"], json!([]));
+    let eve = app.register_ok("eve").await;
+    let accepted = app.post("/api/v1/invitations/accept", &eve.access_token, &json!({"token": pending["token"]})).await;
+    assert_eq!(accepted.status(), 403);
+    assert_eq!(accepted.json::<Value>().await.unwrap()["type"], "/problems/organization-suspended");
+    // The superuser, who is not a member, still acts on it.
+    assert_eq!(app.get(&format!("{org}/members"), &root.access_token).await.status(), 200);
+
+    let lifted = app.patch(&org, &root.access_token, &json!({"is_active": true})).await;
+    assert_eq!(lifted.status(), 200);
+    assert_eq!(app.get(&format!("{org}/members"), &bob.access_token).await.status(), 200);
+    let accepted = app.post("/api/v1/invitations/accept", &eve.access_token, &json!({"token": pending["token"]})).await;
+    assert_eq!(accepted.status(), 200, "the invitation waited for the suspension to be lifted");
+}
+
 on_both_backends!(
+    the_list_and_the_accept_answer_show_no_details_without_org_read,
+    a_suspended_organization_answers_its_members_403_but_lets_them_read_it,
     creating_an_organization_makes_the_caller_its_owner,
     slugs_are_validated_and_unique,
     only_a_superuser_sets_license_fields,
@@ -198,12 +338,16 @@ async fn organization_member_and_role_changes_are_audited(backend: Backend) {
     use authdb_persistence::entities::audit_events;
     use sea_orm::QueryOrder;
     let app = spawn_app(backend).await;
-    let alice = app.register_ok("alice").await;
+    app.register_ok("alice").await;
     let bob = app.register_ok("bob").await;
+    // Only a superuser adds a member directly (everyone else invites, and the invitee
+    // accepts): `member.added` is theirs.
+    let alice = app.promote_to_superuser("alice").await;
     let org = app.create_organization_ok(&alice.access_token, "acme").await;
     let id = org["id"].as_str().unwrap();
     let base = format!("/api/v1/organizations/{id}");
-    app.add_member_ok(&alice.access_token, id, "bob", "member").await;
+    let direct = json!({"user_id": bob.user_id(), "role": "member"});
+    assert_eq!(app.post(&format!("{base}/members"), &alice.access_token, &direct).await.status(), 201);
     let bob_member = format!("{base}/members/{}", bob.user_id());
     assert_eq!(app.patch(&bob_member, &alice.access_token, &json!({"role": "viewer"})).await.status(), 200);
     assert_eq!(app.delete(&bob_member, &alice.access_token).await.status(), 204);

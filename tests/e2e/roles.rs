@@ -48,7 +48,7 @@ async fn custom_roles_are_validated(backend: Backend) {
     let bob = app.register_ok("bob").await;
     let org = app.create_organization_ok(&alice.access_token, "acme").await;
     let id = org["id"].as_str().unwrap();
-    app.add_member_ok(&alice.access_token, id, "bob", "admin").await;
+    app.add_member_ok(&alice.access_token, id, &bob, "admin").await;
     let roles = format!("/api/v1/organizations/{id}/roles");
 
     let unknown = app
@@ -97,7 +97,7 @@ async fn changing_a_role_changes_its_members_rights_at_once(backend: Backend) {
         .await
         .unwrap();
     let role_path = format!("{roles}/{}", role["id"].as_str().unwrap());
-    app.add_member_ok(&alice.access_token, id, "bob", "editor").await;
+    app.add_member_ok(&alice.access_token, id, &bob, "editor").await;
     let org_path = format!("/api/v1/organizations/{id}");
     assert_eq!(app.patch(&org_path, &bob.access_token, &json!({"name": "Edited"})).await.status(), 200);
 

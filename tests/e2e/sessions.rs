@@ -194,7 +194,7 @@ async fn organization_scoped_tokens_carry_org_role_and_permissions(backend: Back
     let alice = app.register_ok("alice").await;
     let carol = app.register_ok("carol").await;
     let org = app.create_organization_ok(&carol.access_token, "acme").await["id"].as_str().unwrap().to_owned();
-    app.add_member_ok(&carol.access_token, &org, "alice", "viewer").await;
+    app.add_member_ok(&carol.access_token, &org, &alice, "viewer").await;
     let bob = app.register_ok("bob").await;
     let other = app.create_organization_ok(&bob.access_token, "globex").await["id"].as_str().unwrap().to_owned();
 

@@ -294,16 +294,24 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
-    /// Adds `username` (registered with [`TestApp::register_ok`]) to an organization.
-    pub async fn add_member_ok(&self, access_token: &str, organization_id: &str, username: &str, role: &str) {
+    /// Makes `invitee` a member of an organization the way anyone but a superuser does:
+    /// invites their address through `POST .../members` (202, with the token) and accepts
+    /// the invitation as them.
+    pub async fn add_member_ok(&self, access_token: &str, organization_id: &str, invitee: &Tokens, role: &str) {
+        let email = invitee.user["email"].as_str().unwrap();
         let response = self
             .post(
                 &format!("/api/v1/organizations/{organization_id}/members"),
                 access_token,
-                &json!({ "email": format!("{username}@example.com"), "role": role }),
+                &json!({ "email": email, "role": role }),
             )
             .await;
-        assert_eq!(response.status(), 201, "adding {username} as {role} failed");
+        assert_eq!(response.status(), 202, "inviting {email} as {role} failed");
+        let invitation: Value = response.json().await.unwrap();
+        let accepted = self
+            .post("/api/v1/invitations/accept", &invitee.access_token, &json!({ "token": invitation["token"] }))
+            .await;
+        assert_eq!(accepted.status(), 200, "{email} accepting the invitation as {role} failed");
     }
 
     /// Makes a user a superuser directly in the database (as `authdb create-superuser`

@@ -3,7 +3,8 @@
 //!
 //! Order of answers: no or a bad token -> 401; not a member, or no such organization,
 //! or an `{id}` that is not a UUID -> 404 (never 403, so existence does not leak); a
-//! member whose role lacks the permission -> 403.
+//! member whose role lacks the permission -> 403; a member of a suspended organization
+//! -> 403 `/problems/organization-suspended` (except for reading the organization itself).
 
 use std::marker::PhantomData;
 
@@ -22,11 +23,9 @@ pub struct OrgMember {
     pub membership: Membership,
 }
 
-impl FromRequest for OrgMember {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+impl OrgMember {
+    /// Resolves the caller's membership, suspended or not.
+    fn resolve(req: &HttpRequest, payload: &mut Payload) -> LocalBoxFuture<'static, Result<Self, ApiError>> {
         let authenticated = Authenticated::from_request(req, payload);
         let organization = path_uuid(req, "id");
         let service = req.app_data::<web::Data<OrganizationService>>().cloned();
@@ -41,9 +40,29 @@ impl FromRequest for OrgMember {
     }
 }
 
+/// A member of a suspended organization gets 403 `/problems/organization-suspended`
+/// (after the 404 for non-members).
+impl FromRequest for OrgMember {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let member = Self::resolve(req, payload);
+        Box::pin(async move {
+            let member = member.await?;
+            member.membership.require_active()?;
+            Ok(member)
+        })
+    }
+}
+
 /// A permission a route requires; implemented by the marker types in [`perm`].
 pub trait RequiredPermission {
     const PERMISSION: Permission;
+    /// Whether a member of a suspended organization passes: only for reading the
+    /// organization itself ([`perm::OrgReadWhileSuspended`]); every other route is
+    /// refused with 403 `/problems/organization-suspended` without having to say so.
+    const WHILE_SUSPENDED: bool = false;
 }
 
 /// An [`OrgMember`] whose role grants `P` (403 otherwise).
@@ -58,10 +77,14 @@ impl<P: RequiredPermission + 'static> FromRequest for RequirePermission<P> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let member = OrgMember::from_request(req, payload);
+        let member = OrgMember::resolve(req, payload);
         Box::pin(async move {
             let member = member.await?;
-            member.membership.require(P::PERMISSION)?;
+            if P::WHILE_SUSPENDED {
+                member.membership.require_even_if_suspended(P::PERMISSION)?;
+            } else {
+                member.membership.require(P::PERMISSION)?;
+            }
             Ok(Self { member, permission: PhantomData })
         })
     }
@@ -87,6 +110,16 @@ pub mod perm {
     }
 
     markers!(OrgRead, OrgUpdate, OrgDelete, MembersRead, MembersManage, RolesManage, AssetsRead, AssetsWrite, ChatsUse);
+
+    /// `org:read` for reading the organization itself, which a suspended organization
+    /// still allows (its members see that it is suspended).
+    #[derive(Debug, Clone, Copy)]
+    pub struct OrgReadWhileSuspended;
+
+    impl RequiredPermission for OrgReadWhileSuspended {
+        const PERMISSION: Permission = Permission::OrgRead;
+        const WHILE_SUSPENDED: bool = true;
+    }
 }
 
 /// A UUID path segment; anything else is a 404 like an unknown id.

@@ -6,6 +6,7 @@ use utoipa::openapi::{
     Components, ContactBuilder, Content, ContentBuilder, InfoBuilder, LicenseBuilder, ObjectBuilder, OpenApi,
     OpenApiBuilder, Ref, RefOr, Response, ResponseBuilder, Tag, Type,
     header::HeaderBuilder,
+    path::Operation,
     security::{Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme},
 };
 
@@ -96,8 +97,22 @@ fn add_common_responses(document: &mut OpenApi) {
         if !path.starts_with("/api/v1/") {
             continue;
         }
-        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
-        for operation in operations.into_iter().flatten() {
+        // Every route of one organization answers its members 403 while it is suspended,
+        // except reading the organization itself (the guards see to it; see guard.rs).
+        let tenant_route = path.starts_with("/api/v1/organizations/{id}");
+        let reads_organization = path == "/api/v1/organizations/{id}";
+        let operations = [
+            (true, &mut item.get),
+            (false, &mut item.put),
+            (false, &mut item.post),
+            (false, &mut item.delete),
+            (false, &mut item.patch),
+        ];
+        for (is_get, operation) in operations {
+            let Some(operation) = operation else { continue };
+            if tenant_route && !(is_get && reads_organization) {
+                document_suspension(operation);
+            }
             let mut common = vec![
                 ("429", "Rate limit exhausted; see `Retry-After`", true),
                 ("503", "The database is not answering; retry shortly", true),
@@ -130,6 +145,23 @@ fn add_common_responses(document: &mut OpenApi) {
                     response.content.entry("application/problem+json".to_owned()).or_insert(content);
                 }
             }
+        }
+    }
+}
+
+/// Adds the suspended organization's 403 to a tenant operation's documented answers.
+fn document_suspension(operation: &mut Operation) {
+    const SUSPENDED: &str = "the organization is suspended (`/problems/organization-suspended`)";
+    match operation.responses.responses.get_mut("403") {
+        Some(RefOr::T(response)) => {
+            if !response.description.contains("organization-suspended") {
+                response.description = format!("{}; or {SUSPENDED}", response.description);
+            }
+        }
+        Some(RefOr::Ref(_)) => {}
+        None => {
+            let description = format!("The caller is a member, but {SUSPENDED}");
+            operation.responses.responses.insert("403".to_owned(), problem_response(&description, false));
         }
     }
 }

@@ -136,6 +136,18 @@ impl ApiError {
             Self::Service(S::StateConflict(reason)) => {
                 shape(StatusCode::CONFLICT, "conflict", "Conflict", reason.clone())
             }
+            Self::Service(S::InvitationRevoked) => shape(
+                StatusCode::GONE,
+                "invitation-revoked",
+                "Invitation revoked",
+                "this invitation was revoked: whoever sent it can no longer grant its role".into(),
+            ),
+            Self::Service(S::OrganizationSuspended) => shape(
+                StatusCode::FORBIDDEN,
+                "organization-suspended",
+                "Organization suspended",
+                "this organization is suspended; its members can only read the organization itself".into(),
+            ),
             Self::Service(S::NotFound { entity }) => {
                 shape(StatusCode::NOT_FOUND, "not-found", "Not found", format!("{entity} not found"))
             }

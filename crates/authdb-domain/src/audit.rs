@@ -26,6 +26,9 @@ pub enum AuditAction {
     InvitationCreated,
     InvitationAccepted,
     InvitationRevoked,
+    /// An invitation whose inviter could no longer grant its role was presented: refused,
+    /// and the invitation revoked.
+    InvitationAcceptRefused,
     UserUpdatedByAdmin,
 }
 
@@ -56,6 +59,7 @@ impl AuditAction {
             Self::InvitationCreated => "invitation.created",
             Self::InvitationAccepted => "invitation.accepted",
             Self::InvitationRevoked => "invitation.revoked",
+            Self::InvitationAcceptRefused => "invitation.accept_refused",
             Self::UserUpdatedByAdmin => "user.updated_by_admin",
         }
     }

@@ -90,6 +90,38 @@ pub async fn delete(conn: &impl ConnectionTrait, tenant: TenantId, id: Invitatio
     Ok(deleted.rows_affected > 0)
 }
 
+/// The tenant's invitations that are neither accepted nor expired, all of them or those
+/// `issued_by` one user, oldest first: what a change to an inviter's rights re-examines.
+pub async fn pending_issued(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    issued_by: Option<UserId>,
+    now: OffsetDateTime,
+) -> Result<Vec<Invitation>> {
+    let mut query = invitations::Entity::find()
+        .filter(invitations::Column::OrganizationId.eq(tenant.uuid()))
+        .filter(invitations::Column::AcceptedAt.is_null())
+        .filter(invitations::Column::ExpiresAt.gt(now));
+    if let Some(inviter) = issued_by {
+        query = query.filter(invitations::Column::InvitedBy.eq(inviter.as_uuid()));
+    }
+    query.order_by_asc(invitations::Column::Id).all(conn).await?.into_iter().map(into_invitation).collect()
+}
+
+/// Deletes the tenant's invitations with these ids (pending or just claimed in the
+/// caller's transaction). Returns how many there were.
+pub async fn delete_ids(conn: &impl ConnectionTrait, tenant: TenantId, ids: &[InvitationId]) -> Result<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let deleted = invitations::Entity::delete_many()
+        .filter(invitations::Column::OrganizationId.eq(tenant.uuid()))
+        .filter(invitations::Column::Id.is_in(ids.iter().map(|id| id.as_uuid())))
+        .exec(conn)
+        .await?;
+    Ok(deleted.rows_affected)
+}
+
 pub(crate) async fn delete_all(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<()> {
     invitations::Entity::delete_many().filter(invitations::Column::OrganizationId.eq(tenant.uuid())).exec(conn).await?;
     Ok(())
@@ -104,12 +136,27 @@ pub struct ClaimedInvitation {
 
 /// Spends a live invitation for `user`, atomically: of concurrent claims exactly one
 /// succeeds. Unknown, expired or spent tokens give `None`.
+///
+/// The organization's row lock is taken first, the order every membership change takes
+/// (a removal of the inviter locks the organization, then deletes their invitations), so
+/// the two cannot deadlock and the caller's check of the inviter sees a settled state.
 pub async fn claim(
     conn: &impl ConnectionTrait,
     token_hash: &str,
     user: UserId,
     now: OffsetDateTime,
 ) -> Result<Option<ClaimedInvitation>> {
+    let Some(target) = invitations::Entity::find()
+        .select_only()
+        .column(invitations::Column::OrganizationId)
+        .filter(invitations::Column::TokenHash.eq(token_hash))
+        .into_tuple::<uuid::Uuid>()
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    crate::row_lock::organization(conn, TenantId::resolved(OrganizationId::from_uuid(target))).await?;
     let claimed = invitations::Entity::update_many()
         .col_expr(invitations::Column::AcceptedAt, Expr::value(Some(now)))
         .col_expr(invitations::Column::AcceptedBy, Expr::value(Some(user.as_uuid())))

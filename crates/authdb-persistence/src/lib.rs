@@ -16,6 +16,7 @@ pub mod login_throttles;
 pub mod memberships;
 pub mod organizations;
 pub mod roles;
+mod row_lock;
 mod rows;
 pub mod sessions;
 pub mod tenant;

@@ -6,8 +6,8 @@
 //! [`TenantId`].
 
 use authdb_domain::{
-    Member, MemberRole, MemberSortKey, MembershipId, OrganizationId, OrganizationWithRole, Page, Paged, RoleId, Sort,
-    UserId,
+    Email, Member, MemberRole, MemberSortKey, MembershipId, OrganizationId, OrganizationWithRole, Page, Paged, RoleId,
+    Sort, UserId,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, Order,
@@ -29,6 +29,8 @@ pub struct ResolvedMembership {
     pub tenant: TenantId,
     pub user_id: UserId,
     pub role: MemberRole,
+    /// The organization's `is_active`: `false` while a superuser has suspended it.
+    pub organization_active: bool,
 }
 
 /// The role (name and permissions) `user` holds in `organization`, if a member: what
@@ -47,20 +49,45 @@ pub async fn member_role(
     found.and_then(|(_, role)| role).map(rows::member_role).transpose()
 }
 
-/// Finds `user`'s membership in `organization`: the one way, besides the few listed in
+/// Finds `user`'s membership in `organization`, with the role and whether the
+/// organization is active, in one query: the one way, besides the few listed in
 /// [`crate::tenant`], to obtain the organization's [`TenantId`].
 pub async fn resolve(
     conn: &impl ConnectionTrait,
     user: UserId,
     organization: OrganizationId,
 ) -> Result<Option<ResolvedMembership>> {
-    let role = member_role(conn, user, organization).await?;
-    Ok(role.map(|role| ResolvedMembership { tenant: TenantId::resolved(organization), user_id: user, role }))
+    let found = memberships::Entity::find()
+        .filter(memberships::Column::UserId.eq(user.as_uuid()))
+        .filter(memberships::Column::OrganizationId.eq(organization.as_uuid()))
+        .find_also_related(roles::Entity)
+        .find_also_related(organizations::Entity)
+        .one(conn)
+        .await?;
+    let Some((_, Some(role), Some(stored))) = found else { return Ok(None) };
+    Ok(Some(ResolvedMembership {
+        tenant: TenantId::resolved(organization),
+        user_id: user,
+        role: rows::member_role(role)?,
+        organization_active: stored.is_active,
+    }))
 }
 
 /// The role a member of the tenant holds, if `user` is one.
 pub async fn find(conn: &impl ConnectionTrait, tenant: TenantId, user: UserId) -> Result<Option<MemberRole>> {
     member_role(conn, user, tenant.organization_id()).await
+}
+
+/// Whether the account with `email` (if there is one) is a member of the tenant: one
+/// query whether or not the account exists, so its timing says nothing about that.
+pub async fn has_member_with_email(conn: &impl ConnectionTrait, tenant: TenantId, email: &Email) -> Result<bool> {
+    let count = memberships::Entity::find()
+        .join(JoinType::InnerJoin, memberships::Relation::Users.def())
+        .filter(memberships::Column::OrganizationId.eq(tenant.uuid()))
+        .filter(users::Column::Email.eq(email.as_str()))
+        .count(conn)
+        .await?;
+    Ok(count > 0)
 }
 
 /// Makes `user` a member of the tenant. Already a member: [`PersistenceError::Conflict`]

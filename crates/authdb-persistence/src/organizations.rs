@@ -4,8 +4,8 @@ use authdb_domain::{
     BuiltInRole, NewOrganization, Organization, OrganizationChanges, OrganizationId, Page, Paged, UserId,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, Unchanged,
+    ActiveModelTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, Unchanged,
     sea_query::{Expr, ExprTrait, Func},
 };
 use time::OffsetDateTime;
@@ -48,7 +48,10 @@ pub async fn create_with_owner(
         .one(conn)
         .await?
         .ok_or(PersistenceError::NotFound { entity: "role" })?;
-    Ok((rows::organization(model)?, ResolvedMembership { tenant, user_id: owner, role: rows::member_role(role)? }))
+    Ok((
+        rows::organization(model)?,
+        ResolvedMembership { tenant, user_id: owner, role: rows::member_role(role)?, organization_active: true },
+    ))
 }
 
 pub async fn find(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Organization> {
@@ -146,10 +149,5 @@ pub async fn list_all(
 /// concurrent membership changes in one organization run one after the other (the
 /// last-owner rule counts owners and must not race another demotion).
 pub async fn lock(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<()> {
-    organizations::Entity::update_many()
-        .col_expr(organizations::Column::UpdatedAt, Expr::col(organizations::Column::UpdatedAt))
-        .filter(organizations::Column::Id.eq(tenant.uuid()))
-        .exec(conn)
-        .await?;
-    Ok(())
+    crate::row_lock::organization(conn, tenant).await
 }

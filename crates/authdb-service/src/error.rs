@@ -31,6 +31,13 @@ pub enum ServiceError {
     NotAMember,
     #[error("{entity} not found")]
     NotFound { entity: &'static str },
+    /// The invitation was revoked: its inviter no longer holds the right to grant its role.
+    #[error("this invitation was revoked")]
+    InvitationRevoked,
+    /// A superuser suspended the organization: its members may only read the
+    /// organization itself.
+    #[error("this organization is suspended")]
+    OrganizationSuspended,
     /// The caller is known and may see the resource but lacks the right to do this.
     #[error("forbidden: {0}")]
     Forbidden(String),

@@ -49,6 +49,4 @@ pub use login_throttle::{LoginThrottlePolicy, address_key};
 pub use membership::Membership;
 pub use principal::Principal;
 pub use services::{Services, ServicesConfig};
-pub use tenancy::{
-    IssuedInvitation, MemberRef, NewRole, OrganizationPolicy, OrganizationService, PendingInvitation, RoleUpdate,
-};
+pub use tenancy::{IssuedInvitation, NewRole, OrganizationPolicy, OrganizationService, PendingInvitation, RoleUpdate};

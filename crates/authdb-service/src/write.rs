@@ -99,11 +99,19 @@ pub(crate) struct Record {
     action: AuditAction,
     target: Target,
     details: Value,
+    outcome: AuditOutcome,
 }
 
 impl Record {
     pub(crate) fn new(action: AuditAction, target: Target) -> Self {
-        Self { action, target, details: json!({}) }
+        Self { action, target, details: json!({}), outcome: AuditOutcome::Success }
+    }
+
+    /// Records the event as a refusal (outcome `failure`): the write commits what the
+    /// refusal itself changes (a revoked invitation) and the caller answers an error.
+    pub(crate) fn refused(mut self) -> Self {
+        self.outcome = AuditOutcome::Failure;
+        self
     }
 
     pub(crate) fn details(mut self, details: Value) -> Self {
@@ -135,12 +143,13 @@ impl<'a> TenantWrite<'a> {
     }
 
     /// Begins a write that needs no permission because it only concerns the caller's own
-    /// membership (leaving an organization).
+    /// membership (leaving an organization). A suspended organization refuses it too.
     pub(crate) async fn begin_on_own_membership(
         core: &'a Core,
         membership: &Membership,
         client: &'a ClientInfo,
     ) -> Result<Self> {
+        membership.require_active()?;
         let write = Write::begin(core).await?;
         Ok(write.into_tenant(membership.tenant(), membership.user_id(), client))
     }
@@ -173,15 +182,26 @@ impl<'a> TenantWrite<'a> {
         Ok(())
     }
 
-    /// Records the audit event, publishes the invalidation, commits, and applies the
-    /// invalidation to this process.
-    pub(crate) async fn commit(mut self, record: Record, stale: Stale) -> Result<()> {
-        let mut event = Audit::new(record.action, AuditOutcome::Success, Some(self.actor), self.client)
+    /// Records one more audit event in this write, besides the one `commit` records (an
+    /// invitation revoked as a consequence of the change).
+    pub(crate) async fn record(&self, record: Record) -> Result<()> {
+        self.write.audit(self.event(record)).await
+    }
+
+    fn event(&self, record: Record) -> Audit {
+        let mut event = Audit::new(record.action, record.outcome, Some(self.actor), self.client)
             .target(record.target)
             .details(record.details);
         if !self.deleted {
             event = event.organization(self.tenant.organization_id());
         }
+        event
+    }
+
+    /// Records the audit event, publishes the invalidation, commits, and applies the
+    /// invalidation to this process.
+    pub(crate) async fn commit(mut self, record: Record, stale: Stale) -> Result<()> {
+        let event = self.event(record);
         self.write.audit(event).await?;
         if let Stale::Memberships(what) = stale {
             self.write.publish(Change::MembershipChanged(what)).await?;

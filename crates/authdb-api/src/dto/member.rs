@@ -35,7 +35,8 @@ impl From<Member> for MemberResponse {
 
 list_schema!(MemberList, MemberResponse);
 
-/// Names an existing user by `email` or by `user_id` (exactly one).
+/// Names the person to add by `email` (an invitation) or, for superusers only, an existing
+/// user by `user_id` (added directly); exactly one.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AddMemberRequest {

@@ -23,7 +23,7 @@ pub(crate) use self::{
     invitation::{AcceptInvitationRequest, CreateInvitationRequest, InvitationList, InvitationResponse},
     member::{AddMemberRequest, MemberList, MemberResponse, UpdateMemberRequest},
     organization::{
-        AdminOrganizationList, CreateOrganizationRequest, OrganizationList, OrganizationResponse,
+        AdminOrganizationList, CreateOrganizationRequest, OrganizationList, OrganizationResponse, OrganizationSummary,
         UpdateOrganizationRequest,
     },
     role::{CreateRoleRequest, RoleList, RoleResponse, UpdateRoleRequest},

@@ -79,7 +79,7 @@ pub(crate) struct OrganizationResponse {
     pub(crate) created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub(crate) updated_at: OffsetDateTime,
-    /// The caller's role in the organization (in the caller's own lists and on create).
+    /// The caller's role in the organization.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) role: Option<String>,
 }
@@ -107,6 +107,30 @@ impl OrganizationResponse {
     }
 }
 
-list_schema!(OrganizationList, OrganizationResponse);
+/// An organization as the caller's list and an accepted invitation show it: who it is and
+/// the caller's role, nothing more. Its details (settings, license fields) need `org:read`
+/// on `GET /organizations/{id}`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct OrganizationSummary {
+    pub(crate) id: Uuid,
+    pub(crate) name: String,
+    pub(crate) slug: String,
+    /// The caller's role in the organization.
+    pub(crate) role: String,
+}
+
+impl From<OrganizationWithRole> for OrganizationSummary {
+    fn from(membership: OrganizationWithRole) -> Self {
+        let organization = membership.organization;
+        Self {
+            id: organization.id.as_uuid(),
+            name: organization.name,
+            slug: organization.slug.into_inner(),
+            role: membership.role.into_inner(),
+        }
+    }
+}
+
+list_schema!(OrganizationList, OrganizationSummary);
 
 list_schema!(AdminOrganizationList, OrganizationResponse);

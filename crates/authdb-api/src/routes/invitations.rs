@@ -7,7 +7,7 @@ use authdb_service::{OrganizationService, PendingInvitation};
 use crate::endpoint::{no_store, resource};
 use crate::{
     ApiError, Authenticated, Client, DeferredJson, JsonBody, ListQuery,
-    dto::{AcceptInvitationRequest, CreateInvitationRequest, InvitationList, InvitationResponse, OrganizationResponse},
+    dto::{AcceptInvitationRequest, CreateInvitationRequest, InvitationList, InvitationResponse, OrganizationSummary},
     fields::invalid,
     guard::{RequirePermission, path_uuid, perm},
     pagination::{ListBody, PageParams},
@@ -66,9 +66,9 @@ async fn list_invitations(
     responses(
         (status = 201, description = "Created, with its token", body = InvitationResponse),
         (status = 401, description = "Not signed in", body = Problem),
-        (status = 403, description = "Lacking members:manage or a permission of the role", body = Problem),
+        (status = 403, description = "Lacking members:manage or the right to grant the role (only an owner invites an owner)", body = Problem),
         (status = 404, description = "No such organization, or not a member", body = Problem),
-        (status = 409, description = "That user is already a member", body = Problem),
+        (status = 409, description = "That address belongs to a member", body = Problem),
         (status = 422, description = "Invalid email or unknown role", body = Problem),
     ),
     security(("bearer" = []))
@@ -118,18 +118,21 @@ async fn revoke_invitation(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Accept an invitation sent to the caller's email address: the caller becomes a member.
+/// Accept an invitation sent to the caller's email address: the caller becomes a member. The
+/// answer is the organization's id, name and slug with the caller's role. An invitation
+/// whose inviter can no longer grant its role (removed, demoted) is revoked: 410.
 #[utoipa::path(
     post,
     path = "/api/v1/invitations/accept",
     tag = "invitations",
     request_body = AcceptInvitationRequest,
     responses(
-        (status = 200, description = "The organization joined, with the caller's role", body = OrganizationResponse),
+        (status = 200, description = "The organization joined, with the caller's role", body = OrganizationSummary),
         (status = 401, description = "Not signed in", body = Problem),
-        (status = 403, description = "The invitation was sent to another address", body = Problem),
+        (status = 403, description = "The invitation was sent to another address, or the organization is suspended (`/problems/organization-suspended`)", body = Problem),
         (status = 404, description = "Unknown, expired or already used token", body = Problem),
         (status = 409, description = "Already a member", body = Problem),
+        (status = 410, description = "Revoked: the inviter can no longer grant the role", body = Problem),
         (status = 422, description = "Missing token", body = Problem),
     ),
     security(("bearer" = []))
@@ -145,5 +148,5 @@ async fn accept_invitation(
         return Err(invalid([Some(Violation::new("token", "must be 1 to 512 bytes"))]));
     }
     let joined = organizations.accept_invitation(&caller.0, &token, &client.0).await?;
-    Ok(HttpResponse::Ok().json(OrganizationResponse::new(joined.organization, Some(joined.role))))
+    Ok(HttpResponse::Ok().json(OrganizationSummary::from(joined)))
 }

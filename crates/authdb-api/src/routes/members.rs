@@ -2,12 +2,12 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use authdb_domain::{Email, MemberSortKey, RoleName, UserId, Violation};
-use authdb_service::{MemberRef, OrganizationService};
+use authdb_service::{OrganizationService, PendingInvitation};
 
-use crate::endpoint::resource;
+use crate::endpoint::{no_store, resource};
 use crate::{
     ApiError, Client, DeferredJson, ListQuery,
-    dto::{AddMemberRequest, MemberList, MemberResponse, UpdateMemberRequest},
+    dto::{AddMemberRequest, InvitationResponse, MemberList, MemberResponse, UpdateMemberRequest},
     fields::invalid,
     guard::{OrgMember, RequirePermission, path_uuid, perm},
     pagination::{ListBody, SearchParams},
@@ -59,7 +59,10 @@ async fn list_members(
     Ok(HttpResponse::Ok().json(ListBody::from_paged(listed, MemberResponse::from)))
 }
 
-/// Add an existing user as a member (needs `members:manage`, and every permission of the role).
+/// Add a member. By `email` (needs `members:manage` and the right to grant the role):
+/// always an invitation, answered 202 with the same body whether or not the address has an
+/// account (the single-use token included, shown only here); the person becomes a member
+/// by accepting it. By `user_id`: superusers only, who add an existing user directly (201).
 #[utoipa::path(
     post,
     path = "/api/v1/organizations/{id}/members",
@@ -67,10 +70,11 @@ async fn list_members(
     params(("id" = Uuid, Path, description = "Organization id")),
     request_body = AddMemberRequest,
     responses(
-        (status = 201, description = "Added", body = MemberResponse),
+        (status = 201, description = "Added directly by a superuser (`user_id`)", body = MemberResponse),
+        (status = 202, description = "Invited (`email`): the invitation, with its token", body = InvitationResponse),
         (status = 401, description = "Not signed in", body = Problem),
-        (status = 403, description = "Lacking members:manage or a permission of the role", body = Problem),
-        (status = 404, description = "No such organization or user, or not a member", body = Problem),
+        (status = 403, description = "Lacking members:manage or the right to grant the role; `user_id` without superuser", body = Problem),
+        (status = 404, description = "No such organization, or not a member; for a superuser, no such user", body = Problem),
         (status = 409, description = "Already a member", body = Problem),
         (status = 422, description = "Invalid fields or unknown role", body = Problem),
     ),
@@ -84,8 +88,8 @@ async fn add_member(
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_result()?;
     let who = match (request.email.as_deref(), request.user_id) {
-        (Some(email), None) => Email::parse(email).map(MemberRef::Email),
-        (None, Some(id)) => Ok(MemberRef::Id(UserId::from_uuid(id))),
+        (Some(email), None) => Email::parse(email).map(Who::Email),
+        (None, Some(id)) => Ok(Who::Id(UserId::from_uuid(id))),
         _ => Err(Violation::new("email", "send exactly one of email and user_id")),
     };
     let role = RoleName::parse(&request.role, "role");
@@ -93,8 +97,27 @@ async fn add_member(
         (Ok(who), Ok(role)) => (who, role),
         (who, role) => return Err(invalid([who.err(), role.err()])),
     };
-    let member = organizations.add_member(&guard.member.membership, who, &role, &client.0).await?;
-    Ok(HttpResponse::Created().json(MemberResponse::from(member)))
+    let member = &guard.member;
+    match who {
+        Who::Email(email) => {
+            let issued = organizations.invite(&member.membership, email, &role, &client.0).await?;
+            let token = issued.token.into_string();
+            let pending = PendingInvitation { invitation: issued.invitation, role: issued.role };
+            Ok(no_store(HttpResponse::Accepted()).json(InvitationResponse::new(pending, Some(token))))
+        }
+        Who::Id(user) => {
+            let added = organizations
+                .add_member_directly(&member.principal, &member.membership, user, &role, &client.0)
+                .await?;
+            Ok(HttpResponse::Created().json(MemberResponse::from(added)))
+        }
+    }
+}
+
+/// Whom a request to add a member names.
+enum Who {
+    Email(Email),
+    Id(UserId),
 }
 
 /// Give a member another role (needs `members:manage`; the last owner cannot be demoted).

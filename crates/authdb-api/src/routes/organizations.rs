@@ -11,7 +11,10 @@ use time::OffsetDateTime;
 use crate::endpoint::resource;
 use crate::{
     ApiError, Authenticated, Client, DeferredJson, ListQuery,
-    dto::{CreateOrganizationRequest, OrganizationList, OrganizationResponse, UpdateOrganizationRequest},
+    dto::{
+        CreateOrganizationRequest, OrganizationList, OrganizationResponse, OrganizationSummary,
+        UpdateOrganizationRequest,
+    },
     fields::invalid,
     guard::{RequirePermission, perm},
     pagination::{ListBody, PageParams},
@@ -33,7 +36,13 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(create_organization, list_organizations, get_organization, update_organization, delete_organization),
-    components(schemas(CreateOrganizationRequest, UpdateOrganizationRequest, OrganizationResponse, OrganizationList))
+    components(schemas(
+        CreateOrganizationRequest,
+        UpdateOrganizationRequest,
+        OrganizationResponse,
+        OrganizationSummary,
+        OrganizationList
+    ))
 )]
 pub(crate) struct OrganizationsApi;
 
@@ -99,7 +108,9 @@ async fn create_organization(
     Ok(HttpResponse::Created().json(OrganizationResponse::with_role(created)))
 }
 
-/// The caller's organizations, with their role in each, oldest membership first.
+/// The caller's organizations, oldest membership first: id, name, slug and the caller's role
+/// in each (the details need `org:read`, on `GET /organizations/{id}`). Suspended
+/// organizations are listed too: their members can still read them.
 #[utoipa::path(
     get,
     path = "/api/v1/organizations",
@@ -118,10 +129,11 @@ async fn list_organizations(
     query: ListQuery,
 ) -> Result<HttpResponse, ApiError> {
     let listed = organizations.list_mine(&caller.0, query.page).await?;
-    Ok(HttpResponse::Ok().json(ListBody::from_paged(listed, OrganizationResponse::with_role)))
+    Ok(HttpResponse::Ok().json(ListBody::from_paged(listed, OrganizationSummary::from)))
 }
 
-/// One organization (needs `org:read`).
+/// One organization (needs `org:read`). The one route a suspended organization still answers
+/// its members, with `is_active: false`.
 #[utoipa::path(
     get,
     path = "/api/v1/organizations/{id}",
@@ -137,14 +149,16 @@ async fn list_organizations(
 )]
 async fn get_organization(
     organizations: web::Data<OrganizationService>,
-    guard: RequirePermission<perm::OrgRead>,
+    guard: RequirePermission<perm::OrgReadWhileSuspended>,
 ) -> Result<HttpResponse, ApiError> {
     let membership = guard.member.membership;
     let organization = organizations.get(&membership).await?;
     Ok(HttpResponse::Ok().json(OrganizationResponse::new(organization, Some(membership.role().name.clone()))))
 }
 
-/// Change an organization (needs `org:update`; license fields need a superuser).
+/// Change an organization (needs `org:update`; license fields and `is_active` need a
+/// superuser). `is_active: false` suspends it: its members then get 403
+/// `/problems/organization-suspended` everywhere but on reading the organization.
 #[utoipa::path(
     patch,
     path = "/api/v1/organizations/{id}",
@@ -154,7 +168,7 @@ async fn get_organization(
     responses(
         (status = 200, description = "The updated organization", body = OrganizationResponse),
         (status = 401, description = "Not signed in", body = Problem),
-        (status = 403, description = "The caller's role lacks org:update, or license fields without superuser", body = Problem),
+        (status = 403, description = "The caller's role lacks org:update, or license fields or is_active without superuser", body = Problem),
         (status = 404, description = "No such organization, or not a member", body = Problem),
         (status = 409, description = "The slug is taken", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),

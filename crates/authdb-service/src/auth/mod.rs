@@ -25,7 +25,7 @@ mod sessions;
 use std::{fmt, sync::Arc};
 
 use authdb_auth::{AccessClaims, AccessToken, JwtKeys, OpaqueToken, OrganizationScope, PasswordHasher, RotationKey};
-use authdb_domain::{MemberRole, OrganizationId, PasswordPolicy, User, UserId};
+use authdb_domain::{MemberRole, OrganizationId, PasswordPolicy, PermissionSet, User, UserId};
 use authdb_persistence::{ConnectionTrait, memberships, now, users};
 use time::{Duration, OffsetDateTime};
 
@@ -164,7 +164,9 @@ impl AuthService {
     }
 
     /// What an access token scoped to `organization` carries about `user`: the role and
-    /// its permissions as they are now, or `None` for a non-member.
+    /// its permissions as they are now (none while the organization is suspended, so a
+    /// service trusting the token's `perms` refuses as authdb does), or `None` for a
+    /// non-member.
     /// Read on `conn`: the pool, or the write the caller holds (never the pool while
     /// holding the write turn).
     async fn scope(
@@ -173,8 +175,14 @@ impl AuthService {
         user: UserId,
         organization: OrganizationId,
     ) -> Result<Option<OrganizationScope>> {
-        let role = memberships::member_role(conn, user, organization).await?;
-        Ok(role.map(|role| claims_scope(organization, role)))
+        let resolved = memberships::resolve(conn, user, organization).await?;
+        Ok(resolved.map(|resolved| {
+            let mut role = resolved.role;
+            if !resolved.organization_active {
+                role.permissions = PermissionSet::empty();
+            }
+            claims_scope(organization, role)
+        }))
     }
 }
 

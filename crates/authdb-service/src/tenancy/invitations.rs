@@ -1,7 +1,12 @@
 //! Invitations to an organization: issue, list, withdraw, accept.
 
+use std::collections::HashMap;
+
 use authdb_auth::{OpaqueToken, TokenHash};
-use authdb_domain::{AuditAction, Email, InvitationId, OrganizationWithRole, Page, Paged, Permission, RoleName};
+use authdb_domain::{
+    AuditAction, BuiltInRole, Email, InvitationId, OrganizationWithRole, Page, Paged, Permission, Role, RoleId,
+    RoleName, UserId,
+};
 use authdb_persistence::{
     PersistenceError, invitations,
     invitations::{Invitation, NewInvitation},
@@ -13,7 +18,7 @@ use super::{OrganizationService, already_a_member};
 use crate::{
     ClientInfo, Principal, Result, ServiceError,
     audit::Target,
-    membership::Membership,
+    membership::{Membership, grant_refusal},
     replica::Invalidation,
     write::{Record, Stale, TenantWrite, Write},
 };
@@ -48,9 +53,9 @@ impl OrganizationService {
         membership.require(Permission::MembersManage)?;
         let db = self.core.db();
         let role = self.grantable_role(membership, role).await?;
-        if let Some(user) = users::find_by_email(db, &email).await?
-            && memberships::find(db, membership.tenant(), user.id).await?.is_some()
-        {
+        // One query whether or not an account has this address: neither the answer nor
+        // its timing tells the inviter whether one exists.
+        if memberships::has_member_with_email(db, membership.tenant(), &email).await? {
             return Err(already_a_member());
         }
         let token = OpaqueToken::generate()?;
@@ -107,7 +112,10 @@ impl OrganizationService {
     }
 
     /// Spends an invitation and makes the caller a member. The invitation must have been
-    /// sent to the caller's email address.
+    /// sent to the caller's email address, its organization must not be suspended, and its
+    /// inviter must still be able to grant its role (a member who may, or a superuser);
+    /// otherwise the invitation is revoked, the refusal recorded, and the answer is
+    /// [`ServiceError::InvitationRevoked`].
     #[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
     pub async fn accept_invitation(
         &self,
@@ -126,19 +134,109 @@ impl OrganizationService {
             return Err(ServiceError::Forbidden("this invitation was sent to another email address".into()));
         }
         let write = write.into_tenant(claimed.tenant, user, client);
+        let organization = organizations::find(write.conn(), write.tenant()).await?;
+        if !organization.is_active {
+            // Dropping the write rolls the claim back: the invitation waits for the
+            // suspension to be lifted.
+            return Err(ServiceError::OrganizationSuspended);
+        }
+        let role = roles::find(write.conn(), write.tenant(), claimed.invitation.role_id)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: "role" })?;
+        if let Some(reason) = inviter_refusal(&write, claimed.invitation.invited_by, &role).await? {
+            invitations::delete_ids(write.conn(), write.tenant(), &[claimed.invitation.id]).await?;
+            write.record(revoked(&claimed.invitation, &role, "inviter_lacks_right")).await?;
+            let refused = Record::new(AuditAction::InvitationAcceptRefused, Target::Invitation(claimed.invitation.id))
+                .details(json!({ "reason": reason, "invited_by": claimed.invitation.invited_by, "role": role.name.as_str() }))
+                .refused();
+            write.commit(refused, Stale::Nothing).await?;
+            return Err(ServiceError::InvitationRevoked);
+        }
         match memberships::insert(write.conn(), write.tenant(), user, claimed.invitation.role_id, write.now()).await {
             Ok(()) => {}
             Err(PersistenceError::Conflict { .. }) => return Err(already_a_member()),
             Err(error) => return Err(error.into()),
         }
-        let organization = organizations::find(write.conn(), write.tenant()).await?;
-        let role = roles::find(write.conn(), write.tenant(), claimed.invitation.role_id)
-            .await?
-            .ok_or(ServiceError::NotFound { entity: "role" })?;
         let accepted = Record::new(AuditAction::InvitationAccepted, Target::Invitation(claimed.invitation.id)).details(
             json!({ "before_role": null, "after_role": role.name.as_str(), "invited_by": claimed.invitation.invited_by }),
         );
         write.commit(accepted, Stale::Memberships(Invalidation::Member(user, organization.id))).await?;
         Ok(OrganizationWithRole { organization, role: role.name })
     }
+}
+
+/// Revokes the tenant's pending invitations (those `issued_by` one user, or all) whose
+/// inviter can no longer grant the role they offer: the inviter was removed, lost
+/// `members:manage` or a permission of the role, or is no longer an owner for an
+/// invitation to `owner`. Runs inside the write that changed the inviter's rights, under
+/// the organization's row lock, and records `invitation.revoked` for each, with `reason`.
+pub(super) async fn revoke_ungrantable_invitations(
+    write: &TenantWrite<'_>,
+    issued_by: Option<UserId>,
+    reason: &str,
+) -> Result<()> {
+    let pending = invitations::pending_issued(write.conn(), write.tenant(), issued_by, write.now()).await?;
+    let mut roles_seen: HashMap<RoleId, Role> = HashMap::new();
+    let mut refused = Vec::new();
+    for invitation in pending {
+        let role = match roles_seen.get(&invitation.role_id) {
+            Some(role) => role.clone(),
+            None => {
+                let role = roles::find(write.conn(), write.tenant(), invitation.role_id)
+                    .await?
+                    .ok_or_else(|| ServiceError::Internal("a pending invitation offers a missing role".into()))?;
+                roles_seen.insert(role.id, role.clone());
+                role
+            }
+        };
+        if inviter_refusal(write, invitation.invited_by, &role).await?.is_some() {
+            refused.push((invitation, role));
+        }
+    }
+    let ids: Vec<InvitationId> = refused.iter().map(|(invitation, _)| invitation.id).collect();
+    invitations::delete_ids(write.conn(), write.tenant(), &ids).await?;
+    for (invitation, role) in &refused {
+        write.record(revoked(invitation, role, reason)).await?;
+    }
+    if !refused.is_empty() {
+        tracing::info!(revoked = refused.len(), reason, "pending invitations revoked");
+    }
+    Ok(())
+}
+
+/// Why the inviter can no longer grant `role` (as of this write), or `None` if they still
+/// can: an active account that is a member whose role may grant it, or a superuser.
+async fn inviter_refusal(write: &TenantWrite<'_>, inviter: Option<UserId>, role: &Role) -> Result<Option<String>> {
+    let Some(inviter) = inviter else { return Ok(Some("the inviter's account no longer exists".into())) };
+    match users::find_by_id(write.conn(), inviter).await? {
+        Some(account) if account.is_active => {}
+        Some(_) => return Ok(Some("the inviter's account is deactivated".into())),
+        None => return Ok(Some("the inviter's account no longer exists".into())),
+    }
+    let refusal = match memberships::find(write.conn(), write.tenant(), inviter).await? {
+        Some(held) => {
+            let is_owner = held.id == BuiltInRole::Owner.id();
+            match grant_refusal(&held, is_owner, role.id, role.permissions) {
+                None => return Ok(None),
+                Some(reason) => reason,
+            }
+        }
+        None => "the inviter is no longer a member".to_owned(),
+    };
+    if users::superuser_context(write.conn(), inviter).await?.is_some() {
+        return Ok(None);
+    }
+    Ok(Some(refusal))
+}
+
+/// The audit record of an invitation revoked because its inviter lost the right to grant
+/// its role.
+fn revoked(invitation: &Invitation, role: &Role, reason: &str) -> Record {
+    Record::new(AuditAction::InvitationRevoked, Target::Invitation(invitation.id)).details(json!({
+        "automatic": true,
+        "reason": reason,
+        "email": invitation.email.as_str(),
+        "role": role.name.as_str(),
+        "invited_by": invitation.invited_by,
+    }))
 }

@@ -1,26 +1,20 @@
-//! Members of an organization: list, add, change their role, remove.
+//! Members of an organization: list, add (superusers; everyone else invites), change
+//! their role, remove.
 
 use authdb_domain::{
-    AuditAction, BuiltInRole, Email, Member, MemberRole, MemberSortKey, Page, Paged, Permission, RoleName, Sort, UserId,
+    AuditAction, BuiltInRole, Member, MemberRole, MemberSortKey, Page, Paged, Permission, RoleName, Sort, UserId,
 };
 use authdb_persistence::{PersistenceError, memberships, users};
 use serde_json::json;
 
-use super::{OrganizationService, already_a_member};
+use super::{OrganizationService, already_a_member, invitations::revoke_ungrantable_invitations};
 use crate::{
-    ClientInfo, Result, ServiceError,
+    ClientInfo, Principal, Result, ServiceError,
     audit::Target,
     membership::Membership,
     replica::Invalidation,
     write::{Record, Stale, TenantWrite},
 };
-
-/// A user named in a request to add a member.
-#[derive(Debug, Clone)]
-pub enum MemberRef {
-    Email(Email),
-    Id(UserId),
-}
 
 const MEMBER: &str = "member";
 
@@ -36,23 +30,28 @@ impl OrganizationService {
         Ok(memberships::list(self.core.db(), membership.tenant(), search, sort, page).await?)
     }
 
-    /// Adds an existing user in the role named `role`.
-    #[tracing::instrument(skip_all, fields(organization_id = %membership.organization_id()))]
-    pub async fn add_member(
+    /// Adds the user `user` directly, in the role named `role`: superusers only (the
+    /// superuser flag is read from the database). Everyone else adds people by inviting
+    /// them ([`OrganizationService::invite`]), so nobody becomes a member without
+    /// accepting, and nobody learns whether an address has an account.
+    #[tracing::instrument(skip_all, fields(organization_id = %membership.organization_id(), target = %user))]
+    pub async fn add_member_directly(
         &self,
+        principal: &Principal,
         membership: &Membership,
-        who: MemberRef,
+        user: UserId,
         role: &RoleName,
         client: &ClientInfo,
     ) -> Result<Member> {
         membership.require(Permission::MembersManage)?;
+        self.require_superuser(
+            principal,
+            "only a superuser may add a member directly by `user_id`; invite others by `email`",
+        )
+        .await?;
         let db = self.core.db();
         let role = self.grantable_role(membership, role).await?;
-        let user = match &who {
-            MemberRef::Email(email) => users::find_by_email(db, email).await?,
-            MemberRef::Id(id) => users::find_by_id(db, *id).await?,
-        };
-        let user = user.ok_or(ServiceError::NotFound { entity: "user" })?;
+        let user = users::find_by_id(db, user).await?.ok_or(ServiceError::NotFound { entity: "user" })?;
         let write = TenantWrite::begin(&self.core, membership, Permission::MembersManage, client).await?;
         write.lock_organization().await?;
         let joined_at = write.now();
@@ -62,7 +61,7 @@ impl OrganizationService {
             Err(error) => return Err(error.into()),
         }
         let added = Record::new(AuditAction::MemberAdded, Target::User(user.id))
-            .details(json!({ "before_role": null, "after_role": role.name.as_str() }));
+            .details(json!({ "before_role": null, "after_role": role.name.as_str(), "directly": true }));
         write.commit(added, Stale::Memberships(Invalidation::Member(user.id, membership.organization_id()))).await?;
         Ok(Member {
             user_id: user.id,
@@ -93,8 +92,11 @@ impl OrganizationService {
             .ok_or(ServiceError::NotFound { entity: MEMBER })?;
         membership.require_all(current.permissions, "changing this member's role")?;
         if current.id != role.id {
+            // Taking `owner` away is granting's mirror: only an owner may.
+            membership.require_grant(current.id, current.permissions)?;
             refuse_losing_last_owner(&write, &current, "demoted").await?;
             memberships::set_role(write.conn(), write.tenant(), user, role.id, write.now()).await?;
+            revoke_ungrantable_invitations(&write, Some(user), "inviter_role_changed").await?;
             let changed = Record::new(AuditAction::MemberRoleChanged, Target::User(user))
                 .details(json!({ "before_role": current.name.as_str(), "after_role": role.name.as_str() }));
             write.commit(changed, Stale::Memberships(Invalidation::Member(user, membership.organization_id()))).await?;
@@ -122,9 +124,13 @@ impl OrganizationService {
             .ok_or(ServiceError::NotFound { entity: MEMBER })?;
         if !leaving {
             membership.require_all(current.permissions, "removing this member")?;
+            // Removing an owner takes `owner` away: only an owner may.
+            membership.require_grant(current.id, current.permissions)?;
         }
         refuse_losing_last_owner(&write, &current, "removed").await?;
         memberships::delete(write.conn(), write.tenant(), user).await?;
+        // What they invited people to, they can no longer grant.
+        revoke_ungrantable_invitations(&write, Some(user), "inviter_removed").await?;
         let removed = Record::new(AuditAction::MemberRemoved, Target::User(user))
             .details(json!({ "before_role": current.name.as_str(), "after_role": null, "left": leaving }));
         write.commit(removed, Stale::Memberships(Invalidation::Member(user, membership.organization_id()))).await

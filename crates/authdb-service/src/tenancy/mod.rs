@@ -19,7 +19,6 @@ use time::Duration;
 
 pub use self::{
     invitations::{IssuedInvitation, PendingInvitation},
-    members::MemberRef,
     roles::{NewRole, RoleUpdate},
 };
 use crate::{Core, Principal, Result, ServiceError, membership::Membership};
@@ -76,7 +75,12 @@ impl OrganizationService {
     ) -> Result<Option<Membership>> {
         let db = self.core.db();
         if let Some(resolved) = memberships::resolve(db, principal.user.id, organization).await? {
-            return Ok(Some(Membership::member(resolved.user_id, resolved.tenant, resolved.role)));
+            // A suspension holds for members, not for superusers (who lift it). The flag
+            // is confirmed in the database, as for a superuser who is not a member.
+            let exempt = resolved.organization_active
+                || (principal.user.is_superuser && users::superuser_context(db, principal.user.id).await?.is_some());
+            let suspended = !exempt;
+            return Ok(Some(Membership::member(resolved.user_id, resolved.tenant, resolved.role, suspended)));
         }
         if !principal.user.is_superuser {
             return Ok(None);

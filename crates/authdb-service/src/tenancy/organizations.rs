@@ -44,8 +44,10 @@ impl OrganizationService {
         Ok(memberships::list_for_user(self.core.db(), principal.user.id, page).await?)
     }
 
+    /// The organization (needs `org:read`). The one use case a suspended organization
+    /// still answers its members: they can see that, and why, it is suspended.
     pub async fn get(&self, membership: &Membership) -> Result<Organization> {
-        membership.require(Permission::OrgRead)?;
+        membership.require_even_if_suspended(Permission::OrgRead)?;
         Ok(organizations::find(self.core.db(), membership.tenant()).await?)
     }
 
@@ -61,15 +63,25 @@ impl OrganizationService {
         if !changes.license.is_empty() {
             self.require_superuser(principal, "only a superuser may set license fields").await?;
         }
+        if changes.is_active.is_some() {
+            self.require_superuser(principal, "only a superuser may change `is_active` (suspend an organization)")
+                .await?;
+        }
         if changes.is_empty() {
             return self.get(membership).await;
         }
         let changed = changed_fields(&changes);
+        // A suspension changes what every member's resolved membership allows, on every
+        // instance: their cached memberships go.
+        let stale = match changes.is_active {
+            Some(_) => Stale::Memberships(Invalidation::Organization(membership.organization_id())),
+            None => Stale::Nothing,
+        };
         let write = TenantWrite::begin(&self.core, membership, Permission::OrgUpdate, client).await?;
         let organization = organizations::update(write.conn(), write.tenant(), changes, write.now()).await?;
         let updated = Record::new(AuditAction::OrganizationUpdated, Target::Organization(organization.id))
             .details(json!({ "fields": changed }));
-        write.commit(updated, Stale::Nothing).await?;
+        write.commit(updated, stale).await?;
         Ok(organization)
     }
 

@@ -4,7 +4,7 @@ use authdb_domain::{AuditAction, Page, Paged, Permission, PermissionSet, Role, R
 use authdb_persistence::{roles, roles::RoleChanges};
 use serde_json::json;
 
-use super::OrganizationService;
+use super::{OrganizationService, invitations::revoke_ungrantable_invitations};
 use crate::{
     ClientInfo, Result, ServiceError,
     audit::Target,
@@ -72,9 +72,20 @@ impl OrganizationService {
             membership.require_all(permissions, "this change")?;
         }
         let write = TenantWrite::begin(&self.core, membership, Permission::RolesManage, client).await?;
+        let permissions_change = update.permissions.is_some_and(|permissions| permissions != current.permissions);
+        if permissions_change {
+            // The invitations re-examined below are deleted under the lock every
+            // membership change takes.
+            write.lock_organization().await?;
+        }
         let changes =
             RoleChanges { name: update.name, description: update.description, permissions: update.permissions };
         let role = roles::update(write.conn(), write.tenant(), id, changes, write.now()).await?;
+        if permissions_change {
+            // Holders of this role may no longer grant what they invited people to, and
+            // invitations offering it may now offer more than their inviter holds.
+            revoke_ungrantable_invitations(&write, None, "role_changed").await?;
+        }
         let updated = Record::new(AuditAction::RoleUpdated, Target::Role(id)).details(json!({
             "before": { "name": current.name.as_str(), "permissions": current.permissions.names() },
             "after": { "name": role.name.as_str(), "permissions": role.permissions.names() },
@@ -112,14 +123,15 @@ impl OrganizationService {
         Ok(role)
     }
 
-    /// The role named `name` in the caller's organization, provided the caller holds every
-    /// permission it grants (nobody hands out more than they have): what adding a member,
-    /// changing a member's role and inviting may grant.
+    /// The role named `name` in the caller's organization, provided the caller may grant
+    /// it (`membership::grant_refusal`: nobody hands out more than they have, and only an
+    /// owner hands out `owner`): what adding a member, changing a member's role and
+    /// inviting may grant.
     pub(super) async fn grantable_role(&self, membership: &Membership, name: &RoleName) -> Result<Role> {
         let role = roles::find_by_name(self.core.db(), membership.tenant(), name).await?.ok_or_else(|| {
             ServiceError::Invalid(vec![Violation::new("role", format!("no role named `{}`", name.as_str()))])
         })?;
-        membership.require_all(role.permissions, "this role")?;
+        membership.require_grant(role.id, role.permissions)?;
         Ok(role)
     }
 }

@@ -59,6 +59,9 @@ pub struct AuthPolicy {
     pub refresh_reuse_grace: Duration,
     /// Limits on failed logins (see `login_throttle`).
     pub login_throttle: LoginThrottlePolicy,
+    /// Live sessions one user may have (at least 1); a login past the cap ends the least
+    /// recently used one.
+    pub max_sessions_per_user: u32,
 }
 
 /// An access token whose signature, algorithm, issuer, audience and expiry were checked by

@@ -61,6 +61,7 @@ async fn fixture_with_grace(refresh_reuse_grace: Duration) -> Fixture {
         password: PasswordPolicy::default(),
         login_throttle: crate::LoginThrottlePolicy::default(),
         refresh_reuse_grace,
+        max_sessions_per_user: 100,
     };
     let rotation = RotationKey::derive(&SecretString::from("rotation-test-secret".to_owned()));
     let core = Core::start(db.clone(), core_config(test_keys())).await.expect("starts");
@@ -248,4 +249,20 @@ async fn a_verified_token_is_remembered_only_for_its_exact_text_and_its_lifetime
     let cache = &fx.auth.inner.verified;
     cache.insert(cache.generation(), expired.token.as_str().into(), expired.claims.clone());
     assert!(matches!(fx.auth.verify_access(&expired.token), Err(ServiceError::InvalidAccessToken)));
+}
+
+#[test]
+fn the_grace_window_runs_forward_from_the_recorded_use_only() {
+    use time::OffsetDateTime;
+
+    use super::refresh::within_grace;
+
+    let now = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
+    let grace = Duration::seconds(10);
+    assert!(within_grace(grace, now, now));
+    assert!(within_grace(grace, now - Duration::seconds(10), now));
+    assert!(!within_grace(grace, now - Duration::seconds(11), now));
+    assert!(!within_grace(grace, now + Duration::seconds(1), now), "a use recorded in the future");
+    assert!(!within_grace(grace, now + Duration::days(365), now));
+    assert!(!within_grace(Duration::ZERO, now, now), "no window at all");
 }

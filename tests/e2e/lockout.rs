@@ -321,13 +321,11 @@ async fn the_token_endpoint_judges_parallel_attempts_like_logins(backend: Backen
 async fn password_changes(app: &TestApp, access_token: &str, current_passwords: &[&str]) -> Vec<u16> {
     // The new password is the current one, so that every change that succeeds leaves the
     // others right.
-    let changes = current_passwords.iter().map(|current| {
-        app.post_with(
-            CHANGE_PASSWORD_PATH,
-            access_token,
-            &json!({ "current_password": current, "new_password": PASSWORD }),
-        )
-    });
+    let bodies: Vec<Value> = current_passwords
+        .iter()
+        .map(|current| json!({ "current_password": current, "new_password": PASSWORD }))
+        .collect();
+    let changes = bodies.iter().map(|body| app.post_with(CHANGE_PASSWORD_PATH, access_token, body));
     join_all(changes).await.iter().map(|response| response.status().as_u16()).collect()
 }
 

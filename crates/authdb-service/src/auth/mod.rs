@@ -144,6 +144,13 @@ impl AuthService {
         Ok(VerifiedAccess(claims))
     }
 
+    /// Whether this exact token was verified recently and is still unexpired, so that
+    /// [`Self::verify_access`] would answer it without checking its signature.
+    pub fn recently_verified(&self, bearer: &str) -> bool {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        self.inner.verified.get(bearer).is_some_and(|claims| self.inner.keys.still_valid(&claims, now))
+    }
+
     /// [`Self::authenticate`] for a token [`Self::verify_access`] has verified (in the same
     /// request): checks that its session is live and its user active.
     pub async fn authenticate_verified(&self, verified: VerifiedAccess) -> Result<Principal> {

@@ -22,6 +22,7 @@ mod m20261123_000001_index_revoked_sessions;
 mod m20261123_000010_create_invitations;
 mod m20261123_000020_add_session_client_id;
 mod m20261123_000030_create_login_throttles;
+mod m20261130_000010_create_login_attempts;
 mod m20261130_000090_add_users_email_skeleton;
 
 /// All authdb migrations, in the order they are applied.
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000010_create_invitations::Migration),
             Box::new(m20261123_000020_add_session_client_id::Migration),
             Box::new(m20261123_000030_create_login_throttles::Migration),
+            Box::new(m20261130_000010_create_login_attempts::Migration),
             Box::new(m20261130_000090_add_users_email_skeleton::Migration),
         ]
     }

@@ -1,14 +1,18 @@
 //! Brute-force defence: failed logins are counted per login and address and per
-//! address, atomically, before any password is checked.
+//! address, atomically; attempts in flight hold a place in the budget until judged, and
+//! only a wrong password is a failure.
 
 use std::{net::IpAddr, time::Duration};
 
-use authdb_persistence::entities::{audit_events, login_throttles};
+use authdb_persistence::entities::{audit_events, login_attempts, login_throttles};
 use authdb_tests::{Backend, PASSWORD, TestApp, spawn_app_with};
 use futures_util::future::join_all;
 use reqwest::{Client, Response};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
+
+const TOKEN_PATH: &str = "/api/v1/auth/token";
+const CHANGE_PASSWORD_PATH: &str = "/api/v1/auth/change-password";
 
 /// Short delays so that waiting one out keeps the test fast.
 async fn spawn(backend: Backend) -> TestApp {
@@ -247,6 +251,188 @@ async fn a_locked_attempt_costs_no_password_hashing(backend: Backend) {
     assert!(refusal < quickest_check, "refused in {refusal:?}, a checked password took at least {quickest_check:?}");
 }
 
+fn count(codes: &[u16], code: u16) -> usize {
+    codes.iter().filter(|&&c| c == code).count()
+}
+
+async fn parallel_logins<'a>(app: &TestApp, passwords: impl IntoIterator<Item = &'a str>) -> Vec<u16> {
+    let logins = passwords.into_iter().map(|password| app.login("alice", password));
+    join_all(logins).await.iter().map(|response| response.status().as_u16()).collect()
+}
+
+/// Attempts in flight are not failures: many parallel logins with the right password wait
+/// for their turn instead of being refused.
+async fn parallel_logins_with_the_right_password_all_succeed(backend: Backend) {
+    let app = spawn(backend).await;
+    app.register_ok("alice").await;
+
+    let codes = parallel_logins(&app, [PASSWORD; 16]).await;
+
+    assert_eq!(count(&codes, 200), 16, "{codes:?}");
+    let failures = parallel_logins(&app, ["Wrong1234"; 20]).await;
+    assert_eq!((count(&failures, 401), count(&failures, 429)), (5, 15), "{failures:?}");
+}
+
+async fn right_and_wrong_passwords_in_parallel_are_each_judged_on_their_own(backend: Backend) {
+    let app = spawn(backend).await;
+    app.register_ok("alice").await;
+    let mut passwords = vec![PASSWORD; 12];
+    for at in [1, 5, 9, 13] {
+        passwords.insert(at, "Wrong1234");
+    }
+
+    let codes = parallel_logins(&app, passwords).await;
+
+    assert_eq!((count(&codes, 200), count(&codes, 401)), (12, 4), "{codes:?}");
+}
+
+async fn token_requests(app: &TestApp, passwords: &[&str]) -> Vec<u16> {
+    let requests = passwords.iter().map(|password| {
+        let form = oauth2::url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "password")
+            .append_pair("username", "alice")
+            .append_pair("password", password)
+            .finish();
+        app.client
+            .post(app.url(TOKEN_PATH))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+    });
+    join_all(requests).await.into_iter().map(|response| response.unwrap().status().as_u16()).collect()
+}
+
+async fn the_token_endpoint_judges_parallel_attempts_like_logins(backend: Backend) {
+    let app = spawn(backend).await;
+    app.register_ok("alice").await;
+
+    let right = token_requests(&app, &[PASSWORD; 16]).await;
+    let mut mixed = vec![PASSWORD; 12];
+    mixed.extend(["Wrong1234"; 4]);
+    let mixed = token_requests(&app, &mixed).await;
+    assert_eq!(app.login("alice", PASSWORD).await.status(), 200, "a success clears the four failures");
+    let wrong = token_requests(&app, &["Wrong1234"; 20]).await;
+
+    assert_eq!(count(&right, 200), 16, "{right:?}");
+    assert_eq!((count(&mixed, 200), count(&mixed, 400)), (12, 4), "{mixed:?}");
+    assert_eq!((count(&wrong, 400), count(&wrong, 429)), (5, 15), "{wrong:?}");
+}
+
+async fn password_changes(app: &TestApp, access_token: &str, current_passwords: &[&str]) -> Vec<u16> {
+    // The new password is the current one, so that every change that succeeds leaves the
+    // others right.
+    let bodies: Vec<Value> = current_passwords
+        .iter()
+        .map(|current| json!({ "current_password": current, "new_password": PASSWORD }))
+        .collect();
+    let changes = bodies.iter().map(|body| app.post_with(CHANGE_PASSWORD_PATH, access_token, body));
+    join_all(changes).await.iter().map(|response| response.status().as_u16()).collect()
+}
+
+async fn parallel_password_changes_are_judged_like_logins(backend: Backend) {
+    let app = spawn(backend).await;
+    let alice = app.register_ok("alice").await;
+
+    let right = password_changes(&app, &alice.access_token, &[PASSWORD; 16]).await;
+    let mut mixed = vec![PASSWORD; 12];
+    mixed.extend(["Wrong1234"; 4]);
+    let mixed = password_changes(&app, &alice.access_token, &mixed).await;
+    assert_eq!(password_changes(&app, &alice.access_token, &[PASSWORD]).await, [204], "clears the four failures");
+    let wrong = password_changes(&app, &alice.access_token, &["Wrong1234"; 20]).await;
+
+    assert_eq!(count(&right, 204), 16, "{right:?}");
+    assert_eq!((count(&mixed, 204), count(&mixed, 400)), (12, 4), "{mixed:?}");
+    assert_eq!((count(&wrong, 400), count(&wrong, 429)), (5, 15), "{wrong:?}");
+}
+
+/// An attempt beyond the budget waits at most `auth.lockout_max_wait_ms` for the attempts
+/// in flight; an attempt that was never judged (its instance stopped) stops counting when
+/// its reservation expires.
+async fn attempts_never_judged_hold_the_budget_only_until_they_expire(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.auth.lockout_ip_threshold = 5;
+        settings.auth.lockout_max_wait_ms = 200;
+    })
+    .await;
+    app.register_ok("alice").await;
+    let db = app.database().await;
+    let now_ms = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap();
+    let reserve = |expires_at_ms: i64| login_attempts::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        key: Set("ip:127.0.0.1".to_owned()),
+        expires_at_ms: Set(expires_at_ms),
+    };
+    let in_flight: Vec<_> = (0..5).map(|_| reserve(now_ms + 3_600_000)).collect();
+    login_attempts::Entity::insert_many(in_flight).exec_without_returning(&db).await.unwrap();
+
+    let busy = app.login("alice", PASSWORD).await;
+
+    assert_eq!(busy.status(), 429, "the address's budget is held by five attempts in flight");
+    assert_eq!(retry_after(&busy), 1);
+    let body: Value = busy.json().await.unwrap();
+    assert_eq!(body["type"], "/problems/too-many-attempts");
+    login_attempts::Entity::update_many()
+        .col_expr(login_attempts::Column::ExpiresAtMs, sea_orm::sea_query::Expr::value(now_ms - 1))
+        .exec(&db)
+        .await
+        .unwrap();
+    assert_eq!(app.login("alice", PASSWORD).await.status(), 200, "expired attempts do not count");
+    let failures =
+        login_throttles::Entity::find_by_id("ip:127.0.0.1".to_owned()).one(&db).await.unwrap().map(|row| row.failures);
+    assert_eq!(failures.unwrap_or(0), 0, "waiting is no failure");
+}
+
+/// Failures of one account from many addresses are reported once the account count
+/// crosses its threshold, without locking the owner out.
+async fn failures_of_one_account_across_addresses_raise_an_alert(backend: Backend) {
+    let app = spawn(backend).await;
+    let alice = app.register_ok("alice").await;
+    for address in ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"] {
+        let client = client_from(address);
+        for _ in 0..5 {
+            assert_eq!(login_from(&app, &client, "alice", "Wrong1234").await.status(), 401);
+        }
+    }
+    let db = app.database().await;
+    let under_attack = || async {
+        audit_events::Entity::find()
+            .filter(audit_events::Column::Action.eq("login.account_under_attack"))
+            .all(&db)
+            .await
+            .unwrap()
+    };
+    let events = under_attack().await;
+    assert_eq!(events.len(), 1, "the twentieth failure crosses the default threshold");
+    assert_eq!(events[0].actor_id.unwrap().to_string(), alice.user["id"].as_str().unwrap());
+    assert_eq!(events[0].outcome, "failure");
+    assert_eq!(events[0].details["failures"], 20);
+
+    assert_eq!(app.login("alice", PASSWORD).await.status(), 200, "the owner is not locked out");
+    let elsewhere = client_from("127.0.0.6");
+    assert_eq!(login_from(&app, &elsewhere, "alice", "Wrong1234").await.status(), 401);
+    assert_eq!(under_attack().await.len(), 1, "reported once per crossing, not per failure");
+    let own_events = app.get_with("/api/v1/auth/events", &alice.access_token).await.json::<Value>().await.unwrap();
+    let shown = own_events["items"].as_array().unwrap();
+    assert!(shown.iter().any(|event| event["action"] == "login.account_under_attack"), "{own_events}");
+}
+
+async fn the_account_alert_threshold_can_be_changed_or_turned_off(backend: Backend) {
+    for (threshold, expected) in [(3, 1), (0, 0)] {
+        let app = spawn_app_with(backend, |settings| settings.auth.lockout_account_alert_threshold = threshold).await;
+        app.register_ok("alice").await;
+        for address in ["127.0.0.2", "127.0.0.3", "127.0.0.4"] {
+            assert_eq!(login_from(&app, &client_from(address), "alice", "Wrong1234").await.status(), 401);
+        }
+        let db = app.database().await;
+        let events = audit_events::Entity::find()
+            .filter(audit_events::Column::Action.eq("login.account_under_attack"))
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(events.len(), expected, "threshold {threshold}");
+    }
+}
+
 on_both_backends!(
     five_failures_lock_the_login_from_that_address,
     unknown_accounts_are_throttled_exactly_like_known_ones,
@@ -257,4 +443,11 @@ on_both_backends!(
     a_lockout_is_audited_for_the_account,
     a_locked_attempt_costs_no_password_hashing,
     forgotten_counters_are_deleted,
+    parallel_logins_with_the_right_password_all_succeed,
+    right_and_wrong_passwords_in_parallel_are_each_judged_on_their_own,
+    the_token_endpoint_judges_parallel_attempts_like_logins,
+    parallel_password_changes_are_judged_like_logins,
+    attempts_never_judged_hold_the_budget_only_until_they_expire,
+    failures_of_one_account_across_addresses_raise_an_alert,
+    the_account_alert_threshold_can_be_changed_or_turned_off,
 );

@@ -1,5 +1,5 @@
 use authdb_persistence::entities::users;
-use authdb_tests::{Backend, PASSWORD, TestApp, spawn_app};
+use authdb_tests::{Backend, PASSWORD, TestApp, spawn_app, spawn_app_with};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 
@@ -127,6 +127,32 @@ async fn login_into_an_organization_one_does_not_belong_to_is_403(backend: Backe
     assert_eq!(response.json::<Value>().await.unwrap()["type"], "/problems/not-a-member");
 }
 
+async fn stored_hash(app: &TestApp, username: &str) -> String {
+    let db = app.database().await;
+    let user = users::Entity::find().filter(users::Column::Username.eq(username)).one(&db).await.unwrap().unwrap();
+    user.password_hash
+}
+
+/// A hash made at another cost than `auth.bcrypt_cost` (the cost was raised or lowered
+/// since, or the account was imported) is made again at the configured cost by the next
+/// successful login; a failed one changes nothing.
+async fn a_login_rehashes_a_password_stored_at_another_cost(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| settings.auth.bcrypt_cost = 5).await;
+    app.register_ok("alice").await;
+    let at_five = stored_hash(&app, "alice").await;
+    assert!(at_five.starts_with("$2b$05$"), "registered at the configured cost");
+    let app = app.restart_with(|settings| settings.auth.bcrypt_cost = 4).await;
+
+    assert_eq!(app.login("alice", "Wrong1234").await.status(), 401);
+    assert_eq!(stored_hash(&app, "alice").await, at_five, "a wrong password rehashes nothing");
+    assert_eq!(app.login("alice", PASSWORD).await.status(), 200);
+
+    let at_four = stored_hash(&app, "alice").await;
+    assert!(at_four.starts_with("$2b$04$"), "{}", &at_four[..7]);
+    assert_eq!(app.login("alice", PASSWORD).await.status(), 200, "the new hash holds the same password");
+    assert_eq!(stored_hash(&app, "alice").await, at_four, "and is not made again");
+}
+
 on_both_backends!(
     login_accepts_the_email_or_the_username_in_any_case,
     login_counts_logins_and_records_the_time,
@@ -136,4 +162,5 @@ on_both_backends!(
     deactivation_makes_existing_access_tokens_fail,
     login_validates_its_fields,
     login_into_an_organization_one_does_not_belong_to_is_403,
+    a_login_rehashes_a_password_stored_at_another_cost,
 );

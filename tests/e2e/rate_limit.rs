@@ -152,3 +152,33 @@ async fn limits_can_be_switched_off() {
         assert!(header(&response, "ratelimit-limit").is_none());
     }
 }
+
+/// A token whose signature would have to be checked, from an address whose API budget
+/// is already refusing, is refused from that budget without being verified: forged
+/// tokens (a known header, a made-up signature) cost no more than a rate-limited answer.
+/// A token verified recently keeps its own user's budget.
+async fn an_address_over_its_budget_gets_no_signature_checks(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| settings.rate_limit.api_per_minute = 2).await;
+    let ada = app.register_ok("ada").await;
+    let bob = app.register_ok("bob").await;
+    assert_eq!(app.me(&ada.access_token).await.status(), 200, "verified once, remembered");
+    let (unsigned, _) = ada.access_token.rsplit_once('.').unwrap();
+    let forged = format!("{unsigned}.{}", "A".repeat(43));
+
+    let statuses: Vec<u16> = futures_util::future::join_all((0..3).map(|_| app.me(&forged)))
+        .await
+        .iter()
+        .map(|response| response.status().as_u16())
+        .collect();
+
+    let mut sorted = statuses.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, [401, 401, 429], "the address's budget: {statuses:?}");
+    assert_eq!(app.me(&forged).await.status(), 429);
+    assert_eq!(app.me(&ada.access_token).await.status(), 200, "a recently verified token keeps its user's budget");
+    let unverified = app.me(&bob.access_token).await;
+    assert_eq!(unverified.status(), 429, "not verified while the address is refused");
+    assert!(header(&unverified, "retry-after").is_some());
+}
+
+on_both_backends!(an_address_over_its_budget_gets_no_signature_checks);

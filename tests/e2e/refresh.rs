@@ -1,4 +1,6 @@
+use authdb_persistence::entities::refresh_tokens;
 use authdb_tests::{Backend, TestApp, spawn_app, spawn_app_with};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 
 async fn refresh_rotates_the_pair(backend: Backend) {
@@ -144,6 +146,28 @@ async fn logout_racing_refreshes_never_fails_with_5xx(backend: Backend) {
     assert_eq!(app.me(&tokens.access_token).await.status(), 401);
 }
 
+/// A spent token whose recorded use lies in the future (the instance that spent it has a
+/// clock running ahead) is outside the grace window: presenting it again is a replay.
+async fn a_use_recorded_in_the_future_is_outside_the_grace_window(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let first = app.register_ok("alice").await;
+    let second = app.refresh_ok(&first.refresh_token).await;
+    let db = app.database().await;
+    let ahead = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap() + time::Duration::hours(1);
+    refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::UsedAt, Expr::value(Some(ahead)))
+        .filter(refresh_tokens::Column::UsedAt.is_not_null())
+        .exec(&db)
+        .await
+        .unwrap();
+
+    let replay = app.refresh(&first.refresh_token).await;
+
+    assert_eq!(replay.status(), 401);
+    assert_eq!(app.refresh(&second.refresh_token).await.status(), 401, "the session was revoked");
+    assert_eq!(app.me(&second.access_token).await.status(), 401);
+}
+
 on_both_backends!(
     refresh_rotates_the_pair,
     logout_racing_refreshes_never_fails_with_5xx,
@@ -155,4 +179,5 @@ on_both_backends!(
     reuse_in_one_session_leaves_other_sessions_alone,
     unknown_or_empty_refresh_tokens_are_refused,
     an_access_token_is_not_a_refresh_token,
+    a_use_recorded_in_the_future_is_outside_the_grace_window,
 );

@@ -1,9 +1,10 @@
 //! Sessions per device: list, end one, end all, change the password; every revocation
 //! refuses the affected access tokens on the very next request.
 
-use authdb_persistence::entities::audit_events;
-use authdb_tests::{Backend, PASSWORD, TestApp, Tokens, spawn_app};
-use sea_orm::{EntityTrait, QueryOrder};
+use authdb_persistence::entities::{audit_events, sessions};
+use authdb_tests::{Backend, PASSWORD, TestApp, Tokens, spawn_app, spawn_app_with};
+use futures_util::future::join_all;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
 async fn login_from(app: &TestApp, user_agent: &str) -> Tokens {
@@ -229,6 +230,62 @@ async fn organization_scoped_tokens_carry_org_role_and_permissions(backend: Back
     assert!(unscoped.get("org").is_none() && unscoped.get("perms").is_none(), "{unscoped}");
 }
 
+/// A login past `auth.max_sessions_per_user` (100 by default) ends the least recently
+/// used session, which stops working at once; the list never grows past the cap.
+async fn a_login_past_the_session_cap_ends_the_least_recently_used_session(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let first = app.register_ok("alice").await;
+    let mut latest = None;
+    for _ in 0..100 {
+        latest = Some(app.login_ok("alice").await);
+    }
+    let latest = latest.unwrap();
+
+    assert_eq!(app.me(&first.access_token).await.status(), 401, "the oldest session ended");
+    assert_eq!(app.refresh(&first.refresh_token).await.status(), 401);
+    let listed = app.sessions_ok(&latest.access_token).await;
+    assert_eq!(listed.len(), 100);
+    assert!(listed.iter().all(|session| session["id"] != session_of(&first.access_token).as_str()));
+    let db = app.database().await;
+    let evicted =
+        audit_events::Entity::find().filter(audit_events::Column::Action.eq("session.evicted")).all(&db).await.unwrap();
+    assert_eq!(evicted.len(), 1);
+    assert_eq!(evicted[0].target.as_deref(), Some(format!("session:{}", session_of(&first.access_token)).as_str()));
+    assert_eq!(evicted[0].outcome, "success");
+    let reasons: Vec<Option<String>> = sessions::Entity::find()
+        .filter(sessions::Column::RevokedAt.is_not_null())
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|session| session.revoked_reason)
+        .collect();
+    assert_eq!(reasons, [Some("evicted".to_owned())]);
+}
+
+async fn the_session_cap_counts_use_not_age_and_holds_under_parallel_logins(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| settings.auth.max_sessions_per_user = 3).await;
+    let first = app.register_ok("alice").await;
+    let second = app.login_ok("alice").await;
+    let third = app.login_ok("alice").await;
+    // Timestamps are whole seconds: the refresh must land in a later one.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let first = app.refresh_ok(&first.refresh_token).await;
+
+    let fourth = app.login_ok("alice").await;
+
+    assert_eq!(app.me(&second.access_token).await.status(), 401, "the least recently used one ended");
+    assert_eq!(app.me(&first.access_token).await.status(), 200, "used most recently, the oldest stays");
+    assert_eq!(app.me(&third.access_token).await.status(), 200);
+    assert_eq!(app.sessions_ok(&fourth.access_token).await.len(), 3);
+
+    let parallel = join_all((0..12).map(|_| app.login("alice", PASSWORD))).await;
+    assert!(parallel.iter().all(|response| response.status() == 200));
+    let db = app.database().await;
+    let live = sessions::Entity::find().filter(sessions::Column::RevokedAt.is_null()).all(&db).await.unwrap();
+    assert_eq!(live.len(), 3, "exactly the cap, however the logins interleave");
+}
+
 on_both_backends!(
     the_session_list_shows_each_device_and_marks_the_current_one,
     ending_a_session_refuses_its_access_token_on_the_next_request,
@@ -238,4 +295,6 @@ on_both_backends!(
     a_wrong_current_password_or_a_weak_new_one_changes_nothing,
     organization_scoped_tokens_carry_org_role_and_permissions,
     guessing_the_current_password_is_locked_out_like_a_login,
+    a_login_past_the_session_cap_ends_the_least_recently_used_session,
+    the_session_cap_counts_use_not_age_and_holds_under_parallel_logins,
 );

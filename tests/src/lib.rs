@@ -164,6 +164,15 @@ impl TestApp {
         start(settings, db).await
     }
 
+    /// [`Self::restart`] with changed settings, as an operator editing the configuration
+    /// between two runs would.
+    pub async fn restart_with(self, customize: impl FnOnce(&mut Settings)) -> TestApp {
+        let TestApp { mut settings, server, db, .. } = self;
+        server.0.stop(true).await;
+        customize(&mut settings);
+        start(settings, db).await
+    }
+
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
         self.client.post(self.url(path)).json(body).send().await.unwrap()
     }

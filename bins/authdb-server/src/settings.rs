@@ -214,6 +214,16 @@ pub struct AuthSettings {
     pub lockout_max_delay_secs: u64,
     /// One failure is forgiven per this many seconds without failures.
     pub lockout_decay_secs: u64,
+    /// The longest a login attempt beyond the budget waits for the attempts in flight
+    /// (whose passwords are being checked) to be judged before it is refused (429).
+    pub lockout_max_wait_ms: u64,
+    /// Failed logins of one existing account over all addresses whose crossing is
+    /// reported (audit event `login.account_under_attack`, a warning, a metric); nothing
+    /// is refused for it. 0 turns the report off.
+    pub lockout_account_alert_threshold: u32,
+    /// Live sessions one user may have; a login past the cap ends the least recently
+    /// used one.
+    pub max_sessions_per_user: u32,
     pub password: PasswordSettings,
 }
 
@@ -235,6 +245,9 @@ impl Default for AuthSettings {
             lockout_base_delay_secs: 5,
             lockout_max_delay_secs: 900,
             lockout_decay_secs: 300,
+            lockout_max_wait_ms: 2000,
+            lockout_account_alert_threshold: 20,
+            max_sessions_per_user: 100,
             password: PasswordSettings::default(),
         }
     }
@@ -248,6 +261,8 @@ impl AuthSettings {
             base_delay: Duration::from_secs(self.lockout_base_delay_secs),
             max_delay: Duration::from_secs(self.lockout_max_delay_secs),
             decay: Duration::from_secs(self.lockout_decay_secs),
+            max_wait: Duration::from_millis(self.lockout_max_wait_ms),
+            account_alert_threshold: self.lockout_account_alert_threshold,
         }
     }
 }
@@ -568,6 +583,9 @@ impl AuthSettings {
             return Err(invalid("AUTHDB__AUTH__SESSION_CACHE_TTL_MS", "must be at most 60000 (one minute)"));
         }
         self.validate_lockout()?;
+        if !(1..=10_000).contains(&self.max_sessions_per_user) {
+            return Err(invalid("AUTHDB__AUTH__MAX_SESSIONS_PER_USER", "must be between 1 and 10000"));
+        }
         if !(4..=31).contains(&self.bcrypt_cost) {
             return Err(invalid("AUTHDB__AUTH__BCRYPT_COST", "must be between 4 and 31"));
         }
@@ -602,6 +620,12 @@ impl AuthSettings {
         }
         if !(1..=86_400).contains(&self.lockout_decay_secs) {
             return Err(invalid("AUTHDB__AUTH__LOCKOUT_DECAY_SECS", "must be between 1 and 86400"));
+        }
+        if !(100..=30_000).contains(&self.lockout_max_wait_ms) {
+            return Err(invalid("AUTHDB__AUTH__LOCKOUT_MAX_WAIT_MS", "must be between 100 and 30000"));
+        }
+        if self.lockout_account_alert_threshold > 1_000_000 {
+            return Err(invalid("AUTHDB__AUTH__LOCKOUT_ACCOUNT_ALERT_THRESHOLD", "must be 0 (off) or at most 1000000"));
         }
         Ok(())
     }

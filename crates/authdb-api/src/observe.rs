@@ -73,6 +73,10 @@ fn describe() {
     );
     describe_gauge!("authdb_http_requests_in_flight", "HTTP requests being served");
     describe_counter!("authdb_logins_total", "Password logins by outcome (success, failure)");
+    describe_counter!(
+        "authdb_login_accounts_under_attack_total",
+        "Accounts whose failed logins over all addresses crossed auth.lockout_account_alert_threshold"
+    );
     describe_counter!("authdb_refreshes_total", "Successful refresh-token rotations");
     describe_counter!("authdb_refresh_token_reuse_detected_total", "Spent refresh tokens presented again");
     describe_counter!("authdb_rate_limit_rejections_total", "Requests refused with 429, by policy");

@@ -8,13 +8,14 @@
 //! the separate-fields form); a refusal is a 429 problem with `Retry-After`.
 
 use std::{
+    collections::HashMap,
     net::IpAddr,
     num::NonZeroU32,
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicU64, Ordering},
     },
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
 use actix_web::{
@@ -137,6 +138,33 @@ struct Inner {
     auth_limit: NonZeroU32,
     api_limit: NonZeroU32,
     store: Store,
+    refused: RefusedAddresses,
+}
+
+/// Addresses whose API budget refused a request, until when. A request from one of them
+/// whose bearer token was not verified recently is answered from its address's budget
+/// without verifying the token: a forged token naming a known `kid` would otherwise cost
+/// a signature verification (RS256: several times a whole 429) on every refused request.
+/// In process memory only: it saves work, it decides nothing the budget did not.
+#[derive(Default)]
+struct RefusedAddresses(Mutex<HashMap<String, Instant>>);
+
+/// Entries kept before the expired ones are swept.
+const REFUSED_SWEEP_AT: usize = 10_000;
+
+impl RefusedAddresses {
+    fn refuse(&self, key: &str, for_secs: u64) {
+        let now = Instant::now();
+        let Ok(mut refused) = self.0.lock() else { return };
+        if refused.len() >= REFUSED_SWEEP_AT {
+            refused.retain(|_, until| *until > now);
+        }
+        refused.insert(key.to_owned(), now + Duration::from_secs(for_secs));
+    }
+
+    fn is_refused(&self, key: &str) -> bool {
+        self.0.lock().is_ok_and(|refused| refused.get(key).is_some_and(|until| *until > Instant::now()))
+    }
 }
 
 /// A keyed GCRA limiter that reports the remaining budget.
@@ -206,11 +234,16 @@ impl RateLimiter {
                 })
             }
         };
-        Ok(Self { inner: Some(Arc::new(Inner { auth_limit, api_limit, store })) })
+        Ok(Self { inner: Some(Arc::new(Inner { auth_limit, api_limit, store, refused: RefusedAddresses::default() })) })
     }
 
     pub fn is_enabled(&self) -> bool {
         self.inner.is_some()
+    }
+
+    /// Whether `key`'s API budget refused a request that is not over yet.
+    fn is_refused(&self, key: &str) -> bool {
+        self.inner.as_ref().is_some_and(|inner| inner.refused.is_refused(key))
     }
 
     /// Whether Redis answers a PING in time; `None` when no Redis is configured.
@@ -309,7 +342,10 @@ fn now_ms() -> u64 {
 /// else the API budget per user (per client IP when the bearer token is missing or invalid).
 /// A verified token is left in the request's extensions, where [`crate::Authenticated`]
 /// takes it instead of verifying the token a second time.
-fn classify(req: &ServiceRequest) -> (Policy, String) {
+///
+/// A token not verified recently, from an address whose API budget is refusing, is not
+/// verified at all: the request is keyed (and refused) by its address.
+fn classify(req: &ServiceRequest, limiter: &RateLimiter) -> (Policy, String) {
     let ip = req
         .app_data::<web::Data<TrustedProxies>>()
         .map_or_else(|| req.peer_addr().map(|addr| addr.ip()), |proxies| proxies.client_ip(req.request()));
@@ -320,8 +356,14 @@ fn classify(req: &ServiceRequest) -> (Policy, String) {
     if IP_LIMITED_PATHS.iter().any(|prefix| route.starts_with(prefix)) {
         return (Policy::Auth, ip_key(ip));
     }
-    let verified = bearer_token(req.request())
-        .and_then(|token| req.app_data::<web::Data<AuthService>>().and_then(|auth| auth.verify_access(token).ok()));
+    let refused = || limiter.is_refused(&ip_key(ip));
+    let verified = bearer_token(req.request()).and_then(|token| {
+        let auth = req.app_data::<web::Data<AuthService>>()?;
+        if !auth.recently_verified(token) && refused() {
+            return None;
+        }
+        auth.verify_access(token).ok()
+    });
     match verified {
         Some(verified) => {
             let key = format!("user:{}", verified.user_id());
@@ -352,7 +394,7 @@ pub(crate) async fn limit(
     else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
-    let (policy, key) = classify(&req);
+    let (policy, key) = classify(&req, &limiter);
     let Some(decision) = limiter.check(policy, &key).await else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
@@ -362,6 +404,12 @@ pub(crate) async fn limit(
         return Ok(response.map_into_left_body());
     }
     metrics::counter!("authdb_rate_limit_rejections_total", "policy" => policy.name()).increment(1);
+    if policy == Policy::Api
+        && key.starts_with("ip:")
+        && let Some(inner) = &limiter.inner
+    {
+        inner.refused.refuse(&key, decision.retry_after_secs);
+    }
     let mut response = ApiError::RateLimited { retry_after_secs: decision.retry_after_secs }.error_response();
     insert_headers(response.headers_mut(), &decision);
     Ok(req.into_response(response).map_into_right_body())

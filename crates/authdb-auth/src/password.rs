@@ -23,6 +23,16 @@ impl PasswordHash {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The bcrypt cost this hash was made at, from its `$2b$NN$` prefix; `None` when the
+    /// stored text is not a bcrypt hash.
+    pub fn cost(&self) -> Option<u32> {
+        let mut fields = self.0.split('$');
+        match (fields.next(), fields.next(), fields.next()) {
+            (Some(""), Some("2a" | "2b" | "2x" | "2y"), Some(cost)) if cost.len() == 2 => cost.parse().ok(),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Debug for PasswordHash {
@@ -52,15 +62,15 @@ impl fmt::Debug for PasswordHasher {
 }
 
 impl PasswordHasher {
-    /// Builds a hasher for `cost` (4..=31). Computes the dummy hash once, synchronously:
-    /// call it at start-up, not on a request path.
+    /// Builds a hasher for `cost` (4..=31), with a dummy hash of that cost. Costs
+    /// microseconds whatever the cost: see [`dummy_hash`].
     pub fn new(cost: u32) -> Result<Self> {
         if !(MIN_COST..=MAX_COST).contains(&cost) {
             return Err(AuthError::InvalidCost(cost));
         }
-        let dummy = bcrypt::hash("authdb dummy password for unknown users", cost).map_err(AuthError::Hashing)?;
         let parallelism = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        Ok(Self { cost, permits: Arc::new(Semaphore::new(parallelism)), dummy_hash: Arc::new(PasswordHash(dummy)) })
+        let dummy_hash = Arc::new(dummy_hash(cost)?);
+        Ok(Self { cost, permits: Arc::new(Semaphore::new(parallelism)), dummy_hash })
     }
 
     pub fn cost(&self) -> u32 {
@@ -95,6 +105,22 @@ impl PasswordHasher {
         Ok(matched && user_exists && within_limit)
     }
 
+    /// Whether a stored hash was made at another cost than the configured one (or is no
+    /// bcrypt hash at all), so that it should be made again the next time its password is
+    /// known: a login then costs what every other login costs, the dummy one included.
+    pub fn needs_rehash(&self, stored: &PasswordHash) -> bool {
+        stored.cost() != Some(self.cost)
+    }
+
+    /// Hashes again, at the configured cost, a password that has just verified against
+    /// its stored hash ([`Self::verify`] only accepts passwords bcrypt reads whole).
+    #[tracing::instrument(skip_all, fields(cost = self.cost))]
+    pub async fn rehash(&self, verified: &str) -> Result<PasswordHash> {
+        let password = verified.to_owned();
+        let cost = self.cost;
+        self.run_blocking(move || bcrypt::hash(password, cost).map(PasswordHash)).await?.map_err(AuthError::Hashing)
+    }
+
     async fn run_blocking<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
         // The semaphore is never closed, so acquiring only fails if that invariant breaks;
         // hashing without a permit is then still correct, merely less throttled.
@@ -102,6 +128,24 @@ impl PasswordHasher {
         let span = Span::current();
         tokio::task::spawn_blocking(move || span.in_scope(work)).await.map_err(AuthError::HashingTask)
     }
+}
+
+/// A bcrypt hash of cost `cost` that no password matches, made without paying that cost:
+/// a hash of a random password at the lowest cost, relabelled with `cost`. Verifying
+/// against it runs bcrypt at `cost` with its salt, exactly the work of verifying against a
+/// real hash of that cost, and then compares against a digest that `cost` never produced
+/// (a match would need a 184-bit collision). So the start-up does not wait for one
+/// full-cost hash (a quarter of a second at cost 12, minutes at the highest costs).
+fn dummy_hash(cost: u32) -> Result<PasswordHash> {
+    let mut password = [0_u8; 32];
+    let mut salt = [0_u8; 16];
+    getrandom::fill(&mut password).map_err(AuthError::Random)?;
+    getrandom::fill(&mut salt).map_err(AuthError::Random)?;
+    let cheap = bcrypt::hash_with_salt(password, MIN_COST, salt).map_err(AuthError::Hashing)?;
+    let cheap = cheap.format_for_version(bcrypt::Version::TwoB);
+    // `$2b$04$` + 53 characters of salt and digest: only the cost field changes.
+    let salt_and_digest = cheap.get(7..).unwrap_or_default();
+    Ok(PasswordHash(format!("$2b${cost:02}${salt_and_digest}")))
 }
 
 #[cfg(test)]

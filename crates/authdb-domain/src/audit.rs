@@ -10,7 +10,11 @@ pub enum AuditAction {
     SuperuserCreated,
     /// Too many failed logins: further attempts are refused for a while.
     LoginLockedOut,
+    /// Failed logins of one account over all addresses crossed the alert threshold.
+    LoginAccountUnderAttack,
     SessionRevoked,
+    /// The least recently used session was ended to keep a user within the session cap.
+    SessionEvicted,
     LoggedOutEverywhere,
     PasswordChanged,
     PasswordChangeFailed,
@@ -43,7 +47,9 @@ impl AuditAction {
             Self::ProfileUpdated => "profile.updated",
             Self::SuperuserCreated => "superuser.created",
             Self::LoginLockedOut => "login.locked_out",
+            Self::LoginAccountUnderAttack => "login.account_under_attack",
             Self::SessionRevoked => "session.revoked",
+            Self::SessionEvicted => "session.evicted",
             Self::LoggedOutEverywhere => "session.logged_out_everywhere",
             Self::PasswordChanged => "password.changed",
             Self::PasswordChangeFailed => "password.change_failed",

@@ -7,13 +7,23 @@
 //! attempts on the same key queue behind it, on every instance); on SQLite it takes the
 //! database's write lock at once, so the read that follows cannot be overtaken. Either
 //! way no two attempts read the same count.
+//!
+//! Attempts in flight (let through, password not yet checked) are rows of
+//! `login_attempts`, one per attempt and counter, each with an expiry. They are inserted
+//! only by a transaction that holds the locks of their counters, and turned into failures
+//! by one that holds them too (which deletes them in the same transaction), so an attempt
+//! that holds a counter's lock sees exactly the attempts in flight under it.
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
     sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query},
 };
+use uuid::Uuid;
 
-use crate::{Result, entities::login_throttles};
+use crate::{
+    Result,
+    entities::{login_attempts, login_throttles},
+};
 
 /// A counter as stored. Times are milliseconds since the Unix epoch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -72,25 +82,43 @@ pub async fn store(conn: &impl ConnectionTrait, key: &str, counter: ThrottleCoun
     Ok(())
 }
 
-/// Forgets the counter under `key`.
-pub async fn clear(conn: &impl ConnectionTrait, key: &str) -> Result<()> {
-    login_throttles::Entity::delete_many().filter(login_throttles::Column::Key.eq(key)).exec(conn).await?;
+/// How many attempts are in flight under each of `keys` at `now_ms` (unexpired
+/// reservations). Keys without any are absent from the answer.
+pub async fn pending(conn: &impl ConnectionTrait, keys: &[&str], now_ms: i64) -> Result<Vec<(String, u32)>> {
+    let counts: Vec<(String, i64)> = login_attempts::Entity::find()
+        .select_only()
+        .column(login_attempts::Column::Key)
+        .column_as(Expr::col(login_attempts::Column::Id).count(), "pending")
+        .filter(login_attempts::Column::Key.is_in(keys.iter().copied()))
+        .filter(login_attempts::Column::ExpiresAtMs.gt(now_ms))
+        .group_by(login_attempts::Column::Key)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(counts.into_iter().map(|(key, count)| (key, u32::try_from(count).unwrap_or(u32::MAX))).collect())
+}
+
+/// Records `attempt` as in flight under each of `keys` until `expires_at_ms`. Call it in
+/// the transaction that holds those counters' locks ([`lock`]).
+pub async fn reserve(conn: &impl ConnectionTrait, attempt: Uuid, keys: &[&str], expires_at_ms: i64) -> Result<()> {
+    let rows = keys.iter().map(|key| login_attempts::ActiveModel {
+        id: Set(attempt),
+        key: Set((*key).to_owned()),
+        expires_at_ms: Set(expires_at_ms),
+    });
+    login_attempts::Entity::insert_many(rows).exec_without_returning(conn).await?;
     Ok(())
 }
 
-/// Takes one failure off the counter under `key`, atomically, never below zero.
-pub async fn forgive_one(conn: &impl ConnectionTrait, key: &str) -> Result<()> {
-    login_throttles::Entity::update_many()
-        .col_expr(login_throttles::Column::Failures, Expr::col(login_throttles::Column::Failures).sub(1))
-        .filter(login_throttles::Column::Key.eq(key))
-        .filter(login_throttles::Column::Failures.gt(0))
-        .exec(conn)
-        .await?;
+/// Forgets `attempt`: it has been judged (or abandoned).
+pub async fn release(conn: &impl ConnectionTrait, attempt: Uuid) -> Result<()> {
+    login_attempts::Entity::delete_many().filter(login_attempts::Column::Id.eq(attempt)).exec(conn).await?;
     Ok(())
 }
 
 /// Deletes counters that no longer matter at `now_ms`: not locked, and with every
-/// failure forgiven (one per `decay_ms` since the last one). Returns how many went.
+/// failure forgiven (one per `decay_ms` since the last one), and expired attempts.
+/// Returns how many rows went.
 ///
 /// Rows that a login attempt holds locked are skipped on PostgreSQL (`SKIP LOCKED`):
 /// waiting for them could deadlock against an attempt that locks its login counter and
@@ -107,7 +135,12 @@ pub async fn prune(conn: &impl ConnectionTrait, now_ms: i64, decay_ms: i64) -> R
         .to_owned();
     let deleted =
         login_throttles::Entity::delete_many().filter(Column::Key.in_subquery(unlocked_forgotten)).exec(conn).await?;
-    Ok(deleted.rows_affected)
+    // Attempts whose instance stopped before judging them.
+    let abandoned = login_attempts::Entity::delete_many()
+        .filter(login_attempts::Column::ExpiresAtMs.lte(now_ms))
+        .exec(conn)
+        .await?;
+    Ok(deleted.rows_affected + abandoned.rows_affected)
 }
 
 fn counter(row: login_throttles::Model) -> ThrottleCounter {

@@ -396,14 +396,50 @@ pub async fn revoke_session(
     Ok(revoked > 0)
 }
 
-/// The live (not revoked, not expired) sessions of `user`, most recently used first.
-pub async fn list_live(conn: &impl ConnectionTrait, user: UserId, now: OffsetDateTime) -> Result<Vec<SessionSummary>> {
+/// The live (not revoked, not expired) sessions of `user`, most recently used first, at
+/// most `limit` of them.
+pub async fn list_live(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    now: OffsetDateTime,
+    limit: u64,
+) -> Result<Vec<SessionSummary>> {
     let found = live_of(user, now)
         .order_by_desc(sessions::Column::LastUsedAt)
         .order_by_desc(sessions::Column::Id)
+        .limit(limit)
         .all(conn)
         .await?;
     Ok(found.into_iter().map(into_summary).collect())
+}
+
+/// The live sessions of `user` beyond the `keep` most recently used ones, least recently
+/// used first: the ones to end so that `keep` remain.
+pub async fn least_recently_used(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    now: OffsetDateTime,
+    keep: u64,
+) -> Result<Vec<RevokedSession>> {
+    let live = live_of(user, now).count(conn).await?;
+    let Some(excess) = live.checked_sub(keep).filter(|excess| *excess > 0) else {
+        return Ok(Vec::new());
+    };
+    let found = live_of(user, now)
+        .order_by_asc(sessions::Column::LastUsedAt)
+        .order_by_asc(sessions::Column::Id)
+        .limit(excess)
+        .all(conn)
+        .await?;
+    Ok(found
+        .into_iter()
+        .map(|session| RevokedSession {
+            id: SessionId::from_uuid(session.id),
+            user_id: user,
+            revoked_at: now,
+            expires_at: session.expires_at,
+        })
+        .collect())
 }
 
 /// A live session of `user` by id, if there is one.

@@ -190,6 +190,19 @@ pub async fn set_password_hash(
     Ok(())
 }
 
+/// Replaces the password hash of `id` with the same password hashed at another cost,
+/// unless the hash changed meanwhile (a password change won). Not a password change: the
+/// time of the last one stays. Returns whether the hash was replaced.
+pub async fn rehash_password(conn: &impl ConnectionTrait, id: UserId, old_hash: &str, new_hash: &str) -> Result<bool> {
+    let result = users::Entity::update_many()
+        .col_expr(users::Column::PasswordHash, Expr::value(new_hash.to_owned()))
+        .filter(users::Column::Id.eq(id.as_uuid()))
+        .filter(users::Column::PasswordHash.eq(old_hash))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
 /// Users whose row changed at or after `since`, for instances catching up on changes.
 pub async fn changed_since(conn: &impl ConnectionTrait, since: OffsetDateTime) -> Result<Vec<UserId>> {
     let ids: Vec<uuid::Uuid> = users::Entity::find()

@@ -92,6 +92,11 @@ fn invalid_values_name_their_setting() {
         ("AUTHDB__AUTH__LOCKOUT_MAX_DELAY_SECS", "2", "AUTHDB__AUTH__LOCKOUT_MAX_DELAY_SECS"),
         ("AUTHDB__AUTH__LOCKOUT_DECAY_SECS", "0", "AUTHDB__AUTH__LOCKOUT_DECAY_SECS"),
         ("AUTHDB__AUTH__LOCKOUT_THRESHOLD", "many", "AUTHDB__AUTH__LOCKOUT_THRESHOLD"),
+        ("AUTHDB__AUTH__LOCKOUT_MAX_WAIT_MS", "99", "AUTHDB__AUTH__LOCKOUT_MAX_WAIT_MS"),
+        ("AUTHDB__AUTH__LOCKOUT_MAX_WAIT_MS", "30001", "AUTHDB__AUTH__LOCKOUT_MAX_WAIT_MS"),
+        ("AUTHDB__AUTH__LOCKOUT_ACCOUNT_ALERT_THRESHOLD", "1000001", "AUTHDB__AUTH__LOCKOUT_ACCOUNT_ALERT_THRESHOLD"),
+        ("AUTHDB__AUTH__MAX_SESSIONS_PER_USER", "0", "AUTHDB__AUTH__MAX_SESSIONS_PER_USER"),
+        ("AUTHDB__AUTH__MAX_SESSIONS_PER_USER", "10001", "AUTHDB__AUTH__MAX_SESSIONS_PER_USER"),
         ("AUTHDB__DATABASE__URL", "mysql://x", "AUTHDB__DATABASE__URL"),
         ("AUTHDB__LOG__FORMAT", "xml", "AUTHDB__LOG__FORMAT"),
         ("AUTHDB__AUTH__NO_SUCH_KEY", "1", "AUTHDB__AUTH__NO_SUCH_KEY"),
@@ -110,6 +115,8 @@ fn lockout_settings_default_to_the_documented_policy_and_can_be_changed() {
     assert_eq!(policy.base_delay, Duration::from_secs(5));
     assert_eq!(policy.max_delay, Duration::from_secs(900));
     assert_eq!(policy.decay, Duration::from_secs(300));
+    assert_eq!(policy.max_wait, Duration::from_secs(2));
+    assert_eq!(policy.account_alert_threshold, 20);
 
     let settings = load(&[
         ("AUTHDB__AUTH__LOCKOUT_THRESHOLD", "3"),
@@ -117,9 +124,16 @@ fn lockout_settings_default_to_the_documented_policy_and_can_be_changed() {
         ("AUTHDB__AUTH__LOCKOUT_BASE_DELAY_SECS", "1"),
         ("AUTHDB__AUTH__LOCKOUT_MAX_DELAY_SECS", "60"),
         ("AUTHDB__AUTH__LOCKOUT_DECAY_SECS", "30"),
+        ("AUTHDB__AUTH__LOCKOUT_MAX_WAIT_MS", "500"),
+        ("AUTHDB__AUTH__LOCKOUT_ACCOUNT_ALERT_THRESHOLD", "0"),
     ])
     .expect("valid");
     let policy = settings.auth.login_throttle_policy();
+    assert_eq!(
+        (policy.max_wait, policy.account_alert_threshold),
+        (Duration::from_millis(500), 0),
+        "0 turns the alert off"
+    );
     assert_eq!((policy.threshold, policy.ip_threshold), (3, 0), "0 turns the per-address budget off");
     assert_eq!((policy.base_delay, policy.max_delay), (Duration::from_secs(1), Duration::from_secs(60)));
     assert_eq!(policy.decay, Duration::from_secs(30));

@@ -29,7 +29,7 @@ pub(crate) struct SessionsApi;
     path = "/api/v1/auth/sessions",
     tag = "sessions",
     responses(
-        (status = 200, description = "The caller's live sessions", body = SessionList),
+        (status = 200, description = "The caller's live sessions, most recently used first; at most `auth.max_sessions_per_user` (a login past the cap ends the least recently used one)", body = SessionList),
         (status = 401, description = "Missing, invalid or revoked access token", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

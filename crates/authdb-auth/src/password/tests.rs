@@ -49,3 +49,46 @@ fn debug_hides_the_hash() {
     let hash = PasswordHash::from_stored("$2b$04$secretsecretsecret".into());
     assert!(!format!("{hash:?}").contains("secret"));
 }
+
+#[test]
+fn the_dummy_hash_has_the_configured_cost_without_costing_it() {
+    // Cost 31 takes days to compute: building the hasher must not.
+    let hasher = PasswordHasher::new(31).expect("valid cost");
+    assert_eq!(hasher.dummy_hash.cost(), Some(31));
+    assert_eq!(hasher.dummy_hash.as_str().len(), 60);
+    assert!(hasher.dummy_hash.as_str().starts_with("$2b$31$"));
+    assert_ne!(PasswordHasher::new(31).expect("valid").dummy_hash, hasher.dummy_hash, "salted afresh");
+}
+
+#[tokio::test]
+async fn the_dummy_hash_is_verified_at_full_cost_and_never_matches() {
+    let hasher = PasswordHasher::new(5).expect("valid cost");
+    assert_eq!(hasher.dummy_hash.cost(), Some(5));
+    // bcrypt itself accepts it: the verification runs (and fails), it is no error.
+    assert!(!bcrypt::verify("anything", hasher.dummy_hash.as_str()).expect("a well-formed hash"));
+    assert!(!hasher.verify("anything", None).await.expect("verifies"));
+}
+
+#[tokio::test]
+async fn a_hash_of_another_cost_needs_rehashing_at_the_configured_cost() {
+    let old = PasswordHasher::new(4).expect("valid cost");
+    let current = PasswordHasher::new(5).expect("valid cost");
+    let stored = old.hash(&password("Secret123")).await.expect("hashes");
+    assert_eq!(stored.cost(), Some(4));
+    assert!(current.needs_rehash(&stored));
+    assert!(!old.needs_rehash(&stored));
+    assert!(current.needs_rehash(&PasswordHash::from_stored("not a bcrypt hash".into())));
+
+    let rehashed = current.rehash("Secret123").await.expect("hashes");
+
+    assert_eq!(rehashed.cost(), Some(5));
+    assert!(current.verify("Secret123", Some(&rehashed)).await.expect("verifies"));
+}
+
+#[test]
+fn the_cost_is_read_from_the_prefix() {
+    assert_eq!(PasswordHash::from_stored("$2y$10$abc".into()).cost(), Some(10));
+    assert_eq!(PasswordHash::from_stored("$2b$4$abc".into()).cost(), None);
+    assert_eq!(PasswordHash::from_stored("$argon2id$v=19$x".into()).cost(), None);
+    assert_eq!(PasswordHash::from_stored(String::new()).cost(), None);
+}

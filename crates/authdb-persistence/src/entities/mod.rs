@@ -7,6 +7,7 @@
 
 pub mod audit_events;
 pub mod invitations;
+pub mod login_attempts;
 pub mod login_throttles;
 pub mod memberships;
 pub mod organizations;
@@ -19,6 +20,7 @@ pub mod users;
 pub mod prelude {
     pub use super::audit_events::Entity as AuditEvents;
     pub use super::invitations::Entity as Invitations;
+    pub use super::login_attempts::Entity as LoginAttempts;
     pub use super::login_throttles::Entity as LoginThrottles;
     pub use super::memberships::Entity as Memberships;
     pub use super::organizations::Entity as Organizations;

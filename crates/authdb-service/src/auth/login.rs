@@ -52,6 +52,12 @@ impl AuthService {
             self.record_failed_login(&attempt.login, known_user, client, "account_disabled").await?;
             return Err(ServiceError::AccountDisabled);
         }
+        // A hash made at another cost (a changed `bcrypt_cost`, an imported account) is made
+        // again now that the password is known, before the write turn is taken.
+        let rehashed = match stored.filter(|stored| self.inner.hasher.needs_rehash(stored)) {
+            Some(old) => Some((old, self.inner.hasher.rehash(attempt.password.expose_secret()).await?)),
+            None => None,
+        };
         let scope = match attempt.organization_id {
             Some(organization) => {
                 Some(self.scope(self.inner.core.db(), user.id, organization).await?.ok_or(ServiceError::NotAMember)?)
@@ -60,8 +66,15 @@ impl AuthService {
         };
         let mut write = Write::begin(&self.inner.core).await?;
         let now = write.now();
+        // Locks the user's row first (on PostgreSQL): concurrent logins of one user take
+        // their turns, which keeps the session cap exact.
         users::record_login(write.conn(), user.id, now).await?;
-        let (session, refresh) = self.open_session(&write, user.id, attempt.organization_id, client).await?;
+        if let Some((old, new)) = &rehashed
+            && users::rehash_password(write.conn(), user.id, old.as_str(), new.as_str()).await?
+        {
+            tracing::info!(user_id = %user.id, cost = self.inner.hasher.cost(), "password hash made again at the configured cost");
+        }
+        let (session, refresh) = self.open_session(&mut write, user.id, attempt.organization_id, client).await?;
         write.audit(Audit::success(AuditAction::LoginSucceeded, user.id, client)).await?;
         // Cached copies of the user would show the old login count and time.
         write.publish(Change::UserChanged(user.id)).await?;

@@ -59,6 +59,9 @@ pub struct AuthPolicy {
     pub refresh_reuse_grace: Duration,
     /// Limits on failed logins (see `login_throttle`).
     pub login_throttle: LoginThrottlePolicy,
+    /// Live sessions one user may have (at least 1); a login past the cap ends the least
+    /// recently used one.
+    pub max_sessions_per_user: u32,
 }
 
 /// An access token whose signature, algorithm, issuer, audience and expiry were checked by
@@ -139,6 +142,13 @@ impl AuthService {
         let cache = &self.inner.verified;
         cache.insert(cache.generation(), bearer.into(), claims.clone());
         Ok(VerifiedAccess(claims))
+    }
+
+    /// Whether this exact token was verified recently and is still unexpired, so that
+    /// [`Self::verify_access`] would answer it without checking its signature.
+    pub fn recently_verified(&self, bearer: &str) -> bool {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        self.inner.verified.get(bearer).is_some_and(|claims| self.inner.keys.still_valid(&claims, now))
     }
 
     /// [`Self::authenticate`] for a token [`Self::verify_access`] has verified (in the same

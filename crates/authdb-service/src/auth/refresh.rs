@@ -199,11 +199,17 @@ impl AuthService {
         self.refresh(attempt, client).await
     }
 
-    /// Whether a refresh token spent at `used_at` is still in its reuse grace window.
+    /// Whether a refresh token spent at `used_at` is still in its reuse grace window. A
+    /// use recorded in the future (another instance's clock runs ahead) is outside it:
+    /// trusting it would stretch the window by the skew, or forever.
     fn within_grace(&self, used_at: OffsetDateTime, now: OffsetDateTime) -> bool {
-        let grace = self.inner.policy.refresh_reuse_grace;
-        !grace.is_zero() && now - used_at <= grace
+        within_grace(self.inner.policy.refresh_reuse_grace, used_at, now)
     }
+}
+
+/// See [`AuthService::within_grace`].
+pub(super) fn within_grace(grace: time::Duration, used_at: OffsetDateTime, now: OffsetDateTime) -> bool {
+    !grace.is_zero() && used_at <= now && now - used_at <= grace
 }
 
 fn revoked_now(token: &SpentToken, now: OffsetDateTime) -> RevokedSession {

@@ -24,10 +24,10 @@ impl AuthService {
     #[tracing::instrument(skip_all, fields(username = %registration.username))]
     pub async fn register(&self, registration: Registration, client: &ClientInfo) -> Result<IssuedTokens> {
         let new_user = self.new_user(registration, false).await?;
-        let write = Write::begin(&self.inner.core).await?;
+        let mut write = Write::begin(&self.inner.core).await?;
         let now = write.now();
         let user = users::insert(write.conn(), new_user, now).await?;
-        let (session, refresh) = self.open_session(&write, user.id, None, client).await?;
+        let (session, refresh) = self.open_session(&mut write, user.id, None, client).await?;
         write.audit(Audit::success(AuditAction::UserRegistered, user.id, client)).await?;
         write.commit().await?;
         tracing::info!(user_id = %user.id, "user registered");

@@ -27,6 +27,8 @@ pub enum RevocationReason {
     PasswordChanged,
     RefreshTokenReuse,
     AccountDeactivated,
+    /// Ended to keep the user within `AuthPolicy::max_sessions_per_user`.
+    Evicted,
 }
 
 impl RevocationReason {
@@ -38,6 +40,7 @@ impl RevocationReason {
             Self::PasswordChanged => "password_changed",
             Self::RefreshTokenReuse => "refresh_token_reuse",
             Self::AccountDeactivated => "account_deactivated",
+            Self::Evicted => "evicted",
         }
     }
 }
@@ -63,9 +66,11 @@ impl AuthService {
         }
     }
 
-    /// The caller's live sessions (one per device login), most recently used first.
+    /// The caller's live sessions (one per device login), most recently used first: at
+    /// most the session cap of them.
     pub async fn sessions(&self, principal: &Principal) -> Result<Vec<SessionSummary>> {
-        Ok(sessions::list_live(self.inner.core.db(), principal.user.id, now()).await?)
+        let limit = u64::from(self.inner.policy.max_sessions_per_user);
+        Ok(sessions::list_live(self.inner.core.db(), principal.user.id, now(), limit).await?)
     }
 
     /// Ends one of the caller's own sessions. Another user's session, or one that is
@@ -123,14 +128,30 @@ impl AuthService {
     }
 
     /// Opens a session for `user` on the client's device, with its first refresh token.
+    /// When the user already has as many live sessions as the cap allows, the least
+    /// recently used ones are ended first, as any revocation is (every instance stops
+    /// accepting their tokens), and audited as `session.evicted`. The caller must hold
+    /// the user's row lock (`users::record_login`, or the insert of a new user), so that
+    /// concurrent logins of one user count their sessions one at a time.
     pub(super) async fn open_session(
         &self,
-        write: &Write<'_>,
+        write: &mut Write<'_>,
         user: UserId,
         organization_id: Option<OrganizationId>,
         client: &ClientInfo,
     ) -> Result<(SessionId, OpaqueToken)> {
         let now = write.now();
+        let keep = u64::from(self.inner.policy.max_sessions_per_user.saturating_sub(1));
+        for evicted in sessions::least_recently_used(write.conn(), user, now, keep).await? {
+            if sessions::revoke_session(write.conn(), evicted.id, RevocationReason::Evicted.as_str(), now).await? {
+                let audit = Audit::success(AuditAction::SessionEvicted, user, client)
+                    .target(Target::Session(evicted.id))
+                    .details(json!({ "reason": "session_limit" }));
+                write.audit(audit).await?;
+                write.publish(Change::SessionRevoked(evicted)).await?;
+                tracing::info!(user_id = %user, session_id = %evicted.id, "least recently used session ended: session limit");
+            }
+        }
         let expires_at = now + self.inner.policy.refresh_ttl;
         let new = NewSession {
             user_id: user,

@@ -61,6 +61,7 @@ async fn fixture_with_grace(refresh_reuse_grace: Duration) -> Fixture {
         password: PasswordPolicy::default(),
         login_throttle: crate::LoginThrottlePolicy::default(),
         refresh_reuse_grace,
+        max_sessions_per_user: 100,
     };
     let rotation = RotationKey::derive(&SecretString::from("rotation-test-secret".to_owned()));
     let core = Core::start(db.clone(), core_config(test_keys())).await.expect("starts");
@@ -248,4 +249,57 @@ async fn a_verified_token_is_remembered_only_for_its_exact_text_and_its_lifetime
     let cache = &fx.auth.inner.verified;
     cache.insert(cache.generation(), expired.token.as_str().into(), expired.claims.clone());
     assert!(matches!(fx.auth.verify_access(&expired.token), Err(ServiceError::InvalidAccessToken)));
+}
+
+#[test]
+fn the_grace_window_runs_forward_from_the_recorded_use_only() {
+    use time::OffsetDateTime;
+
+    use super::refresh::within_grace;
+
+    let now = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
+    let grace = Duration::seconds(10);
+    assert!(within_grace(grace, now, now));
+    assert!(within_grace(grace, now - Duration::seconds(10), now));
+    assert!(!within_grace(grace, now - Duration::seconds(11), now));
+    assert!(!within_grace(grace, now + Duration::seconds(1), now), "a use recorded in the future");
+    assert!(!within_grace(grace, now + Duration::days(365), now));
+    assert!(!within_grace(Duration::ZERO, now, now), "no window at all");
+}
+
+/// A request dropped before its password was judged (the client went away) gives its
+/// place among the attempts in flight back, without counting a failure.
+#[tokio::test]
+async fn an_abandoned_attempt_gives_its_place_back_without_a_failure() {
+    use authdb_persistence::login_throttles;
+
+    let fx = fixture().await;
+    let login = Login::parse("alice");
+    // No client address: counted under `ip:unknown`.
+    let in_flight = || async {
+        let now_ms = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).expect("fits");
+        login_throttles::pending(&fx.db, &["ip:unknown"], now_ms).await.expect("reads")
+    };
+    let claim = fx
+        .auth
+        .inner
+        .throttle
+        .claim(crate::login_throttle::Attempted::Login(&login), &ClientInfo::default())
+        .await
+        .expect("let through");
+    assert_eq!(in_flight().await, [("ip:unknown".to_owned(), 1)]);
+
+    drop(claim);
+
+    let mut left = in_flight().await;
+    for _ in 0..100 {
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(10)).await;
+        left = in_flight().await;
+    }
+    assert!(left.is_empty(), "given back: {left:?}");
+    let counters = login_throttles::peek(&fx.db, &["ip:unknown"]).await.expect("reads");
+    assert!(counters.iter().all(|(_, counter)| counter.failures == 0), "no failure: {counters:?}");
 }

@@ -9,41 +9,40 @@ fn policy() -> LoginThrottlePolicy {
         base_delay: Duration::from_secs(2),
         max_delay: Duration::from_secs(60),
         decay: Duration::from_secs(300),
+        ..LoginThrottlePolicy::default()
     }
 }
 
-/// Fails `attempts` times at `now_ms`, as the claim and a wrong password would.
-fn fail(mut counter: ThrottleCounter, attempts: u32, now_ms: i64) -> (ThrottleCounter, Option<Lock>) {
+/// Fails `attempts` times at `now_ms`, one after the other, as a claim and a wrong
+/// password would.
+fn fail_n(mut counter: ThrottleCounter, attempts: u32, now_ms: i64) -> (ThrottleCounter, Option<Lock>) {
     let mut last_lock = None;
     for _ in 0..attempts {
-        match judge(counter, now_ms, 5, &policy()) {
-            Verdict::Allow { counter: next, lock } => {
-                counter = next;
-                last_lock = lock;
-            }
-            Verdict::Refuse { .. } => panic!("refused at {counter:?}"),
-        }
+        assert_eq!(judge(counter, 0, now_ms, 5, &policy()), Verdict::Allow, "refused at {counter:?}");
+        let (next, lock) = fail(counter, now_ms, 5, &policy());
+        counter = next;
+        last_lock = lock;
     }
     (counter, last_lock)
 }
 
 #[test]
 fn the_fifth_failure_locks_for_the_base_delay() {
-    let (counter, lock) = fail(ThrottleCounter::default(), 4, 1_000_000);
+    let (counter, lock) = fail_n(ThrottleCounter::default(), 4, 1_000_000);
     assert_eq!(lock, None, "four failures do not lock");
-    let (counter, lock) = fail(counter, 1, 1_000_000);
+    let (counter, lock) = fail_n(counter, 1, 1_000_000);
     assert_eq!(lock, Some(Lock { failures: 5, delay_ms: 2_000 }));
-    assert_eq!(judge(counter, 1_000_500, 5, &policy()), Verdict::Refuse { retry_after_ms: 1_500 });
+    assert_eq!(judge(counter, 0, 1_000_500, 5, &policy()), Verdict::Refuse { retry_after_ms: 1_500 });
 }
 
 #[test]
 fn each_further_failure_doubles_the_delay_up_to_the_maximum() {
     let mut now = 1_000_000;
-    let (mut counter, _) = fail(ThrottleCounter::default(), 5, now);
+    let (mut counter, _) = fail_n(ThrottleCounter::default(), 5, now);
     let mut delays = Vec::new();
     for _ in 0..6 {
         now = counter.locked_until_ms;
-        let (next, lock) = fail(counter, 1, now);
+        let (next, lock) = fail_n(counter, 1, now);
         counter = next;
         delays.push(lock.expect("locks").delay_ms);
     }
@@ -52,38 +51,103 @@ fn each_further_failure_doubles_the_delay_up_to_the_maximum() {
 
 #[test]
 fn failures_are_forgiven_one_per_decay_period() {
-    let (counter, _) = fail(ThrottleCounter::default(), 5, 0);
+    let (counter, _) = fail_n(ThrottleCounter::default(), 5, 0);
     // Two decay periods after the last failure, two failures are forgiven: the next
-    // attempt counts as the fourth and does not lock.
-    let Verdict::Allow { counter: next, lock } = judge(counter, 600_000, 5, &policy()) else {
-        panic!("allowed after the lock expired");
-    };
+    // failure counts as the fourth and does not lock.
+    assert_eq!(judge(counter, 0, 600_000, 5, &policy()), Verdict::Allow);
+    let (next, lock) = fail(counter, 600_000, 5, &policy());
     assert_eq!(next.failures, 4);
     assert_eq!(lock, None);
     // Long after, everything is forgiven.
-    let Verdict::Allow { counter: next, .. } = judge(counter, 10_000_000, 5, &policy()) else { panic!("allowed") };
-    assert_eq!(next.failures, 1);
+    assert_eq!(fail(counter, 10_000_000, 5, &policy()).0.failures, 1);
 }
 
 #[test]
 fn a_lock_is_not_shortened_by_decay() {
     let policy = LoginThrottlePolicy { decay: Duration::from_secs(1), ..policy() };
     let locked = ThrottleCounter { failures: 9, last_failure_at_ms: 0, locked_until_ms: 50_000 };
-    assert_eq!(judge(locked, 40_000, 5, &policy), Verdict::Refuse { retry_after_ms: 10_000 });
+    assert_eq!(judge(locked, 0, 40_000, 5, &policy), Verdict::Refuse { retry_after_ms: 10_000 });
 }
 
 #[test]
 fn a_counter_below_its_threshold_is_not_locked_whatever_its_lock_time() {
-    // An address counter drops below its threshold when attempts in flight succeed.
     let counter = ThrottleCounter { failures: 4, last_failure_at_ms: 0, locked_until_ms: 50_000 };
-    assert!(matches!(judge(counter, 1_000, 5, &policy()), Verdict::Allow { .. }));
+    assert_eq!(judge(counter, 0, 1_000, 5, &policy()), Verdict::Allow);
+}
+
+#[test]
+fn attempts_in_flight_take_the_budget_until_judged() {
+    let empty = ThrottleCounter::default();
+    assert_eq!(judge(empty, 4, 1_000, 5, &policy()), Verdict::Allow, "the fifth attempt in flight");
+    assert_eq!(judge(empty, 5, 1_000, 5, &policy()), Verdict::Wait, "the sixth waits, it is not refused");
+    let (two_failures, _) = fail_n(empty, 2, 1_000);
+    assert_eq!(judge(two_failures, 2, 1_000, 5, &policy()), Verdict::Allow);
+    assert_eq!(
+        judge(two_failures, 3, 1_000, 5, &policy()),
+        Verdict::Wait,
+        "failures and attempts in flight share the budget"
+    );
+    // Once a lock has passed, one attempt at a time.
+    let (locked, lock) = fail_n(empty, 5, 1_000);
+    let after_lock = 1_000 + lock.expect("locks").delay_ms;
+    assert_eq!(judge(locked, 0, after_lock, 5, &policy()), Verdict::Allow);
+    assert_eq!(judge(locked, 1, after_lock, 5, &policy()), Verdict::Wait);
+    assert!(
+        matches!(judge(locked, 0, after_lock - 1, 5, &policy()), Verdict::Refuse { .. }),
+        "a lock refuses, it does not wait"
+    );
+}
+
+/// Whatever order parallel attempts are judged in, failures stop at the threshold: an
+/// attempt is let through only while failures plus attempts in flight are below it.
+#[test]
+fn parallel_failures_cannot_pass_the_threshold() {
+    let mut counter = ThrottleCounter::default();
+    let mut in_flight = 0;
+    let mut checked = 0;
+    for _ in 0..20 {
+        if judge(counter, in_flight, 1_000, 5, &policy()) == Verdict::Allow {
+            in_flight += 1;
+            checked += 1;
+        }
+    }
+    for _ in 0..in_flight {
+        counter = fail(counter, 1_000, 5, &policy()).0;
+    }
+    assert_eq!((checked, counter.failures), (5, 5));
+    assert!(matches!(judge(counter, 0, 1_000, 5, &policy()), Verdict::Refuse { .. }));
+}
+
+#[test]
+fn the_account_alert_fires_once_when_crossed() {
+    let policy = policy();
+    let mut counter = ThrottleCounter::default();
+    let mut alerts = Vec::new();
+    for failure in 1..=25 {
+        let next = count_failure(counter, 1_000, &policy);
+        if crosses(counter, next, 1_000, 20, &policy) {
+            alerts.push(failure);
+        }
+        counter = next;
+    }
+    assert_eq!(alerts, [20]);
+    assert_eq!(counter.locked_until_ms, 0, "the account count never locks");
+    // Forgiven below the threshold, it fires again when crossed again.
+    let later = 1_000 + 6 * 300_000;
+    let next = count_failure(counter, later, &policy);
+    assert_eq!(next.failures, 20);
+    assert!(crosses(counter, next, later, 20, &policy));
 }
 
 #[test]
 fn huge_failure_counts_do_not_overflow() {
     assert_eq!(delay_ms(u32::MAX, &policy()), 60_000);
     let counter = ThrottleCounter { failures: u32::MAX, last_failure_at_ms: i64::MIN, locked_until_ms: 0 };
-    assert!(matches!(judge(counter, i64::MAX, 5, &policy()), Verdict::Allow { .. }));
+    assert_eq!(judge(counter, 0, i64::MAX, 5, &policy()), Verdict::Allow);
+    assert_eq!(fail(counter, i64::MAX, 5, &policy()).0.failures, 1);
+    let never_forgiven = ThrottleCounter { failures: u32::MAX, last_failure_at_ms: i64::MAX, locked_until_ms: 0 };
+    assert_eq!(judge(never_forgiven, u32::MAX, 0, 5, &policy()), Verdict::Wait);
+    assert_eq!(fail(never_forgiven, 0, 5, &policy()).0.failures, u32::MAX);
 }
 
 #[test]

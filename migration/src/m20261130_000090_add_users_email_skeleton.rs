@@ -7,6 +7,13 @@
 //! older one's (registered before this check existed) keeps a NULL skeleton: both
 //! accounts stay as they are, and no new look-alike of either can register. So does one
 //! whose skeleton is longer than `MAX_SKELETON_BYTES` (too long for an index entry).
+//!
+//! New addresses are stored in Unicode normalization form C and logins are looked up in
+//! it, so a stored address that is not (typed with combining accents before the rule
+//! existed) is rewritten in form C here, unless another account already has that form;
+//! otherwise its owner could no longer sign in with it. `down` keeps the rewritten
+//! addresses: form C is the same address, and the code before this migration compares
+//! lower-cased text only.
 
 use std::collections::HashSet;
 
@@ -47,9 +54,27 @@ async fn fill_in_skeletons(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
         .order_by(Users::CreatedAt, Order::Asc)
         .order_by(Users::Email, Order::Asc)
         .to_owned();
+    let rows = db.query_all(&oldest_first).await?;
+    let mut emails = HashSet::new();
+    for row in &rows {
+        emails.insert(row.try_get::<String>("", "email")?);
+    }
     let mut taken = HashSet::new();
-    for row in db.query_all(&oldest_first).await? {
-        let email: String = row.try_get("", "email")?;
+    for row in rows {
+        let stored: String = row.try_get("", "email")?;
+        let normalized = authdb_domain::normalized_email(&stored);
+        // Rewritten in form C unless another account already has that form.
+        let email = if normalized != stored && emails.insert(normalized.clone()) {
+            let rewrite = Query::update()
+                .table(Users::Table)
+                .value(Users::Email, normalized.clone())
+                .and_where(Expr::col(Users::Email).eq(stored))
+                .to_owned();
+            db.execute(&rewrite).await?;
+            normalized
+        } else {
+            stored
+        };
         let skeleton = authdb_domain::email_skeleton(&email);
         // Too long for an index entry (new addresses with such skeletons are refused), or
         // a look-alike of an older account: left NULL.

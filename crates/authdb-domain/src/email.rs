@@ -32,8 +32,7 @@ impl Email {
 
     /// Parses an address that arrived under another field name (`login`, `user.email`).
     pub fn parse_field(raw: &str, field: &'static str) -> Result<Self, Violation> {
-        let email: String = raw.trim().to_lowercase().nfc().collect();
-        Self::check(email, field, Rules::New)
+        Self::check(normalized_email(raw), field, Rules::New)
     }
 
     /// An address read back from the database: the structural checks, without the rules
@@ -110,6 +109,14 @@ enum Rules {
     New,
     /// The structural rules only: an address stored before the others existed.
     Stored,
+}
+
+/// An address as authdb stores and looks it up: trimmed, lower-cased, in Unicode
+/// normalization form C (`josé` typed as `e` + combining accent is the same address as
+/// with a precomposed `é`). [`Email::parse`] applies it before its checks; the migration
+/// that introduced it applies it to the addresses stored before.
+pub fn normalized_email(raw: &str) -> String {
+    raw.trim().to_lowercase().nfc().collect()
 }
 
 /// The confusable skeleton (Unicode TR39) of an address as stored (lower-cased): what

@@ -19,7 +19,7 @@ mod user;
 mod username;
 
 pub use audit::{AuditAction, AuditOutcome};
-pub use email::{Email, MAX_SKELETON_BYTES, email_skeleton};
+pub use email::{Email, MAX_SKELETON_BYTES, email_skeleton, normalized_email};
 pub use error::{DomainError, Result, Violation};
 pub use ids::{AuditEventId, InvitationId, MembershipId, OrganizationId, RefreshTokenId, RoleId, SessionId, UserId};
 pub use login::Login;

@@ -62,14 +62,20 @@ async fn email_skeletons_are_filled_in_oldest_first_on_postgres() {
 
 /// Accounts that exist when `users.email_skeleton` arrives get their skeleton, oldest
 /// first; a look-alike of an older account (registered before the check) keeps NULL, so
-/// that the unique index can be built; `down` removes the column again.
+/// that the unique index can be built; an address not in normalization form C is
+/// rewritten in it (logins are looked up in it); `down` removes the column again.
 async fn assert_email_skeletons_filled_in_oldest_first(db: &DatabaseConnection) {
     let all = u32::try_from(Migrator::migrations().len()).expect("few migrations");
     Migrator::up(db, Some(all - 1)).await.expect("apply all migrations but the skeleton's");
     let start = OffsetDateTime::now_utc().replace_nanosecond(0).expect("whole seconds");
     // Latin `bob`, then a Cyrillic `о` look-alike a minute later, and an unrelated address.
-    let accounts =
-        [("bob@example.com", "bob", 0), ("b\u{43e}b@example.com", "bob2", 60), ("ann@example.com", "ann", 120)];
+    // Then `josé` typed with a combining accent (stored before addresses were normalized).
+    let accounts = [
+        ("bob@example.com", "bob", 0),
+        ("b\u{43e}b@example.com", "bob2", 60),
+        ("ann@example.com", "ann", 120),
+        ("jose\u{301}@example.com", "jose", 180),
+    ];
     for (email, username, after_secs) in accounts {
         let at = start + time::Duration::seconds(after_secs);
         let insert = Query::insert()
@@ -122,6 +128,7 @@ async fn assert_email_skeletons_filled_in_oldest_first(db: &DatabaseConnection) 
             ("bob@example.com".to_owned(), Some(bob.clone())),
             ("b\u{43e}b@example.com".to_owned(), None),
             ("ann@example.com".to_owned(), Some(authdb_domain::email_skeleton("ann@example.com"))),
+            ("jos\u{e9}@example.com".to_owned(), Some(authdb_domain::email_skeleton("jos\u{e9}@example.com"))),
         ]
     );
     let duplicate = Query::update()

@@ -110,7 +110,10 @@ impl MigrationTrait for Migration {
             )
             .await?;
         if postgres {
-            manager.get_connection().execute_unprepared("CREATE INDEX idx_assets_tags ON assets USING GIN (tags)").await?;
+            manager
+                .get_connection()
+                .execute_unprepared("CREATE INDEX idx_assets_tags ON assets USING GIN (tags)")
+                .await?;
         }
         Ok(())
     }

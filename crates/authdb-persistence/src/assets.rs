@@ -264,6 +264,10 @@ pub async fn list(
     if let Some(owner) = filter.owner_id {
         query = query.filter(C::OwnerId.eq(owner.as_uuid()));
     }
+    if let Some(cidr) = filter.cidr {
+        let (first, last) = cidr.sort_range();
+        query = query.filter(C::IpSort.between(first, last));
+    }
     if let Some(min_risk) = filter.min_risk {
         query = query.filter(C::RiskScore.gte(i16::from(min_risk.value())));
     }

@@ -93,6 +93,23 @@ impl Cidr {
         }
     }
 
+    /// The first and last [`IpAddress::sort_key`] of the block: an address is in it when
+    /// its key lies between them (inclusive).
+    pub fn sort_range(self) -> (Vec<u8>, Vec<u8>) {
+        let first = IpAddress(self.network);
+        let last = match self.network {
+            IpAddr::V4(v4) => {
+                let hosts = u32::MAX.checked_shr(u32::from(self.prefix)).unwrap_or(0);
+                IpAddress(IpAddr::V4(Ipv4Addr::from(u32::from(v4) | hosts)))
+            }
+            IpAddr::V6(v6) => {
+                let hosts = u128::MAX.checked_shr(u32::from(self.prefix)).unwrap_or(0);
+                IpAddress(IpAddr::V6(Ipv6Addr::from(u128::from(v6) | hosts)))
+            }
+        };
+        (first.sort_key(), last.sort_key())
+    }
+
     fn masked(self) -> IpAddr {
         match self.network {
             IpAddr::V4(v4) => {
@@ -203,6 +220,12 @@ mod tests {
         assert_eq!(v6.to_string(), "2001:db8::/32");
         assert!(v6.contains(IpAddress::parse("2001:db8:ffff::1", "ip").expect("ip")));
         assert_eq!(Cidr::parse("0.0.0.0/0", "cidr").expect("all").prefix(), 0);
+        let (first, last) = cidr.sort_range();
+        let key = |raw| IpAddress::parse(raw, "ip").expect(raw).sort_key();
+        assert_eq!((first, last.clone()), (key("10.1.0.0"), key("10.1.255.255")));
+        assert!(key("10.1.7.7") <= last && key("10.2.0.0") > last);
+        let (first, last) = Cidr::parse("::/0", "cidr").expect("all v6").sort_range();
+        assert_eq!((first, last), (key("::"), key("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")));
         let host_bits = Cidr::parse("10.1.2.3/16", "cidrs[0]").expect_err("host bits");
         assert_eq!(host_bits.field, "cidrs[0]");
         assert!(host_bits.message.contains("10.1.0.0/16"));

@@ -180,6 +180,8 @@ pub struct AssetFilter {
     pub owner_id: Option<UserId>,
     /// A lower-case substring of the host name, the address text or the MAC address.
     pub search: Option<String>,
+    /// Addresses within this block (of its family).
+    pub cidr: Option<Cidr>,
     pub min_risk: Option<RiskScore>,
 }
 

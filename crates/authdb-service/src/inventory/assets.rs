@@ -1,8 +1,8 @@
 //! Assets of an organization: addresses in its networks (or in none).
 
 use authdb_domain::{
-    Asset, AssetChanges, AssetFilter, AssetId, AssetSortKey, AuditAction, NetworkId, NewAsset, Page, Paged,
-    Permission, Sort, UserId, Violation,
+    Asset, AssetChanges, AssetFilter, AssetId, AssetSortKey, AuditAction, NetworkId, NewAsset, Page, Paged, Permission,
+    Sort, UserId, Violation,
 };
 use authdb_persistence::{DatabaseTransaction, PersistenceError, TenantId, assets, memberships, networks};
 use serde_json::json;
@@ -65,7 +65,8 @@ impl InventoryService {
             assets::find(write.conn(), write.tenant(), id).await?.ok_or(ServiceError::NotFound { entity: ASSET })?;
         check_references(write.conn(), write.tenant(), changes.network_id.flatten(), changes.owner_id.flatten())
             .await?;
-        let asset = assets::update(write.conn(), write.tenant(), id, changes, write.now()).await.map_err(reference_error)?;
+        let asset =
+            assets::update(write.conn(), write.tenant(), id, changes, write.now()).await.map_err(reference_error)?;
         let updated = Record::new(AuditAction::AssetUpdated, Target::Asset(id)).details(json!({
             "before": { "ip_address": before.ip_address.to_string(), "network_id": before.network_id },
             "after": { "ip_address": asset.ip_address.to_string(), "network_id": asset.network_id },

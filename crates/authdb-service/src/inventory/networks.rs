@@ -28,7 +28,12 @@ impl InventoryService {
     /// Creates a network; a name taken in the organization is a conflict on `name`. The
     /// audit event says whether an agent token was set, never the token.
     #[tracing::instrument(skip_all, fields(organization_id = %membership.organization_id()))]
-    pub async fn create_network(&self, membership: &Membership, new: NewNetwork, client: &ClientInfo) -> Result<Network> {
+    pub async fn create_network(
+        &self,
+        membership: &Membership,
+        new: NewNetwork,
+        client: &ClientInfo,
+    ) -> Result<Network> {
         let write = TenantWrite::begin(&self.core, membership, Permission::AssetsWrite, client).await?;
         let network = networks::insert(write.conn(), write.tenant(), new, write.now()).await?;
         let created = Record::new(AuditAction::NetworkCreated, Target::Network(network.id)).details(json!({

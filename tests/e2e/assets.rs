@@ -187,8 +187,10 @@ async fn invalid_assets_name_every_wrong_field(backend: Backend) {
     assert_eq!(app.get(&mine_there, &stranger.access_token).await.status(), 404);
 }
 
-/// The assets of the listing tests: (address, hostname, criticality, risk, tags, status).
-const INVENTORY: &[(&str, Option<&str>, &str, i64, &[&str], &str)] = &[
+/// One asset of the listing tests: address, hostname, criticality, risk, tags, status.
+type Row = (&'static str, Option<&'static str>, &'static str, i64, &'static [&'static str], &'static str);
+
+const INVENTORY: &[Row] = &[
     ("10.0.0.10", Some("db-1"), "critical", 90, &["prod", "db"], "active"),
     ("10.0.0.9", Some("web-2"), "high", 40, &["prod", "web"], "active"),
     ("10.0.0.100", None, "low", 10, &["lab"], "maintenance"),
@@ -214,7 +216,7 @@ async fn listed(app: &TestApp, token: &str, organization: &str, query: &str) -> 
     assert_eq!(response.status(), 200, "{query}");
     let body: Value = response.json().await.unwrap();
     let items = body["items"].as_array().unwrap();
-    assert_eq!(body["total"].as_u64().unwrap() as usize >= items.len(), true);
+    assert!(body["total"].as_u64().unwrap() >= items.len() as u64);
     items.iter().map(|item| item["ip_address"].as_str().unwrap().to_owned()).collect()
 }
 

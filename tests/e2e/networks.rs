@@ -159,6 +159,16 @@ async fn a_network_with_assets_is_deleted_only_with_cascade(backend: Backend) {
     let left: Value = app.get(&assets, &alice.access_token).await.json().await.unwrap();
     assert_eq!(left["total"], 1);
     assert_eq!(left["items"][0]["network_id"], Value::Null);
+
+    // An organization with networks and assets can still be deleted, and takes them along.
+    let again: Value = app.post(&networks, &alice.access_token, &json!({"name": "lab"})).await.json().await.unwrap();
+    let body = json!({"ip_address": "10.0.0.3", "network_id": again["id"]});
+    assert_eq!(app.post(&assets, &alice.access_token, &body).await.status(), 201);
+    assert_eq!(app.delete(&format!("/api/v1/organizations/{id}"), &alice.access_token).await.status(), 204);
+    let db = app.database().await;
+    use sea_orm::PaginatorTrait as _;
+    assert_eq!(authdb_persistence::entities::assets::Entity::find().count(&db).await.unwrap(), 0);
+    assert_eq!(authdb_persistence::entities::networks::Entity::find().count(&db).await.unwrap(), 0);
 }
 
 on_both_backends!(

@@ -8,7 +8,9 @@
 //! order for host names), so the same data lists the same way on each.
 
 use authdb_domain::{
-    Asset, AssetChanges, AssetFilter, AssetId, AssetSortKey, NetworkId, NewAsset, Page, Paged, Sort, Tag, Tags,
+    Asset, AssetChanges, AssetFilter, AssetId, AssetSortKey, AssetStatus, AssetType, Criticality, Hostname, IpAddress,
+    MacAddress, Metadata, NetworkId, NewAsset, OrganizationId, Page, Paged, RiskScore, Sort, Tag, Tags, UserId,
+    VulnerabilityCounts,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult, Order,
@@ -140,7 +142,7 @@ fn count(value: u32) -> i32 {
 pub async fn find(conn: &impl ConnectionTrait, tenant: TenantId, id: AssetId) -> Result<Option<Asset>> {
     let query = of_tenant(tenant).filter(assets::Column::Id.eq(id.as_uuid()));
     let row = select_columns(conn, query).into_model::<AssetRow>().one(conn).await?;
-    row.map(rows::asset).transpose()
+    row.map(into_asset).transpose()
 }
 
 fn of_tenant(tenant: TenantId) -> Select<assets::Entity> {
@@ -150,35 +152,35 @@ fn of_tenant(tenant: TenantId) -> Select<assets::Entity> {
 /// A stored asset, with the address as text and the tags as a JSON array on both
 /// backends.
 #[derive(Debug, FromQueryResult)]
-pub(crate) struct AssetRow {
-    pub(crate) id: Uuid,
-    pub(crate) organization_id: Uuid,
-    pub(crate) network_id: Option<Uuid>,
-    pub(crate) ip_address: String,
-    pub(crate) hostname: Option<String>,
-    pub(crate) mac_address: Option<String>,
-    pub(crate) mac_vendor: Option<String>,
-    pub(crate) operating_system: Option<String>,
-    pub(crate) os_version: Option<String>,
-    pub(crate) os_cpe: Option<String>,
-    pub(crate) asset_type: String,
-    pub(crate) criticality: String,
-    pub(crate) tags: Value,
-    pub(crate) status: String,
-    pub(crate) is_reachable: bool,
-    pub(crate) risk_score: i16,
-    pub(crate) vuln_critical: i32,
-    pub(crate) vuln_high: i32,
-    pub(crate) vuln_medium: i32,
-    pub(crate) vuln_low: i32,
-    pub(crate) vuln_info: i32,
-    pub(crate) first_seen: OffsetDateTime,
-    pub(crate) last_seen: Option<OffsetDateTime>,
-    pub(crate) last_scanned: Option<OffsetDateTime>,
-    pub(crate) metadata: Value,
-    pub(crate) owner_id: Option<Uuid>,
-    pub(crate) created_at: OffsetDateTime,
-    pub(crate) updated_at: OffsetDateTime,
+struct AssetRow {
+    id: Uuid,
+    organization_id: Uuid,
+    network_id: Option<Uuid>,
+    ip_address: String,
+    hostname: Option<String>,
+    mac_address: Option<String>,
+    mac_vendor: Option<String>,
+    operating_system: Option<String>,
+    os_version: Option<String>,
+    os_cpe: Option<String>,
+    asset_type: String,
+    criticality: String,
+    tags: Value,
+    status: String,
+    is_reachable: bool,
+    risk_score: i16,
+    vuln_critical: i32,
+    vuln_high: i32,
+    vuln_medium: i32,
+    vuln_low: i32,
+    vuln_info: i32,
+    first_seen: OffsetDateTime,
+    last_seen: Option<OffsetDateTime>,
+    last_scanned: Option<OffsetDateTime>,
+    metadata: Value,
+    owner_id: Option<Uuid>,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
 }
 
 fn select_columns(conn: &impl ConnectionTrait, query: Select<assets::Entity>) -> Select<assets::Entity> {
@@ -311,7 +313,7 @@ pub async fn list(
         .into_model::<AssetRow>()
         .all(conn)
         .await?;
-    let items = rows.into_iter().map(rows::asset).collect::<Result<_>>()?;
+    let items = rows.into_iter().map(into_asset).collect::<Result<_>>()?;
     Ok(Paged { items, total, page })
 }
 
@@ -429,4 +431,55 @@ pub(crate) async fn delete_in_network(
 pub(crate) async fn delete_all(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<()> {
     assets::Entity::delete_many().filter(assets::Column::OrganizationId.eq(tenant.uuid())).exec(conn).await?;
     Ok(())
+}
+
+fn into_asset(row: AssetRow) -> Result<Asset> {
+    const ENTITY: &str = "asset";
+    let corrupt = |field, message: String| PersistenceError::Corrupt { entity: ENTITY, field, message };
+    let tag_texts: Vec<String> =
+        serde_json::from_value(row.tags).map_err(|error| corrupt("tags", error.to_string()))?;
+    let tags = Tags::parse(&tag_texts, "tags").map_err(|violations| {
+        corrupt("tags", violations.into_iter().map(|v| v.message).collect::<Vec<_>>().join("; "))
+    })?;
+    let count = |field, value: i32| u32::try_from(value).map_err(|_| corrupt(field, "negative count".into()));
+    Ok(Asset {
+        id: AssetId::from_uuid(row.id),
+        organization_id: OrganizationId::from_uuid(row.organization_id),
+        network_id: row.network_id.map(NetworkId::from_uuid),
+        ip_address: rows::parsed(IpAddress::parse(&row.ip_address, "ip_address"), ENTITY, "ip_address")?,
+        hostname: row
+            .hostname
+            .map(|name| rows::parsed(Hostname::parse(&name, "hostname"), ENTITY, "hostname"))
+            .transpose()?,
+        mac_address: row
+            .mac_address
+            .map(|mac| rows::parsed(MacAddress::parse(&mac, "mac_address"), ENTITY, "mac_address"))
+            .transpose()?,
+        mac_vendor: row.mac_vendor,
+        operating_system: row.operating_system,
+        os_version: row.os_version,
+        os_cpe: row.os_cpe,
+        asset_type: rows::parsed(AssetType::parse(&row.asset_type, "asset_type"), ENTITY, "asset_type")?,
+        criticality: rows::parsed(Criticality::parse(&row.criticality, "criticality"), ENTITY, "criticality")?,
+        tags,
+        status: rows::parsed(AssetStatus::parse(&row.status, "status"), ENTITY, "status")?,
+        is_reachable: row.is_reachable,
+        risk_score: rows::parsed(RiskScore::parse(i64::from(row.risk_score), "risk_score"), ENTITY, "risk_score")?,
+        vulnerabilities: VulnerabilityCounts {
+            critical: count("vuln_critical", row.vuln_critical)?,
+            high: count("vuln_high", row.vuln_high)?,
+            medium: count("vuln_medium", row.vuln_medium)?,
+            low: count("vuln_low", row.vuln_low)?,
+            info: count("vuln_info", row.vuln_info)?,
+        },
+        first_seen: row.first_seen,
+        last_seen: row.last_seen,
+        last_scanned: row.last_scanned,
+        metadata: rows::parsed(Metadata::parse(row.metadata, "metadata"), ENTITY, "metadata")?,
+        owner_id: row.owner_id.map(UserId::from_uuid),
+        // Services do not exist yet: no asset has an open one.
+        open_services: 0,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
 }

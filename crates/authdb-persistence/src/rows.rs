@@ -4,14 +4,12 @@
 //! [`PersistenceError::Corrupt`], never silently passed on.
 
 use authdb_domain::{
-    AgentUrl, Asset, AssetId, AssetStatus, AssetType, Cidr, Criticality, Email, Hostname, IpAddress, MacAddress,
-    MemberRole, Metadata, Network, NetworkId, NetworkName, Organization, OrganizationId, PermissionSet, RiskScore,
-    Role, RoleId, RoleName, Slug, Tags, User, UserId, Username, Violation, VulnerabilityCounts,
+    AgentUrl, Cidr, Email, MemberRole, Network, NetworkId, NetworkName, Organization, OrganizationId, PermissionSet,
+    Role, RoleId, RoleName, Slug, User, UserId, Username, Violation,
 };
 
 use crate::{
     PersistenceError, Result,
-    assets::AssetRow,
     entities::{networks, organizations, roles, users},
 };
 
@@ -120,56 +118,5 @@ pub(crate) fn network(model: networks::Model) -> Result<Network> {
         has_agent_token: model.agent_token.is_some(),
         created_at: model.created_at,
         updated_at: model.updated_at,
-    })
-}
-
-pub(crate) fn asset(row: AssetRow) -> Result<Asset> {
-    const ENTITY: &str = "asset";
-    let corrupt = |field, message: String| PersistenceError::Corrupt { entity: ENTITY, field, message };
-    let tag_texts: Vec<String> =
-        serde_json::from_value(row.tags).map_err(|error| corrupt("tags", error.to_string()))?;
-    let tags = Tags::parse(&tag_texts, "tags").map_err(|violations| {
-        corrupt("tags", violations.into_iter().map(|v| v.message).collect::<Vec<_>>().join("; "))
-    })?;
-    let count = |field, value: i32| u32::try_from(value).map_err(|_| corrupt(field, "negative count".into()));
-    Ok(Asset {
-        id: AssetId::from_uuid(row.id),
-        organization_id: OrganizationId::from_uuid(row.organization_id),
-        network_id: row.network_id.map(NetworkId::from_uuid),
-        ip_address: parsed(IpAddress::parse(&row.ip_address, "ip_address"), ENTITY, "ip_address")?,
-        hostname: row
-            .hostname
-            .map(|name| parsed(Hostname::parse(&name, "hostname"), ENTITY, "hostname"))
-            .transpose()?,
-        mac_address: row
-            .mac_address
-            .map(|mac| parsed(MacAddress::parse(&mac, "mac_address"), ENTITY, "mac_address"))
-            .transpose()?,
-        mac_vendor: row.mac_vendor,
-        operating_system: row.operating_system,
-        os_version: row.os_version,
-        os_cpe: row.os_cpe,
-        asset_type: parsed(AssetType::parse(&row.asset_type, "asset_type"), ENTITY, "asset_type")?,
-        criticality: parsed(Criticality::parse(&row.criticality, "criticality"), ENTITY, "criticality")?,
-        tags,
-        status: parsed(AssetStatus::parse(&row.status, "status"), ENTITY, "status")?,
-        is_reachable: row.is_reachable,
-        risk_score: parsed(RiskScore::parse(i64::from(row.risk_score), "risk_score"), ENTITY, "risk_score")?,
-        vulnerabilities: VulnerabilityCounts {
-            critical: count("vuln_critical", row.vuln_critical)?,
-            high: count("vuln_high", row.vuln_high)?,
-            medium: count("vuln_medium", row.vuln_medium)?,
-            low: count("vuln_low", row.vuln_low)?,
-            info: count("vuln_info", row.vuln_info)?,
-        },
-        first_seen: row.first_seen,
-        last_seen: row.last_seen,
-        last_scanned: row.last_scanned,
-        metadata: parsed(Metadata::parse(row.metadata, "metadata"), ENTITY, "metadata")?,
-        owner_id: row.owner_id.map(UserId::from_uuid),
-        // Services do not exist yet: no asset has an open one.
-        open_services: 0,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
     })
 }

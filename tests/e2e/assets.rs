@@ -162,6 +162,12 @@ async fn invalid_assets_name_every_wrong_field(backend: Backend) {
     let patch = app.patch(&asset, &alice.access_token, &json!({"owner_id": stranger.user_id()})).await;
     assert_eq!(fields(&patch.json().await.unwrap()), ["owner_id"]);
     assert_eq!(app.patch(&asset, &alice.access_token, &json!({"owner_id": vera.user_id()})).await.status(), 200);
+    let owned: Value =
+        app.get(&format!("{assets}?owner_id={}", vera.user_id()), &alice.access_token).await.json().await.unwrap();
+    assert_eq!((owned["total"].as_u64(), &owned["items"][0]["id"]), (Some(1), &created["id"]));
+    let nobody: Value =
+        app.get(&format!("{assets}?owner_id={}", alice.user_id()), &alice.access_token).await.json().await.unwrap();
+    assert_eq!(nobody["total"], 0);
 
     // A viewer reads but does not write.
     assert_eq!(app.get(&asset, &vera.access_token).await.status(), 200);

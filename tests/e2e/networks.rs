@@ -70,6 +70,9 @@ async fn networks_are_created_read_changed_and_keep_their_token_secret(backend: 
     assert_eq!(changed["agent_url"], "https://10.1.0.1:8443", "untouched");
     // The name is free again, and a second network may take the old one.
     assert_eq!(app.post(&networks, &alice.access_token, &json!({"name": "HQ router"})).await.status(), 201);
+    let taken = app.patch(&network, &alice.access_token, &json!({"name": "HQ router"})).await;
+    assert_eq!(taken.status(), 409);
+    assert_eq!(fields(&taken.json().await.unwrap()), ["name"]);
 
     let deleted = app.delete(&network, &alice.access_token).await;
     assert_eq!(deleted.status(), 200);
@@ -144,6 +147,9 @@ async fn a_network_with_assets_is_deleted_only_with_cascade(backend: Backend) {
     let outside = app.post(&assets, &alice.access_token, &json!({"ip_address": "10.0.0.1"})).await;
     assert_eq!(outside.status(), 201, "the same address without a network is another asset");
 
+    let in_network: Value =
+        app.get(&format!("{assets}?network_id={network_id}"), &alice.access_token).await.json().await.unwrap();
+    assert_eq!(in_network["total"], 2);
     let refused = app.delete(&network, &alice.access_token).await;
     assert_eq!(refused.status(), 409);
     assert!(refused.json::<Value>().await.unwrap()["detail"].as_str().unwrap().contains("2 asset"));

@@ -3,6 +3,7 @@
 
 use authdb_persistence::entities::audit_events;
 use authdb_tests::{Backend, spawn_app};
+use futures_util::future::join_all;
 use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::{Value, json};
 
@@ -177,7 +178,27 @@ async fn a_network_with_assets_is_deleted_only_with_cascade(backend: Backend) {
     assert_eq!(authdb_persistence::entities::networks::Entity::find().count(&db).await.unwrap(), 0);
 }
 
+async fn concurrent_creates_of_one_name_give_one_network(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let org = app.create_organization_ok(&alice.access_token, "acme").await;
+    let networks = format!("/api/v1/organizations/{}/networks", org["id"].as_str().unwrap());
+    let body = json!({"name": "edge", "cidrs": ["192.168.0.0/24"]});
+
+    let responses = join_all((0..16).map(|_| app.post(&networks, &alice.access_token, &body))).await;
+    let mut statuses: Vec<u16> = responses.iter().map(|response| response.status().as_u16()).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [[201].as_slice(), &[409; 15]].concat(), "one wins, the rest conflict, no 5xx");
+    let listed: Value = app.get(&networks, &alice.access_token).await.json().await.unwrap();
+    assert_eq!(listed["total"], 1);
+    // Another organization may use the same name.
+    let other = app.create_organization_ok(&alice.access_token, "other").await;
+    let elsewhere = format!("/api/v1/organizations/{}/networks", other["id"].as_str().unwrap());
+    assert_eq!(app.post(&elsewhere, &alice.access_token, &body).await.status(), 201);
+}
+
 on_both_backends!(
+    concurrent_creates_of_one_name_give_one_network,
     networks_are_created_read_changed_and_keep_their_token_secret,
     invalid_networks_name_every_wrong_field,
     a_network_with_assets_is_deleted_only_with_cascade,

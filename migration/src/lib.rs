@@ -24,6 +24,8 @@ mod m20261123_000020_add_session_client_id;
 mod m20261123_000030_create_login_throttles;
 mod m20261130_000010_create_login_attempts;
 mod m20261130_000090_add_users_email_skeleton;
+mod m20261130_000100_create_networks;
+mod m20261130_000110_create_assets;
 
 /// All authdb migrations, in the order they are applied.
 #[derive(Debug, Clone, Copy, Default)]
@@ -46,6 +48,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000030_create_login_throttles::Migration),
             Box::new(m20261130_000010_create_login_attempts::Migration),
             Box::new(m20261130_000090_add_users_email_skeleton::Migration),
+            Box::new(m20261130_000100_create_networks::Migration),
+            Box::new(m20261130_000110_create_assets::Migration),
         ]
     }
 }

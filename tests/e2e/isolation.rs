@@ -51,6 +51,26 @@ async fn members_of_another_organization_get_404_on_every_organization_route(bac
         .json()
         .await
         .unwrap();
+    let network: Value = app
+        .post(
+            &format!("/api/v1/organizations/{victim_id}/networks"),
+            &alice.access_token,
+            &json!({"name": "secret-network", "agent_token": "secret-agent-token"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let asset: Value = app
+        .post(
+            &format!("/api/v1/organizations/{victim_id}/assets"),
+            &alice.access_token,
+            &json!({"ip_address": "10.66.66.66", "hostname": "secret-host", "network_id": network["id"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     // The attacker owns another organization: every permission there, none here.
     let mallory = app.register_ok("mallory").await;
     app.create_organization_ok(&mallory.access_token, "mallory-inc").await;
@@ -61,10 +81,21 @@ async fn members_of_another_organization_get_404_on_every_organization_route(bac
             .replace("{user_id}", &bob.user_id())
             .replace("{role_id}", role["id"].as_str().unwrap())
             .replace("{invitation_id}", invitation["id"].as_str().unwrap())
+            .replace("{network_id}", network["id"].as_str().unwrap())
+            .replace("{asset_id}", asset["id"].as_str().unwrap())
     };
     let operations = organization_operations();
     assert!(operations.len() >= 15, "the document lists too few organization routes: {operations:?}");
-    let secrets = ["victim-corp", "bob@example.com", "secret-role", "hidden-invitee", &victim_id];
+    let secrets = [
+        "victim-corp",
+        "bob@example.com",
+        "secret-role",
+        "hidden-invitee",
+        "secret-network",
+        "secret-host",
+        "10.66.66.66",
+        &victim_id,
+    ];
     let body = json!({"name": "x", "role": "owner", "email": "mallory@example.com", "permissions": ["org:delete"]});
     for (method, template) in &operations {
         assert!(!fill(template).contains('{'), "unfilled path parameter in {template}");
@@ -84,6 +115,10 @@ async fn members_of_another_organization_get_404_on_every_organization_route(bac
     let members: Value =
         app.get(&format!("/api/v1/organizations/{victim_id}/members"), &alice.access_token).await.json().await.unwrap();
     assert_eq!(members["total"], 2);
+    let assets: Value =
+        app.get(&format!("/api/v1/organizations/{victim_id}/assets"), &alice.access_token).await.json().await.unwrap();
+    assert_eq!(assets["total"], 1, "the attacker's writes changed nothing");
+    assert_eq!(assets["items"][0]["hostname"], "secret-host");
     for (method, template) in operations.iter().filter(|(method, _)| *method == Method::GET) {
         let response = app.get(&fill(template), &alice.access_token).await;
         assert_eq!(response.status(), 200, "{method} {template} for the owner");

@@ -31,6 +31,7 @@ macro_rules! on_both_backends {
 
 mod admin;
 mod architecture;
+mod assets;
 mod audit;
 mod deployment;
 mod errors;
@@ -48,6 +49,7 @@ mod logout;
 mod me;
 mod members;
 mod module_graph;
+mod networks;
 mod oauth;
 mod observability;
 mod openapi;

@@ -30,3 +30,14 @@ pub(crate) fn invalid(violations: impl IntoIterator<Item = Option<Violation>>) -
         Ok(()) => ApiError::BadRequest("invalid request".into()),
     }
 }
+
+/// The value, or `None` with its violation recorded: for handlers that parse many fields
+/// and answer every violation at once.
+pub(crate) fn collect<T>(parsed: Result<T, Violation>, violations: &mut Vec<Violation>) -> Option<T> {
+    parsed.map_err(|violation| violations.push(violation)).ok()
+}
+
+/// [`collect`] for a parse that reports several violations (a list's elements).
+pub(crate) fn collect_all<T>(parsed: Result<T, Vec<Violation>>, violations: &mut Vec<Violation>) -> Option<T> {
+    parsed.map_err(|mut found| violations.append(&mut found)).ok()
+}

@@ -30,6 +30,8 @@ const TAGS: &[(&str, &str)] = &[
     ("members", "Members of an organization and their roles"),
     ("roles", "Built-in and custom roles of an organization"),
     ("invitations", "Invitations to join an organization"),
+    ("networks", "An organization's networks (routers or sites) and their agents"),
+    ("assets", "An organization's inventory of addresses in its networks"),
     ("admin", "Platform administration (superusers only)"),
     ("discovery", "Public keys (JWKS) and metadata for services that verify our tokens"),
     ("health", "Liveness and readiness probes"),

@@ -123,7 +123,7 @@ mod tests {
     fn fields(query: &str) -> Vec<String> {
         match parse(query) {
             Err(ApiError::Service(authdb_service::ServiceError::Invalid(violations))) => {
-                violations.into_iter().map(|v| v.field.to_owned()).collect()
+                violations.into_iter().map(|v| v.field.into_owned()).collect()
             }
             other => panic!("expected 422 for {query}, got {other:?}"),
         }

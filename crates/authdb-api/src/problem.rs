@@ -74,7 +74,7 @@ impl ApiError {
             Self::Service(S::Invalid(violations)) => invalid_fields(
                 violations
                     .iter()
-                    .map(|v| FieldError { field: v.field.to_owned(), message: v.message.clone() })
+                    .map(|v| FieldError { field: v.field.to_string(), message: v.message.clone() })
                     .collect(),
             ),
             Self::Unprocessable(errors) => invalid_fields(errors.clone()),

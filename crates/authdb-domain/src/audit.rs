@@ -34,6 +34,13 @@ pub enum AuditAction {
     /// and the invitation revoked.
     InvitationAcceptRefused,
     UserUpdatedByAdmin,
+    NetworkCreated,
+    NetworkUpdated,
+    /// A network was deleted (with its assets when `cascade` was asked).
+    NetworkDeleted,
+    AssetCreated,
+    AssetUpdated,
+    AssetDeleted,
 }
 
 impl AuditAction {
@@ -67,6 +74,12 @@ impl AuditAction {
             Self::InvitationRevoked => "invitation.revoked",
             Self::InvitationAcceptRefused => "invitation.accept_refused",
             Self::UserUpdatedByAdmin => "user.updated_by_admin",
+            Self::NetworkCreated => "network.created",
+            Self::NetworkUpdated => "network.updated",
+            Self::NetworkDeleted => "network.deleted",
+            Self::AssetCreated => "asset.created",
+            Self::AssetUpdated => "asset.updated",
+            Self::AssetDeleted => "asset.deleted",
         }
     }
 }

@@ -1,17 +1,18 @@
-use std::fmt;
+use std::{borrow::Cow, fmt};
 
 /// One broken rule about one input field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
-    /// The input field the rule is about, as the caller named it (`email`, `password`).
-    pub field: &'static str,
+    /// The input field the rule is about, as the caller named it (`email`, `password`,
+    /// `tags[3]` for one element of a list).
+    pub field: Cow<'static, str>,
     /// What is wrong, in lower case without a trailing period.
     pub message: String,
 }
 
 impl Violation {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
-        Self { field, message: message.into() }
+    pub fn new(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
     }
 }
 

@@ -109,3 +109,13 @@ mod tests {
         assert!("not-a-uuid".parse::<UserId>().is_err());
     }
 }
+
+define_id!(
+    /// Identifies a network (a router or a site) of an organization.
+    NetworkId
+);
+
+define_id!(
+    /// Identifies an asset of an organization's inventory.
+    AssetId
+);

@@ -8,6 +8,7 @@ mod audit;
 mod email;
 mod error;
 mod ids;
+mod inventory;
 mod login;
 mod organization;
 mod page;
@@ -21,7 +22,15 @@ mod username;
 pub use audit::{AuditAction, AuditOutcome};
 pub use email::{Email, MAX_SKELETON_BYTES, email_skeleton, normalized_email};
 pub use error::{DomainError, Result, Violation};
-pub use ids::{AuditEventId, InvitationId, MembershipId, OrganizationId, RefreshTokenId, RoleId, SessionId, UserId};
+pub use ids::{
+    AssetId, AuditEventId, InvitationId, MembershipId, NetworkId, OrganizationId, RefreshTokenId, RoleId, SessionId,
+    UserId,
+};
+pub use inventory::{
+    AgentToken, AgentUrl, Asset, AssetChanges, AssetFilter, AssetSortKey, AssetStatus, AssetType, Cidr, Criticality,
+    Hostname, IpAddress, MAX_CIDRS, MAX_TAGS, METADATA_MAX_BYTES, MacAddress, Metadata, Network, NetworkChanges,
+    NetworkName, NewAsset, NewNetwork, RiskScore, Tag, Tags, VulnerabilityCounts, parse_cidrs, parse_label,
+};
 pub use login::Login;
 pub use organization::{
     LicenseChanges, Member, MemberRole, NewOrganization, Organization, OrganizationChanges, OrganizationName,

@@ -166,7 +166,7 @@ mod tests {
             (None, Some("x"), vec!["offset"]),
         ] {
             let violations = Page::parse(limit, offset).expect_err("invalid");
-            assert_eq!(violations.iter().map(|v| v.field).collect::<Vec<_>>(), fields);
+            assert_eq!(violations.iter().map(|v| v.field.as_ref()).collect::<Vec<_>>(), fields);
         }
     }
 

@@ -6,6 +6,7 @@
 //! here knows about HTTP; errors are [`PersistenceError`], with unique violations turned
 //! into [`PersistenceError::Conflict`].
 
+pub mod assets;
 pub mod audit;
 pub mod change_feed;
 mod db;
@@ -14,6 +15,7 @@ mod error;
 pub mod invitations;
 pub mod login_throttles;
 pub mod memberships;
+pub mod networks;
 pub mod organizations;
 pub mod roles;
 mod row_lock;

@@ -4,13 +4,13 @@
 //! [`PersistenceError::Corrupt`], never silently passed on.
 
 use authdb_domain::{
-    Email, MemberRole, Organization, OrganizationId, PermissionSet, Role, RoleId, RoleName, Slug, User, UserId,
-    Username, Violation,
+    AgentUrl, Cidr, Email, MemberRole, Network, NetworkId, NetworkName, Organization, OrganizationId, PermissionSet,
+    Role, RoleId, RoleName, Slug, User, UserId, Username, Violation,
 };
 
 use crate::{
     PersistenceError, Result,
-    entities::{organizations, roles, users},
+    entities::{networks, organizations, roles, users},
 };
 
 /// A stored value parsed again; `entity` and `field` name it in the error.
@@ -94,4 +94,29 @@ pub(crate) fn member_role(model: roles::Model) -> Result<MemberRole> {
 fn permissions(stored: serde_json::Value) -> PermissionSet {
     let names: Vec<String> = serde_json::from_value(stored).unwrap_or_default();
     PermissionSet::from_stored_names(names)
+}
+
+pub(crate) fn network(model: networks::Model) -> Result<Network> {
+    const ENTITY: &str = "network";
+    let texts: Vec<String> = serde_json::from_value(model.cidrs).map_err(|error| PersistenceError::Corrupt {
+        entity: ENTITY,
+        field: "cidrs",
+        message: error.to_string(),
+    })?;
+    let cidrs = texts.iter().map(|text| parsed(Cidr::parse(text, "cidrs"), ENTITY, "cidrs")).collect::<Result<_>>()?;
+    Ok(Network {
+        id: NetworkId::from_uuid(model.id),
+        organization_id: OrganizationId::from_uuid(model.organization_id),
+        name: parsed(NetworkName::parse(&model.name, "name"), ENTITY, "name")?,
+        description: model.description,
+        site: model.site,
+        cidrs,
+        agent_url: model
+            .agent_url
+            .map(|url| parsed(AgentUrl::parse(&url, "agent_url"), ENTITY, "agent_url"))
+            .transpose()?,
+        has_agent_token: model.agent_token.is_some(),
+        created_at: model.created_at,
+        updated_at: model.updated_at,
+    })
 }

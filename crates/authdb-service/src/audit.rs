@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-use authdb_domain::{AuditAction, AuditOutcome, InvitationId, OrganizationId, RoleId, SessionId, UserId};
+use authdb_domain::{
+    AssetId, AuditAction, AuditOutcome, InvitationId, NetworkId, OrganizationId, RoleId, SessionId, UserId,
+};
 use authdb_persistence::audit::NewAuditEvent;
 use serde_json::{Value, json};
 
@@ -16,6 +18,8 @@ pub(crate) enum Target {
     Organization(OrganizationId),
     Role(RoleId),
     Invitation(InvitationId),
+    Network(NetworkId),
+    Asset(AssetId),
     /// A login counter, by its key (`ip:<address>`).
     Counter(String),
 }
@@ -28,6 +32,8 @@ impl fmt::Display for Target {
             Self::Organization(id) => write!(f, "organization:{id}"),
             Self::Role(id) => write!(f, "role:{id}"),
             Self::Invitation(id) => write!(f, "invitation:{id}"),
+            Self::Network(id) => write!(f, "network:{id}"),
+            Self::Asset(id) => write!(f, "asset:{id}"),
             Self::Counter(key) => f.write_str(key),
         }
     }

@@ -15,6 +15,8 @@
 //!   sessions, password, profile, events);
 //! - `tenancy/`: [`OrganizationService`] (organizations, members, roles,
 //!   invitations), with [`Membership`] as the proof of access;
+//! - `inventory/`: [`InventoryService`] (networks, assets), the organization's network
+//!   inventory;
 //! - `admin`, `login_throttle`, `discovery`, `health`: the rest;
 //! - `membership`, `audit`, `client`, `principal`, `error`: shared vocabulary.
 
@@ -26,6 +28,7 @@ mod core;
 mod discovery;
 mod error;
 mod health;
+mod inventory;
 mod login_throttle;
 mod membership;
 mod principal;
@@ -45,6 +48,7 @@ pub use core::{Core, CoreConfig};
 pub use discovery::Discovery;
 pub use error::{Result, ServiceError, error_chain};
 pub use health::{DatabaseHealth, HealthService, MigrationHealth};
+pub use inventory::InventoryService;
 pub use login_throttle::{LoginThrottlePolicy, address_key};
 pub use membership::Membership;
 pub use principal::Principal;

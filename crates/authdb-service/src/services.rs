@@ -6,8 +6,8 @@ use authdb_auth::{JwtKeys, PasswordHasher, RotationKey};
 use authdb_persistence::DatabaseConnection;
 
 use crate::{
-    AdminService, AuthPolicy, AuthService, Core, CoreConfig, Discovery, HealthService, OrganizationPolicy,
-    OrganizationService, Result,
+    AdminService, AuthPolicy, AuthService, Core, CoreConfig, Discovery, HealthService, InventoryService,
+    OrganizationPolicy, OrganizationService, Result,
 };
 
 /// What the services are built from.
@@ -35,6 +35,7 @@ pub struct Services {
     pub auth: AuthService,
     pub organizations: OrganizationService,
     pub admin: AdminService,
+    pub inventory: InventoryService,
     pub health: HealthService,
     /// The issuer and public keys served under `/.well-known`.
     pub discovery: Discovery,
@@ -52,6 +53,7 @@ impl Services {
         let auth = AuthService::new(core.clone(), config.hasher, config.keys, config.rotation, config.auth);
         let organizations = OrganizationService::new(core.clone(), config.organizations);
         let admin = AdminService::new(core.clone());
-        Ok(Self { core, auth, organizations, admin, health, discovery })
+        let inventory = InventoryService::new(core.clone());
+        Ok(Self { core, auth, organizations, admin, inventory, health, discovery })
     }
 }

@@ -6,9 +6,11 @@
 
 mod account;
 mod admin;
+mod asset;
 mod event;
 mod invitation;
 mod member;
+mod network;
 mod organization;
 mod role;
 mod session;
@@ -19,9 +21,11 @@ use time::OffsetDateTime;
 pub(crate) use self::{
     account::{LoginRequest, RefreshRequest, RegisterRequest, TokenResponse, UpdateProfileRequest, UserResponse},
     admin::{AdminUpdateUserRequest, UserList},
+    asset::{AssetList, AssetResponse, CreateAssetRequest, UpdateAssetRequest, Vulnerabilities},
     event::{SecurityEventPage, SecurityEventResponse},
     invitation::{AcceptInvitationRequest, CreateInvitationRequest, InvitationList, InvitationResponse},
     member::{AddMemberRequest, MemberList, MemberResponse, UpdateMemberRequest},
+    network::{CreateNetworkRequest, NetworkDeleted, NetworkList, NetworkResponse, UpdateNetworkRequest},
     organization::{
         AdminOrganizationList, CreateOrganizationRequest, OrganizationList, OrganizationResponse, OrganizationSummary,
         UpdateOrganizationRequest,

@@ -7,12 +7,14 @@
 //! (`tests/e2e/architecture.rs` checks).
 
 mod admin;
+mod assets;
 mod events;
 mod health;
 mod invitations;
 mod login;
 mod members;
 mod metrics;
+mod networks;
 mod oauth;
 mod organizations;
 mod password;
@@ -57,6 +59,8 @@ pub(crate) const ROUTES: &[RouteModule] = &[
     route(Mount::Api, members::configure, members::MembersApi::openapi),
     route(Mount::Api, roles::configure, roles::RolesApi::openapi),
     route(Mount::Api, invitations::configure, invitations::InvitationsApi::openapi),
+    route(Mount::Api, networks::configure, networks::NetworksApi::openapi),
+    route(Mount::Api, assets::configure, assets::AssetsApi::openapi),
     route(Mount::Api, admin::configure, admin::AdminApi::openapi),
     route(Mount::Api, oauth::configure, oauth::OauthApi::openapi),
     route(Mount::Root, well_known::configure, well_known::WellKnownApi::openapi),

@@ -5,11 +5,13 @@
 //! PostgreSQL, a 16-byte BLOB on SQLite), JSON columns are `jsonb` on PostgreSQL
 //! and text on SQLite, and timestamps are UTC `OffsetDateTime`s.
 
+pub mod assets;
 pub mod audit_events;
 pub mod invitations;
 pub mod login_attempts;
 pub mod login_throttles;
 pub mod memberships;
+pub mod networks;
 pub mod organizations;
 pub mod refresh_tokens;
 pub mod roles;
@@ -18,11 +20,13 @@ pub mod users;
 
 /// The entities under short names: `use entities::prelude::*;`.
 pub mod prelude {
+    pub use super::assets::Entity as Assets;
     pub use super::audit_events::Entity as AuditEvents;
     pub use super::invitations::Entity as Invitations;
     pub use super::login_attempts::Entity as LoginAttempts;
     pub use super::login_throttles::Entity as LoginThrottles;
     pub use super::memberships::Entity as Memberships;
+    pub use super::networks::Entity as Networks;
     pub use super::organizations::Entity as Organizations;
     pub use super::refresh_tokens::Entity as RefreshTokens;
     pub use super::roles::Entity as Roles;

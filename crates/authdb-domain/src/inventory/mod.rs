@@ -1,0 +1,225 @@
+//! The network inventory of an organization: networks (a router or a site) and the
+//! assets found in them.
+
+mod address;
+mod values;
+
+use time::OffsetDateTime;
+
+pub use self::{
+    address::{Cidr, IpAddress, MacAddress},
+    values::{
+        AgentToken, AgentUrl, AssetStatus, AssetType, Criticality, Hostname, MAX_TAGS, METADATA_MAX_BYTES, Metadata,
+        RiskScore, Tag, Tags, VulnerabilityCounts, parse_label,
+    },
+};
+use crate::{AssetId, NetworkId, OrganizationId, SortKey, UserId, Violation};
+
+/// The most CIDR blocks one network lists.
+pub const MAX_CIDRS: usize = 64;
+
+/// A network's name: trimmed, 1 to 100 characters, no control characters; unique in its
+/// organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkName(String);
+
+impl NetworkName {
+    pub fn parse(raw: &str, field: &'static str) -> Result<Self, Violation> {
+        parse_label(raw, field, 100).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A network's CIDR blocks, each named by its position when invalid (`cidrs[2]`).
+pub fn parse_cidrs(raw: &[String], field: &'static str) -> Result<Vec<Cidr>, Vec<Violation>> {
+    if raw.len() > MAX_CIDRS {
+        return Err(vec![Violation::new(field, format!("must hold at most {MAX_CIDRS} blocks"))]);
+    }
+    let mut cidrs = Vec::with_capacity(raw.len());
+    let mut violations = Vec::new();
+    for (index, text) in raw.iter().enumerate() {
+        match Cidr::parse(text, format!("{field}[{index}]")) {
+            Ok(cidr) if !cidrs.contains(&cidr) => cidrs.push(cidr),
+            Ok(_) => {}
+            Err(violation) => violations.push(violation),
+        }
+    }
+    if violations.is_empty() { Ok(cidrs) } else { Err(violations) }
+}
+
+/// A network (a router or a site) of an organization. Its agent token is never part of
+/// it: only whether one is set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Network {
+    pub id: NetworkId,
+    pub organization_id: OrganizationId,
+    pub name: NetworkName,
+    pub description: Option<String>,
+    pub site: Option<String>,
+    pub cidrs: Vec<Cidr>,
+    pub agent_url: Option<AgentUrl>,
+    pub has_agent_token: bool,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// A network to create.
+#[derive(Debug, Clone)]
+pub struct NewNetwork {
+    pub name: NetworkName,
+    pub description: Option<String>,
+    pub site: Option<String>,
+    pub cidrs: Vec<Cidr>,
+    pub agent_url: Option<AgentUrl>,
+    pub agent_token: Option<AgentToken>,
+}
+
+/// Changes to a network: `None` leaves a field alone, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkChanges {
+    pub name: Option<NetworkName>,
+    pub description: Option<Option<String>>,
+    pub site: Option<Option<String>>,
+    pub cidrs: Option<Vec<Cidr>>,
+    pub agent_url: Option<Option<AgentUrl>>,
+    pub agent_token: Option<Option<AgentToken>>,
+}
+
+/// An asset: one address in one network (or in none) of an organization.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Asset {
+    pub id: AssetId,
+    pub organization_id: OrganizationId,
+    pub network_id: Option<NetworkId>,
+    pub ip_address: IpAddress,
+    pub hostname: Option<Hostname>,
+    pub mac_address: Option<MacAddress>,
+    pub mac_vendor: Option<String>,
+    pub operating_system: Option<String>,
+    pub os_version: Option<String>,
+    pub os_cpe: Option<String>,
+    pub asset_type: AssetType,
+    pub criticality: Criticality,
+    pub tags: Tags,
+    pub status: AssetStatus,
+    pub is_reachable: bool,
+    pub risk_score: RiskScore,
+    pub vulnerabilities: VulnerabilityCounts,
+    pub first_seen: OffsetDateTime,
+    pub last_seen: Option<OffsetDateTime>,
+    pub last_scanned: Option<OffsetDateTime>,
+    pub metadata: Metadata,
+    pub owner_id: Option<UserId>,
+    /// How many of its services are open (0 until services are recorded).
+    pub open_services: u64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// An asset to create.
+#[derive(Debug, Clone)]
+pub struct NewAsset {
+    pub network_id: Option<NetworkId>,
+    pub ip_address: IpAddress,
+    pub hostname: Option<Hostname>,
+    pub mac_address: Option<MacAddress>,
+    pub mac_vendor: Option<String>,
+    pub operating_system: Option<String>,
+    pub os_version: Option<String>,
+    pub os_cpe: Option<String>,
+    pub asset_type: AssetType,
+    pub criticality: Criticality,
+    pub tags: Tags,
+    pub status: AssetStatus,
+    pub is_reachable: bool,
+    pub risk_score: RiskScore,
+    pub vulnerabilities: VulnerabilityCounts,
+    pub last_seen: Option<OffsetDateTime>,
+    pub last_scanned: Option<OffsetDateTime>,
+    pub metadata: Metadata,
+    pub owner_id: Option<UserId>,
+}
+
+/// Changes to an asset: `None` leaves a field alone, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct AssetChanges {
+    pub network_id: Option<Option<NetworkId>>,
+    pub ip_address: Option<IpAddress>,
+    pub hostname: Option<Option<Hostname>>,
+    pub mac_address: Option<Option<MacAddress>>,
+    pub mac_vendor: Option<Option<String>>,
+    pub operating_system: Option<Option<String>>,
+    pub os_version: Option<Option<String>>,
+    pub os_cpe: Option<Option<String>>,
+    pub asset_type: Option<AssetType>,
+    pub criticality: Option<Criticality>,
+    pub tags: Option<Tags>,
+    pub status: Option<AssetStatus>,
+    pub is_reachable: Option<bool>,
+    pub risk_score: Option<RiskScore>,
+    pub vulnerabilities: Option<VulnerabilityCounts>,
+    pub last_seen: Option<Option<OffsetDateTime>>,
+    pub last_scanned: Option<Option<OffsetDateTime>>,
+    pub metadata: Option<Metadata>,
+    pub owner_id: Option<Option<UserId>>,
+}
+
+/// Which assets a list shows; every condition must hold, and within a list of values
+/// (`statuses`, ...) any one may.
+#[derive(Debug, Clone, Default)]
+pub struct AssetFilter {
+    pub statuses: Vec<AssetStatus>,
+    pub criticalities: Vec<Criticality>,
+    pub asset_types: Vec<AssetType>,
+    /// Every one of these tags.
+    pub tags: Vec<Tag>,
+    pub network_id: Option<NetworkId>,
+    pub owner_id: Option<UserId>,
+    /// A lower-case substring of the host name, the address text or the MAC address.
+    pub search: Option<String>,
+    /// Addresses within this block (of its family).
+    pub cidr: Option<Cidr>,
+    pub min_risk: Option<RiskScore>,
+}
+
+/// Orders of asset lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssetSortKey {
+    /// Numeric address order, IPv4 before IPv6 (10.0.0.9 before 10.0.0.10).
+    IpAddress,
+    /// Assets without a host name last.
+    Hostname,
+    RiskScore,
+    /// Assets never seen last.
+    LastSeen,
+    /// By rank: low, medium, high, critical.
+    Criticality,
+}
+
+impl SortKey for AssetSortKey {
+    const KEYS: &'static [(&'static str, Self)] = &[
+        ("ip_address", Self::IpAddress),
+        ("hostname", Self::Hostname),
+        ("risk_score", Self::RiskScore),
+        ("last_seen", Self::LastSeen),
+        ("criticality", Self::Criticality),
+    ];
+    const DEFAULT: Self = Self::IpAddress;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_lists_name_the_bad_block() {
+        let cidrs = parse_cidrs(&["10.0.0.0/8".into(), "10.0.0.0/8".into(), "fd00::/8".into()], "cidrs").expect("ok");
+        assert_eq!(cidrs.iter().map(ToString::to_string).collect::<Vec<_>>(), ["10.0.0.0/8", "fd00::/8"]);
+        let bad = parse_cidrs(&["10.0.0.0/8".into(), "10.0.0.1/8".into()], "cidrs").expect_err("host bits");
+        assert_eq!(bad[0].field, "cidrs[1]");
+        assert_eq!(NetworkName::parse("  ", "name").expect_err("empty").field, "name");
+    }
+}

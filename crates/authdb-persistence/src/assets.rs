@@ -1,0 +1,485 @@
+//! The `assets` table: an organization's inventory, scoped by [`TenantId`].
+//!
+//! PostgreSQL stores the address as `inet` and the tags as `text[]`; sqlx maps neither
+//! without extra features, so this repository writes them through casts
+//! (`CAST($1 AS inet)`, `CAST($1 AS text[])`) and reads them as `host(ip_address)` and
+//! `to_jsonb(tags)`. SQLite stores the canonical text and a JSON array. Lists sort by
+//! `ip_sort` and by expressions that order alike on both backends (NULLs last, byte
+//! order for host names), so the same data lists the same way on each.
+
+use authdb_domain::{
+    Asset, AssetChanges, AssetFilter, AssetId, AssetSortKey, AssetStatus, AssetType, Criticality, Hostname, IpAddress,
+    MacAddress, Metadata, NetworkId, NewAsset, OrganizationId, Page, Paged, RiskScore, Sort, Tag, Tags, UserId,
+    VulnerabilityCounts,
+};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, SqlErr,
+    sea_query::{Expr, ExprTrait, Query},
+};
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{PersistenceError, Result, TenantId, entities::assets, rows, search_pattern};
+
+const ASSET: &str = "asset";
+
+fn is_postgres(conn: &impl ConnectionTrait) -> bool {
+    conn.get_database_backend() == DatabaseBackend::Postgres
+}
+
+/// The address as the column takes it.
+fn ip_value(postgres: bool, ip: authdb_domain::IpAddress) -> Expr {
+    if postgres { Expr::cust_with_values("CAST($1 AS inet)", [ip.to_string()]) } else { Expr::val(ip.to_string()) }
+}
+
+/// The tags as the column takes them: a `text[]` literal (tags hold no character that
+/// needs quoting in one) or a JSON array.
+fn tags_value(postgres: bool, tags: &Tags) -> Expr {
+    if postgres {
+        Expr::cust_with_values("CAST($1 AS text[])", [format!("{{{}}}", tags.names().join(","))])
+    } else {
+        Expr::val(Value::from(tags.names()).to_string())
+    }
+}
+
+/// Unique violations are the address taken in the network; foreign-key violations a
+/// network (or owner) deleted meanwhile.
+fn write_error(error: DbErr) -> PersistenceError {
+    if let Some(SqlErr::ForeignKeyConstraintViolation(message)) = error.sql_err() {
+        let entity = if message.contains("owner") { "owner" } else { "network" };
+        return PersistenceError::NotFound { entity };
+    }
+    match PersistenceError::from(error) {
+        PersistenceError::Conflict { .. } => PersistenceError::Conflict { fields: &["ip_address"] },
+        other => other,
+    }
+}
+
+pub async fn insert(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    new: NewAsset,
+    now: OffsetDateTime,
+) -> Result<Asset> {
+    let postgres = is_postgres(conn);
+    let id = AssetId::new();
+    use assets::Column as C;
+    let columns = [
+        C::Id,
+        C::OrganizationId,
+        C::NetworkId,
+        C::IpAddress,
+        C::IpSort,
+        C::Hostname,
+        C::MacAddress,
+        C::MacVendor,
+        C::OperatingSystem,
+        C::OsVersion,
+        C::OsCpe,
+        C::AssetType,
+        C::Criticality,
+        C::Tags,
+        C::Status,
+        C::IsReachable,
+        C::RiskScore,
+        C::VulnCritical,
+        C::VulnHigh,
+        C::VulnMedium,
+        C::VulnLow,
+        C::VulnInfo,
+        C::FirstSeen,
+        C::LastSeen,
+        C::LastScanned,
+        C::Metadata,
+        C::OwnerId,
+        C::CreatedAt,
+        C::UpdatedAt,
+    ];
+    let counts = new.vulnerabilities;
+    let values = [
+        Expr::val(id.as_uuid()),
+        Expr::val(tenant.uuid()),
+        Expr::val(new.network_id.map(|network| network.as_uuid())),
+        ip_value(postgres, new.ip_address),
+        Expr::val(new.ip_address.sort_key()),
+        Expr::val(new.hostname.map(|name| name.as_str().to_owned())),
+        Expr::val(new.mac_address.map(|mac| mac.to_string())),
+        Expr::val(new.mac_vendor),
+        Expr::val(new.operating_system),
+        Expr::val(new.os_version),
+        Expr::val(new.os_cpe),
+        Expr::val(new.asset_type.as_str()),
+        Expr::val(new.criticality.as_str()),
+        tags_value(postgres, &new.tags),
+        Expr::val(new.status.as_str()),
+        Expr::val(new.is_reachable),
+        Expr::val(i16::from(new.risk_score.value())),
+        Expr::val(count(counts.critical)),
+        Expr::val(count(counts.high)),
+        Expr::val(count(counts.medium)),
+        Expr::val(count(counts.low)),
+        Expr::val(count(counts.info)),
+        Expr::val(now),
+        Expr::val(new.last_seen),
+        Expr::val(new.last_scanned),
+        Expr::val(new.metadata.into_value()),
+        Expr::val(new.owner_id.map(|owner| owner.as_uuid())),
+        Expr::val(now),
+        Expr::val(now),
+    ];
+    let statement = Query::insert().into_table(assets::Entity).columns(columns).values_panic(values).to_owned();
+    conn.execute(&statement).await.map_err(write_error)?;
+    find(conn, tenant, id).await?.ok_or(PersistenceError::NotFound { entity: ASSET })
+}
+
+/// Counts are at most `i32::MAX` (`VulnerabilityCounts::parse`).
+fn count(value: u32) -> i32 {
+    i32::try_from(value).unwrap_or(i32::MAX)
+}
+
+pub async fn find(conn: &impl ConnectionTrait, tenant: TenantId, id: AssetId) -> Result<Option<Asset>> {
+    let query = of_tenant(tenant).filter(assets::Column::Id.eq(id.as_uuid()));
+    let row = select_columns(conn, query).into_model::<AssetRow>().one(conn).await?;
+    row.map(into_asset).transpose()
+}
+
+fn of_tenant(tenant: TenantId) -> Select<assets::Entity> {
+    assets::Entity::find().filter(assets::Column::OrganizationId.eq(tenant.uuid()))
+}
+
+/// A stored asset, with the address as text and the tags as a JSON array on both
+/// backends.
+#[derive(Debug, FromQueryResult)]
+struct AssetRow {
+    id: Uuid,
+    organization_id: Uuid,
+    network_id: Option<Uuid>,
+    ip_address: String,
+    hostname: Option<String>,
+    mac_address: Option<String>,
+    mac_vendor: Option<String>,
+    operating_system: Option<String>,
+    os_version: Option<String>,
+    os_cpe: Option<String>,
+    asset_type: String,
+    criticality: String,
+    tags: Value,
+    status: String,
+    is_reachable: bool,
+    risk_score: i16,
+    vuln_critical: i32,
+    vuln_high: i32,
+    vuln_medium: i32,
+    vuln_low: i32,
+    vuln_info: i32,
+    first_seen: OffsetDateTime,
+    last_seen: Option<OffsetDateTime>,
+    last_scanned: Option<OffsetDateTime>,
+    metadata: Value,
+    owner_id: Option<Uuid>,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+fn select_columns(conn: &impl ConnectionTrait, query: Select<assets::Entity>) -> Select<assets::Entity> {
+    use assets::Column as C;
+    let postgres = is_postgres(conn);
+    let (ip, tags) = if postgres {
+        (Expr::cust("host(\"assets\".\"ip_address\")"), Expr::cust("to_jsonb(\"assets\".\"tags\")"))
+    } else {
+        (Expr::col((assets::Entity, C::IpAddress)), Expr::col((assets::Entity, C::Tags)))
+    };
+    query
+        .select_only()
+        .columns([
+            C::Id,
+            C::OrganizationId,
+            C::NetworkId,
+            C::Hostname,
+            C::MacAddress,
+            C::MacVendor,
+            C::OperatingSystem,
+            C::OsVersion,
+            C::OsCpe,
+            C::AssetType,
+            C::Criticality,
+            C::Status,
+            C::IsReachable,
+            C::RiskScore,
+            C::VulnCritical,
+            C::VulnHigh,
+            C::VulnMedium,
+            C::VulnLow,
+            C::VulnInfo,
+            C::FirstSeen,
+            C::LastSeen,
+            C::LastScanned,
+            C::Metadata,
+            C::OwnerId,
+            C::CreatedAt,
+            C::UpdatedAt,
+        ])
+        .column_as(ip, "ip_address")
+        .column_as(tags, "tags")
+}
+
+/// One page of the tenant's assets matching `filter`, ordered by `sort`, ties broken by
+/// address, then id.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    filter: &AssetFilter,
+    sort: Sort<AssetSortKey>,
+    page: Page,
+) -> Result<Paged<Asset>> {
+    use assets::Column as C;
+    let postgres = is_postgres(conn);
+    let mut query = of_tenant(tenant);
+    if !filter.statuses.is_empty() {
+        query = query.filter(C::Status.is_in(filter.statuses.iter().map(|status| status.as_str())));
+    }
+    if !filter.criticalities.is_empty() {
+        query = query.filter(C::Criticality.is_in(filter.criticalities.iter().map(|value| value.as_str())));
+    }
+    if !filter.asset_types.is_empty() {
+        query = query.filter(C::AssetType.is_in(filter.asset_types.iter().map(|value| value.as_str())));
+    }
+    if !filter.tags.is_empty() {
+        if postgres {
+            let wanted = filter.tags.iter().map(Tag::as_str).collect::<Vec<_>>().join(",");
+            query = query
+                .filter(Expr::cust_with_values("\"assets\".\"tags\" @> CAST($1 AS text[])", [format!("{{{wanted}}}")]));
+        } else {
+            for tag in &filter.tags {
+                query = query.filter(Expr::cust_with_values(
+                    "EXISTS (SELECT 1 FROM json_each(\"assets\".\"tags\") WHERE json_each.value = ?)",
+                    [tag.as_str().to_owned()],
+                ));
+            }
+        }
+    }
+    if let Some(network) = filter.network_id {
+        query = query.filter(C::NetworkId.eq(network.as_uuid()));
+    }
+    if let Some(owner) = filter.owner_id {
+        query = query.filter(C::OwnerId.eq(owner.as_uuid()));
+    }
+    if let Some(cidr) = filter.cidr {
+        let (first, last) = cidr.sort_range();
+        query = query.filter(C::IpSort.between(first, last));
+    }
+    if let Some(min_risk) = filter.min_risk {
+        query = query.filter(C::RiskScore.gte(i16::from(min_risk.value())));
+    }
+    if let Some(search) = filter.search.as_deref() {
+        let ip_text = if postgres {
+            Expr::cust("host(\"assets\".\"ip_address\")")
+        } else {
+            Expr::col((assets::Entity, C::IpAddress))
+        };
+        query = query.filter(
+            Condition::any()
+                .add(Expr::col((assets::Entity, C::Hostname)).like(search_pattern(search)))
+                .add(ip_text.like(search_pattern(search)))
+                .add(Expr::col((assets::Entity, C::MacAddress)).like(search_pattern(search))),
+        );
+    }
+    let total = query.clone().count(conn).await?;
+    let order = if sort.descending { Order::Desc } else { Order::Asc };
+    query = match sort.key {
+        AssetSortKey::IpAddress => query.order_by(C::IpSort, order.clone()),
+        AssetSortKey::Hostname => {
+            let hostname = if postgres { "\"assets\".\"hostname\" COLLATE \"C\"" } else { "\"assets\".\"hostname\"" };
+            query
+                .order_by(Expr::cust("(\"assets\".\"hostname\" IS NULL)"), Order::Asc)
+                .order_by(Expr::cust(hostname), order.clone())
+        }
+        AssetSortKey::RiskScore => query.order_by(C::RiskScore, order.clone()),
+        AssetSortKey::LastSeen => query
+            .order_by(Expr::cust("(\"assets\".\"last_seen\" IS NULL)"), Order::Asc)
+            .order_by(C::LastSeen, order.clone()),
+        AssetSortKey::Criticality => query.order_by(
+            Expr::cust(
+                "CASE \"assets\".\"criticality\" WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 ELSE 4 END",
+            ),
+            order.clone(),
+        ),
+    };
+    let rows = select_columns(conn, query.order_by(C::IpSort, Order::Asc).order_by(C::Id, Order::Asc))
+        .limit(page.limit())
+        .offset(page.offset())
+        .into_model::<AssetRow>()
+        .all(conn)
+        .await?;
+    let items = rows.into_iter().map(into_asset).collect::<Result<_>>()?;
+    Ok(Paged { items, total, page })
+}
+
+/// Applies `changes` to one of the tenant's assets.
+pub async fn update(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: AssetId,
+    changes: AssetChanges,
+    now: OffsetDateTime,
+) -> Result<Asset> {
+    use assets::Column as C;
+    let postgres = is_postgres(conn);
+    let mut update = assets::Entity::update_many()
+        .filter(C::OrganizationId.eq(tenant.uuid()))
+        .filter(C::Id.eq(id.as_uuid()))
+        .col_expr(C::UpdatedAt, Expr::val(now));
+    if let Some(network) = changes.network_id {
+        update = update.col_expr(C::NetworkId, Expr::val(network.map(|network| network.as_uuid())));
+    }
+    if let Some(ip) = changes.ip_address {
+        update = update.col_expr(C::IpAddress, ip_value(postgres, ip)).col_expr(C::IpSort, Expr::val(ip.sort_key()));
+    }
+    if let Some(hostname) = changes.hostname {
+        update = update.col_expr(C::Hostname, Expr::val(hostname.map(|name| name.as_str().to_owned())));
+    }
+    if let Some(mac) = changes.mac_address {
+        update = update.col_expr(C::MacAddress, Expr::val(mac.map(|mac| mac.to_string())));
+    }
+    for (column, value) in [
+        (C::MacVendor, changes.mac_vendor),
+        (C::OperatingSystem, changes.operating_system),
+        (C::OsVersion, changes.os_version),
+        (C::OsCpe, changes.os_cpe),
+    ] {
+        if let Some(value) = value {
+            update = update.col_expr(column, Expr::val(value));
+        }
+    }
+    if let Some(asset_type) = changes.asset_type {
+        update = update.col_expr(C::AssetType, Expr::val(asset_type.as_str()));
+    }
+    if let Some(criticality) = changes.criticality {
+        update = update.col_expr(C::Criticality, Expr::val(criticality.as_str()));
+    }
+    if let Some(tags) = changes.tags {
+        update = update.col_expr(C::Tags, tags_value(postgres, &tags));
+    }
+    if let Some(status) = changes.status {
+        update = update.col_expr(C::Status, Expr::val(status.as_str()));
+    }
+    if let Some(reachable) = changes.is_reachable {
+        update = update.col_expr(C::IsReachable, Expr::val(reachable));
+    }
+    if let Some(score) = changes.risk_score {
+        update = update.col_expr(C::RiskScore, Expr::val(i16::from(score.value())));
+    }
+    if let Some(counts) = changes.vulnerabilities {
+        update = update
+            .col_expr(C::VulnCritical, Expr::val(count(counts.critical)))
+            .col_expr(C::VulnHigh, Expr::val(count(counts.high)))
+            .col_expr(C::VulnMedium, Expr::val(count(counts.medium)))
+            .col_expr(C::VulnLow, Expr::val(count(counts.low)))
+            .col_expr(C::VulnInfo, Expr::val(count(counts.info)));
+    }
+    if let Some(last_seen) = changes.last_seen {
+        update = update.col_expr(C::LastSeen, Expr::val(last_seen));
+    }
+    if let Some(last_scanned) = changes.last_scanned {
+        update = update.col_expr(C::LastScanned, Expr::val(last_scanned));
+    }
+    if let Some(metadata) = changes.metadata {
+        update = update.col_expr(C::Metadata, Expr::val(metadata.into_value()));
+    }
+    if let Some(owner) = changes.owner_id {
+        update = update.col_expr(C::OwnerId, Expr::val(owner.map(|owner| owner.as_uuid())));
+    }
+    let updated = update.exec(conn).await.map_err(write_error)?;
+    if updated.rows_affected == 0 {
+        return Err(PersistenceError::NotFound { entity: ASSET });
+    }
+    find(conn, tenant, id).await?.ok_or(PersistenceError::NotFound { entity: ASSET })
+}
+
+/// Deletes one of the tenant's assets. Returns whether it existed.
+pub async fn delete(conn: &impl ConnectionTrait, tenant: TenantId, id: AssetId) -> Result<bool> {
+    let deleted = assets::Entity::delete_many()
+        .filter(assets::Column::OrganizationId.eq(tenant.uuid()))
+        .filter(assets::Column::Id.eq(id.as_uuid()))
+        .exec(conn)
+        .await?;
+    Ok(deleted.rows_affected > 0)
+}
+
+/// How many of the tenant's assets are in `network`.
+pub async fn count_in_network(conn: &impl ConnectionTrait, tenant: TenantId, network: NetworkId) -> Result<u64> {
+    Ok(of_tenant(tenant).filter(assets::Column::NetworkId.eq(network.as_uuid())).count(conn).await?)
+}
+
+/// Deletes the tenant's assets in `network`; returns how many.
+pub(crate) async fn delete_in_network(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    network: NetworkId,
+) -> Result<u64> {
+    let deleted = assets::Entity::delete_many()
+        .filter(assets::Column::OrganizationId.eq(tenant.uuid()))
+        .filter(assets::Column::NetworkId.eq(network.as_uuid()))
+        .exec(conn)
+        .await?;
+    Ok(deleted.rows_affected)
+}
+
+/// Removes every asset of the tenant (when the organization is deleted).
+pub(crate) async fn delete_all(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<()> {
+    assets::Entity::delete_many().filter(assets::Column::OrganizationId.eq(tenant.uuid())).exec(conn).await?;
+    Ok(())
+}
+
+fn into_asset(row: AssetRow) -> Result<Asset> {
+    const ENTITY: &str = "asset";
+    let corrupt = |field, message: String| PersistenceError::Corrupt { entity: ENTITY, field, message };
+    let tag_texts: Vec<String> =
+        serde_json::from_value(row.tags).map_err(|error| corrupt("tags", error.to_string()))?;
+    let tags = Tags::parse(&tag_texts, "tags").map_err(|violations| {
+        corrupt("tags", violations.into_iter().map(|v| v.message).collect::<Vec<_>>().join("; "))
+    })?;
+    let count = |field, value: i32| u32::try_from(value).map_err(|_| corrupt(field, "negative count".into()));
+    Ok(Asset {
+        id: AssetId::from_uuid(row.id),
+        organization_id: OrganizationId::from_uuid(row.organization_id),
+        network_id: row.network_id.map(NetworkId::from_uuid),
+        ip_address: rows::parsed(IpAddress::parse(&row.ip_address, "ip_address"), ENTITY, "ip_address")?,
+        hostname: row
+            .hostname
+            .map(|name| rows::parsed(Hostname::parse(&name, "hostname"), ENTITY, "hostname"))
+            .transpose()?,
+        mac_address: row
+            .mac_address
+            .map(|mac| rows::parsed(MacAddress::parse(&mac, "mac_address"), ENTITY, "mac_address"))
+            .transpose()?,
+        mac_vendor: row.mac_vendor,
+        operating_system: row.operating_system,
+        os_version: row.os_version,
+        os_cpe: row.os_cpe,
+        asset_type: rows::parsed(AssetType::parse(&row.asset_type, "asset_type"), ENTITY, "asset_type")?,
+        criticality: rows::parsed(Criticality::parse(&row.criticality, "criticality"), ENTITY, "criticality")?,
+        tags,
+        status: rows::parsed(AssetStatus::parse(&row.status, "status"), ENTITY, "status")?,
+        is_reachable: row.is_reachable,
+        risk_score: rows::parsed(RiskScore::parse(i64::from(row.risk_score), "risk_score"), ENTITY, "risk_score")?,
+        vulnerabilities: VulnerabilityCounts {
+            critical: count("vuln_critical", row.vuln_critical)?,
+            high: count("vuln_high", row.vuln_high)?,
+            medium: count("vuln_medium", row.vuln_medium)?,
+            low: count("vuln_low", row.vuln_low)?,
+            info: count("vuln_info", row.vuln_info)?,
+        },
+        first_seen: row.first_seen,
+        last_seen: row.last_seen,
+        last_scanned: row.last_scanned,
+        metadata: rows::parsed(Metadata::parse(row.metadata, "metadata"), ENTITY, "metadata")?,
+        owner_id: row.owner_id.map(UserId::from_uuid),
+        // Services do not exist yet: no asset has an open one.
+        open_services: 0,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}

@@ -25,6 +25,11 @@
 #
 # curl and jq: tests/e2e/readme.rs runs README's walk-through, which uses both; as root
 # the script installs them (apt-get) when they are missing.
+#
+# SMTP peer: tests/e2e/mail.rs sends to a real SMTP server on loopback, Python's aiosmtpd
+# in the virtualenv target/tools/venv (shared with ./scripts/api-checks.sh), and makes
+# certificates with openssl. The script creates the virtualenv and installs the pinned
+# aiosmtpd with pip when it is missing (python3-venv and openssl with apt-get as root).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -189,6 +194,33 @@ if [ "${#missing_tools[@]}" -gt 0 ]; then
     else
         log "${missing_tools[*]} not found and not root: README's walk-through test will fail (apt-get install ${missing_tools[*]})"
     fi
+fi
+
+# ---------------------------------------------------------------- SMTP peer
+AIOSMTPD_VERSION=1.4.6
+VENV="$PWD/target/tools/venv"
+apt_get_install() {
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1; then
+        apt-get update -q
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null
+    fi
+}
+if ! command -v openssl >/dev/null 2>&1; then
+    if is_root; then
+        log "openssl not installed: installing with apt-get (the STARTTLS test makes certificates with it)"
+        apt_get_install openssl
+    else
+        log "openssl not found and not root: the STARTTLS test will fail (apt-get install openssl)"
+    fi
+fi
+if [ "$("$VENV/bin/python" -c 'import aiosmtpd; print(aiosmtpd.__version__)' 2>/dev/null)" != "$AIOSMTPD_VERSION" ]; then
+    log "installing aiosmtpd $AIOSMTPD_VERSION into $VENV (the SMTP tests' peer)"
+    if ! python3 -m venv "$VENV" 2>/dev/null; then
+        is_root || die "python3 -m venv failed and not root: install python3-venv (apt-get install python3-venv)"
+        apt_get_install python3-venv
+        python3 -m venv "$VENV"
+    fi
+    "$VENV/bin/pip" install -q --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION"
 fi
 
 # ---------------------------------------------------------------- PostgreSQL

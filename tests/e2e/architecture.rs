@@ -16,8 +16,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("authdb-persistence", &["authdb-domain", "migration"]),
     ("authdb-service", &["authdb-domain", "authdb-auth", "authdb-persistence"]),
     ("authdb-api", &["authdb-domain", "authdb-service"]),
+    // An adapter: implements the service layer's `Mailer` port.
+    ("authdb-mail", &["authdb-domain", "authdb-service"]),
     // The composition root wires every layer together.
-    ("authdb-server", &["authdb-domain", "authdb-auth", "authdb-persistence", "authdb-service", "authdb-api"]),
+    (
+        "authdb-server",
+        &["authdb-domain", "authdb-auth", "authdb-persistence", "authdb-service", "authdb-api", "authdb-mail"],
+    ),
     ("authdb-loadgen", &[]),
     ("authdb-testkit", &[]),
     ("authdb-tests", &["authdb-server", "authdb-persistence", "authdb-testkit"]),
@@ -28,8 +33,9 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("authdb-domain", &["actix-web", "sea-orm", "sqlx", "jsonwebtoken", "bcrypt", "sha2", "tokio"]),
     ("authdb-auth", &["actix-web", "sea-orm", "sqlx"]),
     ("authdb-persistence", &["actix-web", "jsonwebtoken", "bcrypt"]),
-    ("authdb-service", &["actix-web", "sea-orm", "sqlx"]),
-    ("authdb-api", &["sea-orm", "sqlx", "migration", "authdb-persistence", "bcrypt", "jsonwebtoken"]),
+    ("authdb-service", &["actix-web", "sea-orm", "sqlx", "lettre"]),
+    ("authdb-mail", &["actix-web", "sea-orm", "sqlx", "authdb-persistence"]),
+    ("authdb-api", &["sea-orm", "sqlx", "migration", "authdb-persistence", "bcrypt", "jsonwebtoken", "lettre"]),
 ];
 
 fn normal_dependencies() -> BTreeMap<String, Vec<String>> {
@@ -89,6 +95,7 @@ const LOOP_FREE: &[&str] = &[
     "crates/authdb-persistence",
     "crates/authdb-service",
     "crates/authdb-api",
+    "crates/authdb-mail",
 ];
 
 /// Groups of modules that refer to each other by design: SeaORM entities declare each

@@ -46,6 +46,7 @@ mod jwks;
 mod lockout;
 mod login;
 mod logout;
+mod mail;
 mod me;
 mod members;
 mod module_graph;

@@ -30,6 +30,7 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     pub redis: RedisSettings,
     pub metrics: MetricsSettings,
+    pub mail: MailSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -128,6 +129,98 @@ impl std::fmt::Debug for RedisSettings {
 pub struct MetricsSettings {
     /// Serve `/metrics` on this separate `IP:PORT` (and not on the main listener).
     pub bind: Option<String>,
+}
+
+/// How mail leaves the server. `Debug` is written by hand so that the SMTP password stays
+/// out of logs.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailSettings {
+    /// `file` (the default: `.eml` files in `<data_dir>/outbox/`), `none` or `smtp`.
+    pub transport: MailTransport,
+    /// The `From` of every message: an address, or `Name <address>`.
+    pub from: String,
+    /// `smtp://host[:port]` (port 587 unless given) or `smtps://host[:port]` (465), for
+    /// `transport = "smtp"`; credentials go in `smtp_username` and `smtp_password`.
+    pub smtp_url: Option<String>,
+    /// For `smtp://`: `required` (the default), `opportunistic` or `never`.
+    pub smtp_starttls: StartTlsSetting,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<SecretString>,
+    /// How long connecting and each SMTP command may take.
+    pub smtp_timeout_secs: u64,
+    /// A PEM file of certificate authorities to trust besides the public roots.
+    pub smtp_ca_file: Option<PathBuf>,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            transport: MailTransport::default(),
+            from: "authdb <no-reply@localhost>".into(),
+            smtp_url: None,
+            smtp_starttls: StartTlsSetting::default(),
+            smtp_username: None,
+            smtp_password: None,
+            smtp_timeout_secs: 10,
+            smtp_ca_file: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("transport", &self.transport)
+            .field("from", &self.from)
+            .field("smtp_url", &self.smtp_url)
+            .field("smtp_starttls", &self.smtp_starttls)
+            .field("smtp_username", &self.smtp_username)
+            .field("smtp_password", &self.smtp_password.as_ref().map(|_| "[set]"))
+            .field("smtp_timeout_secs", &self.smtp_timeout_secs)
+            .field("smtp_ca_file", &self.smtp_ca_file)
+            .finish()
+    }
+}
+
+/// `mail.transport`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MailTransport {
+    #[default]
+    File,
+    None,
+    Smtp,
+}
+
+impl<'de> Deserialize<'de> for MailTransport {
+    /// `file`, `none` or `smtp`, in any case.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = String::deserialize(deserializer)?;
+        match value.trim().to_ascii_lowercase().as_str() {
+            "file" => Ok(Self::File),
+            "none" => Ok(Self::None),
+            "smtp" => Ok(Self::Smtp),
+            _ => Err(serde::de::Error::custom(format!("must be file, none or smtp, got {value:?}"))),
+        }
+    }
+}
+
+/// `mail.smtp_starttls`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StartTlsSetting(pub authdb_mail::StartTls);
+
+impl<'de> Deserialize<'de> for StartTlsSetting {
+    /// `required`, `opportunistic` or `never`, in any case.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use authdb_mail::StartTls;
+        let value = String::deserialize(deserializer)?;
+        match value.trim().to_ascii_lowercase().as_str() {
+            "required" => Ok(Self(StartTls::Required)),
+            "opportunistic" => Ok(Self(StartTls::Opportunistic)),
+            "never" => Ok(Self(StartTls::Never)),
+            _ => Err(serde::de::Error::custom(format!("must be required, opportunistic or never, got {value:?}"))),
+        }
+    }
 }
 
 /// `Debug` is written by hand so that the URL's password stays out of logs.
@@ -338,6 +431,7 @@ impl Default for Settings {
             rate_limit: RateLimitSettings::default(),
             redis: RedisSettings::default(),
             metrics: MetricsSettings::default(),
+            mail: MailSettings::default(),
         }
     }
 }
@@ -414,6 +508,7 @@ impl Settings {
         self.rate_limit.validate()?;
         self.redis.validate()?;
         self.metrics.validate()?;
+        self.mail.validate()?;
         Ok(())
     }
 
@@ -451,6 +546,29 @@ impl Settings {
             Some(url) => url.clone(),
             None => format!("sqlite://{}", self.data_dir.join("authdb.db").display()),
         }
+    }
+
+    /// The directory the `file` mail transport writes into.
+    pub fn mail_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+
+    /// The mail transport's configuration (checked further when it is built).
+    pub fn mail_config(&self) -> authdb_mail::MailConfig {
+        let mail = &self.mail;
+        let transport = match mail.transport {
+            MailTransport::File => authdb_mail::TransportConfig::File { dir: self.mail_dir() },
+            MailTransport::None => authdb_mail::TransportConfig::None,
+            MailTransport::Smtp => authdb_mail::TransportConfig::Smtp(authdb_mail::SmtpConfig {
+                url: mail.smtp_url.clone().unwrap_or_default(),
+                starttls: mail.smtp_starttls.0,
+                username: mail.smtp_username.clone(),
+                password: mail.smtp_password.clone(),
+                timeout: Duration::from_secs(mail.smtp_timeout_secs),
+                ca_file: mail.smtp_ca_file.clone(),
+            }),
+        };
+        authdb_mail::MailConfig { from: mail.from.clone(), transport }
     }
 
     pub fn uses_sqlite(&self) -> bool {
@@ -696,6 +814,34 @@ impl MetricsSettings {
                 })
             })
             .transpose()
+    }
+}
+
+impl MailSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        if self.from.trim().is_empty() {
+            return Err(invalid("AUTHDB__MAIL__FROM", "must not be empty"));
+        }
+        let smtp_url = self.smtp_url.as_deref().map(str::trim).filter(|url| !url.is_empty());
+        match (self.transport, smtp_url) {
+            (MailTransport::Smtp, None) => {
+                return Err(invalid("AUTHDB__MAIL__SMTP_URL", "must be set with AUTHDB__MAIL__TRANSPORT=smtp"));
+            }
+            (MailTransport::File | MailTransport::None, Some(_)) => {
+                return Err(invalid("AUTHDB__MAIL__SMTP_URL", "is only used with AUTHDB__MAIL__TRANSPORT=smtp"));
+            }
+            _ => {}
+        }
+        if self.smtp_username.is_some() != self.smtp_password.is_some() {
+            return Err(invalid(
+                "AUTHDB__MAIL__SMTP_USERNAME",
+                "goes with AUTHDB__MAIL__SMTP_PASSWORD: set both or neither",
+            ));
+        }
+        if !(1..=300).contains(&self.smtp_timeout_secs) {
+            return Err(invalid("AUTHDB__MAIL__SMTP_TIMEOUT_SECS", "must be between 1 and 300"));
+        }
+        Ok(())
     }
 }
 

@@ -1,6 +1,6 @@
 //! Builds the application from settings: database, migrations, keys, services, listener.
 
-use std::{io, net::TcpListener, time::Duration};
+use std::{io, net::TcpListener, sync::Arc, time::Duration};
 
 use actix_web::{
     App, HttpServer,
@@ -10,7 +10,7 @@ use actix_web::{
 use authdb_api::{ApiState, RateLimitConfig, RateLimiter, RedisConfig};
 use authdb_auth::{JwtAlgorithm, JwtConfig, JwtKeys, PasswordHasher, PrivateKeyPem, RotationKey, SigningKeys};
 use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
-use authdb_service::{AuthPolicy, HealthService, OrganizationPolicy, Services, ServicesConfig, error_chain};
+use authdb_service::{AuthPolicy, HealthService, Mailer, OrganizationPolicy, Services, ServicesConfig, error_chain};
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::{Settings, SettingsError, secret};
@@ -51,6 +51,8 @@ pub enum StartupError {
     MetricsBind { bind: String, source: io::Error },
     #[error("invalid setting AUTHDB__REDIS__URL: {0}")]
     Redis(String),
+    #[error(transparent)]
+    Mail(#[from] authdb_mail::MailSetupError),
     #[error("cannot listen for SIGTERM and SIGINT: {0}")]
     Signals(io::Error),
 }
@@ -203,6 +205,30 @@ fn load_private_keys(settings: &Settings) -> Result<Vec<PrivateKeyPem>, StartupE
         .collect()
 }
 
+/// Builds the configured mail transport and says at start which one it is, so that an
+/// operator who expects mail and set `none` (or forgot `smtp`) sees it in the first lines.
+pub fn build_mailer(settings: &Settings) -> Result<Arc<dyn Mailer>, StartupError> {
+    let mailer = authdb_mail::build(&settings.mail_config())?;
+    match settings.mail.transport {
+        crate::settings::MailTransport::None => tracing::warn!(
+            transport = "none",
+            "AUTHDB__MAIL__TRANSPORT=none: no mail is sent (verification, password reset and notices are dropped)"
+        ),
+        crate::settings::MailTransport::File => tracing::info!(
+            transport = "file",
+            directory = %settings.mail_dir().display(),
+            "mail is written as .eml files, not sent; set AUTHDB__MAIL__TRANSPORT=smtp to send it"
+        ),
+        crate::settings::MailTransport::Smtp => tracing::info!(
+            transport = "smtp",
+            server = settings.mail.smtp_url.as_deref().unwrap_or_default().trim(),
+            starttls = ?settings.mail.smtp_starttls.0,
+            "mail is sent over SMTP"
+        ),
+    }
+    Ok(mailer)
+}
+
 fn to_i64(secs: u64) -> i64 {
     i64::try_from(secs).unwrap_or(i64::MAX)
 }
@@ -213,6 +239,7 @@ pub struct Application {
     server: Server,
     metrics: Option<(u16, Server)>,
     db: DatabaseConnection,
+    mailer: Arc<dyn Mailer>,
 }
 
 impl Application {
@@ -227,6 +254,7 @@ impl Application {
                  set it to the public URL in production"
             );
         }
+        let mailer = build_mailer(&settings)?;
         let (db, services) = build_services(&settings).await?;
         let listener = TcpListener::bind(bind)
             .map_err(|source| StartupError::Bind { bind: settings.server.bind.clone(), source })?;
@@ -265,11 +293,16 @@ impl Application {
             redis = settings.redis.url.is_some(),
             "authdb is listening"
         );
-        Ok(Self { port, server: server.run(), metrics, db })
+        Ok(Self { port, server: server.run(), metrics, db, mailer })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The mail transport `mail.transport` chose.
+    pub fn mailer(&self) -> &Arc<dyn Mailer> {
+        &self.mailer
     }
 
     /// Stops the server (gracefully with `stop(true)`), as SIGTERM does.

@@ -17,6 +17,7 @@
 //!   invitations), with [`Membership`] as the proof of access;
 //! - `inventory/`: [`InventoryService`] (networks, assets), the organization's network
 //!   inventory;
+//! - `mail`: the [`Mailer`] port, implemented outside this crate (`authdb-mail`);
 //! - `admin`, `login_throttle`, `discovery`, `health`: the rest;
 //! - `membership`, `audit`, `client`, `principal`, `error`: shared vocabulary.
 
@@ -30,6 +31,7 @@ mod error;
 mod health;
 mod inventory;
 mod login_throttle;
+mod mail;
 mod membership;
 mod principal;
 mod replica;
@@ -50,6 +52,7 @@ pub use error::{Result, ServiceError, error_chain};
 pub use health::{DatabaseHealth, HealthService, MigrationHealth};
 pub use inventory::InventoryService;
 pub use login_throttle::{LoginThrottlePolicy, address_key};
+pub use mail::{MailError, MailFuture, Mailer, OutgoingMail};
 pub use membership::Membership;
 pub use principal::Principal;
 pub use services::{Services, ServicesConfig};

@@ -450,3 +450,50 @@ fn an_empty_issuer_is_refused() {
     let message = settings.validate().expect_err("empty issuer").to_string();
     assert!(message.contains("AUTHDB__AUTH__ISSUER"), "{message}");
 }
+
+#[test]
+fn mail_defaults_to_the_file_transport_in_the_data_directory() {
+    let settings = load(&[("AUTHDB__DATA_DIR", "/var/lib/authdb")]).expect("defaults are valid");
+    assert_eq!(settings.mail.transport, MailTransport::File);
+    assert_eq!(settings.mail_dir(), Path::new("/var/lib/authdb/outbox"));
+    assert_eq!(settings.mail.smtp_starttls.0, authdb_mail::StartTls::Required);
+    assert_eq!(settings.mail.smtp_timeout_secs, 10);
+}
+
+#[test]
+fn smtp_mail_settings_come_from_the_environment() {
+    let settings = load(&[
+        ("AUTHDB__MAIL__TRANSPORT", "SMTP"),
+        ("AUTHDB__MAIL__SMTP_URL", "smtp://mail.example.com:2525"),
+        ("AUTHDB__MAIL__SMTP_STARTTLS", "opportunistic"),
+        ("AUTHDB__MAIL__SMTP_USERNAME", "authdb"),
+        ("AUTHDB__MAIL__SMTP_PASSWORD", "mail-password-123"),
+        ("AUTHDB__MAIL__FROM", "Example <no-reply@example.com>"),
+        ("AUTHDB__MAIL__SMTP_TIMEOUT_SECS", "30"),
+    ])
+    .expect("valid");
+    assert_eq!(settings.mail.transport, MailTransport::Smtp);
+    assert_eq!(settings.mail.smtp_starttls.0, authdb_mail::StartTls::Opportunistic);
+    assert!(!format!("{settings:?}").contains("mail-password-123"), "the SMTP password stays out of Debug");
+    let mailer = authdb_mail::build(&settings.mail_config()).expect("builds");
+    assert_eq!(mailer.name(), "smtp");
+}
+
+#[test]
+fn inconsistent_mail_settings_are_refused_naming_the_setting() {
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (&[("AUTHDB__MAIL__TRANSPORT", "carrier-pigeon")], "AUTHDB__MAIL__TRANSPORT"),
+        (&[("AUTHDB__MAIL__TRANSPORT", "smtp")], "AUTHDB__MAIL__SMTP_URL"),
+        (&[("AUTHDB__MAIL__SMTP_URL", "smtp://mail.example.com")], "AUTHDB__MAIL__SMTP_URL"),
+        (&[("AUTHDB__MAIL__SMTP_STARTTLS", "sometimes")], "AUTHDB__MAIL__SMTP_STARTTLS"),
+        (&[("AUTHDB__MAIL__SMTP_USERNAME", "authdb")], "AUTHDB__MAIL__SMTP_USERNAME"),
+        (&[("AUTHDB__MAIL__SMTP_TIMEOUT_SECS", "0")], "AUTHDB__MAIL__SMTP_TIMEOUT_SECS"),
+        (&[("AUTHDB__MAIL__SMTP_TIMEOUT_SECS", "301")], "AUTHDB__MAIL__SMTP_TIMEOUT_SECS"),
+        (&[("AUTHDB__MAIL__FROM", "  ")], "AUTHDB__MAIL__FROM"),
+    ];
+    for (pairs, expected) in cases {
+        let message = load(pairs).expect_err(expected).to_string();
+        assert!(message.contains(expected), "{pairs:?}: {message}");
+        assert!(!message.contains('\n'), "one line: {message}");
+    }
+}

@@ -177,6 +177,8 @@ fn the_example_configuration_file_is_valid() {
     assert_eq!(settings.metrics_bind_addr().expect("valid"), Some("127.0.0.1:9090".parse().expect("address")));
     assert_eq!(settings.auth.jwt_algorithm, JwtAlgorithm::EdDsa);
     assert_eq!(settings.auth.signing_keys.len(), 2);
+    assert_eq!(settings.mail.transport, MailTransport::Smtp);
+    assert_eq!(settings.mail.smtp_url.as_deref(), Some("smtp://smtp.example.com:587"));
 }
 
 #[test]

@@ -31,12 +31,14 @@ async fn the_data_directory_and_every_file_in_it_are_private(backend: Backend) {
         .collect();
     names.sort();
     let expected: &[&str] = match backend {
-        Backend::Sqlite => &["authdb.db", "authdb.db-shm", "authdb.db-wal", "jwt_secret"],
-        Backend::Postgres => &["jwt_secret"],
+        Backend::Sqlite => &["authdb.db", "authdb.db-shm", "authdb.db-wal", "jwt_secret", "outbox"],
+        Backend::Postgres => &["jwt_secret", "outbox"],
     };
     assert_eq!(names, expected);
     for name in names {
-        assert_eq!(mode(&data_dir.join(&name)), 0o600, "{name} must be readable by its owner only");
+        // `outbox` is the directory of the `file` mail transport (the default).
+        let private = if name == "outbox" { 0o700 } else { 0o600 };
+        assert_eq!(mode(&data_dir.join(&name)), private, "{name} must be accessible to its owner only");
     }
 }
 

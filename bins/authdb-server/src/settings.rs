@@ -819,9 +819,7 @@ impl MetricsSettings {
 
 impl MailSettings {
     fn validate(&self) -> Result<(), SettingsError> {
-        if self.from.trim().is_empty() {
-            return Err(invalid("AUTHDB__MAIL__FROM", "must not be empty"));
-        }
+        authdb_mail::check_from(&self.from).map_err(|reason| invalid("AUTHDB__MAIL__FROM", reason))?;
         let smtp_url = self.smtp_url.as_deref().map(str::trim).filter(|url| !url.is_empty());
         match (self.transport, smtp_url) {
             (MailTransport::Smtp, None) => {

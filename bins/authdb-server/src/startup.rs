@@ -254,8 +254,9 @@ impl Application {
                  set it to the public URL in production"
             );
         }
-        let mailer = build_mailer(&settings)?;
         let (db, services) = build_services(&settings).await?;
+        // After the keys: a start refused for a key creates no mail directory.
+        let mailer = build_mailer(&settings)?;
         let listener = TcpListener::bind(bind)
             .map_err(|source| StartupError::Bind { bind: settings.server.bind.clone(), source })?;
         let port = listener

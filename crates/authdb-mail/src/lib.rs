@@ -43,6 +43,15 @@ pub struct MailConfig {
     pub transport: TransportConfig,
 }
 
+/// Checks a `From` mailbox (`mail.from`) without building anything, for settings
+/// validation; the error is the reason, without the setting's name.
+pub fn check_from(from: &str) -> Result<(), String> {
+    message::parse_from(from).map(drop).map_err(|error| match error {
+        MailSetupError::From(reason) => reason,
+        other => other.to_string(),
+    })
+}
+
 /// Builds the configured transport. The file transport creates its directory (mode 0700)
 /// now, so a directory that cannot be written stops the start instead of the first mail.
 pub fn build(config: &MailConfig) -> Result<Arc<dyn Mailer>, MailSetupError> {

@@ -492,6 +492,7 @@ fn inconsistent_mail_settings_are_refused_naming_the_setting() {
         (&[("AUTHDB__MAIL__SMTP_TIMEOUT_SECS", "0")], "AUTHDB__MAIL__SMTP_TIMEOUT_SECS"),
         (&[("AUTHDB__MAIL__SMTP_TIMEOUT_SECS", "301")], "AUTHDB__MAIL__SMTP_TIMEOUT_SECS"),
         (&[("AUTHDB__MAIL__FROM", "  ")], "AUTHDB__MAIL__FROM"),
+        (&[("AUTHDB__MAIL__FROM", "no address here")], "AUTHDB__MAIL__FROM"),
     ];
     for (pairs, expected) in cases {
         let message = load(pairs).expect_err(expected).to_string();

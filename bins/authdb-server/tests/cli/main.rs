@@ -7,6 +7,7 @@
 
 mod config_file;
 mod create_superuser;
+mod mail;
 mod memberships;
 mod migrate;
 mod production;

@@ -95,6 +95,19 @@ pub fn configure(state: ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + 
     }
 }
 
+/// What authdb's extractors ([`Authenticated`], [`Client`], [`OrgMember`],
+/// [`RequirePermission`]) read from the application, for an embedding service's own
+/// routes mounted outside [`configure`] (which registers the same for authdb's routes):
+/// `App::new().configure(authdb_api::configure_extractors(&state))`.
+pub fn configure_extractors(state: &ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + use<> {
+    let auth = web::Data::new(state.services.auth.clone());
+    let organizations = web::Data::new(state.services.organizations.clone());
+    let trusted_proxies = web::Data::new(state.trusted_proxies.clone());
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(auth.clone()).app_data(organizations.clone()).app_data(trusted_proxies.clone());
+    }
+}
+
 /// Only `GET /metrics` (and the probes), for a separate metrics listener.
 pub fn configure_metrics(
     handle: PrometheusHandle,

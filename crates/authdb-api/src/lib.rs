@@ -4,6 +4,12 @@
 //! tests (`actix_web::test::init_service`) build the same application. This crate never
 //! builds SQL; it turns requests into domain values, calls `authdb-service`, and maps
 //! the answers (and every error) to HTTP.
+//!
+//! **Embedding** (docs/embedding.md): mount [`configure`] at the root or in a scope of your
+//! application (`web::scope("/auth")`), and register [`configure_extractors`] where your own
+//! routes are, so that they can take [`Authenticated`], [`OrgMember`] and
+//! [`RequirePermission`]. Errors are [`ApiError`] problem documents, which your handlers
+//! may return too.
 
 mod client_ip;
 mod dto;

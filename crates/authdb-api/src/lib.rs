@@ -24,7 +24,7 @@ mod observe;
 pub mod openapi;
 mod pagination;
 mod problem;
-pub mod rate_limit;
+mod rate_limit;
 mod routes;
 
 use actix_web::{middleware, web};

@@ -21,7 +21,7 @@ mod notes;
 use std::time::Duration;
 
 use actix_web::web;
-use authdb_api::ApiState;
+use authdb_api::{ApiState, RateLimitConfig, RateLimiter};
 use authdb_auth::{JwtConfig, JwtKeys, PasswordHasher, RotationKey, SigningKeys};
 use authdb_persistence::{DatabaseConfig, DatabaseConnection};
 use authdb_service::{AuthPolicy, OrganizationPolicy, Services, ServicesConfig, error_chain};
@@ -40,6 +40,9 @@ pub struct NotesConfig {
     pub issuer: String,
     /// bcrypt cost of new password hashes (12 in production; 4 in tests).
     pub bcrypt_cost: u32,
+    /// Request budgets of authdb's routes (`/auth/api/v1/...`), per address on the
+    /// sign-in routes and per user elsewhere.
+    pub rate_limit: RateLimitConfig,
 }
 
 /// Why the service could not start.
@@ -51,6 +54,8 @@ pub enum StartError {
     Migration(String),
     #[error("invalid key or bcrypt cost: {0}")]
     Keys(String),
+    #[error("invalid rate limit: {0}")]
+    RateLimit(String),
 }
 
 /// The started service: the database and authdb's services around one core. Cheap to
@@ -59,6 +64,8 @@ pub enum StartError {
 pub struct NotesApp {
     db: DatabaseConnection,
     services: Services,
+    /// Built once, outside the per-worker factory, so that every worker shares its counters.
+    rate_limiter: RateLimiter,
 }
 
 impl NotesApp {
@@ -85,6 +92,7 @@ impl NotesApp {
             leeway_secs: 5,
         })
         .map_err(|error| StartError::Keys(error.to_string()))?;
+        let rate_limiter = RateLimiter::new(&config.rate_limit).map_err(StartError::RateLimit)?;
         let hasher = PasswordHasher::new(config.bcrypt_cost).map_err(|error| StartError::Keys(error.to_string()))?;
         let services = Services::start(
             db.clone(),
@@ -101,7 +109,7 @@ impl NotesApp {
         )
         .await
         .map_err(|error| StartError::Database(error_chain(&error)))?;
-        Ok(Self { db, services })
+        Ok(Self { db, services, rate_limiter })
     }
 
     /// The connection pool authdb's services and the notes share.
@@ -118,7 +126,8 @@ impl NotesApp {
     /// `App::new().configure(app.configure())`.
     pub fn configure(&self) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
         // No `/metrics` here: an embedding service usually has its own.
-        let state = ApiState { metrics: None, ..ApiState::new(self.services.clone()) };
+        let state =
+            ApiState { metrics: None, rate_limiter: self.rate_limiter.clone(), ..ApiState::new(self.services.clone()) };
         let authdb = authdb_api::configure(state.clone());
         let extractors = authdb_api::configure_extractors(&state);
         let store = web::Data::new(notes::Store::new(self.db.clone()));

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, reason = "tests: a failed unwrap is a failed test")]
 
 use actix_web::{App, HttpServer};
+use authdb_api::RateLimitConfig;
 use authdb_testkit::PostgresDatabase;
 use embed_actix::{NotesApp, NotesConfig, migrations};
 use reqwest::{Method, StatusCode};
@@ -27,6 +28,10 @@ enum Backend {
 }
 
 async fn start(backend: Backend) -> Started {
+    start_limited(backend, RateLimitConfig { enabled: false, auth_per_minute: 1, api_per_minute: 1, redis: None }).await
+}
+
+async fn start_limited(backend: Backend, rate_limit: RateLimitConfig) -> Started {
     let (url, sqlite, postgres) = match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().unwrap();
@@ -43,6 +48,7 @@ async fn start(backend: Backend) -> Started {
         jwt_secret: "an example secret of at least thirty-two bytes".to_owned().into(),
         issuer: "embed-actix-tests".into(),
         bcrypt_cost: 4,
+        rate_limit,
     };
     let app = NotesApp::start(config).await.unwrap();
     let configure = app.configure();
@@ -78,6 +84,7 @@ on_both_backends!(
     notes_routes_use_authdb_accounts_organizations_and_guards,
     notes_refuse_a_missing_or_bad_token_and_an_invalid_body,
     authdb_routes_answer_under_auth,
+    sign_in_routes_under_auth_are_limited_per_address,
     migrations_of_both_migrators_apply_and_revert,
 );
 
@@ -232,6 +239,18 @@ async fn authdb_routes_answer_under_auth(backend: Backend) {
     // authdb's routes are not mounted at the root as well.
     let (status, _) = call(&app, Method::GET, "/api/v1/auth/me", None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn sign_in_routes_under_auth_are_limited_per_address(backend: Backend) {
+    let config = RateLimitConfig { enabled: true, auth_per_minute: 3, api_per_minute: 100, redis: None };
+    let app = start_limited(backend, config).await;
+    let body = json!({"login": "nobody", "password": "Notebook1234"});
+    for _ in 0..3 {
+        let (status, _) = call(&app, Method::POST, "/auth/api/v1/auth/login", None, Some(body.clone())).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, problem) = call(&app, Method::POST, "/auth/api/v1/auth/login", None, Some(body)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{problem}");
 }
 
 async fn migrations_of_both_migrators_apply_and_revert(backend: Backend) {

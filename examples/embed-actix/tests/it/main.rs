@@ -229,6 +229,13 @@ async fn authdb_routes_answer_under_auth(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
     let (status, jwks) = call(&app, Method::GET, "/auth/.well-known/jwks.json", None, None).await;
     assert_eq!(status, StatusCode::OK, "{jwks}");
+    // Discovery built from the request names the endpoints under the prefix, and they answer.
+    let (status, discovery) = call(&app, Method::GET, "/auth/.well-known/openid-configuration", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{discovery}");
+    assert_eq!(discovery["jwks_uri"], format!("{}/auth/.well-known/jwks.json", app.base));
+    assert_eq!(discovery["token_endpoint"], format!("{}/auth/api/v1/auth/token", app.base));
+    let response = app.http.get(discovery["jwks_uri"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
     let (status, problem) = call(&app, Method::GET, "/auth/api/v1/nothing-here", None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
     // An unrouted method gets authdb's 405 with the methods of the path, prefix or not.

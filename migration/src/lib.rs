@@ -8,6 +8,11 @@
 //! creates native types on PostgreSQL (`uuid`, `jsonb`, `timestamptz`) and their
 //! text/blob fallbacks on SQLite. Foreign keys are declared inline in
 //! `CREATE TABLE`, because SQLite cannot add them with `ALTER TABLE`.
+//!
+//! **Embedding** (docs/embedding.md): an embedding service applies [`Migrator`] first and
+//! then a migrator of its own whose history lives in a table of its own (override
+//! `MigratorTrait::migration_table_name`), since sea-orm-migration refuses a history that
+//! names migrations it does not know.
 
 pub use sea_orm_migration::{MigrationStatus, prelude::*};
 

@@ -26,6 +26,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("authdb-loadgen", &[]),
     ("authdb-testkit", &[]),
     ("authdb-tests", &["authdb-server", "authdb-persistence", "authdb-testkit"]),
+    // The embedding example stands where an outside service would: above every layer.
+    (
+        "embed-actix",
+        &["authdb-domain", "authdb-auth", "authdb-persistence", "authdb-service", "authdb-api", "migration"],
+    ),
 ];
 
 /// Third-party crates a layer must not use directly.

@@ -218,7 +218,8 @@ pub(crate) fn references(source: &str) -> Vec<Reference> {
                 }
                 depth -= 1;
             }
-            "use" if index == 0 || tokens[index - 1] != "::" => {
+            // `use<..>` in a return type is precise capturing, not an import.
+            "use" if (index == 0 || tokens[index - 1] != "::") && next != Some("<") => {
                 let end = tokens[index..].iter().position(|t| t == ";").map_or(tokens.len(), |at| index + at);
                 let public = is_public(&tokens[..index]);
                 let mut paths = Vec::new();

@@ -66,7 +66,9 @@ async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
     let mut response = ApiError::MethodNotAllowed.error_response();
     let allowed = req.app_data::<web::Data<AllowedMethods>>().and_then(|allowed| {
         let pattern = req.match_pattern()?;
-        allowed.0.get(&pattern).cloned()
+        // Mounted under a prefix (an embedding service's `/auth` scope), the pattern is
+        // the document's path with the prefix before it.
+        pattern.match_indices('/').find_map(|(at, _)| allowed.0.get(&pattern[at..])).cloned()
     });
     if let Some(allowed) = allowed.and_then(|methods| HeaderValue::from_str(&methods).ok()) {
         response.headers_mut().insert(header::ALLOW, allowed);

@@ -4,6 +4,12 @@
 //! tests (`actix_web::test::init_service`) build the same application. This crate never
 //! builds SQL; it turns requests into domain values, calls `authdb-service`, and maps
 //! the answers (and every error) to HTTP.
+//!
+//! **Embedding** (docs/embedding.md): mount [`configure`] at the root or in a scope of your
+//! application (`web::scope("/auth")`), and register [`configure_extractors`] where your own
+//! routes are, so that they can take [`Authenticated`], [`OrgMember`] and
+//! [`RequirePermission`]. Errors are [`ApiError`] problem documents, which your handlers
+//! may return too.
 
 mod client_ip;
 mod dto;
@@ -18,7 +24,7 @@ mod observe;
 pub mod openapi;
 mod pagination;
 mod problem;
-pub mod rate_limit;
+mod rate_limit;
 mod routes;
 
 use actix_web::{middleware, web};
@@ -92,6 +98,19 @@ pub fn configure(state: ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + 
                 .configure(|cfg| routes::mount(cfg, Mount::Api)),
         )
         .default_service(web::to(endpoint::not_found));
+    }
+}
+
+/// What authdb's extractors ([`Authenticated`], [`Client`], [`OrgMember`],
+/// [`RequirePermission`]) read from the application, for an embedding service's own
+/// routes mounted outside [`configure`] (which registers the same for authdb's routes):
+/// `App::new().configure(authdb_api::configure_extractors(&state))`.
+pub fn configure_extractors(state: &ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + use<> {
+    let auth = web::Data::new(state.services.auth.clone());
+    let organizations = web::Data::new(state.services.organizations.clone());
+    let trusted_proxies = web::Data::new(state.trusted_proxies.clone());
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(auth.clone()).app_data(organizations.clone()).app_data(trusted_proxies.clone());
     }
 }
 

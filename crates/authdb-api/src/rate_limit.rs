@@ -40,7 +40,7 @@ use crate::{ApiError, client_ip::TrustedProxies, extract::bearer_token};
 /// Routes limited per client IP with the auth budget: everything that signs in or creates
 /// credentials without a bearer token. A request matches when the route template the
 /// router matches it to (see `route_of`) starts with an entry.
-pub const IP_LIMITED_PATHS: &[&str] = &[
+pub(crate) const IP_LIMITED_PATHS: &[&str] = &[
     "/api/v1/auth/register",
     "/api/v1/auth/login",
     "/api/v1/auth/token",
@@ -58,7 +58,9 @@ const SWEEP_EVERY_CHECKS: u64 = 4096;
 #[derive(Debug, Clone)]
 pub struct RateLimitConfig {
     pub enabled: bool,
-    /// Requests per minute and client IP on [`IP_LIMITED_PATHS`].
+    /// Requests per minute and client IP on the routes that sign in or create
+    /// credentials without a bearer token (register, login, token, refresh, password
+    /// reset).
     pub auth_per_minute: u32,
     /// Requests per minute and user on the rest of `/api/v1` (per IP without a valid token).
     pub api_per_minute: u32,
@@ -95,7 +97,7 @@ fn redact(url: &str) -> String {
 
 /// Which budget a request draws on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Policy {
+pub(crate) enum Policy {
     Auth,
     Api,
 }
@@ -111,14 +113,14 @@ impl Policy {
 
 /// The outcome of one check, with what the headers report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Decision {
-    pub allowed: bool,
-    pub limit: u32,
-    pub remaining: u32,
+pub(crate) struct Decision {
+    pub(crate) allowed: bool,
+    pub(crate) limit: u32,
+    pub(crate) remaining: u32,
     /// Seconds until the budget is whole again.
-    pub reset_secs: u64,
+    pub(crate) reset_secs: u64,
     /// Seconds until a refused request may succeed.
-    pub retry_after_secs: u64,
+    pub(crate) retry_after_secs: u64,
 }
 
 /// The shared limiter; cheap to clone. Build it once per process, outside the per-worker
@@ -247,7 +249,7 @@ impl RateLimiter {
     }
 
     /// Whether Redis answers a PING in time; `None` when no Redis is configured.
-    pub async fn redis_up(&self) -> Option<bool> {
+    pub(crate) async fn redis_up(&self) -> Option<bool> {
         let Store::Redis(store) = &self.inner.as_ref()?.store else { return None };
         let mut connection = store.connection.clone();
         let command = redis::cmd("PING");
@@ -257,7 +259,7 @@ impl RateLimiter {
 
     /// Counts one request against `key`'s budget. `None` means no limit applies: the
     /// limiter is disabled, or its store failed and the request is let through.
-    pub async fn check(&self, policy: Policy, key: &str) -> Option<Decision> {
+    pub(crate) async fn check(&self, policy: Policy, key: &str) -> Option<Decision> {
         let inner = self.inner.as_ref()?;
         let limit = match policy {
             Policy::Auth => inner.auth_limit,
@@ -353,7 +355,7 @@ fn classify(req: &ServiceRequest, limiter: &RateLimiter) -> (Policy, String) {
     // holds a whole /64, and would otherwise have 2^64 budgets.
     let ip_key = |ip: Option<IpAddr>| format!("ip:{}", address_key(ip.map(|ip| ip.to_string()).as_deref()));
     let route = route_of(req);
-    if IP_LIMITED_PATHS.iter().any(|prefix| route.starts_with(prefix)) {
+    if is_ip_limited(&route) {
         return (Policy::Auth, ip_key(ip));
     }
     let refused = || limiter.is_refused(&ip_key(ip));
@@ -372,6 +374,14 @@ fn classify(req: &ServiceRequest, limiter: &RateLimiter) -> (Policy, String) {
         }
         None => (Policy::Api, ip_key(ip)),
     }
+}
+
+/// Whether a route template is one of [`IP_LIMITED_PATHS`]. An embedding service may
+/// mount the API under a prefix of its own (`/auth/api/v1/auth/login`): the template is
+/// compared from its `/api/v1/`, which this middleware's scope always has.
+fn is_ip_limited(route: &str) -> bool {
+    let route = route.find("/api/v1/").map_or(route, |at| &route[at..]);
+    IP_LIMITED_PATHS.iter().any(|prefix| route.starts_with(prefix))
 }
 
 /// What the router will match `req` to: the route template (`/api/v1/auth/register`), or

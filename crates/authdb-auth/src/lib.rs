@@ -2,6 +2,11 @@
 //!
 //! Nothing here touches a database or HTTP. Hashing is CPU-bound and runs on tokio's
 //! blocking pool, never on the async workers that serve requests.
+//!
+//! **Embedding** (docs/embedding.md): an embedding service builds its [`JwtKeys`] (from a
+//! [`JwtConfig`] and [`SigningKeys`]), its [`PasswordHasher`] and its [`RotationKey`] here
+//! and hands them to `authdb_service::Services::start`; a service that only verifies
+//! authdb's tokens can use [`JwtKeys`] with the same configuration.
 
 mod error;
 mod jwt;

@@ -63,7 +63,7 @@ impl fmt::Debug for PasswordHasher {
 
 impl PasswordHasher {
     /// Builds a hasher for `cost` (4..=31), with a dummy hash of that cost. Costs
-    /// microseconds whatever the cost: see [`dummy_hash`].
+    /// microseconds whatever the cost: see `dummy_hash` in this module.
     pub fn new(cost: u32) -> Result<Self> {
         if !(MIN_COST..=MAX_COST).contains(&cost) {
             return Err(AuthError::InvalidCost(cost));

@@ -3,6 +3,10 @@
 //! Every type here is pure data with no I/O. Values that come from outside (an email typed
 //! into a form, a username) are parsed once at the edge into a type whose existence proves
 //! the value is valid ("parse, don't validate").
+//!
+//! **Embedding** (docs/embedding.md): depend on this crate alone for authdb's values and
+//! vocabulary without any I/O: ids, `Email`, `Username`, `Password`, `Permission` and the
+//! built-in roles, the read models. Everything re-exported here is meant for embedders.
 
 mod audit;
 mod email;

@@ -5,6 +5,12 @@
 //! layer decides whether they run on the pool or inside one of its transactions. Nothing
 //! here knows about HTTP; errors are [`PersistenceError`], with unique violations turned
 //! into [`PersistenceError::Conflict`].
+//!
+//! **Embedding** (docs/embedding.md): an embedding service takes [`connect`] (with a
+//! [`DatabaseConfig`]), [`migrate_up`] and [`now`] from here. The repository modules are
+//! public only because authdb-service calls them across a crate boundary; they are not a
+//! stable interface, and writing authdb's tables outside its services bypasses the cache
+//! invalidation and audit of its write path.
 
 pub mod assets;
 pub mod audit;

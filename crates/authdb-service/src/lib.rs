@@ -20,6 +20,11 @@
 //! - `mail`: the [`Mailer`] port, implemented outside this crate (`authdb-mail`);
 //! - `admin`, `login_throttle`, `discovery`, `health`: the rest;
 //! - `membership`, `audit`, `client`, `principal`, `error`: shared vocabulary.
+//!
+//! **Embedding** (docs/embedding.md): start one [`Services`] per process with
+//! [`Services::start`] and clone it (or one service) into your handlers;
+//! [`AuthService::authenticate`] gives a [`Principal`], [`OrganizationService::resolve`] a
+//! [`Membership`], and every use case checks its own permission on the membership.
 
 mod admin;
 mod audit;

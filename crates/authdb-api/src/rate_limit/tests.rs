@@ -78,3 +78,13 @@ fn redis_passwords_stay_out_of_debug_output() {
     assert!(!shown.contains("hunter2"), "{shown}");
     assert!(shown.contains("cache:6379"), "{shown}");
 }
+
+#[test]
+fn sign_in_routes_are_limited_per_address_under_a_mount_prefix_too() {
+    for route in ["/api/v1/auth/login", "/auth/api/v1/auth/login", "/a/b/api/v1/auth/token"] {
+        assert!(is_ip_limited(route), "{route}");
+    }
+    for route in ["/api/v1/auth/me", "/auth/api/v1/organizations", "/login/api/v1/auth/me"] {
+        assert!(!is_ip_limited(route), "{route}");
+    }
+}

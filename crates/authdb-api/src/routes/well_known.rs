@@ -171,7 +171,7 @@ pub(crate) async fn oauth_authorization_server(req: HttpRequest, discovery: web:
 
 /// Without a configured public URL: `None` when the issuer is an http(s) URL (as OpenID
 /// discovery expects: the document lives under it); else the scheme and `Host` the
-/// request came in by. Forwarded headers
+/// request came in by, and the prefix the API is mounted under. Forwarded headers
 /// are not read here: any client could set them.
 fn public_base_url(req: &HttpRequest, issuer: &str) -> Option<String> {
     if issuer.starts_with("https://") || issuer.starts_with("http://") {
@@ -180,5 +180,8 @@ fn public_base_url(req: &HttpRequest, issuer: &str) -> Option<String> {
     let config = req.app_config();
     let host = req.headers().get(header::HOST).and_then(|host| host.to_str().ok()).unwrap_or(config.host());
     let scheme = if config.secure() { "https" } else { "http" };
-    Some(format!("{scheme}://{host}"))
+    // Mounted under a prefix (an embedding service's `/auth` scope), the endpoints are too.
+    let pattern = req.match_pattern().unwrap_or_default();
+    let prefix = pattern.find("/.well-known/").map_or("", |at| &pattern[..at]);
+    Some(format!("{scheme}://{host}{prefix}"))
 }

@@ -64,6 +64,20 @@ pub struct AuthPolicy {
     pub max_sessions_per_user: u32,
 }
 
+/// The server's defaults (docs/configuration.md): sessions of 30 days, a 10 s reuse grace,
+/// the default password policy and login throttle, 100 sessions per user.
+impl Default for AuthPolicy {
+    fn default() -> Self {
+        Self {
+            refresh_ttl: Duration::days(30),
+            password: PasswordPolicy::default(),
+            refresh_reuse_grace: Duration::seconds(10),
+            login_throttle: LoginThrottlePolicy::default(),
+            max_sessions_per_user: 100,
+        }
+    }
+}
+
 /// An access token whose signature, algorithm, issuer, audience and expiry were checked by
 /// [`AuthService::verify_access`], the only way to make one. Its session and user are not
 /// checked yet: hand it to [`AuthService::authenticate_verified`] within the same request.

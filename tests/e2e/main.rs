@@ -60,5 +60,6 @@ mod refresh;
 mod register;
 mod restart;
 mod roles;
+mod services;
 mod sessions;
 mod tokens;

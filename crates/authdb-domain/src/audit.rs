@@ -41,6 +41,9 @@ pub enum AuditAction {
     AssetCreated,
     AssetUpdated,
     AssetDeleted,
+    ServiceCreated,
+    ServiceUpdated,
+    ServiceDeleted,
 }
 
 impl AuditAction {
@@ -80,6 +83,9 @@ impl AuditAction {
             Self::AssetCreated => "asset.created",
             Self::AssetUpdated => "asset.updated",
             Self::AssetDeleted => "asset.deleted",
+            Self::ServiceCreated => "service.created",
+            Self::ServiceUpdated => "service.updated",
+            Self::ServiceDeleted => "service.deleted",
         }
     }
 }

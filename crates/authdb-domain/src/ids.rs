@@ -119,3 +119,8 @@ define_id!(
     /// Identifies an asset of an organization's inventory.
     AssetId
 );
+
+define_id!(
+    /// Identifies a service (a port and protocol) of an asset.
+    AssetServiceId
+);

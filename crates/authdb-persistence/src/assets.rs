@@ -9,8 +9,8 @@
 
 use authdb_domain::{
     Asset, AssetChanges, AssetFilter, AssetId, AssetSortKey, AssetStatus, AssetType, Criticality, Hostname, IpAddress,
-    MacAddress, Metadata, NetworkId, NewAsset, OrganizationId, Page, Paged, RiskScore, Sort, Tag, Tags, UserId,
-    VulnerabilityCounts,
+    MacAddress, Metadata, NetworkId, NewAsset, OrganizationId, Page, Paged, PortState, RiskScore, Sort, Tag, Tags,
+    UserId, VulnerabilityCounts,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult, Order,
@@ -21,7 +21,11 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{PersistenceError, Result, TenantId, entities::assets, rows, search_pattern};
+use crate::{
+    PersistenceError, Result, TenantId,
+    entities::{assets, services},
+    rows, search_pattern,
+};
 
 const ASSET: &str = "asset";
 
@@ -179,6 +183,7 @@ struct AssetRow {
     last_scanned: Option<OffsetDateTime>,
     metadata: Value,
     owner_id: Option<Uuid>,
+    open_services: i64,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
 }
@@ -223,7 +228,13 @@ fn select_columns(conn: &impl ConnectionTrait, query: Select<assets::Entity>) ->
         ])
         .column_as(ip, "ip_address")
         .column_as(tags, "tags")
+        .column_as(Expr::cust(OPEN_SERVICES), "open_services")
 }
+
+/// How many services of the row's asset are open (the unique index on the services'
+/// (asset, port, protocol) serves it).
+const OPEN_SERVICES: &str = "(SELECT COUNT(*) FROM \"services\" \
+     WHERE \"services\".\"asset_id\" = \"assets\".\"id\" AND \"services\".\"state\" = 'open')";
 
 /// One page of the tenant's assets matching `filter`, ordered by `sort`, ties broken by
 /// address, then id.
@@ -269,6 +280,16 @@ pub async fn list(
     if let Some(cidr) = filter.cidr {
         let (first, last) = cidr.sort_range();
         query = query.filter(C::IpSort.between(first, last));
+    }
+    if let Some(port) = filter.open_port {
+        let open_on_port = Query::select()
+            .expr(Expr::val(1))
+            .from(services::Entity)
+            .and_where(Expr::col((services::Entity, services::Column::AssetId)).equals((assets::Entity, C::Id)))
+            .and_where(Expr::col((services::Entity, services::Column::Port)).eq(i32::from(port.value())))
+            .and_where(Expr::col((services::Entity, services::Column::State)).eq(PortState::Open.as_str()))
+            .to_owned();
+        query = query.filter(Expr::exists(open_on_port));
     }
     if let Some(min_risk) = filter.min_risk {
         query = query.filter(C::RiskScore.gte(i16::from(min_risk.value())));
@@ -477,8 +498,8 @@ fn into_asset(row: AssetRow) -> Result<Asset> {
         last_scanned: row.last_scanned,
         metadata: rows::parsed(Metadata::parse(row.metadata, "metadata"), ENTITY, "metadata")?,
         owner_id: row.owner_id.map(UserId::from_uuid),
-        // Services do not exist yet: no asset has an open one.
-        open_services: 0,
+        open_services: u64::try_from(row.open_services)
+            .map_err(|_| corrupt("open_services", "negative count".into()))?,
         created_at: row.created_at,
         updated_at: row.updated_at,
     })

@@ -15,7 +15,7 @@
 //!   sessions, password, profile, events);
 //! - `tenancy/`: [`OrganizationService`] (organizations, members, roles,
 //!   invitations), with [`Membership`] as the proof of access;
-//! - `inventory/`: [`InventoryService`] (networks, assets), the organization's network
+//! - `inventory/`: [`InventoryService`] (networks, assets, services), the organization's network
 //!   inventory;
 //! - `admin`, `login_throttle`, `discovery`, `health`: the rest;
 //! - `membership`, `audit`, `client`, `principal`, `error`: shared vocabulary.

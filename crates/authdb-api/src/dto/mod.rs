@@ -13,6 +13,7 @@ mod member;
 mod network;
 mod organization;
 mod role;
+mod service;
 mod session;
 
 use serde::{Deserialize, Deserializer};
@@ -31,6 +32,7 @@ pub(crate) use self::{
         UpdateOrganizationRequest,
     },
     role::{CreateRoleRequest, RoleList, RoleResponse, UpdateRoleRequest},
+    service::{CreateServiceRequest, ServiceList, ServiceResponse, UpdateServiceRequest},
     session::{ChangePasswordRequest, SessionList, SessionResponse},
 };
 

@@ -1,5 +1,5 @@
-//! The network inventory of an organization: networks and their assets, one module per
-//! resource, all methods of [`InventoryService`].
+//! The network inventory of an organization: networks, their assets and the assets'
+//! services, one module per resource, all methods of [`InventoryService`].
 //!
 //! Every use case takes the caller's [`crate::Membership`]; reads need `assets:read`,
 //! writes `assets:write` and go through `TenantWrite` with an audit record. Nothing here
@@ -7,10 +7,11 @@
 
 mod assets;
 mod networks;
+mod services;
 
 use crate::Core;
 
-/// Networks and assets of organizations.
+/// Networks, assets and services of organizations.
 #[derive(Debug, Clone)]
 pub struct InventoryService {
     core: Core,

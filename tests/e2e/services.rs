@@ -4,6 +4,7 @@
 
 use authdb_persistence::entities::audit_events;
 use authdb_tests::{Backend, TestApp, Tokens, spawn_app};
+use futures_util::future::join_all;
 use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::{Value, json};
 
@@ -304,7 +305,65 @@ async fn services_of_another_organizations_asset_are_not_found(backend: Backend)
     assert_eq!(listed["total"], 1);
 }
 
+async fn concurrent_creates_of_one_port_give_one_service(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let id = organization(&app, &alice, "acme").await;
+    let services = format!("{}/services", asset(&app, &alice.access_token, &id, "10.1.1.1").await);
+    let body = json!({"port": 8443, "protocol": "tcp"});
+
+    let responses = join_all((0..16).map(|_| app.post(&services, &alice.access_token, &body))).await;
+    let mut statuses: Vec<u16> = responses.iter().map(|response| response.status().as_u16()).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [[201].as_slice(), &[409; 15]].concat(), "one wins, the rest conflict, no 5xx");
+    let listed: Value = app.get(&services, &alice.access_token).await.json().await.unwrap();
+    assert_eq!(listed["total"], 1);
+}
+
+/// The same services list, count and filter alike on SQLite and PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn services_list_the_same_on_sqlite_and_postgres() {
+    let mut answers = Vec::new();
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let app = spawn_app(backend).await;
+        let alice = app.register_ok("alice").await;
+        let id = organization(&app, &alice, "acme").await;
+        let token = &alice.access_token;
+        let host = asset(&app, token, &id, "10.0.0.7").await;
+        asset(&app, token, &id, "10.0.0.8").await;
+        for (port, protocol, state) in [
+            (443, "udp", "open"),
+            (22, "tcp", "open"),
+            (443, "tcp", "closed"),
+            (9, "sctp", "unknown"),
+            (80, "tcp", "open"),
+        ] {
+            let body = json!({
+                "port": port, "protocol": protocol, "state": state, "banner": format!("banner {port}\r\n"),
+                "ssl_info": {"port": port}, "http_technologies": ["b", "a"], "confidence": port % 100,
+                "last_seen": "2026-11-30T10:00:00Z",
+            });
+            assert_eq!(app.post(&format!("{host}/services"), token, &body).await.status(), 201);
+        }
+        let body: Value = app.get(&format!("{host}/services?limit=200"), token).await.json().await.unwrap();
+        let mut items = body["items"].as_array().unwrap().clone();
+        for item in &mut items {
+            for volatile in ["id", "asset_id", "created_at", "updated_at", "first_seen"] {
+                item.as_object_mut().unwrap().remove(volatile);
+            }
+        }
+        let mut filtered = Vec::new();
+        for query in ["", "port=443", "port=22", "port=9", "port=80&sort=-ip_address"] {
+            filtered.push(listed(&app, token, &id, query).await);
+        }
+        answers.push((items, filtered));
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0].0.len(), 5);
+}
+
 on_both_backends!(
+    concurrent_creates_of_one_port_give_one_service,
     services_are_recorded_read_changed_and_deleted,
     invalid_services_name_every_wrong_field,
     asset_lists_count_open_services_and_filter_by_open_port,

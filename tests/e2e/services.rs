@@ -2,10 +2,10 @@
 //! names, the open-service count and `port` filter of asset lists, and assets of another
 //! organization that are not found.
 
-use authdb_persistence::entities::audit_events;
+use authdb_persistence::entities::{audit_events, services};
 use authdb_tests::{Backend, TestApp, Tokens, spawn_app};
 use futures_util::future::join_all;
-use sea_orm::{EntityTrait, QueryOrder};
+use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
 use serde_json::{Value, json};
 
 fn fields(body: &Value) -> Vec<&str> {
@@ -303,6 +303,15 @@ async fn services_of_another_organizations_asset_are_not_found(backend: Backend)
     assert_eq!(read["state"], "open", "the attacker changed nothing");
     let listed: Value = app.get(&format!("{victim_asset}/services"), &alice.access_token).await.json().await.unwrap();
     assert_eq!(listed["total"], 1);
+
+    // Deleting the organization takes its assets' services along, and the attacker's stay.
+    let deleted = app.delete(&format!("/api/v1/organizations/{victim}"), &alice.access_token).await;
+    assert_eq!(deleted.status(), 204);
+    let own_listed: Value = app.get(&format!("{own_asset}/services"), token).await.json().await.unwrap();
+    assert_eq!(own_listed["total"], 0);
+    assert_eq!(app.get(&own_asset, token).await.status(), 200);
+    let db = app.database().await;
+    assert_eq!(services::Entity::find().count(&db).await.unwrap(), 0, "no service row outlives its organization");
 }
 
 async fn concurrent_creates_of_one_port_give_one_service(backend: Backend) {

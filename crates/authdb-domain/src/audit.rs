@@ -44,6 +44,8 @@ pub enum AuditAction {
     ServiceCreated,
     ServiceUpdated,
     ServiceDeleted,
+    /// A scan was imported into a network (one event with its counts).
+    ScanImported,
 }
 
 impl AuditAction {
@@ -86,6 +88,7 @@ impl AuditAction {
             Self::ServiceCreated => "service.created",
             Self::ServiceUpdated => "service.updated",
             Self::ServiceDeleted => "service.deleted",
+            Self::ScanImported => "scan.imported",
         }
     }
 }

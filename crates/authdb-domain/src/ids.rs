@@ -124,3 +124,8 @@ define_id!(
     /// Identifies a service (a port and protocol) of an asset.
     AssetServiceId
 );
+
+define_id!(
+    /// Identifies one import of a scan into a network.
+    ScanId
+);

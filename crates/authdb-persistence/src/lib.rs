@@ -20,6 +20,7 @@ pub mod organizations;
 pub mod roles;
 mod row_lock;
 mod rows;
+pub mod scans;
 pub mod services;
 pub mod sessions;
 pub mod tenant;

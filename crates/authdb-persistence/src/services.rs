@@ -4,14 +4,16 @@
 
 use authdb_domain::{
     AssetId, AssetService, AssetServiceChanges, AssetServiceId, Banner, Confidence, Metadata, NewAssetService,
-    OrganizationId, Page, Paged, Port, PortState, Protocol, ServiceDetails,
+    OrganizationId, Page, Paged, Port, PortState, Protocol, ScannedService, ServiceDetails,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, SqlErr, Unchanged,
+    sea_query::{Expr, OnConflict, Query},
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::{PersistenceError, Result, TenantId, entities::services, rows};
 
@@ -222,4 +224,107 @@ fn into_service(model: services::Model) -> Result<AssetService> {
         created_at: model.created_at,
         updated_at: model.updated_at,
     })
+}
+
+/// The (asset, port, protocol) keys that the tenant's `assets` already have services on.
+pub async fn keys_of(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    assets: &[AssetId],
+) -> Result<std::collections::HashSet<(AssetId, u16, Protocol)>> {
+    let mut keys = std::collections::HashSet::new();
+    for batch in assets.chunks(crate::assets::IMPORT_BATCH) {
+        let rows: Vec<(Uuid, i32, String)> = services::Entity::find()
+            .filter(services::Column::OrganizationId.eq(tenant.uuid()))
+            .filter(services::Column::AssetId.is_in(batch.iter().map(AssetId::as_uuid)))
+            .select_only()
+            .column(services::Column::AssetId)
+            .column(services::Column::Port)
+            .column(services::Column::Protocol)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (asset, port, protocol) in rows {
+            let port = rows::parsed(Port::parse(i64::from(port), "port"), SERVICE, "port")?;
+            let protocol = rows::parsed(Protocol::parse(&protocol, "protocol"), SERVICE, "protocol")?;
+            keys.insert((AssetId::from_uuid(asset), port.value(), protocol));
+        }
+    }
+    Ok(keys)
+}
+
+/// Creates or refreshes the services a scan saw, set-based, by (asset, port, protocol):
+/// a new one gets `first_seen`; every one gets its state and `last_seen`; a detail the
+/// scan does not carry keeps its known value. The keys must be distinct.
+pub async fn upsert_seen(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    seen: &[(AssetId, &ScannedService)],
+    now: OffsetDateTime,
+) -> Result<()> {
+    use services::Column as C;
+    let keep = |column: &str| Expr::cust(format!("COALESCE(excluded.\"{column}\", \"services\".\"{column}\")"));
+    let fresh = |column: &str| Expr::cust(format!("excluded.\"{column}\""));
+    for batch in seen.chunks(crate::assets::IMPORT_BATCH) {
+        let mut insert = Query::insert();
+        insert.into_table(services::Entity).columns([
+            C::Id,
+            C::OrganizationId,
+            C::AssetId,
+            C::Port,
+            C::Protocol,
+            C::State,
+            C::ServiceName,
+            C::Product,
+            C::Version,
+            C::Cpe,
+            C::Banner,
+            C::Confidence,
+            C::SslEnabled,
+            C::HttpTechnologies,
+            C::FirstSeen,
+            C::LastSeen,
+            C::CreatedAt,
+            C::UpdatedAt,
+        ]);
+        for (asset, service) in batch {
+            insert.values_panic([
+                Expr::val(AssetServiceId::new().as_uuid()),
+                Expr::val(tenant.uuid()),
+                Expr::val(asset.as_uuid()),
+                Expr::val(i32::from(service.port.value())),
+                Expr::val(service.protocol.as_str()),
+                Expr::val(service.state.as_str()),
+                Expr::val(service.service_name.clone()),
+                Expr::val(service.product.clone()),
+                Expr::val(service.version.clone()),
+                Expr::val(service.cpe.clone()),
+                Expr::val(service.banner.as_ref().map(|banner| banner.as_str().to_owned())),
+                Expr::val(service.confidence.map(|value| i16::from(value.value()))),
+                Expr::val(false),
+                Expr::val(json!([])),
+                Expr::val(now),
+                Expr::val(now),
+                Expr::val(now),
+                Expr::val(now),
+            ]);
+        }
+        insert.on_conflict(
+            OnConflict::columns([C::AssetId, C::Port, C::Protocol])
+                .values([
+                    (C::State, fresh("state")),
+                    (C::ServiceName, keep("service_name")),
+                    (C::Product, keep("product")),
+                    (C::Version, keep("version")),
+                    (C::Cpe, keep("cpe")),
+                    (C::Banner, keep("banner")),
+                    (C::Confidence, keep("confidence")),
+                    (C::LastSeen, fresh("last_seen")),
+                    (C::UpdatedAt, fresh("updated_at")),
+                ])
+                .to_owned(),
+        );
+        conn.execute(&insert).await.map_err(write_error)?;
+    }
+    Ok(())
 }

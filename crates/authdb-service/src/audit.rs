@@ -3,8 +3,8 @@
 use std::fmt;
 
 use authdb_domain::{
-    AssetId, AssetServiceId, AuditAction, AuditOutcome, InvitationId, NetworkId, OrganizationId, RoleId, SessionId,
-    UserId,
+    AssetId, AssetServiceId, AuditAction, AuditOutcome, InvitationId, NetworkId, OrganizationId, RoleId, ScanId,
+    SessionId, UserId,
 };
 use authdb_persistence::audit::NewAuditEvent;
 use serde_json::{Value, json};
@@ -22,6 +22,7 @@ pub(crate) enum Target {
     Network(NetworkId),
     Asset(AssetId),
     Service(AssetServiceId),
+    Scan(ScanId),
     /// A login counter, by its key (`ip:<address>`).
     Counter(String),
 }
@@ -37,6 +38,7 @@ impl fmt::Display for Target {
             Self::Network(id) => write!(f, "network:{id}"),
             Self::Asset(id) => write!(f, "asset:{id}"),
             Self::Service(id) => write!(f, "service:{id}"),
+            Self::Scan(id) => write!(f, "scan:{id}"),
             Self::Counter(key) => f.write_str(key),
         }
     }

@@ -48,7 +48,7 @@ pub use core::{Core, CoreConfig};
 pub use discovery::Discovery;
 pub use error::{Result, ServiceError, error_chain};
 pub use health::{DatabaseHealth, HealthService, MigrationHealth};
-pub use inventory::InventoryService;
+pub use inventory::{InventoryPolicy, InventoryService};
 pub use login_throttle::{LoginThrottlePolicy, address_key};
 pub use membership::Membership;
 pub use principal::Principal;

@@ -13,6 +13,7 @@ mod member;
 mod network;
 mod organization;
 mod role;
+mod scan;
 mod service;
 mod session;
 
@@ -32,6 +33,7 @@ pub(crate) use self::{
         UpdateOrganizationRequest,
     },
     role::{CreateRoleRequest, RoleList, RoleResponse, UpdateRoleRequest},
+    scan::{ScanHostRequest, ScanList, ScanRequest, ScanResponse, ScanServiceRequest},
     service::{CreateServiceRequest, ServiceList, ServiceResponse, UpdateServiceRequest},
     session::{ChangePasswordRequest, SessionList, SessionResponse},
 };

@@ -21,6 +21,7 @@ mod password;
 mod profile;
 mod register;
 mod roles;
+mod scans;
 mod services;
 mod sessions;
 mod well_known;
@@ -63,6 +64,7 @@ pub(crate) const ROUTES: &[RouteModule] = &[
     route(Mount::Api, networks::configure, networks::NetworksApi::openapi),
     route(Mount::Api, assets::configure, assets::AssetsApi::openapi),
     route(Mount::Api, services::configure, services::ServicesApi::openapi),
+    route(Mount::Api, scans::configure, scans::ScansApi::openapi),
     route(Mount::Api, admin::configure, admin::AdminApi::openapi),
     route(Mount::Api, oauth::configure, oauth::OauthApi::openapi),
     route(Mount::Root, well_known::configure, well_known::WellKnownApi::openapi),

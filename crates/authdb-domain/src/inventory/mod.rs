@@ -2,6 +2,7 @@
 //! assets found in them.
 
 mod address;
+mod scan;
 mod service;
 mod values;
 
@@ -9,6 +10,7 @@ use time::OffsetDateTime;
 
 pub use self::{
     address::{Cidr, IpAddress, MacAddress},
+    scan::{Scan, ScanCounts, ScanReport, ScanSource, ScannedHost, ScannedService},
     service::{
         AssetService, AssetServiceChanges, BANNER_MAX_BYTES, Banner, Confidence, MAX_TECHNOLOGIES, NewAssetService,
         Port, PortState, Protocol, ServiceDetails, parse_technologies,

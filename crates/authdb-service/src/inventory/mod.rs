@@ -7,6 +7,7 @@
 
 mod assets;
 mod networks;
+mod scans;
 mod services;
 
 use crate::Core;
@@ -15,10 +16,29 @@ use crate::Core;
 #[derive(Debug, Clone)]
 pub struct InventoryService {
     core: Core,
+    policy: InventoryPolicy,
+}
+
+/// Limits of the inventory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InventoryPolicy {
+    /// The largest scan body an import reads, in bytes.
+    pub max_scan_bytes: usize,
+}
+
+impl Default for InventoryPolicy {
+    fn default() -> Self {
+        Self { max_scan_bytes: 32 * 1024 * 1024 }
+    }
 }
 
 impl InventoryService {
-    pub fn new(core: Core) -> Self {
-        Self { core }
+    pub fn new(core: Core, policy: InventoryPolicy) -> Self {
+        Self { core, policy }
+    }
+
+    /// The largest scan body an import reads, in bytes.
+    pub fn max_scan_bytes(&self) -> usize {
+        self.policy.max_scan_bytes
     }
 }

@@ -4,6 +4,7 @@
 
 use authdb_persistence::entities::audit_events;
 use authdb_tests::{Backend, TestApp, Tokens, spawn_app, spawn_app_with};
+use futures_util::future::join_all;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
@@ -295,9 +296,47 @@ async fn scan_bodies_have_their_own_limit(backend: Backend) {
     assert_eq!(listed["total"], 1);
 }
 
+async fn concurrent_imports_of_overlapping_scans_keep_one_asset_per_address(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let (id, network) = network(&app, &alice, "acme").await;
+    let scans = format!("/api/v1/organizations/{id}/networks/{network}/scans");
+    let hosts: Vec<Value> = (0..40)
+        .map(|n| {
+            json!({"ip": format!("10.4.0.{n}"), "status": "up",
+                   "services": [{"port": 22, "protocol": "tcp", "state": "open"}, {"port": 80, "protocol": "tcp", "state": "open"}]})
+        })
+        .collect();
+    // The same hosts in opposite orders, eight imports at once.
+    let bodies: Vec<Value> = (0..8)
+        .map(|n| {
+            let mut hosts = hosts.clone();
+            if n % 2 == 1 {
+                hosts.reverse();
+            }
+            json!({ "hosts": hosts })
+        })
+        .collect();
+    let responses = join_all(bodies.iter().map(|body| app.post(&scans, &alice.access_token, body))).await;
+    for response in responses {
+        assert_eq!(response.status(), 201, "no conflict, deadlock or 5xx");
+    }
+    let assets: Value = app
+        .get(&format!("/api/v1/organizations/{id}/assets?limit=200"), &alice.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(assets["total"], 40);
+    assert!(assets["items"].as_array().unwrap().iter().all(|asset| asset["open_services"] == 2));
+    let listed: Value = app.get(&scans, &alice.access_token).await.json().await.unwrap();
+    assert_eq!(listed["total"], 8);
+}
+
 on_both_backends!(
     the_same_scan_twice_gives_the_same_inventory,
     a_scan_never_erases_what_it_does_not_carry,
     a_scan_with_one_bad_host_stores_nothing,
     scan_bodies_have_their_own_limit,
+    concurrent_imports_of_overlapping_scans_keep_one_asset_per_address,
 );

@@ -61,7 +61,10 @@ impl InventoryService {
         if !networks::exists(conn, tenant, network).await? {
             return Err(ServiceError::NotFound { entity: NETWORK });
         }
-        let (up, down): (Vec<_>, Vec<_>) = report.hosts.iter().partition(|host| host.up);
+        let (mut up, down): (Vec<_>, Vec<_>) = report.hosts.iter().partition(|host| host.up);
+        // Rows are written in one order whatever the scan's, so that concurrent imports
+        // of overlapping hosts lock them in the same order (no deadlock on PostgreSQL).
+        up.sort_by_key(|host| host.ip.sort_key());
         let up_addresses: Vec<IpAddress> = up.iter().map(|host| host.ip).collect();
         let down_addresses: Vec<IpAddress> = down.iter().map(|host| host.ip).collect();
 
@@ -75,6 +78,7 @@ impl InventoryService {
             let asset = *ids.get(&host.ip.sort_key()).ok_or(ServiceError::NotFound { entity: "asset" })?;
             seen.extend(host.services.iter().map(|service| (asset, service)));
         }
+        seen.sort_by_key(|(asset, service)| (*asset, service.port, service.protocol.as_str()));
         let asset_ids: Vec<AssetId> = ids.values().copied().collect::<HashSet<_>>().into_iter().collect();
         let existing = services::keys_of(conn, tenant, &asset_ids).await?;
         services::upsert_seen(conn, tenant, &seen, now).await?;

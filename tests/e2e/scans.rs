@@ -318,9 +318,14 @@ async fn concurrent_imports_of_overlapping_scans_keep_one_asset_per_address(back
         })
         .collect();
     let responses = join_all(bodies.iter().map(|body| app.post(&scans, &alice.access_token, body))).await;
+    let mut created = [0, 0];
     for response in responses {
         assert_eq!(response.status(), 201, "no conflict, deadlock or 5xx");
+        let body: Value = response.json().await.unwrap();
+        created[0] += body["assets_created"].as_u64().unwrap();
+        created[1] += body["services_created"].as_u64().unwrap();
     }
+    assert_eq!(created, [40, 80], "imports into one network run in turn, so each asset is counted created once");
     let assets: Value = app
         .get(&format!("/api/v1/organizations/{id}/assets?limit=200"), &alice.access_token)
         .await

@@ -58,7 +58,8 @@ impl InventoryService {
     ) -> Result<Scan> {
         let write = TenantWrite::begin(&self.core, membership, Permission::AssetsWrite, client).await?;
         let (conn, tenant, now) = (write.conn(), write.tenant(), write.now());
-        if !networks::exists(conn, tenant, network).await? {
+        // One import at a time per network: what exists before the upsert stays known.
+        if !networks::lock(conn, tenant, network).await? {
             return Err(ServiceError::NotFound { entity: NETWORK });
         }
         let (mut up, down): (Vec<_>, Vec<_>) = report.hosts.iter().partition(|host| host.up);

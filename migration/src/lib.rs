@@ -31,6 +31,8 @@ mod m20261130_000010_create_login_attempts;
 mod m20261130_000090_add_users_email_skeleton;
 mod m20261130_000100_create_networks;
 mod m20261130_000110_create_assets;
+mod m20261130_000120_create_services;
+mod m20261130_000130_create_scans;
 
 /// All authdb migrations, in the order they are applied.
 #[derive(Debug, Clone, Copy, Default)]
@@ -55,6 +57,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000090_add_users_email_skeleton::Migration),
             Box::new(m20261130_000100_create_networks::Migration),
             Box::new(m20261130_000110_create_assets::Migration),
+            Box::new(m20261130_000120_create_services::Migration),
+            Box::new(m20261130_000130_create_scans::Migration),
         ]
     }
 }

@@ -71,6 +71,26 @@ async fn members_of_another_organization_get_404_on_every_organization_route(bac
         .json()
         .await
         .unwrap();
+    let service: Value = app
+        .post(
+            &format!("/api/v1/organizations/{victim_id}/assets/{}/services", asset["id"].as_str().unwrap()),
+            &alice.access_token,
+            &json!({"port": 5432, "protocol": "tcp", "banner": "secret-banner"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let scan: Value = app
+        .post(
+            &format!("/api/v1/organizations/{victim_id}/networks/{}/scans", network["id"].as_str().unwrap()),
+            &alice.access_token,
+            &json!({"hosts": [{"ip": "10.66.66.67", "status": "up", "hostname": "secret-scanned"}]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     // The attacker owns another organization: every permission there, none here.
     let mallory = app.register_ok("mallory").await;
     app.create_organization_ok(&mallory.access_token, "mallory-inc").await;
@@ -83,6 +103,8 @@ async fn members_of_another_organization_get_404_on_every_organization_route(bac
             .replace("{invitation_id}", invitation["id"].as_str().unwrap())
             .replace("{network_id}", network["id"].as_str().unwrap())
             .replace("{asset_id}", asset["id"].as_str().unwrap())
+            .replace("{service_id}", service["id"].as_str().unwrap())
+            .replace("{scan_id}", scan["id"].as_str().unwrap())
     };
     let operations = organization_operations();
     assert!(operations.len() >= 15, "the document lists too few organization routes: {operations:?}");
@@ -94,6 +116,8 @@ async fn members_of_another_organization_get_404_on_every_organization_route(bac
         "secret-network",
         "secret-host",
         "10.66.66.66",
+        "secret-banner",
+        "secret-scanned",
         &victim_id,
     ];
     let body = json!({"name": "x", "role": "owner", "email": "mallory@example.com", "permissions": ["org:delete"]});
@@ -117,8 +141,9 @@ async fn members_of_another_organization_get_404_on_every_organization_route(bac
     assert_eq!(members["total"], 2);
     let assets: Value =
         app.get(&format!("/api/v1/organizations/{victim_id}/assets"), &alice.access_token).await.json().await.unwrap();
-    assert_eq!(assets["total"], 1, "the attacker's writes changed nothing");
+    assert_eq!(assets["total"], 2, "the attacker's writes changed nothing");
     assert_eq!(assets["items"][0]["hostname"], "secret-host");
+    assert_eq!(assets["items"][0]["open_services"], 1, "the attacker's writes changed no service");
     for (method, template) in operations.iter().filter(|(method, _)| *method == Method::GET) {
         let response = app.get(&fill(template), &alice.access_token).await;
         assert_eq!(response.status(), 200, "{method} {template} for the owner");

@@ -61,5 +61,7 @@ mod refresh;
 mod register;
 mod restart;
 mod roles;
+mod scans;
+mod services;
 mod sessions;
 mod tokens;

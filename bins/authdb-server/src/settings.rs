@@ -31,6 +31,42 @@ pub struct Settings {
     pub redis: RedisSettings,
     pub metrics: MetricsSettings,
     pub mail: MailSettings,
+    pub inventory: InventorySettings,
+}
+
+/// The network inventory.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InventorySettings {
+    /// The largest scan body accepted by an import, in bytes (every other body keeps the
+    /// 64 KiB limit).
+    pub max_scan_bytes: usize,
+}
+
+/// Default `inventory.max_scan_bytes`: 32 MiB.
+pub const DEFAULT_MAX_SCAN_BYTES: usize = 32 * 1024 * 1024;
+/// The most `inventory.max_scan_bytes` may be: 1 GiB.
+pub const MAX_SCAN_BYTES_CEILING: usize = 1024 * 1024 * 1024;
+
+impl Default for InventorySettings {
+    fn default() -> Self {
+        Self { max_scan_bytes: DEFAULT_MAX_SCAN_BYTES }
+    }
+}
+
+impl InventorySettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        if self.max_scan_bytes < authdb_api::MAX_BODY_BYTES || self.max_scan_bytes > MAX_SCAN_BYTES_CEILING {
+            return Err(invalid(
+                "AUTHDB__INVENTORY__MAX_SCAN_BYTES",
+                format!(
+                    "must be from {} (the body limit) to {MAX_SCAN_BYTES_CEILING} (1 GiB)",
+                    authdb_api::MAX_BODY_BYTES
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -432,6 +468,7 @@ impl Default for Settings {
             redis: RedisSettings::default(),
             metrics: MetricsSettings::default(),
             mail: MailSettings::default(),
+            inventory: InventorySettings::default(),
         }
     }
 }
@@ -509,6 +546,7 @@ impl Settings {
         self.redis.validate()?;
         self.metrics.validate()?;
         self.mail.validate()?;
+        self.inventory.validate()?;
         Ok(())
     }
 

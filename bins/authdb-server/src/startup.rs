@@ -10,7 +10,9 @@ use actix_web::{
 use authdb_api::{ApiState, RateLimitConfig, RateLimiter, RedisConfig};
 use authdb_auth::{JwtAlgorithm, JwtConfig, JwtKeys, PasswordHasher, PrivateKeyPem, RotationKey, SigningKeys};
 use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
-use authdb_service::{AuthPolicy, HealthService, Mailer, OrganizationPolicy, Services, ServicesConfig, error_chain};
+use authdb_service::{
+    AuthPolicy, HealthService, InventoryPolicy, Mailer, OrganizationPolicy, Services, ServicesConfig, error_chain,
+};
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::{Settings, SettingsError, secret};
@@ -119,6 +121,7 @@ pub async fn build_services(settings: &Settings) -> Result<(DatabaseConnection, 
             max_sessions_per_user: settings.auth.max_sessions_per_user,
         },
         organizations: OrganizationPolicy::default(),
+        inventory: InventoryPolicy { max_scan_bytes: settings.inventory.max_scan_bytes },
         public_url: settings.public_url()?,
         cache_ttl: Duration::from_millis(settings.auth.session_cache_ttl_ms),
         health_timeout: Duration::from_secs(2),

@@ -32,6 +32,8 @@ const TAGS: &[(&str, &str)] = &[
     ("invitations", "Invitations to join an organization"),
     ("networks", "An organization's networks (routers or sites) and their agents"),
     ("assets", "An organization's inventory of addresses in its networks"),
+    ("services", "The services (ports and protocols) of an organization's assets"),
+    ("scans", "Scans imported into a network's inventory"),
     ("admin", "Platform administration (superusers only)"),
     ("discovery", "Public keys (JWKS) and metadata for services that verify our tokens"),
     ("health", "Liveness and readiness probes"),

@@ -41,6 +41,11 @@ pub enum AuditAction {
     AssetCreated,
     AssetUpdated,
     AssetDeleted,
+    ServiceCreated,
+    ServiceUpdated,
+    ServiceDeleted,
+    /// A scan was imported into a network (one event with its counts).
+    ScanImported,
 }
 
 impl AuditAction {
@@ -80,6 +85,10 @@ impl AuditAction {
             Self::AssetCreated => "asset.created",
             Self::AssetUpdated => "asset.updated",
             Self::AssetDeleted => "asset.deleted",
+            Self::ServiceCreated => "service.created",
+            Self::ServiceUpdated => "service.updated",
+            Self::ServiceDeleted => "service.deleted",
+            Self::ScanImported => "scan.imported",
         }
     }
 }

@@ -119,3 +119,13 @@ define_id!(
     /// Identifies an asset of an organization's inventory.
     AssetId
 );
+
+define_id!(
+    /// Identifies a service (a port and protocol) of an asset.
+    AssetServiceId
+);
+
+define_id!(
+    /// Identifies one import of a scan into a network.
+    ScanId
+);

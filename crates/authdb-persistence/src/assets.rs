@@ -9,19 +9,23 @@
 
 use authdb_domain::{
     Asset, AssetChanges, AssetFilter, AssetId, AssetSortKey, AssetStatus, AssetType, Criticality, Hostname, IpAddress,
-    MacAddress, Metadata, NetworkId, NewAsset, OrganizationId, Page, Paged, RiskScore, Sort, Tag, Tags, UserId,
-    VulnerabilityCounts,
+    MacAddress, Metadata, NetworkId, NewAsset, OrganizationId, Page, Paged, PortState, RiskScore, ScannedHost, Sort,
+    Tag, Tags, UserId, VulnerabilityCounts,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult, Order,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, SqlErr,
-    sea_query::{Expr, ExprTrait, Query},
+    sea_query::{Expr, ExprTrait, OnConflict, Query},
 };
 use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{PersistenceError, Result, TenantId, entities::assets, rows, search_pattern};
+use crate::{
+    PersistenceError, Result, TenantId,
+    entities::{assets, services},
+    rows, search_pattern,
+};
 
 const ASSET: &str = "asset";
 
@@ -179,6 +183,7 @@ struct AssetRow {
     last_scanned: Option<OffsetDateTime>,
     metadata: Value,
     owner_id: Option<Uuid>,
+    open_services: i64,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
 }
@@ -223,7 +228,13 @@ fn select_columns(conn: &impl ConnectionTrait, query: Select<assets::Entity>) ->
         ])
         .column_as(ip, "ip_address")
         .column_as(tags, "tags")
+        .column_as(Expr::cust(OPEN_SERVICES), "open_services")
 }
+
+/// How many services of the row's asset are open (the unique index on the services'
+/// (asset, port, protocol) serves it).
+const OPEN_SERVICES: &str = "(SELECT COUNT(*) FROM \"services\" \
+     WHERE \"services\".\"asset_id\" = \"assets\".\"id\" AND \"services\".\"state\" = 'open')";
 
 /// One page of the tenant's assets matching `filter`, ordered by `sort`, ties broken by
 /// address, then id.
@@ -269,6 +280,16 @@ pub async fn list(
     if let Some(cidr) = filter.cidr {
         let (first, last) = cidr.sort_range();
         query = query.filter(C::IpSort.between(first, last));
+    }
+    if let Some(port) = filter.open_port {
+        let open_on_port = Query::select()
+            .expr(Expr::val(1))
+            .from(services::Entity)
+            .and_where(Expr::col((services::Entity, services::Column::AssetId)).equals((assets::Entity, C::Id)))
+            .and_where(Expr::col((services::Entity, services::Column::Port)).eq(i32::from(port.value())))
+            .and_where(Expr::col((services::Entity, services::Column::State)).eq(PortState::Open.as_str()))
+            .to_owned();
+        query = query.filter(Expr::exists(open_on_port));
     }
     if let Some(min_risk) = filter.min_risk {
         query = query.filter(C::RiskScore.gte(i16::from(min_risk.value())));
@@ -477,9 +498,165 @@ fn into_asset(row: AssetRow) -> Result<Asset> {
         last_scanned: row.last_scanned,
         metadata: rows::parsed(Metadata::parse(row.metadata, "metadata"), ENTITY, "metadata")?,
         owner_id: row.owner_id.map(UserId::from_uuid),
-        // Services do not exist yet: no asset has an open one.
-        open_services: 0,
+        open_services: u64::try_from(row.open_services)
+            .map_err(|_| corrupt("open_services", "negative count".into()))?,
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
+}
+
+/// Rows per statement of an import: far below the bound-parameter limits of both
+/// backends (SQLite 32766, PostgreSQL 65535) at about 25 parameters a row.
+pub const IMPORT_BATCH: usize = 500;
+
+/// The tenant's assets in `network` at any of `addresses`, by address sort key.
+pub async fn ids_at(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    network: NetworkId,
+    addresses: &[IpAddress],
+) -> Result<std::collections::HashMap<Vec<u8>, AssetId>> {
+    let mut found = std::collections::HashMap::with_capacity(addresses.len());
+    for batch in addresses.chunks(IMPORT_BATCH) {
+        let rows: Vec<(Uuid, Vec<u8>)> = of_tenant(tenant)
+            .filter(assets::Column::NetworkId.eq(network.as_uuid()))
+            .filter(assets::Column::IpSort.is_in(batch.iter().map(|ip| ip.sort_key())))
+            .select_only()
+            .column(assets::Column::Id)
+            .column(assets::Column::IpSort)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        found.extend(rows.into_iter().map(|(id, key)| (key, AssetId::from_uuid(id))));
+    }
+    Ok(found)
+}
+
+/// Creates or refreshes one asset per host that a scan saw up in `network`, set-based:
+/// a new one gets `first_seen`; every one gets `last_seen`, `last_scanned` and
+/// `is_reachable`; a detail the scan does not carry (host name, MAC, vendor, operating
+/// system) keeps its known value. The hosts' addresses must be distinct.
+pub async fn upsert_seen(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    network: NetworkId,
+    hosts: &[&ScannedHost],
+    now: OffsetDateTime,
+) -> Result<()> {
+    use assets::Column as C;
+    let postgres = is_postgres(conn);
+    let no_tags = Tags::default();
+    // The target is the unique index (`COALESCE(network_id, <nil>)`, see the migration).
+    let network_target = if postgres {
+        "COALESCE(\"network_id\", '00000000-0000-0000-0000-000000000000'::uuid)"
+    } else {
+        "COALESCE(\"network_id\", x'')"
+    };
+    let keep = |column: &str| Expr::cust(format!("COALESCE(excluded.\"{column}\", \"assets\".\"{column}\")"));
+    let fresh = |column: &str| Expr::cust(format!("excluded.\"{column}\""));
+    for batch in hosts.chunks(IMPORT_BATCH) {
+        let mut insert = Query::insert();
+        insert.into_table(assets::Entity).columns([
+            C::Id,
+            C::OrganizationId,
+            C::NetworkId,
+            C::IpAddress,
+            C::IpSort,
+            C::Hostname,
+            C::MacAddress,
+            C::MacVendor,
+            C::OperatingSystem,
+            C::AssetType,
+            C::Criticality,
+            C::Tags,
+            C::Status,
+            C::IsReachable,
+            C::RiskScore,
+            C::VulnCritical,
+            C::VulnHigh,
+            C::VulnMedium,
+            C::VulnLow,
+            C::VulnInfo,
+            C::FirstSeen,
+            C::LastSeen,
+            C::LastScanned,
+            C::Metadata,
+            C::CreatedAt,
+            C::UpdatedAt,
+        ]);
+        for host in batch {
+            insert.values_panic([
+                Expr::val(AssetId::new().as_uuid()),
+                Expr::val(tenant.uuid()),
+                Expr::val(network.as_uuid()),
+                ip_value(postgres, host.ip),
+                Expr::val(host.ip.sort_key()),
+                Expr::val(host.hostname.as_ref().map(|name| name.as_str().to_owned())),
+                Expr::val(host.mac_address.map(|mac| mac.to_string())),
+                Expr::val(host.mac_vendor.clone()),
+                Expr::val(host.operating_system.clone()),
+                Expr::val(AssetType::Unknown.as_str()),
+                Expr::val(Criticality::Medium.as_str()),
+                tags_value(postgres, &no_tags),
+                Expr::val(AssetStatus::Active.as_str()),
+                Expr::val(true),
+                Expr::val(0_i16),
+                Expr::val(0_i32),
+                Expr::val(0_i32),
+                Expr::val(0_i32),
+                Expr::val(0_i32),
+                Expr::val(0_i32),
+                Expr::val(now),
+                Expr::val(now),
+                Expr::val(now),
+                Expr::val(Metadata::empty().into_value()),
+                Expr::val(now),
+                Expr::val(now),
+            ]);
+        }
+        insert.on_conflict(
+            OnConflict::new()
+                .exprs([Expr::col(C::OrganizationId), Expr::cust(network_target), Expr::col(C::IpAddress)])
+                .values([
+                    (C::Hostname, keep("hostname")),
+                    (C::MacAddress, keep("mac_address")),
+                    (C::MacVendor, keep("mac_vendor")),
+                    (C::OperatingSystem, keep("operating_system")),
+                    (C::IsReachable, fresh("is_reachable")),
+                    (C::LastSeen, fresh("last_seen")),
+                    (C::LastScanned, fresh("last_scanned")),
+                    (C::UpdatedAt, fresh("updated_at")),
+                ])
+                .to_owned(),
+        );
+        conn.execute(&insert).await.map_err(write_error)?;
+    }
+    Ok(())
+}
+
+/// Marks the tenant's assets in `network` at `addresses` as scanned and found down
+/// (not reachable); returns how many there were. Unknown addresses are left alone: a
+/// host that did not answer is no evidence of an asset.
+pub async fn mark_unreachable(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    network: NetworkId,
+    addresses: &[IpAddress],
+    now: OffsetDateTime,
+) -> Result<u64> {
+    use assets::Column as C;
+    let mut marked = 0;
+    for batch in addresses.chunks(IMPORT_BATCH) {
+        let updated = assets::Entity::update_many()
+            .filter(C::OrganizationId.eq(tenant.uuid()))
+            .filter(C::NetworkId.eq(network.as_uuid()))
+            .filter(C::IpSort.is_in(batch.iter().map(|ip| ip.sort_key())))
+            .col_expr(C::IsReachable, Expr::val(false))
+            .col_expr(C::LastScanned, Expr::val(now))
+            .col_expr(C::UpdatedAt, Expr::val(now))
+            .exec(conn)
+            .await?;
+        marked += updated.rows_affected;
+    }
+    Ok(marked)
 }

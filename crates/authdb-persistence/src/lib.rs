@@ -26,6 +26,8 @@ pub mod organizations;
 pub mod roles;
 mod row_lock;
 mod rows;
+pub mod scans;
+pub mod services;
 pub mod sessions;
 pub mod tenant;
 pub mod users;

@@ -3,7 +3,7 @@
 use authdb_domain::{Network, NetworkChanges, NetworkId, NewNetwork, Page, Paged};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, SqlErr, Unchanged,
+    QuerySelect, Set, SqlErr, Unchanged, sea_query::Expr,
 };
 use serde_json::json;
 use time::OffsetDateTime;
@@ -59,6 +59,20 @@ pub async fn exists(conn: &impl ConnectionTrait, tenant: TenantId, id: NetworkId
         .count(conn)
         .await?
         > 0)
+}
+
+/// Takes the row lock of one of the tenant's networks for the rest of the transaction (an
+/// update that changes nothing: a row lock on PostgreSQL, the write lock SQLite takes
+/// anyway); answers whether the network exists. Scan imports into one network take it,
+/// so that they run one after another and count what they created exactly.
+pub async fn lock(conn: &impl ConnectionTrait, tenant: TenantId, id: NetworkId) -> Result<bool> {
+    let updated = networks::Entity::update_many()
+        .col_expr(networks::Column::UpdatedAt, Expr::col(networks::Column::UpdatedAt))
+        .filter(networks::Column::Id.eq(id.as_uuid()))
+        .filter(networks::Column::OrganizationId.eq(tenant.uuid()))
+        .exec(conn)
+        .await?;
+    Ok(updated.rows_affected > 0)
 }
 
 /// The tenant's networks in creation order (ids are time-ordered).

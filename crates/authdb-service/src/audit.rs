@@ -3,7 +3,8 @@
 use std::fmt;
 
 use authdb_domain::{
-    AssetId, AuditAction, AuditOutcome, InvitationId, NetworkId, OrganizationId, RoleId, SessionId, UserId,
+    AssetId, AssetServiceId, AuditAction, AuditOutcome, InvitationId, NetworkId, OrganizationId, RoleId, ScanId,
+    SessionId, UserId,
 };
 use authdb_persistence::audit::NewAuditEvent;
 use serde_json::{Value, json};
@@ -20,6 +21,8 @@ pub(crate) enum Target {
     Invitation(InvitationId),
     Network(NetworkId),
     Asset(AssetId),
+    Service(AssetServiceId),
+    Scan(ScanId),
     /// A login counter, by its key (`ip:<address>`).
     Counter(String),
 }
@@ -34,6 +37,8 @@ impl fmt::Display for Target {
             Self::Invitation(id) => write!(f, "invitation:{id}"),
             Self::Network(id) => write!(f, "network:{id}"),
             Self::Asset(id) => write!(f, "asset:{id}"),
+            Self::Service(id) => write!(f, "service:{id}"),
+            Self::Scan(id) => write!(f, "scan:{id}"),
             Self::Counter(key) => f.write_str(key),
         }
     }

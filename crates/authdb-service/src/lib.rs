@@ -15,7 +15,7 @@
 //!   sessions, password, profile, events);
 //! - `tenancy/`: [`OrganizationService`] (organizations, members, roles,
 //!   invitations), with [`Membership`] as the proof of access;
-//! - `inventory/`: [`InventoryService`] (networks, assets), the organization's network
+//! - `inventory/`: [`InventoryService`] (networks, assets, services), the organization's network
 //!   inventory;
 //! - `mail`: the [`Mailer`] port, implemented outside this crate (`authdb-mail`);
 //! - `admin`, `login_throttle`, `discovery`, `health`: the rest;
@@ -55,7 +55,7 @@ pub use core::{Core, CoreConfig};
 pub use discovery::Discovery;
 pub use error::{Result, ServiceError, error_chain};
 pub use health::{DatabaseHealth, HealthService, MigrationHealth};
-pub use inventory::InventoryService;
+pub use inventory::{InventoryPolicy, InventoryService};
 pub use login_throttle::{LoginThrottlePolicy, address_key};
 pub use mail::{MailError, MailFuture, Mailer, OutgoingMail};
 pub use membership::Membership;

@@ -6,8 +6,8 @@ use authdb_auth::{JwtKeys, PasswordHasher, RotationKey};
 use authdb_persistence::DatabaseConnection;
 
 use crate::{
-    AdminService, AuthPolicy, AuthService, Core, CoreConfig, Discovery, HealthService, InventoryService,
-    OrganizationPolicy, OrganizationService, Result,
+    AdminService, AuthPolicy, AuthService, Core, CoreConfig, Discovery, HealthService, InventoryPolicy,
+    InventoryService, OrganizationPolicy, OrganizationService, Result,
 };
 
 /// What the services are built from.
@@ -19,6 +19,7 @@ pub struct ServicesConfig {
     pub rotation: RotationKey,
     pub auth: AuthPolicy,
     pub organizations: OrganizationPolicy,
+    pub inventory: InventoryPolicy,
     /// How long a cached session or membership is trusted (see [`CoreConfig::cache_ttl`]).
     pub cache_ttl: Duration,
     /// How long a readiness probe waits for the database.
@@ -53,7 +54,7 @@ impl Services {
         let auth = AuthService::new(core.clone(), config.hasher, config.keys, config.rotation, config.auth);
         let organizations = OrganizationService::new(core.clone(), config.organizations);
         let admin = AdminService::new(core.clone());
-        let inventory = InventoryService::new(core.clone());
+        let inventory = InventoryService::new(core.clone(), config.inventory);
         Ok(Self { core, auth, organizations, admin, inventory, health, discovery })
     }
 }

@@ -19,6 +19,7 @@ fn defaults_need_no_configuration() {
     assert_eq!(settings.auth.bcrypt_cost, 12);
     assert!(settings.auth.jwt_secret.is_none());
     assert_eq!(settings.database_url(), "sqlite://data/authdb.db");
+    assert_eq!(settings.inventory.max_scan_bytes, 32 * 1024 * 1024);
 }
 
 #[test]
@@ -225,6 +226,8 @@ fn invalid_production_settings_name_their_setting() {
         ("AUTHDB__METRICS__BIND", "localhost", "AUTHDB__METRICS__BIND"),
         ("AUTHDB__DATABASE__ACQUIRE_TIMEOUT_SECS", "301", "AUTHDB__DATABASE__ACQUIRE_TIMEOUT_SECS"),
         ("AUTHDB__DATABASE__IDLE_TIMEOUT_SECS", "-1", "AUTHDB__DATABASE__IDLE_TIMEOUT_SECS"),
+        ("AUTHDB__INVENTORY__MAX_SCAN_BYTES", "1024", "AUTHDB__INVENTORY__MAX_SCAN_BYTES"),
+        ("AUTHDB__INVENTORY__MAX_SCAN_BYTES", "2147483648", "AUTHDB__INVENTORY__MAX_SCAN_BYTES"),
     ];
     for (key, value, expected) in cases {
         let message = load(&[(key, value)]).expect_err(key).to_string();

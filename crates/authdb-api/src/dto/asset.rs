@@ -57,7 +57,7 @@ pub(crate) struct AssetResponse {
     pub(crate) is_reachable: bool,
     pub(crate) risk_score: u8,
     pub(crate) vulnerabilities: Vulnerabilities,
-    /// How many of its services are open (always 0 until services are recorded).
+    /// How many of its services are in state `open`.
     pub(crate) open_services: u64,
     #[serde(with = "time::serde::rfc3339")]
     pub(crate) first_seen: OffsetDateTime,

@@ -13,6 +13,8 @@ mod member;
 mod network;
 mod organization;
 mod role;
+mod scan;
+mod service;
 mod session;
 
 use serde::{Deserialize, Deserializer};
@@ -31,6 +33,8 @@ pub(crate) use self::{
         UpdateOrganizationRequest,
     },
     role::{CreateRoleRequest, RoleList, RoleResponse, UpdateRoleRequest},
+    scan::{ScanHostRequest, ScanList, ScanRequest, ScanResponse, ScanServiceRequest},
+    service::{CreateServiceRequest, ServiceList, ServiceResponse, UpdateServiceRequest},
     session::{ChangePasswordRequest, SessionList, SessionResponse},
 };
 

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use authdb_domain::{
     AssetChanges, AssetFilter, AssetId, AssetSortKey, AssetStatus, AssetType, Cidr, Criticality, Hostname, IpAddress,
-    MacAddress, Metadata, NetworkId, NewAsset, RiskScore, Tag, Tags, UserId, Violation, VulnerabilityCounts,
+    MacAddress, Metadata, NetworkId, NewAsset, Port, RiskScore, Tag, Tags, UserId, Violation, VulnerabilityCounts,
     parse_label,
 };
 use authdb_service::InventoryService;
@@ -69,11 +69,13 @@ struct AssetListParams {
     /// A risk score of at least this.
     #[param(minimum = 0, maximum = 100)]
     min_risk: Option<u8>,
+    /// Assets with a service in state `open` on this port (any protocol).
+    #[param(minimum = 1, maximum = 65535)]
+    port: Option<u16>,
 }
 
 /// The organization's assets (needs `assets:read`), filtered and ordered as asked. Each
-/// carries its open-service count (0 until services are recorded). The `port` filter
-/// needs services and is refused with a 422 until they exist.
+/// carries its open-service count.
 #[utoipa::path(
     get,
     path = "/api/v1/organizations/{id}/assets",
@@ -134,7 +136,14 @@ fn list_filter(req: &HttpRequest, query: &ListQuery) -> Result<AssetFilter, ApiE
                     .and_then(|score| RiskScore::parse(score, "min_risk"));
                 filter.min_risk = collect(score, &mut violations);
             }
-            "port" => violations.push(Violation::new("port", "needs services, which are not recorded yet")),
+            "port" => {
+                let port = value
+                    .trim()
+                    .parse::<i64>()
+                    .map_err(|_| Violation::new("port", "must be an integer from 1 to 65535"))
+                    .and_then(|port| Port::parse(port, "port"));
+                filter.open_port = collect(port, &mut violations);
+            }
             _ => {}
         }
     }

@@ -21,6 +21,8 @@ mod password;
 mod profile;
 mod register;
 mod roles;
+mod scans;
+mod services;
 mod sessions;
 mod well_known;
 
@@ -61,6 +63,8 @@ pub(crate) const ROUTES: &[RouteModule] = &[
     route(Mount::Api, invitations::configure, invitations::InvitationsApi::openapi),
     route(Mount::Api, networks::configure, networks::NetworksApi::openapi),
     route(Mount::Api, assets::configure, assets::AssetsApi::openapi),
+    route(Mount::Api, services::configure, services::ServicesApi::openapi),
+    route(Mount::Api, scans::configure, scans::ScansApi::openapi),
     route(Mount::Api, admin::configure, admin::AdminApi::openapi),
     route(Mount::Api, oauth::configure, oauth::OauthApi::openapi),
     route(Mount::Root, well_known::configure, well_known::WellKnownApi::openapi),

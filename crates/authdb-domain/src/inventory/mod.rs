@@ -2,12 +2,19 @@
 //! assets found in them.
 
 mod address;
+mod scan;
+mod service;
 mod values;
 
 use time::OffsetDateTime;
 
 pub use self::{
     address::{Cidr, IpAddress, MacAddress},
+    scan::{Scan, ScanCounts, ScanReport, ScanSource, ScannedHost, ScannedService},
+    service::{
+        AssetService, AssetServiceChanges, BANNER_MAX_BYTES, Banner, Confidence, MAX_TECHNOLOGIES, NewAssetService,
+        Port, PortState, Protocol, ServiceDetails, parse_technologies,
+    },
     values::{
         AgentToken, AgentUrl, AssetStatus, AssetType, Criticality, Hostname, MAX_TAGS, METADATA_MAX_BYTES, Metadata,
         RiskScore, Tag, Tags, VulnerabilityCounts, parse_label,
@@ -113,7 +120,7 @@ pub struct Asset {
     pub last_scanned: Option<OffsetDateTime>,
     pub metadata: Metadata,
     pub owner_id: Option<UserId>,
-    /// How many of its services are open (0 until services are recorded).
+    /// How many of its services are in state `open`.
     pub open_services: u64,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
@@ -183,6 +190,8 @@ pub struct AssetFilter {
     /// Addresses within this block (of its family).
     pub cidr: Option<Cidr>,
     pub min_risk: Option<RiskScore>,
+    /// Assets with a service in state `open` on this port (any protocol).
+    pub open_port: Option<Port>,
 }
 
 /// Orders of asset lists.

@@ -43,6 +43,8 @@ macro_rules! names {
     };
 }
 
+pub(super) use names;
+
 names!(
     /// What kind of device an asset is.
     AssetType {
@@ -258,6 +260,16 @@ impl Hostname {
 /// A short free text (a vendor, an operating system, a site): trimmed, 1 to `max`
 /// characters, no control characters.
 pub fn parse_label(raw: &str, field: &'static str, max: usize) -> Result<String, Violation> {
+    parse_label_at(raw, field, max)
+}
+
+/// [`parse_label`] for a field named at run time (`http_technologies[2]`).
+pub(super) fn parse_label_at(
+    raw: &str,
+    field: impl Into<std::borrow::Cow<'static, str>>,
+    max: usize,
+) -> Result<String, Violation> {
+    let field = field.into();
     let text = raw.trim();
     if text.is_empty() {
         return Err(Violation::new(field, "must not be empty (send null to clear it)"));

@@ -15,6 +15,8 @@ pub mod networks;
 pub mod organizations;
 pub mod refresh_tokens;
 pub mod roles;
+pub mod scans;
+pub mod services;
 pub mod sessions;
 pub mod users;
 
@@ -30,6 +32,8 @@ pub mod prelude {
     pub use super::organizations::Entity as Organizations;
     pub use super::refresh_tokens::Entity as RefreshTokens;
     pub use super::roles::Entity as Roles;
+    pub use super::scans::Entity as Scans;
+    pub use super::services::Entity as Services;
     pub use super::sessions::Entity as Sessions;
     pub use super::users::Entity as Users;
 }

@@ -1,0 +1,110 @@
+//! Scans of a network: the JSON import format and the record of an import.
+
+use authdb_domain::Scan;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::pagination::list_schema;
+
+/// A scan in the JSON import format.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ScanRequest {
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub(crate) started_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub(crate) finished_at: Option<OffsetDateTime>,
+    /// Distinct by address.
+    pub(crate) hosts: Vec<ScanHostRequest>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ScanHostRequest {
+    /// IPv4 or IPv6.
+    pub(crate) ip: String,
+    /// `up` or `down`.
+    pub(crate) status: String,
+    /// With `:`, `-`, `.` or no separators, any case.
+    #[serde(default)]
+    pub(crate) mac: Option<String>,
+    #[serde(default)]
+    pub(crate) mac_vendor: Option<String>,
+    #[serde(default)]
+    pub(crate) hostname: Option<String>,
+    /// The operating system.
+    #[serde(default)]
+    pub(crate) os: Option<String>,
+    /// Distinct by (port, protocol).
+    #[serde(default)]
+    pub(crate) services: Vec<ScanServiceRequest>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ScanServiceRequest {
+    pub(crate) port: i64,
+    /// `tcp`, `udp` or `sctp`.
+    pub(crate) protocol: String,
+    /// `open`, `closed`, `filtered`, `open_filtered` or `unknown`.
+    pub(crate) state: String,
+    #[serde(default)]
+    pub(crate) service_name: Option<String>,
+    #[serde(default)]
+    pub(crate) product: Option<String>,
+    #[serde(default)]
+    pub(crate) version: Option<String>,
+    #[serde(default)]
+    pub(crate) cpe: Option<String>,
+    #[serde(default)]
+    pub(crate) banner: Option<String>,
+    #[serde(default)]
+    pub(crate) confidence: Option<i64>,
+}
+
+/// One import of a scan and what it did.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ScanResponse {
+    pub(crate) id: Uuid,
+    pub(crate) network_id: Uuid,
+    /// `json`, `nmap` or `agent`.
+    pub(crate) source: &'static str,
+    pub(crate) hosts_up: u64,
+    pub(crate) hosts_down: u64,
+    pub(crate) assets_created: u64,
+    pub(crate) assets_updated: u64,
+    pub(crate) services_created: u64,
+    pub(crate) services_updated: u64,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub(crate) started_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub(crate) finished_at: Option<OffsetDateTime>,
+    pub(crate) created_by: Option<Uuid>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) created_at: OffsetDateTime,
+}
+
+impl From<Scan> for ScanResponse {
+    fn from(scan: Scan) -> Self {
+        let counts = scan.counts;
+        Self {
+            id: scan.id.as_uuid(),
+            network_id: scan.network_id.as_uuid(),
+            source: scan.source.as_str(),
+            hosts_up: counts.hosts_up,
+            hosts_down: counts.hosts_down,
+            assets_created: counts.assets_created,
+            assets_updated: counts.assets_updated,
+            services_created: counts.services_created,
+            services_updated: counts.services_updated,
+            started_at: scan.started_at,
+            finished_at: scan.finished_at,
+            created_by: scan.created_by.map(|user| user.as_uuid()),
+            created_at: scan.created_at,
+        }
+    }
+}
+
+list_schema!(ScanList, ScanResponse);

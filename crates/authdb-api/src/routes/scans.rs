@@ -1,0 +1,292 @@
+//! `/api/v1/organizations/{id}/networks/{network_id}/scans`: scans imported into a
+//! network's inventory.
+//!
+//! A scan body has its own limit (`inventory.max_scan_bytes`, 32 MiB by default): the
+//! import reads the payload itself, counting bytes as they arrive, while every other
+//! route keeps the 64 KiB limit.
+
+use std::collections::HashSet;
+
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use authdb_domain::{
+    Banner, Confidence, Hostname, IpAddress, MacAddress, NetworkId, Port, PortState, Protocol, ScanId, ScanReport,
+    ScanSource, ScannedHost, ScannedService, Violation, parse_label,
+};
+use authdb_service::InventoryService;
+use futures_util::StreamExt;
+
+use crate::endpoint::resource;
+use crate::{
+    ApiError, Client, ListQuery,
+    dto::{ScanHostRequest, ScanList, ScanRequest, ScanResponse, ScanServiceRequest},
+    fields::invalid,
+    guard::{RequirePermission, path_uuid, perm},
+    json::{is_json_content_type, parse},
+    pagination::{ListBody, PageParams},
+    problem::Problem,
+};
+
+/// The most violations one 422 lists: a huge broken scan is named, not echoed whole.
+const MAX_VIOLATIONS: usize = 100;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/organizations/{id}/networks/{network_id}/scans")
+            .route(web::get().to(list_scans))
+            .route(web::post().to(import_scan)),
+    )
+    .service(resource("/organizations/{id}/networks/{network_id}/scans/{scan_id}").route(web::get().to(get_scan)));
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(list_scans, import_scan, get_scan),
+    components(schemas(ScanResponse, ScanList, ScanRequest, ScanHostRequest, ScanServiceRequest))
+)]
+pub(crate) struct ScansApi;
+
+fn network_id(req: &HttpRequest) -> Result<NetworkId, ApiError> {
+    Ok(NetworkId::from_uuid(path_uuid(req, "network_id")?))
+}
+
+/// A network's scans, newest first (needs `assets:read`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/organizations/{id}/networks/{network_id}/scans",
+    tag = "scans",
+    params(
+        ("id" = Uuid, Path, description = "Organization id"),
+        ("network_id" = Uuid, Path, description = "Network id"),
+        PageParams
+    ),
+    responses(
+        (status = 200, description = "One page of scans", body = ScanList),
+        (status = 401, description = "Not signed in", body = Problem),
+        (status = 403, description = "The caller's role lacks assets:read", body = Problem),
+        (status = 404, description = "No such organization or network, or not a member", body = Problem),
+        (status = 422, description = "Invalid limit or offset", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+async fn list_scans(
+    inventory: web::Data<InventoryService>,
+    guard: RequirePermission<perm::AssetsRead>,
+    query: ListQuery,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let network = network_id(&req)?;
+    let listed = inventory.list_scans(&guard.member.membership, network, query.page).await?;
+    Ok(HttpResponse::Ok().json(ListBody::from_paged(listed, ScanResponse::from)))
+}
+
+/// One scan of a network.
+#[utoipa::path(
+    get,
+    path = "/api/v1/organizations/{id}/networks/{network_id}/scans/{scan_id}",
+    tag = "scans",
+    params(
+        ("id" = Uuid, Path, description = "Organization id"),
+        ("network_id" = Uuid, Path, description = "Network id"),
+        ("scan_id" = Uuid, Path, description = "Scan id")
+    ),
+    responses(
+        (status = 200, description = "The scan", body = ScanResponse),
+        (status = 401, description = "Not signed in", body = Problem),
+        (status = 403, description = "The caller's role lacks assets:read", body = Problem),
+        (status = 404, description = "No such organization, network or scan, or not a member", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+async fn get_scan(
+    inventory: web::Data<InventoryService>,
+    guard: RequirePermission<perm::AssetsRead>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let network = network_id(&req)?;
+    let id = ScanId::from_uuid(path_uuid(&req, "scan_id")?);
+    let scan = inventory.get_scan(&guard.member.membership, network, id).await?;
+    Ok(HttpResponse::Ok().json(ScanResponse::from(scan)))
+}
+
+/// Import a scan into the network (needs `assets:write`), all or nothing: hosts up
+/// create or refresh their asset (by address in the network) and services (by port and
+/// protocol); hosts down mark a known asset unreachable. A detail the scan does not carry
+/// never erases a known one. One invalid host answers 422 naming it (`hosts[17].ip`) and
+/// stores nothing. The body may be up to `inventory.max_scan_bytes` (32 MiB by default).
+#[utoipa::path(
+    post,
+    path = "/api/v1/organizations/{id}/networks/{network_id}/scans",
+    tag = "scans",
+    params(("id" = Uuid, Path, description = "Organization id"), ("network_id" = Uuid, Path, description = "Network id")),
+    request_body(content = ScanRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Imported; what the import did", body = ScanResponse),
+        (status = 400, description = "Malformed JSON, with the line and column", body = Problem),
+        (status = 401, description = "Not signed in", body = Problem),
+        (status = 403, description = "The caller's role lacks assets:write", body = Problem),
+        (status = 404, description = "No such organization or network, or not a member", body = Problem),
+        (status = 413, description = "Over `inventory.max_scan_bytes`", body = Problem),
+        (status = 415, description = "Not `application/json`", body = Problem),
+        (status = 422, description = "Invalid hosts, named (`hosts[17].ip`, `hosts[2].services[0].port`)", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+async fn import_scan(
+    inventory: web::Data<InventoryService>,
+    guard: RequirePermission<perm::AssetsWrite>,
+    req: HttpRequest,
+    client: Client,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let network = network_id(&req)?;
+    if !is_json_content_type(&req) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let body = read_limited(&req, payload, inventory.max_scan_bytes()).await?;
+    let request: ScanRequest = parse(&body)?;
+    drop(body);
+    let report = scan_report(request)?;
+    let scan = inventory.import_scan(&guard.member.membership, network, ScanSource::Json, report, &client.0).await?;
+    Ok(HttpResponse::Created().json(ScanResponse::from(scan)))
+}
+
+/// The body, refused with a 413 as soon as it is known to exceed `limit` (by its
+/// `Content-Length`, or by the bytes that arrived).
+async fn read_limited(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<web::BytesMut, ApiError> {
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    if announced.is_some_and(|length| length > limit) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let mut body = web::BytesMut::with_capacity(announced.unwrap_or(0).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::BadRequest("could not read the request body".into()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Every host parsed, or one 422 naming each bad field by its position (at most
+/// [`MAX_VIOLATIONS`]).
+fn scan_report(request: ScanRequest) -> Result<ScanReport, ApiError> {
+    let mut violations = Vec::new();
+    let mut hosts = Vec::with_capacity(request.hosts.len());
+    let mut addresses = HashSet::with_capacity(request.hosts.len());
+    for (index, host) in request.hosts.into_iter().enumerate() {
+        if let Some(host) = scanned_host(index, host, &mut violations) {
+            if !addresses.insert(host.ip) {
+                violations.push(Violation::new(format!("hosts[{index}].ip"), "appears more than once in the scan"));
+            }
+            hosts.push(host);
+        }
+        if violations.len() >= MAX_VIOLATIONS {
+            break;
+        }
+    }
+    if !violations.is_empty() {
+        violations.truncate(MAX_VIOLATIONS);
+        return Err(invalid(violations.into_iter().map(Some)));
+    }
+    Ok(ScanReport { started_at: request.started_at, finished_at: request.finished_at, hosts })
+}
+
+/// Renames a violation to its place in the scan (`hosts[3].mac`).
+fn at<T>(parsed: Result<T, Violation>, field: impl Fn() -> String, violations: &mut Vec<Violation>) -> Option<T> {
+    parsed.map_err(|violation| violations.push(Violation::new(field(), violation.message))).ok()
+}
+
+fn scanned_host(index: usize, host: ScanHostRequest, v: &mut Vec<Violation>) -> Option<ScannedHost> {
+    let before = v.len();
+    let name = |field: &str| format!("hosts[{index}].{field}");
+    let ip = at(IpAddress::parse(&host.ip, "ip"), || name("ip"), v);
+    let up = match host.status.trim().to_ascii_lowercase().as_str() {
+        "up" => Some(true),
+        "down" => Some(false),
+        _ => {
+            v.push(Violation::new(name("status"), "must be up or down"));
+            None
+        }
+    };
+    let mac_address = at(host.mac.as_deref().map(|mac| MacAddress::parse(mac, "mac")).transpose(), || name("mac"), v);
+    let mac_vendor = at(
+        host.mac_vendor.as_deref().map(|text| parse_label(text, "mac_vendor", 255)).transpose(),
+        || name("mac_vendor"),
+        v,
+    );
+    let hostname =
+        at(host.hostname.as_deref().map(|text| Hostname::parse(text, "hostname")).transpose(), || name("hostname"), v);
+    let operating_system =
+        at(host.os.as_deref().map(|text| parse_label(text, "os", 255)).transpose(), || name("os"), v);
+    let mut services = Vec::with_capacity(host.services.len());
+    let mut keys = HashSet::with_capacity(host.services.len());
+    for (position, service) in host.services.into_iter().enumerate() {
+        if let Some(service) = scanned_service(index, position, service, v) {
+            if !keys.insert((service.port, service.protocol)) {
+                v.push(Violation::new(
+                    format!("hosts[{index}].services[{position}].port"),
+                    "this port and protocol appear more than once for the host",
+                ));
+            }
+            services.push(service);
+        }
+    }
+    if v.len() > before {
+        return None;
+    }
+    Some(ScannedHost {
+        ip: ip?,
+        up: up?,
+        mac_address: mac_address?,
+        mac_vendor: mac_vendor?,
+        hostname: hostname?,
+        operating_system: operating_system?,
+        services,
+    })
+}
+
+fn scanned_service(
+    host: usize,
+    index: usize,
+    service: ScanServiceRequest,
+    v: &mut Vec<Violation>,
+) -> Option<ScannedService> {
+    let before = v.len();
+    let name = |field: &str| format!("hosts[{host}].services[{index}].{field}");
+    let port = at(Port::parse(service.port, "port"), || name("port"), v);
+    let protocol = at(Protocol::parse(&service.protocol, "protocol"), || name("protocol"), v);
+    let state = at(PortState::parse(&service.state, "state"), || name("state"), v);
+    let mut label = |raw: Option<String>, field: &'static str| {
+        at(raw.as_deref().map(|text| parse_label(text, field, 255)).transpose(), || name(field), v).flatten()
+    };
+    let service_name = label(service.service_name, "service_name");
+    let product = label(service.product, "product");
+    let version = label(service.version, "version");
+    let cpe = label(service.cpe, "cpe");
+    let banner =
+        at(service.banner.as_deref().map(|text| Banner::parse(text, "banner")).transpose(), || name("banner"), v);
+    let confidence = at(
+        service.confidence.map(|value| Confidence::parse(value, "confidence")).transpose(),
+        || name("confidence"),
+        v,
+    );
+    if v.len() > before {
+        return None;
+    }
+    Some(ScannedService {
+        port: port?,
+        protocol: protocol?,
+        state: state?,
+        service_name,
+        product,
+        version,
+        cpe,
+        banner: banner?,
+        confidence: confidence?,
+    })
+}

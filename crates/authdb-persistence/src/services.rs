@@ -1,0 +1,330 @@
+//! The `services` table: the ports and protocols of an organization's assets, scoped by
+//! [`TenantId`] (every row carries its organization, so no query needs a join to be
+//! scoped).
+
+use authdb_domain::{
+    AssetId, AssetService, AssetServiceChanges, AssetServiceId, Banner, Confidence, Metadata, NewAssetService,
+    OrganizationId, Page, Paged, Port, PortState, Protocol, ScannedService, ServiceDetails,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, SqlErr, Unchanged,
+    sea_query::{Expr, OnConflict, Query},
+};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{PersistenceError, Result, TenantId, entities::services, rows};
+
+const SERVICE: &str = "service";
+
+/// A taken (port, protocol) on the asset is a conflict on both; a foreign-key violation
+/// is the asset deleted meanwhile.
+fn write_error(error: DbErr) -> PersistenceError {
+    if let Some(SqlErr::ForeignKeyConstraintViolation(_)) = error.sql_err() {
+        return PersistenceError::NotFound { entity: "asset" };
+    }
+    match PersistenceError::from(error) {
+        PersistenceError::Conflict { .. } => PersistenceError::Conflict { fields: &["port", "protocol"] },
+        other => other,
+    }
+}
+
+/// Records a service on one of the tenant's assets. The caller checks that the asset is
+/// the tenant's: the foreign key only says that it exists.
+pub async fn insert(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    asset: AssetId,
+    new: NewAssetService,
+    now: OffsetDateTime,
+) -> Result<AssetService> {
+    let details = new.details;
+    let model = services::ActiveModel {
+        id: Set(AssetServiceId::new().as_uuid()),
+        organization_id: Set(tenant.uuid()),
+        asset_id: Set(asset.as_uuid()),
+        port: Set(i32::from(new.port.value())),
+        protocol: Set(new.protocol.as_str().to_owned()),
+        state: Set(new.state.as_str().to_owned()),
+        service_name: Set(details.service_name),
+        product: Set(details.product),
+        version: Set(details.version),
+        cpe: Set(details.cpe),
+        banner: Set(details.banner.map(|banner| banner.as_str().to_owned())),
+        detection_method: Set(details.detection_method),
+        confidence: Set(details.confidence.map(|value| i16::from(value.value()))),
+        ssl_enabled: Set(details.ssl_enabled),
+        ssl_info: Set(details.ssl_info.map(Metadata::into_value)),
+        http_title: Set(details.http_title),
+        http_technologies: Set(json!(details.http_technologies)),
+        extra_info: Set(details.extra_info.map(Metadata::into_value)),
+        first_seen: Set(now),
+        last_seen: Set(new.last_seen),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await
+    .map_err(write_error)?;
+    into_service(model)
+}
+
+pub async fn find(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    asset: AssetId,
+    id: AssetServiceId,
+) -> Result<Option<AssetService>> {
+    let found = services::Entity::find_by_id(id.as_uuid())
+        .filter(services::Column::OrganizationId.eq(tenant.uuid()))
+        .filter(services::Column::AssetId.eq(asset.as_uuid()))
+        .one(conn)
+        .await?;
+    found.map(into_service).transpose()
+}
+
+/// The services of one of the tenant's assets, by protocol, then port.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    asset: AssetId,
+    page: Page,
+) -> Result<Paged<AssetService>> {
+    let query = services::Entity::find()
+        .filter(services::Column::OrganizationId.eq(tenant.uuid()))
+        .filter(services::Column::AssetId.eq(asset.as_uuid()));
+    let total = query.clone().count(conn).await?;
+    let items = query
+        .order_by_asc(services::Column::Protocol)
+        .order_by_asc(services::Column::Port)
+        .limit(page.limit())
+        .offset(page.offset())
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(into_service)
+        .collect::<Result<_>>()?;
+    Ok(Paged { items, total, page })
+}
+
+/// Applies `changes` to one service of one of the tenant's assets.
+pub async fn update(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    asset: AssetId,
+    id: AssetServiceId,
+    changes: AssetServiceChanges,
+    now: OffsetDateTime,
+) -> Result<AssetService> {
+    if find(conn, tenant, asset, id).await?.is_none() {
+        return Err(PersistenceError::NotFound { entity: SERVICE });
+    }
+    let mut model = services::ActiveModel { id: Unchanged(id.as_uuid()), ..Default::default() };
+    let set_or_keep = |value: Option<Option<String>>| value.map_or(NotSet, Set);
+    if let Some(port) = changes.port {
+        model.port = Set(i32::from(port.value()));
+    }
+    if let Some(protocol) = changes.protocol {
+        model.protocol = Set(protocol.as_str().to_owned());
+    }
+    if let Some(state) = changes.state {
+        model.state = Set(state.as_str().to_owned());
+    }
+    model.service_name = set_or_keep(changes.service_name);
+    model.product = set_or_keep(changes.product);
+    model.version = set_or_keep(changes.version);
+    model.cpe = set_or_keep(changes.cpe);
+    model.detection_method = set_or_keep(changes.detection_method);
+    model.http_title = set_or_keep(changes.http_title);
+    if let Some(banner) = changes.banner {
+        model.banner = Set(banner.map(|banner| banner.as_str().to_owned()));
+    }
+    if let Some(confidence) = changes.confidence {
+        model.confidence = Set(confidence.map(|value| i16::from(value.value())));
+    }
+    if let Some(ssl_enabled) = changes.ssl_enabled {
+        model.ssl_enabled = Set(ssl_enabled);
+    }
+    if let Some(ssl_info) = changes.ssl_info {
+        model.ssl_info = Set(ssl_info.map(Metadata::into_value));
+    }
+    if let Some(technologies) = changes.http_technologies {
+        model.http_technologies = Set(json!(technologies));
+    }
+    if let Some(extra_info) = changes.extra_info {
+        model.extra_info = Set(extra_info.map(Metadata::into_value));
+    }
+    if let Some(last_seen) = changes.last_seen {
+        model.last_seen = Set(last_seen);
+    }
+    model.updated_at = Set(now);
+    into_service(model.update(conn).await.map_err(write_error)?)
+}
+
+/// Deletes one service of one of the tenant's assets. Returns whether it existed.
+pub async fn delete(conn: &impl ConnectionTrait, tenant: TenantId, asset: AssetId, id: AssetServiceId) -> Result<bool> {
+    let deleted = services::Entity::delete_many()
+        .filter(services::Column::OrganizationId.eq(tenant.uuid()))
+        .filter(services::Column::AssetId.eq(asset.as_uuid()))
+        .filter(services::Column::Id.eq(id.as_uuid()))
+        .exec(conn)
+        .await?;
+    Ok(deleted.rows_affected > 0)
+}
+
+/// Removes every service of the tenant (when the organization is deleted, before its
+/// assets).
+pub(crate) async fn delete_all(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<()> {
+    services::Entity::delete_many().filter(services::Column::OrganizationId.eq(tenant.uuid())).exec(conn).await?;
+    Ok(())
+}
+
+fn into_service(model: services::Model) -> Result<AssetService> {
+    const ENTITY: &str = "service";
+    let corrupt = |field, message: String| PersistenceError::Corrupt { entity: ENTITY, field, message };
+    let object = |value: Option<Value>, field: &'static str| {
+        value
+            .filter(|value| !value.is_null())
+            .map(|value| rows::parsed(Metadata::parse(value, field), ENTITY, field))
+            .transpose()
+    };
+    let http_technologies: Vec<String> = serde_json::from_value(model.http_technologies)
+        .map_err(|error| corrupt("http_technologies", error.to_string()))?;
+    Ok(AssetService {
+        id: AssetServiceId::from_uuid(model.id),
+        organization_id: OrganizationId::from_uuid(model.organization_id),
+        asset_id: AssetId::from_uuid(model.asset_id),
+        port: rows::parsed(Port::parse(i64::from(model.port), "port"), ENTITY, "port")?,
+        protocol: rows::parsed(Protocol::parse(&model.protocol, "protocol"), ENTITY, "protocol")?,
+        state: rows::parsed(PortState::parse(&model.state, "state"), ENTITY, "state")?,
+        details: ServiceDetails {
+            service_name: model.service_name,
+            product: model.product,
+            version: model.version,
+            cpe: model.cpe,
+            banner: model
+                .banner
+                .map(|banner| rows::parsed(Banner::parse(&banner, "banner"), ENTITY, "banner"))
+                .transpose()?,
+            detection_method: model.detection_method,
+            confidence: model
+                .confidence
+                .map(|value| rows::parsed(Confidence::parse(i64::from(value), "confidence"), ENTITY, "confidence"))
+                .transpose()?,
+            ssl_enabled: model.ssl_enabled,
+            ssl_info: object(model.ssl_info, "ssl_info")?,
+            http_title: model.http_title,
+            http_technologies,
+            extra_info: object(model.extra_info, "extra_info")?,
+        },
+        first_seen: model.first_seen,
+        last_seen: model.last_seen,
+        created_at: model.created_at,
+        updated_at: model.updated_at,
+    })
+}
+
+/// The (asset, port, protocol) keys that the tenant's `assets` already have services on.
+pub async fn keys_of(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    assets: &[AssetId],
+) -> Result<std::collections::HashSet<(AssetId, u16, Protocol)>> {
+    let mut keys = std::collections::HashSet::new();
+    for batch in assets.chunks(crate::assets::IMPORT_BATCH) {
+        let rows: Vec<(Uuid, i32, String)> = services::Entity::find()
+            .filter(services::Column::OrganizationId.eq(tenant.uuid()))
+            .filter(services::Column::AssetId.is_in(batch.iter().map(AssetId::as_uuid)))
+            .select_only()
+            .column(services::Column::AssetId)
+            .column(services::Column::Port)
+            .column(services::Column::Protocol)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (asset, port, protocol) in rows {
+            let port = rows::parsed(Port::parse(i64::from(port), "port"), SERVICE, "port")?;
+            let protocol = rows::parsed(Protocol::parse(&protocol, "protocol"), SERVICE, "protocol")?;
+            keys.insert((AssetId::from_uuid(asset), port.value(), protocol));
+        }
+    }
+    Ok(keys)
+}
+
+/// Creates or refreshes the services a scan saw, set-based, by (asset, port, protocol):
+/// a new one gets `first_seen`; every one gets its state and `last_seen`; a detail the
+/// scan does not carry keeps its known value. The keys must be distinct.
+pub async fn upsert_seen(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    seen: &[(AssetId, &ScannedService)],
+    now: OffsetDateTime,
+) -> Result<()> {
+    use services::Column as C;
+    let keep = |column: &str| Expr::cust(format!("COALESCE(excluded.\"{column}\", \"services\".\"{column}\")"));
+    let fresh = |column: &str| Expr::cust(format!("excluded.\"{column}\""));
+    for batch in seen.chunks(crate::assets::IMPORT_BATCH) {
+        let mut insert = Query::insert();
+        insert.into_table(services::Entity).columns([
+            C::Id,
+            C::OrganizationId,
+            C::AssetId,
+            C::Port,
+            C::Protocol,
+            C::State,
+            C::ServiceName,
+            C::Product,
+            C::Version,
+            C::Cpe,
+            C::Banner,
+            C::Confidence,
+            C::SslEnabled,
+            C::HttpTechnologies,
+            C::FirstSeen,
+            C::LastSeen,
+            C::CreatedAt,
+            C::UpdatedAt,
+        ]);
+        for (asset, service) in batch {
+            insert.values_panic([
+                Expr::val(AssetServiceId::new().as_uuid()),
+                Expr::val(tenant.uuid()),
+                Expr::val(asset.as_uuid()),
+                Expr::val(i32::from(service.port.value())),
+                Expr::val(service.protocol.as_str()),
+                Expr::val(service.state.as_str()),
+                Expr::val(service.service_name.clone()),
+                Expr::val(service.product.clone()),
+                Expr::val(service.version.clone()),
+                Expr::val(service.cpe.clone()),
+                Expr::val(service.banner.as_ref().map(|banner| banner.as_str().to_owned())),
+                Expr::val(service.confidence.map(|value| i16::from(value.value()))),
+                Expr::val(false),
+                Expr::val(json!([])),
+                Expr::val(now),
+                Expr::val(now),
+                Expr::val(now),
+                Expr::val(now),
+            ]);
+        }
+        insert.on_conflict(
+            OnConflict::columns([C::AssetId, C::Port, C::Protocol])
+                .values([
+                    (C::State, fresh("state")),
+                    (C::ServiceName, keep("service_name")),
+                    (C::Product, keep("product")),
+                    (C::Version, keep("version")),
+                    (C::Cpe, keep("cpe")),
+                    (C::Banner, keep("banner")),
+                    (C::Confidence, keep("confidence")),
+                    (C::LastSeen, fresh("last_seen")),
+                    (C::UpdatedAt, fresh("updated_at")),
+                ])
+                .to_owned(),
+        );
+        conn.execute(&insert).await.map_err(write_error)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! Scans of a network: importing one into the inventory, and the record of past imports.
+//!
+//! An import is one [`TenantWrite`]: every asset and service it touches, the scan row and
+//! its audit event commit together or not at all. Assets are upserted by (organization,
+//! network, address) and services by (asset, port, protocol), in multi-row statements of
+//! at most [`assets::IMPORT_BATCH`] rows, never a statement per host.
+
+use std::collections::HashSet;
+
+use authdb_domain::{
+    AssetId, AuditAction, IpAddress, NetworkId, Page, Paged, Permission, Scan, ScanCounts, ScanId, ScanReport,
+    ScanSource, ScannedService,
+};
+use authdb_persistence::{assets, networks, scans, scans::NewScan, services};
+use serde_json::json;
+
+use super::InventoryService;
+use crate::{
+    ClientInfo, Result, ServiceError,
+    audit::Target,
+    membership::Membership,
+    write::{Record, Stale, TenantWrite},
+};
+
+const NETWORK: &str = "network";
+const SCAN: &str = "scan";
+
+impl InventoryService {
+    /// A network's scans, newest first.
+    pub async fn list_scans(&self, membership: &Membership, network: NetworkId, page: Page) -> Result<Paged<Scan>> {
+        membership.require(Permission::AssetsRead)?;
+        if !networks::exists(self.core.db(), membership.tenant(), network).await? {
+            return Err(ServiceError::NotFound { entity: NETWORK });
+        }
+        Ok(scans::list(self.core.db(), membership.tenant(), network, page).await?)
+    }
+
+    pub async fn get_scan(&self, membership: &Membership, network: NetworkId, id: ScanId) -> Result<Scan> {
+        membership.require(Permission::AssetsRead)?;
+        scans::find(self.core.db(), membership.tenant(), network, id)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: SCAN })
+    }
+
+    /// Imports a scan into one of the organization's networks (needs `assets:write`).
+    /// Hosts up create or refresh their asset and services; hosts down mark a known
+    /// asset unreachable and create nothing. Importing the same report twice leaves the
+    /// same inventory, and the second count has only updates. The report's hosts must be
+    /// distinct by address and each host's services by (port, protocol) (the API checks).
+    #[tracing::instrument(skip_all, fields(organization_id = %membership.organization_id(), network_id = %network))]
+    pub async fn import_scan(
+        &self,
+        membership: &Membership,
+        network: NetworkId,
+        source: ScanSource,
+        report: ScanReport,
+        client: &ClientInfo,
+    ) -> Result<Scan> {
+        let write = TenantWrite::begin(&self.core, membership, Permission::AssetsWrite, client).await?;
+        let (conn, tenant, now) = (write.conn(), write.tenant(), write.now());
+        // One import at a time per network: what exists before the upsert stays known.
+        if !networks::lock(conn, tenant, network).await? {
+            return Err(ServiceError::NotFound { entity: NETWORK });
+        }
+        let (mut up, down): (Vec<_>, Vec<_>) = report.hosts.iter().partition(|host| host.up);
+        // Rows are written in one order whatever the scan's, so that concurrent imports
+        // of overlapping hosts lock them in the same order (no deadlock on PostgreSQL).
+        up.sort_by_key(|host| host.ip.sort_key());
+        let up_addresses: Vec<IpAddress> = up.iter().map(|host| host.ip).collect();
+        let down_addresses: Vec<IpAddress> = down.iter().map(|host| host.ip).collect();
+
+        let known = assets::ids_at(conn, tenant, network, &up_addresses).await?;
+        assets::upsert_seen(conn, tenant, network, &up, now).await?;
+        let unreachable = assets::mark_unreachable(conn, tenant, network, &down_addresses, now).await?;
+        let ids = assets::ids_at(conn, tenant, network, &up_addresses).await?;
+
+        let mut seen: Vec<(AssetId, &ScannedService)> = Vec::new();
+        for host in &up {
+            let asset = *ids.get(&host.ip.sort_key()).ok_or(ServiceError::NotFound { entity: "asset" })?;
+            seen.extend(host.services.iter().map(|service| (asset, service)));
+        }
+        seen.sort_by_key(|(asset, service)| (*asset, service.port, service.protocol.as_str()));
+        let asset_ids: Vec<AssetId> = ids.values().copied().collect::<HashSet<_>>().into_iter().collect();
+        let existing = services::keys_of(conn, tenant, &asset_ids).await?;
+        services::upsert_seen(conn, tenant, &seen, now).await?;
+        let services_updated = seen
+            .iter()
+            .filter(|(asset, service)| existing.contains(&(*asset, service.port.value(), service.protocol)))
+            .count() as u64;
+
+        let assets_refreshed = up.iter().filter(|host| known.contains_key(&host.ip.sort_key())).count() as u64;
+        let counts = ScanCounts {
+            hosts_up: up.len() as u64,
+            hosts_down: down.len() as u64,
+            assets_created: up.len() as u64 - assets_refreshed,
+            assets_updated: assets_refreshed + unreachable,
+            services_created: seen.len() as u64 - services_updated,
+            services_updated,
+        };
+        let new = NewScan {
+            network_id: network,
+            source,
+            counts,
+            started_at: report.started_at,
+            finished_at: report.finished_at,
+            created_by: Some(membership.user_id()),
+        };
+        let scan = scans::insert(conn, tenant, new, now).await?;
+        let imported = Record::new(AuditAction::ScanImported, Target::Scan(scan.id)).details(json!({
+            "network_id": network,
+            "source": source.as_str(),
+            "hosts_up": counts.hosts_up,
+            "hosts_down": counts.hosts_down,
+            "assets_created": counts.assets_created,
+            "assets_updated": counts.assets_updated,
+            "services_created": counts.services_created,
+            "services_updated": counts.services_updated,
+        }));
+        write.commit(imported, Stale::Nothing).await?;
+        Ok(scan)
+    }
+}

@@ -43,14 +43,13 @@ pub struct InventorySettings {
     pub max_scan_bytes: usize,
 }
 
-/// Default `inventory.max_scan_bytes`: 32 MiB.
-pub const DEFAULT_MAX_SCAN_BYTES: usize = 32 * 1024 * 1024;
 /// The most `inventory.max_scan_bytes` may be: 1 GiB.
 pub const MAX_SCAN_BYTES_CEILING: usize = 1024 * 1024 * 1024;
 
 impl Default for InventorySettings {
     fn default() -> Self {
-        Self { max_scan_bytes: DEFAULT_MAX_SCAN_BYTES }
+        // The service's default (32 MiB): one number for the server and for embedders.
+        Self { max_scan_bytes: authdb_service::InventoryPolicy::default().max_scan_bytes }
     }
 }
 

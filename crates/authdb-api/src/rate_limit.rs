@@ -361,10 +361,13 @@ fn classify(req: &ServiceRequest, limiter: &RateLimiter) -> (Policy, String) {
     let refused = || limiter.is_refused(&ip_key(ip));
     let verified = bearer_token(req.request()).and_then(|token| {
         let auth = req.app_data::<web::Data<AuthService>>()?;
-        if !auth.recently_verified(token) && refused() {
-            return None;
+        // One cache lookup: a token verified recently is answered from it, whatever the
+        // address; any other is verified only while the address's budget is not refusing.
+        match auth.recently_verified(token) {
+            Some(verified) => Some(verified),
+            None if refused() => None,
+            None => auth.verify_signature(token).ok(),
         }
-        auth.verify_access(token).ok()
     });
     match verified {
         Some(verified) => {

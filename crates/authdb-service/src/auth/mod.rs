@@ -147,22 +147,26 @@ impl AuthService {
     /// database, no revocation check): enough to key a per-user rate limit, and
     /// [`Self::authenticate_verified`] completes it without verifying it again.
     pub fn verify_access(&self, bearer: &str) -> Result<VerifiedAccess> {
-        let keys = &self.inner.keys;
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        if let Some(claims) = self.inner.verified.get(bearer).filter(|claims| keys.still_valid(claims, now)) {
-            return Ok(VerifiedAccess(claims));
+        if let Some(verified) = self.recently_verified(bearer) {
+            return Ok(verified);
         }
-        let claims = keys.verify(bearer)?;
+        self.verify_signature(bearer)
+    }
+
+    /// This exact token, if it was verified recently and is still unexpired: what
+    /// [`Self::verify_access`] answers without checking its signature.
+    pub fn recently_verified(&self, bearer: &str) -> Option<VerifiedAccess> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        self.inner.verified.get(bearer).filter(|claims| self.inner.keys.still_valid(claims, now)).map(VerifiedAccess)
+    }
+
+    /// [`Self::verify_access`] for a token that was not verified recently: checks its
+    /// signature and claims, and remembers it.
+    pub fn verify_signature(&self, bearer: &str) -> Result<VerifiedAccess> {
+        let claims = self.inner.keys.verify(bearer)?;
         let cache = &self.inner.verified;
         cache.insert(cache.generation(), bearer.into(), claims.clone());
         Ok(VerifiedAccess(claims))
-    }
-
-    /// Whether this exact token was verified recently and is still unexpired, so that
-    /// [`Self::verify_access`] would answer it without checking its signature.
-    pub fn recently_verified(&self, bearer: &str) -> bool {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        self.inner.verified.get(bearer).is_some_and(|claims| self.inner.keys.still_valid(&claims, now))
     }
 
     /// [`Self::authenticate`] for a token [`Self::verify_access`] has verified (in the same

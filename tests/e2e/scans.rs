@@ -286,12 +286,14 @@ async fn scan_bodies_have_their_own_limit(backend: Backend) {
         )
         .await;
     assert_eq!(other.status(), 413);
-    // Over the scan limit: 413, and nothing more stored.
+    assert_eq!(other.json::<Value>().await.unwrap()["detail"], "the request body must be at most 65536 bytes");
+    // Over the scan limit: 413 naming that limit, and nothing more stored.
     let hosts: Vec<Value> = (0..4000)
         .map(|n| json!({"ip": format!("10.3.{}.{}", n / 250, n % 250), "status": "up", "os": "y".repeat(60)}))
         .collect();
     let too_big = app.post(&scans, &alice.access_token, &json!({ "hosts": hosts })).await;
     assert_eq!(too_big.status(), 413);
+    assert_eq!(too_big.json::<Value>().await.unwrap()["detail"], "the request body must be at most 262144 bytes");
     let listed: Value = app.get(&scans, &alice.access_token).await.json().await.unwrap();
     assert_eq!(listed["total"], 1);
 }

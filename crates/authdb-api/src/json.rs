@@ -47,7 +47,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 return Err(ApiError::UnsupportedMediaType);
             }
             let bytes = body.await.map_err(|error| match error.as_error::<PayloadError>() {
-                Some(PayloadError::Overflow) => ApiError::PayloadTooLarge,
+                Some(PayloadError::Overflow) => ApiError::PayloadTooLarge { limit: crate::MAX_BODY_BYTES },
                 _ => ApiError::BadRequest("could not read the request body".into()),
             })?;
             parse(&bytes).map(JsonBody)

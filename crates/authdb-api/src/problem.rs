@@ -22,7 +22,8 @@ pub enum ApiError {
     #[error("invalid input")]
     Unprocessable(Vec<FieldError>),
     #[error("request body too large")]
-    PayloadTooLarge,
+    /// The body is over `limit` bytes ([`crate::MAX_BODY_BYTES`], or a route's own limit).
+    PayloadTooLarge { limit: usize },
     #[error("unsupported media type")]
     UnsupportedMediaType,
     /// A request body sent with a `Content-Encoding` other than `identity`.
@@ -167,11 +168,11 @@ impl ApiError {
                 shape(StatusCode::BAD_REQUEST, "malformed-json", "Malformed JSON", message.clone())
             }
             Self::BadRequest(message) => shape(StatusCode::BAD_REQUEST, "bad-request", "Bad request", message.clone()),
-            Self::PayloadTooLarge => shape(
+            Self::PayloadTooLarge { limit } => shape(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
                 "Request body too large",
-                format!("the request body must be at most {} bytes", crate::MAX_BODY_BYTES),
+                format!("the request body must be at most {limit} bytes"),
             ),
             Self::UnsupportedMediaType => shape(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -159,13 +159,13 @@ async fn read_limited(req: &HttpRequest, mut payload: web::Payload, limit: usize
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<usize>().ok());
     if announced.is_some_and(|length| length > limit) {
-        return Err(ApiError::PayloadTooLarge);
+        return Err(ApiError::PayloadTooLarge { limit });
     }
     let mut body = web::BytesMut::with_capacity(announced.unwrap_or(0).min(limit));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| ApiError::BadRequest("could not read the request body".into()))?;
         if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge);
+            return Err(ApiError::PayloadTooLarge { limit });
         }
         body.extend_from_slice(&chunk);
     }

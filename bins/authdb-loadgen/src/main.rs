@@ -23,6 +23,8 @@ use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
+mod inventory;
+
 /// The password every generated user gets (it satisfies the default policy).
 const PASSWORD: &str = "Secret123";
 /// How many registrations run at once during setup (the server hashes on at most one
@@ -60,6 +62,27 @@ struct Args {
     /// Print one JSON line on stdout (the human summary then goes to stderr).
     #[arg(long)]
     json: bool,
+    /// `scan-import`: how the scan is encoded.
+    #[arg(long, value_enum, default_value_t = inventory::ScanFormat::Json)]
+    format: inventory::ScanFormat,
+    /// `scan-import`: hosts in the scan (all up).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    hosts: u64,
+    /// `scan-import`: open services per host (at most 8).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=8))]
+    services_per_host: u64,
+    /// `scan-import`: how many times the same scan is imported into the same network.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=100))]
+    rounds: u32,
+    /// `scan-import`: the server's process id, to report its memory (`/proc/<pid>/status`).
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// `asset-list`: assets created in the organization before the measured run.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    assets: u64,
+    /// `asset-list`: the query string of the listing.
+    #[arg(long, default_value = "cidr=10.1.0.0/16&tag=prod&sort=-risk_score&limit=50")]
+    query: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -79,6 +102,11 @@ enum Scenario {
     /// whose latency is reported separately.
     #[value(alias = "mixed")]
     LiveUnderLogin,
+    /// One owner imports the same generated scan `--rounds` times into a fresh network,
+    /// one import at a time (a timing per import, not a closed loop).
+    ScanImport,
+    /// GET .../assets?<query> as one owner, over `--assets` assets created first.
+    AssetList,
 }
 
 impl Scenario {
@@ -90,11 +118,13 @@ impl Scenario {
             Self::RevokedToken => "revoked-token",
             Self::Live => "live",
             Self::LiveUnderLogin => "live-under-login",
+            Self::ScanImport => "scan-import",
+            Self::AssetList => "asset-list",
         }
     }
 
     fn needs_users(self) -> bool {
-        !matches!(self, Self::Live)
+        !matches!(self, Self::Live | Self::ScanImport | Self::AssetList)
     }
 }
 
@@ -114,6 +144,7 @@ enum Task {
     Me { bearer: String },
     Revoked { bearer: String },
     Live,
+    Get { path: String, bearer: String },
 }
 
 /// How one request ended.
@@ -395,6 +426,7 @@ impl Target {
                 self.get_expecting("/api/v1/auth/me", Some(bearer), StatusCode::UNAUTHORIZED).await
             }
             Task::Live => self.get("/health/live", None).await,
+            Task::Get { path, bearer } => self.get(path, Some(bearer)).await,
             Task::Refresh { refresh_token, .. } => {
                 let body = json!({ "refresh_token": refresh_token.as_str() });
                 let request = self.client.post(self.url("/api/v1/auth/refresh")).json(&body);
@@ -458,7 +490,7 @@ impl Target {
     }
 }
 
-fn run_id() -> String {
+pub(crate) fn run_id() -> String {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     format!("{:x}{:x}", std::process::id() & 0xffff, nanos & 0xffff_ffff_ffff)
 }
@@ -494,6 +526,15 @@ async fn run(args: &Args) -> Result<Vec<Report>, String> {
     let client = build_client(concurrency)?;
 
     let setup_started = Instant::now();
+    let listing = if args.scenario == Scenario::AssetList {
+        let owner = inventory::Owner::create(&client, &base).await?;
+        let count = usize::try_from(args.assets).map_err(|_| "--assets is too large".to_owned())?;
+        owner.seed_assets(count, concurrency.max(SETUP_PARALLELISM)).await?;
+        eprintln!("setup: created {count} assets in {:.1} s", setup_started.elapsed().as_secs_f64());
+        Some(Task::Get { path: owner.path(&format!("/assets?{}", args.query)), bearer: owner.bearer().to_owned() })
+    } else {
+        None
+    };
     let accounts =
         if args.scenario.needs_users() { register_pool(&client, &base, concurrency).await? } else { Vec::new() };
     if !accounts.is_empty() {
@@ -509,6 +550,11 @@ async fn run(args: &Args) -> Result<Vec<Report>, String> {
         let account = accounts.get(i);
         let task = match (args.scenario, account) {
             (Scenario::Live, _) => Task::Live,
+            (Scenario::AssetList, _) => match &listing {
+                Some(Task::Get { path, bearer }) => Task::Get { path: path.clone(), bearer: bearer.clone() },
+                _ => return Err("internal: no listing task".to_owned()),
+            },
+            (Scenario::ScanImport, _) => return Err("internal: scan-import is not a closed loop".to_owned()),
             (Scenario::Login | Scenario::LiveUnderLogin, Some(a)) => Task::Login { username: a.username.clone() },
             (Scenario::Refresh, Some(a)) => {
                 Task::Refresh { username: a.username.clone(), refresh_token: a.refresh_token.clone() }
@@ -564,6 +610,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if args.scenario == Scenario::ScanImport {
+        return scan_import(&runtime, &args);
+    }
     let reports = match runtime.block_on(run(&args)) {
         Ok(reports) => reports,
         Err(error) => {
@@ -600,6 +649,39 @@ fn main() -> ExitCode {
         println!("{}", summary.join("\n"));
     }
     ExitCode::SUCCESS
+}
+
+/// Runs `scan-import` and prints its figures (one JSON line with `--json`).
+fn scan_import(runtime: &tokio::runtime::Runtime, args: &Args) -> ExitCode {
+    let base = args.base_url.trim_end_matches('/');
+    let client = match Client::builder()
+        .user_agent(concat!("authdb-loadgen/", env!("CARGO_PKG_VERSION")))
+        .timeout(Duration::from_secs(args.timeout_secs))
+        .build()
+    {
+        Ok(client) => client,
+        Err(error) => {
+            eprintln!("authdb-loadgen: building the HTTP client: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (Ok(hosts), Ok(services)) = (usize::try_from(args.hosts), usize::try_from(args.services_per_host)) else {
+        eprintln!("authdb-loadgen: --hosts is too large");
+        return ExitCode::FAILURE;
+    };
+    let run = inventory::scan_import(&client, base, args.format, hosts, services, args.rounds, args.server_pid);
+    match runtime.block_on(run) {
+        Ok(figures) => {
+            if args.json {
+                println!("{figures}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("authdb-loadgen: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 #[cfg(test)]

@@ -51,6 +51,7 @@ mod me;
 mod members;
 mod module_graph;
 mod networks;
+mod nmap;
 mod oauth;
 mod observability;
 mod openapi;

@@ -19,6 +19,10 @@ pub enum ApiError {
     Service(#[from] ServiceError),
     #[error("malformed JSON: {0}")]
     MalformedJson(String),
+    /// A scan body that is not readable nmap XML (or that declares a DTD, uses an entity
+    /// of its own or nests too deep), with the position.
+    #[error("malformed XML: {0}")]
+    MalformedXml(String),
     #[error("invalid input")]
     Unprocessable(Vec<FieldError>),
     #[error("request body too large")]
@@ -166,6 +170,9 @@ impl ApiError {
             ),
             Self::MalformedJson(message) => {
                 shape(StatusCode::BAD_REQUEST, "malformed-json", "Malformed JSON", message.clone())
+            }
+            Self::MalformedXml(message) => {
+                shape(StatusCode::BAD_REQUEST, "malformed-xml", "Malformed or refused XML", message.clone())
             }
             Self::BadRequest(message) => shape(StatusCode::BAD_REQUEST, "bad-request", "Bad request", message.clone()),
             Self::PayloadTooLarge { limit } => shape(

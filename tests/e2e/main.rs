@@ -43,6 +43,7 @@ mod health;
 mod invitations;
 mod isolation;
 mod jwks;
+mod licence;
 mod lockout;
 mod login;
 mod logout;

@@ -61,6 +61,15 @@ pub(crate) struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     errors: Option<Vec<FieldError>>,
+    /// The licence's `max_assets`; present on `/problems/asset-limit-reached` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    limit: Option<u64>,
+    /// How many assets the organization holds; present on `/problems/asset-limit-reached`
+    /// only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    current: Option<u64>,
 }
 
 struct Shape {
@@ -134,6 +143,18 @@ impl ApiError {
                 "not-a-member",
                 "Not a member",
                 "you are not a member of this organization".into(),
+            ),
+            Self::Service(S::LicenseExpired) => shape(
+                StatusCode::FORBIDDEN,
+                "license-expired",
+                "Licence expired",
+                "the organization's licence has expired: its inventory can be read but not changed".into(),
+            ),
+            Self::Service(S::AssetLimitReached { limit, current }) => shape(
+                StatusCode::CONFLICT,
+                "asset-limit-reached",
+                "Asset limit reached",
+                format!("the organization's licence allows {limit} assets and it holds {current}; this would add more"),
             ),
             Self::Service(S::Forbidden(reason)) => {
                 shape(StatusCode::FORBIDDEN, "forbidden", "Forbidden", reason.clone())
@@ -265,12 +286,18 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
+        let (limit, current) = match self {
+            Self::Service(ServiceError::AssetLimitReached { limit, current }) => (Some(*limit), Some(*current)),
+            _ => (None, None),
+        };
         response.json(Problem {
             kind: format!("/problems/{}", shape.slug),
             title: shape.title,
             status: shape.status.as_u16(),
             detail: shape.detail,
             errors: shape.errors,
+            limit,
+            current,
         })
     }
 }

@@ -141,8 +141,10 @@ async fn get_scan(
             `/problems/malformed-xml`); an XML DOCTYPE other than nmap's bare one, an entity other than the \
             five predefined ones, or elements nested over 64 deep", body = Problem),
         (status = 401, description = "Not signed in", body = Problem),
-        (status = 403, description = "The caller's role lacks assets:write", body = Problem),
+        (status = 403, description = "The caller's role lacks assets:write, or the licence has expired (`/problems/license-expired`)", body = Problem),
         (status = 404, description = "No such organization or network, or not a member", body = Problem),
+        (status = 409, description = "The new assets would take the organization over its licence's `max_assets` \
+            (`/problems/asset-limit-reached`, with `limit` and `current`); nothing is stored", body = Problem),
         (status = 413, description = "Over `inventory.max_scan_bytes`", body = Problem),
         (status = 415, description = "Neither `application/json` nor `application/xml` (`text/xml`)", body = Problem),
         (status = 422, description = "Invalid hosts, named (`hosts[17].ip`, `hosts[2].services[0].port`; in nmap XML \

@@ -254,7 +254,7 @@ async fn hostile_or_broken_xml_is_refused_and_stores_nothing(backend: Backend) {
         ("custom entity", custom_entity, "&x;"),
         ("10,000 levels", deep, "nest deeper than 64"),
         ("broken", format!("<nmaprun>\n{host}\n<host><status state=up/></host></nmaprun>"), "line 3"),
-        ("unclosed", format!("<nmaprun>{host}"), "ends inside"),
+        ("unclosed", format!("<nmaprun>{host}"), "still open"),
         ("not nmap", "<html><body/></html>".to_owned(), "<nmaprun>"),
     ] {
         let response = send_xml(&app, &scans, token, "application/xml", body).await;
@@ -301,6 +301,19 @@ async fn hostile_or_broken_xml_is_refused_and_stores_nothing(backend: Backend) {
             "host[17].address",
         ]
     );
+
+    // A thousand empty hosts: the 422 names the first hundred.
+    let body = format!("<nmaprun>{}</nmaprun>", "<host/>".repeat(1000));
+    let response = send_xml(&app, &scans, token, "application/xml", body).await;
+    assert_eq!(response.status(), 422);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 100);
+    assert_eq!(problem["errors"][99]["field"], "host[49].status");
+    // Neither JSON nor XML.
+    let response = send_xml(&app, &scans, token, "text/csv", "ip,status\n10.0.0.1,up").await;
+    assert_eq!(response.status(), 415);
+    let problem: Value = response.json().await.unwrap();
+    assert!(problem["detail"].as_str().unwrap().contains("application/xml"), "{problem}");
 
     let assets: Value = app.get(&format!("/api/v1/organizations/{id}/assets"), token).await.json().await.unwrap();
     assert_eq!(assets["total"], 0);

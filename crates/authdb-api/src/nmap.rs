@@ -13,7 +13,11 @@
 //! - entity references: the five predefined ones (`&lt;` `&gt;` `&amp;` `&apos;`
 //!   `&quot;`) and character references are resolved; any other `&name;` is refused,
 //!   whether in text or in an attribute (there is no DTD that could define it);
-//! - nesting: at most [`MAX_DEPTH`] open elements (nmap's own output nests about six).
+//! - nesting: at most [`MAX_DEPTH`] open elements (nmap's own output nests about six);
+//! - amplification: once `stop_after` hosts or ports are certain to be refused (no
+//!   address, no state, no port number) reading stops, since the 422 names no more than
+//!   that many fields anyway; a body of empty `<host/>` elements is not turned into
+//!   millions of host records.
 //!
 //! What is read, in nmap's terms (everything else, `hosthint` included, is skipped):
 //! `nmaprun@start` and `runstats/finished@time` (Unix seconds) are the scan's start and
@@ -140,11 +144,14 @@ struct Parser<'a> {
     port: Option<PortDraft>,
     /// The text of the `cpe` element being read, when it is the port's first.
     cpe: Option<String>,
+    /// How many hosts and ports read so far are certain to be named in a 422.
+    doomed: usize,
 }
 
 /// Reads an nmap XML document. Structure and syntax errors are an [`XmlError`]; values
-/// are checked later, by the import's validation, as a JSON scan's are.
-pub(crate) fn parse(body: &[u8]) -> Result<NmapScan, XmlError> {
+/// are checked later, by the import's validation, as a JSON scan's are. Reading stops
+/// early, with what was read, once `stop_after` hosts or ports are certain to be invalid.
+pub(crate) fn parse(body: &[u8], stop_after: usize) -> Result<NmapScan, XmlError> {
     let mut reader = Reader::from_reader(body);
     let config = reader.config_mut();
     config.check_end_names = true;
@@ -158,8 +165,12 @@ pub(crate) fn parse(body: &[u8]) -> Result<NmapScan, XmlError> {
         host: None,
         port: None,
         cpe: None,
+        doomed: 0,
     };
     loop {
+        if parser.doomed + parser.violations.len() >= stop_after {
+            return Ok(NmapScan { request: parser.request, violations: parser.violations });
+        }
         let at = position(reader.buffer_position());
         let event = match reader.read_event() {
             Ok(event) => event,
@@ -218,8 +229,8 @@ pub(crate) fn parse(body: &[u8]) -> Result<NmapScan, XmlError> {
             Event::Eof => break,
         }
     }
-    if let Some(open) = parser.stack.last() {
-        let message = format!("the document ends inside an element ({open:?})");
+    if !parser.stack.is_empty() {
+        let message = format!("the document ends with {} element(s) still open", parser.stack.len());
         return Err(parser.error(message, body.len()));
     }
     if !parser.seen_root {
@@ -412,12 +423,18 @@ impl Parser<'_> {
             }
             Element::Port => {
                 if let (Some(host), Some(PortDraft { mut service, cpe })) = (&mut self.host, self.port.take()) {
+                    if service.port < 0 || service.protocol.is_empty() || service.state.is_empty() {
+                        self.doomed += 1;
+                    }
                     service.cpe = cpe;
                     host.services.push(service);
                 }
             }
             Element::Host => {
                 if let Some(host) = self.host.take() {
+                    if host.ip.is_none() || host.status.is_none() {
+                        self.doomed += 1;
+                    }
                     self.request.hosts.push(ScanHostRequest {
                         ip: host.ip.unwrap_or_default(),
                         status: host.status.unwrap_or_default(),

@@ -30,6 +30,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// A scan import in neither of its formats.
+    #[error("unsupported media type for a scan")]
+    UnsupportedScanMediaType,
     /// A request body sent with a `Content-Encoding` other than `identity`.
     #[error("unsupported content encoding")]
     UnsupportedContentEncoding,
@@ -207,6 +210,12 @@ impl ApiError {
                 "unsupported-media-type",
                 "Unsupported media type",
                 "send the body as JSON with Content-Type: application/json".into(),
+            ),
+            Self::UnsupportedScanMediaType => shape(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "send the scan as JSON (Content-Type: application/json) or as nmap XML (application/xml)".into(),
             ),
             Self::UnsupportedContentEncoding => shape(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -1,10 +1,14 @@
 use super::*;
 
+fn parse_all(body: &[u8]) -> Result<NmapScan, XmlError> {
+    parse(body, usize::MAX)
+}
+
 const LOOPBACK: &str = include_str!("../../../../tests/fixtures/nmap/loopback-sv.xml");
 const WITH_OS: &str = include_str!("../../../../tests/fixtures/nmap/loopback-os.xml");
 
 fn refused(xml: &str) -> XmlError {
-    match parse(xml.as_bytes()) {
+    match parse_all(xml.as_bytes()) {
         Ok(_) => panic!("accepted: {xml}"),
         Err(error) => error,
     }
@@ -12,7 +16,7 @@ fn refused(xml: &str) -> XmlError {
 
 #[test]
 fn real_nmap_output_becomes_the_import_format() {
-    let scan = parse(LOOPBACK.as_bytes()).expect("fixture");
+    let scan = parse_all(LOOPBACK.as_bytes()).expect("fixture");
     assert!(scan.violations.is_empty());
     let request = scan.request;
     assert!(request.started_at.is_some() && request.finished_at.is_some());
@@ -43,12 +47,12 @@ fn real_nmap_output_becomes_the_import_format() {
 
 #[test]
 fn the_most_accurate_os_match_wins() {
-    let scan = parse(WITH_OS.as_bytes()).expect("fixture");
+    let scan = parse_all(WITH_OS.as_bytes()).expect("fixture");
     assert_eq!(scan.request.hosts[0].os.as_deref(), Some("Linux 5.0 - 5.2"));
     let xml = r#"<nmaprun><host><status state="up"/><address addr="10.0.0.1" addrtype="ipv4"/><os>
         <osmatch name="low" accuracy="80"/><osmatch name="high" accuracy="99"/><osmatch name="tie" accuracy="99"/>
         </os></host></nmaprun>"#;
-    assert_eq!(parse(xml.as_bytes()).expect("ok").request.hosts[0].os.as_deref(), Some("high"));
+    assert_eq!(parse_all(xml.as_bytes()).expect("ok").request.hosts[0].os.as_deref(), Some("high"));
 }
 
 #[test]
@@ -61,7 +65,7 @@ fn addresses_names_and_states_map_onto_the_import_fields() {
         <ports><port protocol="udp" portid="53"><state state="closed|filtered"/></port>
         <port protocol="tcp" portid="22"><state state="unfiltered"/><service name="ssh"><cpe></cpe><cpe>cpe:/a:x&#58;y</cpe><cpe>cpe:/o:z</cpe></service></port>
         </ports></host><host><status state="down"/><address addr="10.0.0.2" addrtype="ipv4"/></host></nmaprun>"#;
-    let request = parse(xml.as_bytes()).expect("ok").request;
+    let request = parse_all(xml.as_bytes()).expect("ok").request;
     assert_eq!(request.hosts.len(), 2, "a hosthint is not a host");
     let host = &request.hosts[0];
     assert_eq!(host.ip, "2001:db8::1");
@@ -77,7 +81,7 @@ fn addresses_names_and_states_map_onto_the_import_fields() {
 #[test]
 fn values_nmap_cannot_carry_are_named_the_nmap_way() {
     let xml = r#"<nmaprun start="soon"><host><ports><port protocol="tcp" portid="x"><service conf="11"/></port></ports></host></nmaprun>"#;
-    let scan = parse(xml.as_bytes()).expect("well-formed");
+    let scan = parse_all(xml.as_bytes()).expect("well-formed");
     let fields: Vec<&str> = scan.violations.iter().map(|v| v.field.as_ref()).collect();
     assert_eq!(fields, ["nmaprun.start", "host[0].ports.port[0].service.conf"]);
     assert_eq!(scan.request.hosts[0].services[0].port, -1, "left for the port check to name");
@@ -104,7 +108,7 @@ fn only_the_predefined_entities_are_resolved() {
     assert!(refused(in_attribute).message.contains("&x;"));
     let in_ignored = r#"<nmaprun><verbose level="&x;"/></nmaprun>"#;
     assert!(refused(in_ignored).message.contains("&x;"));
-    assert!(parse(r#"<nmaprun args="&lt;&gt;&amp;&apos;&quot;&#65;&#x42;"/>"#.as_bytes()).is_ok());
+    assert!(parse_all(r#"<nmaprun args="&lt;&gt;&amp;&apos;&quot;&#65;&#x42;"/>"#.as_bytes()).is_ok());
 }
 
 #[test]
@@ -113,7 +117,7 @@ fn nesting_is_bounded() {
     let error = refused(&deep);
     assert!(error.message.contains("nest deeper"), "{error}");
     let fine = format!("<nmaprun>{}{}</nmaprun>", "<a>".repeat(MAX_DEPTH - 1), "</a>".repeat(MAX_DEPTH - 1));
-    assert!(parse(fine.as_bytes()).is_ok());
+    assert!(parse_all(fine.as_bytes()).is_ok());
 }
 
 #[test]
@@ -121,10 +125,24 @@ fn malformed_documents_say_where() {
     let error = refused("<nmaprun>\n<host>\n<status state=up/></host></nmaprun>");
     assert_eq!(error.line, 3, "{error}");
     assert!(refused("<nmaprun><host></nmaprun>").to_string().contains("line 1"));
-    assert!(refused("<nmaprun><host>").message.contains("ends inside"));
+    assert!(refused("<nmaprun><host>").message.contains("2 element(s) still open"));
     assert!(refused("").message.contains("no <nmaprun>"));
     assert!(refused("<json/>").message.contains("root element"));
     assert!(refused("<nmaprun/><nmaprun/>").message.contains("after the root"));
     assert!(refused("{\"hosts\": []}").message.contains("outside the root"));
-    assert!(parse(b"<nmaprun a=\"\xff\"/>").is_err(), "not UTF-8");
+    assert!(parse_all(b"<nmaprun a=\"\xff\"/>").is_err(), "not UTF-8");
+}
+
+#[test]
+fn reading_stops_once_enough_is_known_to_be_refused() {
+    let junk = format!("<nmaprun>{}", "<host/>".repeat(100_000));
+    let scan = parse(junk.as_bytes(), 100).expect("stopped before the missing end tag");
+    assert_eq!(scan.request.hosts.len(), 100);
+    let ports = format!("<nmaprun><host>{}</host></nmaprun>", "<ports><port/></ports>".repeat(1000));
+    assert_eq!(parse(ports.as_bytes(), 10).expect("stopped").request.hosts.len(), 0, "inside the first host");
+    let fine = format!(
+        "<nmaprun>{}</nmaprun>",
+        r#"<host><status state="up"/><address addr="10.0.0.1" addrtype="ipv4"/></host>"#.repeat(500)
+    );
+    assert_eq!(parse(fine.as_bytes(), 100).expect("valid").request.hosts.len(), 500, "valid hosts do not count");
 }

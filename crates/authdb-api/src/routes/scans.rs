@@ -165,13 +165,13 @@ async fn import_scan(
     } else if is_xml_content_type(&req) {
         Format::Nmap
     } else {
-        return Err(ApiError::UnsupportedMediaType);
+        return Err(ApiError::UnsupportedScanMediaType);
     };
     let body = read_limited(&req, payload, inventory.max_scan_bytes()).await?;
     let (request, violations) = match format {
         Format::Json => (parse::<ScanRequest>(&body)?, Vec::new()),
         Format::Nmap => {
-            let scan = nmap::parse(&body).map_err(|error| ApiError::MalformedXml(error.to_string()))?;
+            let scan = nmap::parse(&body, MAX_VIOLATIONS).map_err(|error| ApiError::MalformedXml(error.to_string()))?;
             (scan.request, scan.violations)
         }
     };

@@ -209,6 +209,8 @@ async fn a_scan_with_one_bad_host_stores_nothing(backend: Backend) {
     hosts[5]["services"] = json!([{"port": 0, "protocol": "icmp", "state": "open"}, {"port": 80, "protocol": "tcp", "state": "open"}, {"port": 80, "protocol": "tcp", "state": "closed"}]);
     hosts[6]["ip"] = json!("10.1.0.7");
     hosts[8]["mac"] = json!("nope");
+    hosts[8]["services"] =
+        json!([{"port": 80, "protocol": "tcp", "state": "open", "extra_info": ["not", "an", "object"]}]);
     let refused = app.post(&scans, token, &json!({ "hosts": hosts })).await;
     assert_eq!(refused.status(), 422);
     assert_eq!(
@@ -219,7 +221,8 @@ async fn a_scan_with_one_bad_host_stores_nothing(backend: Backend) {
             "hosts[5].services[0].protocol",
             "hosts[5].services[2].port",
             "hosts[7].ip",
-            "hosts[8].mac"
+            "hosts[8].mac",
+            "hosts[8].services[0].extra_info"
         ]
     );
     // A mistyped field is a 422 with its path; broken JSON a 400 saying where.

@@ -19,6 +19,10 @@ pub enum ApiError {
     Service(#[from] ServiceError),
     #[error("malformed JSON: {0}")]
     MalformedJson(String),
+    /// A scan body that is not readable nmap XML (or that declares a DTD, uses an entity
+    /// of its own or nests too deep), with the position.
+    #[error("malformed XML: {0}")]
+    MalformedXml(String),
     #[error("invalid input")]
     Unprocessable(Vec<FieldError>),
     #[error("request body too large")]
@@ -26,6 +30,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// A scan import in neither of its formats.
+    #[error("unsupported media type for a scan")]
+    UnsupportedScanMediaType,
     /// A request body sent with a `Content-Encoding` other than `identity`.
     #[error("unsupported content encoding")]
     UnsupportedContentEncoding,
@@ -57,6 +64,15 @@ pub(crate) struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     errors: Option<Vec<FieldError>>,
+    /// The licence's `max_assets`; present on `/problems/asset-limit-reached` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    limit: Option<u64>,
+    /// How many assets the organization holds; present on `/problems/asset-limit-reached`
+    /// only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    current: Option<u64>,
 }
 
 struct Shape {
@@ -131,6 +147,18 @@ impl ApiError {
                 "Not a member",
                 "you are not a member of this organization".into(),
             ),
+            Self::Service(S::LicenseExpired) => shape(
+                StatusCode::FORBIDDEN,
+                "license-expired",
+                "Licence expired",
+                "the organization's licence has expired: its inventory can be read but not changed".into(),
+            ),
+            Self::Service(S::AssetLimitReached { limit, current }) => shape(
+                StatusCode::CONFLICT,
+                "asset-limit-reached",
+                "Asset limit reached",
+                format!("the organization's licence allows {limit} assets and it holds {current}; this would add more"),
+            ),
             Self::Service(S::Forbidden(reason)) => {
                 shape(StatusCode::FORBIDDEN, "forbidden", "Forbidden", reason.clone())
             }
@@ -167,6 +195,9 @@ impl ApiError {
             Self::MalformedJson(message) => {
                 shape(StatusCode::BAD_REQUEST, "malformed-json", "Malformed JSON", message.clone())
             }
+            Self::MalformedXml(message) => {
+                shape(StatusCode::BAD_REQUEST, "malformed-xml", "Malformed or refused XML", message.clone())
+            }
             Self::BadRequest(message) => shape(StatusCode::BAD_REQUEST, "bad-request", "Bad request", message.clone()),
             Self::PayloadTooLarge { limit } => shape(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -179,6 +210,12 @@ impl ApiError {
                 "unsupported-media-type",
                 "Unsupported media type",
                 "send the body as JSON with Content-Type: application/json".into(),
+            ),
+            Self::UnsupportedScanMediaType => shape(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "send the scan as JSON (Content-Type: application/json) or as nmap XML (application/xml)".into(),
             ),
             Self::UnsupportedContentEncoding => shape(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -258,12 +295,18 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
+        let (limit, current) = match self {
+            Self::Service(ServiceError::AssetLimitReached { limit, current }) => (Some(*limit), Some(*current)),
+            _ => (None, None),
+        };
         response.json(Problem {
             kind: format!("/problems/{}", shape.slug),
             title: shape.title,
             status: shape.status.as_u16(),
             detail: shape.detail,
             errors: shape.errors,
+            limit,
+            current,
         })
     }
 }

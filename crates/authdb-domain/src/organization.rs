@@ -107,6 +107,22 @@ pub struct Organization {
     pub updated_at: OffsetDateTime,
 }
 
+impl Organization {
+    /// Whether the licence has run out at `now` (it expires at `license_expires_at`).
+    pub fn license_expired(&self, now: OffsetDateTime) -> bool {
+        self.license_expires_at.is_some_and(|expires_at| expires_at <= now)
+    }
+
+    /// Whether `adding` more assets fit beside the `current` ones under `max_assets`;
+    /// `Err(limit)` when they do not. Adding none always fits, even over a limit lowered
+    /// below what the organization holds.
+    pub fn asset_room(&self, current: u64, adding: u64) -> Result<(), u64> {
+        let Some(max) = self.max_assets else { return Ok(()) };
+        let limit = u64::try_from(max).unwrap_or(0);
+        if adding == 0 || current.saturating_add(adding) <= limit { Ok(()) } else { Err(limit) }
+    }
+}
+
 /// The license of an organization; only a superuser may set it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LicenseChanges {
@@ -209,6 +225,38 @@ mod tests {
         for bad in ["ab", &"a".repeat(64), "Acme", "-acme", "acme-", "ac--me", "ac me", "acmé", "ac_me"] {
             assert_eq!(Slug::parse(bad).expect_err(bad).field, "slug");
         }
+    }
+
+    #[test]
+    fn licences_expire_and_bound_assets() {
+        let now = OffsetDateTime::UNIX_EPOCH + time::Duration::days(1000);
+        let mut organization = Organization {
+            id: OrganizationId::new(),
+            name: "Acme".into(),
+            slug: Slug::parse("acme").expect("slug"),
+            description: None,
+            license_key: None,
+            license_expires_at: None,
+            max_assets: None,
+            settings: json!({}),
+            is_active: true,
+            created_at: now,
+            updated_at: now,
+        };
+        assert!(!organization.license_expired(now));
+        assert_eq!(organization.asset_room(u64::MAX - 1, 1), Ok(()), "no limit");
+        organization.license_expires_at = Some(now + time::Duration::seconds(1));
+        assert!(!organization.license_expired(now));
+        organization.license_expires_at = Some(now);
+        assert!(organization.license_expired(now), "expired at the instant itself");
+        organization.max_assets = Some(3);
+        assert_eq!(organization.asset_room(1, 2), Ok(()));
+        assert_eq!(organization.asset_room(2, 2), Err(3));
+        assert_eq!(organization.asset_room(5, 0), Ok(()), "refreshing known assets adds none");
+        organization.max_assets = Some(0);
+        assert_eq!(organization.asset_room(0, 1), Err(0));
+        organization.max_assets = Some(-4);
+        assert_eq!(organization.asset_room(0, 1), Err(0), "a negative limit allows none");
     }
 
     #[test]

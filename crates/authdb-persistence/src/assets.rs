@@ -429,6 +429,11 @@ pub async fn delete(conn: &impl ConnectionTrait, tenant: TenantId, id: AssetId) 
     Ok(deleted.rows_affected > 0)
 }
 
+/// How many assets the tenant holds.
+pub async fn count_all(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<u64> {
+    Ok(of_tenant(tenant).count(conn).await?)
+}
+
 /// How many of the tenant's assets are in `network`.
 pub async fn count_in_network(conn: &impl ConnectionTrait, tenant: TenantId, network: NetworkId) -> Result<u64> {
     Ok(of_tenant(tenant).filter(assets::Column::NetworkId.eq(network.as_uuid())).count(conn).await?)

@@ -280,6 +280,7 @@ pub async fn upsert_seen(
             C::Cpe,
             C::Banner,
             C::Confidence,
+            C::ExtraInfo,
             C::SslEnabled,
             C::HttpTechnologies,
             C::FirstSeen,
@@ -301,6 +302,7 @@ pub async fn upsert_seen(
                 Expr::val(service.cpe.clone()),
                 Expr::val(service.banner.as_ref().map(|banner| banner.as_str().to_owned())),
                 Expr::val(service.confidence.map(|value| i16::from(value.value()))),
+                Expr::val(service.extra_info.as_ref().map(|info| info.as_value().clone())),
                 Expr::val(false),
                 Expr::val(json!([])),
                 Expr::val(now),
@@ -319,6 +321,7 @@ pub async fn upsert_seen(
                     (C::Cpe, keep("cpe")),
                     (C::Banner, keep("banner")),
                     (C::Confidence, keep("confidence")),
+                    (C::ExtraInfo, keep("extra_info")),
                     (C::LastSeen, fresh("last_seen")),
                     (C::UpdatedAt, fresh("updated_at")),
                 ])

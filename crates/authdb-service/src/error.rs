@@ -38,6 +38,14 @@ pub enum ServiceError {
     /// organization itself.
     #[error("this organization is suspended")]
     OrganizationSuspended,
+    /// The organization's licence has run out (`license_expires_at`): its inventory can
+    /// be read, not changed.
+    #[error("the organization's licence has expired")]
+    LicenseExpired,
+    /// The write would take the organization over its licence's `max_assets`: it holds
+    /// `current` assets and may hold `limit`.
+    #[error("the licence allows {limit} assets and the organization holds {current}")]
+    AssetLimitReached { limit: u64, current: u64 },
     /// The caller is known and may see the resource but lacks the right to do this.
     #[error("forbidden: {0}")]
     Forbidden(String),

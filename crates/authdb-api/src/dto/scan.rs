@@ -60,8 +60,12 @@ pub(crate) struct ScanServiceRequest {
     pub(crate) cpe: Option<String>,
     #[serde(default)]
     pub(crate) banner: Option<String>,
+    /// From 0 to 100 (nmap's `conf`, 0 to 10, is imported times ten).
     #[serde(default)]
     pub(crate) confidence: Option<i64>,
+    /// A JSON object of at most 16 KiB; replaces the service's `extra_info` when present.
+    #[serde(default)]
+    pub(crate) extra_info: Option<serde_json::Value>,
 }
 
 /// One import of a scan and what it did.

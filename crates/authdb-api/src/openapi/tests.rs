@@ -118,3 +118,43 @@ fn every_api_operation_documents_throttling_and_outages_and_bodies_their_failure
         }
     }
 }
+
+#[test]
+fn the_scan_import_documents_json_and_nmap_xml_and_the_licence() {
+    let doc = json();
+    let import = &doc["paths"]["/api/v1/organizations/{id}/networks/{network_id}/scans"]["post"];
+    let content = import["requestBody"]["content"].as_object().expect("request content");
+    let types: Vec<&str> = content.keys().map(String::as_str).collect();
+    assert_eq!(types, ["application/json", "application/xml", "text/xml"]);
+    assert!(content["application/json"]["schema"]["$ref"].as_str().is_some_and(|r| r.ends_with("/ScanRequest")));
+    assert_eq!(content["application/xml"]["schema"]["type"], "string");
+    let described = |status: &str| import["responses"][status]["description"].as_str().unwrap_or_default().to_owned();
+    assert!(described("400").contains("/problems/malformed-xml"));
+    assert!(described("403").contains("/problems/license-expired"));
+    assert!(described("409").contains("/problems/asset-limit-reached"));
+    let problem = &doc["components"]["schemas"]["Problem"]["properties"];
+    assert!(problem["limit"].is_object() && problem["current"].is_object());
+}
+
+#[test]
+fn every_inventory_write_documents_the_expired_licence() {
+    let doc = json();
+    let writes = [
+        ("/api/v1/organizations/{id}/networks", "post"),
+        ("/api/v1/organizations/{id}/networks/{network_id}", "patch"),
+        ("/api/v1/organizations/{id}/networks/{network_id}", "delete"),
+        ("/api/v1/organizations/{id}/assets", "post"),
+        ("/api/v1/organizations/{id}/assets/{asset_id}", "patch"),
+        ("/api/v1/organizations/{id}/assets/{asset_id}", "delete"),
+        ("/api/v1/organizations/{id}/assets/{asset_id}/services", "post"),
+        ("/api/v1/organizations/{id}/assets/{asset_id}/services/{service_id}", "patch"),
+        ("/api/v1/organizations/{id}/assets/{asset_id}/services/{service_id}", "delete"),
+        ("/api/v1/organizations/{id}/networks/{network_id}/scans", "post"),
+    ];
+    for (path, method) in writes {
+        let forbidden = doc["paths"][path][method]["responses"]["403"]["description"].as_str().unwrap_or_default();
+        assert!(forbidden.contains("/problems/license-expired"), "{method} {path}: {forbidden:?}");
+    }
+    let create = &doc["paths"]["/api/v1/organizations/{id}/assets"]["post"]["responses"]["409"]["description"];
+    assert!(create.as_str().is_some_and(|text| text.contains("/problems/asset-limit-reached")));
+}

@@ -185,9 +185,10 @@ async fn get_asset(
     responses(
         (status = 201, description = "Created", body = AssetResponse),
         (status = 401, description = "Not signed in", body = Problem),
-        (status = 403, description = "The caller's role lacks assets:write", body = Problem),
+        (status = 403, description = "The caller's role lacks assets:write, or the licence has expired (`/problems/license-expired`)", body = Problem),
         (status = 404, description = "No such organization, or not a member", body = Problem),
-        (status = 409, description = "The address is already in that network", body = Problem),
+        (status = 409, description = "The address is already in that network (`/problems/conflict`), or the licence's \
+            `max_assets` is reached (`/problems/asset-limit-reached`, with `limit` and `current`)", body = Problem),
         (status = 422, description = "Invalid fields, named (`mac_address`, `tags[3]`, `owner_id`)", body = Problem),
     ),
     security(("bearer" = []))
@@ -303,7 +304,7 @@ fn counts(sent: Vulnerabilities) -> Result<VulnerabilityCounts, Vec<Violation>> 
     responses(
         (status = 200, description = "The updated asset", body = AssetResponse),
         (status = 401, description = "Not signed in", body = Problem),
-        (status = 403, description = "The caller's role lacks assets:write", body = Problem),
+        (status = 403, description = "The caller's role lacks assets:write, or the licence has expired (`/problems/license-expired`)", body = Problem),
         (status = 404, description = "No such organization or asset, or not a member", body = Problem),
         (status = 409, description = "The address is already in that network", body = Problem),
         (status = 422, description = "Invalid fields, named", body = Problem),
@@ -398,7 +399,7 @@ fn asset_changes(request: UpdateAssetRequest) -> Result<AssetChanges, ApiError> 
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "Not signed in", body = Problem),
-        (status = 403, description = "The caller's role lacks assets:write", body = Problem),
+        (status = 403, description = "The caller's role lacks assets:write, or the licence has expired (`/problems/license-expired`)", body = Problem),
         (status = 404, description = "No such organization or asset, or not a member", body = Problem),
     ),
     security(("bearer" = []))

@@ -97,7 +97,7 @@ async fn get_network(
     responses(
         (status = 201, description = "Created", body = NetworkResponse),
         (status = 401, description = "Not signed in", body = Problem),
-        (status = 403, description = "The caller's role lacks assets:write", body = Problem),
+        (status = 403, description = "The caller's role lacks assets:write, or the licence has expired (`/problems/license-expired`)", body = Problem),
         (status = 404, description = "No such organization, or not a member", body = Problem),
         (status = 409, description = "The name is taken in this organization", body = Problem),
         (status = 422, description = "Invalid fields, named (`cidrs[1]`, `agent_url`)", body = Problem),
@@ -154,7 +154,7 @@ async fn create_network(
     responses(
         (status = 200, description = "The updated network", body = NetworkResponse),
         (status = 401, description = "Not signed in", body = Problem),
-        (status = 403, description = "The caller's role lacks assets:write", body = Problem),
+        (status = 403, description = "The caller's role lacks assets:write, or the licence has expired (`/problems/license-expired`)", body = Problem),
         (status = 404, description = "No such organization or network, or not a member", body = Problem),
         (status = 409, description = "The name is taken in this organization", body = Problem),
         (status = 422, description = "Invalid fields, named", body = Problem),
@@ -231,7 +231,7 @@ struct CascadeParams {
     responses(
         (status = 200, description = "Deleted; how many assets went with it", body = NetworkDeleted),
         (status = 401, description = "Not signed in", body = Problem),
-        (status = 403, description = "The caller's role lacks assets:write", body = Problem),
+        (status = 403, description = "The caller's role lacks assets:write, or the licence has expired (`/problems/license-expired`)", body = Problem),
         (status = 404, description = "No such organization or network, or not a member", body = Problem),
         (status = 409, description = "Assets are in the network and `cascade` is not true", body = Problem),
         (status = 422, description = "`cascade` is neither true nor false", body = Problem),

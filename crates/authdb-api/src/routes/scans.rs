@@ -4,13 +4,18 @@
 //! A scan body has its own limit (`inventory.max_scan_bytes`, 32 MiB by default): the
 //! import reads the payload itself, counting bytes as they arrive, while every other
 //! route keeps the 64 KiB limit.
+//!
+//! Two formats, chosen by `Content-Type`: the JSON import format, and nmap's XML output
+//! (`application/xml` or `text/xml`), which `crate::nmap` reads into the JSON format's
+//! hosts. Both then take one way: [`scan_report`] validates every host (naming a bad one
+//! in the format's own words) and the service imports the report.
 
 use std::collections::HashSet;
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use authdb_domain::{
-    Banner, Confidence, Hostname, IpAddress, MacAddress, NetworkId, Port, PortState, Protocol, ScanId, ScanReport,
-    ScanSource, ScannedHost, ScannedService, Violation, parse_label,
+    Banner, Confidence, Hostname, IpAddress, MacAddress, Metadata, NetworkId, Port, PortState, Protocol, ScanId,
+    ScanReport, ScanSource, ScannedHost, ScannedService, Violation, parse_label,
 };
 use authdb_service::InventoryService;
 use futures_util::StreamExt;
@@ -22,6 +27,7 @@ use crate::{
     fields::invalid,
     guard::{RequirePermission, path_uuid, perm},
     json::{is_json_content_type, parse},
+    nmap,
     pagination::{ListBody, PageParams},
     problem::Problem,
 };
@@ -111,23 +117,38 @@ async fn get_scan(
 /// Import a scan into the network (needs `assets:write`), all or nothing: hosts up
 /// create or refresh their asset (by address in the network) and services (by port and
 /// protocol); hosts down mark a known asset unreachable. A detail the scan does not carry
-/// never erases a known one. One invalid host answers 422 naming it (`hosts[17].ip`) and
-/// stores nothing. The body may be up to `inventory.max_scan_bytes` (32 MiB by default).
+/// never erases a known one. One invalid host answers 422 naming it (`hosts[17].ip`, or
+/// in nmap XML `host[17].address`) and stores nothing. The body is the JSON import
+/// format (`application/json`) or nmap's XML output, `nmap -oX` (`application/xml` or
+/// `text/xml`: no DTD, no entities besides XML's five predefined ones, at most 64 levels
+/// of elements), of up to `inventory.max_scan_bytes` (32 MiB by default).
 #[utoipa::path(
     post,
     path = "/api/v1/organizations/{id}/networks/{network_id}/scans",
     tag = "scans",
     params(("id" = Uuid, Path, description = "Organization id"), ("network_id" = Uuid, Path, description = "Network id")),
-    request_body(content = ScanRequest, content_type = "application/json"),
+    request_body(
+        description = "A scan: the JSON import format, or the XML that `nmap -oX` writes",
+        content(
+            (ScanRequest = "application/json"),
+            (String = "application/xml", example = json!("<nmaprun start=\"1796058264\"><host><status state=\"up\"/><address addr=\"10.0.0.1\" addrtype=\"ipv4\"/></host></nmaprun>")),
+            (String = "text/xml")
+        )
+    ),
     responses(
         (status = 201, description = "Imported; what the import did", body = ScanResponse),
-        (status = 400, description = "Malformed JSON, with the line and column", body = Problem),
+        (status = 400, description = "Malformed JSON or XML, with the position (`/problems/malformed-json`, \
+            `/problems/malformed-xml`); an XML DOCTYPE other than nmap's bare one, an entity other than the \
+            five predefined ones, or elements nested over 64 deep", body = Problem),
         (status = 401, description = "Not signed in", body = Problem),
-        (status = 403, description = "The caller's role lacks assets:write", body = Problem),
+        (status = 403, description = "The caller's role lacks assets:write, or the licence has expired (`/problems/license-expired`)", body = Problem),
         (status = 404, description = "No such organization or network, or not a member", body = Problem),
+        (status = 409, description = "The new assets would take the organization over its licence's `max_assets` \
+            (`/problems/asset-limit-reached`, with `limit` and `current`); nothing is stored", body = Problem),
         (status = 413, description = "Over `inventory.max_scan_bytes`", body = Problem),
-        (status = 415, description = "Not `application/json`", body = Problem),
-        (status = 422, description = "Invalid hosts, named (`hosts[17].ip`, `hosts[2].services[0].port`)", body = Problem),
+        (status = 415, description = "Neither `application/json` nor `application/xml` (`text/xml`)", body = Problem),
+        (status = 422, description = "Invalid hosts, named (`hosts[17].ip`, `hosts[2].services[0].port`; in nmap XML \
+            `host[17].address`, `host[2].ports.port[0].portid`)", body = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -139,15 +160,66 @@ async fn import_scan(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let network = network_id(&req)?;
-    if !is_json_content_type(&req) {
-        return Err(ApiError::UnsupportedMediaType);
-    }
+    let format = if is_json_content_type(&req) {
+        Format::Json
+    } else if is_xml_content_type(&req) {
+        Format::Nmap
+    } else {
+        return Err(ApiError::UnsupportedScanMediaType);
+    };
     let body = read_limited(&req, payload, inventory.max_scan_bytes()).await?;
-    let request: ScanRequest = parse(&body)?;
+    let (request, violations) = match format {
+        Format::Json => (parse::<ScanRequest>(&body)?, Vec::new()),
+        Format::Nmap => {
+            let scan = nmap::parse(&body, MAX_VIOLATIONS).map_err(|error| ApiError::MalformedXml(error.to_string()))?;
+            (scan.request, scan.violations)
+        }
+    };
     drop(body);
-    let report = scan_report(request)?;
-    let scan = inventory.import_scan(&guard.member.membership, network, ScanSource::Json, report, &client.0).await?;
+    let report = scan_report(request, format, violations)?;
+    let scan = inventory.import_scan(&guard.member.membership, network, format.source(), report, &client.0).await?;
     Ok(HttpResponse::Created().json(ScanResponse::from(scan)))
+}
+
+/// The format of a scan body; it names the fields of a 422 and the scan's source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Nmap,
+}
+
+impl Format {
+    fn source(self) -> ScanSource {
+        match self {
+            Self::Json => ScanSource::Json,
+            Self::Nmap => ScanSource::Nmap,
+        }
+    }
+
+    /// `hosts[17].ip`, or in nmap XML `host[17].address`.
+    fn host_field(self, host: usize, field: &str) -> String {
+        match self {
+            Self::Json => format!("hosts[{host}].{field}"),
+            Self::Nmap => nmap::host_field(host, field),
+        }
+    }
+
+    /// `hosts[2].services[0].port`, or in nmap XML `host[2].ports.port[0].portid`.
+    fn service_field(self, host: usize, service: usize, field: &str) -> String {
+        match self {
+            Self::Json => format!("hosts[{host}].services[{service}].{field}"),
+            Self::Nmap => nmap::service_field(host, service, field),
+        }
+    }
+}
+
+/// `application/xml` or `text/xml`, with any parameters.
+fn is_xml_content_type(req: &HttpRequest) -> bool {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/xml" || essence == "text/xml"
 }
 
 /// The body, refused with a 413 as soon as it is known to exceed `limit` (by its
@@ -173,15 +245,14 @@ async fn read_limited(req: &HttpRequest, mut payload: web::Payload, limit: usize
 }
 
 /// Every host parsed, or one 422 naming each bad field by its position (at most
-/// [`MAX_VIOLATIONS`]).
-fn scan_report(request: ScanRequest) -> Result<ScanReport, ApiError> {
-    let mut violations = Vec::new();
+/// [`MAX_VIOLATIONS`]), after those the format itself found.
+fn scan_report(request: ScanRequest, format: Format, mut violations: Vec<Violation>) -> Result<ScanReport, ApiError> {
     let mut hosts = Vec::with_capacity(request.hosts.len());
     let mut addresses = HashSet::with_capacity(request.hosts.len());
     for (index, host) in request.hosts.into_iter().enumerate() {
-        if let Some(host) = scanned_host(index, host, &mut violations) {
+        if let Some(host) = scanned_host(format, index, host, &mut violations) {
             if !addresses.insert(host.ip) {
-                violations.push(Violation::new(format!("hosts[{index}].ip"), "appears more than once in the scan"));
+                violations.push(Violation::new(format.host_field(index, "ip"), "appears more than once in the scan"));
             }
             hosts.push(host);
         }
@@ -201,9 +272,9 @@ fn at<T>(parsed: Result<T, Violation>, field: impl Fn() -> String, violations: &
     parsed.map_err(|violation| violations.push(Violation::new(field(), violation.message))).ok()
 }
 
-fn scanned_host(index: usize, host: ScanHostRequest, v: &mut Vec<Violation>) -> Option<ScannedHost> {
+fn scanned_host(format: Format, index: usize, host: ScanHostRequest, v: &mut Vec<Violation>) -> Option<ScannedHost> {
     let before = v.len();
-    let name = |field: &str| format!("hosts[{index}].{field}");
+    let name = |field: &str| format.host_field(index, field);
     let ip = at(IpAddress::parse(&host.ip, "ip"), || name("ip"), v);
     let up = match host.status.trim().to_ascii_lowercase().as_str() {
         "up" => Some(true),
@@ -226,10 +297,10 @@ fn scanned_host(index: usize, host: ScanHostRequest, v: &mut Vec<Violation>) -> 
     let mut services = Vec::with_capacity(host.services.len());
     let mut keys = HashSet::with_capacity(host.services.len());
     for (position, service) in host.services.into_iter().enumerate() {
-        if let Some(service) = scanned_service(index, position, service, v) {
+        if let Some(service) = scanned_service(format, index, position, service, v) {
             if !keys.insert((service.port, service.protocol)) {
                 v.push(Violation::new(
-                    format!("hosts[{index}].services[{position}].port"),
+                    format.service_field(index, position, "port"),
                     "this port and protocol appear more than once for the host",
                 ));
             }
@@ -251,13 +322,14 @@ fn scanned_host(index: usize, host: ScanHostRequest, v: &mut Vec<Violation>) -> 
 }
 
 fn scanned_service(
+    format: Format,
     host: usize,
     index: usize,
     service: ScanServiceRequest,
     v: &mut Vec<Violation>,
 ) -> Option<ScannedService> {
     let before = v.len();
-    let name = |field: &str| format!("hosts[{host}].services[{index}].{field}");
+    let name = |field: &str| format.service_field(host, index, field);
     let port = at(Port::parse(service.port, "port"), || name("port"), v);
     let protocol = at(Protocol::parse(&service.protocol, "protocol"), || name("protocol"), v);
     let state = at(PortState::parse(&service.state, "state"), || name("state"), v);
@@ -275,6 +347,8 @@ fn scanned_service(
         || name("confidence"),
         v,
     );
+    let extra_info =
+        at(service.extra_info.map(|value| Metadata::parse(value, "extra_info")).transpose(), || name("extra_info"), v);
     if v.len() > before {
         return None;
     }
@@ -288,5 +362,6 @@ fn scanned_service(
         cpe,
         banner: banner?,
         confidence: confidence?,
+        extra_info: extra_info?,
     })
 }

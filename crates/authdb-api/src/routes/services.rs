@@ -117,7 +117,7 @@ async fn get_service(
     responses(
         (status = 201, description = "Created", body = ServiceResponse),
         (status = 401, description = "Not signed in", body = Problem),
-        (status = 403, description = "The caller's role lacks assets:write", body = Problem),
+        (status = 403, description = "The caller's role lacks assets:write, or the licence has expired (`/problems/license-expired`)", body = Problem),
         (status = 404, description = "No such organization or asset, or not a member", body = Problem),
         (status = 409, description = "The asset already has a service on that port and protocol", body = Problem),
         (status = 422, description = "Invalid fields, named (`port`, `http_technologies[2]`)", body = Problem),
@@ -192,7 +192,7 @@ fn new_service(request: CreateServiceRequest) -> Result<NewAssetService, ApiErro
     responses(
         (status = 200, description = "The updated service", body = ServiceResponse),
         (status = 401, description = "Not signed in", body = Problem),
-        (status = 403, description = "The caller's role lacks assets:write", body = Problem),
+        (status = 403, description = "The caller's role lacks assets:write, or the licence has expired (`/problems/license-expired`)", body = Problem),
         (status = 404, description = "No such organization, asset or service, or not a member", body = Problem),
         (status = 409, description = "The asset already has a service on that port and protocol", body = Problem),
         (status = 422, description = "Invalid fields, named", body = Problem),
@@ -295,7 +295,7 @@ fn service_changes(request: UpdateServiceRequest) -> Result<AssetServiceChanges,
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "Not signed in", body = Problem),
-        (status = 403, description = "The caller's role lacks assets:write", body = Problem),
+        (status = 403, description = "The caller's role lacks assets:write, or the licence has expired (`/problems/license-expired`)", body = Problem),
         (status = 404, description = "No such organization, asset or service, or not a member", body = Problem),
     ),
     security(("bearer" = []))

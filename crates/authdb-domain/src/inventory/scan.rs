@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use super::service::{Banner, Confidence, Port, PortState, Protocol};
 use super::values::names;
-use super::{Hostname, IpAddress, MacAddress};
+use super::{Hostname, IpAddress, MacAddress, Metadata};
 use crate::{NetworkId, OrganizationId, ScanId, UserId, Violation};
 
 names!(
@@ -30,6 +30,9 @@ pub struct ScannedService {
     pub cpe: Option<String>,
     pub banner: Option<Banner>,
     pub confidence: Option<Confidence>,
+    /// Replaces the service's `extra_info` object when present (nmap's `extrainfo` is
+    /// imported as `{"extrainfo": "..."}`).
+    pub extra_info: Option<Metadata>,
 }
 
 /// One host of a scan: up or down, with what the scan learnt about it. Its services

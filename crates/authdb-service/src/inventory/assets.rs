@@ -7,12 +7,12 @@ use authdb_domain::{
 use authdb_persistence::{DatabaseTransaction, PersistenceError, TenantId, assets, memberships, networks};
 use serde_json::json;
 
-use super::InventoryService;
+use super::{InventoryService, make_room};
 use crate::{
     ClientInfo, Result, ServiceError,
     audit::Target,
     membership::Membership,
-    write::{Record, Stale, TenantWrite},
+    write::{Record, Stale},
 };
 
 const ASSET: &str = "asset";
@@ -41,8 +41,9 @@ impl InventoryService {
     /// on `ip_address`.
     #[tracing::instrument(skip_all, fields(organization_id = %membership.organization_id()))]
     pub async fn create_asset(&self, membership: &Membership, new: NewAsset, client: &ClientInfo) -> Result<Asset> {
-        let write = TenantWrite::begin(&self.core, membership, Permission::AssetsWrite, client).await?;
+        let (write, organization) = self.begin_growing_write(membership, client).await?;
         check_references(write.conn(), write.tenant(), new.network_id, new.owner_id).await?;
+        make_room(&write, &organization, 1).await?;
         let asset = assets::insert(write.conn(), write.tenant(), new, write.now()).await.map_err(reference_error)?;
         let created = Record::new(AuditAction::AssetCreated, Target::Asset(asset.id)).details(json!({
             "ip_address": asset.ip_address.to_string(),
@@ -60,7 +61,7 @@ impl InventoryService {
         changes: AssetChanges,
         client: &ClientInfo,
     ) -> Result<Asset> {
-        let write = TenantWrite::begin(&self.core, membership, Permission::AssetsWrite, client).await?;
+        let write = self.begin_write(membership, client).await?;
         let before =
             assets::find(write.conn(), write.tenant(), id).await?.ok_or(ServiceError::NotFound { entity: ASSET })?;
         check_references(write.conn(), write.tenant(), changes.network_id.flatten(), changes.owner_id.flatten())
@@ -77,7 +78,7 @@ impl InventoryService {
 
     #[tracing::instrument(skip_all, fields(organization_id = %membership.organization_id(), asset_id = %id))]
     pub async fn delete_asset(&self, membership: &Membership, id: AssetId, client: &ClientInfo) -> Result<()> {
-        let write = TenantWrite::begin(&self.core, membership, Permission::AssetsWrite, client).await?;
+        let write = self.begin_write(membership, client).await?;
         let asset =
             assets::find(write.conn(), write.tenant(), id).await?.ok_or(ServiceError::NotFound { entity: ASSET })?;
         assets::delete(write.conn(), write.tenant(), id).await?;

@@ -4,13 +4,23 @@
 //! Every use case takes the caller's [`crate::Membership`]; reads need `assets:read`,
 //! writes `assets:write` and go through `TenantWrite` with an audit record. Nothing here
 //! is cached, so every write states `Stale::Nothing`.
+//!
+//! The organization's licence governs every write, read inside the write itself:
+//! [`InventoryService::begin_write`] refuses one past `license_expires_at`
+//! ([`ServiceError::LicenseExpired`]; reads stay open), and a write that may add assets
+//! begins with [`InventoryService::begin_growing_write`], which takes the organization's
+//! row lock first, so that creates and imports count the assets one after another and
+//! none of them can take the organization over `max_assets` ([`make_room`]).
 
 mod assets;
 mod networks;
 mod scans;
 mod services;
 
-use crate::Core;
+use authdb_domain::{Organization, Permission};
+use authdb_persistence::organizations;
+
+use crate::{ClientInfo, Core, Result, ServiceError, membership::Membership, write::TenantWrite};
 
 /// Networks, assets and services of organizations.
 #[derive(Debug, Clone)]
@@ -41,4 +51,49 @@ impl InventoryService {
     pub fn max_scan_bytes(&self) -> usize {
         self.policy.max_scan_bytes
     }
+
+    /// Begins a write to the inventory (`assets:write`) that adds no asset, refused once
+    /// the organization's licence has expired.
+    pub(crate) async fn begin_write<'a>(
+        &'a self,
+        membership: &Membership,
+        client: &'a ClientInfo,
+    ) -> Result<TenantWrite<'a>> {
+        let write = TenantWrite::begin(&self.core, membership, Permission::AssetsWrite, client).await?;
+        licence_in_force(&write).await?;
+        Ok(write)
+    }
+
+    /// Begins a write that may add assets: the organization's row lock is taken first
+    /// (before any other lock of the write), then the licence is read; the caller checks
+    /// its additions with [`make_room`] before making them.
+    pub(crate) async fn begin_growing_write<'a>(
+        &'a self,
+        membership: &Membership,
+        client: &'a ClientInfo,
+    ) -> Result<(TenantWrite<'a>, Organization)> {
+        let write = TenantWrite::begin(&self.core, membership, Permission::AssetsWrite, client).await?;
+        write.lock_organization().await?;
+        let organization = licence_in_force(&write).await?;
+        Ok((write, organization))
+    }
+}
+
+/// The organization, unless its licence has expired at the write's time.
+async fn licence_in_force(write: &TenantWrite<'_>) -> Result<Organization> {
+    let organization = organizations::find(write.conn(), write.tenant()).await?;
+    if organization.license_expired(write.now()) {
+        return Err(ServiceError::LicenseExpired);
+    }
+    Ok(organization)
+}
+
+/// Refuses a write that would add `adding` assets beyond the licence's `max_assets`,
+/// counting under the organization's row lock taken by [`InventoryService::begin_growing_write`].
+pub(crate) async fn make_room(write: &TenantWrite<'_>, organization: &Organization, adding: u64) -> Result<()> {
+    if organization.max_assets.is_none() || adding == 0 {
+        return Ok(());
+    }
+    let current = authdb_persistence::assets::count_all(write.conn(), write.tenant()).await?;
+    organization.asset_room(current, adding).map_err(|limit| ServiceError::AssetLimitReached { limit, current })
 }

@@ -9,7 +9,7 @@ use crate::{
     ClientInfo, Result, ServiceError,
     audit::Target,
     membership::Membership,
-    write::{Record, Stale, TenantWrite},
+    write::{Record, Stale},
 };
 
 const NETWORK: &str = "network";
@@ -34,7 +34,7 @@ impl InventoryService {
         new: NewNetwork,
         client: &ClientInfo,
     ) -> Result<Network> {
-        let write = TenantWrite::begin(&self.core, membership, Permission::AssetsWrite, client).await?;
+        let write = self.begin_write(membership, client).await?;
         let network = networks::insert(write.conn(), write.tenant(), new, write.now()).await?;
         let created = Record::new(AuditAction::NetworkCreated, Target::Network(network.id)).details(json!({
             "name": network.name.as_str(),
@@ -54,7 +54,7 @@ impl InventoryService {
         changes: NetworkChanges,
         client: &ClientInfo,
     ) -> Result<Network> {
-        let write = TenantWrite::begin(&self.core, membership, Permission::AssetsWrite, client).await?;
+        let write = self.begin_write(membership, client).await?;
         let changed = changed_fields(&changes);
         let network = networks::update(write.conn(), write.tenant(), id, changes, write.now()).await?;
         let updated = Record::new(AuditAction::NetworkUpdated, Target::Network(id)).details(json!({
@@ -76,7 +76,7 @@ impl InventoryService {
         cascade: bool,
         client: &ClientInfo,
     ) -> Result<u64> {
-        let write = TenantWrite::begin(&self.core, membership, Permission::AssetsWrite, client).await?;
+        let write = self.begin_write(membership, client).await?;
         let name = networks::find(write.conn(), write.tenant(), id)
             .await?
             .ok_or(ServiceError::NotFound { entity: NETWORK })?

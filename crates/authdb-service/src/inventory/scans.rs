@@ -14,12 +14,12 @@ use authdb_domain::{
 use authdb_persistence::{assets, networks, scans, scans::NewScan, services};
 use serde_json::json;
 
-use super::InventoryService;
+use super::{InventoryService, make_room};
 use crate::{
     ClientInfo, Result, ServiceError,
     audit::Target,
     membership::Membership,
-    write::{Record, Stale, TenantWrite},
+    write::{Record, Stale},
 };
 
 const NETWORK: &str = "network";
@@ -56,7 +56,7 @@ impl InventoryService {
         report: ScanReport,
         client: &ClientInfo,
     ) -> Result<Scan> {
-        let write = TenantWrite::begin(&self.core, membership, Permission::AssetsWrite, client).await?;
+        let (write, organization) = self.begin_growing_write(membership, client).await?;
         let (conn, tenant, now) = (write.conn(), write.tenant(), write.now());
         // One import at a time per network: what exists before the upsert stays known.
         if !networks::lock(conn, tenant, network).await? {
@@ -70,6 +70,8 @@ impl InventoryService {
         let down_addresses: Vec<IpAddress> = down.iter().map(|host| host.ip).collect();
 
         let known = assets::ids_at(conn, tenant, network, &up_addresses).await?;
+        // The hosts up not yet in the network become assets: all of them fit, or none is stored.
+        make_room(&write, &organization, up.len().saturating_sub(known.len()) as u64).await?;
         assets::upsert_seen(conn, tenant, network, &up, now).await?;
         let unreachable = assets::mark_unreachable(conn, tenant, network, &down_addresses, now).await?;
         let ids = assets::ids_at(conn, tenant, network, &up_addresses).await?;

@@ -11,7 +11,7 @@ use crate::{
     ClientInfo, Result, ServiceError,
     audit::Target,
     membership::Membership,
-    write::{Record, Stale, TenantWrite},
+    write::{Record, Stale},
 };
 
 const ASSET: &str = "asset";
@@ -54,7 +54,7 @@ impl InventoryService {
         new: NewAssetService,
         client: &ClientInfo,
     ) -> Result<AssetService> {
-        let write = TenantWrite::begin(&self.core, membership, Permission::AssetsWrite, client).await?;
+        let write = self.begin_write(membership, client).await?;
         require_asset(write.conn(), write.tenant(), asset).await?;
         let service = services::insert(write.conn(), write.tenant(), asset, new, write.now()).await?;
         let created = Record::new(AuditAction::ServiceCreated, Target::Service(service.id)).details(summary(&service));
@@ -74,7 +74,7 @@ impl InventoryService {
         changes: AssetServiceChanges,
         client: &ClientInfo,
     ) -> Result<AssetService> {
-        let write = TenantWrite::begin(&self.core, membership, Permission::AssetsWrite, client).await?;
+        let write = self.begin_write(membership, client).await?;
         require_asset(write.conn(), write.tenant(), asset).await?;
         let before = services::find(write.conn(), write.tenant(), asset, id)
             .await?
@@ -97,7 +97,7 @@ impl InventoryService {
         id: AssetServiceId,
         client: &ClientInfo,
     ) -> Result<()> {
-        let write = TenantWrite::begin(&self.core, membership, Permission::AssetsWrite, client).await?;
+        let write = self.begin_write(membership, client).await?;
         require_asset(write.conn(), write.tenant(), asset).await?;
         let service = services::find(write.conn(), write.tenant(), asset, id)
             .await?

@@ -30,6 +30,8 @@ const PASSWORD: &str = "Secret123";
 /// How many registrations run at once during setup (the server hashes on at most one
 /// thread per core anyway).
 const SETUP_PARALLELISM: usize = 4;
+/// How many asset creates run at once while `asset-list` seeds its organization.
+const SEED_PARALLELISM: usize = 16;
 /// Pause after a transport error, so a dead server is not hammered in a tight loop.
 const ERROR_BACKOFF: Duration = Duration::from_millis(20);
 
@@ -529,7 +531,7 @@ async fn run(args: &Args) -> Result<Vec<Report>, String> {
     let listing = if args.scenario == Scenario::AssetList {
         let owner = inventory::Owner::create(&client, &base).await?;
         let count = usize::try_from(args.assets).map_err(|_| "--assets is too large".to_owned())?;
-        owner.seed_assets(count, concurrency.max(SETUP_PARALLELISM)).await?;
+        owner.seed_assets(count, SEED_PARALLELISM).await?;
         eprintln!("setup: created {count} assets in {:.1} s", setup_started.elapsed().as_secs_f64());
         Some(Task::Get { path: owner.path(&format!("/assets?{}", args.query)), bearer: owner.bearer().to_owned() })
     } else {

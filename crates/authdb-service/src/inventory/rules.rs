@@ -33,7 +33,7 @@ use crate::{
 const NETWORK: &str = "network";
 const RULE: &str = "access rule";
 /// The most rules one sweep pass claims.
-const SWEEP_BATCH: u64 = 100;
+const SWEEP_BATCH: u64 = 20;
 
 impl InventoryService {
     /// A network's access rules in creation order, expired ones included (needs
@@ -179,15 +179,14 @@ impl InventoryService {
         write.commit(deleted, Stale::Nothing).await
     }
 
-    /// One pass of the expiry sweep: claims the live rules past their `expires_at` (a
-    /// lease no other instance's pass takes), removes each `applied` one at its network's
+    /// One pass of the expiry sweep: claims up to 20 live rules past their `expires_at`
+    /// (a lease no other instance's pass takes, see [`sweep_lease`]), removes each `applied` one at its network's
     /// agent, and marks it `expired` with an audit event. A rule whose agent fails keeps
     /// its status, its lease is dropped and the next pass tries again. Answers how many
     /// rules expired.
     pub async fn sweep_expired_rules(&self) -> Result<u64> {
         let now = authdb_persistence::now();
-        let lease = self.policy.agent_timeout.saturating_mul(4).saturating_add(Duration::from_secs(30));
-        let lease_until = now + time::Duration::try_from(lease).unwrap_or(time::Duration::minutes(5));
+        let lease_until = now + sweep_lease(self.policy.agent_timeout);
         let claim = Write::begin(&self.core).await?;
         let claimed = access_rules::claim_expired(claim.conn(), now, lease_until, SWEEP_BATCH).await?;
         claim.commit().await?;
@@ -261,6 +260,16 @@ impl InventoryService {
     }
 }
 
+/// How long a pass holds the rules it claimed: long enough to ask the agent about each of a
+/// full batch, one after another (each request takes at most the timeout, plus the quick
+/// retries of a connection never made), and 30 s more; in whole seconds, like every
+/// stored time. A pass that dies holds its rules this long at most.
+fn sweep_lease(agent_timeout: Duration) -> time::Duration {
+    let per_rule = agent_timeout.saturating_add(Duration::from_secs(1));
+    let lease = per_rule.saturating_mul(SWEEP_BATCH as u32).saturating_add(Duration::from_secs(30));
+    time::Duration::seconds(i64::try_from(lease.as_secs()).unwrap_or(i64::MAX / 2).min(86_400))
+}
+
 /// The running expiry sweep; it stops when the last clone is dropped.
 #[derive(Debug, Clone)]
 pub struct SweepTask(#[allow(dead_code, reason = "held only to abort the task when dropped")] Arc<AbortOnDrop>);
@@ -271,5 +280,17 @@ struct AbortOnDrop(JoinHandle<()>);
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lease_covers_a_batch_in_whole_seconds() {
+        assert_eq!(sweep_lease(Duration::from_millis(5000)), time::Duration::seconds(20 * 6 + 30));
+        assert_eq!(sweep_lease(Duration::from_millis(300)), time::Duration::seconds(56));
+        assert_eq!(sweep_lease(Duration::from_secs(u64::MAX / 4)), time::Duration::seconds(86_400));
     }
 }

@@ -88,32 +88,30 @@ impl InventoryService {
             }
             None => RuleStatus::Recorded,
         };
+        let stored = self.store_rule(membership, network, new.clone(), status, client).await;
+        if let (Err(error), Some(call)) = (&stored, &call) {
+            self.undo_applied(membership, call, &new, error).await;
+        }
+        stored
+    }
+
+    /// The write of a new rule, after the agent (if any) confirmed it.
+    async fn store_rule(
+        &self,
+        membership: &Membership,
+        network: NetworkId,
+        new: NewAccessRule,
+        status: RuleStatus,
+        client: &ClientInfo,
+    ) -> Result<AccessRule> {
         let write = TenantWrite::begin(&self.core, membership, Permission::NetworksControl, client).await?;
         // The network may have gone while the agent was asked.
         if !networks::exists(write.conn(), write.tenant(), network).await? {
             return Err(ServiceError::NotFound { entity: NETWORK });
         }
-        let inserted = access_rules::insert(
-            write.conn(),
-            write.tenant(),
-            network,
-            new.clone(),
-            status,
-            membership.user_id(),
-            write.now(),
-        )
-        .await;
-        let rule = match inserted {
-            Ok(rule) => rule,
-            Err(error) => {
-                drop(write);
-                let error = ServiceError::from(error);
-                if let (ServiceError::Conflict { .. }, Some(call)) = (&error, &call) {
-                    self.undo_lost_race(membership, call, &new).await;
-                }
-                return Err(error);
-            }
-        };
+        let rule =
+            access_rules::insert(write.conn(), write.tenant(), network, new, status, membership.user_id(), write.now())
+                .await?;
         let created = Record::new(AuditAction::AccessRuleCreated, Target::AccessRule(rule.id)).details(json!({
             "network_id": network,
             "list": rule.list.as_str(),
@@ -125,21 +123,24 @@ impl InventoryService {
         Ok(rule)
     }
 
-    /// A concurrent create of the same target won the insert after this one's agent call
-    /// succeeded. In the same list the agent holds what the winner stored; in the other
-    /// list this call's entry is taken out again.
-    async fn undo_lost_race(&self, membership: &Membership, call: &AgentCall, new: &NewAccessRule) {
-        let winner = access_rules::find_live(self.core.db(), membership.tenant(), call.router, new.target).await;
-        let same_list = matches!(&winner, Ok(Some(rule)) if rule.list == new.list);
-        if same_list {
-            return;
+    /// The agent took the rule but it was not stored: a concurrent create of the same
+    /// target won the insert, the network went, or the database failed. When the stored
+    /// winner is in the same list, the agent holds what the database says and nothing is
+    /// done; otherwise this call's entry is taken out again, so the agent does not keep a
+    /// rule the database does not show.
+    async fn undo_applied(&self, membership: &Membership, call: &AgentCall, new: &NewAccessRule, error: &ServiceError) {
+        if matches!(error, ServiceError::Conflict { .. }) {
+            let winner = access_rules::find_live(self.core.db(), membership.tenant(), call.router, new.target).await;
+            if matches!(&winner, Ok(Some(rule)) if rule.list == new.list) {
+                return;
+            }
         }
         if let Err(error) = self.agent.remove(call, new.list, new.target).await {
             tracing::warn!(
                 error = %error,
                 list = new.list.as_str(),
                 target = %new.target,
-                "a create that lost a race could not take its entry out at the agent"
+                "a rule the agent took but the database did not store could not be taken out at the agent"
             );
         }
     }

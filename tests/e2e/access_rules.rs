@@ -233,6 +233,15 @@ async fn rules_without_an_agent_are_recorded_listed_and_deleted(backend: Backend
         201
     );
 
+    // Without a token: 401; a method the resource does not have: 405.
+    assert_eq!(app.client.get(app.url(&rules)).send().await.unwrap().status(), 401);
+    assert_eq!(app.client.post(app.url(&rules)).json(&body).send().await.unwrap().status(), 401);
+    assert_eq!(app.client.delete(app.url(&rule)).send().await.unwrap().status(), 401);
+    let run = rules.replace("/access-rules", "/scans/run");
+    assert_eq!(app.client.post(app.url(&run)).send().await.unwrap().status(), 401);
+    assert_eq!(app.patch(&rule, &alice.access_token, &body).await.status(), 405);
+    assert_eq!(app.get(&run, &alice.access_token).await.status(), 405);
+
     // Unknown networks and rules are 404, malformed ids too.
     let unknown = format!("/api/v1/organizations/{org}/networks/00000000-0000-7000-8000-00000000abcd/access-rules");
     assert_eq!(app.get(&unknown, &alice.access_token).await.status(), 404);

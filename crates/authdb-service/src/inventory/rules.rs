@@ -8,8 +8,10 @@
 //! pass the early check and both reach the agent; the unique index then lets one insert
 //! win and the other answers 409. The agent's lists are sets, so the loser's call in the
 //! same list changed nothing; a loser that put the target in the *other* list takes it
-//! out again (best effort, logged when that fails), so the agent ends as the stored rule
-//! says. Deleting removes the rule at the agent first, then the row.
+//! out again, as does a create whose write fails for any other reason (best effort,
+//! logged when that fails), so the agent ends as the stored rules say. Deleting removes
+//! the rule at the agent first, then the row (a retried delete asks the agent again,
+//! which is harmless: its lists are sets).
 
 use std::{sync::Arc, time::Duration};
 

@@ -18,10 +18,20 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("authdb-api", &["authdb-domain", "authdb-service"]),
     // An adapter: implements the service layer's `Mailer` port.
     ("authdb-mail", &["authdb-domain", "authdb-service"]),
+    // The router agent client: an adapter of the service layer's RouterAgent port.
+    ("authdb-agent", &["authdb-domain", "authdb-service"]),
     // The composition root wires every layer together.
     (
         "authdb-server",
-        &["authdb-domain", "authdb-auth", "authdb-persistence", "authdb-service", "authdb-api", "authdb-mail"],
+        &[
+            "authdb-domain",
+            "authdb-auth",
+            "authdb-persistence",
+            "authdb-service",
+            "authdb-api",
+            "authdb-mail",
+            "authdb-agent",
+        ],
     ),
     ("authdb-loadgen", &[]),
     ("authdb-testkit", &[]),
@@ -38,9 +48,13 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("authdb-domain", &["actix-web", "sea-orm", "sqlx", "jsonwebtoken", "bcrypt", "sha2", "tokio"]),
     ("authdb-auth", &["actix-web", "sea-orm", "sqlx"]),
     ("authdb-persistence", &["actix-web", "jsonwebtoken", "bcrypt"]),
-    ("authdb-service", &["actix-web", "sea-orm", "sqlx", "lettre"]),
+    ("authdb-service", &["actix-web", "sea-orm", "sqlx", "lettre", "reqwest"]),
     ("authdb-mail", &["actix-web", "sea-orm", "sqlx", "authdb-persistence"]),
-    ("authdb-api", &["sea-orm", "sqlx", "migration", "authdb-persistence", "bcrypt", "jsonwebtoken", "lettre"]),
+    ("authdb-agent", &["actix-web", "sea-orm", "sqlx", "authdb-persistence"]),
+    (
+        "authdb-api",
+        &["sea-orm", "sqlx", "migration", "authdb-persistence", "bcrypt", "jsonwebtoken", "lettre", "reqwest"],
+    ),
 ];
 
 fn normal_dependencies() -> BTreeMap<String, Vec<String>> {

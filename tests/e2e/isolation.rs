@@ -91,6 +91,16 @@ async fn members_of_another_organization_get_404_on_every_organization_route(bac
         .json()
         .await
         .unwrap();
+    let rule: Value = app
+        .post(
+            &format!("/api/v1/organizations/{victim_id}/networks/{}/access-rules", network["id"].as_str().unwrap()),
+            &alice.access_token,
+            &json!({"list": "deny", "target": "10.66.66.68", "comment": "secret-rule"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     // The attacker owns another organization: every permission there, none here.
     let mallory = app.register_ok("mallory").await;
     app.create_organization_ok(&mallory.access_token, "mallory-inc").await;
@@ -105,6 +115,7 @@ async fn members_of_another_organization_get_404_on_every_organization_route(bac
             .replace("{asset_id}", asset["id"].as_str().unwrap())
             .replace("{service_id}", service["id"].as_str().unwrap())
             .replace("{scan_id}", scan["id"].as_str().unwrap())
+            .replace("{rule_id}", rule["id"].as_str().unwrap())
     };
     let operations = organization_operations();
     assert!(operations.len() >= 15, "the document lists too few organization routes: {operations:?}");
@@ -118,6 +129,7 @@ async fn members_of_another_organization_get_404_on_every_organization_route(bac
         "10.66.66.66",
         "secret-banner",
         "secret-scanned",
+        "secret-rule",
         &victim_id,
     ];
     let body = json!({"name": "x", "role": "owner", "email": "mallory@example.com", "permissions": ["org:delete"]});

@@ -168,6 +168,10 @@ async fn an_expired_licence_refuses_every_inventory_write_and_allows_reads(backe
     let service = format!("{asset}/services/{}", service["id"].as_str().unwrap());
     let scans = format!("{org}/networks/{network}/scans");
     let scan: Value = app.post(&scans, token, &hosts(["10.0.0.2".to_owned()])).await.json().await.unwrap();
+    let rules = format!("{org}/networks/{network}/access-rules");
+    let rule: Value =
+        app.post(&rules, token, &json!({"list": "deny", "target": "10.9.9.9"})).await.json().await.unwrap();
+    let rule = format!("{rules}/{}", rule["id"].as_str().unwrap());
     set_licence(&app, &root, &id, json!({"license_expires_at": "2020-01-01T00:00:00Z"})).await;
 
     let network_path = format!("{org}/networks/{network}");
@@ -184,6 +188,9 @@ async fn an_expired_licence_refuses_every_inventory_write_and_allows_reads(backe
         ),
         ("update service", app.patch(&service, token, &json!({"product": "x"})).await),
         ("delete service", app.delete(&service, token).await),
+        ("create access rule", app.post(&rules, token, &json!({"list": "allow", "target": "10.8.8.8"})).await),
+        ("delete access rule", app.delete(&rule, token).await),
+        ("run a scan through the agent", app.post(&format!("{scans}/run"), token, &json!({})).await),
         ("import JSON", app.post(&scans, token, &hosts(["10.0.0.3".to_owned()])).await),
         (
             "import nmap XML",
@@ -214,6 +221,7 @@ async fn an_expired_licence_refuses_every_inventory_write_and_allows_reads(backe
         service.clone(),
         scans.clone(),
         scan_path,
+        rules.clone(),
     ] {
         assert_eq!(app.get(&read, token).await.status(), 200, "{read}");
     }

@@ -29,6 +29,7 @@ macro_rules! on_both_backends {
     };
 }
 
+mod access_rules;
 mod admin;
 mod architecture;
 mod assets;

@@ -122,6 +122,9 @@ async fn start(settings: Settings, db: TestDatabase) -> TestApp {
     let metrics_port = application.metrics_port();
     let server = RunningServer(application.handle());
     tokio::spawn(application.run_until_stopped());
+    // reqwest's rustls features are unified with authdb-agent's (see
+    // `authdb_agent::install_crypto_provider`); the server installed the provider already.
+    rustls::crypto::ring::default_provider().install_default().ok();
     let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     TestApp { address, metrics_port, client, settings, server, db }
 }

@@ -515,6 +515,9 @@ async fn run(args: &Args) -> Result<Vec<Report>, String> {
     let base = args.base_url.trim_end_matches('/').to_owned();
     let concurrency = args.concurrency as usize;
     let timeout = Duration::from_secs(args.timeout_secs);
+    // reqwest's rustls features are unified with authdb-agent's in a workspace build
+    // (reqwest then needs a process default crypto provider): ring, as the server uses.
+    rustls::crypto::ring::default_provider().install_default().ok();
     let build_client = |pool: usize| {
         Client::builder()
             .user_agent(concat!("authdb-loadgen/", env!("CARGO_PKG_VERSION")))

@@ -11,4 +11,4 @@ mod startup;
 pub mod telemetry;
 
 pub use settings::{Settings, SettingsError};
-pub use startup::{Application, StartupError, build_mailer, build_services};
+pub use startup::{Application, StartupError, build_agent, build_mailer, build_services};

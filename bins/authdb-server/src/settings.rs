@@ -41,15 +41,28 @@ pub struct InventorySettings {
     /// The largest scan body accepted by an import, in bytes (every other body keeps the
     /// 64 KiB limit).
     pub max_scan_bytes: usize,
+    /// How long one request to a network's agent may take, in milliseconds.
+    pub agent_timeout_ms: u64,
+    /// How often the expiry sweep of access rules runs, in seconds.
+    pub rule_sweep_interval_secs: u64,
 }
 
 /// The most `inventory.max_scan_bytes` may be: 1 GiB.
 pub const MAX_SCAN_BYTES_CEILING: usize = 1024 * 1024 * 1024;
+/// The range of `inventory.agent_timeout_ms`: 100 ms to 2 minutes.
+pub const AGENT_TIMEOUT_MS_RANGE: std::ops::RangeInclusive<u64> = 100..=120_000;
+/// The range of `inventory.rule_sweep_interval_secs`: 1 s to 1 day.
+pub const RULE_SWEEP_INTERVAL_SECS_RANGE: std::ops::RangeInclusive<u64> = 1..=86_400;
 
 impl Default for InventorySettings {
     fn default() -> Self {
-        // The service's default (32 MiB): one number for the server and for embedders.
-        Self { max_scan_bytes: authdb_service::InventoryPolicy::default().max_scan_bytes }
+        // The service's defaults: one number for the server and for embedders.
+        let policy = authdb_service::InventoryPolicy::default();
+        Self {
+            max_scan_bytes: policy.max_scan_bytes,
+            agent_timeout_ms: u64::try_from(policy.agent_timeout.as_millis()).unwrap_or(5000),
+            rule_sweep_interval_secs: policy.rule_sweep_interval.as_secs(),
+        }
     }
 }
 
@@ -64,7 +77,36 @@ impl InventorySettings {
                 ),
             ));
         }
+        if !AGENT_TIMEOUT_MS_RANGE.contains(&self.agent_timeout_ms) {
+            return Err(invalid(
+                "AUTHDB__INVENTORY__AGENT_TIMEOUT_MS",
+                format!(
+                    "must be from {} to {} (milliseconds)",
+                    AGENT_TIMEOUT_MS_RANGE.start(),
+                    AGENT_TIMEOUT_MS_RANGE.end()
+                ),
+            ));
+        }
+        if !RULE_SWEEP_INTERVAL_SECS_RANGE.contains(&self.rule_sweep_interval_secs) {
+            return Err(invalid(
+                "AUTHDB__INVENTORY__RULE_SWEEP_INTERVAL_SECS",
+                format!(
+                    "must be from {} to {} (seconds)",
+                    RULE_SWEEP_INTERVAL_SECS_RANGE.start(),
+                    RULE_SWEEP_INTERVAL_SECS_RANGE.end()
+                ),
+            ));
+        }
         Ok(())
+    }
+
+    /// The inventory policy these settings make.
+    pub fn policy(&self) -> authdb_service::InventoryPolicy {
+        authdb_service::InventoryPolicy {
+            max_scan_bytes: self.max_scan_bytes,
+            agent_timeout: std::time::Duration::from_millis(self.agent_timeout_ms),
+            rule_sweep_interval: std::time::Duration::from_secs(self.rule_sweep_interval_secs),
+        }
     }
 }
 

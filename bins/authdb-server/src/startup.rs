@@ -7,11 +7,12 @@ use actix_web::{
     dev::{Server, ServerHandle},
     middleware,
 };
+use authdb_agent::{AgentClientConfig, HttpRouterAgent};
 use authdb_api::{ApiState, RateLimitConfig, RateLimiter, RedisConfig};
 use authdb_auth::{JwtAlgorithm, JwtConfig, JwtKeys, PasswordHasher, PrivateKeyPem, RotationKey, SigningKeys};
 use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
 use authdb_service::{
-    AuthPolicy, HealthService, InventoryPolicy, Mailer, OrganizationPolicy, Services, ServicesConfig, error_chain,
+    AuthPolicy, HealthService, Mailer, OrganizationPolicy, RouterAgent, Services, ServicesConfig, error_chain,
 };
 use secrecy::{ExposeSecret as _, SecretString};
 
@@ -55,6 +56,8 @@ pub enum StartupError {
     Redis(String),
     #[error(transparent)]
     Mail(#[from] authdb_mail::MailSetupError),
+    #[error(transparent)]
+    Agent(#[from] authdb_agent::AgentSetupError),
     #[error("cannot listen for SIGTERM and SIGINT: {0}")]
     Signals(io::Error),
 }
@@ -121,7 +124,8 @@ pub async fn build_services(settings: &Settings) -> Result<(DatabaseConnection, 
             max_sessions_per_user: settings.auth.max_sessions_per_user,
         },
         organizations: OrganizationPolicy::default(),
-        inventory: InventoryPolicy { max_scan_bytes: settings.inventory.max_scan_bytes },
+        inventory: settings.inventory.policy(),
+        agent: build_agent(settings)?,
         public_url: settings.public_url()?,
         cache_ttl: Duration::from_millis(settings.auth.session_cache_ttl_ms),
         health_timeout: Duration::from_secs(2),
@@ -230,6 +234,17 @@ pub fn build_mailer(settings: &Settings) -> Result<Arc<dyn Mailer>, StartupError
         ),
     }
     Ok(mailer)
+}
+
+/// The router agent client (`authdb-agent`), with `inventory.agent_timeout_ms` per
+/// request and answers up to `inventory.max_scan_bytes`.
+pub fn build_agent(settings: &Settings) -> Result<Arc<dyn RouterAgent>, StartupError> {
+    let config = AgentClientConfig {
+        timeout: Duration::from_millis(settings.inventory.agent_timeout_ms),
+        max_answer_bytes: settings.inventory.max_scan_bytes,
+        ..AgentClientConfig::default()
+    };
+    Ok(Arc::new(HttpRouterAgent::new(config)?))
 }
 
 fn to_i64(secs: u64) -> i64 {

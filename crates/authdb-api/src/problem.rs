@@ -186,6 +186,33 @@ impl ApiError {
                 "Service unavailable",
                 "the database is not answering; retry shortly".into(),
             ),
+            Self::Service(S::AgentRefused { code, message }) => shape(
+                StatusCode::BAD_GATEWAY,
+                "agent-refused",
+                "The network's agent refused",
+                match code {
+                    Some(code) => format!("the network's agent refused ({code}): {message}"),
+                    None => format!("the network's agent refused: {message}"),
+                },
+            ),
+            Self::Service(S::AgentBadAnswer(reason)) => shape(
+                StatusCode::BAD_GATEWAY,
+                "agent-bad-answer",
+                "The network's agent answered something not understood",
+                format!("the network's agent answered something not understood: {reason}; nothing was changed"),
+            ),
+            Self::Service(S::AgentUnavailable(reason)) => shape(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "agent-unavailable",
+                "The network's agent is unavailable",
+                format!("the network's agent is unavailable ({reason}); nothing was changed, retry shortly"),
+            ),
+            Self::Service(S::NoAgent) => shape(
+                StatusCode::CONFLICT,
+                "no-agent",
+                "The network has no agent",
+                "the network has no agent_url; set one (PATCH the network) to run scans through its agent".into(),
+            ),
             Self::Service(S::Internal(_)) => shape(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",

@@ -46,6 +46,10 @@ pub enum AuditAction {
     ServiceDeleted,
     /// A scan was imported into a network (one event with its counts).
     ScanImported,
+    AccessRuleCreated,
+    AccessRuleDeleted,
+    /// The expiry sweep removed a rule past its `expires_at` (no actor).
+    AccessRuleExpired,
 }
 
 impl AuditAction {
@@ -89,6 +93,9 @@ impl AuditAction {
             Self::ServiceUpdated => "service.updated",
             Self::ServiceDeleted => "service.deleted",
             Self::ScanImported => "scan.imported",
+            Self::AccessRuleCreated => "access_rule.created",
+            Self::AccessRuleDeleted => "access_rule.deleted",
+            Self::AccessRuleExpired => "access_rule.expired",
         }
     }
 }

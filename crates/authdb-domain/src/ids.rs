@@ -129,3 +129,8 @@ define_id!(
     /// Identifies one import of a scan into a network.
     ScanId
 );
+
+define_id!(
+    /// Identifies an access rule (an allow or deny list entry) of a network.
+    AccessRuleId
+);

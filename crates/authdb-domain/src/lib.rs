@@ -27,16 +27,17 @@ pub use audit::{AuditAction, AuditOutcome};
 pub use email::{Email, MAX_SKELETON_BYTES, email_skeleton, normalized_email};
 pub use error::{DomainError, Result, Violation};
 pub use ids::{
-    AssetId, AssetServiceId, AuditEventId, InvitationId, MembershipId, NetworkId, OrganizationId, RefreshTokenId,
-    RoleId, ScanId, SessionId, UserId,
+    AccessRuleId, AssetId, AssetServiceId, AuditEventId, InvitationId, MembershipId, NetworkId, OrganizationId,
+    RefreshTokenId, RoleId, ScanId, SessionId, UserId,
 };
 pub use inventory::{
-    AgentToken, AgentUrl, Asset, AssetChanges, AssetFilter, AssetService, AssetServiceChanges, AssetSortKey,
-    AssetStatus, AssetType, BANNER_MAX_BYTES, Banner, Cidr, Confidence, Criticality, Hostname, IpAddress, MAX_CIDRS,
-    MAX_TAGS, MAX_TECHNOLOGIES, METADATA_MAX_BYTES, MacAddress, Metadata, Network, NetworkChanges, NetworkName,
-    NewAsset, NewAssetService, NewNetwork, Port, PortState, Protocol, RiskScore, Scan, ScanCounts, ScanReport,
-    ScanSource, ScannedHost, ScannedService, ServiceDetails, Tag, Tags, VulnerabilityCounts, parse_cidrs, parse_label,
-    parse_technologies,
+    AccessRule, AgentEndpoint, AgentToken, AgentUrl, Asset, AssetChanges, AssetFilter, AssetService,
+    AssetServiceChanges, AssetSortKey, AssetStatus, AssetType, BANNER_MAX_BYTES, Banner, Cidr, Confidence, Criticality,
+    Hostname, IpAddress, MAX_CIDRS, MAX_TAGS, MAX_TECHNOLOGIES, METADATA_MAX_BYTES, MacAddress, Metadata, Network,
+    NetworkChanges, NetworkName, NewAccessRule, NewAsset, NewAssetService, NewNetwork, Port, PortState, Protocol,
+    RULE_COMMENT_MAX, RiskScore, RuleList, RuleStatus, RuleTarget, Scan, ScanCounts, ScanReport, ScanSource,
+    ScannedHost, ScannedService, ServiceDetails, Tag, Tags, VulnerabilityCounts, parse_cidrs, parse_expiry,
+    parse_label, parse_rule_comment, parse_technologies,
 };
 pub use login::Login;
 pub use organization::{

@@ -19,11 +19,14 @@ pub enum Permission {
     AssetsRead,
     AssetsWrite,
     ChatsUse,
+    /// Changes what a network's router does: its access rules, scans run through its
+    /// agent.
+    NetworksControl,
 }
 
 impl Permission {
     /// Every permission, in catalogue order.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::OrgRead,
         Self::OrgUpdate,
         Self::OrgDelete,
@@ -33,6 +36,7 @@ impl Permission {
         Self::AssetsRead,
         Self::AssetsWrite,
         Self::ChatsUse,
+        Self::NetworksControl,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -46,6 +50,7 @@ impl Permission {
             Self::AssetsRead => "assets:read",
             Self::AssetsWrite => "assets:write",
             Self::ChatsUse => "chats:use",
+            Self::NetworksControl => "networks:control",
         }
     }
 
@@ -306,6 +311,9 @@ mod tests {
         assert!(R::Member.permissions().is_subset_of(R::Admin.permissions()));
         assert!(!R::Member.permissions().contains(Permission::MembersManage));
         assert!(!R::Viewer.permissions().contains(Permission::AssetsWrite));
+        assert!(R::Owner.permissions().contains(Permission::NetworksControl));
+        assert!(R::Admin.permissions().contains(Permission::NetworksControl));
+        assert!(!R::Member.permissions().contains(Permission::NetworksControl));
         assert_eq!(
             R::Member.permissions().names(),
             ["org:read", "members:read", "assets:read", "assets:write", "chats:use"]

@@ -12,6 +12,7 @@
 //! stable interface, and writing authdb's tables outside its services bypasses the cache
 //! invalidation and audit of its write path.
 
+pub mod access_rules;
 pub mod assets;
 pub mod audit;
 pub mod change_feed;

@@ -1,6 +1,6 @@
 //! The `networks` table: an organization's routers or sites, scoped by [`TenantId`].
 
-use authdb_domain::{Network, NetworkChanges, NetworkId, NewNetwork, Page, Paged};
+use authdb_domain::{AgentEndpoint, AgentToken, AgentUrl, Network, NetworkChanges, NetworkId, NewNetwork, Page, Paged};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, SqlErr, Unchanged, sea_query::Expr,
@@ -176,4 +176,28 @@ pub async fn delete(
 pub(crate) async fn delete_all(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<()> {
     networks::Entity::delete_many().filter(networks::Column::OrganizationId.eq(tenant.uuid())).exec(conn).await?;
     Ok(())
+}
+
+/// The agent of one of the tenant's networks: `None` when there is no such network,
+/// `Some(None)` when it has no agent. The only read of the stored agent token, which
+/// goes to the agent and nowhere else.
+pub async fn agent(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: NetworkId,
+) -> Result<Option<Option<AgentEndpoint>>> {
+    let Some(model) = networks::Entity::find_by_id(id.as_uuid())
+        .filter(networks::Column::OrganizationId.eq(tenant.uuid()))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(url) = model.agent_url else { return Ok(Some(None)) };
+    let url = rows::parsed(AgentUrl::parse(&url, "agent_url"), NETWORK, "agent_url")?;
+    let token = model
+        .agent_token
+        .map(|token| rows::parsed(AgentToken::parse(&token, "agent_token"), NETWORK, "agent_token"))
+        .transpose()?;
+    Ok(Some(Some(AgentEndpoint { url, token })))
 }

@@ -101,10 +101,11 @@ pub async fn update(
     }
 }
 
-/// Deletes the organization and everything scoped to it: scans, services, assets and networks,
+/// Deletes the organization and everything scoped to it: access rules, scans, services, assets and networks,
 /// invitations, memberships and custom roles, then the organization row. Run it in one transaction. Sessions acting
 /// in it and audit events about it keep existing, with the organization cleared.
 pub async fn delete(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<()> {
+    crate::access_rules::delete_all(conn, tenant).await?;
     crate::scans::delete_all(conn, tenant).await?;
     crate::services::delete_all(conn, tenant).await?;
     crate::assets::delete_all(conn, tenant).await?;

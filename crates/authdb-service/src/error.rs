@@ -53,6 +53,18 @@ pub enum ServiceError {
     /// in use, already a member).
     #[error("conflict: {0}")]
     StateConflict(String),
+    /// The network's agent answered `success: false`; nothing was stored.
+    #[error("the network's agent refused: {message}")]
+    AgentRefused { code: Option<String>, message: String },
+    /// The network's agent is down, too slow or failing; nothing was stored.
+    #[error("the network's agent is unavailable: {0}")]
+    AgentUnavailable(String),
+    /// The network's agent answered something that is not an answer document.
+    #[error("the network's agent answered something not understood: {0}")]
+    AgentBadAnswer(String),
+    /// The operation needs the network's agent and the network has none (`agent_url`).
+    #[error("the network has no agent")]
+    NoAgent,
     #[error("a dependency is unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("internal error")]
@@ -77,6 +89,16 @@ impl From<PersistenceError> for ServiceError {
             PersistenceError::Unavailable(source) => Self::Unavailable(Box::new(source)),
             PersistenceError::Connect(message) => Self::Unavailable(message.into()),
             other => Self::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<crate::AgentError> for ServiceError {
+    fn from(error: crate::AgentError) -> Self {
+        match error {
+            crate::AgentError::Refused { code, message } => Self::AgentRefused { code, message },
+            crate::AgentError::Unavailable(reason) => Self::AgentUnavailable(reason),
+            crate::AgentError::BadAnswer(reason) => Self::AgentBadAnswer(reason),
         }
     }
 }

@@ -15,8 +15,10 @@
 //!   sessions, password, profile, events);
 //! - `tenancy/`: [`OrganizationService`] (organizations, members, roles,
 //!   invitations), with [`Membership`] as the proof of access;
-//! - `inventory/`: [`InventoryService`] (networks, assets, services), the organization's network
-//!   inventory;
+//! - `inventory/`: [`InventoryService`] (networks, assets, services, scans, access rules),
+//!   the organization's network inventory, with the expiry sweep of access rules;
+//! - `agent`: the [`RouterAgent`] port to networks' agents, implemented outside this
+//!   crate (`authdb-agent`);
 //! - `mail`: the [`Mailer`] port, implemented outside this crate (`authdb-mail`);
 //! - `admin`, `login_throttle`, `discovery`, `health`: the rest;
 //! - `membership`, `audit`, `client`, `principal`, `error`: shared vocabulary.
@@ -27,6 +29,7 @@
 //! [`Membership`], and every use case checks its own permission on the membership.
 
 mod admin;
+mod agent;
 mod audit;
 mod auth;
 mod client;
@@ -45,6 +48,7 @@ mod tenancy;
 mod write;
 
 pub use admin::AdminService;
+pub use agent::{AgentCall, AgentError, AgentFuture, NoRouterAgent, RouterAgent};
 pub use auth::{
     AuthPolicy, AuthService, IssuedTokens, LoginAttempt, PasswordChange, RefreshAttempt, Registration,
     RevocationReason, SecurityEvent, SecurityEvents, VerifiedAccess,
@@ -55,7 +59,7 @@ pub use core::{Core, CoreConfig};
 pub use discovery::Discovery;
 pub use error::{Result, ServiceError, error_chain};
 pub use health::{DatabaseHealth, HealthService, MigrationHealth};
-pub use inventory::{InventoryPolicy, InventoryService};
+pub use inventory::{InventoryPolicy, InventoryService, SweepTask};
 pub use login_throttle::{LoginThrottlePolicy, address_key};
 pub use mail::{MailError, MailFuture, Mailer, OutgoingMail};
 pub use membership::Membership;

@@ -1,13 +1,13 @@
 //! Building every service of one process around one shared core.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use authdb_auth::{JwtKeys, PasswordHasher, RotationKey};
 use authdb_persistence::DatabaseConnection;
 
 use crate::{
     AdminService, AuthPolicy, AuthService, Core, CoreConfig, Discovery, HealthService, InventoryPolicy,
-    InventoryService, OrganizationPolicy, OrganizationService, Result,
+    InventoryService, OrganizationPolicy, OrganizationService, Result, RouterAgent, SweepTask,
 };
 
 /// What the services are built from.
@@ -20,6 +20,9 @@ pub struct ServicesConfig {
     pub auth: AuthPolicy,
     pub organizations: OrganizationPolicy,
     pub inventory: InventoryPolicy,
+    /// The client for networks' agents (`authdb_agent::HttpRouterAgent` in the server;
+    /// [`crate::NoRouterAgent`] talks to none).
+    pub agent: Arc<dyn RouterAgent>,
     /// How long a cached session or membership is trusted (see [`CoreConfig::cache_ttl`]).
     pub cache_ttl: Duration,
     /// How long a readiness probe waits for the database.
@@ -40,11 +43,15 @@ pub struct Services {
     pub health: HealthService,
     /// The issuer and public keys served under `/.well-known`.
     pub discovery: Discovery,
+    /// The expiry sweep of access rules (`inventory.rule_sweep_interval`); it stops when
+    /// the last clone of these services is dropped.
+    pub rule_sweep: Option<SweepTask>,
 }
 
 impl Services {
-    /// Starts the core (loads the revocation set, starts the change feed) and builds
-    /// every service on it. Must run inside a Tokio runtime.
+    /// Starts the core (loads the revocation set, starts the change feed), builds every
+    /// service on it and starts the expiry sweep of access rules. Must run inside a Tokio
+    /// runtime.
     pub async fn start(db: DatabaseConnection, config: ServicesConfig) -> Result<Self> {
         let core_config =
             CoreConfig { cache_ttl: config.cache_ttl, access_tokens_verifiable_for: config.keys.verifiable_for() };
@@ -54,7 +61,8 @@ impl Services {
         let auth = AuthService::new(core.clone(), config.hasher, config.keys, config.rotation, config.auth);
         let organizations = OrganizationService::new(core.clone(), config.organizations);
         let admin = AdminService::new(core.clone());
-        let inventory = InventoryService::new(core.clone(), config.inventory);
-        Ok(Self { core, auth, organizations, admin, inventory, health, discovery })
+        let inventory = InventoryService::new(core.clone(), config.inventory, config.agent);
+        let rule_sweep = inventory.start_rule_sweep();
+        Ok(Self { core, auth, organizations, admin, inventory, health, discovery, rule_sweep })
     }
 }

@@ -18,13 +18,15 @@
 pub mod migrations;
 mod notes;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use actix_web::web;
 use authdb_api::{ApiState, RateLimitConfig, RateLimiter};
 use authdb_auth::{JwtConfig, JwtKeys, PasswordHasher, RotationKey, SigningKeys};
 use authdb_persistence::{DatabaseConfig, DatabaseConnection};
-use authdb_service::{AuthPolicy, InventoryPolicy, OrganizationPolicy, Services, ServicesConfig, error_chain};
+use authdb_service::{
+    AuthPolicy, InventoryPolicy, NoRouterAgent, OrganizationPolicy, Services, ServicesConfig, error_chain,
+};
 use secrecy::SecretString;
 
 pub use notes::{Note, NoteRequest};
@@ -103,6 +105,9 @@ impl NotesApp {
                 auth: AuthPolicy::default(),
                 organizations: OrganizationPolicy::default(),
                 inventory: InventoryPolicy::default(),
+                // The notes service talks to no router agent; `authdb_agent::HttpRouterAgent`
+                // (or a client of one's own) goes here to manage networks' access rules.
+                agent: Arc::new(NoRouterAgent),
                 cache_ttl: Duration::from_secs(1),
                 health_timeout: Duration::from_secs(2),
                 public_url: None,

@@ -20,6 +20,11 @@ fn defaults_need_no_configuration() {
     assert!(settings.auth.jwt_secret.is_none());
     assert_eq!(settings.database_url(), "sqlite://data/authdb.db");
     assert_eq!(settings.inventory.max_scan_bytes, 32 * 1024 * 1024);
+    assert_eq!(settings.inventory.agent_timeout_ms, 5000);
+    assert_eq!(settings.inventory.rule_sweep_interval_secs, 60);
+    let policy = settings.inventory.policy();
+    assert_eq!(policy.agent_timeout, std::time::Duration::from_millis(5000));
+    assert_eq!(policy.rule_sweep_interval, std::time::Duration::from_secs(60));
 }
 
 #[test]
@@ -228,6 +233,10 @@ fn invalid_production_settings_name_their_setting() {
         ("AUTHDB__DATABASE__IDLE_TIMEOUT_SECS", "-1", "AUTHDB__DATABASE__IDLE_TIMEOUT_SECS"),
         ("AUTHDB__INVENTORY__MAX_SCAN_BYTES", "1024", "AUTHDB__INVENTORY__MAX_SCAN_BYTES"),
         ("AUTHDB__INVENTORY__MAX_SCAN_BYTES", "2147483648", "AUTHDB__INVENTORY__MAX_SCAN_BYTES"),
+        ("AUTHDB__INVENTORY__AGENT_TIMEOUT_MS", "99", "AUTHDB__INVENTORY__AGENT_TIMEOUT_MS"),
+        ("AUTHDB__INVENTORY__AGENT_TIMEOUT_MS", "120001", "AUTHDB__INVENTORY__AGENT_TIMEOUT_MS"),
+        ("AUTHDB__INVENTORY__RULE_SWEEP_INTERVAL_SECS", "0", "AUTHDB__INVENTORY__RULE_SWEEP_INTERVAL_SECS"),
+        ("AUTHDB__INVENTORY__RULE_SWEEP_INTERVAL_SECS", "86401", "AUTHDB__INVENTORY__RULE_SWEEP_INTERVAL_SECS"),
     ];
     for (key, value, expected) in cases {
         let message = load(&[(key, value)]).expect_err(key).to_string();

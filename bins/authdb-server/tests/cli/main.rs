@@ -5,6 +5,7 @@
 //! PostgreSQL tests create a database with a random name through `AUTHDB_TEST_PG_URL`
 //! (default `postgres://authdb:authdb@127.0.0.1:5432/postgres`) and drop it afterwards.
 
+mod agent_tokens;
 mod config_file;
 mod create_superuser;
 mod mail;

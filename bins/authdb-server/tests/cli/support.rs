@@ -196,6 +196,8 @@ fn read(path: &Path) -> String {
 }
 
 fn http_client() -> Client {
+    // reqwest's rustls features are unified with authdb-agent's: see install_crypto_provider.
+    authdb_agent::install_crypto_provider();
     Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().expect("build the HTTP client")
 }
 

@@ -4,6 +4,7 @@
 //! documents of the OAuth2 token endpoint, the JWKS and discovery endpoints and the
 //! health probes live beside their one handler.)
 
+mod access_rule;
 mod account;
 mod admin;
 mod asset;
@@ -21,6 +22,7 @@ use serde::{Deserialize, Deserializer};
 use time::OffsetDateTime;
 
 pub(crate) use self::{
+    access_rule::{AccessRuleList, AccessRuleResponse, CreateAccessRuleRequest},
     account::{LoginRequest, RefreshRequest, RegisterRequest, TokenResponse, UpdateProfileRequest, UserResponse},
     admin::{AdminUpdateUserRequest, UserList},
     asset::{AssetList, AssetResponse, CreateAssetRequest, UpdateAssetRequest, Vulnerabilities},

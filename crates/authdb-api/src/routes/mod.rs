@@ -6,6 +6,7 @@
 //! `crate::endpoint`, `crate::dto`, `crate::fields` or another shared module
 //! (`tests/e2e/architecture.rs` checks).
 
+mod access_rules;
 mod admin;
 mod assets;
 mod events;
@@ -65,6 +66,7 @@ pub(crate) const ROUTES: &[RouteModule] = &[
     route(Mount::Api, assets::configure, assets::AssetsApi::openapi),
     route(Mount::Api, services::configure, services::ServicesApi::openapi),
     route(Mount::Api, scans::configure, scans::ScansApi::openapi),
+    route(Mount::Api, access_rules::configure, access_rules::AccessRulesApi::openapi),
     route(Mount::Api, admin::configure, admin::AdminApi::openapi),
     route(Mount::Api, oauth::configure, oauth::OauthApi::openapi),
     route(Mount::Root, well_known::configure, well_known::WellKnownApi::openapi),

@@ -17,7 +17,7 @@ use authdb_domain::{
     Banner, Confidence, Hostname, IpAddress, MacAddress, Metadata, NetworkId, Port, PortState, Protocol, ScanId,
     ScanReport, ScanSource, ScannedHost, ScannedService, Violation, parse_label,
 };
-use authdb_service::InventoryService;
+use authdb_service::{InventoryService, ServiceError};
 use futures_util::StreamExt;
 
 use crate::endpoint::resource;
@@ -41,12 +41,14 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(list_scans))
             .route(web::post().to(import_scan)),
     )
+    // Before `scans/{scan_id}`, which would otherwise take `run` for an id.
+    .service(resource("/organizations/{id}/networks/{network_id}/scans/run").route(web::post().to(run_scan)))
     .service(resource("/organizations/{id}/networks/{network_id}/scans/{scan_id}").route(web::get().to(get_scan)));
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(list_scans, import_scan, get_scan),
+    paths(list_scans, import_scan, get_scan, run_scan),
     components(schemas(ScanResponse, ScanList, ScanRequest, ScanHostRequest, ScanServiceRequest))
 )]
 pub(crate) struct ScansApi;
@@ -364,4 +366,51 @@ fn scanned_service(
         confidence: confidence?,
         extra_info: extra_info?,
     })
+}
+
+/// Run a scan through the network's agent and import its answer (needs
+/// `networks:control`, and `assets:write` for the import): the agent's `GET /scan`
+/// answers hosts in the JSON import format, checked and imported exactly as a `POST
+/// .../scans` body (source `agent`, the same 201 summary). An answer that does not pass
+/// the import's checks is the agent's fault: 502 `/problems/agent-bad-answer` naming the
+/// first bad fields, and nothing is stored.
+#[utoipa::path(
+    post,
+    path = "/api/v1/organizations/{id}/networks/{network_id}/scans/run",
+    tag = "scans",
+    params(("id" = Uuid, Path, description = "Organization id"), ("network_id" = Uuid, Path, description = "Network id")),
+    responses(
+        (status = 201, description = "Scanned and imported; what the import did", body = ScanResponse),
+        (status = 401, description = "Not signed in", body = Problem),
+        (status = 403, description = "The caller's role lacks networks:control or assets:write", body = Problem),
+        (status = 404, description = "No such organization or network, or not a member", body = Problem),
+        (status = 409, description = "The network has no agent (`/problems/no-agent`)", body = Problem),
+        (status = 502, description = "The agent refused, or its answer is not a valid scan; nothing stored", body = Problem),
+        (status = 503, description = "The agent is down or too slow (with `Retry-After`); nothing stored", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+async fn run_scan(
+    inventory: web::Data<InventoryService>,
+    guard: RequirePermission<perm::NetworksControl>,
+    req: HttpRequest,
+    client: Client,
+) -> Result<HttpResponse, ApiError> {
+    let network = network_id(&req)?;
+    let member = &guard.member;
+    let started_at = time::OffsetDateTime::now_utc();
+    let data = inventory.fetch_agent_scan(&member.membership, member.principal.session_id, network).await?;
+    let finished_at = time::OffsetDateTime::now_utc();
+    let bad_answer = |reason: String| ApiError::Service(ServiceError::AgentBadAnswer(reason));
+    let hosts: Vec<ScanHostRequest> = serde_json::from_value(data)
+        .map_err(|error| bad_answer(format!("`data` is not an array of scan hosts ({error})")))?;
+    let request = ScanRequest { started_at: Some(started_at), finished_at: Some(finished_at), hosts };
+    let report = scan_report(request).map_err(|error| match error {
+        ApiError::Service(ServiceError::Invalid(violations)) => bad_answer(
+            violations.iter().take(5).map(|v| format!("{}: {}", v.field, v.message)).collect::<Vec<_>>().join("; "),
+        ),
+        other => other,
+    })?;
+    let scan = inventory.import_scan(&member.membership, network, ScanSource::Agent, report, &client.0).await?;
+    Ok(HttpResponse::Created().json(ScanResponse::from(scan)))
 }

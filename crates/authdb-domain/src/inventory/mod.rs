@@ -2,6 +2,7 @@
 //! assets found in them.
 
 mod address;
+mod rule;
 mod scan;
 mod service;
 mod values;
@@ -10,6 +11,10 @@ use time::OffsetDateTime;
 
 pub use self::{
     address::{Cidr, IpAddress, MacAddress},
+    rule::{
+        AccessRule, AgentEndpoint, NewAccessRule, RULE_COMMENT_MAX, RuleList, RuleStatus, RuleTarget, parse_expiry,
+        parse_rule_comment,
+    },
     scan::{Scan, ScanCounts, ScanReport, ScanSource, ScannedHost, ScannedService},
     service::{
         AssetService, AssetServiceChanges, BANNER_MAX_BYTES, Banner, Confidence, MAX_TECHNOLOGIES, NewAssetService,

@@ -5,6 +5,7 @@
 //! PostgreSQL, a 16-byte BLOB on SQLite), JSON columns are `jsonb` on PostgreSQL
 //! and text on SQLite, and timestamps are UTC `OffsetDateTime`s.
 
+pub mod access_rules;
 pub mod assets;
 pub mod audit_events;
 pub mod invitations;
@@ -22,6 +23,7 @@ pub mod users;
 
 /// The entities under short names: `use entities::prelude::*;`.
 pub mod prelude {
+    pub use super::access_rules::Entity as AccessRules;
     pub use super::assets::Entity as Assets;
     pub use super::audit_events::Entity as AuditEvents;
     pub use super::invitations::Entity as Invitations;

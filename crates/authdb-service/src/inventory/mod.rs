@@ -1,9 +1,13 @@
 //! The network inventory of an organization: networks, their assets and the assets'
-//! services, one module per resource, all methods of [`InventoryService`].
+//! services, scans, and the networks' access rules, one module per resource, all methods
+//! of [`InventoryService`].
 //!
 //! Every use case takes the caller's [`crate::Membership`]; reads need `assets:read`,
-//! writes `assets:write` and go through `TenantWrite` with an audit record. Nothing here
-//! is cached, so every write states `Stale::Nothing`.
+//! writes `assets:write` (access rules and agent scans `networks:control`) and go through
+//! `TenantWrite` with an audit record. Nothing here is cached, so every write states
+//! `Stale::Nothing`. Calls to a network's agent go through the [`RouterAgent`] port and
+//! are made before any write begins: no transaction and no SQLite write turn is held
+//! while an agent is waited for.
 //!
 //! The organization's licence governs every write, read inside the write itself:
 //! [`InventoryService::begin_write`] refuses one past `license_expires_at`
@@ -14,19 +18,25 @@
 
 mod assets;
 mod networks;
+mod rules;
+mod runs;
 mod scans;
 mod services;
+
+use std::{sync::Arc, time::Duration};
 
 use authdb_domain::{Organization, Permission};
 use authdb_persistence::organizations;
 
-use crate::{ClientInfo, Core, Result, ServiceError, membership::Membership, write::TenantWrite};
+pub use self::rules::SweepTask;
+use crate::{ClientInfo, Core, Result, RouterAgent, ServiceError, membership::Membership, write::TenantWrite};
 
 /// Networks, assets and services of organizations.
 #[derive(Debug, Clone)]
 pub struct InventoryService {
     core: Core,
     policy: InventoryPolicy,
+    agent: Arc<dyn RouterAgent>,
 }
 
 /// Limits of the inventory.
@@ -34,17 +44,27 @@ pub struct InventoryService {
 pub struct InventoryPolicy {
     /// The largest scan body an import reads, in bytes.
     pub max_scan_bytes: usize,
+    /// How long one request to an agent may take (the HTTP client's timeout; the sweep's
+    /// lease on a rule is derived from it).
+    pub agent_timeout: Duration,
+    /// How often the expiry sweep looks for access rules past their `expires_at`; zero
+    /// starts no sweep.
+    pub rule_sweep_interval: Duration,
 }
 
 impl Default for InventoryPolicy {
     fn default() -> Self {
-        Self { max_scan_bytes: 32 * 1024 * 1024 }
+        Self {
+            max_scan_bytes: 32 * 1024 * 1024,
+            agent_timeout: Duration::from_millis(5000),
+            rule_sweep_interval: Duration::from_secs(60),
+        }
     }
 }
 
 impl InventoryService {
-    pub fn new(core: Core, policy: InventoryPolicy) -> Self {
-        Self { core, policy }
+    pub fn new(core: Core, policy: InventoryPolicy, agent: Arc<dyn RouterAgent>) -> Self {
+        Self { core, policy, agent }
     }
 
     /// The largest scan body an import reads, in bytes.
@@ -59,9 +79,30 @@ impl InventoryService {
         membership: &Membership,
         client: &'a ClientInfo,
     ) -> Result<TenantWrite<'a>> {
-        let write = TenantWrite::begin(&self.core, membership, Permission::AssetsWrite, client).await?;
+        self.begin_write_needing(membership, Permission::AssetsWrite, client).await
+    }
+
+    /// [`Self::begin_write`] for a write that needs `permission` instead of `assets:write`
+    /// (access rules need `networks:control`).
+    pub(crate) async fn begin_write_needing<'a>(
+        &'a self,
+        membership: &Membership,
+        permission: Permission,
+        client: &'a ClientInfo,
+    ) -> Result<TenantWrite<'a>> {
+        let write = TenantWrite::begin(&self.core, membership, permission, client).await?;
         licence_in_force(&write).await?;
         Ok(write)
+    }
+
+    /// Refuses, before a network's agent is asked to act, a write the licence would refuse
+    /// anyway (the write itself checks again, at its own time).
+    pub(crate) async fn check_licence(&self, membership: &Membership) -> Result<()> {
+        let organization = organizations::find(self.core.db(), membership.tenant()).await?;
+        if organization.license_expired(time::OffsetDateTime::now_utc()) {
+            return Err(ServiceError::LicenseExpired);
+        }
+        Ok(())
     }
 
     /// Begins a write that may add assets: the organization's row lock is taken first

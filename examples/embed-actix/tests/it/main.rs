@@ -56,6 +56,9 @@ async fn start_limited(backend: Backend, rate_limit: RateLimitConfig) -> Started
         HttpServer::new(move || App::new().configure(configure.clone())).workers(1).bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", server.addrs()[0]);
     tokio::spawn(server.run());
+    // In a workspace build reqwest's rustls features are unified with authdb-agent's, and
+    // reqwest then needs a process default crypto provider.
+    rustls::crypto::ring::default_provider().install_default().ok();
     Started { app, base, http: reqwest::Client::new(), _sqlite: sqlite, _postgres: postgres }
 }
 

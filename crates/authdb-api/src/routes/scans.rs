@@ -405,7 +405,7 @@ async fn run_scan(
     let hosts: Vec<ScanHostRequest> = serde_json::from_value(data)
         .map_err(|error| bad_answer(format!("`data` is not an array of scan hosts ({error})")))?;
     let request = ScanRequest { started_at: Some(started_at), finished_at: Some(finished_at), hosts };
-    let report = scan_report(request).map_err(|error| match error {
+    let report = scan_report(request, Format::Json, Vec::new()).map_err(|error| match error {
         ApiError::Service(ServiceError::Invalid(violations)) => bad_answer(
             violations.iter().take(5).map(|v| format!("{}: {}", v.field, v.message)).collect::<Vec<_>>().join("; "),
         ),

@@ -29,7 +29,7 @@ use crate::{
     audit::{Audit, Target},
     error_chain,
     membership::Membership,
-    write::{Record, Stale, TenantWrite, Write},
+    write::{Record, Stale, Write},
 };
 
 const NETWORK: &str = "network";

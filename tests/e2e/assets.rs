@@ -199,7 +199,8 @@ type Row = (&'static str, Option<&'static str>, &'static str, i64, &'static [&'s
 const INVENTORY: &[Row] = &[
     ("10.0.0.10", Some("db-1"), "critical", 90, &["prod", "db"], "active"),
     ("10.0.0.9", Some("web-2"), "high", 40, &["prod", "web"], "active"),
-    ("10.0.0.100", None, "low", 10, &["lab"], "maintenance"),
+    // Tags that contain `prod` without being it: the tag filter matches whole tags.
+    ("10.0.0.100", None, "low", 10, &["lab", "preprod", "prod-eu"], "maintenance"),
     ("9.1.1.1", Some("edge"), "medium", 60, &["prod", "web"], "inactive"),
     ("2001:db8::10", Some("v6-b"), "low", 20, &["web"], "active"),
     ("2001:db8::9", Some("v6-a"), "critical", 95, &[], "active"),
@@ -251,6 +252,7 @@ async fn listings(app: &TestApp, token: &str, organization: &str) -> Vec<(String
         "q=WEB",
         "min_risk=60&sort=-risk_score",
         "limit=2&offset=1",
+        "tag=prod-eu",
     ];
     let mut answers = Vec::new();
     for query in queries {
@@ -290,6 +292,7 @@ async fn lists_filter_and_sort_by_numeric_address(backend: Backend) {
         ("q=WEB", vec!["10.0.0.9"]),
         ("min_risk=60&sort=-risk_score", vec!["2001:db8::9", "10.0.0.10", "9.1.1.1"]),
         ("limit=2&offset=1", vec!["10.0.0.9", "10.0.0.10"]),
+        ("tag=prod-eu", vec!["10.0.0.100"]),
     ];
     for ((query, answer), (expected_query, expected)) in answers.iter().zip(&expected) {
         assert_eq!(query, expected_query);

@@ -263,10 +263,14 @@ pub async fn list(
             query = query
                 .filter(Expr::cust_with_values("\"assets\".\"tags\" @> CAST($1 AS text[])", [format!("{{{wanted}}}")]));
         } else {
+            // The column is the JSON array this module writes, and a tag's characters
+            // (`[a-z0-9_.:-]`) are never escaped in JSON, so the tag in quotes occurs in
+            // the text exactly when it is an element: a substring test, about half the
+            // cost of walking the array with `json_each` for every row.
             for tag in &filter.tags {
                 query = query.filter(Expr::cust_with_values(
-                    "EXISTS (SELECT 1 FROM json_each(\"assets\".\"tags\") WHERE json_each.value = ?)",
-                    [tag.as_str().to_owned()],
+                    "instr(\"assets\".\"tags\", ?) > 0",
+                    [format!("\"{}\"", tag.as_str())],
                 ));
             }
         }
@@ -515,6 +519,13 @@ fn into_asset(row: AssetRow) -> Result<Asset> {
 pub const IMPORT_BATCH: usize = 500;
 
 /// The tenant's assets in `network` at any of `addresses`, by address sort key.
+///
+/// The statement asks the (organization, address) index for the addresses and leaves the
+/// network to a check per row: with the network in the `WHERE` clause, PostgreSQL's
+/// generic plan for the prepared statement picked the network index and compared every
+/// asset of the network with each of the batch's 500 addresses (200 ms a batch with 10,000
+/// assets, against 2 ms this way). Other networks' assets at the same addresses are read
+/// and dropped: at most one row per network for each address.
 pub async fn ids_at(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
@@ -523,16 +534,20 @@ pub async fn ids_at(
 ) -> Result<std::collections::HashMap<Vec<u8>, AssetId>> {
     let mut found = std::collections::HashMap::with_capacity(addresses.len());
     for batch in addresses.chunks(IMPORT_BATCH) {
-        let rows: Vec<(Uuid, Vec<u8>)> = of_tenant(tenant)
-            .filter(assets::Column::NetworkId.eq(network.as_uuid()))
+        let rows: Vec<(Uuid, Vec<u8>, Option<Uuid>)> = of_tenant(tenant)
             .filter(assets::Column::IpSort.is_in(batch.iter().map(|ip| ip.sort_key())))
             .select_only()
             .column(assets::Column::Id)
             .column(assets::Column::IpSort)
+            .column(assets::Column::NetworkId)
             .into_tuple()
             .all(conn)
             .await?;
-        found.extend(rows.into_iter().map(|(id, key)| (key, AssetId::from_uuid(id))));
+        found.extend(
+            rows.into_iter()
+                .filter(|(_, _, in_network)| *in_network == Some(network.as_uuid()))
+                .map(|(id, key, _)| (key, AssetId::from_uuid(id))),
+        );
     }
     Ok(found)
 }
@@ -650,12 +665,14 @@ pub async fn mark_unreachable(
     now: OffsetDateTime,
 ) -> Result<u64> {
     use assets::Column as C;
+    // Found through the address index first (see `ids_at`), then updated by id.
+    let known: Vec<Uuid> =
+        ids_at(conn, tenant, network, addresses).await?.into_values().map(|id| id.as_uuid()).collect();
     let mut marked = 0;
-    for batch in addresses.chunks(IMPORT_BATCH) {
+    for batch in known.chunks(IMPORT_BATCH) {
         let updated = assets::Entity::update_many()
             .filter(C::OrganizationId.eq(tenant.uuid()))
-            .filter(C::NetworkId.eq(network.as_uuid()))
-            .filter(C::IpSort.is_in(batch.iter().map(|ip| ip.sort_key())))
+            .filter(C::Id.is_in(batch.iter().copied()))
             .col_expr(C::IsReachable, Expr::val(false))
             .col_expr(C::LastScanned, Expr::val(now))
             .col_expr(C::UpdatedAt, Expr::val(now))

@@ -35,6 +35,7 @@ mod m20261130_000120_create_services;
 mod m20261130_000130_create_scans;
 mod m20261201_000020_create_access_rules;
 mod m20261201_000021_grant_networks_control;
+mod m20261201_000022_index_asset_listing;
 
 /// All authdb migrations, in the order they are applied.
 #[derive(Debug, Clone, Copy, Default)]
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000130_create_scans::Migration),
             Box::new(m20261201_000020_create_access_rules::Migration),
             Box::new(m20261201_000021_grant_networks_control::Migration),
+            Box::new(m20261201_000022_index_asset_listing::Migration),
         ]
     }
 }

@@ -14,7 +14,7 @@ use authdb_domain::{
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, SqlErr,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, SqlErr,
     sea_query::{Expr, ExprTrait, OnConflict, Query},
 };
 use serde_json::Value;
@@ -312,34 +312,47 @@ pub async fn list(
         );
     }
     let total = query.clone().count(conn).await?;
-    let order = if sort.descending { Order::Desc } else { Order::Asc };
-    query = match sort.key {
-        AssetSortKey::IpAddress => query.order_by(C::IpSort, order.clone()),
-        AssetSortKey::Hostname => {
-            let hostname = if postgres { "\"assets\".\"hostname\" COLLATE \"C\"" } else { "\"assets\".\"hostname\"" };
-            query
-                .order_by(Expr::cust("(\"assets\".\"hostname\" IS NULL)"), Order::Asc)
-                .order_by(Expr::cust(hostname), order.clone())
-        }
-        AssetSortKey::RiskScore => query.order_by(C::RiskScore, order.clone()),
-        AssetSortKey::LastSeen => query
-            .order_by(Expr::cust("(\"assets\".\"last_seen\" IS NULL)"), Order::Asc)
-            .order_by(C::LastSeen, order.clone()),
-        AssetSortKey::Criticality => query.order_by(
-            Expr::cust(
-                "CASE \"assets\".\"criticality\" WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 ELSE 4 END",
-            ),
-            order.clone(),
-        ),
-    };
-    let rows = select_columns(conn, query.order_by(C::IpSort, Order::Asc).order_by(C::Id, Order::Asc))
+    // The page is chosen on the narrow rows first (the listing index carries the address,
+    // risk score, tags and id), then only its rows are read whole, in the same order.
+    let page_ids = ordered(query, sort, postgres)
+        .select_only()
+        .column(C::Id)
         .limit(page.limit())
         .offset(page.offset())
+        .into_query();
+    let rows = select_columns(conn, ordered(of_tenant(tenant).filter(C::Id.in_subquery(page_ids)), sort, postgres))
         .into_model::<AssetRow>()
         .all(conn)
         .await?;
     let items = rows.into_iter().map(into_asset).collect::<Result<_>>()?;
     Ok(Paged { items, total, page })
+}
+
+/// `query` in the listing's order: `sort`, then the address, then the id (a total order,
+/// so pages never overlap).
+fn ordered(query: Select<assets::Entity>, sort: Sort<AssetSortKey>, postgres: bool) -> Select<assets::Entity> {
+    use assets::Column as C;
+    let order = if sort.descending { Order::Desc } else { Order::Asc };
+    let query = match sort.key {
+        AssetSortKey::IpAddress => query.order_by(C::IpSort, order),
+        AssetSortKey::Hostname => {
+            let hostname = if postgres { "\"assets\".\"hostname\" COLLATE \"C\"" } else { "\"assets\".\"hostname\"" };
+            query
+                .order_by(Expr::cust("(\"assets\".\"hostname\" IS NULL)"), Order::Asc)
+                .order_by(Expr::cust(hostname), order)
+        }
+        AssetSortKey::RiskScore => query.order_by(C::RiskScore, order),
+        AssetSortKey::LastSeen => {
+            query.order_by(Expr::cust("(\"assets\".\"last_seen\" IS NULL)"), Order::Asc).order_by(C::LastSeen, order)
+        }
+        AssetSortKey::Criticality => query.order_by(
+            Expr::cust(
+                "CASE \"assets\".\"criticality\" WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 ELSE 4 END",
+            ),
+            order,
+        ),
+    };
+    query.order_by(C::IpSort, Order::Asc).order_by(C::Id, Order::Asc)
 }
 
 /// Applies `changes` to one of the tenant's assets.

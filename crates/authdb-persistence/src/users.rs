@@ -190,6 +190,19 @@ pub async fn set_password_hash(
     Ok(())
 }
 
+/// Marks a user's email address verified, if it is still `email` (a link mailed to an
+/// address proves that address only). Returns whether the user was found with it.
+pub async fn mark_verified(conn: &impl ConnectionTrait, id: UserId, email: &str, now: OffsetDateTime) -> Result<bool> {
+    let result = users::Entity::update_many()
+        .col_expr(users::Column::IsVerified, Expr::value(true))
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .filter(users::Column::Id.eq(id.as_uuid()))
+        .filter(users::Column::Email.eq(email))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
 /// Replaces the password hash of `id` with the same password hashed at another cost,
 /// unless the hash changed meanwhile (a password change won). Not a password change: the
 /// time of the last one stays. Returns whether the hash was replaced.

@@ -18,6 +18,8 @@
 //! - `inventory/`: [`InventoryService`] (networks, assets, services), the organization's network
 //!   inventory;
 //! - `mail`: the [`Mailer`] port, implemented outside this crate (`authdb-mail`);
+//!   `mail_templates`: the messages and their templates; `outbox`: the worker that sends
+//!   what writes enqueue (the transactional outbox);
 //! - `admin`, `login_throttle`, `discovery`, `health`: the rest;
 //! - `membership`, `audit`, `client`, `principal`, `error`: shared vocabulary.
 //!
@@ -37,7 +39,9 @@ mod health;
 mod inventory;
 mod login_throttle;
 mod mail;
+mod mail_templates;
 mod membership;
+mod outbox;
 mod principal;
 mod replica;
 mod services;
@@ -46,7 +50,7 @@ mod write;
 
 pub use admin::AdminService;
 pub use auth::{
-    AuthPolicy, AuthService, IssuedTokens, LoginAttempt, PasswordChange, RefreshAttempt, Registration,
+    AuthPolicy, AuthService, IssuedTokens, LoginAttempt, PasswordChange, RefreshAttempt, Registered, Registration,
     RevocationReason, SecurityEvent, SecurityEvents, VerifiedAccess,
 };
 pub use authdb_auth::PublicJwk;
@@ -58,7 +62,9 @@ pub use health::{DatabaseHealth, HealthService, MigrationHealth};
 pub use inventory::{InventoryPolicy, InventoryService};
 pub use login_throttle::{LoginThrottlePolicy, address_key};
 pub use mail::{MailError, MailFuture, Mailer, OutgoingMail};
+pub use mail_templates::{MailTemplates, MailTemplatesConfig, TemplateError};
 pub use membership::Membership;
+pub use outbox::{MailSetup, OutboxPolicy};
 pub use principal::Principal;
 pub use services::{Services, ServicesConfig};
 pub use tenancy::{IssuedInvitation, NewRole, OrganizationPolicy, OrganizationService, PendingInvitation, RoleUpdate};

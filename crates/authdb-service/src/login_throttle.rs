@@ -40,7 +40,7 @@ use std::{
 };
 
 use authdb_auth::TokenHash;
-use authdb_domain::{AuditAction, Login, UserId};
+use authdb_domain::{AuditAction, Email, Login, UserId};
 use authdb_persistence::login_throttles::{self, ThrottleCounter};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -118,6 +118,9 @@ pub(crate) enum Attempted<'a> {
     /// The current password given to change it, by a signed-in user: a budget of its own,
     /// so that a stolen access token does not give unlimited guesses.
     PasswordChange(UserId),
+    /// A password-reset request for an address: every request counts, so that nobody can
+    /// flood an address (or the outbox) with reset mail.
+    PasswordReset(&'a Email),
 }
 
 impl Attempted<'_> {
@@ -127,6 +130,7 @@ impl Attempted<'_> {
         match self {
             Self::Login(login) => login.throttle_key(),
             Self::PasswordChange(user) => format!("r:change-password:{user}"),
+            Self::PasswordReset(email) => format!("r:password-reset:{}", email.as_str()),
         }
     }
 }

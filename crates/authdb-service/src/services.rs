@@ -7,7 +7,7 @@ use authdb_persistence::DatabaseConnection;
 
 use crate::{
     AdminService, AuthPolicy, AuthService, Core, CoreConfig, Discovery, HealthService, InventoryPolicy,
-    InventoryService, OrganizationPolicy, OrganizationService, Result,
+    InventoryService, MailSetup, OrganizationPolicy, OrganizationService, Result,
 };
 
 /// What the services are built from.
@@ -27,6 +27,8 @@ pub struct ServicesConfig {
     /// The public base URL (no trailing slash) that discovery builds its URLs on; `None`
     /// leaves it to the issuer or the request (see [`Discovery`]).
     pub public_url: Option<String>,
+    /// How mail is sent: the transport, the templates and the outbox's retry policy.
+    pub mail: MailSetup,
 }
 
 /// Every service of one process, sharing one [`Core`]. Cheap to clone.
@@ -46,8 +48,11 @@ impl Services {
     /// Starts the core (loads the revocation set, starts the change feed) and builds
     /// every service on it. Must run inside a Tokio runtime.
     pub async fn start(db: DatabaseConnection, config: ServicesConfig) -> Result<Self> {
-        let core_config =
-            CoreConfig { cache_ttl: config.cache_ttl, access_tokens_verifiable_for: config.keys.verifiable_for() };
+        let core_config = CoreConfig {
+            cache_ttl: config.cache_ttl,
+            access_tokens_verifiable_for: config.keys.verifiable_for(),
+            mail: config.mail,
+        };
         let core = Core::start(db.clone(), core_config).await?;
         let discovery = Discovery::new(&config.keys, config.public_url);
         let health = HealthService::new(db, config.health_timeout);

@@ -7,12 +7,14 @@
 
 pub mod assets;
 pub mod audit_events;
+pub mod email_tokens;
 pub mod invitations;
 pub mod login_attempts;
 pub mod login_throttles;
 pub mod memberships;
 pub mod networks;
 pub mod organizations;
+pub mod outbox;
 pub mod refresh_tokens;
 pub mod roles;
 pub mod scans;
@@ -24,12 +26,14 @@ pub mod users;
 pub mod prelude {
     pub use super::assets::Entity as Assets;
     pub use super::audit_events::Entity as AuditEvents;
+    pub use super::email_tokens::Entity as EmailTokens;
     pub use super::invitations::Entity as Invitations;
     pub use super::login_attempts::Entity as LoginAttempts;
     pub use super::login_throttles::Entity as LoginThrottles;
     pub use super::memberships::Entity as Memberships;
     pub use super::networks::Entity as Networks;
     pub use super::organizations::Entity as Organizations;
+    pub use super::outbox::Entity as Outbox;
     pub use super::refresh_tokens::Entity as RefreshTokens;
     pub use super::roles::Entity as Roles;
     pub use super::scans::Entity as Scans;

@@ -52,6 +52,10 @@ impl AuthService {
             self.record_failed_login(&attempt.login, known_user, client, "account_disabled").await?;
             return Err(ServiceError::AccountDisabled);
         }
+        if self.inner.policy.require_verified_email && !user.is_verified {
+            self.record_failed_login(&attempt.login, known_user, client, "email_not_verified").await?;
+            return Err(ServiceError::EmailNotVerified);
+        }
         // A hash made at another cost (a changed `bcrypt_cost`, an imported account) is made
         // again now that the password is known, before the write turn is taken.
         let rehashed = match stored.filter(|stored| self.inner.hasher.needs_rehash(stored)) {

@@ -4,7 +4,10 @@ use std::fmt;
 
 use authdb_auth::PasswordHash;
 use authdb_domain::{AuditAction, Password};
-use authdb_persistence::users;
+use authdb_persistence::{
+    email_tokens::{self, TokenPurpose},
+    users,
+};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
@@ -54,6 +57,8 @@ impl AuthService {
         let new_hash = self.inner.hasher.hash(&change.new_password).await?;
         let mut write = Write::begin(&self.inner.core).await?;
         users::set_password_hash(write.conn(), user, new_hash.as_str(), write.now()).await?;
+        // A reset link mailed before the change must not undo it.
+        email_tokens::retire(write.conn(), user, TokenPurpose::PasswordReset, write.now()).await?;
         let revoked =
             revoke_user_sessions(&mut write, user, Some(principal.session_id), RevocationReason::PasswordChanged)
                 .await?;

@@ -363,7 +363,7 @@ async fn password_reset_tokens_are_single_use_and_retired_by_newer_links_and_pas
     };
     assert_eq!(request().await.status(), 202);
     assert_eq!(request().await.status(), 202);
-    let tokens = reset_tokens(mail_to(&app, "ada@example.com", 3).await);
+    let tokens = reset_tokens(mail_to(app, "ada@example.com", 3).await);
     assert_eq!(tokens.len(), 2);
 
     // The file names sort by time; find the older of the two by trying both.
@@ -377,7 +377,7 @@ async fn password_reset_tokens_are_single_use_and_retired_by_newer_links_and_pas
     let fresh = app.login("ada", "Brand-new-9").await.json::<Value>().await.unwrap();
     let access = fresh["access_token"].as_str().unwrap().to_owned();
     assert_eq!(request().await.status(), 202);
-    let pending = reset_tokens(mail_to(&app, "ada@example.com", 4).await);
+    let pending = reset_tokens(mail_to(app, "ada@example.com", 4).await);
     let newest = pending.into_iter().find(|token| !tokens.contains(token)).unwrap();
     let changed = app
         .post(

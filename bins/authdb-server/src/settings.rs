@@ -940,12 +940,6 @@ impl MailSettings {
                 "must be 1 to 100 bytes of text without control characters",
             ));
         }
-        if self.templates_dir.as_ref().is_some_and(|dir| dir.as_os_str().is_empty()) {
-            return Err(invalid(
-                "AUTHDB__MAIL__TEMPLATES_DIR",
-                "must not be empty (leave it unset for the built-in templates)",
-            ));
-        }
         Ok(())
     }
 }

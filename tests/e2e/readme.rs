@@ -206,6 +206,9 @@ async fn the_readme_walkthrough_runs_as_written_twice(backend: Backend) {
     // in a row must fit in one address's budget.
     let app = spawn_app_with(backend, |settings| settings.rate_limit = RateLimitSettings::default()).await;
     let dir = tempfile::tempdir().unwrap();
+    // The README runs where the server was started: `data/` is its data directory.
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&app.settings.data_dir, dir.path().join("data")).unwrap();
 
     for round in ["first", "second"] {
         if let Err(failure) = run(&script, &address_of(&app), dir.path()).await {

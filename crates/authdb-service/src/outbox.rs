@@ -227,16 +227,4 @@ pub(crate) fn backoff(base: time::Duration, attempts: u32) -> time::Duration {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_from_the_base_and_stops_at_six_hours() {
-        let base = time::Duration::seconds(30);
-        assert_eq!(backoff(base, 1), time::Duration::seconds(30));
-        assert_eq!(backoff(base, 2), time::Duration::seconds(60));
-        assert_eq!(backoff(base, 4), time::Duration::seconds(240));
-        assert_eq!(backoff(base, 20), MAX_BACKOFF);
-        assert_eq!(backoff(base, u32::MAX), MAX_BACKOFF);
-    }
-}
+mod tests;

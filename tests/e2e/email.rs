@@ -152,7 +152,71 @@ on_both_backends!(
     smtp_down_then_up_delivers_each_message_once,
     a_restart_sends_what_the_outbox_still_holds,
     a_message_leased_by_a_stopped_worker_is_sent_once_the_lease_expires,
+    changing_or_resetting_the_password_mails_a_notice,
+    a_sign_in_from_a_new_device_mails_a_notice_and_a_known_one_does_not,
+    a_lockout_mails_the_owner_once,
 );
+
+fn with_subject<'a>(messages: &'a [String], subject: &str) -> Vec<&'a String> {
+    messages.iter().filter(|message| header(message, "Subject") == Some(subject)).collect()
+}
+
+async fn changing_or_resetting_the_password_mails_a_notice(backend: Backend) {
+    let app = spawn(backend, |_| {}).await;
+    let ada = app.register_ok("ada").await;
+    let body = json!({ "current_password": PASSWORD, "new_password": "Changed-again-7" });
+    assert_eq!(app.post("/api/v1/auth/change-password", &ada.access_token, &body).await.status(), 204);
+    let messages = mail_to(&app, "ada@example.com", 2).await;
+    let notices = with_subject(&messages, "Your authdb password was changed");
+    assert_eq!(notices.len(), 1, "{messages:?}");
+    assert!(text_body(notices[0]).contains(&format!("{PUBLIC_URL}/reset-password")));
+
+    assert_eq!(
+        app.post_json("/api/v1/auth/password-reset", &json!({ "email": "ada@example.com" })).await.status(),
+        202
+    );
+    let messages = mail_to(&app, "ada@example.com", 3).await;
+    let reset = messages.iter().find(|message| text_body(message).contains("/reset-password?token=")).unwrap();
+    let body = json!({ "token": link_in(reset, "/reset-password").1, "new_password": "Brand-new-9" });
+    assert_eq!(app.post_json("/api/v1/auth/password-reset/confirm", &body).await.status(), 204);
+    let messages = mail_to(&app, "ada@example.com", 4).await;
+    assert_eq!(with_subject(&messages, "Your authdb password was changed").len(), 2, "a reset is a change too");
+}
+
+async fn a_sign_in_from_a_new_device_mails_a_notice_and_a_known_one_does_not(backend: Backend) {
+    let app = spawn(backend, |_| {}).await;
+    app.register_ok("ada").await;
+    app.login_ok("ada").await;
+    let from_phone = || {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("user-agent", "ada-phone/1.0")
+            .json(&json!({ "login": "ada", "password": PASSWORD }))
+            .send()
+    };
+    assert_eq!(from_phone().await.unwrap().status(), 200);
+    assert_eq!(from_phone().await.unwrap().status(), 200);
+
+    let messages = mail_to(&app, "ada@example.com", 3).await;
+    let notices = with_subject(&messages, "New sign-in to your authdb account");
+    assert_eq!(notices.len(), 1, "the registering device is known, the phone new once: {messages:?}");
+    assert!(text_body(notices[0]).contains("ada-phone/1.0"), "{}", notices[0]);
+}
+
+async fn a_lockout_mails_the_owner_once(backend: Backend) {
+    let app = spawn(backend, |settings| settings.auth.lockout_threshold = 3).await;
+    app.register_ok("ada").await;
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(app.login("ada", "Wrong-guess-1").await.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 429, 429]);
+
+    let messages = mail_to(&app, "ada@example.com", 3).await;
+    let notices = with_subject(&messages, "Sign-in to your authdb account was locked");
+    assert_eq!(notices.len(), 1, "{messages:?}");
+    assert!(text_body(notices[0]).contains("127.0.0.1"), "{}", notices[0]);
+}
 
 async fn registration_mails_a_link_that_verifies_the_address_once(backend: Backend) {
     let app = spawn(backend, |_| {}).await;
@@ -377,7 +441,8 @@ async fn password_reset_tokens_are_single_use_and_retired_by_newer_links_and_pas
     let fresh = app.login("ada", "Brand-new-9").await.json::<Value>().await.unwrap();
     let access = fresh["access_token"].as_str().unwrap().to_owned();
     assert_eq!(request().await.status(), 202);
-    let pending = reset_tokens(mail_to(app, "ada@example.com", 4).await);
+    // The verification link, two reset links, the password-changed notice, the new link.
+    let pending = reset_tokens(mail_to(app, "ada@example.com", 5).await);
     let newest = pending.into_iter().find(|token| !tokens.contains(token)).unwrap();
     let changed = app
         .post(

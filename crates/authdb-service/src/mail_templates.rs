@@ -21,13 +21,16 @@ use crate::OutgoingMail;
 
 /// The kinds of message, each with its three templates `<kind>.subject.txt`, `<kind>.txt`
 /// and `<kind>.html`.
-const KINDS: [&str; 3] = [VERIFY_EMAIL, ACCOUNT_EXISTS, PASSWORD_RESET];
+const KINDS: [&str; 6] = [VERIFY_EMAIL, ACCOUNT_EXISTS, PASSWORD_RESET, PASSWORD_CHANGED, NEW_SIGN_IN, ACCOUNT_LOCKED];
 const VERIFY_EMAIL: &str = "verify_email";
 const ACCOUNT_EXISTS: &str = "account_exists";
 const PASSWORD_RESET: &str = "password_reset";
+const PASSWORD_CHANGED: &str = "password_changed";
+const NEW_SIGN_IN: &str = "new_sign_in";
+const ACCOUNT_LOCKED: &str = "account_locked";
 
 /// The templates compiled into the binary, by file name.
-const BUILT_IN: [(&str, &str); 9] = [
+const BUILT_IN: [(&str, &str); 18] = [
     ("verify_email.subject.txt", include_str!("../templates/mail/verify_email.subject.txt")),
     ("verify_email.txt", include_str!("../templates/mail/verify_email.txt")),
     ("verify_email.html", include_str!("../templates/mail/verify_email.html")),
@@ -37,6 +40,15 @@ const BUILT_IN: [(&str, &str); 9] = [
     ("password_reset.subject.txt", include_str!("../templates/mail/password_reset.subject.txt")),
     ("password_reset.txt", include_str!("../templates/mail/password_reset.txt")),
     ("password_reset.html", include_str!("../templates/mail/password_reset.html")),
+    ("password_changed.subject.txt", include_str!("../templates/mail/password_changed.subject.txt")),
+    ("password_changed.txt", include_str!("../templates/mail/password_changed.txt")),
+    ("password_changed.html", include_str!("../templates/mail/password_changed.html")),
+    ("new_sign_in.subject.txt", include_str!("../templates/mail/new_sign_in.subject.txt")),
+    ("new_sign_in.txt", include_str!("../templates/mail/new_sign_in.txt")),
+    ("new_sign_in.html", include_str!("../templates/mail/new_sign_in.html")),
+    ("account_locked.subject.txt", include_str!("../templates/mail/account_locked.subject.txt")),
+    ("account_locked.txt", include_str!("../templates/mail/account_locked.txt")),
+    ("account_locked.html", include_str!("../templates/mail/account_locked.html")),
 ];
 
 /// Where the templates come from and what every message carries.
@@ -90,6 +102,12 @@ pub(crate) enum Message<'a> {
     AccountExists { to: &'a Email, username: &'a str },
     /// The link that sets a new password.
     PasswordReset { to: &'a Email, username: &'a str, token: &'a OpaqueToken, valid_for: time::Duration },
+    /// Notice: the password was changed (or reset).
+    PasswordChanged { to: &'a Email, username: &'a str },
+    /// Notice: a sign-in from a user agent and address pair not seen before for the user.
+    NewSignIn { to: &'a Email, username: &'a str, user_agent: &'a str, ip: &'a str },
+    /// Notice: failed sign-ins locked the account's login from one address.
+    AccountLocked { to: &'a Email, username: &'a str, ip: &'a str },
 }
 
 impl Message<'_> {
@@ -99,12 +117,20 @@ impl Message<'_> {
             Self::VerifyEmail { .. } => VERIFY_EMAIL,
             Self::AccountExists { .. } => ACCOUNT_EXISTS,
             Self::PasswordReset { .. } => PASSWORD_RESET,
+            Self::PasswordChanged { .. } => PASSWORD_CHANGED,
+            Self::NewSignIn { .. } => NEW_SIGN_IN,
+            Self::AccountLocked { .. } => ACCOUNT_LOCKED,
         }
     }
 
     fn to(&self) -> &Email {
         match self {
-            Self::VerifyEmail { to, .. } | Self::AccountExists { to, .. } | Self::PasswordReset { to, .. } => to,
+            Self::VerifyEmail { to, .. }
+            | Self::AccountExists { to, .. }
+            | Self::PasswordReset { to, .. }
+            | Self::PasswordChanged { to, .. }
+            | Self::NewSignIn { to, .. }
+            | Self::AccountLocked { to, .. } => to,
         }
     }
 
@@ -127,6 +153,24 @@ impl Message<'_> {
                 email => to.as_ref(),
                 link => format!("{link_base}/reset-password?token={}", token.expose()),
                 valid_for => describe(*valid_for),
+            },
+            Self::PasswordChanged { to, username } => context! {
+                username => *username,
+                email => to.as_ref(),
+                link => format!("{link_base}/reset-password"),
+            },
+            Self::NewSignIn { to, username, user_agent, ip } => context! {
+                username => *username,
+                email => to.as_ref(),
+                user_agent => *user_agent,
+                ip => *ip,
+                link => format!("{link_base}/reset-password"),
+            },
+            Self::AccountLocked { to, username, ip } => context! {
+                username => *username,
+                email => to.as_ref(),
+                ip => *ip,
+                link => format!("{link_base}/reset-password"),
             },
         }
     }
@@ -170,6 +214,9 @@ impl MailTemplates {
             Message::VerifyEmail { to: &to, username: "someone", token: &token, valid_for },
             Message::AccountExists { to: &to, username: "someone" },
             Message::PasswordReset { to: &to, username: "someone", token: &token, valid_for },
+            Message::PasswordChanged { to: &to, username: "someone" },
+            Message::NewSignIn { to: &to, username: "someone", user_agent: "a browser", ip: "192.0.2.1" },
+            Message::AccountLocked { to: &to, username: "someone", ip: "192.0.2.1" },
         ];
         for sample in &samples {
             self.render_checked(sample).map_err(|(name, error)| {

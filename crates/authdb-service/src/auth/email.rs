@@ -171,11 +171,11 @@ impl AuthService {
             return Err(invalid_token());
         };
         let user = spent.user_id;
-        match users::find_by_id(write.conn(), user).await? {
-            Some(found) if found.is_active && found.email.as_ref() == spent.email => {}
+        let owner = match users::find_by_id(write.conn(), user).await? {
+            Some(found) if found.is_active && found.email.as_ref() == spent.email => found,
             // Deactivated, or the address changed since the link was mailed.
             _ => return Err(invalid_token()),
-        }
+        };
         users::set_password_hash(write.conn(), user, new_hash.as_str(), now).await?;
         users::mark_verified(write.conn(), user, &spent.email, now).await?;
         email_tokens::retire(write.conn(), user, TokenPurpose::PasswordReset, now).await?;
@@ -183,6 +183,7 @@ impl AuthService {
         let reset =
             Audit::success(AuditAction::PasswordReset, user, client).details(json!({ "sessions_revoked": revoked }));
         write.audit(reset).await?;
+        write.mail(Message::PasswordChanged { to: &owner.email, username: owner.username.as_ref() }).await?;
         write.publish(Change::UserChanged(user)).await?;
         write.commit().await?;
         tracing::info!(user_id = %user, sessions_revoked = revoked, "password reset");

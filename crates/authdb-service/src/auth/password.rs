@@ -13,7 +13,8 @@ use serde_json::json;
 
 use super::{AuthService, RevocationReason, revoke_user_sessions};
 use crate::{
-    ClientInfo, Principal, Result, ServiceError, audit::Audit, login_throttle::Attempted, replica::Change, write::Write,
+    ClientInfo, Principal, Result, ServiceError, audit::Audit, login_throttle::Attempted, mail_templates::Message,
+    replica::Change, write::Write,
 };
 
 /// A password change as presented by a signed-in user.
@@ -65,6 +66,8 @@ impl AuthService {
         let changed =
             Audit::success(AuditAction::PasswordChanged, user, client).details(json!({ "sessions_revoked": revoked }));
         write.audit(changed).await?;
+        let notice = Message::PasswordChanged { to: &principal.user.email, username: principal.user.username.as_ref() };
+        write.mail(notice).await?;
         write.publish(Change::UserChanged(user)).await?;
         write.commit().await?;
         tracing::info!(sessions_revoked = revoked, "password changed");

@@ -155,6 +155,9 @@ on_both_backends!(
     changing_or_resetting_the_password_mails_a_notice,
     a_sign_in_from_a_new_device_mails_a_notice_and_a_known_one_does_not,
     a_lockout_mails_the_owner_once,
+    an_email_change_mails_a_link_to_the_new_address_and_notices_to_the_old,
+    an_email_change_to_a_taken_address_is_refused_then_and_at_confirmation,
+    a_password_change_cancels_a_pending_email_change,
 );
 
 fn with_subject<'a>(messages: &'a [String], subject: &str) -> Vec<&'a String> {
@@ -643,4 +646,68 @@ async fn a_message_leased_by_a_stopped_worker_is_sent_once_the_lease_expires(bac
     assert_eq!(messages.len(), 1, "the expired lease was taken over");
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(peer.wait_for_messages(2).len(), 1, "and sent once");
+}
+
+async fn an_email_change_mails_a_link_to_the_new_address_and_notices_to_the_old(backend: Backend) {
+    let app = spawn(backend, |_| {}).await;
+    let ada = app.register_ok("ada").await;
+
+    let patched = app.patch_me(&ada.access_token, &json!({ "email": "Ada@New.example.com", "full_name": "Ada" })).await;
+    assert_eq!(patched.status(), 200);
+    let body: Value = patched.json().await.unwrap();
+    assert_eq!(body["email"], "ada@example.com", "not changed until confirmed");
+    assert_eq!(body["full_name"], "Ada", "the other fields change at once");
+    let link = mail_to(&app, "ada@new.example.com", 1).await;
+    assert_eq!(header(&link[0], "Subject"), Some("Confirm your new email address for authdb"));
+    let (_, token) = link_in(&link[0], "/confirm-email-change");
+    let old = mail_to(&app, "ada@example.com", 2).await;
+    let requested = with_subject(&old, "A new email address was requested for your authdb account");
+    assert_eq!(requested.len(), 1, "{old:?}");
+    assert!(text_body(requested[0]).contains("ada@new.example.com"));
+
+    let confirmed = app.post_json("/api/v1/auth/confirm-email-change", &json!({ "token": token })).await;
+    assert_eq!(confirmed.status(), 204);
+    let me = me(&app, &ada.access_token).await;
+    assert_eq!(me["email"], "ada@new.example.com", "seen at once, through the cache");
+    assert_eq!(me["is_verified"], true, "the link proved the new address");
+    assert_eq!(app.login("ada@new.example.com", PASSWORD).await.status(), 200);
+    assert_eq!(app.login("ada@example.com", PASSWORD).await.status(), 401);
+    let old = mail_to(&app, "ada@example.com", 3).await;
+    assert_eq!(with_subject(&old, "The email address of your authdb account was changed").len(), 1, "{old:?}");
+    let again = app.post_json("/api/v1/auth/confirm-email-change", &json!({ "token": token })).await;
+    assert!(names_field(&problem(again, 422).await, "token"), "a link works once");
+    let malformed = app.patch_me(&ada.access_token, &json!({ "email": "not an address" })).await;
+    assert!(names_field(&problem(malformed, 422).await, "email"));
+}
+
+async fn an_email_change_to_a_taken_address_is_refused_then_and_at_confirmation(backend: Backend) {
+    let app = spawn(backend, |_| {}).await;
+    let ada = app.register_ok("ada").await;
+    app.register_ok("bob").await;
+
+    let taken = app.patch_me(&ada.access_token, &json!({ "email": "bob@example.com" })).await;
+    assert!(names_field(&problem(taken, 409).await, "email"));
+    let look_alike = app.patch_me(&ada.access_token, &json!({ "email": "b\u{043e}b@example.com" })).await;
+    assert_eq!(look_alike.status(), 409, "a look-alike of a taken address is taken");
+
+    assert_eq!(app.patch_me(&ada.access_token, &json!({ "email": "carol@example.com" })).await.status(), 200);
+    let (_, token) = link_in(&mail_to(&app, "carol@example.com", 1).await[0], "/confirm-email-change");
+    app.register_ok("carol").await;
+    let raced = app.post_json("/api/v1/auth/confirm-email-change", &json!({ "token": token })).await;
+    assert!(names_field(&problem(raced, 409).await, "email"), "taken meanwhile");
+    assert_eq!(me(&app, &ada.access_token).await["email"], "ada@example.com");
+}
+
+async fn a_password_change_cancels_a_pending_email_change(backend: Backend) {
+    let app = spawn(backend, |_| {}).await;
+    let ada = app.register_ok("ada").await;
+    assert_eq!(app.patch_me(&ada.access_token, &json!({ "email": "ada@new.example.com" })).await.status(), 200);
+    let (_, token) = link_in(&mail_to(&app, "ada@new.example.com", 1).await[0], "/confirm-email-change");
+
+    let body = json!({ "current_password": PASSWORD, "new_password": "Changed-again-7" });
+    assert_eq!(app.post("/api/v1/auth/change-password", &ada.access_token, &body).await.status(), 204);
+
+    let confirmed = app.post_json("/api/v1/auth/confirm-email-change", &json!({ "token": token })).await;
+    assert!(names_field(&problem(confirmed, 422).await, "token"), "the change died with the old password");
+    assert_eq!(me(&app, &ada.access_token).await["email"], "ada@example.com");
 }

@@ -26,6 +26,10 @@ pub enum AuditAction {
     PasswordResetRequested,
     /// A password-reset link was spent: the password was set and every session ended.
     PasswordReset,
+    /// A new address was asked for: its confirmation link was mailed to it.
+    EmailChangeRequested,
+    /// A confirmation link was spent: the account has the new address.
+    EmailChanged,
     OrganizationCreated,
     OrganizationUpdated,
     OrganizationDeleted,
@@ -77,6 +81,8 @@ impl AuditAction {
             Self::EmailVerified => "email.verified",
             Self::PasswordResetRequested => "password.reset_requested",
             Self::PasswordReset => "password.reset",
+            Self::EmailChangeRequested => "email.change_requested",
+            Self::EmailChanged => "email.changed",
             Self::OrganizationCreated => "organization.created",
             Self::OrganizationUpdated => "organization.updated",
             Self::OrganizationDeleted => "organization.deleted",

@@ -16,6 +16,8 @@ use crate::{Result, entities::email_tokens};
 pub enum TokenPurpose {
     VerifyEmail,
     PasswordReset,
+    /// Confirms a new address; the token's `email` is the new address.
+    ChangeEmail,
 }
 
 impl TokenPurpose {
@@ -23,6 +25,7 @@ impl TokenPurpose {
         match self {
             Self::VerifyEmail => "verify_email",
             Self::PasswordReset => "password_reset",
+            Self::ChangeEmail => "change_email",
         }
     }
 }

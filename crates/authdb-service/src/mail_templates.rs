@@ -21,16 +21,29 @@ use crate::OutgoingMail;
 
 /// The kinds of message, each with its three templates `<kind>.subject.txt`, `<kind>.txt`
 /// and `<kind>.html`.
-const KINDS: [&str; 6] = [VERIFY_EMAIL, ACCOUNT_EXISTS, PASSWORD_RESET, PASSWORD_CHANGED, NEW_SIGN_IN, ACCOUNT_LOCKED];
+const KINDS: [&str; 9] = [
+    VERIFY_EMAIL,
+    ACCOUNT_EXISTS,
+    PASSWORD_RESET,
+    PASSWORD_CHANGED,
+    NEW_SIGN_IN,
+    ACCOUNT_LOCKED,
+    CONFIRM_EMAIL_CHANGE,
+    EMAIL_CHANGE_REQUESTED,
+    EMAIL_CHANGED,
+];
 const VERIFY_EMAIL: &str = "verify_email";
 const ACCOUNT_EXISTS: &str = "account_exists";
 const PASSWORD_RESET: &str = "password_reset";
 const PASSWORD_CHANGED: &str = "password_changed";
 const NEW_SIGN_IN: &str = "new_sign_in";
 const ACCOUNT_LOCKED: &str = "account_locked";
+const CONFIRM_EMAIL_CHANGE: &str = "confirm_email_change";
+const EMAIL_CHANGE_REQUESTED: &str = "email_change_requested";
+const EMAIL_CHANGED: &str = "email_changed";
 
 /// The templates compiled into the binary, by file name.
-const BUILT_IN: [(&str, &str); 18] = [
+const BUILT_IN: [(&str, &str); 27] = [
     ("verify_email.subject.txt", include_str!("../templates/mail/verify_email.subject.txt")),
     ("verify_email.txt", include_str!("../templates/mail/verify_email.txt")),
     ("verify_email.html", include_str!("../templates/mail/verify_email.html")),
@@ -49,6 +62,15 @@ const BUILT_IN: [(&str, &str); 18] = [
     ("account_locked.subject.txt", include_str!("../templates/mail/account_locked.subject.txt")),
     ("account_locked.txt", include_str!("../templates/mail/account_locked.txt")),
     ("account_locked.html", include_str!("../templates/mail/account_locked.html")),
+    ("confirm_email_change.subject.txt", include_str!("../templates/mail/confirm_email_change.subject.txt")),
+    ("confirm_email_change.txt", include_str!("../templates/mail/confirm_email_change.txt")),
+    ("confirm_email_change.html", include_str!("../templates/mail/confirm_email_change.html")),
+    ("email_change_requested.subject.txt", include_str!("../templates/mail/email_change_requested.subject.txt")),
+    ("email_change_requested.txt", include_str!("../templates/mail/email_change_requested.txt")),
+    ("email_change_requested.html", include_str!("../templates/mail/email_change_requested.html")),
+    ("email_changed.subject.txt", include_str!("../templates/mail/email_changed.subject.txt")),
+    ("email_changed.txt", include_str!("../templates/mail/email_changed.txt")),
+    ("email_changed.html", include_str!("../templates/mail/email_changed.html")),
 ];
 
 /// Where the templates come from and what every message carries.
@@ -108,6 +130,12 @@ pub(crate) enum Message<'a> {
     NewSignIn { to: &'a Email, username: &'a str, user_agent: &'a str, ip: &'a str },
     /// Notice: failed sign-ins locked the account's login from one address.
     AccountLocked { to: &'a Email, username: &'a str, ip: &'a str },
+    /// The link that confirms a new address, mailed to that address (`to`).
+    ConfirmEmailChange { to: &'a Email, username: &'a str, token: &'a OpaqueToken, valid_for: time::Duration },
+    /// Notice to the current address (`to`) that a change to `new_email` was asked for.
+    EmailChangeRequested { to: &'a Email, username: &'a str, new_email: &'a Email },
+    /// Notice to the former address (`to`) that the account now has `new_email`.
+    EmailChanged { to: &'a Email, username: &'a str, new_email: &'a Email },
 }
 
 impl Message<'_> {
@@ -120,6 +148,9 @@ impl Message<'_> {
             Self::PasswordChanged { .. } => PASSWORD_CHANGED,
             Self::NewSignIn { .. } => NEW_SIGN_IN,
             Self::AccountLocked { .. } => ACCOUNT_LOCKED,
+            Self::ConfirmEmailChange { .. } => CONFIRM_EMAIL_CHANGE,
+            Self::EmailChangeRequested { .. } => EMAIL_CHANGE_REQUESTED,
+            Self::EmailChanged { .. } => EMAIL_CHANGED,
         }
     }
 
@@ -130,7 +161,10 @@ impl Message<'_> {
             | Self::PasswordReset { to, .. }
             | Self::PasswordChanged { to, .. }
             | Self::NewSignIn { to, .. }
-            | Self::AccountLocked { to, .. } => to,
+            | Self::AccountLocked { to, .. }
+            | Self::ConfirmEmailChange { to, .. }
+            | Self::EmailChangeRequested { to, .. }
+            | Self::EmailChanged { to, .. } => to,
         }
     }
 
@@ -171,6 +205,23 @@ impl Message<'_> {
                 email => to.as_ref(),
                 ip => *ip,
                 link => format!("{link_base}/reset-password"),
+            },
+            Self::ConfirmEmailChange { to, username, token, valid_for } => context! {
+                username => *username,
+                email => to.as_ref(),
+                link => format!("{link_base}/confirm-email-change?token={}", token.expose()),
+                valid_for => describe(*valid_for),
+            },
+            Self::EmailChangeRequested { to, username, new_email } => context! {
+                username => *username,
+                email => to.as_ref(),
+                new_email => new_email.as_ref(),
+                link => format!("{link_base}/reset-password"),
+            },
+            Self::EmailChanged { to, username, new_email } => context! {
+                username => *username,
+                email => to.as_ref(),
+                new_email => new_email.as_ref(),
             },
         }
     }
@@ -217,6 +268,9 @@ impl MailTemplates {
             Message::PasswordChanged { to: &to, username: "someone" },
             Message::NewSignIn { to: &to, username: "someone", user_agent: "a browser", ip: "192.0.2.1" },
             Message::AccountLocked { to: &to, username: "someone", ip: "192.0.2.1" },
+            Message::ConfirmEmailChange { to: &to, username: "someone", token: &token, valid_for },
+            Message::EmailChangeRequested { to: &to, username: "someone", new_email: &to },
+            Message::EmailChanged { to: &to, username: "someone", new_email: &to },
         ];
         for sample in &samples {
             self.render_checked(sample).map_err(|(name, error)| {

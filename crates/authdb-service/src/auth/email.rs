@@ -179,6 +179,8 @@ impl AuthService {
         users::set_password_hash(write.conn(), user, new_hash.as_str(), now).await?;
         users::mark_verified(write.conn(), user, &spent.email, now).await?;
         email_tokens::retire(write.conn(), user, TokenPurpose::PasswordReset, now).await?;
+        // Whoever asked for an address change with a stolen session loses it too.
+        email_tokens::retire(write.conn(), user, TokenPurpose::ChangeEmail, now).await?;
         let revoked = revoke_user_sessions(&mut write, user, None, RevocationReason::PasswordReset).await?;
         let reset =
             Audit::success(AuditAction::PasswordReset, user, client).details(json!({ "sessions_revoked": revoked }));
@@ -187,6 +189,85 @@ impl AuthService {
         write.publish(Change::UserChanged(user)).await?;
         write.commit().await?;
         tracing::info!(user_id = %user, sessions_revoked = revoked, "password reset");
+        Ok(())
+    }
+
+    /// Mails a link that confirms `new_email` to that address, and a notice to the current
+    /// one; the account keeps its address until the link is opened. The older change links
+    /// stop working. An address another account has (or one that looks like it) is a
+    /// conflict, unless `require_verified_email` hides which addresses have accounts: then
+    /// the answer is the same and nothing is mailed to the taken address.
+    #[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
+    pub async fn request_email_change(
+        &self,
+        principal: &Principal,
+        new_email: Email,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        let user = users::find_by_id(self.inner.core.db(), principal.user.id)
+            .await?
+            .ok_or(ServiceError::InvalidAccessToken)?;
+        if new_email == user.email {
+            return Ok(());
+        }
+        let mut write = Write::begin(&self.inner.core).await?;
+        let now = write.now();
+        if users::email_taken(write.conn(), &new_email, Some(user.id)).await? {
+            if self.inner.policy.require_verified_email {
+                write.audit(Audit::failure(AuditAction::EmailChangeRequested, Some(user.id), client)).await?;
+                write.commit().await?;
+                return Ok(());
+            }
+            return Err(ServiceError::Conflict { fields: &["email"] });
+        }
+        let token = OpaqueToken::generate()?;
+        let valid_for = self.inner.policy.verify_ttl;
+        let hash = token.hash();
+        email_tokens::issue(
+            write.conn(),
+            user.id,
+            TokenPurpose::ChangeEmail,
+            hash.as_str(),
+            new_email.as_ref(),
+            now,
+            now + valid_for,
+        )
+        .await?;
+        let username = user.username.as_ref();
+        write.mail(Message::ConfirmEmailChange { to: &new_email, username, token: &token, valid_for }).await?;
+        write.mail(Message::EmailChangeRequested { to: &user.email, username, new_email: &new_email }).await?;
+        write.audit(Audit::success(AuditAction::EmailChangeRequested, user.id, client)).await?;
+        write.commit().await?;
+        tracing::info!(user_id = %user.id, "email change requested");
+        Ok(())
+    }
+
+    /// Spends an email-change link: the account gets the address the link was mailed to,
+    /// verified, if no other account has taken it meanwhile (a conflict naming `email`).
+    /// The former address is told.
+    #[tracing::instrument(skip_all)]
+    pub async fn confirm_email_change(&self, token: &str, client: &ClientInfo) -> Result<()> {
+        let hash = TokenHash::of(token);
+        let mut write = Write::begin(&self.inner.core).await?;
+        let now = write.now();
+        let Some(spent) = email_tokens::spend(write.conn(), TokenPurpose::ChangeEmail, hash.as_str(), now).await?
+        else {
+            return Err(invalid_token());
+        };
+        let Some(before) = users::find_by_id(write.conn(), spent.user_id).await?.filter(|user| user.is_active) else {
+            return Err(invalid_token());
+        };
+        let new_email = Email::parse_stored(&spent.email).map_err(|_| invalid_token())?;
+        let after = users::change_email(write.conn(), before.id, &new_email, now).await?;
+        // Links mailed to the former address prove nothing about the new one.
+        email_tokens::retire(write.conn(), before.id, TokenPurpose::VerifyEmail, now).await?;
+        email_tokens::retire(write.conn(), before.id, TokenPurpose::PasswordReset, now).await?;
+        let username = before.username.as_ref();
+        write.mail(Message::EmailChanged { to: &before.email, username, new_email: &after.email }).await?;
+        write.audit(Audit::success(AuditAction::EmailChanged, before.id, client)).await?;
+        write.publish(Change::UserChanged(before.id)).await?;
+        write.commit().await?;
+        tracing::info!(user_id = %before.id, "email address changed");
         Ok(())
     }
 }

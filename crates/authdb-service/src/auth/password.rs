@@ -60,6 +60,8 @@ impl AuthService {
         users::set_password_hash(write.conn(), user, new_hash.as_str(), write.now()).await?;
         // A reset link mailed before the change must not undo it.
         email_tokens::retire(write.conn(), user, TokenPurpose::PasswordReset, write.now()).await?;
+        // And an address change asked for before it: the old password may have been stolen.
+        email_tokens::retire(write.conn(), user, TokenPurpose::ChangeEmail, write.now()).await?;
         let revoked =
             revoke_user_sessions(&mut write, user, Some(principal.session_id), RevocationReason::PasswordChanged)
                 .await?;

@@ -36,6 +36,8 @@ mod m20261130_000130_create_scans;
 mod m20261201_000020_create_access_rules;
 mod m20261201_000021_grant_networks_control;
 mod m20261201_000022_index_asset_listing;
+mod m20261201_000030_create_outbox;
+mod m20261201_000031_create_email_tokens;
 
 /// All authdb migrations, in the order they are applied.
 #[derive(Debug, Clone, Copy, Default)]
@@ -65,6 +67,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000020_create_access_rules::Migration),
             Box::new(m20261201_000021_grant_networks_control::Migration),
             Box::new(m20261201_000022_index_asset_listing::Migration),
+            Box::new(m20261201_000030_create_outbox::Migration),
+            Box::new(m20261201_000031_create_email_tokens::Migration),
         ]
     }
 }

@@ -54,13 +54,13 @@ fn install_hint() -> String {
     )
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A certificate authority and a server certificate it signed for 127.0.0.1 and
 /// localhost, made with the openssl command.
-struct Certificates {
+pub(crate) struct Certificates {
     dir: TempDir,
 }
 
@@ -114,16 +114,16 @@ impl Certificates {
 
 /// An `aiosmtpd` process on 127.0.0.1 that stores every message it accepts in a maildir;
 /// killed when dropped.
-struct SmtpPeer {
+pub(crate) struct SmtpPeer {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     dir: TempDir,
 }
 
 impl SmtpPeer {
     /// Starts the peer on `port`; with `starttls`, it offers STARTTLS with that
     /// certificate and requires it before accepting mail.
-    fn start(port: u16, starttls: Option<&Certificates>) -> Self {
+    pub(crate) fn start(port: u16, starttls: Option<&Certificates>) -> Self {
         let python = python();
         assert!(python.exists(), "{} does not exist; {}", python.display(), install_hint());
         let dir = TempDir::new().unwrap();
@@ -173,7 +173,7 @@ impl SmtpPeer {
 
     /// Waits a little for `count` messages: the peer stores a message just after it
     /// answers the end of its data.
-    fn wait_for_messages(&self, count: usize) -> Vec<String> {
+    pub(crate) fn wait_for_messages(&self, count: usize) -> Vec<String> {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             let messages = self.messages();
@@ -205,7 +205,7 @@ fn smtp_settings(port: u16, starttls: &str, ca_file: Option<PathBuf>) -> Setting
     settings
 }
 
-fn header<'a>(message: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(message: &'a str, name: &str) -> Option<&'a str> {
     message.lines().take_while(|line| !line.is_empty()).find_map(|line| line.strip_prefix(&format!("{name}: ")))
 }
 

@@ -35,6 +35,7 @@ mod architecture;
 mod assets;
 mod audit;
 mod deployment;
+mod email;
 mod errors;
 mod events;
 // File modes are a Unix notion.

@@ -178,7 +178,7 @@ async fn create_superuser(
     };
     let raw = read_password(password_stdin)?;
     let password = policy.parse(raw).map_err(|violation| CliError::Invalid(format!("invalid {violation}")))?;
-    let (_db, services) = build_services(settings).await?;
+    let (_db, services, _) = build_services(settings, false).await?;
     let registration = Registration { email, username, password, full_name: None };
     match services.auth.create_superuser(registration).await {
         Ok(user) => {

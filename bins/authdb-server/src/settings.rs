@@ -228,6 +228,15 @@ pub struct MailSettings {
     pub smtp_timeout_secs: u64,
     /// A PEM file of certificate authorities to trust besides the public roots.
     pub smtp_ca_file: Option<PathBuf>,
+    /// Attempts before a message that keeps failing transiently is given up.
+    pub max_attempts: u32,
+    /// The wait after the first failed attempt; it doubles with every further one (at
+    /// most six hours).
+    pub retry_base_secs: u64,
+    /// The product named in every message.
+    pub product_name: String,
+    /// A directory whose files replace the built-in templates of the same name.
+    pub templates_dir: Option<PathBuf>,
 }
 
 impl Default for MailSettings {
@@ -241,6 +250,10 @@ impl Default for MailSettings {
             smtp_password: None,
             smtp_timeout_secs: 10,
             smtp_ca_file: None,
+            max_attempts: 8,
+            retry_base_secs: 30,
+            product_name: "authdb".into(),
+            templates_dir: None,
         }
     }
 }
@@ -256,6 +269,10 @@ impl std::fmt::Debug for MailSettings {
             .field("smtp_password", &self.smtp_password.as_ref().map(|_| "[set]"))
             .field("smtp_timeout_secs", &self.smtp_timeout_secs)
             .field("smtp_ca_file", &self.smtp_ca_file)
+            .field("max_attempts", &self.max_attempts)
+            .field("retry_base_secs", &self.retry_base_secs)
+            .field("product_name", &self.product_name)
+            .field("templates_dir", &self.templates_dir)
             .finish()
     }
 }
@@ -394,6 +411,13 @@ pub struct AuthSettings {
     /// Live sessions one user may have; a login past the cap ends the least recently
     /// used one.
     pub max_sessions_per_user: u32,
+    /// How long an email verification link works.
+    pub verify_ttl_secs: u64,
+    /// How long a password-reset link works.
+    pub reset_ttl_secs: u64,
+    /// Refuse sign-in (403) until the account has verified its address; registration then
+    /// signs nobody in and answers the same whether the address has an account or not.
+    pub require_verified_email: bool,
     pub password: PasswordSettings,
 }
 
@@ -418,6 +442,9 @@ impl Default for AuthSettings {
             lockout_max_wait_ms: 2000,
             lockout_account_alert_threshold: 20,
             max_sessions_per_user: 100,
+            verify_ttl_secs: 24 * 3600,
+            reset_ttl_secs: 3600,
+            require_verified_email: false,
             password: PasswordSettings::default(),
         }
     }
@@ -627,6 +654,24 @@ impl Settings {
         }
     }
 
+    /// The base URL of the links in mail: `server.public_url`, or without it
+    /// `http://localhost:<port>` from `server.bind` (right for a server tried out on this
+    /// machine, wrong anywhere else: the start warns).
+    pub fn mail_link_base(&self) -> Result<String, SettingsError> {
+        if let Some(public_url) = self.public_url()? {
+            return Ok(public_url);
+        }
+        let bind = self.bind_addr()?;
+        let host = if bind.ip().is_unspecified() || bind.ip().is_loopback() {
+            "localhost".to_owned()
+        } else if bind.is_ipv6() {
+            format!("[{}]", bind.ip())
+        } else {
+            bind.ip().to_string()
+        };
+        Ok(format!("http://{host}:{}", bind.port()))
+    }
+
     /// The directory the `file` mail transport writes into.
     pub fn mail_dir(&self) -> PathBuf {
         self.data_dir.join("outbox")
@@ -786,6 +831,12 @@ impl AuthSettings {
         if !(4..=31).contains(&self.bcrypt_cost) {
             return Err(invalid("AUTHDB__AUTH__BCRYPT_COST", "must be between 4 and 31"));
         }
+        if !(60..=30 * 86_400).contains(&self.verify_ttl_secs) {
+            return Err(invalid("AUTHDB__AUTH__VERIFY_TTL_SECS", "must be between 60 seconds and 30 days"));
+        }
+        if !(60..=86_400).contains(&self.reset_ttl_secs) {
+            return Err(invalid("AUTHDB__AUTH__RESET_TTL_SECS", "must be between 60 seconds and one day"));
+        }
         self.password.validate()
     }
 
@@ -917,6 +968,19 @@ impl MailSettings {
         }
         if !(1..=300).contains(&self.smtp_timeout_secs) {
             return Err(invalid("AUTHDB__MAIL__SMTP_TIMEOUT_SECS", "must be between 1 and 300"));
+        }
+        if !(1..=100).contains(&self.max_attempts) {
+            return Err(invalid("AUTHDB__MAIL__MAX_ATTEMPTS", "must be between 1 and 100"));
+        }
+        if !(1..=3600).contains(&self.retry_base_secs) {
+            return Err(invalid("AUTHDB__MAIL__RETRY_BASE_SECS", "must be between 1 and 3600 seconds"));
+        }
+        let product_name = self.product_name.trim();
+        if product_name.is_empty() || product_name.len() > 100 || product_name.chars().any(char::is_control) {
+            return Err(invalid(
+                "AUTHDB__MAIL__PRODUCT_NAME",
+                "must be 1 to 100 bytes of text without control characters",
+            ));
         }
         Ok(())
     }

@@ -12,7 +12,7 @@ use authdb_api::{ApiState, RateLimitConfig, RateLimiter, RedisConfig};
 use authdb_auth::{JwtAlgorithm, JwtConfig, JwtKeys, PasswordHasher, PrivateKeyPem, RotationKey, SigningKeys};
 use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
 use authdb_service::{
-    AuthPolicy, HealthService, Mailer, OrganizationPolicy, RouterAgent, Services, ServicesConfig, error_chain,
+    AuthPolicy, HealthService, Mailer, OrganizationPolicy, RouterAgent, Services, ServicesConfig, error_chain, InventoryPolicy, MailSetup, MailTemplates, MailTemplatesConfig, OutboxPolicy, TemplateError,
 };
 use secrecy::{ExposeSecret as _, SecretString};
 
@@ -58,13 +58,26 @@ pub enum StartupError {
     Mail(#[from] authdb_mail::MailSetupError),
     #[error(transparent)]
     Agent(#[from] authdb_agent::AgentSetupError),
+    #[error(transparent)]
+    MailTemplates(#[from] TemplateError),
     #[error("cannot listen for SIGTERM and SIGINT: {0}")]
     Signals(io::Error),
 }
 
 /// Connects to the database, applies pending migrations and builds the services every
 /// entry point (server, CLI commands) needs; also answers the pool, for closing it.
-pub async fn build_services(settings: &Settings) -> Result<(DatabaseConnection, Services), StartupError> {
+/// With `send_mail` (the server) the mail transport is built too, and the outbox worker
+/// sends through it; the one-shot commands run no worker.
+pub async fn build_services(
+    settings: &Settings,
+    send_mail: bool,
+) -> Result<(DatabaseConnection, Services, Option<Arc<dyn Mailer>>), StartupError> {
+    // Before the database: broken templates refuse the start without touching anything.
+    let templates = MailTemplates::load(MailTemplatesConfig {
+        dir: settings.mail.templates_dir.clone(),
+        product_name: settings.mail.product_name.trim().to_owned(),
+        link_base: settings.mail_link_base()?,
+    })?;
     let db = connect(settings).await?;
     authdb_persistence::migrate_up(&db).await.map_err(|error| StartupError::Migration(error_chain(&error)))?;
     // Signing keys first: a bad key file stops the start before anything is generated.
@@ -112,6 +125,8 @@ pub async fn build_services(settings: &Settings) -> Result<(DatabaseConnection, 
     }
     let hasher =
         PasswordHasher::new(settings.auth.bcrypt_cost).map_err(|error| StartupError::Hasher(error.to_string()))?;
+    // After the keys: a start refused for a key creates no mail directory.
+    let mailer = if send_mail { Some(build_mailer(settings)?) } else { None };
     let config = ServicesConfig {
         hasher,
         keys,
@@ -122,6 +137,9 @@ pub async fn build_services(settings: &Settings) -> Result<(DatabaseConnection, 
             login_throttle: settings.auth.login_throttle_policy(),
             refresh_reuse_grace: time::Duration::seconds(to_i64(settings.auth.refresh_reuse_grace_secs)),
             max_sessions_per_user: settings.auth.max_sessions_per_user,
+            verify_ttl: time::Duration::seconds(to_i64(settings.auth.verify_ttl_secs)),
+            reset_ttl: time::Duration::seconds(to_i64(settings.auth.reset_ttl_secs)),
+            require_verified_email: settings.auth.require_verified_email,
         },
         organizations: OrganizationPolicy::default(),
         inventory: settings.inventory.policy(),
@@ -129,10 +147,19 @@ pub async fn build_services(settings: &Settings) -> Result<(DatabaseConnection, 
         public_url: settings.public_url()?,
         cache_ttl: Duration::from_millis(settings.auth.session_cache_ttl_ms),
         health_timeout: Duration::from_secs(2),
+        mail: MailSetup {
+            mailer: mailer.clone(),
+            templates: Arc::new(templates),
+            policy: OutboxPolicy {
+                max_attempts: settings.mail.max_attempts,
+                retry_base: time::Duration::seconds(to_i64(settings.mail.retry_base_secs)),
+                ..OutboxPolicy::default()
+            },
+        },
     };
     let services =
         Services::start(db.clone(), config).await.map_err(|error| StartupError::Database(error_chain(&error)))?;
-    Ok((db, services))
+    Ok((db, services, mailer))
 }
 
 /// Opens the configured database, creating the data directory for a SQLite default.
@@ -272,9 +299,15 @@ impl Application {
                  set it to the public URL in production"
             );
         }
-        let (db, services) = build_services(&settings).await?;
-        // After the keys: a start refused for a key creates no mail directory.
-        let mailer = build_mailer(&settings)?;
+        if settings.public_url()?.is_none() && settings.mail.transport != crate::settings::MailTransport::None {
+            tracing::warn!(
+                link_base = %settings.mail_link_base()?,
+                "AUTHDB__SERVER__PUBLIC_URL is not set: links in mail (verification, password reset) point at this \
+                 machine; set it to the public URL in production"
+            );
+        }
+        let (db, services, mailer) = build_services(&settings, true).await?;
+        let mailer = mailer.ok_or_else(|| StartupError::Database("the mail transport was not built".into()))?;
         let listener = TcpListener::bind(bind)
             .map_err(|source| StartupError::Bind { bind: settings.server.bind.clone(), source })?;
         let port = listener

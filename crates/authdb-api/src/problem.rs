@@ -126,6 +126,13 @@ impl ApiError {
                 detail: "the current password is incorrect".into(),
                 errors: Some(vec![FieldError { field: "current_password".into(), message: "is incorrect".into() }]),
             },
+            Self::Service(S::EmailNotVerified) => shape(
+                StatusCode::FORBIDDEN,
+                "email-not-verified",
+                "Email not verified",
+                "the email address of this account is not verified: open the link mailed to it, or ask for another"
+                    .into(),
+            ),
             Self::Service(S::AccountDisabled) => {
                 shape(StatusCode::FORBIDDEN, "account-disabled", "Account disabled", "this account is disabled".into())
             }

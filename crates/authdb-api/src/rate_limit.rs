@@ -48,6 +48,8 @@ pub(crate) const IP_LIMITED_PATHS: &[&str] = &[
     "/api/v1/auth/password-reset",
     "/api/v1/auth/password/reset",
     "/api/v1/auth/password/forgot",
+    "/api/v1/auth/verify-email",
+    "/api/v1/auth/confirm-email-change",
 ];
 
 /// How often a failing Redis is reported in the log (it is counted every time).

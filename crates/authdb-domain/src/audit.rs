@@ -18,6 +18,18 @@ pub enum AuditAction {
     LoggedOutEverywhere,
     PasswordChanged,
     PasswordChangeFailed,
+    /// A verification link was mailed (at registration, or asked for again).
+    VerificationMailSent,
+    /// A verification link was spent: the user's address is proven.
+    EmailVerified,
+    /// A password-reset link was mailed.
+    PasswordResetRequested,
+    /// A password-reset link was spent: the password was set and every session ended.
+    PasswordReset,
+    /// A new address was asked for: its confirmation link was mailed to it.
+    EmailChangeRequested,
+    /// A confirmation link was spent: the account has the new address.
+    EmailChanged,
     OrganizationCreated,
     OrganizationUpdated,
     OrganizationDeleted,
@@ -69,6 +81,12 @@ impl AuditAction {
             Self::LoggedOutEverywhere => "session.logged_out_everywhere",
             Self::PasswordChanged => "password.changed",
             Self::PasswordChangeFailed => "password.change_failed",
+            Self::VerificationMailSent => "email.verification_sent",
+            Self::EmailVerified => "email.verified",
+            Self::PasswordResetRequested => "password.reset_requested",
+            Self::PasswordReset => "password.reset",
+            Self::EmailChangeRequested => "email.change_requested",
+            Self::EmailChanged => "email.changed",
             Self::OrganizationCreated => "organization.created",
             Self::OrganizationUpdated => "organization.updated",
             Self::OrganizationDeleted => "organization.deleted",

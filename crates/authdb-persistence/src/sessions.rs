@@ -560,6 +560,26 @@ pub async fn set_organization(
     Ok(())
 }
 
+/// Whether `user` has ever had a session (live or ended) from this user agent and
+/// address: a sign-in from a pair not seen before is worth telling the user about.
+pub async fn device_seen(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    user_agent: Option<&str>,
+    ip: Option<&str>,
+) -> Result<bool> {
+    let mut query = sessions::Entity::find().filter(sessions::Column::UserId.eq(user.as_uuid()));
+    query = match user_agent {
+        Some(user_agent) => query.filter(sessions::Column::UserAgent.eq(user_agent)),
+        None => query.filter(sessions::Column::UserAgent.is_null()),
+    };
+    query = match ip {
+        Some(ip) => query.filter(sessions::Column::Ip.eq(ip)),
+        None => query.filter(sessions::Column::Ip.is_null()),
+    };
+    Ok(query.count(conn).await? > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration as StdDuration;

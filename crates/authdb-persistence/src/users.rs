@@ -190,6 +190,56 @@ pub async fn set_password_hash(
     Ok(())
 }
 
+/// Whether an account other than `except` has `email` or an address that looks like it
+/// (the same skeleton): the uniqueness rule of registration.
+pub async fn email_taken(conn: &impl ConnectionTrait, email: &Email, except: Option<UserId>) -> Result<bool> {
+    let mut query = users::Entity::find().filter(
+        Condition::any()
+            .add(users::Column::Email.eq(email.as_str()))
+            .add(users::Column::EmailSkeleton.eq(email.skeleton())),
+    );
+    if let Some(except) = except {
+        query = query.filter(users::Column::Id.ne(except.as_uuid()));
+    }
+    Ok(query.count(conn).await? > 0)
+}
+
+/// Replaces a user's email address with a proven one (verified by the same stroke). A
+/// taken address (or a look-alike) is a [`PersistenceError::Conflict`] naming `email`.
+pub async fn change_email(conn: &impl ConnectionTrait, id: UserId, email: &Email, now: OffsetDateTime) -> Result<User> {
+    if email_taken(conn, email, Some(id)).await? {
+        return Err(PersistenceError::Conflict { fields: &["email"] });
+    }
+    let model = users::ActiveModel {
+        id: sea_orm::Unchanged(id.as_uuid()),
+        email: Set(email.as_str().to_owned()),
+        email_skeleton: Set(Some(email.skeleton())),
+        is_verified: Set(true),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    match model.update(conn).await {
+        Ok(model) => rows::user(model),
+        Err(sea_orm::DbErr::RecordNotUpdated | sea_orm::DbErr::RecordNotFound(_)) => {
+            Err(PersistenceError::NotFound { entity: "user" })
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Marks a user's email address verified, if it is still `email` (a link mailed to an
+/// address proves that address only). Returns whether the user was found with it.
+pub async fn mark_verified(conn: &impl ConnectionTrait, id: UserId, email: &str, now: OffsetDateTime) -> Result<bool> {
+    let result = users::Entity::update_many()
+        .col_expr(users::Column::IsVerified, Expr::value(true))
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .filter(users::Column::Id.eq(id.as_uuid()))
+        .filter(users::Column::Email.eq(email))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
 /// Replaces the password hash of `id` with the same password hashed at another cost,
 /// unless the hash changed meanwhile (a password change won). Not a password change: the
 /// time of the last one stays. Returns whether the hash was replaced.

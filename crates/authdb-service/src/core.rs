@@ -6,11 +6,13 @@ use authdb_persistence::{DatabaseConnection, WriteGate};
 
 use crate::{
     Result,
+    outbox::{self, MailSetup, Outbox, OutboxTask},
     replica::{self, FeedTask, Replica, ReplicaPolicy},
 };
 
-/// The database, the write gate and the replica state (revocation set, session and
-/// membership caches, and the feed task that keeps them current). Every service holds a
+/// The database, the write gate, the replica state (revocation set, session and
+/// membership caches, and the feed task that keeps them current) and the mail outbox
+/// (its templates and the worker that sends what writes enqueue). Every service holds a
 /// clone; none reaches another service through it. Cheap to clone.
 #[derive(Clone)]
 pub struct Core {
@@ -21,12 +23,15 @@ struct Inner {
     db: DatabaseConnection,
     writes: WriteGate,
     replica: Arc<Replica>,
+    outbox: Outbox,
     /// Stops the feed task when the last clone of the core is dropped.
     _feed: FeedTask,
+    /// Stops the outbox worker likewise.
+    _outbox: OutboxTask,
 }
 
-/// How long replica state is trusted.
-#[derive(Debug, Clone, Copy)]
+/// How long replica state is trusted, and how mail is sent.
+#[derive(Debug, Clone)]
 pub struct CoreConfig {
     /// How long a cached session or membership is trusted without asking the database
     /// again (`auth.session_cache_ttl_ms`). Changes made by this process apply at once,
@@ -37,6 +42,8 @@ pub struct CoreConfig {
     /// access-token lifetime plus leeway, `JwtKeys::verifiable_for`): how long the
     /// revocation set must remember it.
     pub access_tokens_verifiable_for: time::Duration,
+    /// The mail transport, templates and retry policy of the outbox worker.
+    pub mail: MailSetup,
 }
 
 impl fmt::Debug for Core {
@@ -46,13 +53,15 @@ impl fmt::Debug for Core {
 }
 
 impl Core {
-    /// Loads the replica state and starts the feed task. Must run inside a Tokio runtime.
+    /// Loads the replica state and starts the feed task and the outbox worker. Must run
+    /// inside a Tokio runtime.
     pub async fn start(db: DatabaseConnection, config: CoreConfig) -> Result<Self> {
         let policy =
             ReplicaPolicy { cache_ttl: config.cache_ttl, tokens_verifiable_for: config.access_tokens_verifiable_for };
         let (replica, feed) = replica::start(&db, policy).await?;
         let writes = WriteGate::new(db.clone());
-        Ok(Self { inner: Arc::new(Inner { db, writes, replica, _feed: feed }) })
+        let (outbox, outbox_task) = outbox::start(db.clone(), writes.clone(), config.mail);
+        Ok(Self { inner: Arc::new(Inner { db, writes, replica, outbox, _feed: feed, _outbox: outbox_task }) })
     }
 
     /// The connection pool, for reads outside any transaction.
@@ -71,5 +80,9 @@ impl Core {
 
     pub(crate) fn replica(&self) -> &Replica {
         &self.inner.replica
+    }
+
+    pub(crate) fn outbox(&self) -> &Outbox {
+        &self.inner.outbox
     }
 }

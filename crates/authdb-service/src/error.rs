@@ -23,6 +23,10 @@ pub enum ServiceError {
     WrongPassword,
     #[error("this account is disabled")]
     AccountDisabled,
+    /// The password was right, but the account has not proven its address yet and
+    /// `require_verified_email` is on.
+    #[error("the email address of this account is not verified")]
+    EmailNotVerified,
     #[error("invalid or expired access token")]
     InvalidAccessToken,
     #[error("invalid or expired refresh token")]

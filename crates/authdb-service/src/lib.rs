@@ -20,6 +20,8 @@
 //! - `agent`: the [`RouterAgent`] port to networks' agents, implemented outside this
 //!   crate (`authdb-agent`);
 //! - `mail`: the [`Mailer`] port, implemented outside this crate (`authdb-mail`);
+//!   `mail_templates`: the messages and their templates; `outbox`: the worker that sends
+//!   what writes enqueue (the transactional outbox);
 //! - `admin`, `login_throttle`, `discovery`, `health`: the rest;
 //! - `membership`, `audit`, `client`, `principal`, `error`: shared vocabulary.
 //!
@@ -40,7 +42,9 @@ mod health;
 mod inventory;
 mod login_throttle;
 mod mail;
+mod mail_templates;
 mod membership;
+mod outbox;
 mod principal;
 mod replica;
 mod services;
@@ -50,7 +54,7 @@ mod write;
 pub use admin::AdminService;
 pub use agent::{AgentCall, AgentError, AgentFuture, NoRouterAgent, RouterAgent};
 pub use auth::{
-    AuthPolicy, AuthService, IssuedTokens, LoginAttempt, PasswordChange, RefreshAttempt, Registration,
+    AuthPolicy, AuthService, IssuedTokens, LoginAttempt, PasswordChange, RefreshAttempt, Registered, Registration,
     RevocationReason, SecurityEvent, SecurityEvents, VerifiedAccess,
 };
 pub use authdb_auth::PublicJwk;
@@ -62,7 +66,9 @@ pub use health::{DatabaseHealth, HealthService, MigrationHealth};
 pub use inventory::{InventoryPolicy, InventoryService, SweepTask};
 pub use login_throttle::{LoginThrottlePolicy, address_key};
 pub use mail::{MailError, MailFuture, Mailer, OutgoingMail};
+pub use mail_templates::{MailTemplates, MailTemplatesConfig, TemplateError};
 pub use membership::Membership;
+pub use outbox::{MailSetup, OutboxPolicy};
 pub use principal::Principal;
 pub use services::{Services, ServicesConfig};
 pub use tenancy::{IssuedInvitation, NewRole, OrganizationPolicy, OrganizationService, PendingInvitation, RoleUpdate};

@@ -40,8 +40,11 @@ use std::{
 };
 
 use authdb_auth::TokenHash;
-use authdb_domain::{AuditAction, Login, UserId};
-use authdb_persistence::login_throttles::{self, ThrottleCounter};
+use authdb_domain::{AuditAction, Email, Login, UserId};
+use authdb_persistence::{
+    login_throttles::{self, ThrottleCounter},
+    users,
+};
 use serde_json::json;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
@@ -50,6 +53,7 @@ use uuid::Uuid;
 use crate::{
     ClientInfo, Core, Result, ServiceError,
     audit::{Audit, Target},
+    mail_templates::Message,
     write::Write,
 };
 
@@ -118,6 +122,9 @@ pub(crate) enum Attempted<'a> {
     /// The current password given to change it, by a signed-in user: a budget of its own,
     /// so that a stolen access token does not give unlimited guesses.
     PasswordChange(UserId),
+    /// A password-reset request for an address: every request counts, so that nobody can
+    /// flood an address (or the outbox) with reset mail.
+    PasswordReset(&'a Email),
 }
 
 impl Attempted<'_> {
@@ -127,6 +134,7 @@ impl Attempted<'_> {
         match self {
             Self::Login(login) => login.throttle_key(),
             Self::PasswordChange(user) => format!("r:change-password:{user}"),
+            Self::PasswordReset(email) => format!("r:password-reset:{}", email.as_str()),
         }
     }
 }
@@ -283,7 +291,7 @@ impl LoginThrottle {
     /// over all addresses are counted too.
     pub(crate) async fn failed(&self, mut claim: Claim, actor: Option<UserId>, client: &ClientInfo) -> Result<()> {
         let now_ms = unix_ms(OffsetDateTime::now_utc());
-        let write = Write::begin(&self.core).await?;
+        let mut write = Write::begin(&self.core).await?;
         let txn = write.conn();
         // The lock order of `claim`, then the account's own counter last.
         let counter = login_throttles::lock(txn, &claim.account_key).await?;
@@ -316,6 +324,15 @@ impl LoginThrottle {
                 "login locked: too many failed attempts for one account from one address"
             );
             write.audit(lockout_event(actor, client, "account", lock)).await?;
+            // The owner hears of the first lock of a run only: the doubling locks that
+            // follow each further failure would make the notice a flood.
+            if lock.failures == self.policy.threshold
+                && let Some(user) = actor
+                && let Some(owner) = users::find_by_id(write.conn(), user).await?
+            {
+                let ip = client.ip.as_deref().unwrap_or("an unknown address");
+                write.mail(Message::AccountLocked { to: &owner.email, username: owner.username.as_ref(), ip }).await?;
+            }
         }
         if let (Some(lock), Some(key)) = (ip_lock, &claim.ip_key) {
             let retry_after_secs = secs_ceil(lock.delay_ms);

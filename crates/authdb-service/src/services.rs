@@ -7,7 +7,7 @@ use authdb_persistence::DatabaseConnection;
 
 use crate::{
     AdminService, AuthPolicy, AuthService, Core, CoreConfig, Discovery, HealthService, InventoryPolicy,
-    InventoryService, OrganizationPolicy, OrganizationService, Result, RouterAgent, SweepTask,
+    InventoryService, OrganizationPolicy, OrganizationService, Result, RouterAgent, SweepTask, MailSetup,
 };
 
 /// What the services are built from.
@@ -30,6 +30,8 @@ pub struct ServicesConfig {
     /// The public base URL (no trailing slash) that discovery builds its URLs on; `None`
     /// leaves it to the issuer or the request (see [`Discovery`]).
     pub public_url: Option<String>,
+    /// How mail is sent: the transport, the templates and the outbox's retry policy.
+    pub mail: MailSetup,
 }
 
 /// Every service of one process, sharing one [`Core`]. Cheap to clone.
@@ -53,8 +55,11 @@ impl Services {
     /// service on it and starts the expiry sweep of access rules. Must run inside a Tokio
     /// runtime.
     pub async fn start(db: DatabaseConnection, config: ServicesConfig) -> Result<Self> {
-        let core_config =
-            CoreConfig { cache_ttl: config.cache_ttl, access_tokens_verifiable_for: config.keys.verifiable_for() };
+        let core_config = CoreConfig {
+            cache_ttl: config.cache_ttl,
+            access_tokens_verifiable_for: config.keys.verifiable_for(),
+            mail: config.mail,
+        };
         let core = Core::start(db.clone(), core_config).await?;
         let discovery = Discovery::new(&config.keys, config.public_url);
         let health = HealthService::new(db, config.health_timeout);

@@ -9,18 +9,26 @@
 //!
 //! A `TenantWrite` adds the rest of the tenant sequence: the permission is checked before
 //! the transaction begins, the organization's row lock is one call, and `commit` takes
-//! the audit record and the cache invalidation as arguments. A tenant write that forgets
+//! the audit record and the cache invalidation as arguments.
+//!
+//! Mail is a step of the write that causes it ([`Write::mail`]): the message is rendered
+//! and written to the outbox in the same transaction, so it exists exactly when the
+//! change committed, and `commit` wakes the outbox worker that sends it. A tenant write that forgets
 //! either does not compile; one that changes no cached state says so
 //! ([`Stale::Nothing`]).
 
 use authdb_domain::{AuditAction, AuditOutcome, Permission, UserId};
-use authdb_persistence::{DatabaseTransaction, TenantId, WriteTransaction, audit, now, organizations};
+use authdb_persistence::{
+    DatabaseTransaction, TenantId, WriteTransaction, audit, now, organizations,
+    outbox::{self, NewMail},
+};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::{
     ClientInfo, Core, Result,
     audit::{Audit, Target},
+    mail_templates::Message,
     membership::Membership,
     replica::{Change, Invalidation},
 };
@@ -31,13 +39,15 @@ pub(crate) struct Write<'a> {
     txn: WriteTransaction,
     now: OffsetDateTime,
     published: Vec<Change>,
+    /// Messages enqueued in this transaction.
+    mails: u64,
 }
 
 impl<'a> Write<'a> {
     /// Waits for the write turn and begins a transaction; the write's time is taken then.
     pub(crate) async fn begin(core: &'a Core) -> Result<Self> {
         let txn = core.writes().begin().await?;
-        Ok(Self { core, txn, now: now(), published: Vec::new() })
+        Ok(Self { core, txn, now: now(), published: Vec::new(), mails: 0 })
     }
 
     /// The transaction, for the repositories.
@@ -63,13 +73,34 @@ impl<'a> Write<'a> {
         Ok(())
     }
 
-    /// Commits, then applies the published changes to this process at once. Dropping a
-    /// write without committing rolls it back and publishes nothing.
+    /// Renders a message and enqueues it in this transaction: it is sent once the write
+    /// commits, and never if it rolls back.
+    pub(crate) async fn mail(&mut self, message: Message<'_>) -> Result<()> {
+        let rendered = self.core.outbox().templates().render(&message)?;
+        let mail = NewMail {
+            kind: message.kind(),
+            recipient: rendered.to.as_ref().to_owned(),
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+        };
+        outbox::enqueue(&*self.txn, mail, self.now).await?;
+        self.mails += 1;
+        Ok(())
+    }
+
+    /// Commits, then applies the published changes to this process at once and wakes the
+    /// outbox worker for the messages enqueued. Dropping a write without committing rolls
+    /// it back, publishes nothing and sends nothing.
     pub(crate) async fn commit(self) -> Result<()> {
         self.txn.commit().await?;
         let now = now();
         for change in &self.published {
             self.core.replica().apply(change, now);
+        }
+        if self.mails > 0 {
+            metrics::counter!("authdb_mail_queued_total").increment(self.mails);
+            self.core.outbox().wake();
         }
         Ok(())
     }

@@ -25,7 +25,7 @@ use authdb_api::{ApiState, RateLimitConfig, RateLimiter};
 use authdb_auth::{JwtConfig, JwtKeys, PasswordHasher, RotationKey, SigningKeys};
 use authdb_persistence::{DatabaseConfig, DatabaseConnection};
 use authdb_service::{
-    AuthPolicy, InventoryPolicy, NoRouterAgent, OrganizationPolicy, Services, ServicesConfig, error_chain,
+    AuthPolicy, InventoryPolicy, NoRouterAgent, OrganizationPolicy, Services, ServicesConfig, error_chain, MailSetup, MailTemplates, MailTemplatesConfig, OutboxPolicy,
 };
 use secrecy::SecretString;
 
@@ -111,6 +111,21 @@ impl NotesApp {
                 cache_ttl: Duration::from_secs(1),
                 health_timeout: Duration::from_secs(2),
                 public_url: None,
+                // The notes service sends no mail: what authdb's use cases mail (the
+                // verification link of a registration) waits in the outbox. An embedder
+                // that mails builds a transport with `authdb_mail::build` and passes it here.
+                mail: MailSetup {
+                    mailer: None,
+                    templates: Arc::new(
+                        MailTemplates::load(MailTemplatesConfig {
+                            dir: None,
+                            product_name: "notes".into(),
+                            link_base: "http://localhost".into(),
+                        })
+                        .map_err(|error| StartError::Keys(error.to_string()))?,
+                    ),
+                    policy: OutboxPolicy::default(),
+                },
             },
         )
         .await

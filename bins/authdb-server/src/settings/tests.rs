@@ -472,6 +472,22 @@ fn mail_defaults_to_the_file_transport_in_the_data_directory() {
     assert_eq!(settings.mail_dir(), Path::new("/var/lib/authdb/outbox"));
     assert_eq!(settings.mail.smtp_starttls.0, authdb_mail::StartTls::Required);
     assert_eq!(settings.mail.smtp_timeout_secs, 10);
+    assert_eq!(settings.mail.max_attempts, 8);
+    assert_eq!(settings.mail.retry_base_secs, 30);
+    assert_eq!(settings.mail.product_name, "authdb");
+    assert_eq!(settings.auth.verify_ttl_secs, 86_400);
+    assert_eq!(settings.auth.reset_ttl_secs, 3600);
+    assert!(!settings.auth.require_verified_email);
+}
+
+#[test]
+fn mail_links_are_built_on_the_public_url_or_else_on_this_machine() {
+    let settings = load(&[("AUTHDB__SERVER__PUBLIC_URL", "https://id.example.com/")]).expect("valid");
+    assert_eq!(settings.mail_link_base().expect("a base"), "https://id.example.com");
+    let settings = load(&[("AUTHDB__SERVER__BIND", "0.0.0.0:8080")]).expect("valid");
+    assert_eq!(settings.mail_link_base().expect("a base"), "http://localhost:8080");
+    let settings = load(&[("AUTHDB__SERVER__BIND", "192.0.2.7:9000")]).expect("valid");
+    assert_eq!(settings.mail_link_base().expect("a base"), "http://192.0.2.7:9000");
 }
 
 #[test]
@@ -505,6 +521,16 @@ fn inconsistent_mail_settings_are_refused_naming_the_setting() {
         (&[("AUTHDB__MAIL__SMTP_TIMEOUT_SECS", "301")], "AUTHDB__MAIL__SMTP_TIMEOUT_SECS"),
         (&[("AUTHDB__MAIL__FROM", "  ")], "AUTHDB__MAIL__FROM"),
         (&[("AUTHDB__MAIL__FROM", "no address here")], "AUTHDB__MAIL__FROM"),
+        (&[("AUTHDB__MAIL__MAX_ATTEMPTS", "0")], "AUTHDB__MAIL__MAX_ATTEMPTS"),
+        (&[("AUTHDB__MAIL__MAX_ATTEMPTS", "101")], "AUTHDB__MAIL__MAX_ATTEMPTS"),
+        (&[("AUTHDB__MAIL__RETRY_BASE_SECS", "0")], "AUTHDB__MAIL__RETRY_BASE_SECS"),
+        (&[("AUTHDB__MAIL__RETRY_BASE_SECS", "3601")], "AUTHDB__MAIL__RETRY_BASE_SECS"),
+        (&[("AUTHDB__MAIL__PRODUCT_NAME", "  ")], "AUTHDB__MAIL__PRODUCT_NAME"),
+        (&[("AUTHDB__MAIL__PRODUCT_NAME", "Acme\nBcc: everyone")], "AUTHDB__MAIL__PRODUCT_NAME"),
+        (&[("AUTHDB__AUTH__VERIFY_TTL_SECS", "59")], "AUTHDB__AUTH__VERIFY_TTL_SECS"),
+        (&[("AUTHDB__AUTH__VERIFY_TTL_SECS", "2592001")], "AUTHDB__AUTH__VERIFY_TTL_SECS"),
+        (&[("AUTHDB__AUTH__RESET_TTL_SECS", "59")], "AUTHDB__AUTH__RESET_TTL_SECS"),
+        (&[("AUTHDB__AUTH__RESET_TTL_SECS", "86401")], "AUTHDB__AUTH__RESET_TTL_SECS"),
     ];
     for (pairs, expected) in cases {
         let message = load(pairs).expect_err(expected).to_string();

@@ -65,6 +65,10 @@ pub(crate) struct UpdateProfileRequest {
     #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Object)]
     pub(crate) preferences: Option<Option<Value>>,
+    /// A new address: not changed at once, but mailed a confirmation link (see
+    /// `POST /auth/confirm-email-change`); the current address is told.
+    #[schema(format = "email", max_length = 254)]
+    pub(crate) email: Option<String>,
 }
 
 /// An account as its owner sees it.

@@ -8,6 +8,7 @@ mod access_rule;
 mod account;
 mod admin;
 mod asset;
+mod email;
 mod event;
 mod invitation;
 mod member;
@@ -26,6 +27,7 @@ pub(crate) use self::{
     account::{LoginRequest, RefreshRequest, RegisterRequest, TokenResponse, UpdateProfileRequest, UserResponse},
     admin::{AdminUpdateUserRequest, UserList},
     asset::{AssetList, AssetResponse, CreateAssetRequest, UpdateAssetRequest, Vulnerabilities},
+    email::{AcceptedResponse, EmailTokenRequest, PasswordResetConfirmRequest, PasswordResetRequest},
     event::{SecurityEventPage, SecurityEventResponse},
     invitation::{AcceptInvitationRequest, CreateInvitationRequest, InvitationList, InvitationResponse},
     member::{AddMemberRequest, MemberList, MemberResponse, UpdateMemberRequest},

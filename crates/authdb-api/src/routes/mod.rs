@@ -19,12 +19,14 @@ mod networks;
 mod oauth;
 mod organizations;
 mod password;
+mod password_reset;
 mod profile;
 mod register;
 mod roles;
 mod scans;
 mod services;
 mod sessions;
+mod verification;
 mod well_known;
 
 use actix_web::web;
@@ -58,6 +60,8 @@ pub(crate) const ROUTES: &[RouteModule] = &[
     route(Mount::Api, profile::configure, profile::ProfileApi::openapi),
     route(Mount::Api, sessions::configure, sessions::SessionsApi::openapi),
     route(Mount::Api, password::configure, password::PasswordApi::openapi),
+    route(Mount::Api, verification::configure, verification::VerificationApi::openapi),
+    route(Mount::Api, password_reset::configure, password_reset::PasswordResetApi::openapi),
     route(Mount::Api, organizations::configure, organizations::OrganizationsApi::openapi),
     route(Mount::Api, members::configure, members::MembersApi::openapi),
     route(Mount::Api, roles::configure, roles::RolesApi::openapi),

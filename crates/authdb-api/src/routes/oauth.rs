@@ -304,6 +304,11 @@ impl From<ServiceError> for TokenError {
         let error = match error {
             ServiceError::InvalidCredentials => OAuthError::invalid_grant("the username or password is incorrect"),
             ServiceError::AccountDisabled => OAuthError::invalid_grant("this account is disabled"),
+            ServiceError::EmailNotVerified => OAuthError::new(
+                StatusCode::FORBIDDEN,
+                "access_denied",
+                "the email address of this account is not verified",
+            ),
             ServiceError::InvalidRefreshToken => OAuthError::invalid_grant(
                 "the refresh token is invalid, expired, revoked, already used or issued to another client",
             ),

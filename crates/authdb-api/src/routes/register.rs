@@ -2,12 +2,12 @@
 
 use actix_web::{HttpResponse, web};
 use authdb_domain::{Email, FullName, Username};
-use authdb_service::{AuthService, Registration};
+use authdb_service::{AuthService, Registered, Registration};
 
 use crate::endpoint::{no_store, resource};
 use crate::{
     ApiError, Client, JsonBody,
-    dto::{RegisterRequest, TokenResponse, UserResponse},
+    dto::{AcceptedResponse, RegisterRequest, TokenResponse, UserResponse},
     fields::invalid,
     problem::Problem,
 };
@@ -17,10 +17,14 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(register), components(schemas(RegisterRequest, TokenResponse, UserResponse)))]
+#[openapi(paths(register), components(schemas(RegisterRequest, TokenResponse, UserResponse, AcceptedResponse)))]
 pub(crate) struct RegisterApi;
 
-/// Creates an account and signs it in on this device.
+/// Creates an account and mails it a verification link. Without
+/// `auth.require_verified_email` the account is signed in on this device at once (201).
+/// With it, nobody is signed in (202) until the address is verified, and an address that
+/// already has an account gets the same 202 (its owner is mailed a notice), so that
+/// registration does not tell which addresses have accounts.
 #[utoipa::path(
     post,
     path = "/api/v1/auth/register",
@@ -28,6 +32,7 @@ pub(crate) struct RegisterApi;
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Account created and signed in", body = TokenResponse),
+        (status = 202, description = "Verification required: a link is on its way (also when the address already has an account)", body = AcceptedResponse),
         (status = 409, description = "The email or username is already taken", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -47,6 +52,10 @@ async fn register(
             return Err(invalid([email.err(), username.err(), password.err(), full_name.err()]));
         }
     };
-    let tokens = auth.register(registration, &client.0).await?;
-    Ok(no_store(HttpResponse::Created()).json(TokenResponse::from(tokens)))
+    match auth.register(registration, &client.0).await? {
+        Registered::SignedIn(tokens) => Ok(no_store(HttpResponse::Created()).json(TokenResponse::from(*tokens))),
+        Registered::VerificationPending => {
+            Ok(no_store(HttpResponse::Accepted()).json(AcceptedResponse::verification_pending()))
+        }
+    }
 }

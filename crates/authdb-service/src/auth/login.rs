@@ -4,12 +4,18 @@ use std::fmt;
 
 use authdb_auth::PasswordHash;
 use authdb_domain::{AuditAction, Login, OrganizationId, UserId};
-use authdb_persistence::users::{self, UserCredentials};
+use authdb_persistence::{
+    sessions,
+    users::{self, UserCredentials},
+};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use super::{AuthService, IssuedTokens};
-use crate::{ClientInfo, Result, ServiceError, audit::Audit, login_throttle::Attempted, replica::Change, write::Write};
+use crate::{
+    ClientInfo, Result, ServiceError, audit::Audit, login_throttle::Attempted, mail_templates::Message,
+    replica::Change, write::Write,
+};
 
 /// A login as presented: an email or a username (or neither: it then finds no account,
 /// at the same cost), and the password.
@@ -52,6 +58,10 @@ impl AuthService {
             self.record_failed_login(&attempt.login, known_user, client, "account_disabled").await?;
             return Err(ServiceError::AccountDisabled);
         }
+        if self.inner.policy.require_verified_email && !user.is_verified {
+            self.record_failed_login(&attempt.login, known_user, client, "email_not_verified").await?;
+            return Err(ServiceError::EmailNotVerified);
+        }
         // A hash made at another cost (a changed `bcrypt_cost`, an imported account) is made
         // again now that the password is known, before the write turn is taken.
         let rehashed = match stored.filter(|stored| self.inner.hasher.needs_rehash(stored)) {
@@ -73,6 +83,18 @@ impl AuthService {
             && users::rehash_password(write.conn(), user.id, old.as_str(), new.as_str()).await?
         {
             tracing::info!(user_id = %user.id, cost = self.inner.hasher.cost(), "password hash made again at the configured cost");
+        }
+        // Before the new session exists: a pair of user agent and address never seen for
+        // this user gets the owner a notice.
+        let (user_agent, ip) = (client.user_agent.as_deref(), client.ip.as_deref());
+        if !sessions::device_seen(write.conn(), user.id, user_agent, ip).await? {
+            let message = Message::NewSignIn {
+                to: &user.email,
+                username: user.username.as_ref(),
+                user_agent: user_agent.unwrap_or("an unknown device"),
+                ip: ip.unwrap_or("an unknown address"),
+            };
+            write.mail(message).await?;
         }
         let (session, refresh) = self.open_session(&mut write, user.id, attempt.organization_id, client).await?;
         write.audit(Audit::success(AuditAction::LoginSucceeded, user.id, client)).await?;

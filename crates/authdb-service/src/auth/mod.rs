@@ -7,6 +7,7 @@
 //! - `sessions`: the caller's sessions, logout, logout everywhere, and revoking every
 //!   session of a user (also for administrators);
 //! - `password`: changing the password;
+//! - `email`: links mailed to the user (verifying the address, resetting the password);
 //! - `profile`: the caller's own profile;
 //! - `events`: the caller's own security events.
 //!
@@ -14,6 +15,7 @@
 //! database whether a session was revoked (the replica's revocation set knows), and
 //! normally not who the user is either (the session cache does).
 
+mod email;
 mod events;
 mod login;
 mod password;
@@ -35,7 +37,7 @@ pub use self::{
     login::LoginAttempt,
     password::PasswordChange,
     refresh::RefreshAttempt,
-    register::Registration,
+    register::{Registered, Registration},
     sessions::RevocationReason,
 };
 use crate::{
@@ -62,10 +64,19 @@ pub struct AuthPolicy {
     /// Live sessions one user may have (at least 1); a login past the cap ends the least
     /// recently used one.
     pub max_sessions_per_user: u32,
+    /// How long an email verification link works (`auth.verify_ttl_secs`).
+    pub verify_ttl: Duration,
+    /// How long a password-reset link works (`auth.reset_ttl_secs`).
+    pub reset_ttl: Duration,
+    /// Whether an account must prove its address before it may sign in
+    /// (`auth.require_verified_email`); registration then signs nobody in and no longer
+    /// tells whether an address has an account.
+    pub require_verified_email: bool,
 }
 
 /// The server's defaults (docs/configuration.md): sessions of 30 days, a 10 s reuse grace,
-/// the default password policy and login throttle, 100 sessions per user.
+/// the default password policy and login throttle, 100 sessions per user, verification
+/// links valid for 24 hours and reset links for one, verification not required.
 impl Default for AuthPolicy {
     fn default() -> Self {
         Self {
@@ -74,6 +85,9 @@ impl Default for AuthPolicy {
             refresh_reuse_grace: Duration::seconds(10),
             login_throttle: LoginThrottlePolicy::default(),
             max_sessions_per_user: 100,
+            verify_ttl: Duration::hours(24),
+            reset_ttl: Duration::hours(1),
+            require_verified_email: false,
         }
     }
 }

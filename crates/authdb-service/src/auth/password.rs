@@ -4,13 +4,17 @@ use std::fmt;
 
 use authdb_auth::PasswordHash;
 use authdb_domain::{AuditAction, Password};
-use authdb_persistence::users;
+use authdb_persistence::{
+    email_tokens::{self, TokenPurpose},
+    users,
+};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use super::{AuthService, RevocationReason, revoke_user_sessions};
 use crate::{
-    ClientInfo, Principal, Result, ServiceError, audit::Audit, login_throttle::Attempted, replica::Change, write::Write,
+    ClientInfo, Principal, Result, ServiceError, audit::Audit, login_throttle::Attempted, mail_templates::Message,
+    replica::Change, write::Write,
 };
 
 /// A password change as presented by a signed-in user.
@@ -54,12 +58,18 @@ impl AuthService {
         let new_hash = self.inner.hasher.hash(&change.new_password).await?;
         let mut write = Write::begin(&self.inner.core).await?;
         users::set_password_hash(write.conn(), user, new_hash.as_str(), write.now()).await?;
+        // A reset link mailed before the change must not undo it.
+        email_tokens::retire(write.conn(), user, TokenPurpose::PasswordReset, write.now()).await?;
+        // And an address change asked for before it: the old password may have been stolen.
+        email_tokens::retire(write.conn(), user, TokenPurpose::ChangeEmail, write.now()).await?;
         let revoked =
             revoke_user_sessions(&mut write, user, Some(principal.session_id), RevocationReason::PasswordChanged)
                 .await?;
         let changed =
             Audit::success(AuditAction::PasswordChanged, user, client).details(json!({ "sessions_revoked": revoked }));
         write.audit(changed).await?;
+        let notice = Message::PasswordChanged { to: &principal.user.email, username: principal.user.username.as_ref() };
+        write.mail(notice).await?;
         write.publish(Change::UserChanged(user)).await?;
         write.commit().await?;
         tracing::info!(sessions_revoked = revoked, "password changed");

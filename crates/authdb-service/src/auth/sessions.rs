@@ -25,6 +25,8 @@ pub enum RevocationReason {
     LogoutAll,
     RevokedByUser,
     PasswordChanged,
+    /// A password-reset link set a new password.
+    PasswordReset,
     RefreshTokenReuse,
     AccountDeactivated,
     /// Ended to keep the user within `AuthPolicy::max_sessions_per_user`.
@@ -38,6 +40,7 @@ impl RevocationReason {
             Self::LogoutAll => "logout_all",
             Self::RevokedByUser => "revoked_by_user",
             Self::PasswordChanged => "password_changed",
+            Self::PasswordReset => "password_reset",
             Self::RefreshTokenReuse => "refresh_token_reuse",
             Self::AccountDeactivated => "account_deactivated",
             Self::Evicted => "evicted",

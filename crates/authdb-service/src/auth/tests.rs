@@ -62,6 +62,7 @@ async fn fixture_with_grace(refresh_reuse_grace: Duration) -> Fixture {
         login_throttle: crate::LoginThrottlePolicy::default(),
         refresh_reuse_grace,
         max_sessions_per_user: 100,
+        ..AuthPolicy::default()
     };
     let rotation = RotationKey::derive(&SecretString::from("rotation-test-secret".to_owned()));
     let core = Core::start(db.clone(), core_config(test_keys())).await.expect("starts");
@@ -70,7 +71,22 @@ async fn fixture_with_grace(refresh_reuse_grace: Duration) -> Fixture {
 }
 
 fn core_config(keys: JwtKeys) -> CoreConfig {
-    CoreConfig { cache_ttl: StdDuration::from_secs(1), access_tokens_verifiable_for: keys.verifiable_for() }
+    CoreConfig {
+        cache_ttl: StdDuration::from_secs(1),
+        access_tokens_verifiable_for: keys.verifiable_for(),
+        mail: mail_setup(),
+    }
+}
+
+/// No transport: what the use cases mail stays in the outbox, where a test can read it.
+fn mail_setup() -> crate::MailSetup {
+    let templates = crate::MailTemplates::load(crate::MailTemplatesConfig {
+        dir: None,
+        product_name: "authdb".into(),
+        link_base: "http://localhost".into(),
+    })
+    .expect("templates");
+    crate::MailSetup { mailer: None, templates: std::sync::Arc::new(templates), policy: crate::OutboxPolicy::default() }
 }
 
 fn password() -> Password {
@@ -97,7 +113,13 @@ fn attempt(login: &str, password: &str) -> LoginAttempt {
 #[tokio::test]
 async fn a_registered_user_authenticates_with_the_issued_token() {
     let fx = fixture().await;
-    let issued = fx.auth.register(registration("alice"), &ClientInfo::default()).await.expect("registers");
+    let issued = fx
+        .auth
+        .register(registration("alice"), &ClientInfo::default())
+        .await
+        .expect("registers")
+        .tokens()
+        .expect("signed in");
 
     let principal = fx.auth.authenticate(&issued.access.token).await.expect("authenticates");
 
@@ -108,7 +130,12 @@ async fn a_registered_user_authenticates_with_the_issued_token() {
 #[tokio::test]
 async fn unknown_login_and_wrong_password_are_the_same_error() {
     let fx = fixture().await;
-    fx.auth.register(registration("alice"), &ClientInfo::default()).await.expect("registers");
+    fx.auth
+        .register(registration("alice"), &ClientInfo::default())
+        .await
+        .expect("registers")
+        .tokens()
+        .expect("signed in");
 
     let wrong = fx.auth.login(attempt("alice", "Wrong1234"), &ClientInfo::default()).await;
     let unknown = fx.auth.login(attempt("nobody", "Secret123"), &ClientInfo::default()).await;
@@ -124,7 +151,13 @@ fn refreshing(token: &str) -> RefreshAttempt<'_> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_grace_window_exactly_one_of_concurrent_refreshes_wins() {
     let fx = fixture_with_grace(Duration::ZERO).await;
-    let issued = fx.auth.register(registration("alice"), &ClientInfo::default()).await.expect("registers");
+    let issued = fx
+        .auth
+        .register(registration("alice"), &ClientInfo::default())
+        .await
+        .expect("registers")
+        .tokens()
+        .expect("signed in");
     let token = issued.refresh.expose().to_owned();
 
     let client = ClientInfo::default();
@@ -138,7 +171,13 @@ async fn without_a_grace_window_exactly_one_of_concurrent_refreshes_wins() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn within_the_grace_window_concurrent_refreshes_share_one_successor() {
     let fx = fixture().await;
-    let issued = fx.auth.register(registration("alice"), &ClientInfo::default()).await.expect("registers");
+    let issued = fx
+        .auth
+        .register(registration("alice"), &ClientInfo::default())
+        .await
+        .expect("registers")
+        .tokens()
+        .expect("signed in");
     let token = issued.refresh.expose().to_owned();
 
     let client = ClientInfo::default();
@@ -156,7 +195,7 @@ async fn within_the_grace_window_concurrent_refreshes_share_one_successor() {
 async fn revoking_all_sessions_of_a_user_refuses_their_tokens_at_once() {
     let fx = fixture().await;
     let client = ClientInfo::default();
-    let first = fx.auth.register(registration("alice"), &client).await.expect("registers");
+    let first = fx.auth.register(registration("alice"), &client).await.expect("registers").tokens().expect("signed in");
     let second = fx.auth.login(attempt("alice", "Secret123"), &client).await.expect("logs in");
     for issued in [&first, &second] {
         fx.auth.authenticate(&issued.access.token).await.expect("authenticates (and is cached)");
@@ -182,7 +221,13 @@ async fn revoking_all_sessions_of_a_user_refuses_their_tokens_at_once() {
 #[tokio::test]
 async fn logout_revokes_the_session_for_authentication_and_refresh() {
     let fx = fixture().await;
-    let issued = fx.auth.register(registration("alice"), &ClientInfo::default()).await.expect("registers");
+    let issued = fx
+        .auth
+        .register(registration("alice"), &ClientInfo::default())
+        .await
+        .expect("registers")
+        .tokens()
+        .expect("signed in");
     let principal = fx.auth.authenticate(&issued.access.token).await.expect("authenticates");
 
     fx.auth.logout(&principal, &ClientInfo::default()).await.expect("logs out");
@@ -218,7 +263,13 @@ async fn a_duplicate_superuser_is_a_conflict_and_changes_nothing() {
 #[tokio::test]
 async fn an_empty_profile_change_returns_the_user_unchanged() {
     let fx = fixture().await;
-    let issued = fx.auth.register(registration("alice"), &ClientInfo::default()).await.expect("registers");
+    let issued = fx
+        .auth
+        .register(registration("alice"), &ClientInfo::default())
+        .await
+        .expect("registers")
+        .tokens()
+        .expect("signed in");
     let principal = fx.auth.authenticate(&issued.access.token).await.expect("authenticates");
 
     let user = fx.auth.update_profile(&principal, ProfileChanges::default()).await.expect("updates");
@@ -229,7 +280,13 @@ async fn an_empty_profile_change_returns_the_user_unchanged() {
 #[tokio::test]
 async fn a_verified_token_is_remembered_only_for_its_exact_text_and_its_lifetime() {
     let fx = fixture().await;
-    let issued = fx.auth.register(registration("alice"), &ClientInfo::default()).await.expect("registers");
+    let issued = fx
+        .auth
+        .register(registration("alice"), &ClientInfo::default())
+        .await
+        .expect("registers")
+        .tokens()
+        .expect("signed in");
     let token = issued.access.token.clone();
 
     let first = fx.auth.verify_access(&token).expect("verifies");

@@ -13,9 +13,10 @@ use sea_orm_migration::{prelude::*, sea_orm::DatabaseBackend};
 #[derive(DeriveMigrationName)]
 pub(crate) struct Migration;
 
+#[allow(elided_lifetimes_in_paths)]
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let create = if manager.get_database_backend() == DatabaseBackend::Postgres {
             "CREATE INDEX idx_assets_listing ON assets (organization_id, ip_sort) INCLUDE (risk_score, tags, id)"
         } else {
@@ -27,7 +28,7 @@ impl MigrationTrait for Migration {
         Ok(())
     }
 
-    async fn down(&self, manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let conn = manager.get_connection();
         conn.execute_unprepared("CREATE INDEX idx_assets_organization_id_ip_sort ON assets (organization_id, ip_sort)")
             .await?;

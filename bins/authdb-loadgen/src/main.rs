@@ -515,9 +515,6 @@ async fn run(args: &Args) -> Result<Vec<Report>, String> {
     let base = args.base_url.trim_end_matches('/').to_owned();
     let concurrency = args.concurrency as usize;
     let timeout = Duration::from_secs(args.timeout_secs);
-    // reqwest's rustls features are unified with authdb-agent's in a workspace build
-    // (reqwest then needs a process default crypto provider): ring, as the server uses.
-    rustls::crypto::ring::default_provider().install_default().ok();
     let build_client = |pool: usize| {
         Client::builder()
             .user_agent(concat!("authdb-loadgen/", env!("CARGO_PKG_VERSION")))
@@ -608,6 +605,9 @@ async fn run(args: &Args) -> Result<Vec<Report>, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // reqwest's rustls features are unified with authdb-agent's in a workspace build
+    // (reqwest then needs a process default crypto provider): ring, as the server uses.
+    rustls::crypto::ring::default_provider().install_default().ok();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {

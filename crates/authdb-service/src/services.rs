@@ -7,7 +7,7 @@ use authdb_persistence::DatabaseConnection;
 
 use crate::{
     AdminService, AuthPolicy, AuthService, Core, CoreConfig, Discovery, HealthService, InventoryPolicy,
-    InventoryService, OrganizationPolicy, OrganizationService, Result, RouterAgent, SweepTask, MailSetup,
+    InventoryService, MailSetup, OrganizationPolicy, OrganizationService, Result, RouterAgent, SweepTask,
 };
 
 /// What the services are built from.

@@ -33,6 +33,10 @@ mod m20261130_000100_create_networks;
 mod m20261130_000110_create_assets;
 mod m20261130_000120_create_services;
 mod m20261130_000130_create_scans;
+mod m20261201_000050_grant_chats_manage;
+mod m20261201_000051_create_chats;
+mod m20261201_000052_create_chat_members;
+mod m20261201_000053_create_chat_messages;
 
 /// All authdb migrations, in the order they are applied.
 #[derive(Debug, Clone, Copy, Default)]
@@ -59,6 +63,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000110_create_assets::Migration),
             Box::new(m20261130_000120_create_services::Migration),
             Box::new(m20261130_000130_create_scans::Migration),
+            Box::new(m20261201_000050_grant_chats_manage::Migration),
+            Box::new(m20261201_000051_create_chats::Migration),
+            Box::new(m20261201_000052_create_chat_members::Migration),
+            Box::new(m20261201_000053_create_chat_messages::Migration),
         ]
     }
 }

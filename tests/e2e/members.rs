@@ -251,6 +251,7 @@ async fn only_an_owner_grants_or_takes_away_owner(backend: Backend) {
         "assets:read",
         "assets:write",
         "chats:use",
+        "chats:manage",
     ];
     let root = app
         .post(

@@ -11,7 +11,8 @@ use authdb_api::{ApiState, RateLimitConfig, RateLimiter, RedisConfig};
 use authdb_auth::{JwtAlgorithm, JwtConfig, JwtKeys, PasswordHasher, PrivateKeyPem, RotationKey, SigningKeys};
 use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
 use authdb_service::{
-    AuthPolicy, HealthService, InventoryPolicy, Mailer, OrganizationPolicy, Services, ServicesConfig, error_chain,
+    AuthPolicy, HealthService, InventoryPolicy, Mailer, MessagingPolicy, OrganizationPolicy, Services, ServicesConfig,
+    error_chain,
 };
 use secrecy::{ExposeSecret as _, SecretString};
 
@@ -122,6 +123,11 @@ pub async fn build_services(settings: &Settings) -> Result<(DatabaseConnection, 
         },
         organizations: OrganizationPolicy::default(),
         inventory: InventoryPolicy { max_scan_bytes: settings.inventory.max_scan_bytes },
+        messaging: MessagingPolicy {
+            max_message_bytes: settings.messaging.max_message_bytes,
+            min_auto_delete_secs: settings.messaging.min_auto_delete_secs,
+            sweep_interval: Duration::from_secs(settings.messaging.sweep_interval_secs),
+        },
         public_url: settings.public_url()?,
         cache_ttl: Duration::from_millis(settings.auth.session_cache_ttl_ms),
         health_timeout: Duration::from_secs(2),

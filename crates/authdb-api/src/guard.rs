@@ -109,7 +109,18 @@ pub mod perm {
         };
     }
 
-    markers!(OrgRead, OrgUpdate, OrgDelete, MembersRead, MembersManage, RolesManage, AssetsRead, AssetsWrite, ChatsUse);
+    markers!(
+        OrgRead,
+        OrgUpdate,
+        OrgDelete,
+        MembersRead,
+        MembersManage,
+        RolesManage,
+        AssetsRead,
+        AssetsWrite,
+        ChatsUse,
+        ChatsManage
+    );
 
     /// `org:read` for reading the organization itself, which a suspended organization
     /// still allows (its members see that it is suspended).

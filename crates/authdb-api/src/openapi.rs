@@ -34,6 +34,7 @@ const TAGS: &[(&str, &str)] = &[
     ("assets", "An organization's inventory of addresses in its networks"),
     ("services", "The services (ports and protocols) of an organization's assets"),
     ("scans", "Scans imported into a network's inventory"),
+    ("chats", "End-to-end encrypted messaging between members: chats, opaque messages, read pointers"),
     ("admin", "Platform administration (superusers only)"),
     ("discovery", "Public keys (JWKS) and metadata for services that verify our tokens"),
     ("health", "Liveness and readiness probes"),

@@ -46,6 +46,16 @@ pub enum AuditAction {
     ServiceDeleted,
     /// A scan was imported into a network (one event with its counts).
     ScanImported,
+    ChatCreated,
+    /// A group chat was renamed.
+    ChatUpdated,
+    /// A chat's encryption label or auto-deletion changed.
+    ChatConfigChanged,
+    ChatMemberAdded,
+    ChatMemberRemoved,
+    /// A message was deleted by someone other than its sender (its contents are never
+    /// recorded).
+    ChatMessageDeleted,
 }
 
 impl AuditAction {
@@ -89,6 +99,12 @@ impl AuditAction {
             Self::ServiceUpdated => "service.updated",
             Self::ServiceDeleted => "service.deleted",
             Self::ScanImported => "scan.imported",
+            Self::ChatCreated => "chat.created",
+            Self::ChatUpdated => "chat.updated",
+            Self::ChatConfigChanged => "chat.config_changed",
+            Self::ChatMemberAdded => "chat.member_added",
+            Self::ChatMemberRemoved => "chat.member_removed",
+            Self::ChatMessageDeleted => "chat.message_deleted",
         }
     }
 }

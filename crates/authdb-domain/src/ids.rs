@@ -129,3 +129,13 @@ define_id!(
     /// Identifies one import of a scan into a network.
     ScanId
 );
+
+define_id!(
+    /// Identifies a chat (direct or group) of an organization.
+    ChatId
+);
+
+define_id!(
+    /// Identifies one message of a chat.
+    MessageId
+);

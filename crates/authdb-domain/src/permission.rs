@@ -19,11 +19,12 @@ pub enum Permission {
     AssetsRead,
     AssetsWrite,
     ChatsUse,
+    ChatsManage,
 }
 
 impl Permission {
     /// Every permission, in catalogue order.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::OrgRead,
         Self::OrgUpdate,
         Self::OrgDelete,
@@ -33,6 +34,7 @@ impl Permission {
         Self::AssetsRead,
         Self::AssetsWrite,
         Self::ChatsUse,
+        Self::ChatsManage,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -46,6 +48,7 @@ impl Permission {
             Self::AssetsRead => "assets:read",
             Self::AssetsWrite => "assets:write",
             Self::ChatsUse => "chats:use",
+            Self::ChatsManage => "chats:manage",
         }
     }
 

@@ -15,6 +15,7 @@
 pub mod assets;
 pub mod audit;
 pub mod change_feed;
+pub mod chats;
 mod db;
 pub mod entities;
 mod error;

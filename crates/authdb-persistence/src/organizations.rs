@@ -105,6 +105,7 @@ pub async fn update(
 /// invitations, memberships and custom roles, then the organization row. Run it in one transaction. Sessions acting
 /// in it and audit events about it keep existing, with the organization cleared.
 pub async fn delete(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<()> {
+    crate::chats::delete_all(conn, tenant).await?;
     crate::scans::delete_all(conn, tenant).await?;
     crate::services::delete_all(conn, tenant).await?;
     crate::assets::delete_all(conn, tenant).await?;

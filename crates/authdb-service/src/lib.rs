@@ -15,6 +15,8 @@
 //!   sessions, password, profile, events);
 //! - `tenancy/`: [`OrganizationService`] (organizations, members, roles,
 //!   invitations), with [`Membership`] as the proof of access;
+//! - `messaging/`: [`MessagingService`] (chats, opaque messages, read pointers, the
+//!   auto-deletion sweep);
 //! - `inventory/`: [`InventoryService`] (networks, assets, services), the organization's network
 //!   inventory;
 //! - `mail`: the [`Mailer`] port, implemented outside this crate (`authdb-mail`);
@@ -38,6 +40,7 @@ mod inventory;
 mod login_throttle;
 mod mail;
 mod membership;
+mod messaging;
 mod principal;
 mod replica;
 mod services;
@@ -59,6 +62,7 @@ pub use inventory::{InventoryPolicy, InventoryService};
 pub use login_throttle::{LoginThrottlePolicy, address_key};
 pub use mail::{MailError, MailFuture, Mailer, OutgoingMail};
 pub use membership::Membership;
+pub use messaging::{MessagingPolicy, MessagingService};
 pub use principal::Principal;
 pub use services::{Services, ServicesConfig};
 pub use tenancy::{IssuedInvitation, NewRole, OrganizationPolicy, OrganizationService, PendingInvitation, RoleUpdate};

@@ -7,7 +7,7 @@ use authdb_persistence::DatabaseConnection;
 
 use crate::{
     AdminService, AuthPolicy, AuthService, Core, CoreConfig, Discovery, HealthService, InventoryPolicy,
-    InventoryService, OrganizationPolicy, OrganizationService, Result,
+    InventoryService, MessagingPolicy, MessagingService, OrganizationPolicy, OrganizationService, Result,
 };
 
 /// What the services are built from.
@@ -20,6 +20,7 @@ pub struct ServicesConfig {
     pub auth: AuthPolicy,
     pub organizations: OrganizationPolicy,
     pub inventory: InventoryPolicy,
+    pub messaging: MessagingPolicy,
     /// How long a cached session or membership is trusted (see [`CoreConfig::cache_ttl`]).
     pub cache_ttl: Duration,
     /// How long a readiness probe waits for the database.
@@ -37,6 +38,7 @@ pub struct Services {
     pub organizations: OrganizationService,
     pub admin: AdminService,
     pub inventory: InventoryService,
+    pub messaging: MessagingService,
     pub health: HealthService,
     /// The issuer and public keys served under `/.well-known`.
     pub discovery: Discovery,
@@ -55,6 +57,7 @@ impl Services {
         let organizations = OrganizationService::new(core.clone(), config.organizations);
         let admin = AdminService::new(core.clone());
         let inventory = InventoryService::new(core.clone(), config.inventory);
-        Ok(Self { core, auth, organizations, admin, inventory, health, discovery })
+        let messaging = MessagingService::new(core.clone(), config.messaging);
+        Ok(Self { core, auth, organizations, admin, inventory, messaging, health, discovery })
     }
 }

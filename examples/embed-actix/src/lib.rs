@@ -24,7 +24,9 @@ use actix_web::web;
 use authdb_api::{ApiState, RateLimitConfig, RateLimiter};
 use authdb_auth::{JwtConfig, JwtKeys, PasswordHasher, RotationKey, SigningKeys};
 use authdb_persistence::{DatabaseConfig, DatabaseConnection};
-use authdb_service::{AuthPolicy, InventoryPolicy, OrganizationPolicy, Services, ServicesConfig, error_chain};
+use authdb_service::{
+    AuthPolicy, InventoryPolicy, MessagingPolicy, OrganizationPolicy, Services, ServicesConfig, error_chain,
+};
 use secrecy::SecretString;
 
 pub use notes::{Note, NoteRequest};
@@ -103,6 +105,7 @@ impl NotesApp {
                 auth: AuthPolicy::default(),
                 organizations: OrganizationPolicy::default(),
                 inventory: InventoryPolicy::default(),
+                messaging: MessagingPolicy::default(),
                 cache_ttl: Duration::from_secs(1),
                 health_timeout: Duration::from_secs(2),
                 public_url: None,

@@ -20,6 +20,9 @@ fn defaults_need_no_configuration() {
     assert!(settings.auth.jwt_secret.is_none());
     assert_eq!(settings.database_url(), "sqlite://data/authdb.db");
     assert_eq!(settings.inventory.max_scan_bytes, 32 * 1024 * 1024);
+    assert_eq!(settings.messaging.max_message_bytes, 64 * 1024);
+    assert_eq!(settings.messaging.min_auto_delete_secs, 60);
+    assert_eq!(settings.messaging.sweep_interval_secs, 10);
 }
 
 #[test]
@@ -228,6 +231,12 @@ fn invalid_production_settings_name_their_setting() {
         ("AUTHDB__DATABASE__IDLE_TIMEOUT_SECS", "-1", "AUTHDB__DATABASE__IDLE_TIMEOUT_SECS"),
         ("AUTHDB__INVENTORY__MAX_SCAN_BYTES", "1024", "AUTHDB__INVENTORY__MAX_SCAN_BYTES"),
         ("AUTHDB__INVENTORY__MAX_SCAN_BYTES", "2147483648", "AUTHDB__INVENTORY__MAX_SCAN_BYTES"),
+        ("AUTHDB__MESSAGING__MAX_MESSAGE_BYTES", "0", "AUTHDB__MESSAGING__MAX_MESSAGE_BYTES"),
+        ("AUTHDB__MESSAGING__MAX_MESSAGE_BYTES", "16777217", "AUTHDB__MESSAGING__MAX_MESSAGE_BYTES"),
+        ("AUTHDB__MESSAGING__MIN_AUTO_DELETE_SECS", "0", "AUTHDB__MESSAGING__MIN_AUTO_DELETE_SECS"),
+        ("AUTHDB__MESSAGING__MIN_AUTO_DELETE_SECS", "31536001", "AUTHDB__MESSAGING__MIN_AUTO_DELETE_SECS"),
+        ("AUTHDB__MESSAGING__SWEEP_INTERVAL_SECS", "0", "AUTHDB__MESSAGING__SWEEP_INTERVAL_SECS"),
+        ("AUTHDB__MESSAGING__SWEEP_INTERVAL_SECS", "3601", "AUTHDB__MESSAGING__SWEEP_INTERVAL_SECS"),
     ];
     for (key, value, expected) in cases {
         let message = load(&[(key, value)]).expect_err(key).to_string();

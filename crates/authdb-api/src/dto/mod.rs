@@ -7,6 +7,7 @@
 mod account;
 mod admin;
 mod asset;
+mod chat;
 mod event;
 mod invitation;
 mod member;
@@ -24,6 +25,11 @@ pub(crate) use self::{
     account::{LoginRequest, RefreshRequest, RegisterRequest, TokenResponse, UpdateProfileRequest, UserResponse},
     admin::{AdminUpdateUserRequest, UserList},
     asset::{AssetList, AssetResponse, CreateAssetRequest, UpdateAssetRequest, Vulnerabilities},
+    chat::{
+        AddChatMemberRequest, ChatConfigRequest, ChatList, ChatResponse, CreateChatRequest, LastMessageResponse,
+        MarkReadRequest, MessagePageResponse, MessageResponse, PostMessageRequest, ReceiptList, ReceiptResponse,
+        RenameChatRequest,
+    },
     event::{SecurityEventPage, SecurityEventResponse},
     invitation::{AcceptInvitationRequest, CreateInvitationRequest, InvitationList, InvitationResponse},
     member::{AddMemberRequest, MemberList, MemberResponse, UpdateMemberRequest},

@@ -8,6 +8,7 @@
 
 mod admin;
 mod assets;
+mod chats;
 mod events;
 mod health;
 mod invitations;
@@ -65,6 +66,7 @@ pub(crate) const ROUTES: &[RouteModule] = &[
     route(Mount::Api, assets::configure, assets::AssetsApi::openapi),
     route(Mount::Api, services::configure, services::ServicesApi::openapi),
     route(Mount::Api, scans::configure, scans::ScansApi::openapi),
+    route(Mount::Api, chats::configure, chats::ChatsApi::openapi),
     route(Mount::Api, admin::configure, admin::AdminApi::openapi),
     route(Mount::Api, oauth::configure, oauth::OauthApi::openapi),
     route(Mount::Root, well_known::configure, well_known::WellKnownApi::openapi),

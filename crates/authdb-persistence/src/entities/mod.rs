@@ -7,6 +7,9 @@
 
 pub mod assets;
 pub mod audit_events;
+pub mod chat_members;
+pub mod chat_messages;
+pub mod chats;
 pub mod invitations;
 pub mod login_attempts;
 pub mod login_throttles;
@@ -24,6 +27,9 @@ pub mod users;
 pub mod prelude {
     pub use super::assets::Entity as Assets;
     pub use super::audit_events::Entity as AuditEvents;
+    pub use super::chat_members::Entity as ChatMembers;
+    pub use super::chat_messages::Entity as ChatMessages;
+    pub use super::chats::Entity as Chats;
     pub use super::invitations::Entity as Invitations;
     pub use super::login_attempts::Entity as LoginAttempts;
     pub use super::login_throttles::Entity as LoginThrottles;

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use authdb_persistence::entities::{audit_events, chat_messages};
+use authdb_persistence::entities::{audit_events, chat_messages, chats, roles};
 use authdb_tests::{Backend, TestApp, Tokens, spawn_app, spawn_app_with};
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use futures_util::future::join_all;
@@ -620,7 +620,73 @@ async fn expired_messages_are_never_returned_and_the_sweep_deletes_them(backend:
     assert_eq!(remaining, 1, "the sweep deleted the expired message");
 }
 
+async fn leaving_the_organization_leaves_its_chats_and_deleting_it_deletes_them(backend: Backend) {
+    let team = Team::new(spawn_app(backend).await).await;
+    let (app, alice, bob, carol) = (&team.app, &team.alice, &team.bob, &team.carol);
+    let group: Value = app
+        .post(
+            &team.chats(),
+            &alice.access_token,
+            &json!({"kind": "group", "name": "Ops", "member_ids": [bob.user_id(), carol.user_id()]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    team.post(&group, bob, b"from bob").await;
+    let bob_member = format!("/api/v1/organizations/{}/members/{}", team.org, bob.user_id());
+    assert_eq!(app.delete(&bob_member, &alice.access_token).await.status(), 204);
+    let chat: Value = app.get(&team.chat(&group), &alice.access_token).await.json().await.unwrap();
+    let members: Vec<&str> =
+        chat["members"].as_array().unwrap().iter().map(|m| m["user_id"].as_str().unwrap()).collect();
+    assert!(!members.contains(&bob.user_id().as_str()), "{members:?}");
+    assert_eq!(members.len(), 2);
+    let messages: Value =
+        app.get(&format!("{}/messages", team.chat(&group)), &carol.access_token).await.json().await.unwrap();
+    assert_eq!(messages["items"].as_array().unwrap().len(), 1, "what bob posted stays");
+    // Coming back does not bring the old chats back.
+    app.add_member_ok(&alice.access_token, &team.org, bob, "member").await;
+    assert_eq!(app.get(&team.chat(&group), &bob.access_token).await.status(), 404);
+    let bobs: Value = app.get(&team.chats(), &bob.access_token).await.json().await.unwrap();
+    assert_eq!(bobs["total"], 0);
+
+    let organization = format!("/api/v1/organizations/{}", team.org);
+    assert_eq!(app.delete(&organization, &alice.access_token).await.status(), 204);
+    let db = app.database().await;
+    assert_eq!(chat_messages::Entity::find().count(&db).await.unwrap(), 0);
+    assert_eq!(chats::Entity::find().count(&db).await.unwrap(), 0);
+}
+
+/// The messaging migrations have real downs: the tables go, owner and admin lose
+/// `chats:manage`; up again, everything works.
+async fn the_messaging_migrations_go_down_and_up_again(backend: Backend) {
+    let team = Team::new(spawn_app(backend).await).await;
+    let (app, alice, bob) = (&team.app, &team.alice, &team.bob);
+    let direct = team.direct(alice, bob).await;
+    team.post(&direct, alice, b"before").await;
+    let db = app.database().await;
+    let owner_permissions = |role: roles::Model| -> Vec<String> { serde_json::from_value(role.permissions).unwrap() };
+    let owner_id = uuid::Uuid::from_u128(1 | 0x0000_0000_0000_7000_8000_0000_0000_0000);
+    let owner = roles::Entity::find_by_id(owner_id).one(&db).await.unwrap().unwrap();
+    assert!(owner_permissions(owner).contains(&"chats:manage".to_owned()));
+
+    authdb_persistence::migrate_down(&db, Some(4)).await.unwrap();
+    assert!(chat_messages::Entity::find().count(&db).await.is_err(), "the table is gone");
+    let owner = roles::Entity::find_by_id(owner_id).one(&db).await.unwrap().unwrap();
+    assert!(!owner_permissions(owner).contains(&"chats:manage".to_owned()));
+
+    authdb_persistence::migrate_up(&db).await.unwrap();
+    let owner = roles::Entity::find_by_id(owner_id).one(&db).await.unwrap().unwrap();
+    assert!(owner_permissions(owner).contains(&"chats:manage".to_owned()));
+    assert_eq!(chat_messages::Entity::find().count(&db).await.unwrap(), 0);
+    let again =
+        app.post(&team.chats(), &alice.access_token, &json!({"kind": "direct", "member_id": bob.user_id()})).await;
+    assert_eq!(again.status(), 201);
+}
+
 on_both_backends!(
+    leaving_the_organization_leaves_its_chats_and_deleting_it_deletes_them,
+    the_messaging_migrations_go_down_and_up_again,
     chats_are_created_once_per_pair_and_seen_only_by_their_members,
     groups_are_renamed_configured_and_manned_by_their_creator_or_chats_manage,
     messages_page_in_acceptance_order_and_read_pointers_only_move_forward,

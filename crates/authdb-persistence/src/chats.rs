@@ -285,6 +285,17 @@ pub async fn remove_member(conn: &impl ConnectionTrait, tenant: TenantId, id: Ch
     Ok(deleted.rows_affected > 0)
 }
 
+/// Takes `user` out of every chat of the tenant (they are leaving the organization). Their
+/// messages stay in the chats.
+pub async fn remove_from_all(conn: &impl ConnectionTrait, tenant: TenantId, user: UserId) -> Result<u64> {
+    let deleted = chat_members::Entity::delete_many()
+        .filter(chat_members::Column::OrganizationId.eq(tenant.uuid()))
+        .filter(chat_members::Column::UserId.eq(user.as_uuid()))
+        .exec(conn)
+        .await?;
+    Ok(deleted.rows_affected)
+}
+
 /// Deletes every chat of the tenant with its members and messages (the organization is
 /// being deleted).
 pub async fn delete_all(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<()> {

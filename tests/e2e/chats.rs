@@ -634,6 +634,7 @@ async fn leaving_the_organization_leaves_its_chats_and_deleting_it_deletes_them(
         .await
         .unwrap();
     team.post(&group, bob, b"from bob").await;
+    let direct = team.direct(alice, bob).await;
     let bob_member = format!("/api/v1/organizations/{}/members/{}", team.org, bob.user_id());
     assert_eq!(app.delete(&bob_member, &alice.access_token).await.status(), 204);
     let chat: Value = app.get(&team.chat(&group), &alice.access_token).await.json().await.unwrap();
@@ -649,6 +650,14 @@ async fn leaving_the_organization_leaves_its_chats_and_deleting_it_deletes_them(
     assert_eq!(app.get(&team.chat(&group), &bob.access_token).await.status(), 404);
     let bobs: Value = app.get(&team.chats(), &bob.access_token).await.json().await.unwrap();
     assert_eq!(bobs["total"], 0);
+    assert_eq!(app.get(&team.chat(&direct), &bob.access_token).await.status(), 404);
+    // The pair starts a new direct chat; alice keeps the old one, alone.
+    let fresh =
+        app.post(&team.chats(), &bob.access_token, &json!({"kind": "direct", "member_id": alice.user_id()})).await;
+    assert_eq!(fresh.status(), 201);
+    assert_ne!(fresh.json::<Value>().await.unwrap()["id"], direct["id"]);
+    let old: Value = app.get(&team.chat(&direct), &alice.access_token).await.json().await.unwrap();
+    assert_eq!(old["members"].as_array().unwrap().len(), 1);
 
     let organization = format!("/api/v1/organizations/{}", team.org);
     assert_eq!(app.delete(&organization, &alice.access_token).await.status(), 204);

@@ -286,8 +286,22 @@ pub async fn remove_member(conn: &impl ConnectionTrait, tenant: TenantId, id: Ch
 }
 
 /// Takes `user` out of every chat of the tenant (they are leaving the organization). Their
-/// messages stay in the chats.
+/// messages stay in the chats. Their direct chats lose their pair key, so that the pair,
+/// should the user come back, starts a new direct chat instead of finding the old one.
 pub async fn remove_from_all(conn: &impl ConnectionTrait, tenant: TenantId, user: UserId) -> Result<u64> {
+    let theirs = Query::select()
+        .column(chat_members::Column::ChatId)
+        .from(chat_members::Entity)
+        .and_where(chat_members::Column::OrganizationId.eq(tenant.uuid()))
+        .and_where(chat_members::Column::UserId.eq(user.as_uuid()))
+        .to_owned();
+    chats::Entity::update_many()
+        .col_expr(chats::Column::DirectKey, Expr::value(Option::<String>::None))
+        .filter(chats::Column::OrganizationId.eq(tenant.uuid()))
+        .filter(chats::Column::Kind.eq(ChatKind::Direct.as_str()))
+        .filter(chats::Column::Id.in_subquery(theirs))
+        .exec(conn)
+        .await?;
     let deleted = chat_members::Entity::delete_many()
         .filter(chat_members::Column::OrganizationId.eq(tenant.uuid()))
         .filter(chat_members::Column::UserId.eq(user.as_uuid()))

@@ -693,7 +693,37 @@ async fn the_messaging_migrations_go_down_and_up_again(backend: Backend) {
     assert_eq!(again.status(), 201);
 }
 
+async fn posting_is_limited_per_user_and_chat(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| settings.messaging.posts_per_minute_per_user = 3).await;
+    let team = Team::new(app).await;
+    let (app, alice, bob, carol) = (&team.app, &team.alice, &team.bob, &team.carol);
+    let direct = team.direct(alice, bob).await;
+    let other = team.direct(alice, carol).await;
+    let messages = format!("{}/messages", team.chat(&direct));
+    for _ in 0..3 {
+        team.post(&direct, alice, b"ok").await;
+    }
+    let refused = app.post(&messages, &alice.access_token, &json!({"ciphertext": "AAAA"})).await;
+    assert_eq!(refused.status(), 429);
+    let header = |name: &str| refused.headers().get(name).map(|value| value.to_str().unwrap().to_owned());
+    assert_eq!(header("ratelimit-limit").as_deref(), Some("3"));
+    assert_eq!(header("ratelimit-remaining").as_deref(), Some("0"));
+    assert_eq!(header("ratelimit-policy").as_deref(), Some("3;w=60"));
+    assert!(header("retry-after").unwrap().parse::<u64>().unwrap() >= 1);
+    assert_eq!(header("content-type").as_deref(), Some("application/problem+json"));
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem["status"], 429);
+    // Another member in the same chat, and the same member in another chat, post on.
+    team.post(&direct, bob, b"ok").await;
+    team.post(&other, alice, b"ok").await;
+    // Reading is not posting.
+    assert_eq!(app.get(&messages, &alice.access_token).await.status(), 200);
+    let db = app.database().await;
+    assert_eq!(chat_messages::Entity::find().count(&db).await.unwrap(), 5);
+}
+
 on_both_backends!(
+    posting_is_limited_per_user_and_chat,
     leaving_the_organization_leaves_its_chats_and_deleting_it_deletes_them,
     the_messaging_migrations_go_down_and_up_again,
     chats_are_created_once_per_pair_and_seen_only_by_their_members,

@@ -45,6 +45,8 @@ pub struct MessagingSettings {
     pub min_auto_delete_secs: u32,
     /// How often expired messages are deleted, in seconds.
     pub sweep_interval_secs: u64,
+    /// How many messages one user may post in one chat per minute (besides the API budget).
+    pub posts_per_minute_per_user: u32,
 }
 
 /// The most `messaging.max_message_bytes` may be: 16 MiB.
@@ -57,6 +59,7 @@ impl Default for MessagingSettings {
             max_message_bytes: policy.max_message_bytes,
             min_auto_delete_secs: policy.min_auto_delete_secs,
             sweep_interval_secs: policy.sweep_interval.as_secs(),
+            posts_per_minute_per_user: 120,
         }
     }
 }
@@ -77,6 +80,9 @@ impl MessagingSettings {
         }
         if self.sweep_interval_secs == 0 || self.sweep_interval_secs > 3600 {
             return Err(invalid("AUTHDB__MESSAGING__SWEEP_INTERVAL_SECS", "must be from 1 to 3600"));
+        }
+        if self.posts_per_minute_per_user == 0 || self.posts_per_minute_per_user > 100_000 {
+            return Err(invalid("AUTHDB__MESSAGING__POSTS_PER_MINUTE_PER_USER", "must be from 1 to 100000"));
         }
         Ok(())
     }

@@ -169,6 +169,7 @@ pub(crate) fn rate_limiter(settings: &Settings) -> Result<RateLimiter, StartupEr
         enabled: settings.rate_limit.enabled,
         auth_per_minute: settings.rate_limit.auth_per_minute,
         api_per_minute: settings.rate_limit.api_per_minute,
+        chat_posts_per_minute: settings.messaging.posts_per_minute_per_user,
         redis,
     })
     .map_err(StartupError::Redis)

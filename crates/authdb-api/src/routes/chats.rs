@@ -18,6 +18,7 @@ use base64::{Engine as _, engine::general_purpose::STANDARD};
 
 use crate::endpoint::resource;
 use crate::limits::read_limited;
+use crate::rate_limit::refuse_chat_post;
 use crate::{
     ApiError, Client, DeferredJson, ListQuery,
     dto::{
@@ -480,7 +481,9 @@ fn message_body_limit(policy: MessagingPolicy) -> usize {
 
 /// Post a message: `ciphertext` and `nonce` in standard base64, checked and stored as
 /// bytes, never looked into. The same `client_id` from the same sender in the same chat
-/// answers the original message with 200, so a retry never duplicates.
+/// answers the original message with 200, so a retry never duplicates. Each post counts
+/// against the caller's posting limit in this chat (`messaging.posts_per_minute_per_user`)
+/// as well as the API budget.
 #[utoipa::path(
     post,
     path = "/api/v1/organizations/{id}/chats/{chat_id}/messages",
@@ -508,6 +511,9 @@ async fn post_message(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let id = chat_id(&req)?;
+    if let Some(refused) = refuse_chat_post(&req, id.as_uuid(), guard.member.membership.user_id().as_uuid()).await {
+        return Ok(refused);
+    }
     if !is_json_content_type(&req) {
         return Err(ApiError::UnsupportedMediaType);
     }

@@ -38,6 +38,10 @@ mod m20261201_000021_grant_networks_control;
 mod m20261201_000022_index_asset_listing;
 mod m20261201_000030_create_outbox;
 mod m20261201_000031_create_email_tokens;
+mod m20261201_000050_grant_chats_manage;
+mod m20261201_000051_create_chats;
+mod m20261201_000052_create_chat_members;
+mod m20261201_000053_create_chat_messages;
 
 /// All authdb migrations, in the order they are applied.
 #[derive(Debug, Clone, Copy, Default)]
@@ -69,6 +73,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000022_index_asset_listing::Migration),
             Box::new(m20261201_000030_create_outbox::Migration),
             Box::new(m20261201_000031_create_email_tokens::Migration),
+            Box::new(m20261201_000050_grant_chats_manage::Migration),
+            Box::new(m20261201_000051_create_chats::Migration),
+            Box::new(m20261201_000052_create_chat_members::Migration),
+            Box::new(m20261201_000053_create_chat_messages::Migration),
         ]
     }
 }

@@ -101,6 +101,26 @@ async fn members_of_another_organization_get_404_on_every_organization_route(bac
         .json()
         .await
         .unwrap();
+    let chat: Value = app
+        .post(
+            &format!("/api/v1/organizations/{victim_id}/chats"),
+            &alice.access_token,
+            &json!({"kind": "group", "name": "secret-chat", "member_ids": [bob.user_id()]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let message: Value = app
+        .post(
+            &format!("/api/v1/organizations/{victim_id}/chats/{}/messages", chat["id"].as_str().unwrap()),
+            &alice.access_token,
+            &json!({"ciphertext": "c2VjcmV0LWNpcGhlcnRleHQ=", "client_id": "secret-client-id"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     // The attacker owns another organization: every permission there, none here.
     let mallory = app.register_ok("mallory").await;
     app.create_organization_ok(&mallory.access_token, "mallory-inc").await;
@@ -116,6 +136,8 @@ async fn members_of_another_organization_get_404_on_every_organization_route(bac
             .replace("{service_id}", service["id"].as_str().unwrap())
             .replace("{scan_id}", scan["id"].as_str().unwrap())
             .replace("{rule_id}", rule["id"].as_str().unwrap())
+            .replace("{chat_id}", chat["id"].as_str().unwrap())
+            .replace("{message_id}", message["id"].as_str().unwrap())
     };
     let operations = organization_operations();
     assert!(operations.len() >= 15, "the document lists too few organization routes: {operations:?}");
@@ -130,6 +152,9 @@ async fn members_of_another_organization_get_404_on_every_organization_route(bac
         "secret-banner",
         "secret-scanned",
         "secret-rule",
+        "secret-chat",
+        "c2VjcmV0LWNpcGhlcnRleHQ=",
+        "secret-client-id",
         &victim_id,
     ];
     let body = json!({"name": "x", "role": "owner", "email": "mallory@example.com", "permissions": ["org:delete"]});
@@ -156,6 +181,16 @@ async fn members_of_another_organization_get_404_on_every_organization_route(bac
     assert_eq!(assets["total"], 2, "the attacker's writes changed nothing");
     assert_eq!(assets["items"][0]["hostname"], "secret-host");
     assert_eq!(assets["items"][0]["open_services"], 1, "the attacker's writes changed no service");
+    let messages: Value = app
+        .get(
+            &format!("/api/v1/organizations/{victim_id}/chats/{}/messages", chat["id"].as_str().unwrap()),
+            &alice.access_token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(messages["items"].as_array().unwrap().len(), 1, "the attacker's writes changed no message");
     for (method, template) in operations.iter().filter(|(method, _)| *method == Method::GET) {
         let response = app.get(&fill(template), &alice.access_token).await;
         assert_eq!(response.status(), 200, "{method} {template} for the owner");

@@ -34,6 +34,7 @@ mod admin;
 mod architecture;
 mod assets;
 mod audit;
+mod chats;
 mod deployment;
 mod email;
 mod errors;

@@ -252,6 +252,7 @@ async fn only_an_owner_grants_or_takes_away_owner(backend: Backend) {
         "assets:write",
         "chats:use",
         "networks:control",
+        "chats:manage",
     ];
     let root = app
         .post(

@@ -77,6 +77,8 @@ pub fn test_settings(db: &TestDatabase) -> Settings {
     // Limits stay on (the middleware runs) but out of reach; tests/e2e/rate_limit.rs lowers them.
     settings.rate_limit.auth_per_minute = 100_000;
     settings.rate_limit.api_per_minute = 100_000;
+    // Likewise the per-chat posting limit; tests/e2e/chats.rs lowers it.
+    settings.messaging.posts_per_minute_per_user = 100_000;
     settings
 }
 

@@ -32,6 +32,60 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub mail: MailSettings,
     pub inventory: InventorySettings,
+    pub messaging: MessagingSettings,
+}
+
+/// Encrypted messaging (chats).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MessagingSettings {
+    /// The largest message ciphertext, in bytes once decoded.
+    pub max_message_bytes: usize,
+    /// The shortest auto-deletion a chat may ask for, in seconds.
+    pub min_auto_delete_secs: u32,
+    /// How often expired messages are deleted, in seconds.
+    pub sweep_interval_secs: u64,
+    /// How many messages one user may post in one chat per minute (besides the API budget).
+    pub posts_per_minute_per_user: u32,
+}
+
+/// The most `messaging.max_message_bytes` may be: 16 MiB.
+pub const MAX_MESSAGE_BYTES_CEILING: usize = 16 * 1024 * 1024;
+
+impl Default for MessagingSettings {
+    fn default() -> Self {
+        let policy = authdb_service::MessagingPolicy::default();
+        Self {
+            max_message_bytes: policy.max_message_bytes,
+            min_auto_delete_secs: policy.min_auto_delete_secs,
+            sweep_interval_secs: policy.sweep_interval.as_secs(),
+            posts_per_minute_per_user: 120,
+        }
+    }
+}
+
+impl MessagingSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        if self.max_message_bytes == 0 || self.max_message_bytes > MAX_MESSAGE_BYTES_CEILING {
+            return Err(invalid(
+                "AUTHDB__MESSAGING__MAX_MESSAGE_BYTES",
+                format!("must be from 1 to {MAX_MESSAGE_BYTES_CEILING} (16 MiB)"),
+            ));
+        }
+        if self.min_auto_delete_secs == 0 || self.min_auto_delete_secs > authdb_domain::AutoDelete::MAX_SECS {
+            return Err(invalid(
+                "AUTHDB__MESSAGING__MIN_AUTO_DELETE_SECS",
+                format!("must be from 1 to {} (one year)", authdb_domain::AutoDelete::MAX_SECS),
+            ));
+        }
+        if self.sweep_interval_secs == 0 || self.sweep_interval_secs > 3600 {
+            return Err(invalid("AUTHDB__MESSAGING__SWEEP_INTERVAL_SECS", "must be from 1 to 3600"));
+        }
+        if self.posts_per_minute_per_user == 0 || self.posts_per_minute_per_user > 100_000 {
+            return Err(invalid("AUTHDB__MESSAGING__POSTS_PER_MINUTE_PER_USER", "must be from 1 to 100000"));
+        }
+        Ok(())
+    }
 }
 
 /// The network inventory.
@@ -537,6 +591,7 @@ impl Default for Settings {
             metrics: MetricsSettings::default(),
             mail: MailSettings::default(),
             inventory: InventorySettings::default(),
+            messaging: MessagingSettings::default(),
         }
     }
 }
@@ -615,6 +670,7 @@ impl Settings {
         self.metrics.validate()?;
         self.mail.validate()?;
         self.inventory.validate()?;
+        self.messaging.validate()?;
         Ok(())
     }
 

@@ -12,8 +12,7 @@ use authdb_api::{ApiState, RateLimitConfig, RateLimiter, RedisConfig};
 use authdb_auth::{JwtAlgorithm, JwtConfig, JwtKeys, PasswordHasher, PrivateKeyPem, RotationKey, SigningKeys};
 use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
 use authdb_service::{
-    AuthPolicy, HealthService, MailSetup, MailTemplates, MailTemplatesConfig, Mailer, OrganizationPolicy, OutboxPolicy,
-    RouterAgent, Services, ServicesConfig, TemplateError, error_chain,
+    AuthPolicy, HealthService, MailSetup, MailTemplates, MailTemplatesConfig, Mailer, OrganizationPolicy, OutboxPolicy, RouterAgent, Services, ServicesConfig, TemplateError, error_chain, InventoryPolicy, MessagingPolicy,
 };
 use secrecy::{ExposeSecret as _, SecretString};
 
@@ -145,6 +144,11 @@ pub async fn build_services(
         organizations: OrganizationPolicy::default(),
         inventory: settings.inventory.policy(),
         agent: build_agent(settings)?,
+        messaging: MessagingPolicy {
+            max_message_bytes: settings.messaging.max_message_bytes,
+            min_auto_delete_secs: settings.messaging.min_auto_delete_secs,
+            sweep_interval: Duration::from_secs(settings.messaging.sweep_interval_secs),
+        },
         public_url: settings.public_url()?,
         cache_ttl: Duration::from_millis(settings.auth.session_cache_ttl_ms),
         health_timeout: Duration::from_secs(2),
@@ -195,6 +199,7 @@ pub(crate) fn rate_limiter(settings: &Settings) -> Result<RateLimiter, StartupEr
         enabled: settings.rate_limit.enabled,
         auth_per_minute: settings.rate_limit.auth_per_minute,
         api_per_minute: settings.rate_limit.api_per_minute,
+        chat_posts_per_minute: settings.messaging.posts_per_minute_per_user,
         redis,
     })
     .map_err(StartupError::Redis)

@@ -119,7 +119,8 @@ pub mod perm {
         AssetsRead,
         AssetsWrite,
         ChatsUse,
-        NetworksControl
+        NetworksControl,
+        ChatsManage
     );
 
     /// `org:read` for reading the organization itself, which a suspended organization

@@ -82,6 +82,7 @@ pub fn configure(state: ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + 
             .app_data(web::Data::new(services.organizations.clone()))
             .app_data(web::Data::new(services.admin.clone()))
             .app_data(web::Data::new(services.inventory.clone()))
+            .app_data(web::Data::new(services.messaging.clone()))
             .app_data(web::Data::new(state.rate_limiter.clone()))
             .app_data(web::Data::new(state.trusted_proxies.clone()))
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))

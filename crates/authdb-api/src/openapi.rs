@@ -35,6 +35,7 @@ const TAGS: &[(&str, &str)] = &[
     ("services", "The services (ports and protocols) of an organization's assets"),
     ("scans", "Scans imported into a network's inventory"),
     ("access-rules", "A network's allow and deny lists, applied through its agent"),
+    ("chats", "End-to-end encrypted messaging between members: chats, opaque messages, read pointers"),
     ("admin", "Platform administration (superusers only)"),
     ("discovery", "Public keys (JWKS) and metadata for services that verify our tokens"),
     ("health", "Liveness and readiness probes"),

@@ -19,7 +19,7 @@ use std::{
 };
 
 use actix_web::{
-    HttpMessage as _, ResponseError as _,
+    HttpMessage as _, HttpRequest, HttpResponse, ResponseError as _,
     body::{EitherBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     http::header::{HeaderMap, HeaderName, HeaderValue},
@@ -66,6 +66,9 @@ pub struct RateLimitConfig {
     pub auth_per_minute: u32,
     /// Requests per minute and user on the rest of `/api/v1` (per IP without a valid token).
     pub api_per_minute: u32,
+    /// Messages per minute a user may post in one chat (`messaging.posts_per_minute_per_user`),
+    /// on top of the API budget.
+    pub chat_posts_per_minute: u32,
     pub redis: Option<RedisConfig>,
 }
 
@@ -102,6 +105,8 @@ fn redact(url: &str) -> String {
 pub(crate) enum Policy {
     Auth,
     Api,
+    /// Posts of one user in one chat.
+    ChatPost,
 }
 
 impl Policy {
@@ -109,6 +114,7 @@ impl Policy {
         match self {
             Self::Auth => "auth",
             Self::Api => "api",
+            Self::ChatPost => "chat_post",
         }
     }
 }
@@ -141,6 +147,7 @@ impl std::fmt::Debug for RateLimiter {
 struct Inner {
     auth_limit: NonZeroU32,
     api_limit: NonZeroU32,
+    chat_post_limit: NonZeroU32,
     store: Store,
     refused: RefusedAddresses,
 }
@@ -179,8 +186,11 @@ fn keyed(limit: NonZeroU32) -> KeyedLimiter {
     governor::RateLimiter::keyed(Quota::per_minute(limit)).with_middleware::<StateInformationMiddleware>()
 }
 
+// One store per process, behind an `Arc`: its size costs nothing, and boxing the memory
+// limiters would add an indirection to every check.
+#[allow(clippy::large_enum_variant, reason = "one per process, never moved after start")]
 enum Store {
-    Memory { auth: KeyedLimiter, api: KeyedLimiter, checks: AtomicU64 },
+    Memory { auth: KeyedLimiter, api: KeyedLimiter, chat_post: KeyedLimiter, checks: AtomicU64 },
     Redis(RedisStore),
 }
 
@@ -218,8 +228,15 @@ impl RateLimiter {
         }
         let auth_limit = NonZeroU32::new(config.auth_per_minute).ok_or("auth_per_minute must be at least 1")?;
         let api_limit = NonZeroU32::new(config.api_per_minute).ok_or("api_per_minute must be at least 1")?;
+        let chat_post_limit =
+            NonZeroU32::new(config.chat_posts_per_minute).ok_or("chat_posts_per_minute must be at least 1")?;
         let store = match &config.redis {
-            None => Store::Memory { auth: keyed(auth_limit), api: keyed(api_limit), checks: AtomicU64::new(0) },
+            None => Store::Memory {
+                auth: keyed(auth_limit),
+                api: keyed(api_limit),
+                chat_post: keyed(chat_post_limit),
+                checks: AtomicU64::new(0),
+            },
             Some(redis_config) => {
                 let client = redis::Client::open(redis_config.url.as_str()).map_err(|error| error.to_string())?;
                 let manager_config = ConnectionManagerConfig::new()
@@ -238,7 +255,15 @@ impl RateLimiter {
                 })
             }
         };
-        Ok(Self { inner: Some(Arc::new(Inner { auth_limit, api_limit, store, refused: RefusedAddresses::default() })) })
+        Ok(Self {
+            inner: Some(Arc::new(Inner {
+                auth_limit,
+                api_limit,
+                chat_post_limit,
+                store,
+                refused: RefusedAddresses::default(),
+            })),
+        })
     }
 
     pub fn is_enabled(&self) -> bool {
@@ -266,12 +291,14 @@ impl RateLimiter {
         let limit = match policy {
             Policy::Auth => inner.auth_limit,
             Policy::Api => inner.api_limit,
+            Policy::ChatPost => inner.chat_post_limit,
         };
         match &inner.store {
-            Store::Memory { auth, api, checks } => {
+            Store::Memory { auth, api, chat_post, checks } => {
                 let limiter = match policy {
                     Policy::Auth => auth,
                     Policy::Api => api,
+                    Policy::ChatPost => chat_post,
                 };
                 if checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY_CHECKS == SWEEP_EVERY_CHECKS - 1 {
                     limiter.retain_recent();
@@ -415,7 +442,11 @@ pub(crate) async fn limit(
     };
     if decision.allowed {
         let mut response = next.call(req).await?;
-        insert_headers(response.headers_mut(), &decision);
+        // A route's own limit (a chat's posting limit) that refused the request reports
+        // its own budget.
+        if !response.headers().contains_key(HeaderName::from_static("ratelimit-policy")) {
+            insert_headers(response.headers_mut(), &decision);
+        }
         return Ok(response.map_into_left_body());
     }
     metrics::counter!("authdb_rate_limit_rejections_total", "policy" => policy.name()).increment(1);
@@ -428,6 +459,21 @@ pub(crate) async fn limit(
     let mut response = ApiError::RateLimited { retry_after_secs: decision.retry_after_secs }.error_response();
     insert_headers(response.headers_mut(), &decision);
     Ok(req.into_response(response).map_into_right_body())
+}
+
+/// Counts one post of `user` in `chat` against the posting limit; a refusal is the 429
+/// problem with `Retry-After` and the RateLimit headers of that limit. `None` lets the post
+/// through (the limiter is disabled, or its store failed).
+pub(crate) async fn refuse_chat_post(req: &HttpRequest, chat: uuid::Uuid, user: uuid::Uuid) -> Option<HttpResponse> {
+    let limiter = req.app_data::<web::Data<RateLimiter>>()?;
+    let decision = limiter.check(Policy::ChatPost, &format!("chat:{chat}:user:{user}")).await?;
+    if decision.allowed {
+        return None;
+    }
+    metrics::counter!("authdb_rate_limit_rejections_total", "policy" => Policy::ChatPost.name()).increment(1);
+    let mut response = ApiError::RateLimited { retry_after_secs: decision.retry_after_secs }.error_response();
+    insert_headers(response.headers_mut(), &decision);
+    Some(response)
 }
 
 fn insert_headers(headers: &mut HeaderMap, decision: &Decision) {

@@ -62,6 +62,16 @@ pub enum AuditAction {
     AccessRuleDeleted,
     /// The expiry sweep removed a rule past its `expires_at` (no actor).
     AccessRuleExpired,
+    ChatCreated,
+    /// A group chat was renamed.
+    ChatUpdated,
+    /// A chat's encryption label or auto-deletion changed.
+    ChatConfigChanged,
+    ChatMemberAdded,
+    ChatMemberRemoved,
+    /// A message was deleted by someone other than its sender (its contents are never
+    /// recorded).
+    ChatMessageDeleted,
 }
 
 impl AuditAction {
@@ -114,6 +124,12 @@ impl AuditAction {
             Self::AccessRuleCreated => "access_rule.created",
             Self::AccessRuleDeleted => "access_rule.deleted",
             Self::AccessRuleExpired => "access_rule.expired",
+            Self::ChatCreated => "chat.created",
+            Self::ChatUpdated => "chat.updated",
+            Self::ChatConfigChanged => "chat.config_changed",
+            Self::ChatMemberAdded => "chat.member_added",
+            Self::ChatMemberRemoved => "chat.member_removed",
+            Self::ChatMessageDeleted => "chat.message_deleted",
         }
     }
 }

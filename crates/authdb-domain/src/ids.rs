@@ -134,3 +134,13 @@ define_id!(
     /// Identifies an access rule (an allow or deny list entry) of a network.
     AccessRuleId
 );
+
+define_id!(
+    /// Identifies a chat (direct or group) of an organization.
+    ChatId
+);
+
+define_id!(
+    /// Identifies one message of a chat.
+    MessageId
+);

@@ -9,6 +9,7 @@
 //! built-in roles, the read models. Everything re-exported here is meant for embedders.
 
 mod audit;
+mod chat;
 mod email;
 mod error;
 mod ids;
@@ -24,10 +25,15 @@ mod user;
 mod username;
 
 pub use audit::{AuditAction, AuditOutcome};
+pub use chat::{
+    AutoDelete, Chat, ChatConfigChanges, ChatKind, ChatMember, ChatName, ChatView, ClientMessageId, ContentType,
+    EncryptionType, LastMessage, Message, MessageCursor, MessagePage, NewChat, NewMessage, OpaqueBytes,
+    direct_chat_key,
+};
 pub use email::{Email, MAX_SKELETON_BYTES, email_skeleton, normalized_email};
 pub use error::{DomainError, Result, Violation};
 pub use ids::{
-    AccessRuleId, AssetId, AssetServiceId, AuditEventId, InvitationId, MembershipId, NetworkId, OrganizationId,
+    AccessRuleId, AssetId, AssetServiceId, AuditEventId, InvitationId, MembershipId, NetworkId, OrganizationId, ChatId, MessageId,
     RefreshTokenId, RoleId, ScanId, SessionId, UserId,
 };
 pub use inventory::{

@@ -22,6 +22,7 @@ pub enum Permission {
     /// Changes what a network's router does: its access rules, scans run through its
     /// agent.
     NetworksControl,
+    ChatsManage,
 }
 
 impl Permission {
@@ -37,6 +38,7 @@ impl Permission {
         Self::AssetsWrite,
         Self::ChatsUse,
         Self::NetworksControl,
+        Self::ChatsManage,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -51,6 +53,7 @@ impl Permission {
             Self::AssetsWrite => "assets:write",
             Self::ChatsUse => "chats:use",
             Self::NetworksControl => "networks:control",
+            Self::ChatsManage => "chats:manage",
         }
     }
 

@@ -16,6 +16,7 @@ pub mod access_rules;
 pub mod assets;
 pub mod audit;
 pub mod change_feed;
+pub mod chats;
 mod db;
 pub mod email_tokens;
 pub mod entities;

@@ -134,8 +134,10 @@ pub async fn set_role(
     Ok(updated.rows_affected > 0)
 }
 
-/// Removes a member. Returns whether `user` was one.
+/// Removes a member, and takes them out of the organization's chats (a member who comes
+/// back does not find their old chats). Returns whether `user` was one.
 pub async fn delete(conn: &impl ConnectionTrait, tenant: TenantId, user: UserId) -> Result<bool> {
+    crate::chats::remove_from_all(conn, tenant, user).await?;
     let deleted = memberships::Entity::delete_many()
         .filter(memberships::Column::OrganizationId.eq(tenant.uuid()))
         .filter(memberships::Column::UserId.eq(user.as_uuid()))

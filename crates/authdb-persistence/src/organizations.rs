@@ -106,6 +106,7 @@ pub async fn update(
 /// in it and audit events about it keep existing, with the organization cleared.
 pub async fn delete(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<()> {
     crate::access_rules::delete_all(conn, tenant).await?;
+    crate::chats::delete_all(conn, tenant).await?;
     crate::scans::delete_all(conn, tenant).await?;
     crate::services::delete_all(conn, tenant).await?;
     crate::assets::delete_all(conn, tenant).await?;

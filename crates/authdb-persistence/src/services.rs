@@ -234,17 +234,21 @@ pub async fn keys_of(
 ) -> Result<std::collections::HashSet<(AssetId, u16, Protocol)>> {
     let mut keys = std::collections::HashSet::new();
     for batch in assets.chunks(crate::assets::IMPORT_BATCH) {
-        let rows: Vec<(Uuid, i32, String)> = services::Entity::find()
-            .filter(services::Column::OrganizationId.eq(tenant.uuid()))
+        // Asked by asset only, the tenant checked per row: with the organization in the
+        // `WHERE` clause, PostgreSQL's generic plan for the prepared statement scanned the
+        // organization's services and compared each with the batch's 500 assets (400 ms a
+        // batch with 50,000 services), where the (asset, port, protocol) index finds them.
+        let rows: Vec<(Uuid, i32, String, Uuid)> = services::Entity::find()
             .filter(services::Column::AssetId.is_in(batch.iter().map(AssetId::as_uuid)))
             .select_only()
             .column(services::Column::AssetId)
             .column(services::Column::Port)
             .column(services::Column::Protocol)
+            .column(services::Column::OrganizationId)
             .into_tuple()
             .all(conn)
             .await?;
-        for (asset, port, protocol) in rows {
+        for (asset, port, protocol, _) in rows.into_iter().filter(|row| row.3 == tenant.uuid()) {
             let port = rows::parsed(Port::parse(i64::from(port), "port"), SERVICE, "port")?;
             let protocol = rows::parsed(Protocol::parse(&protocol, "protocol"), SERVICE, "protocol")?;
             keys.insert((AssetId::from_uuid(asset), port.value(), protocol));

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use authdb_domain::{
-    AccessRuleId, AssetId, AssetServiceId, AuditAction, AuditOutcome, InvitationId, NetworkId, OrganizationId, RoleId,
+    AccessRuleId, AssetId, AssetServiceId, AuditAction, AuditOutcome, InvitationId, NetworkId, OrganizationId, RoleId, ChatId,
     ScanId, SessionId, UserId,
 };
 use authdb_persistence::audit::NewAuditEvent;
@@ -24,6 +24,7 @@ pub(crate) enum Target {
     Service(AssetServiceId),
     Scan(ScanId),
     AccessRule(AccessRuleId),
+    Chat(ChatId),
     /// A login counter, by its key (`ip:<address>`).
     Counter(String),
 }
@@ -41,6 +42,7 @@ impl fmt::Display for Target {
             Self::Service(id) => write!(f, "service:{id}"),
             Self::Scan(id) => write!(f, "scan:{id}"),
             Self::AccessRule(id) => write!(f, "access_rule:{id}"),
+            Self::Chat(id) => write!(f, "chat:{id}"),
             Self::Counter(key) => f.write_str(key),
         }
     }

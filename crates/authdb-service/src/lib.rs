@@ -15,6 +15,8 @@
 //!   sessions, password, profile, events);
 //! - `tenancy/`: [`OrganizationService`] (organizations, members, roles,
 //!   invitations), with [`Membership`] as the proof of access;
+//! - `messaging/`: [`MessagingService`] (chats, opaque messages, read pointers, the
+//!   auto-deletion sweep);
 //! - `inventory/`: [`InventoryService`] (networks, assets, services, scans, access rules),
 //!   the organization's network inventory, with the expiry sweep of access rules;
 //! - `agent`: the [`RouterAgent`] port to networks' agents, implemented outside this
@@ -45,6 +47,7 @@ mod mail;
 mod mail_templates;
 mod membership;
 mod outbox;
+mod messaging;
 mod principal;
 mod replica;
 mod services;
@@ -69,6 +72,7 @@ pub use mail::{MailError, MailFuture, Mailer, OutgoingMail};
 pub use mail_templates::{MailTemplates, MailTemplatesConfig, TemplateError};
 pub use membership::Membership;
 pub use outbox::{MailSetup, OutboxPolicy};
+pub use messaging::{MessagingPolicy, MessagingService};
 pub use principal::Principal;
 pub use services::{Services, ServicesConfig};
 pub use tenancy::{IssuedInvitation, NewRole, OrganizationPolicy, OrganizationService, PendingInvitation, RoleUpdate};

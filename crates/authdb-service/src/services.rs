@@ -7,7 +7,7 @@ use authdb_persistence::DatabaseConnection;
 
 use crate::{
     AdminService, AuthPolicy, AuthService, Core, CoreConfig, Discovery, HealthService, InventoryPolicy,
-    InventoryService, MailSetup, OrganizationPolicy, OrganizationService, Result, RouterAgent, SweepTask,
+    InventoryService, MailSetup, OrganizationPolicy, OrganizationService, Result, RouterAgent, SweepTask, MessagingPolicy, MessagingService,
 };
 
 /// What the services are built from.
@@ -23,6 +23,7 @@ pub struct ServicesConfig {
     /// The client for networks' agents (`authdb_agent::HttpRouterAgent` in the server;
     /// [`crate::NoRouterAgent`] talks to none).
     pub agent: Arc<dyn RouterAgent>,
+    pub messaging: MessagingPolicy,
     /// How long a cached session or membership is trusted (see [`CoreConfig::cache_ttl`]).
     pub cache_ttl: Duration,
     /// How long a readiness probe waits for the database.
@@ -42,6 +43,7 @@ pub struct Services {
     pub organizations: OrganizationService,
     pub admin: AdminService,
     pub inventory: InventoryService,
+    pub messaging: MessagingService,
     pub health: HealthService,
     /// The issuer and public keys served under `/.well-known`.
     pub discovery: Discovery,
@@ -68,6 +70,7 @@ impl Services {
         let admin = AdminService::new(core.clone());
         let inventory = InventoryService::new(core.clone(), config.inventory, config.agent);
         let rule_sweep = inventory.start_rule_sweep();
-        Ok(Self { core, auth, organizations, admin, inventory, health, discovery, rule_sweep })
+        let messaging = MessagingService::new(core.clone(), config.messaging);
+        Ok(Self { core, auth, organizations, admin, inventory, messaging, health, discovery, rule_sweep })
     }
 }

@@ -229,6 +229,14 @@ impl<'a> TenantWrite<'a> {
         event
     }
 
+    /// Commits a write that the audit log must not see: posting a message, marking one
+    /// read, a sender deleting their own message. These are the chat's traffic, not
+    /// changes of who may do what, and their contents must never be recorded anywhere.
+    /// Nothing such a write changes is cached.
+    pub(crate) async fn commit_unaudited(self) -> Result<()> {
+        self.write.commit().await
+    }
+
     /// Records the audit event, publishes the invalidation, commits, and applies the
     /// invalidation to this process.
     pub(crate) async fn commit(mut self, record: Record, stale: Stale) -> Result<()> {

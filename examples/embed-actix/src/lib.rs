@@ -25,8 +25,7 @@ use authdb_api::{ApiState, RateLimitConfig, RateLimiter};
 use authdb_auth::{JwtConfig, JwtKeys, PasswordHasher, RotationKey, SigningKeys};
 use authdb_persistence::{DatabaseConfig, DatabaseConnection};
 use authdb_service::{
-    AuthPolicy, InventoryPolicy, MailSetup, MailTemplates, MailTemplatesConfig, NoRouterAgent, OrganizationPolicy,
-    OutboxPolicy, Services, ServicesConfig, error_chain,
+    AuthPolicy, InventoryPolicy, MailSetup, MailTemplates, MailTemplatesConfig, NoRouterAgent, OrganizationPolicy, OutboxPolicy, Services, ServicesConfig, error_chain, MessagingPolicy,
 };
 use secrecy::SecretString;
 
@@ -109,6 +108,7 @@ impl NotesApp {
                 // The notes service talks to no router agent; `authdb_agent::HttpRouterAgent`
                 // (or a client of one's own) goes here to manage networks' access rules.
                 agent: Arc::new(NoRouterAgent),
+                messaging: MessagingPolicy::default(),
                 cache_ttl: Duration::from_secs(1),
                 health_timeout: Duration::from_secs(2),
                 public_url: None,

@@ -15,7 +15,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         jwt_secret: secret.into(),
         issuer: "embed-actix".into(),
         bcrypt_cost: 12,
-        rate_limit: RateLimitConfig { enabled: true, auth_per_minute: 20, api_per_minute: 100, redis: None },
+        rate_limit: RateLimitConfig {
+            enabled: true,
+            auth_per_minute: 20,
+            api_per_minute: 100,
+            chat_posts_per_minute: 120,
+            redis: None,
+        },
     };
     let bind = std::env::var("NOTES_BIND").unwrap_or_else(|_| "127.0.0.1:8090".into());
     let app = NotesApp::start(config).await?;

@@ -25,6 +25,10 @@ fn defaults_need_no_configuration() {
     let policy = settings.inventory.policy();
     assert_eq!(policy.agent_timeout, std::time::Duration::from_millis(5000));
     assert_eq!(policy.rule_sweep_interval, std::time::Duration::from_secs(60));
+    assert_eq!(settings.messaging.max_message_bytes, 64 * 1024);
+    assert_eq!(settings.messaging.min_auto_delete_secs, 60);
+    assert_eq!(settings.messaging.sweep_interval_secs, 10);
+    assert_eq!(settings.messaging.posts_per_minute_per_user, 120);
 }
 
 #[test]
@@ -237,6 +241,13 @@ fn invalid_production_settings_name_their_setting() {
         ("AUTHDB__INVENTORY__AGENT_TIMEOUT_MS", "120001", "AUTHDB__INVENTORY__AGENT_TIMEOUT_MS"),
         ("AUTHDB__INVENTORY__RULE_SWEEP_INTERVAL_SECS", "0", "AUTHDB__INVENTORY__RULE_SWEEP_INTERVAL_SECS"),
         ("AUTHDB__INVENTORY__RULE_SWEEP_INTERVAL_SECS", "86401", "AUTHDB__INVENTORY__RULE_SWEEP_INTERVAL_SECS"),
+        ("AUTHDB__MESSAGING__MAX_MESSAGE_BYTES", "0", "AUTHDB__MESSAGING__MAX_MESSAGE_BYTES"),
+        ("AUTHDB__MESSAGING__MAX_MESSAGE_BYTES", "16777217", "AUTHDB__MESSAGING__MAX_MESSAGE_BYTES"),
+        ("AUTHDB__MESSAGING__MIN_AUTO_DELETE_SECS", "0", "AUTHDB__MESSAGING__MIN_AUTO_DELETE_SECS"),
+        ("AUTHDB__MESSAGING__MIN_AUTO_DELETE_SECS", "31536001", "AUTHDB__MESSAGING__MIN_AUTO_DELETE_SECS"),
+        ("AUTHDB__MESSAGING__SWEEP_INTERVAL_SECS", "0", "AUTHDB__MESSAGING__SWEEP_INTERVAL_SECS"),
+        ("AUTHDB__MESSAGING__SWEEP_INTERVAL_SECS", "3601", "AUTHDB__MESSAGING__SWEEP_INTERVAL_SECS"),
+        ("AUTHDB__MESSAGING__POSTS_PER_MINUTE_PER_USER", "0", "AUTHDB__MESSAGING__POSTS_PER_MINUTE_PER_USER"),
     ];
     for (key, value, expected) in cases {
         let message = load(&[(key, value)]).expect_err(key).to_string();

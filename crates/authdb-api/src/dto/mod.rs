@@ -8,6 +8,7 @@ mod access_rule;
 mod account;
 mod admin;
 mod asset;
+mod chat;
 mod email;
 mod event;
 mod invitation;
@@ -27,6 +28,11 @@ pub(crate) use self::{
     account::{LoginRequest, RefreshRequest, RegisterRequest, TokenResponse, UpdateProfileRequest, UserResponse},
     admin::{AdminUpdateUserRequest, UserList},
     asset::{AssetList, AssetResponse, CreateAssetRequest, UpdateAssetRequest, Vulnerabilities},
+    chat::{
+        AddChatMemberRequest, ChatConfigRequest, ChatList, ChatResponse, CreateChatRequest, LastMessageResponse,
+        MarkReadRequest, MessagePageResponse, MessageResponse, PostMessageRequest, ReceiptList, ReceiptResponse,
+        RenameChatRequest,
+    },
     email::{AcceptedResponse, EmailTokenRequest, PasswordResetConfirmRequest, PasswordResetRequest},
     event::{SecurityEventPage, SecurityEventResponse},
     invitation::{AcceptInvitationRequest, CreateInvitationRequest, InvitationList, InvitationResponse},

@@ -1,8 +1,14 @@
 use super::*;
 
 fn memory(auth: u32, api: u32) -> RateLimiter {
-    RateLimiter::new(&RateLimitConfig { enabled: true, auth_per_minute: auth, api_per_minute: api, redis: None })
-        .expect("valid configuration")
+    RateLimiter::new(&RateLimitConfig {
+        enabled: true,
+        auth_per_minute: auth,
+        api_per_minute: api,
+        chat_posts_per_minute: 120,
+        redis: None,
+    })
+    .expect("valid configuration")
 }
 
 #[actix_web::test]
@@ -33,9 +39,14 @@ async fn keys_and_policies_have_separate_budgets() {
 
 #[actix_web::test]
 async fn a_disabled_limiter_limits_nothing() {
-    let limiter =
-        RateLimiter::new(&RateLimitConfig { enabled: false, auth_per_minute: 1, api_per_minute: 1, redis: None })
-            .expect("valid");
+    let limiter = RateLimiter::new(&RateLimitConfig {
+        enabled: false,
+        auth_per_minute: 1,
+        api_per_minute: 1,
+        chat_posts_per_minute: 120,
+        redis: None,
+    })
+    .expect("valid");
     assert!(!limiter.is_enabled());
     assert_eq!(limiter.check(Policy::Auth, "ip:1").await, None);
     assert_eq!(limiter.redis_up().await, None);
@@ -43,11 +54,23 @@ async fn a_disabled_limiter_limits_nothing() {
 
 #[test]
 fn zero_budgets_and_bad_redis_urls_are_refused() {
-    let config = RateLimitConfig { enabled: true, auth_per_minute: 0, api_per_minute: 1, redis: None };
+    let config = RateLimitConfig {
+        enabled: true,
+        auth_per_minute: 0,
+        api_per_minute: 1,
+        chat_posts_per_minute: 120,
+        redis: None,
+    };
     assert!(RateLimiter::new(&config).is_err());
     let redis =
         RedisConfig { url: "http://nope".into(), timeout: Duration::from_millis(100), key_prefix: String::new() };
-    let config = RateLimitConfig { enabled: true, auth_per_minute: 1, api_per_minute: 1, redis: Some(redis) };
+    let config = RateLimitConfig {
+        enabled: true,
+        auth_per_minute: 1,
+        api_per_minute: 1,
+        chat_posts_per_minute: 120,
+        redis: Some(redis),
+    };
     assert!(RateLimiter::new(&config).is_err());
 }
 
@@ -59,7 +82,13 @@ async fn an_unreachable_redis_lets_requests_through() {
         timeout: Duration::from_millis(200),
         key_prefix: "test:".into(),
     };
-    let config = RateLimitConfig { enabled: true, auth_per_minute: 1, api_per_minute: 1, redis: Some(redis) };
+    let config = RateLimitConfig {
+        enabled: true,
+        auth_per_minute: 1,
+        api_per_minute: 1,
+        chat_posts_per_minute: 120,
+        redis: Some(redis),
+    };
     let limiter = RateLimiter::new(&config).expect("lazy connection");
     for _ in 0..3 {
         assert_eq!(limiter.check(Policy::Auth, "ip:1").await, None);

@@ -9,6 +9,7 @@
 mod access_rules;
 mod admin;
 mod assets;
+mod chats;
 mod events;
 mod health;
 mod invitations;
@@ -71,6 +72,7 @@ pub(crate) const ROUTES: &[RouteModule] = &[
     route(Mount::Api, services::configure, services::ServicesApi::openapi),
     route(Mount::Api, scans::configure, scans::ScansApi::openapi),
     route(Mount::Api, access_rules::configure, access_rules::AccessRulesApi::openapi),
+    route(Mount::Api, chats::configure, chats::ChatsApi::openapi),
     route(Mount::Api, admin::configure, admin::AdminApi::openapi),
     route(Mount::Api, oauth::configure, oauth::OauthApi::openapi),
     route(Mount::Root, well_known::configure, well_known::WellKnownApi::openapi),

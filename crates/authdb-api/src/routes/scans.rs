@@ -21,6 +21,7 @@ use authdb_service::{InventoryService, ServiceError};
 use futures_util::StreamExt;
 
 use crate::endpoint::resource;
+use crate::limits::read_limited;
 use crate::{
     ApiError, Client, ListQuery,
     dto::{ScanHostRequest, ScanList, ScanRequest, ScanResponse, ScanServiceRequest},
@@ -222,28 +223,6 @@ fn is_xml_content_type(req: &HttpRequest) -> bool {
     };
     let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     essence == "application/xml" || essence == "text/xml"
-}
-
-/// The body, refused with a 413 as soon as it is known to exceed `limit` (by its
-/// `Content-Length`, or by the bytes that arrived).
-async fn read_limited(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<web::BytesMut, ApiError> {
-    let announced = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<usize>().ok());
-    if announced.is_some_and(|length| length > limit) {
-        return Err(ApiError::PayloadTooLarge { limit });
-    }
-    let mut body = web::BytesMut::with_capacity(announced.unwrap_or(0).min(limit));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::BadRequest("could not read the request body".into()))?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 /// Every host parsed, or one 422 naming each bad field by its position (at most

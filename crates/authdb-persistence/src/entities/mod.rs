@@ -8,6 +8,9 @@
 pub mod access_rules;
 pub mod assets;
 pub mod audit_events;
+pub mod chat_members;
+pub mod chat_messages;
+pub mod chats;
 pub mod email_tokens;
 pub mod invitations;
 pub mod login_attempts;
@@ -28,6 +31,9 @@ pub mod prelude {
     pub use super::access_rules::Entity as AccessRules;
     pub use super::assets::Entity as Assets;
     pub use super::audit_events::Entity as AuditEvents;
+    pub use super::chat_members::Entity as ChatMembers;
+    pub use super::chat_messages::Entity as ChatMessages;
+    pub use super::chats::Entity as Chats;
     pub use super::email_tokens::Entity as EmailTokens;
     pub use super::invitations::Entity as Invitations;
     pub use super::login_attempts::Entity as LoginAttempts;

@@ -28,7 +28,17 @@ enum Backend {
 }
 
 async fn start(backend: Backend) -> Started {
-    start_limited(backend, RateLimitConfig { enabled: false, auth_per_minute: 1, api_per_minute: 1, redis: None }).await
+    start_limited(
+        backend,
+        RateLimitConfig {
+            enabled: false,
+            auth_per_minute: 1,
+            api_per_minute: 1,
+            chat_posts_per_minute: 120,
+            redis: None,
+        },
+    )
+    .await
 }
 
 async fn start_limited(backend: Backend, rate_limit: RateLimitConfig) -> Started {
@@ -252,7 +262,13 @@ async fn authdb_routes_answer_under_auth(backend: Backend) {
 }
 
 async fn sign_in_routes_under_auth_are_limited_per_address(backend: Backend) {
-    let config = RateLimitConfig { enabled: true, auth_per_minute: 3, api_per_minute: 100, redis: None };
+    let config = RateLimitConfig {
+        enabled: true,
+        auth_per_minute: 3,
+        api_per_minute: 100,
+        chat_posts_per_minute: 120,
+        redis: None,
+    };
     let app = start_limited(backend, config).await;
     let body = json!({"login": "nobody", "password": "Notebook1234"});
     for _ in 0..3 {

@@ -1,0 +1,216 @@
+//! Chats and their opaque messages.
+
+use authdb_domain::{ChatMember, ChatView, LastMessage, Message};
+use base64::{Engine as _, engine::general_purpose::STANDARD};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::pagination::list_schema;
+
+/// A chat as the caller sees it.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ChatResponse {
+    pub(crate) id: Uuid,
+    /// `direct` or `group`.
+    pub(crate) kind: &'static str,
+    /// A group's name; `null` for a direct chat.
+    pub(crate) name: Option<String>,
+    /// The clients' encryption label (`AES-256-GCM`), stored and never acted on.
+    pub(crate) encryption_type: Option<String>,
+    /// How long a new message lives, in seconds; `null` keeps messages.
+    pub(crate) auto_delete_secs: Option<u32>,
+    pub(crate) created_by: Uuid,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) updated_at: OffsetDateTime,
+    /// The last message's time, or the creation's.
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) last_activity_at: OffsetDateTime,
+    pub(crate) members: Vec<ReceiptResponse>,
+    /// The newest message still readable, without its contents.
+    pub(crate) last_message: Option<LastMessageResponse>,
+    /// Messages of the other members after the caller's read pointer.
+    pub(crate) unread_count: u64,
+}
+
+impl From<ChatView> for ChatResponse {
+    fn from(view: ChatView) -> Self {
+        let chat = view.chat;
+        Self {
+            id: chat.id.as_uuid(),
+            kind: chat.kind.as_str(),
+            name: chat.name.map(|name| name.as_str().to_owned()),
+            encryption_type: chat.encryption_type.map(|label| label.as_str().to_owned()),
+            auto_delete_secs: chat.auto_delete.map(|secs| secs.secs()),
+            created_by: chat.created_by.as_uuid(),
+            created_at: chat.created_at,
+            updated_at: chat.updated_at,
+            last_activity_at: chat.last_activity_at,
+            members: view.members.into_iter().map(ReceiptResponse::from).collect(),
+            last_message: view.last_message.map(LastMessageResponse::from),
+            unread_count: view.unread_count,
+        }
+    }
+}
+
+list_schema!(ChatList, ChatResponse);
+
+/// A chat's last message: who posted it and when.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct LastMessageResponse {
+    pub(crate) id: Uuid,
+    pub(crate) sender_id: Uuid,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) created_at: OffsetDateTime,
+}
+
+impl From<LastMessage> for LastMessageResponse {
+    fn from(last: LastMessage) -> Self {
+        Self { id: last.id.as_uuid(), sender_id: last.sender_id.as_uuid(), created_at: last.created_at }
+    }
+}
+
+/// A member of a chat and their read pointer.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ReceiptResponse {
+    pub(crate) user_id: Uuid,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) joined_at: OffsetDateTime,
+    /// The last message the member marked read; `null` before the first.
+    pub(crate) up_to: Option<Uuid>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub(crate) read_at: Option<OffsetDateTime>,
+}
+
+impl From<ChatMember> for ReceiptResponse {
+    fn from(member: ChatMember) -> Self {
+        Self {
+            user_id: member.user_id.as_uuid(),
+            joined_at: member.joined_at,
+            up_to: member.read_up_to.map(|id| id.as_uuid()),
+            read_at: member.read_at,
+        }
+    }
+}
+
+/// Every member's read pointer.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ReceiptList {
+    pub(crate) items: Vec<ReceiptResponse>,
+}
+
+/// `{"kind": "direct", "member_id"}` or `{"kind": "group", "name", "member_ids"}`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateChatRequest {
+    /// `direct` or `group`.
+    pub(crate) kind: String,
+    /// A direct chat's other member.
+    #[serde(default)]
+    pub(crate) member_id: Option<Uuid>,
+    /// A group's name, 1-100 characters.
+    #[serde(default)]
+    pub(crate) name: Option<String>,
+    /// A group's members besides the caller (at most 1000), members of the organization.
+    #[serde(default)]
+    pub(crate) member_ids: Option<Vec<Uuid>>,
+    /// A label of at most 64 characters.
+    #[serde(default)]
+    pub(crate) encryption_type: Option<String>,
+    /// From `messaging.min_auto_delete_secs` (60 by default) to 31536000.
+    #[serde(default)]
+    pub(crate) auto_delete_secs: Option<i64>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RenameChatRequest {
+    pub(crate) name: String,
+}
+
+/// An absent field is left alone; `null` clears it (`auto_delete_secs: null` keeps
+/// messages).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChatConfigRequest {
+    #[serde(default, deserialize_with = "super::present")]
+    #[schema(value_type = Option<String>)]
+    pub(crate) encryption_type: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::present")]
+    #[schema(value_type = Option<i64>)]
+    pub(crate) auto_delete_secs: Option<Option<i64>>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AddChatMemberRequest {
+    pub(crate) user_id: Uuid,
+}
+
+/// A message to post. No `Debug`: it carries the ciphertext.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PostMessageRequest {
+    /// Standard base64 (with padding); at most `messaging.max_message_bytes` once decoded.
+    pub(crate) ciphertext: String,
+    /// Standard base64; at most 64 bytes once decoded.
+    #[serde(default)]
+    pub(crate) nonce: Option<String>,
+    /// 1-100 printable ASCII characters; `application/octet-stream` by default.
+    #[serde(default)]
+    pub(crate) content_type: Option<String>,
+    /// 1-64 printable ASCII characters: a retry with the same one answers the original.
+    #[serde(default)]
+    pub(crate) client_id: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MarkReadRequest {
+    /// The last message read; the pointer never moves backwards.
+    pub(crate) up_to: Uuid,
+}
+
+/// A message. `ciphertext` and `nonce` are standard base64 of the bytes as posted.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct MessageResponse {
+    pub(crate) id: Uuid,
+    pub(crate) chat_id: Uuid,
+    pub(crate) sender_id: Uuid,
+    pub(crate) ciphertext: String,
+    pub(crate) nonce: Option<String>,
+    pub(crate) content_type: String,
+    pub(crate) client_id: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) created_at: OffsetDateTime,
+    /// When the message is deleted (the chat's auto-deletion); `null` keeps it.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub(crate) delete_at: Option<OffsetDateTime>,
+}
+
+impl From<Message> for MessageResponse {
+    fn from(message: Message) -> Self {
+        Self {
+            id: message.id.as_uuid(),
+            chat_id: message.chat_id.as_uuid(),
+            sender_id: message.sender_id.as_uuid(),
+            ciphertext: STANDARD.encode(message.ciphertext.as_bytes()),
+            nonce: message.nonce.map(|nonce| STANDARD.encode(nonce.as_bytes())),
+            content_type: message.content_type.as_str().to_owned(),
+            client_id: message.client_id.map(|id| id.as_str().to_owned()),
+            created_at: message.created_at,
+            delete_at: message.delete_at,
+        }
+    }
+}
+
+/// A page of messages: newest first, or oldest first after `after=`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct MessagePageResponse {
+    pub(crate) items: Vec<MessageResponse>,
+    /// Whether more messages lie beyond this page in the same direction.
+    pub(crate) has_more: bool,
+}

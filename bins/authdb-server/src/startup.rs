@@ -12,7 +12,8 @@ use authdb_api::{ApiState, RateLimitConfig, RateLimiter, RedisConfig};
 use authdb_auth::{JwtAlgorithm, JwtConfig, JwtKeys, PasswordHasher, PrivateKeyPem, RotationKey, SigningKeys};
 use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
 use authdb_service::{
-    AuthPolicy, HealthService, MailSetup, MailTemplates, MailTemplatesConfig, Mailer, OrganizationPolicy, OutboxPolicy, RouterAgent, Services, ServicesConfig, TemplateError, error_chain, InventoryPolicy, MessagingPolicy,
+    AuthPolicy, HealthService, MailSetup, MailTemplates, MailTemplatesConfig, Mailer, MessagingPolicy,
+    OrganizationPolicy, OutboxPolicy, RouterAgent, Services, ServicesConfig, TemplateError, error_chain,
 };
 use secrecy::{ExposeSecret as _, SecretString};
 

@@ -33,8 +33,8 @@ pub use chat::{
 pub use email::{Email, MAX_SKELETON_BYTES, email_skeleton, normalized_email};
 pub use error::{DomainError, Result, Violation};
 pub use ids::{
-    AccessRuleId, AssetId, AssetServiceId, AuditEventId, InvitationId, MembershipId, NetworkId, OrganizationId, ChatId, MessageId,
-    RefreshTokenId, RoleId, ScanId, SessionId, UserId,
+    AccessRuleId, AssetId, AssetServiceId, AuditEventId, ChatId, InvitationId, MembershipId, MessageId, NetworkId,
+    OrganizationId, RefreshTokenId, RoleId, ScanId, SessionId, UserId,
 };
 pub use inventory::{
     AccessRule, AgentEndpoint, AgentToken, AgentUrl, Asset, AssetChanges, AssetFilter, AssetService,

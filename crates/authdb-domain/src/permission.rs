@@ -27,7 +27,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission, in catalogue order.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::OrgRead,
         Self::OrgUpdate,
         Self::OrgDelete,

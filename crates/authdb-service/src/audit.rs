@@ -3,8 +3,8 @@
 use std::fmt;
 
 use authdb_domain::{
-    AccessRuleId, AssetId, AssetServiceId, AuditAction, AuditOutcome, InvitationId, NetworkId, OrganizationId, RoleId, ChatId,
-    ScanId, SessionId, UserId,
+    AccessRuleId, AssetId, AssetServiceId, AuditAction, AuditOutcome, ChatId, InvitationId, NetworkId, OrganizationId,
+    RoleId, ScanId, SessionId, UserId,
 };
 use authdb_persistence::audit::NewAuditEvent;
 use serde_json::{Value, json};

@@ -7,7 +7,8 @@ use authdb_persistence::DatabaseConnection;
 
 use crate::{
     AdminService, AuthPolicy, AuthService, Core, CoreConfig, Discovery, HealthService, InventoryPolicy,
-    InventoryService, MailSetup, OrganizationPolicy, OrganizationService, Result, RouterAgent, SweepTask, MessagingPolicy, MessagingService,
+    InventoryService, MailSetup, MessagingPolicy, MessagingService, OrganizationPolicy, OrganizationService, Result,
+    RouterAgent, SweepTask,
 };
 
 /// What the services are built from.

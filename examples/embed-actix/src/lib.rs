@@ -25,7 +25,8 @@ use authdb_api::{ApiState, RateLimitConfig, RateLimiter};
 use authdb_auth::{JwtConfig, JwtKeys, PasswordHasher, RotationKey, SigningKeys};
 use authdb_persistence::{DatabaseConfig, DatabaseConnection};
 use authdb_service::{
-    AuthPolicy, InventoryPolicy, MailSetup, MailTemplates, MailTemplatesConfig, NoRouterAgent, OrganizationPolicy, OutboxPolicy, Services, ServicesConfig, error_chain, MessagingPolicy,
+    AuthPolicy, InventoryPolicy, MailSetup, MailTemplates, MailTemplatesConfig, MessagingPolicy, NoRouterAgent,
+    OrganizationPolicy, OutboxPolicy, Services, ServicesConfig, error_chain,
 };
 use secrecy::SecretString;
 

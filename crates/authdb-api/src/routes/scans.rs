@@ -18,7 +18,6 @@ use authdb_domain::{
     ScanReport, ScanSource, ScannedHost, ScannedService, Violation, parse_label,
 };
 use authdb_service::{InventoryService, ServiceError};
-use futures_util::StreamExt;
 
 use crate::endpoint::resource;
 use crate::limits::read_limited;

@@ -33,6 +33,7 @@ mod m20261130_000100_create_networks;
 mod m20261130_000110_create_assets;
 mod m20261130_000120_create_services;
 mod m20261130_000130_create_scans;
+mod m20261201_000040_create_service_clients;
 
 /// All authdb migrations, in the order they are applied.
 #[derive(Debug, Clone, Copy, Default)]
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000110_create_assets::Migration),
             Box::new(m20261130_000120_create_services::Migration),
             Box::new(m20261130_000130_create_scans::Migration),
+            Box::new(m20261201_000040_create_service_clients::Migration),
         ]
     }
 }

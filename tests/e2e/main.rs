@@ -33,6 +33,7 @@ mod admin;
 mod architecture;
 mod assets;
 mod audit;
+mod clients;
 mod deployment;
 mod errors;
 mod events;

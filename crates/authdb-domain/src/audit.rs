@@ -46,6 +46,16 @@ pub enum AuditAction {
     ServiceDeleted,
     /// A scan was imported into a network (one event with its counts).
     ScanImported,
+    /// A superuser registered a service client.
+    ClientCreated,
+    /// A superuser deleted a service client.
+    ClientDeleted,
+    /// A superuser gave a service client a new secret (the old one stopped working).
+    ClientSecretRotated,
+    /// A service client obtained an access token (client credentials grant).
+    ClientTokenIssued,
+    /// A client credentials grant was refused: unknown client or wrong secret.
+    ClientAuthenticationFailed,
 }
 
 impl AuditAction {
@@ -89,6 +99,11 @@ impl AuditAction {
             Self::ServiceUpdated => "service.updated",
             Self::ServiceDeleted => "service.deleted",
             Self::ScanImported => "scan.imported",
+            Self::ClientCreated => "client.created",
+            Self::ClientDeleted => "client.deleted",
+            Self::ClientSecretRotated => "client.secret_rotated",
+            Self::ClientTokenIssued => "client.token_issued",
+            Self::ClientAuthenticationFailed => "client.authentication_failed",
         }
     }
 }

@@ -129,3 +129,8 @@ define_id!(
     /// Identifies one import of a scan into a network.
     ScanId
 );
+
+define_id!(
+    /// Identifies a service client (OAuth2 client credentials); its text is the `client_id`.
+    ClientId
+);

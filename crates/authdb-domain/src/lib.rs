@@ -9,6 +9,7 @@
 //! built-in roles, the read models. Everything re-exported here is meant for embedders.
 
 mod audit;
+mod client;
 mod email;
 mod error;
 mod ids;
@@ -24,11 +25,12 @@ mod user;
 mod username;
 
 pub use audit::{AuditAction, AuditOutcome};
+pub use client::{ClientName, ClientScope, ClientScopes, NewServiceClient, ServiceClient};
 pub use email::{Email, MAX_SKELETON_BYTES, email_skeleton, normalized_email};
 pub use error::{DomainError, Result, Violation};
 pub use ids::{
-    AssetId, AssetServiceId, AuditEventId, InvitationId, MembershipId, NetworkId, OrganizationId, RefreshTokenId,
-    RoleId, ScanId, SessionId, UserId,
+    AssetId, AssetServiceId, AuditEventId, ClientId, InvitationId, MembershipId, NetworkId, OrganizationId,
+    RefreshTokenId, RoleId, ScanId, SessionId, UserId,
 };
 pub use inventory::{
     AgentToken, AgentUrl, Asset, AssetChanges, AssetFilter, AssetService, AssetServiceChanges, AssetSortKey,

@@ -27,6 +27,7 @@ pub mod roles;
 mod row_lock;
 mod rows;
 pub mod scans;
+pub mod service_clients;
 pub mod services;
 pub mod sessions;
 pub mod tenant;

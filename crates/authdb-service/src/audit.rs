@@ -3,8 +3,8 @@
 use std::fmt;
 
 use authdb_domain::{
-    AssetId, AssetServiceId, AuditAction, AuditOutcome, InvitationId, NetworkId, OrganizationId, RoleId, ScanId,
-    SessionId, UserId,
+    AssetId, AssetServiceId, AuditAction, AuditOutcome, ClientId, InvitationId, NetworkId, OrganizationId, RoleId,
+    ScanId, SessionId, UserId,
 };
 use authdb_persistence::audit::NewAuditEvent;
 use serde_json::{Value, json};
@@ -23,6 +23,7 @@ pub(crate) enum Target {
     Asset(AssetId),
     Service(AssetServiceId),
     Scan(ScanId),
+    Client(ClientId),
     /// A login counter, by its key (`ip:<address>`).
     Counter(String),
 }
@@ -39,6 +40,7 @@ impl fmt::Display for Target {
             Self::Asset(id) => write!(f, "asset:{id}"),
             Self::Service(id) => write!(f, "service:{id}"),
             Self::Scan(id) => write!(f, "scan:{id}"),
+            Self::Client(id) => write!(f, "client:{id}"),
             Self::Counter(key) => f.write_str(key),
         }
     }

@@ -44,10 +44,10 @@ mod services;
 mod tenancy;
 mod write;
 
-pub use admin::AdminService;
+pub use admin::{AdminService, ClientWithSecret};
 pub use auth::{
-    AuthPolicy, AuthService, IssuedTokens, LoginAttempt, PasswordChange, RefreshAttempt, Registration,
-    RevocationReason, SecurityEvent, SecurityEvents, VerifiedAccess,
+    AuthPolicy, AuthService, ClientCredentialsAttempt, ClientPrincipal, IssuedClientToken, IssuedTokens, LoginAttempt,
+    PasswordChange, RefreshAttempt, Registration, RevocationReason, SecurityEvent, SecurityEvents, VerifiedAccess,
 };
 pub use authdb_auth::PublicJwk;
 pub use client::ClientInfo;

@@ -118,6 +118,9 @@ pub(crate) enum Attempted<'a> {
     /// The current password given to change it, by a signed-in user: a budget of its own,
     /// so that a stolen access token does not give unlimited guesses.
     PasswordChange(UserId),
+    /// A service client's secret, by the `client_id` as presented (client credentials
+    /// grant): guessing a client's secret is throttled like guessing a password.
+    Client(&'a str),
 }
 
 impl Attempted<'_> {
@@ -127,6 +130,7 @@ impl Attempted<'_> {
         match self {
             Self::Login(login) => login.throttle_key(),
             Self::PasswordChange(user) => format!("r:change-password:{user}"),
+            Self::Client(client_id) => format!("c:{client_id}"),
         }
     }
 }

@@ -7,6 +7,7 @@
 mod account;
 mod admin;
 mod asset;
+mod client;
 mod event;
 mod invitation;
 mod member;
@@ -24,6 +25,7 @@ pub(crate) use self::{
     account::{LoginRequest, RefreshRequest, RegisterRequest, TokenResponse, UpdateProfileRequest, UserResponse},
     admin::{AdminUpdateUserRequest, UserList},
     asset::{AssetList, AssetResponse, CreateAssetRequest, UpdateAssetRequest, Vulnerabilities},
+    client::{ClientList, ClientResponse, ClientSecretResponse, CreateClientRequest},
     event::{SecurityEventPage, SecurityEventResponse},
     invitation::{AcceptInvitationRequest, CreateInvitationRequest, InvitationList, InvitationResponse},
     member::{AddMemberRequest, MemberList, MemberResponse, UpdateMemberRequest},

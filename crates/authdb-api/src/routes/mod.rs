@@ -8,6 +8,7 @@
 
 mod admin;
 mod assets;
+mod clients;
 mod events;
 mod health;
 mod invitations;
@@ -66,6 +67,7 @@ pub(crate) const ROUTES: &[RouteModule] = &[
     route(Mount::Api, services::configure, services::ServicesApi::openapi),
     route(Mount::Api, scans::configure, scans::ScansApi::openapi),
     route(Mount::Api, admin::configure, admin::AdminApi::openapi),
+    route(Mount::Api, clients::configure, clients::ClientsApi::openapi),
     route(Mount::Api, oauth::configure, oauth::OauthApi::openapi),
     route(Mount::Root, well_known::configure, well_known::WellKnownApi::openapi),
     route(Mount::Api, events::configure, events::EventsApi::openapi),

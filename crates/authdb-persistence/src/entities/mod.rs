@@ -16,6 +16,7 @@ pub mod organizations;
 pub mod refresh_tokens;
 pub mod roles;
 pub mod scans;
+pub mod service_clients;
 pub mod services;
 pub mod sessions;
 pub mod users;
@@ -33,6 +34,7 @@ pub mod prelude {
     pub use super::refresh_tokens::Entity as RefreshTokens;
     pub use super::roles::Entity as Roles;
     pub use super::scans::Entity as Scans;
+    pub use super::service_clients::Entity as ServiceClients;
     pub use super::services::Entity as Services;
     pub use super::sessions::Entity as Sessions;
     pub use super::users::Entity as Users;

@@ -8,12 +8,14 @@
 //!   session of a user (also for administrators);
 //! - `password`: changing the password;
 //! - `profile`: the caller's own profile;
-//! - `events`: the caller's own security events.
+//! - `events`: the caller's own security events;
+//! - `clients`: the client credentials grant and service clients' tokens.
 //!
 //! Authentication itself ([`AuthService::authenticate`]) is here: it never asks the
 //! database whether a session was revoked (the replica's revocation set knows), and
 //! normally not who the user is either (the session cache does).
 
+mod clients;
 mod events;
 mod login;
 mod password;
@@ -31,6 +33,7 @@ use time::{Duration, OffsetDateTime};
 
 pub(crate) use self::sessions::revoke_user_sessions;
 pub use self::{
+    clients::{ClientCredentialsAttempt, ClientPrincipal, IssuedClientToken},
     events::{SecurityEvent, SecurityEvents},
     login::LoginAttempt,
     password::PasswordChange,

@@ -34,6 +34,7 @@ mod m20261130_000110_create_assets;
 mod m20261130_000120_create_services;
 mod m20261130_000130_create_scans;
 mod m20261201_000040_create_service_clients;
+mod m20261201_000041_create_revocation_events;
 
 /// All authdb migrations, in the order they are applied.
 #[derive(Debug, Clone, Copy, Default)]
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000120_create_services::Migration),
             Box::new(m20261130_000130_create_scans::Migration),
             Box::new(m20261201_000040_create_service_clients::Migration),
+            Box::new(m20261201_000041_create_revocation_events::Migration),
         ]
     }
 }

@@ -61,6 +61,7 @@ mod readme;
 mod refresh;
 mod register;
 mod restart;
+mod revocations;
 mod roles;
 mod scans;
 mod services;

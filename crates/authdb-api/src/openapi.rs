@@ -35,6 +35,7 @@ const TAGS: &[(&str, &str)] = &[
     ("services", "The services (ports and protocols) of an organization's assets"),
     ("scans", "Scans imported into a network's inventory"),
     ("admin", "Platform administration (superusers only)"),
+    ("revocations", "Revoked sessions, for services that verify our tokens (service clients)"),
     ("discovery", "Public keys (JWKS) and metadata for services that verify our tokens"),
     ("health", "Liveness and readiness probes"),
     ("operations", "Metrics for operators"),

@@ -23,6 +23,7 @@ pub mod login_throttles;
 pub mod memberships;
 pub mod networks;
 pub mod organizations;
+pub mod revocation_events;
 pub mod roles;
 mod row_lock;
 mod rows;

@@ -47,7 +47,8 @@ mod write;
 pub use admin::{AdminService, ClientWithSecret};
 pub use auth::{
     AuthPolicy, AuthService, ClientCredentialsAttempt, ClientPrincipal, IssuedClientToken, IssuedTokens, LoginAttempt,
-    PasswordChange, RefreshAttempt, Registration, RevocationReason, SecurityEvent, SecurityEvents, VerifiedAccess,
+    PasswordChange, RefreshAttempt, Registration, RevocationCursor, RevocationEvent, RevocationPage, RevocationReason,
+    SecurityEvent, SecurityEvents, VerifiedAccess,
 };
 pub use authdb_auth::PublicJwk;
 pub use client::ClientInfo;

@@ -14,7 +14,9 @@
 //! ([`Stale::Nothing`]).
 
 use authdb_domain::{AuditAction, AuditOutcome, Permission, UserId};
-use authdb_persistence::{DatabaseTransaction, TenantId, WriteTransaction, audit, now, organizations};
+use authdb_persistence::{
+    DatabaseTransaction, TenantId, WriteTransaction, audit, now, organizations, revocation_events,
+};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -57,7 +59,12 @@ impl<'a> Write<'a> {
 
     /// Announces a change to cached state: to the other processes when the transaction
     /// commits, and to this one by [`Write::commit`].
+    /// A revoked session is also recorded in `revocation_events`, for the services that
+    /// follow revocations (`AuthService::revocations`).
     pub(crate) async fn publish(&mut self, change: Change) -> Result<()> {
+        if let Change::SessionRevoked(revoked) = &change {
+            revocation_events::record(&*self.txn, revoked).await?;
+        }
         change.publish(&*self.txn).await?;
         self.published.push(change);
         Ok(())

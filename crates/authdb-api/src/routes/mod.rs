@@ -21,6 +21,7 @@ mod organizations;
 mod password;
 mod profile;
 mod register;
+mod revocations;
 mod roles;
 mod scans;
 mod services;
@@ -69,6 +70,7 @@ pub(crate) const ROUTES: &[RouteModule] = &[
     route(Mount::Api, admin::configure, admin::AdminApi::openapi),
     route(Mount::Api, clients::configure, clients::ClientsApi::openapi),
     route(Mount::Api, oauth::configure, oauth::OauthApi::openapi),
+    route(Mount::Api, revocations::configure, revocations::RevocationsApi::openapi),
     route(Mount::Root, well_known::configure, well_known::WellKnownApi::openapi),
     route(Mount::Api, events::configure, events::EventsApi::openapi),
 ];

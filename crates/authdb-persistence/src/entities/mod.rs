@@ -14,6 +14,7 @@ pub mod memberships;
 pub mod networks;
 pub mod organizations;
 pub mod refresh_tokens;
+pub mod revocation_events;
 pub mod roles;
 pub mod scans;
 pub mod service_clients;
@@ -32,6 +33,7 @@ pub mod prelude {
     pub use super::networks::Entity as Networks;
     pub use super::organizations::Entity as Organizations;
     pub use super::refresh_tokens::Entity as RefreshTokens;
+    pub use super::revocation_events::Entity as RevocationEvents;
     pub use super::roles::Entity as Roles;
     pub use super::scans::Entity as Scans;
     pub use super::service_clients::Entity as ServiceClients;

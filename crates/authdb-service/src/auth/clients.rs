@@ -130,6 +130,12 @@ impl AuthService {
         Ok(ClientPrincipal { client, claims })
     }
 
+    /// The client a client token names, when its signature and claims check out (no
+    /// database): enough to key a per-client rate limit.
+    pub fn client_of(&self, bearer: &str) -> Option<ClientId> {
+        self.inner.keys.verify_client(bearer).ok().map(|claims| claims.client_id())
+    }
+
     /// Whether a client still exists (a long-lived stream checks it from time to time).
     pub async fn client_exists(&self, client: ClientId) -> Result<bool> {
         Ok(service_clients::exists(self.inner.core.db(), client).await?)

@@ -22,6 +22,7 @@ mod password;
 mod profile;
 mod refresh;
 mod register;
+mod revocations;
 mod sessions;
 
 use std::{fmt, sync::Arc};
@@ -39,6 +40,7 @@ pub use self::{
     password::PasswordChange,
     refresh::RefreshAttempt,
     register::Registration,
+    revocations::{RevocationCursor, RevocationEvent, RevocationPage},
     sessions::RevocationReason,
 };
 use crate::{

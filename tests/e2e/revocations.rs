@@ -153,7 +153,127 @@ async fn each_client_has_its_own_rate_budget(backend: Backend) {
     assert_eq!(app.get(REVOCATIONS, &second).await.status(), 200, "another client from the same address is not");
 }
 
+/// Reads a stream until `text` has arrived (or panics after `within`); answers all read.
+async fn read_until(response: &mut reqwest::Response, text: &str, within: std::time::Duration) -> String {
+    let mut read = String::new();
+    let deadline = tokio::time::Instant::now() + within;
+    while !read.contains(text) {
+        let chunk = tokio::time::timeout_at(deadline, response.chunk()).await;
+        match chunk {
+            Ok(Ok(Some(bytes))) => read.push_str(&String::from_utf8_lossy(&bytes)),
+            Ok(Ok(None)) => panic!("the stream ended before {text:?}: {read}"),
+            Ok(Err(error)) => panic!("reading the stream failed: {error}"),
+            Err(_) => panic!("{text:?} did not arrive within {within:?}: {read}"),
+        }
+    }
+    read
+}
+
+async fn open_stream(app: &TestApp, token: &str, last_event_id: Option<&str>) -> reqwest::Response {
+    let mut request = app.client.get(app.url(&format!("{REVOCATIONS}/stream"))).bearer_auth(token);
+    if let Some(id) = last_event_id {
+        request = request.header("last-event-id", id);
+    }
+    request.send().await.unwrap()
+}
+
+async fn the_stream_sends_recent_revocations_then_new_ones_and_resumes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = admin(&app).await;
+    let (_, token) = client(&app, &admin).await;
+    let alice = app.register_ok("alice").await;
+    let alice_again = app.login_ok("alice").await;
+    let alice_third = app.login_ok("alice").await;
+    let sid = |tokens: &Tokens| claims_of(&tokens.access_token)["sid"].as_str().unwrap().to_owned();
+    assert_eq!(app.logout(&alice.access_token).await.status(), 204);
+
+    let mut stream = open_stream(&app, &token, None).await;
+
+    assert_eq!(stream.status(), 200);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    assert_eq!(stream.headers()["cache-control"], "no-store");
+    let backlog = read_until(&mut stream, &sid(&alice), std::time::Duration::from_secs(5)).await;
+    assert!(backlog.contains("event: revocation\n"), "{backlog}");
+    let first_id = backlog.lines().find_map(|line| line.strip_prefix("id: ")).unwrap().to_owned();
+    let started = std::time::Instant::now();
+    assert_eq!(app.logout(&alice_again.access_token).await.status(), 204);
+    let live = read_until(&mut stream, &sid(&alice_again), std::time::Duration::from_secs(1)).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(1), "a new revocation arrives at once");
+    let data: Value = serde_json::from_str(live.lines().find_map(|line| line.strip_prefix("data: ")).unwrap()).unwrap();
+    assert_eq!(data["session_id"], sid(&alice_again));
+    assert_eq!(data["user_id"], alice.user_id());
+    drop(stream);
+
+    assert_eq!(app.logout(&alice_third.access_token).await.status(), 204);
+    let mut resumed = open_stream(&app, &token, Some(&first_id)).await;
+    let read = read_until(&mut resumed, &sid(&alice_third), std::time::Duration::from_secs(5)).await;
+    assert!(read.contains(&sid(&alice_again)), "the event missed while away comes first: {read}");
+    assert!(!read.contains(&sid(&alice)), "nothing before Last-Event-ID is repeated: {read}");
+}
+
+async fn the_stream_ends_when_the_client_token_expires_and_checks_its_caller(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| settings.auth.access_ttl_secs = 3).await;
+    let admin = admin(&app).await;
+    let (_, token) = client(&app, &admin).await;
+
+    let anonymous = app.client.get(app.url(&format!("{REVOCATIONS}/stream"))).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(open_stream(&app, &admin.access_token, None).await.status(), 401, "a user's token");
+    let bad = open_stream(&app, &token, Some("yesterday")).await;
+    assert_eq!(bad.status(), 422);
+    let problem: Value = bad.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "Last-Event-ID");
+
+    let mut stream = open_stream(&app, &token, None).await;
+    assert_eq!(stream.status(), 200);
+    let read = read_until(&mut stream, ": end: the client token expired", std::time::Duration::from_secs(6)).await;
+    assert!(!read.contains("event:"), "nothing was revoked: {read}");
+    let rest = tokio::time::timeout(std::time::Duration::from_secs(2), stream.chunk()).await.unwrap().unwrap();
+    assert!(rest.is_none(), "the stream is over");
+}
+
+async fn a_logout_on_another_instance_reaches_the_stream(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // A second instance on the same database and keys, as behind a load balancer.
+    let other = authdb_server::Application::build(app.settings.clone()).await.unwrap();
+    let other_url = format!("http://127.0.0.1:{}", other.port());
+    let other_handle = other.handle();
+    tokio::spawn(other.run_until_stopped());
+    let admin = admin(&app).await;
+    let (_, token) = client(&app, &admin).await;
+    let alice = app.register_ok("alice").await;
+    let sid = claims_of(&alice.access_token)["sid"].as_str().unwrap().to_owned();
+    let mut stream = open_stream(&app, &token, None).await;
+    assert_eq!(stream.status(), 200);
+
+    let started = std::time::Instant::now();
+    let logout = app
+        .client
+        .post(format!("{other_url}/api/v1/auth/logout"))
+        .bearer_auth(&alice.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 204);
+
+    let bound = std::time::Duration::from_secs(1);
+    read_until(&mut stream, &sid, bound).await;
+    assert!(started.elapsed() < bound, "took {:?}", started.elapsed());
+    other_handle.stop(false).await;
+}
+
+/// Several instances share a database only on PostgreSQL (SQLite has one process per
+/// database), where the other instance's commit arrives through `NOTIFY`.
+mod a_logout_on_another_instance_reaches_the_stream {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::a_logout_on_another_instance_reaches_the_stream(authdb_tests::Backend::Postgres).await;
+    }
+}
+
 on_both_backends!(
+    the_stream_sends_recent_revocations_then_new_ones_and_resumes,
+    the_stream_ends_when_the_client_token_expires_and_checks_its_caller,
     a_client_pages_through_revocations_in_commit_order,
     revocations_are_for_clients_only_and_check_the_query,
     each_client_has_its_own_rate_budget,

@@ -48,7 +48,7 @@ pub use admin::{AdminService, ClientWithSecret};
 pub use auth::{
     AuthPolicy, AuthService, ClientCredentialsAttempt, ClientPrincipal, IssuedClientToken, IssuedTokens, LoginAttempt,
     PasswordChange, RefreshAttempt, Registration, RevocationCursor, RevocationEvent, RevocationPage, RevocationReason,
-    SecurityEvent, SecurityEvents, VerifiedAccess,
+    RevocationWatch, SecurityEvent, SecurityEvents, VerifiedAccess,
 };
 pub use authdb_auth::PublicJwk;
 pub use client::ClientInfo;

@@ -40,7 +40,7 @@ pub use self::{
     password::PasswordChange,
     refresh::RefreshAttempt,
     register::Registration,
-    revocations::{RevocationCursor, RevocationEvent, RevocationPage},
+    revocations::{RevocationCursor, RevocationEvent, RevocationPage, RevocationWatch},
     sessions::RevocationReason,
 };
 use crate::{

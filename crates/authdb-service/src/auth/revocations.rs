@@ -29,7 +29,28 @@ pub struct RevocationPage {
     pub next: i64,
 }
 
+/// Wakes a revocation stream when a revocation is applied in this process, committed here
+/// or heard from another instance through the change feed.
+#[derive(Debug)]
+pub struct RevocationWatch(tokio::sync::watch::Receiver<u64>);
+
+impl RevocationWatch {
+    /// Waits for the next revocation applied after the last wait (or the subscription).
+    /// Never returns while the process runs; the caller bounds it with its own timers.
+    pub async fn changed(&mut self) {
+        if self.0.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
 impl AuthService {
+    /// Subscribes to revocations applied in this process. Subscribe before reading a page,
+    /// so that a revocation committed in between wakes the next wait.
+    pub fn watch_revocations(&self) -> RevocationWatch {
+        RevocationWatch(self.inner.core.replica().watch_revocations())
+    }
+
     /// At most `limit` revoked sessions from `cursor`, oldest first. `client` proves the
     /// caller is a client holding `revocations:read` ([`AuthService::authenticate_client`]).
     pub async fn revocations(

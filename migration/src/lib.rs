@@ -38,6 +38,8 @@ mod m20261201_000021_grant_networks_control;
 mod m20261201_000022_index_asset_listing;
 mod m20261201_000030_create_outbox;
 mod m20261201_000031_create_email_tokens;
+mod m20261201_000040_create_service_clients;
+mod m20261201_000041_create_revocation_events;
 mod m20261201_000050_grant_chats_manage;
 mod m20261201_000051_create_chats;
 mod m20261201_000052_create_chat_members;
@@ -73,6 +75,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000022_index_asset_listing::Migration),
             Box::new(m20261201_000030_create_outbox::Migration),
             Box::new(m20261201_000031_create_email_tokens::Migration),
+            Box::new(m20261201_000040_create_service_clients::Migration),
+            Box::new(m20261201_000041_create_revocation_events::Migration),
             Box::new(m20261201_000050_grant_chats_manage::Migration),
             Box::new(m20261201_000051_create_chats::Migration),
             Box::new(m20261201_000052_create_chat_members::Migration),

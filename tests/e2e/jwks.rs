@@ -188,8 +188,15 @@ async fn discovery_names_the_issuer_keys_and_token_endpoint(backend: Backend) {
         assert_eq!(body["issuer"], "authdb");
         assert_eq!(body["jwks_uri"], app.url("/.well-known/jwks.json"), "built from the request's host");
         assert_eq!(body["token_endpoint"], app.url("/api/v1/auth/token"));
-        assert_eq!(body["grant_types_supported"], serde_json::json!(["password", "refresh_token"]));
-        assert_eq!(body["token_endpoint_auth_methods_supported"], serde_json::json!(["none"]));
+        assert_eq!(
+            body["grant_types_supported"],
+            serde_json::json!(["password", "refresh_token", "client_credentials"])
+        );
+        assert_eq!(
+            body["token_endpoint_auth_methods_supported"],
+            serde_json::json!(["none", "client_secret_basic", "client_secret_post"])
+        );
+        assert_eq!(body["scopes_supported"], serde_json::json!(["revocations:read"]));
         assert_eq!(body["id_token_signing_alg_values_supported"], serde_json::json!(["RS256"]));
     }
 

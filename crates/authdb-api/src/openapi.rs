@@ -37,6 +37,7 @@ const TAGS: &[(&str, &str)] = &[
     ("access-rules", "A network's allow and deny lists, applied through its agent"),
     ("chats", "End-to-end encrypted messaging between members: chats, opaque messages, read pointers"),
     ("admin", "Platform administration (superusers only)"),
+    ("revocations", "Revoked sessions, for services that verify our tokens (service clients)"),
     ("discovery", "Public keys (JWKS) and metadata for services that verify our tokens"),
     ("health", "Liveness and readiness probes"),
     ("operations", "Metrics for operators"),

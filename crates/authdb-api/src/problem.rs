@@ -142,6 +142,18 @@ impl ApiError {
                 "Invalid access token",
                 "the access token is invalid, expired or revoked".into(),
             ),
+            Self::Service(S::InvalidClient) => shape(
+                StatusCode::UNAUTHORIZED,
+                "invalid-client",
+                "Invalid client",
+                "the client id or secret is wrong, or the client does not exist".into(),
+            ),
+            Self::Service(S::InvalidScope) => shape(
+                StatusCode::BAD_REQUEST,
+                "invalid-scope",
+                "Invalid scope",
+                "the requested scope is not granted to this client".into(),
+            ),
             Self::Service(S::InvalidRefreshToken) => shape(
                 StatusCode::UNAUTHORIZED,
                 "invalid-refresh-token",

@@ -52,6 +52,9 @@ pub(crate) const IP_LIMITED_PATHS: &[&str] = &[
     "/api/v1/auth/confirm-email-change",
 ];
 
+/// Routes that take a service client's token: limited per client with the API budget.
+pub(crate) const CLIENT_PATHS: &[&str] = &["/api/v1/revocations"];
+
 /// How often a failing Redis is reported in the log (it is counted every time).
 const WARN_EVERY_SECS: u64 = 10;
 /// Memory limiters forget idle keys after this many checks.
@@ -404,6 +407,16 @@ fn classify(req: &ServiceRequest, limiter: &RateLimiter) -> (Policy, String) {
             req.extensions_mut().insert(verified);
             (Policy::Api, key)
         }
+        // A service client's token (only the client routes take one) is not a user's: its
+        // budget is the client's, checked under the same rule for refusing addresses.
+        None if is_client_route(&route) && !refused() => {
+            let client = bearer_token(req.request())
+                .and_then(|token| req.app_data::<web::Data<AuthService>>()?.client_of(token));
+            match client {
+                Some(client) => (Policy::Api, format!("client:{client}")),
+                None => (Policy::Api, ip_key(ip)),
+            }
+        }
         None => (Policy::Api, ip_key(ip)),
     }
 }
@@ -414,6 +427,12 @@ fn classify(req: &ServiceRequest, limiter: &RateLimiter) -> (Policy, String) {
 fn is_ip_limited(route: &str) -> bool {
     let route = route.find("/api/v1/").map_or(route, |at| &route[at..]);
     IP_LIMITED_PATHS.iter().any(|prefix| route.starts_with(prefix))
+}
+
+/// Whether a route template is one that takes a service client's token.
+fn is_client_route(route: &str) -> bool {
+    let route = route.find("/api/v1/").map_or(route, |at| &route[at..]);
+    CLIENT_PATHS.iter().any(|prefix| route.starts_with(prefix))
 }
 
 /// What the router will match `req` to: the route template (`/api/v1/auth/register`), or

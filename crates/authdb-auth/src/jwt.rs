@@ -1,8 +1,8 @@
 use std::fmt;
 
-use authdb_domain::{OrganizationId, SessionId, UserId};
+use authdb_domain::{ClientId, ClientScopes, OrganizationId, SessionId, UserId};
 use jsonwebtoken::{Header, Validation};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, de::IgnoredAny};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -23,6 +23,9 @@ pub struct JwtConfig {
 }
 
 /// The claims of an access token. `sub` is the user, `sid` the session (device login).
+///
+/// `sid` is required: a service client's token ([`ClientClaims`]) has none, so it can
+/// never be read as a user's token, and no user extractor can take a client for a user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessClaims {
     pub sub: Uuid,
@@ -41,6 +44,64 @@ pub struct AccessClaims {
     pub role: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub perms: Option<Vec<String>>,
+}
+
+/// The claims of a service client's access token (client credentials grant): `sub` and
+/// `client_id` are the client, `scope` its granted scopes separated by spaces. It has no
+/// session: it is not revocable by logout and lives until `exp`. It cannot be read as
+/// [`AccessClaims`] (no `sid`), nor can a user's token be read as this (no `client_id`
+/// nor `scope`, and a `sid` is refused).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClientClaims {
+    pub sub: Uuid,
+    pub client_id: Uuid,
+    pub scope: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+    pub jti: Uuid,
+}
+
+/// [`ClientClaims`] as decoded, with any `sid` noticed so that it can be refused.
+#[derive(Deserialize)]
+struct DecodedClientClaims {
+    sub: Uuid,
+    client_id: Uuid,
+    scope: String,
+    iat: i64,
+    exp: i64,
+    iss: String,
+    aud: String,
+    jti: Uuid,
+    #[serde(default)]
+    sid: Option<IgnoredAny>,
+}
+
+impl ClientClaims {
+    pub fn client_id(&self) -> ClientId {
+        ClientId::from_uuid(self.client_id)
+    }
+
+    /// The granted scopes; `None` if the claim names a scope outside the catalogue (a
+    /// token from a newer authdb), which is then treated as granting nothing.
+    pub fn scopes(&self) -> Option<ClientScopes> {
+        ClientScopes::parse_oauth(&self.scope)
+    }
+}
+
+/// A signed service-client access token and its lifetime.
+#[derive(Clone)]
+pub struct ClientAccessToken {
+    pub token: String,
+    pub expires_in: u64,
+    pub claims: ClientClaims,
+}
+
+impl fmt::Debug for ClientAccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientAccessToken").field("claims", &self.claims).finish_non_exhaustive()
+    }
 }
 
 /// The organization part of an organization-scoped access token.
@@ -181,9 +242,56 @@ impl JwtKeys {
         Ok(AccessToken { token, expires_in: self.access_ttl_secs(), claims })
     }
 
+    /// Issues a service client's access token for `scopes` (no session: see
+    /// [`ClientClaims`]).
+    pub fn issue_client(
+        &self,
+        client: ClientId,
+        scopes: &ClientScopes,
+        now: OffsetDateTime,
+    ) -> Result<ClientAccessToken> {
+        let claims = ClientClaims {
+            sub: client.as_uuid(),
+            client_id: client.as_uuid(),
+            scope: scopes.to_oauth(),
+            iat: now.unix_timestamp(),
+            exp: (now + self.access_ttl).unix_timestamp(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            jti: Uuid::now_v7(),
+        };
+        let token =
+            jsonwebtoken::encode(&self.header, &claims, self.ring.encoding_key()).map_err(AuthError::Signing)?;
+        Ok(ClientAccessToken { token, expires_in: self.access_ttl_secs(), claims })
+    }
+
+    /// [`Self::verify`] for a service client's token: the same checks, and the claims
+    /// must be a client's (`client_id` equal to `sub`, a `scope`, no `sid`).
+    pub fn verify_client(&self, token: &str) -> Result<ClientClaims> {
+        let decoded: DecodedClientClaims = self.decode(token)?;
+        if decoded.sid.is_some() || decoded.client_id != decoded.sub {
+            tracing::debug!("client token refused: not a client's claims");
+            return Err(AuthError::InvalidToken);
+        }
+        Ok(ClientClaims {
+            sub: decoded.sub,
+            client_id: decoded.client_id,
+            scope: decoded.scope,
+            iat: decoded.iat,
+            exp: decoded.exp,
+            iss: decoded.iss,
+            aud: decoded.aud,
+            jti: decoded.jti,
+        })
+    }
+
     /// Checks signature, algorithm, `exp`, `iss` and `aud`. Whether the user and session
     /// still exist is for the caller to check.
     pub fn verify(&self, token: &str) -> Result<AccessClaims> {
+        self.decode(token)
+    }
+
+    fn decode<C: serde::de::DeserializeOwned>(&self, token: &str) -> Result<C> {
         let refused = |reason: &dyn fmt::Display| {
             tracing::debug!(%reason, "access token refused");
             AuthError::InvalidToken
@@ -197,9 +305,7 @@ impl JwtKeys {
                 self.ring.decoding_key(&header).ok_or_else(|| refused(&"algorithm or kid not ours"))?
             }
         };
-        jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|error| refused(&error))
+        jsonwebtoken::decode::<C>(token, key, &self.validation).map(|data| data.claims).map_err(|error| refused(&error))
     }
 }
 

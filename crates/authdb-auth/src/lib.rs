@@ -16,7 +16,7 @@ mod secret;
 mod signing;
 
 pub use error::{AuthError, Result};
-pub use jwt::{AccessClaims, AccessToken, JwtConfig, JwtKeys, OrganizationScope};
+pub use jwt::{AccessClaims, AccessToken, ClientAccessToken, ClientClaims, JwtConfig, JwtKeys, OrganizationScope};
 pub use opaque::{OpaqueToken, RotationKey, TokenHash};
 pub use password::{PasswordHash, PasswordHasher};
 pub use secret::generate_secret;

@@ -4,6 +4,7 @@ use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq as _;
 use uuid::Uuid;
 
 use crate::{Result, generate_secret};
@@ -93,6 +94,11 @@ impl TokenHash {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether `stored` is this hash, compared in constant time.
+    pub fn matches(&self, stored: &str) -> bool {
+        bool::from(self.0.as_bytes().ct_eq(stored.as_bytes()))
+    }
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -109,6 +115,9 @@ mod tests {
         assert_eq!(hash.as_str().len(), 64);
         assert_eq!(hash, TokenHash::of(token.expose()));
         assert_ne!(hash, OpaqueToken::generate().expect("rng works").hash());
+        assert!(hash.matches(TokenHash::of(token.expose()).as_str()));
+        assert!(!hash.matches(TokenHash::of("other").as_str()));
+        assert!(!hash.matches(""));
     }
 
     #[test]

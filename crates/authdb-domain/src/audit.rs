@@ -72,6 +72,16 @@ pub enum AuditAction {
     /// A message was deleted by someone other than its sender (its contents are never
     /// recorded).
     ChatMessageDeleted,
+    /// A superuser registered a service client.
+    ClientCreated,
+    /// A superuser deleted a service client.
+    ClientDeleted,
+    /// A superuser gave a service client a new secret (the old one stopped working).
+    ClientSecretRotated,
+    /// A service client obtained an access token (client credentials grant).
+    ClientTokenIssued,
+    /// A client credentials grant was refused: unknown client or wrong secret.
+    ClientAuthenticationFailed,
 }
 
 impl AuditAction {
@@ -130,6 +140,11 @@ impl AuditAction {
             Self::ChatMemberAdded => "chat.member_added",
             Self::ChatMemberRemoved => "chat.member_removed",
             Self::ChatMessageDeleted => "chat.message_deleted",
+            Self::ClientCreated => "client.created",
+            Self::ClientDeleted => "client.deleted",
+            Self::ClientSecretRotated => "client.secret_rotated",
+            Self::ClientTokenIssued => "client.token_issued",
+            Self::ClientAuthenticationFailed => "client.authentication_failed",
         }
     }
 }

@@ -144,3 +144,8 @@ define_id!(
     /// Identifies one message of a chat.
     MessageId
 );
+
+define_id!(
+    /// Identifies a service client (OAuth2 client credentials); its text is the `client_id`.
+    ClientId
+);

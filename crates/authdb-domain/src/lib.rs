@@ -10,6 +10,7 @@
 
 mod audit;
 mod chat;
+mod client;
 mod email;
 mod error;
 mod ids;
@@ -30,11 +31,11 @@ pub use chat::{
     EncryptionType, LastMessage, Message, MessageCursor, MessagePage, NewChat, NewMessage, OpaqueBytes,
     direct_chat_key,
 };
+pub use client::{ClientName, ClientScope, ClientScopes, NewServiceClient, ServiceClient};
 pub use email::{Email, MAX_SKELETON_BYTES, email_skeleton, normalized_email};
 pub use error::{DomainError, Result, Violation};
 pub use ids::{
-    AccessRuleId, AssetId, AssetServiceId, AuditEventId, ChatId, InvitationId, MembershipId, MessageId, NetworkId,
-    OrganizationId, RefreshTokenId, RoleId, ScanId, SessionId, UserId,
+    AccessRuleId, AssetId, AssetServiceId, AuditEventId, ChatId, InvitationId, MembershipId, MessageId, NetworkId, OrganizationId, RefreshTokenId, RoleId, ScanId, SessionId, UserId, ClientId,
 };
 pub use inventory::{
     AccessRule, AgentEndpoint, AgentToken, AgentUrl, Asset, AssetChanges, AssetFilter, AssetService,

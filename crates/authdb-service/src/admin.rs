@@ -1,7 +1,12 @@
-//! Platform administration: superusers list and change accounts and list organizations.
+//! Platform administration: superusers list and change accounts, list organizations and
+//! register service clients.
 
-use authdb_domain::{AccountFlagChanges, AuditAction, Organization, Page, Paged, Sort, User, UserId, UserSortKey};
-use authdb_persistence::{SuperuserContext, organizations, users};
+use authdb_auth::OpaqueToken;
+use authdb_domain::{
+    AccountFlagChanges, AuditAction, ClientId, NewServiceClient, Organization, Page, Paged, ServiceClient, Sort, User,
+    UserId, UserSortKey,
+};
+use authdb_persistence::{SuperuserContext, organizations, service_clients, users};
 use serde_json::json;
 
 use crate::{
@@ -20,6 +25,14 @@ pub struct AdminService {
 }
 
 const USER: &str = "user";
+const CLIENT: &str = "service_client";
+
+/// A service client with its secret, which is shown this once (only its hash is kept).
+#[derive(Debug)]
+pub struct ClientWithSecret {
+    pub client: ServiceClient,
+    pub secret: OpaqueToken,
+}
 
 impl AdminService {
     pub fn new(core: Core) -> Self {
@@ -98,6 +111,84 @@ impl AdminService {
     ) -> Result<Paged<Organization>> {
         let superuser = self.superuser(principal).await?;
         Ok(organizations::list_all(self.core.db(), &superuser, search, page).await?)
+    }
+}
+
+/// Service clients (OAuth2 client credentials).
+impl AdminService {
+    /// Registers a service client with a new secret.
+    #[tracing::instrument(skip_all, fields(admin = %principal.user.id))]
+    pub async fn create_client(
+        &self,
+        principal: &Principal,
+        new: NewServiceClient,
+        client: &ClientInfo,
+    ) -> Result<ClientWithSecret> {
+        let superuser = self.superuser(principal).await?;
+        let secret = OpaqueToken::generate()?;
+        let write = Write::begin(&self.core).await?;
+        let created =
+            service_clients::insert(write.conn(), &superuser, new, secret.hash().as_str(), write.now()).await?;
+        let event = Audit::success(AuditAction::ClientCreated, principal.user.id, client)
+            .target(Target::Client(created.id))
+            .details(json!({ "name": created.name.as_str(), "scopes": created.scopes.names() }));
+        write.audit(event).await?;
+        write.commit().await?;
+        tracing::info!(client_id = %created.id, "service client registered");
+        Ok(ClientWithSecret { client: created, secret })
+    }
+
+    pub async fn list_clients(&self, principal: &Principal, page: Page) -> Result<Paged<ServiceClient>> {
+        let superuser = self.superuser(principal).await?;
+        Ok(service_clients::list(self.core.db(), &superuser, page).await?)
+    }
+
+    pub async fn get_client(&self, principal: &Principal, id: ClientId) -> Result<ServiceClient> {
+        let superuser = self.superuser(principal).await?;
+        service_clients::find(self.core.db(), &superuser, id).await?.ok_or(ServiceError::NotFound { entity: CLIENT })
+    }
+
+    /// Gives a client a new secret. The old one stops working with this commit on every
+    /// instance (secrets are checked against the database, never cached); tokens the
+    /// client already holds live until they expire.
+    #[tracing::instrument(skip_all, fields(admin = %principal.user.id, client_id = %id))]
+    pub async fn rotate_client_secret(
+        &self,
+        principal: &Principal,
+        id: ClientId,
+        client: &ClientInfo,
+    ) -> Result<ClientWithSecret> {
+        let superuser = self.superuser(principal).await?;
+        let secret = OpaqueToken::generate()?;
+        let write = Write::begin(&self.core).await?;
+        let rotated =
+            service_clients::set_secret(write.conn(), &superuser, id, secret.hash().as_str(), write.now()).await?;
+        let event =
+            Audit::success(AuditAction::ClientSecretRotated, principal.user.id, client).target(Target::Client(id));
+        write.audit(event).await?;
+        write.commit().await?;
+        tracing::info!(client_id = %id, "service client secret rotated");
+        Ok(ClientWithSecret { client: rotated, secret })
+    }
+
+    /// Deletes a client: its secret stops working and the tokens it holds are refused
+    /// from this commit on (every client token is checked against the client's row).
+    #[tracing::instrument(skip_all, fields(admin = %principal.user.id, client_id = %id))]
+    pub async fn delete_client(&self, principal: &Principal, id: ClientId, client: &ClientInfo) -> Result<()> {
+        let superuser = self.superuser(principal).await?;
+        let write = Write::begin(&self.core).await?;
+        let before = service_clients::find(write.conn(), &superuser, id).await?;
+        let Some(before) = before else {
+            return Err(ServiceError::NotFound { entity: CLIENT });
+        };
+        service_clients::delete(write.conn(), &superuser, id).await?;
+        let event = Audit::success(AuditAction::ClientDeleted, principal.user.id, client)
+            .target(Target::Client(id))
+            .details(json!({ "name": before.name.as_str(), "scopes": before.scopes.names() }));
+        write.audit(event).await?;
+        write.commit().await?;
+        tracing::info!(client_id = %id, "service client deleted");
+        Ok(())
     }
 }
 

@@ -3,8 +3,7 @@
 use std::fmt;
 
 use authdb_domain::{
-    AccessRuleId, AssetId, AssetServiceId, AuditAction, AuditOutcome, ChatId, InvitationId, NetworkId, OrganizationId,
-    RoleId, ScanId, SessionId, UserId,
+    AccessRuleId, AssetId, AssetServiceId, AuditAction, AuditOutcome, ChatId, InvitationId, NetworkId, OrganizationId, RoleId, ScanId, SessionId, UserId, ClientId,
 };
 use authdb_persistence::audit::NewAuditEvent;
 use serde_json::{Value, json};
@@ -25,6 +24,7 @@ pub(crate) enum Target {
     Scan(ScanId),
     AccessRule(AccessRuleId),
     Chat(ChatId),
+    Client(ClientId),
     /// A login counter, by its key (`ip:<address>`).
     Counter(String),
 }
@@ -43,6 +43,7 @@ impl fmt::Display for Target {
             Self::Scan(id) => write!(f, "scan:{id}"),
             Self::AccessRule(id) => write!(f, "access_rule:{id}"),
             Self::Chat(id) => write!(f, "chat:{id}"),
+            Self::Client(id) => write!(f, "client:{id}"),
             Self::Counter(key) => f.write_str(key),
         }
     }

@@ -29,6 +29,14 @@ pub enum ServiceError {
     EmailNotVerified,
     #[error("invalid or expired access token")]
     InvalidAccessToken,
+    /// A service client's id or secret is wrong, or the client does not exist (any more):
+    /// deliberately indistinguishable.
+    #[error("invalid client credentials")]
+    InvalidClient,
+    /// A service client asked for a scope it was not granted (or one outside the
+    /// catalogue).
+    #[error("the requested scope is not granted to this client")]
+    InvalidScope,
     #[error("invalid or expired refresh token")]
     InvalidRefreshToken,
     #[error("not a member of this organization")]

@@ -54,11 +54,10 @@ mod services;
 mod tenancy;
 mod write;
 
-pub use admin::AdminService;
+pub use admin::{AdminService, ClientWithSecret};
 pub use agent::{AgentCall, AgentError, AgentFuture, NoRouterAgent, RouterAgent};
 pub use auth::{
-    AuthPolicy, AuthService, IssuedTokens, LoginAttempt, PasswordChange, RefreshAttempt, Registered, Registration,
-    RevocationReason, SecurityEvent, SecurityEvents, VerifiedAccess,
+    AuthPolicy, AuthService, IssuedTokens, LoginAttempt, PasswordChange, RefreshAttempt, Registered, Registration, RevocationReason, SecurityEvent, SecurityEvents, VerifiedAccess, ClientCredentialsAttempt, ClientPrincipal, IssuedClientToken, RevocationCursor, RevocationEvent, RevocationPage, RevocationWatch,
 };
 pub use authdb_auth::PublicJwk;
 pub use client::ClientInfo;

@@ -125,6 +125,9 @@ pub(crate) enum Attempted<'a> {
     /// A password-reset request for an address: every request counts, so that nobody can
     /// flood an address (or the outbox) with reset mail.
     PasswordReset(&'a Email),
+    /// A service client's secret, by the `client_id` as presented (client credentials
+    /// grant): guessing a client's secret is throttled like guessing a password.
+    Client(&'a str),
 }
 
 impl Attempted<'_> {
@@ -135,6 +138,7 @@ impl Attempted<'_> {
             Self::Login(login) => login.throttle_key(),
             Self::PasswordChange(user) => format!("r:change-password:{user}"),
             Self::PasswordReset(email) => format!("r:password-reset:{}", email.as_str()),
+            Self::Client(client_id) => format!("c:{client_id}"),
         }
     }
 }

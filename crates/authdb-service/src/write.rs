@@ -19,7 +19,7 @@
 
 use authdb_domain::{AuditAction, AuditOutcome, Permission, UserId};
 use authdb_persistence::{
-    DatabaseTransaction, TenantId, WriteTransaction, audit, now, organizations,
+    DatabaseTransaction, TenantId, WriteTransaction, audit, now, organizations, revocation_events,
     outbox::{self, NewMail},
 };
 use serde_json::{Value, json};
@@ -67,7 +67,12 @@ impl<'a> Write<'a> {
 
     /// Announces a change to cached state: to the other processes when the transaction
     /// commits, and to this one by [`Write::commit`].
+    /// A revoked session is also recorded in `revocation_events`, for the services that
+    /// follow revocations (`AuthService::revocations`).
     pub(crate) async fn publish(&mut self, change: Change) -> Result<()> {
+        if let Change::SessionRevoked(revoked) = &change {
+            revocation_events::record(&*self.txn, revoked).await?;
+        }
         change.publish(&*self.txn).await?;
         self.published.push(change);
         Ok(())

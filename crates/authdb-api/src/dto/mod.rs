@@ -9,6 +9,7 @@ mod account;
 mod admin;
 mod asset;
 mod chat;
+mod client;
 mod email;
 mod event;
 mod invitation;
@@ -33,6 +34,7 @@ pub(crate) use self::{
         MarkReadRequest, MessagePageResponse, MessageResponse, PostMessageRequest, ReceiptList, ReceiptResponse,
         RenameChatRequest,
     },
+    client::{ClientList, ClientResponse, ClientSecretResponse, CreateClientRequest},
     email::{AcceptedResponse, EmailTokenRequest, PasswordResetConfirmRequest, PasswordResetRequest},
     event::{SecurityEventPage, SecurityEventResponse},
     invitation::{AcceptInvitationRequest, CreateInvitationRequest, InvitationList, InvitationResponse},

@@ -10,6 +10,7 @@ mod access_rules;
 mod admin;
 mod assets;
 mod chats;
+mod clients;
 mod events;
 mod health;
 mod invitations;
@@ -23,6 +24,7 @@ mod password;
 mod password_reset;
 mod profile;
 mod register;
+mod revocations;
 mod roles;
 mod scans;
 mod services;
@@ -74,7 +76,9 @@ pub(crate) const ROUTES: &[RouteModule] = &[
     route(Mount::Api, access_rules::configure, access_rules::AccessRulesApi::openapi),
     route(Mount::Api, chats::configure, chats::ChatsApi::openapi),
     route(Mount::Api, admin::configure, admin::AdminApi::openapi),
+    route(Mount::Api, clients::configure, clients::ClientsApi::openapi),
     route(Mount::Api, oauth::configure, oauth::OauthApi::openapi),
+    route(Mount::Api, revocations::configure, revocations::RevocationsApi::openapi),
     route(Mount::Root, well_known::configure, well_known::WellKnownApi::openapi),
     route(Mount::Api, events::configure, events::EventsApi::openapi),
 ];

@@ -2,6 +2,7 @@
 //! and an OpenID-style configuration document (also served as RFC 8414 OAuth metadata).
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use authdb_domain::ClientScope;
 use authdb_service::{Discovery, PublicJwk};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -108,10 +109,13 @@ pub(crate) struct DiscoveryResponse {
     jwks_uri: String,
     #[schema(example = "https://auth.example.com/api/v1/auth/token")]
     token_endpoint: String,
-    /// `password` and `refresh_token`.
+    /// `password`, `refresh_token` and `client_credentials`.
     grant_types_supported: Vec<&'static str>,
-    /// Only public clients: `none`.
+    /// `none` (public clients, password and refresh grants), `client_secret_basic` and
+    /// `client_secret_post` (service clients, client credentials grant).
     token_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// The scopes a service client can be granted (the fixed catalogue).
+    scopes_supported: Vec<&'static str>,
     /// Empty: there is no authorization endpoint.
     response_types_supported: Vec<&'static str>,
     subject_types_supported: Vec<&'static str>,
@@ -144,12 +148,13 @@ pub(crate) async fn openid_configuration(req: HttpRequest, discovery: web::Data<
         issuer: discovery.issuer().to_owned(),
         jwks_uri: format!("{base}{JWKS_PATH}"),
         token_endpoint: format!("{base}{TOKEN_ENDPOINT_PATH}"),
-        grant_types_supported: vec!["password", "refresh_token"],
-        token_endpoint_auth_methods_supported: vec!["none"],
+        grant_types_supported: vec!["password", "refresh_token", "client_credentials"],
+        token_endpoint_auth_methods_supported: vec!["none", "client_secret_basic", "client_secret_post"],
+        scopes_supported: ClientScope::ALL.iter().map(|scope| scope.as_str()).collect(),
         response_types_supported: Vec::new(),
         subject_types_supported: vec!["public"],
         id_token_signing_alg_values_supported: vec![algorithm],
-        claims_supported: vec!["sub", "sid", "iss", "aud", "exp", "iat", "jti"],
+        claims_supported: vec!["sub", "sid", "iss", "aud", "exp", "iat", "jti", "client_id", "scope"],
     })
 }
 

@@ -352,3 +352,49 @@ fn algorithm_names_parse_in_any_case() {
     assert!("none".parse::<JwtAlgorithm>().is_err());
     assert!("HS512".parse::<JwtAlgorithm>().is_err());
 }
+
+fn client_scopes() -> ClientScopes {
+    ClientScopes::parse_list(&["revocations:read"], "scopes").expect("a known scope")
+}
+
+#[test]
+fn a_client_token_verifies_as_a_client_and_never_as_a_user() {
+    let keys = keys();
+    let client = ClientId::new();
+    let issued = keys.issue_client(client, &client_scopes(), OffsetDateTime::now_utc()).expect("signs");
+    let claims = keys.verify_client(&issued.token).expect("a client token verifies as one");
+    assert_eq!(claims.client_id(), client);
+    assert_eq!(claims.sub, client.as_uuid());
+    assert_eq!(claims.scope, "revocations:read");
+    assert_eq!(claims.scopes(), Some(client_scopes()));
+    assert!(keys.verify(&issued.token).is_err(), "a client token has no session: it is not a user's token");
+}
+
+#[test]
+fn a_user_token_is_not_a_client_token() {
+    let keys = keys();
+    let token = issue(&keys);
+    assert!(keys.verify_client(&token.token).is_err());
+}
+
+#[test]
+fn a_client_token_with_a_session_or_another_subject_is_refused() {
+    let keys = keys();
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let client = Uuid::now_v7();
+    let base = json!({
+        "sub": client, "client_id": client, "scope": "revocations:read", "iat": now, "exp": now + 60,
+        "iss": "authdb", "aud": "authdb-api", "jti": Uuid::now_v7(),
+    });
+    let sign = |claims: &serde_json::Value| {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(SECRET.as_bytes()))
+            .expect("signs")
+    };
+    assert!(keys.verify_client(&sign(&base)).is_ok(), "the forged baseline is well formed");
+    let mut with_session = base.clone();
+    with_session["sid"] = json!(Uuid::now_v7());
+    assert!(keys.verify_client(&sign(&with_session)).is_err());
+    let mut other_subject = base;
+    other_subject["sub"] = json!(Uuid::now_v7());
+    assert!(keys.verify_client(&sign(&other_subject)).is_err());
+}

@@ -9,12 +9,14 @@
 //! - `password`: changing the password;
 //! - `email`: links mailed to the user (verifying the address, resetting the password);
 //! - `profile`: the caller's own profile;
-//! - `events`: the caller's own security events.
+//! - `events`: the caller's own security events;
+//! - `clients`: the client credentials grant and service clients' tokens.
 //!
 //! Authentication itself ([`AuthService::authenticate`]) is here: it never asks the
 //! database whether a session was revoked (the replica's revocation set knows), and
 //! normally not who the user is either (the session cache does).
 
+mod clients;
 mod email;
 mod events;
 mod login;
@@ -22,6 +24,7 @@ mod password;
 mod profile;
 mod refresh;
 mod register;
+mod revocations;
 mod sessions;
 
 use std::{fmt, sync::Arc};
@@ -33,11 +36,13 @@ use time::{Duration, OffsetDateTime};
 
 pub(crate) use self::sessions::revoke_user_sessions;
 pub use self::{
+    clients::{ClientCredentialsAttempt, ClientPrincipal, IssuedClientToken},
     events::{SecurityEvent, SecurityEvents},
     login::LoginAttempt,
     password::PasswordChange,
     refresh::RefreshAttempt,
     register::{Registered, Registration},
+    revocations::{RevocationCursor, RevocationEvent, RevocationPage, RevocationWatch},
     sessions::RevocationReason,
 };
 use crate::{

@@ -27,6 +27,9 @@ pub(crate) struct ReplicaPolicy {
 #[derive(Debug)]
 pub(crate) struct Replica {
     revoked: RevocationSet,
+    /// Counts the revocations applied here (from this process or the feed): what
+    /// revocation streams wait on.
+    revocations_applied: tokio::sync::watch::Sender<u64>,
     sessions: TtlCache<SessionId, CachedSession>,
     memberships: TtlCache<(UserId, OrganizationId), Option<Membership>>,
 }
@@ -49,6 +52,7 @@ impl Replica {
     pub(super) fn new(policy: ReplicaPolicy) -> Self {
         Self {
             revoked: RevocationSet::new(policy.tokens_verifiable_for),
+            revocations_applied: tokio::sync::watch::Sender::new(0),
             sessions: TtlCache::new(policy.cache_ttl),
             // Memberships are trusted as long as sessions: the same bound on staleness
             // should the change feed fail.
@@ -67,6 +71,11 @@ impl Replica {
     }
 
     /// Whether `session` was revoked recently enough for its tokens to still verify.
+    /// Changes whenever a revocation is applied here, whichever instance committed it.
+    pub(crate) fn watch_revocations(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.revocations_applied.subscribe()
+    }
+
     pub(crate) fn is_revoked(&self, session: SessionId) -> bool {
         self.revoked.contains(session)
     }
@@ -122,6 +131,7 @@ impl Replica {
             Change::SessionRevoked(session) => {
                 self.revoked.insert_all([session], now);
                 self.sessions.remove(&session.id);
+                self.revocations_applied.send_modify(|count| *count = count.wrapping_add(1));
             }
             Change::UserChanged(user) => {
                 self.sessions.evict(|_, cached| cached.user.id == *user);

@@ -35,7 +35,8 @@ pub use client::{ClientName, ClientScope, ClientScopes, NewServiceClient, Servic
 pub use email::{Email, MAX_SKELETON_BYTES, email_skeleton, normalized_email};
 pub use error::{DomainError, Result, Violation};
 pub use ids::{
-    AccessRuleId, AssetId, AssetServiceId, AuditEventId, ChatId, InvitationId, MembershipId, MessageId, NetworkId, OrganizationId, RefreshTokenId, RoleId, ScanId, SessionId, UserId, ClientId,
+    AccessRuleId, AssetId, AssetServiceId, AuditEventId, ChatId, ClientId, InvitationId, MembershipId, MessageId,
+    NetworkId, OrganizationId, RefreshTokenId, RoleId, ScanId, SessionId, UserId,
 };
 pub use inventory::{
     AccessRule, AgentEndpoint, AgentToken, AgentUrl, Asset, AssetChanges, AssetFilter, AssetService,

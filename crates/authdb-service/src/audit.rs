@@ -3,7 +3,8 @@
 use std::fmt;
 
 use authdb_domain::{
-    AccessRuleId, AssetId, AssetServiceId, AuditAction, AuditOutcome, ChatId, InvitationId, NetworkId, OrganizationId, RoleId, ScanId, SessionId, UserId, ClientId,
+    AccessRuleId, AssetId, AssetServiceId, AuditAction, AuditOutcome, ChatId, ClientId, InvitationId, NetworkId,
+    OrganizationId, RoleId, ScanId, SessionId, UserId,
 };
 use authdb_persistence::audit::NewAuditEvent;
 use serde_json::{Value, json};

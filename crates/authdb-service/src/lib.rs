@@ -57,7 +57,9 @@ mod write;
 pub use admin::{AdminService, ClientWithSecret};
 pub use agent::{AgentCall, AgentError, AgentFuture, NoRouterAgent, RouterAgent};
 pub use auth::{
-    AuthPolicy, AuthService, IssuedTokens, LoginAttempt, PasswordChange, RefreshAttempt, Registered, Registration, RevocationReason, SecurityEvent, SecurityEvents, VerifiedAccess, ClientCredentialsAttempt, ClientPrincipal, IssuedClientToken, RevocationCursor, RevocationEvent, RevocationPage, RevocationWatch,
+    AuthPolicy, AuthService, ClientCredentialsAttempt, ClientPrincipal, IssuedClientToken, IssuedTokens, LoginAttempt,
+    PasswordChange, RefreshAttempt, Registered, Registration, RevocationCursor, RevocationEvent, RevocationPage,
+    RevocationReason, RevocationWatch, SecurityEvent, SecurityEvents, VerifiedAccess,
 };
 pub use authdb_auth::PublicJwk;
 pub use client::ClientInfo;

@@ -19,8 +19,9 @@
 
 use authdb_domain::{AuditAction, AuditOutcome, Permission, UserId};
 use authdb_persistence::{
-    DatabaseTransaction, TenantId, WriteTransaction, audit, now, organizations, revocation_events,
+    DatabaseTransaction, TenantId, WriteTransaction, audit, now, organizations,
     outbox::{self, NewMail},
+    revocation_events,
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;

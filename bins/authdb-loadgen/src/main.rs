@@ -107,7 +107,7 @@ enum Scenario {
     /// One owner imports the same generated scan `--rounds` times into a fresh network,
     /// one import at a time (a timing per import, not a closed loop).
     ScanImport,
-    /// GET .../assets?<query> as one owner, over `--assets` assets created first.
+    /// `GET .../assets?<query>` as one owner, over `--assets` assets created first.
     AssetList,
 }
 

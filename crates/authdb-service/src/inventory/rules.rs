@@ -185,7 +185,7 @@ impl InventoryService {
     }
 
     /// One pass of the expiry sweep: claims up to 20 live rules past their `expires_at`
-    /// (a lease no other instance's pass takes, see [`sweep_lease`]), removes each `applied` one at its network's
+    /// (a lease no other instance's pass takes, see `sweep_lease`), removes each `applied` one at its network's
     /// agent, and marks it `expired` with an audit event. A rule whose agent fails keeps
     /// its status, its lease is dropped and the next pass tries again. Answers how many
     /// rules expired.

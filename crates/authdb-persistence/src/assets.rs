@@ -320,10 +320,11 @@ pub async fn list(
         .limit(page.limit())
         .offset(page.offset())
         .into_query();
-    let rows = select_columns(conn, ordered(of_tenant(tenant).filter(C::Id.in_subquery(page_ids)), sort, postgres))
-        .into_model::<AssetRow>()
-        .all(conn)
-        .await?;
+    // The ids come from the tenant's rows only; the outer query names no organization, so
+    // that the planner looks the page up by id (with `organization_id = ?` as well, SQLite
+    // walked all the organization's assets through the unique index: 170 ms at 100,000).
+    let on_page = assets::Entity::find().filter(C::Id.in_subquery(page_ids));
+    let rows = select_columns(conn, ordered(on_page, sort, postgres)).into_model::<AssetRow>().all(conn).await?;
     let items = rows.into_iter().map(into_asset).collect::<Result<_>>()?;
     Ok(Paged { items, total, page })
 }

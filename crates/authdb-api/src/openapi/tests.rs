@@ -158,3 +158,17 @@ fn every_inventory_write_documents_the_expired_licence() {
     let create = &doc["paths"]["/api/v1/organizations/{id}/assets"]["post"]["responses"]["409"]["description"];
     assert!(create.as_str().is_some_and(|text| text.contains("/problems/asset-limit-reached")));
 }
+
+#[test]
+fn every_operation_id_is_unique() {
+    let doc = json();
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            if let Some(id) = operation["operationId"].as_str() {
+                let first = seen.insert(id.to_owned(), format!("{method} {path}"));
+                assert!(first.is_none(), "operationId {id} of {method} {path} is also {first:?}");
+            }
+        }
+    }
+}

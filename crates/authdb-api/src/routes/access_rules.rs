@@ -89,7 +89,8 @@ async fn list_access_rules(
         (status = 409, description = "The target is already in one of the network's lists", body = Problem),
         (status = 422, description = "Invalid fields, named (`list`, `target`, `expires_at` not in the future)", body = Problem),
         (status = 502, description = "The agent refused (`/problems/agent-refused`, with its message) or answered something not understood; nothing stored", body = Problem),
-        (status = 503, description = "The agent is down or too slow (`/problems/agent-unavailable`, with `Retry-After`); nothing stored", body = Problem),
+        (status = 503, description = "The agent is down or too slow (`/problems/agent-unavailable`, with `Retry-After`); nothing stored", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
     ),
     security(("bearer" = []))
 )]
@@ -143,7 +144,8 @@ async fn create_access_rule(
         (status = 403, description = "The caller's role lacks networks:control", body = Problem),
         (status = 404, description = "No such organization, network or rule, or not a member", body = Problem),
         (status = 502, description = "The agent refused or answered something not understood; the rule stays", body = Problem),
-        (status = 503, description = "The agent is down or too slow (with `Retry-After`); the rule stays", body = Problem),
+        (status = 503, description = "The agent is down or too slow (with `Retry-After`); the rule stays", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
     ),
     security(("bearer" = []))
 )]

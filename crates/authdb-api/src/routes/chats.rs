@@ -49,8 +49,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(rename_chat)),
     )
     .service(resource("/organizations/{id}/chats/{chat_id}/config").route(web::patch().to(configure_chat)))
-    .service(resource("/organizations/{id}/chats/{chat_id}/members").route(web::post().to(add_member)))
-    .service(resource("/organizations/{id}/chats/{chat_id}/members/{user_id}").route(web::delete().to(remove_member)))
+    .service(resource("/organizations/{id}/chats/{chat_id}/members").route(web::post().to(add_chat_member)))
+    .service(
+        resource("/organizations/{id}/chats/{chat_id}/members/{user_id}").route(web::delete().to(remove_chat_member)),
+    )
     .service(
         resource("/organizations/{id}/chats/{chat_id}/messages")
             .route(web::get().to(list_messages))
@@ -71,8 +73,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         get_chat,
         rename_chat,
         configure_chat,
-        add_member,
-        remove_member,
+        add_chat_member,
+        remove_chat_member,
         list_messages,
         post_message,
         delete_message,
@@ -347,7 +349,7 @@ async fn configure_chat(
     ),
     security(("bearer" = []))
 )]
-async fn add_member(
+async fn add_chat_member(
     messaging: web::Data<MessagingService>,
     guard: RequirePermission<perm::ChatsUse>,
     req: HttpRequest,
@@ -381,7 +383,7 @@ async fn add_member(
     ),
     security(("bearer" = []))
 )]
-async fn remove_member(
+async fn remove_chat_member(
     messaging: web::Data<MessagingService>,
     guard: RequirePermission<perm::ChatsUse>,
     req: HttpRequest,

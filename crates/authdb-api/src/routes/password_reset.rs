@@ -36,7 +36,8 @@ pub(crate) struct PasswordResetApi;
     responses(
         (status = 202, description = "If the address has an account, a link is on its way", body = AcceptedResponse),
         (status = 422, description = "The email is not an address (field `email`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this address from this client (see `Retry-After`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests for this address from this client (see `Retry-After`)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
     )
 )]
 async fn request_reset(

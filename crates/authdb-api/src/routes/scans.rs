@@ -364,7 +364,8 @@ fn scanned_service(
         (status = 404, description = "No such organization or network, or not a member", body = Problem),
         (status = 409, description = "The network has no agent (`/problems/no-agent`)", body = Problem),
         (status = 502, description = "The agent refused, or its answer is not a valid scan; nothing stored", body = Problem),
-        (status = 503, description = "The agent is down or too slow (with `Retry-After`); nothing stored", body = Problem),
+        (status = 503, description = "The agent is down or too slow (with `Retry-After`); nothing stored", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
     ),
     security(("bearer" = []))
 )]

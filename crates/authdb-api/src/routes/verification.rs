@@ -60,7 +60,8 @@ async fn verify_email(
         (status = 202, description = "A new link is on its way"),
         (status = 401, description = "Missing, invalid or revoked access token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The address is already verified", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "A link was mailed less than a minute ago (see `Retry-After`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "A link was mailed less than a minute ago (see `Retry-After`)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
     ),
     security(("bearer" = []))
 )]

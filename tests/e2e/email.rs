@@ -12,7 +12,6 @@ use std::{
 use authdb_persistence::entities::{email_tokens, outbox};
 use authdb_server::settings::MailTransport;
 use authdb_tests::{Backend, PASSWORD, TestApp, spawn_app_with};
-use base64::Engine as _;
 use sea_orm::{ConnectionTrait as _, EntityTrait as _, Statement, sea_query::Expr};
 use serde_json::{Value, json};
 
@@ -55,32 +54,7 @@ async fn mail_to(app: &TestApp, to: &str, count: usize) -> Vec<String> {
     }
 }
 
-/// The plain-text part of a message, decoded from whatever transfer encoding it has.
-pub(crate) fn text_body(message: &str) -> String {
-    let message = message.replace("\r\n", "\n");
-    let start = message.find("Content-Type: text/plain").unwrap_or_else(|| panic!("no text part in {message}"));
-    let part = &message[start..];
-    let (headers, rest) = part.split_once("\n\n").unwrap();
-    let body = &rest[..rest.find("\n--").unwrap_or(rest.len())];
-    if headers.contains("quoted-printable") {
-        let joined = body.replace("=\n", "");
-        let (mut decoded, mut bytes) = (Vec::new(), joined.bytes());
-        while let Some(byte) = bytes.next() {
-            if byte == b'=' {
-                let hex = [bytes.next().unwrap(), bytes.next().unwrap()];
-                decoded.push(u8::from_str_radix(std::str::from_utf8(&hex).unwrap(), 16).unwrap());
-            } else {
-                decoded.push(byte);
-            }
-        }
-        String::from_utf8(decoded).unwrap()
-    } else if headers.contains("base64") {
-        let compact: String = body.split_whitespace().collect();
-        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(compact).unwrap()).unwrap()
-    } else {
-        body.to_owned()
-    }
-}
+pub(crate) use authdb_tests::text_body;
 
 /// The link to `path` (`/verify-email`, `/reset-password`) in a message, and its token.
 pub(crate) fn link_in(message: &str, path: &str) -> (String, String) {

@@ -1,13 +1,13 @@
 //! Invitations: single-use, expiring, hashed tokens that make the invitee a member.
 
 use authdb_persistence::entities::{audit_events, invitations};
-use authdb_tests::{Backend, TestApp, spawn_app};
+use authdb_tests::{Backend, TestApp, invitation_link, spawn_app, spawn_app_with, spawn_app_without_mail, text_body};
 use futures_util::future::join_all;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
 async fn an_invitation_makes_its_invitee_a_member_once(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let app = spawn_app_without_mail(backend).await;
     let alice = app.register_ok("alice").await;
     let org = app.create_organization_ok(&alice.access_token, "acme").await;
     let id = org["id"].as_str().unwrap();
@@ -42,6 +42,91 @@ async fn an_invitation_makes_its_invitee_a_member_once(backend: Backend) {
     assert_eq!(again.status(), 404, "single use");
     let listed: Value = app.get(&invitations_path, &alice.access_token).await.json().await.unwrap();
     assert_eq!(listed["total"], 0);
+}
+
+async fn is_verified(app: &TestApp, access_token: &str) -> bool {
+    let me: Value = app.me(access_token).await.json().await.unwrap();
+    me["is_verified"].as_bool().unwrap()
+}
+
+async fn an_invitation_is_mailed_to_the_invitee_and_accepting_it_verifies_the_address(backend: Backend) {
+    // The `file` transport (the default): the token reaches the invitee's mailbox only.
+    let app =
+        spawn_app_with(backend, |settings| settings.server.public_url = Some("https://id.example.com".into())).await;
+    let alice = app.register_ok("alice").await;
+    let id = app.create_organization_ok(&alice.access_token, "acme").await["id"].as_str().unwrap().to_owned();
+    let before = app.mail_files();
+
+    let created = app
+        .post(
+            &format!("/api/v1/organizations/{id}/invitations"),
+            &alice.access_token,
+            &json!({"email": "bob@example.com", "role": "member"}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    assert!(created.get("token").is_none(), "the inviter never sees the token: {created}");
+
+    let message = app.mailed_invitation("bob@example.com", &before).await;
+    let subject = message.lines().find_map(|line| line.strip_prefix("Subject: ")).unwrap();
+    assert_eq!(subject, "alice invited you to Org acme on authdb");
+    let text = text_body(&message);
+    assert!(text.contains("as member"), "the role is named: {text}");
+    let link = invitation_link(&message);
+    let token = link.strip_prefix("https://id.example.com/accept-invitation?token=").unwrap();
+    assert_eq!(token.len(), 43, "256 bits in base64url: {link}");
+    let stored = invitations::Entity::find().all(&app.database().await).await.unwrap();
+    assert_ne!(stored[0].token_hash, token, "only the hash is stored");
+
+    let bob = app.register_ok("bob").await;
+    assert!(!is_verified(&app, &bob.access_token).await);
+    let accepted = app.post("/api/v1/invitations/accept", &bob.access_token, &json!({"token": token})).await;
+    assert_eq!(accepted.status(), 200);
+    assert!(is_verified(&app, &bob.access_token).await, "the mailed link proved the address, seen at once");
+    let verified = audited(&app, "email.verified").await;
+    assert_eq!(verified.len(), 1);
+    assert_eq!(verified[0].details["via"], "invitation");
+    assert_eq!(verified[0].actor_id, Some(uuid::Uuid::parse_str(&bob.user_id()).unwrap()));
+}
+
+async fn without_mail_delivery_the_inviter_gets_the_token_to_pass_on(backend: Backend) {
+    // `mail.transport = none`: nothing reaches the invitee, so the answer carries the token.
+    let app = spawn_app_without_mail(backend).await;
+    let alice = app.register_ok("alice").await;
+    let id = app.create_organization_ok(&alice.access_token, "acme").await["id"].as_str().unwrap().to_owned();
+    let created: Value = app
+        .post(
+            &format!("/api/v1/organizations/{id}/invitations"),
+            &alice.access_token,
+            &json!({"email": "bob@example.com", "role": "member"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["token"].as_str().unwrap().len(), 43);
+    let added = app
+        .post(
+            &format!("/api/v1/organizations/{id}/members"),
+            &alice.access_token,
+            &json!({"email": "carol@example.com", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(added.status(), 202);
+    let added: Value = added.json().await.unwrap();
+    assert_eq!(added["token"].as_str().unwrap().len(), 43);
+    assert!(app.mail_files().is_empty(), "nothing is written");
+
+    let bob = app.register_ok("bob").await;
+    let accepted = app.post("/api/v1/invitations/accept", &bob.access_token, &json!({"token": created["token"]})).await;
+    assert_eq!(accepted.status(), 200);
+    assert!(is_verified(&app, &bob.access_token).await);
+    // A refused acceptance (another address) verifies nothing.
+    let eve = app.register_ok("eve").await;
+    let refused = app.post("/api/v1/invitations/accept", &eve.access_token, &json!({"token": added["token"]})).await;
+    assert_eq!(refused.status(), 403);
+    assert!(!is_verified(&app, &eve.access_token).await);
 }
 
 async fn invitations_refuse_bad_input_members_and_strangers(backend: Backend) {
@@ -79,7 +164,7 @@ async fn invitations_refuse_bad_input_members_and_strangers(backend: Backend) {
 
 async fn an_expired_invitation_cannot_be_accepted(backend: Backend) {
     use sea_orm::{QueryFilter, sea_query::Expr};
-    let app = spawn_app(backend).await;
+    let app = spawn_app_without_mail(backend).await;
     let alice = app.register_ok("alice").await;
     let org = app.create_organization_ok(&alice.access_token, "acme").await;
     let id = org["id"].as_str().unwrap();
@@ -140,7 +225,7 @@ async fn audited(app: &TestApp, action: &str) -> Vec<audit_events::Model> {
 }
 
 async fn removing_a_member_revokes_the_invitations_they_sent(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let app = spawn_app_without_mail(backend).await;
     let alice = app.register_ok("alice").await;
     let bob = app.register_ok("bob").await;
     let id = app.create_organization_ok(&alice.access_token, "acme").await["id"].as_str().unwrap().to_owned();
@@ -204,7 +289,7 @@ async fn invitations_beyond_what_the_inviter_may_still_grant_are_revoked(backend
 }
 
 async fn an_invitation_whose_inviter_lost_the_right_is_refused_with_410(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let app = spawn_app_without_mail(backend).await;
     let alice = app.register_ok("alice").await;
     app.register_ok("root").await;
     app.register_ok("sue").await;
@@ -251,7 +336,7 @@ async fn an_invitation_whose_inviter_lost_the_right_is_refused_with_410(backend:
 }
 
 async fn acceptances_racing_the_inviter_s_removal_either_join_or_are_refused(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let app = spawn_app_without_mail(backend).await;
     let alice = app.register_ok("alice").await;
     let bob = app.register_ok("bob").await;
     let id = app.create_organization_ok(&alice.access_token, "acme").await["id"].as_str().unwrap().to_owned();
@@ -280,6 +365,8 @@ async fn acceptances_racing_the_inviter_s_removal_either_join_or_are_refused(bac
 }
 
 on_both_backends!(
+    an_invitation_is_mailed_to_the_invitee_and_accepting_it_verifies_the_address,
+    without_mail_delivery_the_inviter_gets_the_token_to_pass_on,
     removing_a_member_revokes_the_invitations_they_sent,
     acceptances_racing_the_inviter_s_removal_either_join_or_are_refused,
     invitations_beyond_what_the_inviter_may_still_grant_are_revoked,

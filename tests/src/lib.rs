@@ -108,6 +108,12 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |_| {}).await
 }
 
+/// A test server with `mail.transport = none`: nothing is delivered, so the answer to an
+/// invitation carries its token (the tests that pass tokens around by hand).
+pub async fn spawn_app_without_mail(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |settings| settings.mail.transport = authdb_server::settings::MailTransport::None).await
+}
+
 pub async fn spawn_app_with(backend: Backend, customize: impl FnOnce(&mut Settings)) -> TestApp {
     let db = TestDatabase::create(backend).await;
     let mut settings = test_settings(&db);
@@ -309,10 +315,12 @@ impl TestApp {
     }
 
     /// Makes `invitee` a member of an organization the way anyone but a superuser does:
-    /// invites their address through `POST .../members` (202, with the token) and accepts
-    /// the invitation as them.
+    /// invites their address through `POST .../members` (202) and accepts the invitation
+    /// as them, with the token from the answer (`mail.transport = none`) or else from the
+    /// mail the `file` transport wrote.
     pub async fn add_member_ok(&self, access_token: &str, organization_id: &str, invitee: &Tokens, role: &str) {
         let email = invitee.user["email"].as_str().unwrap();
+        let before = self.mail_files();
         let response = self
             .post(
                 &format!("/api/v1/organizations/{organization_id}/members"),
@@ -322,10 +330,43 @@ impl TestApp {
             .await;
         assert_eq!(response.status(), 202, "inviting {email} as {role} failed");
         let invitation: Value = response.json().await.unwrap();
-        let accepted = self
-            .post("/api/v1/invitations/accept", &invitee.access_token, &json!({ "token": invitation["token"] }))
-            .await;
+        let token = match invitation["token"].as_str() {
+            Some(token) => token.to_owned(),
+            None => self.mailed_invitation_token(email, &before).await,
+        };
+        let accepted = self.post("/api/v1/invitations/accept", &invitee.access_token, &json!({ "token": token })).await;
         assert_eq!(accepted.status(), 200, "{email} accepting the invitation as {role} failed");
+    }
+
+    /// The `.eml` files the `file` mail transport has written so far.
+    pub fn mail_files(&self) -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(self.settings.mail_dir()) else { return Vec::new() };
+        entries
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|extension| extension == "eml"))
+            .collect()
+    }
+
+    /// Waits up to five seconds for the `file` transport to write an invitation to `email`
+    /// that is not among `before`, and answers the raw message.
+    pub async fn mailed_invitation(&self, email: &str, before: &[PathBuf]) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            for path in self.mail_files().iter().filter(|path| !before.contains(path)) {
+                let message = std::fs::read_to_string(path).unwrap();
+                let to = message.lines().take_while(|line| !line.is_empty()).any(|line| line == format!("To: {email}"));
+                if to && text_body(&message).contains("/accept-invitation?token=") {
+                    return message;
+                }
+            }
+            assert!(std::time::Instant::now() < deadline, "no invitation mailed to {email}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The token of the accept link of an invitation mailed to `email` after `before`.
+    pub async fn mailed_invitation_token(&self, email: &str, before: &[PathBuf]) -> String {
+        invitation_link(&self.mailed_invitation(email, before).await).split_once("?token=").unwrap().1.to_owned()
     }
 
     /// Makes a user a superuser directly in the database (as `authdb create-superuser`
@@ -347,5 +388,42 @@ impl Tokens {
     /// The user's id, from the registration or login answer.
     pub fn user_id(&self) -> String {
         self.user["id"].as_str().unwrap().to_owned()
+    }
+}
+
+/// The accept link in the text of an invitation mail.
+pub fn invitation_link(message: &str) -> String {
+    let text = text_body(message);
+    text.split_whitespace()
+        .find(|word| word.contains("/accept-invitation?token="))
+        .unwrap_or_else(|| panic!("no accept link in:\n{text}"))
+        .to_owned()
+}
+
+/// The plain-text part of a mailed message, decoded from whatever transfer encoding it has.
+pub fn text_body(message: &str) -> String {
+    use base64::Engine as _;
+    let message = message.replace("\r\n", "\n");
+    let start = message.find("Content-Type: text/plain").unwrap_or_else(|| panic!("no text part in {message}"));
+    let part = &message[start..];
+    let (headers, rest) = part.split_once("\n\n").unwrap();
+    let body = &rest[..rest.find("\n--").unwrap_or(rest.len())];
+    if headers.contains("quoted-printable") {
+        let joined = body.replace("=\n", "");
+        let (mut decoded, mut bytes) = (Vec::new(), joined.bytes());
+        while let Some(byte) = bytes.next() {
+            if byte == b'=' {
+                let hex = [bytes.next().unwrap(), bytes.next().unwrap()];
+                decoded.push(u8::from_str_radix(std::str::from_utf8(&hex).unwrap(), 16).unwrap());
+            } else {
+                decoded.push(byte);
+            }
+        }
+        String::from_utf8(decoded).unwrap()
+    } else if headers.contains("base64") {
+        let compact: String = body.split_whitespace().collect();
+        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(compact).unwrap()).unwrap()
+    } else {
+        body.to_owned()
     }
 }

@@ -142,7 +142,11 @@ pub async fn build_services(
             reset_ttl: time::Duration::seconds(to_i64(settings.auth.reset_ttl_secs)),
             require_verified_email: settings.auth.require_verified_email,
         },
-        organizations: OrganizationPolicy::default(),
+        organizations: OrganizationPolicy {
+            // Without delivery the inviter passes the token on; otherwise only the mail does.
+            hand_back_invitation_tokens: settings.mail.transport == crate::settings::MailTransport::None,
+            ..OrganizationPolicy::default()
+        },
         inventory: settings.inventory.policy(),
         agent: build_agent(settings)?,
         messaging: MessagingPolicy {
@@ -253,7 +257,8 @@ pub fn build_mailer(settings: &Settings) -> Result<Arc<dyn Mailer>, StartupError
     match settings.mail.transport {
         crate::settings::MailTransport::None => tracing::warn!(
             transport = "none",
-            "AUTHDB__MAIL__TRANSPORT=none: no mail is sent (verification, password reset and notices are dropped)"
+            "AUTHDB__MAIL__TRANSPORT=none: no mail is sent (verification, password reset and notices are dropped; \
+             invitation tokens are handed back to the inviter)"
         ),
         crate::settings::MailTransport::File => tracing::info!(
             transport = "file",

@@ -21,7 +21,7 @@ use crate::OutgoingMail;
 
 /// The kinds of message, each with its three templates `<kind>.subject.txt`, `<kind>.txt`
 /// and `<kind>.html`.
-const KINDS: [&str; 9] = [
+const KINDS: [&str; 10] = [
     VERIFY_EMAIL,
     ACCOUNT_EXISTS,
     PASSWORD_RESET,
@@ -31,6 +31,7 @@ const KINDS: [&str; 9] = [
     CONFIRM_EMAIL_CHANGE,
     EMAIL_CHANGE_REQUESTED,
     EMAIL_CHANGED,
+    INVITATION,
 ];
 const VERIFY_EMAIL: &str = "verify_email";
 const ACCOUNT_EXISTS: &str = "account_exists";
@@ -41,9 +42,10 @@ const ACCOUNT_LOCKED: &str = "account_locked";
 const CONFIRM_EMAIL_CHANGE: &str = "confirm_email_change";
 const EMAIL_CHANGE_REQUESTED: &str = "email_change_requested";
 const EMAIL_CHANGED: &str = "email_changed";
+const INVITATION: &str = "invitation";
 
 /// The templates compiled into the binary, by file name.
-const BUILT_IN: [(&str, &str); 27] = [
+const BUILT_IN: [(&str, &str); 30] = [
     ("verify_email.subject.txt", include_str!("../templates/mail/verify_email.subject.txt")),
     ("verify_email.txt", include_str!("../templates/mail/verify_email.txt")),
     ("verify_email.html", include_str!("../templates/mail/verify_email.html")),
@@ -71,6 +73,9 @@ const BUILT_IN: [(&str, &str); 27] = [
     ("email_changed.subject.txt", include_str!("../templates/mail/email_changed.subject.txt")),
     ("email_changed.txt", include_str!("../templates/mail/email_changed.txt")),
     ("email_changed.html", include_str!("../templates/mail/email_changed.html")),
+    ("invitation.subject.txt", include_str!("../templates/mail/invitation.subject.txt")),
+    ("invitation.txt", include_str!("../templates/mail/invitation.txt")),
+    ("invitation.html", include_str!("../templates/mail/invitation.html")),
 ];
 
 /// Where the templates come from and what every message carries.
@@ -136,6 +141,16 @@ pub(crate) enum Message<'a> {
     EmailChangeRequested { to: &'a Email, username: &'a str, new_email: &'a Email },
     /// Notice to the former address (`to`) that the account now has `new_email`.
     EmailChanged { to: &'a Email, username: &'a str, new_email: &'a Email },
+    /// The link that accepts an invitation to `organization` in `role`, mailed to the
+    /// invitee (`to`), who may not have an account yet.
+    Invitation {
+        to: &'a Email,
+        organization: &'a str,
+        inviter: &'a str,
+        role: &'a str,
+        token: &'a OpaqueToken,
+        valid_for: time::Duration,
+    },
 }
 
 impl Message<'_> {
@@ -151,6 +166,7 @@ impl Message<'_> {
             Self::ConfirmEmailChange { .. } => CONFIRM_EMAIL_CHANGE,
             Self::EmailChangeRequested { .. } => EMAIL_CHANGE_REQUESTED,
             Self::EmailChanged { .. } => EMAIL_CHANGED,
+            Self::Invitation { .. } => INVITATION,
         }
     }
 
@@ -164,7 +180,8 @@ impl Message<'_> {
             | Self::AccountLocked { to, .. }
             | Self::ConfirmEmailChange { to, .. }
             | Self::EmailChangeRequested { to, .. }
-            | Self::EmailChanged { to, .. } => to,
+            | Self::EmailChanged { to, .. }
+            | Self::Invitation { to, .. } => to,
         }
     }
 
@@ -223,6 +240,14 @@ impl Message<'_> {
                 email => to.as_ref(),
                 new_email => new_email.as_ref(),
             },
+            Self::Invitation { to, organization, inviter, role, token, valid_for } => context! {
+                email => to.as_ref(),
+                organization => *organization,
+                inviter => *inviter,
+                role => *role,
+                link => format!("{link_base}/accept-invitation?token={}", token.expose()),
+                valid_for => describe(*valid_for),
+            },
         }
     }
 }
@@ -271,6 +296,14 @@ impl MailTemplates {
             Message::ConfirmEmailChange { to: &to, username: "someone", token: &token, valid_for },
             Message::EmailChangeRequested { to: &to, username: "someone", new_email: &to },
             Message::EmailChanged { to: &to, username: "someone", new_email: &to },
+            Message::Invitation {
+                to: &to,
+                organization: "Example",
+                inviter: "someone",
+                role: "member",
+                token: &token,
+                valid_for,
+            },
         ];
         for sample in &samples {
             self.render_checked(sample).map_err(|(name, error)| {

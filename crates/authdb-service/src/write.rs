@@ -219,6 +219,16 @@ impl<'a> TenantWrite<'a> {
         Ok(())
     }
 
+    /// Renders a message and enqueues it in this write ([`Write::mail`]).
+    pub(crate) async fn mail(&mut self, message: Message<'_>) -> Result<()> {
+        self.write.mail(message).await
+    }
+
+    /// Announces a change to cached state other than memberships ([`Write::publish`]).
+    pub(crate) async fn publish(&mut self, change: Change) -> Result<()> {
+        self.write.publish(change).await
+    }
+
     /// Records one more audit event in this write, besides the one `commit` records (an
     /// invitation revoked as a consequence of the change).
     pub(crate) async fn record(&self, record: Record) -> Result<()> {

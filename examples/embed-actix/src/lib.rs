@@ -104,7 +104,13 @@ impl NotesApp {
                 keys,
                 rotation: RotationKey::derive(&config.jwt_secret),
                 auth: AuthPolicy::default(),
-                organizations: OrganizationPolicy::default(),
+                // The notes service delivers no mail (below), so an inviter gets the
+                // invitation's token back to pass on; an embedder that delivers mail says
+                // `false` and the token reaches only the invitee's mailbox.
+                organizations: OrganizationPolicy {
+                    hand_back_invitation_tokens: true,
+                    ..OrganizationPolicy::default()
+                },
                 inventory: InventoryPolicy::default(),
                 // The notes service talks to no router agent; `authdb_agent::HttpRouterAgent`
                 // (or a client of one's own) goes here to manage networks' access rules.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use authdb_testkit::PostgresDatabase;
 use serde_json::json;
 
-use crate::support::Sandbox;
+use crate::support::{Sandbox, expect_json, str_field};
 
 const STOP_LIMIT: Duration = Duration::from_secs(40);
 
@@ -105,11 +105,53 @@ async fn no_token_or_link_of_a_mailed_message_reaches_the_log() {
     let reset = token_in(reset_mail, "/reset-password");
     let body = json!({ "token": reset, "new_password": "Brand-new-9" });
     assert_eq!(server.post("/api/v1/auth/password-reset/confirm", &body).await.status(), 204);
+    // An invitation: mailed to bob, accepted by bob. The reset ended ada's sessions.
+    let ada = expect_json(server.login("ada", "Brand-new-9").await, 200).await;
+    let ada_token = str_field(&ada, "access_token");
+    let org = server
+        .client()
+        .post(server.url("/api/v1/organizations"))
+        .bearer_auth(ada_token)
+        .json(&json!({ "name": "Acme", "slug": "acme" }))
+        .send()
+        .await
+        .expect("sent");
+    let org: serde_json::Value = org.json().await.expect("an organization");
+    let invited = server
+        .client()
+        .post(server.url(&format!("/api/v1/organizations/{}/members", org["id"].as_str().expect("an id"))))
+        .bearer_auth(ada_token)
+        .json(&json!({ "email": "bob@example.com", "role": "member" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(invited.status(), 202);
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let invitation_mail = loop {
+        if let Some(found) =
+            written_mail(&sandbox).into_iter().find(|message| message.contains("/accept-invitation?token"))
+        {
+            break found;
+        }
+        assert!(std::time::Instant::now() < deadline, "no invitation mailed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let invitation = token_in(&invitation_mail, "/accept-invitation");
+    let bob = server.register("bob").await;
+    let accepted = server
+        .client()
+        .post(server.url("/api/v1/invitations/accept"))
+        .bearer_auth(bob["access_token"].as_str().expect("an access token"))
+        .json(&json!({ "token": invitation }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(accepted.status(), 200);
 
     let stderr = server.stderr();
     server.stop(STOP_LIMIT).await;
     assert!(stderr.contains("mail sent"), "the log at debug level was captured:\n{stderr}");
-    for secret in [&verification, &reset] {
+    for secret in [&verification, &reset, &invitation] {
         assert_eq!(secret.len(), 43);
         assert!(!stderr.contains(secret.as_str()), "a mailed token reached the log:\n{stderr}");
     }

@@ -21,6 +21,8 @@ fn instance(database: &PostgresDatabase) -> Sandbox {
         .with_env("AUTHDB__DATABASE__URL", database.url())
         .with_env("AUTHDB__AUTH__JWT_SECRET", "a-fixed-test-secret-shared-by-both-instances")
         .with_env("AUTHDB__AUTH__SESSION_CACHE_TTL_MS", "60000")
+        // No mail is delivered, so the inviter gets the invitation's token to pass on.
+        .with_env("AUTHDB__MAIL__TRANSPORT", "none")
 }
 
 async fn send(server: &Server, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> Response {

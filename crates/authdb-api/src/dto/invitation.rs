@@ -27,7 +27,9 @@ pub(crate) struct InvitationResponse {
     pub(crate) created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub(crate) expires_at: OffsetDateTime,
-    /// The single-use token, only in the answer to its creation: hand it to the invitee.
+    /// The single-use token, only in the answer to its creation and only when the server
+    /// delivers no mail (`mail.transport = none`): then hand it to the invitee. Otherwise
+    /// it is mailed to the invitee alone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) token: Option<String>,
 }

@@ -56,7 +56,8 @@ async fn list_invitations(
 }
 
 /// Invite someone by email (needs `members:manage` and every permission of the role).
-/// The answer carries the single-use token, shown only here.
+/// The invitation is mailed to the invitee with its single-use accept link; the answer
+/// carries the token too only when the server delivers no mail (`mail.transport = none`).
 #[utoipa::path(
     post,
     path = "/api/v1/organizations/{id}/invitations",
@@ -64,7 +65,7 @@ async fn list_invitations(
     params(("id" = Uuid, Path, description = "Organization id")),
     request_body = CreateInvitationRequest,
     responses(
-        (status = 201, description = "Created, with its token", body = InvitationResponse),
+        (status = 201, description = "Created and mailed to the invitee (with its token only when `mail.transport = none`)", body = InvitationResponse),
         (status = 401, description = "Not signed in", body = Problem),
         (status = 403, description = "Lacking members:manage or the right to grant the role (only an owner invites an owner)", body = Problem),
         (status = 404, description = "No such organization, or not a member", body = Problem),
@@ -85,9 +86,9 @@ async fn create_invitation(
         (email, role) => return Err(invalid([email.err(), role.err()])),
     };
     let issued = organizations.invite(&guard.member.membership, email, &role, &client.0).await?;
-    let token = issued.token.into_string();
+    let token = issued.token.map(|token| token.into_string());
     let pending = PendingInvitation { invitation: issued.invitation, role: issued.role };
-    Ok(no_store(HttpResponse::Created()).json(InvitationResponse::new(pending, Some(token))))
+    Ok(no_store(HttpResponse::Created()).json(InvitationResponse::new(pending, token)))
 }
 
 /// Withdraw a pending invitation (needs `members:manage`).
@@ -118,7 +119,8 @@ async fn revoke_invitation(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Accept an invitation sent to the caller's email address: the caller becomes a member. The
+/// Accept an invitation sent to the caller's email address: the caller becomes a member, and
+/// the address is marked verified (the token came by mail to it). The
 /// answer is the organization's id, name and slug with the caller's role. An invitation
 /// whose inviter can no longer grant its role (removed, demoted) is revoked: 410.
 #[utoipa::path(

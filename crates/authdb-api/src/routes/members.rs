@@ -61,8 +61,9 @@ async fn list_members(
 
 /// Add a member. By `email` (needs `members:manage` and the right to grant the role):
 /// always an invitation, answered 202 with the same body whether or not the address has an
-/// account (the single-use token included, shown only here); the person becomes a member
-/// by accepting it. By `user_id`: superusers only, who add an existing user directly (201).
+/// account. The invitation is mailed to the address with its single-use accept link (the
+/// token is in the answer only when the server delivers no mail, `mail.transport = none`);
+/// the person becomes a member by accepting it. By `user_id`: superusers only, who add an existing user directly (201).
 #[utoipa::path(
     post,
     path = "/api/v1/organizations/{id}/members",
@@ -71,7 +72,7 @@ async fn list_members(
     request_body = AddMemberRequest,
     responses(
         (status = 201, description = "Added directly by a superuser (`user_id`)", body = MemberResponse),
-        (status = 202, description = "Invited (`email`): the invitation, with its token", body = InvitationResponse),
+        (status = 202, description = "Invited (`email`) and mailed: the invitation (with its token only when `mail.transport = none`)", body = InvitationResponse),
         (status = 401, description = "Not signed in", body = Problem),
         (status = 403, description = "Lacking members:manage or the right to grant the role; `user_id` without superuser", body = Problem),
         (status = 404, description = "No such organization, or not a member; for a superuser, no such user", body = Problem),
@@ -101,9 +102,9 @@ async fn add_member(
     match who {
         Who::Email(email) => {
             let issued = organizations.invite(&member.membership, email, &role, &client.0).await?;
-            let token = issued.token.into_string();
+            let token = issued.token.map(|token| token.into_string());
             let pending = PendingInvitation { invitation: issued.invitation, role: issued.role };
-            Ok(no_store(HttpResponse::Accepted()).json(InvitationResponse::new(pending, Some(token))))
+            Ok(no_store(HttpResponse::Accepted()).json(InvitationResponse::new(pending, token)))
         }
         Who::Id(user) => {
             let added = organizations

@@ -18,17 +18,20 @@ use super::{OrganizationService, already_a_member};
 use crate::{
     ClientInfo, Principal, Result, ServiceError,
     audit::Target,
+    mail_templates::Message,
     membership::{Membership, grant_refusal},
-    replica::Invalidation,
+    replica::{Change, Invalidation},
     write::{Record, Stale, TenantWrite, Write},
 };
 
-/// A created invitation and its token, which is shown once and stored only as a hash.
+/// A created invitation. Its token is mailed to the invitee and stored only as a hash; it
+/// is handed back too only when the policy says so (no mail is delivered).
 #[derive(Debug)]
 pub struct IssuedInvitation {
     pub invitation: Invitation,
     pub role: RoleName,
-    pub token: OpaqueToken,
+    /// `Some` only with [`super::OrganizationPolicy::hand_back_invitation_tokens`].
+    pub token: Option<OpaqueToken>,
 }
 
 /// A pending invitation with the name of the role it offers.
@@ -41,7 +44,9 @@ pub struct PendingInvitation {
 const INVITATION: &str = "invitation";
 
 impl OrganizationService {
-    /// Invites `email` in the role named `role`. The token is returned once.
+    /// Invites `email` in the role named `role`: the invitation is stored and its link
+    /// mailed to `email` in one transaction. The token is returned only when the policy
+    /// hands tokens back.
     #[tracing::instrument(skip_all, fields(organization_id = %membership.organization_id()))]
     pub async fn invite(
         &self,
@@ -59,7 +64,13 @@ impl OrganizationService {
             return Err(already_a_member());
         }
         let token = OpaqueToken::generate()?;
-        let write = TenantWrite::begin(&self.core, membership, Permission::MembersManage, client).await?;
+        let mut write = TenantWrite::begin(&self.core, membership, Permission::MembersManage, client).await?;
+        let organization = organizations::find(write.conn(), write.tenant()).await?;
+        // The inviter is named by username; a superuser acting from outside too.
+        let inviter = users::find_by_id(write.conn(), membership.user_id())
+            .await?
+            .map(|user| user.username.as_ref().to_owned())
+            .ok_or_else(|| ServiceError::Internal("the inviter's account is missing".into()))?;
         let new = NewInvitation {
             email,
             role_id: role.id,
@@ -68,10 +79,21 @@ impl OrganizationService {
             expires_at: write.now() + self.policy.invitation_ttl,
         };
         let invitation = invitations::insert(write.conn(), write.tenant(), new, write.now()).await?;
+        write
+            .mail(Message::Invitation {
+                to: &invitation.email,
+                organization: &organization.name,
+                inviter: &inviter,
+                role: role.name.as_str(),
+                token: &token,
+                valid_for: self.policy.invitation_ttl,
+            })
+            .await?;
         let invited = Record::new(AuditAction::InvitationCreated, Target::Invitation(invitation.id))
             .details(json!({ "email": invitation.email.as_str(), "after_role": role.name.as_str() }));
         // Nobody is a member until the invitation is accepted.
         write.commit(invited, Stale::Nothing).await?;
+        let token = self.policy.hand_back_invitation_tokens.then_some(token);
         Ok(IssuedInvitation { invitation, role: role.name, token })
     }
 
@@ -115,7 +137,8 @@ impl OrganizationService {
     /// sent to the caller's email address, its organization must not be suspended, and its
     /// inviter must still be able to grant its role (a member who may, or a superuser);
     /// otherwise the invitation is revoked, the refusal recorded, and the answer is
-    /// [`ServiceError::InvitationRevoked`].
+    /// [`ServiceError::InvitationRevoked`]. The token came by mail to that address, so
+    /// accepting it proves the address: an unverified one is marked verified.
     #[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
     pub async fn accept_invitation(
         &self,
@@ -133,7 +156,7 @@ impl OrganizationService {
             // Dropping the write rolls the claim back: the invitee may still use it.
             return Err(ServiceError::Forbidden("this invitation was sent to another email address".into()));
         }
-        let write = write.into_tenant(claimed.tenant, user, client);
+        let mut write = write.into_tenant(claimed.tenant, user, client);
         let organization = organizations::find(write.conn(), write.tenant()).await?;
         if !organization.is_active {
             // Dropping the write rolls the claim back: the invitation waits for the
@@ -156,6 +179,15 @@ impl OrganizationService {
             Ok(()) => {}
             Err(PersistenceError::Conflict { .. }) => return Err(already_a_member()),
             Err(error) => return Err(error.into()),
+        }
+        if !principal.user.is_verified
+            && users::mark_verified(write.conn(), user, claimed.invitation.email.as_str(), write.now()).await?
+        {
+            let verified = Record::new(AuditAction::EmailVerified, Target::User(user))
+                .details(json!({ "via": "invitation", "invitation_id": claimed.invitation.id }));
+            write.record(verified).await?;
+            // Cached copies of the user would still say unverified.
+            write.publish(Change::UserChanged(user)).await?;
         }
         let accepted = Record::new(AuditAction::InvitationAccepted, Target::Invitation(claimed.invitation.id)).details(
             json!({ "before_role": null, "after_role": role.name.as_str(), "invited_by": claimed.invitation.invited_by }),

@@ -28,11 +28,17 @@ use crate::{Core, Principal, Result, ServiceError, membership::Membership};
 pub struct OrganizationPolicy {
     /// How long an invitation can be accepted.
     pub invitation_ttl: Duration,
+    /// Whether the answer to an invitation carries its token, for the inviter to pass on.
+    /// Invitations are always mailed to the invitee; hand the token back only when no mail
+    /// is delivered (the server: `mail.transport = none`), since whoever holds the token
+    /// can join in the invitee's place once signed in with that address, and accepting
+    /// marks the address verified.
+    pub hand_back_invitation_tokens: bool,
 }
 
 impl Default for OrganizationPolicy {
     fn default() -> Self {
-        Self { invitation_ttl: Duration::days(7) }
+        Self { invitation_ttl: Duration::days(7), hand_back_invitation_tokens: false }
     }
 }
 

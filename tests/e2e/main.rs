@@ -72,3 +72,4 @@ mod scans;
 mod services;
 mod sessions;
 mod tokens;
+mod verify;

@@ -34,6 +34,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("authdb-loadgen", &[]),
+    // For services that trust authdb's tokens without embedding it: no authdb crate.
+    ("authdb-verify", &[]),
     ("authdb-testkit", &[]),
     ("authdb-tests", &["authdb-server", "authdb-persistence", "authdb-testkit"]),
     // The embedding example stands where an outside service would: above every layer.
@@ -115,6 +117,8 @@ const LOOP_FREE: &[&str] = &[
     "crates/authdb-service",
     "crates/authdb-api",
     "crates/authdb-mail",
+    "crates/authdb-agent",
+    "crates/authdb-verify",
 ];
 
 /// Groups of modules that refer to each other by design: SeaORM entities declare each

@@ -117,8 +117,6 @@ const LOOP_FREE: &[&str] = &[
     "crates/authdb-service",
     "crates/authdb-api",
     "crates/authdb-mail",
-    "crates/authdb-agent",
-    "crates/authdb-verify",
 ];
 
 /// Groups of modules that refer to each other by design: SeaORM entities declare each

@@ -511,21 +511,24 @@ async fn register_pool(client: &Client, base: &str, count: usize) -> Result<Vec<
         .await
 }
 
+/// The HTTP client of every scenario: each request (and each connect) bounded by
+/// `timeout`, at most `pool` idle connections kept per host.
+fn build_client(timeout: Duration, pool: usize) -> Result<Client, String> {
+    Client::builder()
+        .user_agent(concat!("authdb-loadgen/", env!("CARGO_PKG_VERSION")))
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .pool_max_idle_per_host(pool)
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|error| format!("building the HTTP client: {error}"))
+}
+
 async fn run(args: &Args) -> Result<Vec<Report>, String> {
     let base = args.base_url.trim_end_matches('/').to_owned();
     let concurrency = args.concurrency as usize;
     let timeout = Duration::from_secs(args.timeout_secs);
-    let build_client = |pool: usize| {
-        Client::builder()
-            .user_agent(concat!("authdb-loadgen/", env!("CARGO_PKG_VERSION")))
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .pool_max_idle_per_host(pool)
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|error| format!("building the HTTP client: {error}"))
-    };
-    let client = build_client(concurrency)?;
+    let client = build_client(timeout, concurrency)?;
 
     let setup_started = Instant::now();
     let listing = if args.scenario == Scenario::AssetList {
@@ -573,7 +576,7 @@ async fn run(args: &Args) -> Result<Vec<Report>, String> {
     }
     let probe = if args.scenario == Scenario::LiveUnderLogin {
         // Its own client, hence its own connection: it never waits behind a login.
-        let target = Target { client: build_client(1)?, base: base.clone() };
+        let target = Target { client: build_client(timeout, 1)?, base: base.clone() };
         let pause = Duration::from_millis(args.probe_interval_ms);
         Some(tokio::spawn(target.run_worker(Task::Live, window, pause)))
     } else {
@@ -659,14 +662,10 @@ fn main() -> ExitCode {
 /// Runs `scan-import` and prints its figures (one JSON line with `--json`).
 fn scan_import(runtime: &tokio::runtime::Runtime, args: &Args) -> ExitCode {
     let base = args.base_url.trim_end_matches('/');
-    let client = match Client::builder()
-        .user_agent(concat!("authdb-loadgen/", env!("CARGO_PKG_VERSION")))
-        .timeout(Duration::from_secs(args.timeout_secs))
-        .build()
-    {
+    let client = match build_client(Duration::from_secs(args.timeout_secs), usize::MAX) {
         Ok(client) => client,
         Err(error) => {
-            eprintln!("authdb-loadgen: building the HTTP client: {error}");
+            eprintln!("authdb-loadgen: {error}");
             return ExitCode::FAILURE;
         }
     };

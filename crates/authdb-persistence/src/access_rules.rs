@@ -113,6 +113,25 @@ pub async fn list(
     Ok(Paged { items, total, page })
 }
 
+/// A network's `applied` rules (those its agent holds) in creation order: what deleting
+/// the network must take out at the agent first.
+pub async fn applied_in_network(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    network: NetworkId,
+) -> Result<Vec<AccessRule>> {
+    access_rules::Entity::find()
+        .filter(access_rules::Column::OrganizationId.eq(tenant.uuid()))
+        .filter(access_rules::Column::NetworkId.eq(network.as_uuid()))
+        .filter(access_rules::Column::Status.eq(RuleStatus::Applied.as_str()))
+        .order_by_asc(access_rules::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(into_rule)
+        .collect()
+}
+
 /// Deletes one rule; answers whether it was there.
 pub async fn delete(
     conn: &impl ConnectionTrait,

@@ -695,14 +695,15 @@ pub async fn mark_unreachable(
     now: OffsetDateTime,
 ) -> Result<u64> {
     use assets::Column as C;
-    // Found through the address index first (see `ids_at`), then updated by id.
-    let known: Vec<Uuid> =
-        ids_at(conn, tenant, network, addresses).await?.into_values().map(|id| id.as_uuid()).collect();
+    // One statement a batch. The import forces plans for the statement's values
+    // (`plan_for_values`), so PostgreSQL looks the batch's addresses up in the
+    // (organization, address) index rather than planning for any network.
     let mut marked = 0;
-    for batch in known.chunks(IMPORT_BATCH) {
+    for batch in addresses.chunks(IMPORT_BATCH) {
         let updated = assets::Entity::update_many()
             .filter(C::OrganizationId.eq(tenant.uuid()))
-            .filter(C::Id.is_in(batch.iter().copied()))
+            .filter(C::NetworkId.eq(network.as_uuid()))
+            .filter(C::IpSort.is_in(batch.iter().map(|ip| ip.sort_key())))
             .col_expr(C::IsReachable, Expr::val(false))
             .col_expr(C::LastScanned, Expr::val(now))
             .col_expr(C::UpdatedAt, Expr::val(now))

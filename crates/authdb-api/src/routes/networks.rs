@@ -218,7 +218,10 @@ struct CascadeParams {
 }
 
 /// Delete a network (needs `assets:write`). While assets are in it, only with
-/// `cascade=true`, which deletes them in the same transaction.
+/// `cascade=true`, which deletes them in the same transaction. When its agent holds rules
+/// (`applied`), the caller needs `networks:control` too and each rule is removed at the
+/// agent first, as deleting it would: a refusal (502) or an outage (503) keeps the network
+/// and the rules not yet removed.
 #[utoipa::path(
     delete,
     path = "/api/v1/organizations/{id}/networks/{network_id}",
@@ -231,10 +234,13 @@ struct CascadeParams {
     responses(
         (status = 200, description = "Deleted; how many assets went with it", body = NetworkDeleted),
         (status = 401, description = "Not signed in", body = Problem),
-        (status = 403, description = "The caller's role lacks assets:write, or the licence has expired (`/problems/license-expired`)", body = Problem),
+        (status = 403, description = "The caller's role lacks assets:write (or networks:control while the network's agent holds rules), or the licence has expired (`/problems/license-expired`)", body = Problem),
         (status = 404, description = "No such organization or network, or not a member", body = Problem),
-        (status = 409, description = "Assets are in the network and `cascade` is not true", body = Problem),
+        (status = 409, description = "Assets are in the network and `cascade` is not true, or a rule was applied at the agent meanwhile", body = Problem),
         (status = 422, description = "`cascade` is neither true nor false", body = Problem),
+        (status = 502, description = "The agent refused to remove a rule or answered something not understood; the network stays", body = Problem),
+        (status = 503, description = "The agent is down or too slow (with `Retry-After`); the network stays", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
     ),
     security(("bearer" = []))
 )]
@@ -255,6 +261,8 @@ async fn delete_network(
             };
         }
     }
-    let assets_deleted = inventory.delete_network(&guard.member.membership, id, cascade, &client.0).await?;
+    let member = &guard.member;
+    let assets_deleted =
+        inventory.delete_network(&member.membership, member.principal.session_id, id, cascade, &client.0).await?;
     Ok(HttpResponse::Ok().json(NetworkDeleted { assets_deleted }))
 }

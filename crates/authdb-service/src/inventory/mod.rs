@@ -99,10 +99,7 @@ impl InventoryService {
     /// anyway (the write itself checks again, at its own time).
     pub(crate) async fn check_licence(&self, membership: &Membership) -> Result<()> {
         let organization = organizations::find(self.core.db(), membership.tenant()).await?;
-        if organization.license_expired(time::OffsetDateTime::now_utc()) {
-            return Err(ServiceError::LicenseExpired);
-        }
-        Ok(())
+        in_force(organization, time::OffsetDateTime::now_utc()).map(drop)
     }
 
     /// Begins a write that may add assets: the organization's row lock is taken first
@@ -122,8 +119,13 @@ impl InventoryService {
 
 /// The organization, unless its licence has expired at the write's time.
 async fn licence_in_force(write: &TenantWrite<'_>) -> Result<Organization> {
-    let organization = organizations::find(write.conn(), write.tenant()).await?;
-    if organization.license_expired(write.now()) {
+    in_force(organizations::find(write.conn(), write.tenant()).await?, write.now())
+}
+
+/// The organization, unless its licence has expired at `now`: the one licence check of
+/// [`InventoryService::check_licence`] and of every write.
+fn in_force(organization: Organization, now: time::OffsetDateTime) -> Result<Organization> {
+    if organization.license_expired(now) {
         return Err(ServiceError::LicenseExpired);
     }
     Ok(organization)

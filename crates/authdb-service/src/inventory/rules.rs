@@ -11,7 +11,9 @@
 //! out again, as does a create whose write fails for any other reason (best effort,
 //! logged when that fails), so the agent ends as the stored rules say. Deleting removes
 //! the rule at the agent first, then the row (a retried delete asks the agent again,
-//! which is harmless: its lists are sets).
+//! which is harmless: its lists are sets). Deleting a network takes its applied rules out
+//! at the agent the same way, one by one, before the network goes (see
+//! `InventoryService::delete_network`).
 
 use std::{sync::Arc, time::Duration};
 
@@ -108,8 +110,10 @@ impl InventoryService {
         client: &ClientInfo,
     ) -> Result<AccessRule> {
         let write = self.begin_write_needing(membership, Permission::NetworksControl, client).await?;
-        // The network may have gone while the agent was asked.
-        if !networks::exists(write.conn(), write.tenant(), network).await? {
+        // The network may have gone while the agent was asked. Its row lock orders this
+        // insert with a concurrent delete of the network, which takes the lock too: either
+        // the delete sees this rule (and refuses), or this write sees the network gone.
+        if !networks::lock(write.conn(), write.tenant(), network).await? {
             return Err(ServiceError::NotFound { entity: NETWORK });
         }
         let rule =
@@ -171,17 +175,60 @@ impl InventoryService {
             let call = AgentCall { endpoint, router: network, session: Some(session) };
             self.agent.remove(&call, rule.list, rule.target).await?;
         }
-        let write = self.begin_write_needing(membership, Permission::NetworksControl, client).await?;
-        if !access_rules::delete(write.conn(), write.tenant(), network, id).await? {
+        if !self.forget_rule(membership, &rule, None, client).await? {
             return Err(ServiceError::NotFound { entity: RULE });
         }
-        let deleted = Record::new(AuditAction::AccessRuleDeleted, Target::AccessRule(id)).details(json!({
-            "network_id": network,
+        Ok(())
+    }
+
+    /// Takes out, at the network's agent, every rule it holds (`applied`), one after
+    /// another, each removal followed by the deletion of its row with an audit event
+    /// (`via: network_deletion`), exactly as deleting the rule would. The first refusal
+    /// or outage stops here with the agent's problem: the rules already removed are gone
+    /// from the agent and from the database alike, the others stay on both. Answers how
+    /// many were removed.
+    pub(super) async fn remove_rules_at_agent(
+        &self,
+        membership: &Membership,
+        call: &AgentCall,
+        rules: Vec<AccessRule>,
+        client: &ClientInfo,
+    ) -> Result<u64> {
+        let mut removed = 0;
+        for rule in rules {
+            self.agent.remove(call, rule.list, rule.target).await?;
+            // A row gone meanwhile (deleted, or expired by the sweep) needs nothing more.
+            self.forget_rule(membership, &rule, Some("network_deletion"), client).await?;
+            removed += 1;
+        }
+        Ok(removed)
+    }
+
+    /// The write that deletes a rule's row once its agent (if any) no longer holds it, with
+    /// its `access_rule.deleted` event; answers whether the row was there.
+    async fn forget_rule(
+        &self,
+        membership: &Membership,
+        rule: &AccessRule,
+        via: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<bool> {
+        let write = self.begin_write_needing(membership, Permission::NetworksControl, client).await?;
+        if !access_rules::delete(write.conn(), write.tenant(), rule.network_id, rule.id).await? {
+            return Ok(false);
+        }
+        let mut details = json!({
+            "network_id": rule.network_id,
             "list": rule.list.as_str(),
             "target": rule.target.to_string(),
             "status": rule.status.as_str(),
-        }));
-        write.commit(deleted, Stale::Nothing).await
+        });
+        if let Some(via) = via {
+            details["via"] = json!(via);
+        }
+        let deleted = Record::new(AuditAction::AccessRuleDeleted, Target::AccessRule(rule.id)).details(details);
+        write.commit(deleted, Stale::Nothing).await?;
+        Ok(true)
     }
 
     /// One pass of the expiry sweep: claims up to 20 live rules past their `expires_at`

@@ -42,6 +42,8 @@ enum Behaviour {
     Slow(Duration),
     /// Answers this many HTTP 500s (without an answer document), then succeeds.
     FailFirst(usize),
+    /// `success: false` with this message on one path, success on every other.
+    RefuseOn(&'static str, &'static str),
 }
 
 #[derive(Debug)]
@@ -120,6 +122,10 @@ async fn agent_answer(req: HttpRequest, body: web::Bytes, state: web::Data<Agent
             tokio::time::sleep(wait).await;
             HttpResponse::Ok().json(json!({"success": true, "data": data}))
         }
+        Behaviour::RefuseOn(refused, message) if path == refused => {
+            HttpResponse::Ok().json(json!({"success": false, "error": {"code": "E_PINNED", "message": message}}))
+        }
+        Behaviour::RefuseOn(..) => HttpResponse::Ok().json(json!({"success": true, "data": data})),
         Behaviour::FailFirst(count) => {
             if count > 0 {
                 *state.behaviour.lock().unwrap() = Behaviour::FailFirst(count - 1);
@@ -647,6 +653,171 @@ async fn owners_and_admins_hold_networks_control(backend: Backend) {
     assert_eq!(created.status(), 201);
 }
 
+/// What the agent holds after the calls it answered with success, as (list path, target).
+fn held_by_agent(seen: &[Seen]) -> std::collections::BTreeSet<(String, String)> {
+    let mut held = std::collections::BTreeSet::new();
+    for seen in seen {
+        let target = seen.body.get("ip").or_else(|| seen.body.get("target")).and_then(Value::as_str);
+        let Some(target) = target else { continue };
+        let entry = (seen.path.clone(), target.to_owned());
+        match seen.method.as_str() {
+            "POST" => held.insert(entry),
+            "DELETE" => held.remove(&entry),
+            _ => false,
+        };
+    }
+    held
+}
+
+/// The applied rules of the database as the agent would hold them.
+async fn applied_rows(app: &TestApp) -> std::collections::BTreeSet<(String, String)> {
+    rule_rows(&app)
+        .await
+        .into_iter()
+        .filter(|rule| rule.status == "applied")
+        .map(|rule| ((if rule.list == "deny" { "/blacklist" } else { "/whitelist" }).to_owned(), rule.target))
+        .collect()
+}
+
+async fn deleting_a_network_takes_its_rules_out_at_the_agent_first(backend: Backend) {
+    let agent = FakeAgent::start();
+    let app = spawn_app_with(backend, |settings| settings.inventory.agent_timeout_ms = 300).await;
+    let alice = app.register_ok("alice").await;
+    let mia = app.register_ok("mia").await;
+    let org = organization(&app, &alice, "acme").await;
+    app.add_member_ok(&alice.access_token, &org, &mia, "member").await;
+    let (rules, network_id) = network(&app, &alice, &org, Some(&agent.url)).await;
+    let session = claims_of(&alice.access_token)["sid"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/organizations/{org}/networks/{network_id}");
+    let cascade = format!("{path}?cascade=true");
+    for body in [json!({"list": "deny", "target": "203.0.113.7"}), json!({"list": "allow", "target": "10.9.0.0/16"})] {
+        assert_eq!(app.post(&rules, &alice.access_token, &body).await.status(), 201);
+    }
+    let asset = app
+        .post(
+            &format!("/api/v1/organizations/{org}/assets"),
+            &alice.access_token,
+            &json!({"ip_address": "10.9.0.1", "network_id": network_id}),
+        )
+        .await;
+    assert_eq!(asset.status(), 201);
+    let before = rule_rows(&app).await;
+    assert_eq!(before.len(), 2);
+    agent.forget();
+
+    // A member holds assets:write but not networks:control, which taking rules out needs.
+    let forbidden = app.delete(&cascade, &mia.access_token).await;
+    assert_eq!(forbidden.status(), 403);
+    // Assets and no cascade: refused before the agent loses anything.
+    let in_use = app.delete(&path, &alice.access_token).await;
+    assert_eq!(in_use.status(), 409);
+    assert!(in_use.json::<Value>().await.unwrap()["detail"].as_str().unwrap().contains("cascade=true"));
+    assert!(agent.seen().is_empty(), "{:?}", agent.seen());
+
+    // The agent refuses the first removal: 502 with its message, nothing changes.
+    agent.behave(Behaviour::Refuse("router busy"));
+    let refused = app.delete(&cascade, &alice.access_token).await;
+    assert_eq!(refused.status(), 502);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(refused["type"], "/problems/agent-refused");
+    assert!(refused["detail"].as_str().unwrap().contains("router busy"), "{refused}");
+    assert_eq!(agent.seen().len(), 1);
+    // Too slow: 503 with Retry-After, nothing changes.
+    agent.behave(Behaviour::Slow(Duration::from_secs(3)));
+    let slow = app.delete(&cascade, &alice.access_token).await;
+    assert_eq!(slow.status(), 503);
+    assert!(slow.headers().get("retry-after").is_some());
+    assert_eq!(slow.json::<Value>().await.unwrap()["type"], "/problems/agent-unavailable");
+    assert_eq!(rule_rows(&app).await, before);
+    assert_eq!(app.get(&path, &alice.access_token).await.status(), 200);
+
+    // The second removal is refused: the first rule is gone at the agent and here alike,
+    // the second stays on both, and so does the network with its asset.
+    agent.forget();
+    agent.behave(Behaviour::RefuseOn("/whitelist", "pinned by policy"));
+    let partly = app.delete(&cascade, &alice.access_token).await;
+    assert_eq!(partly.status(), 502);
+    assert!(partly.json::<Value>().await.unwrap()["detail"].as_str().unwrap().contains("pinned by policy"));
+    assert_eq!(rule_rows(&app).await, before[1..]);
+    assert_eq!(app.get(&path, &alice.access_token).await.status(), 200);
+
+    // Then it goes, the remaining rule first, with the session, router and token.
+    agent.forget();
+    agent.behave(Behaviour::Succeed);
+    let deleted = app.delete(&cascade, &alice.access_token).await;
+    assert_eq!(deleted.status(), 200);
+    assert_eq!(deleted.json::<Value>().await.unwrap()["assets_deleted"], 1);
+    let seen = agent.seen();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!((seen[0].method.as_str(), seen[0].path.as_str()), ("DELETE", "/whitelist"));
+    assert_eq!(seen[0].body["target"], "10.9.0.0/16");
+    assert_eq!(seen[0].body["sessionId"], session);
+    assert_eq!(seen[0].body["routerId"], network_id);
+    assert_eq!(seen[0].authorization.as_deref(), Some(format!("Bearer {AGENT_TOKEN}").as_str()));
+    assert!(rule_rows(&app).await.is_empty());
+    assert_eq!(app.get(&path, &alice.access_token).await.status(), 404);
+
+    let db = app.database().await;
+    let events = audit_events::Entity::find().order_by_asc(audit_events::Column::Id).all(&db).await.unwrap();
+    let via_deletion = events
+        .iter()
+        .filter(|event| event.action == "access_rule.deleted" && event.details["via"] == "network_deletion")
+        .count();
+    assert_eq!(via_deletion, 2);
+    let network_deleted = events.iter().find(|event| event.action == "network.deleted").unwrap();
+    assert_eq!(network_deleted.details["rules_removed_at_agent"], 1);
+    assert_eq!(network_deleted.details["assets_deleted"], 1);
+
+    // Rules of a network without an agent are rows only: they go with it.
+    let (plain_rules, plain_id) = network(&app, &alice, &org, None).await;
+    let recorded = app.post(&plain_rules, &alice.access_token, &json!({"list": "deny", "target": "192.0.2.1"})).await;
+    assert_eq!(recorded.status(), 201);
+    agent.forget();
+    let plain = format!("/api/v1/organizations/{org}/networks/{plain_id}");
+    assert_eq!(app.delete(&plain, &mia.access_token).await.status(), 200);
+    assert!(agent.seen().is_empty());
+    assert!(rule_rows(&app).await.is_empty());
+}
+
+/// Rules created while their network is deleted: whichever wins, the agent ends holding
+/// exactly the rules stored as applied (none once the network is gone).
+async fn rules_created_during_a_network_delete_are_never_left_at_the_agent(backend: Backend) {
+    let agent = FakeAgent::start();
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let org = organization(&app, &alice, "acme").await;
+    let (rules, network_id) = network(&app, &alice, &org, Some(&agent.url)).await;
+    let path = format!("/api/v1/organizations/{org}/networks/{network_id}");
+    assert_eq!(
+        app.post(&rules, &alice.access_token, &json!({"list": "deny", "target": "203.0.113.1"})).await.status(),
+        201
+    );
+    agent.behave(Behaviour::Slow(Duration::from_millis(300)));
+    let creates = (2..6).map(|n| {
+        let body = json!({"list": "deny", "target": format!("203.0.113.{n}")});
+        let (app, rules, token) = (&app, &rules, &alice.access_token);
+        async move { app.post(rules, token, &body).await.status().as_u16() }
+    });
+    let delete = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        app.delete(&path, &alice.access_token).await.status().as_u16()
+    };
+    let (created, deleted) = tokio::join!(join_all(creates), delete);
+    for status in &created {
+        assert!([201, 404].contains(status), "a create got {status}");
+    }
+    assert!([200, 409].contains(&deleted), "the delete got {deleted}");
+    assert_eq!(held_by_agent(&agent.seen()), applied_rows(&app).await, "{:?}", agent.seen());
+    if deleted == 409 {
+        // A rule applied meanwhile refused it; deleting again takes everything out.
+        agent.behave(Behaviour::Succeed);
+        assert_eq!(app.delete(&path, &alice.access_token).await.status(), 200);
+    }
+    assert_eq!(app.get(&path, &alice.access_token).await.status(), 404);
+    assert!(held_by_agent(&agent.seen()).is_empty(), "{:?}", agent.seen());
+    assert!(rule_rows(&app).await.is_empty());
+}
+
 on_both_backends!(
     rules_without_an_agent_are_recorded_listed_and_deleted,
     invalid_rules_name_every_wrong_field,
@@ -656,4 +827,6 @@ on_both_backends!(
     scans_run_through_the_agent_are_imported,
     expired_rules_are_removed_through_the_agent_by_the_sweep,
     owners_and_admins_hold_networks_control,
+    deleting_a_network_takes_its_rules_out_at_the_agent_first,
+    rules_created_during_a_network_delete_are_never_left_at_the_agent,
 );

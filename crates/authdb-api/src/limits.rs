@@ -8,7 +8,8 @@ use crate::ApiError;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The body, refused with a 413 as soon as it is known to exceed `limit` (by its
-/// `Content-Length`, or by the bytes that arrived).
+/// `Content-Length`, or by the bytes that arrived). It is read into one buffer of its
+/// announced length (or of `limit`), never copied while it grows.
 pub(crate) async fn read_limited(
     req: &HttpRequest,
     mut payload: web::Payload,
@@ -22,7 +23,10 @@ pub(crate) async fn read_limited(
     if announced.is_some_and(|length| length > limit) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    let mut body = web::BytesMut::with_capacity(announced.unwrap_or(0).min(limit));
+    // Without an announced length the buffer is reserved at the limit at once: growing it
+    // by doubling would hold the old and the new buffer together (one and a half times
+    // the limit for a body near it), while untouched reserved pages take no memory.
+    let mut body = web::BytesMut::with_capacity(announced.unwrap_or(limit).min(limit));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| ApiError::BadRequest("could not read the request body".into()))?;
         if body.len() + chunk.len() > limit {

@@ -73,7 +73,7 @@ fn gzip_bomb() -> Vec<u8> {
 }
 
 /// A `kB` field of `/proc/<pid>/status` (`VmRSS`: resident now; `VmHWM`: the peak).
-fn memory_kib(pid: u32, field: &str) -> u64 {
+pub(crate) fn memory_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read the server's /proc status");
     status
         .lines()

@@ -51,7 +51,8 @@ async fn hostile_xml_is_refused_without_memory_growth(sandbox: Sandbox) {
     let server = sandbox.with_env("AUTHDB__RATE_LIMIT__ENABLED", "false").serve().await;
     let alice = server.register("alice").await;
     let token = str_field(&alice, "access_token").to_owned();
-    let organization = authorized_post(&server, &token, "/api/v1/organizations", json!({"name": "Acme", "slug": "acme"}));
+    let organization =
+        authorized_post(&server, &token, "/api/v1/organizations", json!({"name": "Acme", "slug": "acme"}));
     let organization = expect_json(organization.await, 201).await;
     let organization = str_field(&organization, "id").to_owned();
     let networks = format!("/api/v1/organizations/{organization}/networks");
@@ -71,9 +72,11 @@ async fn hostile_xml_is_refused_without_memory_growth(sandbox: Sandbox) {
     let deep = format!("<nmaprun>{HOST}{}{}</nmaprun>", "<a>".repeat(10_000), "</a>".repeat(10_000));
     // Small documents that would expand or nest: nothing grows, 4 at a time.
     for round in 0..3 {
-        for (name, body) in [("billion laughs", &laughs), ("undeclared entities", &undeclared), ("10,000 levels", &deep)]
+        for (name, body) in
+            [("billion laughs", &laughs), ("undeclared entities", &undeclared), ("10,000 levels", &deep)]
         {
-            let answers = futures_util::future::join_all((0..4).map(|_| send_xml(&server, &token, &scans, body.clone())));
+            let answers =
+                futures_util::future::join_all((0..4).map(|_| send_xml(&server, &token, &scans, body.clone())));
             for response in answers.await {
                 assert_eq!(response.status(), 400, "{name}, round {round}");
                 let problem: Value = response.json().await.expect("a problem document");

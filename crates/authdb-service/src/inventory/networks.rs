@@ -1,8 +1,6 @@
 //! Networks of an organization: routers or sites, each optionally with an agent.
 
-use authdb_domain::{
-    AuditAction, Network, NetworkChanges, NetworkId, NewNetwork, Page, Paged, Permission, SessionId,
-};
+use authdb_domain::{AuditAction, Network, NetworkChanges, NetworkId, NewNetwork, Page, Paged, Permission, SessionId};
 use authdb_persistence::{access_rules, assets, networks, networks::NetworkDeletion};
 use serde_json::json;
 
@@ -109,8 +107,9 @@ impl InventoryService {
         if !networks::lock(write.conn(), write.tenant(), id).await? {
             return Err(ServiceError::NotFound { entity: NETWORK });
         }
-        let network =
-            networks::find(write.conn(), write.tenant(), id).await?.ok_or(ServiceError::NotFound { entity: NETWORK })?;
+        let network = networks::find(write.conn(), write.tenant(), id)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: NETWORK })?;
         if network.agent_url.is_some()
             && !access_rules::applied_in_network(write.conn(), write.tenant(), id).await?.is_empty()
         {

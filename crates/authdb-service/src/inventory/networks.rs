@@ -71,11 +71,12 @@ impl InventoryService {
     ///
     /// **Rules at the router.** When the network has an agent holding rules (`applied`),
     /// the caller needs `networks:control` as well, and each rule is taken out at the agent
-    /// first, exactly as deleting it would ([`Self::remove_rules_at_agent`]): a refusal
-    /// answers [`ServiceError::Agent`] (502) and an outage 503, and the network stays,
-    /// with the rules not yet removed. Only then is the network deleted; its row lock,
-    /// which a rule's insert takes too, makes a rule applied meanwhile refuse the delete
-    /// (409: delete again) rather than go with the network while the router keeps it.
+    /// first, exactly as deleting it would (`remove_rules_at_agent`): a refusal answers
+    /// [`ServiceError::AgentRefused`] (502) and an outage
+    /// [`ServiceError::AgentUnavailable`] (503), and the network stays, with the rules not
+    /// yet removed. Only then is the network deleted; its row lock, which a rule's insert
+    /// takes too, makes a rule applied meanwhile refuse the delete (409: delete again)
+    /// rather than go with the network while the router keeps it.
     /// Rules `recorded` or `expired` are rows only and go with the network. A network
     /// whose agent was removed cannot be asked: its rows go, the router keeps them.
     #[tracing::instrument(skip_all, fields(organization_id = %membership.organization_id(), network_id = %id))]

@@ -671,7 +671,7 @@ fn held_by_agent(seen: &[Seen]) -> std::collections::BTreeSet<(String, String)> 
 
 /// The applied rules of the database as the agent would hold them.
 async fn applied_rows(app: &TestApp) -> std::collections::BTreeSet<(String, String)> {
-    rule_rows(&app)
+    rule_rows(app)
         .await
         .into_iter()
         .filter(|rule| rule.status == "applied")

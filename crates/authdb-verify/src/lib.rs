@@ -10,7 +10,9 @@
 //! A token naming a `kid` the cache does not hold makes the verifier fetch the key set
 //! again, at most once per refresh floor ([`VerifierConfig::refresh_floor`]), so that a key
 //! rotation on authdb is followed without a restart while forged `kid`s cannot make the
-//! verifier hammer authdb.
+//! verifier hammer authdb. The key set is also fetched again when it is older than
+//! [`VerifierConfig::max_key_age`], so that a key authdb no longer publishes stops
+//! verifying.
 //!
 //! When authdb is unreachable, tokens signed with cached keys still verify: only the
 //! signature, issuer, audience and expiry are checked, locally.
@@ -148,11 +150,15 @@ pub struct VerifierConfig {
     pub refresh_floor: Duration,
     /// Timeout of one key set fetch.
     pub fetch_timeout: Duration,
+    /// How long a fetched key set is used before the next verification fetches it again,
+    /// so that a key authdb stopped publishing (the end of a rotation) stops verifying.
+    /// When the fetch fails, the cached keys stay in use.
+    pub max_key_age: Duration,
 }
 
 impl VerifierConfig {
-    /// A configuration with one pinned algorithm, a 30 s leeway, a 60 s refresh floor and a
-    /// 10 s fetch timeout.
+    /// A configuration with one pinned algorithm, a 30 s leeway, a 60 s refresh floor, a
+    /// 10 s fetch timeout and a 5 min key set age.
     pub fn new(
         issuer: impl Into<String>,
         audience: impl Into<String>,
@@ -167,6 +173,7 @@ impl VerifierConfig {
             leeway: Duration::from_secs(30),
             refresh_floor: Duration::from_secs(60),
             fetch_timeout: Duration::from_secs(10),
+            max_key_age: Duration::from_secs(300),
         }
     }
 }
@@ -309,6 +316,12 @@ impl Verifier {
 
     async fn key(&self, kid: &str) -> Result<(Algorithm, DecodingKey), VerifyError> {
         let mut cache = self.cache.lock().await;
+        if cache.last_fetch.is_some_and(|at| at.elapsed() >= self.config.max_key_age) {
+            cache.last_fetch = Some(Instant::now());
+            if let Ok(set) = self.fetch().await {
+                cache.keys = self.usable_keys(&set);
+            }
+        }
         if let Some(found) = cache.keys.get(kid) {
             return Ok(found.clone());
         }

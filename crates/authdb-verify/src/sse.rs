@@ -35,7 +35,7 @@ impl Parser {
     /// Parses `chunk` and appends the items it completes to `out`.
     pub(crate) fn feed(&mut self, chunk: &[u8], out: &mut Vec<Item>) {
         let mut rest = chunk;
-        if self.after_cr {
+        if self.after_cr && !rest.is_empty() {
             self.after_cr = false;
             if let Some(stripped) = rest.strip_prefix(b"\n") {
                 rest = stripped;

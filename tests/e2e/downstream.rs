@@ -194,4 +194,36 @@ async fn a_downstream_service_follows_a_key_rotation_without_a_restart(backend: 
     drop(app);
 }
 
-on_both_backends!(a_downstream_service_follows_a_key_rotation_without_a_restart);
+/// With 3 s access tokens the client token is renewed (at four fifths of its lifetime)
+/// and the stream reopened before authdb ends it; revocations keep arriving throughout.
+async fn the_client_token_is_renewed_and_the_stream_resumed_before_it_expires(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.auth.jwt_algorithm = "EdDSA".parse().unwrap();
+        settings.auth.signing_keys = vec![test_key("ed25519-a.pem")];
+        settings.auth.access_ttl_secs = 3;
+    })
+    .await;
+    let (id, secret) = client_credentials(&app).await;
+    let mut follow = RevocationConfig::new(&app.address, id, secret);
+    follow.retention = Duration::from_secs(60);
+    let verifier = Verifier::with_revocations(verifier_config(&app.address), follow).unwrap();
+    let service = spawn_axum(verifier.clone()).await;
+    wait_connected(&verifier, true).await;
+    let client = reqwest::Client::new();
+    for round in 0..3 {
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let user = app.login_ok("root").await;
+        assert_eq!(whoami_status(&client, &service, &user).await, 200);
+        assert_eq!(app.logout(&user.access_token).await.status(), 204);
+        let took = refused_within(&client, &service, &user, Duration::from_secs(5)).await;
+        assert!(took < Duration::from_secs(1), "round {round}: {took:?}");
+    }
+    let health = verifier.health().unwrap();
+    assert_eq!(health.revoked_sessions, 3);
+    assert_eq!(health.last_error, None, "no connection failed: {health:?}");
+}
+
+on_both_backends!(
+    a_downstream_service_follows_a_key_rotation_without_a_restart,
+    the_client_token_is_renewed_and_the_stream_resumed_before_it_expires,
+);

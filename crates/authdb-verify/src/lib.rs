@@ -130,8 +130,8 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 
 pub use crate::extract::{Authenticated, Rejection};
-pub use crate::revocations::{Health, RevocationConfig};
 use crate::revocations::{FollowerTask, Revocations};
+pub use crate::revocations::{Health, RevocationConfig};
 
 /// What a [`Verifier`] checks tokens against.
 #[derive(Clone, Debug)]

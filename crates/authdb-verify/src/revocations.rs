@@ -176,6 +176,9 @@ impl Revocations {
     }
 }
 
+/// A stream that ends sooner than this after it opened counts as a failure.
+const MIN_STREAM_LIFE: Duration = Duration::from_secs(1);
+
 /// Aborts the follower task when the last verifier clone holding it is dropped.
 pub(crate) struct FollowerTask(pub(crate) tokio::task::JoinHandle<()>);
 
@@ -279,6 +282,7 @@ async fn connection(
         };
     }
     revocations.connected();
+    let opened = Instant::now();
     let renew_at = tokio::time::Instant::from_std(*renew_at);
     let mut parser = Parser::default();
     let mut items = Vec::new();
@@ -289,8 +293,14 @@ async fn connection(
         };
         let bytes = match chunk {
             Ok(Ok(Some(bytes))) => bytes,
-            // authdb ends a stream when the client token expires: renew it and go on.
-            Ok(Ok(None)) => return Ended::Renew,
+            // authdb ends a stream when the client token expires: renew it and go on. A
+            // stream that ends at once (the database away, the client deleted) is a
+            // failure, waited for like any other, so that it cannot make a busy loop.
+            Ok(Ok(None)) if opened.elapsed() >= MIN_STREAM_LIFE => return Ended::Renew,
+            Ok(Ok(None)) => {
+                *token = None;
+                return failed("the revocation stream ended at once".into());
+            }
             Ok(Err(error)) => return failed(format!("reading the revocation stream: {error}")),
             Err(_) => return failed("the revocation stream went silent".into()),
         };

@@ -37,6 +37,7 @@ mod audit;
 mod chats;
 mod clients;
 mod deployment;
+mod downstream;
 mod email;
 mod errors;
 mod events;

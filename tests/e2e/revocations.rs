@@ -271,7 +271,72 @@ mod a_logout_on_another_instance_reaches_the_stream {
     }
 }
 
+/// Old events are deleted (the replica feed's sweep runs when an instance starts, then
+/// once a minute); a `Last-Event-ID` older than what is kept, or newer than anything this
+/// database issued, gets the full recent set again.
+async fn old_revocation_events_are_deleted_and_a_stale_last_event_id_gets_the_recent_set(backend: Backend) {
+    use authdb_persistence::entities::revocation_events;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr};
+
+    let app = spawn_app(backend).await;
+    let admin = admin(&app).await;
+    let (_, token) = client(&app, &admin).await;
+    let old = [app.register_ok("alice").await, app.login_ok("alice").await];
+    let recent = app.login_ok("alice").await;
+    for tokens in old.iter().chain([&recent]) {
+        assert_eq!(app.logout(&tokens.access_token).await.status(), 204);
+    }
+    let sid = |tokens: &Tokens| claims_of(&tokens.access_token)["sid"].as_str().unwrap().to_owned();
+    let db = app.database().await;
+    let events = revocation_events::Entity::find().order_by_asc(revocation_events::Column::Id).all(&db).await.unwrap();
+    assert_eq!(events.len(), 3);
+    let (oldest_id, newest_id) = (events[0].id, events[2].id);
+    // The first two were revoked longer ago than the access-token lifetime plus leeway.
+    let long_ago = time::OffsetDateTime::now_utc() - time::Duration::hours(2);
+    revocation_events::Entity::update_many()
+        .col_expr(revocation_events::Column::RevokedAt, Expr::value(long_ago))
+        .filter(revocation_events::Column::Id.lt(newest_id))
+        .exec(&db)
+        .await
+        .unwrap();
+    drop(db);
+
+    let app = app.restart().await;
+    let db = app.database().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let kept = revocation_events::Entity::find().all(&db).await.unwrap();
+        if kept.len() == 1 {
+            assert_eq!(kept[0].id, newest_id, "only the recent one is kept");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "old events still there: {kept:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    for stale in [oldest_id, newest_id + 100] {
+        let mut stream = open_stream(&app, &token, Some(&stale.to_string())).await;
+        assert_eq!(stream.status(), 200);
+        let read = read_until(&mut stream, &sid(&recent), std::time::Duration::from_secs(5)).await;
+        assert!(read.contains(&format!("id: {newest_id}\n")), "{stale}: {read}");
+        let listed = page(&app, &token, &format!("?since={stale}")).await;
+        assert_eq!(sessions(&listed), [sid(&recent)], "{stale}");
+        assert_eq!(listed["next"], newest_id);
+    }
+    // Resuming from a kept event is gap-free as before: nothing after the newest.
+    let caught_up = page(&app, &token, &format!("?since={newest_id}")).await;
+    assert_eq!(caught_up["items"], json!([]));
+
+    // Ids are never reused after a sweep.
+    let later = app.login_ok("alice").await;
+    assert_eq!(app.logout(&later.access_token).await.status(), 204);
+    let after = page(&app, &token, &format!("?since={newest_id}")).await;
+    assert_eq!(sessions(&after), [sid(&later)]);
+    assert!(after["next"].as_i64().unwrap() > newest_id);
+}
+
 on_both_backends!(
+    old_revocation_events_are_deleted_and_a_stale_last_event_id_gets_the_recent_set,
     the_stream_sends_recent_revocations_then_new_ones_and_resumes,
     the_stream_ends_when_the_client_token_expires_and_checks_its_caller,
     a_client_pages_through_revocations_in_commit_order,

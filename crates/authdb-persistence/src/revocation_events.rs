@@ -84,6 +84,24 @@ fn event(model: revocation_events::Model) -> RevocationEvent {
     }
 }
 
+/// The oldest and the newest event's ids, or `None` when there is no event.
+pub async fn id_range(conn: &impl ConnectionTrait) -> Result<Option<(i64, i64)>> {
+    let oldest = revocation_events::Entity::find().order_by_asc(revocation_events::Column::Id).one(conn).await?;
+    let Some(oldest) = oldest else { return Ok(None) };
+    Ok(Some((oldest.id, last_id(conn).await?.max(oldest.id))))
+}
+
+/// Deletes the events of revocations made before `before` (whose tokens have all
+/// expired); answers how many. Ids are never reused: the sequence (PostgreSQL) and
+/// `AUTOINCREMENT` (SQLite) go on from the highest ever issued.
+pub async fn delete_before(conn: &impl ConnectionTrait, before: OffsetDateTime) -> Result<u64> {
+    let deleted = revocation_events::Entity::delete_many()
+        .filter(revocation_events::Column::RevokedAt.lt(before))
+        .exec(conn)
+        .await?;
+    Ok(deleted.rows_affected)
+}
+
 /// The newest event's id (0 when there is none).
 pub async fn last_id(conn: &impl ConnectionTrait) -> Result<i64> {
     let newest = revocation_events::Entity::find().order_by_desc(revocation_events::Column::Id).one(conn).await?;

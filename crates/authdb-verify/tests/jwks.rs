@@ -165,3 +165,22 @@ async fn key_rotation_is_followed_on_unknown_kid_at_most_once_per_floor() {
     assert!(matches!(v.verify(&a).await, Err(VerifyError::UnknownKey)));
     v.verify(&b).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_key_no_longer_published_stops_verifying_after_the_max_key_age() {
+    let jwks = serve(vec![jwk("b", PUB_B), jwk("a", PUB_A)]).await;
+    let mut config = VerifierConfig::new("authdb-test", "authdb", &jwks.url, Algorithm::EdDSA);
+    config.max_key_age = Duration::from_millis(300);
+    let v = Verifier::new(config).unwrap();
+    let a = token(KEY_A, "a", "authdb-test", "authdb", now() + 300);
+    let b = token(KEY_B, "b", "authdb-test", "authdb", now() + 300);
+    v.verify(&a).await.unwrap();
+    v.verify(&b).await.unwrap();
+    jwks.set(vec![jwk("b", PUB_B)]);
+    v.verify(&a).await.unwrap();
+    assert_eq!(jwks.fetches(), 1, "within the age, the cached set is used");
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert!(matches!(v.verify(&a).await, Err(VerifyError::UnknownKey)));
+    v.verify(&b).await.unwrap();
+    assert_eq!(jwks.fetches(), 2);
+}

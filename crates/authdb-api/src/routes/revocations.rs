@@ -80,6 +80,7 @@ async fn list_revocations(req: HttpRequest, auth: web::Data<AuthService>) -> Res
     let token = bearer_token(&req).ok_or(ApiError::MissingBearer)?.to_owned();
     let client = auth.authenticate_client(&token, ClientScope::RevocationsRead).await?;
     let (cursor, limit) = parse_query(req.query_string())?;
+    let cursor = auth.resume_point(cursor).await?;
     let page = auth.revocations(&client, cursor, limit).await?;
     Ok(no_store(HttpResponse::Ok())
         .json(RevocationList { items: page.events.into_iter().map(response).collect(), next: page.next }))
@@ -121,6 +122,7 @@ async fn stream_revocations(req: HttpRequest, auth: web::Data<AuthService>) -> R
         }
         Some(_) => return Err(invalid_last_event_id()),
     };
+    let cursor = auth.resume_point(cursor).await?;
     let expires_in = client.claims.exp.saturating_sub(OffsetDateTime::now_utc().unix_timestamp()).max(0);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(expires_in.unsigned_abs());
     // Subscribed before the first read: a revocation committed meanwhile wakes the wait.

@@ -51,6 +51,21 @@ impl AuthService {
         RevocationWatch(self.inner.core.replica().watch_revocations())
     }
 
+    /// Where a reader resuming from `cursor` really starts. After an event that the
+    /// retention sweep deleted (older than the access-token lifetime plus leeway, so that
+    /// events after it may be gone too), or after an id this database never issued (a
+    /// restored or another database), it is [`RevocationCursor::Recent`]: the reader gets
+    /// the full recent set again rather than a gap it cannot see. Otherwise `cursor`.
+    pub async fn resume_point(&self, cursor: RevocationCursor) -> Result<RevocationCursor> {
+        let RevocationCursor::AfterEvent(after) = cursor else { return Ok(cursor) };
+        match revocation_events::id_range(self.inner.core.db()).await? {
+            Some((oldest, newest)) if after < oldest.saturating_sub(1) || after > newest => {
+                Ok(RevocationCursor::Recent)
+            }
+            _ => Ok(cursor),
+        }
+    }
+
     /// At most `limit` revoked sessions from `cursor`, oldest first. `client` proves the
     /// caller is a client holding `revocations:read` ([`AuthService::authenticate_client`]).
     pub async fn revocations(

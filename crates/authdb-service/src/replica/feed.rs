@@ -11,13 +11,19 @@
 //!
 //! On SQLite there is one process per database, whose own changes are applied directly,
 //! so the task only sweeps expired entries.
+//!
+//! On both, the task also keeps `revocation_events` short: once a minute (and when it
+//! starts) it deletes the events of revocations older than the access-token lifetime
+//! plus leeway, which no reader needs (their tokens have expired). Every instance does;
+//! the deletes are idempotent. A reader resuming after a deleted event gets the full
+//! recent set again (`AuthService::resume_point`).
 
 use std::{sync::Arc, time::Duration};
 
 use authdb_persistence::{
     DatabaseConnection,
     change_feed::{ChangeListener, Received},
-    now,
+    now, revocation_events,
 };
 use time::OffsetDateTime;
 use tokio::task::JoinHandle;
@@ -33,6 +39,8 @@ const POLL_EVERY: Duration = Duration::from_secs(1);
 /// How far before the previous poll the next one reads, for transactions that committed
 /// a while after they stamped their change.
 const POLL_OVERLAP: time::Duration = time::Duration::seconds(5);
+/// How often old revocation events are deleted.
+const RETENTION_EVERY: Duration = Duration::from_secs(60);
 /// Wait between reconnection attempts of the listener.
 const RECONNECT_EVERY: Duration = Duration::from_secs(1);
 
@@ -66,6 +74,8 @@ async fn run(
     let mut poll = tokio::time::interval(POLL_EVERY);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut caught_up_to = loaded_at;
+    let mut retention = tokio::time::interval(RETENTION_EVERY);
+    retention.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let received = async {
             match listener.as_mut() {
@@ -88,6 +98,7 @@ async fn run(
                 }
                 Received::Closed => return,
             },
+            _ = retention.tick() => delete_old_revocation_events(&db, &replica).await,
             _ = poll.tick() => {
                 replica.sweep(now());
                 if listener.is_some() {
@@ -95,6 +106,15 @@ async fn run(
                 }
             }
         }
+    }
+}
+
+/// Deletes the events of revocations older than the revocation horizon.
+async fn delete_old_revocation_events(db: &DatabaseConnection, replica: &Replica) {
+    match revocation_events::delete_before(db, replica.revocation_horizon(now())).await {
+        Ok(0) => {}
+        Ok(deleted) => tracing::debug!(deleted, "old revocation events deleted"),
+        Err(error) => tracing::warn!(error = %crate::error_chain(&error), "deleting old revocation events failed"),
     }
 }
 

@@ -14,12 +14,16 @@ mod opaque;
 mod password;
 mod secret;
 mod signing;
+mod totp;
 
 pub use error::{AuthError, Result};
 pub use jwt::{AccessClaims, AccessToken, ClientAccessToken, ClientClaims, JwtConfig, JwtKeys, OrganizationScope};
 pub use opaque::{OpaqueToken, RotationKey, TokenHash};
 pub use password::{PasswordHash, PasswordHasher};
 pub use secret::generate_secret;
+pub use totp::{
+    MfaKey, TOTP_DIGITS, TOTP_STEP_SECS, TotpSecret, generate_recovery_codes, normalize_recovery_code,
+};
 pub use signing::{
     JwtAlgorithm, MIN_HS256_SECRET_BYTES, MIN_RSA_BITS, PrivateKeyPem, PublicJwk, SigningKeys, generate_ed25519_pem,
 };

@@ -109,6 +109,16 @@ impl MfaKey {
         Self(mac.finalize().into_bytes().to_vec().into())
     }
 
+    /// Derives the key from the refresh-token rotation key (itself derived from the server
+    /// secret), under this key's own label: what a server without
+    /// `auth.mfa_encryption_key` uses.
+    pub fn derive_from_rotation(rotation: &crate::RotationKey) -> Self {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(rotation.0.expose_secret())
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(b"authdb mfa secret encryption v1");
+        Self(mac.finalize().into_bytes().to_vec().into())
+    }
+
     /// Seals `secret` for `user`: base64 of a random 24-byte nonce and the ciphertext.
     pub fn seal(&self, user: Uuid, secret: &TotpSecret) -> Result<String> {
         let mut nonce = [0_u8; NONCE_BYTES];

@@ -55,6 +55,12 @@ impl AuthService {
         };
         self.inner.throttle.succeeded(claim).await?;
         self.check_may_sign_in(&user, client).await?;
+        // A second factor turns the right password into a challenge: the session opens at
+        // `verify_mfa`.
+        let methods = self.second_factor_methods(user.id).await?;
+        if !methods.is_empty() {
+            return self.challenge(&user, attempt.organization_id, methods, client).await;
+        }
         // A hash made at another cost (a changed `bcrypt_cost`, an imported account) is made
         // again now that the password is known, before the write turn is taken.
         let rehashed = match stored.filter(|stored| self.inner.hasher.needs_rehash(stored)) {

@@ -15,6 +15,7 @@ mod events;
 mod health;
 mod invitations;
 mod login;
+mod mfa;
 mod members;
 mod metrics;
 mod networks;
@@ -60,6 +61,7 @@ pub(crate) const ROUTES: &[RouteModule] = &[
     route(Mount::Metrics, metrics::configure, metrics::MetricsApi::openapi),
     route(Mount::Api, register::configure, register::RegisterApi::openapi),
     route(Mount::Api, login::configure, login::LoginApi::openapi),
+    route(Mount::Api, mfa::configure, mfa::MfaApi::openapi),
     route(Mount::Api, profile::configure, profile::ProfileApi::openapi),
     route(Mount::Api, sessions::configure, sessions::SessionsApi::openapi),
     route(Mount::Api, password::configure, password::PasswordApi::openapi),

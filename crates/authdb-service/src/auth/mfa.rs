@@ -282,7 +282,7 @@ impl AuthService {
     #[tracing::instrument(skip_all, fields(user_id = %user))]
     pub async fn reset_mfa(&self, admin: &Principal, user: UserId, client: &ClientInfo) -> Result<bool> {
         if !admin.user.is_superuser {
-            return Err(ServiceError::NotFound { entity: "user" });
+            return Err(ServiceError::Forbidden("platform administration needs a superuser".into()));
         }
         if users::find_by_id(self.inner.core.db(), user).await?.is_none() {
             return Err(ServiceError::NotFound { entity: "user" });

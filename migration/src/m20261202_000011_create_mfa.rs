@@ -9,7 +9,12 @@ use sea_orm_migration::{prelude::*, schema::*};
 pub(crate) struct Migration;
 
 fn user_fk(name: &str, table: impl IntoIden + 'static, column: impl IntoIden + 'static) -> ForeignKeyCreateStatement {
-    ForeignKey::create().name(name).from(table, column).to(Users::Table, Users::Id).on_delete(ForeignKeyAction::Cascade).to_owned()
+    ForeignKey::create()
+        .name(name)
+        .from(table, column)
+        .to(Users::Table, Users::Id)
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
 }
 
 // The trait elides `SchemaManager`'s lifetime; async_trait rejects an impl that

@@ -21,9 +21,7 @@ pub use jwt::{AccessClaims, AccessToken, ClientAccessToken, ClientClaims, JwtCon
 pub use opaque::{OpaqueToken, RotationKey, TokenHash};
 pub use password::{PasswordHash, PasswordHasher};
 pub use secret::generate_secret;
-pub use totp::{
-    MfaKey, TOTP_DIGITS, TOTP_STEP_SECS, TotpSecret, generate_recovery_codes, normalize_recovery_code,
-};
 pub use signing::{
     JwtAlgorithm, MIN_HS256_SECRET_BYTES, MIN_RSA_BITS, PrivateKeyPem, PublicJwk, SigningKeys, generate_ed25519_pem,
 };
+pub use totp::{MfaKey, TOTP_DIGITS, TOTP_STEP_SECS, TotpSecret, generate_recovery_codes, normalize_recovery_code};

@@ -71,7 +71,8 @@ impl TotpSecret {
         mac.update(&step.to_be_bytes());
         let digest = mac.finalize().into_bytes();
         let offset = usize::from(digest[19] & 0x0f);
-        let binary = u32::from_be_bytes([digest[offset] & 0x7f, digest[offset + 1], digest[offset + 2], digest[offset + 3]]);
+        let binary =
+            u32::from_be_bytes([digest[offset] & 0x7f, digest[offset + 1], digest[offset + 2], digest[offset + 3]]);
         format!("{:0width$}", binary % 10_u32.pow(TOTP_DIGITS), width = TOTP_DIGITS as usize)
     }
 

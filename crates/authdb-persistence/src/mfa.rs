@@ -92,7 +92,8 @@ pub async fn accept_step(
 /// Removes every second factor of `user` (TOTP and recovery codes); whether there was a
 /// TOTP factor.
 pub async fn remove_all(conn: &impl ConnectionTrait, user: UserId) -> Result<bool> {
-    let removed = mfa_totp::Entity::delete_many().filter(mfa_totp::Column::UserId.eq(user.as_uuid())).exec(conn).await?;
+    let removed =
+        mfa_totp::Entity::delete_many().filter(mfa_totp::Column::UserId.eq(user.as_uuid())).exec(conn).await?;
     mfa_recovery_codes::Entity::delete_many()
         .filter(mfa_recovery_codes::Column::UserId.eq(user.as_uuid()))
         .exec(conn)
@@ -183,7 +184,11 @@ pub async fn insert_challenge(
 }
 
 /// The live (unused, unexpired) challenge with this token hash.
-pub async fn find_challenge(conn: &impl ConnectionTrait, token_hash: &str, now: OffsetDateTime) -> Result<Option<Challenge>> {
+pub async fn find_challenge(
+    conn: &impl ConnectionTrait,
+    token_hash: &str,
+    now: OffsetDateTime,
+) -> Result<Option<Challenge>> {
     let found = mfa_challenges::Entity::find()
         .filter(mfa_challenges::Column::TokenHash.eq(token_hash))
         .filter(mfa_challenges::Column::UsedAt.is_null())

@@ -102,7 +102,10 @@ pub(crate) struct MfaVerifyRequest {
 
 fn password_field(password: &str) -> Result<SecretString, ApiError> {
     if password.is_empty() {
-        return Err(ApiError::Unprocessable(vec![FieldError { field: "password".into(), message: "is required".into() }]));
+        return Err(ApiError::Unprocessable(vec![FieldError {
+            field: "password".into(),
+            message: "is required".into(),
+        }]));
     }
     if let Some(violation) = bounded("password", password, MAX_PASSWORD_BYTES) {
         return Err(invalid([Some(violation)]));

@@ -18,7 +18,10 @@ pub struct Model {
 
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Model").field("user_id", &self.user_id).field("confirmed_at", &self.confirmed_at).finish_non_exhaustive()
+        f.debug_struct("Model")
+            .field("user_id", &self.user_id)
+            .field("confirmed_at", &self.confirmed_at)
+            .finish_non_exhaustive()
     }
 }
 

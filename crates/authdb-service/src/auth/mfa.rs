@@ -8,9 +8,7 @@
 
 use std::fmt;
 
-use authdb_auth::{
-    OpaqueToken, PasswordHash, TokenHash, TotpSecret, generate_recovery_codes, normalize_recovery_code,
-};
+use authdb_auth::{OpaqueToken, PasswordHash, TokenHash, TotpSecret, generate_recovery_codes, normalize_recovery_code};
 use authdb_domain::{AuditAction, AuthMethods, OrganizationId, User, UserId};
 use authdb_persistence::{
     mfa::{self, Challenge},
@@ -131,6 +129,12 @@ impl AuthService {
         let claim = self.inner.throttle.claim(Attempted::SecondFactor(user.id), client).await?;
         let accepted = self.check_proof(user.id, &verification.proof, false).await?;
         let Some(accepted) = accepted else {
+            // A concurrent verification of this token may have won with this very code:
+            // losing that race is no guess, and must not count toward a lockout.
+            if mfa::find_challenge(db, hash.as_str(), now()).await?.is_none() {
+                drop(claim);
+                return Err(ServiceError::InvalidMfaToken);
+            }
             let field = verification.proof.field();
             self.audit_mfa_failure(user.id, client, "wrong_code").await?;
             self.inner.throttle.failed(claim, Some(user.id), client).await?;
@@ -139,13 +143,17 @@ impl AuthService {
         let mut write = Write::begin(&self.inner.core).await?;
         let now = write.now();
         if !mfa::spend_challenge(write.conn(), hash.as_str(), now).await? {
+            // Lost to a concurrent verification: not judged either way (dropping the claim
+            // gives its place back).
             drop(write);
-            self.inner.throttle.succeeded(claim).await?;
+            drop(claim);
             return Err(ServiceError::InvalidMfaToken);
         }
         let replayed = match &accepted {
             Accepted::Step(step) => !mfa::accept_step(write.conn(), user.id, *step, false, now).await?,
-            Accepted::RecoveryCode(code_hash) => !mfa::spend_recovery_code(write.conn(), user.id, code_hash, now).await?,
+            Accepted::RecoveryCode(code_hash) => {
+                !mfa::spend_recovery_code(write.conn(), user.id, code_hash, now).await?
+            }
         };
         if replayed {
             drop(write);
@@ -155,7 +163,12 @@ impl AuthService {
         }
         if let Accepted::RecoveryCode(_) = accepted {
             let left = mfa::recovery_codes_left(write.conn(), user.id).await?;
-            write.audit(Audit::success(AuditAction::MfaRecoveryCodeUsed, user.id, client).details(json!({ "codes_left": left }))).await?;
+            write
+                .audit(
+                    Audit::success(AuditAction::MfaRecoveryCodeUsed, user.id, client)
+                        .details(json!({ "codes_left": left })),
+                )
+                .await?;
             let notice = Message::RecoveryCodeUsed {
                 to: &user.email,
                 username: user.username.as_ref(),
@@ -195,10 +208,16 @@ impl AuthService {
     /// Confirms the caller's pending TOTP enrolment with a first code, and answers the 10
     /// recovery codes (shown once; stored hashed).
     #[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
-    pub async fn confirm_totp(&self, principal: &Principal, code: &str, client: &ClientInfo) -> Result<Vec<SecretString>> {
+    pub async fn confirm_totp(
+        &self,
+        principal: &Principal,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<Vec<SecretString>> {
         let user = principal.user.id;
         let claim = self.inner.throttle.claim(Attempted::SecondFactor(user), client).await?;
-        let Some(Accepted::Step(step)) = self.check_proof(user, &SecondFactorProof::Totp(code.to_owned()), true).await?
+        let Some(Accepted::Step(step)) =
+            self.check_proof(user, &SecondFactorProof::Totp(code.to_owned()), true).await?
         else {
             self.inner.throttle.failed(claim, Some(user), client).await?;
             return Err(ServiceError::InvalidMfaCode { field: "code" });
@@ -236,7 +255,8 @@ impl AuthService {
             return Err(ServiceError::MfaNotEnabled);
         }
         let claim = self.inner.throttle.claim(Attempted::SecondFactor(user), client).await?;
-        let Some(Accepted::Step(step)) = self.check_proof(user, &SecondFactorProof::Totp(code.to_owned()), false).await?
+        let Some(Accepted::Step(step)) =
+            self.check_proof(user, &SecondFactorProof::Totp(code.to_owned()), false).await?
         else {
             self.inner.throttle.failed(claim, Some(user), client).await?;
             return Err(ServiceError::InvalidMfaCode { field: "code" });
@@ -333,7 +353,9 @@ impl AuthService {
 
     async fn audit_mfa_failure(&self, user: UserId, client: &ClientInfo, reason: &str) -> Result<()> {
         let write = Write::begin(&self.inner.core).await?;
-        write.audit(Audit::failure(AuditAction::MfaFailed, Some(user), client).details(json!({ "reason": reason }))).await?;
+        write
+            .audit(Audit::failure(AuditAction::MfaFailed, Some(user), client).details(json!({ "reason": reason })))
+            .await?;
         write.commit().await?;
         tracing::info!(reason, "second factor refused");
         Ok(())
@@ -363,6 +385,7 @@ fn recovery_hash(code: &SecretString) -> String {
 
 /// `text` as an SVG QR code.
 fn qr_svg(text: &str) -> Result<String> {
-    let code = qrcode::QrCode::new(text.as_bytes()).map_err(|error| ServiceError::Internal(error.to_string().into()))?;
+    let code =
+        qrcode::QrCode::new(text.as_bytes()).map_err(|error| ServiceError::Internal(error.to_string().into()))?;
     Ok(code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(200, 200).build())
 }

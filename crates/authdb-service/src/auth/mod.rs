@@ -31,7 +31,9 @@ mod sessions;
 
 use std::{fmt, sync::Arc};
 
-use authdb_auth::{AccessClaims, AccessToken, JwtKeys, MfaKey, OpaqueToken, OrganizationScope, PasswordHasher, RotationKey};
+use authdb_auth::{
+    AccessClaims, AccessToken, JwtKeys, MfaKey, OpaqueToken, OrganizationScope, PasswordHasher, RotationKey,
+};
 use authdb_domain::{MemberRole, OrganizationId, PasswordPolicy, PermissionSet, User, UserId};
 use authdb_persistence::{ConnectionTrait, memberships, now, users};
 use time::{Duration, OffsetDateTime};

@@ -55,6 +55,7 @@ mod logout;
 mod mail;
 mod me;
 mod members;
+mod mfa;
 mod module_graph;
 mod networks;
 mod nmap;

@@ -73,6 +73,16 @@ pub(crate) struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     current: Option<u64>,
+    /// The token for `POST /api/v1/auth/mfa/verify` (single use, five minutes); present
+    /// on `/problems/mfa-required` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    mfa_token: Option<String>,
+    /// The second-factor methods that finish this login (`totp`, `recovery_code`, ...);
+    /// present on `/problems/mfa-required` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    methods: Option<Vec<&'static str>>,
 }
 
 struct Shape {
@@ -118,6 +128,39 @@ impl ApiError {
                 "too-many-attempts",
                 "Too many failed login attempts",
                 format!("too many failed login attempts; retry in {retry_after_secs} seconds"),
+            ),
+            Self::Service(S::MfaRequired { .. }) => shape(
+                StatusCode::UNAUTHORIZED,
+                "mfa-required",
+                "Second factor required",
+                "the password is right; finish the login at POST /api/v1/auth/mfa/verify with mfa_token and one of methods"
+                    .into(),
+            ),
+            Self::Service(S::InvalidMfaToken) => Shape {
+                status: StatusCode::UNAUTHORIZED,
+                slug: "invalid-mfa-token",
+                title: "Invalid mfa_token",
+                detail: "the mfa_token is invalid, already used, expired or from another address: sign in again".into(),
+                errors: Some(vec![FieldError { field: "mfa_token".into(), message: "is invalid or expired".into() }]),
+            },
+            Self::Service(S::InvalidMfaCode { field }) => Shape {
+                status: StatusCode::UNAUTHORIZED,
+                slug: "invalid-mfa-code",
+                title: "Invalid code",
+                detail: format!("the {field} is wrong or was already used"),
+                errors: Some(vec![FieldError { field: (*field).into(), message: "is wrong or already used".into() }]),
+            },
+            Self::Service(S::MfaAlreadyEnabled) => shape(
+                StatusCode::CONFLICT,
+                "mfa-already-enabled",
+                "Second factor already enabled",
+                "a TOTP factor is already enabled: remove it first".into(),
+            ),
+            Self::Service(S::MfaNotEnabled) => shape(
+                StatusCode::CONFLICT,
+                "mfa-not-enabled",
+                "No second factor",
+                "no TOTP factor is enabled (or pending, to confirm): start with POST /api/v1/auth/mfa/totp".into(),
             ),
             Self::Service(S::WrongPassword) => Shape {
                 status: StatusCode::BAD_REQUEST,
@@ -345,7 +388,15 @@ impl ResponseError for ApiError {
             Self::Service(ServiceError::AssetLimitReached { limit, current }) => (Some(*limit), Some(*current)),
             _ => (None, None),
         };
+        let (mfa_token, methods) = match self {
+            Self::Service(ServiceError::MfaRequired { mfa_token, methods }) => {
+                (Some(mfa_token.clone()), Some(methods.clone()))
+            }
+            _ => (None, None),
+        };
         response.json(Problem {
+            mfa_token,
+            methods,
             kind: format!("/problems/{}", shape.slug),
             title: shape.title,
             status: shape.status.as_u16(),

@@ -19,6 +19,9 @@ pub enum AuthError {
     Hashing(#[source] bcrypt::BcryptError),
     #[error("the hashing task did not finish")]
     HashingTask(#[source] tokio::task::JoinError),
+    /// A sealed second-factor secret did not open (another key, another user, altered).
+    #[error("a sealed secret could not be opened")]
+    Sealing,
     #[error("the operating system's random number generator failed")]
     Random(#[source] getrandom::Error),
 }

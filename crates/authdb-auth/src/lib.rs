@@ -14,6 +14,7 @@ mod opaque;
 mod password;
 mod secret;
 mod signing;
+mod totp;
 
 pub use error::{AuthError, Result};
 pub use jwt::{AccessClaims, AccessToken, ClientAccessToken, ClientClaims, JwtConfig, JwtKeys, OrganizationScope};
@@ -23,3 +24,4 @@ pub use secret::generate_secret;
 pub use signing::{
     JwtAlgorithm, MIN_HS256_SECRET_BYTES, MIN_RSA_BITS, PrivateKeyPem, PublicJwk, SigningKeys, generate_ed25519_pem,
 };
+pub use totp::{MfaKey, TOTP_DIGITS, TOTP_STEP_SECS, TotpSecret, generate_recovery_codes, normalize_recovery_code};

@@ -41,7 +41,7 @@ impl OpaqueToken {
 /// after a lost response) must get the *same* successor, yet no token may be stored in
 /// plaintext. So a successor is not random: it is `HMAC-SHA256(key, parent id)`, which
 /// only the server can compute, and only its hash is stored like any other token's.
-pub struct RotationKey(SecretSlice<u8>);
+pub struct RotationKey(pub(crate) SecretSlice<u8>);
 
 impl RotationKey {
     /// Derives the rotation key from the server's long-term secret, under its own label

@@ -18,6 +18,18 @@ pub enum AuditAction {
     LoggedOutEverywhere,
     PasswordChanged,
     PasswordChangeFailed,
+    /// A TOTP factor was confirmed (recovery codes issued).
+    MfaEnabled,
+    /// The user removed their TOTP factor.
+    MfaDisabled,
+    /// A superuser removed a user's second factors.
+    MfaReset,
+    /// A second-factor code was wrong, replayed, or its `mfa_token` was spent.
+    MfaFailed,
+    /// A recovery code was spent to sign in.
+    MfaRecoveryCodeUsed,
+    /// New recovery codes replaced the old ones.
+    MfaRecoveryCodesRegenerated,
     /// A verification link was mailed (at registration, or asked for again).
     VerificationMailSent,
     /// A verification link was spent: the user's address is proven.
@@ -101,6 +113,12 @@ impl AuditAction {
             Self::LoggedOutEverywhere => "session.logged_out_everywhere",
             Self::PasswordChanged => "password.changed",
             Self::PasswordChangeFailed => "password.change_failed",
+            Self::MfaEnabled => "mfa.enabled",
+            Self::MfaDisabled => "mfa.disabled",
+            Self::MfaReset => "mfa.reset",
+            Self::MfaFailed => "mfa.failed",
+            Self::MfaRecoveryCodeUsed => "mfa.recovery_code_used",
+            Self::MfaRecoveryCodesRegenerated => "mfa.recovery_codes_regenerated",
             Self::VerificationMailSent => "email.verification_sent",
             Self::EmailVerified => "email.verified",
             Self::PasswordResetRequested => "password.reset_requested",

@@ -24,6 +24,7 @@ mod error;
 pub mod invitations;
 pub mod login_throttles;
 pub mod memberships;
+pub mod mfa;
 pub mod networks;
 pub mod organizations;
 pub mod outbox;

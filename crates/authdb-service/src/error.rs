@@ -29,6 +29,23 @@ pub enum ServiceError {
     EmailNotVerified,
     #[error("invalid or expired access token")]
     InvalidAccessToken,
+    /// The password was right and the account has a second factor: the login continues
+    /// at `POST /auth/mfa/verify` with `mfa_token` (single use, five minutes) and one of
+    /// `methods` (`totp`, `recovery_code`, ...).
+    #[error("a second factor is required")]
+    MfaRequired { mfa_token: String, methods: Vec<&'static str> },
+    /// The `mfa_token` is unknown, spent, expired, or from another address.
+    #[error("invalid or expired mfa_token")]
+    InvalidMfaToken,
+    /// The one-time code (or recovery code) is wrong or was already used; `field` names it.
+    #[error("invalid or already used {field}")]
+    InvalidMfaCode { field: &'static str },
+    /// The user already has a confirmed TOTP factor.
+    #[error("a TOTP factor is already enabled")]
+    MfaAlreadyEnabled,
+    /// The user has no (confirmed, or pending for `confirm`) TOTP factor.
+    #[error("no TOTP factor is enabled")]
+    MfaNotEnabled,
     /// A service client's id or secret is wrong, or the client does not exist (any more):
     /// deliberately indistinguishable.
     #[error("invalid client credentials")]

@@ -128,6 +128,9 @@ pub(crate) enum Attempted<'a> {
     /// A service client's secret, by the `client_id` as presented (client credentials
     /// grant): guessing a client's secret is throttled like guessing a password.
     Client(&'a str),
+    /// A second-factor code (TOTP or recovery code) for a user whose password was right:
+    /// a budget of its own, which a right password does not reset.
+    SecondFactor(UserId),
 }
 
 impl Attempted<'_> {
@@ -139,6 +142,7 @@ impl Attempted<'_> {
             Self::PasswordChange(user) => format!("r:change-password:{user}"),
             Self::PasswordReset(email) => format!("r:password-reset:{}", email.as_str()),
             Self::Client(client_id) => format!("c:{client_id}"),
+            Self::SecondFactor(user) => format!("m:second-factor:{user}"),
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::OutgoingMail;
 
 /// The kinds of message, each with its three templates `<kind>.subject.txt`, `<kind>.txt`
 /// and `<kind>.html`.
-const KINDS: [&str; 10] = [
+const KINDS: [&str; 11] = [
     VERIFY_EMAIL,
     ACCOUNT_EXISTS,
     PASSWORD_RESET,
@@ -32,6 +32,7 @@ const KINDS: [&str; 10] = [
     EMAIL_CHANGE_REQUESTED,
     EMAIL_CHANGED,
     INVITATION,
+    RECOVERY_CODE_USED,
 ];
 const VERIFY_EMAIL: &str = "verify_email";
 const ACCOUNT_EXISTS: &str = "account_exists";
@@ -43,9 +44,13 @@ const CONFIRM_EMAIL_CHANGE: &str = "confirm_email_change";
 const EMAIL_CHANGE_REQUESTED: &str = "email_change_requested";
 const EMAIL_CHANGED: &str = "email_changed";
 const INVITATION: &str = "invitation";
+const RECOVERY_CODE_USED: &str = "recovery_code_used";
 
 /// The templates compiled into the binary, by file name.
-const BUILT_IN: [(&str, &str); 30] = [
+const BUILT_IN: [(&str, &str); 33] = [
+    ("recovery_code_used.subject.txt", include_str!("../templates/mail/recovery_code_used.subject.txt")),
+    ("recovery_code_used.txt", include_str!("../templates/mail/recovery_code_used.txt")),
+    ("recovery_code_used.html", include_str!("../templates/mail/recovery_code_used.html")),
     ("verify_email.subject.txt", include_str!("../templates/mail/verify_email.subject.txt")),
     ("verify_email.txt", include_str!("../templates/mail/verify_email.txt")),
     ("verify_email.html", include_str!("../templates/mail/verify_email.html")),
@@ -135,6 +140,8 @@ pub(crate) enum Message<'a> {
     NewSignIn { to: &'a Email, username: &'a str, user_agent: &'a str, ip: &'a str },
     /// Notice: failed sign-ins locked the account's login from one address.
     AccountLocked { to: &'a Email, username: &'a str, ip: &'a str },
+    /// Notice: a recovery code was spent to sign in.
+    RecoveryCodeUsed { to: &'a Email, username: &'a str, ip: &'a str, codes_left: u64 },
     /// The link that confirms a new address, mailed to that address (`to`).
     ConfirmEmailChange { to: &'a Email, username: &'a str, token: &'a OpaqueToken, valid_for: time::Duration },
     /// Notice to the current address (`to`) that a change to `new_email` was asked for.
@@ -163,6 +170,7 @@ impl Message<'_> {
             Self::PasswordChanged { .. } => PASSWORD_CHANGED,
             Self::NewSignIn { .. } => NEW_SIGN_IN,
             Self::AccountLocked { .. } => ACCOUNT_LOCKED,
+            Self::RecoveryCodeUsed { .. } => RECOVERY_CODE_USED,
             Self::ConfirmEmailChange { .. } => CONFIRM_EMAIL_CHANGE,
             Self::EmailChangeRequested { .. } => EMAIL_CHANGE_REQUESTED,
             Self::EmailChanged { .. } => EMAIL_CHANGED,
@@ -178,6 +186,7 @@ impl Message<'_> {
             | Self::PasswordChanged { to, .. }
             | Self::NewSignIn { to, .. }
             | Self::AccountLocked { to, .. }
+            | Self::RecoveryCodeUsed { to, .. }
             | Self::ConfirmEmailChange { to, .. }
             | Self::EmailChangeRequested { to, .. }
             | Self::EmailChanged { to, .. }
@@ -221,6 +230,13 @@ impl Message<'_> {
                 username => *username,
                 email => to.as_ref(),
                 ip => *ip,
+                link => format!("{link_base}/reset-password"),
+            },
+            Self::RecoveryCodeUsed { to, username, ip, codes_left } => context! {
+                username => *username,
+                email => to.as_ref(),
+                ip => *ip,
+                codes_left => *codes_left,
                 link => format!("{link_base}/reset-password"),
             },
             Self::ConfirmEmailChange { to, username, token, valid_for } => context! {
@@ -293,6 +309,7 @@ impl MailTemplates {
             Message::PasswordChanged { to: &to, username: "someone" },
             Message::NewSignIn { to: &to, username: "someone", user_agent: "a browser", ip: "192.0.2.1" },
             Message::AccountLocked { to: &to, username: "someone", ip: "192.0.2.1" },
+            Message::RecoveryCodeUsed { to: &to, username: "someone", ip: "192.0.2.1", codes_left: 9 },
             Message::ConfirmEmailChange { to: &to, username: "someone", token: &token, valid_for },
             Message::EmailChangeRequested { to: &to, username: "someone", new_email: &to },
             Message::EmailChanged { to: &to, username: "someone", new_email: &to },

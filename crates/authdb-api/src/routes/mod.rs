@@ -17,6 +17,7 @@ mod invitations;
 mod login;
 mod members;
 mod metrics;
+mod mfa;
 mod networks;
 mod oauth;
 mod organizations;
@@ -60,6 +61,7 @@ pub(crate) const ROUTES: &[RouteModule] = &[
     route(Mount::Metrics, metrics::configure, metrics::MetricsApi::openapi),
     route(Mount::Api, register::configure, register::RegisterApi::openapi),
     route(Mount::Api, login::configure, login::LoginApi::openapi),
+    route(Mount::Api, mfa::configure, mfa::MfaApi::openapi),
     route(Mount::Api, profile::configure, profile::ProfileApi::openapi),
     route(Mount::Api, sessions::configure, sessions::SessionsApi::openapi),
     route(Mount::Api, password::configure, password::PasswordApi::openapi),

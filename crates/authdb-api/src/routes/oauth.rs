@@ -452,6 +452,9 @@ impl From<ServiceError> for TokenError {
         let error = match error {
             ServiceError::InvalidCredentials => OAuthError::invalid_grant("the username or password is incorrect"),
             ServiceError::AccountDisabled => OAuthError::invalid_grant("this account is disabled"),
+            ServiceError::MfaRequired { .. } => OAuthError::invalid_grant(
+                "a second factor is required: sign in with POST /api/v1/auth/login, then finish with the mfa_token at POST /api/v1/auth/mfa/verify",
+            ),
             ServiceError::EmailNotVerified => OAuthError::new(
                 StatusCode::FORBIDDEN,
                 "access_denied",

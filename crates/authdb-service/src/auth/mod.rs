@@ -10,6 +10,7 @@
 //! - `email`: links mailed to the user (verifying the address, resetting the password);
 //! - `profile`: the caller's own profile;
 //! - `events`: the caller's own security events;
+//! - `mfa`: second factors (TOTP enrolment, recovery codes, the login's second step);
 //! - `clients`: the client credentials grant and service clients' tokens.
 //!
 //! Authentication itself ([`AuthService::authenticate`]) is here: it never asks the
@@ -20,6 +21,7 @@ mod clients;
 mod email;
 mod events;
 mod login;
+mod mfa;
 mod password;
 mod profile;
 mod refresh;
@@ -29,7 +31,9 @@ mod sessions;
 
 use std::{fmt, sync::Arc};
 
-use authdb_auth::{AccessClaims, AccessToken, JwtKeys, OpaqueToken, OrganizationScope, PasswordHasher, RotationKey};
+use authdb_auth::{
+    AccessClaims, AccessToken, JwtKeys, MfaKey, OpaqueToken, OrganizationScope, PasswordHasher, RotationKey,
+};
 use authdb_domain::{MemberRole, OrganizationId, PasswordPolicy, PermissionSet, User, UserId};
 use authdb_persistence::{ConnectionTrait, memberships, now, users};
 use time::{Duration, OffsetDateTime};
@@ -39,6 +43,7 @@ pub use self::{
     clients::{ClientCredentialsAttempt, ClientPrincipal, IssuedClientToken},
     events::{SecurityEvent, SecurityEvents},
     login::LoginAttempt,
+    mfa::{MfaVerification, SecondFactorProof, TotpEnrolment},
     password::PasswordChange,
     refresh::RefreshAttempt,
     register::{Registered, Registration},
@@ -134,6 +139,8 @@ struct Inner {
     /// accepted for exactly those bytes, and is used only while the token has not expired.
     verified: TtlCache<Box<str>, AccessClaims>,
     rotation: RotationKey,
+    /// Seals TOTP secrets at rest (see `authdb_auth::MfaKey`).
+    mfa_key: MfaKey,
     policy: AuthPolicy,
     throttle: LoginThrottle,
 }
@@ -148,7 +155,8 @@ impl AuthService {
     pub fn new(core: Core, hasher: PasswordHasher, keys: JwtKeys, rotation: RotationKey, policy: AuthPolicy) -> Self {
         let throttle = LoginThrottle::new(core.clone(), policy.login_throttle.clone());
         let verified = TtlCache::new(VERIFIED_TOKENS_FOR);
-        Self { inner: Arc::new(Inner { core, hasher, keys, verified, rotation, policy, throttle }) }
+        let mfa_key = MfaKey::derive_from_rotation(&rotation);
+        Self { inner: Arc::new(Inner { core, hasher, keys, verified, rotation, mfa_key, policy, throttle }) }
     }
 
     /// The policy new passwords are parsed under.

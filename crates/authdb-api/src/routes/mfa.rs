@@ -1,0 +1,318 @@
+//! Second factors: `POST/DELETE /api/v1/auth/mfa/totp`, `/auth/mfa/totp/confirm`,
+//! `/auth/mfa/recovery-codes`, the login's second step `/auth/mfa/verify`, and the
+//! superuser's `/admin/users/{id}/mfa/reset`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use authdb_domain::UserId;
+use authdb_service::{AuthService, MfaVerification, SecondFactorProof};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::endpoint::{no_store, resource};
+use crate::{
+    ApiError, Authenticated, Client, JsonBody,
+    dto::TokenResponse,
+    fields::{MAX_PASSWORD_BYTES, MAX_REFRESH_TOKEN_BYTES, bounded, invalid},
+    guard::path_uuid,
+    problem::{FieldError, Problem},
+};
+
+/// Longest TOTP or recovery code accepted (with separators and spaces).
+const MAX_CODE_BYTES: usize = 64;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/auth/mfa/totp").route(web::post().to(start_totp)).route(web::delete().to(disable_totp)))
+        .service(resource("/auth/mfa/totp/confirm").route(web::post().to(confirm_totp)))
+        .service(resource("/auth/mfa/recovery-codes").route(web::post().to(regenerate_recovery_codes)))
+        .service(resource("/auth/mfa/verify").route(web::post().to(verify)))
+        .service(resource("/admin/users/{id}/mfa/reset").route(web::post().to(reset)));
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(start_totp, confirm_totp, disable_totp, regenerate_recovery_codes, verify, reset),
+    components(schemas(
+        PasswordRequest,
+        TotpEnrolmentResponse,
+        CodeRequest,
+        DisableTotpRequest,
+        RecoveryCodesResponse,
+        MfaVerifyRequest
+    ))
+)]
+pub(crate) struct MfaApi;
+
+/// The caller's current password.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasswordRequest {
+    #[schema(format = Password, min_length = 1, max_length = 1024)]
+    password: String,
+}
+
+/// A started TOTP enrolment: shown once.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct TotpEnrolmentResponse {
+    /// The shared secret, base32 without padding.
+    #[schema(example = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")]
+    secret: String,
+    /// The `otpauth://totp/...` URI for authenticator apps.
+    otpauth_uri: String,
+    /// The same URI as an SVG QR code.
+    qr_svg: String,
+}
+
+/// A TOTP code from the authenticator app.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CodeRequest {
+    #[schema(example = "123456", max_length = 64)]
+    code: String,
+}
+
+/// Removing the TOTP factor: the password and a current code.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DisableTotpRequest {
+    #[schema(format = Password, min_length = 1, max_length = 1024)]
+    password: String,
+    #[schema(example = "123456", max_length = 64)]
+    code: String,
+}
+
+/// Ten single-use recovery codes: shown once, stored hashed.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct RecoveryCodesResponse {
+    recovery_codes: Vec<String>,
+}
+
+/// The login's second step: the `mfa_token` of `/problems/mfa-required` and exactly one
+/// of `code` (TOTP) and `recovery_code`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MfaVerifyRequest {
+    mfa_token: String,
+    #[serde(default)]
+    #[schema(example = "123456", max_length = 64)]
+    code: Option<String>,
+    #[serde(default)]
+    #[schema(example = "abcde-fghij", max_length = 64)]
+    recovery_code: Option<String>,
+}
+
+fn password_field(password: &str) -> Result<SecretString, ApiError> {
+    if password.is_empty() {
+        return Err(ApiError::Unprocessable(vec![FieldError {
+            field: "password".into(),
+            message: "is required".into(),
+        }]));
+    }
+    if let Some(violation) = bounded("password", password, MAX_PASSWORD_BYTES) {
+        return Err(invalid([Some(violation)]));
+    }
+    Ok(SecretString::from(password.to_owned()))
+}
+
+fn code_field(field: &'static str, code: &str) -> Result<(), ApiError> {
+    if code.trim().is_empty() {
+        return Err(ApiError::Unprocessable(vec![FieldError { field: field.into(), message: "is required".into() }]));
+    }
+    match bounded(field, code, MAX_CODE_BYTES) {
+        Some(violation) => Err(invalid([Some(violation)])),
+        None => Ok(()),
+    }
+}
+
+fn codes(codes: Vec<SecretString>) -> RecoveryCodesResponse {
+    RecoveryCodesResponse { recovery_codes: codes.iter().map(|code| code.expose_secret().to_owned()).collect() }
+}
+
+/// Starts a TOTP enrolment (after the current password): the secret, its `otpauth://`
+/// URI and a QR code of it. Nothing changes at login until it is confirmed; starting again
+/// replaces a pending enrolment.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/mfa/totp",
+    tag = "mfa",
+    request_body = PasswordRequest,
+    responses(
+        (status = 200, description = "The pending enrolment", body = TotpEnrolmentResponse),
+        (status = 400, description = "The password is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A TOTP factor is already enabled", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong passwords", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(("bearer" = []))
+)]
+async fn start_totp(
+    auth: web::Data<AuthService>,
+    caller: Authenticated,
+    client: Client,
+    body: JsonBody<PasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let password = password_field(&body.into_inner().password)?;
+    let enrolment = auth.start_totp(&caller.0, password, &client.0).await?;
+    let response = TotpEnrolmentResponse {
+        secret: enrolment.secret.expose_secret().to_owned(),
+        otpauth_uri: enrolment.otpauth_uri.expose_secret().to_owned(),
+        qr_svg: enrolment.qr_svg,
+    };
+    Ok(no_store(HttpResponse::Ok()).json(response))
+}
+
+/// Confirms the pending TOTP enrolment with a first code; answers 10 recovery codes,
+/// shown once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/mfa/totp/confirm",
+    tag = "mfa",
+    request_body = CodeRequest,
+    responses(
+        (status = 200, description = "Enabled; the recovery codes", body = RecoveryCodesResponse),
+        (status = 401, description = "Not signed in, or the code is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No pending enrolment", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong codes", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(("bearer" = []))
+)]
+async fn confirm_totp(
+    auth: web::Data<AuthService>,
+    caller: Authenticated,
+    client: Client,
+    body: JsonBody<CodeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let code = body.into_inner().code;
+    code_field("code", &code)?;
+    let recovery = auth.confirm_totp(&caller.0, &code, &client.0).await?;
+    Ok(no_store(HttpResponse::Ok()).json(codes(recovery)))
+}
+
+/// Removes the caller's TOTP factor and recovery codes (the password and a current code).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/auth/mfa/totp",
+    tag = "mfa",
+    request_body = DisableTotpRequest,
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, description = "The password is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in, or the code is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No TOTP factor is enabled", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong passwords or codes", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(("bearer" = []))
+)]
+async fn disable_totp(
+    auth: web::Data<AuthService>,
+    caller: Authenticated,
+    client: Client,
+    body: JsonBody<DisableTotpRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.into_inner();
+    let password = password_field(&request.password)?;
+    code_field("code", &request.code)?;
+    auth.disable_totp(&caller.0, password, &request.code, &client.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Replaces the recovery codes with 10 new ones (after the password); the old ones stop
+/// working.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/mfa/recovery-codes",
+    tag = "mfa",
+    request_body = PasswordRequest,
+    responses(
+        (status = 200, description = "The new recovery codes", body = RecoveryCodesResponse),
+        (status = 400, description = "The password is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No TOTP factor is enabled", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong passwords", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(("bearer" = []))
+)]
+async fn regenerate_recovery_codes(
+    auth: web::Data<AuthService>,
+    caller: Authenticated,
+    client: Client,
+    body: JsonBody<PasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let password = password_field(&body.into_inner().password)?;
+    let recovery = auth.regenerate_recovery_codes(&caller.0, password, &client.0).await?;
+    Ok(no_store(HttpResponse::Ok()).json(codes(recovery)))
+}
+
+/// Completes a login that answered `/problems/mfa-required`: its `mfa_token` (single use,
+/// five minutes, from the same address) and a TOTP `code` or a `recovery_code`. Answers the
+/// usual token pair; the access token's `amr` is `["pwd","otp","mfa"]`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/mfa/verify",
+    tag = "mfa",
+    request_body = MfaVerifyRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "The mfa_token is invalid, spent or expired (`/problems/invalid-mfa-token`), or the code is wrong or already used (`/problems/invalid-mfa-code`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account is disabled", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong codes", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+async fn verify(
+    auth: web::Data<AuthService>,
+    client: Client,
+    body: JsonBody<MfaVerifyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.into_inner();
+    if let Some(violation) = bounded("mfa_token", &request.mfa_token, MAX_REFRESH_TOKEN_BYTES) {
+        return Err(invalid([Some(violation)]));
+    }
+    let proof = match (request.code, request.recovery_code) {
+        (Some(code), None) => {
+            code_field("code", &code)?;
+            SecondFactorProof::Totp(code)
+        }
+        (None, Some(code)) => {
+            code_field("recovery_code", &code)?;
+            SecondFactorProof::RecoveryCode(SecretString::from(code))
+        }
+        _ => {
+            return Err(ApiError::Unprocessable(vec![FieldError {
+                field: "code".into(),
+                message: "give exactly one of code and recovery_code".into(),
+            }]));
+        }
+    };
+    let verification = MfaVerification { mfa_token: SecretString::from(request.mfa_token), proof };
+    let tokens = auth.verify_mfa(verification, &client.0).await?;
+    Ok(no_store(HttpResponse::Ok()).json(TokenResponse::from(tokens)))
+}
+
+/// Removes every second factor of a user (superusers only; audited as `mfa.reset`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/users/{id}/mfa/reset",
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "User id")),
+    responses(
+        (status = 204, description = "The user has no second factor any more"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a superuser", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+async fn reset(
+    auth: web::Data<AuthService>,
+    caller: Authenticated,
+    req: HttpRequest,
+    client: Client,
+) -> Result<HttpResponse, ApiError> {
+    let id = UserId::from_uuid(path_uuid(&req, "id")?);
+    auth.reset_mfa(&caller.0, id, &client.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,391 @@
+//! Second factors: TOTP enrolment (start, confirm with a first code, disable), recovery
+//! codes (hashed, single use, regenerated), and the login's second step
+//! (`POST /auth/mfa/verify` with the `mfa_token` a right password got).
+//!
+//! Codes are throttled like passwords (`Attempted::SecondFactor`, per account and
+//! address, before any comparison), a TOTP step is accepted once (`mfa_totp.last_step`),
+//! and the `mfa_token` is spent atomically, so of concurrent verifications one wins.
+
+use std::fmt;
+
+use authdb_auth::{OpaqueToken, PasswordHash, TokenHash, TotpSecret, generate_recovery_codes, normalize_recovery_code};
+use authdb_domain::{AuditAction, AuthMethods, OrganizationId, User, UserId};
+use authdb_persistence::{
+    mfa::{self, Challenge},
+    now, users,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use time::Duration;
+
+use super::{AuthService, IssuedTokens};
+use crate::{
+    ClientInfo, Principal, Result, ServiceError,
+    audit::{Audit, Target},
+    login_throttle::Attempted,
+    mail_templates::Message,
+    write::Write,
+};
+
+/// How long an `mfa_token` works.
+pub(crate) const MFA_TOKEN_TTL: Duration = Duration::minutes(5);
+/// The `issuer` of the `otpauth://` URI (what authenticator apps show).
+const TOTP_ISSUER: &str = "authdb";
+
+/// A started TOTP enrolment: shown once, to be confirmed with a first code.
+pub struct TotpEnrolment {
+    /// The secret in base32.
+    pub secret: SecretString,
+    /// The `otpauth://totp/...` URI.
+    pub otpauth_uri: SecretString,
+    /// The same URI as an SVG QR code.
+    pub qr_svg: String,
+}
+
+impl fmt::Debug for TotpEnrolment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TotpEnrolment(<redacted>)")
+    }
+}
+
+/// The proof offered for a second factor.
+pub enum SecondFactorProof {
+    /// A TOTP code.
+    Totp(String),
+    /// One of the recovery codes.
+    RecoveryCode(SecretString),
+}
+
+impl fmt::Debug for SecondFactorProof {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Totp(_) => "Totp(<redacted>)",
+            Self::RecoveryCode(_) => "RecoveryCode(<redacted>)",
+        })
+    }
+}
+
+/// The login's second step: the `mfa_token` and a proof.
+#[derive(Debug)]
+pub struct MfaVerification {
+    pub mfa_token: SecretString,
+    pub proof: SecondFactorProof,
+}
+
+impl AuthService {
+    /// The second-factor methods `user` can finish a login with, as named in
+    /// `/problems/mfa-required` (`totp`, `recovery_code`); empty when the user has none, so
+    /// the password alone signs in. Other factors (passkeys: `webauthn`) add their names
+    /// here.
+    pub async fn second_factor_methods(&self, user: UserId) -> Result<Vec<&'static str>> {
+        let mut methods = Vec::new();
+        if mfa::has_confirmed_totp(self.inner.core.db(), user).await? {
+            methods.extend(["totp", "recovery_code"]);
+        }
+        Ok(methods)
+    }
+
+    /// Whether `user` has any second factor.
+    pub async fn has_second_factor(&self, user: UserId) -> Result<bool> {
+        Ok(!self.second_factor_methods(user).await?.is_empty())
+    }
+
+    /// A login whose password was right, for a user with a second factor: records a
+    /// challenge bound to the login (its organization and the client's address) and
+    /// answers [`ServiceError::MfaRequired`] with its token.
+    pub(super) async fn challenge(
+        &self,
+        user: &User,
+        organization_id: Option<OrganizationId>,
+        methods: Vec<&'static str>,
+        client: &ClientInfo,
+    ) -> Result<IssuedTokens> {
+        let token = OpaqueToken::generate()?;
+        let challenge = Challenge { user_id: user.id, organization_id, ip: client.ip.clone() };
+        let write = Write::begin(&self.inner.core).await?;
+        let now = write.now();
+        mfa::insert_challenge(write.conn(), token.hash().as_str(), &challenge, now, now + MFA_TOKEN_TTL).await?;
+        write.commit().await?;
+        tracing::info!(user_id = %user.id, "password right; second factor required");
+        Err(ServiceError::MfaRequired { mfa_token: token.into_string(), methods })
+    }
+
+    /// Finishes a login with its second factor: the token pair, `amr` `pwd otp mfa`.
+    ///
+    /// The challenge must be live and from the same address; the code is throttled like a
+    /// password before it is compared; a TOTP step is accepted once; the challenge is
+    /// spent atomically (of concurrent verifications exactly one signs in). A recovery
+    /// code is spent, audited and mailed as a notice.
+    #[tracing::instrument(skip_all)]
+    pub async fn verify_mfa(&self, verification: MfaVerification, client: &ClientInfo) -> Result<IssuedTokens> {
+        let hash = TokenHash::of(verification.mfa_token.expose_secret());
+        let db = self.inner.core.db();
+        let challenge = mfa::find_challenge(db, hash.as_str(), now()).await?.ok_or(ServiceError::InvalidMfaToken)?;
+        if challenge.ip != client.ip {
+            return Err(ServiceError::InvalidMfaToken);
+        }
+        let user = users::find_by_id(db, challenge.user_id).await?.ok_or(ServiceError::InvalidMfaToken)?;
+        // Before any comparison work: a locked-out guesser costs nothing.
+        let claim = self.inner.throttle.claim(Attempted::SecondFactor(user.id), client).await?;
+        let accepted = self.check_proof(user.id, &verification.proof, false).await?;
+        let Some(accepted) = accepted else {
+            // A concurrent verification of this token may have won with this very code:
+            // losing that race is no guess, and must not count toward a lockout.
+            if mfa::find_challenge(db, hash.as_str(), now()).await?.is_none() {
+                drop(claim);
+                return Err(ServiceError::InvalidMfaToken);
+            }
+            let field = verification.proof.field();
+            self.audit_mfa_failure(user.id, client, "wrong_code").await?;
+            self.inner.throttle.failed(claim, Some(user.id), client).await?;
+            return Err(ServiceError::InvalidMfaCode { field });
+        };
+        let mut write = Write::begin(&self.inner.core).await?;
+        let now = write.now();
+        if !mfa::spend_challenge(write.conn(), hash.as_str(), now).await? {
+            // Lost to a concurrent verification: not judged either way (dropping the claim
+            // gives its place back).
+            drop(write);
+            drop(claim);
+            return Err(ServiceError::InvalidMfaToken);
+        }
+        let replayed = match &accepted {
+            Accepted::Step(step) => !mfa::accept_step(write.conn(), user.id, *step, false, now).await?,
+            Accepted::RecoveryCode(code_hash) => {
+                !mfa::spend_recovery_code(write.conn(), user.id, code_hash, now).await?
+            }
+        };
+        if replayed {
+            drop(write);
+            self.audit_mfa_failure(user.id, client, "replayed_code").await?;
+            self.inner.throttle.failed(claim, Some(user.id), client).await?;
+            return Err(ServiceError::InvalidMfaCode { field: verification.proof.field() });
+        }
+        if let Accepted::RecoveryCode(_) = accepted {
+            let left = mfa::recovery_codes_left(write.conn(), user.id).await?;
+            write
+                .audit(
+                    Audit::success(AuditAction::MfaRecoveryCodeUsed, user.id, client)
+                        .details(json!({ "codes_left": left })),
+                )
+                .await?;
+            let notice = Message::RecoveryCodeUsed {
+                to: &user.email,
+                username: user.username.as_ref(),
+                ip: client.ip.as_deref().unwrap_or("an unknown address"),
+                codes_left: left,
+            };
+            write.mail(notice).await?;
+        }
+        write.commit().await?;
+        self.inner.throttle.succeeded(claim).await?;
+        self.open_authenticated_session(user, AuthMethods::password_and_otp(), challenge.organization_id, client).await
+    }
+
+    /// Starts (or restarts) a TOTP enrolment for the caller, after their password: a new
+    /// secret, pending until [`Self::confirm_totp`].
+    #[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
+    pub async fn start_totp(
+        &self,
+        principal: &Principal,
+        password: SecretString,
+        client: &ClientInfo,
+    ) -> Result<TotpEnrolment> {
+        let user = &principal.user;
+        self.check_current_password(user.id, &password, client).await?;
+        let secret = TotpSecret::generate()?;
+        let sealed = self.inner.mfa_key.seal(user.id.as_uuid(), &secret)?;
+        let write = Write::begin(&self.inner.core).await?;
+        if !mfa::start_totp(write.conn(), user.id, &sealed, write.now()).await? {
+            return Err(ServiceError::MfaAlreadyEnabled);
+        }
+        write.commit().await?;
+        let otpauth_uri = secret.otpauth_uri(TOTP_ISSUER, user.email.as_str());
+        let qr_svg = qr_svg(otpauth_uri.expose_secret())?;
+        Ok(TotpEnrolment { secret: secret.to_base32(), otpauth_uri, qr_svg })
+    }
+
+    /// Confirms the caller's pending TOTP enrolment with a first code, and answers the 10
+    /// recovery codes (shown once; stored hashed).
+    #[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
+    pub async fn confirm_totp(
+        &self,
+        principal: &Principal,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<Vec<SecretString>> {
+        let user = principal.user.id;
+        let claim = self.inner.throttle.claim(Attempted::SecondFactor(user), client).await?;
+        let Some(Accepted::Step(step)) =
+            self.check_proof(user, &SecondFactorProof::Totp(code.to_owned()), true).await?
+        else {
+            self.inner.throttle.failed(claim, Some(user), client).await?;
+            return Err(ServiceError::InvalidMfaCode { field: "code" });
+        };
+        let codes = generate_recovery_codes()?;
+        let hashes: Vec<String> = codes.iter().map(recovery_hash).collect();
+        let write = Write::begin(&self.inner.core).await?;
+        let now = write.now();
+        if !mfa::accept_step(write.conn(), user, step, true, now).await? {
+            drop(write);
+            self.inner.throttle.failed(claim, Some(user), client).await?;
+            return Err(ServiceError::MfaNotEnabled);
+        }
+        mfa::replace_recovery_codes(write.conn(), user, &hashes, now).await?;
+        write.audit(Audit::success(AuditAction::MfaEnabled, user, client)).await?;
+        write.commit().await?;
+        self.inner.throttle.succeeded(claim).await?;
+        tracing::info!("TOTP factor enabled");
+        Ok(codes)
+    }
+
+    /// Removes the caller's TOTP factor and recovery codes, after their password and a
+    /// current code.
+    #[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
+    pub async fn disable_totp(
+        &self,
+        principal: &Principal,
+        password: SecretString,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        let user = principal.user.id;
+        self.check_current_password(user, &password, client).await?;
+        if !mfa::has_confirmed_totp(self.inner.core.db(), user).await? {
+            return Err(ServiceError::MfaNotEnabled);
+        }
+        let claim = self.inner.throttle.claim(Attempted::SecondFactor(user), client).await?;
+        let Some(Accepted::Step(step)) =
+            self.check_proof(user, &SecondFactorProof::Totp(code.to_owned()), false).await?
+        else {
+            self.inner.throttle.failed(claim, Some(user), client).await?;
+            return Err(ServiceError::InvalidMfaCode { field: "code" });
+        };
+        let write = Write::begin(&self.inner.core).await?;
+        if !mfa::accept_step(write.conn(), user, step, false, write.now()).await? {
+            drop(write);
+            self.inner.throttle.failed(claim, Some(user), client).await?;
+            return Err(ServiceError::InvalidMfaCode { field: "code" });
+        }
+        mfa::remove_all(write.conn(), user).await?;
+        write.audit(Audit::success(AuditAction::MfaDisabled, user, client)).await?;
+        write.commit().await?;
+        self.inner.throttle.succeeded(claim).await?;
+        tracing::info!("TOTP factor disabled");
+        Ok(())
+    }
+
+    /// Replaces the caller's recovery codes with 10 new ones (after their password); the
+    /// old ones stop working.
+    #[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
+    pub async fn regenerate_recovery_codes(
+        &self,
+        principal: &Principal,
+        password: SecretString,
+        client: &ClientInfo,
+    ) -> Result<Vec<SecretString>> {
+        let user = principal.user.id;
+        self.check_current_password(user, &password, client).await?;
+        if !mfa::has_confirmed_totp(self.inner.core.db(), user).await? {
+            return Err(ServiceError::MfaNotEnabled);
+        }
+        let codes = generate_recovery_codes()?;
+        let hashes: Vec<String> = codes.iter().map(recovery_hash).collect();
+        let write = Write::begin(&self.inner.core).await?;
+        mfa::replace_recovery_codes(write.conn(), user, &hashes, write.now()).await?;
+        write.audit(Audit::success(AuditAction::MfaRecoveryCodesRegenerated, user, client)).await?;
+        write.commit().await?;
+        Ok(codes)
+    }
+
+    /// A superuser removes every second factor of `user` (audited). `false`: it had none.
+    #[tracing::instrument(skip_all, fields(user_id = %user))]
+    pub async fn reset_mfa(&self, admin: &Principal, user: UserId, client: &ClientInfo) -> Result<bool> {
+        if !admin.user.is_superuser {
+            return Err(ServiceError::Forbidden("platform administration needs a superuser".into()));
+        }
+        if users::find_by_id(self.inner.core.db(), user).await?.is_none() {
+            return Err(ServiceError::NotFound { entity: "user" });
+        }
+        let write = Write::begin(&self.inner.core).await?;
+        let removed = mfa::remove_all(write.conn(), user).await?;
+        let reset = Audit::success(AuditAction::MfaReset, admin.user.id, client)
+            .target(Target::User(user))
+            .details(json!({ "had_totp": removed }));
+        write.audit(reset).await?;
+        write.commit().await?;
+        tracing::info!(removed, "second factors reset by a superuser");
+        Ok(removed)
+    }
+
+    /// Checks a proof against `user`'s factor (a pending one when `pending`), without
+    /// spending anything: the step a TOTP code matched, or the hash of a recovery code
+    /// that exists unused. `None`: wrong.
+    async fn check_proof(&self, user: UserId, proof: &SecondFactorProof, pending: bool) -> Result<Option<Accepted>> {
+        let db = self.inner.core.db();
+        let Some(totp) = mfa::find_totp(db, user).await? else {
+            return Ok(None);
+        };
+        if totp.confirmed_at.is_some() == pending {
+            return Ok(None);
+        }
+        match proof {
+            SecondFactorProof::Totp(code) => {
+                let secret = self.inner.mfa_key.open(user.as_uuid(), &totp.secret_sealed)?;
+                let step = secret.matching_step(code.trim(), now().unix_timestamp());
+                Ok(step.filter(|step| totp.last_step.is_none_or(|last| *step > last)).map(Accepted::Step))
+            }
+            SecondFactorProof::RecoveryCode(code) => Ok(Some(Accepted::RecoveryCode(recovery_hash(code)))),
+        }
+    }
+
+    /// Checks the caller's current password (throttled like a password change).
+    async fn check_current_password(&self, user: UserId, password: &SecretString, client: &ClientInfo) -> Result<()> {
+        let claim = self.inner.throttle.claim(Attempted::PasswordChange(user), client).await?;
+        let credentials = users::find_credentials_by_id(self.inner.core.db(), user).await?;
+        let stored = credentials.as_ref().map(|c| PasswordHash::from_stored(c.password_hash.clone()));
+        if !self.inner.hasher.verify(password.expose_secret(), stored.as_ref()).await? {
+            self.inner.throttle.failed(claim, Some(user), client).await?;
+            return Err(ServiceError::WrongPassword);
+        }
+        self.inner.throttle.succeeded(claim).await
+    }
+
+    async fn audit_mfa_failure(&self, user: UserId, client: &ClientInfo, reason: &str) -> Result<()> {
+        let write = Write::begin(&self.inner.core).await?;
+        write
+            .audit(Audit::failure(AuditAction::MfaFailed, Some(user), client).details(json!({ "reason": reason })))
+            .await?;
+        write.commit().await?;
+        tracing::info!(reason, "second factor refused");
+        Ok(())
+    }
+}
+
+impl SecondFactorProof {
+    /// The request field the proof came in.
+    fn field(&self) -> &'static str {
+        match self {
+            Self::Totp(_) => "code",
+            Self::RecoveryCode(_) => "recovery_code",
+        }
+    }
+}
+
+/// What a proof matched, to spend in the write.
+enum Accepted {
+    Step(i64),
+    RecoveryCode(String),
+}
+
+/// The stored form of a recovery code: SHA-256 of its normalized text.
+fn recovery_hash(code: &SecretString) -> String {
+    TokenHash::of(&normalize_recovery_code(code.expose_secret())).as_str().to_owned()
+}
+
+/// `text` as an SVG QR code.
+fn qr_svg(text: &str) -> Result<String> {
+    let code =
+        qrcode::QrCode::new(text.as_bytes()).map_err(|error| ServiceError::Internal(error.to_string().into()))?;
+    Ok(code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(200, 200).build())
+}

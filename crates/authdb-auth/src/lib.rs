@@ -14,6 +14,7 @@ mod opaque;
 mod password;
 mod secret;
 mod signing;
+mod webauthn;
 
 pub use error::{AuthError, Result};
 pub use jwt::{AccessClaims, AccessToken, ClientAccessToken, ClientClaims, JwtConfig, JwtKeys, OrganizationScope};
@@ -22,4 +23,8 @@ pub use password::{PasswordHash, PasswordHasher};
 pub use secret::generate_secret;
 pub use signing::{
     JwtAlgorithm, MIN_HS256_SECRET_BYTES, MIN_RSA_BITS, PrivateKeyPem, PublicJwk, SigningKeys, generate_ed25519_pem,
+};
+pub use webauthn::{
+    AssertionSubject, CeremonyState, NewPasskey, PasskeyError, RelyingParty, RelyingPartyConfig,
+    RelyingPartyConfigError, Started, StoredPasskey, VerifiedAssertion,
 };

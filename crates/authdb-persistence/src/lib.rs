@@ -27,6 +27,7 @@ pub mod memberships;
 pub mod networks;
 pub mod organizations;
 pub mod outbox;
+pub mod passkeys;
 pub mod revocation_events;
 pub mod roles;
 mod row_lock;
@@ -37,6 +38,7 @@ pub mod services;
 pub mod sessions;
 pub mod tenant;
 pub mod users;
+pub mod webauthn_ceremonies;
 mod write;
 
 pub use db::{

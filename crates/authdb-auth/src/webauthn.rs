@@ -29,6 +29,9 @@ pub struct RelyingPartyConfig {
     pub origins: Vec<Url>,
     /// The name authenticators show.
     pub rp_name: String,
+    /// Accept the origins on any port (the `localhost` default, where the port is
+    /// whatever the server was given).
+    pub allow_any_port: bool,
 }
 
 /// Why a relying party could not be built from its configuration.
@@ -175,12 +178,27 @@ impl RelyingParty {
         }
         let mut builder = WebauthnBuilder::new(&config.rp_id, first)
             .map_err(|_| RelyingPartyConfigError::Invalid)?
-            .rp_name(&config.rp_name);
+            .rp_name(&config.rp_name)
+            .allow_any_port(config.allow_any_port);
         for origin in rest {
             builder = builder.append_allowed_origin(origin);
         }
         let webauthn = builder.build().map_err(|_| RelyingPartyConfigError::Invalid)?;
         Ok(Self { webauthn: std::sync::Arc::new(webauthn), rp_id: config.rp_id.clone() })
+    }
+
+    /// The relying party of the embedded setup: `localhost`, `http://localhost` on any
+    /// port.
+    pub fn localhost() -> Self {
+        let config = RelyingPartyConfig {
+            rp_id: "localhost".into(),
+            origins: vec![localhost_origin()],
+            rp_name: "authdb".into(),
+            allow_any_port: true,
+        };
+        // A fixed configuration the tests below build: it cannot fail.
+        #[allow(clippy::expect_used)]
+        Self::new(&config).expect("the localhost relying party is valid")
     }
 
     /// The relying party id.
@@ -325,6 +343,12 @@ impl RelyingParty {
     }
 }
 
+fn localhost_origin() -> Url {
+    // A literal that parses.
+    #[allow(clippy::expect_used)]
+    Url::parse("http://localhost").expect("a valid URL")
+}
+
 fn read_assertion(assertion: &serde_json::Value) -> Result<PublicKeyCredential, PasskeyError> {
     serde_json::from_value(assertion.clone()).map_err(|error| PasskeyError::Malformed(error.to_string()))
 }
@@ -346,7 +370,13 @@ mod tests {
             rp_id: rp_id.into(),
             origins: origins.iter().map(|origin| Url::parse(origin).expect("url")).collect(),
             rp_name: "authdb".into(),
+            allow_any_port: false,
         }
+    }
+
+    #[test]
+    fn the_localhost_relying_party_builds() {
+        assert_eq!(RelyingParty::localhost().rp_id(), "localhost");
     }
 
     #[test]

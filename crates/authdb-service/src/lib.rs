@@ -57,7 +57,7 @@ mod write;
 pub use admin::{AdminService, ClientWithSecret};
 pub use agent::{AgentCall, AgentError, AgentFuture, NoRouterAgent, RouterAgent};
 pub use auth::{
-    AuthPolicy, AuthService, ClientCredentialsAttempt, ClientPrincipal, IssuedClientToken, IssuedTokens, LoginAttempt,
+    AuthPolicy, AuthService, ClientCredentialsAttempt, ClientPrincipal, IssuedClientToken, IssuedTokens, LoginAttempt, PasskeyCeremony, PasskeyLogin, PasskeyPolicy, PasskeyRegistration,
     PasswordChange, RefreshAttempt, Registered, Registration, RevocationCursor, RevocationEvent, RevocationPage,
     RevocationReason, RevocationWatch, SecurityEvent, SecurityEvents, VerifiedAccess,
 };

@@ -128,6 +128,9 @@ pub(crate) enum Attempted<'a> {
     /// A service client's secret, by the `client_id` as presented (client credentials
     /// grant): guessing a client's secret is throttled like guessing a password.
     Client(&'a str),
+    /// A passkey sign-in started without a login name (a discoverable credential): its
+    /// failures are counted per address under a key of their own.
+    DiscoverablePasskey,
 }
 
 impl Attempted<'_> {
@@ -139,6 +142,7 @@ impl Attempted<'_> {
             Self::PasswordChange(user) => format!("r:change-password:{user}"),
             Self::PasswordReset(email) => format!("r:password-reset:{}", email.as_str()),
             Self::Client(client_id) => format!("c:{client_id}"),
+            Self::DiscoverablePasskey => "p:discoverable".to_owned(),
         }
     }
 }

@@ -10,7 +10,8 @@
 //! - `email`: links mailed to the user (verifying the address, resetting the password);
 //! - `profile`: the caller's own profile;
 //! - `events`: the caller's own security events;
-//! - `clients`: the client credentials grant and service clients' tokens.
+//! - `clients`: the client credentials grant and service clients' tokens;
+//! - `passkeys`: WebAuthn passkeys: registering, listing, removing, signing in.
 //!
 //! Authentication itself ([`AuthService::authenticate`]) is here: it never asks the
 //! database whether a session was revoked (the replica's revocation set knows), and
@@ -20,6 +21,7 @@ mod clients;
 mod email;
 mod events;
 mod login;
+mod passkeys;
 mod password;
 mod profile;
 mod refresh;
@@ -39,6 +41,7 @@ pub use self::{
     clients::{ClientCredentialsAttempt, ClientPrincipal, IssuedClientToken},
     events::{SecurityEvent, SecurityEvents},
     login::LoginAttempt,
+    passkeys::{PasskeyCeremony, PasskeyLogin, PasskeyPolicy, PasskeyRegistration},
     password::PasswordChange,
     refresh::RefreshAttempt,
     register::{Registered, Registration},
@@ -77,6 +80,8 @@ pub struct AuthPolicy {
     /// (`auth.require_verified_email`); registration then signs nobody in and no longer
     /// tells whether an address has an account.
     pub require_verified_email: bool,
+    /// The WebAuthn relying party and the passkey ceremonies' time limit.
+    pub passkeys: PasskeyPolicy,
 }
 
 /// The server's defaults (docs/configuration.md): sessions of 30 days, a 10 s reuse grace,
@@ -93,6 +98,7 @@ impl Default for AuthPolicy {
             verify_ttl: Duration::hours(24),
             reset_ttl: Duration::hours(1),
             require_verified_email: false,
+            passkeys: PasskeyPolicy::default(),
         }
     }
 }

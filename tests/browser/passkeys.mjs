@@ -103,7 +103,10 @@ const claims = (token) => JSON.parse(Buffer.from(token.split(".")[1], "base64url
 async function api(method, path, token, body) {
   const headers = { "content-type": "application/json" };
   if (token) headers.authorization = `Bearer ${token}`;
-  const response = await fetch(`${base}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  // Node may resolve localhost to ::1 first; the server listens on 127.0.0.1.
+  const response = await fetch(`${base.replace("//localhost:", "//127.0.0.1:")}${path}`, {
+    method, headers, body: body ? JSON.stringify(body) : undefined,
+  });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : null };
 }

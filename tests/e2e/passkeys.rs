@@ -100,7 +100,8 @@ async fn registration_finish_refuses_unknown_foreign_spent_expired_and_mismatche
     let app = spawn_app(backend).await;
     let alice = app.register_ok("alice").await;
     let bob = app.register_ok("bob").await;
-    let finish = |ceremony: &Value| json!({ "ceremony_id": ceremony, "name": "laptop", "credential": bogus_attestation() });
+    let finish =
+        |ceremony: &Value| json!({ "ceremony_id": ceremony, "name": "laptop", "credential": bogus_attestation() });
 
     // Unknown.
     let response = app.post_with(REGISTER_FINISH, &alice.access_token, &finish(&json!(Uuid::now_v7()))).await;
@@ -220,11 +221,8 @@ async fn sign_in_finish_refuses_bad_ceremonies_and_malformed_assertions(backend:
     assert_eq!(refused["type"], "/problems/invalid-credentials");
     assert_invalid_ceremony(app.post_json(LOGIN_FINISH, &body).await).await;
     let db = app.database().await;
-    let failures = audit_events::Entity::find()
-        .filter(audit_events::Column::Action.eq("login.failed"))
-        .all(&db)
-        .await
-        .unwrap();
+    let failures =
+        audit_events::Entity::find().filter(audit_events::Column::Action.eq("login.failed")).all(&db).await.unwrap();
     assert!(failures.iter().any(|event| event.details["reason"] == "unknown_passkey"), "{failures:?}");
 }
 

@@ -707,7 +707,9 @@ impl Settings {
                 if !valid {
                     return Err(invalid(
                         RP_ID,
-                        format!("must be a lower-case domain name such as example.com (no scheme, port or IP address), got {id:?}"),
+                        format!(
+                            "must be a lower-case domain name such as example.com (no scheme, port or IP address), got {id:?}"
+                        ),
                     ));
                 }
                 id.to_owned()
@@ -717,18 +719,22 @@ impl Settings {
                 None => "localhost".to_owned(),
             },
         };
-        let on_rp = |url: &url::Url| {
-            url.host_str().is_some_and(|host| host == rp_id || host.ends_with(&format!(".{rp_id}")))
-        };
+        let on_rp =
+            |url: &url::Url| url.host_str().is_some_and(|host| host == rp_id || host.ends_with(&format!(".{rp_id}")));
         let mut allow_any_port = false;
         let origins = if self.auth.webauthn_origins.is_empty() {
             match public_url.filter(|url| on_rp(url)) {
-                Some(url) => vec![url::Url::parse(&url.origin().ascii_serialization()).map_err(|_| invalid(ORIGINS, "the public URL has no origin"))?],
+                Some(url) => vec![
+                    url::Url::parse(&url.origin().ascii_serialization())
+                        .map_err(|_| invalid(ORIGINS, "the public URL has no origin"))?,
+                ],
                 None if rp_id == "localhost" => {
                     allow_any_port = true;
                     vec![url::Url::parse("http://localhost").map_err(|_| invalid(ORIGINS, "unreachable"))?]
                 }
-                None => vec![url::Url::parse(&format!("https://{rp_id}")).map_err(|_| invalid(ORIGINS, "unreachable"))?],
+                None => {
+                    vec![url::Url::parse(&format!("https://{rp_id}")).map_err(|_| invalid(ORIGINS, "unreachable"))?]
+                }
             }
         } else {
             let mut origins = Vec::new();
@@ -739,7 +745,8 @@ impl Settings {
                 if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
                     return Err(refuse("each must be an http:// or https:// origin"));
                 }
-                if url.path() != "/" || url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+                if url.path() != "/" || url.query().is_some() || url.fragment().is_some() || !url.username().is_empty()
+                {
                     return Err(refuse("each must be an origin only: scheme, host and port, no path"));
                 }
                 if url.scheme() == "http" && url.host_str() != Some("localhost") {

@@ -141,11 +141,9 @@ pub async fn build_services(
             verify_ttl: time::Duration::seconds(to_i64(settings.auth.verify_ttl_secs)),
             reset_ttl: time::Duration::seconds(to_i64(settings.auth.reset_ttl_secs)),
             require_verified_email: settings.auth.require_verified_email,
-            passkeys: PasskeyPolicy::new(&settings.relying_party()?).map_err(|error| {
-                SettingsError::Invalid {
-                    setting: "AUTHDB__AUTH__WEBAUTHN_ORIGINS",
-                    message: error.to_string(),
-                }
+            passkeys: PasskeyPolicy::new(&settings.relying_party()?).map_err(|error| SettingsError::Invalid {
+                setting: "AUTHDB__AUTH__WEBAUTHN_ORIGINS",
+                message: error.to_string(),
             })?,
         },
         organizations: OrganizationPolicy {

@@ -117,8 +117,9 @@ impl ApiError {
                 status: StatusCode::BAD_REQUEST,
                 slug: "invalid-ceremony",
                 title: "Invalid passkey ceremony",
-                detail: "the ceremony is unknown, expired or already finished, or was started by someone else: start again"
-                    .into(),
+                detail:
+                    "the ceremony is unknown, expired or already finished, or was started by someone else: start again"
+                        .into(),
                 errors: Some(vec![FieldError {
                     field: "ceremony_id".into(),
                     message: "is unknown, expired or already finished".into(),

@@ -226,7 +226,8 @@ impl RelyingParty {
             .start_passkey_registration(user, user_name, display_name, exclude)
             .map_err(|error| PasskeyError::Refused(error.to_string()))?;
         let mut options = to_json(&options)?;
-        if let Some(selection) = options.pointer_mut("/publicKey/authenticatorSelection").and_then(|s| s.as_object_mut())
+        if let Some(selection) =
+            options.pointer_mut("/publicKey/authenticatorSelection").and_then(|s| s.as_object_mut())
         {
             selection.insert("residentKey".into(), "preferred".into());
         }

@@ -53,8 +53,8 @@ pub use organization::{
     LicenseChanges, Member, MemberRole, NewOrganization, Organization, OrganizationChanges, OrganizationName,
     OrganizationWithRole, Role, Slug, parse_description, parse_settings,
 };
-pub use passkey::{Passkey, PasskeyName};
 pub use page::{MemberSortKey, Page, Paged, Sort, SortKey, UserSortKey, parse_search};
+pub use passkey::{Passkey, PasskeyName};
 pub use password::{BCRYPT_MAX_PASSWORD_BYTES, Password, PasswordPolicy};
 pub use permission::{BuiltInRole, Permission, PermissionSet, RoleName};
 pub use profile::{AvatarUrl, FullName, PREFERENCES_MAX_BYTES, Preferences, ProfileChanges};

@@ -98,11 +98,7 @@ pub async fn stored_of_user(conn: &impl ConnectionTrait, user: UserId) -> Result
 
 /// The passkey a sign-in assertion names, whoever owns it.
 pub async fn find_by_credential_id(conn: &impl ConnectionTrait, credential_id: &str) -> Result<Option<StoredPasskey>> {
-    Ok(passkeys::Entity::find()
-        .filter(passkeys::Column::CredentialId.eq(credential_id))
-        .one(conn)
-        .await?
-        .map(stored))
+    Ok(passkeys::Entity::find().filter(passkeys::Column::CredentialId.eq(credential_id)).one(conn).await?.map(stored))
 }
 
 /// Records a sign-in with the passkey: its time, and its new stored form and sign count
@@ -144,7 +140,11 @@ pub async fn any_of_user(conn: &impl ConnectionTrait, user: UserId) -> Result<bo
 }
 
 fn stored(model: passkeys::Model) -> StoredPasskey {
-    StoredPasskey { id: PasskeyId::from_uuid(model.id), user_id: UserId::from_uuid(model.user_id), passkey: model.passkey }
+    StoredPasskey {
+        id: PasskeyId::from_uuid(model.id),
+        user_id: UserId::from_uuid(model.user_id),
+        passkey: model.passkey,
+    }
 }
 
 fn passkey(model: passkeys::Model) -> Result<Passkey> {

@@ -57,9 +57,10 @@ mod write;
 pub use admin::{AdminService, ClientWithSecret};
 pub use agent::{AgentCall, AgentError, AgentFuture, NoRouterAgent, RouterAgent};
 pub use auth::{
-    AuthPolicy, AuthService, ClientCredentialsAttempt, ClientPrincipal, IssuedClientToken, IssuedTokens, LoginAttempt, PasskeyCeremony, PasskeyLogin, PasskeyPolicy, PasskeyRegistration,
-    PasswordChange, RefreshAttempt, Registered, Registration, RevocationCursor, RevocationEvent, RevocationPage,
-    RevocationReason, RevocationWatch, SecurityEvent, SecurityEvents, VerifiedAccess,
+    AuthPolicy, AuthService, ClientCredentialsAttempt, ClientPrincipal, IssuedClientToken, IssuedTokens, LoginAttempt,
+    PasskeyCeremony, PasskeyLogin, PasskeyPolicy, PasskeyRegistration, PasswordChange, RefreshAttempt, Registered,
+    Registration, RevocationCursor, RevocationEvent, RevocationPage, RevocationReason, RevocationWatch, SecurityEvent,
+    SecurityEvents, VerifiedAccess,
 };
 pub use authdb_auth::PublicJwk;
 pub use client::ClientInfo;

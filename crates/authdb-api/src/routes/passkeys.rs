@@ -25,15 +25,21 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/auth/passkeys/login/start").route(web::post().to(start_login)))
         .service(resource("/auth/passkeys/login/finish").route(web::post().to(finish_login)))
         .service(
-            resource("/auth/passkeys/{id}")
-                .route(web::get().to(get_passkey))
-                .route(web::delete().to(remove_passkey)),
+            resource("/auth/passkeys/{id}").route(web::get().to(get_passkey)).route(web::delete().to(remove_passkey)),
         );
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(list_passkeys, get_passkey, remove_passkey, start_registration, finish_registration, start_login, finish_login),
+    paths(
+        list_passkeys,
+        get_passkey,
+        remove_passkey,
+        start_registration,
+        finish_registration,
+        start_login,
+        finish_login
+    ),
     components(schemas(
         PasskeyCeremonyResponse,
         PasskeyList,

@@ -13,9 +13,7 @@
 use authdb_auth::{CeremonyState, PasskeyError, RelyingParty, RelyingPartyConfig, StoredPasskey};
 use authdb_domain::{AuditAction, Login, Passkey, PasskeyId, PasskeyName, User, UserId};
 use authdb_persistence::{
-    passkeys,
-    sessions,
-    users,
+    passkeys, sessions, users,
     webauthn_ceremonies::{self, CeremonyPurpose, NewCeremony},
 };
 use serde_json::json;
@@ -89,8 +87,7 @@ impl AuthService {
             .relying_party()
             .start_registration(user.id.as_uuid(), user.username.as_ref(), user.username.as_ref(), &existing)
             .map_err(internal)?;
-        let ceremony_id =
-            self.store_ceremony(CeremonyPurpose::Register, Some(user.id), None, &started.state).await?;
+        let ceremony_id = self.store_ceremony(CeremonyPurpose::Register, Some(user.id), None, &started.state).await?;
         Ok(PasskeyCeremony { ceremony_id, options: started.options })
     }
 
@@ -136,7 +133,9 @@ impl AuthService {
 
     /// One of the caller's passkeys; another user's is not found.
     pub async fn passkey(&self, caller: &Principal, id: PasskeyId) -> Result<Passkey> {
-        passkeys::find(self.inner.core.db(), caller.user.id, id).await?.ok_or(ServiceError::NotFound { entity: "passkey" })
+        passkeys::find(self.inner.core.db(), caller.user.id, id)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: "passkey" })
     }
 
     /// Removes one of the caller's passkeys; another user's is not found.

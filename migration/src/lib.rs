@@ -44,6 +44,7 @@ mod m20261201_000050_grant_chats_manage;
 mod m20261201_000051_create_chats;
 mod m20261201_000052_create_chat_members;
 mod m20261201_000053_create_chat_messages;
+mod m20261202_000010_add_session_amr;
 mod m20261202_000020_create_passkeys;
 mod m20261202_000021_create_webauthn_ceremonies;
 
@@ -83,6 +84,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000051_create_chats::Migration),
             Box::new(m20261201_000052_create_chat_members::Migration),
             Box::new(m20261201_000053_create_chat_messages::Migration),
+            Box::new(m20261202_000010_add_session_amr::Migration),
             Box::new(m20261202_000020_create_passkeys::Migration),
             Box::new(m20261202_000021_create_webauthn_ceremonies::Migration),
         ]

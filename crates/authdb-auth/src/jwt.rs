@@ -1,6 +1,6 @@
 use std::fmt;
 
-use authdb_domain::{ClientId, ClientScopes, OrganizationId, SessionId, UserId};
+use authdb_domain::{AuthMethods, ClientId, ClientScopes, OrganizationId, SessionAuthentication, SessionId, UserId};
 use jsonwebtoken::{Header, Validation};
 use serde::{Deserialize, Serialize, de::IgnoredAny};
 use time::{Duration, OffsetDateTime};
@@ -44,6 +44,15 @@ pub struct AccessClaims {
     pub role: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub perms: Option<Vec<String>>,
+    /// How the user authenticated (RFC 8176 method references, e.g. `["pwd","otp","mfa"]`),
+    /// the session's, kept across refreshes. Always issued; optional only when decoding
+    /// (tokens of an older authdb have none, and count as a password login at `iat`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amr: Option<AuthMethods>,
+    /// When the user authenticated (OpenID Connect `auth_time`, a NumericDate): the
+    /// session's login, not this token's issue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
 }
 
 /// The claims of a service client's access token (client credentials grant): `sub` and
@@ -119,6 +128,18 @@ impl AccessClaims {
 
     pub fn session_id(&self) -> SessionId {
         SessionId::from_uuid(self.sid)
+    }
+
+    /// The methods the session's user authenticated with (`amr`); a password alone for a
+    /// token that names none.
+    pub fn methods(&self) -> AuthMethods {
+        self.amr.clone().unwrap_or_else(AuthMethods::password)
+    }
+
+    /// When the session's user authenticated (`auth_time`, Unix seconds); the token's
+    /// `iat` for a token that names none.
+    pub fn auth_time(&self) -> i64 {
+        self.auth_time.unwrap_or(self.iat)
     }
 }
 
@@ -212,16 +233,20 @@ impl JwtKeys {
         claims.exp.saturating_add(leeway) >= now
     }
 
+    /// Issues an unscoped access token for a session opened by a password at `now`.
     pub fn issue(&self, user: UserId, session: SessionId, now: OffsetDateTime) -> Result<AccessToken> {
-        self.issue_scoped(user, session, None, now)
+        let authentication = SessionAuthentication { methods: AuthMethods::password(), auth_time: now };
+        self.issue_scoped(user, session, None, &authentication, now)
     }
 
-    /// Issues an access token, scoped to an organization when `scope` is given.
+    /// Issues an access token, scoped to an organization when `scope` is given, saying how
+    /// and when the session's user authenticated (`amr`, `auth_time`).
     pub fn issue_scoped(
         &self,
         user: UserId,
         session: SessionId,
         scope: Option<&OrganizationScope>,
+        authentication: &SessionAuthentication,
         now: OffsetDateTime,
     ) -> Result<AccessToken> {
         let iat = now.unix_timestamp();
@@ -236,6 +261,8 @@ impl JwtKeys {
             org: scope.map(|scope| scope.organization.as_uuid()),
             role: scope.map(|scope| scope.role.clone()),
             perms: scope.map(|scope| scope.permissions.clone()),
+            amr: Some(authentication.methods.clone()),
+            auth_time: Some(authentication.auth_time.unix_timestamp()),
         };
         let token =
             jsonwebtoken::encode(&self.header, &claims, self.ring.encoding_key()).map_err(AuthError::Signing)?;

@@ -58,6 +58,6 @@ pub use passkey::{Passkey, PasskeyName};
 pub use password::{BCRYPT_MAX_PASSWORD_BYTES, Password, PasswordPolicy};
 pub use permission::{BuiltInRole, Permission, PermissionSet, RoleName};
 pub use profile::{AvatarUrl, FullName, PREFERENCES_MAX_BYTES, Preferences, ProfileChanges};
-pub use session::{RevokedSession, SessionSummary};
+pub use session::{AuthMethod, AuthMethods, RevokedSession, SessionAuthentication, SessionSummary};
 pub use user::{AccountFlagChanges, User};
 pub use username::Username;

@@ -1,7 +1,10 @@
 //! The `sessions` and `refresh_tokens` tables: one session per device login, and the
 //! rotation chain of its refresh tokens (stored only as SHA-256 hashes).
 
-use authdb_domain::{OrganizationId, RefreshTokenId, RevokedSession, SessionId, SessionSummary, User, UserId};
+use authdb_domain::{
+    AuthMethods, OrganizationId, RefreshTokenId, RevokedSession, SessionAuthentication, SessionId, SessionSummary,
+    User, UserId,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, Statement, sea_query::Expr,
@@ -24,6 +27,8 @@ pub struct NewSession {
     /// The OAuth2 client that asked for the session, if any.
     pub client_id: Option<String>,
     pub expires_at: OffsetDateTime,
+    /// How and when the user authenticated (the tokens' `amr` and `auth_time`).
+    pub authentication: SessionAuthentication,
 }
 
 pub async fn insert_session(conn: &impl ConnectionTrait, new: NewSession, now: OffsetDateTime) -> Result<SessionId> {
@@ -40,6 +45,8 @@ pub async fn insert_session(conn: &impl ConnectionTrait, new: NewSession, now: O
         revoked_at: Set(None),
         revoked_reason: Set(None),
         client_id: Set(new.client_id),
+        amr: Set(new.authentication.methods.to_column()),
+        auth_time: Set(Some(new.authentication.auth_time)),
     }
     .insert(conn)
     .await?;
@@ -91,6 +98,9 @@ pub struct SpentToken {
     pub user_id: UserId,
     pub organization_id: Option<OrganizationId>,
     pub session_expires_at: OffsetDateTime,
+    /// How and when the session's user authenticated: what every access token of the
+    /// session says (`amr`, `auth_time`).
+    pub authentication: SessionAuthentication,
 }
 
 /// A presented refresh token with its session and user, read in one query before refresh
@@ -133,6 +143,7 @@ pub async fn find_presented(
             user_id: UserId::from_uuid(session.user_id),
             organization_id: session.organization_id.map(OrganizationId::from_uuid),
             session_expires_at: session.expires_at,
+            authentication: authentication(&session)?,
         },
         spendable,
         user: rows::user(user)?,
@@ -334,6 +345,7 @@ pub async fn spend_refresh_token(
         user_id: UserId::from_uuid(session.user_id),
         organization_id: session.organization_id.map(OrganizationId::from_uuid),
         session_expires_at: session.expires_at,
+        authentication: authentication(&session)?,
     };
     if spent && session_live {
         return Ok(SpendOutcome::Spent(spent_token));
@@ -458,6 +470,18 @@ fn live_of(user: UserId, now: OffsetDateTime) -> sea_orm::Select<sessions::Entit
         .filter(sessions::Column::UserId.eq(user.as_uuid()))
         .filter(sessions::Column::RevokedAt.is_null())
         .filter(sessions::Column::ExpiresAt.gt(now))
+}
+
+/// The session's `amr` and `auth_time` as stored; a list that no longer parses is
+/// [`PersistenceError::Corrupt`]. A NULL `auth_time` (never written since the migration
+/// filled it) reads as the session's creation.
+pub(crate) fn authentication(session: &sessions::Model) -> Result<SessionAuthentication> {
+    let methods = AuthMethods::from_column(&session.amr).ok_or_else(|| PersistenceError::Corrupt {
+        entity: "sessions",
+        field: "amr",
+        message: format!("not a list of RFC 8176 method names: {:?}", session.amr),
+    })?;
+    Ok(SessionAuthentication { methods, auth_time: session.auth_time.unwrap_or(session.created_at) })
 }
 
 fn into_summary(session: sessions::Model) -> SessionSummary {
@@ -633,6 +657,7 @@ mod tests {
             ip: None,
             client_id: None,
             expires_at,
+            authentication: SessionAuthentication { methods: AuthMethods::password(), auth_time: now },
         };
         let session = insert_session(db, session, now).await.expect("session");
         insert_refresh_token(db, session, hash, None, now, expires_at).await.expect("token");

@@ -23,6 +23,12 @@ pub struct Model {
     /// The OAuth2 client the session was opened for (token endpoint), if any.
     #[sea_orm(column_type = "String(StringLen::N(128))", nullable)]
     pub client_id: Option<String>,
+    /// How the user authenticated: RFC 8176 method names separated by spaces
+    /// (`AuthMethods::to_column`).
+    #[sea_orm(column_type = "String(StringLen::N(64))")]
+    pub amr: String,
+    /// When the user authenticated; set on every row (NULL only in the schema).
+    pub auth_time: Option<TimeDateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

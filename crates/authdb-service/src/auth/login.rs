@@ -3,7 +3,7 @@
 use std::fmt;
 
 use authdb_auth::PasswordHash;
-use authdb_domain::{AuditAction, Login, OrganizationId, UserId};
+use authdb_domain::{AuditAction, AuthMethods, Login, OrganizationId, SessionAuthentication, User, UserId};
 use authdb_persistence::{
     sessions,
     users::{self, UserCredentials},
@@ -48,27 +48,71 @@ impl AuthService {
         let stored = credentials.as_ref().map(|c| PasswordHash::from_stored(c.password_hash.clone()));
         let matched = self.inner.hasher.verify(attempt.password.expose_secret(), stored.as_ref()).await?;
         let known_user = credentials.as_ref().map(|c| c.user.id);
-        let Some(UserCredentials { mut user, .. }) = credentials.filter(|_| matched) else {
-            self.record_failed_login(&attempt.login, known_user, client, "invalid_credentials").await?;
+        let Some(UserCredentials { user, .. }) = credentials.filter(|_| matched) else {
+            self.record_failed_login(Some(&attempt.login), known_user, client, "invalid_credentials").await?;
             self.inner.throttle.failed(claim, known_user, client).await?;
             return Err(ServiceError::InvalidCredentials);
         };
         self.inner.throttle.succeeded(claim).await?;
-        if !user.is_active {
-            self.record_failed_login(&attempt.login, known_user, client, "account_disabled").await?;
-            return Err(ServiceError::AccountDisabled);
-        }
-        if self.inner.policy.require_verified_email && !user.is_verified {
-            self.record_failed_login(&attempt.login, known_user, client, "email_not_verified").await?;
-            return Err(ServiceError::EmailNotVerified);
-        }
+        self.check_may_sign_in(&user, client).await?;
         // A hash made at another cost (a changed `bcrypt_cost`, an imported account) is made
         // again now that the password is known, before the write turn is taken.
         let rehashed = match stored.filter(|stored| self.inner.hasher.needs_rehash(stored)) {
             Some(old) => Some((old, self.inner.hasher.rehash(attempt.password.expose_secret()).await?)),
             None => None,
         };
-        let scope = match attempt.organization_id {
+        self.open_session_for(user, AuthMethods::password(), attempt.organization_id, client, rehashed).await
+    }
+
+    /// Opens a session for a user who has just proved who they are, by `methods`, and
+    /// answers the usual token pair: the one way every sign-in ends (password login, the
+    /// second-factor step `POST /auth/mfa/verify`, passkey login).
+    ///
+    /// The caller has checked the credentials (and counted them with the login throttle).
+    /// This checks again that the account may sign in (active; verified when
+    /// `auth.require_verified_email`), and that the user is a member of `organization_id`
+    /// when one is asked for; then, in one write: records the login on the user, mails a
+    /// new-device notice, opens the session (evicting the least recently used past the
+    /// cap) with `methods` and the time now as its `amr` and `auth_time`, and audits
+    /// `login.succeeded`. The access token carries `amr` and `auth_time`, as every token
+    /// refreshed from the session will.
+    #[tracing::instrument(skip_all, fields(user_id = %user.id))]
+    pub async fn open_authenticated_session(
+        &self,
+        user: User,
+        methods: AuthMethods,
+        organization_id: Option<OrganizationId>,
+        client: &ClientInfo,
+    ) -> Result<IssuedTokens> {
+        self.check_may_sign_in(&user, client).await?;
+        self.open_session_for(user, methods, organization_id, client, None).await
+    }
+
+    /// Refuses (and audits) a sign-in of a disabled account, or of an unverified one when
+    /// verification is required. Only ever called after the credentials were right.
+    pub(super) async fn check_may_sign_in(&self, user: &User, client: &ClientInfo) -> Result<()> {
+        if !user.is_active {
+            self.record_failed_login(None, Some(user.id), client, "account_disabled").await?;
+            return Err(ServiceError::AccountDisabled);
+        }
+        if self.inner.policy.require_verified_email && !user.is_verified {
+            self.record_failed_login(None, Some(user.id), client, "email_not_verified").await?;
+            return Err(ServiceError::EmailNotVerified);
+        }
+        Ok(())
+    }
+
+    /// [`Self::open_authenticated_session`] after its checks, with the password's new hash
+    /// to store (`old`, `new`) when a password login found it made at another cost.
+    async fn open_session_for(
+        &self,
+        mut user: User,
+        methods: AuthMethods,
+        organization_id: Option<OrganizationId>,
+        client: &ClientInfo,
+        rehashed: Option<(PasswordHash, PasswordHash)>,
+    ) -> Result<IssuedTokens> {
+        let scope = match organization_id {
             Some(organization) => {
                 Some(self.scope(self.inner.core.db(), user.id, organization).await?.ok_or(ServiceError::NotAMember)?)
             }
@@ -96,16 +140,20 @@ impl AuthService {
             };
             write.mail(message).await?;
         }
-        let (session, refresh) = self.open_session(&mut write, user.id, attempt.organization_id, client).await?;
-        write.audit(Audit::success(AuditAction::LoginSucceeded, user.id, client)).await?;
+        let authentication = SessionAuthentication { methods, auth_time: now };
+        let (session, refresh) =
+            self.open_session(&mut write, user.id, organization_id, &authentication, client).await?;
+        let succeeded = Audit::success(AuditAction::LoginSucceeded, user.id, client)
+            .details(json!({ "amr": authentication.methods }));
+        write.audit(succeeded).await?;
         // Cached copies of the user would show the old login count and time.
         write.publish(Change::UserChanged(user.id)).await?;
         write.commit().await?;
         user.last_login_at = Some(now);
         user.login_count += 1;
-        tracing::info!(user_id = %user.id, session_id = %session, "login succeeded");
+        tracing::info!(user_id = %user.id, session_id = %session, amr = %authentication.methods.to_column(), "login succeeded");
         metrics::counter!("authdb_logins_total", "outcome" => "success").increment(1);
-        let access = self.inner.keys.issue_scoped(user.id, session, scope.as_ref(), now)?;
+        let access = self.inner.keys.issue_scoped(user.id, session, scope.as_ref(), &authentication, now)?;
         Ok(IssuedTokens { user, access, refresh })
     }
 
@@ -126,13 +174,13 @@ impl AuthService {
     /// passwords into the login field and those must not be stored.
     pub(super) async fn record_failed_login(
         &self,
-        login: &Login,
+        login: Option<&Login>,
         actor: Option<UserId>,
         client: &ClientInfo,
         reason: &str,
     ) -> Result<()> {
         let attempted = match (actor, login) {
-            (None, Login::Email(email)) => Some(email.as_str()),
+            (None, Some(Login::Email(email))) => Some(email.as_str()),
             _ => None,
         };
         let failed = Audit::failure(AuditAction::LoginFailed, actor, client)

@@ -117,7 +117,8 @@ impl AuthService {
             sessions::set_organization(write.conn(), spent.session_id, Some(requested)).await?;
         }
         write.commit().await?;
-        let access = self.inner.keys.issue_scoped(user.id, spent.session_id, scope.as_ref(), now)?;
+        let access =
+            self.inner.keys.issue_scoped(user.id, spent.session_id, scope.as_ref(), &spent.authentication, now)?;
         metrics::counter!("authdb_refreshes_total").increment(1);
         Ok(IssuedTokens { user, access, refresh })
     }
@@ -158,7 +159,8 @@ impl AuthService {
         if !sessions::rotate_refresh_token(self.inner.core.writes(), &rotation).await? {
             return Ok(None);
         }
-        let access = self.inner.keys.issue_scoped(user.id, spent.session_id, scope.as_ref(), now)?;
+        let access =
+            self.inner.keys.issue_scoped(user.id, spent.session_id, scope.as_ref(), &spent.authentication, now)?;
         metrics::counter!("authdb_refreshes_total").increment(1);
         Ok(Some(IssuedTokens { user, access, refresh: successor }))
     }

@@ -1,6 +1,8 @@
 //! New accounts: self-service registration, and superusers created by an operator.
 
-use authdb_domain::{AuditAction, AuditOutcome, Email, FullName, Password, User, Username};
+use authdb_domain::{
+    AuditAction, AuditOutcome, AuthMethods, Email, FullName, Password, SessionAuthentication, User, Username,
+};
 use authdb_persistence::users::{self, NewUser};
 
 use super::{AuthService, IssuedTokens};
@@ -67,11 +69,13 @@ impl AuthService {
             tracing::info!(user_id = %user.id, "user registered; verification pending");
             return Ok(Registered::VerificationPending);
         }
-        let (session, refresh) = self.open_session(&mut write, user.id, None, client).await?;
+        // A new account's first session was opened by the password just chosen.
+        let authentication = SessionAuthentication { methods: AuthMethods::password(), auth_time: now };
+        let (session, refresh) = self.open_session(&mut write, user.id, None, &authentication, client).await?;
         write.audit(Audit::success(AuditAction::UserRegistered, user.id, client)).await?;
         write.commit().await?;
         tracing::info!(user_id = %user.id, "user registered");
-        let access = self.inner.keys.issue(user.id, session, now)?;
+        let access = self.inner.keys.issue_scoped(user.id, session, None, &authentication, now)?;
         Ok(Registered::SignedIn(Box::new(IssuedTokens { user, access, refresh })))
     }
 

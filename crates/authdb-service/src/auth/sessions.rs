@@ -3,7 +3,7 @@
 //! every instance through the replica's revocation set (see `crate::replica`).
 
 use authdb_auth::OpaqueToken;
-use authdb_domain::{AuditAction, OrganizationId, SessionId, SessionSummary, UserId};
+use authdb_domain::{AuditAction, OrganizationId, SessionAuthentication, SessionId, SessionSummary, UserId};
 use authdb_persistence::{
     now,
     sessions::{self, NewSession},
@@ -141,6 +141,7 @@ impl AuthService {
         write: &mut Write<'_>,
         user: UserId,
         organization_id: Option<OrganizationId>,
+        authentication: &SessionAuthentication,
         client: &ClientInfo,
     ) -> Result<(SessionId, OpaqueToken)> {
         let now = write.now();
@@ -163,6 +164,7 @@ impl AuthService {
             ip: client.ip.clone(),
             client_id: client.client_id.clone(),
             expires_at,
+            authentication: authentication.clone(),
         };
         let session = sessions::insert_session(write.conn(), new, now).await?;
         let refresh = OpaqueToken::generate()?;

@@ -152,8 +152,10 @@ try {
   if (named.status === 200) {
     const me = await api("GET", "/api/v1/auth/me", named.body.access_token);
     check(me.status === 200 && me.body.username === username, "its access token works");
-    const amr = claims(named.body.access_token).amr;
-    check(amr === undefined || (amr.includes("hwk") || amr.includes("swk")), `amr names a key (${JSON.stringify(amr)})`);
+    const { amr, auth_time: authTime } = claims(named.body.access_token);
+    check(Array.isArray(amr) && (amr.includes("hwk") || amr.includes("swk")) && amr.includes("mfa"),
+      `amr names the key and counts as multi-factor (${JSON.stringify(amr)})`);
+    check(Number.isInteger(authTime) && Math.abs(authTime - Date.now() / 1000) < 300, `auth_time is now (${authTime})`);
     check(typeof named.body.refresh_token === "string", "a refresh token is issued");
   }
   // Sign in without a login name: a discoverable credential.

@@ -11,9 +11,9 @@
 //! and, with user verification required, the user's PIN or biometric.
 
 use authdb_auth::{CeremonyState, PasskeyError, RelyingParty, RelyingPartyConfig, StoredPasskey};
-use authdb_domain::{AuditAction, Login, Passkey, PasskeyId, PasskeyName, User, UserId};
+use authdb_domain::{AuditAction, AuthMethod, AuthMethods, Login, Passkey, PasskeyId, PasskeyName, UserId};
 use authdb_persistence::{
-    passkeys, sessions, users,
+    passkeys, users,
     webauthn_ceremonies::{self, CeremonyPurpose, NewCeremony},
 };
 use serde_json::json;
@@ -25,8 +25,6 @@ use crate::{
     ClientInfo, Principal, Result, ServiceError,
     audit::{Audit, Target},
     login_throttle::Attempted,
-    mail_templates::Message,
-    replica::Change,
     write::Write,
 };
 
@@ -199,9 +197,8 @@ impl AuthService {
                 && (login.is_none() || ceremony.user_id.is_some())
                 && subject.user_handle.is_none_or(|handle| handle == stored.user_id.as_uuid())
         });
-        let failure_login = login.clone().unwrap_or_else(|| Login::parse(""));
-        let Some(stored) = stored else {
-            self.record_failed_login(&failure_login, ceremony.user_id, client, "unknown_passkey").await?;
+                let Some(stored) = stored else {
+            self.record_failed_login(login.as_ref(), ceremony.user_id, client, "unknown_passkey").await?;
             self.inner.throttle.failed(claim, ceremony.user_id, client).await?;
             return Err(ServiceError::InvalidCredentials);
         };
@@ -222,70 +219,33 @@ impl AuthService {
                 write.commit().await?;
                 tracing::warn!(%user_id, passkey_id = %stored.id, "passkey sign count did not go up: possible clone");
                 metrics::counter!("authdb_passkey_clone_suspected_total").increment(1);
-                self.record_failed_login(&failure_login, Some(user_id), client, "passkey_clone_suspected").await?;
+                self.record_failed_login(login.as_ref(), Some(user_id), client, "passkey_clone_suspected").await?;
                 self.inner.throttle.failed(claim, Some(user_id), client).await?;
                 return Err(ServiceError::InvalidCredentials);
             }
             Err(error) => {
                 tracing::info!(error = %error, "passkey assertion refused");
-                self.record_failed_login(&failure_login, Some(user_id), client, "passkey_refused").await?;
+                self.record_failed_login(login.as_ref(), Some(user_id), client, "passkey_refused").await?;
                 self.inner.throttle.failed(claim, Some(user_id), client).await?;
                 return Err(ServiceError::InvalidCredentials);
             }
         };
         self.inner.throttle.succeeded(claim).await?;
         let user = users::find_by_id(self.inner.core.db(), user_id).await?.ok_or(ServiceError::InvalidCredentials)?;
-        if !user.is_active {
-            self.record_failed_login(&failure_login, Some(user_id), client, "account_disabled").await?;
-            return Err(ServiceError::AccountDisabled);
-        }
-        if self.inner.policy.require_verified_email && !user.is_verified {
-            self.record_failed_login(&failure_login, Some(user_id), client, "email_not_verified").await?;
-            return Err(ServiceError::EmailNotVerified);
-        }
+        // The assertion was valid: its sign count is kept whatever happens next, so that
+        // a replay of an older count is recognized.
         let write = Write::begin(&self.inner.core).await?;
         let updated = verified.updated.as_ref().map(StoredPasskey::as_str);
         passkeys::record_use(write.conn(), stored.id, updated, verified.sign_count, write.now()).await?;
         write.commit().await?;
-        let method = if verified.backup_eligible { "swk" } else { "hwk" };
-        self.open_passkey_session(user, stored.id, method, client).await
-    }
-
-    /// Opens a session for `user`, who signed in with a passkey: the bookkeeping of a
-    /// password login (login count, new-device notice, session cap, audit).
-    async fn open_passkey_session(
-        &self,
-        mut user: User,
-        passkey: PasskeyId,
-        method: &str,
-        client: &ClientInfo,
-    ) -> Result<IssuedTokens> {
-        let mut write = Write::begin(&self.inner.core).await?;
-        let now = write.now();
-        users::record_login(write.conn(), user.id, now).await?;
-        let (user_agent, ip) = (client.user_agent.as_deref(), client.ip.as_deref());
-        if !sessions::device_seen(write.conn(), user.id, user_agent, ip).await? {
-            let message = Message::NewSignIn {
-                to: &user.email,
-                username: user.username.as_ref(),
-                user_agent: user_agent.unwrap_or("an unknown device"),
-                ip: ip.unwrap_or("an unknown address"),
-            };
-            write.mail(message).await?;
-        }
-        let (session, refresh) = self.open_session(&mut write, user.id, None, client).await?;
-        let audit = Audit::success(AuditAction::LoginSucceeded, user.id, client)
-            .target(Target::Passkey(passkey))
-            .details(json!({ "method": "passkey", "amr": [method] }));
-        write.audit(audit).await?;
-        write.publish(Change::UserChanged(user.id)).await?;
-        write.commit().await?;
-        user.last_login_at = Some(now);
-        user.login_count += 1;
-        tracing::info!(user_id = %user.id, session_id = %session, "passkey login succeeded");
-        metrics::counter!("authdb_logins_total", "outcome" => "success").increment(1);
-        let access = self.inner.keys.issue_scoped(user.id, session, None, now)?;
-        Ok(IssuedTokens { user, access, refresh })
+        // A passkey is a second factor by itself: possession of the device key plus the
+        // user verification the authenticator performed.
+        let key = if verified.backup_eligible { AuthMethod::Swk } else { AuthMethod::Hwk };
+        let methods = AuthMethods::new([key, AuthMethod::Mfa]).ok_or_else(|| {
+            ServiceError::Internal("a passkey's authentication methods are never empty".into())
+        })?;
+        tracing::info!(%user_id, passkey_id = %stored.id, "passkey sign-in verified");
+        self.open_authenticated_session(user, methods, None, client).await
     }
 
     fn relying_party(&self) -> &RelyingParty {

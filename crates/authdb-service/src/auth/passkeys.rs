@@ -197,7 +197,7 @@ impl AuthService {
                 && (login.is_none() || ceremony.user_id.is_some())
                 && subject.user_handle.is_none_or(|handle| handle == stored.user_id.as_uuid())
         });
-                let Some(stored) = stored else {
+        let Some(stored) = stored else {
             self.record_failed_login(login.as_ref(), ceremony.user_id, client, "unknown_passkey").await?;
             self.inner.throttle.failed(claim, ceremony.user_id, client).await?;
             return Err(ServiceError::InvalidCredentials);
@@ -241,9 +241,8 @@ impl AuthService {
         // A passkey is a second factor by itself: possession of the device key plus the
         // user verification the authenticator performed.
         let key = if verified.backup_eligible { AuthMethod::Swk } else { AuthMethod::Hwk };
-        let methods = AuthMethods::new([key, AuthMethod::Mfa]).ok_or_else(|| {
-            ServiceError::Internal("a passkey's authentication methods are never empty".into())
-        })?;
+        let methods = AuthMethods::new([key, AuthMethod::Mfa])
+            .ok_or_else(|| ServiceError::Internal("a passkey's authentication methods are never empty".into()))?;
         tracing::info!(%user_id, passkey_id = %stored.id, "passkey sign-in verified");
         self.open_authenticated_session(user, methods, None, client).await
     }

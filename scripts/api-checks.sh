@@ -9,7 +9,11 @@
 #      JSON Schema says);
 #   3. headless Chromium (Debian's chromium, playwright-core) loads /docs, sees the operations,
 #      signs in through Authorize and runs GET /api/v1/auth/me from the page; screenshots are
-#      kept in target/test-output/docs/.
+#      kept in target/test-output/docs/;
+#   4. passkeys in headless Chromium with the DevTools virtual authenticator
+#      (tests/browser/passkeys.mjs): register, sign in with and without a login name, a
+#      cloned authenticator refused and audited, removal. Over http://localhost:PORT, the
+#      relying party of the default configuration.
 #
 # Installs what it needs when missing (as root): chromium (apt), a Python virtualenv with
 # the pinned tools in target/tools/venv (pip), playwright-core in tests/browser (npm).
@@ -134,6 +138,11 @@ token="$(sign_up browser)"
 status=0
 CHROMIUM="$CHROMIUM" node tests/browser/docs.mjs "$base" "$token" browser "$PASSWORD" "$OUT/docs" || status=$?
 result "$status" "the /docs page in headless Chromium (screenshots in target/test-output/docs/)"
+
+# ---------------------------------------------------------------- 4. passkeys
+status=0
+CHROMIUM="$CHROMIUM" node tests/browser/passkeys.mjs "http://localhost:$port" "$OUT/passkeys" || status=$?
+result "$status" "passkeys in headless Chromium with a virtual authenticator (tests/browser/passkeys.mjs)"
 
 # In cargo's words, so ./scripts/test.sh adds these to its closing count.
 if [ "$failed" -eq 0 ]; then outcome=ok; else outcome=FAILED; fi

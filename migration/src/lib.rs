@@ -46,6 +46,8 @@ mod m20261201_000052_create_chat_members;
 mod m20261201_000053_create_chat_messages;
 mod m20261202_000010_add_session_amr;
 mod m20261202_000011_create_mfa;
+mod m20261202_000020_create_passkeys;
+mod m20261202_000021_create_webauthn_ceremonies;
 
 /// All authdb migrations, in the order they are applied.
 #[derive(Debug, Clone, Copy, Default)]
@@ -85,6 +87,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000053_create_chat_messages::Migration),
             Box::new(m20261202_000010_add_session_amr::Migration),
             Box::new(m20261202_000011_create_mfa::Migration),
+            Box::new(m20261202_000020_create_passkeys::Migration),
+            Box::new(m20261202_000021_create_webauthn_ceremonies::Migration),
         ]
     }
 }

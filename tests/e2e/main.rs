@@ -63,6 +63,7 @@ mod oauth;
 mod observability;
 mod openapi;
 mod organizations;
+mod passkeys;
 mod rate_limit;
 mod readme;
 mod refresh;

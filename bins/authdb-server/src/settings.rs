@@ -472,6 +472,16 @@ pub struct AuthSettings {
     /// Refuse sign-in (403) until the account has verified its address; registration then
     /// signs nobody in and answers the same whether the address has an account or not.
     pub require_verified_email: bool,
+    /// The WebAuthn relying party id passkeys are bound to: a registrable domain such as
+    /// `example.com` (no scheme, no port). Unset: the host of `server.public_url`, or
+    /// `localhost` without one.
+    pub webauthn_rp_id: Option<String>,
+    /// The web origins allowed to run passkey ceremonies (`https://app.example.com`), a
+    /// list or one comma-separated string; each on the relying party id or a subdomain of
+    /// it, https except on `localhost`. Empty: `server.public_url`, or `https://<rp id>`,
+    /// or `http://localhost` on any port without either.
+    #[serde(deserialize_with = "list")]
+    pub webauthn_origins: Vec<String>,
     pub password: PasswordSettings,
 }
 
@@ -499,6 +509,8 @@ impl Default for AuthSettings {
             verify_ttl_secs: 24 * 3600,
             reset_ttl_secs: 3600,
             require_verified_email: false,
+            webauthn_rp_id: None,
+            webauthn_origins: Vec::new(),
             password: PasswordSettings::default(),
         }
     }
@@ -671,7 +683,83 @@ impl Settings {
         self.mail.validate()?;
         self.inventory.validate()?;
         self.messaging.validate()?;
+        self.relying_party()?;
         Ok(())
+    }
+
+    /// The WebAuthn relying party: `auth.webauthn_rp_id` and `auth.webauthn_origins`, or
+    /// their defaults from `server.public_url`, or `localhost` on any port.
+    pub fn relying_party(&self) -> Result<authdb_auth::RelyingPartyConfig, SettingsError> {
+        const RP_ID: &str = "AUTHDB__AUTH__WEBAUTHN_RP_ID";
+        const ORIGINS: &str = "AUTHDB__AUTH__WEBAUTHN_ORIGINS";
+        let public_url = self.public_url()?.and_then(|url| url::Url::parse(&url).ok());
+        let configured = self.auth.webauthn_rp_id.as_deref().map(str::trim).filter(|id| !id.is_empty());
+        let rp_id = match configured {
+            Some(id) => {
+                let valid = id.len() <= 253
+                    && id.split('.').all(|label| {
+                        !label.is_empty()
+                            && label.len() <= 63
+                            && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    })
+                    && id.parse::<std::net::IpAddr>().is_err()
+                    && !id.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+                if !valid {
+                    return Err(invalid(
+                        RP_ID,
+                        format!(
+                            "must be a lower-case domain name such as example.com (no scheme, port or IP address), got {id:?}"
+                        ),
+                    ));
+                }
+                id.to_owned()
+            }
+            None => match public_url.as_ref().and_then(|url| url.domain()) {
+                Some(domain) => domain.to_owned(),
+                None => "localhost".to_owned(),
+            },
+        };
+        let on_rp =
+            |url: &url::Url| url.host_str().is_some_and(|host| host == rp_id || host.ends_with(&format!(".{rp_id}")));
+        let mut allow_any_port = false;
+        let origins = if self.auth.webauthn_origins.is_empty() {
+            match public_url.filter(|url| on_rp(url)) {
+                Some(url) => vec![
+                    url::Url::parse(&url.origin().ascii_serialization())
+                        .map_err(|_| invalid(ORIGINS, "the public URL has no origin"))?,
+                ],
+                None if rp_id == "localhost" => {
+                    allow_any_port = true;
+                    vec![url::Url::parse("http://localhost").map_err(|_| invalid(ORIGINS, "unreachable"))?]
+                }
+                None => {
+                    vec![url::Url::parse(&format!("https://{rp_id}")).map_err(|_| invalid(ORIGINS, "unreachable"))?]
+                }
+            }
+        } else {
+            let mut origins = Vec::new();
+            for raw in &self.auth.webauthn_origins {
+                let refuse = |why: &str| invalid(ORIGINS, format!("{why}, got {raw:?}"));
+                let url = url::Url::parse(raw)
+                    .map_err(|_| refuse("each must be an origin such as https://app.example.com"))?;
+                if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                    return Err(refuse("each must be an http:// or https:// origin"));
+                }
+                if url.path() != "/" || url.query().is_some() || url.fragment().is_some() || !url.username().is_empty()
+                {
+                    return Err(refuse("each must be an origin only: scheme, host and port, no path"));
+                }
+                if url.scheme() == "http" && url.host_str() != Some("localhost") {
+                    return Err(refuse("must be https:// (http:// only on localhost)"));
+                }
+                if !on_rp(&url) {
+                    return Err(refuse(&format!("must be on the relying party id {rp_id} or a subdomain of it")));
+                }
+                origins.push(url);
+            }
+            origins
+        };
+        Ok(authdb_auth::RelyingPartyConfig { rp_id, origins, rp_name: "authdb".into(), allow_any_port })
     }
 
     pub fn bind_addr(&self) -> Result<SocketAddr, SettingsError> {

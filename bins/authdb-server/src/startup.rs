@@ -13,7 +13,7 @@ use authdb_auth::{JwtAlgorithm, JwtConfig, JwtKeys, PasswordHasher, PrivateKeyPe
 use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
 use authdb_service::{
     AuthPolicy, HealthService, MailSetup, MailTemplates, MailTemplatesConfig, Mailer, MessagingPolicy,
-    OrganizationPolicy, OutboxPolicy, RouterAgent, Services, ServicesConfig, TemplateError, error_chain,
+    OrganizationPolicy, OutboxPolicy, PasskeyPolicy, RouterAgent, Services, ServicesConfig, TemplateError, error_chain,
 };
 use secrecy::{ExposeSecret as _, SecretString};
 
@@ -141,6 +141,10 @@ pub async fn build_services(
             verify_ttl: time::Duration::seconds(to_i64(settings.auth.verify_ttl_secs)),
             reset_ttl: time::Duration::seconds(to_i64(settings.auth.reset_ttl_secs)),
             require_verified_email: settings.auth.require_verified_email,
+            passkeys: PasskeyPolicy::new(&settings.relying_party()?).map_err(|error| SettingsError::Invalid {
+                setting: "AUTHDB__AUTH__WEBAUTHN_ORIGINS",
+                message: error.to_string(),
+            })?,
         },
         organizations: OrganizationPolicy {
             // Without delivery the inviter passes the token on; otherwise only the mail does.

@@ -26,6 +26,7 @@ pub const TOKEN_URL: &str = "/api/v1/auth/token";
 const TAGS: &[(&str, &str)] = &[
     ("auth", "Accounts, sign-in, tokens and the caller's profile"),
     ("sessions", "The caller's sessions (devices): list and revoke"),
+    ("passkeys", "Passkeys (WebAuthn): register, list and remove them, and sign in with one"),
     ("organizations", "Organizations (tenants) the caller belongs to"),
     ("members", "Members of an organization and their roles"),
     ("roles", "Built-in and custom roles of an organization"),

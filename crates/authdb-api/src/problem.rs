@@ -123,6 +123,18 @@ impl ApiError {
                 "Invalid credentials",
                 "the login or password is incorrect".into(),
             ),
+            Self::Service(S::CeremonyInvalid) => Shape {
+                status: StatusCode::BAD_REQUEST,
+                slug: "invalid-ceremony",
+                title: "Invalid passkey ceremony",
+                detail:
+                    "the ceremony is unknown, expired or already finished, or was started by someone else: start again"
+                        .into(),
+                errors: Some(vec![FieldError {
+                    field: "ceremony_id".into(),
+                    message: "is unknown, expired or already finished".into(),
+                }]),
+            },
             Self::Service(S::TooManyAttempts { retry_after_secs }) => shape(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too-many-attempts",

@@ -43,6 +43,7 @@ use crate::{ApiError, client_ip::TrustedProxies, extract::bearer_token};
 pub(crate) const IP_LIMITED_PATHS: &[&str] = &[
     "/api/v1/auth/register",
     "/api/v1/auth/login",
+    "/api/v1/auth/passkeys/login",
     "/api/v1/auth/token",
     "/api/v1/auth/refresh",
     "/api/v1/auth/password-reset",

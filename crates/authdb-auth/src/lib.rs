@@ -15,6 +15,7 @@ mod password;
 mod secret;
 mod signing;
 mod totp;
+mod webauthn;
 
 pub use error::{AuthError, Result};
 pub use jwt::{AccessClaims, AccessToken, ClientAccessToken, ClientClaims, JwtConfig, JwtKeys, OrganizationScope};
@@ -25,3 +26,7 @@ pub use signing::{
     JwtAlgorithm, MIN_HS256_SECRET_BYTES, MIN_RSA_BITS, PrivateKeyPem, PublicJwk, SigningKeys, generate_ed25519_pem,
 };
 pub use totp::{MfaKey, TOTP_DIGITS, TOTP_STEP_SECS, TotpSecret, generate_recovery_codes, normalize_recovery_code};
+pub use webauthn::{
+    AssertionSubject, CeremonyState, NewPasskey, PasskeyError, RelyingParty, RelyingPartyConfig,
+    RelyingPartyConfigError, Started, StoredPasskey, VerifiedAssertion,
+};

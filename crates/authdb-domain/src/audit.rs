@@ -94,6 +94,13 @@ pub enum AuditAction {
     ClientTokenIssued,
     /// A client credentials grant was refused: unknown client or wrong secret.
     ClientAuthenticationFailed,
+    /// A user registered a passkey.
+    PasskeyRegistered,
+    /// A user removed one of their passkeys.
+    PasskeyRemoved,
+    /// A passkey sign-in was refused because the authenticator's sign count did not go up:
+    /// the credential may have been cloned.
+    PasskeyCloneSuspected,
 }
 
 impl AuditAction {
@@ -163,6 +170,9 @@ impl AuditAction {
             Self::ClientSecretRotated => "client.secret_rotated",
             Self::ClientTokenIssued => "client.token_issued",
             Self::ClientAuthenticationFailed => "client.authentication_failed",
+            Self::PasskeyRegistered => "passkey.registered",
+            Self::PasskeyRemoved => "passkey.removed",
+            Self::PasskeyCloneSuspected => "passkey.clone_suspected",
         }
     }
 }

@@ -149,3 +149,8 @@ define_id!(
     /// Identifies a service client (OAuth2 client credentials); its text is the `client_id`.
     ClientId
 );
+
+define_id!(
+    /// Identifies a passkey (a WebAuthn credential) registered by a user.
+    PasskeyId
+);

@@ -18,6 +18,7 @@ mod inventory;
 mod login;
 mod organization;
 mod page;
+mod passkey;
 mod password;
 mod permission;
 mod profile;
@@ -36,7 +37,7 @@ pub use email::{Email, MAX_SKELETON_BYTES, email_skeleton, normalized_email};
 pub use error::{DomainError, Result, Violation};
 pub use ids::{
     AccessRuleId, AssetId, AssetServiceId, AuditEventId, ChatId, ClientId, InvitationId, MembershipId, MessageId,
-    NetworkId, OrganizationId, RefreshTokenId, RoleId, ScanId, SessionId, UserId,
+    NetworkId, OrganizationId, PasskeyId, RefreshTokenId, RoleId, ScanId, SessionId, UserId,
 };
 pub use inventory::{
     AccessRule, AgentEndpoint, AgentToken, AgentUrl, Asset, AssetChanges, AssetFilter, AssetService,
@@ -53,6 +54,7 @@ pub use organization::{
     OrganizationWithRole, Role, Slug, parse_description, parse_settings,
 };
 pub use page::{MemberSortKey, Page, Paged, Sort, SortKey, UserSortKey, parse_search};
+pub use passkey::{Passkey, PasskeyName};
 pub use password::{BCRYPT_MAX_PASSWORD_BYTES, Password, PasswordPolicy};
 pub use permission::{BuiltInRole, Permission, PermissionSet, RoleName};
 pub use profile::{AvatarUrl, FullName, PREFERENCES_MAX_BYTES, Preferences, ProfileChanges};

@@ -51,7 +51,7 @@ pub fn describe_conflict(fields: &[&str]) -> String {
 /// contain the column, which is what callers report back to clients.
 fn conflicting_field(message: &str) -> &'static [&'static str] {
     // `name` last: `username` contains it.
-    static FIELDS: [&str; 5] = ["username", "email", "slug", "token_hash", "name"];
+    static FIELDS: [&str; 6] = ["credential_id", "username", "email", "slug", "token_hash", "name"];
     FIELDS.iter().find(|field| message.contains(**field)).map_or(&["value"][..], std::slice::from_ref)
 }
 

@@ -28,6 +28,7 @@ pub mod mfa;
 pub mod networks;
 pub mod organizations;
 pub mod outbox;
+pub mod passkeys;
 pub mod revocation_events;
 pub mod roles;
 mod row_lock;
@@ -38,6 +39,7 @@ pub mod services;
 pub mod sessions;
 pub mod tenant;
 pub mod users;
+pub mod webauthn_ceremonies;
 mod write;
 
 pub use db::{

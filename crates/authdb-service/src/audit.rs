@@ -4,7 +4,7 @@ use std::fmt;
 
 use authdb_domain::{
     AccessRuleId, AssetId, AssetServiceId, AuditAction, AuditOutcome, ChatId, ClientId, InvitationId, NetworkId,
-    OrganizationId, RoleId, ScanId, SessionId, UserId,
+    OrganizationId, PasskeyId, RoleId, ScanId, SessionId, UserId,
 };
 use authdb_persistence::audit::NewAuditEvent;
 use serde_json::{Value, json};
@@ -26,6 +26,7 @@ pub(crate) enum Target {
     AccessRule(AccessRuleId),
     Chat(ChatId),
     Client(ClientId),
+    Passkey(PasskeyId),
     /// A login counter, by its key (`ip:<address>`).
     Counter(String),
 }
@@ -45,6 +46,7 @@ impl fmt::Display for Target {
             Self::AccessRule(id) => write!(f, "access_rule:{id}"),
             Self::Chat(id) => write!(f, "chat:{id}"),
             Self::Client(id) => write!(f, "client:{id}"),
+            Self::Passkey(id) => write!(f, "passkey:{id}"),
             Self::Counter(key) => f.write_str(key),
         }
     }

@@ -54,6 +54,10 @@ pub enum ServiceError {
     /// catalogue).
     #[error("the requested scope is not granted to this client")]
     InvalidScope,
+    /// A passkey ceremony's finish named a ceremony that is unknown, expired, already
+    /// finished, of the other kind, or (a registration) started by another user.
+    #[error("unknown, expired or already finished passkey ceremony")]
+    CeremonyInvalid,
     #[error("invalid or expired refresh token")]
     InvalidRefreshToken,
     #[error("not a member of this organization")]

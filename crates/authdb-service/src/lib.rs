@@ -58,9 +58,9 @@ pub use admin::{AdminService, ClientWithSecret};
 pub use agent::{AgentCall, AgentError, AgentFuture, NoRouterAgent, RouterAgent};
 pub use auth::{
     AuthPolicy, AuthService, ClientCredentialsAttempt, ClientPrincipal, IssuedClientToken, IssuedTokens, LoginAttempt,
-    MfaVerification, PasswordChange, RefreshAttempt, Registered, Registration, RevocationCursor, RevocationEvent,
-    RevocationPage, RevocationReason, RevocationWatch, SecondFactorProof, SecurityEvent, SecurityEvents, TotpEnrolment,
-    VerifiedAccess,
+    MfaVerification, PasskeyCeremony, PasskeyLogin, PasskeyPolicy, PasskeyRegistration, PasswordChange, RefreshAttempt,
+    Registered, Registration, RevocationCursor, RevocationEvent, RevocationPage, RevocationReason, RevocationWatch,
+    SecondFactorProof, SecurityEvent, SecurityEvents, TotpEnrolment, VerifiedAccess,
 };
 pub use authdb_auth::PublicJwk;
 pub use client::ClientInfo;

@@ -131,6 +131,9 @@ pub(crate) enum Attempted<'a> {
     /// A second-factor code (TOTP or recovery code) for a user whose password was right:
     /// a budget of its own, which a right password does not reset.
     SecondFactor(UserId),
+    /// A passkey sign-in started without a login name (a discoverable credential): its
+    /// failures are counted per address under a key of their own.
+    DiscoverablePasskey,
 }
 
 impl Attempted<'_> {
@@ -143,6 +146,7 @@ impl Attempted<'_> {
             Self::PasswordReset(email) => format!("r:password-reset:{}", email.as_str()),
             Self::Client(client_id) => format!("c:{client_id}"),
             Self::SecondFactor(user) => format!("m:second-factor:{user}"),
+            Self::DiscoverablePasskey => "p:discoverable".to_owned(),
         }
     }
 }

@@ -549,3 +549,55 @@ fn inconsistent_mail_settings_are_refused_naming_the_setting() {
         assert!(!message.contains('\n'), "one line: {message}");
     }
 }
+
+#[test]
+fn the_webauthn_relying_party_defaults_to_the_public_url_or_localhost() {
+    let settings = load(&[]).expect("valid");
+    let rp = settings.relying_party().expect("valid");
+    assert_eq!(rp.rp_id, "localhost");
+    assert_eq!(rp.origins.iter().map(|origin| origin.as_str()).collect::<Vec<_>>(), ["http://localhost/"]);
+    assert!(rp.allow_any_port);
+
+    let settings = load(&[("AUTHDB__SERVER__PUBLIC_URL", "https://id.example.com/auth/")]).expect("valid");
+    let rp = settings.relying_party().expect("valid");
+    assert_eq!(rp.rp_id, "id.example.com");
+    assert_eq!(rp.origins.iter().map(|origin| origin.as_str()).collect::<Vec<_>>(), ["https://id.example.com/"]);
+    assert!(!rp.allow_any_port);
+
+    let settings = load(&[
+        ("AUTHDB__SERVER__PUBLIC_URL", "https://id.example.com"),
+        ("AUTHDB__AUTH__WEBAUTHN_RP_ID", "example.com"),
+        ("AUTHDB__AUTH__WEBAUTHN_ORIGINS", "https://app.example.com, https://example.com:8443"),
+    ])
+    .expect("valid");
+    let rp = settings.relying_party().expect("valid");
+    assert_eq!(rp.rp_id, "example.com");
+    assert_eq!(
+        rp.origins.iter().map(|origin| origin.as_str()).collect::<Vec<_>>(),
+        ["https://app.example.com/", "https://example.com:8443/"]
+    );
+    let settings = load(&[("AUTHDB__AUTH__WEBAUTHN_RP_ID", "example.com")]).expect("valid");
+    let rp = settings.relying_party().expect("valid");
+    assert_eq!(rp.origins.iter().map(|origin| origin.as_str()).collect::<Vec<_>>(), ["https://example.com/"]);
+}
+
+#[test]
+fn bad_webauthn_settings_are_refused_naming_the_setting() {
+    for bad in ["https://example.com", "Example.com", "example.com:443", "192.0.2.1", "exa mple.com", "a..b"] {
+        let message = load(&[("AUTHDB__AUTH__WEBAUTHN_RP_ID", bad)]).expect_err(bad).to_string();
+        assert!(message.starts_with("invalid setting AUTHDB__AUTH__WEBAUTHN_RP_ID: "), "{bad}: {message}");
+    }
+    for bad in [
+        "example.com",
+        "https://evil.com",
+        "https://notexample.com",
+        "http://app.example.com",
+        "https://app.example.com/login",
+        "ftp://example.com",
+    ] {
+        let message = load(&[("AUTHDB__AUTH__WEBAUTHN_RP_ID", "example.com"), ("AUTHDB__AUTH__WEBAUTHN_ORIGINS", bad)])
+            .expect_err(bad)
+            .to_string();
+        assert!(message.starts_with("invalid setting AUTHDB__AUTH__WEBAUTHN_ORIGINS: "), "{bad}: {message}");
+    }
+}

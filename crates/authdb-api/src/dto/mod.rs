@@ -16,6 +16,7 @@ mod invitation;
 mod member;
 mod network;
 mod organization;
+mod passkey;
 mod role;
 mod scan;
 mod service;
@@ -43,6 +44,10 @@ pub(crate) use self::{
     organization::{
         AdminOrganizationList, CreateOrganizationRequest, OrganizationList, OrganizationResponse, OrganizationSummary,
         UpdateOrganizationRequest,
+    },
+    passkey::{
+        PasskeyCeremonyResponse, PasskeyList, PasskeyLoginRequest, PasskeyLoginStartRequest, PasskeyResponse,
+        RegisterPasskeyRequest,
     },
     role::{CreateRoleRequest, RoleList, RoleResponse, UpdateRoleRequest},
     scan::{ScanHostRequest, ScanList, ScanRequest, ScanResponse, ScanServiceRequest},

@@ -21,6 +21,7 @@ mod mfa;
 mod networks;
 mod oauth;
 mod organizations;
+mod passkeys;
 mod password;
 mod password_reset;
 mod profile;
@@ -64,6 +65,7 @@ pub(crate) const ROUTES: &[RouteModule] = &[
     route(Mount::Api, mfa::configure, mfa::MfaApi::openapi),
     route(Mount::Api, profile::configure, profile::ProfileApi::openapi),
     route(Mount::Api, sessions::configure, sessions::SessionsApi::openapi),
+    route(Mount::Api, passkeys::configure, passkeys::PasskeysApi::openapi),
     route(Mount::Api, password::configure, password::PasswordApi::openapi),
     route(Mount::Api, verification::configure, verification::VerificationApi::openapi),
     route(Mount::Api, password_reset::configure, password_reset::PasswordResetApi::openapi),

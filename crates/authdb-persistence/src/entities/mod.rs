@@ -22,6 +22,7 @@ pub mod mfa_totp;
 pub mod networks;
 pub mod organizations;
 pub mod outbox;
+pub mod passkeys;
 pub mod refresh_tokens;
 pub mod revocation_events;
 pub mod roles;
@@ -30,6 +31,7 @@ pub mod service_clients;
 pub mod services;
 pub mod sessions;
 pub mod users;
+pub mod webauthn_ceremonies;
 
 /// The entities under short names: `use entities::prelude::*;`.
 pub mod prelude {
@@ -47,6 +49,7 @@ pub mod prelude {
     pub use super::networks::Entity as Networks;
     pub use super::organizations::Entity as Organizations;
     pub use super::outbox::Entity as Outbox;
+    pub use super::passkeys::Entity as Passkeys;
     pub use super::refresh_tokens::Entity as RefreshTokens;
     pub use super::revocation_events::Entity as RevocationEvents;
     pub use super::roles::Entity as Roles;
@@ -55,4 +58,5 @@ pub mod prelude {
     pub use super::services::Entity as Services;
     pub use super::sessions::Entity as Sessions;
     pub use super::users::Entity as Users;
+    pub use super::webauthn_ceremonies::Entity as WebauthnCeremonies;
 }

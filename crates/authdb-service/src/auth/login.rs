@@ -166,7 +166,7 @@ impl AuthService {
     /// Finds the account a login names, normalized exactly as it was when stored. A login
     /// that is neither an email nor a username finds nothing (and still costs a dummy
     /// verification in `login`).
-    async fn find_credentials(&self, login: &Login) -> Result<Option<UserCredentials>> {
+    pub(super) async fn find_credentials(&self, login: &Login) -> Result<Option<UserCredentials>> {
         let db = self.inner.core.db();
         Ok(match login {
             Login::Email(email) => users::find_credentials_by_email(db, email.as_str()).await?,
@@ -178,7 +178,7 @@ impl AuthService {
     /// Audits a failed login. A known account is named by its id; for an unknown one the
     /// attempted login is kept only when it is an email address, because people type
     /// passwords into the login field and those must not be stored.
-    async fn record_failed_login(
+    pub(super) async fn record_failed_login(
         &self,
         login: Option<&Login>,
         actor: Option<UserId>,

@@ -11,7 +11,8 @@
 //! - `profile`: the caller's own profile;
 //! - `events`: the caller's own security events;
 //! - `mfa`: second factors (TOTP enrolment, recovery codes, the login's second step);
-//! - `clients`: the client credentials grant and service clients' tokens.
+//! - `clients`: the client credentials grant and service clients' tokens;
+//! - `passkeys`: WebAuthn passkeys: registering, listing, removing, signing in.
 //!
 //! Authentication itself ([`AuthService::authenticate`]) is here: it never asks the
 //! database whether a session was revoked (the replica's revocation set knows), and
@@ -22,6 +23,7 @@ mod email;
 mod events;
 mod login;
 mod mfa;
+mod passkeys;
 mod password;
 mod profile;
 mod refresh;
@@ -44,6 +46,7 @@ pub use self::{
     events::{SecurityEvent, SecurityEvents},
     login::LoginAttempt,
     mfa::{MfaVerification, SecondFactorProof, TotpEnrolment},
+    passkeys::{PasskeyCeremony, PasskeyLogin, PasskeyPolicy, PasskeyRegistration},
     password::PasswordChange,
     refresh::RefreshAttempt,
     register::{Registered, Registration},
@@ -82,6 +85,8 @@ pub struct AuthPolicy {
     /// (`auth.require_verified_email`); registration then signs nobody in and no longer
     /// tells whether an address has an account.
     pub require_verified_email: bool,
+    /// The WebAuthn relying party and the passkey ceremonies' time limit.
+    pub passkeys: PasskeyPolicy,
 }
 
 /// The server's defaults (docs/configuration.md): sessions of 30 days, a 10 s reuse grace,
@@ -98,6 +103,7 @@ impl Default for AuthPolicy {
             verify_ttl: Duration::hours(24),
             reset_ttl: Duration::hours(1),
             require_verified_email: false,
+            passkeys: PasskeyPolicy::default(),
         }
     }
 }

@@ -63,6 +63,7 @@ mod openapi;
 mod organizations;
 mod rate_limit;
 mod readme;
+mod realtime;
 mod refresh;
 mod register;
 mod restart;

@@ -303,6 +303,34 @@ fn invalid_fields(errors: Vec<FieldError>) -> Shape {
     }
 }
 
+impl ApiError {
+    /// The problem document this error answers with, for a channel that is not an HTTP
+    /// response (the realtime socket's `error` frame).
+    pub(crate) fn problem_json(&self) -> serde_json::Value {
+        let shape = self.shape();
+        if shape.status.is_server_error() {
+            tracing::error!(error = %error_chain(self), status = shape.status.as_u16(), "realtime command failed");
+        }
+        serde_json::to_value(self.problem(shape)).unwrap_or_default()
+    }
+
+    fn problem(&self, shape: Shape) -> Problem {
+        let (limit, current) = match self {
+            Self::Service(ServiceError::AssetLimitReached { limit, current }) => (Some(*limit), Some(*current)),
+            _ => (None, None),
+        };
+        Problem {
+            kind: format!("/problems/{}", shape.slug),
+            title: shape.title,
+            status: shape.status.as_u16(),
+            detail: shape.detail,
+            errors: shape.errors,
+            limit,
+            current,
+        }
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.shape().status
@@ -341,18 +369,6 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        let (limit, current) = match self {
-            Self::Service(ServiceError::AssetLimitReached { limit, current }) => (Some(*limit), Some(*current)),
-            _ => (None, None),
-        };
-        response.json(Problem {
-            kind: format!("/problems/{}", shape.slug),
-            title: shape.title,
-            status: shape.status.as_u16(),
-            detail: shape.detail,
-            errors: shape.errors,
-            limit,
-            current,
-        })
+        response.json(self.problem(shape))
     }
 }

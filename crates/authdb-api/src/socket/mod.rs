@@ -24,6 +24,9 @@ use crate::{ApiError, RateLimiter, rate_limit::check_chat_post};
 pub(crate) const SESSION_ENDED: u16 = 4001;
 /// How many pings may go unanswered before the socket is closed.
 const UNANSWERED_PINGS: u32 = 2;
+/// How long the close handshake may wait for a client that reads slowly (the close
+/// frame queues behind what it has not read yet); after that the connection is dropped.
+const CLOSE_PATIENCE: Duration = Duration::from_secs(30);
 /// How often one socket may announce typing.
 const TYPING_EVERY: Duration = Duration::from_secs(1);
 /// The largest frame a client may send (a `message.send` of the largest ciphertext fits).
@@ -131,8 +134,8 @@ pub(crate) async fn serve(
     };
     drop(connection);
     if let Some(reason) = close {
-        // A client that reads nothing must not keep the task alive.
-        let _ = tokio::time::timeout(Duration::from_secs(5), session.close(Some(reason))).await;
+        // A client that reads nothing must not keep the task alive for ever.
+        let _ = tokio::time::timeout(CLOSE_PATIENCE, session.close(Some(reason))).await;
     }
 }
 

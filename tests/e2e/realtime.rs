@@ -158,7 +158,8 @@ async fn the_three_forms_authenticate_and_anything_else_is_401(backend: Backend)
     assert_eq!(ready, json!({"type": "ready", "user_id": alice.user_id(), "session_id": sid}));
 
     // The query (compatibility mode).
-    let request = format!("{}?access_token={}", ws_url(&app.address), alice.access_token).into_client_request().unwrap();
+    let request =
+        format!("{}?access_token={}", ws_url(&app.address), alice.access_token).into_client_request().unwrap();
     let (mut socket, _) = connect_async(request).await.unwrap();
     assert_eq!(next_json(&mut socket).await["type"], "ready");
 
@@ -226,7 +227,11 @@ async fn events_reach_every_member_socket_and_nobody_else(backend: Backend) {
 
     // Read pointers, typing (not to the typist), deletion.
     let read = app
-        .post(&format!("/api/v1/organizations/{org}/chats/{chat}/read"), &alice.access_token, &json!({"up_to": posted["id"]}))
+        .post(
+            &format!("/api/v1/organizations/{org}/chats/{chat}/read"),
+            &alice.access_token,
+            &json!({"up_to": posted["id"]}),
+        )
         .await;
     assert_eq!(read.status(), 200);
     for socket in [&mut alice_phone, &mut alice_laptop, &mut bob_socket] {
@@ -248,8 +253,9 @@ async fn events_reach_every_member_socket_and_nobody_else(backend: Backend) {
     // The typist heard nothing of their own typing: the deletion came first.
 
     // Renamed, a member added, then removed: the removed member hears of it, then nothing.
-    let renamed =
-        app.patch(&format!("/api/v1/organizations/{org}/chats/{chat}"), &alice.access_token, &json!({"name": "Renamed"})).await;
+    let renamed = app
+        .patch(&format!("/api/v1/organizations/{org}/chats/{chat}"), &alice.access_token, &json!({"name": "Renamed"}))
+        .await;
     assert_eq!(renamed.status(), 200);
     for socket in [&mut alice_phone, &mut bob_socket] {
         next_of(socket, "chat.updated").await;
@@ -267,13 +273,21 @@ async fn events_reach_every_member_socket_and_nobody_else(backend: Backend) {
 
     // Carol, in no chat so far, and bob, removed, hear only what concerns them now.
     let direct = app
-        .post(&format!("/api/v1/organizations/{org}/chats"), &alice.access_token, &json!({"kind": "direct", "member_id": carol.user_id()}))
+        .post(
+            &format!("/api/v1/organizations/{org}/chats"),
+            &alice.access_token,
+            &json!({"kind": "direct", "member_id": carol.user_id()}),
+        )
         .await;
     assert_eq!(direct.status(), 201);
     let direct: Value = direct.json().await.unwrap();
     assert_eq!(next_of(&mut carol_socket, "chat.created").await["chat_id"], direct["id"]);
     let bobs = app
-        .post(&format!("/api/v1/organizations/{org}/chats"), &alice.access_token, &json!({"kind": "direct", "member_id": bob.user_id()}))
+        .post(
+            &format!("/api/v1/organizations/{org}/chats"),
+            &alice.access_token,
+            &json!({"kind": "direct", "member_id": bob.user_id()}),
+        )
         .await;
     let bobs: Value = bobs.json().await.unwrap();
     assert_eq!(next_of(&mut bob_socket, "chat.created").await["chat_id"], bobs["id"]);
@@ -312,11 +326,16 @@ async fn message_send_is_acknowledged_or_answered_with_a_problem(backend: Backen
     assert_eq!(next_of(&mut bobs, "message.created").await["message"], ack["message"]);
     assert_eq!(next_of(&mut socket, "message.created").await["message"], ack["message"]);
     // A retry answers the original.
-    send(&mut socket, json!({"type": "message.send", "chat_id": chat, "ciphertext": ciphertext, "client_id": "c-1"})).await;
+    send(&mut socket, json!({"type": "message.send", "chat_id": chat, "ciphertext": ciphertext, "client_id": "c-1"}))
+        .await;
     assert_eq!(next_of(&mut socket, "message.ack").await["message"]["id"], ack["message"]["id"]);
 
     // The REST rules: a bad field is a 422 naming it, with the client_id.
-    send(&mut socket, json!({"type": "message.send", "chat_id": chat, "ciphertext": "not base64!", "client_id": "c-2"})).await;
+    send(
+        &mut socket,
+        json!({"type": "message.send", "chat_id": chat, "ciphertext": "not base64!", "client_id": "c-2"}),
+    )
+    .await;
     let error = next_of(&mut socket, "error").await;
     assert_eq!(error["client_id"], "c-2");
     assert_eq!(error["problem"]["status"], 422);
@@ -327,10 +346,15 @@ async fn message_send_is_acknowledged_or_answered_with_a_problem(backend: Backen
     assert_eq!(error["problem"]["errors"][0]["field"], "client_id");
     // A chat the caller is not in, or that does not exist: 404.
     let mut carols = open(&app, &carol).await;
-    send(&mut carols, json!({"type": "message.send", "chat_id": chat, "ciphertext": ciphertext, "client_id": "x"})).await;
+    send(&mut carols, json!({"type": "message.send", "chat_id": chat, "ciphertext": ciphertext, "client_id": "x"}))
+        .await;
     let error = next_of(&mut carols, "error").await;
     assert_eq!((error["client_id"].as_str(), error["problem"]["status"].as_u64()), (Some("x"), Some(404)));
-    send(&mut carols, json!({"type": "message.send", "chat_id": uuid::Uuid::now_v7(), "ciphertext": ciphertext, "client_id": "y"})).await;
+    send(
+        &mut carols,
+        json!({"type": "message.send", "chat_id": uuid::Uuid::now_v7(), "ciphertext": ciphertext, "client_id": "y"}),
+    )
+    .await;
     assert_eq!(next_of(&mut carols, "error").await["problem"]["status"], 404);
     send(&mut carols, json!({"type": "typing", "chat_id": chat})).await;
     assert_eq!(next_of(&mut carols, "error").await["problem"]["status"], 404);
@@ -344,7 +368,8 @@ async fn message_send_is_acknowledged_or_answered_with_a_problem(backend: Backen
     socket.send(Message::binary(vec![1u8, 2, 3])).await.unwrap();
     assert_eq!(next_of(&mut socket, "error").await["problem"]["status"], 400);
     // The socket is still there.
-    send(&mut socket, json!({"type": "message.send", "chat_id": chat, "ciphertext": ciphertext, "client_id": "c-3"})).await;
+    send(&mut socket, json!({"type": "message.send", "chat_id": chat, "ciphertext": ciphertext, "client_id": "c-3"}))
+        .await;
     assert_eq!(next_of(&mut socket, "message.ack").await["client_id"], "c-3");
 }
 
@@ -375,7 +400,11 @@ async fn ending_the_session_closes_its_sockets_within_a_second(backend: Backend)
     let mut socket = open(&app, &fourth).await;
     let started = Instant::now();
     let changed = app
-        .post("/api/v1/auth/change-password", &other.access_token, &json!({"current_password": PASSWORD, "new_password": "Another123"}))
+        .post(
+            "/api/v1/auth/change-password",
+            &other.access_token,
+            &json!({"current_password": PASSWORD, "new_password": "Another123"}),
+        )
         .await;
     assert!(changed.status().is_success(), "{}", changed.status());
     assert_eq!(close_code(&mut socket, PATIENCE).await, 4001);
@@ -438,7 +467,8 @@ async fn a_slow_consumer_is_closed_with_1013(backend: Backend) {
     assert_eq!(code, Some(1013));
     assert!(received < 300, "the slow socket was dropped before all 300 ({received})");
     // The messages are all there to catch up with.
-    let page = app.get(&format!("/api/v1/organizations/{org}/chats/{chat}/messages?limit=200"), &bob.access_token).await;
+    let page =
+        app.get(&format!("/api/v1/organizations/{org}/chats/{chat}/messages?limit=200"), &bob.access_token).await;
     assert_eq!(page.status(), 200);
 }
 

@@ -8,8 +8,7 @@ use authdb_persistence::DatabaseConnection;
 use crate::{
     AdminService, AuthPolicy, AuthService, Core, CoreConfig, Discovery, HealthService, InventoryPolicy,
     InventoryService, MailSetup, MessagingPolicy, MessagingService, OrganizationPolicy, OrganizationService,
-    RealtimeService, Result,
-    RouterAgent, SweepTask,
+    RealtimeService, Result, RouterAgent, SweepTask,
 };
 
 /// What the services are built from.

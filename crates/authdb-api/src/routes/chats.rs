@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use authdb_domain::{
-    AutoDelete, ChatConfigChanges, ChatId, ChatKind, ChatName, EncryptionType,
-    MessageCursor, MessageId, NewChat, UserId, Violation,
+    AutoDelete, ChatConfigChanges, ChatId, ChatKind, ChatName, EncryptionType, MessageCursor, MessageId, NewChat,
+    UserId, Violation,
 };
 use authdb_service::{MessagingPolicy, MessagingService};
 

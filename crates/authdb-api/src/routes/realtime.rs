@@ -52,7 +52,9 @@ pub(crate) struct RealtimeApi;
     security(("bearer" = []))
 )]
 async fn connect(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    let internal = |what: &str| ApiError::Service(authdb_service::ServiceError::Internal(format!("{what} is not registered").into()));
+    let internal = |what: &str| {
+        ApiError::Service(authdb_service::ServiceError::Internal(format!("{what} is not registered").into()))
+    };
     let auth = req.app_data::<web::Data<AuthService>>().ok_or_else(|| internal("AuthService"))?.clone();
     let realtime = req.app_data::<web::Data<RealtimeService>>().ok_or_else(|| internal("RealtimeService"))?.clone();
     let messaging = req.app_data::<web::Data<MessagingService>>().ok_or_else(|| internal("MessagingService"))?.clone();

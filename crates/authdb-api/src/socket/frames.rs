@@ -38,9 +38,17 @@ pub(crate) enum Reply<'a> {
 /// A command from the client. No `Debug`: it carries a token or a ciphertext.
 pub(crate) enum Command {
     /// A fresh access token of the same session.
-    Auth { token: String },
-    Typing { chat_id: ChatId },
-    Send { chat_id: ChatId, client_id: String, message: PostMessageRequest },
+    Auth {
+        token: String,
+    },
+    Typing {
+        chat_id: ChatId,
+    },
+    Send {
+        chat_id: ChatId,
+        client_id: String,
+        message: PostMessageRequest,
+    },
 }
 
 /// A frame that is no command; answered with an `error` frame, the socket stays open.
@@ -103,7 +111,9 @@ impl Frames for JsonFrames {
             Reply::Ack { client_id, message } => {
                 json!({ "type": "message.ack", "client_id": client_id, "message": MessageResponse::from(message) })
             }
-            Reply::Error { client_id, problem } => json!({ "type": "error", "client_id": client_id, "problem": problem }),
+            Reply::Error { client_id, problem } => {
+                json!({ "type": "error", "client_id": client_id, "problem": problem })
+            }
         })
     }
 

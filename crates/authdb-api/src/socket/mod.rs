@@ -54,10 +54,8 @@ pub(crate) async fn serve(
 ) {
     let ping_every = context.messaging.policy().ping_interval;
     let frames = &*context.frames;
-    let ready = frames.reply(Reply::Ready {
-        user_id: principal.user.id.as_uuid(),
-        session_id: principal.session_id.as_uuid(),
-    });
+    let ready =
+        frames.reply(Reply::Ready { user_id: principal.user.id.as_uuid(), session_id: principal.session_id.as_uuid() });
     if send(&mut session, ready).await.is_err() {
         return;
     }

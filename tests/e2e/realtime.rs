@@ -422,10 +422,15 @@ async fn an_expired_token_closes_the_socket_unless_a_fresh_one_is_presented(back
     let alice = app.register_ok("alice").await;
     let mut lapsing = open(&app, &alice).await;
     let mut refreshed = open(&app, &alice).await;
+    // A second later, so that the fresh token expires at a later second.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let fresh = app.refresh_ok(&alice.refresh_token).await;
+    let first_expiry = claims_of(&alice.access_token)["exp"].as_i64().unwrap();
+    let fresh_expiry = claims_of(&fresh.access_token)["exp"].as_i64().unwrap();
+    assert!(fresh_expiry > first_expiry);
     send(&mut refreshed, json!({"type": "auth", "token": fresh.access_token})).await;
-    assert_eq!(next_json(&mut refreshed).await["type"], "auth.ok");
-    // Another session's token is refused and changes nothing.
+    assert_eq!(next_json(&mut refreshed).await, json!({"type": "auth.ok", "expires_at": fresh_expiry}));
+    // Another session's token is refused and changes nothing; so is garbage.
     let bob = app.register_ok("bob").await;
     send(&mut refreshed, json!({"type": "auth", "token": bob.access_token})).await;
     assert_eq!(next_of(&mut refreshed, "error").await["problem"]["errors"][0]["field"], "token");
@@ -433,11 +438,10 @@ async fn an_expired_token_closes_the_socket_unless_a_fresh_one_is_presented(back
     assert_eq!(next_of(&mut refreshed, "error").await["problem"]["status"], 401);
 
     assert_eq!(close_code(&mut lapsing, Duration::from_secs(6)).await, 4001);
+    let lapsed = Instant::now();
     // The refreshed socket outlives the first token, then lapses with its own.
-    let first_expiry = claims_of(&alice.access_token)["exp"].as_i64().unwrap();
-    let fresh_expiry = claims_of(&fresh.access_token)["exp"].as_i64().unwrap();
-    assert!(fresh_expiry > first_expiry || fresh_expiry == first_expiry);
     assert_eq!(close_code(&mut refreshed, Duration::from_secs(6)).await, 4001);
+    assert!(lapsed.elapsed() >= Duration::from_millis(500), "closed {:?} after the first", lapsed.elapsed());
 }
 
 async fn a_slow_consumer_is_closed_with_1013(backend: Backend) {

@@ -52,6 +52,7 @@ mod principal;
 mod realtime;
 mod replica;
 mod services;
+mod sockets;
 mod tenancy;
 mod write;
 
@@ -76,6 +77,7 @@ pub use membership::Membership;
 pub use messaging::{MessagingPolicy, MessagingService};
 pub use outbox::{MailSetup, OutboxPolicy};
 pub use principal::Principal;
-pub use realtime::{CloseReason, CloseSignal, Connection, Event, RealtimeService};
+pub use realtime::{CloseReason, Event};
 pub use services::{Services, ServicesConfig};
+pub use sockets::{CloseSignal, Connection, RealtimeService};
 pub use tenancy::{IssuedInvitation, NewRole, OrganizationPolicy, OrganizationService, PendingInvitation, RoleUpdate};

@@ -14,10 +14,9 @@ use authdb_persistence::{DatabaseConnection, chats, now};
 use tokio::{sync::mpsc, task::JoinHandle};
 
 use super::{
-    Notice,
     event::Event,
     hub::Hub,
-    signal::{Signal, SignalKind},
+    signal::{Notice, Signal, SignalKind},
 };
 use crate::Result;
 

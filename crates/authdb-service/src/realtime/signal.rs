@@ -18,7 +18,7 @@
 //! | `mm` | organization chat user | `chat.member_removed` |
 //! | `p` | user `1`/`0` | `presence` (online/offline on the origin instance) |
 
-use authdb_domain::{ChatId, MessageId, OrganizationId, UserId};
+use authdb_domain::{ChatId, MessageId, OrganizationId, SessionId, UserId};
 use uuid::Uuid;
 
 /// One process's identity on the change feed: a process skips the signals it published
@@ -46,6 +46,13 @@ pub(crate) enum SignalKind {
     MemberRemoved(ChatRef, UserId),
     /// A user's first socket on the origin instance opened (`true`) or its last closed.
     Presence(UserId, bool),
+}
+
+/// What the replica tells the dispatcher, in the order it applied them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Notice {
+    Signal(Signal),
+    SessionEnded(SessionId),
 }
 
 /// A signal and the instance that raised it.

@@ -66,6 +66,7 @@ mod organizations;
 mod passkeys;
 mod rate_limit;
 mod readme;
+mod realtime;
 mod refresh;
 mod register;
 mod restart;

@@ -47,6 +47,11 @@ pub struct MessagingSettings {
     pub sweep_interval_secs: u64,
     /// How many messages one user may post in one chat per minute (besides the API budget).
     pub posts_per_minute_per_user: u32,
+    /// How many events a realtime socket may have waiting; one that falls further behind
+    /// is closed with 1013.
+    pub socket_queue: usize,
+    /// How often a realtime socket is pinged, in seconds; two unanswered pings close it.
+    pub ping_interval_secs: u64,
 }
 
 /// The most `messaging.max_message_bytes` may be: 16 MiB.
@@ -60,6 +65,8 @@ impl Default for MessagingSettings {
             min_auto_delete_secs: policy.min_auto_delete_secs,
             sweep_interval_secs: policy.sweep_interval.as_secs(),
             posts_per_minute_per_user: 120,
+            socket_queue: policy.socket_queue,
+            ping_interval_secs: policy.ping_interval.as_secs(),
         }
     }
 }
@@ -83,6 +90,12 @@ impl MessagingSettings {
         }
         if self.posts_per_minute_per_user == 0 || self.posts_per_minute_per_user > 100_000 {
             return Err(invalid("AUTHDB__MESSAGING__POSTS_PER_MINUTE_PER_USER", "must be from 1 to 100000"));
+        }
+        if self.socket_queue == 0 || self.socket_queue > 65_536 {
+            return Err(invalid("AUTHDB__MESSAGING__SOCKET_QUEUE", "must be from 1 to 65536"));
+        }
+        if self.ping_interval_secs == 0 || self.ping_interval_secs > 3600 {
+            return Err(invalid("AUTHDB__MESSAGING__PING_INTERVAL_SECS", "must be from 1 to 3600"));
         }
         Ok(())
     }

@@ -157,6 +157,8 @@ pub async fn build_services(
             max_message_bytes: settings.messaging.max_message_bytes,
             min_auto_delete_secs: settings.messaging.min_auto_delete_secs,
             sweep_interval: Duration::from_secs(settings.messaging.sweep_interval_secs),
+            socket_queue: settings.messaging.socket_queue,
+            ping_interval: Duration::from_secs(settings.messaging.ping_interval_secs),
         },
         public_url: settings.public_url()?,
         cache_ttl: Duration::from_millis(settings.auth.session_cache_ttl_ms),

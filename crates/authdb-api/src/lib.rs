@@ -27,6 +27,7 @@ mod pagination;
 mod problem;
 mod rate_limit;
 mod routes;
+mod socket;
 
 use actix_web::{middleware, web};
 use authdb_service::{HealthService, Services};
@@ -83,6 +84,7 @@ pub fn configure(state: ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + 
             .app_data(web::Data::new(services.admin.clone()))
             .app_data(web::Data::new(services.inventory.clone()))
             .app_data(web::Data::new(services.messaging.clone()))
+            .app_data(web::Data::new(services.realtime.clone()))
             .app_data(web::Data::new(state.rate_limiter.clone()))
             .app_data(web::Data::new(state.trusted_proxies.clone()))
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))

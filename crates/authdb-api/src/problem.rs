@@ -358,6 +358,42 @@ fn invalid_fields(errors: Vec<FieldError>) -> Shape {
     }
 }
 
+impl ApiError {
+    /// The problem document this error answers with, for a channel that is not an HTTP
+    /// response (the realtime socket's `error` frame).
+    pub(crate) fn problem_json(&self) -> serde_json::Value {
+        let shape = self.shape();
+        if shape.status.is_server_error() {
+            tracing::error!(error = %error_chain(self), status = shape.status.as_u16(), "realtime command failed");
+        }
+        serde_json::to_value(self.problem(shape)).unwrap_or_default()
+    }
+
+    fn problem(&self, shape: Shape) -> Problem {
+        let (limit, current) = match self {
+            Self::Service(ServiceError::AssetLimitReached { limit, current }) => (Some(*limit), Some(*current)),
+            _ => (None, None),
+        };
+        let (mfa_token, methods) = match self {
+            Self::Service(ServiceError::MfaRequired { mfa_token, methods }) => {
+                (Some(mfa_token.clone()), Some(methods.clone()))
+            }
+            _ => (None, None),
+        };
+        Problem {
+            mfa_token,
+            methods,
+            kind: format!("/problems/{}", shape.slug),
+            title: shape.title,
+            status: shape.status.as_u16(),
+            detail: shape.detail,
+            errors: shape.errors,
+            limit,
+            current,
+        }
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.shape().status
@@ -396,26 +432,6 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        let (limit, current) = match self {
-            Self::Service(ServiceError::AssetLimitReached { limit, current }) => (Some(*limit), Some(*current)),
-            _ => (None, None),
-        };
-        let (mfa_token, methods) = match self {
-            Self::Service(ServiceError::MfaRequired { mfa_token, methods }) => {
-                (Some(mfa_token.clone()), Some(methods.clone()))
-            }
-            _ => (None, None),
-        };
-        response.json(Problem {
-            mfa_token,
-            methods,
-            kind: format!("/problems/{}", shape.slug),
-            title: shape.title,
-            status: shape.status.as_u16(),
-            detail: shape.detail,
-            errors: shape.errors,
-            limit,
-            current,
-        })
+        response.json(self.problem(shape))
     }
 }

@@ -486,14 +486,21 @@ pub(crate) async fn limit(
 /// through (the limiter is disabled, or its store failed).
 pub(crate) async fn refuse_chat_post(req: &HttpRequest, chat: uuid::Uuid, user: uuid::Uuid) -> Option<HttpResponse> {
     let limiter = req.app_data::<web::Data<RateLimiter>>()?;
+    let decision = check_chat_post(limiter, chat, user).await?;
+    let mut response = ApiError::RateLimited { retry_after_secs: decision.retry_after_secs }.error_response();
+    insert_headers(response.headers_mut(), &decision);
+    Some(response)
+}
+
+/// Counts one post of `user` in `chat`; answers the refusing decision, if any (the
+/// realtime socket's `message.send` answers it as an `error` frame).
+pub(crate) async fn check_chat_post(limiter: &RateLimiter, chat: uuid::Uuid, user: uuid::Uuid) -> Option<Decision> {
     let decision = limiter.check(Policy::ChatPost, &format!("chat:{chat}:user:{user}")).await?;
     if decision.allowed {
         return None;
     }
     metrics::counter!("authdb_rate_limit_rejections_total", "policy" => Policy::ChatPost.name()).increment(1);
-    let mut response = ApiError::RateLimited { retry_after_secs: decision.retry_after_secs }.error_response();
-    insert_headers(response.headers_mut(), &decision);
-    Some(response)
+    Some(decision)
 }
 
 fn insert_headers(headers: &mut HeaderMap, decision: &Decision) {

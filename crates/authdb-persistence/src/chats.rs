@@ -598,3 +598,69 @@ fn message(model: chat_messages::Model) -> Result<Message> {
         delete_at: model.delete_at,
     })
 }
+
+// Reads for the realtime hub (`authdb_service::realtime`), which delivers a committed
+// event to the sockets of the users concerned and acts for no member: it names a chat by
+// its id alone, as the event that carries it was raised inside a tenant write that had
+// already checked the caller's access. They return ids and one message, never a chat's
+// data to a caller.
+
+/// The users a chat's events go to: its members, now.
+pub async fn event_audience(conn: &impl ConnectionTrait, chat_id: ChatId) -> Result<Vec<UserId>> {
+    let rows = chat_members::Entity::find()
+        .select_only()
+        .column(chat_members::Column::UserId)
+        .filter(chat_members::Column::ChatId.eq(chat_id.as_uuid()))
+        .into_tuple::<uuid::Uuid>()
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().map(UserId::from_uuid).collect())
+}
+
+/// The organization a chat belongs to, so that a command naming only the chat can be
+/// authorized through the caller's membership there.
+pub async fn organization_of(conn: &impl ConnectionTrait, chat_id: ChatId) -> Result<Option<uuid::Uuid>> {
+    Ok(chats::Entity::find()
+        .select_only()
+        .column(chats::Column::OrganizationId)
+        .filter(chats::Column::Id.eq(chat_id.as_uuid()))
+        .into_tuple::<uuid::Uuid>()
+        .one(conn)
+        .await?)
+}
+
+/// A readable message of a chat, for the event announcing it (`None` once deleted or
+/// expired).
+pub async fn event_message(
+    conn: &impl ConnectionTrait,
+    chat_id: ChatId,
+    id: MessageId,
+    now: OffsetDateTime,
+) -> Result<Option<Message>> {
+    let found = chat_messages::Entity::find()
+        .filter(chat_messages::Column::ChatId.eq(chat_id.as_uuid()))
+        .filter(chat_messages::Column::Id.eq(id.as_uuid()))
+        .filter(alive(now))
+        .one(conn)
+        .await?;
+    found.map(message).transpose()
+}
+
+/// The users who share at least one chat with `user` (whom its presence concerns).
+pub async fn chat_partners(conn: &impl ConnectionTrait, user: UserId) -> Result<Vec<UserId>> {
+    let mine = Query::select()
+        .column(chat_members::Column::ChatId)
+        .from(chat_members::Entity)
+        .and_where(chat_members::Column::UserId.eq(user.as_uuid()))
+        .to_owned();
+    let rows = chat_members::Entity::find()
+        .select_only()
+        .column(chat_members::Column::UserId)
+        .distinct()
+        .filter(chat_members::Column::ChatId.in_subquery(mine))
+        .filter(chat_members::Column::UserId.ne(user.as_uuid()))
+        .into_tuple::<uuid::Uuid>()
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().map(UserId::from_uuid).collect())
+}

@@ -7,7 +7,8 @@ use authdb_persistence::{DatabaseConnection, WriteGate};
 use crate::{
     Result,
     outbox::{self, MailSetup, Outbox, OutboxTask},
-    replica::{self, FeedTask, Replica, ReplicaPolicy},
+    realtime::{self, Instance, SignalKind, dispatch::DispatchTask, hub::Hub},
+    replica::{self, Change, FeedTask, RealtimeTap, Replica, ReplicaPolicy},
 };
 
 /// The database, the write gate, the replica state (revocation set, session and
@@ -24,6 +25,10 @@ struct Inner {
     writes: WriteGate,
     replica: Arc<Replica>,
     outbox: Outbox,
+    /// This process's realtime sockets (`crate::realtime`).
+    hub: Arc<Hub>,
+    /// Stops the realtime dispatcher when the last clone of the core is dropped.
+    _dispatch: DispatchTask,
     /// Stops the feed task when the last clone of the core is dropped.
     _feed: FeedTask,
     /// Stops the outbox worker likewise.
@@ -44,6 +49,9 @@ pub struct CoreConfig {
     pub access_tokens_verifiable_for: time::Duration,
     /// The mail transport, templates and retry policy of the outbox worker.
     pub mail: MailSetup,
+    /// How many events a realtime socket may have waiting before it is closed as too slow
+    /// (`messaging.socket_queue`).
+    pub socket_queue: usize,
 }
 
 impl fmt::Debug for Core {
@@ -58,10 +66,24 @@ impl Core {
     pub async fn start(db: DatabaseConnection, config: CoreConfig) -> Result<Self> {
         let policy =
             ReplicaPolicy { cache_ttl: config.cache_ttl, tokens_verifiable_for: config.access_tokens_verifiable_for };
-        let (replica, feed) = replica::start(&db, policy).await?;
+        let instance = Instance(uuid::Uuid::now_v7());
+        let (notices, heard) = tokio::sync::mpsc::unbounded_channel();
+        let (replica, feed) = replica::start(&db, policy, RealtimeTap { instance, notices }).await?;
+        let (hub, dispatch) = realtime::start(db.clone(), instance, config.socket_queue, heard);
         let writes = WriteGate::new(db.clone());
         let (outbox, outbox_task) = outbox::start(db.clone(), writes.clone(), config.mail);
-        Ok(Self { inner: Arc::new(Inner { db, writes, replica, outbox, _feed: feed, _outbox: outbox_task }) })
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                writes,
+                replica,
+                outbox,
+                hub,
+                _dispatch: dispatch,
+                _feed: feed,
+                _outbox: outbox_task,
+            }),
+        })
     }
 
     /// The connection pool, for reads outside any transaction.
@@ -84,5 +106,23 @@ impl Core {
 
     pub(crate) fn outbox(&self) -> &Outbox {
         &self.inner.outbox
+    }
+
+    pub(crate) fn hub(&self) -> &Hub {
+        &self.inner.hub
+    }
+
+    /// A realtime change raised by this process, to publish in a write.
+    pub(crate) fn signal(&self, kind: SignalKind) -> Change {
+        Change::Realtime(realtime::Signal { origin: self.inner.hub.instance(), kind })
+    }
+
+    /// Announces a realtime signal that changes no row (typing, presence): to the other
+    /// processes at once (a `NOTIFY` outside any transaction), and to this one.
+    pub(crate) async fn announce(&self, kind: SignalKind) -> Result<()> {
+        let change = self.signal(kind);
+        change.publish(self.db()).await?;
+        self.inner.replica.apply(&change, authdb_persistence::now());
+        Ok(())
     }
 }

@@ -49,8 +49,10 @@ mod membership;
 mod messaging;
 mod outbox;
 mod principal;
+mod realtime;
 mod replica;
 mod services;
+mod sockets;
 mod tenancy;
 mod write;
 
@@ -76,5 +78,7 @@ pub use membership::Membership;
 pub use messaging::{MessagingPolicy, MessagingService};
 pub use outbox::{MailSetup, OutboxPolicy};
 pub use principal::Principal;
+pub use realtime::{CloseReason, Event};
 pub use services::{Services, ServicesConfig};
+pub use sockets::{CloseSignal, Connection, RealtimeService};
 pub use tenancy::{IssuedInvitation, NewRole, OrganizationPolicy, OrganizationService, PendingInvitation, RoleUpdate};

@@ -7,8 +7,8 @@ use authdb_persistence::DatabaseConnection;
 
 use crate::{
     AdminService, AuthPolicy, AuthService, Core, CoreConfig, Discovery, HealthService, InventoryPolicy,
-    InventoryService, MailSetup, MessagingPolicy, MessagingService, OrganizationPolicy, OrganizationService, Result,
-    RouterAgent, SweepTask,
+    InventoryService, MailSetup, MessagingPolicy, MessagingService, OrganizationPolicy, OrganizationService,
+    RealtimeService, Result, RouterAgent, SweepTask,
 };
 
 /// What the services are built from.
@@ -45,6 +45,8 @@ pub struct Services {
     pub admin: AdminService,
     pub inventory: InventoryService,
     pub messaging: MessagingService,
+    /// Realtime sockets (`GET /api/v1/ws`).
+    pub realtime: RealtimeService,
     pub health: HealthService,
     /// The issuer and public keys served under `/.well-known`.
     pub discovery: Discovery,
@@ -62,6 +64,7 @@ impl Services {
             cache_ttl: config.cache_ttl,
             access_tokens_verifiable_for: config.keys.verifiable_for(),
             mail: config.mail,
+            socket_queue: config.messaging.socket_queue,
         };
         let core = Core::start(db.clone(), core_config).await?;
         let discovery = Discovery::new(&config.keys, config.public_url);
@@ -72,6 +75,7 @@ impl Services {
         let inventory = InventoryService::new(core.clone(), config.inventory, config.agent);
         let rule_sweep = inventory.start_rule_sweep();
         let messaging = MessagingService::new(core.clone(), config.messaging);
-        Ok(Self { core, auth, organizations, admin, inventory, messaging, health, discovery, rule_sweep })
+        let realtime = RealtimeService::new(core.clone());
+        Ok(Self { core, auth, organizations, admin, inventory, messaging, realtime, health, discovery, rule_sweep })
     }
 }

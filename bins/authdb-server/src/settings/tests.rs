@@ -29,6 +29,8 @@ fn defaults_need_no_configuration() {
     assert_eq!(settings.messaging.min_auto_delete_secs, 60);
     assert_eq!(settings.messaging.sweep_interval_secs, 10);
     assert_eq!(settings.messaging.posts_per_minute_per_user, 120);
+    assert_eq!(settings.messaging.socket_queue, 1024);
+    assert_eq!(settings.messaging.ping_interval_secs, 20);
 }
 
 #[test]
@@ -248,6 +250,10 @@ fn invalid_production_settings_name_their_setting() {
         ("AUTHDB__MESSAGING__SWEEP_INTERVAL_SECS", "0", "AUTHDB__MESSAGING__SWEEP_INTERVAL_SECS"),
         ("AUTHDB__MESSAGING__SWEEP_INTERVAL_SECS", "3601", "AUTHDB__MESSAGING__SWEEP_INTERVAL_SECS"),
         ("AUTHDB__MESSAGING__POSTS_PER_MINUTE_PER_USER", "0", "AUTHDB__MESSAGING__POSTS_PER_MINUTE_PER_USER"),
+        ("AUTHDB__MESSAGING__SOCKET_QUEUE", "0", "AUTHDB__MESSAGING__SOCKET_QUEUE"),
+        ("AUTHDB__MESSAGING__SOCKET_QUEUE", "65537", "AUTHDB__MESSAGING__SOCKET_QUEUE"),
+        ("AUTHDB__MESSAGING__PING_INTERVAL_SECS", "0", "AUTHDB__MESSAGING__PING_INTERVAL_SECS"),
+        ("AUTHDB__MESSAGING__PING_INTERVAL_SECS", "3601", "AUTHDB__MESSAGING__PING_INTERVAL_SECS"),
     ];
     for (key, value, expected) in cases {
         let message = load(&[(key, value)]).expect_err(key).to_string();

@@ -167,6 +167,60 @@ pub(crate) struct PostMessageRequest {
     pub(crate) client_id: Option<String>,
 }
 
+impl PostMessageRequest {
+    /// The message to post, every field checked (the REST route and the socket's
+    /// `message.send` share this): `ciphertext` and `nonce` standard base64 within their
+    /// limits, `content_type` and `client_id` printable ASCII. One 422 names every bad field.
+    pub(crate) fn into_new_message(
+        self,
+        policy: authdb_service::MessagingPolicy,
+    ) -> Result<authdb_domain::NewMessage, crate::ApiError> {
+        use authdb_domain::{ClientMessageId, ContentType, NewMessage, OpaqueBytes, Violation};
+
+        use crate::fields::{collect, invalid};
+
+        fn decode(text: &str, field: &'static str) -> Result<Vec<u8>, Violation> {
+            STANDARD.decode(text).map_err(|_| Violation::new(field, "must be standard base64 (RFC 4648, with padding)"))
+        }
+
+        let mut violations = Vec::new();
+        let ciphertext = collect(
+            decode(&self.ciphertext, "ciphertext")
+                .and_then(|bytes| OpaqueBytes::new(bytes, policy.max_message_bytes, "ciphertext")),
+            &mut violations,
+        );
+        let nonce = collect(
+            self.nonce
+                .as_deref()
+                .map(|nonce| {
+                    decode(nonce, "nonce")
+                        .and_then(|bytes| OpaqueBytes::new(bytes, OpaqueBytes::MAX_NONCE_BYTES, "nonce"))
+                })
+                .transpose(),
+            &mut violations,
+        );
+        let content_type = collect(
+            self.content_type.as_deref().map(|raw| ContentType::parse(raw, "content_type")).transpose(),
+            &mut violations,
+        );
+        let client_id = collect(
+            self.client_id.as_deref().map(|raw| ClientMessageId::parse(raw, "client_id")).transpose(),
+            &mut violations,
+        );
+        match (ciphertext, nonce, content_type, client_id) {
+            (Some(ciphertext), Some(nonce), Some(content_type), Some(client_id)) if violations.is_empty() => {
+                Ok(NewMessage {
+                    ciphertext,
+                    nonce,
+                    content_type: content_type.unwrap_or_else(ContentType::octet_stream),
+                    client_id,
+                })
+            }
+            _ => Err(invalid(violations.into_iter().map(Some))),
+        }
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MarkReadRequest {

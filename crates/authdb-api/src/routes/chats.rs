@@ -10,11 +10,10 @@ use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use authdb_domain::{
-    AutoDelete, ChatConfigChanges, ChatId, ChatKind, ChatName, ClientMessageId, ContentType, EncryptionType,
-    MessageCursor, MessageId, NewChat, NewMessage, OpaqueBytes, UserId, Violation,
+    AutoDelete, ChatConfigChanges, ChatId, ChatKind, ChatName, EncryptionType, MessageCursor, MessageId, NewChat,
+    UserId, Violation,
 };
 use authdb_service::{MessagingPolicy, MessagingService};
-use base64::{Engine as _, engine::general_purpose::STANDARD};
 
 use crate::endpoint::resource;
 use crate::limits::read_limited;
@@ -523,47 +522,10 @@ async fn post_message(
     let body = read_limited(&req, payload, message_body_limit(policy)).await?;
     let request: PostMessageRequest = parse(&body)?;
     drop(body);
-    let mut violations = Vec::new();
-    let ciphertext = collect(
-        decode(&request.ciphertext, "ciphertext")
-            .and_then(|bytes| OpaqueBytes::new(bytes, policy.max_message_bytes, "ciphertext")),
-        &mut violations,
-    );
-    let nonce = collect(
-        request
-            .nonce
-            .as_deref()
-            .map(|nonce| {
-                decode(nonce, "nonce").and_then(|bytes| OpaqueBytes::new(bytes, OpaqueBytes::MAX_NONCE_BYTES, "nonce"))
-            })
-            .transpose(),
-        &mut violations,
-    );
-    let content_type = collect(
-        request.content_type.as_deref().map(|raw| ContentType::parse(raw, "content_type")).transpose(),
-        &mut violations,
-    );
-    let client_id = collect(
-        request.client_id.as_deref().map(|raw| ClientMessageId::parse(raw, "client_id")).transpose(),
-        &mut violations,
-    );
-    let new = match (ciphertext, nonce, content_type, client_id) {
-        (Some(ciphertext), Some(nonce), Some(content_type), Some(client_id)) if violations.is_empty() => NewMessage {
-            ciphertext,
-            nonce,
-            content_type: content_type.unwrap_or_else(ContentType::octet_stream),
-            client_id,
-        },
-        _ => return Err(invalid(violations.into_iter().map(Some))),
-    };
+    let new = request.into_new_message(policy)?;
     let (message, created) = messaging.post_message(&guard.member.membership, id, new, &client.0).await?;
     let mut response = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
     Ok(response.json(MessageResponse::from(message)))
-}
-
-/// Standard base64 with padding; the violation never echoes the input.
-fn decode(text: &str, field: &'static str) -> Result<Vec<u8>, Violation> {
-    STANDARD.decode(text).map_err(|_| Violation::new(field, "must be standard base64 (RFC 4648, with padding)"))
 }
 
 /// Delete a message for real: its sender, or a holder of `chats:manage`.
@@ -652,6 +614,8 @@ async fn receipts(
 
 #[cfg(test)]
 mod tests {
+    use base64::{Engine as _, engine::general_purpose::STANDARD};
+
     use super::*;
 
     #[test]

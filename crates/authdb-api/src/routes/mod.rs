@@ -25,6 +25,7 @@ mod passkeys;
 mod password;
 mod password_reset;
 mod profile;
+mod realtime;
 mod register;
 mod revocations;
 mod roles;
@@ -79,6 +80,7 @@ pub(crate) const ROUTES: &[RouteModule] = &[
     route(Mount::Api, scans::configure, scans::ScansApi::openapi),
     route(Mount::Api, access_rules::configure, access_rules::AccessRulesApi::openapi),
     route(Mount::Api, chats::configure, chats::ChatsApi::openapi),
+    route(Mount::Api, realtime::configure, realtime::RealtimeApi::openapi),
     route(Mount::Api, admin::configure, admin::AdminApi::openapi),
     route(Mount::Api, clients::configure, clients::ClientsApi::openapi),
     route(Mount::Api, oauth::configure, oauth::OauthApi::openapi),

@@ -75,6 +75,7 @@ fn core_config(keys: JwtKeys) -> CoreConfig {
         cache_ttl: StdDuration::from_secs(1),
         access_tokens_verifiable_for: keys.verifiable_for(),
         mail: mail_setup(),
+        socket_queue: 1024,
     }
 }
 

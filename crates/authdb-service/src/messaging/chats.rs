@@ -12,6 +12,7 @@ use crate::{
     ClientInfo, Result, ServiceError,
     audit::Target,
     membership::Membership,
+    realtime::{ChatRef, SignalKind},
     write::{Record, Stale, TenantWrite},
 };
 
@@ -30,7 +31,7 @@ impl MessagingService {
         client: &ClientInfo,
     ) -> Result<(ChatView, bool)> {
         let me = membership.user_id();
-        let write = TenantWrite::begin(&self.core, membership, Permission::ChatsUse, client).await?;
+        let mut write = TenantWrite::begin(&self.core, membership, Permission::ChatsUse, client).await?;
         let row = match new {
             NewChat::Direct { member, encryption_type, auto_delete } => {
                 if member == me {
@@ -94,6 +95,7 @@ impl MessagingService {
             "encryption_type": chat.encryption_type.as_ref().map(|label| label.as_str()),
             "auto_delete_secs": chat.auto_delete.map(|secs| secs.secs()),
         }));
+        write.publish(self.core.signal(SignalKind::ChatCreated(at(membership, chat.id)))).await?;
         write.commit(created, Stale::Nothing).await?;
         Ok((self.view(membership, chat.id).await?, true))
     }
@@ -135,10 +137,11 @@ impl MessagingService {
         name: ChatName,
         client: &ClientInfo,
     ) -> Result<ChatView> {
-        let write = TenantWrite::begin(&self.core, membership, Permission::ChatsUse, client).await?;
+        let mut write = TenantWrite::begin(&self.core, membership, Permission::ChatsUse, client).await?;
         let chat = chat_of_member(write.conn(), membership, id).await?;
         require_group(chat.kind)?;
         require_manager(membership, &chat)?;
+        write.publish(self.core.signal(SignalKind::ChatUpdated(at(membership, id)))).await?;
         let renamed = store::rename(write.conn(), write.tenant(), id, name, write.now()).await?;
         let record = Record::new(AuditAction::ChatUpdated, Target::Chat(id))
             .details(json!({ "name": renamed.name.as_ref().map(|name| name.as_str()) }));
@@ -157,11 +160,12 @@ impl MessagingService {
         changes: ChatConfigChanges,
         client: &ClientInfo,
     ) -> Result<ChatView> {
-        let write = TenantWrite::begin(&self.core, membership, Permission::ChatsUse, client).await?;
+        let mut write = TenantWrite::begin(&self.core, membership, Permission::ChatsUse, client).await?;
         let chat = chat_of_member(write.conn(), membership, id).await?;
         if chat.kind == ChatKind::Group {
             require_manager(membership, &chat)?;
         }
+        write.publish(self.core.signal(SignalKind::ChatUpdated(at(membership, id)))).await?;
         let changed: Vec<&str> = [
             ("encryption_type", changes.encryption_type.is_some()),
             ("auto_delete_secs", changes.auto_delete.is_some()),
@@ -189,7 +193,7 @@ impl MessagingService {
         user: UserId,
         client: &ClientInfo,
     ) -> Result<ChatView> {
-        let write = TenantWrite::begin(&self.core, membership, Permission::ChatsUse, client).await?;
+        let mut write = TenantWrite::begin(&self.core, membership, Permission::ChatsUse, client).await?;
         let chat = chat_of_member(write.conn(), membership, id).await?;
         require_group(chat.kind)?;
         require_manager(membership, &chat)?;
@@ -197,6 +201,7 @@ impl MessagingService {
         if !store::add_member(write.conn(), write.tenant(), id, user, write.now()).await? {
             return Err(ServiceError::Conflict { fields: &["user_id"] });
         }
+        write.publish(self.core.signal(SignalKind::MemberAdded(at(membership, id), user))).await?;
         let record =
             Record::new(AuditAction::ChatMemberAdded, Target::Chat(id)).details(json!({ "user_id": user.to_string() }));
         write.commit(record, Stale::Nothing).await?;
@@ -213,7 +218,7 @@ impl MessagingService {
         user: UserId,
         client: &ClientInfo,
     ) -> Result<()> {
-        let write = TenantWrite::begin(&self.core, membership, Permission::ChatsUse, client).await?;
+        let mut write = TenantWrite::begin(&self.core, membership, Permission::ChatsUse, client).await?;
         let chat = chat_of_member(write.conn(), membership, id).await?;
         require_group(chat.kind)?;
         if user != membership.user_id() {
@@ -222,6 +227,7 @@ impl MessagingService {
         if !store::remove_member(write.conn(), write.tenant(), id, user).await? {
             return Err(ServiceError::NotFound { entity: MEMBER });
         }
+        write.publish(self.core.signal(SignalKind::MemberRemoved(at(membership, id), user))).await?;
         let record = Record::new(AuditAction::ChatMemberRemoved, Target::Chat(id))
             .details(json!({ "user_id": user.to_string(), "left": user == membership.user_id() }));
         write.commit(record, Stale::Nothing).await
@@ -274,4 +280,9 @@ fn require_manager(membership: &Membership, chat: &authdb_domain::Chat) -> Resul
     } else {
         Err(ServiceError::Forbidden("only the chat's creator or a holder of chats:manage may do this".into()))
     }
+}
+
+/// A chat of the caller's organization, as realtime signals name it.
+pub(super) fn at(membership: &Membership, chat: ChatId) -> ChatRef {
+    ChatRef { organization: membership.organization_id(), chat }
 }

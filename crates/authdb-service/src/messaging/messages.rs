@@ -7,11 +7,12 @@ use authdb_domain::{
 use authdb_persistence::{PersistenceError, chats as store};
 use serde_json::json;
 
-use super::{MessagingService, chat_of_member};
+use super::{MessagingService, chat_of_member, chats::at};
 use crate::{
     ClientInfo, Result, ServiceError,
     audit::Target,
     membership::Membership,
+    realtime::SignalKind,
     write::{Record, Stale, TenantWrite},
 };
 
@@ -30,7 +31,7 @@ impl MessagingService {
         client: &ClientInfo,
     ) -> Result<(Message, bool)> {
         let me = membership.user_id();
-        let write = TenantWrite::begin(&self.core, membership, Permission::ChatsUse, client).await?;
+        let mut write = TenantWrite::begin(&self.core, membership, Permission::ChatsUse, client).await?;
         let chat = chat_of_member(write.conn(), membership, id).await?;
         let client_id = new.client_id.clone();
         if let Some(client_id) = &client_id
@@ -42,6 +43,7 @@ impl MessagingService {
         let delete_at = chat.auto_delete.map(|secs| secs.delete_at(write.now()));
         match store::insert_message(write.conn(), write.tenant(), id, me, new, delete_at, write.now()).await {
             Ok(message) => {
+                write.publish(self.core.signal(SignalKind::MessageCreated(at(membership, id), message.id))).await?;
                 write.commit_unaudited().await?;
                 Ok((message, true))
             }
@@ -92,7 +94,7 @@ impl MessagingService {
         message_id: MessageId,
         client: &ClientInfo,
     ) -> Result<()> {
-        let write = TenantWrite::begin(&self.core, membership, Permission::ChatsUse, client).await?;
+        let mut write = TenantWrite::begin(&self.core, membership, Permission::ChatsUse, client).await?;
         chat_of_member(write.conn(), membership, id).await?;
         let (_, message) = store::find_message(write.conn(), write.tenant(), id, message_id, write.now())
             .await?
@@ -104,6 +106,7 @@ impl MessagingService {
             ));
         }
         store::delete_message(write.conn(), write.tenant(), id, message_id).await?;
+        write.publish(self.core.signal(SignalKind::MessageDeleted(at(membership, id), message_id))).await?;
         if own {
             write.commit_unaudited().await
         } else {
@@ -125,12 +128,14 @@ impl MessagingService {
         up_to: MessageId,
         client: &ClientInfo,
     ) -> Result<ChatMember> {
-        let write = TenantWrite::begin(&self.core, membership, Permission::ChatsUse, client).await?;
+        let mut write = TenantWrite::begin(&self.core, membership, Permission::ChatsUse, client).await?;
         chat_of_member(write.conn(), membership, id).await?;
         let (seq, _) = store::find_message(write.conn(), write.tenant(), id, up_to, write.now())
             .await?
             .ok_or(ServiceError::NotFound { entity: MESSAGE })?;
         store::mark_read(write.conn(), write.tenant(), id, membership.user_id(), (seq, up_to), write.now()).await?;
+        let read = SignalKind::MessageRead(at(membership, id), membership.user_id(), up_to);
+        write.publish(self.core.signal(read)).await?;
         write.commit_unaudited().await?;
         store::members(self.core.db(), membership.tenant(), id)
             .await?
@@ -146,4 +151,24 @@ fn cursor_gone(field: &'static str) -> ServiceError {
         field,
         "is no message of this chat (it may have been deleted or expired); page from the newest instead",
     )])
+}
+
+impl MessagingService {
+    /// Tells the chat's other members that the caller is typing (no row changes; other
+    /// instances hear it through the change feed).
+    pub async fn typing(&self, membership: &Membership, id: ChatId) -> Result<()> {
+        membership.require(Permission::ChatsUse)?;
+        chat_of_member(self.core.db(), membership, id).await?;
+        self.core.announce(SignalKind::Typing(at(membership, id), membership.user_id())).await
+    }
+
+    /// The organization a chat belongs to, for a realtime command that names only the
+    /// chat; whether the caller may see it is decided by resolving their membership there
+    /// and then by the use case (a chat the caller is not in is not found).
+    pub async fn organization_of_chat(&self, id: ChatId) -> Result<authdb_domain::OrganizationId> {
+        store::organization_of(self.core.db(), id)
+            .await?
+            .map(authdb_domain::OrganizationId::from_uuid)
+            .ok_or(ServiceError::NotFound { entity: "chat" })
+    }
 }

@@ -44,11 +44,21 @@ pub struct MessagingPolicy {
     pub min_auto_delete_secs: u32,
     /// How often expired messages are deleted.
     pub sweep_interval: Duration,
+    /// How many events a realtime socket may have waiting before it is closed as too slow.
+    pub socket_queue: usize,
+    /// How often a realtime socket is pinged; two unanswered pings close it.
+    pub ping_interval: Duration,
 }
 
 impl Default for MessagingPolicy {
     fn default() -> Self {
-        Self { max_message_bytes: 64 * 1024, min_auto_delete_secs: 60, sweep_interval: Duration::from_secs(10) }
+        Self {
+            max_message_bytes: 64 * 1024,
+            min_auto_delete_secs: 60,
+            sweep_interval: Duration::from_secs(10),
+            socket_queue: 1024,
+            ping_interval: Duration::from_secs(20),
+        }
     }
 }
 

@@ -90,6 +90,7 @@ async fn fixture(mailer: Arc<ScriptedMailer>, max_attempts: u32) -> Fixture {
         cache_ttl: StdDuration::from_secs(1),
         access_tokens_verifiable_for: time::Duration::minutes(15),
         mail,
+        socket_queue: 1024,
     };
     let core = Core::start(db.clone(), config).await.expect("starts");
     Fixture { core, db, _dir: dir }

@@ -7,14 +7,16 @@
 //!   drop cached copies of the user and their memberships;
 //! - `m <user|-> <organization|->`: memberships or roles changed (see
 //!   [`Invalidation`]): drop cached memberships of that user and/or organization (`-`
-//!   for any).
+//!   for any);
+//! - `e <origin> <kind> <ids...>`: a realtime event for the sockets
+//!   (`crate::realtime::Signal`), ids only so that it always fits in a notification.
 
 use authdb_domain::{OrganizationId, RevokedSession, SessionId, UserId};
 use authdb_persistence::{ConnectionTrait, change_feed};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::Result;
+use crate::{Result, realtime::Signal};
 
 /// Which cached memberships a change to memberships or roles makes stale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +38,9 @@ pub(crate) enum Change {
     SessionRevoked(RevokedSession),
     UserChanged(UserId),
     MembershipChanged(Invalidation),
+    /// Something the sockets of the users concerned must hear of (a message posted, a
+    /// member added, typing, presence).
+    Realtime(Signal),
 }
 
 impl Change {
@@ -55,6 +60,7 @@ impl Change {
                 Invalidation::Organization(organization) => format!("m - {organization}"),
                 Invalidation::All => "m - -".to_owned(),
             },
+            Self::Realtime(signal) => signal.encode(),
         }
     }
 
@@ -80,6 +86,7 @@ impl Change {
                     (None, None) => Invalidation::All,
                 })
             }
+            "e" => return Signal::decode(fields).map(Self::Realtime),
             _ => return None,
         };
         fields.next().is_none().then_some(change)

@@ -86,7 +86,7 @@ async fn run(
         tokio::select! {
             received = received => match received {
                 Received::Change(payload) => match Change::decode(&payload) {
-                    Some(change) => replica.apply(&change, now()),
+                    Some(change) => replica.apply_heard(&change, now()),
                     None => tracing::debug!(payload, "ignoring an unknown change"),
                 },
                 Received::Reconnected => {

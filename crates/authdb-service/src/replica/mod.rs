@@ -52,7 +52,7 @@ pub(crate) use self::{
     cache::TtlCache,
     change::{Change, Invalidation},
     feed::FeedTask,
-    state::{Replica, ReplicaPolicy},
+    state::{RealtimeTap, Replica, ReplicaPolicy},
 };
 use crate::Result;
 
@@ -60,8 +60,12 @@ use crate::Result;
 /// by other processes. Subscribes first, then loads: a revocation committed in between is
 /// seen twice rather than not at all. Must run inside a Tokio runtime, which the feed task
 /// runs on.
-pub(crate) async fn start(db: &DatabaseConnection, policy: ReplicaPolicy) -> Result<(Arc<Replica>, FeedTask)> {
-    let replica = Arc::new(Replica::new(policy));
+pub(crate) async fn start(
+    db: &DatabaseConnection,
+    policy: ReplicaPolicy,
+    realtime: RealtimeTap,
+) -> Result<(Arc<Replica>, FeedTask)> {
+    let replica = Arc::new(Replica::new(policy, realtime));
     let loaded_at = now();
     let feed = feed::start(db.clone(), Arc::clone(&replica), loaded_at).await?;
     let recent = sessions::revoked_since(db, replica.revocation_horizon(loaded_at), loaded_at).await?;

@@ -11,7 +11,11 @@ use super::{
     change::{Change, Invalidation},
     revocations::RevocationSet,
 };
-use crate::{Result, membership::Membership};
+use crate::{
+    Result,
+    membership::Membership,
+    realtime::{Instance, Notice},
+};
 
 /// How long replica state is trusted.
 #[derive(Debug, Clone, Copy)]
@@ -32,6 +36,23 @@ pub(crate) struct Replica {
     revocations_applied: tokio::sync::watch::Sender<u64>,
     sessions: TtlCache<SessionId, CachedSession>,
     memberships: TtlCache<(UserId, OrganizationId), Option<Membership>>,
+    /// Where realtime signals and ended sessions go: this process's dispatcher.
+    realtime: RealtimeTap,
+}
+
+/// The replica's line to the realtime dispatcher (`crate::realtime`), and this process's
+/// identity on the change feed.
+#[derive(Debug)]
+pub(crate) struct RealtimeTap {
+    pub(crate) instance: Instance,
+    pub(crate) notices: tokio::sync::mpsc::UnboundedSender<Notice>,
+}
+
+impl RealtimeTap {
+    fn notify(&self, notice: Notice) {
+        // Fails only when the dispatcher is gone, that is while the process stops.
+        let _ = self.notices.send(notice);
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -49,8 +70,9 @@ pub(crate) struct SessionRead(Generation);
 pub(crate) struct MembershipRead(Generation);
 
 impl Replica {
-    pub(super) fn new(policy: ReplicaPolicy) -> Self {
+    pub(super) fn new(policy: ReplicaPolicy, realtime: RealtimeTap) -> Self {
         Self {
+            realtime,
             revoked: RevocationSet::new(policy.tokens_verifiable_for),
             revocations_applied: tokio::sync::watch::Sender::new(0),
             sessions: TtlCache::new(policy.cache_ttl),
@@ -132,6 +154,7 @@ impl Replica {
                 self.revoked.insert_all([session], now);
                 self.sessions.remove(&session.id);
                 self.revocations_applied.send_modify(|count| *count = count.wrapping_add(1));
+                self.realtime.notify(Notice::SessionEnded(session.id));
             }
             Change::UserChanged(user) => {
                 self.sessions.evict(|_, cached| cached.user.id == *user);
@@ -139,7 +162,19 @@ impl Replica {
                 self.invalidate(Invalidation::User(*user));
             }
             Change::MembershipChanged(what) => self.invalidate(*what),
+            Change::Realtime(signal) => self.realtime.notify(Notice::Signal(*signal)),
         }
+    }
+
+    /// Applies a change heard on the feed. This process's own realtime signals come back
+    /// too; they were delivered here at commit, so they are skipped.
+    pub(super) fn apply_heard(&self, change: &Change, now: OffsetDateTime) {
+        if let Change::Realtime(signal) = change
+            && signal.origin == self.realtime.instance
+        {
+            return;
+        }
+        self.apply(change, now);
     }
 
     fn invalidate(&self, what: Invalidation) {

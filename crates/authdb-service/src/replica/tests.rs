@@ -8,7 +8,9 @@ use time::OffsetDateTime;
 use super::{Change, Invalidation, Replica, ReplicaPolicy};
 
 fn replica(ttl: Duration) -> Replica {
-    Replica::new(ReplicaPolicy { cache_ttl: ttl, tokens_verifiable_for: time::Duration::minutes(15) })
+    let (notices, _) = tokio::sync::mpsc::unbounded_channel();
+    let tap = super::RealtimeTap { instance: crate::realtime::Instance(uuid::Uuid::now_v7()), notices };
+    Replica::new(ReplicaPolicy { cache_ttl: ttl, tokens_verifiable_for: time::Duration::minutes(15) }, tap)
 }
 
 fn user() -> User {

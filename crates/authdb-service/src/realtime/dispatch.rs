@@ -1,0 +1,110 @@
+//! The dispatcher: one task per process that turns notices from the replica into events
+//! on this process's sockets.
+//!
+//! It reads notices in the order the replica applied them and handles one at a time: a
+//! signal is resolved (its audience and, for a new message, the message itself, read from
+//! the database now, so that a member removed a moment ago hears nothing more of the
+//! chat) and queued on the audience's sockets here; an ended session closes its sockets.
+//! When no socket here belongs to the audience, nothing is loaded.
+
+use std::sync::Arc;
+
+use authdb_domain::UserId;
+use authdb_persistence::{DatabaseConnection, chats, now};
+use tokio::{sync::mpsc, task::JoinHandle};
+
+use super::{
+    event::Event,
+    hub::Hub,
+    signal::{Notice, Signal, SignalKind},
+};
+use crate::Result;
+
+/// Aborts the dispatcher when the core that owns it is dropped.
+#[derive(Debug)]
+pub(crate) struct DispatchTask(JoinHandle<()>);
+
+impl Drop for DispatchTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+pub(crate) fn start(db: DatabaseConnection, hub: Arc<Hub>, notices: mpsc::UnboundedReceiver<Notice>) -> DispatchTask {
+    DispatchTask(tokio::spawn(run(db, hub, notices)))
+}
+
+async fn run(db: DatabaseConnection, hub: Arc<Hub>, mut notices: mpsc::UnboundedReceiver<Notice>) {
+    while let Some(notice) = notices.recv().await {
+        match notice {
+            Notice::SessionEnded(session) => hub.end_session(session),
+            Notice::Signal(signal) => {
+                if let Err(error) = dispatch(&db, &hub, signal).await {
+                    metrics::counter!("authdb_realtime_dispatch_failures_total").increment(1);
+                    tracing::warn!(error = %crate::error_chain(&error), "a realtime event could not be delivered");
+                }
+            }
+        }
+    }
+}
+
+async fn dispatch(db: &DatabaseConnection, hub: &Hub, signal: Signal) -> Result<()> {
+    if let SignalKind::Presence(user, online) = signal.kind {
+        // Presence bookkeeping happens whether or not anyone here listens.
+        if let Some(online) = hub.presence(signal.origin, user, online)
+            && !hub.is_empty()
+        {
+            let audience = chats::chat_partners(db, user).await?;
+            hub.deliver(&audience, &Arc::new(Event::Presence { user_id: user, online }));
+        }
+        return Ok(());
+    }
+    if hub.is_empty() {
+        return Ok(());
+    }
+    let (at, extra) = match signal.kind {
+        SignalKind::MessageCreated(at, _)
+        | SignalKind::MessageDeleted(at, _)
+        | SignalKind::ChatCreated(at)
+        | SignalKind::ChatUpdated(at)
+        | SignalKind::MessageRead(at, _, _)
+        | SignalKind::MemberAdded(at, _) => (at, None),
+        SignalKind::Typing(at, _) => (at, None),
+        // The removed member hears of it too, although no longer in the chat.
+        SignalKind::MemberRemoved(at, user) => (at, Some(user)),
+        SignalKind::Presence(..) => return Ok(()),
+    };
+    let mut audience = chats::event_audience(db, at.chat).await?;
+    audience.extend(extra);
+    let typist = match signal.kind {
+        SignalKind::Typing(_, user) => Some(user),
+        _ => None,
+    };
+    audience.retain(|user| Some(*user) != typist);
+    if !hub.any_online(&audience) {
+        return Ok(());
+    }
+    let (organization_id, chat_id) = (at.organization, at.chat);
+    let event = match signal.kind {
+        SignalKind::MessageCreated(_, id) => match chats::event_message(db, chat_id, id, now()).await? {
+            Some(message) => Event::MessageCreated { organization_id, chat_id, message },
+            // Deleted or expired before it could be announced: nothing to say.
+            None => return Ok(()),
+        },
+        SignalKind::MessageDeleted(_, message_id) => Event::MessageDeleted { organization_id, chat_id, message_id },
+        SignalKind::MessageRead(_, user_id, up_to) => Event::MessageRead { organization_id, chat_id, user_id, up_to },
+        SignalKind::Typing(_, user_id) => Event::Typing { organization_id, chat_id, user_id },
+        SignalKind::ChatCreated(_) => Event::ChatCreated { organization_id, chat_id },
+        SignalKind::ChatUpdated(_) => Event::ChatUpdated { organization_id, chat_id },
+        SignalKind::MemberAdded(_, user_id) => Event::MemberAdded { organization_id, chat_id, user_id },
+        SignalKind::MemberRemoved(_, user_id) => Event::MemberRemoved { organization_id, chat_id, user_id },
+        SignalKind::Presence(..) => return Ok(()),
+    };
+    deliver(hub, &audience, event);
+    Ok(())
+}
+
+fn deliver(hub: &Hub, audience: &[UserId], event: Event) {
+    metrics::counter!("authdb_realtime_events_total", "type" => event.kind()).increment(1);
+    hub.deliver(audience, &Arc::new(event));
+}

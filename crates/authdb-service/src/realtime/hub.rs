@@ -1,0 +1,225 @@
+//! The hub: this process's sockets by user, each with a bounded queue, and who is online
+//! on which instance.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{
+        Arc, Mutex, MutexGuard,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use authdb_domain::{SessionId, UserId};
+use tokio::sync::{mpsc, watch};
+
+use super::{
+    event::{CloseReason, Event},
+    signal::Instance,
+};
+
+/// This process's sockets and presence.
+#[derive(Debug)]
+pub(crate) struct Hub {
+    instance: Instance,
+    /// How many events a socket may have waiting before it is closed as too slow.
+    queue: usize,
+    next_id: AtomicU64,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    sockets: HashMap<UserId, Vec<Socket>>,
+    /// The other instances on which each user has a socket, as their presence signals said.
+    elsewhere: HashMap<UserId, HashSet<Instance>>,
+    /// The presence last announced to this process's sockets, per user.
+    announced: HashMap<UserId, bool>,
+}
+
+#[derive(Debug)]
+struct Socket {
+    id: u64,
+    session: SessionId,
+    events: mpsc::Sender<Arc<Event>>,
+    close: watch::Sender<Option<CloseReason>>,
+}
+
+/// What a registered socket reads: its events, and the reason the server ends it.
+#[derive(Debug)]
+pub(crate) struct Registered {
+    pub(crate) id: u64,
+    pub(crate) events: mpsc::Receiver<Arc<Event>>,
+    pub(crate) close: watch::Receiver<Option<CloseReason>>,
+    /// Whether this is the user's first socket on this process.
+    pub(crate) first: bool,
+}
+
+impl Hub {
+    pub(crate) fn new(instance: Instance, queue: usize) -> Self {
+        Self { instance, queue: queue.max(1), next_id: AtomicU64::new(1), state: Mutex::default() }
+    }
+
+    pub(crate) fn instance(&self) -> Instance {
+        self.instance
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves plain maps behind, still consistent.
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn register(&self, user: UserId, session: SessionId) -> Registered {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (events_tx, events) = mpsc::channel(self.queue);
+        let (close_tx, close) = watch::channel(None);
+        let mut state = self.state();
+        let sockets = state.sockets.entry(user).or_default();
+        let first = sockets.is_empty();
+        sockets.push(Socket { id, session, events: events_tx, close: close_tx });
+        metrics::gauge!("authdb_realtime_sockets").increment(1.0);
+        Registered { id, events, close, first }
+    }
+
+    /// Forgets a socket; answers whether it was the user's last one on this process.
+    pub(crate) fn unregister(&self, user: UserId, id: u64) -> bool {
+        let mut state = self.state();
+        let Some(sockets) = state.sockets.get_mut(&user) else { return false };
+        let before = sockets.len();
+        sockets.retain(|socket| socket.id != id);
+        if sockets.len() < before {
+            metrics::gauge!("authdb_realtime_sockets").decrement(1.0);
+        }
+        let last = sockets.is_empty();
+        if last {
+            state.sockets.remove(&user);
+        }
+        last
+    }
+
+    /// Whether any of these users has a socket here (else there is nothing to load).
+    pub(crate) fn any_online(&self, users: &[UserId]) -> bool {
+        let state = self.state();
+        users.iter().any(|user| state.sockets.contains_key(user))
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.state().sockets.is_empty()
+    }
+
+    /// Queues `event` on every socket of `users`; a socket whose queue is full is closed
+    /// as too slow instead of waiting or growing.
+    pub(crate) fn deliver(&self, users: &[UserId], event: &Arc<Event>) {
+        let state = self.state();
+        for user in users {
+            for socket in state.sockets.get(user).into_iter().flatten() {
+                match socket.events.try_send(Arc::clone(event)) {
+                    Ok(()) => {}
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        metrics::counter!("authdb_realtime_slow_consumers_total").increment(1);
+                        socket.close.send_if_modified(|reason| set_once(reason, CloseReason::TooSlow));
+                    }
+                    // The socket is closing and will unregister itself.
+                    Err(mpsc::error::TrySendError::Closed(_)) => {}
+                }
+            }
+        }
+    }
+
+    /// Ends every socket of a session (it was revoked, here or on another instance).
+    pub(crate) fn end_session(&self, session: SessionId) {
+        let state = self.state();
+        for socket in state.sockets.values().flatten().filter(|socket| socket.session == session) {
+            socket.close.send_if_modified(|reason| set_once(reason, CloseReason::SessionEnded));
+        }
+    }
+
+    /// Takes in a presence signal and answers the user's presence if this process's
+    /// sockets have not been told it yet. A user is online while they have a socket on
+    /// any instance: here (the registry) or elsewhere (the other instances' signals).
+    pub(crate) fn presence(&self, origin: Instance, user: UserId, online: bool) -> Option<bool> {
+        let mut state = self.state();
+        if origin != self.instance {
+            let elsewhere = state.elsewhere.entry(user).or_default();
+            if online {
+                elsewhere.insert(origin);
+            } else {
+                elsewhere.remove(&origin);
+            }
+            if elsewhere.is_empty() {
+                state.elsewhere.remove(&user);
+            }
+        }
+        let now = state.sockets.contains_key(&user) || state.elsewhere.contains_key(&user);
+        let before = state.announced.get(&user).copied().unwrap_or(false);
+        if now {
+            state.announced.insert(user, true);
+        } else {
+            state.announced.remove(&user);
+        }
+        (now != before).then_some(now)
+    }
+}
+
+fn set_once(reason: &mut Option<CloseReason>, new: CloseReason) -> bool {
+    if reason.is_some() {
+        return false;
+    }
+    *reason = Some(new);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use authdb_domain::{ChatId, OrganizationId};
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn event() -> Arc<Event> {
+        Arc::new(Event::ChatUpdated { organization_id: OrganizationId::new(), chat_id: ChatId::new() })
+    }
+
+    #[test]
+    fn a_full_queue_closes_the_socket_instead_of_growing() {
+        let hub = Hub::new(Instance(Uuid::now_v7()), 2);
+        let user = UserId::new();
+        let mut socket = hub.register(user, SessionId::new());
+        for _ in 0..5 {
+            hub.deliver(&[user], &event());
+        }
+        assert_eq!(*socket.close.borrow_and_update(), Some(CloseReason::TooSlow));
+        assert_eq!(socket.events.len(), 2, "the queue holds at most its bound");
+    }
+
+    #[test]
+    fn ending_a_session_closes_only_its_sockets() {
+        let hub = Hub::new(Instance(Uuid::now_v7()), 8);
+        let (user, ended, kept) = (UserId::new(), SessionId::new(), SessionId::new());
+        let first = hub.register(user, ended);
+        let second = hub.register(user, kept);
+        assert!(first.first && !second.first);
+        hub.end_session(ended);
+        assert_eq!(*first.close.borrow(), Some(CloseReason::SessionEnded));
+        assert_eq!(*second.close.borrow(), None);
+        assert!(!hub.unregister(user, first.id));
+        assert!(hub.unregister(user, second.id));
+        assert!(hub.is_empty());
+    }
+
+    #[test]
+    fn presence_counts_every_instance() {
+        let (here, there) = (Instance(Uuid::now_v7()), Instance(Uuid::now_v7()));
+        let hub = Hub::new(here, 8);
+        let user = UserId::new();
+        // Online elsewhere first: announced once.
+        assert_eq!(hub.presence(there, user, true), Some(true));
+        // Then here too: nothing new to say.
+        let socket = hub.register(user, SessionId::new());
+        assert_eq!(hub.presence(here, user, true), None);
+        // Gone elsewhere, still here: still online.
+        assert_eq!(hub.presence(there, user, false), None);
+        // Gone here too: offline.
+        hub.unregister(user, socket.id);
+        assert_eq!(hub.presence(here, user, false), Some(false));
+    }
+}

@@ -1,0 +1,52 @@
+//! Realtime delivery: the events of every chat a user is in, to each of their sockets, on
+//! every instance.
+//!
+//! # How an event travels
+//!
+//! A messaging use case raises a [`Signal`] (ids only) inside its write with
+//! `TenantWrite::publish(Change::Realtime(..))`, like any other change: PostgreSQL
+//! `NOTIFY` delivers it to every other process exactly when the write commits, and
+//! `Write::commit` applies it to this one. Typing and presence change no row and are
+//! announced on the pool (`Core::announce`). `Replica::apply` passes each signal
+//! (and each revoked session) to this process's dispatcher as a [`Notice`]; a process skips
+//! its own signals when the feed echoes them back, having delivered them at commit.
+//!
+//! The dispatcher ([`dispatch`]) resolves a signal into an [`Event`]: its audience (the
+//! chat's members, read now) and what does not fit in a notification (the message), and
+//! queues it on the audience's sockets in the [`hub`] here. Each socket has a bounded
+//! queue (`messaging.socket_queue`): a socket that falls behind is closed with
+//! [`CloseReason::TooSlow`] rather than buffered, so memory does not grow with a slow
+//! client. A revoked session closes its sockets with [`CloseReason::SessionEnded`].
+//!
+//! Presence: a process announces a user's first socket opening and last socket closing
+//! on it; every process keeps which instances each user is online on, and tells its own
+//! sockets when a user who shares a chat with them comes online anywhere or goes offline
+//! everywhere.
+//!
+//! On SQLite there is one process and the feed carries nothing: everything is delivered
+//! in process, by the same path. Sockets register through `crate::sockets`
+//! (`RealtimeService::connect`); this module knows nothing of the core.
+
+pub(crate) mod dispatch;
+mod event;
+pub(crate) mod hub;
+pub(crate) mod signal;
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+pub use self::event::{CloseReason, Event};
+pub(crate) use self::signal::{ChatRef, Instance, Notice, Signal, SignalKind};
+
+/// Builds this process's hub and starts its dispatcher.
+pub(crate) fn start(
+    db: authdb_persistence::DatabaseConnection,
+    instance: Instance,
+    socket_queue: usize,
+    notices: mpsc::UnboundedReceiver<Notice>,
+) -> (Arc<hub::Hub>, dispatch::DispatchTask) {
+    let hub = Arc::new(hub::Hub::new(instance, socket_queue));
+    let task = dispatch::start(db, Arc::clone(&hub), notices);
+    (hub, task)
+}

@@ -214,3 +214,72 @@ pub(crate) struct MessagePageResponse {
     /// Whether more messages lie beyond this page in the same direction.
     pub(crate) has_more: bool,
 }
+
+/// A message to post as `application/msgpack`: a map with the fields of the JSON body,
+/// but `ciphertext` and `nonce` as MessagePack `bin` (the bytes themselves, no base64).
+/// No `Debug`: it carries the ciphertext.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PostMessageMsgpack {
+    /// `bin`: at most `messaging.max_message_bytes`.
+    #[serde(with = "authdb_protocol::payload::bin")]
+    #[schema(value_type = String, format = Binary)]
+    pub(crate) ciphertext: Vec<u8>,
+    /// `bin` or `nil`: at most 64 bytes.
+    #[serde(default, with = "authdb_protocol::payload::option_bin")]
+    #[schema(value_type = Option<String>, format = Binary)]
+    pub(crate) nonce: Option<Vec<u8>>,
+    /// `str`: 1-100 printable ASCII characters; `application/octet-stream` by default.
+    #[serde(default)]
+    pub(crate) content_type: Option<String>,
+    /// `str`: 1-64 printable ASCII characters: a retry with the same one answers the
+    /// original.
+    #[serde(default)]
+    pub(crate) client_id: Option<String>,
+}
+
+/// A message as `application/msgpack`: a map with the JSON answer's fields, ids and times
+/// as strings, `ciphertext` and `nonce` as `bin`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct MessageMsgpack {
+    pub(crate) id: String,
+    pub(crate) chat_id: String,
+    pub(crate) sender_id: String,
+    #[serde(with = "authdb_protocol::payload::bin")]
+    #[schema(value_type = String, format = Binary)]
+    pub(crate) ciphertext: Vec<u8>,
+    #[serde(with = "authdb_protocol::payload::option_bin")]
+    #[schema(value_type = Option<String>, format = Binary)]
+    pub(crate) nonce: Option<Vec<u8>>,
+    pub(crate) content_type: String,
+    pub(crate) client_id: Option<String>,
+    /// RFC 3339.
+    pub(crate) created_at: String,
+    /// RFC 3339, or `nil`.
+    pub(crate) delete_at: Option<String>,
+}
+
+impl From<Message> for MessageMsgpack {
+    fn from(message: Message) -> Self {
+        let rfc3339 = |at: OffsetDateTime| at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        Self {
+            id: message.id.as_uuid().to_string(),
+            chat_id: message.chat_id.as_uuid().to_string(),
+            sender_id: message.sender_id.as_uuid().to_string(),
+            ciphertext: message.ciphertext.as_bytes().to_vec(),
+            nonce: message.nonce.map(|nonce| nonce.as_bytes().to_vec()),
+            content_type: message.content_type.as_str().to_owned(),
+            client_id: message.client_id.map(|id| id.as_str().to_owned()),
+            created_at: rfc3339(message.created_at),
+            delete_at: message.delete_at.map(rfc3339),
+        }
+    }
+}
+
+/// A page of messages as `application/msgpack`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct MessagePageMsgpack {
+    pub(crate) items: Vec<MessageMsgpack>,
+    /// Whether more messages lie beyond this page in the same direction.
+    pub(crate) has_more: bool,
+}

@@ -46,16 +46,17 @@ pub(crate) fn request_format(req: &HttpRequest) -> Option<Format> {
 }
 
 /// The answer's format, from `Accept` (RFC 9110 section 12.5.1): the acceptable one of
-/// highest quality; an exact media type beats a wildcard at the same quality, and JSON
-/// wins a tie. No `Accept` means JSON; an `Accept` that allows neither is a 406.
+/// highest quality, each format's quality being that of the most specific range naming
+/// it; at equal quality an exact media type beats a wildcard, and JSON wins a tie. No `Accept` means JSON; an `Accept` that allows neither is a 406.
 pub(crate) fn response_format(req: &HttpRequest) -> Result<Format, ApiError> {
     let values: Vec<&str> =
         req.headers().get_all(header::ACCEPT).filter_map(|value| value.to_str().ok()).collect();
     if values.is_empty() {
         return Ok(Format::Json);
     }
-    // (quality in thousandths, exact match) of each format's best range.
-    let (mut json, mut msgpack) = (None::<(u16, bool)>, None::<(u16, bool)>);
+    // Per format: (specificity, quality in thousandths) of the most specific range that
+    // matches it (a media type beats `application/*`, which beats `*/*`).
+    let (mut json, mut msgpack) = (None::<(u8, u16)>, None::<(u8, u16)>);
     for range in values.iter().flat_map(|value| value.split(',')) {
         let mut parts = range.split(';');
         let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
@@ -66,22 +67,28 @@ pub(crate) fn response_format(req: &HttpRequest) -> Result<Format, ApiError> {
             .filter_map(|param| param.trim().strip_prefix("q=").or_else(|| param.trim().strip_prefix("Q=")))
             .find_map(|q| q.trim().parse::<f32>().ok())
             .map_or(1000, |q| (q.clamp(0.0, 1.0) * 1000.0).round() as u16);
-        let wildcard = media == "*/*" || media == "application/*";
-        let offer = |slot: &mut Option<(u16, bool)>, exact: bool| {
-            if exact || wildcard {
-                let candidate = (quality, exact);
-                if slot.is_none_or(|best| candidate > best) {
-                    *slot = Some(candidate);
-                }
+        let wildcard = match media.as_str() {
+            "*/*" => Some(0),
+            "application/*" => Some(1),
+            _ => None,
+        };
+        let offer = |slot: &mut Option<(u8, u16)>, exact: bool| {
+            let Some(specificity) = (if exact { Some(2) } else { wildcard }) else { return };
+            if slot.is_none_or(|best| (specificity, quality) > best) {
+                *slot = Some((specificity, quality));
             }
         };
         offer(&mut json, is_json(&media));
         offer(&mut msgpack, is_msgpack(&media));
     }
-    let json = json.filter(|(q, _)| *q > 0);
-    let msgpack = msgpack.filter(|(q, _)| *q > 0);
+    let json = json.filter(|(_, q)| *q > 0);
+    let msgpack = msgpack.filter(|(_, q)| *q > 0);
     match (json, msgpack) {
-        (Some(json), Some(msgpack)) if msgpack > json => Ok(Format::Msgpack),
+        (Some((json_specificity, json_q)), Some((msgpack_specificity, msgpack_q)))
+            if (msgpack_q, msgpack_specificity) > (json_q, json_specificity) =>
+        {
+            Ok(Format::Msgpack)
+        }
         (None, Some(_)) => Ok(Format::Msgpack),
         (Some(_), _) => Ok(Format::Json),
         (None, None) => Err(ApiError::NotAcceptable),
@@ -166,6 +173,7 @@ mod tests {
         assert_eq!(accept("application/*, application/msgpack").ok(), Some(Format::Msgpack));
         assert_eq!(accept("application/json;q=0, */*").ok(), Some(Format::Msgpack));
         assert_eq!(accept("application/msgpack;q=0.9, application/json;q=0.8").ok(), Some(Format::Msgpack));
+        assert_eq!(accept("application/msgpack;q=0, */*").ok(), Some(Format::Json));
         assert!(matches!(accept("text/html"), Err(ApiError::NotAcceptable)));
         assert!(matches!(accept("application/msgpack;q=0, application/json;q=0"), Err(ApiError::NotAcceptable)));
     }

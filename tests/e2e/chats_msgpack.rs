@@ -79,7 +79,13 @@ impl Chat {
     }
 
     /// A raw POST of `body` as `content_type`, asking for `accept`.
-    async fn post_raw(&self, who: &Tokens, content_type: &str, accept: Option<&str>, body: Vec<u8>) -> reqwest::Response {
+    async fn post_raw(
+        &self,
+        who: &Tokens,
+        content_type: &str,
+        accept: Option<&str>,
+        body: Vec<u8>,
+    ) -> reqwest::Response {
         let mut request = self
             .app
             .client
@@ -162,7 +168,10 @@ async fn msgpack_ciphertexts_round_trip_byte_for_byte(backend: Backend) {
             assert_eq!(message.sender_id, alice.user_id());
             assert_eq!(message.content_type, "application/x-test");
             assert!(message.client_id.is_none() && message.delete_at.is_none());
-            assert!(time::OffsetDateTime::parse(&message.created_at, &time::format_description::well_known::Rfc3339).is_ok());
+            assert!(
+                time::OffsetDateTime::parse(&message.created_at, &time::format_description::well_known::Rfc3339)
+                    .is_ok()
+            );
             sent.insert(message.id, (ciphertext, nonce));
         }
     }
@@ -193,7 +202,12 @@ async fn msgpack_ciphertexts_round_trip_byte_for_byte(backend: Backend) {
         assert_eq!(&STANDARD.decode(message["ciphertext"].as_str().unwrap()).unwrap(), ciphertext);
     }
     // One byte over the maximum, and a nonce over 64 bytes, are named.
-    let over = Post { ciphertext: vec![7; MAX_MESSAGE_BYTES + 1], nonce: Some(vec![1; 65]), content_type: None, client_id: None };
+    let over = Post {
+        ciphertext: vec![7; MAX_MESSAGE_BYTES + 1],
+        nonce: Some(vec![1; 65]),
+        content_type: None,
+        client_id: None,
+    };
     assert_eq!(fields(&problem(chat.post(alice, &over).await, 422).await), ["ciphertext", "nonce"]);
     // A JSON post answered in MessagePack, and a MessagePack post answered in JSON.
     let json_post = chat
@@ -237,7 +251,8 @@ async fn msgpack_retries_of_one_client_id_store_one_message(backend: Backend) {
 async fn msgpack_refusals_are_problems(backend: Backend) {
     let chat = Chat::new(backend).await;
     let (alice, carol) = (&chat.alice, &chat.carol);
-    let good = payload::to_vec(&Post { ciphertext: vec![1], nonce: None, content_type: None, client_id: None }).unwrap();
+    let good =
+        payload::to_vec(&Post { ciphertext: vec![1], nonce: None, content_type: None, client_id: None }).unwrap();
 
     // Neither JSON nor MessagePack: 415, naming both.
     let refused = problem(chat.post_raw(alice, "text/plain", None, good.clone()).await, 415).await;

@@ -152,14 +152,30 @@ struct Account {
 /// What one worker sends.
 #[derive(Debug)]
 enum Task {
-    Login { username: String },
-    Refresh { username: String, refresh_token: String },
-    Me { bearer: String },
-    Revoked { bearer: String },
+    Login {
+        username: String,
+    },
+    Refresh {
+        username: String,
+        refresh_token: String,
+    },
+    Me {
+        bearer: String,
+    },
+    Revoked {
+        bearer: String,
+    },
     Live,
-    Get { path: String, bearer: String },
+    Get {
+        path: String,
+        bearer: String,
+    },
     /// A POST of a prepared JSON body that must answer 201.
-    Post { path: String, bearer: String, body: Vec<u8> },
+    Post {
+        path: String,
+        bearer: String,
+        body: Vec<u8>,
+    },
 }
 
 /// How one request ended.

@@ -49,8 +49,7 @@ pub(crate) fn request_format(req: &HttpRequest) -> Option<Format> {
 /// highest quality, each format's quality being that of the most specific range naming
 /// it; at equal quality an exact media type beats a wildcard, and JSON wins a tie. No `Accept` means JSON; an `Accept` that allows neither is a 406.
 pub(crate) fn response_format(req: &HttpRequest) -> Result<Format, ApiError> {
-    let values: Vec<&str> =
-        req.headers().get_all(header::ACCEPT).filter_map(|value| value.to_str().ok()).collect();
+    let values: Vec<&str> = req.headers().get_all(header::ACCEPT).filter_map(|value| value.to_str().ok()).collect();
     if values.is_empty() {
         return Ok(Format::Json);
     }
@@ -137,7 +136,9 @@ pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         };
         // serde names missing and unknown fields in the message, with the parent as path.
         let named = reason.split('`').nth(1).filter(|_| {
-            reason.starts_with("missing field") || reason.starts_with("unknown field") || reason.starts_with("duplicate field")
+            reason.starts_with("missing field")
+                || reason.starts_with("unknown field")
+                || reason.starts_with("duplicate field")
         });
         let field = field.or_else(|| named.map(str::to_owned)).unwrap_or_else(|| "body".to_owned());
         ApiError::Unprocessable(vec![FieldError { field, message: reason }])

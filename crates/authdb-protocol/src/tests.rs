@@ -54,7 +54,8 @@ fn the_documented_example_has_the_documented_bytes() {
 }
 
 /// The signature of the worked example in docs/protocol.md.
-const EXAMPLE_SIG: &str = "25 5e 22 b5 32 a3 49 99 d4 b7 c9 eb b1 10 01 26 b6 ab b7 b1 90 58 cc 2d c7 7a 0c 19 4c 7d 74 54";
+const EXAMPLE_SIG: &str =
+    "25 5e 22 b5 32 a3 49 99 d4 b7 c9 eb b1 10 01 26 b6 ab b7 b1 90 58 cc 2d c7 7a 0c 19 4c 7d 74 54";
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")

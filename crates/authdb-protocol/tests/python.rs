@@ -173,10 +173,9 @@ fn a_python_client_verifies_our_frames_and_we_verify_its_frames() {
         let got = json!({"type": frame.kind(), "id": hex(frame.id()), "ts": frame.ts(), "payload": fields.to_json()});
         assert_eq!(&got, want, "python frame {i}");
     }
-    let ciphertext: Fields = payload::from_slice(
-        decode(&std::fs::read(output.join("frame-1.bin")).unwrap()).unwrap().frame().payload(),
-    )
-    .unwrap();
+    let ciphertext: Fields =
+        payload::from_slice(decode(&std::fs::read(output.join("frame-1.bin")).unwrap()).unwrap().frame().payload())
+            .unwrap();
     assert_eq!(ciphertext.ciphertext.unwrap(), (0..=255).cycle().take(768).collect::<Vec<u8>>());
     for (name, error) in [
         ("replayed.bin", authdb_protocol::ProtocolError::Replayed),

@@ -261,7 +261,8 @@ pub(crate) struct MessageMsgpack {
 
 impl From<Message> for MessageMsgpack {
     fn from(message: Message) -> Self {
-        let rfc3339 = |at: OffsetDateTime| at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        let rfc3339 =
+            |at: OffsetDateTime| at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         Self {
             id: message.id.as_uuid().to_string(),
             chat_id: message.chat_id.as_uuid().to_string(),

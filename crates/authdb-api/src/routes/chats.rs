@@ -23,8 +23,8 @@ use crate::{
     ApiError, Client, DeferredJson, ListQuery,
     dto::{
         AddChatMemberRequest, ChatConfigRequest, ChatList, ChatResponse, CreateChatRequest, LastMessageResponse,
-        MarkReadRequest, MessageMsgpack, MessagePageMsgpack, MessagePageResponse, MessageResponse,
-        PostMessageMsgpack, PostMessageRequest, ReceiptList, ReceiptResponse, RenameChatRequest,
+        MarkReadRequest, MessageMsgpack, MessagePageMsgpack, MessagePageResponse, MessageResponse, PostMessageMsgpack,
+        PostMessageRequest, ReceiptList, ReceiptResponse, RenameChatRequest,
     },
     fields::{collect, invalid},
     guard::{RequirePermission, path_uuid, perm},
@@ -573,17 +573,17 @@ async fn post_message(
         &mut violations,
     );
     let nonce = collect(
-        nonce.map(|nonce| nonce.and_then(|bytes| OpaqueBytes::new(bytes, OpaqueBytes::MAX_NONCE_BYTES, "nonce"))).transpose(),
+        nonce
+            .map(|nonce| nonce.and_then(|bytes| OpaqueBytes::new(bytes, OpaqueBytes::MAX_NONCE_BYTES, "nonce")))
+            .transpose(),
         &mut violations,
     );
     let content_type = collect(
         content_type.as_deref().map(|raw| ContentType::parse(raw, "content_type")).transpose(),
         &mut violations,
     );
-    let client_id = collect(
-        client_id.as_deref().map(|raw| ClientMessageId::parse(raw, "client_id")).transpose(),
-        &mut violations,
-    );
+    let client_id =
+        collect(client_id.as_deref().map(|raw| ClientMessageId::parse(raw, "client_id")).transpose(), &mut violations);
     let new = match (ciphertext, nonce, content_type, client_id) {
         (Some(ciphertext), Some(nonce), Some(content_type), Some(client_id)) if violations.is_empty() => NewMessage {
             ciphertext,

@@ -15,7 +15,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("migration", &["authdb-domain"]),
     ("authdb-persistence", &["authdb-domain", "migration"]),
     ("authdb-service", &["authdb-domain", "authdb-auth", "authdb-persistence"]),
-    ("authdb-api", &["authdb-domain", "authdb-service"]),
+    ("authdb-api", &["authdb-domain", "authdb-service", "authdb-protocol"]),
     // An adapter: implements the service layer's `Mailer` port.
     ("authdb-mail", &["authdb-domain", "authdb-service"]),
     // The router agent client: an adapter of the service layer's RouterAgent port.
@@ -36,6 +36,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("authdb-loadgen", &[]),
     // For services that trust authdb's tokens without embedding it: no authdb crate.
     ("authdb-verify", &[]),
+    // The binary realtime protocol, without I/O: no authdb crate.
+    ("authdb-protocol", &[]),
     ("authdb-testkit", &[]),
     ("authdb-tests", &["authdb-server", "authdb-persistence", "authdb-testkit"]),
     // The embedding example stands where an outside service would: above every layer.
@@ -48,6 +50,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
 /// Third-party crates a layer must not use directly.
 const FORBIDDEN: &[(&str, &[&str])] = &[
     ("authdb-domain", &["actix-web", "sea-orm", "sqlx", "jsonwebtoken", "bcrypt", "sha2", "tokio"]),
+    // No I/O: no web, socket, database or runtime crate.
+    ("authdb-protocol", &["actix-web", "actix-ws", "tokio", "tokio-tungstenite", "sea-orm", "sqlx", "reqwest"]),
     ("authdb-auth", &["actix-web", "sea-orm", "sqlx"]),
     ("authdb-persistence", &["actix-web", "jsonwebtoken", "bcrypt"]),
     ("authdb-service", &["actix-web", "sea-orm", "sqlx", "lettre", "reqwest"]),
@@ -117,6 +121,7 @@ const LOOP_FREE: &[&str] = &[
     "crates/authdb-service",
     "crates/authdb-api",
     "crates/authdb-mail",
+    "crates/authdb-protocol",
 ];
 
 /// Groups of modules that refer to each other by design: SeaORM entities declare each

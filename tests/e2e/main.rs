@@ -35,6 +35,7 @@ mod architecture;
 mod assets;
 mod audit;
 mod chats;
+mod chats_msgpack;
 mod clients;
 mod deployment;
 mod downstream;

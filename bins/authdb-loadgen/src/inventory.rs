@@ -179,6 +179,18 @@ impl Owner {
         format!("/api/v1/organizations/{}{path}", self.organization)
     }
 
+    /// Creates a group chat of the owner alone (for `chat-post`) and answers its id.
+    pub(crate) async fn create_group_chat(&self, name: &str) -> Result<String, String> {
+        let body = json!({ "kind": "group", "name": name, "member_ids": [] });
+        let chat = expect_json(
+            self.client.post(self.url("/chats")).bearer_auth(&self.bearer).json(&body),
+            StatusCode::CREATED,
+            "creating a chat",
+        )
+        .await?;
+        field(&chat, "id")
+    }
+
     pub(crate) async fn create_network(&self, name: &str) -> Result<String, String> {
         let body = json!({ "name": name, "cidrs": ["10.0.0.0/14"] });
         let network = expect_json(

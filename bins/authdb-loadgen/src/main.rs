@@ -82,6 +82,13 @@ struct Args {
     /// `asset-list`: assets created in the organization before the measured run.
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
     assets: u64,
+    /// `chat-post`: how many group chats the workers post into (worker i posts into chat
+    /// i mod chats; 1: every post goes to the same chat).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    chats: u32,
+    /// `chat-post`: ciphertext bytes per message (sent as base64, with a 12-byte nonce).
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    message_bytes: u64,
     /// `asset-list`: the query string of the listing.
     #[arg(long, default_value = "cidr=10.1.0.0/16&tag=prod&sort=-risk_score&limit=50")]
     query: String,
@@ -109,6 +116,9 @@ enum Scenario {
     ScanImport,
     /// `GET .../assets?<query>` as one owner, over `--assets` assets created first.
     AssetList,
+    /// `POST .../chats/{id}/messages` (JSON, a `--message-bytes` ciphertext) as one owner
+    /// into `--chats` group chats created first; each answer must be 201.
+    ChatPost,
 }
 
 impl Scenario {
@@ -122,11 +132,12 @@ impl Scenario {
             Self::LiveUnderLogin => "live-under-login",
             Self::ScanImport => "scan-import",
             Self::AssetList => "asset-list",
+            Self::ChatPost => "chat-post",
         }
     }
 
     fn needs_users(self) -> bool {
-        !matches!(self, Self::Live | Self::ScanImport | Self::AssetList)
+        !matches!(self, Self::Live | Self::ScanImport | Self::AssetList | Self::ChatPost)
     }
 }
 
@@ -141,12 +152,30 @@ struct Account {
 /// What one worker sends.
 #[derive(Debug)]
 enum Task {
-    Login { username: String },
-    Refresh { username: String, refresh_token: String },
-    Me { bearer: String },
-    Revoked { bearer: String },
+    Login {
+        username: String,
+    },
+    Refresh {
+        username: String,
+        refresh_token: String,
+    },
+    Me {
+        bearer: String,
+    },
+    Revoked {
+        bearer: String,
+    },
     Live,
-    Get { path: String, bearer: String },
+    Get {
+        path: String,
+        bearer: String,
+    },
+    /// A POST of a prepared JSON body that must answer 201.
+    Post {
+        path: String,
+        bearer: String,
+        body: Vec<u8>,
+    },
 }
 
 /// How one request ended.
@@ -429,6 +458,18 @@ impl Target {
             }
             Task::Live => self.get("/health/live", None).await,
             Task::Get { path, bearer } => self.get(path, Some(bearer)).await,
+            Task::Post { path, bearer, body } => {
+                let request = self
+                    .client
+                    .post(self.url(path))
+                    .bearer_auth(bearer.as_str())
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone());
+                match request.send().await {
+                    Ok(response) => drain(response, StatusCode::CREATED).await,
+                    Err(error) => Outcome::Transport(transport_kind(&error)),
+                }
+            }
             Task::Refresh { refresh_token, .. } => {
                 let body = json!({ "refresh_token": refresh_token.as_str() });
                 let request = self.client.post(self.url("/api/v1/auth/refresh")).json(&body);
@@ -492,6 +533,23 @@ impl Target {
     }
 }
 
+/// Standard base64 with padding (a few hundred bytes, once, at setup).
+fn base64_of(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 pub(crate) fn run_id() -> String {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     format!("{:x}{:x}", std::process::id() & 0xffff, nanos & 0xffff_ffff_ffff)
@@ -540,6 +598,24 @@ async fn run(args: &Args) -> Result<Vec<Report>, String> {
     } else {
         None
     };
+    let posting = if args.scenario == Scenario::ChatPost {
+        let owner = inventory::Owner::create(&client, &base).await?;
+        let mut chats = Vec::new();
+        for i in 0..args.chats {
+            chats.push(owner.create_group_chat(&format!("bench {i}")).await?);
+        }
+        eprintln!("setup: created {} chats in {:.1} s", chats.len(), setup_started.elapsed().as_secs_f64());
+        let bytes = usize::try_from(args.message_bytes).map_err(|_| "--message-bytes is too large".to_owned())?;
+        let body = json!({
+            "ciphertext": base64_of(&(0..bytes).map(|i| (i * 131 % 251) as u8).collect::<Vec<_>>()),
+            "nonce": base64_of(&[7; 12]),
+            "content_type": "application/octet-stream",
+        });
+        let body = serde_json::to_vec(&body).map_err(|error| format!("encoding the message: {error}"))?;
+        Some((owner, chats, body))
+    } else {
+        None
+    };
     let accounts =
         if args.scenario.needs_users() { register_pool(&client, &base, concurrency).await? } else { Vec::new() };
     if !accounts.is_empty() {
@@ -558,6 +634,14 @@ async fn run(args: &Args) -> Result<Vec<Report>, String> {
             (Scenario::AssetList, _) => match &listing {
                 Some(Task::Get { path, bearer }) => Task::Get { path: path.clone(), bearer: bearer.clone() },
                 _ => return Err("internal: no listing task".to_owned()),
+            },
+            (Scenario::ChatPost, _) => match &posting {
+                Some((owner, chats, body)) => Task::Post {
+                    path: owner.path(&format!("/chats/{}/messages", chats[i % chats.len()])),
+                    bearer: owner.bearer().to_owned(),
+                    body: body.clone(),
+                },
+                None => return Err("internal: no chats".to_owned()),
             },
             (Scenario::ScanImport, _) => return Err("internal: scan-import is not a closed loop".to_owned()),
             (Scenario::Login | Scenario::LiveUnderLogin, Some(a)) => Task::Login { username: a.username.clone() },
@@ -714,6 +798,16 @@ mod tests {
         assert_eq!(stats.latencies_us, vec![3000, 4000]);
         assert_eq!(stats.errors.get("401"), Some(&1));
         assert_eq!(stats.errors.get("connect"), Some(&1));
+    }
+
+    #[test]
+    fn base64_matches_the_rfc_4648_vectors() {
+        let vectors =
+            [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("foobar", "Zm9vYmFy")];
+        for (plain, encoded) in vectors {
+            assert_eq!(base64_of(plain.as_bytes()), encoded);
+        }
+        assert_eq!(base64_of(&[0xff, 0xfe]), "//4=");
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod fields;
 mod guard;
 mod json;
 mod limits;
+mod msgpack;
 mod nmap;
 mod observe;
 pub mod openapi;

@@ -23,6 +23,15 @@ pub enum ApiError {
     /// of its own or nests too deep), with the position.
     #[error("malformed XML: {0}")]
     MalformedXml(String),
+    /// A MessagePack body that is not one well-formed MessagePack value.
+    #[error("malformed MessagePack: {0}")]
+    MalformedMsgpack(String),
+    /// An `Accept` header that allows none of the formats the route answers in.
+    #[error("not acceptable")]
+    NotAcceptable,
+    /// A message body in neither JSON nor MessagePack.
+    #[error("unsupported media type for a message")]
+    UnsupportedMessageMediaType,
     #[error("invalid input")]
     Unprocessable(Vec<FieldError>),
     #[error("request body too large")]
@@ -299,6 +308,21 @@ impl ApiError {
             Self::MalformedXml(message) => {
                 shape(StatusCode::BAD_REQUEST, "malformed-xml", "Malformed or refused XML", message.clone())
             }
+            Self::MalformedMsgpack(message) => {
+                shape(StatusCode::BAD_REQUEST, "malformed-msgpack", "Malformed MessagePack", message.clone())
+            }
+            Self::NotAcceptable => shape(
+                StatusCode::NOT_ACCEPTABLE,
+                "not-acceptable",
+                "Not acceptable",
+                "this resource answers in application/json or application/msgpack; allow one in Accept".into(),
+            ),
+            Self::UnsupportedMessageMediaType => shape(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "send the message as JSON (Content-Type: application/json) or MessagePack (application/msgpack)".into(),
+            ),
             Self::BadRequest(message) => shape(StatusCode::BAD_REQUEST, "bad-request", "Bad request", message.clone()),
             Self::PayloadTooLarge { limit } => shape(
                 StatusCode::PAYLOAD_TOO_LARGE,

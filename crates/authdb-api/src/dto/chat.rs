@@ -175,49 +175,56 @@ impl PostMessageRequest {
         self,
         policy: authdb_service::MessagingPolicy,
     ) -> Result<authdb_domain::NewMessage, crate::ApiError> {
-        use authdb_domain::{ClientMessageId, ContentType, NewMessage, OpaqueBytes, Violation};
-
-        use crate::fields::{collect, invalid};
-
-        fn decode(text: &str, field: &'static str) -> Result<Vec<u8>, Violation> {
-            STANDARD.decode(text).map_err(|_| Violation::new(field, "must be standard base64 (RFC 4648, with padding)"))
+        fn decode(text: &str, field: &'static str) -> Result<Vec<u8>, authdb_domain::Violation> {
+            STANDARD
+                .decode(text)
+                .map_err(|_| authdb_domain::Violation::new(field, "must be standard base64 (RFC 4648, with padding)"))
         }
 
-        let mut violations = Vec::new();
-        let ciphertext = collect(
-            decode(&self.ciphertext, "ciphertext")
-                .and_then(|bytes| OpaqueBytes::new(bytes, policy.max_message_bytes, "ciphertext")),
-            &mut violations,
-        );
-        let nonce = collect(
-            self.nonce
-                .as_deref()
-                .map(|nonce| {
-                    decode(nonce, "nonce")
-                        .and_then(|bytes| OpaqueBytes::new(bytes, OpaqueBytes::MAX_NONCE_BYTES, "nonce"))
-                })
-                .transpose(),
-            &mut violations,
-        );
-        let content_type = collect(
-            self.content_type.as_deref().map(|raw| ContentType::parse(raw, "content_type")).transpose(),
-            &mut violations,
-        );
-        let client_id = collect(
-            self.client_id.as_deref().map(|raw| ClientMessageId::parse(raw, "client_id")).transpose(),
-            &mut violations,
-        );
-        match (ciphertext, nonce, content_type, client_id) {
-            (Some(ciphertext), Some(nonce), Some(content_type), Some(client_id)) if violations.is_empty() => {
-                Ok(NewMessage {
-                    ciphertext,
-                    nonce,
-                    content_type: content_type.unwrap_or_else(ContentType::octet_stream),
-                    client_id,
-                })
-            }
-            _ => Err(invalid(violations.into_iter().map(Some))),
-        }
+        let nonce = self.nonce.as_deref().map(|nonce| decode(nonce, "nonce"));
+        new_message(decode(&self.ciphertext, "ciphertext"), nonce, self.content_type, self.client_id, policy)
+    }
+}
+
+/// The message to post from its fields as sent, whatever the body's format (JSON's base64
+/// already decoded, MessagePack's `bin` as it is): the byte limits, `content_type` and
+/// `client_id` checked. One 422 names every bad field.
+pub(crate) fn new_message(
+    ciphertext: Result<Vec<u8>, authdb_domain::Violation>,
+    nonce: Option<Result<Vec<u8>, authdb_domain::Violation>>,
+    content_type: Option<String>,
+    client_id: Option<String>,
+    policy: authdb_service::MessagingPolicy,
+) -> Result<authdb_domain::NewMessage, crate::ApiError> {
+    use authdb_domain::{ClientMessageId, ContentType, NewMessage, OpaqueBytes};
+
+    use crate::fields::{collect, invalid};
+
+    let mut violations = Vec::new();
+    let ciphertext = collect(
+        ciphertext.and_then(|bytes| OpaqueBytes::new(bytes, policy.max_message_bytes, "ciphertext")),
+        &mut violations,
+    );
+    let nonce = collect(
+        nonce
+            .map(|nonce| nonce.and_then(|bytes| OpaqueBytes::new(bytes, OpaqueBytes::MAX_NONCE_BYTES, "nonce")))
+            .transpose(),
+        &mut violations,
+    );
+    let content_type = collect(
+        content_type.as_deref().map(|raw| ContentType::parse(raw, "content_type")).transpose(),
+        &mut violations,
+    );
+    let client_id =
+        collect(client_id.as_deref().map(|raw| ClientMessageId::parse(raw, "client_id")).transpose(), &mut violations);
+    match (ciphertext, nonce, content_type, client_id) {
+        (Some(ciphertext), Some(nonce), Some(content_type), Some(client_id)) if violations.is_empty() => Ok(NewMessage {
+            ciphertext,
+            nonce,
+            content_type: content_type.unwrap_or_else(ContentType::octet_stream),
+            client_id,
+        }),
+        _ => Err(invalid(violations.into_iter().map(Some))),
     }
 }
 
@@ -265,6 +272,76 @@ impl From<Message> for MessageResponse {
 #[derive(Serialize, ToSchema)]
 pub(crate) struct MessagePageResponse {
     pub(crate) items: Vec<MessageResponse>,
+    /// Whether more messages lie beyond this page in the same direction.
+    pub(crate) has_more: bool,
+}
+
+/// A message to post as `application/msgpack`: a map with the fields of the JSON body,
+/// but `ciphertext` and `nonce` as MessagePack `bin` (the bytes themselves, no base64).
+/// No `Debug`: it carries the ciphertext.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PostMessageMsgpack {
+    /// `bin`: at most `messaging.max_message_bytes`.
+    #[serde(with = "authdb_protocol::payload::bin")]
+    #[schema(value_type = String, format = Binary)]
+    pub(crate) ciphertext: Vec<u8>,
+    /// `bin` or `nil`: at most 64 bytes.
+    #[serde(default, with = "authdb_protocol::payload::option_bin")]
+    #[schema(value_type = Option<String>, format = Binary)]
+    pub(crate) nonce: Option<Vec<u8>>,
+    /// `str`: 1-100 printable ASCII characters; `application/octet-stream` by default.
+    #[serde(default)]
+    pub(crate) content_type: Option<String>,
+    /// `str`: 1-64 printable ASCII characters: a retry with the same one answers the
+    /// original.
+    #[serde(default)]
+    pub(crate) client_id: Option<String>,
+}
+
+/// A message as `application/msgpack`: a map with the JSON answer's fields, ids and times
+/// as strings, `ciphertext` and `nonce` as `bin`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct MessageMsgpack {
+    pub(crate) id: String,
+    pub(crate) chat_id: String,
+    pub(crate) sender_id: String,
+    #[serde(with = "authdb_protocol::payload::bin")]
+    #[schema(value_type = String, format = Binary)]
+    pub(crate) ciphertext: Vec<u8>,
+    #[serde(with = "authdb_protocol::payload::option_bin")]
+    #[schema(value_type = Option<String>, format = Binary)]
+    pub(crate) nonce: Option<Vec<u8>>,
+    pub(crate) content_type: String,
+    pub(crate) client_id: Option<String>,
+    /// RFC 3339.
+    pub(crate) created_at: String,
+    /// RFC 3339, or `nil`.
+    pub(crate) delete_at: Option<String>,
+}
+
+impl From<Message> for MessageMsgpack {
+    fn from(message: Message) -> Self {
+        let rfc3339 =
+            |at: OffsetDateTime| at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        Self {
+            id: message.id.as_uuid().to_string(),
+            chat_id: message.chat_id.as_uuid().to_string(),
+            sender_id: message.sender_id.as_uuid().to_string(),
+            ciphertext: message.ciphertext.as_bytes().to_vec(),
+            nonce: message.nonce.map(|nonce| nonce.as_bytes().to_vec()),
+            content_type: message.content_type.as_str().to_owned(),
+            client_id: message.client_id.map(|id| id.as_str().to_owned()),
+            created_at: rfc3339(message.created_at),
+            delete_at: message.delete_at.map(rfc3339),
+        }
+    }
+}
+
+/// A page of messages as `application/msgpack`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct MessagePageMsgpack {
+    pub(crate) items: Vec<MessageMsgpack>,
     /// Whether more messages lie beyond this page in the same direction.
     pub(crate) has_more: bool,
 }

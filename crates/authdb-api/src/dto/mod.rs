@@ -32,8 +32,8 @@ pub(crate) use self::{
     asset::{AssetList, AssetResponse, CreateAssetRequest, UpdateAssetRequest, Vulnerabilities},
     chat::{
         AddChatMemberRequest, ChatConfigRequest, ChatList, ChatResponse, CreateChatRequest, LastMessageResponse,
-        MarkReadRequest, MessagePageResponse, MessageResponse, PostMessageRequest, ReceiptList, ReceiptResponse,
-        RenameChatRequest,
+        MarkReadRequest, MessageMsgpack, MessagePageMsgpack, MessagePageResponse, MessageResponse, PostMessageMsgpack,
+        PostMessageRequest, ReceiptList, ReceiptResponse, RenameChatRequest, new_message,
     },
     client::{ClientList, ClientResponse, ClientSecretResponse, CreateClientRequest},
     email::{AcceptedResponse, EmailTokenRequest, PasswordResetConfirmRequest, PasswordResetRequest},

@@ -22,12 +22,13 @@ use crate::{
     ApiError, Client, DeferredJson, ListQuery,
     dto::{
         AddChatMemberRequest, ChatConfigRequest, ChatList, ChatResponse, CreateChatRequest, LastMessageResponse,
-        MarkReadRequest, MessagePageResponse, MessageResponse, PostMessageRequest, ReceiptList, ReceiptResponse,
-        RenameChatRequest,
+        MarkReadRequest, MessageMsgpack, MessagePageMsgpack, MessagePageResponse, MessageResponse, PostMessageMsgpack,
+        PostMessageRequest, ReceiptList, ReceiptResponse, RenameChatRequest, new_message,
     },
     fields::{collect, invalid},
     guard::{RequirePermission, path_uuid, perm},
-    json::{is_json_content_type, parse},
+    json::parse,
+    msgpack::{self, Format},
     pagination::{ListBody, PageParams},
     problem::Problem,
 };
@@ -91,8 +92,11 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         ChatConfigRequest,
         AddChatMemberRequest,
         PostMessageRequest,
+        PostMessageMsgpack,
         MessageResponse,
+        MessageMsgpack,
         MessagePageResponse,
+        MessagePageMsgpack,
         MarkReadRequest
     ))
 )]
@@ -416,10 +420,15 @@ struct MessageParams {
     tag = "chats",
     params(("id" = Uuid, Path, description = "Organization id"), ("chat_id" = Uuid, Path, description = "Chat id"), MessageParams),
     responses(
-        (status = 200, description = "One page of messages and whether more exist", body = MessagePageResponse),
+        (status = 200, description = "One page of messages and whether more exist: JSON, or MessagePack (bytes \
+            as `bin`) when `Accept` prefers `application/msgpack`", content(
+            (MessagePageResponse = "application/json"),
+            (MessagePageMsgpack = "application/msgpack")
+        )),
         (status = 401, description = "Not signed in", body = Problem),
         (status = 403, description = "The caller's role lacks chats:use", body = Problem),
         (status = 404, description = "No such organization or chat, or the caller is not in it", body = Problem),
+        (status = 406, description = "`Accept` allows neither `application/json` nor `application/msgpack`", body = Problem),
         (status = 422, description = "Invalid `limit`, both `before` and `after`, or a cursor that is no message \
             of this chat (deleted or expired)", body = Problem),
     ),
@@ -431,12 +440,22 @@ async fn list_messages(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let id = chat_id(&req)?;
+    let format = msgpack::response_format(&req)?;
     let (cursor, limit) = message_query(req.query_string())?;
     let page = messaging.list_messages(&guard.member.membership, id, cursor, limit).await?;
-    Ok(HttpResponse::Ok().json(MessagePageResponse {
-        items: page.items.into_iter().map(MessageResponse::from).collect(),
-        has_more: page.has_more,
-    }))
+    let has_more = page.has_more;
+    match format {
+        Format::Json => msgpack::respond(
+            HttpResponse::Ok(),
+            format,
+            &MessagePageResponse { items: page.items.into_iter().map(MessageResponse::from).collect(), has_more },
+        ),
+        Format::Msgpack => msgpack::respond(
+            HttpResponse::Ok(),
+            format,
+            &MessagePageMsgpack { items: page.items.into_iter().map(MessageMsgpack::from).collect(), has_more },
+        ),
+    }
 }
 
 fn message_query(query: &str) -> Result<(MessageCursor, u64), ApiError> {
@@ -480,8 +499,9 @@ fn message_body_limit(policy: MessagingPolicy) -> usize {
     policy.max_message_bytes.div_ceil(3) * 4 + 8 * 1024
 }
 
-/// Post a message: `ciphertext` and `nonce` in standard base64, checked and stored as
-/// bytes, never looked into. The same `client_id` from the same sender in the same chat
+/// Post a message: `ciphertext` and `nonce` in standard base64 (JSON) or as `bin`
+/// (`Content-Type: application/msgpack`), checked and stored as bytes, never looked into.
+/// The answer is JSON, or MessagePack when `Accept` prefers `application/msgpack`. The same `client_id` from the same sender in the same chat
 /// answers the original message with 200, so a retry never duplicates. Each post counts
 /// against the caller's posting limit in this chat (`messaging.posts_per_minute_per_user`)
 /// as well as the API budget.
@@ -490,15 +510,27 @@ fn message_body_limit(policy: MessagingPolicy) -> usize {
     path = "/api/v1/organizations/{id}/chats/{chat_id}/messages",
     tag = "chats",
     params(("id" = Uuid, Path, description = "Organization id"), ("chat_id" = Uuid, Path, description = "Chat id")),
-    request_body = PostMessageRequest,
+    request_body(
+        description = "The message: JSON with base64 bytes, or a MessagePack map with `bin` bytes",
+        content((PostMessageRequest = "application/json"), (PostMessageMsgpack = "application/msgpack"))
+    ),
     responses(
-        (status = 200, description = "The original message of this `client_id`", body = MessageResponse),
-        (status = 201, description = "Posted", body = MessageResponse),
+        (status = 200, description = "The original message of this `client_id`", content(
+            (MessageResponse = "application/json"),
+            (MessageMsgpack = "application/msgpack")
+        )),
+        (status = 201, description = "Posted", content(
+            (MessageResponse = "application/json"),
+            (MessageMsgpack = "application/msgpack")
+        )),
+        (status = 400, description = "Malformed JSON (`/problems/malformed-json`) or MessagePack \
+            (`/problems/malformed-msgpack`: truncated, not one value, bytes after it)", body = Problem),
         (status = 401, description = "Not signed in", body = Problem),
         (status = 403, description = "The caller's role lacks chats:use", body = Problem),
         (status = 404, description = "No such organization or chat, or the caller is not in it", body = Problem),
+        (status = 406, description = "`Accept` allows neither `application/json` nor `application/msgpack`", body = Problem),
         (status = 413, description = "Over the message body limit", body = Problem),
-        (status = 415, description = "Not JSON", body = Problem),
+        (status = 415, description = "Neither JSON nor MessagePack", body = Problem),
         (status = 422, description = "Invalid fields, named (`ciphertext` not base64 or over \
             `messaging.max_message_bytes`, `nonce` over 64 bytes)", body = Problem),
     ),
@@ -515,17 +547,27 @@ async fn post_message(
     if let Some(refused) = refuse_chat_post(&req, id.as_uuid(), guard.member.membership.user_id().as_uuid()).await {
         return Ok(refused);
     }
-    if !is_json_content_type(&req) {
-        return Err(ApiError::UnsupportedMediaType);
-    }
+    let Some(request_format) = msgpack::request_format(&req) else {
+        return Err(ApiError::UnsupportedMessageMediaType);
+    };
+    let format = msgpack::response_format(&req)?;
     let policy = messaging.policy();
     let body = read_limited(&req, payload, message_body_limit(policy)).await?;
-    let request: PostMessageRequest = parse(&body)?;
+    // The bytes as sent: base64 decoded from JSON, or MessagePack's `bin` as they are.
+    let new = match request_format {
+        Format::Json => parse::<PostMessageRequest>(&body)?.into_new_message(policy)?,
+        Format::Msgpack => {
+            let request: PostMessageMsgpack = msgpack::parse(&body)?;
+            new_message(Ok(request.ciphertext), request.nonce.map(Ok), request.content_type, request.client_id, policy)?
+        }
+    };
     drop(body);
-    let new = request.into_new_message(policy)?;
     let (message, created) = messaging.post_message(&guard.member.membership, id, new, &client.0).await?;
-    let mut response = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
-    Ok(response.json(MessageResponse::from(message)))
+    let builder = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
+    match format {
+        Format::Json => msgpack::respond(builder, format, &MessageResponse::from(message)),
+        Format::Msgpack => msgpack::respond(builder, format, &MessageMsgpack::from(message)),
+    }
 }
 
 /// Delete a message for real: its sender, or a holder of `chats:manage`.

@@ -218,12 +218,14 @@ pub(crate) fn new_message(
     let client_id =
         collect(client_id.as_deref().map(|raw| ClientMessageId::parse(raw, "client_id")).transpose(), &mut violations);
     match (ciphertext, nonce, content_type, client_id) {
-        (Some(ciphertext), Some(nonce), Some(content_type), Some(client_id)) if violations.is_empty() => Ok(NewMessage {
-            ciphertext,
-            nonce,
-            content_type: content_type.unwrap_or_else(ContentType::octet_stream),
-            client_id,
-        }),
+        (Some(ciphertext), Some(nonce), Some(content_type), Some(client_id)) if violations.is_empty() => {
+            Ok(NewMessage {
+                ciphertext,
+                nonce,
+                content_type: content_type.unwrap_or_else(ContentType::octet_stream),
+                client_id,
+            })
+        }
         _ => Err(invalid(violations.into_iter().map(Some))),
     }
 }

@@ -223,14 +223,14 @@ if [ "$("$VENV/bin/python" -c 'import aiosmtpd; print(aiosmtpd.__version__)' 2>/
         apt_get_install python3-venv
         python3 -m venv "$VENV"
     fi
-    "$VENV/bin/pip" install -q --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION"
 fi
 # The binary protocol's Python client (tests/python/authdb_msgpack.py, run by
 # crates/authdb-protocol/tests/python.rs) needs msgpack, in the same virtualenv.
 MSGPACK_VERSION=1.1.2
 if [ "$("$VENV/bin/python" -c 'import msgpack; print(".".join(map(str, msgpack.version)))' 2>/dev/null)" != "$MSGPACK_VERSION" ]; then
     log "installing msgpack $MSGPACK_VERSION into $VENV (the binary protocol's Python client)"
-    "$VENV/bin/pip" install -q --disable-pip-version-check "msgpack==$MSGPACK_VERSION"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check "msgpack==$MSGPACK_VERSION"
 fi
 # The second-factor tests (tests/e2e/mfa.rs) compute TOTP codes with pyotp and read the
 # access tokens' amr/auth_time with PyJWT: independent implementations, same virtualenv.
@@ -238,7 +238,7 @@ PYOTP_VERSION=2.12.1
 PYJWT_VERSION=2.15.1
 if [ "$("$VENV/bin/python" -c 'import pyotp, jwt; from importlib.metadata import version; print(version("pyotp"), jwt.__version__)' 2>/dev/null)" != "$PYOTP_VERSION $PYJWT_VERSION" ]; then
     log "installing pyotp $PYOTP_VERSION and PyJWT $PYJWT_VERSION into $VENV (the second-factor tests)"
-    "$VENV/bin/pip" install -q --disable-pip-version-check "pyotp==$PYOTP_VERSION" "PyJWT==$PYJWT_VERSION"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check "pyotp==$PYOTP_VERSION" "PyJWT==$PYJWT_VERSION"
 fi
 
 # ---------------------------------------------------------------- PostgreSQL

@@ -132,7 +132,7 @@ impl ApiError {
                 "Invalid credentials",
                 "the login or password is incorrect".into(),
             ),
-            Self::Service(S::CeremonyInvalid) => Shape {
+            Self::Service(S::CeremonyInvalid { field }) => Shape {
                 status: StatusCode::BAD_REQUEST,
                 slug: "invalid-ceremony",
                 title: "Invalid passkey ceremony",
@@ -140,10 +140,18 @@ impl ApiError {
                     "the ceremony is unknown, expired or already finished, or was started by someone else: start again"
                         .into(),
                 errors: Some(vec![FieldError {
-                    field: "ceremony_id".into(),
-                    message: "is unknown, expired or already finished".into(),
+                    field: (*field).into(),
+                    message: "names no passkey ceremony in progress (unknown, expired or already finished)".into(),
                 }]),
             },
+            Self::Service(S::MfaKeyMismatch) => shape(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "mfa-unavailable",
+                "Second factor unavailable",
+                "this account's TOTP secret cannot be opened with the server's configured auth.mfa_encryption_key: \
+                 an operator must restore the key it was sealed with"
+                    .into(),
+            ),
             Self::Service(S::TooManyAttempts { retry_after_secs }) => shape(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too-many-attempts",

@@ -8,9 +8,16 @@
 //! not open. Recovery codes are random and only their SHA-256 is stored, like opaque
 //! tokens.
 
-use std::fmt;
+use std::{fmt, sync::Arc};
 
-use base64::{Engine as _, engine::general_purpose::STANDARD_NO_PAD};
+use base64::{
+    Engine as _,
+    alphabet,
+    engine::{
+        DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig,
+        general_purpose::STANDARD_NO_PAD,
+    },
+};
 use chacha20poly1305::{
     KeyInit, XChaCha20Poly1305, XNonce,
     aead::{Aead, Payload},
@@ -31,6 +38,8 @@ pub const TOTP_DIGITS: u32 = 6;
 /// Bytes of a new TOTP secret (160 bits, RFC 4226's recommendation for HMAC-SHA1).
 const SECRET_BYTES: usize = 20;
 const NONCE_BYTES: usize = 24;
+/// Bytes of an [`MfaKey`] (XChaCha20-Poly1305's key size).
+pub const MFA_KEY_BYTES: usize = 32;
 
 /// A TOTP shared secret. `Debug` prints `<redacted>`.
 pub struct TotpSecret(SecretSlice<u8>);
@@ -100,7 +109,31 @@ impl fmt::Debug for TotpSecret {
 /// The key TOTP secrets are sealed with at rest. `Debug` prints `<redacted>`.
 pub struct MfaKey(SecretSlice<u8>);
 
+/// Why a configured `auth.mfa_encryption_key` was refused. Never shows the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MfaKeyError {
+    #[error("must be base64 (standard alphabet, padding optional) of {MFA_KEY_BYTES} random bytes")]
+    NotBase64,
+    #[error("must decode to exactly {MFA_KEY_BYTES} bytes, got {0}")]
+    Length(usize),
+}
+
 impl MfaKey {
+    /// A key given in configuration: base64 (standard alphabet, padding optional,
+    /// surrounding whitespace ignored) of exactly 32 bytes, such as the output of
+    /// `openssl rand -base64 32`.
+    pub fn from_base64(text: &str) -> std::result::Result<Self, MfaKeyError> {
+        let engine = GeneralPurpose::new(
+            &alphabet::STANDARD,
+            GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+        );
+        let bytes = engine.decode(text.trim()).map_err(|_| MfaKeyError::NotBase64)?;
+        if bytes.len() != MFA_KEY_BYTES {
+            return Err(MfaKeyError::Length(bytes.len()));
+        }
+        Ok(Self(bytes.into()))
+    }
+
     /// Derives the key from the server's long-term secret under its own label, so that
     /// it is independent of every other use of that secret.
     pub fn derive(secret: &SecretString) -> Self {
@@ -151,9 +184,62 @@ impl MfaKey {
     }
 }
 
+impl Clone for MfaKey {
+    fn clone(&self) -> Self {
+        Self(self.0.expose_secret().to_vec().into())
+    }
+}
+
 impl fmt::Debug for MfaKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("MfaKey(<redacted>)")
+    }
+}
+
+/// The key new secrets are sealed with and the older keys secrets may still be sealed
+/// with (a rotation in progress): [`MfaKeyRing::open`] tries them in order and says when
+/// the secret should be sealed again under the current key. Cheap to clone.
+#[derive(Clone)]
+pub struct MfaKeyRing {
+    current: Arc<MfaKey>,
+    older: Arc<[MfaKey]>,
+}
+
+/// A secret opened by an [`MfaKeyRing`].
+pub struct OpenedSecret {
+    pub secret: TotpSecret,
+    /// Opened with an older key: seal it again under the current one.
+    pub stale: bool,
+}
+
+impl MfaKeyRing {
+    /// Seals under `current`; opens with `current`, then each of `older` in order.
+    pub fn new(current: MfaKey, older: impl IntoIterator<Item = MfaKey>) -> Self {
+        Self { current: Arc::new(current), older: older.into_iter().collect() }
+    }
+
+    /// Seals `secret` for `user` under the current key (see [`MfaKey::seal`]).
+    pub fn seal(&self, user: Uuid, secret: &TotpSecret) -> Result<String> {
+        self.current.seal(user, secret)
+    }
+
+    /// Opens what one of the ring's keys sealed for `user`; [`AuthError::Sealing`] when
+    /// none does (another key, another user, altered).
+    pub fn open(&self, user: Uuid, sealed: &str) -> Result<OpenedSecret> {
+        if let Ok(secret) = self.current.open(user, sealed) {
+            return Ok(OpenedSecret { secret, stale: false });
+        }
+        self.older
+            .iter()
+            .find_map(|key| key.open(user, sealed).ok())
+            .map(|secret| OpenedSecret { secret, stale: true })
+            .ok_or(AuthError::Sealing)
+    }
+}
+
+impl fmt::Debug for MfaKeyRing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MfaKeyRing(<redacted>, {} older)", self.older.len())
     }
 }
 
@@ -263,6 +349,33 @@ mod tests {
         assert!(other.open(user, &sealed).is_err());
         assert!(key.open(user, "AAAA").is_err());
         assert_eq!(format!("{secret:?} {key:?}"), "TotpSecret(<redacted>) MfaKey(<redacted>)");
+    }
+
+    #[test]
+    fn configured_keys_are_base64_of_32_bytes() {
+        let text = STANDARD_NO_PAD.encode([7_u8; 32]);
+        assert!(MfaKey::from_base64(&text).is_ok());
+        assert!(MfaKey::from_base64(&format!(" {text}=\n")).is_ok());
+        assert_eq!(MfaKey::from_base64("not base64!").err(), Some(MfaKeyError::NotBase64));
+        assert_eq!(MfaKey::from_base64(&STANDARD_NO_PAD.encode([7_u8; 16])).err(), Some(MfaKeyError::Length(16)));
+        assert!(!MfaKeyError::Length(16).to_string().contains(&text));
+    }
+
+    #[test]
+    fn a_ring_opens_with_older_keys_and_says_so() {
+        let (old, new) = (STANDARD_NO_PAD.encode([1_u8; 32]), STANDARD_NO_PAD.encode([2_u8; 32]));
+        let key = |text: &str| MfaKey::from_base64(text).expect("valid");
+        let user = Uuid::now_v7();
+        let secret = TotpSecret::generate().expect("rng");
+        let sealed_old = key(&old).seal(user, &secret).expect("seals");
+        let ring = MfaKeyRing::new(key(&new), [key(&old)]);
+        let opened = ring.open(user, &sealed_old).expect("opens with the older key");
+        assert!(opened.stale);
+        assert_eq!(opened.secret.code_at_step(3), secret.code_at_step(3));
+        let resealed = ring.seal(user, &opened.secret).expect("seals");
+        assert!(!ring.open(user, &resealed).expect("opens").stale);
+        assert!(MfaKeyRing::new(key(&new), []).open(user, &sealed_old).is_err());
+        assert_eq!(format!("{ring:?}"), "MfaKeyRing(<redacted>, 1 older)");
     }
 
     #[test]

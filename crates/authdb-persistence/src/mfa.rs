@@ -176,6 +176,7 @@ pub async fn insert_challenge(
         created_at: Set(now),
         expires_at: Set(expires_at),
         used_at: Set(None),
+        webauthn_ceremony_id: Set(None),
     };
     mfa_challenges::Entity::insert(row).exec_without_returning(conn).await?;
     // Spent and expired challenges are of no further use.
@@ -213,4 +214,70 @@ pub async fn spend_challenge(conn: &impl ConnectionTrait, token_hash: &str, now:
         .exec(conn)
         .await?;
     Ok(spent.rows_affected == 1)
+}
+
+/// Points the live challenge with this hash at the passkey ceremony of its second step
+/// (replacing an earlier one); `false` when the challenge is not live.
+pub async fn set_challenge_ceremony(
+    conn: &impl ConnectionTrait,
+    token_hash: &str,
+    ceremony: Uuid,
+    now: OffsetDateTime,
+) -> Result<bool> {
+    let updated = mfa_challenges::Entity::update_many()
+        .col_expr(mfa_challenges::Column::WebauthnCeremonyId, Expr::value(Some(ceremony)))
+        .filter(mfa_challenges::Column::TokenHash.eq(token_hash))
+        .filter(mfa_challenges::Column::UsedAt.is_null())
+        .filter(mfa_challenges::Column::ExpiresAt.gt(now))
+        .exec(conn)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// The passkey ceremony the live challenge with this hash started, if any.
+pub async fn challenge_ceremony(conn: &impl ConnectionTrait, token_hash: &str, now: OffsetDateTime) -> Result<Option<Uuid>> {
+    let found = mfa_challenges::Entity::find()
+        .filter(mfa_challenges::Column::TokenHash.eq(token_hash))
+        .filter(mfa_challenges::Column::UsedAt.is_null())
+        .filter(mfa_challenges::Column::ExpiresAt.gt(now))
+        .one(conn)
+        .await?;
+    Ok(found.and_then(|row| row.webauthn_ceremony_id))
+}
+
+/// A sealed TOTP secret and whose it is.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealedTotp {
+    pub user_id: UserId,
+    pub secret_sealed: String,
+}
+
+impl std::fmt::Debug for SealedTotp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealedTotp").field("user_id", &self.user_id).finish_non_exhaustive()
+    }
+}
+
+/// Up to `limit` sealed TOTP secrets, the most recently created first (what a start-up
+/// check of the encryption key samples).
+pub async fn recent_sealed_totp(conn: &impl ConnectionTrait, limit: u64) -> Result<Vec<SealedTotp>> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let rows = mfa_totp::Entity::find().order_by_desc(mfa_totp::Column::CreatedAt).limit(limit).all(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| SealedTotp { user_id: UserId::from_uuid(row.user_id), secret_sealed: row.secret_sealed })
+        .collect())
+}
+
+/// Replaces `user`'s sealed TOTP secret `old` with `new` (the same secret sealed under
+/// another key); `false` when it changed meanwhile (re-enrolled, removed, or re-sealed by
+/// a concurrent request), which leaves it alone.
+pub async fn reseal_totp(conn: &impl ConnectionTrait, user: UserId, old: &str, new: &str) -> Result<bool> {
+    let updated = mfa_totp::Entity::update_many()
+        .col_expr(mfa_totp::Column::SecretSealed, Expr::value(new))
+        .filter(mfa_totp::Column::UserId.eq(user.as_uuid()))
+        .filter(mfa_totp::Column::SecretSealed.eq(old))
+        .exec(conn)
+        .await?;
+    Ok(updated.rows_affected == 1)
 }

@@ -15,6 +15,8 @@ use crate::{Result, entities::webauthn_ceremonies};
 pub enum CeremonyPurpose {
     Register,
     Login,
+    /// The second step of a password login (bound to its user and its `mfa_token`).
+    SecondFactor,
 }
 
 impl CeremonyPurpose {
@@ -22,6 +24,7 @@ impl CeremonyPurpose {
         match self {
             Self::Register => "register",
             Self::Login => "login",
+            Self::SecondFactor => "mfa",
         }
     }
 }

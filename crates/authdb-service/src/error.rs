@@ -55,9 +55,15 @@ pub enum ServiceError {
     #[error("the requested scope is not granted to this client")]
     InvalidScope,
     /// A passkey ceremony's finish named a ceremony that is unknown, expired, already
-    /// finished, of the other kind, or (a registration) started by another user.
+    /// finished, of the other kind, or (a registration) started by another user; `field`
+    /// is what named it (`ceremony_id`, or the `mfa_token` of a second step).
     #[error("unknown, expired or already finished passkey ceremony")]
-    CeremonyInvalid,
+    CeremonyInvalid { field: &'static str },
+    /// A sealed TOTP secret opens with none of the configured keys
+    /// (`auth.mfa_encryption_key`, its previous key, the key derived from the server
+    /// secret): the server's configuration, not the user, is wrong.
+    #[error("the TOTP secret opens with no configured auth.mfa_encryption_key")]
+    MfaKeyMismatch,
     #[error("invalid or expired refresh token")]
     InvalidRefreshToken,
     #[error("not a member of this organization")]

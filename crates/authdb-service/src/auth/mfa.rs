@@ -8,11 +8,11 @@
 
 use std::fmt;
 
-use authdb_auth::{OpaqueToken, PasswordHash, TokenHash, TotpSecret, generate_recovery_codes, normalize_recovery_code};
+use authdb_auth::{OpaqueToken, OpenedSecret, PasswordHash, TokenHash, TotpSecret, generate_recovery_codes, normalize_recovery_code};
 use authdb_domain::{AuditAction, AuthMethods, OrganizationId, User, UserId};
 use authdb_persistence::{
     mfa::{self, Challenge},
-    now, users,
+    now, passkeys, users,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -26,6 +26,20 @@ use crate::{
     mail_templates::Message,
     write::Write,
 };
+
+/// How many of the most recent TOTP secrets [`AuthService::check_mfa_keys`] tries.
+pub const MFA_KEY_CHECK_SAMPLE: u64 = 1000;
+
+/// What [`AuthService::check_mfa_keys`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MfaKeyCheck {
+    /// TOTP secrets tried.
+    pub sampled: usize,
+    /// Of those, how many opened with no configured key.
+    pub unopened: usize,
+    /// Of those, how many opened only with an older key (sealed again at their next use).
+    pub stale: usize,
+}
 
 /// How long an `mfa_token` works.
 pub(crate) const MFA_TOKEN_TTL: Duration = Duration::minutes(5);
@@ -74,13 +88,19 @@ pub struct MfaVerification {
 
 impl AuthService {
     /// The second-factor methods `user` can finish a login with, as named in
-    /// `/problems/mfa-required` (`totp`, `recovery_code`); empty when the user has none, so
-    /// the password alone signs in. Other factors (passkeys: `webauthn`) add their names
-    /// here.
+    /// `/problems/mfa-required`: `totp` and `recovery_code` for a confirmed TOTP factor,
+    /// `webauthn` for a registered passkey. Empty when the user has none, so the password
+    /// alone signs in. Registering a passkey therefore makes a password login ask for a
+    /// second step (a passkey, or TOTP when the user has that too), as Zitadel and Keycloak
+    /// do: the account's strongest factor is not bypassed by its weakest.
     pub async fn second_factor_methods(&self, user: UserId) -> Result<Vec<&'static str>> {
+        let db = self.inner.core.db();
         let mut methods = Vec::new();
-        if mfa::has_confirmed_totp(self.inner.core.db(), user).await? {
+        if mfa::has_confirmed_totp(db, user).await? {
             methods.extend(["totp", "recovery_code"]);
+        }
+        if passkeys::any_of_user(db, user).await? {
+            methods.push("webauthn");
         }
         Ok(methods)
     }
@@ -150,7 +170,16 @@ impl AuthService {
             return Err(ServiceError::InvalidMfaToken);
         }
         let replayed = match &accepted {
-            Accepted::Step(step) => !mfa::accept_step(write.conn(), user.id, *step, false, now).await?,
+            Accepted::Step { step, reseal } => {
+                let replayed = !mfa::accept_step(write.conn(), user.id, *step, false, now).await?;
+                // A secret sealed under an older key moves to the current one.
+                if let (false, Some((old, new))) = (replayed, reseal)
+                    && mfa::reseal_totp(write.conn(), user.id, old, new).await?
+                {
+                    tracing::info!(user_id = %user.id, "TOTP secret sealed again under the current key");
+                }
+                replayed
+            }
             Accepted::RecoveryCode(code_hash) => {
                 !mfa::spend_recovery_code(write.conn(), user.id, code_hash, now).await?
             }
@@ -216,7 +245,7 @@ impl AuthService {
     ) -> Result<Vec<SecretString>> {
         let user = principal.user.id;
         let claim = self.inner.throttle.claim(Attempted::SecondFactor(user), client).await?;
-        let Some(Accepted::Step(step)) =
+        let Some(Accepted::Step { step, .. }) =
             self.check_proof(user, &SecondFactorProof::Totp(code.to_owned()), true).await?
         else {
             self.inner.throttle.failed(claim, Some(user), client).await?;
@@ -255,7 +284,7 @@ impl AuthService {
             return Err(ServiceError::MfaNotEnabled);
         }
         let claim = self.inner.throttle.claim(Attempted::SecondFactor(user), client).await?;
-        let Some(Accepted::Step(step)) =
+        let Some(Accepted::Step { step, .. }) =
             self.check_proof(user, &SecondFactorProof::Totp(code.to_owned()), false).await?
         else {
             self.inner.throttle.failed(claim, Some(user), client).await?;
@@ -331,12 +360,49 @@ impl AuthService {
         }
         match proof {
             SecondFactorProof::Totp(code) => {
-                let secret = self.inner.mfa_key.open(user.as_uuid(), &totp.secret_sealed)?;
-                let step = secret.matching_step(code.trim(), now().unix_timestamp());
-                Ok(step.filter(|step| totp.last_step.is_none_or(|last| *step > last)).map(Accepted::Step))
+                let opened = self.open_totp(user, &totp.secret_sealed)?;
+                let step = opened.secret.matching_step(code.trim(), now().unix_timestamp());
+                let Some(step) = step.filter(|step| totp.last_step.is_none_or(|last| *step > last)) else {
+                    return Ok(None);
+                };
+                let reseal = match opened.stale {
+                    true => Some((totp.secret_sealed, self.inner.mfa_key.seal(user.as_uuid(), &opened.secret)?)),
+                    false => None,
+                };
+                Ok(Some(Accepted::Step { step, reseal }))
             }
             SecondFactorProof::RecoveryCode(code) => Ok(Some(Accepted::RecoveryCode(recovery_hash(code)))),
         }
+    }
+
+    /// Opens `user`'s sealed TOTP secret with the configured keys. None opening it is the
+    /// operator's problem (a changed `auth.mfa_encryption_key`), not a wrong code:
+    /// [`ServiceError::MfaKeyMismatch`], logged as an error naming the setting.
+    fn open_totp(&self, user: UserId, sealed: &str) -> Result<OpenedSecret> {
+        self.inner.mfa_key.open(user.as_uuid(), sealed).map_err(|_| {
+            tracing::error!(
+                %user,
+                "a TOTP secret opens with no configured key: auth.mfa_encryption_key (or \
+                 auth.mfa_encryption_key_previous) is not the key it was sealed with"
+            );
+            ServiceError::MfaKeyMismatch
+        })
+    }
+
+    /// Checks that the configured keys open the stored TOTP secrets, on a sample of the
+    /// most recent ones (at most [`MFA_KEY_CHECK_SAMPLE`]): what the server runs at start, to
+    /// refuse a wrong `auth.mfa_encryption_key` before anyone signs in.
+    pub async fn check_mfa_keys(&self) -> Result<MfaKeyCheck> {
+        let sample = mfa::recent_sealed_totp(self.inner.core.db(), MFA_KEY_CHECK_SAMPLE).await?;
+        let mut check = MfaKeyCheck { sampled: sample.len(), unopened: 0, stale: 0 };
+        for sealed in &sample {
+            match self.inner.mfa_key.open(sealed.user_id.as_uuid(), &sealed.secret_sealed) {
+                Ok(opened) if opened.stale => check.stale += 1,
+                Ok(_) => {}
+                Err(_) => check.unopened += 1,
+            }
+        }
+        Ok(check)
     }
 
     /// Checks the caller's current password (throttled like a password change).
@@ -351,7 +417,7 @@ impl AuthService {
         self.inner.throttle.succeeded(claim).await
     }
 
-    async fn audit_mfa_failure(&self, user: UserId, client: &ClientInfo, reason: &str) -> Result<()> {
+    pub(super) async fn audit_mfa_failure(&self, user: UserId, client: &ClientInfo, reason: &str) -> Result<()> {
         let write = Write::begin(&self.inner.core).await?;
         write
             .audit(Audit::failure(AuditAction::MfaFailed, Some(user), client).details(json!({ "reason": reason })))
@@ -374,7 +440,8 @@ impl SecondFactorProof {
 
 /// What a proof matched, to spend in the write.
 enum Accepted {
-    Step(i64),
+    /// The TOTP step, and the secret sealed under an older key with its new sealing.
+    Step { step: i64, reseal: Option<(String, String)> },
     RecoveryCode(String),
 }
 

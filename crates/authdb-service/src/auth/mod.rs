@@ -34,19 +34,20 @@ mod sessions;
 use std::{fmt, sync::Arc};
 
 use authdb_auth::{
-    AccessClaims, AccessToken, JwtKeys, MfaKey, OpaqueToken, OrganizationScope, PasswordHasher, RotationKey,
+    AccessClaims, AccessToken, JwtKeys, MfaKey, MfaKeyRing, OpaqueToken, OrganizationScope, PasswordHasher, RotationKey,
 };
 use authdb_domain::{MemberRole, OrganizationId, PasswordPolicy, PermissionSet, User, UserId};
 use authdb_persistence::{ConnectionTrait, memberships, now, users};
 use time::{Duration, OffsetDateTime};
 
 pub(crate) use self::sessions::revoke_user_sessions;
+
 pub use self::{
     clients::{ClientCredentialsAttempt, ClientPrincipal, IssuedClientToken},
     events::{SecurityEvent, SecurityEvents},
     login::LoginAttempt,
-    mfa::{MfaVerification, SecondFactorProof, TotpEnrolment},
-    passkeys::{PasskeyCeremony, PasskeyLogin, PasskeyPolicy, PasskeyRegistration},
+    mfa::{MFA_KEY_CHECK_SAMPLE, MfaKeyCheck, MfaVerification, SecondFactorProof, TotpEnrolment},
+    passkeys::{MfaPasskeyVerification, PasskeyCeremony, PasskeyLogin, PasskeyPolicy, PasskeyRegistration},
     password::PasswordChange,
     refresh::RefreshAttempt,
     register::{Registered, Registration},
@@ -87,6 +88,22 @@ pub struct AuthPolicy {
     pub require_verified_email: bool,
     /// The WebAuthn relying party and the passkey ceremonies' time limit.
     pub passkeys: PasskeyPolicy,
+    /// The keys TOTP secrets are sealed with (`auth.mfa_encryption_key` and its previous
+    /// key); unset, a key derived from the server secret.
+    pub mfa_encryption: MfaEncryption,
+}
+
+/// `auth.mfa_encryption_key` and `auth.mfa_encryption_key_previous`.
+///
+/// New TOTP secrets are sealed under `key`, or without one under the key derived from the
+/// server secret. A secret is opened with that key, then `previous`, then (when `key` is
+/// set) the derived key, so that setting or rotating the key keeps every enrolled factor
+/// working; a secret opened with an older key is sealed again under the current one at
+/// its next successful use.
+#[derive(Debug, Clone, Default)]
+pub struct MfaEncryption {
+    pub key: Option<MfaKey>,
+    pub previous: Option<MfaKey>,
 }
 
 /// The server's defaults (docs/configuration.md): sessions of 30 days, a 10 s reuse grace,
@@ -104,6 +121,7 @@ impl Default for AuthPolicy {
             reset_ttl: Duration::hours(1),
             require_verified_email: false,
             passkeys: PasskeyPolicy::default(),
+            mfa_encryption: MfaEncryption::default(),
         }
     }
 }
@@ -145,8 +163,8 @@ struct Inner {
     /// accepted for exactly those bytes, and is used only while the token has not expired.
     verified: TtlCache<Box<str>, AccessClaims>,
     rotation: RotationKey,
-    /// Seals TOTP secrets at rest (see `authdb_auth::MfaKey`).
-    mfa_key: MfaKey,
+    /// Seals TOTP secrets at rest (see [`MfaEncryption`]).
+    mfa_key: MfaKeyRing,
     policy: AuthPolicy,
     throttle: LoginThrottle,
 }
@@ -161,7 +179,12 @@ impl AuthService {
     pub fn new(core: Core, hasher: PasswordHasher, keys: JwtKeys, rotation: RotationKey, policy: AuthPolicy) -> Self {
         let throttle = LoginThrottle::new(core.clone(), policy.login_throttle.clone());
         let verified = TtlCache::new(VERIFIED_TOKENS_FOR);
-        let mfa_key = MfaKey::derive_from_rotation(&rotation);
+        let derived = MfaKey::derive_from_rotation(&rotation);
+        let MfaEncryption { key, previous } = policy.mfa_encryption.clone();
+        let mfa_key = match key {
+            Some(key) => MfaKeyRing::new(key, previous.into_iter().chain([derived])),
+            None => MfaKeyRing::new(derived, previous),
+        };
         Self { inner: Arc::new(Inner { core, hasher, keys, verified, rotation, mfa_key, policy, throttle }) }
     }
 

@@ -10,12 +10,17 @@
 //! clone. A passkey is a second factor by itself: it proves possession of a device key
 //! and, with user verification required, the user's PIN or biometric.
 
-use authdb_auth::{CeremonyState, PasskeyError, RelyingParty, RelyingPartyConfig, StoredPasskey};
-use authdb_domain::{AuditAction, AuthMethod, AuthMethods, Login, Passkey, PasskeyId, PasskeyName, UserId};
+use authdb_auth::{
+    CeremonyState, PasskeyError, RelyingParty, RelyingPartyConfig, StoredPasskey, TokenHash, VerifiedAssertion,
+};
+use authdb_domain::{
+    AuditAction, AuthMethod, AuthMethods, Login, OrganizationId, Passkey, PasskeyId, PasskeyName, UserId,
+};
 use authdb_persistence::{
-    passkeys, users,
+    mfa, now, passkeys, users,
     webauthn_ceremonies::{self, CeremonyPurpose, NewCeremony},
 };
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use time::Duration;
 use uuid::Uuid;
@@ -71,6 +76,22 @@ pub struct PasskeyRegistration {
 pub struct PasskeyLogin {
     pub ceremony_id: Uuid,
     pub credential: serde_json::Value,
+    /// Scope the tokens to this organization (the user must be a member), as a password
+    /// login's `organization_id`.
+    pub organization_id: Option<OrganizationId>,
+}
+
+/// The second step of a password login with a passkey: the `mfa_token` of
+/// `/problems/mfa-required` and the browser's assertion.
+pub struct MfaPasskeyVerification {
+    pub mfa_token: SecretString,
+    pub credential: serde_json::Value,
+}
+
+impl std::fmt::Debug for MfaPasskeyVerification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MfaPasskeyVerification").finish_non_exhaustive()
+    }
 }
 
 impl AuthService {
@@ -203,29 +224,10 @@ impl AuthService {
             return Err(ServiceError::InvalidCredentials);
         };
         let user_id = stored.user_id;
-        let verified = relying_party.finish_login(
-            &attempt.credential,
-            &CeremonyState::from_stored(ceremony.state),
-            &StoredPasskey::from_stored(stored.passkey.clone()),
-        );
-        let verified = match verified {
+        let verified = match self.check_assertion(&attempt.credential, ceremony.state, &stored, client).await? {
             Ok(verified) => verified,
-            Err(PasskeyError::PossibleClone) => {
-                let write = Write::begin(&self.inner.core).await?;
-                let audit = Audit::failure(AuditAction::PasskeyCloneSuspected, Some(user_id), client)
-                    .target(Target::Passkey(stored.id))
-                    .details(json!({ "reason": "sign_count_not_increased" }));
-                write.audit(audit).await?;
-                write.commit().await?;
-                tracing::warn!(%user_id, passkey_id = %stored.id, "passkey sign count did not go up: possible clone");
-                metrics::counter!("authdb_passkey_clone_suspected_total").increment(1);
-                self.record_failed_login(login.as_ref(), Some(user_id), client, "passkey_clone_suspected").await?;
-                self.inner.throttle.failed(claim, Some(user_id), client).await?;
-                return Err(ServiceError::InvalidCredentials);
-            }
-            Err(error) => {
-                tracing::info!(error = %error, "passkey assertion refused");
-                self.record_failed_login(login.as_ref(), Some(user_id), client, "passkey_refused").await?;
+            Err(reason) => {
+                self.record_failed_login(login.as_ref(), Some(user_id), client, reason).await?;
                 self.inner.throttle.failed(claim, Some(user_id), client).await?;
                 return Err(ServiceError::InvalidCredentials);
             }
@@ -240,11 +242,168 @@ impl AuthService {
         write.commit().await?;
         // A passkey is a second factor by itself: possession of the device key plus the
         // user verification the authenticator performed.
-        let key = if verified.backup_eligible { AuthMethod::Swk } else { AuthMethod::Hwk };
-        let methods = AuthMethods::new([key, AuthMethod::Mfa])
-            .ok_or_else(|| ServiceError::Internal("a passkey's authentication methods are never empty".into()))?;
+        let methods = passkey_methods(&verified, false)?;
         tracing::info!(%user_id, passkey_id = %stored.id, "passkey sign-in verified");
-        self.open_authenticated_session(user, methods, None, client).await
+        self.open_authenticated_session(user, methods, attempt.organization_id, client).await
+    }
+
+    /// Starts the second step of a password login with a passkey: the options for
+    /// `navigator.credentials.get()` offering only that user's passkeys. The ceremony is
+    /// stored like every other (`webauthn_ceremonies`), bound to the user, and the
+    /// `mfa_token`'s challenge points at it (starting again replaces it). The `mfa_token`
+    /// is not spent.
+    #[tracing::instrument(skip_all)]
+    pub async fn start_mfa_passkey(&self, mfa_token: &SecretString, client: &ClientInfo) -> Result<serde_json::Value> {
+        let hash = TokenHash::of(mfa_token.expose_secret());
+        let db = self.inner.core.db();
+        let challenge = mfa::find_challenge(db, hash.as_str(), now()).await?.ok_or(ServiceError::InvalidMfaToken)?;
+        if challenge.ip != client.ip {
+            return Err(ServiceError::InvalidMfaToken);
+        }
+        let stored = passkeys::stored_of_user(db, challenge.user_id).await?;
+        if stored.is_empty() {
+            return Err(ServiceError::StateConflict(
+                "this account has no passkey: finish the login with a TOTP code or a recovery code".into(),
+            ));
+        }
+        let stored: Vec<StoredPasskey> =
+            stored.into_iter().map(|stored| StoredPasskey::from_stored(stored.passkey)).collect();
+        let started = self.relying_party().start_login(Some(&stored)).map_err(internal)?;
+        let write = Write::begin(&self.inner.core).await?;
+        let now = write.now();
+        let new = NewCeremony {
+            purpose: CeremonyPurpose::SecondFactor,
+            user_id: Some(challenge.user_id),
+            login: None,
+            state: started.state.as_str(),
+            expires_at: now + self.inner.policy.passkeys.ceremony_ttl,
+        };
+        let ceremony = webauthn_ceremonies::insert(write.conn(), new, now).await?;
+        if !mfa::set_challenge_ceremony(write.conn(), hash.as_str(), ceremony, now).await? {
+            // Spent or expired since it was read.
+            return Err(ServiceError::InvalidMfaToken);
+        }
+        write.commit().await?;
+        Ok(started.options)
+    }
+
+    /// Finishes a password login with a passkey: the token pair, `amr` `pwd hwk|swk mfa`.
+    ///
+    /// The `mfa_token` keeps its rules (live, from the same address, spent atomically by
+    /// the one verification that wins); the attempt is throttled like a TOTP code
+    /// (`Attempted::SecondFactor`) before the passkey is looked up; the passkey must be the
+    /// challenged user's; a failure is audited as `mfa.failed` and counted; a sign count
+    /// that did not go up is refused and audited as a possible clone, as at sign-in.
+    #[tracing::instrument(skip_all)]
+    pub async fn finish_mfa_passkey(
+        &self,
+        verification: MfaPasskeyVerification,
+        client: &ClientInfo,
+    ) -> Result<IssuedTokens> {
+        // A malformed assertion is refused before anything is spent or counted.
+        let subject = self.relying_party().assertion_subject(&verification.credential).map_err(credential_refused)?;
+        let hash = TokenHash::of(verification.mfa_token.expose_secret());
+        let db = self.inner.core.db();
+        let challenge = mfa::find_challenge(db, hash.as_str(), now()).await?.ok_or(ServiceError::InvalidMfaToken)?;
+        if challenge.ip != client.ip {
+            return Err(ServiceError::InvalidMfaToken);
+        }
+        let user = users::find_by_id(db, challenge.user_id).await?.ok_or(ServiceError::InvalidMfaToken)?;
+        // Before any lookup or signature check: a locked-out guesser costs nothing.
+        let claim = self.inner.throttle.claim(Attempted::SecondFactor(user.id), client).await?;
+        let ceremony = match mfa::challenge_ceremony(db, hash.as_str(), now()).await? {
+            Some(id) => {
+                let write = Write::begin(&self.inner.core).await?;
+                let spent = webauthn_ceremonies::spend(
+                    write.conn(),
+                    id,
+                    CeremonyPurpose::SecondFactor,
+                    Some(user.id),
+                    write.now(),
+                )
+                .await?;
+                write.commit().await?;
+                spent
+            }
+            None => None,
+        };
+        let Some(ceremony) = ceremony else {
+            // Not a guess (no ceremony started, or a concurrent finish spent it): nothing is
+            // counted (dropping the claim gives its place back).
+            drop(claim);
+            if mfa::find_challenge(db, hash.as_str(), now()).await?.is_none() {
+                return Err(ServiceError::InvalidMfaToken);
+            }
+            return Err(ServiceError::CeremonyInvalid { field: "mfa_token" });
+        };
+        let stored = passkeys::find_by_credential_id(db, &subject.credential_id).await?.filter(|stored| {
+            stored.user_id == user.id && subject.user_handle.is_none_or(|handle| handle == user.id.as_uuid())
+        });
+        let Some(stored) = stored else {
+            self.audit_mfa_failure(user.id, client, "unknown_passkey").await?;
+            self.inner.throttle.failed(claim, Some(user.id), client).await?;
+            return Err(ServiceError::InvalidMfaCode { field: "credential" });
+        };
+        let verified = match self.check_assertion(&verification.credential, ceremony.state, &stored, client).await? {
+            Ok(verified) => verified,
+            Err(reason) => {
+                self.audit_mfa_failure(user.id, client, reason).await?;
+                self.inner.throttle.failed(claim, Some(user.id), client).await?;
+                return Err(ServiceError::InvalidMfaCode { field: "credential" });
+            }
+        };
+        let write = Write::begin(&self.inner.core).await?;
+        let now = write.now();
+        // The assertion was valid: its sign count is kept whatever happens next.
+        let updated = verified.updated.as_ref().map(StoredPasskey::as_str);
+        passkeys::record_use(write.conn(), stored.id, updated, verified.sign_count, now).await?;
+        let won = mfa::spend_challenge(write.conn(), hash.as_str(), now).await?;
+        write.commit().await?;
+        if !won {
+            // Lost to a concurrent verification of the same token: not judged either way.
+            drop(claim);
+            return Err(ServiceError::InvalidMfaToken);
+        }
+        self.inner.throttle.succeeded(claim).await?;
+        let methods = passkey_methods(&verified, true)?;
+        tracing::info!(user_id = %user.id, passkey_id = %stored.id, "second step with a passkey verified");
+        self.open_authenticated_session(user, methods, challenge.organization_id, client).await
+    }
+
+    /// Verifies an assertion against a spent ceremony's state and the stored passkey it
+    /// names. A refusal answers the reason to audit; a sign count that did not go up is
+    /// audited here as `passkey.clone_suspected` (both the sign-in and the second step).
+    async fn check_assertion(
+        &self,
+        credential: &serde_json::Value,
+        state: String,
+        stored: &passkeys::StoredPasskey,
+        client: &ClientInfo,
+    ) -> Result<std::result::Result<VerifiedAssertion, &'static str>> {
+        let user_id = stored.user_id;
+        let verified = self.relying_party().finish_login(
+            credential,
+            &CeremonyState::from_stored(state),
+            &StoredPasskey::from_stored(stored.passkey.clone()),
+        );
+        match verified {
+            Ok(verified) => Ok(Ok(verified)),
+            Err(PasskeyError::PossibleClone) => {
+                let write = Write::begin(&self.inner.core).await?;
+                let audit = Audit::failure(AuditAction::PasskeyCloneSuspected, Some(user_id), client)
+                    .target(Target::Passkey(stored.id))
+                    .details(json!({ "reason": "sign_count_not_increased" }));
+                write.audit(audit).await?;
+                write.commit().await?;
+                tracing::warn!(%user_id, passkey_id = %stored.id, "passkey sign count did not go up: possible clone");
+                metrics::counter!("authdb_passkey_clone_suspected_total").increment(1);
+                Ok(Err("passkey_clone_suspected"))
+            }
+            Err(error) => {
+                tracing::info!(error = %error, "passkey assertion refused");
+                Ok(Err("passkey_refused"))
+            }
+        }
     }
 
     fn relying_party(&self) -> &RelyingParty {
@@ -283,8 +442,21 @@ impl AuthService {
         let write = Write::begin(&self.inner.core).await?;
         let spent = webauthn_ceremonies::spend(write.conn(), id, purpose, user, write.now()).await?;
         write.commit().await?;
-        spent.ok_or(ServiceError::CeremonyInvalid)
+        spent.ok_or(ServiceError::CeremonyInvalid { field: "ceremony_id" })
     }
+}
+
+/// The `amr` of a verified passkey, after a password or alone: `hwk` for a device-bound
+/// key, `swk` for a synced (backup-eligible) one, and `mfa` (a passkey is a second factor
+/// by itself).
+fn passkey_methods(verified: &VerifiedAssertion, after_password: bool) -> Result<AuthMethods> {
+    let key = if verified.backup_eligible { AuthMethod::Swk } else { AuthMethod::Hwk };
+    let methods = match after_password {
+        true => vec![AuthMethod::Pwd, key, AuthMethod::Mfa],
+        false => vec![key, AuthMethod::Mfa],
+    };
+    AuthMethods::new(methods)
+        .ok_or_else(|| ServiceError::Internal("a passkey's authentication methods are never empty".into()))
 }
 
 /// A browser answer that is malformed or does not verify: the `credential` field is wrong.

@@ -8,9 +8,9 @@ use std::{
     time::Duration,
 };
 
-use authdb_auth::{JwtAlgorithm, MIN_HS256_SECRET_BYTES};
+use authdb_auth::{JwtAlgorithm, MIN_HS256_SECRET_BYTES, MfaKey};
 use authdb_domain::{BCRYPT_MAX_PASSWORD_BYTES, PasswordPolicy};
-use authdb_service::LoginThrottlePolicy;
+use authdb_service::{LoginThrottlePolicy, MfaEncryption};
 use config::{Config, ConfigError, Environment, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
@@ -495,6 +495,13 @@ pub struct AuthSettings {
     /// or `http://localhost` on any port without either.
     #[serde(deserialize_with = "list")]
     pub webauthn_origins: Vec<String>,
+    /// The key TOTP secrets are sealed with at rest: base64 (standard alphabet, padding
+    /// optional) of 32 random bytes, e.g. `openssl rand -base64 32`. Unset: a key derived
+    /// from the server secret under its own label. Never logged.
+    pub mfa_encryption_key: Option<SecretString>,
+    /// The key secrets were sealed with before `mfa_encryption_key` changed (same form):
+    /// still opens them, and each is sealed again under the current key at its next use.
+    pub mfa_encryption_key_previous: Option<SecretString>,
     pub password: PasswordSettings,
 }
 
@@ -524,12 +531,29 @@ impl Default for AuthSettings {
             require_verified_email: false,
             webauthn_rp_id: None,
             webauthn_origins: Vec::new(),
+            mfa_encryption_key: None,
+            mfa_encryption_key_previous: None,
             password: PasswordSettings::default(),
         }
     }
 }
 
 impl AuthSettings {
+    /// `mfa_encryption_key` and `mfa_encryption_key_previous`, parsed; an invalid one is
+    /// refused naming its variable (never its value).
+    pub fn mfa_encryption(&self) -> Result<MfaEncryption, SettingsError> {
+        let parse = |value: &Option<SecretString>, setting: &'static str| {
+            value
+                .as_ref()
+                .map(|key| MfaKey::from_base64(key.expose_secret()).map_err(|error| invalid(setting, error.to_string())))
+                .transpose()
+        };
+        Ok(MfaEncryption {
+            key: parse(&self.mfa_encryption_key, "AUTHDB__AUTH__MFA_ENCRYPTION_KEY")?,
+            previous: parse(&self.mfa_encryption_key_previous, "AUTHDB__AUTH__MFA_ENCRYPTION_KEY_PREVIOUS")?,
+        })
+    }
+
     pub fn login_throttle_policy(&self) -> LoginThrottlePolicy {
         LoginThrottlePolicy {
             threshold: self.lockout_threshold,
@@ -933,6 +957,7 @@ impl DatabaseSettings {
 
 impl AuthSettings {
     fn validate(&self) -> Result<(), SettingsError> {
+        self.mfa_encryption()?;
         if let Some(secret) = &self.jwt_secret {
             let length = secret.expose_secret().len();
             if length < MIN_HS256_SECRET_BYTES {

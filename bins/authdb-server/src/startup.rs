@@ -47,6 +47,13 @@ pub enum StartupError {
     SigningKeyFile { path: String, source: io::Error },
     #[error("cannot read or create the signing key in the data directory (AUTHDB__DATA_DIR): {0}")]
     GeneratedSigningKey(io::Error),
+    #[error(
+        "invalid setting AUTHDB__AUTH__MFA_ENCRYPTION_KEY: it opens none of the {sampled} most recent TOTP secrets in \
+         the database, so no enrolled user could finish a login; set it back to the key they were sealed with, or \
+         give that key as AUTHDB__AUTH__MFA_ENCRYPTION_KEY_PREVIOUS (secrets sealed while no key was set open only \
+         under the same server secret, AUTHDB__AUTH__JWT_SECRET or the one generated into the data directory)"
+    )]
+    MfaKey { sampled: usize },
     #[error("invalid setting AUTHDB__AUTH__BCRYPT_COST: {0}")]
     Hasher(String),
     #[error("cannot listen on {bind} (AUTHDB__SERVER__BIND): {source}")]
@@ -141,6 +148,7 @@ pub async fn build_services(
             verify_ttl: time::Duration::seconds(to_i64(settings.auth.verify_ttl_secs)),
             reset_ttl: time::Duration::seconds(to_i64(settings.auth.reset_ttl_secs)),
             require_verified_email: settings.auth.require_verified_email,
+            mfa_encryption: settings.auth.mfa_encryption()?,
             passkeys: PasskeyPolicy::new(&settings.relying_party()?).map_err(|error| SettingsError::Invalid {
                 setting: "AUTHDB__AUTH__WEBAUTHN_ORIGINS",
                 message: error.to_string(),
@@ -175,7 +183,35 @@ pub async fn build_services(
     };
     let services =
         Services::start(db.clone(), config).await.map_err(|error| StartupError::Database(error_chain(&error)))?;
+    check_mfa_keys(&services).await?;
     Ok((db, services, mailer))
+}
+
+/// Refuses to start when the configured TOTP keys open none of the stored secrets sampled
+/// (`auth.mfa_encryption_key` is plainly not the key they were sealed with: every second
+/// factor would fail); warns when only some do not open.
+async fn check_mfa_keys(services: &Services) -> Result<(), StartupError> {
+    let check =
+        services.auth.check_mfa_keys().await.map_err(|error| StartupError::Database(error_chain(&error)))?;
+    if check.sampled > 0 && check.unopened == check.sampled {
+        return Err(StartupError::MfaKey { sampled: check.sampled });
+    }
+    if check.unopened > 0 {
+        tracing::warn!(
+            unopened = check.unopened,
+            sampled = check.sampled,
+            "some stored TOTP secrets open with no configured key (AUTHDB__AUTH__MFA_ENCRYPTION_KEY, \
+             AUTHDB__AUTH__MFA_ENCRYPTION_KEY_PREVIOUS): their users cannot finish a TOTP login"
+        );
+    }
+    if check.stale > 0 {
+        tracing::info!(
+            stale = check.stale,
+            sampled = check.sampled,
+            "TOTP secrets still sealed under an older key; each moves to the current key at its next use"
+        );
+    }
+    Ok(())
 }
 
 /// Opens the configured database, creating the data directory for a SQLite default.

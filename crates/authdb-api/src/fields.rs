@@ -43,3 +43,9 @@ pub(crate) fn collect<T>(parsed: Result<T, Violation>, violations: &mut Vec<Viol
 pub(crate) fn collect_all<T>(parsed: Result<T, Vec<Violation>>, violations: &mut Vec<Violation>) -> Option<T> {
     parsed.map_err(|mut found| violations.append(&mut found)).ok()
 }
+
+/// A WebAuthn credential (a browser's answer) must at least be a JSON object; the rest is
+/// checked where it is verified.
+pub(crate) fn webauthn_credential(credential: &serde_json::Value) -> Option<Violation> {
+    (!credential.is_object()).then(|| Violation::new("credential", "must be a WebAuthn credential object"))
+}

@@ -162,7 +162,8 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED,
                 "mfa-required",
                 "Second factor required",
-                "the password is right; finish the login at POST /api/v1/auth/mfa/verify with mfa_token and one of methods"
+                "the password is right; finish the login with mfa_token and one of methods: a code at \
+                 POST /api/v1/auth/mfa/verify, a passkey (webauthn) at POST /api/v1/auth/mfa/webauthn/start then /finish"
                     .into(),
             ),
             Self::Service(S::InvalidMfaToken) => Shape {

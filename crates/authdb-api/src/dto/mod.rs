@@ -46,8 +46,9 @@ pub(crate) use self::{
         UpdateOrganizationRequest,
     },
     passkey::{
-        PasskeyCeremonyResponse, PasskeyList, PasskeyLoginRequest, PasskeyLoginStartRequest, PasskeyResponse,
-        RegisterPasskeyRequest,
+        MfaPasskeyFinishRequest, MfaPasskeyOptionsResponse, MfaPasskeyStartRequest, PasskeyCeremonyResponse,
+        PasskeyList, PasskeyLoginRequest, PasskeyLoginStartRequest, PasskeyResponse, RegisterPasskeyRequest,
+        public_key_options,
     },
     role::{CreateRoleRequest, RoleList, RoleResponse, UpdateRoleRequest},
     scan::{ScanHostRequest, ScanList, ScanRequest, ScanResponse, ScanServiceRequest},

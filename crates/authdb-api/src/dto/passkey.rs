@@ -18,6 +18,53 @@ pub(crate) struct PasskeyCeremonyResponse {
     pub(crate) public_key: serde_json::Value,
 }
 
+impl PasskeyCeremonyResponse {
+    /// The service's ceremony, its options unwrapped from their `publicKey` member.
+    pub(crate) fn from_ceremony(ceremony: authdb_service::PasskeyCeremony) -> Self {
+        Self { ceremony_id: ceremony.ceremony_id, public_key: public_key_options(ceremony.options) }
+    }
+}
+
+/// The options of `navigator.credentials.create()`/`.get()` without their `publicKey`
+/// wrapper (the browser code passes them as `{publicKey}`).
+pub(crate) fn public_key_options(options: serde_json::Value) -> serde_json::Value {
+    match options {
+        serde_json::Value::Object(mut options) => options.remove("publicKey").unwrap_or_default(),
+        other => other,
+    }
+}
+
+/// The second step of a password login with a passkey, start: the `mfa_token` of
+/// `/problems/mfa-required`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MfaPasskeyStartRequest {
+    #[schema(min_length = 1, max_length = 512)]
+    pub(crate) mfa_token: String,
+}
+
+/// The options for `navigator.credentials.get({publicKey})`, offering only the
+/// challenged user's passkeys; valid for 5 minutes and one finish.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct MfaPasskeyOptionsResponse {
+    /// `PublicKeyCredentialRequestOptions`, WebAuthn Level 2, binary members in base64url.
+    #[schema(value_type = Object)]
+    pub(crate) public_key: serde_json::Value,
+}
+
+/// The second step of a password login with a passkey, finish: the same `mfa_token` and
+/// the browser's assertion.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MfaPasskeyFinishRequest {
+    #[schema(min_length = 1, max_length = 512)]
+    pub(crate) mfa_token: String,
+    /// The `PublicKeyCredential` from `navigator.credentials.get()` in its JSON form, as
+    /// for `POST /api/v1/auth/passkeys/login/finish`.
+    #[schema(value_type = Object)]
+    pub(crate) credential: serde_json::Value,
+}
+
 /// The browser's answer to a registration.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -57,6 +104,10 @@ pub(crate) struct PasskeyLoginRequest {
     /// `response.signature`, `response.userHandle`; binary members in base64url).
     #[schema(value_type = Object)]
     pub(crate) credential: serde_json::Value,
+    /// Asks for a token scoped to this organization, as `POST /api/v1/auth/login` does:
+    /// a user who is not a member gets 403 `/problems/not-a-member`.
+    #[serde(default)]
+    pub(crate) organization_id: Option<Uuid>,
 }
 
 /// One of the caller's passkeys.

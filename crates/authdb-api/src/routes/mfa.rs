@@ -1,18 +1,19 @@
 //! Second factors: `POST/DELETE /api/v1/auth/mfa/totp`, `/auth/mfa/totp/confirm`,
-//! `/auth/mfa/recovery-codes`, the login's second step `/auth/mfa/verify`, and the
-//! superuser's `/admin/users/{id}/mfa/reset`.
+//! `/auth/mfa/recovery-codes`, the login's second step `/auth/mfa/verify` (a code) or
+//! `/auth/mfa/webauthn/start|finish` (a passkey), and the superuser's
+//! `/admin/users/{id}/mfa/reset`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use authdb_domain::UserId;
-use authdb_service::{AuthService, MfaVerification, SecondFactorProof};
+use authdb_service::{AuthService, MfaPasskeyVerification, MfaVerification, SecondFactorProof};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::{no_store, resource};
 use crate::{
     ApiError, Authenticated, Client, JsonBody,
-    dto::TokenResponse,
-    fields::{MAX_PASSWORD_BYTES, MAX_REFRESH_TOKEN_BYTES, bounded, invalid},
+    dto::{MfaPasskeyFinishRequest, MfaPasskeyOptionsResponse, MfaPasskeyStartRequest, TokenResponse, public_key_options},
+    fields::{MAX_PASSWORD_BYTES, MAX_REFRESH_TOKEN_BYTES, bounded, invalid, webauthn_credential},
     guard::path_uuid,
     problem::{FieldError, Problem},
 };
@@ -25,13 +26,27 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/auth/mfa/totp/confirm").route(web::post().to(confirm_totp)))
         .service(resource("/auth/mfa/recovery-codes").route(web::post().to(regenerate_recovery_codes)))
         .service(resource("/auth/mfa/verify").route(web::post().to(verify)))
+        .service(resource("/auth/mfa/webauthn/start").route(web::post().to(start_webauthn)))
+        .service(resource("/auth/mfa/webauthn/finish").route(web::post().to(finish_webauthn)))
         .service(resource("/admin/users/{id}/mfa/reset").route(web::post().to(reset)));
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(start_totp, confirm_totp, disable_totp, regenerate_recovery_codes, verify, reset),
+    paths(
+        start_totp,
+        confirm_totp,
+        disable_totp,
+        regenerate_recovery_codes,
+        verify,
+        start_webauthn,
+        finish_webauthn,
+        reset
+    ),
     components(schemas(
+        MfaPasskeyStartRequest,
+        MfaPasskeyOptionsResponse,
+        MfaPasskeyFinishRequest,
         PasswordRequest,
         TotpEnrolmentResponse,
         CodeRequest,
@@ -289,6 +304,72 @@ async fn verify(
     };
     let verification = MfaVerification { mfa_token: SecretString::from(request.mfa_token), proof };
     let tokens = auth.verify_mfa(verification, &client.0).await?;
+    Ok(no_store(HttpResponse::Ok()).json(TokenResponse::from(tokens)))
+}
+
+/// Starts the second step of a login that answered `/problems/mfa-required` with
+/// `webauthn` among its methods: the options for `navigator.credentials.get()`, offering
+/// only that user's passkeys. The `mfa_token` is not spent; starting again replaces the
+/// ceremony.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/mfa/webauthn/start",
+    tag = "mfa",
+    request_body = MfaPasskeyStartRequest,
+    responses(
+        (status = 200, description = "The `PublicKeyCredentialRequestOptions`", body = MfaPasskeyOptionsResponse),
+        (status = 401, description = "The mfa_token is invalid, spent or expired (`/problems/invalid-mfa-token`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The account has no passkey (finish with a TOTP or recovery code)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn start_webauthn(
+    auth: web::Data<AuthService>,
+    client: Client,
+    body: JsonBody<MfaPasskeyStartRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.into_inner();
+    if let Some(violation) = bounded("mfa_token", &request.mfa_token, MAX_REFRESH_TOKEN_BYTES) {
+        return Err(invalid([Some(violation)]));
+    }
+    let options = auth.start_mfa_passkey(&SecretString::from(request.mfa_token), &client.0).await?;
+    Ok(no_store(HttpResponse::Ok()).json(MfaPasskeyOptionsResponse { public_key: public_key_options(options) }))
+}
+
+/// Completes a login that answered `/problems/mfa-required` with a passkey: the same
+/// `mfa_token` (single use, five minutes, from the same address) and the browser's
+/// assertion for the ceremony `/auth/mfa/webauthn/start` began. Answers the usual token
+/// pair; the access token's `amr` is `["pwd","hwk","mfa"]` (`swk` for a synced passkey).
+/// A failure counts toward the lockout like a wrong code; a sign count that did not go up
+/// is refused and audited as a possible clone.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/mfa/webauthn/finish",
+    tag = "mfa",
+    request_body = MfaPasskeyFinishRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 400, description = "No passkey ceremony in progress for this mfa_token (none started, or already finished): start again (`/problems/invalid-ceremony`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The mfa_token is invalid, spent or expired (`/problems/invalid-mfa-token`), or the passkey is not this user's, did not verify or its sign count went backwards (`/problems/invalid-mfa-code`, field `credential`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account is disabled, or not a member of the organization the login asked for", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (the credential is not a WebAuthn assertion)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed second steps", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+async fn finish_webauthn(
+    auth: web::Data<AuthService>,
+    client: Client,
+    body: JsonBody<MfaPasskeyFinishRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.into_inner();
+    let token = bounded("mfa_token", &request.mfa_token, MAX_REFRESH_TOKEN_BYTES);
+    let credential = webauthn_credential(&request.credential);
+    if token.is_some() || credential.is_some() {
+        return Err(invalid([token, credential]));
+    }
+    let verification =
+        MfaPasskeyVerification { mfa_token: SecretString::from(request.mfa_token), credential: request.credential };
+    let tokens = auth.finish_mfa_passkey(verification, &client.0).await?;
     Ok(no_store(HttpResponse::Ok()).json(TokenResponse::from(tokens)))
 }
 

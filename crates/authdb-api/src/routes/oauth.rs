@@ -453,7 +453,7 @@ impl From<ServiceError> for TokenError {
             ServiceError::InvalidCredentials => OAuthError::invalid_grant("the username or password is incorrect"),
             ServiceError::AccountDisabled => OAuthError::invalid_grant("this account is disabled"),
             ServiceError::MfaRequired { .. } => OAuthError::invalid_grant(
-                "a second factor is required: sign in with POST /api/v1/auth/login, then finish with the mfa_token at POST /api/v1/auth/mfa/verify",
+                "a second factor is required: sign in with POST /api/v1/auth/login, then finish with the mfa_token at POST /api/v1/auth/mfa/verify (a code) or /api/v1/auth/mfa/webauthn/start and /finish (a passkey)",
             ),
             ServiceError::EmailNotVerified => OAuthError::new(
                 StatusCode::FORBIDDEN,

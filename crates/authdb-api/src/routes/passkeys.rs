@@ -3,7 +3,7 @@
 //! sign-in, `POST /api/v1/auth/passkeys/login/start|finish`.
 
 use actix_web::{HttpResponse, web};
-use authdb_domain::{PasskeyId, PasskeyName, Violation};
+use authdb_domain::{OrganizationId, PasskeyId, PasskeyName};
 use authdb_service::{AuthService, PasskeyLogin, PasskeyRegistration};
 use uuid::Uuid;
 
@@ -14,7 +14,7 @@ use crate::{
         PasskeyCeremonyResponse, PasskeyList, PasskeyLoginRequest, PasskeyLoginStartRequest, PasskeyResponse,
         RegisterPasskeyRequest, TokenResponse,
     },
-    fields::{MAX_LOGIN_BYTES, bounded, invalid},
+    fields::{MAX_LOGIN_BYTES, bounded, invalid, webauthn_credential},
     problem::Problem,
 };
 
@@ -127,7 +127,7 @@ async fn remove_passkey(
 )]
 async fn start_registration(auth: web::Data<AuthService>, caller: Authenticated) -> Result<HttpResponse, ApiError> {
     let ceremony = auth.start_passkey_registration(&caller.0).await?;
-    Ok(no_store(HttpResponse::Ok()).json(ceremony_response(ceremony)))
+    Ok(no_store(HttpResponse::Ok()).json(PasskeyCeremonyResponse::from_ceremony(ceremony)))
 }
 
 /// Verifies the browser's answer to a registration the caller started and stores the
@@ -154,7 +154,7 @@ async fn finish_registration(
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner();
     let name = PasskeyName::parse(&request.name, "name");
-    let credential = credential_object(&request.credential);
+    let credential = webauthn_credential(&request.credential);
     let name = match (name, credential) {
         (Ok(name), None) => name,
         (name, credential) => return Err(invalid([name.err(), credential])),
@@ -186,13 +186,14 @@ async fn start_login(
         return Err(invalid([Some(violation)]));
     }
     let ceremony = auth.start_passkey_login(login).await?;
-    Ok(no_store(HttpResponse::Ok()).json(ceremony_response(ceremony)))
+    Ok(no_store(HttpResponse::Ok()).json(PasskeyCeremonyResponse::from_ceremony(ceremony)))
 }
 
 /// Finishes a passkey sign-in with the browser's assertion: the usual token pair. A
 /// passkey is a second factor by itself. Failures count toward the login lockout like
 /// wrong passwords; a sign count that did not go up is refused (a possible clone) and
-/// audited.
+/// audited. With `organization_id` the access token is scoped to that organization, as
+/// a password login's.
 #[utoipa::path(
     post,
     path = "/api/v1/auth/passkeys/login/finish",
@@ -202,7 +203,7 @@ async fn start_login(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 400, description = "The ceremony is unknown, expired or already finished (`/problems/invalid-ceremony`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "The passkey is unknown, not the named account's, did not verify, or its sign count went backwards", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
-        (status = 403, description = "The account is disabled, or its address not verified while that is required", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account is disabled, its address not verified while that is required, or not a member of the requested organization (`/problems/not-a-member`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The credential is not a WebAuthn assertion", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -212,25 +213,16 @@ async fn finish_login(
     body: JsonBody<PasskeyLoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner();
-    if let Some(violation) = credential_object(&request.credential) {
+    if let Some(violation) = webauthn_credential(&request.credential) {
         return Err(invalid([Some(violation)]));
     }
-    let attempt = PasskeyLogin { ceremony_id: request.ceremony_id, credential: request.credential };
+    let attempt = PasskeyLogin {
+        ceremony_id: request.ceremony_id,
+        credential: request.credential,
+        organization_id: request.organization_id.map(OrganizationId::from_uuid),
+    };
     let tokens = auth.finish_passkey_login(attempt, &client.0).await?;
     Ok(no_store(HttpResponse::Ok()).json(TokenResponse::from(tokens)))
-}
-
-fn ceremony_response(ceremony: authdb_service::PasskeyCeremony) -> PasskeyCeremonyResponse {
-    let public_key = match ceremony.options {
-        serde_json::Value::Object(mut options) => options.remove("publicKey").unwrap_or_default(),
-        other => other,
-    };
-    PasskeyCeremonyResponse { ceremony_id: ceremony.ceremony_id, public_key }
-}
-
-/// A credential must at least be a JSON object; the rest is checked where it is verified.
-fn credential_object(credential: &serde_json::Value) -> Option<Violation> {
-    (!credential.is_object()).then(|| Violation::new("credential", "must be a WebAuthn credential object"))
 }
 
 /// A malformed id names no passkey; it is as absent as someone else's.

@@ -83,7 +83,7 @@ base="http://127.0.0.1:$port"
 mkdir -p "$OUT"
 AUTHDB__DATA_DIR="$work/data" AUTHDB__SERVER__BIND="127.0.0.1:$port" AUTHDB__AUTH__BCRYPT_COST=4 \
     AUTHDB__RATE_LIMIT__ENABLED=false NO_COLOR=1 \
-    "$ROOT/target/debug/authdb" >"$OUT/api-checks-server.log" 2>&1 &
+    "${CARGO_TARGET_DIR:-$ROOT/target}/debug/authdb" >"$OUT/api-checks-server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
     curl -fsS "$base/health/live" >/dev/null 2>&1 && break

@@ -1,5 +1,7 @@
 // Passkeys end to end in headless Chromium with the DevTools virtual authenticator: a
-// user registers a passkey, signs in with it with and without a login name, a cloned
+// user registers a passkey, signs in with it with and without a login name, finishes a
+// password login with it as the second step (password -> mfa_token -> webauthn), signs
+// in into an organization (and is refused one they are not a member of), a cloned
 // authenticator (the same credential with a lower sign count) is refused and audited,
 // and a removed passkey no longer signs in.
 //
@@ -59,28 +61,42 @@ window.registerPasskey = async (token, name) => {
     },
   }, token);
 };
-window.signIn = async (login) => {
+async function assertion(options) {
+  options.challenge = bytes(options.challenge);
+  for (const allowed of options.allowCredentials || []) allowed.id = bytes(allowed.id);
+  const credential = await navigator.credentials.get({ publicKey: options });
+  return {
+    id: credential.id,
+    rawId: b64url(credential.rawId),
+    type: credential.type,
+    response: {
+      clientDataJSON: b64url(credential.response.clientDataJSON),
+      authenticatorData: b64url(credential.response.authenticatorData),
+      signature: b64url(credential.response.signature),
+      userHandle: credential.response.userHandle ? b64url(credential.response.userHandle) : null,
+    },
+    extensions: credential.getClientExtensionResults(),
+  };
+}
+window.signIn = async (login, organizationId) => {
   const start = await call("/api/v1/auth/passkeys/login/start", login ? { login } : {});
   if (start.status !== 200) return start;
   const options = start.body.public_key;
-  options.challenge = bytes(options.challenge);
-  for (const allowed of options.allowCredentials || []) allowed.id = bytes(allowed.id);
   const offered = (options.allowCredentials || []).length;
-  const credential = await navigator.credentials.get({ publicKey: options });
-  const finish = await call("/api/v1/auth/passkeys/login/finish", {
-    ceremony_id: start.body.ceremony_id,
-    credential: {
-      id: credential.id,
-      rawId: b64url(credential.rawId),
-      type: credential.type,
-      response: {
-        clientDataJSON: b64url(credential.response.clientDataJSON),
-        authenticatorData: b64url(credential.response.authenticatorData),
-        signature: b64url(credential.response.signature),
-        userHandle: credential.response.userHandle ? b64url(credential.response.userHandle) : null,
-      },
-      extensions: credential.getClientExtensionResults(),
-    },
+  const body = { ceremony_id: start.body.ceremony_id, credential: await assertion(options) };
+  if (organizationId) body.organization_id = organizationId;
+  const finish = await call("/api/v1/auth/passkeys/login/finish", body);
+  return { ...finish, offered };
+};
+// The second step of a password login that answered /problems/mfa-required.
+window.secondStep = async (mfaToken) => {
+  const start = await call("/api/v1/auth/mfa/webauthn/start", { mfa_token: mfaToken });
+  if (start.status !== 200) return start;
+  const options = start.body.public_key;
+  const offered = (options.allowCredentials || []).length;
+  const finish = await call("/api/v1/auth/mfa/webauthn/finish", {
+    mfa_token: mfaToken,
+    credential: await assertion(options),
   });
   return { ...finish, offered };
 };
@@ -162,8 +178,42 @@ try {
   const discoverable = await page.evaluate(() => window.signIn(null));
   check(discoverable.status === 200 && discoverable.offered === 0, `sign-in without a login name (${discoverable.status})`);
   check(discoverable.body?.user?.username === username, "it signs in the passkey's owner");
+
+  // A password login now needs the second step, and the passkey finishes it.
+  const challenged = await api("POST", "/api/v1/auth/login", null, { login: username, password });
+  check(challenged.status === 401 && challenged.body?.type === "/problems/mfa-required"
+    && challenged.body?.methods?.includes("webauthn"),
+  `the password alone answers mfa-required with webauthn (${challenged.status} ${JSON.stringify(challenged.body?.methods)})`);
+  const mfaToken = challenged.body?.mfa_token;
+  const second = await page.evaluate(([t]) => window.secondStep(t), [mfaToken]);
+  check(second.status === 200 && second.offered === 1, `the passkey finishes the login (${second.status}, offered ${second.offered})`);
+  if (second.status === 200) {
+    const { amr } = claims(second.body.access_token);
+    check(amr?.[0] === "pwd" && (amr.includes("hwk") || amr.includes("swk")) && amr.includes("mfa"),
+      `amr is pwd + the key + mfa (${JSON.stringify(amr)})`);
+    const me = await api("GET", "/api/v1/auth/me", second.body.access_token);
+    check(me.status === 200 && me.body.username === username, "its access token works");
+  }
+  const reused = await api("POST", "/api/v1/auth/mfa/webauthn/start", null, { mfa_token: mfaToken });
+  check(reused.status === 401 && reused.body?.type === "/problems/invalid-mfa-token", `the mfa_token is spent (${reused.status})`);
+
+  // Sign-in into an organization: a member gets a scoped token, a non-member 403.
+  const organization = await api("POST", "/api/v1/organizations", token, { name: `Org ${username}`, slug: `org-${username}` });
+  check(organization.status === 201, `an organization is created (${organization.status})`);
+  const scoped = await page.evaluate(([u, o]) => window.signIn(u, o), [username, organization.body?.id]);
+  check(scoped.status === 200 && claims(scoped.body.access_token).org === organization.body?.id
+    && claims(scoped.body.access_token).role === "owner",
+  `a passkey sign-in scoped to the organization (${scoped.status})`);
+  const elsewhere = await page.evaluate(([o]) => window.signIn(null, o), [crypto.randomUUID()]);
+  check(elsewhere.status === 403 && elsewhere.body?.type === "/problems/not-a-member",
+    `a non-member is refused as a password login refuses them (${elsewhere.status} ${elsewhere.body?.type})`);
+  const challengedOrg = await api("POST", "/api/v1/auth/login", null, { login: username, password, organization_id: organization.body?.id });
+  const secondOrg = await page.evaluate(([t]) => window.secondStep(t), [challengedOrg.body?.mfa_token]);
+  check(secondOrg.status === 200 && claims(secondOrg.body.access_token).org === organization.body?.id,
+    `password then passkey, scoped by the login's organization_id (${secondOrg.status})`);
+
   const afterUse = await api("GET", `/api/v1/auth/passkeys/${passkeyId}`, token);
-  check(afterUse.body?.sign_count >= 2 && afterUse.body?.last_used_at, `the sign count and last use are kept (${afterUse.body?.sign_count})`);
+  check(afterUse.body?.sign_count >= 5 && afterUse.body?.last_used_at, `the sign count and last use are kept (${afterUse.body?.sign_count})`);
 
   // A cloned authenticator: the same credential on another authenticator, counting from 0.
   const [original] = (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials;

@@ -394,16 +394,16 @@ async fn the_mfa_encryption_key_seals_totp_secrets_across_restarts_and_rotations
     assert!(message.contains("AUTHDB__AUTH__MFA_ENCRYPTION_KEY_PREVIOUS"), "{message}");
     assert!(!message.contains(&key(2)) && !message.contains(&key(1)), "{message}");
 
-    // Rotation: the new key with the old one as previous; the secret moves at its next use.
+    // Rotation: the new key with the old one as previous; the start seals every secret
+    // again under the new key.
     let app = app
         .restart_with(|settings| {
             settings.auth.mfa_encryption_key = Some(key(2).into());
             settings.auth.mfa_encryption_key_previous = Some(key(1).into());
         })
         .await;
-    assert_eq!(sealed_secret(&app).await, sealed_under_1, "nothing is re-sealed before it is used");
+    assert_ne!(sealed_secret(&app).await, sealed_under_1, "sealed again under the new key at the start");
     json_of(totp_login(&app, "alice", &secret, 1).await, 200, "rotating").await;
-    assert_ne!(sealed_secret(&app).await, sealed_under_1, "sealed again under the new key");
     // The new key alone now opens it.
     let app = app
         .restart_with(|settings| {

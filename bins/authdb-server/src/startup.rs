@@ -48,12 +48,12 @@ pub enum StartupError {
     #[error("cannot read or create the signing key in the data directory (AUTHDB__DATA_DIR): {0}")]
     GeneratedSigningKey(io::Error),
     #[error(
-        "invalid setting AUTHDB__AUTH__MFA_ENCRYPTION_KEY: it opens none of the {sampled} most recent TOTP secrets in \
+        "invalid setting AUTHDB__AUTH__MFA_ENCRYPTION_KEY: it opens none of the {stored} TOTP secrets stored in \
          the database, so no enrolled user could finish a login; set it back to the key they were sealed with, or \
          give that key as AUTHDB__AUTH__MFA_ENCRYPTION_KEY_PREVIOUS (secrets sealed while no key was set open only \
          under the same server secret, AUTHDB__AUTH__JWT_SECRET or the one generated into the data directory)"
     )]
-    MfaKey { sampled: usize },
+    MfaKey { stored: usize },
     #[error("invalid setting AUTHDB__AUTH__BCRYPT_COST: {0}")]
     Hasher(String),
     #[error("cannot listen on {bind} (AUTHDB__SERVER__BIND): {source}")]
@@ -187,29 +187,26 @@ pub async fn build_services(
     Ok((db, services, mailer))
 }
 
-/// Refuses to start when the configured TOTP keys open none of the stored secrets sampled
+/// Refuses to start when the configured TOTP keys open none of the stored secrets
 /// (`auth.mfa_encryption_key` is plainly not the key they were sealed with: every second
-/// factor would fail); warns when only some do not open.
+/// factor would fail); warns when only some do not open. Secrets only an older key opens
+/// are sealed again under the current key meanwhile (see `AuthService::check_mfa_keys`).
 async fn check_mfa_keys(services: &Services) -> Result<(), StartupError> {
     let check =
         services.auth.check_mfa_keys().await.map_err(|error| StartupError::Database(error_chain(&error)))?;
-    if check.sampled > 0 && check.unopened == check.sampled {
-        return Err(StartupError::MfaKey { sampled: check.sampled });
+    if check.checked > 0 && check.unopened == check.checked {
+        return Err(StartupError::MfaKey { stored: check.checked });
     }
     if check.unopened > 0 {
         tracing::warn!(
             unopened = check.unopened,
-            sampled = check.sampled,
+            stored = check.checked,
             "some stored TOTP secrets open with no configured key (AUTHDB__AUTH__MFA_ENCRYPTION_KEY, \
              AUTHDB__AUTH__MFA_ENCRYPTION_KEY_PREVIOUS): their users cannot finish a TOTP login"
         );
     }
-    if check.stale > 0 {
-        tracing::info!(
-            stale = check.stale,
-            sampled = check.sampled,
-            "TOTP secrets still sealed under an older key; each moves to the current key at its next use"
-        );
+    if check.resealed > 0 {
+        tracing::info!(resealed = check.resealed, "TOTP secrets sealed again under the current key");
     }
     Ok(())
 }

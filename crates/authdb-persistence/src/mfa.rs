@@ -258,11 +258,19 @@ impl std::fmt::Debug for SealedTotp {
     }
 }
 
-/// Up to `limit` sealed TOTP secrets, the most recently created first (what a start-up
-/// check of the encryption key samples).
-pub async fn recent_sealed_totp(conn: &impl ConnectionTrait, limit: u64) -> Result<Vec<SealedTotp>> {
+/// Up to `limit` sealed TOTP secrets of users after `after`, in user id order: a page of
+/// the walk the start-up key check makes over every stored secret.
+pub async fn sealed_totp_page(
+    conn: &impl ConnectionTrait,
+    after: Option<UserId>,
+    limit: u64,
+) -> Result<Vec<SealedTotp>> {
     use sea_orm::{QueryOrder, QuerySelect};
-    let rows = mfa_totp::Entity::find().order_by_desc(mfa_totp::Column::CreatedAt).limit(limit).all(conn).await?;
+    let mut query = mfa_totp::Entity::find().order_by_asc(mfa_totp::Column::UserId).limit(limit);
+    if let Some(after) = after {
+        query = query.filter(mfa_totp::Column::UserId.gt(after.as_uuid()));
+    }
+    let rows = query.all(conn).await?;
     Ok(rows
         .into_iter()
         .map(|row| SealedTotp { user_id: UserId::from_uuid(row.user_id), secret_sealed: row.secret_sealed })

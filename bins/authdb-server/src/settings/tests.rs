@@ -607,3 +607,33 @@ fn bad_webauthn_settings_are_refused_naming_the_setting() {
         assert!(message.starts_with("invalid setting AUTHDB__AUTH__WEBAUTHN_ORIGINS: "), "{bad}: {message}");
     }
 }
+
+#[test]
+fn the_mfa_encryption_key_is_base64_of_32_bytes_and_never_shown() {
+    // 32 bytes of 42 and of 7, in base64.
+    let key = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
+    let previous = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+    let settings = load(&[
+        ("AUTHDB__AUTH__MFA_ENCRYPTION_KEY", key),
+        ("AUTHDB__AUTH__MFA_ENCRYPTION_KEY_PREVIOUS", previous),
+    ])
+    .expect("valid");
+    let encryption = settings.auth.mfa_encryption().expect("valid");
+    assert!(encryption.key.is_some() && encryption.previous.is_some());
+    let shown = format!("{settings:?} {encryption:?}");
+    assert!(!shown.contains(key) && !shown.contains(previous), "keys stay out of Debug: {shown}");
+    // Padding is optional.
+    assert!(load(&[("AUTHDB__AUTH__MFA_ENCRYPTION_KEY", key.trim_end_matches('='))]).is_ok());
+
+    let short = "KioqKioqKioqKioqKioqKg=="; // 16 bytes
+    for (variable, value, why) in [
+        ("AUTHDB__AUTH__MFA_ENCRYPTION_KEY", "not base64 at all!", "must be base64"),
+        ("AUTHDB__AUTH__MFA_ENCRYPTION_KEY", short, "exactly 32 bytes, got 16"),
+        ("AUTHDB__AUTH__MFA_ENCRYPTION_KEY_PREVIOUS", short, "exactly 32 bytes, got 16"),
+    ] {
+        let error = load(&[(variable, value)]).expect_err("refused").to_string();
+        assert!(error.contains(variable), "{error}");
+        assert!(error.contains(why), "{error}");
+        assert!(!error.contains(value), "the value is never echoed: {error}");
+    }
+}

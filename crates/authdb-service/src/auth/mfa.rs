@@ -27,18 +27,19 @@ use crate::{
     write::Write,
 };
 
-/// How many of the most recent TOTP secrets [`AuthService::check_mfa_keys`] tries.
-pub const MFA_KEY_CHECK_SAMPLE: u64 = 1000;
+/// How many TOTP secrets [`AuthService::check_mfa_keys`] reads at a time.
+pub const MFA_KEY_CHECK_PAGE: u64 = 500;
 
-/// What [`AuthService::check_mfa_keys`] found.
+/// What [`AuthService::check_mfa_keys`] found and did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MfaKeyCheck {
-    /// TOTP secrets tried.
-    pub sampled: usize,
-    /// Of those, how many opened with no configured key.
+    /// TOTP secrets stored (pending enrolments included).
+    pub checked: usize,
+    /// Of those, how many open with no configured key.
     pub unopened: usize,
-    /// Of those, how many opened only with an older key (sealed again at their next use).
-    pub stale: usize,
+    /// Of those, how many opened only with an older key and are now sealed under the
+    /// current one.
+    pub resealed: usize,
 }
 
 /// How long an `mfa_token` works.
@@ -389,17 +390,39 @@ impl AuthService {
         })
     }
 
-    /// Checks that the configured keys open the stored TOTP secrets, on a sample of the
-    /// most recent ones (at most [`MFA_KEY_CHECK_SAMPLE`]): what the server runs at start, to
-    /// refuse a wrong `auth.mfa_encryption_key` before anyone signs in.
+    /// Walks every stored TOTP secret (in pages of [`MFA_KEY_CHECK_PAGE`]): counts those
+    /// no configured key opens, and seals again under the current key those only an older
+    /// key opens (each with a conditional update, so a concurrent change wins). What the
+    /// server runs at start: a wrong `auth.mfa_encryption_key` is refused before anyone
+    /// signs in, and after a key change no secret is left under the old key (so the server
+    /// secret, from which the default key is derived, can then be rotated too).
     pub async fn check_mfa_keys(&self) -> Result<MfaKeyCheck> {
-        let sample = mfa::recent_sealed_totp(self.inner.core.db(), MFA_KEY_CHECK_SAMPLE).await?;
-        let mut check = MfaKeyCheck { sampled: sample.len(), unopened: 0, stale: 0 };
-        for sealed in &sample {
-            match self.inner.mfa_key.open(sealed.user_id.as_uuid(), &sealed.secret_sealed) {
-                Ok(opened) if opened.stale => check.stale += 1,
-                Ok(_) => {}
-                Err(_) => check.unopened += 1,
+        let mut check = MfaKeyCheck { checked: 0, unopened: 0, resealed: 0 };
+        let mut after = None;
+        loop {
+            let page = mfa::sealed_totp_page(self.inner.core.db(), after, MFA_KEY_CHECK_PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.user_id);
+            check.checked += page.len();
+            let mut stale = Vec::new();
+            for sealed in &page {
+                match self.inner.mfa_key.open(sealed.user_id.as_uuid(), &sealed.secret_sealed) {
+                    Ok(opened) if opened.stale => {
+                        let new = self.inner.mfa_key.seal(sealed.user_id.as_uuid(), &opened.secret)?;
+                        stale.push((sealed, new));
+                    }
+                    Ok(_) => {}
+                    Err(_) => check.unopened += 1,
+                }
+            }
+            if !stale.is_empty() {
+                let write = Write::begin(&self.inner.core).await?;
+                for (sealed, new) in &stale {
+                    if mfa::reseal_totp(write.conn(), sealed.user_id, &sealed.secret_sealed, new).await? {
+                        check.resealed += 1;
+                    }
+                }
+                write.commit().await?;
             }
         }
         Ok(check)

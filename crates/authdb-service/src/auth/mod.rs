@@ -46,7 +46,7 @@ pub use self::{
     clients::{ClientCredentialsAttempt, ClientPrincipal, IssuedClientToken},
     events::{SecurityEvent, SecurityEvents},
     login::LoginAttempt,
-    mfa::{MFA_KEY_CHECK_SAMPLE, MfaKeyCheck, MfaVerification, SecondFactorProof, TotpEnrolment},
+    mfa::{MFA_KEY_CHECK_PAGE, MfaKeyCheck, MfaVerification, SecondFactorProof, TotpEnrolment},
     passkeys::{MfaPasskeyVerification, PasskeyCeremony, PasskeyLogin, PasskeyPolicy, PasskeyRegistration},
     password::PasswordChange,
     refresh::RefreshAttempt,

@@ -132,7 +132,8 @@ async fn the_second_step_refuses_bad_tokens_and_fields(backend: Backend) {
     // Missing or mistyped fields: 422 naming each.
     let missing = json_of(app.post_json(WEBAUTHN_START, &json!({})).await, 422, "no mfa_token").await;
     assert_eq!(fields(&missing), ["mfa_token"]);
-    let missing = json_of(app.post_json(WEBAUTHN_FINISH, &json!({ "mfa_token": "x" })).await, 422, "no credential").await;
+    let missing =
+        json_of(app.post_json(WEBAUTHN_FINISH, &json!({ "mfa_token": "x" })).await, 422, "no credential").await;
     assert_eq!(fields(&missing), ["credential"]);
     let missing =
         json_of(app.post_json(WEBAUTHN_FINISH, &json!({ "credential": {} })).await, 422, "no mfa_token").await;
@@ -415,10 +416,10 @@ async fn the_mfa_encryption_key_seals_totp_secrets_across_restarts_and_rotations
     // A secret no configured key opens (one row of several: the start is allowed) is a
     // 503 naming the cause, never a 500.
     let bob = app.register_ok("bob").await;
-    let started = json_of(app.post(TOTP, &bob.access_token, &json!({ "password": PASSWORD })).await, 200, "enrol").await;
+    let started =
+        json_of(app.post(TOTP, &bob.access_token, &json!({ "password": PASSWORD })).await, 200, "enrol").await;
     let bobs = started["secret"].as_str().unwrap().to_owned();
-    json_of(app.post(CONFIRM, &bob.access_token, &json!({ "code": pyotp_code(&bobs, 0) })).await, 200, "confirm")
-        .await;
+    json_of(app.post(CONFIRM, &bob.access_token, &json!({ "code": pyotp_code(&bobs, 0) })).await, 200, "confirm").await;
     let db = app.database().await;
     let foreign = mfa_totp::Entity::find()
         .filter(mfa_totp::Column::UserId.eq(uuid::Uuid::parse_str(alice.user["id"].as_str().unwrap()).unwrap()))

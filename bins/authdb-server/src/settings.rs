@@ -545,7 +545,9 @@ impl AuthSettings {
         let parse = |value: &Option<SecretString>, setting: &'static str| {
             value
                 .as_ref()
-                .map(|key| MfaKey::from_base64(key.expose_secret()).map_err(|error| invalid(setting, error.to_string())))
+                .map(|key| {
+                    MfaKey::from_base64(key.expose_secret()).map_err(|error| invalid(setting, error.to_string()))
+                })
                 .transpose()
         };
         Ok(MfaEncryption {

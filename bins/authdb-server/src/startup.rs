@@ -192,8 +192,7 @@ pub async fn build_services(
 /// factor would fail); warns when only some do not open. Secrets only an older key opens
 /// are sealed again under the current key meanwhile (see `AuthService::check_mfa_keys`).
 async fn check_mfa_keys(services: &Services) -> Result<(), StartupError> {
-    let check =
-        services.auth.check_mfa_keys().await.map_err(|error| StartupError::Database(error_chain(&error)))?;
+    let check = services.auth.check_mfa_keys().await.map_err(|error| StartupError::Database(error_chain(&error)))?;
     if check.checked > 0 && check.unopened == check.checked {
         return Err(StartupError::MfaKey { stored: check.checked });
     }

@@ -25,7 +25,10 @@ pub use secret::generate_secret;
 pub use signing::{
     JwtAlgorithm, MIN_HS256_SECRET_BYTES, MIN_RSA_BITS, PrivateKeyPem, PublicJwk, SigningKeys, generate_ed25519_pem,
 };
-pub use totp::{MFA_KEY_BYTES, MfaKey, MfaKeyError, MfaKeyRing, OpenedSecret, TOTP_DIGITS, TOTP_STEP_SECS, TotpSecret, generate_recovery_codes, normalize_recovery_code};
+pub use totp::{
+    MFA_KEY_BYTES, MfaKey, MfaKeyError, MfaKeyRing, OpenedSecret, TOTP_DIGITS, TOTP_STEP_SECS, TotpSecret,
+    generate_recovery_codes, normalize_recovery_code,
+};
 pub use webauthn::{
     AssertionSubject, CeremonyState, NewPasskey, PasskeyError, RelyingParty, RelyingPartyConfig,
     RelyingPartyConfigError, Started, StoredPasskey, VerifiedAssertion,

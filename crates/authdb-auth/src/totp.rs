@@ -11,12 +11,8 @@
 use std::{fmt, sync::Arc};
 
 use base64::{
-    Engine as _,
-    alphabet,
-    engine::{
-        DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig,
-        general_purpose::STANDARD_NO_PAD,
-    },
+    Engine as _, alphabet,
+    engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig, general_purpose::STANDARD_NO_PAD},
 };
 use chacha20poly1305::{
     KeyInit, XChaCha20Poly1305, XNonce,

@@ -235,7 +235,11 @@ pub async fn set_challenge_ceremony(
 }
 
 /// The passkey ceremony the live challenge with this hash started, if any.
-pub async fn challenge_ceremony(conn: &impl ConnectionTrait, token_hash: &str, now: OffsetDateTime) -> Result<Option<Uuid>> {
+pub async fn challenge_ceremony(
+    conn: &impl ConnectionTrait,
+    token_hash: &str,
+    now: OffsetDateTime,
+) -> Result<Option<Uuid>> {
     let found = mfa_challenges::Entity::find()
         .filter(mfa_challenges::Column::TokenHash.eq(token_hash))
         .filter(mfa_challenges::Column::UsedAt.is_null())

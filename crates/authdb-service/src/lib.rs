@@ -60,9 +60,10 @@ pub use admin::{AdminService, ClientWithSecret};
 pub use agent::{AgentCall, AgentError, AgentFuture, NoRouterAgent, RouterAgent};
 pub use auth::{
     AuthPolicy, AuthService, ClientCredentialsAttempt, ClientPrincipal, IssuedClientToken, IssuedTokens, LoginAttempt,
-    MFA_KEY_CHECK_PAGE, MfaEncryption, MfaKeyCheck, MfaPasskeyVerification, MfaVerification, PasskeyCeremony, PasskeyLogin, PasskeyPolicy, PasskeyRegistration, PasswordChange, RefreshAttempt,
-    Registered, Registration, RevocationCursor, RevocationEvent, RevocationPage, RevocationReason, RevocationWatch,
-    SecondFactorProof, SecurityEvent, SecurityEvents, TotpEnrolment, VerifiedAccess,
+    MFA_KEY_CHECK_PAGE, MfaEncryption, MfaKeyCheck, MfaPasskeyVerification, MfaVerification, PasskeyCeremony,
+    PasskeyLogin, PasskeyPolicy, PasskeyRegistration, PasswordChange, RefreshAttempt, Registered, Registration,
+    RevocationCursor, RevocationEvent, RevocationPage, RevocationReason, RevocationWatch, SecondFactorProof,
+    SecurityEvent, SecurityEvents, TotpEnrolment, VerifiedAccess,
 };
 pub use authdb_auth::PublicJwk;
 pub use client::ClientInfo;

@@ -613,11 +613,9 @@ fn the_mfa_encryption_key_is_base64_of_32_bytes_and_never_shown() {
     // 32 bytes of 42 and of 7, in base64.
     let key = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
     let previous = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
-    let settings = load(&[
-        ("AUTHDB__AUTH__MFA_ENCRYPTION_KEY", key),
-        ("AUTHDB__AUTH__MFA_ENCRYPTION_KEY_PREVIOUS", previous),
-    ])
-    .expect("valid");
+    let settings =
+        load(&[("AUTHDB__AUTH__MFA_ENCRYPTION_KEY", key), ("AUTHDB__AUTH__MFA_ENCRYPTION_KEY_PREVIOUS", previous)])
+            .expect("valid");
     let encryption = settings.auth.mfa_encryption().expect("valid");
     assert!(encryption.key.is_some() && encryption.previous.is_some());
     let shown = format!("{settings:?} {encryption:?}");

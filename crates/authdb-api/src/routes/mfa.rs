@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::endpoint::{no_store, resource};
 use crate::{
     ApiError, Authenticated, Client, JsonBody,
-    dto::{MfaPasskeyFinishRequest, MfaPasskeyOptionsResponse, MfaPasskeyStartRequest, TokenResponse, public_key_options},
+    dto::{
+        MfaPasskeyFinishRequest, MfaPasskeyOptionsResponse, MfaPasskeyStartRequest, TokenResponse, public_key_options,
+    },
     fields::{MAX_PASSWORD_BYTES, MAX_REFRESH_TOKEN_BYTES, bounded, invalid, webauthn_credential},
     guard::path_uuid,
     problem::{FieldError, Problem},

@@ -8,7 +8,9 @@
 
 use std::fmt;
 
-use authdb_auth::{OpaqueToken, OpenedSecret, PasswordHash, TokenHash, TotpSecret, generate_recovery_codes, normalize_recovery_code};
+use authdb_auth::{
+    OpaqueToken, OpenedSecret, PasswordHash, TokenHash, TotpSecret, generate_recovery_codes, normalize_recovery_code,
+};
 use authdb_domain::{AuditAction, AuthMethods, OrganizationId, User, UserId};
 use authdb_persistence::{
     mfa::{self, Challenge},
@@ -464,7 +466,10 @@ impl SecondFactorProof {
 /// What a proof matched, to spend in the write.
 enum Accepted {
     /// The TOTP step, and the secret sealed under an older key with its new sealing.
-    Step { step: i64, reseal: Option<(String, String)> },
+    Step {
+        step: i64,
+        reseal: Option<(String, String)>,
+    },
     RecoveryCode(String),
 }
 

@@ -76,5 +76,6 @@ mod roles;
 mod scans;
 mod services;
 mod sessions;
+mod step_up;
 mod tokens;
 mod verify;

@@ -62,7 +62,7 @@ pub use auth::{
     AuthPolicy, AuthService, ClientCredentialsAttempt, ClientPrincipal, IssuedClientToken, IssuedTokens, LoginAttempt,
     MfaVerification, PasskeyCeremony, PasskeyLogin, PasskeyPolicy, PasskeyRegistration, PasswordChange, RefreshAttempt,
     Registered, Registration, RevocationCursor, RevocationEvent, RevocationPage, RevocationReason, RevocationWatch,
-    SecondFactorProof, SecurityEvent, SecurityEvents, TotpEnrolment, VerifiedAccess,
+    SecondFactorProof, SecurityEvent, SecurityEvents, StepUp, StepUpAttempt, TotpEnrolment, VerifiedAccess,
 };
 pub use authdb_auth::PublicJwk;
 pub use client::ClientInfo;

@@ -11,6 +11,7 @@ use std::fmt;
 use authdb_auth::{OpaqueToken, PasswordHash, TokenHash, TotpSecret, generate_recovery_codes, normalize_recovery_code};
 use authdb_domain::{AuditAction, AuthMethods, OrganizationId, User, UserId};
 use authdb_persistence::{
+    ConnectionTrait,
     mfa::{self, Challenge},
     now, users,
 };
@@ -78,11 +79,7 @@ impl AuthService {
     /// the password alone signs in. Other factors (passkeys: `webauthn`) add their names
     /// here.
     pub async fn second_factor_methods(&self, user: UserId) -> Result<Vec<&'static str>> {
-        let mut methods = Vec::new();
-        if mfa::has_confirmed_totp(self.inner.core.db(), user).await? {
-            methods.extend(["totp", "recovery_code"]);
-        }
-        Ok(methods)
+        second_factor_methods(self.inner.core.db(), user).await
     }
 
     /// Whether `user` has any second factor.
@@ -162,20 +159,7 @@ impl AuthService {
             return Err(ServiceError::InvalidMfaCode { field: verification.proof.field() });
         }
         if let Accepted::RecoveryCode(_) = accepted {
-            let left = mfa::recovery_codes_left(write.conn(), user.id).await?;
-            write
-                .audit(
-                    Audit::success(AuditAction::MfaRecoveryCodeUsed, user.id, client)
-                        .details(json!({ "codes_left": left })),
-                )
-                .await?;
-            let notice = Message::RecoveryCodeUsed {
-                to: &user.email,
-                username: user.username.as_ref(),
-                ip: client.ip.as_deref().unwrap_or("an unknown address"),
-                codes_left: left,
-            };
-            write.mail(notice).await?;
+            record_recovery_code_use(&mut write, &user, client).await?;
         }
         write.commit().await?;
         self.inner.throttle.succeeded(claim).await?;
@@ -240,7 +224,7 @@ impl AuthService {
     }
 
     /// Removes the caller's TOTP factor and recovery codes, after their password and a
-    /// current code.
+    /// current code; a sensitive action (a recent multi-factor session: see `step_up`).
     #[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
     pub async fn disable_totp(
         &self,
@@ -250,6 +234,7 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<()> {
         let user = principal.user.id;
+        self.step_up(principal).require().await?;
         self.check_current_password(user, &password, client).await?;
         if !mfa::has_confirmed_totp(self.inner.core.db(), user).await? {
             return Err(ServiceError::MfaNotEnabled);
@@ -276,7 +261,7 @@ impl AuthService {
     }
 
     /// Replaces the caller's recovery codes with 10 new ones (after their password); the
-    /// old ones stop working.
+    /// old ones stop working. A sensitive action (see `step_up`).
     #[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
     pub async fn regenerate_recovery_codes(
         &self,
@@ -285,6 +270,7 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<Vec<SecretString>> {
         let user = principal.user.id;
+        self.step_up(principal).require().await?;
         self.check_current_password(user, &password, client).await?;
         if !mfa::has_confirmed_totp(self.inner.core.db(), user).await? {
             return Err(ServiceError::MfaNotEnabled);
@@ -321,7 +307,7 @@ impl AuthService {
     /// Checks a proof against `user`'s factor (a pending one when `pending`), without
     /// spending anything: the step a TOTP code matched, or the hash of a recovery code
     /// that exists unused. `None`: wrong.
-    async fn check_proof(&self, user: UserId, proof: &SecondFactorProof, pending: bool) -> Result<Option<Accepted>> {
+    pub(super) async fn check_proof(&self, user: UserId, proof: &SecondFactorProof, pending: bool) -> Result<Option<Accepted>> {
         let db = self.inner.core.db();
         let Some(totp) = mfa::find_totp(db, user).await? else {
             return Ok(None);
@@ -339,8 +325,17 @@ impl AuthService {
         }
     }
 
+    /// Whether `code` is a current TOTP code of `user`'s confirmed factor that was already
+    /// accepted (a replay, or a concurrent request's win), rather than a wrong one.
+    pub(super) async fn is_replayed_totp(&self, user: UserId, code: &str) -> Result<bool> {
+        let Some(totp) = mfa::find_totp(self.inner.core.db(), user).await? else { return Ok(false) };
+        let (Some(_), Some(last)) = (totp.confirmed_at, totp.last_step) else { return Ok(false) };
+        let secret = self.inner.mfa_key.open(user.as_uuid(), &totp.secret_sealed)?;
+        Ok(secret.matching_step(code.trim(), now().unix_timestamp()).is_some_and(|step| step <= last))
+    }
+
     /// Checks the caller's current password (throttled like a password change).
-    async fn check_current_password(&self, user: UserId, password: &SecretString, client: &ClientInfo) -> Result<()> {
+    pub(super) async fn check_current_password(&self, user: UserId, password: &SecretString, client: &ClientInfo) -> Result<()> {
         let claim = self.inner.throttle.claim(Attempted::PasswordChange(user), client).await?;
         let credentials = users::find_credentials_by_id(self.inner.core.db(), user).await?;
         let stored = credentials.as_ref().map(|c| PasswordHash::from_stored(c.password_hash.clone()));
@@ -351,7 +346,7 @@ impl AuthService {
         self.inner.throttle.succeeded(claim).await
     }
 
-    async fn audit_mfa_failure(&self, user: UserId, client: &ClientInfo, reason: &str) -> Result<()> {
+    pub(super) async fn audit_mfa_failure(&self, user: UserId, client: &ClientInfo, reason: &str) -> Result<()> {
         let write = Write::begin(&self.inner.core).await?;
         write
             .audit(Audit::failure(AuditAction::MfaFailed, Some(user), client).details(json!({ "reason": reason })))
@@ -362,9 +357,35 @@ impl AuthService {
     }
 }
 
+/// The second-factor methods of `user` (see [`AuthService::second_factor_methods`]): the
+/// one list the login's challenge, step-up and an organization's `require_mfa` all read.
+pub(crate) async fn second_factor_methods(conn: &impl ConnectionTrait, user: UserId) -> Result<Vec<&'static str>> {
+    let mut methods = Vec::new();
+    if mfa::has_confirmed_totp(conn, user).await? {
+        methods.extend(["totp", "recovery_code"]);
+    }
+    Ok(methods)
+}
+
+/// Audits the use of a recovery code (with how many are left) and mails the owner a
+/// notice, in the write that spent it.
+pub(super) async fn record_recovery_code_use(write: &mut Write<'_>, user: &User, client: &ClientInfo) -> Result<()> {
+    let left = mfa::recovery_codes_left(write.conn(), user.id).await?;
+    write
+        .audit(Audit::success(AuditAction::MfaRecoveryCodeUsed, user.id, client).details(json!({ "codes_left": left })))
+        .await?;
+    let notice = Message::RecoveryCodeUsed {
+        to: &user.email,
+        username: user.username.as_ref(),
+        ip: client.ip.as_deref().unwrap_or("an unknown address"),
+        codes_left: left,
+    };
+    write.mail(notice).await
+}
+
 impl SecondFactorProof {
     /// The request field the proof came in.
-    fn field(&self) -> &'static str {
+    pub(super) fn field(&self) -> &'static str {
         match self {
             Self::Totp(_) => "code",
             Self::RecoveryCode(_) => "recovery_code",
@@ -373,7 +394,7 @@ impl SecondFactorProof {
 }
 
 /// What a proof matched, to spend in the write.
-enum Accepted {
+pub(super) enum Accepted {
     Step(i64),
     RecoveryCode(String),
 }

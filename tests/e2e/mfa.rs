@@ -220,12 +220,7 @@ async fn disable_and_admin_reset(backend: Backend) {
     let access = signed_in["access_token"].as_str().unwrap().to_owned();
 
     let wrong_code = app
-        .send(
-            reqwest::Method::DELETE,
-            TOTP,
-            &access,
-            Some(&json!({ "password": PASSWORD, "code": "000000" })),
-        )
+        .send(reqwest::Method::DELETE, TOTP, &access, Some(&json!({ "password": PASSWORD, "code": "000000" })))
         .await;
     assert_eq!(wrong_code.status(), 401);
     let wrong_password = app
@@ -248,12 +243,7 @@ async fn disable_and_admin_reset(backend: Backend) {
     assert_eq!(removed.status(), 204);
     assert_eq!(app.login("alice", PASSWORD).await.status(), 200, "password alone again");
     let none = app
-        .send(
-            reqwest::Method::DELETE,
-            TOTP,
-            &access,
-            Some(&json!({ "password": PASSWORD, "code": "123456" })),
-        )
+        .send(reqwest::Method::DELETE, TOTP, &access, Some(&json!({ "password": PASSWORD, "code": "123456" })))
         .await;
     assert_eq!(none.status(), 409);
 

@@ -160,7 +160,8 @@ async fn old_sessions_must_step_up_for_every_sensitive_action(backend: Backend) 
     }
     // Not sensitive: another role than owner, reading, a profile change without the email.
     let members = format!("/api/v1/organizations/{org}/members");
-    let admin = app.patch(&format!("{members}/{}", bob.user_id()), &old.access_token, &json!({ "role": "admin" })).await;
+    let admin =
+        app.patch(&format!("{members}/{}", bob.user_id()), &old.access_token, &json!({ "role": "admin" })).await;
     assert_eq!(admin.status(), 200);
     assert_eq!(app.patch_me(&old.access_token, &json!({ "full_name": "Alice" })).await.status(), 200);
 
@@ -226,9 +227,16 @@ async fn a_totp_users_password_only_session_steps_up_with_a_code(backend: Backen
     // The multi-factor session passes; a recovery code steps up too (and is spent).
     let regenerated = app.post(RECOVERY, &fresh.access_token, &json!({ "password": PASSWORD })).await;
     let regenerated = json_of(regenerated, 200, "regenerate after step-up").await;
-    assert_eq!(app.post(STEP_UP, &fresh.access_token, &json!({ "password": PASSWORD, "recovery_code": codes[0] })).await.status(), 401, "old recovery codes are gone");
+    assert_eq!(
+        app.post(STEP_UP, &fresh.access_token, &json!({ "password": PASSWORD, "recovery_code": codes[0] }))
+            .await
+            .status(),
+        401,
+        "old recovery codes are gone"
+    );
     let recovery = regenerated["recovery_codes"][0].as_str().unwrap();
-    let again = step_up_ok(&app, &fresh.access_token, &json!({ "password": PASSWORD, "recovery_code": recovery })).await;
+    let again =
+        step_up_ok(&app, &fresh.access_token, &json!({ "password": PASSWORD, "recovery_code": recovery })).await;
     assert_eq!(pyjwt_amr(&app, &again.access_token).0, ["pwd", "otp", "mfa"]);
     let change = json!({ "current_password": PASSWORD, "new_password": "Secret1234" });
     assert_eq!(app.post(CHANGE_PASSWORD, &again.access_token, &change).await.status(), 204);
@@ -299,8 +307,7 @@ async fn require_mfa_refuses_members_without_a_second_factor(backend: Backend) {
     assert_eq!(locked_out["errors"][0]["field"], "settings.require_mfa");
     let create = json!({ "name": "Beta", "slug": "beta", "settings": { "require_mfa": true } });
     let created = app.post("/api/v1/organizations", &alice.access_token, &create).await;
-    assert_eq!(json_of(created, 422, "create")
-        .await["errors"][0]["field"], "settings.require_mfa");
+    assert_eq!(json_of(created, 422, "create").await["errors"][0]["field"], "settings.require_mfa");
 
     enrol(&app, &alice).await;
     let updated = json_of(app.patch(&path, &alice.access_token, &on).await, 200, "owner with a factor").await;

@@ -75,9 +75,7 @@ async fn step_up(
             None => Ok(Some(SecondFactorProof::RecoveryCode(SecretString::from(code)))),
             Some(violation) => Err(violation),
         },
-        (Some(_), Some(_)) => {
-            Err(authdb_domain::Violation::new("code", "give at most one of code and recovery_code"))
-        }
+        (Some(_), Some(_)) => Err(authdb_domain::Violation::new("code", "give at most one of code and recovery_code")),
     };
     let proof = match (password, proof) {
         (None, Ok(proof)) => proof,

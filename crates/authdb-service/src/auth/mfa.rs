@@ -307,7 +307,12 @@ impl AuthService {
     /// Checks a proof against `user`'s factor (a pending one when `pending`), without
     /// spending anything: the step a TOTP code matched, or the hash of a recovery code
     /// that exists unused. `None`: wrong.
-    pub(super) async fn check_proof(&self, user: UserId, proof: &SecondFactorProof, pending: bool) -> Result<Option<Accepted>> {
+    pub(super) async fn check_proof(
+        &self,
+        user: UserId,
+        proof: &SecondFactorProof,
+        pending: bool,
+    ) -> Result<Option<Accepted>> {
         let db = self.inner.core.db();
         let Some(totp) = mfa::find_totp(db, user).await? else {
             return Ok(None);
@@ -335,7 +340,12 @@ impl AuthService {
     }
 
     /// Checks the caller's current password (throttled like a password change).
-    pub(super) async fn check_current_password(&self, user: UserId, password: &SecretString, client: &ClientInfo) -> Result<()> {
+    pub(super) async fn check_current_password(
+        &self,
+        user: UserId,
+        password: &SecretString,
+        client: &ClientInfo,
+    ) -> Result<()> {
         let claim = self.inner.throttle.claim(Attempted::PasswordChange(user), client).await?;
         let credentials = users::find_credentials_by_id(self.inner.core.db(), user).await?;
         let stored = credentials.as_ref().map(|c| PasswordHash::from_stored(c.password_hash.clone()));

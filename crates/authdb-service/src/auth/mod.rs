@@ -43,7 +43,6 @@ use authdb_domain::{MemberRole, OrganizationId, PasswordPolicy, PermissionSet, U
 use authdb_persistence::{ConnectionTrait, memberships, now, users};
 use time::{Duration, OffsetDateTime};
 
-pub(crate) use self::{mfa::second_factor_methods, sessions::revoke_user_sessions};
 pub use self::{
     clients::{ClientCredentialsAttempt, ClientPrincipal, IssuedClientToken},
     events::{SecurityEvent, SecurityEvents},
@@ -57,6 +56,7 @@ pub use self::{
     sessions::RevocationReason,
     step_up::{StepUp, StepUpAttempt},
 };
+pub(crate) use self::{mfa::second_factor_methods, sessions::revoke_user_sessions};
 use crate::{
     Core, Principal, Result, ServiceError,
     login_throttle::{LoginThrottle, LoginThrottlePolicy},

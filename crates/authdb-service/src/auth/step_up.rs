@@ -243,8 +243,8 @@ impl AuthService {
 
     async fn audit_step_up_failure(&self, user: UserId, client: &ClientInfo, reason: &str) -> Result<()> {
         let write = Write::begin(&self.inner.core).await?;
-        let failed = Audit::failure(AuditAction::SessionStepUpFailed, Some(user), client)
-            .details(json!({ "reason": reason }));
+        let failed =
+            Audit::failure(AuditAction::SessionStepUpFailed, Some(user), client).details(json!({ "reason": reason }));
         write.audit(failed).await?;
         write.commit().await?;
         tracing::info!(reason, "step-up refused");

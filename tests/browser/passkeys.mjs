@@ -212,6 +212,13 @@ try {
   check(secondOrg.status === 200 && claims(secondOrg.body.access_token).org === organization.body?.id,
     `password then passkey, scoped by the login's organization_id (${secondOrg.status})`);
 
+  // Removing a passkey is a sensitive action: the registration's password-only session
+  // must step up; a password-then-passkey session may.
+  const challengedAgain = await api("POST", "/api/v1/auth/login", null, { login: username, password });
+  const bothFactors = await page.evaluate(([t]) => window.secondStep(t), [challengedAgain.body?.mfa_token]);
+  check(bothFactors.status === 200, `password then passkey signs in again (${bothFactors.status})`);
+  const strongToken = bothFactors.body?.access_token;
+
   const afterUse = await api("GET", `/api/v1/auth/passkeys/${passkeyId}`, token);
   check(afterUse.body?.sign_count >= 5 && afterUse.body?.last_used_at, `the sign count and last use are kept (${afterUse.body?.sign_count})`);
 
@@ -234,7 +241,10 @@ try {
   await page.screenshot({ path: `${outDir}/passkeys.png` });
 
   // Remove: the passkey no longer signs in.
-  const removed = await api("DELETE", `/api/v1/auth/passkeys/${passkeyId}`, token);
+  const weak = await api("DELETE", `/api/v1/auth/passkeys/${passkeyId}`, token);
+  check(weak.status === 401 && weak.body?.type === "/problems/step-up-required",
+    `a password-only session may not remove the passkey (${weak.status} ${weak.body?.type})`);
+  const removed = await api("DELETE", `/api/v1/auth/passkeys/${passkeyId}`, strongToken);
   check(removed.status === 204, `the passkey is removed (${removed.status})`);
   const empty = await api("GET", "/api/v1/auth/passkeys", token);
   check(empty.body?.items?.length === 0, "the list is empty");

@@ -78,5 +78,6 @@ mod scans;
 mod services;
 mod sessions;
 mod soft_passkey;
+mod step_up;
 mod tokens;
 mod verify;

@@ -193,9 +193,10 @@ async fn recovery_codes_are_single_use_audited_mailed_and_regenerated(backend: B
     let events = json_of(app.get("/api/v1/auth/events", &alice.access_token).await, 200, "events").await;
     assert!(events.to_string().contains("mfa.recovery_code_used"), "{events}");
 
+    // Regenerating is a sensitive action: the multi-factor session, not the registration's.
+    let mfa_access = signed_in["access_token"].as_str().unwrap();
     let fresh =
-        json_of(app.post(RECOVERY, &alice.access_token, &json!({ "password": PASSWORD })).await, 200, "regenerate")
-            .await;
+        json_of(app.post(RECOVERY, mfa_access, &json!({ "password": PASSWORD })).await, 200, "regenerate").await;
     assert_eq!(fresh["recovery_codes"].as_array().unwrap().len(), 10);
     let token = mfa_token(&app, "alice").await;
     assert_eq!(
@@ -210,22 +211,23 @@ async fn recovery_codes_are_single_use_audited_mailed_and_regenerated(backend: B
 async fn disable_and_admin_reset(backend: Backend) {
     let app = spawn_app(backend).await;
     let alice = app.register_ok("alice").await;
-    let (secret, _) = enrol(&app, &alice).await;
+    let (secret, codes) = enrol(&app, &alice).await;
+    // Removing the factor is a sensitive action: a multi-factor session (the registration's
+    // is password-only) signed in with a recovery code, so no TOTP step is spent.
+    let token = mfa_token(&app, "alice").await;
+    let signed_in =
+        json_of(verify(&app, &json!({ "mfa_token": token, "recovery_code": codes[0] })).await, 200, "mfa").await;
+    let access = signed_in["access_token"].as_str().unwrap().to_owned();
 
     let wrong_code = app
-        .send(
-            reqwest::Method::DELETE,
-            TOTP,
-            &alice.access_token,
-            Some(&json!({ "password": PASSWORD, "code": "000000" })),
-        )
+        .send(reqwest::Method::DELETE, TOTP, &access, Some(&json!({ "password": PASSWORD, "code": "000000" })))
         .await;
     assert_eq!(wrong_code.status(), 401);
     let wrong_password = app
         .send(
             reqwest::Method::DELETE,
             TOTP,
-            &alice.access_token,
+            &access,
             Some(&json!({ "password": "Wrong1234", "code": pyotp_code(&secret, 1) })),
         )
         .await;
@@ -234,19 +236,14 @@ async fn disable_and_admin_reset(backend: Backend) {
         .send(
             reqwest::Method::DELETE,
             TOTP,
-            &alice.access_token,
+            &access,
             Some(&json!({ "password": PASSWORD, "code": pyotp_code(&secret, 1) })),
         )
         .await;
     assert_eq!(removed.status(), 204);
     assert_eq!(app.login("alice", PASSWORD).await.status(), 200, "password alone again");
     let none = app
-        .send(
-            reqwest::Method::DELETE,
-            TOTP,
-            &alice.access_token,
-            Some(&json!({ "password": PASSWORD, "code": "123456" })),
-        )
+        .send(reqwest::Method::DELETE, TOTP, &access, Some(&json!({ "password": PASSWORD, "code": "123456" })))
         .await;
     assert_eq!(none.status(), 409);
 

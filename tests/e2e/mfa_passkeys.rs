@@ -167,7 +167,10 @@ async fn the_second_step_refuses_bad_tokens_and_fields(backend: Backend) {
     let spent = json_of(finish(&app, &fresh, soft.assert(&options)).await, 400, "ceremony spent").await;
     assert_eq!(spent["type"], "/problems/invalid-ceremony");
     let options = start(&app, &fresh).await;
-    json_of(finish(&app, &fresh, soft.assert(&options)).await, 200, "started again").await;
+    // Signed in with both factors: the session a passkey's removal (a sensitive action)
+    // steps up from.
+    let both_factors = json_of(finish(&app, &fresh, soft.assert(&options)).await, 200, "started again").await;
+    let both_factors = both_factors["access_token"].as_str().unwrap().to_owned();
 
     // An expired token (5 minutes) is refused at start and finish.
     let token = mfa_token(&app, "alice").await;
@@ -189,7 +192,10 @@ async fn the_second_step_refuses_bad_tokens_and_fields(backend: Backend) {
     let token = mfa_token(&app, "alice").await;
     let listed = json_of(app.get_with("/api/v1/auth/passkeys", &alice.access_token).await, 200, "list").await;
     let id = listed["items"][0]["id"].as_str().unwrap().to_owned();
-    assert_eq!(app.delete_with(&format!("/api/v1/auth/passkeys/{id}"), &alice.access_token).await.status(), 204);
+    let single_factor = app.delete_with(&format!("/api/v1/auth/passkeys/{id}"), &alice.access_token).await;
+    let refused = json_of(single_factor, 401, "a password-only session removing the passkey").await;
+    assert_eq!(refused["type"], "/problems/step-up-required");
+    assert_eq!(app.delete_with(&format!("/api/v1/auth/passkeys/{id}"), &both_factors).await.status(), 204);
     let none = json_of(app.post_json(WEBAUTHN_START, &json!({ "mfa_token": token })).await, 409, "no passkey").await;
     assert_eq!(none["type"], "/problems/conflict");
     assert_eq!(app.login("alice", PASSWORD).await.status(), 200, "no second factor left: the password alone");

@@ -482,6 +482,10 @@ pub struct AuthSettings {
     pub verify_ttl_secs: u64,
     /// How long a password-reset link works.
     pub reset_ttl_secs: u64,
+    /// How recent a session's authentication must be for a sensitive action (changing the
+    /// password or email, removing a factor, deleting an organization, granting or taking
+    /// away `owner`); older sessions step up at `POST /auth/step-up`.
+    pub step_up_max_age_secs: u64,
     /// Refuse sign-in (403) until the account has verified its address; registration then
     /// signs nobody in and answers the same whether the address has an account or not.
     pub require_verified_email: bool,
@@ -528,6 +532,7 @@ impl Default for AuthSettings {
             max_sessions_per_user: 100,
             verify_ttl_secs: 24 * 3600,
             reset_ttl_secs: 3600,
+            step_up_max_age_secs: 600,
             require_verified_email: false,
             webauthn_rp_id: None,
             webauthn_origins: Vec::new(),
@@ -1020,6 +1025,9 @@ impl AuthSettings {
         }
         if !(60..=86_400).contains(&self.reset_ttl_secs) {
             return Err(invalid("AUTHDB__AUTH__RESET_TTL_SECS", "must be between 60 seconds and one day"));
+        }
+        if !(1..=86_400).contains(&self.step_up_max_age_secs) {
+            return Err(invalid("AUTHDB__AUTH__STEP_UP_MAX_AGE_SECS", "must be between 1 second and one day"));
         }
         self.password.validate()
     }

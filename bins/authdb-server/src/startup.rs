@@ -147,6 +147,7 @@ pub async fn build_services(
             max_sessions_per_user: settings.auth.max_sessions_per_user,
             verify_ttl: time::Duration::seconds(to_i64(settings.auth.verify_ttl_secs)),
             reset_ttl: time::Duration::seconds(to_i64(settings.auth.reset_ttl_secs)),
+            step_up_max_age: time::Duration::seconds(to_i64(settings.auth.step_up_max_age_secs)),
             require_verified_email: settings.auth.require_verified_email,
             mfa_encryption: settings.auth.mfa_encryption()?,
             passkeys: PasskeyPolicy::new(&settings.relying_party()?).map_err(|error| SettingsError::Invalid {

@@ -11,6 +11,8 @@ pub(crate) const MAX_LOGIN_BYTES: usize = 320;
 /// value is refused here rather than hashed).
 pub(crate) const MAX_PASSWORD_BYTES: usize = 1024;
 pub(crate) const MAX_REFRESH_TOKEN_BYTES: usize = 512;
+/// Longest TOTP or recovery code accepted (with separators and spaces).
+pub(crate) const MAX_CODE_BYTES: usize = 64;
 /// The token of a mailed link (43 characters as authdb makes them).
 pub(crate) const MAX_EMAIL_TOKEN_BYTES: usize = 512;
 

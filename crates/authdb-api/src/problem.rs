@@ -87,12 +87,35 @@ pub(crate) struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     mfa_token: Option<String>,
-    /// The second-factor methods that finish this login (`totp`, `recovery_code`, ...);
-    /// present on `/problems/mfa-required` only.
+    /// The second-factor methods that finish this login (`totp`, `recovery_code`, ...) on
+    /// `/problems/mfa-required`; on `/problems/step-up-required`, what satisfies the
+    /// step-up: `password` (the user has no second factor), `totp` or `recovery_code`
+    /// (with the password, at `POST /api/v1/auth/step-up`), `webauthn` (sign in with a
+    /// passkey).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     methods: Option<Vec<&'static str>>,
+    /// How recent, in seconds, the session's authentication must be
+    /// (`auth.step_up_max_age_secs`); present on `/problems/step-up-required` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    max_age_secs: Option<u64>,
+    /// Where to step up (`/api/v1/auth/step-up`); present on `/problems/step-up-required`
+    /// only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    step_up_url: Option<&'static str>,
+    /// Where to enrol a second factor (`/api/v1/auth/mfa/totp`); present on
+    /// `/problems/mfa-enrolment-required` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    enrol_url: Option<&'static str>,
 }
+
+/// Where a session steps up.
+const STEP_UP_URL: &str = "/api/v1/auth/step-up";
+/// Where a user enrols a second factor.
+const ENROL_URL: &str = "/api/v1/auth/mfa/totp";
 
 struct Shape {
     status: StatusCode,
@@ -165,6 +188,20 @@ impl ApiError {
                 "the password is right; finish the login with mfa_token and one of methods: a code at \
                  POST /api/v1/auth/mfa/verify, a passkey (webauthn) at POST /api/v1/auth/mfa/webauthn/start then /finish"
                     .into(),
+            ),
+            Self::Service(S::StepUpRequired { max_age_secs, .. }) => shape(
+                StatusCode::UNAUTHORIZED,
+                "step-up-required",
+                "Recent authentication required",
+                format!(
+                    "this action needs the session to have authenticated within {max_age_secs} seconds, with a second factor when the account has one: step up at POST {STEP_UP_URL} with one of methods"
+                ),
+            ),
+            Self::Service(S::MfaEnrolmentRequired) => shape(
+                StatusCode::FORBIDDEN,
+                "mfa-enrolment-required",
+                "Second factor required by the organization",
+                format!("this organization requires its members to have a second factor: enrol one at POST {ENROL_URL}"),
             ),
             Self::Service(S::InvalidMfaToken) => Shape {
                 status: StatusCode::UNAUTHORIZED,
@@ -413,9 +450,19 @@ impl ApiError {
             }
             _ => (None, None),
         };
+        let (methods, max_age_secs, step_up_url) = match self {
+            Self::Service(ServiceError::StepUpRequired { max_age_secs, methods }) => {
+                (Some(methods.clone()), Some(*max_age_secs), Some(STEP_UP_URL))
+            }
+            _ => (methods, None, None),
+        };
+        let enrol_url = matches!(self, Self::Service(ServiceError::MfaEnrolmentRequired)).then_some(ENROL_URL);
         Problem {
             mfa_token,
             methods,
+            max_age_secs,
+            step_up_url,
+            enrol_url,
             kind: format!("/problems/{}", shape.slug),
             title: shape.title,
             status: shape.status.as_u16(),

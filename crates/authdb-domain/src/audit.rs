@@ -101,6 +101,11 @@ pub enum AuditAction {
     /// A passkey sign-in was refused because the authenticator's sign count did not go up:
     /// the credential may have been cloned.
     PasskeyCloneSuspected,
+    /// A session stepped up: its user authenticated again (`POST /auth/step-up`), which
+    /// renewed the session's `auth_time` and `amr`.
+    SessionSteppedUp,
+    /// A step-up was refused: the password or the second-factor code was wrong.
+    SessionStepUpFailed,
 }
 
 impl AuditAction {
@@ -173,6 +178,8 @@ impl AuditAction {
             Self::PasskeyRegistered => "passkey.registered",
             Self::PasskeyRemoved => "passkey.removed",
             Self::PasskeyCloneSuspected => "passkey.clone_suspected",
+            Self::SessionSteppedUp => "session.stepped_up",
+            Self::SessionStepUpFailed => "session.step_up_failed",
         }
     }
 }

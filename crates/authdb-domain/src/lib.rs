@@ -51,7 +51,7 @@ pub use inventory::{
 pub use login::Login;
 pub use organization::{
     LicenseChanges, Member, MemberRole, NewOrganization, Organization, OrganizationChanges, OrganizationName,
-    OrganizationWithRole, Role, Slug, parse_description, parse_settings,
+    OrganizationWithRole, REQUIRE_MFA_SETTING, Role, Slug, parse_description, parse_settings, requires_mfa,
 };
 pub use page::{MemberSortKey, Page, Paged, Sort, SortKey, UserSortKey, parse_search};
 pub use passkey::{Passkey, PasskeyName};

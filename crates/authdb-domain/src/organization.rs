@@ -80,7 +80,12 @@ pub fn parse_description(raw: &str, field: &'static str) -> Result<String, Viola
     Ok(raw.to_owned())
 }
 
-/// An organization's settings: a JSON object of at most 16 KiB.
+/// The key of [`Organization::settings`] that makes the organization require a second
+/// factor of its members (a boolean; absent is `false`).
+pub const REQUIRE_MFA_SETTING: &str = "require_mfa";
+
+/// An organization's settings: a JSON object of at most 16 KiB, whose `require_mfa`, if
+/// present, is a boolean (`settings.require_mfa`).
 pub fn parse_settings(value: Value) -> Result<Value, Violation> {
     if !value.is_object() {
         return Err(Violation::new("settings", "must be a JSON object"));
@@ -88,7 +93,16 @@ pub fn parse_settings(value: Value) -> Result<Value, Violation> {
     if value.to_string().len() > 16 * 1024 {
         return Err(Violation::new("settings", "must be at most 16 KiB of JSON"));
     }
+    if value.get(REQUIRE_MFA_SETTING).is_some_and(|flag| !flag.is_boolean()) {
+        return Err(Violation::new("settings.require_mfa", "must be true or false"));
+    }
     Ok(value)
+}
+
+/// Whether settings (as [`parse_settings`] accepted them) require a second factor of the
+/// organization's members.
+pub fn requires_mfa(settings: &Value) -> bool {
+    settings.get(REQUIRE_MFA_SETTING).and_then(Value::as_bool).unwrap_or(false)
 }
 
 /// A tenant.
@@ -267,5 +281,10 @@ mod tests {
         assert!(parse_description(&"x".repeat(2001), "description").is_err());
         assert!(parse_settings(json!({"a": 1})).is_ok());
         assert_eq!(parse_settings(json!([1])).expect_err("array").field, "settings");
+        assert_eq!(parse_settings(json!({"require_mfa": "yes"})).expect_err("string").field, "settings.require_mfa");
+        assert_eq!(parse_settings(json!({"require_mfa": null})).expect_err("null").field, "settings.require_mfa");
+        assert!(requires_mfa(&parse_settings(json!({"require_mfa": true})).expect("boolean")));
+        assert!(!requires_mfa(&json!({"require_mfa": false})));
+        assert!(!requires_mfa(&json!({})));
     }
 }

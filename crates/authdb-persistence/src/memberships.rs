@@ -31,6 +31,8 @@ pub struct ResolvedMembership {
     pub role: MemberRole,
     /// The organization's `is_active`: `false` while a superuser has suspended it.
     pub organization_active: bool,
+    /// The organization's `settings.require_mfa`: its members must have a second factor.
+    pub organization_requires_mfa: bool,
 }
 
 /// The role (name and permissions) `user` holds in `organization`, if a member: what
@@ -70,6 +72,7 @@ pub async fn resolve(
         user_id: user,
         role: rows::member_role(role)?,
         organization_active: stored.is_active,
+        organization_requires_mfa: authdb_domain::requires_mfa(&stored.settings),
     }))
 }
 

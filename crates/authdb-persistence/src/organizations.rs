@@ -48,9 +48,12 @@ pub async fn create_with_owner(
         .one(conn)
         .await?
         .ok_or(PersistenceError::NotFound { entity: "role" })?;
+    let organization = rows::organization(model)?;
+    let organization_requires_mfa = authdb_domain::requires_mfa(&organization.settings);
+    let role = rows::member_role(role)?;
     Ok((
-        rows::organization(model)?,
-        ResolvedMembership { tenant, user_id: owner, role: rows::member_role(role)?, organization_active: true },
+        organization,
+        ResolvedMembership { tenant, user_id: owner, role, organization_active: true, organization_requires_mfa },
     ))
 }
 

@@ -6,8 +6,8 @@ use authdb_domain::{
     User, UserId,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, Statement, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement, sea_query::Expr,
 };
 use time::OffsetDateTime;
 
@@ -406,6 +406,56 @@ pub async fn revoke_session(
         .await?
         .rows_affected;
     Ok(revoked > 0)
+}
+
+/// What a step-up needs of the session it renewed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SteppedUpSession {
+    pub expires_at: OffsetDateTime,
+    /// The organization the session acts in, to scope the new access token to.
+    pub organization_id: Option<OrganizationId>,
+}
+
+/// Records that the user of a live session authenticated again (a step-up): the session's
+/// `amr` and `auth_time` become `authentication`, and every refresh token of the session
+/// still unrevoked is revoked (a token issued before the step-up must not refresh into a
+/// stepped-up access token; the caller issues the session's one new token). `None` when
+/// the session is not live (revoked, expired, unknown): nothing changes then.
+///
+/// Lock order as in [`revoke_session`]: the refresh tokens, then the session row.
+pub async fn step_up(
+    conn: &impl ConnectionTrait,
+    session: SessionId,
+    authentication: &SessionAuthentication,
+    now: OffsetDateTime,
+) -> Result<Option<SteppedUpSession>> {
+    let live = || {
+        Condition::all()
+            .add(sessions::Column::Id.eq(session.as_uuid()))
+            .add(sessions::Column::RevokedAt.is_null())
+            .add(sessions::Column::ExpiresAt.gt(now))
+    };
+    if sessions::Entity::find().filter(live()).count(conn).await? == 0 {
+        return Ok(None);
+    }
+    refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(refresh_tokens::Column::SessionId.eq(session.as_uuid()))
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    sessions::Entity::update_many()
+        .col_expr(sessions::Column::Amr, Expr::value(authentication.methods.to_column()))
+        .col_expr(sessions::Column::AuthTime, Expr::value(Some(authentication.auth_time)))
+        .col_expr(sessions::Column::LastUsedAt, Expr::value(now))
+        .filter(live())
+        .exec(conn)
+        .await?;
+    let found = sessions::Entity::find().filter(live()).one(conn).await?;
+    Ok(found.map(|session| SteppedUpSession {
+        expires_at: session.expires_at,
+        organization_id: session.organization_id.map(OrganizationId::from_uuid),
+    }))
 }
 
 /// The live (not revoked, not expired) sessions of `user`, most recently used first, at

@@ -46,6 +46,16 @@ pub enum ServiceError {
     /// The user has no (confirmed, or pending for `confirm`) TOTP factor.
     #[error("no TOTP factor is enabled")]
     MfaNotEnabled,
+    /// A sensitive action needs a recent authentication of the caller's session (within
+    /// `max_age_secs`), multi-factor when the user has a second factor: step up with one
+    /// of `methods` (`password`, or `totp`/`recovery_code` with the password at
+    /// `POST /auth/step-up`; `webauthn`: sign in with a passkey).
+    #[error("a recent authentication is required (step up)")]
+    StepUpRequired { max_age_secs: u64, methods: Vec<&'static str> },
+    /// The organization requires a second factor of its members (`settings.require_mfa`)
+    /// and the caller has none: enrol one first.
+    #[error("this organization requires a second factor; enrol one first")]
+    MfaEnrolmentRequired,
     /// A service client's id or secret is wrong, or the client does not exist (any more):
     /// deliberately indistinguishable.
     #[error("invalid client credentials")]

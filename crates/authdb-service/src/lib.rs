@@ -63,7 +63,7 @@ pub use auth::{
     MFA_KEY_CHECK_PAGE, MfaEncryption, MfaKeyCheck, MfaPasskeyVerification, MfaVerification, PasskeyCeremony,
     PasskeyLogin, PasskeyPolicy, PasskeyRegistration, PasswordChange, RefreshAttempt, Registered, Registration,
     RevocationCursor, RevocationEvent, RevocationPage, RevocationReason, RevocationWatch, SecondFactorProof,
-    SecurityEvent, SecurityEvents, TotpEnrolment, VerifiedAccess,
+    SecurityEvent, SecurityEvents, StepUp, StepUpAttempt, TotpEnrolment, VerifiedAccess,
 };
 pub use authdb_auth::PublicJwk;
 pub use client::ClientInfo;

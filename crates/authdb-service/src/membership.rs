@@ -27,19 +27,29 @@ pub struct Membership {
     via_superuser: bool,
     /// The organization is suspended and the caller is not a superuser.
     suspended: bool,
+    /// The organization requires a second factor of its members (`settings.require_mfa`)
+    /// and the caller is a member (a superuser acting from outside is exempt).
+    mfa_required: bool,
 }
 
 impl Membership {
     /// A member holding `role`; `suspended` when the organization is suspended and the
     /// member is not a superuser.
-    pub(crate) fn member(user_id: UserId, tenant: TenantId, role: MemberRole, suspended: bool) -> Self {
-        Self { user_id, tenant, role, via_superuser: false, suspended }
+    /// `mfa_required` when the organization requires a second factor of its members.
+    pub(crate) fn member(
+        user_id: UserId,
+        tenant: TenantId,
+        role: MemberRole,
+        suspended: bool,
+        mfa_required: bool,
+    ) -> Self {
+        Self { user_id, tenant, role, via_superuser: false, suspended, mfa_required }
     }
 
     /// A superuser who is not a member, acting with the owner's permissions (suspended
     /// organizations included: superusers are who lift a suspension).
     pub(crate) fn superuser(user_id: UserId, tenant: TenantId, owner: MemberRole) -> Self {
-        Self { user_id, tenant, role: owner, via_superuser: true, suspended: false }
+        Self { user_id, tenant, role: owner, via_superuser: true, suspended: false, mfa_required: false }
     }
 
     pub fn organization_id(&self) -> OrganizationId {
@@ -70,6 +80,12 @@ impl Membership {
     /// The organization's tenant id, for the repositories.
     pub(crate) fn tenant(&self) -> TenantId {
         self.tenant
+    }
+
+    /// Whether the organization requires this caller to have a second factor
+    /// (`settings.require_mfa`; never for a superuser acting from outside).
+    pub fn mfa_required(&self) -> bool {
+        self.mfa_required
     }
 
     /// Whether the organization is suspended for this caller.

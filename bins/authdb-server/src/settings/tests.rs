@@ -494,6 +494,7 @@ fn mail_defaults_to_the_file_transport_in_the_data_directory() {
     assert_eq!(settings.mail.product_name, "authdb");
     assert_eq!(settings.auth.verify_ttl_secs, 86_400);
     assert_eq!(settings.auth.reset_ttl_secs, 3600);
+    assert_eq!(settings.auth.step_up_max_age_secs, 600);
     assert!(!settings.auth.require_verified_email);
 }
 
@@ -548,6 +549,8 @@ fn inconsistent_mail_settings_are_refused_naming_the_setting() {
         (&[("AUTHDB__AUTH__VERIFY_TTL_SECS", "2592001")], "AUTHDB__AUTH__VERIFY_TTL_SECS"),
         (&[("AUTHDB__AUTH__RESET_TTL_SECS", "59")], "AUTHDB__AUTH__RESET_TTL_SECS"),
         (&[("AUTHDB__AUTH__RESET_TTL_SECS", "86401")], "AUTHDB__AUTH__RESET_TTL_SECS"),
+        (&[("AUTHDB__AUTH__STEP_UP_MAX_AGE_SECS", "0")], "AUTHDB__AUTH__STEP_UP_MAX_AGE_SECS"),
+        (&[("AUTHDB__AUTH__STEP_UP_MAX_AGE_SECS", "86401")], "AUTHDB__AUTH__STEP_UP_MAX_AGE_SECS"),
     ];
     for (pairs, expected) in cases {
         let message = load(pairs).expect_err(expected).to_string();

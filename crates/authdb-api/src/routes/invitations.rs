@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use authdb_domain::{Email, InvitationId, RoleName, Violation};
-use authdb_service::{OrganizationService, PendingInvitation};
+use authdb_service::{AuthService, OrganizationService, PendingInvitation};
 
 use crate::endpoint::{no_store, resource};
 use crate::{
@@ -66,7 +66,7 @@ async fn list_invitations(
     request_body = CreateInvitationRequest,
     responses(
         (status = 201, description = "Created and mailed to the invitee (with its token only when `mail.transport = none`)", body = InvitationResponse),
-        (status = 401, description = "Not signed in", body = Problem),
+        (status = 401, description = "Not signed in; or `/problems/step-up-required`: the role is or was `owner` and the session's authentication is too old, or single-factor for a user with a second factor (step up at POST /api/v1/auth/step-up)", body = Problem),
         (status = 403, description = "Lacking members:manage or the right to grant the role (only an owner invites an owner)", body = Problem),
         (status = 404, description = "No such organization, or not a member", body = Problem),
         (status = 409, description = "That address belongs to a member", body = Problem),
@@ -76,6 +76,7 @@ async fn list_invitations(
 )]
 async fn create_invitation(
     organizations: web::Data<OrganizationService>,
+    auth: web::Data<AuthService>,
     guard: RequirePermission<perm::MembersManage>,
     client: Client,
     body: DeferredJson<CreateInvitationRequest>,
@@ -85,7 +86,8 @@ async fn create_invitation(
         (Ok(email), Ok(role)) => (email, role),
         (email, role) => return Err(invalid([email.err(), role.err()])),
     };
-    let issued = organizations.invite(&guard.member.membership, email, &role, &client.0).await?;
+    let step_up = auth.step_up(&guard.member.principal);
+    let issued = organizations.invite(&step_up, &guard.member.membership, email, &role, &client.0).await?;
     let token = issued.token.map(|token| token.into_string());
     let pending = PendingInvitation { invitation: issued.invitation, role: issued.role };
     Ok(no_store(HttpResponse::Created()).json(InvitationResponse::new(pending, token)))

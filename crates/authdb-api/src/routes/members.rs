@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use authdb_domain::{Email, MemberSortKey, RoleName, UserId, Violation};
-use authdb_service::{OrganizationService, PendingInvitation};
+use authdb_service::{AuthService, OrganizationService, PendingInvitation};
 
 use crate::endpoint::{no_store, resource};
 use crate::{
@@ -73,7 +73,7 @@ async fn list_members(
     responses(
         (status = 201, description = "Added directly by a superuser (`user_id`)", body = MemberResponse),
         (status = 202, description = "Invited (`email`) and mailed: the invitation (with its token only when `mail.transport = none`)", body = InvitationResponse),
-        (status = 401, description = "Not signed in", body = Problem),
+        (status = 401, description = "Not signed in; or `/problems/step-up-required`: the role is or was `owner` and the session's authentication is too old, or single-factor for a user with a second factor (step up at POST /api/v1/auth/step-up)", body = Problem),
         (status = 403, description = "Lacking members:manage or the right to grant the role; `user_id` without superuser", body = Problem),
         (status = 404, description = "No such organization, or not a member; for a superuser, no such user", body = Problem),
         (status = 409, description = "Already a member", body = Problem),
@@ -83,6 +83,7 @@ async fn list_members(
 )]
 async fn add_member(
     organizations: web::Data<OrganizationService>,
+    auth: web::Data<AuthService>,
     guard: RequirePermission<perm::MembersManage>,
     client: Client,
     body: DeferredJson<AddMemberRequest>,
@@ -101,7 +102,8 @@ async fn add_member(
     let member = &guard.member;
     match who {
         Who::Email(email) => {
-            let issued = organizations.invite(&member.membership, email, &role, &client.0).await?;
+            let step_up = auth.step_up(&member.principal);
+            let issued = organizations.invite(&step_up, &member.membership, email, &role, &client.0).await?;
             let token = issued.token.map(|token| token.into_string());
             let pending = PendingInvitation { invitation: issued.invitation, role: issued.role };
             Ok(no_store(HttpResponse::Accepted()).json(InvitationResponse::new(pending, token)))
@@ -133,7 +135,7 @@ enum Who {
     request_body = UpdateMemberRequest,
     responses(
         (status = 200, description = "The member with the new role", body = MemberResponse),
-        (status = 401, description = "Not signed in", body = Problem),
+        (status = 401, description = "Not signed in; or `/problems/step-up-required`: the role is or was `owner` and the session's authentication is too old, or single-factor for a user with a second factor (step up at POST /api/v1/auth/step-up)", body = Problem),
         (status = 403, description = "Lacking members:manage or a permission involved", body = Problem),
         (status = 404, description = "No such organization or member, or not a member", body = Problem),
         (status = 409, description = "The last owner cannot be demoted", body = Problem),
@@ -143,6 +145,7 @@ enum Who {
 )]
 async fn update_member(
     organizations: web::Data<OrganizationService>,
+    auth: web::Data<AuthService>,
     guard: RequirePermission<perm::MembersManage>,
     req: HttpRequest,
     client: Client,
@@ -151,8 +154,9 @@ async fn update_member(
     let user = UserId::from_uuid(path_uuid(&req, "user_id")?);
     let request = body.into_result()?;
     let role = RoleName::parse(&request.role, "role").map_err(|violation| invalid([Some(violation)]))?;
-    let membership = &guard.member.membership;
-    let member = organizations.change_member_role(membership, user, &role, &client.0).await?;
+    let member = &guard.member;
+    let step_up = auth.step_up(&member.principal);
+    let member = organizations.change_member_role(&step_up, &member.membership, user, &role, &client.0).await?;
     Ok(HttpResponse::Ok().json(MemberResponse::from(member)))
 }
 
@@ -167,7 +171,7 @@ async fn update_member(
     ),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Not signed in", body = Problem),
+        (status = 401, description = "Not signed in; or `/problems/step-up-required`: the role is or was `owner` and the session's authentication is too old, or single-factor for a user with a second factor (step up at POST /api/v1/auth/step-up)", body = Problem),
         (status = 403, description = "Lacking members:manage or a permission the member holds", body = Problem),
         (status = 404, description = "No such organization or member, or not a member", body = Problem),
         (status = 409, description = "The last owner cannot be removed", body = Problem),
@@ -176,11 +180,13 @@ async fn update_member(
 )]
 async fn remove_member(
     organizations: web::Data<OrganizationService>,
+    auth: web::Data<AuthService>,
     guard: OrgMember,
     req: HttpRequest,
     client: Client,
 ) -> Result<HttpResponse, ApiError> {
     let user = UserId::from_uuid(path_uuid(&req, "user_id")?);
-    organizations.remove_member(&guard.membership, user, &client.0).await?;
+    let step_up = auth.step_up(&guard.principal);
+    organizations.remove_member(&step_up, &guard.membership, user, &client.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -15,13 +15,10 @@ use crate::{
     dto::{
         MfaPasskeyFinishRequest, MfaPasskeyOptionsResponse, MfaPasskeyStartRequest, TokenResponse, public_key_options,
     },
-    fields::{MAX_PASSWORD_BYTES, MAX_REFRESH_TOKEN_BYTES, bounded, invalid, webauthn_credential},
+    fields::{MAX_CODE_BYTES, MAX_PASSWORD_BYTES, MAX_REFRESH_TOKEN_BYTES, bounded, invalid, webauthn_credential},
     guard::path_uuid,
     problem::{FieldError, Problem},
 };
-
-/// Longest TOTP or recovery code accepted (with separators and spaces).
-const MAX_CODE_BYTES: usize = 64;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/auth/mfa/totp").route(web::post().to(start_totp)).route(web::delete().to(disable_totp)))
@@ -215,7 +212,7 @@ async fn confirm_totp(
     responses(
         (status = 204, description = "Removed"),
         (status = 400, description = "The password is wrong", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in, or the code is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in, or the code is wrong, or `/problems/step-up-required` (the session's authentication is older than `auth.step_up_max_age_secs`, or single-factor for a user with a second factor: step up at POST /api/v1/auth/step-up)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No TOTP factor is enabled", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many wrong passwords or codes", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
@@ -245,7 +242,7 @@ async fn disable_totp(
     responses(
         (status = 200, description = "The new recovery codes", body = RecoveryCodesResponse),
         (status = 400, description = "The password is wrong", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in, or `/problems/step-up-required` (the session's authentication is older than `auth.step_up_max_age_secs`, or single-factor for a user with a second factor: step up at POST /api/v1/auth/step-up)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No TOTP factor is enabled", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many wrong passwords", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),

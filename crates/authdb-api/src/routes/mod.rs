@@ -32,6 +32,7 @@ mod roles;
 mod scans;
 mod services;
 mod sessions;
+mod step_up;
 mod verification;
 mod well_known;
 
@@ -68,6 +69,7 @@ pub(crate) const ROUTES: &[RouteModule] = &[
     route(Mount::Api, sessions::configure, sessions::SessionsApi::openapi),
     route(Mount::Api, passkeys::configure, passkeys::PasskeysApi::openapi),
     route(Mount::Api, password::configure, password::PasswordApi::openapi),
+    route(Mount::Api, step_up::configure, step_up::StepUpApi::openapi),
     route(Mount::Api, verification::configure, verification::VerificationApi::openapi),
     route(Mount::Api, password_reset::configure, password_reset::PasswordResetApi::openapi),
     route(Mount::Api, organizations::configure, organizations::OrganizationsApi::openapi),

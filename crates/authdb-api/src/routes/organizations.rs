@@ -5,7 +5,7 @@ use authdb_domain::{
     LicenseChanges, NewOrganization, OrganizationChanges, OrganizationName, Slug, Violation, parse_description,
     parse_settings,
 };
-use authdb_service::OrganizationService;
+use authdb_service::{AuthService, OrganizationService};
 use time::OffsetDateTime;
 
 use crate::endpoint::resource;
@@ -171,7 +171,7 @@ async fn get_organization(
         (status = 403, description = "The caller's role lacks org:update, or license fields or is_active without superuser", body = Problem),
         (status = 404, description = "No such organization, or not a member", body = Problem),
         (status = 409, description = "The slug is taken", body = Problem),
-        (status = 422, description = "Invalid fields", body = Problem),
+        (status = 422, description = "Invalid fields; `settings.require_mfa` not a boolean, or true while the caller has no second factor", body = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -211,7 +211,7 @@ async fn update_organization(
     params(("id" = Uuid, Path, description = "Organization id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not signed in", body = Problem),
+        (status = 401, description = "Not signed in; or `/problems/step-up-required`: the session's authentication is too old, or single-factor for a user with a second factor (step up at POST /api/v1/auth/step-up)", body = Problem),
         (status = 403, description = "Not an owner", body = Problem),
         (status = 404, description = "No such organization, or not a member", body = Problem),
     ),
@@ -219,9 +219,11 @@ async fn update_organization(
 )]
 async fn delete_organization(
     organizations: web::Data<OrganizationService>,
+    auth: web::Data<AuthService>,
     guard: RequirePermission<perm::OrgDelete>,
     client: Client,
 ) -> Result<HttpResponse, ApiError> {
-    organizations.delete(&guard.member.membership, &client.0).await?;
+    let step_up = auth.step_up(&guard.member.principal);
+    organizations.delete(&step_up, &guard.member.membership, &client.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -98,7 +98,7 @@ async fn get_passkey(
     params(("id" = Uuid, Path, description = "The passkey id")),
     responses(
         (status = 204, description = "The passkey is removed"),
-        (status = 401, description = "Missing, invalid or revoked access token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or revoked access token, or `/problems/step-up-required` (the session's authentication is older than `auth.step_up_max_age_secs`, or single-factor for a user with a second factor: step up at POST /api/v1/auth/step-up)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such passkey of the caller", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

@@ -30,7 +30,7 @@ pub(crate) struct PasswordApi;
     responses(
         (status = 204, description = "The password is changed"),
         (status = 400, description = "The current password is wrong (field `current_password`), or the body is malformed", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid or revoked access token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or revoked access token, or `/problems/step-up-required` (the session's authentication is older than `auth.step_up_max_age_secs`, or single-factor for a user with a second factor: step up at POST /api/v1/auth/step-up)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The new password breaks the password policy", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

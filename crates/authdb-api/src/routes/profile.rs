@@ -46,7 +46,7 @@ async fn me(caller: Authenticated) -> HttpResponse {
     responses(
         (status = 200, description = "The updated account", body = UserResponse),
         (status = 409, description = "Another account has the new email address (field `email`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid, expired or revoked credentials", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
+        (status = 401, description = "Missing, invalid, expired or revoked credentials; or, for a new `email`, or `/problems/step-up-required` (the session's authentication is older than `auth.step_up_max_age_secs`, or single-factor for a user with a second factor: step up at POST /api/v1/auth/step-up)", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
     ),
     security(("bearer" = []), ("oauth2" = []))
 )]

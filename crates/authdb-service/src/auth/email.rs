@@ -210,6 +210,8 @@ impl AuthService {
         if new_email == user.email {
             return Ok(());
         }
+        // A sensitive action: a stolen access token alone must not move the account away.
+        self.step_up(principal).require().await?;
         let mut write = Write::begin(&self.inner.core).await?;
         let now = write.now();
         if users::email_taken(write.conn(), &new_email, Some(user.id)).await? {

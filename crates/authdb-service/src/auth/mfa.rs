@@ -13,6 +13,7 @@ use authdb_auth::{
 };
 use authdb_domain::{AuditAction, AuthMethods, OrganizationId, User, UserId};
 use authdb_persistence::{
+    ConnectionTrait,
     mfa::{self, Challenge},
     now, passkeys, users,
 };
@@ -97,15 +98,7 @@ impl AuthService {
     /// second step (a passkey, or TOTP when the user has that too), as Zitadel and Keycloak
     /// do: the account's strongest factor is not bypassed by its weakest.
     pub async fn second_factor_methods(&self, user: UserId) -> Result<Vec<&'static str>> {
-        let db = self.inner.core.db();
-        let mut methods = Vec::new();
-        if mfa::has_confirmed_totp(db, user).await? {
-            methods.extend(["totp", "recovery_code"]);
-        }
-        if passkeys::any_of_user(db, user).await? {
-            methods.push("webauthn");
-        }
-        Ok(methods)
+        second_factor_methods(self.inner.core.db(), user).await
     }
 
     /// Whether `user` has any second factor.
@@ -194,20 +187,7 @@ impl AuthService {
             return Err(ServiceError::InvalidMfaCode { field: verification.proof.field() });
         }
         if let Accepted::RecoveryCode(_) = accepted {
-            let left = mfa::recovery_codes_left(write.conn(), user.id).await?;
-            write
-                .audit(
-                    Audit::success(AuditAction::MfaRecoveryCodeUsed, user.id, client)
-                        .details(json!({ "codes_left": left })),
-                )
-                .await?;
-            let notice = Message::RecoveryCodeUsed {
-                to: &user.email,
-                username: user.username.as_ref(),
-                ip: client.ip.as_deref().unwrap_or("an unknown address"),
-                codes_left: left,
-            };
-            write.mail(notice).await?;
+            record_recovery_code_use(&mut write, &user, client).await?;
         }
         write.commit().await?;
         self.inner.throttle.succeeded(claim).await?;
@@ -272,7 +252,7 @@ impl AuthService {
     }
 
     /// Removes the caller's TOTP factor and recovery codes, after their password and a
-    /// current code.
+    /// current code; a sensitive action (a recent multi-factor session: see `step_up`).
     #[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
     pub async fn disable_totp(
         &self,
@@ -282,6 +262,7 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<()> {
         let user = principal.user.id;
+        self.step_up(principal).require().await?;
         self.check_current_password(user, &password, client).await?;
         if !mfa::has_confirmed_totp(self.inner.core.db(), user).await? {
             return Err(ServiceError::MfaNotEnabled);
@@ -308,7 +289,7 @@ impl AuthService {
     }
 
     /// Replaces the caller's recovery codes with 10 new ones (after their password); the
-    /// old ones stop working.
+    /// old ones stop working. A sensitive action (see `step_up`).
     #[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
     pub async fn regenerate_recovery_codes(
         &self,
@@ -317,6 +298,7 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<Vec<SecretString>> {
         let user = principal.user.id;
+        self.step_up(principal).require().await?;
         self.check_current_password(user, &password, client).await?;
         if !mfa::has_confirmed_totp(self.inner.core.db(), user).await? {
             return Err(ServiceError::MfaNotEnabled);
@@ -353,7 +335,12 @@ impl AuthService {
     /// Checks a proof against `user`'s factor (a pending one when `pending`), without
     /// spending anything: the step a TOTP code matched, or the hash of a recovery code
     /// that exists unused. `None`: wrong.
-    async fn check_proof(&self, user: UserId, proof: &SecondFactorProof, pending: bool) -> Result<Option<Accepted>> {
+    pub(super) async fn check_proof(
+        &self,
+        user: UserId,
+        proof: &SecondFactorProof,
+        pending: bool,
+    ) -> Result<Option<Accepted>> {
         let db = self.inner.core.db();
         let Some(totp) = mfa::find_totp(db, user).await? else {
             return Ok(None);
@@ -430,8 +417,22 @@ impl AuthService {
         Ok(check)
     }
 
+    /// Whether `code` is a current TOTP code of `user`'s confirmed factor that was already
+    /// accepted (a replay, or a concurrent request's win), rather than a wrong one.
+    pub(super) async fn is_replayed_totp(&self, user: UserId, code: &str) -> Result<bool> {
+        let Some(totp) = mfa::find_totp(self.inner.core.db(), user).await? else { return Ok(false) };
+        let (Some(_), Some(last)) = (totp.confirmed_at, totp.last_step) else { return Ok(false) };
+        let opened = self.open_totp(user, &totp.secret_sealed)?;
+        Ok(opened.secret.matching_step(code.trim(), now().unix_timestamp()).is_some_and(|step| step <= last))
+    }
+
     /// Checks the caller's current password (throttled like a password change).
-    async fn check_current_password(&self, user: UserId, password: &SecretString, client: &ClientInfo) -> Result<()> {
+    pub(super) async fn check_current_password(
+        &self,
+        user: UserId,
+        password: &SecretString,
+        client: &ClientInfo,
+    ) -> Result<()> {
         let claim = self.inner.throttle.claim(Attempted::PasswordChange(user), client).await?;
         let credentials = users::find_credentials_by_id(self.inner.core.db(), user).await?;
         let stored = credentials.as_ref().map(|c| PasswordHash::from_stored(c.password_hash.clone()));
@@ -453,9 +454,38 @@ impl AuthService {
     }
 }
 
+/// The second-factor methods of `user` (see [`AuthService::second_factor_methods`]): the
+/// one list the login's challenge, step-up and an organization's `require_mfa` all read.
+pub(crate) async fn second_factor_methods(conn: &impl ConnectionTrait, user: UserId) -> Result<Vec<&'static str>> {
+    let mut methods = Vec::new();
+    if mfa::has_confirmed_totp(conn, user).await? {
+        methods.extend(["totp", "recovery_code"]);
+    }
+    if passkeys::any_of_user(conn, user).await? {
+        methods.push("webauthn");
+    }
+    Ok(methods)
+}
+
+/// Audits the use of a recovery code (with how many are left) and mails the owner a
+/// notice, in the write that spent it.
+pub(super) async fn record_recovery_code_use(write: &mut Write<'_>, user: &User, client: &ClientInfo) -> Result<()> {
+    let left = mfa::recovery_codes_left(write.conn(), user.id).await?;
+    write
+        .audit(Audit::success(AuditAction::MfaRecoveryCodeUsed, user.id, client).details(json!({ "codes_left": left })))
+        .await?;
+    let notice = Message::RecoveryCodeUsed {
+        to: &user.email,
+        username: user.username.as_ref(),
+        ip: client.ip.as_deref().unwrap_or("an unknown address"),
+        codes_left: left,
+    };
+    write.mail(notice).await
+}
+
 impl SecondFactorProof {
     /// The request field the proof came in.
-    fn field(&self) -> &'static str {
+    pub(super) fn field(&self) -> &'static str {
         match self {
             Self::Totp(_) => "code",
             Self::RecoveryCode(_) => "recovery_code",
@@ -464,7 +494,7 @@ impl SecondFactorProof {
 }
 
 /// What a proof matched, to spend in the write.
-enum Accepted {
+pub(super) enum Accepted {
     /// The TOTP step, and the secret sealed under an older key with its new sealing.
     Step {
         step: i64,

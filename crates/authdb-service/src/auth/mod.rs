@@ -12,7 +12,9 @@
 //! - `events`: the caller's own security events;
 //! - `mfa`: second factors (TOTP enrolment, recovery codes, the login's second step);
 //! - `clients`: the client credentials grant and service clients' tokens;
-//! - `passkeys`: WebAuthn passkeys: registering, listing, removing, signing in.
+//! - `passkeys`: WebAuthn passkeys: registering, listing, removing, signing in;
+//! - `step_up`: the rule sensitive actions check ([`StepUp`]) and renewing a session's
+//!   authentication (`POST /auth/step-up`).
 //!
 //! Authentication itself ([`AuthService::authenticate`]) is here: it never asks the
 //! database whether a session was revoked (the replica's revocation set knows), and
@@ -30,6 +32,7 @@ mod refresh;
 mod register;
 mod revocations;
 mod sessions;
+mod step_up;
 
 use std::{fmt, sync::Arc};
 
@@ -39,8 +42,6 @@ use authdb_auth::{
 use authdb_domain::{MemberRole, OrganizationId, PasswordPolicy, PermissionSet, User, UserId};
 use authdb_persistence::{ConnectionTrait, memberships, now, users};
 use time::{Duration, OffsetDateTime};
-
-pub(crate) use self::sessions::revoke_user_sessions;
 
 pub use self::{
     clients::{ClientCredentialsAttempt, ClientPrincipal, IssuedClientToken},
@@ -53,7 +54,9 @@ pub use self::{
     register::{Registered, Registration},
     revocations::{RevocationCursor, RevocationEvent, RevocationPage, RevocationWatch},
     sessions::RevocationReason,
+    step_up::{StepUp, StepUpAttempt},
 };
+pub(crate) use self::{mfa::second_factor_methods, sessions::revoke_user_sessions};
 use crate::{
     Core, Principal, Result, ServiceError,
     login_throttle::{LoginThrottle, LoginThrottlePolicy},
@@ -91,6 +94,9 @@ pub struct AuthPolicy {
     /// The keys TOTP secrets are sealed with (`auth.mfa_encryption_key` and its previous
     /// key); unset, a key derived from the server secret.
     pub mfa_encryption: MfaEncryption,
+    /// How recent a session's authentication must be for a sensitive action
+    /// (`auth.step_up_max_age_secs`; see `step_up`).
+    pub step_up_max_age: Duration,
 }
 
 /// `auth.mfa_encryption_key` and `auth.mfa_encryption_key_previous`.
@@ -108,7 +114,8 @@ pub struct MfaEncryption {
 
 /// The server's defaults (docs/configuration.md): sessions of 30 days, a 10 s reuse grace,
 /// the default password policy and login throttle, 100 sessions per user, verification
-/// links valid for 24 hours and reset links for one, verification not required.
+/// links valid for 24 hours and reset links for one, verification not required, step-up
+/// within 10 minutes.
 impl Default for AuthPolicy {
     fn default() -> Self {
         Self {
@@ -122,6 +129,7 @@ impl Default for AuthPolicy {
             require_verified_email: false,
             passkeys: PasskeyPolicy::default(),
             mfa_encryption: MfaEncryption::default(),
+            step_up_max_age: Duration::minutes(10),
         }
     }
 }

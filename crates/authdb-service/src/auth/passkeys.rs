@@ -157,10 +157,13 @@ impl AuthService {
             .ok_or(ServiceError::NotFound { entity: "passkey" })
     }
 
-    /// Removes one of the caller's passkeys; another user's is not found.
+    /// Removes one of the caller's passkeys (a sensitive action: see `step_up`); another
+    /// user's is not found.
     #[tracing::instrument(skip_all, fields(user_id = %caller.user.id, passkey_id = %id))]
     pub async fn remove_passkey(&self, caller: &Principal, id: PasskeyId, client: &ClientInfo) -> Result<()> {
         let user = caller.user.id;
+        // Removing a factor is a sensitive action.
+        self.step_up(caller).require().await?;
         let write = Write::begin(&self.inner.core).await?;
         if !passkeys::delete(write.conn(), user, id).await? {
             return Err(ServiceError::NotFound { entity: "passkey" });

@@ -40,6 +40,8 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<()> {
         let user = principal.user.id;
+        // A sensitive action: a recent (multi-factor, when the user has a factor) session.
+        self.step_up(principal).require().await?;
         // Guesses at the current password are throttled like logins, under a key of their
         // own: whoever holds a stolen access token must not get unlimited guesses here.
         let claim = self.inner.throttle.claim(Attempted::PasswordChange(user), client).await?;

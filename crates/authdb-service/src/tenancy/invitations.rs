@@ -16,7 +16,7 @@ use serde_json::json;
 
 use super::{OrganizationService, already_a_member};
 use crate::{
-    ClientInfo, Principal, Result, ServiceError,
+    ClientInfo, Principal, Result, ServiceError, StepUp,
     audit::Target,
     mail_templates::Message,
     membership::{Membership, grant_refusal},
@@ -46,10 +46,11 @@ const INVITATION: &str = "invitation";
 impl OrganizationService {
     /// Invites `email` in the role named `role`: the invitation is stored and its link
     /// mailed to `email` in one transaction. The token is returned only when the policy
-    /// hands tokens back.
+    /// hands tokens back. Inviting to `owner` is a sensitive action ([`StepUp`]).
     #[tracing::instrument(skip_all, fields(organization_id = %membership.organization_id()))]
     pub async fn invite(
         &self,
+        step_up: &StepUp,
         membership: &Membership,
         email: Email,
         role: &RoleName,
@@ -58,6 +59,10 @@ impl OrganizationService {
         membership.require(Permission::MembersManage)?;
         let db = self.core.db();
         let role = self.grantable_role(membership, role).await?;
+        // An invitation to `owner` grants it once accepted: a sensitive action.
+        if role.id == BuiltInRole::Owner.id() {
+            step_up.require_for(membership.user_id()).await?;
+        }
         // One query whether or not an account has this address: neither the answer nor
         // its timing tells the inviter whether one exists.
         if memberships::has_member_with_email(db, membership.tenant(), &email).await? {

@@ -2,14 +2,15 @@
 //! their role, remove.
 
 use authdb_domain::{
-    AuditAction, BuiltInRole, Member, MemberRole, MemberSortKey, Page, Paged, Permission, RoleName, Sort, UserId,
+    AuditAction, BuiltInRole, Member, MemberRole, MemberSortKey, Page, Paged, Permission, RoleId, RoleName, Sort,
+    UserId,
 };
 use authdb_persistence::{PersistenceError, memberships, users};
 use serde_json::json;
 
 use super::{OrganizationService, already_a_member, invitations::revoke_ungrantable_invitations};
 use crate::{
-    ClientInfo, Principal, Result, ServiceError,
+    ClientInfo, Principal, Result, ServiceError, StepUp,
     audit::Target,
     membership::Membership,
     replica::Invalidation,
@@ -74,10 +75,12 @@ impl OrganizationService {
     }
 
     /// Gives a member another role. Nobody changes the role of a member who holds
-    /// permissions they lack, and the last owner cannot be demoted.
+    /// permissions they lack, and the last owner cannot be demoted. Granting or taking
+    /// away `owner` is a sensitive action ([`StepUp`]).
     #[tracing::instrument(skip_all, fields(organization_id = %membership.organization_id(), target = %user))]
     pub async fn change_member_role(
         &self,
+        step_up: &StepUp,
         membership: &Membership,
         user: UserId,
         role: &RoleName,
@@ -85,6 +88,9 @@ impl OrganizationService {
     ) -> Result<Member> {
         membership.require(Permission::MembersManage)?;
         let role = self.grantable_role(membership, role).await?;
+        // Whether the caller's session is recent enough, judged before the write turn (it
+        // may read the caller's factors); needed only if `owner` is granted or taken away.
+        let stepped_up = step_up.require_for(membership.user_id()).await;
         let write = TenantWrite::begin(&self.core, membership, Permission::MembersManage, client).await?;
         write.lock_organization().await?;
         let current = memberships::find(write.conn(), write.tenant(), user)
@@ -94,6 +100,9 @@ impl OrganizationService {
         if current.id != role.id {
             // Taking `owner` away is granting's mirror: only an owner may.
             membership.require_grant(current.id, current.permissions)?;
+            if is_owner_role(current.id) || is_owner_role(role.id) {
+                stepped_up?;
+            }
             refuse_losing_last_owner(&write, &current, "demoted").await?;
             memberships::set_role(write.conn(), write.tenant(), user, role.id, write.now()).await?;
             revoke_ungrantable_invitations(&write, Some(user), "inviter_role_changed").await?;
@@ -110,9 +119,18 @@ impl OrganizationService {
     }
 
     /// Removes a member; anyone may remove themselves. The last owner cannot leave.
+    /// Removing another member who is an owner is a sensitive action ([`StepUp`]).
     #[tracing::instrument(skip_all, fields(organization_id = %membership.organization_id(), target = %user))]
-    pub async fn remove_member(&self, membership: &Membership, user: UserId, client: &ClientInfo) -> Result<()> {
+    pub async fn remove_member(
+        &self,
+        step_up: &StepUp,
+        membership: &Membership,
+        user: UserId,
+        client: &ClientInfo,
+    ) -> Result<()> {
         let leaving = user == membership.user_id() && !membership.is_superuser_access();
+        // Judged before the write turn; needed only to remove another member who is an owner.
+        let stepped_up = if leaving { Ok(()) } else { step_up.require_for(membership.user_id()).await };
         let write = if leaving {
             TenantWrite::begin_on_own_membership(&self.core, membership, client).await?
         } else {
@@ -124,8 +142,12 @@ impl OrganizationService {
             .ok_or(ServiceError::NotFound { entity: MEMBER })?;
         if !leaving {
             membership.require_all(current.permissions, "removing this member")?;
-            // Removing an owner takes `owner` away: only an owner may.
+            // Removing an owner takes `owner` away: only an owner may, from a recently
+            // authenticated session.
             membership.require_grant(current.id, current.permissions)?;
+            if is_owner_role(current.id) {
+                stepped_up?;
+            }
         }
         refuse_losing_last_owner(&write, &current, "removed").await?;
         memberships::delete(write.conn(), write.tenant(), user).await?;
@@ -135,6 +157,11 @@ impl OrganizationService {
             .details(json!({ "before_role": current.name.as_str(), "after_role": null, "left": leaving }));
         write.commit(removed, Stale::Memberships(Invalidation::Member(user, membership.organization_id()))).await
     }
+}
+
+/// Whether `role` is the built-in owner role (granting or taking it away needs a step-up).
+fn is_owner_role(role: RoleId) -> bool {
+    role == BuiltInRole::Owner.id()
 }
 
 /// Refuses a change that would leave the organization without an owner. Runs under the

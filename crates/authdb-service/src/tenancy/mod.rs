@@ -21,7 +21,7 @@ pub use self::{
     invitations::{IssuedInvitation, PendingInvitation},
     roles::{NewRole, RoleUpdate},
 };
-use crate::{Core, Principal, Result, ServiceError, membership::Membership};
+use crate::{Core, Principal, Result, ServiceError, auth::second_factor_methods, membership::Membership};
 
 /// Rules for organizations.
 #[derive(Debug, Clone)]
@@ -58,7 +58,10 @@ impl OrganizationService {
 
     /// The caller's membership in `organization`. A non-member (and an unknown
     /// organization) is [`ServiceError::NotFound`], never forbidden: existence does not
-    /// leak. A superuser who is not a member acts with the owner's permissions.
+    /// leak. A superuser who is not a member acts with the owner's permissions. A member
+    /// without a second factor of an organization that requires one
+    /// (`settings.require_mfa`) is [`ServiceError::MfaEnrolmentRequired`]; a superuser who
+    /// is not a member is exempt.
     pub async fn resolve(&self, principal: &Principal, organization: OrganizationId) -> Result<Membership> {
         let replica = self.core.replica();
         let user = principal.user.id;
@@ -71,7 +74,14 @@ impl OrganizationService {
                 found
             }
         };
-        found.ok_or(ServiceError::NotFound { entity: ORGANIZATION })
+        let membership = found.ok_or(ServiceError::NotFound { entity: ORGANIZATION })?;
+        // The organization's `require_mfa`, after the 404 for non-members: one read of the
+        // caller's factors, only for organizations that require one (a factor enrolled or
+        // removed counts at once, uncached).
+        if membership.mfa_required() && second_factor_methods(self.core.db(), user).await?.is_empty() {
+            return Err(ServiceError::MfaEnrolmentRequired);
+        }
+        Ok(membership)
     }
 
     async fn resolve_from_database(
@@ -86,7 +96,14 @@ impl OrganizationService {
             let exempt = resolved.organization_active
                 || (principal.user.is_superuser && users::superuser_context(db, principal.user.id).await?.is_some());
             let suspended = !exempt;
-            return Ok(Some(Membership::member(resolved.user_id, resolved.tenant, resolved.role, suspended)));
+            let mfa_required = resolved.organization_requires_mfa;
+            return Ok(Some(Membership::member(
+                resolved.user_id,
+                resolved.tenant,
+                resolved.role,
+                suspended,
+                mfa_required,
+            )));
         }
         if !principal.user.is_superuser {
             return Ok(None);

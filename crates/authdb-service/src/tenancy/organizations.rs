@@ -2,14 +2,16 @@
 
 use authdb_domain::{
     AuditAction, NewOrganization, Organization, OrganizationChanges, OrganizationWithRole, Page, Paged, Permission,
+    UserId, Violation, requires_mfa,
 };
 use authdb_persistence::{memberships, organizations};
 use serde_json::json;
 
 use super::OrganizationService;
 use crate::{
-    ClientInfo, Principal, Result, ServiceError,
+    ClientInfo, Principal, Result, ServiceError, StepUp,
     audit::Target,
+    auth::second_factor_methods,
     membership::Membership,
     replica::Invalidation,
     write::{Record, Stale, TenantWrite, Write},
@@ -27,6 +29,9 @@ impl OrganizationService {
     ) -> Result<OrganizationWithRole> {
         if !new.license.is_empty() {
             self.require_superuser(principal, "only a superuser may set license fields").await?;
+        }
+        if requires_mfa(&new.settings) {
+            self.refuse_requiring_mfa_without_one(principal.user.id).await?;
         }
         let write = Write::begin(&self.core).await?;
         let (organization, owner) =
@@ -67,15 +72,19 @@ impl OrganizationService {
             self.require_superuser(principal, "only a superuser may change `is_active` (suspend an organization)")
                 .await?;
         }
+        if changes.settings.as_ref().is_some_and(requires_mfa) && !membership.is_superuser_access() {
+            self.refuse_requiring_mfa_without_one(principal.user.id).await?;
+        }
         if changes.is_empty() {
             return self.get(membership).await;
         }
         let changed = changed_fields(&changes);
-        // A suspension changes what every member's resolved membership allows, on every
-        // instance: their cached memberships go.
-        let stale = match changes.is_active {
-            Some(_) => Stale::Memberships(Invalidation::Organization(membership.organization_id())),
-            None => Stale::Nothing,
+        // A suspension changes what every member's resolved membership allows, and the
+        // settings whether it requires a second factor (`require_mfa`), on every instance:
+        // their cached memberships go.
+        let stale = match (&changes.is_active, &changes.settings) {
+            (None, None) => Stale::Nothing,
+            _ => Stale::Memberships(Invalidation::Organization(membership.organization_id())),
         };
         let write = TenantWrite::begin(&self.core, membership, Permission::OrgUpdate, client).await?;
         let organization = organizations::update(write.conn(), write.tenant(), changes, write.now()).await?;
@@ -86,13 +95,15 @@ impl OrganizationService {
     }
 
     /// Deletes the organization with its memberships, custom roles and invitations, in
-    /// one transaction. Only an owner may.
+    /// one transaction. Only an owner may, from a recently authenticated session
+    /// ([`StepUp`]).
     #[tracing::instrument(skip_all, fields(organization_id = %membership.organization_id()))]
-    pub async fn delete(&self, membership: &Membership, client: &ClientInfo) -> Result<()> {
+    pub async fn delete(&self, step_up: &StepUp, membership: &Membership, client: &ClientInfo) -> Result<()> {
         membership.require(Permission::OrgDelete)?;
         if !membership.is_owner() {
             return Err(ServiceError::Forbidden("only an owner may delete the organization".into()));
         }
+        step_up.require_for(membership.user_id()).await?;
         let mut write = TenantWrite::begin(&self.core, membership, Permission::OrgDelete, client).await?;
         let organization = organizations::find(write.conn(), write.tenant()).await?;
         write.delete_organization().await?;
@@ -100,6 +111,20 @@ impl OrganizationService {
             .details(json!({ "slug": organization.slug.as_str(), "name": organization.name }));
         write.commit(deleted, Stale::Memberships(Invalidation::Organization(organization.id))).await?;
         tracing::info!("organization deleted");
+        Ok(())
+    }
+}
+
+impl OrganizationService {
+    /// Refuses to make an organization require a second factor (`settings.require_mfa`)
+    /// for a caller who has none: they would lock themselves out of it at once.
+    async fn refuse_requiring_mfa_without_one(&self, user: UserId) -> Result<()> {
+        if second_factor_methods(self.core.db(), user).await?.is_empty() {
+            return Err(ServiceError::Invalid(vec![Violation::new(
+                "settings.require_mfa",
+                "enrol a second factor yourself first (POST /api/v1/auth/mfa/totp): you would be locked out",
+            )]));
+        }
         Ok(())
     }
 }

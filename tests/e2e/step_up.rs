@@ -1,0 +1,341 @@
+//! Step-up for sensitive actions and an organization's `require_mfa`, end to end: every
+//! sensitive action refused from a session whose authentication is old and from a
+//! password-only session of a TOTP user, accepted after `POST /auth/step-up`; `amr` and
+//! `auth_time` read by PyJWT; wrong passwords and codes counted toward the lockout; 16
+//! concurrent step-ups of one session; the policy's 403, enrolment and bad values.
+//!
+//! Python (`pyotp`, `PyJWT`): `AUTHDB_TEST_MFA_PYTHON`, else `target/tools/venv/bin/python`.
+
+use std::{path::PathBuf, process::Command};
+
+use authdb_persistence::entities::sessions;
+use authdb_tests::{Backend, PASSWORD, TestApp, Tokens, claims_of, spawn_app, spawn_app_with};
+use futures_util::future::join_all;
+use reqwest::{Method, Response};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use serde_json::{Value, json};
+
+const STEP_UP: &str = "/api/v1/auth/step-up";
+const TOTP: &str = "/api/v1/auth/mfa/totp";
+const CONFIRM: &str = "/api/v1/auth/mfa/totp/confirm";
+const RECOVERY: &str = "/api/v1/auth/mfa/recovery-codes";
+const VERIFY: &str = "/api/v1/auth/mfa/verify";
+const CHANGE_PASSWORD: &str = "/api/v1/auth/change-password";
+
+fn python() -> PathBuf {
+    std::env::var_os("AUTHDB_TEST_MFA_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/tools/venv/bin/python"))
+}
+
+fn run_python(script: &str, args: &[&str]) -> String {
+    let output = Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run {}: {error} (pip install pyotp PyJWT)", python().display()));
+    assert!(output.status.success(), "python failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+/// pyotp's code for `secret` at `now + offset_steps` steps.
+fn pyotp_code(secret: &str, offset_steps: i64) -> String {
+    let at = time::OffsetDateTime::now_utc().unix_timestamp() + offset_steps * 30;
+    run_python("import pyotp,sys; print(pyotp.TOTP(sys.argv[1]).at(int(sys.argv[2])))", &[secret, &at.to_string()])
+}
+
+/// The `amr` and `auth_time` of an access token, verified by PyJWT with the server's
+/// secret.
+fn pyjwt_amr(app: &TestApp, token: &str) -> (Vec<String>, i64) {
+    let out = run_python(
+        "import jwt,sys,json; c=jwt.decode(sys.argv[1], sys.argv[2], algorithms=['HS256'], options={'verify_aud': False}); print(json.dumps([c['amr'], c['auth_time']]))",
+        &[token, &app.jwt_secret()],
+    );
+    let parsed: Value = serde_json::from_str(&out).unwrap();
+    let amr = parsed[0].as_array().unwrap().iter().map(|m| m.as_str().unwrap().to_owned()).collect();
+    (amr, parsed[1].as_i64().unwrap())
+}
+
+async fn json_of(response: Response, status: u16, why: &str) -> Value {
+    let actual = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    assert_eq!(actual, status, "{why}: {body}");
+    body
+}
+
+fn now_secs() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Tokens of the session of `tokens` as if its user had authenticated an hour ago: the
+/// session row's `auth_time` is moved back, and a refresh issues an access token with it.
+async fn backdated(app: &TestApp, tokens: &Tokens) -> Tokens {
+    let sid = uuid::Uuid::parse_str(claims_of(&tokens.access_token)["sid"].as_str().unwrap()).unwrap();
+    let db = app.database().await;
+    let an_hour_ago = authdb_persistence::now() - time::Duration::hours(1);
+    sessions::Entity::update_many()
+        .col_expr(sessions::Column::AuthTime, Expr::value(Some(an_hour_ago)))
+        .filter(sessions::Column::Id.eq(sid))
+        .exec(&db)
+        .await
+        .unwrap();
+    let refreshed = app.refresh_ok(&tokens.refresh_token).await;
+    assert_eq!(pyjwt_amr(app, &refreshed.access_token).1, an_hour_ago.unix_timestamp(), "refresh keeps auth_time");
+    refreshed
+}
+
+/// A step-up that must succeed: the new pair.
+async fn step_up_ok(app: &TestApp, access_token: &str, body: &Value) -> Tokens {
+    let body = json_of(app.post(STEP_UP, access_token, body).await, 200, "step-up").await;
+    Tokens {
+        user: body["user"].clone(),
+        access_token: body["access_token"].as_str().unwrap().to_owned(),
+        refresh_token: body["refresh_token"].as_str().unwrap().to_owned(),
+    }
+}
+
+fn assert_step_up_required(body: &Value, methods: Value) {
+    assert_eq!(body["type"], "/problems/step-up-required", "{body}");
+    assert_eq!(body["max_age_secs"], 600, "{body}");
+    assert_eq!(body["methods"], methods, "{body}");
+    assert_eq!(body["step_up_url"], "/api/v1/auth/step-up", "{body}");
+}
+
+/// Enrols `tokens`' user with TOTP; answers the secret and the recovery codes.
+async fn enrol(app: &TestApp, tokens: &Tokens) -> (String, Vec<String>) {
+    let started =
+        json_of(app.post(TOTP, &tokens.access_token, &json!({ "password": PASSWORD })).await, 200, "start").await;
+    let secret = started["secret"].as_str().unwrap().to_owned();
+    let codes = json_of(
+        app.post(CONFIRM, &tokens.access_token, &json!({ "code": pyotp_code(&secret, 0) })).await,
+        200,
+        "confirm",
+    )
+    .await;
+    let codes = codes["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    (secret, codes)
+}
+
+/// The sensitive actions, each as one request (method, path, body) of `alice`, owner of
+/// `org` where `bob` is a member; a passkey id that does not exist (the check comes first).
+fn sensitive_requests(org: &str, bob: &str, tag: &str) -> Vec<(Method, String, Option<Value>)> {
+    let members = format!("/api/v1/organizations/{org}/members");
+    vec![
+        (Method::PATCH, "/api/v1/auth/me".into(), Some(json!({ "email": format!("alice.{tag}@example.com") }))),
+        (Method::DELETE, TOTP.into(), Some(json!({ "password": PASSWORD, "code": "123456" }))),
+        (Method::POST, RECOVERY.into(), Some(json!({ "password": PASSWORD }))),
+        (Method::DELETE, format!("/api/v1/auth/passkeys/{}", uuid::Uuid::now_v7()), None),
+        (Method::PATCH, format!("{members}/{bob}"), Some(json!({ "role": "owner" }))),
+        (Method::POST, members.clone(), Some(json!({ "email": format!("carol.{tag}@example.com"), "role": "owner" }))),
+        (
+            Method::POST,
+            format!("/api/v1/organizations/{org}/invitations"),
+            Some(json!({ "email": format!("dave.{tag}@example.com"), "role": "owner" })),
+        ),
+        (
+            Method::POST,
+            CHANGE_PASSWORD.into(),
+            Some(json!({ "current_password": PASSWORD, "new_password": format!("Secret123{tag}") })),
+        ),
+        (Method::DELETE, format!("/api/v1/organizations/{org}"), None),
+    ]
+}
+
+async fn send(app: &TestApp, token: &str, request: &(Method, String, Option<Value>)) -> Response {
+    app.send(request.0.clone(), &request.1, token, request.2.as_ref()).await
+}
+
+async fn old_sessions_must_step_up_for_every_sensitive_action(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let bob = app.register_ok("bob").await;
+    let org = app.create_organization_ok(&alice.access_token, "acme").await["id"].as_str().unwrap().to_owned();
+    app.add_member_ok(&alice.access_token, &org, &bob, "member").await;
+    let old = backdated(&app, &alice).await;
+
+    for request in sensitive_requests(&org, &bob.user_id(), "a") {
+        let body = json_of(send(&app, &old.access_token, &request).await, 401, &format!("{request:?}")).await;
+        assert_step_up_required(&body, json!(["password"]));
+    }
+    // Not sensitive: another role than owner, reading, a profile change without the email.
+    let members = format!("/api/v1/organizations/{org}/members");
+    let admin =
+        app.patch(&format!("{members}/{}", bob.user_id()), &old.access_token, &json!({ "role": "admin" })).await;
+    assert_eq!(admin.status(), 200);
+    assert_eq!(app.patch_me(&old.access_token, &json!({ "full_name": "Alice" })).await.status(), 200);
+
+    // Bad input and a wrong password are refused before anything changes.
+    let empty = json_of(app.post(STEP_UP, &old.access_token, &json!({ "password": "" })).await, 422, "empty").await;
+    assert_eq!(empty["errors"][0]["field"], "password");
+    let both = json!({ "password": PASSWORD, "code": "1", "recovery_code": "2" });
+    let both = json_of(app.post(STEP_UP, &old.access_token, &both).await, 422, "both codes").await;
+    assert_eq!(both["errors"][0]["field"], "code");
+    let no_factor = json!({ "password": PASSWORD, "code": "123456" });
+    assert_eq!(app.post(STEP_UP, &old.access_token, &no_factor).await.status(), 409, "no TOTP factor");
+    let wrong = json!({ "password": "Wrong1234" });
+    let wrong = json_of(app.post(STEP_UP, &old.access_token, &wrong).await, 400, "wrong password").await;
+    assert_eq!(wrong["type"], "/problems/wrong-password");
+    assert_eq!(app.post_json(STEP_UP, &json!({ "password": PASSWORD })).await.status(), 401, "bearer required");
+
+    let before = now_secs();
+    let fresh = step_up_ok(&app, &old.access_token, &json!({ "password": PASSWORD })).await;
+    let (amr, auth_time) = pyjwt_amr(&app, &fresh.access_token);
+    assert_eq!(amr, ["pwd"]);
+    assert!((before - 2..=now_secs() + 2).contains(&auth_time), "auth_time {auth_time} near {before}");
+    assert_eq!(claims_of(&fresh.access_token)["sid"], claims_of(&old.access_token)["sid"], "the same session");
+    assert_eq!(app.refresh(&old.refresh_token).await.status(), 401, "older refresh tokens stop working");
+    let refreshed = app.refresh_ok(&fresh.refresh_token).await;
+    assert_eq!(pyjwt_amr(&app, &refreshed.access_token), (amr, auth_time), "refresh keeps the step-up");
+    let events = json_of(app.get("/api/v1/auth/events", &refreshed.access_token).await, 200, "events").await;
+    assert!(events.to_string().contains("session.stepped_up"), "{events}");
+    assert!(events.to_string().contains("session.step_up_failed"), "{events}");
+
+    // Accepted now: each action gets past the step-up to its own answer.
+    let expected = [200, 409, 409, 404, 200, 202, 201, 204, 204];
+    for (request, status) in sensitive_requests(&org, &bob.user_id(), "b").iter().zip(expected) {
+        let response = send(&app, &refreshed.access_token, request).await;
+        json_of(response, status, &format!("{request:?} after step-up")).await;
+    }
+}
+
+async fn a_totp_users_password_only_session_steps_up_with_a_code(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    // Enrolled after the login: the session is recent but password-only.
+    let (secret, codes) = enrol(&app, &alice).await;
+    assert_eq!(pyjwt_amr(&app, &alice.access_token).0, ["pwd"]);
+    let org = app.create_organization_ok(&alice.access_token, "acme").await["id"].as_str().unwrap().to_owned();
+    let bob = app.register_ok("bob").await;
+    app.add_member_ok(&alice.access_token, &org, &bob, "member").await;
+    for request in sensitive_requests(&org, &bob.user_id(), "a") {
+        let body = json_of(send(&app, &alice.access_token, &request).await, 401, &format!("{request:?}")).await;
+        assert_step_up_required(&body, json!(["totp", "recovery_code"]));
+    }
+
+    let password_only = json!({ "password": PASSWORD });
+    let refused = json_of(app.post(STEP_UP, &alice.access_token, &password_only).await, 422, "no code").await;
+    assert_eq!(refused["errors"][0]["field"], "code");
+    let before = now_secs();
+    let body = json!({ "password": PASSWORD, "code": pyotp_code(&secret, 1) });
+    let fresh = step_up_ok(&app, &alice.access_token, &body).await;
+    let (amr, auth_time) = pyjwt_amr(&app, &fresh.access_token);
+    assert_eq!(amr, ["pwd", "otp", "mfa"]);
+    assert!((before - 2..=now_secs() + 2).contains(&auth_time), "auth_time {auth_time} near {before}");
+    let replay = json_of(app.post(STEP_UP, &fresh.access_token, &body).await, 401, "the code is spent").await;
+    assert_eq!(replay["type"], "/problems/invalid-mfa-code");
+    // The multi-factor session passes; a recovery code steps up too (and is spent).
+    let regenerated = app.post(RECOVERY, &fresh.access_token, &json!({ "password": PASSWORD })).await;
+    let regenerated = json_of(regenerated, 200, "regenerate after step-up").await;
+    assert_eq!(
+        app.post(STEP_UP, &fresh.access_token, &json!({ "password": PASSWORD, "recovery_code": codes[0] }))
+            .await
+            .status(),
+        401,
+        "old recovery codes are gone"
+    );
+    let recovery = regenerated["recovery_codes"][0].as_str().unwrap();
+    let again =
+        step_up_ok(&app, &fresh.access_token, &json!({ "password": PASSWORD, "recovery_code": recovery })).await;
+    assert_eq!(pyjwt_amr(&app, &again.access_token).0, ["pwd", "otp", "mfa"]);
+    let change = json!({ "current_password": PASSWORD, "new_password": "Secret1234" });
+    assert_eq!(app.post(CHANGE_PASSWORD, &again.access_token, &change).await.status(), 204);
+}
+
+async fn wrong_step_up_passwords_and_codes_count_toward_the_lockout(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| settings.auth.lockout_base_delay_secs = 30).await;
+    let alice = app.register_ok("alice").await;
+    for attempt in 1..=5 {
+        let wrong = app.post(STEP_UP, &alice.access_token, &json!({ "password": "Wrong1234" })).await;
+        assert_eq!(wrong.status(), 400, "attempt {attempt}");
+    }
+    let locked = app.post(STEP_UP, &alice.access_token, &json!({ "password": PASSWORD })).await;
+    assert_eq!(locked.status(), 429, "even the right password waits out the lock");
+    assert!(locked.headers().contains_key("retry-after"));
+
+    let bob = app.register_ok("bob").await;
+    let (secret, _) = enrol(&app, &bob).await;
+    for attempt in 1..=5 {
+        let wrong = app.post(STEP_UP, &bob.access_token, &json!({ "password": PASSWORD, "code": "000000" })).await;
+        assert_eq!(wrong.status(), 401, "attempt {attempt}");
+    }
+    let body = json!({ "password": PASSWORD, "code": pyotp_code(&secret, 1) });
+    assert_eq!(app.post(STEP_UP, &bob.access_token, &body).await.status(), 429, "the right code waits too");
+    // The same budget as the login's second step.
+    let login = json_of(app.login("bob", PASSWORD).await, 401, "login").await;
+    let verify = json!({ "mfa_token": login["mfa_token"], "code": pyotp_code(&secret, 1) });
+    assert_eq!(app.post_json(VERIFY, &verify).await.status(), 429, "the login's second step is locked as well");
+}
+
+async fn sixteen_concurrent_step_ups_of_one_session(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let body = json!({ "password": PASSWORD });
+    let answers = join_all((0..16).map(|_| app.post(STEP_UP, &alice.access_token, &body))).await;
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
+    assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
+    assert_eq!(app.post(STEP_UP, &alice.access_token, &body).await.status(), 200, "no lockout");
+    assert_eq!(app.me(&alice.access_token).await.status(), 200, "the session lives on");
+
+    // One TOTP code sent 16 times at once: it steps up once; the others lost a race, which
+    // is no guess and counts toward no lockout.
+    let bob = app.register_ok("bob").await;
+    let (secret, codes) = enrol(&app, &bob).await;
+    let body = json!({ "password": PASSWORD, "code": pyotp_code(&secret, 1) });
+    let answers = join_all((0..16).map(|_| app.post(STEP_UP, &bob.access_token, &body))).await;
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|&&s| s == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|&s| s == 200 || s == 401), "{statuses:?}");
+    let recovery = json!({ "password": PASSWORD, "recovery_code": codes[0] });
+    assert_eq!(app.post(STEP_UP, &bob.access_token, &recovery).await.status(), 200, "no lockout");
+}
+
+async fn require_mfa_refuses_members_without_a_second_factor(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let bob = app.register_ok("bob").await;
+    let carol = app.register_ok("carol").await;
+    let org = app.create_organization_ok(&alice.access_token, "acme").await["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/organizations/{org}");
+    app.add_member_ok(&alice.access_token, &org, &bob, "member").await;
+
+    let not_boolean = json!({ "settings": { "require_mfa": "yes" } });
+    let bad = json_of(app.patch(&path, &alice.access_token, &not_boolean).await, 422, "not a boolean").await;
+    assert_eq!(bad["errors"][0]["field"], "settings.require_mfa");
+    let on = json!({ "settings": { "require_mfa": true } });
+    let locked_out = json_of(app.patch(&path, &alice.access_token, &on).await, 422, "owner without a factor").await;
+    assert_eq!(locked_out["errors"][0]["field"], "settings.require_mfa");
+    let create = json!({ "name": "Beta", "slug": "beta", "settings": { "require_mfa": true } });
+    let created = app.post("/api/v1/organizations", &alice.access_token, &create).await;
+    assert_eq!(json_of(created, 422, "create").await["errors"][0]["field"], "settings.require_mfa");
+
+    enrol(&app, &alice).await;
+    let updated = json_of(app.patch(&path, &alice.access_token, &on).await, 200, "owner with a factor").await;
+    assert_eq!(updated["settings"]["require_mfa"], true);
+    assert_eq!(app.get(&path, &alice.access_token).await.status(), 200);
+
+    for route in [path.clone(), format!("{path}/members"), format!("{path}/roles")] {
+        let refused = json_of(app.get(&route, &bob.access_token).await, 403, &route).await;
+        assert_eq!(refused["type"], "/problems/mfa-enrolment-required", "{refused}");
+        assert_eq!(refused["enrol_url"], "/api/v1/auth/mfa/totp");
+    }
+    assert_eq!(app.get(&path, &carol.access_token).await.status(), 404, "a non-member still gets 404");
+    app.register_ok("root").await;
+    let root = app.promote_to_superuser("root").await;
+    assert_eq!(app.get(&path, &root.access_token).await.status(), 200, "a superuser from outside is exempt");
+
+    enrol(&app, &bob).await;
+    assert_eq!(app.get(&path, &bob.access_token).await.status(), 200, "fine after enrolment");
+    assert_eq!(app.get(&format!("{path}/members"), &bob.access_token).await.status(), 200);
+    let off = json!({ "settings": { "require_mfa": false } });
+    assert_eq!(app.patch(&path, &alice.access_token, &off).await.status(), 200);
+    assert_eq!(app.get(&path, &carol.access_token).await.status(), 404);
+}
+
+on_both_backends!(
+    old_sessions_must_step_up_for_every_sensitive_action,
+    a_totp_users_password_only_session_steps_up_with_a_code,
+    wrong_step_up_passwords_and_codes_count_toward_the_lockout,
+    sixteen_concurrent_step_ups_of_one_session,
+    require_mfa_refuses_members_without_a_second_factor,
+);

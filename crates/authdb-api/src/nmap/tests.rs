@@ -86,8 +86,14 @@ fn the_best_os_match_gives_its_operating_system_cpe_and_generation() {
     let hosts = parse_all(xml.as_bytes()).expect("ok").request.hosts;
     assert_eq!(hosts[0].os_cpe.as_deref(), Some("cpe:/h:hp:jetdirect"));
     assert_eq!(hosts[0].os_version.as_deref(), Some("4.X"));
-    assert_eq!((hosts[1].os.as_deref(), hosts[1].os_version.as_deref(), hosts[1].os_cpe.as_deref()), (Some("bare"), None, None));
-    assert_eq!((hosts[2].os.as_deref(), hosts[2].os_version.as_deref(), hosts[2].os_cpe.as_deref()), (None, None, None));
+    assert_eq!(
+        (hosts[1].os.as_deref(), hosts[1].os_version.as_deref(), hosts[1].os_cpe.as_deref()),
+        (Some("bare"), None, None)
+    );
+    assert_eq!(
+        (hosts[2].os.as_deref(), hosts[2].os_version.as_deref(), hosts[2].os_cpe.as_deref()),
+        (None, None, None)
+    );
 }
 
 #[test]

@@ -718,7 +718,7 @@ pub async fn upsert_seen(
 }
 
 /// Rows per statement of an import on PostgreSQL, where a batch is one JSON parameter
-/// (see [`upsert_seen_postgres`]) rather than a bound parameter per value.
+/// (see `upsert_seen_postgres`) rather than a bound parameter per value.
 pub const POSTGRES_IMPORT_BATCH: usize = 5_000;
 
 /// [`upsert_seen`] on PostgreSQL: each batch is one statement whose rows arrive as one
@@ -787,7 +787,12 @@ async fn upsert_seen_postgres(
 
 /// Lower-case hexadecimal, as PostgreSQL's `decode(..., 'hex')` reads it.
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    bytes
+        .iter()
+        .flat_map(|byte| [DIGITS[usize::from(byte >> 4)], DIGITS[usize::from(byte & 0x0f)]])
+        .map(char::from)
+        .collect()
 }
 
 /// Marks the tenant's assets in `network` at `addresses` as scanned and found down

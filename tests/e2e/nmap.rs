@@ -121,6 +121,8 @@ async fn real_nmap_scans_import_exactly(backend: Backend) {
     assert_eq!(asset["open_services"], 3, "open|filtered is not open");
     assert_eq!(asset["mac_address"], Value::Null);
     assert_eq!(asset["operating_system"], Value::Null);
+    assert_eq!(asset["os_cpe"], Value::Null);
+    assert_eq!(asset["os_version"], Value::Null);
     let python = json!({"extrainfo": "Python 3.11.7"});
     assert_eq!(
         services(&snapshot[0]),
@@ -173,6 +175,8 @@ async fn real_nmap_scans_import_exactly(backend: Backend) {
     assert_eq!(summary(&with_os), [1, 0, 0, 1, 0, 3]);
     let snapshot = inventory(&app, token, &id).await;
     assert_eq!(snapshot[0]["asset"]["operating_system"], "Linux 5.0 - 5.2");
+    assert_eq!(snapshot[0]["asset"]["os_cpe"], "cpe:/o:linux:linux_kernel:5", "the best osmatch's osclass/cpe");
+    assert_eq!(snapshot[0]["asset"]["os_version"], "5.X", "that osclass's osgen");
     assert_eq!(services(&snapshot[0]).len(), 5);
 
     // A host down that was never seen creates nothing; the one up is refreshed.

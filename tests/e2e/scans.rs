@@ -138,7 +138,7 @@ async fn a_scan_never_erases_what_it_does_not_carry(backend: Backend) {
             &assets,
             token,
             &json!({"ip_address": "10.0.0.1", "network_id": network, "hostname": "keep-me", "operating_system": "BSD",
-                    "criticality": "critical", "tags": ["prod"], "is_reachable": false}),
+                    "os_version": "14.1", "os_cpe": "cpe:/o:freebsd:freebsd:14.1", "criticality": "critical", "tags": ["prod"], "is_reachable": false}),
         )
         .await
         .json()
@@ -164,6 +164,8 @@ async fn a_scan_never_erases_what_it_does_not_carry(backend: Backend) {
     let read: Value = app.get(&asset, token).await.json().await.unwrap();
     assert_eq!(read["hostname"], "keep-me");
     assert_eq!(read["operating_system"], "BSD");
+    assert_eq!(read["os_version"], "14.1");
+    assert_eq!(read["os_cpe"], "cpe:/o:freebsd:freebsd:14.1");
     assert_eq!(read["criticality"], "critical");
     assert_eq!(read["tags"], json!(["prod"]));
     assert_eq!(read["mac_address"], "aa:bb:cc:dd:ee:ff", "what the scan carries is recorded");
@@ -185,6 +187,17 @@ async fn a_scan_never_erases_what_it_does_not_carry(backend: Backend) {
     assert_eq!(read["is_reachable"], false);
     assert_eq!(read["hostname"], "keep-me");
     assert_eq!(read["open_services"], 1);
+
+    // A scan that carries the OS's version and CPE records them; the next without keeps them.
+    let with_os = json!({"hosts": [{"ip": "10.0.0.1", "status": "up", "os": "Linux 5.0 - 5.2", "os_version": "5.X",
+        "os_cpe": "cpe:/o:linux:linux_kernel:5"}]});
+    assert_eq!(app.post(&scans, token, &with_os).await.status(), 201);
+    let bare = json!({"hosts": [{"ip": "10.0.0.1", "status": "up"}]});
+    assert_eq!(app.post(&scans, token, &bare).await.status(), 201);
+    let read: Value = app.get(&asset, token).await.json().await.unwrap();
+    assert_eq!(read["operating_system"], "Linux 5.0 - 5.2");
+    assert_eq!(read["os_version"], "5.X");
+    assert_eq!(read["os_cpe"], "cpe:/o:linux:linux_kernel:5");
 }
 
 async fn a_scan_with_one_bad_host_stores_nothing(backend: Backend) {
@@ -209,6 +222,8 @@ async fn a_scan_with_one_bad_host_stores_nothing(backend: Backend) {
     hosts[5]["services"] = json!([{"port": 0, "protocol": "icmp", "state": "open"}, {"port": 80, "protocol": "tcp", "state": "open"}, {"port": 80, "protocol": "tcp", "state": "closed"}]);
     hosts[6]["ip"] = json!("10.1.0.7");
     hosts[8]["mac"] = json!("nope");
+    hosts[9]["os_cpe"] = json!("");
+    hosts[10]["os_version"] = json!("x".repeat(256));
     hosts[8]["services"] =
         json!([{"port": 80, "protocol": "tcp", "state": "open", "extra_info": ["not", "an", "object"]}]);
     let refused = app.post(&scans, token, &json!({ "hosts": hosts })).await;
@@ -222,7 +237,9 @@ async fn a_scan_with_one_bad_host_stores_nothing(backend: Backend) {
             "hosts[5].services[2].port",
             "hosts[7].ip",
             "hosts[8].mac",
-            "hosts[8].services[0].extra_info"
+            "hosts[8].services[0].extra_info",
+            "hosts[9].os_cpe",
+            "hosts[10].os_version"
         ]
     );
     // A mistyped field is a 422 with its path; broken JSON a 400 saying where.

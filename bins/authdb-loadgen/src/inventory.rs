@@ -75,6 +75,8 @@ pub(crate) fn scan_body(format: ScanFormat, hosts: usize, services: usize) -> Ve
                         "mac_vendor": "Loadgen Devices",
                         "hostname": format!("host-{i}.bench.example"),
                         "os": "Linux 5.15 - 6.1",
+                        "os_version": "5.X",
+                        "os_cpe": "cpe:/o:linux:linux_kernel:5",
                         "services": services.iter().map(|(port, name, product, version)| json!({
                             "port": port,
                             "protocol": "tcp",

@@ -23,7 +23,10 @@
 //! `nmaprun@start` and `runstats/finished@time` (Unix seconds) are the scan's start and
 //! end; for each `host`: `status@state`, the first `address` of `addrtype` ipv4 or ipv6,
 //! the `address` of `addrtype` mac with its `vendor`, a `hostnames/hostname` (the one of
-//! type `user`, else the first), the `os/osmatch` of highest `accuracy`, and each
+//! type `user`, else the first), the `os/osmatch` of highest `accuracy` (the first of
+//! equals) with, from its `osclass` elements, the first operating-system CPE
+//! (`cpe:/o:...`, else the first CPE of any kind) and that class's `osgen` as the
+//! version (else the first class's), and each
 //! `ports/port`: `@protocol`, `@portid`, `state@state` (`open|filtered` becomes
 //! `open_filtered`; `unfiltered` and `closed|filtered` say nothing of open or closed and
 //! become `unknown`), `service@name`, `@product`, `@version`, `@extrainfo` (imported as
@@ -79,6 +82,8 @@ pub(crate) fn host_field(host: usize, field: &str) -> String {
         "mac_vendor" => "address[mac].vendor",
         "hostname" => "hostnames.hostname",
         "os" => "os.osmatch",
+        "os_version" => "os.osmatch.osclass.osgen",
+        "os_cpe" => "os.osmatch.osclass.cpe",
         other => other,
     };
     format!("host[{host}].{element}")
@@ -113,6 +118,9 @@ enum Element {
     Service,
     Cpe,
     Os,
+    OsMatch,
+    OsClass,
+    OsCpe,
     Runstats,
     Other,
 }
@@ -125,8 +133,30 @@ struct HostDraft {
     mac_vendor: Option<String>,
     user_hostname: Option<String>,
     other_hostname: Option<String>,
-    os: Option<(u32, String)>,
+    os: Option<OsMatchDraft>,
     services: Vec<ScanServiceRequest>,
+}
+
+/// An `osmatch` being read, or the best one of a host so far.
+struct OsMatchDraft {
+    accuracy: u32,
+    name: String,
+    /// The first `cpe:/o:` CPE of its classes, with that class's `osgen`.
+    os_cpe: Option<(String, Option<String>)>,
+    /// The first CPE of any kind, with its class's `osgen`, for a match without `cpe:/o:`.
+    any_cpe: Option<(String, Option<String>)>,
+    /// The first class's `osgen`, for a match without any CPE.
+    first_gen: Option<String>,
+}
+
+impl OsMatchDraft {
+    /// The operating system's name, version and CPE.
+    fn into_parts(self) -> (String, Option<String>, Option<String>) {
+        match self.os_cpe.or(self.any_cpe) {
+            Some((cpe, generation)) => (self.name, generation.or(self.first_gen), Some(cpe)),
+            None => (self.name, self.first_gen, None),
+        }
+    }
 }
 
 struct PortDraft {
@@ -144,6 +174,11 @@ struct Parser<'a> {
     port: Option<PortDraft>,
     /// The text of the `cpe` element being read, when it is the port's first.
     cpe: Option<String>,
+    /// The `osmatch` being read (one with a name), the `osgen` of its `osclass` being
+    /// read, and the text of that class's `cpe` being read.
+    osmatch: Option<OsMatchDraft>,
+    osclass_gen: Option<String>,
+    os_cpe: Option<String>,
     /// How many hosts and ports read so far are certain to be named in a 422.
     doomed: usize,
 }
@@ -165,6 +200,9 @@ pub(crate) fn parse(body: &[u8], stop_after: usize) -> Result<NmapScan, XmlError
         host: None,
         port: None,
         cpe: None,
+        osmatch: None,
+        osclass_gen: None,
+        os_cpe: None,
         doomed: 0,
     };
     loop {
@@ -338,13 +376,27 @@ impl Parser<'_> {
             }
             (Some(Element::Host), "os") => Element::Os,
             (Some(Element::Os), "osmatch") => {
-                if let (Some(host), Some(name)) = (&mut self.host, get("name")) {
-                    let accuracy = get("accuracy").and_then(|value| value.trim().parse::<u32>().ok()).unwrap_or(0);
-                    if host.os.as_ref().is_none_or(|(best, _)| accuracy > *best) {
-                        host.os = Some((accuracy, name));
-                    }
+                self.osmatch = get("name").map(|name| OsMatchDraft {
+                    accuracy: get("accuracy").and_then(|value| value.trim().parse::<u32>().ok()).unwrap_or(0),
+                    name,
+                    os_cpe: None,
+                    any_cpe: None,
+                    first_gen: None,
+                });
+                Element::OsMatch
+            }
+            (Some(Element::OsMatch), "osclass") => {
+                self.osclass_gen = get("osgen");
+                if let Some(osmatch) = &mut self.osmatch
+                    && osmatch.first_gen.is_none()
+                {
+                    osmatch.first_gen.clone_from(&self.osclass_gen);
                 }
-                Element::Other
+                Element::OsClass
+            }
+            (Some(Element::OsClass), "cpe") => {
+                self.os_cpe = Some(String::new());
+                Element::OsCpe
             }
             (Some(Element::Host), "ports") => Element::Ports,
             (Some(Element::Ports), "port") => {
@@ -414,6 +466,28 @@ impl Parser<'_> {
 
     fn close(&mut self, kind: Element) {
         match kind {
+            Element::OsCpe => {
+                if let (Some(osmatch), Some(cpe)) = (&mut self.osmatch, self.os_cpe.take()) {
+                    let cpe = cpe.trim();
+                    if !cpe.is_empty() {
+                        let found = Some((cpe.to_owned(), self.osclass_gen.clone()));
+                        if osmatch.os_cpe.is_none() && cpe.starts_with("cpe:/o:") {
+                            osmatch.os_cpe.clone_from(&found);
+                        }
+                        if osmatch.any_cpe.is_none() {
+                            osmatch.any_cpe = found;
+                        }
+                    }
+                }
+            }
+            Element::OsClass => self.osclass_gen = None,
+            Element::OsMatch => {
+                if let (Some(host), Some(osmatch)) = (&mut self.host, self.osmatch.take())
+                    && host.os.as_ref().is_none_or(|best| osmatch.accuracy > best.accuracy)
+                {
+                    host.os = Some(osmatch);
+                }
+            }
             Element::Cpe => {
                 if let (Some(port), Some(cpe)) = (&mut self.port, self.cpe.take())
                     && !cpe.trim().is_empty()
@@ -435,13 +509,19 @@ impl Parser<'_> {
                     if host.ip.is_none() || host.status.is_none() {
                         self.doomed += 1;
                     }
+                    let (os, os_version, os_cpe) = match host.os.map(OsMatchDraft::into_parts) {
+                        Some((name, version, cpe)) => (Some(name), version, cpe),
+                        None => (None, None, None),
+                    };
                     self.request.hosts.push(ScanHostRequest {
                         ip: host.ip.unwrap_or_default(),
                         status: host.status.unwrap_or_default(),
                         mac: host.mac,
                         mac_vendor: host.mac_vendor,
                         hostname: host.user_hostname.or(host.other_hostname),
-                        os: host.os.map(|(_, name)| name),
+                        os,
+                        os_version,
+                        os_cpe,
                         services: host.services,
                     });
                 }
@@ -455,6 +535,9 @@ impl Parser<'_> {
             return Err(self.error("text outside the root element".to_owned(), at));
         }
         if let Some(cpe) = &mut self.cpe {
+            cpe.push_str(text);
+        }
+        if let Some(cpe) = &mut self.os_cpe {
             cpe.push_str(text);
         }
         Ok(())

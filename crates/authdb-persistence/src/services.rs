@@ -267,6 +267,9 @@ pub async fn upsert_seen(
     now: OffsetDateTime,
 ) -> Result<()> {
     use services::Column as C;
+    if conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        return upsert_seen_postgres(conn, tenant, seen, now).await;
+    }
     let keep = |column: &str| Expr::cust(format!("COALESCE(excluded.\"{column}\", \"services\".\"{column}\")"));
     let fresh = |column: &str| Expr::cust(format!("excluded.\"{column}\""));
     for batch in seen.chunks(crate::assets::IMPORT_BATCH) {
@@ -332,6 +335,57 @@ pub async fn upsert_seen(
                 .to_owned(),
         );
         conn.execute(&insert).await.map_err(write_error)?;
+    }
+    Ok(())
+}
+
+/// [`upsert_seen`] on PostgreSQL: a batch is one statement whose rows arrive as one
+/// `jsonb` parameter (see `assets::upsert_seen_postgres`), 5,000 rows at a time.
+async fn upsert_seen_postgres(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    seen: &[(AssetId, &ScannedService)],
+    now: OffsetDateTime,
+) -> Result<()> {
+    const SQL: &str = "INSERT INTO services (id, organization_id, asset_id, port, protocol, state, service_name, \
+        product, version, cpe, banner, confidence, extra_info, ssl_enabled, http_technologies, first_seen, last_seen, \
+        created_at, updated_at) \
+        SELECT r.id, $2, r.asset_id, r.port, r.protocol, r.state, r.service_name, r.product, r.version, r.cpe, \
+        r.banner, r.confidence, r.extra_info, FALSE, CAST('[]' AS jsonb), $3, $3, $3, $3 \
+        FROM jsonb_to_recordset($1) AS r(id uuid, asset_id uuid, port integer, protocol text, state text, \
+        service_name text, product text, version text, cpe text, banner text, confidence smallint, extra_info jsonb) \
+        ON CONFLICT (asset_id, port, protocol) DO UPDATE SET state = excluded.state, \
+        service_name = COALESCE(excluded.service_name, services.service_name), \
+        product = COALESCE(excluded.product, services.product), \
+        version = COALESCE(excluded.version, services.version), cpe = COALESCE(excluded.cpe, services.cpe), \
+        banner = COALESCE(excluded.banner, services.banner), \
+        confidence = COALESCE(excluded.confidence, services.confidence), \
+        extra_info = COALESCE(excluded.extra_info, services.extra_info), last_seen = excluded.last_seen, \
+        updated_at = excluded.updated_at";
+    for batch in seen.chunks(crate::assets::POSTGRES_IMPORT_BATCH) {
+        let rows: Vec<Value> = batch
+            .iter()
+            .map(|(asset, service)| {
+                json!({
+                    "id": AssetServiceId::new().as_uuid(),
+                    "asset_id": asset.as_uuid(),
+                    "port": service.port.value(),
+                    "protocol": service.protocol.as_str(),
+                    "state": service.state.as_str(),
+                    "service_name": service.service_name,
+                    "product": service.product,
+                    "version": service.version,
+                    "cpe": service.cpe,
+                    "banner": service.banner.as_ref().map(|banner| banner.as_str()),
+                    "confidence": service.confidence.map(|value| value.value()),
+                    "extra_info": service.extra_info.as_ref().map(|info| info.as_value()),
+                })
+            })
+            .collect();
+        let values: [sea_orm::Value; 3] = [Value::Array(rows).into(), tenant.uuid().into(), now.into()];
+        conn.execute_raw(sea_orm::Statement::from_sql_and_values(sea_orm::DatabaseBackend::Postgres, SQL, values))
+            .await
+            .map_err(write_error)?;
     }
     Ok(())
 }

@@ -37,6 +37,12 @@ pub(crate) struct ScanHostRequest {
     /// The operating system.
     #[serde(default)]
     pub(crate) os: Option<String>,
+    /// The operating system's version (from nmap: the best match's `osclass@osgen`).
+    #[serde(default)]
+    pub(crate) os_version: Option<String>,
+    /// The operating system's CPE (from nmap: the best match's `osclass/cpe`).
+    #[serde(default)]
+    pub(crate) os_cpe: Option<String>,
     /// Distinct by (port, protocol).
     #[serde(default)]
     pub(crate) services: Vec<ScanServiceRequest>,

@@ -56,6 +56,47 @@ fn the_most_accurate_os_match_wins() {
 }
 
 #[test]
+fn the_best_os_match_gives_its_operating_system_cpe_and_generation() {
+    // The real fixture (nmap 7.93 -O): the best match's class.
+    let scan = parse_all(WITH_OS.as_bytes()).expect("nmap's own output parses");
+    let host = &scan.request.hosts[0];
+    assert_eq!(host.os_cpe.as_deref(), Some("cpe:/o:linux:linux_kernel:5"));
+    assert_eq!(host.os_version.as_deref(), Some("5.X"));
+    // A hardware class listed first: the operating system's CPE (cpe:/o:) is preferred,
+    // with its own class's generation; a lower match's CPE is never taken.
+    let xml = r#"<nmaprun><host><status state="up"/><address addr="10.0.0.1" addrtype="ipv4"/><os>
+        <osmatch name="low" accuracy="80"><osclass osgen="9.X"><cpe>cpe:/o:low:os:9</cpe></osclass></osmatch>
+        <osmatch name="camera" accuracy="94">
+          <osclass vendor="AXIS" osfamily="embedded"><cpe>cpe:/h:axis:210a_network_camera</cpe></osclass>
+          <osclass vendor="Linux" osgen="2.6.X"><cpe>cpe:/o:linux:linux_kernel:2.6.17</cpe></osclass>
+        </osmatch>
+        <osmatch name="tie" accuracy="94"><osclass osgen="1.X"><cpe>cpe:/o:tie:os:1</cpe></osclass></osmatch>
+        </os></host></nmaprun>"#;
+    let host = &parse_all(xml.as_bytes()).expect("ok").request.hosts[0];
+    assert_eq!(host.os.as_deref(), Some("camera"));
+    assert_eq!(host.os_cpe.as_deref(), Some("cpe:/o:linux:linux_kernel:2.6.17"));
+    assert_eq!(host.os_version.as_deref(), Some("2.6.X"));
+    // Only a hardware CPE: it is taken; no class at all: name only; no osmatch: nothing.
+    let xml = r#"<nmaprun><host><status state="up"/><address addr="10.0.0.1" addrtype="ipv4"/><os>
+        <osmatch name="printer" accuracy="90"><osclass osgen="4.X"><cpe> cpe:/h:hp:jetdirect </cpe></osclass></osmatch>
+        </os></host><host><status state="up"/><address addr="10.0.0.2" addrtype="ipv4"/><os>
+        <osmatch name="bare" accuracy="90"/></os></host><host><status state="up"/>
+        <address addr="10.0.0.3" addrtype="ipv4"/><os><osclass osgen="7"><cpe>cpe:/o:x:y</cpe></osclass></os></host>
+        </nmaprun>"#;
+    let hosts = parse_all(xml.as_bytes()).expect("ok").request.hosts;
+    assert_eq!(hosts[0].os_cpe.as_deref(), Some("cpe:/h:hp:jetdirect"));
+    assert_eq!(hosts[0].os_version.as_deref(), Some("4.X"));
+    assert_eq!(
+        (hosts[1].os.as_deref(), hosts[1].os_version.as_deref(), hosts[1].os_cpe.as_deref()),
+        (Some("bare"), None, None)
+    );
+    assert_eq!(
+        (hosts[2].os.as_deref(), hosts[2].os_version.as_deref(), hosts[2].os_cpe.as_deref()),
+        (None, None, None)
+    );
+}
+
+#[test]
 fn addresses_names_and_states_map_onto_the_import_fields() {
     let xml = r#"<?xml version="1.0"?><!DOCTYPE nmaprun><nmaprun start="0">
         <hosthint><status state="up"/><address addr="10.9.9.9" addrtype="ipv4"/></hosthint>

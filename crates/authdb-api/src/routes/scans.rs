@@ -274,6 +274,13 @@ fn scanned_host(format: Format, index: usize, host: ScanHostRequest, v: &mut Vec
         at(host.hostname.as_deref().map(|text| Hostname::parse(text, "hostname")).transpose(), || name("hostname"), v);
     let operating_system =
         at(host.os.as_deref().map(|text| parse_label(text, "os", 255)).transpose(), || name("os"), v);
+    let os_version = at(
+        host.os_version.as_deref().map(|text| parse_label(text, "os_version", 255)).transpose(),
+        || name("os_version"),
+        v,
+    );
+    let os_cpe =
+        at(host.os_cpe.as_deref().map(|text| parse_label(text, "os_cpe", 255)).transpose(), || name("os_cpe"), v);
     let mut services = Vec::with_capacity(host.services.len());
     let mut keys = HashSet::with_capacity(host.services.len());
     for (position, service) in host.services.into_iter().enumerate() {
@@ -297,6 +304,8 @@ fn scanned_host(format: Format, index: usize, host: ScanHostRequest, v: &mut Vec
         mac_vendor: mac_vendor?,
         hostname: hostname?,
         operating_system: operating_system?,
+        os_version: os_version?,
+        os_cpe: os_cpe?,
         services,
     })
 }

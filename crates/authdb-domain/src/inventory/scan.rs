@@ -45,6 +45,10 @@ pub struct ScannedHost {
     pub mac_vendor: Option<String>,
     pub hostname: Option<Hostname>,
     pub operating_system: Option<String>,
+    /// The operating system's version or generation (nmap's `osclass@osgen`).
+    pub os_version: Option<String>,
+    /// The operating system's CPE (nmap's `osclass/cpe`, `cpe:/o:...`).
+    pub os_cpe: Option<String>,
     pub services: Vec<ScannedService>,
 }
 

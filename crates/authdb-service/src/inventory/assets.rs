@@ -27,7 +27,7 @@ impl InventoryService {
         page: Page,
     ) -> Result<Paged<Asset>> {
         membership.require(Permission::AssetsRead)?;
-        Ok(assets::list(self.core.db(), membership.tenant(), filter, sort, page).await?)
+        Ok(assets::list_planned(self.core.db(), membership.tenant(), filter, sort, page).await?)
     }
 
     pub async fn get_asset(&self, membership: &Membership, id: AssetId) -> Result<Asset> {

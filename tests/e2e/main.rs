@@ -68,6 +68,7 @@ mod passkeys;
 mod rate_limit;
 mod readme;
 mod realtime;
+mod realtime_msgpack;
 mod refresh;
 mod register;
 mod restart;

@@ -92,3 +92,22 @@ fn a_verified_frame_that_is_no_command_is_answered_with_the_field() {
     let missing = serde_json::json!({"chat_id": Uuid::now_v7().to_string(), "client_id": "c-2"});
     assert_eq!(answer("message.send", missing).1, "ciphertext");
 }
+
+#[test]
+fn the_documented_ready_frame_has_the_documented_bytes() {
+    let ready = Ready {
+        user_id: "0192f0c4-0000-7000-8000-000000000001".to_owned(),
+        session_id: "0192f0c4-0000-7000-8000-000000000002".to_owned(),
+        key: Key::from_bytes(std::array::from_fn(|i| i as u8)),
+    };
+    let id = [0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff];
+    let bytes = ready.to_bytes(id, 1_764_518_400_000).expect("encodes");
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(
+        hex,
+        "9601a57265616479c41000112233445566778899aabbccddeeffcf0000019ad57e1000c48683a7757365725f6964d924303139\
+         32663063342d303030302d373030302d383030302d303030303030303030303031aa73657373696f6e5f6964d924303139326630\
+         63342d303030302d373030302d383030302d303030303030303030303032a36b6579c420000102030405060708090a0b0c0d0e0f\
+         101112131415161718191a1b1c1d1e1fc0"
+    );
+}

@@ -182,7 +182,9 @@ impl PostMessageRequest {
 
 /// The bytes of a JSON byte field (standard base64), or the violation naming `field`.
 pub(crate) fn decode_base64(text: &str, field: &'static str) -> Result<Vec<u8>, authdb_domain::Violation> {
-    STANDARD.decode(text).map_err(|_| authdb_domain::Violation::new(field, "must be standard base64 (RFC 4648, with padding)"))
+    STANDARD
+        .decode(text)
+        .map_err(|_| authdb_domain::Violation::new(field, "must be standard base64 (RFC 4648, with padding)"))
 }
 
 /// The message to post from its fields as sent, whatever the body's format (JSON's base64

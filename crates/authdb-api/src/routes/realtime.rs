@@ -120,9 +120,8 @@ fn presented_token(req: &HttpRequest) -> Option<String> {
     if let Some(token) = bearer_token(req) {
         return Some(token.to_owned());
     }
-    let offered = offered_protocols(req)
-        .find_map(|entry| entry.strip_prefix(BEARER_PROTOCOL))
-        .filter(|token| !token.is_empty());
+    let offered =
+        offered_protocols(req).find_map(|entry| entry.strip_prefix(BEARER_PROTOCOL)).filter(|token| !token.is_empty());
     if let Some(token) = offered {
         return Some(token.to_owned());
     }

@@ -13,8 +13,7 @@
 use actix_web::web::Bytes;
 use authdb_domain::ChatId;
 use authdb_protocol::{
-    CLOSE_PROTOCOL_ERROR, Clock as _, Frame as SignedFrame, ID_LEN, KEY_LEN, Key, Ready, SystemClock, Verifier,
-    payload,
+    CLOSE_PROTOCOL_ERROR, Clock as _, Frame as SignedFrame, ID_LEN, KEY_LEN, Key, Ready, SystemClock, Verifier, payload,
 };
 use authdb_service::Event;
 use serde::{Deserialize, Serialize};

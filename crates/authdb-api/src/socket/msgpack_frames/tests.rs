@@ -74,9 +74,13 @@ fn refused_frames_close_with_4400_and_text_with_1003() {
 fn a_verified_frame_that_is_no_command_is_answered_with_the_field() {
     let mut frames = MsgpackFrames::with_key(key());
     let now = SystemClock.now_ms();
-    let mut answer = |kind: &str, fields: Value| match frames
-        .command(client_frame(&key(), kind, &fields, Uuid::now_v7().into_bytes(), now))
-    {
+    let mut answer = |kind: &str, fields: Value| match frames.command(client_frame(
+        &key(),
+        kind,
+        &fields,
+        Uuid::now_v7().into_bytes(),
+        now,
+    )) {
         Err(Refusal::Answer(bad)) => match bad.error {
             ApiError::Unprocessable(errors) => (bad.client_id, errors[0].field.clone()),
             other => panic!("not a 422: {other:?}"),

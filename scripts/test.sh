@@ -31,8 +31,9 @@
 # certificates with openssl. The script creates the virtualenv and installs the pinned
 # aiosmtpd with pip when it is missing (python3-venv and openssl with apt-get as root).
 # The same virtualenv gets the pinned msgpack for the binary protocol's Python client
-# (crates/authdb-protocol/tests/python.rs runs tests/python/authdb_msgpack.py), and pyotp
-# and PyJWT for the second-factor tests (tests/e2e/mfa.rs).
+# (crates/authdb-protocol/tests/python.rs runs tests/python/authdb_msgpack.py), websockets
+# for that client over the real socket (tests/e2e/realtime_msgpack.rs), and pyotp and
+# PyJWT for the second-factor tests (tests/e2e/mfa.rs).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -231,6 +232,13 @@ MSGPACK_VERSION=1.1.2
 if [ "$("$VENV/bin/python" -c 'import msgpack; print(".".join(map(str, msgpack.version)))' 2>/dev/null)" != "$MSGPACK_VERSION" ]; then
     log "installing msgpack $MSGPACK_VERSION into $VENV (the binary protocol's Python client)"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check "msgpack==$MSGPACK_VERSION"
+fi
+# The same client over the real socket (tests/python/ws_client.py, run by
+# tests/e2e/realtime_msgpack.rs) uses websockets (BSD-3-Clause).
+WEBSOCKETS_VERSION=15.0.1
+if [ "$("$VENV/bin/python" -c 'import websockets; print(websockets.__version__)' 2>/dev/null)" != "$WEBSOCKETS_VERSION" ]; then
+    log "installing websockets $WEBSOCKETS_VERSION into $VENV (the binary socket's Python client)"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check "websockets==$WEBSOCKETS_VERSION"
 fi
 # The second-factor tests (tests/e2e/mfa.rs) compute TOTP codes with pyotp and read the
 # access tokens' amr/auth_time with PyJWT: independent implementations, same virtualenv.

@@ -69,6 +69,7 @@ mod passkeys;
 mod rate_limit;
 mod readme;
 mod realtime;
+mod realtime_msgpack;
 mod refresh;
 mod register;
 mod restart;

@@ -175,15 +175,16 @@ impl PostMessageRequest {
         self,
         policy: authdb_service::MessagingPolicy,
     ) -> Result<authdb_domain::NewMessage, crate::ApiError> {
-        fn decode(text: &str, field: &'static str) -> Result<Vec<u8>, authdb_domain::Violation> {
-            STANDARD
-                .decode(text)
-                .map_err(|_| authdb_domain::Violation::new(field, "must be standard base64 (RFC 4648, with padding)"))
-        }
-
-        let nonce = self.nonce.as_deref().map(|nonce| decode(nonce, "nonce"));
-        new_message(decode(&self.ciphertext, "ciphertext"), nonce, self.content_type, self.client_id, policy)
+        let nonce = self.nonce.as_deref().map(|nonce| decode_base64(nonce, "nonce"));
+        new_message(decode_base64(&self.ciphertext, "ciphertext"), nonce, self.content_type, self.client_id, policy)
     }
+}
+
+/// The bytes of a JSON byte field (standard base64), or the violation naming `field`.
+pub(crate) fn decode_base64(text: &str, field: &'static str) -> Result<Vec<u8>, authdb_domain::Violation> {
+    STANDARD
+        .decode(text)
+        .map_err(|_| authdb_domain::Violation::new(field, "must be standard base64 (RFC 4648, with padding)"))
 }
 
 /// The message to post from its fields as sent, whatever the body's format (JSON's base64

@@ -33,7 +33,7 @@ pub(crate) use self::{
     chat::{
         AddChatMemberRequest, ChatConfigRequest, ChatList, ChatResponse, CreateChatRequest, LastMessageResponse,
         MarkReadRequest, MessageMsgpack, MessagePageMsgpack, MessagePageResponse, MessageResponse, PostMessageMsgpack,
-        PostMessageRequest, ReceiptList, ReceiptResponse, RenameChatRequest, new_message,
+        PostMessageRequest, ReceiptList, ReceiptResponse, RenameChatRequest, decode_base64, new_message,
     },
     client::{ClientList, ClientResponse, ClientSecretResponse, CreateClientRequest},
     email::{AcceptedResponse, EmailTokenRequest, PasswordResetConfirmRequest, PasswordResetRequest},

@@ -6,6 +6,11 @@
 //! (browsers cannot set headers on a WebSocket; the server selects `authdb.v1` and never
 //! echoes the token); `?access_token=<token>` (a compatibility mode; the access log never
 //! records query strings). Without a valid token the answer is 401 and no upgrade.
+//!
+//! The encoding is the first subprotocol the client offers of `authdb.v1` (JSON text
+//! frames) and `authdb.msgpack.v1` (signed MessagePack binary frames, docs/protocol.md);
+//! the server selects it in its answer. A client that offers neither gets JSON and no
+//! `Sec-WebSocket-Protocol` answer.
 
 use actix_web::{FromRequest as _, HttpRequest, HttpResponse, http::header, web};
 use authdb_service::{AuthService, MessagingService, OrganizationService, RealtimeService};
@@ -15,11 +20,17 @@ use crate::{
     ApiError, Client, RateLimiter,
     extract::bearer_token,
     problem::{FieldError, Problem},
-    socket::{self, Context, frames::JsonFrames},
+    socket::{
+        self, Context,
+        frames::{Frames, JsonFrames},
+        msgpack_frames::MsgpackFrames,
+    },
 };
 
 /// The subprotocol of JSON text frames.
-const JSON_PROTOCOL: &str = "authdb.v1";
+const JSON_PROTOCOL: &str = authdb_protocol::SUBPROTOCOL_JSON;
+/// The subprotocol of signed MessagePack binary frames.
+const MSGPACK_PROTOCOL: &str = authdb_protocol::SUBPROTOCOL_MSGPACK;
 /// The prefix of the subprotocol entry that carries a browser's access token.
 const BEARER_PROTOCOL: &str = "authdb.bearer.";
 
@@ -31,9 +42,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 #[openapi(paths(connect), components(schemas(Problem, FieldError)))]
 pub(crate) struct RealtimeApi;
 
-/// Open the realtime socket (WebSocket, subprotocol `authdb.v1`): events of every chat the
-/// caller is in, and the commands `typing`, `message.send` and `auth`. Frames and close
-/// codes are described in docs/api.md ("Realtime").
+/// Open the realtime socket (WebSocket, subprotocol `authdb.v1` or `authdb.msgpack.v1`):
+/// events of every chat the caller is in, and the commands `typing`, `message.send` and
+/// `auth`. Frames and close codes are described in docs/api.md ("Realtime") and, for the
+/// binary subprotocol, docs/protocol.md.
 #[utoipa::path(
     get,
     path = "/api/v1/ws",
@@ -42,7 +54,7 @@ pub(crate) struct RealtimeApi;
         ("access_token" = Option<String>, Query,
             description = "Compatibility mode: the access token in the query (prefer the header or the subprotocol)"),
         ("Sec-WebSocket-Protocol" = Option<String>, Header,
-            description = "`authdb.v1`, optionally with `authdb.bearer.<access token>`"),
+            description = "`authdb.v1` (JSON) or `authdb.msgpack.v1` (signed MessagePack), optionally with `authdb.bearer.<access token>`"),
     ),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
@@ -66,7 +78,15 @@ async fn connect(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse
     let client = Client::extract(&req).await?.0;
     let connection = realtime.connect(&principal).await?;
     let policy = messaging.policy();
-    let (response, session, stream) = actix_ws::handle_with_protocols(&req, payload, &[JSON_PROTOCOL])
+    let protocol = chosen_protocol(&req);
+    let frames: Box<dyn Frames> = match protocol {
+        Some(MSGPACK_PROTOCOL) => Box::new(
+            MsgpackFrames::generate()
+                .map_err(|error| ApiError::Service(authdb_service::ServiceError::Internal(Box::new(error))))?,
+        ),
+        _ => Box::new(JsonFrames),
+    };
+    let (response, session, stream) = actix_ws::handle_with_protocols(&req, payload, protocol.as_slice())
         .map_err(|error| ApiError::BadRequest(error.to_string()))?;
     let stream = stream.max_frame_size(socket::max_frame_bytes(policy));
     let context = Context {
@@ -75,10 +95,23 @@ async fn connect(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse
         messaging: messaging.get_ref().clone(),
         limiter: req.app_data::<web::Data<RateLimiter>>().map(|limiter| limiter.get_ref().clone()),
         client,
-        frames: Box::new(JsonFrames),
     };
-    actix_web::rt::spawn(socket::serve(session, stream, connection, principal, context));
+    actix_web::rt::spawn(socket::serve(session, stream, connection, principal, context, frames));
     Ok(response)
+}
+
+/// The first subprotocol the client offers that the server speaks, if any.
+fn chosen_protocol(req: &HttpRequest) -> Option<&'static str> {
+    offered_protocols(req).find_map(|entry| [JSON_PROTOCOL, MSGPACK_PROTOCOL].into_iter().find(|known| *known == entry))
+}
+
+/// The entries of the `Sec-WebSocket-Protocol` headers, in order.
+fn offered_protocols(req: &HttpRequest) -> impl Iterator<Item = &str> {
+    req.headers()
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
 }
 
 /// The access token, from the first form present: the `Authorization` header, the
@@ -87,14 +120,8 @@ fn presented_token(req: &HttpRequest) -> Option<String> {
     if let Some(token) = bearer_token(req) {
         return Some(token.to_owned());
     }
-    let offered = req
-        .headers()
-        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(str::trim)
-        .find_map(|entry| entry.strip_prefix(BEARER_PROTOCOL))
-        .filter(|token| !token.is_empty());
+    let offered =
+        offered_protocols(req).find_map(|entry| entry.strip_prefix(BEARER_PROTOCOL)).filter(|token| !token.is_empty());
     if let Some(token) = offered {
         return Some(token.to_owned());
     }

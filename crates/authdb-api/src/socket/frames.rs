@@ -1,9 +1,12 @@
 //! The one place a realtime event becomes a frame and a frame becomes a client command:
 //! the encoding seam. [`JsonFrames`] speaks the `authdb.v1` subprotocol (JSON text
-//! frames); another subprotocol (the binary `authdb.msgpack.v1`) is another [`Frames`].
+//! frames); `super::msgpack_frames::MsgpackFrames` the binary `authdb.msgpack.v1`. One
+//! [`Frames`] value serves one connection, so an encoding may keep per-connection state
+//! (the signed protocol's key and replay window) and may refuse a frame by closing the
+//! socket ([`Refusal::Close`]) rather than answering it.
 
 use actix_web::web::Bytes;
-use authdb_domain::{ChatId, Message};
+use authdb_domain::{ChatId, Message, Violation};
 use authdb_service::Event;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -11,7 +14,7 @@ use uuid::Uuid;
 
 use crate::{
     ApiError,
-    dto::{MessageResponse, PostMessageRequest},
+    dto::{MessageResponse, decode_base64},
     json::parse,
 };
 
@@ -47,8 +50,18 @@ pub(crate) enum Command {
     Send {
         chat_id: ChatId,
         client_id: String,
-        message: PostMessageRequest,
+        message: PostedMessage,
     },
+}
+
+/// A `message.send`'s message fields as the encoding carries them (JSON's base64 already
+/// decoded, or the error naming the field), checked by `dto::new_message` like a REST post.
+/// No `Debug`: it carries the ciphertext.
+pub(crate) struct PostedMessage {
+    pub(crate) ciphertext: Result<Vec<u8>, Violation>,
+    pub(crate) nonce: Option<Result<Vec<u8>, Violation>>,
+    pub(crate) content_type: Option<String>,
+    pub(crate) client_id: Option<String>,
 }
 
 /// A frame that is no command; answered with an `error` frame, the socket stays open.
@@ -58,11 +71,74 @@ pub(crate) struct BadFrame {
     pub(crate) error: ApiError,
 }
 
-/// An encoding of the realtime protocol.
-pub(crate) trait Frames: Send + Sync {
+/// Why a client frame gave no command.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    /// The frame is understood but is no valid command: answered with an `error` frame;
+    /// the socket stays open.
+    Answer(BadFrame),
+    /// The frame breaks the protocol itself (the signed protocol's checks, a text frame on
+    /// a binary socket): the socket is closed with this code and reason.
+    Close { code: u16, reason: String },
+}
+
+impl From<BadFrame> for Refusal {
+    fn from(bad: BadFrame) -> Self {
+        Self::Answer(bad)
+    }
+}
+
+/// An encoding of the realtime protocol, one value per connection.
+pub(crate) trait Frames: Send {
     fn event(&self, event: &Event) -> Frame;
     fn reply(&self, reply: Reply<'_>) -> Frame;
-    fn command(&self, frame: Frame) -> Result<Command, BadFrame>;
+    fn command(&mut self, frame: Frame) -> Result<Command, Refusal>;
+}
+
+/// What an event says, without its type: the message of `message.created` apart (each
+/// encoding writes its bytes its own way), every other event's fields as JSON values
+/// (ids as strings).
+pub(crate) enum EventFields<'a> {
+    Message { organization_id: Uuid, chat_id: Uuid, message: &'a Message },
+    Other(Value),
+}
+
+/// The one description of each event's fields, shared by both encodings.
+pub(crate) fn event_fields(event: &Event) -> EventFields<'_> {
+    EventFields::Other(match event {
+        Event::MessageCreated { organization_id, chat_id, message } => {
+            return EventFields::Message {
+                organization_id: organization_id.as_uuid(),
+                chat_id: chat_id.as_uuid(),
+                message,
+            };
+        }
+        Event::MessageDeleted { organization_id, chat_id, message_id } => json!({
+            "organization_id": organization_id, "chat_id": chat_id, "message_id": message_id,
+        }),
+        Event::MessageRead { organization_id, chat_id, user_id, up_to } => json!({
+            "organization_id": organization_id, "chat_id": chat_id, "user_id": user_id, "up_to": up_to,
+        }),
+        Event::Presence { user_id, online } => json!({
+            "user_id": user_id, "status": if *online { "online" } else { "offline" },
+        }),
+        Event::ChatCreated { organization_id, chat_id } | Event::ChatUpdated { organization_id, chat_id } => {
+            json!({ "organization_id": organization_id, "chat_id": chat_id })
+        }
+        Event::Typing { organization_id, chat_id, user_id }
+        | Event::MemberAdded { organization_id, chat_id, user_id }
+        | Event::MemberRemoved { organization_id, chat_id, user_id } => json!({
+            "organization_id": organization_id, "chat_id": chat_id, "user_id": user_id,
+        }),
+    })
+}
+
+/// The answer to a command type other than `auth`, `typing` and `message.send`.
+pub(crate) fn unknown_command() -> ApiError {
+    ApiError::Unprocessable(vec![crate::FieldError {
+        field: "type".into(),
+        message: "must be auth, typing or message.send".into(),
+    }])
 }
 
 /// `authdb.v1`: JSON text frames `{"type": ..., ...}`.
@@ -75,31 +151,17 @@ fn text(value: &Value) -> Frame {
 
 impl Frames for JsonFrames {
     fn event(&self, event: &Event) -> Frame {
-        let kind = event.kind();
-        text(&match event {
-            Event::MessageCreated { organization_id, chat_id, message } => json!({
-                "type": kind, "organization_id": organization_id, "chat_id": chat_id,
+        let mut fields = match event_fields(event) {
+            EventFields::Message { organization_id, chat_id, message } => json!({
+                "organization_id": organization_id, "chat_id": chat_id,
                 "message": MessageResponse::from(message.clone()),
             }),
-            Event::MessageDeleted { organization_id, chat_id, message_id } => json!({
-                "type": kind, "organization_id": organization_id, "chat_id": chat_id, "message_id": message_id,
-            }),
-            Event::MessageRead { organization_id, chat_id, user_id, up_to } => json!({
-                "type": kind, "organization_id": organization_id, "chat_id": chat_id, "user_id": user_id,
-                "up_to": up_to,
-            }),
-            Event::Presence { user_id, online } => json!({
-                "type": kind, "user_id": user_id, "status": if *online { "online" } else { "offline" },
-            }),
-            Event::ChatCreated { organization_id, chat_id } | Event::ChatUpdated { organization_id, chat_id } => {
-                json!({ "type": kind, "organization_id": organization_id, "chat_id": chat_id })
-            }
-            Event::Typing { organization_id, chat_id, user_id }
-            | Event::MemberAdded { organization_id, chat_id, user_id }
-            | Event::MemberRemoved { organization_id, chat_id, user_id } => json!({
-                "type": kind, "organization_id": organization_id, "chat_id": chat_id, "user_id": user_id,
-            }),
-        })
+            EventFields::Other(fields) => fields,
+        };
+        if let Value::Object(map) = &mut fields {
+            map.insert("type".to_owned(), Value::from(event.kind()));
+        }
+        text(&fields)
     }
 
     fn reply(&self, reply: Reply<'_>) -> Frame {
@@ -117,12 +179,12 @@ impl Frames for JsonFrames {
         })
     }
 
-    fn command(&self, frame: Frame) -> Result<Command, BadFrame> {
+    fn command(&mut self, frame: Frame) -> Result<Command, Refusal> {
         let Frame::Text(text) = frame else {
-            return Err(BadFrame {
+            return Err(Refusal::Answer(BadFrame {
                 client_id: None,
                 error: ApiError::BadRequest("binary frames need the authdb.msgpack.v1 subprotocol".into()),
-            });
+            }));
         };
         let envelope: Envelope = parse(text.as_bytes()).map_err(|error| BadFrame { client_id: None, error })?;
         let client_id = envelope.client_id.clone();
@@ -141,18 +203,15 @@ impl Frames for JsonFrames {
                 Ok(Command::Send {
                     chat_id: ChatId::from_uuid(command.chat_id),
                     client_id: command.client_id.clone(),
-                    message: PostMessageRequest {
-                        ciphertext: command.ciphertext,
-                        nonce: command.nonce,
+                    message: PostedMessage {
+                        ciphertext: decode_base64(&command.ciphertext, "ciphertext"),
+                        nonce: command.nonce.as_deref().map(|nonce| decode_base64(nonce, "nonce")),
                         content_type: command.content_type,
                         client_id: Some(command.client_id),
                     },
                 })
             }
-            _ => Err(bad(ApiError::Unprocessable(vec![crate::FieldError {
-                field: "type".into(),
-                message: "must be auth, typing or message.send".into(),
-            }]))),
+            _ => Err(bad(unknown_command()).into()),
         }
     }
 }

@@ -4,9 +4,15 @@
 //! Close codes: 4001 when the session ends (logout, revocation, a password change,
 //! deactivation) or the access token expires without a fresh `auth` frame; 1013 when the
 //! socket's queue overflowed (the client catches up with `after=`); 1001 after two
-//! unanswered pings; 1002 for a broken frame.
+//! unanswered pings; 1002 for a broken frame. On `authdb.msgpack.v1`, also 4400 for a
+//! frame the signed protocol refuses and 1003 for a text frame (see `msgpack_frames`).
+//!
+//! The socket knows nothing of the encoding: every frame goes through its connection's
+//! [`Frames`], which answers a command, or a refusal to answer with an `error` frame or
+//! to close the socket with.
 
 pub(crate) mod frames;
+pub(crate) mod msgpack_frames;
 
 use std::time::Duration;
 
@@ -17,7 +23,7 @@ use authdb_service::{
 };
 use tokio::time::{Instant, MissedTickBehavior};
 
-use self::frames::{BadFrame, Command, Frame, Frames, Reply};
+use self::frames::{BadFrame, Command, Frame, Frames, PostedMessage, Refusal, Reply};
 use crate::{ApiError, RateLimiter, rate_limit::check_chat_post};
 
 /// The close code of an ended session or an expired token.
@@ -41,7 +47,6 @@ pub(crate) struct Context {
     pub(crate) messaging: MessagingService,
     pub(crate) limiter: Option<RateLimiter>,
     pub(crate) client: ClientInfo,
-    pub(crate) frames: Box<dyn Frames>,
 }
 
 /// Serves one socket until it closes.
@@ -51,9 +56,9 @@ pub(crate) async fn serve(
     mut connection: Connection,
     mut principal: Principal,
     context: Context,
+    mut frames: Box<dyn Frames>,
 ) {
     let ping_every = context.messaging.policy().ping_interval;
-    let frames = &*context.frames;
     let ready =
         frames.reply(Reply::Ready { user_id: principal.user.id.as_uuid(), session_id: principal.session_id.as_uuid() });
     if send(&mut session, ready).await.is_err() {
@@ -103,27 +108,18 @@ pub(crate) async fn serve(
                 Some(Ok(Message::Close(_))) => break Some(WsCloseReason { code: CloseCode::Normal, description: None }),
                 Some(Ok(Message::Text(text))) => {
                     let command = frames.command(Frame::Text(text.to_string()));
-                    match handle(&context, &mut principal, &mut last_typing, command).await {
-                        Handled::Reply(frame) => {
-                            if send(&mut session, frame).await.is_err() {
-                                break None;
-                            }
-                        }
-                        Handled::Refreshed(frame) => {
-                            expiry.as_mut().reset(expiry_instant(&principal));
-                            if send(&mut session, frame).await.is_err() {
-                                break None;
-                            }
-                        }
-                        Handled::Quiet => {}
+                    match answer(&context, &*frames, &mut principal, &mut last_typing, command, expiry.as_mut()).await {
+                        Answer::Send(frame) => if send(&mut session, frame).await.is_err() { break None },
+                        Answer::Close(reason) => break Some(reason),
+                        Answer::Quiet => {}
                     }
                 }
                 Some(Ok(Message::Binary(bytes))) => {
                     let command = frames.command(Frame::Binary(bytes));
-                    if let Handled::Reply(frame) = handle(&context, &mut principal, &mut last_typing, command).await
-                        && send(&mut session, frame).await.is_err()
-                    {
-                        break None;
+                    match answer(&context, &*frames, &mut principal, &mut last_typing, command, expiry.as_mut()).await {
+                        Answer::Send(frame) => if send(&mut session, frame).await.is_err() { break None },
+                        Answer::Close(reason) => break Some(reason),
+                        Answer::Quiet => {}
                     }
                 }
                 Some(Ok(Message::Continuation(_) | Message::Nop)) => {}
@@ -164,6 +160,40 @@ fn expiry_instant(principal: &Principal) -> Instant {
     Instant::now() + Duration::from_secs(u64::try_from(left).unwrap_or(0))
 }
 
+/// What the socket does after a client frame.
+enum Answer {
+    Send(Frame),
+    Close(WsCloseReason),
+    Quiet,
+}
+
+/// The answer to one client frame: a refusal closes the socket or answers an `error`
+/// frame; a command is run (an accepted `auth` moves the expiry).
+async fn answer(
+    context: &Context,
+    frames: &dyn Frames,
+    principal: &mut Principal,
+    last_typing: &mut Option<Instant>,
+    command: Result<Command, Refusal>,
+    expiry: std::pin::Pin<&mut tokio::time::Sleep>,
+) -> Answer {
+    let command = match command {
+        Ok(command) => Ok(command),
+        Err(Refusal::Answer(bad)) => Err(bad),
+        Err(Refusal::Close { code, reason }) => {
+            return Answer::Close(WsCloseReason { code: CloseCode::from(code), description: Some(reason) });
+        }
+    };
+    match handle(context, frames, principal, last_typing, command).await {
+        Handled::Reply(frame) => Answer::Send(frame),
+        Handled::Refreshed(frame) => {
+            expiry.reset(expiry_instant(principal));
+            Answer::Send(frame)
+        }
+        Handled::Quiet => Answer::Quiet,
+    }
+}
+
 enum Handled {
     Reply(Frame),
     Refreshed(Frame),
@@ -172,11 +202,11 @@ enum Handled {
 
 async fn handle(
     context: &Context,
+    frames: &dyn Frames,
     principal: &mut Principal,
     last_typing: &mut Option<Instant>,
     command: Result<Command, BadFrame>,
 ) -> Handled {
-    let frames = &*context.frames;
     let error = |client_id: Option<&str>, error: ApiError| {
         Handled::Reply(frames.reply(Reply::Error { client_id, problem: error.problem_json() }))
     };
@@ -234,7 +264,7 @@ async fn send_message(
     context: &Context,
     principal: &Principal,
     chat_id: ChatId,
-    request: crate::dto::PostMessageRequest,
+    posted: PostedMessage,
 ) -> Result<authdb_domain::Message, ApiError> {
     let membership = membership_for(context, principal, chat_id).await?;
     if let Some(limiter) = &context.limiter
@@ -242,7 +272,13 @@ async fn send_message(
     {
         return Err(ApiError::RateLimited { retry_after_secs: refused.retry_after_secs });
     }
-    let new = request.into_new_message(context.messaging.policy())?;
+    let new = crate::dto::new_message(
+        posted.ciphertext,
+        posted.nonce,
+        posted.content_type,
+        posted.client_id,
+        context.messaging.policy(),
+    )?;
     let (message, _) = context.messaging.post_message(&membership, chat_id, new, &context.client).await?;
     Ok(message)
 }

@@ -1,8 +1,9 @@
 //! Realtime delivery across two real `authdb` processes on one PostgreSQL database, with
 //! the change feed as the carrier and once more with Redis pub/sub (one private
 //! `redis-server` for both): a message posted on one reaches a socket on the other, a
-//! logout on one closes the socket on the other (4001), presence crosses, and a process
-//! killed with SIGKILL takes its users offline within the presence time to live. Also the
+//! logout on one closes the socket on the other (4001; with Redis, after Redis was killed:
+//! session ends stay on PostgreSQL), presence crosses, and a process killed with SIGKILL
+//! takes its users offline within the presence time to live. Also the
 //! per-chat posting limit, shared by the two processes through Redis.
 
 use std::time::{Duration, Instant};
@@ -129,9 +130,9 @@ async fn close_code(socket: &mut Socket, patience: Duration) -> u16 {
     }
 }
 
-async fn across_two_processes(redis: Option<&Redis>) {
+async fn across_two_processes(mut redis: Option<&mut Redis>) {
     let database = PostgresDatabase::create().await;
-    let (sandbox_a, sandbox_b) = (instance(&database, redis), instance(&database, redis));
+    let (sandbox_a, sandbox_b) = (instance(&database, redis.as_deref()), instance(&database, redis.as_deref()));
     let mut a = sandbox_a.serve().await;
     let b = sandbox_b.serve().await;
     let (alice_token, bob_token, bob_id, org, chat) = team(&a).await;
@@ -156,6 +157,16 @@ async fn across_two_processes(redis: Option<&Redis>) {
     let elapsed = started.elapsed();
     assert_eq!(event["message"], posted);
     assert!(elapsed < WITHIN, "the message took {elapsed:?} to reach the other process");
+    if let Some(redis) = redis.as_deref_mut() {
+        // It travelled on Redis: both subscribers are up.
+        for server in [&a, &b] {
+            let metrics = server.client().get(server.url("/metrics")).send().await.expect("GET").text().await;
+            assert!(metrics.expect("text").contains("authdb_realtime_carrier_up 1"), "the Redis carrier is up");
+        }
+        // Session ends never depend on Redis: with Redis gone, the logout below must still
+        // close the socket on the other process.
+        redis.kill();
+    }
 
     // A logout on A closes alice's socket on B with 4001 within a second.
     let started = Instant::now();
@@ -184,8 +195,8 @@ async fn delivery_logout_and_presence_cross_two_processes_over_the_change_feed()
 
 #[tokio::test]
 async fn delivery_logout_and_presence_cross_two_processes_over_redis() {
-    let redis = Redis::start();
-    across_two_processes(Some(&redis)).await;
+    let mut redis = Redis::start();
+    across_two_processes(Some(&mut redis)).await;
 }
 
 /// A user who joins a chat after the other instance's users came online still learns of

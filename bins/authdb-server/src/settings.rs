@@ -264,12 +264,7 @@ pub struct RedisSettings {
 
 impl Default for RedisSettings {
     fn default() -> Self {
-        Self {
-            url: None,
-            timeout_ms: 250,
-            key_prefix: "authdb:ratelimit:".into(),
-            channel: "authdb:realtime".into(),
-        }
+        Self { url: None, timeout_ms: 250, key_prefix: "authdb:ratelimit:".into(), channel: "authdb:realtime".into() }
     }
 }
 

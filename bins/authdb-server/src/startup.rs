@@ -12,8 +12,9 @@ use authdb_api::{ApiState, RateLimitConfig, RateLimiter, RedisConfig};
 use authdb_auth::{JwtAlgorithm, JwtConfig, JwtKeys, PasswordHasher, PrivateKeyPem, RotationKey, SigningKeys};
 use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
 use authdb_service::{
-    AuthPolicy, HealthService, MailSetup, MailTemplates, MailTemplatesConfig, Mailer, MessagingPolicy, RealtimeRedis,
-    OrganizationPolicy, OutboxPolicy, PasskeyPolicy, RouterAgent, Services, ServicesConfig, TemplateError, error_chain,
+    AuthPolicy, HealthService, MailSetup, MailTemplates, MailTemplatesConfig, Mailer, MessagingPolicy,
+    OrganizationPolicy, OutboxPolicy, PasskeyPolicy, RealtimeRedis, RouterAgent, Services, ServicesConfig,
+    TemplateError, error_chain,
 };
 use secrecy::{ExposeSecret as _, SecretString};
 

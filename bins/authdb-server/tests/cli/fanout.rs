@@ -60,8 +60,11 @@ async fn team(server: &Server) -> (String, String, String, String, String) {
     let alice_token = str_field(&alice, "access_token").to_owned();
     let bob_token = str_field(&bob, "access_token").to_owned();
     let bob_id = str_field(&bob["user"], "id").to_owned();
-    let org = expect_json(send(server, "/api/v1/organizations", &alice_token, &json!({"name": "Acme", "slug": "acme"})).await, 201)
-        .await;
+    let org = expect_json(
+        send(server, "/api/v1/organizations", &alice_token, &json!({"name": "Acme", "slug": "acme"})).await,
+        201,
+    )
+    .await;
     let org = str_field(&org, "id").to_owned();
     let invited = send(
         server,
@@ -72,7 +75,8 @@ async fn team(server: &Server) -> (String, String, String, String, String) {
     .await;
     let invitation = expect_json(invited, 202).await;
     let accepted =
-        send(server, "/api/v1/invitations/accept", &bob_token, &json!({"token": str_field(&invitation, "token")})).await;
+        send(server, "/api/v1/invitations/accept", &bob_token, &json!({"token": str_field(&invitation, "token")}))
+            .await;
     assert_eq!(accepted.status(), 200);
     let chat = send(
         server,

@@ -162,7 +162,12 @@ impl Carrier for RedisCarrier {
 }
 
 /// Publishes queued signals in order, one at a time.
-async fn publish(mut connection: ConnectionManager, channel: String, timeout: Duration, mut queued: mpsc::Receiver<String>) {
+async fn publish(
+    mut connection: ConnectionManager,
+    channel: String,
+    timeout: Duration,
+    mut queued: mpsc::Receiver<String>,
+) {
     let mut last_warning: Option<tokio::time::Instant> = None;
     while let Some(payload) = queued.recv().await {
         let mut command = redis::cmd("PUBLISH");

@@ -42,7 +42,12 @@ pub(crate) fn start(
     DispatchTask(tokio::spawn(run(db, hub, presence_ttl, notices)))
 }
 
-async fn run(db: DatabaseConnection, hub: Arc<Hub>, presence_ttl: Duration, mut notices: mpsc::UnboundedReceiver<Notice>) {
+async fn run(
+    db: DatabaseConnection,
+    hub: Arc<Hub>,
+    presence_ttl: Duration,
+    mut notices: mpsc::UnboundedReceiver<Notice>,
+) {
     let mut expiry = tokio::time::interval(EXPIRE_EVERY);
     expiry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

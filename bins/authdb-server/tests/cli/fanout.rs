@@ -134,7 +134,7 @@ async fn close_code(socket: &mut Socket, patience: Duration) -> u16 {
     }
 }
 
-async fn across_two_processes(mut redis: Option<&mut Redis>) {
+async fn across_two_processes(redis: Option<&mut Redis>) {
     let database = PostgresDatabase::create().await;
     let (sandbox_a, sandbox_b) = (instance(&database, redis.as_deref()), instance(&database, redis.as_deref()));
     let mut a = sandbox_a.serve().await;
@@ -161,7 +161,7 @@ async fn across_two_processes(mut redis: Option<&mut Redis>) {
     let elapsed = started.elapsed();
     assert_eq!(event["message"], posted);
     assert!(elapsed < WITHIN, "the message took {elapsed:?} to reach the other process");
-    if let Some(redis) = redis.as_deref_mut() {
+    if let Some(redis) = redis {
         // It travelled on Redis: both subscribers are up.
         for server in [&a, &b] {
             let metrics = server.client().get(server.url("/metrics")).send().await.expect("GET").text().await;

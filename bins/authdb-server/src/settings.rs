@@ -52,6 +52,9 @@ pub struct MessagingSettings {
     pub socket_queue: usize,
     /// How often a realtime socket is pinged, in seconds; two unanswered pings close it.
     pub ping_interval_secs: u64,
+    /// How often this instance tells the others it is alive, in seconds; an instance not
+    /// heard from for three heartbeats has its users taken for offline.
+    pub presence_heartbeat_secs: u64,
 }
 
 /// The most `messaging.max_message_bytes` may be: 16 MiB.
@@ -67,6 +70,7 @@ impl Default for MessagingSettings {
             posts_per_minute_per_user: 120,
             socket_queue: policy.socket_queue,
             ping_interval_secs: policy.ping_interval.as_secs(),
+            presence_heartbeat_secs: policy.presence_heartbeat.as_secs(),
         }
     }
 }
@@ -96,6 +100,9 @@ impl MessagingSettings {
         }
         if self.ping_interval_secs == 0 || self.ping_interval_secs > 3600 {
             return Err(invalid("AUTHDB__MESSAGING__PING_INTERVAL_SECS", "must be from 1 to 3600"));
+        }
+        if self.presence_heartbeat_secs == 0 || self.presence_heartbeat_secs > 300 {
+            return Err(invalid("AUTHDB__MESSAGING__PRESENCE_HEARTBEAT_SECS", "must be from 1 to 300"));
         }
         Ok(())
     }
@@ -242,7 +249,8 @@ impl Default for RateLimitSettings {
     }
 }
 
-/// Redis holds the rate-limit counters when `url` is set, so that instances share them.
+/// Redis holds the rate-limit counters when `url` is set, so that instances share them,
+/// and carries realtime signals between instances on the pub/sub `channel`.
 #[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RedisSettings {
@@ -250,11 +258,13 @@ pub struct RedisSettings {
     /// The longest a Redis round trip may take before the request is let through.
     pub timeout_ms: u64,
     pub key_prefix: String,
+    /// The pub/sub channel realtime signals travel on (one per deployment).
+    pub channel: String,
 }
 
 impl Default for RedisSettings {
     fn default() -> Self {
-        Self { url: None, timeout_ms: 250, key_prefix: "authdb:ratelimit:".into() }
+        Self { url: None, timeout_ms: 250, key_prefix: "authdb:ratelimit:".into(), channel: "authdb:realtime".into() }
     }
 }
 
@@ -264,6 +274,7 @@ impl std::fmt::Debug for RedisSettings {
             .field("url", &self.url.as_ref().map(|_| "[set]"))
             .field("timeout_ms", &self.timeout_ms)
             .field("key_prefix", &self.key_prefix)
+            .field("channel", &self.channel)
             .finish()
     }
 }
@@ -1116,6 +1127,12 @@ impl RedisSettings {
         }
         if !(1..=10_000).contains(&self.timeout_ms) {
             return Err(invalid("AUTHDB__REDIS__TIMEOUT_MS", "must be between 1 and 10000"));
+        }
+        if self.channel.is_empty()
+            || self.channel.len() > 200
+            || self.channel.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(invalid("AUTHDB__REDIS__CHANNEL", "must be 1 to 200 characters without spaces"));
         }
         Ok(())
     }

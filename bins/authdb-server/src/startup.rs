@@ -13,7 +13,8 @@ use authdb_auth::{JwtAlgorithm, JwtConfig, JwtKeys, PasswordHasher, PrivateKeyPe
 use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
 use authdb_service::{
     AuthPolicy, HealthService, MailSetup, MailTemplates, MailTemplatesConfig, Mailer, MessagingPolicy,
-    OrganizationPolicy, OutboxPolicy, PasskeyPolicy, RouterAgent, Services, ServicesConfig, TemplateError, error_chain,
+    OrganizationPolicy, OutboxPolicy, PasskeyPolicy, RealtimeRedis, RouterAgent, Services, ServicesConfig,
+    TemplateError, error_chain,
 };
 use secrecy::{ExposeSecret as _, SecretString};
 
@@ -168,7 +169,13 @@ pub async fn build_services(
             sweep_interval: Duration::from_secs(settings.messaging.sweep_interval_secs),
             socket_queue: settings.messaging.socket_queue,
             ping_interval: Duration::from_secs(settings.messaging.ping_interval_secs),
+            presence_heartbeat: Duration::from_secs(settings.messaging.presence_heartbeat_secs),
         },
+        realtime_redis: settings.redis.url.as_ref().map(|url| RealtimeRedis {
+            url: url.expose_secret().to_owned(),
+            channel: settings.redis.channel.clone(),
+            timeout: Duration::from_millis(settings.redis.timeout_ms),
+        }),
         public_url: settings.public_url()?,
         cache_ttl: Duration::from_millis(settings.auth.session_cache_ttl_ms),
         health_timeout: Duration::from_secs(2),

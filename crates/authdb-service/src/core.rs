@@ -6,6 +6,7 @@ use authdb_persistence::{DatabaseConnection, WriteGate};
 
 use crate::{
     Result,
+    carrier::{Carrier, ChangeFeedCarrier, RealtimeRedis, RedisCarrier, presence::PresenceTask},
     outbox::{self, MailSetup, Outbox, OutboxTask},
     realtime::{self, Instance, SignalKind, dispatch::DispatchTask, hub::Hub},
     replica::{self, Change, FeedTask, RealtimeTap, Replica, ReplicaPolicy},
@@ -27,6 +28,10 @@ struct Inner {
     outbox: Outbox,
     /// This process's realtime sockets (`crate::realtime`).
     hub: Arc<Hub>,
+    /// How realtime signals reach the other processes (`crate::carrier`).
+    carrier: Arc<dyn Carrier>,
+    /// Stops the presence heartbeats when the last clone of the core is dropped.
+    _presence: PresenceTask,
     /// Stops the realtime dispatcher when the last clone of the core is dropped.
     _dispatch: DispatchTask,
     /// Stops the feed task when the last clone of the core is dropped.
@@ -52,7 +57,15 @@ pub struct CoreConfig {
     /// How many events a realtime socket may have waiting before it is closed as too slow
     /// (`messaging.socket_queue`).
     pub socket_queue: usize,
+    /// How often this process tells the others it is alive (`messaging.presence_heartbeat_secs`);
+    /// a process not heard from for three of them has its users taken for offline.
+    pub presence_heartbeat: Duration,
+    /// Carry realtime signals on Redis pub/sub instead of the change feed.
+    pub realtime_redis: Option<RealtimeRedis>,
 }
+
+/// A process not heard from for this many heartbeats is taken for dead.
+const HEARTBEATS_TO_LIVE: u32 = 3;
 
 impl fmt::Debug for Core {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -69,7 +82,14 @@ impl Core {
         let instance = Instance(uuid::Uuid::now_v7());
         let (notices, heard) = tokio::sync::mpsc::unbounded_channel();
         let (replica, feed) = replica::start(&db, policy, RealtimeTap { instance, notices }).await?;
-        let (hub, dispatch) = realtime::start(db.clone(), instance, config.socket_queue, heard);
+        let heartbeat = config.presence_heartbeat.max(Duration::from_millis(100));
+        let (hub, dispatch) =
+            realtime::start(db.clone(), instance, config.socket_queue, heartbeat * HEARTBEATS_TO_LIVE, heard);
+        let carrier: Arc<dyn Carrier> = match config.realtime_redis {
+            Some(redis) => Arc::new(RedisCarrier::start(redis, Arc::clone(&replica), Arc::clone(&hub))?),
+            None => Arc::new(ChangeFeedCarrier::new(db.clone())),
+        };
+        let presence = crate::carrier::presence::start(Arc::clone(&hub), Arc::clone(&carrier), heartbeat);
         let writes = WriteGate::new(db.clone());
         let (outbox, outbox_task) = outbox::start(db.clone(), writes.clone(), config.mail);
         Ok(Self {
@@ -79,6 +99,8 @@ impl Core {
                 replica,
                 outbox,
                 hub,
+                carrier,
+                _presence: presence,
                 _dispatch: dispatch,
                 _feed: feed,
                 _outbox: outbox_task,
@@ -112,17 +134,21 @@ impl Core {
         &self.inner.hub
     }
 
+    pub(crate) fn carrier(&self) -> &dyn Carrier {
+        &*self.inner.carrier
+    }
+
     /// A realtime change raised by this process, to publish in a write.
     pub(crate) fn signal(&self, kind: SignalKind) -> Change {
         Change::Realtime(realtime::Signal { origin: self.inner.hub.instance(), kind })
     }
 
     /// Announces a realtime signal that changes no row (typing, presence): to the other
-    /// processes at once (a `NOTIFY` outside any transaction), and to this one.
+    /// processes at once through the carrier (outside any transaction), and to this one.
     pub(crate) async fn announce(&self, kind: SignalKind) -> Result<()> {
-        let change = self.signal(kind);
-        change.publish(self.db()).await?;
-        self.inner.replica.apply(&change, authdb_persistence::now());
+        let signal = realtime::Signal { origin: self.inner.hub.instance(), kind };
+        self.inner.carrier.send(signal).await?;
+        self.inner.replica.apply(&Change::Realtime(signal), authdb_persistence::now());
         Ok(())
     }
 }

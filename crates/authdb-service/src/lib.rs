@@ -36,6 +36,7 @@ mod admin;
 mod agent;
 mod audit;
 mod auth;
+mod carrier;
 mod client;
 mod core;
 mod discovery;
@@ -66,6 +67,7 @@ pub use auth::{
     SecurityEvent, SecurityEvents, StepUp, StepUpAttempt, TotpEnrolment, VerifiedAccess,
 };
 pub use authdb_auth::PublicJwk;
+pub use carrier::RealtimeRedis;
 pub use client::ClientInfo;
 pub use core::{Core, CoreConfig};
 pub use discovery::Discovery;

@@ -8,7 +8,7 @@ use authdb_persistence::DatabaseConnection;
 use crate::{
     AdminService, AuthPolicy, AuthService, Core, CoreConfig, Discovery, HealthService, InventoryPolicy,
     InventoryService, MailSetup, MessagingPolicy, MessagingService, OrganizationPolicy, OrganizationService,
-    RealtimeService, Result, RouterAgent, SweepTask,
+    RealtimeRedis, RealtimeService, Result, RouterAgent, SweepTask,
 };
 
 /// What the services are built from.
@@ -34,6 +34,9 @@ pub struct ServicesConfig {
     pub public_url: Option<String>,
     /// How mail is sent: the transport, the templates and the outbox's retry policy.
     pub mail: MailSetup,
+    /// Carry realtime signals between instances on Redis pub/sub rather than the change
+    /// feed (`AUTHDB__REDIS__URL`); `None` keeps them on the change feed.
+    pub realtime_redis: Option<RealtimeRedis>,
 }
 
 /// Every service of one process, sharing one [`Core`]. Cheap to clone.
@@ -65,6 +68,8 @@ impl Services {
             access_tokens_verifiable_for: config.keys.verifiable_for(),
             mail: config.mail,
             socket_queue: config.messaging.socket_queue,
+            presence_heartbeat: config.messaging.presence_heartbeat,
+            realtime_redis: config.realtime_redis,
         };
         let core = Core::start(db.clone(), core_config).await?;
         let discovery = Discovery::new(&config.keys, config.public_url);

@@ -74,7 +74,11 @@ impl<'a> Write<'a> {
         if let Change::SessionRevoked(revoked) = &change {
             revocation_events::record(&*self.txn, revoked).await?;
         }
-        change.publish(&*self.txn).await?;
+        // Realtime signals go on the carrier: in this transaction when it is the change
+        // feed, after the commit otherwise (Redis). Everything else is on the feed.
+        if !matches!(change, Change::Realtime(_)) || self.core.carrier().in_transaction() {
+            change.publish(&*self.txn).await?;
+        }
         self.published.push(change);
         Ok(())
     }
@@ -103,6 +107,15 @@ impl<'a> Write<'a> {
         let now = now();
         for change in &self.published {
             self.core.replica().apply(change, now);
+            if let Change::Realtime(signal) = change
+                && !self.core.carrier().in_transaction()
+            {
+                // Committed: a carrier that fails now loses the event for the other
+                // instances (their clients catch up with `after=`), never the write.
+                if let Err(error) = self.core.carrier().send(*signal).await {
+                    tracing::warn!(error = %crate::error_chain(&error), "a realtime signal could not be sent");
+                }
+            }
         }
         if self.mails > 0 {
             metrics::counter!("authdb_mail_queued_total").increment(self.mails);

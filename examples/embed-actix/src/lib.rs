@@ -116,6 +116,7 @@ impl NotesApp {
                 // (or a client of one's own) goes here to manage networks' access rules.
                 agent: Arc::new(NoRouterAgent),
                 messaging: MessagingPolicy::default(),
+                realtime_redis: None,
                 cache_ttl: Duration::from_secs(1),
                 health_timeout: Duration::from_secs(2),
                 public_url: None,

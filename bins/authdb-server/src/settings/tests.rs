@@ -31,6 +31,8 @@ fn defaults_need_no_configuration() {
     assert_eq!(settings.messaging.posts_per_minute_per_user, 120);
     assert_eq!(settings.messaging.socket_queue, 1024);
     assert_eq!(settings.messaging.ping_interval_secs, 20);
+    assert_eq!(settings.messaging.presence_heartbeat_secs, 5);
+    assert_eq!(settings.redis.channel, "authdb:realtime");
 }
 
 #[test]
@@ -254,6 +256,9 @@ fn invalid_production_settings_name_their_setting() {
         ("AUTHDB__MESSAGING__SOCKET_QUEUE", "65537", "AUTHDB__MESSAGING__SOCKET_QUEUE"),
         ("AUTHDB__MESSAGING__PING_INTERVAL_SECS", "0", "AUTHDB__MESSAGING__PING_INTERVAL_SECS"),
         ("AUTHDB__MESSAGING__PING_INTERVAL_SECS", "3601", "AUTHDB__MESSAGING__PING_INTERVAL_SECS"),
+        ("AUTHDB__MESSAGING__PRESENCE_HEARTBEAT_SECS", "0", "AUTHDB__MESSAGING__PRESENCE_HEARTBEAT_SECS"),
+        ("AUTHDB__MESSAGING__PRESENCE_HEARTBEAT_SECS", "301", "AUTHDB__MESSAGING__PRESENCE_HEARTBEAT_SECS"),
+        ("AUTHDB__REDIS__CHANNEL", "two words", "AUTHDB__REDIS__CHANNEL"),
     ];
     for (key, value, expected) in cases {
         let message = load(&[(key, value)]).expect_err(key).to_string();

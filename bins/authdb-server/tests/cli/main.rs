@@ -8,6 +8,7 @@
 mod agent_tokens;
 mod config_file;
 mod create_superuser;
+mod fanout;
 mod hostile_xml;
 mod mail;
 mod memberships;

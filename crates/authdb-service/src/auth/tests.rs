@@ -76,6 +76,8 @@ fn core_config(keys: JwtKeys) -> CoreConfig {
         access_tokens_verifiable_for: keys.verifiable_for(),
         mail: mail_setup(),
         socket_queue: 1024,
+        presence_heartbeat: StdDuration::from_secs(5),
+        realtime_redis: None,
     }
 }
 

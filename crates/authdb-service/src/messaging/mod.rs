@@ -48,6 +48,9 @@ pub struct MessagingPolicy {
     pub socket_queue: usize,
     /// How often a realtime socket is pinged; two unanswered pings close it.
     pub ping_interval: Duration,
+    /// How often this instance tells the others it is alive; one not heard from for three
+    /// heartbeats has its users taken for offline.
+    pub presence_heartbeat: Duration,
 }
 
 impl Default for MessagingPolicy {
@@ -58,6 +61,7 @@ impl Default for MessagingPolicy {
             sweep_interval: Duration::from_secs(10),
             socket_queue: 1024,
             ping_interval: Duration::from_secs(20),
+            presence_heartbeat: Duration::from_secs(5),
         }
     }
 }

@@ -91,6 +91,8 @@ async fn fixture(mailer: Arc<ScriptedMailer>, max_attempts: u32) -> Fixture {
         access_tokens_verifiable_for: time::Duration::minutes(15),
         mail,
         socket_queue: 1024,
+        presence_heartbeat: StdDuration::from_secs(5),
+        realtime_redis: None,
     };
     let core = Core::start(db.clone(), config).await.expect("starts");
     Fixture { core, db, _dir: dir }

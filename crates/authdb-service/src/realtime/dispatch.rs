@@ -7,7 +7,7 @@
 //! chat) and queued on the audience's sockets here; an ended session closes its sockets.
 //! When no socket here belongs to the audience, nothing is loaded.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use authdb_domain::UserId;
 use authdb_persistence::{DatabaseConnection, chats, now};
@@ -30,12 +30,39 @@ impl Drop for DispatchTask {
     }
 }
 
-pub(crate) fn start(db: DatabaseConnection, hub: Arc<Hub>, notices: mpsc::UnboundedReceiver<Notice>) -> DispatchTask {
-    DispatchTask(tokio::spawn(run(db, hub, notices)))
+/// How often instances not heard from are looked for.
+const EXPIRE_EVERY: Duration = Duration::from_secs(1);
+
+pub(crate) fn start(
+    db: DatabaseConnection,
+    hub: Arc<Hub>,
+    presence_ttl: Duration,
+    notices: mpsc::UnboundedReceiver<Notice>,
+) -> DispatchTask {
+    DispatchTask(tokio::spawn(run(db, hub, presence_ttl, notices)))
 }
 
-async fn run(db: DatabaseConnection, hub: Arc<Hub>, mut notices: mpsc::UnboundedReceiver<Notice>) {
-    while let Some(notice) = notices.recv().await {
+async fn run(
+    db: DatabaseConnection,
+    hub: Arc<Hub>,
+    presence_ttl: Duration,
+    mut notices: mpsc::UnboundedReceiver<Notice>,
+) {
+    let mut expiry = tokio::time::interval(EXPIRE_EVERY);
+    expiry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let notice = tokio::select! {
+            notice = notices.recv() => notice,
+            _ = expiry.tick() => {
+                let offline = hub.expire(presence_ttl);
+                if let Err(error) = announce_offline(&db, &hub, &offline).await {
+                    metrics::counter!("authdb_realtime_dispatch_failures_total").increment(1);
+                    tracing::warn!(error = %crate::error_chain(&error), "presence could not be delivered");
+                }
+                continue;
+            }
+        };
+        let Some(notice) = notice else { return };
         match notice {
             Notice::SessionEnded(session) => hub.end_session(session),
             Notice::Signal(signal) => {
@@ -48,7 +75,30 @@ async fn run(db: DatabaseConnection, hub: Arc<Hub>, mut notices: mpsc::Unbounded
     }
 }
 
+/// Tells the partners of users who went offline with a dead instance.
+async fn announce_offline(db: &DatabaseConnection, hub: &Hub, offline: &[UserId]) -> Result<()> {
+    for user in offline {
+        if hub.is_empty() {
+            break;
+        }
+        let audience = chats::chat_partners(db, *user).await?;
+        hub.deliver(&audience, &Arc::new(Event::Presence { user_id: *user, online: false }));
+    }
+    Ok(())
+}
+
 async fn dispatch(db: &DatabaseConnection, hub: &Hub, signal: Signal) -> Result<()> {
+    // Every signal of another instance says it is alive; one never heard from (it has
+    // just started, or was taken for dead) exchanges online users with this one.
+    if hub.heard(signal.origin) {
+        hub.sync.request_full();
+    }
+    if let SignalKind::Heartbeat(asks) = signal.kind {
+        if asks && signal.origin != hub.instance() {
+            hub.sync.request_announce();
+        }
+        return Ok(());
+    }
     if let SignalKind::Presence(user, online) = signal.kind {
         // Presence bookkeeping happens whether or not anyone here listens.
         if let Some(online) = hub.presence(signal.origin, user, online)
@@ -72,7 +122,7 @@ async fn dispatch(db: &DatabaseConnection, hub: &Hub, signal: Signal) -> Result<
         SignalKind::Typing(at, _) => (at, None),
         // The removed member hears of it too, although no longer in the chat.
         SignalKind::MemberRemoved(at, user) => (at, Some(user)),
-        SignalKind::Presence(..) => return Ok(()),
+        SignalKind::Presence(..) | SignalKind::Heartbeat(_) => return Ok(()),
     };
     let mut audience = chats::event_audience(db, at.chat).await?;
     audience.extend(extra);
@@ -98,7 +148,7 @@ async fn dispatch(db: &DatabaseConnection, hub: &Hub, signal: Signal) -> Result<
         SignalKind::ChatUpdated(_) => Event::ChatUpdated { organization_id, chat_id },
         SignalKind::MemberAdded(_, user_id) => Event::MemberAdded { organization_id, chat_id, user_id },
         SignalKind::MemberRemoved(_, user_id) => Event::MemberRemoved { organization_id, chat_id, user_id },
-        SignalKind::Presence(..) => return Ok(()),
+        SignalKind::Presence(..) | SignalKind::Heartbeat(_) => return Ok(()),
     };
     deliver(hub, &audience, event);
     Ok(())

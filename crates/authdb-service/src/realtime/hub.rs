@@ -1,16 +1,29 @@
 //! The hub: this process's sockets by user, each with a bounded queue, and who is online
 //! on which instance.
+//!
+//! Presence across instances is kept without any shared table: every instance hears the
+//! others' presence signals and heartbeats (`super::presence`) and remembers, per user,
+//! the other instances the user is online on, and per instance when it was last heard
+//! from. An instance not heard from for the presence time to live (three heartbeats) is
+//! taken for dead: its users count as offline there ([`Hub::expire`]). An instance heard
+//! from for the first time (it started, or came back after being taken for dead) makes
+//! this one announce its own online users again and ask for theirs
+//! ([`Hub::heard`], [`PresenceSync`]), so a late joiner learns who is online.
 
 use std::{
     collections::{HashMap, HashSet},
     sync::{
         Arc, Mutex, MutexGuard,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
+    time::Duration,
 };
 
 use authdb_domain::{SessionId, UserId};
-use tokio::sync::{mpsc, watch};
+use tokio::{
+    sync::{Notify, mpsc, watch},
+    time::Instant,
+};
 
 use super::{
     event::{CloseReason, Event},
@@ -25,6 +38,44 @@ pub(crate) struct Hub {
     queue: usize,
     next_id: AtomicU64,
     state: Mutex<State>,
+    /// What the presence task must send next.
+    pub(crate) sync: PresenceSync,
+}
+
+/// Requests to the presence task (`super::presence`), raised by the dispatcher and by a
+/// carrier that reconnected.
+#[derive(Debug, Default)]
+pub(crate) struct PresenceSync {
+    /// Announce this instance's online users again (another instance asked, or is new).
+    announce_mine: AtomicBool,
+    /// Ask the other instances to announce theirs (this one may have missed signals).
+    ask_others: AtomicBool,
+    wake: Notify,
+}
+
+impl PresenceSync {
+    /// This instance may have missed presence signals: announce its users and ask for
+    /// everyone else's, now.
+    pub(crate) fn request_full(&self) {
+        self.announce_mine.store(true, Ordering::Relaxed);
+        self.ask_others.store(true, Ordering::Relaxed);
+        self.wake.notify_one();
+    }
+
+    /// Another instance asked: announce this instance's users, now.
+    pub(crate) fn request_announce(&self) {
+        self.announce_mine.store(true, Ordering::Relaxed);
+        self.wake.notify_one();
+    }
+
+    pub(crate) async fn woken(&self) {
+        self.wake.notified().await;
+    }
+
+    /// Takes the requests: (announce mine, ask the others).
+    pub(crate) fn take(&self) -> (bool, bool) {
+        (self.announce_mine.swap(false, Ordering::Relaxed), self.ask_others.swap(false, Ordering::Relaxed))
+    }
 }
 
 #[derive(Debug, Default)]
@@ -34,6 +85,8 @@ struct State {
     elsewhere: HashMap<UserId, HashSet<Instance>>,
     /// The presence last announced to this process's sockets, per user.
     announced: HashMap<UserId, bool>,
+    /// When each other instance was last heard from.
+    instances: HashMap<Instance, Instant>,
 }
 
 #[derive(Debug)]
@@ -56,7 +109,13 @@ pub(crate) struct Registered {
 
 impl Hub {
     pub(crate) fn new(instance: Instance, queue: usize) -> Self {
-        Self { instance, queue: queue.max(1), next_id: AtomicU64::new(1), state: Mutex::default() }
+        Self {
+            instance,
+            queue: queue.max(1),
+            next_id: AtomicU64::new(1),
+            state: Mutex::default(),
+            sync: PresenceSync::default(),
+        }
     }
 
     pub(crate) fn instance(&self) -> Instance {
@@ -133,6 +192,58 @@ impl Hub {
         }
     }
 
+    /// The users with a socket on this process.
+    pub(crate) fn local_users(&self) -> Vec<UserId> {
+        self.state().sockets.keys().copied().collect()
+    }
+
+    /// Notes that `origin` (another instance) was heard from now; answers whether it was
+    /// unknown (new, or taken for dead before), in which case the two must exchange
+    /// their online users.
+    pub(crate) fn heard(&self, origin: Instance) -> bool {
+        if origin == self.instance {
+            return false;
+        }
+        let mut state = self.state();
+        let known = state.instances.insert(origin, Instant::now()).is_some();
+        if !known {
+            metrics::gauge!("authdb_realtime_instances").set(state.instances.len() as f64);
+        }
+        !known
+    }
+
+    /// Forgets the instances not heard from within `ttl` (dead, or cut off): their users
+    /// count as offline there. Answers the users who are now offline everywhere and whose
+    /// sockets here had been told they were online.
+    pub(crate) fn expire(&self, ttl: Duration) -> Vec<UserId> {
+        let mut state = self.state();
+        let now = Instant::now();
+        let dead: Vec<Instance> =
+            state.instances.iter().filter(|(_, heard)| now.duration_since(**heard) > ttl).map(|(id, _)| *id).collect();
+        if dead.is_empty() {
+            return Vec::new();
+        }
+        for instance in &dead {
+            state.instances.remove(instance);
+            tracing::warn!(instance = %instance.0, "realtime instance not heard from; its users count as offline");
+        }
+        metrics::counter!("authdb_realtime_instances_expired_total").increment(dead.len() as u64);
+        metrics::gauge!("authdb_realtime_instances").set(state.instances.len() as f64);
+        let mut offline = Vec::new();
+        let State { sockets, elsewhere, announced, .. } = &mut *state;
+        elsewhere.retain(|user, instances| {
+            instances.retain(|instance| !dead.contains(instance));
+            if !instances.is_empty() {
+                return true;
+            }
+            if !sockets.contains_key(user) && announced.remove(user).is_some() {
+                offline.push(*user);
+            }
+            false
+        });
+        offline
+    }
+
     /// Takes in a presence signal and answers the user's presence if this process's
     /// sockets have not been told it yet. A user is online while they have a socket on
     /// any instance: here (the registry) or elsewhere (the other instances' signals).
@@ -204,6 +315,23 @@ mod tests {
         assert!(!hub.unregister(user, first.id));
         assert!(hub.unregister(user, second.id));
         assert!(hub.is_empty());
+    }
+
+    #[test]
+    fn an_instance_not_heard_from_takes_its_users_offline() {
+        let (here, there) = (Instance(Uuid::now_v7()), Instance(Uuid::now_v7()));
+        let hub = Hub::new(here, 8);
+        let (gone, stays) = (UserId::new(), UserId::new());
+        assert!(hub.heard(there), "a new instance is unknown");
+        assert!(!hub.heard(there), "then known");
+        assert!(!hub.heard(here), "this instance is never unknown");
+        assert_eq!(hub.presence(there, gone, true), Some(true));
+        assert_eq!(hub.presence(there, stays, true), Some(true));
+        let _socket = hub.register(stays, SessionId::new());
+        assert!(hub.expire(Duration::from_secs(60)).is_empty(), "heard from recently");
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(hub.expire(Duration::from_millis(10)), vec![gone], "online here still counts");
+        assert!(hub.heard(there), "an expired instance is unknown again");
     }
 
     #[test]

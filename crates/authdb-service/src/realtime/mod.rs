@@ -21,7 +21,12 @@
 //! Presence: a process announces a user's first socket opening and last socket closing
 //! on it; every process keeps which instances each user is online on, and tells its own
 //! sockets when a user who shares a chat with them comes online anywhere or goes offline
-//! everywhere.
+//! everywhere. Every process also sends a heartbeat (`crate::carrier::presence`); one not
+//! heard from for three heartbeats is taken for dead and its users for offline, so a
+//! killed instance does not leave its users online (see [`hub`]).
+//!
+//! Signals travel between processes on a carrier (`crate::carrier`): the change feed, or
+//! Redis pub/sub when one is configured.
 //!
 //! On SQLite there is one process and the feed carries nothing: everything is delivered
 //! in process, by the same path. Sockets register through `crate::sockets`
@@ -44,9 +49,10 @@ pub(crate) fn start(
     db: authdb_persistence::DatabaseConnection,
     instance: Instance,
     socket_queue: usize,
+    presence_ttl: std::time::Duration,
     notices: mpsc::UnboundedReceiver<Notice>,
 ) -> (Arc<hub::Hub>, dispatch::DispatchTask) {
     let hub = Arc::new(hub::Hub::new(instance, socket_queue));
-    let task = dispatch::start(db, Arc::clone(&hub), notices);
+    let task = dispatch::start(db, Arc::clone(&hub), presence_ttl, notices);
     (hub, task)
 }

@@ -17,6 +17,7 @@
 //! | `ma` | organization chat user | `chat.member_added` |
 //! | `mm` | organization chat user | `chat.member_removed` |
 //! | `p` | user `1`/`0` | `presence` (online/offline on the origin instance) |
+//! | `hb` | `1`/`0` | none: the origin instance is alive (`1`: and asks the others to announce their online users again) |
 
 use authdb_domain::{ChatId, MessageId, OrganizationId, SessionId, UserId};
 use uuid::Uuid;
@@ -46,6 +47,10 @@ pub(crate) enum SignalKind {
     MemberRemoved(ChatRef, UserId),
     /// A user's first socket on the origin instance opened (`true`) or its last closed.
     Presence(UserId, bool),
+    /// The origin instance is alive (sent every `messaging.presence_heartbeat_secs`);
+    /// `true` asks every other instance to announce its online users again (the origin
+    /// has just started, or may have missed signals).
+    Heartbeat(bool),
 }
 
 /// What the replica tells the dispatcher, in the order it applied them.
@@ -76,6 +81,7 @@ impl Signal {
             SignalKind::MemberAdded(at, user) => format!("{} {user}", chat("ma", at)),
             SignalKind::MemberRemoved(at, user) => format!("{} {user}", chat("mm", at)),
             SignalKind::Presence(user, online) => format!("e {origin} p {user} {}", u8::from(*online)),
+            SignalKind::Heartbeat(sync) => format!("e {origin} hb {}", u8::from(*sync)),
         }
     }
 
@@ -83,13 +89,13 @@ impl Signal {
     pub(crate) fn decode<'a>(mut fields: impl Iterator<Item = &'a str>) -> Option<Self> {
         let origin = Instance(uuid(fields.next()?)?);
         let kind = fields.next()?;
+        if kind == "hb" {
+            let sync = flag(fields.next()?)?;
+            return fields.next().is_none().then_some(Self { origin, kind: SignalKind::Heartbeat(sync) });
+        }
         if kind == "p" {
             let user = UserId::from_uuid(uuid(fields.next()?)?);
-            let online = match fields.next()? {
-                "1" => true,
-                "0" => false,
-                _ => return None,
-            };
+            let online = flag(fields.next()?)?;
             return fields.next().is_none().then_some(Self { origin, kind: SignalKind::Presence(user, online) });
         }
         let at = ChatRef {
@@ -119,6 +125,14 @@ fn uuid(field: &str) -> Option<Uuid> {
     Uuid::parse_str(field).ok()
 }
 
+fn flag(field: &str) -> Option<bool> {
+    match field {
+        "1" => Some(true),
+        "0" => Some(false),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +153,8 @@ mod tests {
             SignalKind::MemberRemoved(at, user),
             SignalKind::Presence(user, true),
             SignalKind::Presence(user, false),
+            SignalKind::Heartbeat(true),
+            SignalKind::Heartbeat(false),
         ];
         for kind in kinds {
             let signal = Signal { origin, kind };
@@ -158,6 +174,9 @@ mod tests {
             format!("{id}"),
             format!("{id} p {id}"),
             format!("{id} p {id} 2"),
+            format!("{id} hb"),
+            format!("{id} hb 2"),
+            format!("{id} hb 1 extra"),
             format!("{id} zz {id} {id}"),
             format!("{id} cc {id}"),
             format!("{id} cc {id} {id} extra"),

@@ -168,7 +168,7 @@ impl Replica {
 
     /// Applies a change heard on the feed. This process's own realtime signals come back
     /// too; they were delivered here at commit, so they are skipped.
-    pub(super) fn apply_heard(&self, change: &Change, now: OffsetDateTime) {
+    pub(crate) fn apply_heard(&self, change: &Change, now: OffsetDateTime) {
         if let Change::Realtime(signal) = change
             && signal.origin == self.realtime.instance
         {

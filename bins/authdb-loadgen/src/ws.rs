@@ -20,7 +20,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use futures_util::{SinkExt as _, StreamExt as _, TryStreamExt as _, stream};
+use futures_util::{StreamExt as _, TryStreamExt as _, stream};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use tokio::{net::TcpStream, sync::watch, task::JoinSet};
@@ -149,13 +149,9 @@ impl End {
 async fn read_until(mut socket: Socket, mut stop: watch::Receiver<bool>, mut on_text: impl FnMut(&str)) -> End {
     loop {
         tokio::select! {
-            _ = stop.wait_for(|stop| *stop) => {
-                let closing = async {
-                    let _ = socket.close(None).await;
-                    while let Some(Ok(_)) = socket.next().await {}
-                };
-                let _ = tokio::time::timeout(CLOSE_PATIENCE, closing).await;
-                return End::Kept;
+            stopped = stop.wait_for(|stop| *stop) => {
+                drop(stopped);
+                break;
             }
             message = socket.next() => match message {
                 Some(Ok(Message::Text(text))) => on_text(text.as_str()),
@@ -166,6 +162,12 @@ async fn read_until(mut socket: Socket, mut stop: watch::Receiver<bool>, mut on_
             },
         }
     }
+    let closing = async {
+        let _ = socket.close(None).await;
+        while let Some(Ok(_)) = socket.next().await {}
+    };
+    let _ = tokio::time::timeout(CLOSE_PATIENCE, closing).await;
+    End::Kept
 }
 
 fn memory_json(pid: Option<u32>) -> Value {

@@ -236,7 +236,11 @@ impl Owner {
     }
 }
 
-pub(crate) async fn expect_json(request: reqwest::RequestBuilder, expected: StatusCode, what: &str) -> Result<Value, String> {
+pub(crate) async fn expect_json(
+    request: reqwest::RequestBuilder,
+    expected: StatusCode,
+    what: &str,
+) -> Result<Value, String> {
     let response = request.send().await.map_err(|error| format!("{what}: {error}"))?;
     let status = response.status();
     if status != expected {

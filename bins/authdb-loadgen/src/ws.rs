@@ -53,9 +53,12 @@ struct User {
 async fn register(client: &Client, base: &str, username: String) -> Result<User, String> {
     let email = format!("{username}@loadgen.example.com");
     let body = json!({ "email": email, "username": username, "password": crate::PASSWORD });
-    let answer =
-        expect_json(client.post(format!("{base}/api/v1/auth/register")).json(&body), StatusCode::CREATED, "registering")
-            .await?;
+    let answer = expect_json(
+        client.post(format!("{base}/api/v1/auth/register")).json(&body),
+        StatusCode::CREATED,
+        "registering",
+    )
+    .await?;
     let id = answer.get("user").map(|user| field(user, "id")).ok_or_else(|| format!("no `user` in {answer}"))??;
     Ok(User { id, email, bearer: field(&answer, "access_token")? })
 }
@@ -252,7 +255,11 @@ pub(crate) async fn connect(client: &Client, base: &str, plan: ConnectPlan) -> R
     drop(opening);
     let connect_secs = started.elapsed().as_secs_f64();
     let connected = connect_us.len();
-    eprintln!("connect: {connected} of {} open in {connect_secs:.1} s, {} failed", plan.sockets, plan.sockets - connected);
+    eprintln!(
+        "connect: {connected} of {} open in {connect_secs:.1} s, {} failed",
+        plan.sockets,
+        plan.sockets - connected
+    );
 
     tokio::time::sleep(plan.hold).await;
     let at_rest = memory_json(pid);
@@ -272,7 +279,9 @@ pub(crate) async fn connect(client: &Client, base: &str, plan: ConnectPlan) -> R
 
     connect_us.sort_unstable();
     let per_socket = match (rss_before, rss_at_rest) {
-        (Some(before), Some(rest)) if connected > 0 => json!(round1((rest.saturating_sub(before)) as f64 / connected as f64)),
+        (Some(before), Some(rest)) if connected > 0 => {
+            json!(round1((rest.saturating_sub(before)) as f64 / connected as f64))
+        }
         _ => Value::Null,
     };
     Ok(json!({
@@ -420,8 +429,10 @@ async fn invite(client: &Client, base: &str, owner: &Owner, user: &User) -> Resu
     let token = field(&invitation, "token").map_err(|_| {
         "the invitation carries no token: start the server with AUTHDB__MAIL__TRANSPORT=none".to_owned()
     })?;
-    let request =
-        client.post(format!("{base}/api/v1/invitations/accept")).bearer_auth(&user.bearer).json(&json!({ "token": token }));
+    let request = client
+        .post(format!("{base}/api/v1/invitations/accept"))
+        .bearer_auth(&user.bearer)
+        .json(&json!({ "token": token }));
     expect_json(request, StatusCode::OK, "accepting the invitation").await.map(drop)
 }
 
@@ -596,10 +607,7 @@ mod tests {
             Received { deliveries: vec![(0, at(6)), (1, at(12))], end: End::Kept },
             // Missed post 1, got post 0 twice, and a delivery of the refused post and of
             // an index this run never sent; then closed as too slow.
-            Received {
-                deliveries: vec![(0, at(7)), (0, at(8)), (2, at(22)), (99, at(30))],
-                end: End::Closed(1013),
-            },
+            Received { deliveries: vec![(0, at(7)), (0, at(8)), (2, at(22)), (99, at(30))], end: End::Closed(1013) },
             // Got post 1 only, 20 ms after it was sent.
             Received { deliveries: vec![(1, at(30))], end: End::Lost("eof".into()) },
         ];

@@ -48,6 +48,7 @@ mod m20261202_000010_add_session_amr;
 mod m20261202_000011_create_mfa;
 mod m20261202_000020_create_passkeys;
 mod m20261202_000021_create_webauthn_ceremonies;
+mod m20261203_000060_create_chat_activity_trigger;
 
 /// All authdb migrations, in the order they are applied.
 #[derive(Debug, Clone, Copy, Default)]
@@ -89,6 +90,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_create_mfa::Migration),
             Box::new(m20261202_000020_create_passkeys::Migration),
             Box::new(m20261202_000021_create_webauthn_ceremonies::Migration),
+            Box::new(m20261203_000060_create_chat_activity_trigger::Migration),
         ]
     }
 }

@@ -745,9 +745,10 @@ async fn a_chats_last_activity_follows_its_newest_message_under_concurrent_posts
     team.post(&direct, alice, b"first").await;
 
     let messages = format!("{}/messages", team.chat(&group));
-    let posts = (0..16).map(|i| {
+    let bodies: Vec<Value> = (0..16u8).map(|i| json!({"ciphertext": STANDARD.encode([i])})).collect();
+    let posts = bodies.iter().enumerate().map(|(i, body)| {
         let from = if i % 2 == 0 { alice } else { bob };
-        app.post(&messages, &from.access_token, &json!({"ciphertext": STANDARD.encode([i as u8])}))
+        app.post(&messages, &from.access_token, body)
     });
     for response in join_all(posts).await {
         assert_eq!(response.status(), 201);

@@ -20,9 +20,12 @@
 #                (default postgres://authdb:authdb@127.0.0.1:5432); BENCH_PG=0 skips it,
 #                BENCH_SQLITE=0 skips SQLite
 #   CONCURRENCY  posting clients, each with one request in flight (default 16)
-#   CHATS        chat counts to run, one run each (default "1 16")
+#   CHATS        chat counts to run, one run each per round (default "1 16")
 #   SECS         measured seconds of each run (default 20), after 3 s of warm-up
 #   BYTES        ciphertext bytes per message (default 256)
+#   RUNS         rounds per backend (default 1), each on a fresh server; the medians of
+#                the rounds are printed at the end, and every run records the machine's
+#                load average before it (`load_before`)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -36,61 +39,53 @@ CONCURRENCY="${CONCURRENCY:-16}"
 CHATS="${CHATS:-1 16}"
 SECS="${SECS:-20}"
 BYTES="${BYTES:-256}"
+RUNS="${RUNS:-1}"
 OUT_DIR="${OUT_DIR:-$(mktemp -d /tmp/authdb-bench-chat.XXXX)}"
-BASE="http://127.0.0.1:${PORT}"
 RESULTS="${OUT_DIR}/runs.jsonl"
-SERVER_PID=""
 
-log() { printf '==> %s\n' "$*" >&2; }
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
 
-for bin in authdb authdb-loadgen; do
-    [[ -x "${BIN_DIR}/${bin}" ]] || { log "missing ${BIN_DIR}/${bin}: build it first"; exit 1; }
-done
+bench_need_bins authdb authdb-loadgen
 mkdir -p "${OUT_DIR}"
 : >"${RESULTS}"
-log "results in ${OUT_DIR}"
+bench_log "results in ${OUT_DIR}"
 
-start_server() { # backend data_dir [database_url]
-    local log_file="${OUT_DIR}/server-$1.log"
-    if [[ -n "${3:-}" ]]; then export AUTHDB__DATABASE__URL="$3"; else unset AUTHDB__DATABASE__URL; fi
-    AUTHDB__RATE_LIMIT__ENABLED=false AUTHDB__DATA_DIR="$2" AUTHDB__SERVER__BIND="127.0.0.1:${PORT}" \
-        "${BIN_DIR}/authdb" >"${log_file}" 2>&1 &
-    SERVER_PID=$!
-    for _ in $(seq 50); do
-        curl -fsS "${BASE}/health/live" >/dev/null 2>&1 && break
-        sleep 0.2
-    done
-    curl -fsS "${BASE}/health/live" >/dev/null || { log "server did not start, see ${log_file}"; exit 1; }
-}
+L=("${BIN_DIR}/authdb-loadgen" --base-url "http://127.0.0.1:${PORT}" --json)
 
-stop_server() {
-    kill -TERM "${SERVER_PID}"
-    wait "${SERVER_PID}" || true
-    SERVER_PID=""
-}
-trap '[[ -n "${SERVER_PID}" ]] && kill -TERM "${SERVER_PID}" 2>/dev/null; true' EXIT
-
-L=("${BIN_DIR}/authdb-loadgen" --base-url "${BASE}" --json)
-
-run_backend() { # backend data_dir [database_url]
-    start_server "$@"
+run_backend() { # backend round
+    local backend="$1" round="$2" url="" chats load
+    if [[ "${backend}" == postgres ]]; then
+        bench_pg_create "authdb_bench_chat_$$_${round}"
+        url="${PG_URL}/${BENCH_DB}"
+    fi
+    bench_start_server "${OUT_DIR}/server-${backend}-${round}.log" "$(mktemp -d "${OUT_DIR}/${backend}.XXXX")" "${url}" \
+        AUTHDB__RATE_LIMIT__ENABLED=false
     for chats in ${CHATS}; do
+        load="$(bench_load)"
         "${L[@]}" --scenario chat-post --concurrency "${CONCURRENCY}" --chats "${chats}" --message-bytes "${BYTES}" \
             --duration-secs "${SECS}" --warmup-secs 3 2>>"${OUT_DIR}/loadgen.log" \
-            | jq -c --arg backend "$1" --argjson chats "${chats}" '. + {backend: $backend, chats: $chats}' >>"${RESULTS}"
-        log "$1: chat-post c${CONCURRENCY} into ${chats} chat(s): $(tail -n 1 "${RESULTS}" | jq -r '.results[0] | "\(.ok_rps) msg/s p50 \(.latency_ms.p50) p99 \(.latency_ms.p99) ms, \(.requests - .successes) errors"')"
+            | jq -c --arg backend "${backend}" --argjson chats "${chats}" --argjson round "${round}" --arg load "${load}" \
+                '. + {backend: $backend, chats: $chats, round: $round, load_before: ($load | tonumber)}' >>"${RESULTS}"
+        bench_log "${backend} round ${round} (load ${load}): chat-post c${CONCURRENCY} into ${chats} chat(s): $(tail -n 1 "${RESULTS}" | jq -r '.results[0] | "\(.ok_rps) msg/s p50 \(.latency_ms.p50) p99 \(.latency_ms.p99) ms, \(.requests - .successes) errors"')"
     done
-    stop_server
+    bench_stop_server
+    bench_pg_drop
 }
 
-if [[ "${BENCH_SQLITE}" == 1 ]]; then
-    run_backend sqlite "$(mktemp -d "${OUT_DIR}/sqlite.XXXX")"
-fi
-if [[ "${BENCH_PG}" == 1 ]] && psql "${PG_URL}/postgres" -qtAc 'select 1' >/dev/null 2>&1; then
-    db="authdb_bench_chat_$$"
-    psql "${PG_URL}/postgres" -qc "create database ${db}"
-    run_backend postgres "$(mktemp -d "${OUT_DIR}/pg.XXXX")" "${PG_URL}/${db}"
-    psql "${PG_URL}/postgres" -qc "drop database ${db}"
-else
-    log "PostgreSQL skipped"
-fi
+backends=()
+[[ "${BENCH_SQLITE}" == 1 ]] && backends+=(sqlite)
+if [[ "${BENCH_PG}" == 1 ]] && bench_pg_up; then backends+=(postgres); else bench_log "PostgreSQL skipped"; fi
+for round in $(seq "${RUNS}"); do
+    for backend in "${backends[@]}"; do
+        run_backend "${backend}" "${round}"
+    done
+done
+
+for backend in "${backends[@]}"; do
+    for chats in ${CHATS}; do
+        median="$(jq -r --arg b "${backend}" --argjson c "${chats}" 'select(.backend == $b and .chats == $c) | .results[0].ok_rps' "${RESULTS}" | bench_median)"
+        p99="$(jq -r --arg b "${backend}" --argjson c "${chats}" 'select(.backend == $b and .chats == $c) | .results[0].latency_ms.p99' "${RESULTS}" | bench_median)"
+        bench_log "${backend}, ${chats} chat(s): median of ${RUNS} rounds ${median} msg/s, median p99 ${p99} ms"
+    done
+done

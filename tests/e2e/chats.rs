@@ -9,7 +9,7 @@ use authdb_persistence::entities::{audit_events, chat_messages, chats, roles};
 use authdb_tests::{Backend, TestApp, Tokens, spawn_app, spawn_app_with};
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use futures_util::future::join_all;
-use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
 fn fields(body: &Value) -> Vec<&str> {
@@ -726,7 +726,57 @@ async fn posting_is_limited_per_user_and_chat(backend: Backend) {
     assert_eq!(chat_messages::Entity::find().count(&db).await.unwrap(), 5);
 }
 
+/// A chat's last activity moves with every message stored in it (in the insert itself, by
+/// a trigger) and never backwards: after 16 concurrent posts into one chat its
+/// `activity_seq` is its newest message's, and the chat lists first until another moves.
+async fn a_chats_last_activity_follows_its_newest_message_under_concurrent_posts(backend: Backend) {
+    let team = Team::new(spawn_app(backend).await).await;
+    let (app, alice, bob) = (&team.app, &team.alice, &team.bob);
+    let direct = team.direct(alice, bob).await;
+    let group = app
+        .post(
+            &team.chats(),
+            &alice.access_token,
+            &json!({"kind": "group", "name": "race", "member_ids": [bob.user_id()]}),
+        )
+        .await;
+    assert_eq!(group.status(), 201);
+    let group: Value = group.json().await.unwrap();
+    team.post(&direct, alice, b"first").await;
+
+    let messages = format!("{}/messages", team.chat(&group));
+    let bodies: Vec<Value> = (0..16u8).map(|i| json!({"ciphertext": STANDARD.encode([i])})).collect();
+    let posts = bodies.iter().enumerate().map(|(i, body)| {
+        let from = if i % 2 == 0 { alice } else { bob };
+        app.post(&messages, &from.access_token, body)
+    });
+    for response in join_all(posts).await {
+        assert_eq!(response.status(), 201);
+    }
+    let db = app.database().await;
+    let group_id = uuid::Uuid::parse_str(group["id"].as_str().unwrap()).unwrap();
+    let newest = chat_messages::Entity::find()
+        .filter(chat_messages::Column::ChatId.eq(group_id))
+        .order_by_desc(chat_messages::Column::Seq)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let row = chats::Entity::find_by_id(group_id).one(&db).await.unwrap().unwrap();
+    assert_eq!(row.activity_seq, newest.seq);
+    assert_eq!(row.last_activity_at, newest.created_at);
+    let listed: Value = app.get(&team.chats(), &bob.access_token).await.json().await.unwrap();
+    assert_eq!(listed["items"][0]["id"], group["id"]);
+    assert_eq!(listed["items"][0]["last_message"]["id"], newest.id.to_string());
+
+    let latest = team.post(&direct, bob, b"latest").await;
+    let listed: Value = app.get(&team.chats(), &alice.access_token).await.json().await.unwrap();
+    assert_eq!(listed["items"][0]["id"], direct["id"]);
+    assert_eq!(listed["items"][0]["last_message"]["id"], latest["id"]);
+}
+
 on_both_backends!(
+    a_chats_last_activity_follows_its_newest_message_under_concurrent_posts,
     posting_is_limited_per_user_and_chat,
     leaving_the_organization_leaves_its_chats_and_deleting_it_deletes_them,
     the_messaging_migrations_go_down_and_up_again,

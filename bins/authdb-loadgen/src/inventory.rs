@@ -238,7 +238,11 @@ impl Owner {
     }
 }
 
-async fn expect_json(request: reqwest::RequestBuilder, expected: StatusCode, what: &str) -> Result<Value, String> {
+pub(crate) async fn expect_json(
+    request: reqwest::RequestBuilder,
+    expected: StatusCode,
+    what: &str,
+) -> Result<Value, String> {
     let response = request.send().await.map_err(|error| format!("{what}: {error}"))?;
     let status = response.status();
     if status != expected {
@@ -248,7 +252,7 @@ async fn expect_json(request: reqwest::RequestBuilder, expected: StatusCode, wha
     response.json::<Value>().await.map_err(|error| format!("{what}: {error}"))
 }
 
-fn field(body: &Value, name: &str) -> Result<String, String> {
+pub(crate) fn field(body: &Value, name: &str) -> Result<String, String> {
     body.get(name).and_then(Value::as_str).map(str::to_owned).ok_or_else(|| format!("no `{name}` in {body}"))
 }
 

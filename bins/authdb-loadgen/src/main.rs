@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
 mod inventory;
+mod ws;
 
 /// The password every generated user gets (it satisfies the default policy).
 const PASSWORD: &str = "Secret123";
@@ -76,7 +77,8 @@ struct Args {
     /// `scan-import`: how many times the same scan is imported into the same network.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=100))]
     rounds: u32,
-    /// `scan-import`: the server's process id, to report its memory (`/proc/<pid>/status`).
+    /// `scan-import`, `ws-connect`, `ws-fanout`: the server's process id, to report its memory
+    /// (`/proc/<pid>/status`).
     #[arg(long)]
     server_pid: Option<u32>,
     /// `asset-list`: assets created in the organization before the measured run.
@@ -89,6 +91,24 @@ struct Args {
     /// `chat-post`: ciphertext bytes per message (sent as base64, with a 12-byte nonce).
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65_536))]
     message_bytes: u64,
+    /// `ws-connect`: sockets to open and hold.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    sockets: u64,
+    /// `ws-connect`: distinct users the sockets belong to (socket i is user i mod users;
+    /// 0: one user per socket).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    users: u64,
+    /// `ws-connect`: how long every socket is held open at rest before the server's
+    /// memory is read.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    hold_secs: u64,
+    /// `ws-fanout`: members of the group (the owner included), one socket each.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    members: u64,
+    /// `ws-fanout`: posts per second, on a fixed schedule (over REST, by the members in
+    /// turn).
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    rate: u32,
     /// `asset-list`: the query string of the listing.
     #[arg(long, default_value = "cidr=10.1.0.0/16&tag=prod&sort=-risk_score&limit=50")]
     query: String,
@@ -119,6 +139,13 @@ enum Scenario {
     /// `POST .../chats/{id}/messages` (JSON, a `--message-bytes` ciphertext) as one owner
     /// into `--chats` group chats created first; each answer must be 201.
     ChatPost,
+    /// `--sockets` authenticated `GET /api/v1/ws` sockets (of `--users` users), opened
+    /// `--concurrency` at a time and held open at rest for `--hold-secs`; reports the
+    /// connect rate, failures and the server's memory (`--server-pid`).
+    WsConnect,
+    /// A group of `--members`, one socket each, posted into at `--rate` posts/s over
+    /// REST; the latency of every delivery and what was never delivered.
+    WsFanout,
 }
 
 impl Scenario {
@@ -133,11 +160,16 @@ impl Scenario {
             Self::ScanImport => "scan-import",
             Self::AssetList => "asset-list",
             Self::ChatPost => "chat-post",
+            Self::WsConnect => "ws-connect",
+            Self::WsFanout => "ws-fanout",
         }
     }
 
     fn needs_users(self) -> bool {
-        !matches!(self, Self::Live | Self::ScanImport | Self::AssetList | Self::ChatPost)
+        !matches!(
+            self,
+            Self::Live | Self::ScanImport | Self::AssetList | Self::ChatPost | Self::WsConnect | Self::WsFanout
+        )
     }
 }
 
@@ -643,7 +675,9 @@ async fn run(args: &Args) -> Result<Vec<Report>, String> {
                 },
                 None => return Err("internal: no chats".to_owned()),
             },
-            (Scenario::ScanImport, _) => return Err("internal: scan-import is not a closed loop".to_owned()),
+            (Scenario::ScanImport | Scenario::WsConnect | Scenario::WsFanout, _) => {
+                return Err(format!("internal: {} is not a closed loop", args.scenario.name()));
+            }
             (Scenario::Login | Scenario::LiveUnderLogin, Some(a)) => Task::Login { username: a.username.clone() },
             (Scenario::Refresh, Some(a)) => {
                 Task::Refresh { username: a.username.clone(), refresh_token: a.refresh_token.clone() }
@@ -705,6 +739,9 @@ fn main() -> ExitCode {
     if args.scenario == Scenario::ScanImport {
         return scan_import(&runtime, &args);
     }
+    if matches!(args.scenario, Scenario::WsConnect | Scenario::WsFanout) {
+        return websocket(&runtime, &args);
+    }
     let reports = match runtime.block_on(run(&args)) {
         Ok(reports) => reports,
         Err(error) => {
@@ -762,6 +799,61 @@ fn scan_import(runtime: &tokio::runtime::Runtime, args: &Args) -> ExitCode {
         Ok(figures) => {
             if args.json {
                 println!("{figures}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("authdb-loadgen: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs `ws-connect` or `ws-fanout` and prints its figures (one JSON line with `--json`,
+/// indented JSON otherwise).
+fn websocket(runtime: &tokio::runtime::Runtime, args: &Args) -> ExitCode {
+    let base = args.base_url.trim_end_matches('/');
+    let timeout = Duration::from_secs(args.timeout_secs);
+    let client = match build_client(timeout, 256) {
+        Ok(client) => client,
+        Err(error) => {
+            eprintln!("authdb-loadgen: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let as_usize = |value: u64| usize::try_from(value).unwrap_or(usize::MAX);
+    let run = async {
+        if args.scenario == Scenario::WsConnect {
+            let sockets = as_usize(args.sockets);
+            let users = if args.users == 0 { sockets } else { as_usize(args.users) };
+            let plan = ws::ConnectPlan {
+                sockets,
+                users,
+                parallelism: args.concurrency as usize,
+                hold: Duration::from_secs(args.hold_secs),
+                timeout,
+                server_pid: args.server_pid,
+            };
+            ws::connect(&client, base, plan).await
+        } else {
+            let plan = ws::FanoutPlan {
+                members: as_usize(args.members),
+                rate: args.rate,
+                warmup: Duration::from_secs(args.warmup_secs),
+                duration: Duration::from_secs(args.duration_secs),
+                message_bytes: as_usize(args.message_bytes),
+                timeout,
+                server_pid: args.server_pid,
+            };
+            ws::fanout(&client, base, plan).await
+        }
+    };
+    match runtime.block_on(run) {
+        Ok(figures) => {
+            if args.json {
+                println!("{figures}");
+            } else {
+                println!("{figures:#}");
             }
             ExitCode::SUCCESS
         }

@@ -330,20 +330,23 @@ fn alive(now: OffsetDateTime) -> Condition {
     Condition::any().add(chat_messages::Column::DeleteAt.is_null()).add(chat_messages::Column::DeleteAt.gt(now))
 }
 
-/// Stores a message and moves the chat's last activity. A `client_id` the sender already
-/// used in the chat is a conflict on `client_id` (see [`find_by_client_id`]).
+/// Stores a message as `id`; the chat's last activity moves with it, in the same
+/// statement (a trigger, `chat_messages_touch_chat`, sets `chats.activity_seq` and
+/// `last_activity_at`). A `client_id` the sender already used in the chat is a conflict on
+/// `client_id` (see [`find_by_client_id`]).
 #[allow(clippy::too_many_arguments)] // one value per column the caller decides
 pub async fn insert_message(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     chat_id: ChatId,
+    id: MessageId,
     sender: UserId,
     new: NewMessage,
     delete_at: Option<OffsetDateTime>,
     now: OffsetDateTime,
 ) -> Result<Message> {
     let model = chat_messages::ActiveModel {
-        id: Set(MessageId::new().as_uuid()),
+        id: Set(id.as_uuid()),
         chat_id: Set(chat_id.as_uuid()),
         organization_id: Set(tenant.uuid()),
         sender_id: Set(sender.as_uuid()),
@@ -361,13 +364,6 @@ pub async fn insert_message(
         PersistenceError::Conflict { .. } => PersistenceError::Conflict { fields: &["client_id"] },
         other => other,
     })?;
-    chats::Entity::update_many()
-        .col_expr(chats::Column::LastActivityAt, Expr::value(now))
-        .col_expr(chats::Column::ActivitySeq, Expr::value(model.seq))
-        .filter(chats::Column::Id.eq(chat_id.as_uuid()))
-        .filter(chats::Column::OrganizationId.eq(tenant.uuid()))
-        .exec(conn)
-        .await?;
     message(model)
 }
 

@@ -41,9 +41,14 @@ impl MessagingService {
             return Ok((original, false));
         }
         let delete_at = chat.auto_delete.map(|secs| secs.delete_at(write.now()));
-        match store::insert_message(write.conn(), write.tenant(), id, me, new, delete_at, write.now()).await {
+        // Announced before the insert: on PostgreSQL the insert locks the chat's row (its
+        // last activity moves), and every statement after it holds that lock longer for
+        // the next post into the chat. A rolled-back write announces nothing.
+        let message_id = MessageId::new();
+        write.publish(self.core.signal(SignalKind::MessageCreated(at(membership, id), message_id))).await?;
+        match store::insert_message(write.conn(), write.tenant(), id, message_id, me, new, delete_at, write.now()).await
+        {
             Ok(message) => {
-                write.publish(self.core.signal(SignalKind::MessageCreated(at(membership, id), message.id))).await?;
                 write.commit_unaudited().await?;
                 Ok((message, true))
             }

@@ -15,12 +15,16 @@ use reqwest::{Method, Response};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 
+use crate::soft_passkey::SoftPasskey;
+
 const STEP_UP: &str = "/api/v1/auth/step-up";
 const TOTP: &str = "/api/v1/auth/mfa/totp";
 const CONFIRM: &str = "/api/v1/auth/mfa/totp/confirm";
 const RECOVERY: &str = "/api/v1/auth/mfa/recovery-codes";
 const VERIFY: &str = "/api/v1/auth/mfa/verify";
 const CHANGE_PASSWORD: &str = "/api/v1/auth/change-password";
+const PASSKEY_STEP_UP_START: &str = "/api/v1/auth/step-up/webauthn/start";
+const PASSKEY_STEP_UP_FINISH: &str = "/api/v1/auth/step-up/webauthn/finish";
 
 fn python() -> PathBuf {
     std::env::var_os("AUTHDB_TEST_MFA_PYTHON")
@@ -332,10 +336,125 @@ async fn require_mfa_refuses_members_without_a_second_factor(backend: Backend) {
     assert_eq!(app.get(&path, &carol.access_token).await.status(), 404);
 }
 
+/// Registers a passkey held by `soft` for `tokens`' user.
+async fn add_passkey(app: &TestApp, tokens: &Tokens, soft: &mut SoftPasskey) {
+    let start = "/api/v1/auth/passkeys/register/start";
+    let started = json_of(app.post(start, &tokens.access_token, &json!({})).await, 200, "register start").await;
+    let credential = soft.register(&started["public_key"]);
+    let body = json!({ "ceremony_id": started["ceremony_id"], "name": "soft", "credential": credential });
+    let finish = "/api/v1/auth/passkeys/register/finish";
+    json_of(app.post(finish, &tokens.access_token, &body).await, 201, "register a passkey").await;
+}
+
+/// A started passkey step-up: its ceremony id and request options.
+async fn passkey_step_up_start(app: &TestApp, access_token: &str) -> (Value, Value) {
+    let started = app.post(PASSKEY_STEP_UP_START, access_token, &json!({})).await;
+    let started = json_of(started, 200, "passkey step-up start").await;
+    (started["ceremony_id"].clone(), started["public_key"].clone())
+}
+
+async fn a_passkey_users_session_steps_up_with_the_passkey(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let mut soft = SoftPasskey::new();
+    add_passkey(&app, &alice, &mut soft).await;
+    let change = json!({ "current_password": PASSWORD, "new_password": "Secret1234" });
+    let refused = json_of(app.post(CHANGE_PASSWORD, &alice.access_token, &change).await, 401, "pwd only").await;
+    assert_step_up_required(&refused, json!(["webauthn"]));
+    // The password alone cannot step up an account whose factor is a passkey.
+    let password_only = app.post(STEP_UP, &alice.access_token, &json!({ "password": PASSWORD })).await;
+    assert_step_up_required(&json_of(password_only, 401, "password step-up").await, json!(["webauthn"]));
+
+    let (ceremony, options) = passkey_step_up_start(&app, &alice.access_token).await;
+    let offered: Vec<&str> =
+        options["allowCredentials"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(offered, [soft.credential_id()], "only the caller's passkeys are offered");
+    // Bad input: the fields named, nothing spent.
+    let malformed = json!({ "ceremony_id": ceremony, "credential": { "id": "x" } });
+    let malformed = json_of(app.post(PASSKEY_STEP_UP_FINISH, &alice.access_token, &malformed).await, 422, "bad").await;
+    assert_eq!(malformed["errors"][0]["field"], "credential");
+    let unknown = json!({ "ceremony_id": uuid::Uuid::now_v7(), "credential": soft.assert(&options) });
+    let unknown = json_of(app.post(PASSKEY_STEP_UP_FINISH, &alice.access_token, &unknown).await, 400, "unknown").await;
+    assert_eq!(unknown["type"], "/problems/invalid-ceremony");
+    assert_eq!(unknown["errors"][0]["field"], "ceremony_id");
+
+    let before = now_secs();
+    let body = json!({ "ceremony_id": ceremony, "credential": soft.assert(&options) });
+    let stepped = json_of(app.post(PASSKEY_STEP_UP_FINISH, &alice.access_token, &body).await, 200, "finish").await;
+    let fresh = stepped["access_token"].as_str().unwrap();
+    let (amr, auth_time) = pyjwt_amr(&app, fresh);
+    assert_eq!(amr, ["hwk", "mfa"]);
+    assert!((before - 2..=now_secs() + 2).contains(&auth_time), "auth_time {auth_time} near {before}");
+    assert_eq!(claims_of(fresh)["sid"], claims_of(&alice.access_token)["sid"], "the same session");
+    let again = app.post(PASSKEY_STEP_UP_FINISH, &alice.access_token, &body).await;
+    assert_eq!(json_of(again, 400, "a ceremony finishes once").await["type"], "/problems/invalid-ceremony");
+    assert_eq!(app.refresh(&alice.refresh_token).await.status(), 401, "the older refresh token is revoked");
+    assert_eq!(app.post(CHANGE_PASSWORD, fresh, &change).await.status(), 204, "the sensitive action passes");
+}
+
+async fn passkey_step_ups_refuse_other_users_and_count_failures(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| settings.auth.lockout_base_delay_secs = 30).await;
+    let alice = app.register_ok("alice").await;
+    let bob = app.register_ok("bob").await;
+    let carol = app.register_ok("carol").await;
+    let (mut alices, mut bobs) = (SoftPasskey::new(), SoftPasskey::new());
+    add_passkey(&app, &alice, &mut alices).await;
+    add_passkey(&app, &bob, &mut bobs).await;
+    // No passkey: nothing to start.
+    let none = json_of(app.post(PASSKEY_STEP_UP_START, &carol.access_token, &json!({})).await, 409, "none").await;
+    assert_eq!(none["type"], "/problems/conflict");
+    // Bob's ceremony is not Alice's to finish (and stays Bob's).
+    let (bobs_ceremony, bobs_options) = passkey_step_up_start(&app, &bob.access_token).await;
+    let body = json!({ "ceremony_id": bobs_ceremony, "credential": alices.assert(&bobs_options) });
+    let foreign = json_of(app.post(PASSKEY_STEP_UP_FINISH, &alice.access_token, &body).await, 400, "theirs").await;
+    assert_eq!(foreign["type"], "/problems/invalid-ceremony");
+    let body = json!({ "ceremony_id": bobs_ceremony, "credential": bobs.assert(&bobs_options) });
+    json_of(app.post(PASSKEY_STEP_UP_FINISH, &bob.access_token, &body).await, 200, "bob's own").await;
+    // Bob's passkey answering Alice's ceremony: a wrong second factor, counted.
+    for attempt in 1..=5 {
+        let (ceremony, options) = passkey_step_up_start(&app, &alice.access_token).await;
+        let body = json!({ "ceremony_id": ceremony, "credential": bobs.assert(&options) });
+        let wrong = json_of(app.post(PASSKEY_STEP_UP_FINISH, &alice.access_token, &body).await, 401, "bob's").await;
+        assert_eq!(wrong["type"], "/problems/invalid-mfa-code", "attempt {attempt}");
+        assert_eq!(wrong["errors"][0]["field"], "credential");
+    }
+    let (ceremony, options) = passkey_step_up_start(&app, &alice.access_token).await;
+    let body = json!({ "ceremony_id": ceremony, "credential": alices.assert(&options) });
+    let locked = app.post(PASSKEY_STEP_UP_FINISH, &alice.access_token, &body).await;
+    assert_eq!(locked.status(), 429, "her own passkey waits out the lock");
+    assert!(locked.headers().contains_key("retry-after"));
+}
+
+async fn sixteen_concurrent_passkey_step_ups_of_one_session(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let mut soft = SoftPasskey::new();
+    add_passkey(&app, &alice, &mut soft).await;
+    // Sixteen starts at once: sixteen ceremonies.
+    let empty = json!({});
+    let starts = join_all((0..16).map(|_| app.post(PASSKEY_STEP_UP_START, &alice.access_token, &empty))).await;
+    let statuses: Vec<u16> = starts.iter().map(|r| r.status().as_u16()).collect();
+    assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
+    // One finish sent 16 times at once (a client retrying): it steps up once; the others
+    // find the ceremony spent, which is no guess and counts toward no lockout.
+    let (ceremony, options) = passkey_step_up_start(&app, &alice.access_token).await;
+    let body = json!({ "ceremony_id": ceremony, "credential": soft.assert(&options) });
+    let answers = join_all((0..16).map(|_| app.post(PASSKEY_STEP_UP_FINISH, &alice.access_token, &body))).await;
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|&&s| s == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|&s| s == 200 || s == 400), "{statuses:?}");
+    let (ceremony, options) = passkey_step_up_start(&app, &alice.access_token).await;
+    let body = json!({ "ceremony_id": ceremony, "credential": soft.assert(&options) });
+    assert_eq!(app.post(PASSKEY_STEP_UP_FINISH, &alice.access_token, &body).await.status(), 200, "no lockout");
+}
+
 on_both_backends!(
     old_sessions_must_step_up_for_every_sensitive_action,
     a_totp_users_password_only_session_steps_up_with_a_code,
     wrong_step_up_passwords_and_codes_count_toward_the_lockout,
     sixteen_concurrent_step_ups_of_one_session,
     require_mfa_refuses_members_without_a_second_factor,
+    a_passkey_users_session_steps_up_with_the_passkey,
+    passkey_step_ups_refuse_other_users_and_count_failures,
+    sixteen_concurrent_passkey_step_ups_of_one_session,
 );

@@ -184,18 +184,21 @@ pub async fn insert_challenge(
     Ok(())
 }
 
+/// The challenge with this token hash, while it is live (unused and unexpired).
+fn live_challenge(token_hash: &str, now: OffsetDateTime) -> Condition {
+    Condition::all()
+        .add(mfa_challenges::Column::TokenHash.eq(token_hash))
+        .add(mfa_challenges::Column::UsedAt.is_null())
+        .add(mfa_challenges::Column::ExpiresAt.gt(now))
+}
+
 /// The live (unused, unexpired) challenge with this token hash.
 pub async fn find_challenge(
     conn: &impl ConnectionTrait,
     token_hash: &str,
     now: OffsetDateTime,
 ) -> Result<Option<Challenge>> {
-    let found = mfa_challenges::Entity::find()
-        .filter(mfa_challenges::Column::TokenHash.eq(token_hash))
-        .filter(mfa_challenges::Column::UsedAt.is_null())
-        .filter(mfa_challenges::Column::ExpiresAt.gt(now))
-        .one(conn)
-        .await?;
+    let found = mfa_challenges::Entity::find().filter(live_challenge(token_hash, now)).one(conn).await?;
     Ok(found.map(|row| Challenge {
         user_id: UserId::from_uuid(row.user_id),
         organization_id: row.organization_id.map(OrganizationId::from_uuid),
@@ -208,9 +211,7 @@ pub async fn find_challenge(
 pub async fn spend_challenge(conn: &impl ConnectionTrait, token_hash: &str, now: OffsetDateTime) -> Result<bool> {
     let spent = mfa_challenges::Entity::update_many()
         .col_expr(mfa_challenges::Column::UsedAt, Expr::value(Some(now)))
-        .filter(mfa_challenges::Column::TokenHash.eq(token_hash))
-        .filter(mfa_challenges::Column::UsedAt.is_null())
-        .filter(mfa_challenges::Column::ExpiresAt.gt(now))
+        .filter(live_challenge(token_hash, now))
         .exec(conn)
         .await?;
     Ok(spent.rows_affected == 1)
@@ -226,9 +227,7 @@ pub async fn set_challenge_ceremony(
 ) -> Result<bool> {
     let updated = mfa_challenges::Entity::update_many()
         .col_expr(mfa_challenges::Column::WebauthnCeremonyId, Expr::value(Some(ceremony)))
-        .filter(mfa_challenges::Column::TokenHash.eq(token_hash))
-        .filter(mfa_challenges::Column::UsedAt.is_null())
-        .filter(mfa_challenges::Column::ExpiresAt.gt(now))
+        .filter(live_challenge(token_hash, now))
         .exec(conn)
         .await?;
     Ok(updated.rows_affected == 1)
@@ -240,12 +239,7 @@ pub async fn challenge_ceremony(
     token_hash: &str,
     now: OffsetDateTime,
 ) -> Result<Option<Uuid>> {
-    let found = mfa_challenges::Entity::find()
-        .filter(mfa_challenges::Column::TokenHash.eq(token_hash))
-        .filter(mfa_challenges::Column::UsedAt.is_null())
-        .filter(mfa_challenges::Column::ExpiresAt.gt(now))
-        .one(conn)
-        .await?;
+    let found = mfa_challenges::Entity::find().filter(live_challenge(token_hash, now)).one(conn).await?;
     Ok(found.and_then(|row| row.webauthn_ceremony_id))
 }
 

@@ -17,6 +17,8 @@ pub enum CeremonyPurpose {
     Login,
     /// The second step of a password login (bound to its user and its `mfa_token`).
     SecondFactor,
+    /// A step-up of a signed-in session (bound to its user).
+    StepUp,
 }
 
 impl CeremonyPurpose {
@@ -25,6 +27,7 @@ impl CeremonyPurpose {
             Self::Register => "register",
             Self::Login => "login",
             Self::SecondFactor => "mfa",
+            Self::StepUp => "step_up",
         }
     }
 }

@@ -62,9 +62,9 @@ pub use agent::{AgentCall, AgentError, AgentFuture, NoRouterAgent, RouterAgent};
 pub use auth::{
     AuthPolicy, AuthService, ClientCredentialsAttempt, ClientPrincipal, IssuedClientToken, IssuedTokens, LoginAttempt,
     MFA_KEY_CHECK_PAGE, MfaEncryption, MfaKeyCheck, MfaPasskeyVerification, MfaVerification, PasskeyCeremony,
-    PasskeyLogin, PasskeyPolicy, PasskeyRegistration, PasswordChange, RefreshAttempt, Registered, Registration,
-    RevocationCursor, RevocationEvent, RevocationPage, RevocationReason, RevocationWatch, SecondFactorProof,
-    SecurityEvent, SecurityEvents, StepUp, StepUpAttempt, TotpEnrolment, VerifiedAccess,
+    PasskeyLogin, PasskeyPolicy, PasskeyRegistration, PasskeyStepUp, PasswordChange, RefreshAttempt, Registered,
+    Registration, RevocationCursor, RevocationEvent, RevocationPage, RevocationReason, RevocationWatch,
+    SecondFactorProof, SecurityEvent, SecurityEvents, StepUp, StepUpAttempt, TotpEnrolment, VerifiedAccess,
 };
 pub use authdb_auth::PublicJwk;
 pub use carrier::RealtimeRedis;

@@ -47,8 +47,8 @@ pub(crate) use self::{
     },
     passkey::{
         MfaPasskeyFinishRequest, MfaPasskeyOptionsResponse, MfaPasskeyStartRequest, PasskeyCeremonyResponse,
-        PasskeyList, PasskeyLoginRequest, PasskeyLoginStartRequest, PasskeyResponse, RegisterPasskeyRequest,
-        public_key_options,
+        PasskeyList, PasskeyLoginRequest, PasskeyLoginStartRequest, PasskeyResponse, PasskeyStepUpRequest,
+        RegisterPasskeyRequest, public_key_options,
     },
     role::{CreateRoleRequest, RoleList, RoleResponse, UpdateRoleRequest},
     scan::{ScanHostRequest, ScanList, ScanRequest, ScanResponse, ScanServiceRequest},

@@ -110,6 +110,18 @@ pub(crate) struct PasskeyLoginRequest {
     pub(crate) organization_id: Option<Uuid>,
 }
 
+/// The browser's answer to a step-up with a passkey.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasskeyStepUpRequest {
+    /// From `POST /api/v1/auth/step-up/webauthn/start`.
+    pub(crate) ceremony_id: Uuid,
+    /// The `PublicKeyCredential` from `navigator.credentials.get()` in its JSON form, as at
+    /// sign-in.
+    #[schema(value_type = Object)]
+    pub(crate) credential: serde_json::Value,
+}
+
 /// One of the caller's passkeys.
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct PasskeyResponse {

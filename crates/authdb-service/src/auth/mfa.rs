@@ -25,7 +25,7 @@ use super::{AuthService, IssuedTokens};
 use crate::{
     ClientInfo, Principal, Result, ServiceError,
     audit::{Audit, Target},
-    login_throttle::Attempted,
+    login_throttle::{Attempted, Claim},
     mail_templates::Message,
     write::Write,
 };
@@ -101,6 +101,26 @@ impl AuthService {
         second_factor_methods(self.inner.core.db(), user).await
     }
 
+    /// The opening every second step shares (a code or a passkey): the `mfa_token`'s
+    /// challenge, live and from the address it was issued to (otherwise
+    /// [`ServiceError::InvalidMfaToken`]), its user, and the second-factor throttle's claim
+    /// taken before any comparison work, so a locked-out guesser costs nothing.
+    pub(super) async fn open_challenge(
+        &self,
+        mfa_token: &SecretString,
+        client: &ClientInfo,
+    ) -> Result<OpenedChallenge> {
+        let hash = TokenHash::of(mfa_token.expose_secret());
+        let db = self.inner.core.db();
+        let challenge = mfa::find_challenge(db, hash.as_str(), now()).await?.ok_or(ServiceError::InvalidMfaToken)?;
+        if challenge.ip != client.ip {
+            return Err(ServiceError::InvalidMfaToken);
+        }
+        let user = users::find_by_id(db, challenge.user_id).await?.ok_or(ServiceError::InvalidMfaToken)?;
+        let claim = self.inner.throttle.claim(Attempted::SecondFactor(user.id), client).await?;
+        Ok(OpenedChallenge { hash, challenge, user, claim })
+    }
+
     /// Whether `user` has any second factor.
     pub async fn has_second_factor(&self, user: UserId) -> Result<bool> {
         Ok(!self.second_factor_methods(user).await?.is_empty())
@@ -134,15 +154,9 @@ impl AuthService {
     /// code is spent, audited and mailed as a notice.
     #[tracing::instrument(skip_all)]
     pub async fn verify_mfa(&self, verification: MfaVerification, client: &ClientInfo) -> Result<IssuedTokens> {
-        let hash = TokenHash::of(verification.mfa_token.expose_secret());
+        let OpenedChallenge { hash, challenge, user, claim } =
+            self.open_challenge(&verification.mfa_token, client).await?;
         let db = self.inner.core.db();
-        let challenge = mfa::find_challenge(db, hash.as_str(), now()).await?.ok_or(ServiceError::InvalidMfaToken)?;
-        if challenge.ip != client.ip {
-            return Err(ServiceError::InvalidMfaToken);
-        }
-        let user = users::find_by_id(db, challenge.user_id).await?.ok_or(ServiceError::InvalidMfaToken)?;
-        // Before any comparison work: a locked-out guesser costs nothing.
-        let claim = self.inner.throttle.claim(Attempted::SecondFactor(user.id), client).await?;
         let accepted = self.check_proof(user.id, &verification.proof, false).await?;
         let Some(accepted) = accepted else {
             // A concurrent verification of this token may have won with this very code:
@@ -491,6 +505,15 @@ impl SecondFactorProof {
             Self::RecoveryCode(_) => "recovery_code",
         }
     }
+}
+
+/// A live `mfa_token` challenge of this address, its user and the throttle's claim (see
+/// [`AuthService::open_challenge`]).
+pub(super) struct OpenedChallenge {
+    pub(super) hash: TokenHash,
+    pub(super) challenge: Challenge,
+    pub(super) user: User,
+    pub(super) claim: Claim,
 }
 
 /// What a proof matched, to spend in the write.

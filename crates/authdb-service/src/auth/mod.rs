@@ -48,7 +48,9 @@ pub use self::{
     events::{SecurityEvent, SecurityEvents},
     login::LoginAttempt,
     mfa::{MFA_KEY_CHECK_PAGE, MfaKeyCheck, MfaVerification, SecondFactorProof, TotpEnrolment},
-    passkeys::{MfaPasskeyVerification, PasskeyCeremony, PasskeyLogin, PasskeyPolicy, PasskeyRegistration},
+    passkeys::{
+        MfaPasskeyVerification, PasskeyCeremony, PasskeyLogin, PasskeyPolicy, PasskeyRegistration, PasskeyStepUp,
+    },
     password::PasswordChange,
     refresh::RefreshAttempt,
     register::{Registered, Registration},

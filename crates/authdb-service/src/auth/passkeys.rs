@@ -25,7 +25,7 @@ use serde_json::json;
 use time::Duration;
 use uuid::Uuid;
 
-use super::{AuthService, IssuedTokens};
+use super::{AuthService, IssuedTokens, mfa::OpenedChallenge};
 use crate::{
     ClientInfo, Principal, Result, ServiceError,
     audit::{Audit, Target},
@@ -79,6 +79,13 @@ pub struct PasskeyLogin {
     /// Scope the tokens to this organization (the user must be a member), as a password
     /// login's `organization_id`.
     pub organization_id: Option<OrganizationId>,
+}
+
+/// A step-up's finish with a passkey: the ceremony and the browser's assertion.
+#[derive(Debug)]
+pub struct PasskeyStepUp {
+    pub ceremony_id: Uuid,
+    pub credential: serde_json::Value,
 }
 
 /// The second step of a password login with a passkey: the `mfa_token` of
@@ -305,15 +312,9 @@ impl AuthService {
     ) -> Result<IssuedTokens> {
         // A malformed assertion is refused before anything is spent or counted.
         let subject = self.relying_party().assertion_subject(&verification.credential).map_err(credential_refused)?;
-        let hash = TokenHash::of(verification.mfa_token.expose_secret());
+        let OpenedChallenge { hash, challenge, user, claim } =
+            self.open_challenge(&verification.mfa_token, client).await?;
         let db = self.inner.core.db();
-        let challenge = mfa::find_challenge(db, hash.as_str(), now()).await?.ok_or(ServiceError::InvalidMfaToken)?;
-        if challenge.ip != client.ip {
-            return Err(ServiceError::InvalidMfaToken);
-        }
-        let user = users::find_by_id(db, challenge.user_id).await?.ok_or(ServiceError::InvalidMfaToken)?;
-        // Before any lookup or signature check: a locked-out guesser costs nothing.
-        let claim = self.inner.throttle.claim(Attempted::SecondFactor(user.id), client).await?;
         let ceremony = match mfa::challenge_ceremony(db, hash.as_str(), now()).await? {
             Some(id) => {
                 let write = Write::begin(&self.inner.core).await?;
@@ -371,6 +372,77 @@ impl AuthService {
         let methods = passkey_methods(&verified, true)?;
         tracing::info!(user_id = %user.id, passkey_id = %stored.id, "second step with a passkey verified");
         self.open_authenticated_session(user, methods, challenge.organization_id, client).await
+    }
+
+    /// Starts a step-up of the caller's session with a passkey (the way a user whose only
+    /// second factor is a passkey steps up): the options for `navigator.credentials.get()`
+    /// offering the caller's passkeys, in a ceremony bound to the caller. No passkey:
+    /// [`ServiceError::StateConflict`].
+    #[tracing::instrument(skip_all, fields(user_id = %caller.user.id))]
+    pub async fn start_step_up_passkey(&self, caller: &Principal) -> Result<PasskeyCeremony> {
+        let user = &caller.user;
+        let stored = passkeys::stored_of_user(self.inner.core.db(), user.id).await?;
+        if stored.is_empty() {
+            return Err(ServiceError::StateConflict(
+                "this account has no passkey: step up with the password (and a TOTP code) at POST /api/v1/auth/step-up"
+                    .into(),
+            ));
+        }
+        let stored: Vec<StoredPasskey> =
+            stored.into_iter().map(|stored| StoredPasskey::from_stored(stored.passkey)).collect();
+        let started = self.relying_party().start_login(Some(&stored)).map_err(internal)?;
+        let ceremony_id = self.store_ceremony(CeremonyPurpose::StepUp, Some(user.id), None, &started.state).await?;
+        Ok(PasskeyCeremony { ceremony_id, options: started.options })
+    }
+
+    /// Finishes a step-up with a passkey: the session's `amr` becomes `hwk|swk mfa` (a
+    /// passkey is a second factor by itself) and `auth_time` now, as
+    /// [`Self::step_up_session`] does with a password and a code. Throttled like a TOTP
+    /// code (`Attempted::SecondFactor`) before the ceremony is spent or the passkey looked
+    /// up; the passkey must be the caller's; a failure is audited as
+    /// `session.step_up_failed` and counted; a sign count that did not go up is refused and
+    /// audited as a possible clone.
+    #[tracing::instrument(skip_all, fields(user_id = %caller.user.id, session_id = %caller.session_id))]
+    pub async fn finish_step_up_passkey(
+        &self,
+        caller: &Principal,
+        attempt: PasskeyStepUp,
+        client: &ClientInfo,
+    ) -> Result<IssuedTokens> {
+        // A malformed assertion is refused before anything is spent or counted.
+        let subject = self.relying_party().assertion_subject(&attempt.credential).map_err(credential_refused)?;
+        let user = &caller.user;
+        // Before any lookup or signature check: a locked-out guesser costs nothing. An
+        // unknown or spent ceremony is no guess (the `?` drops the claim, giving its place
+        // back).
+        let claim = self.inner.throttle.claim(Attempted::SecondFactor(user.id), client).await?;
+        let ceremony = self.spend_ceremony(attempt.ceremony_id, CeremonyPurpose::StepUp, Some(user.id)).await?;
+        let stored =
+            passkeys::find_by_credential_id(self.inner.core.db(), &subject.credential_id).await?.filter(|stored| {
+                stored.user_id == user.id && subject.user_handle.is_none_or(|handle| handle == user.id.as_uuid())
+            });
+        let Some(stored) = stored else {
+            self.audit_step_up_failure(user.id, client, "unknown_passkey").await?;
+            self.inner.throttle.failed(claim, Some(user.id), client).await?;
+            return Err(ServiceError::InvalidMfaCode { field: "credential" });
+        };
+        let verified = match self.check_assertion(&attempt.credential, ceremony.state, &stored, client).await? {
+            Ok(verified) => verified,
+            Err(reason) => {
+                self.audit_step_up_failure(user.id, client, reason).await?;
+                self.inner.throttle.failed(claim, Some(user.id), client).await?;
+                return Err(ServiceError::InvalidMfaCode { field: "credential" });
+            }
+        };
+        // The assertion was valid: its sign count is kept whatever happens next (a session
+        // revoked meanwhile included).
+        let write = Write::begin(&self.inner.core).await?;
+        let updated = verified.updated.as_ref().map(StoredPasskey::as_str);
+        passkeys::record_use(write.conn(), stored.id, updated, verified.sign_count, write.now()).await?;
+        write.commit().await?;
+        let methods = passkey_methods(&verified, false)?;
+        let write = Write::begin(&self.inner.core).await?;
+        self.renew_session(write, caller, methods, Some(claim), client).await
     }
 
     /// Verifies an assertion against a spent ceremony's state and the stored passkey it

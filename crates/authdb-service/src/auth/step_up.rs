@@ -28,7 +28,7 @@ use super::{
 use crate::{
     ClientInfo, Core, Principal, Result, ServiceError,
     audit::{Audit, Target},
-    login_throttle::Attempted,
+    login_throttle::{Attempted, Claim},
     write::Write,
 };
 
@@ -123,8 +123,8 @@ impl AuthService {
     /// revoked, and a new token pair is answered. Audited as `session.stepped_up`.
     ///
     /// A user whose second factors do not include TOTP (a passkey only) cannot step up
-    /// here: [`ServiceError::StepUpRequired`] names their methods, and signing in with the
-    /// passkey gives a fresh multi-factor session.
+    /// here: [`ServiceError::StepUpRequired`] names their methods, and
+    /// [`Self::start_step_up_passkey`] is their way.
     #[tracing::instrument(skip_all, fields(user_id = %principal.user.id, session_id = %principal.session_id))]
     pub async fn step_up_session(
         &self,
@@ -215,6 +215,23 @@ impl AuthService {
             }
             None => None,
         };
+        self.renew_session(write, principal, methods, claim, client).await
+    }
+
+    /// The end of every step-up, in the write the proof was spent in: the session's `amr`
+    /// and `auth_time` become `methods` and now (its older refresh tokens revoked), a new
+    /// refresh token and access token are issued, `session.stepped_up` is audited, and the
+    /// throttle's claim (when the proof was throttled) is settled as a success.
+    pub(super) async fn renew_session(
+        &self,
+        write: Write<'_>,
+        principal: &Principal,
+        methods: AuthMethods,
+        claim: Option<Claim>,
+        client: &ClientInfo,
+    ) -> Result<IssuedTokens> {
+        let user = &principal.user;
+        let now = write.now();
         let authentication = SessionAuthentication { methods, auth_time: now };
         let Some(session) = sessions::step_up(write.conn(), principal.session_id, &authentication, now).await? else {
             // Revoked since the token was checked.
@@ -248,7 +265,7 @@ impl AuthService {
         Ok(IssuedTokens { user: user.clone(), access, refresh })
     }
 
-    async fn audit_step_up_failure(&self, user: UserId, client: &ClientInfo, reason: &str) -> Result<()> {
+    pub(super) async fn audit_step_up_failure(&self, user: UserId, client: &ClientInfo, reason: &str) -> Result<()> {
         let write = Write::begin(&self.inner.core).await?;
         let failed =
             Audit::failure(AuditAction::SessionStepUpFailed, Some(user), client).details(json!({ "reason": reason }));

@@ -11,7 +11,7 @@ use std::{
     fs,
     net::{TcpListener, TcpStream},
     os::unix::fs::PermissionsExt as _,
-    path::{Path, PathBuf},
+    path::PathBuf,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
@@ -21,6 +21,8 @@ use authdb_server::{Application, Settings, build_mailer, settings::MailTransport
 use authdb_service::OutgoingMail;
 use authdb_tests::{Backend, TestDatabase, spawn_app, test_settings};
 use tempfile::TempDir;
+
+use crate::python::python;
 
 /// The pinned version scripts/test.sh installs.
 const AIOSMTPD: &str = "aiosmtpd==1.4.6";
@@ -32,17 +34,6 @@ fn mail(to: &str) -> OutgoingMail {
         text: "Open https://auth.example.com/verify?token=abc123 to verify.\n".into(),
         html: "<p><a href=\"https://auth.example.com/verify?token=abc123\">Verify</a></p>\n".into(),
     }
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
-}
-
-/// The virtualenv's Python; `AUTHDB_TEST_PYTHON` names another one.
-fn python() -> PathBuf {
-    std::env::var_os("AUTHDB_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target/tools/venv/bin/python"))
 }
 
 fn install_hint() -> String {

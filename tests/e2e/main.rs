@@ -66,6 +66,7 @@ mod observability;
 mod openapi;
 mod organizations;
 mod passkeys;
+mod python;
 mod rate_limit;
 mod readme;
 mod realtime;

@@ -6,52 +6,19 @@
 //! Python: `AUTHDB_TEST_MFA_PYTHON`, else `target/tools/venv/bin/python`, with `pyotp` and
 //! `PyJWT` installed (`pip install pyotp PyJWT`).
 
-use std::{path::PathBuf, process::Command, time::Duration};
+use std::time::Duration;
 
 use authdb_tests::{Backend, PASSWORD, TestApp, Tokens, spawn_app, spawn_app_with};
 use futures_util::future::join_all;
 use reqwest::Response;
 use serde_json::{Value, json};
 
+use crate::python::{pyjwt_amr, pyotp_code};
+
 const TOTP: &str = "/api/v1/auth/mfa/totp";
 const CONFIRM: &str = "/api/v1/auth/mfa/totp/confirm";
 const VERIFY: &str = "/api/v1/auth/mfa/verify";
 const RECOVERY: &str = "/api/v1/auth/mfa/recovery-codes";
-
-fn python() -> PathBuf {
-    std::env::var_os("AUTHDB_TEST_MFA_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/tools/venv/bin/python"))
-}
-
-fn run_python(script: &str, args: &[&str]) -> String {
-    let output = Command::new(python())
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .unwrap_or_else(|error| panic!("cannot run {}: {error} (pip install pyotp PyJWT)", python().display()));
-    assert!(output.status.success(), "python failed: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
-}
-
-/// pyotp's code for `secret` at `now + offset_steps` steps.
-fn pyotp_code(secret: &str, offset_steps: i64) -> String {
-    let at = time::OffsetDateTime::now_utc().unix_timestamp() + offset_steps * 30;
-    run_python("import pyotp,sys; print(pyotp.TOTP(sys.argv[1]).at(int(sys.argv[2])))", &[secret, &at.to_string()])
-}
-
-/// The `amr` and `auth_time` of an access token, verified by PyJWT with the server's
-/// secret.
-fn pyjwt_amr(app: &TestApp, token: &str) -> (Vec<String>, i64) {
-    let out = run_python(
-        "import jwt,sys,json; c=jwt.decode(sys.argv[1], sys.argv[2], algorithms=['HS256'], options={'verify_aud': False}); print(json.dumps([c['amr'], c['auth_time']]))",
-        &[token, &app.jwt_secret()],
-    );
-    let parsed: Value = serde_json::from_str(&out).unwrap();
-    let amr = parsed[0].as_array().unwrap().iter().map(|m| m.as_str().unwrap().to_owned()).collect();
-    (amr, parsed[1].as_i64().unwrap())
-}
 
 async fn json_of(response: Response, status: u16, why: &str) -> Value {
     let actual = response.status().as_u16();

@@ -3,8 +3,6 @@
 //! The ceremonies are driven by a software authenticator (`soft_passkey.rs`); TOTP codes
 //! come from Python's `pyotp` as in `mfa.rs`.
 
-use std::{path::PathBuf, process::Command};
-
 use authdb_persistence::entities::{audit_events, mfa_challenges, mfa_totp};
 use authdb_tests::{Backend, PASSWORD, TestApp, Tokens, claims_of, spawn_app, spawn_app_with};
 use base64::{Engine as _, engine::general_purpose::STANDARD};
@@ -13,7 +11,7 @@ use reqwest::Response;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 
-use crate::soft_passkey::SoftPasskey;
+use crate::{python::pyotp_code, soft_passkey::SoftPasskey};
 
 const REGISTER_START: &str = "/api/v1/auth/passkeys/register/start";
 const REGISTER_FINISH: &str = "/api/v1/auth/passkeys/register/finish";
@@ -345,23 +343,6 @@ async fn passkey_sign_in_and_second_step_into_an_organization(backend: Backend) 
 }
 
 // --- auth.mfa_encryption_key ------------------------------------------------------------
-
-fn python() -> PathBuf {
-    std::env::var_os("AUTHDB_TEST_MFA_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/tools/venv/bin/python"))
-}
-
-/// pyotp's code for `secret` at `now + offset_steps` steps.
-fn pyotp_code(secret: &str, offset_steps: i64) -> String {
-    let at = time::OffsetDateTime::now_utc().unix_timestamp() + offset_steps * 30;
-    let output = Command::new(python())
-        .args(["-c", "import pyotp,sys; print(pyotp.TOTP(sys.argv[1]).at(int(sys.argv[2])))", secret, &at.to_string()])
-        .output()
-        .unwrap_or_else(|error| panic!("cannot run {}: {error} (pip install pyotp)", python().display()));
-    assert!(output.status.success(), "python failed: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
-}
 
 fn key(byte: u8) -> String {
     STANDARD.encode([byte; 32])

@@ -30,6 +30,8 @@ use tokio_tungstenite::{
     tungstenite::{self, Message, client::IntoClientRequest as _, http::HeaderValue},
 };
 
+use crate::python::python;
+
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// How long a test waits for a frame it expects.
@@ -425,12 +427,6 @@ async fn auth_refreshes_and_a_session_end_closes_with_4001(backend: Backend) {
     assert_eq!(app.logout(&fresh.access_token).await.status(), 204);
     assert_eq!(refreshed.close(PATIENCE).await.0, 4001);
     assert!(started.elapsed() < WITHIN, "took {:?}", started.elapsed());
-}
-
-fn python() -> PathBuf {
-    std::env::var_os("AUTHDB_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/tools/venv/bin/python"))
 }
 
 /// tests/python/ws_client.py sends a message over the socket and reads its ack and event,

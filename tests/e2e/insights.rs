@@ -1,0 +1,275 @@
+//! The dashboard's data (`InsightsService`), seeded through the API and read through the
+//! service layer the console calls, on both backends: sign-ins per hour and day (the
+//! caller's, an organization's members', the platform's), the inventory by criticality,
+//! type and port, unread messages, the permission refusals and an empty organization.
+
+use authdb_domain::{AssetType, AuditAction, AuditOutcome, Criticality, OrganizationId, UserId};
+use authdb_persistence::audit::{self, NewAuditEvent};
+use authdb_service::{InsightsService, Membership, Principal, ServiceError, Services, SignInActivity};
+use authdb_tests::{Backend, TestApp, Tokens, spawn_app};
+use base64::{Engine as _, engine::general_purpose::STANDARD};
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
+
+on_both_backends!(
+    sign_ins_are_counted_per_hour_and_day_for_each_view,
+    the_inventory_is_counted_by_criticality_type_and_port,
+    unread_messages_sum_the_chat_lists_counts,
+    an_empty_organization_has_every_bucket_at_zero,
+);
+
+/// The services of another instance on the app's database, as the console holds them.
+async fn services(app: &TestApp) -> Services {
+    let (_db, services, _) = authdb_server::build_services(&app.settings, false).await.unwrap();
+    services
+}
+
+async fn principal(services: &Services, tokens: &Tokens) -> Principal {
+    services.auth.authenticate(&tokens.access_token).await.unwrap()
+}
+
+async fn membership(services: &Services, tokens: &Tokens, organization: &str) -> Membership {
+    let principal = principal(services, tokens).await;
+    let id: OrganizationId = organization.parse().unwrap();
+    services.organizations.resolve(&principal, id).await.unwrap()
+}
+
+fn totals(activity: &SignInActivity) -> ((u64, u64), (u64, u64)) {
+    assert_eq!(activity.hourly.len(), 24);
+    assert_eq!(activity.daily.len(), 30);
+    (activity.last_24_hours(), activity.last_30_days())
+}
+
+async fn record(app: &TestApp, actor: Option<&Tokens>, action: AuditAction, at: OffsetDateTime) {
+    let event = NewAuditEvent {
+        actor: actor.map(|tokens| tokens.user_id().parse::<UserId>().unwrap()),
+        organization: None,
+        action,
+        target: None,
+        ip: None,
+        user_agent: None,
+        outcome: AuditOutcome::Failure,
+        details: json!({}),
+    };
+    audit::record(&app.database().await, event, at).await.unwrap();
+}
+
+async fn sign_ins_are_counted_per_hour_and_day_for_each_view(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let bob = app.register_ok("bob").await;
+    let carol = app.register_ok("carol").await;
+    let org = app.create_organization_ok(&alice.access_token, "acme").await["id"].as_str().unwrap().to_owned();
+    app.add_member_ok(&alice.access_token, &org, &bob, "member").await;
+    let services = services(&app).await;
+    let insights: &InsightsService = &services.insights;
+    let alice_principal = principal(&services, &alice).await;
+    let before = totals(&insights.my_sign_ins(&alice_principal).await.unwrap());
+
+    // Alice: two sign-ins and three wrong passwords now; bob one wrong password; carol
+    // (no member) and an unknown account fail too.
+    app.login_ok("alice").await;
+    app.login_ok("alice").await;
+    for _ in 0..3 {
+        assert_eq!(app.login("alice", "wrong-password-1A!").await.status(), 401);
+    }
+    assert_eq!(app.login("bob", "wrong-password-1A!").await.status(), 401);
+    assert_eq!(app.login("carol", "wrong-password-1A!").await.status(), 401);
+    assert_eq!(app.login("nobody@example.com", "wrong-password-1A!").await.status(), 401);
+    // Older events, written as the server writes them: a refused second factor three
+    // days ago counts as a failure of that day; one 40 days ago is outside both axes.
+    let now = authdb_persistence::now();
+    record(&app, Some(&alice), AuditAction::MfaFailed, now - Duration::days(3)).await;
+    record(&app, Some(&alice), AuditAction::LoginFailed, now - Duration::days(40)).await;
+
+    let mine = insights.my_sign_ins(&alice_principal).await.unwrap();
+    let ((day_in, day_out), (month_in, month_out)) = totals(&mine);
+    assert_eq!((day_in - before.0.0, day_out - before.0.1), (2, 3));
+    assert_eq!((month_in - before.1.0, month_out - before.1.1), (2, 4));
+    let three_days_ago = &mine.daily[26];
+    assert_eq!(three_days_ago.failed, 1, "{:?}", mine.daily);
+    assert_eq!(three_days_ago.start.unix_timestamp() % 86_400, 0, "days start at midnight UTC");
+    let current = mine.hourly[23].start;
+    assert!(current <= now && now - current < Duration::hours(1), "the last hour is the current one");
+    assert_eq!(mine.daily[29].start.date(), now.date());
+
+    // The organization's view: its members' own sign-ins (alice and bob), not carol's
+    // nor the unknown account's; owners and admins only.
+    let owner = membership(&services, &alice, &org).await;
+    let members = totals(&insights.organization_sign_ins(&owner).await.unwrap());
+    let (bob_tokens_day, _) = totals(&insights.my_sign_ins(&principal(&services, &bob).await).await.unwrap());
+    assert_eq!(members.0, (day_in + bob_tokens_day.0, day_out + bob_tokens_day.1));
+    assert_eq!(bob_tokens_day.1, 1);
+    let member = membership(&services, &bob, &org).await;
+    assert!(matches!(insights.organization_sign_ins(&member).await, Err(ServiceError::Forbidden(_))));
+
+    // The platform's view: superusers only, and it counts everyone, unknown accounts too.
+    let bob_principal = principal(&services, &bob).await;
+    assert!(matches!(insights.platform_sign_ins(&bob_principal).await, Err(ServiceError::Forbidden(_))));
+    let root = app.promote_to_superuser("carol").await;
+    let root_principal = principal(&services, &root).await;
+    let platform = totals(&insights.platform_sign_ins(&root_principal).await.unwrap());
+    assert!(platform.0.1 >= members.0.1 + 2, "carol's and the unknown account's failures: {platform:?}");
+    let dashboard = insights.dashboard(&root_principal, None).await.unwrap();
+    assert!(dashboard.platform_sign_ins.is_some() && dashboard.organization.is_none());
+    let _ = carol;
+}
+
+async fn asset(app: &TestApp, token: &str, org: &str, ip: &str, asset_type: &str, criticality: &str) -> String {
+    let assets = format!("/api/v1/organizations/{org}/assets");
+    let created = app
+        .post(&assets, token, &json!({"ip_address": ip, "asset_type": asset_type, "criticality": criticality}))
+        .await;
+    assert_eq!(created.status(), 201, "{ip}");
+    let created: Value = created.json().await.unwrap();
+    format!("{assets}/{}/services", created["id"].as_str().unwrap())
+}
+
+async fn the_inventory_is_counted_by_criticality_type_and_port(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let vera = app.register_ok("vera").await;
+    let mallory = app.register_ok("mallory").await;
+    let org = app.create_organization_ok(&alice.access_token, "acme").await["id"].as_str().unwrap().to_owned();
+    let other = app.create_organization_ok(&mallory.access_token, "other").await["id"].as_str().unwrap().to_owned();
+    app.add_member_ok(&alice.access_token, &org, &vera, "viewer").await;
+    let token = &alice.access_token;
+    // Twelve hosts: 22/tcp open on all, 443/tcp on eight, 80 on six (one closed), and
+    // one port each from 1000 to 1011: fifteen ports, so five go to "other".
+    for host in 0..12u16 {
+        let (kind, criticality) = match host % 3 {
+            0 => ("server", "critical"),
+            1 => ("router", "low"),
+            _ => ("iot", "medium"),
+        };
+        let services = asset(&app, token, &org, &format!("10.0.0.{}", host + 1), kind, criticality).await;
+        let mut ports = vec![(22, "open"), (1000 + host, "open")];
+        if host < 8 {
+            ports.push((443, "open"));
+        }
+        if host < 7 {
+            ports.push((80, if host == 0 { "closed" } else { "open" }));
+        }
+        for (port, state) in ports {
+            let created =
+                app.post(&services, token, &json!({"port": port, "protocol": "tcp", "state": state})).await;
+            assert_eq!(created.status(), 201);
+        }
+    }
+    // Another organization's assets count for it alone.
+    let theirs = asset(&app, &mallory.access_token, &other, "10.9.9.9", "server", "critical").await;
+    app.post(&theirs, &mallory.access_token, &json!({"port": 22, "protocol": "tcp"})).await;
+    let services = services(&app).await;
+
+    let inventory = services.insights.inventory(&membership(&services, &alice, &org).await).await.unwrap();
+
+    assert_eq!(inventory.assets, 12);
+    assert_eq!(
+        inventory.by_criticality,
+        [(Criticality::Critical, 4), (Criticality::High, 0), (Criticality::Medium, 4), (Criticality::Low, 4)]
+    );
+    assert_eq!(inventory.by_type.len(), AssetType::ALL.len());
+    let of_type = |wanted| inventory.by_type.iter().find(|(t, _)| *t == wanted).unwrap().1;
+    assert_eq!((of_type(AssetType::Server), of_type(AssetType::Router), of_type(AssetType::Iot)), (4, 4, 4));
+    assert_eq!(of_type(AssetType::Laptop), 0);
+    let top: Vec<(u16, u64)> = inventory.open_ports.top.iter().map(|(port, n)| (port.value(), *n)).collect();
+    assert_eq!(top, [(22, 12), (443, 8), (80, 6), (1000, 1), (1001, 1), (1002, 1), (1003, 1), (1004, 1), (1005, 1), (1006, 1)]);
+    assert_eq!((inventory.open_ports.other, inventory.open_ports.total), (5, 38));
+
+    // A viewer reads the inventory but not the members' sign-ins nor chats; the dashboard
+    // leaves out what the role does not allow.
+    let viewer = membership(&services, &vera, &org).await;
+    assert_eq!(services.insights.inventory(&viewer).await.unwrap(), inventory);
+    assert!(matches!(services.insights.unread_messages(&viewer).await, Err(ServiceError::Forbidden(_))));
+    let dashboard = services.insights.dashboard(&principal(&services, &vera).await, Some(&viewer)).await.unwrap();
+    let section = dashboard.organization.unwrap();
+    assert_eq!(section.inventory.as_ref(), Some(&inventory));
+    assert_eq!((section.member_sign_ins, section.unread), (None, None));
+    assert!(dashboard.platform_sign_ins.is_none());
+    // Someone outside the organization never gets a membership to ask with.
+    let outsider = principal(&services, &mallory).await;
+    let refused = services.organizations.resolve(&outsider, org.parse().unwrap()).await;
+    assert!(matches!(refused, Err(ServiceError::NotFound { .. })), "{refused:?}");
+}
+
+async fn unread_messages_sum_the_chat_lists_counts(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let bob = app.register_ok("bob").await;
+    let carol = app.register_ok("carol").await;
+    let org = app.create_organization_ok(&alice.access_token, "acme").await["id"].as_str().unwrap().to_owned();
+    app.add_member_ok(&alice.access_token, &org, &bob, "member").await;
+    app.add_member_ok(&alice.access_token, &org, &carol, "member").await;
+    let chats = format!("/api/v1/organizations/{org}/chats");
+    let direct: Value = app
+        .post(&chats, &bob.access_token, &json!({"kind": "direct", "member_id": alice.user_id()}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let group: Value = app
+        .post(
+            &chats,
+            &carol.access_token,
+            &json!({"kind": "group", "name": "Ops", "member_ids": [alice.user_id(), bob.user_id()]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let post = |chat: &Value, from: &Tokens, byte: u8| {
+        let path = format!("{chats}/{}/messages", chat["id"].as_str().unwrap());
+        let token = from.access_token.clone();
+        let app = &app;
+        async move {
+            let response = app.post(&path, &token, &json!({"ciphertext": STANDARD.encode([byte; 4])})).await;
+            assert_eq!(response.status(), 201);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    post(&direct, &bob, 1).await;
+    post(&direct, &bob, 2).await;
+    let third = post(&direct, &bob, 3).await;
+    post(&group, &carol, 4).await;
+    post(&group, &alice, 5).await;
+    let services = services(&app).await;
+    let alices = membership(&services, &alice, &org).await;
+
+    let unread = services.insights.unread_messages(&alices).await.unwrap();
+
+    assert_eq!((unread.messages, unread.chats), (4, 2), "one's own messages are not unread");
+    let listed: Value = app.get(&chats, &alice.access_token).await.json().await.unwrap();
+    let listed: u64 = listed["items"].as_array().unwrap().iter().map(|chat| chat["unread_count"].as_u64().unwrap()).sum();
+    assert_eq!(listed, unread.messages, "the same count as the chat list");
+    let read = format!("{chats}/{}/read", direct["id"].as_str().unwrap());
+    assert_eq!(app.post(&read, &alice.access_token, &json!({"up_to": third["id"]})).await.status(), 200);
+    let unread = services.insights.unread_messages(&alices).await.unwrap();
+    assert_eq!((unread.messages, unread.chats), (1, 1));
+    let bobs = services.insights.unread_messages(&membership(&services, &bob, &org).await).await.unwrap();
+    assert_eq!((bobs.messages, bobs.chats), (2, 1));
+}
+
+async fn an_empty_organization_has_every_bucket_at_zero(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let org = app.create_organization_ok(&alice.access_token, "empty").await["id"].as_str().unwrap().to_owned();
+    let services = services(&app).await;
+    let owner = membership(&services, &alice, &org).await;
+
+    let dashboard = services.insights.dashboard(&principal(&services, &alice).await, Some(&owner)).await.unwrap();
+
+    let section = dashboard.organization.unwrap();
+    let inventory = section.inventory.unwrap();
+    assert_eq!(inventory.assets, 0);
+    assert!(inventory.by_criticality.iter().all(|(_, n)| *n == 0) && inventory.by_criticality.len() == 4);
+    assert!(inventory.by_type.iter().all(|(_, n)| *n == 0));
+    assert!(inventory.open_ports.top.is_empty());
+    assert_eq!((inventory.open_ports.other, inventory.open_ports.total), (0, 0));
+    let unread = section.unread.unwrap();
+    assert_eq!((unread.messages, unread.chats), (0, 0));
+    // Alice's registration is her only sign-in (if registering counts as one), never a failure.
+    let members = section.member_sign_ins.unwrap();
+    assert_eq!(totals(&members).0.1, 0);
+    assert_eq!(members.hourly.iter().map(|bucket| bucket.failed).sum::<u64>(), 0);
+    assert!(dashboard.platform_sign_ins.is_none());
+}

@@ -273,3 +273,150 @@ async fn an_empty_organization_has_every_bucket_at_zero(backend: Backend) {
     assert_eq!(members.hourly.iter().map(|bucket| bucket.failed).sum::<u64>(), 0);
     assert!(dashboard.platform_sign_ins.is_none());
 }
+
+/// The aggregates at 100,000 assets (one open service each, on 40 ports) and 100,000
+/// audit rows over 29 days (half the caller's, a quarter sign-ins, a quarter failures):
+/// prints each call's median of 9 and the query plans. Not a pass/fail check; run with
+/// `cargo test -p authdb-tests --test e2e -- --ignored insights_at_scale --nocapture`
+/// (figures in docs/benchmarks.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: seeds 200,000 rows"]
+async fn insights_at_scale() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        at_scale(backend).await;
+    }
+}
+
+async fn at_scale(backend: Backend) {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let bob = app.register_ok("bob").await;
+    let org = app.create_organization_ok(&alice.access_token, "big").await["id"].as_str().unwrap().to_owned();
+    app.add_member_ok(&alice.access_token, &org, &bob, "member").await;
+    let network: Value = app
+        .post(&format!("/api/v1/organizations/{org}/networks"), &alice.access_token, &json!({"name": "lan"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let scans = format!("/api/v1/organizations/{org}/networks/{}/scans", network["id"].as_str().unwrap());
+    for chunk in 0..10u32 {
+        let hosts: Vec<Value> = (0..10_000u32)
+            .map(|index| {
+                let n = chunk * 10_000 + index;
+                json!({"ip": format!("10.{}.{}.{}", n >> 16, (n >> 8) & 255, n & 255), "status": "up",
+                       "services": [{"port": 1 + n % 40, "protocol": "tcp", "state": "open"}]})
+            })
+            .collect();
+        let imported = app.post(&scans, &alice.access_token, &json!({"hosts": hosts})).await;
+        assert_eq!(imported.status(), 201, "{}", imported.text().await.unwrap());
+    }
+    let db = app.database().await;
+    let spread = "UPDATE assets SET criticality = CASE abs(ip_sort_hash) % 4 WHEN 0 THEN 'low' WHEN 1 THEN 'medium' \
+                  WHEN 2 THEN 'high' ELSE 'critical' END, asset_type = CASE abs(ip_sort_hash) % 3 WHEN 0 THEN 'server' \
+                  WHEN 1 THEN 'iot' ELSE 'workstation' END";
+    let (spread, seed) = match backend {
+        Backend::Sqlite => (
+            spread.replace("ip_sort_hash", "random()"),
+            "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 100000) \
+             INSERT INTO audit_events (id, actor_id, organization_id, action, outcome, details, occurred_at) \
+             SELECT randomblob(16), CASE WHEN n % 2 = 0 THEN $1 ELSE NULL END, NULL, \
+             CASE n % 4 WHEN 0 THEN 'login.succeeded' WHEN 1 THEN 'login.failed' ELSE 'session.revoked' END, \
+             'success', '{}', strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-' || (n * 25) || ' seconds') FROM g"
+                .to_owned(),
+        ),
+        Backend::Postgres => (
+            spread.replace("ip_sort_hash", "hashtext(id::text)"),
+            "INSERT INTO audit_events (id, actor_id, organization_id, action, outcome, details, occurred_at) \
+             SELECT gen_random_uuid(), CASE WHEN n % 2 = 0 THEN $1::uuid ELSE NULL END, NULL, \
+             CASE n % 4 WHEN 0 THEN 'login.succeeded' WHEN 1 THEN 'login.failed' ELSE 'session.revoked' END, \
+             'success', '{}', now() - n * interval '25 seconds' FROM generate_series(1, 100000) AS n"
+                .to_owned(),
+        ),
+    };
+    let sea_backend = db.get_database_backend();
+    db.execute_unprepared(&spread).await.unwrap();
+    let alice_id: uuid::Uuid = alice.user_id().parse().unwrap();
+    db.execute_raw(Statement::from_sql_and_values(sea_backend, seed, [alice_id.into()])).await.unwrap();
+    let analyze = if backend == Backend::Sqlite { "ANALYZE" } else { "ANALYZE assets; ANALYZE services; ANALYZE audit_events" };
+    db.execute_unprepared(analyze).await.unwrap();
+
+    let services = services(&app).await;
+    let me = principal(&services, &alice).await;
+    let owner = membership(&services, &alice, &org).await;
+    let root = principal(&services, &app.promote_to_superuser("bob").await).await;
+    let insights = &services.insights;
+    macro_rules! median {
+        ($name:literal, $call:expr) => {{
+            let mut took = Vec::new();
+            for _ in 0..9 {
+                let started = std::time::Instant::now();
+                $call.await.unwrap();
+                took.push(started.elapsed());
+            }
+            took.sort();
+            println!("{backend:?} {}: median {:?} (min {:?}, max {:?})", $name, took[4], took[0], took[8]);
+        }};
+    }
+    median!("my_sign_ins", insights.my_sign_ins(&me));
+    median!("organization_sign_ins", insights.organization_sign_ins(&owner));
+    median!("platform_sign_ins", insights.platform_sign_ins(&root));
+    median!("inventory", insights.inventory(&owner));
+    median!("unread_messages", insights.unread_messages(&owner));
+    median!("dashboard", insights.dashboard(&me, Some(&owner)));
+    let inventory = insights.inventory(&owner).await.unwrap();
+    assert_eq!((inventory.assets, inventory.open_ports.total), (100_000, 100_000));
+
+    let explain = if backend == Backend::Sqlite { "EXPLAIN QUERY PLAN" } else { "EXPLAIN (ANALYZE, BUFFERS OFF, COSTS OFF)" };
+    let org_id: uuid::Uuid = org.parse().unwrap();
+    let hour = if backend == Backend::Sqlite {
+        "(CAST(strftime('%s', occurred_at) AS INTEGER) / 3600)"
+    } else {
+        "CAST(FLOOR(EXTRACT(EPOCH FROM occurred_at) / 3600) AS BIGINT)"
+    };
+    let since = authdb_persistence::now() - Duration::days(30);
+    let queries: Vec<(&str, String, Vec<sea_orm::Value>)> = vec![
+        (
+            "sign-ins of one actor",
+            format!("SELECT {hour}, action, COUNT(id) FROM audit_events WHERE occurred_at >= $1 AND actor_id = $2 \
+                     AND action IN ('login.succeeded', 'login.failed', 'mfa.failed') GROUP BY 1, 2"),
+            vec![since.into(), alice_id.into()],
+        ),
+        (
+            "sign-ins of the platform",
+            format!("SELECT {hour}, action, COUNT(id) FROM audit_events WHERE occurred_at >= $1 \
+                     AND action IN ('login.succeeded', 'login.failed', 'mfa.failed') GROUP BY 1, 2"),
+            vec![since.into()],
+        ),
+        (
+            "assets by criticality",
+            "SELECT criticality, COUNT(id) FROM assets WHERE organization_id = $1 GROUP BY criticality".to_owned(),
+            vec![org_id.into()],
+        ),
+        (
+            "open services by port",
+            "SELECT port, COUNT(id) FROM services WHERE organization_id = $1 AND state = 'open' GROUP BY port \
+             ORDER BY COUNT(id) DESC, port LIMIT 10"
+                .to_owned(),
+            vec![org_id.into()],
+        ),
+    ];
+    for (name, sql, values) in queries {
+        let sql = if backend == Backend::Sqlite { sql.replace("$1", "?").replace("$2", "?") } else { sql };
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(sea_backend, format!("{explain} {sql}"), values))
+            .await
+            .unwrap();
+        println!("{backend:?} plan of {name}:");
+        for row in rows {
+            let line: String = if backend == Backend::Sqlite {
+                row.try_get_by_index::<String>(3).unwrap_or_default()
+            } else {
+                row.try_get_by_index::<String>(0).unwrap_or_default()
+            };
+            println!("    {line}");
+        }
+    }
+}

@@ -7,7 +7,14 @@ use crate::{Chart, Kind, scale::grouped};
 /// total, highest and lowest.
 const LISTED: usize = 12;
 
-pub(crate) fn describe(chart: &Chart) -> String {
+impl Chart {
+    /// The text of the chart's `<desc>`: what a screen reader announces.
+    pub fn description(&self) -> String {
+        describe(self)
+    }
+}
+
+fn describe(chart: &Chart) -> String {
     let mut parts: Vec<String> = chart.summary.iter().cloned().collect();
     if chart.is_empty() {
         parts.push("No data.".to_owned());

@@ -45,7 +45,14 @@ impl Area {
     }
 }
 
-pub(crate) fn render(chart: &Chart) -> String {
+impl Chart {
+    /// The chart as a standalone `<svg>` element, ready to inline in HTML.
+    pub fn render(&self) -> String {
+        render(self)
+    }
+}
+
+fn render(chart: &Chart) -> String {
     let (width, height) = (f64::from(chart.width), f64::from(chart.height));
     let id = &chart.id;
     let mut out = String::new();

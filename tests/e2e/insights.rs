@@ -16,6 +16,7 @@ on_both_backends!(
     the_inventory_is_counted_by_criticality_type_and_port,
     unread_messages_sum_the_chat_lists_counts,
     an_empty_organization_has_every_bucket_at_zero,
+    the_dashboard_index_migration_goes_down_and_up_again,
 );
 
 /// The services of another instance on the app's database, as the console holds them.
@@ -249,6 +250,25 @@ async fn unread_messages_sum_the_chat_lists_counts(backend: Backend) {
     assert_eq!((bobs.messages, bobs.chats), (2, 1));
 }
 
+async fn the_dashboard_index_migration_goes_down_and_up_again(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let org = app.create_organization_ok(&alice.access_token, "acme").await["id"].as_str().unwrap().to_owned();
+    asset(&app, &alice.access_token, &org, "10.0.0.1", "server", "high").await;
+    let db = app.database().await;
+    let names = authdb_persistence::migration_names();
+    let ours = names.iter().position(|name| name.starts_with("m20261204_000040_")).unwrap();
+    let steps = u32::try_from(names.len() - ours).unwrap();
+
+    authdb_persistence::migrate_down(&db, Some(steps)).await.unwrap();
+    let services = services(&app).await;
+    let owner = membership(&services, &alice, &org).await;
+    assert_eq!(services.insights.inventory(&owner).await.unwrap().assets, 1, "the counts need no index");
+    authdb_persistence::migrate_up(&db).await.unwrap();
+
+    assert_eq!(services.insights.inventory(&owner).await.unwrap().by_criticality[1], (Criticality::High, 1));
+}
+
 async fn an_empty_organization_has_every_bucket_at_zero(backend: Backend) {
     let app = spawn_app(backend).await;
     let alice = app.register_ok("alice").await;
@@ -392,13 +412,13 @@ async fn at_scale(backend: Backend) {
         ),
         (
             "assets by criticality",
-            "SELECT criticality, COUNT(id) FROM assets WHERE organization_id = $1 GROUP BY criticality".to_owned(),
+            "SELECT criticality, COUNT(*) FROM assets WHERE organization_id = $1 GROUP BY criticality".to_owned(),
             vec![org_id.into()],
         ),
         (
             "open services by port",
-            "SELECT port, COUNT(id) FROM services WHERE organization_id = $1 AND state = 'open' GROUP BY port \
-             ORDER BY COUNT(id) DESC, port LIMIT 10"
+            "SELECT port, COUNT(*) FROM services WHERE organization_id = $1 AND state = 'open' GROUP BY port \
+             ORDER BY COUNT(*) DESC, port LIMIT 10"
                 .to_owned(),
             vec![org_id.into()],
         ),

@@ -832,7 +832,9 @@ async fn count_by(conn: &impl ConnectionTrait, tenant: TenantId, column: assets:
     let rows: Vec<(String, i64)> = assets::Entity::find()
         .select_only()
         .column(column)
-        .column_as(assets::Column::Id.count(), "assets")
+        // `COUNT(*)`, not of a column outside the index: the grouping reads
+        // `idx_assets_organization_criticality_type` alone.
+        .column_as(Expr::cust("COUNT(*)"), "assets")
         .filter(assets::Column::OrganizationId.eq(tenant.uuid()))
         .group_by(column)
         .into_tuple()

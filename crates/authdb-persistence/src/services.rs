@@ -392,7 +392,8 @@ async fn upsert_seen_postgres(
 
 /// The tenant's open services counted by port (all protocols together): the `top`
 /// ports with the most, most first (ties: the lower port first), and how many open
-/// services there are in all. Two grouped queries over the organization's services.
+/// services there are in all. Two queries over the organization's open services, each a
+/// range of `idx_services_organization_state_port`.
 pub async fn count_open_by_port(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
@@ -408,9 +409,10 @@ pub async fn count_open_by_port(
     let rows: Vec<(i32, i64)> = open()
         .select_only()
         .column(C::Port)
-        .column_as(C::Id.count(), "services")
+        // `COUNT(*)`: the grouping reads `idx_services_organization_state_port` alone.
+        .column_as(Expr::cust("COUNT(*)"), "services")
         .group_by(C::Port)
-        .order_by_desc(Expr::cust("COUNT(\"services\".\"id\")"))
+        .order_by_desc(Expr::cust("COUNT(*)"))
         .order_by_asc(C::Port)
         .limit(top)
         .into_tuple()

@@ -360,8 +360,18 @@ async fn at_scale(backend: Backend) {
     db.execute_unprepared(&spread).await.unwrap();
     let alice_id: uuid::Uuid = alice.user_id().parse().unwrap();
     db.execute_raw(Statement::from_sql_and_values(sea_backend, seed, [alice_id.into()])).await.unwrap();
-    let analyze = if backend == Backend::Sqlite { "ANALYZE" } else { "ANALYZE assets; ANALYZE services; ANALYZE audit_events" };
-    db.execute_unprepared(analyze).await.unwrap();
+    // A small organization beside the big one: what most tenants of a shared table are.
+    let small = app.create_organization_ok(&bob.access_token, "small").await["id"].as_str().unwrap().to_owned();
+    let small_services = asset(&app, &bob.access_token, &small, "10.200.0.1", "server", "high").await;
+    app.post(&small_services, &bob.access_token, &json!({"port": 22, "protocol": "tcp"})).await;
+    let analyze: &[&str] = if backend == Backend::Sqlite {
+        &["ANALYZE"]
+    } else {
+        &["VACUUM ANALYZE assets", "VACUUM ANALYZE services", "VACUUM ANALYZE audit_events"]
+    };
+    for statement in analyze {
+        db.execute_unprepared(statement).await.unwrap();
+    }
 
     let services = services(&app).await;
     let me = principal(&services, &alice).await;
@@ -391,6 +401,7 @@ async fn at_scale(backend: Backend) {
 
     let explain = if backend == Backend::Sqlite { "EXPLAIN QUERY PLAN" } else { "EXPLAIN (ANALYZE, BUFFERS OFF, COSTS OFF)" };
     let org_id: uuid::Uuid = org.parse().unwrap();
+    let small_id: uuid::Uuid = small.parse().unwrap();
     let hour = if backend == Backend::Sqlite {
         "(CAST(strftime('%s', occurred_at) AS INTEGER) / 3600)"
     } else {
@@ -414,6 +425,18 @@ async fn at_scale(backend: Backend) {
             "assets by criticality",
             "SELECT criticality, COUNT(*) FROM assets WHERE organization_id = $1 GROUP BY criticality".to_owned(),
             vec![org_id.into()],
+        ),
+        (
+            "assets by criticality of the small organization",
+            "SELECT criticality, COUNT(*) FROM assets WHERE organization_id = $1 GROUP BY criticality".to_owned(),
+            vec![small_id.into()],
+        ),
+        (
+            "open services by port of the small organization",
+            "SELECT port, COUNT(*) FROM services WHERE organization_id = $1 AND state = 'open' GROUP BY port \
+             ORDER BY COUNT(*) DESC, port LIMIT 10"
+                .to_owned(),
+            vec![small_id.into()],
         ),
         (
             "open services by port",

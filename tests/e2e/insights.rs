@@ -152,8 +152,7 @@ async fn the_inventory_is_counted_by_criticality_type_and_port(backend: Backend)
             ports.push((80, if host == 0 { "closed" } else { "open" }));
         }
         for (port, state) in ports {
-            let created =
-                app.post(&services, token, &json!({"port": port, "protocol": "tcp", "state": state})).await;
+            let created = app.post(&services, token, &json!({"port": port, "protocol": "tcp", "state": state})).await;
             assert_eq!(created.status(), 201);
         }
     }
@@ -174,7 +173,10 @@ async fn the_inventory_is_counted_by_criticality_type_and_port(backend: Backend)
     assert_eq!((of_type(AssetType::Server), of_type(AssetType::Router), of_type(AssetType::Iot)), (4, 4, 4));
     assert_eq!(of_type(AssetType::Laptop), 0);
     let top: Vec<(u16, u64)> = inventory.open_ports.top.iter().map(|(port, n)| (port.value(), *n)).collect();
-    assert_eq!(top, [(22, 12), (443, 8), (80, 6), (1000, 1), (1001, 1), (1002, 1), (1003, 1), (1004, 1), (1005, 1), (1006, 1)]);
+    assert_eq!(
+        top,
+        [(22, 12), (443, 8), (80, 6), (1000, 1), (1001, 1), (1002, 1), (1003, 1), (1004, 1), (1005, 1), (1006, 1)]
+    );
     assert_eq!((inventory.open_ports.other, inventory.open_ports.total), (5, 38));
 
     // A viewer reads the inventory but not the members' sign-ins nor chats; the dashboard
@@ -240,7 +242,8 @@ async fn unread_messages_sum_the_chat_lists_counts(backend: Backend) {
 
     assert_eq!((unread.messages, unread.chats), (4, 2), "one's own messages are not unread");
     let listed: Value = app.get(&chats, &alice.access_token).await.json().await.unwrap();
-    let listed: u64 = listed["items"].as_array().unwrap().iter().map(|chat| chat["unread_count"].as_u64().unwrap()).sum();
+    let listed: u64 =
+        listed["items"].as_array().unwrap().iter().map(|chat| chat["unread_count"].as_u64().unwrap()).sum();
     assert_eq!(listed, unread.messages, "the same count as the chat list");
     let read = format!("{chats}/{}/read", direct["id"].as_str().unwrap());
     assert_eq!(app.post(&read, &alice.access_token, &json!({"up_to": third["id"]})).await.status(), 200);
@@ -399,7 +402,8 @@ async fn at_scale(backend: Backend) {
     let inventory = insights.inventory(&owner).await.unwrap();
     assert_eq!((inventory.assets, inventory.open_ports.total), (100_000, 100_000));
 
-    let explain = if backend == Backend::Sqlite { "EXPLAIN QUERY PLAN" } else { "EXPLAIN (ANALYZE, BUFFERS OFF, COSTS OFF)" };
+    let explain =
+        if backend == Backend::Sqlite { "EXPLAIN QUERY PLAN" } else { "EXPLAIN (ANALYZE, BUFFERS OFF, COSTS OFF)" };
     let org_id: uuid::Uuid = org.parse().unwrap();
     let small_id: uuid::Uuid = small.parse().unwrap();
     let hour = if backend == Backend::Sqlite {
@@ -411,14 +415,18 @@ async fn at_scale(backend: Backend) {
     let queries: Vec<(&str, String, Vec<sea_orm::Value>)> = vec![
         (
             "sign-ins of one actor",
-            format!("SELECT {hour}, action, COUNT(id) FROM audit_events WHERE occurred_at >= $1 AND actor_id = $2 \
-                     AND action IN ('login.succeeded', 'login.failed', 'mfa.failed') GROUP BY 1, 2"),
+            format!(
+                "SELECT {hour}, action, COUNT(id) FROM audit_events WHERE occurred_at >= $1 AND actor_id = $2 \
+                     AND action IN ('login.succeeded', 'login.failed', 'mfa.failed') GROUP BY 1, 2"
+            ),
             vec![since.into(), alice_id.into()],
         ),
         (
             "sign-ins of the platform",
-            format!("SELECT {hour}, action, COUNT(id) FROM audit_events WHERE occurred_at >= $1 \
-                     AND action IN ('login.succeeded', 'login.failed', 'mfa.failed') GROUP BY 1, 2"),
+            format!(
+                "SELECT {hour}, action, COUNT(id) FROM audit_events WHERE occurred_at >= $1 \
+                     AND action IN ('login.succeeded', 'login.failed', 'mfa.failed') GROUP BY 1, 2"
+            ),
             vec![since.into()],
         ),
         (

@@ -849,7 +849,9 @@ pub async fn count_by_criticality(conn: &impl ConnectionTrait, tenant: TenantId)
     count_by(conn, tenant, assets::Column::Criticality)
         .await?
         .into_iter()
-        .map(|(value, count)| Ok((rows::parsed(Criticality::parse(&value, "criticality"), ASSET, "criticality")?, count)))
+        .map(|(value, count)| {
+            Ok((rows::parsed(Criticality::parse(&value, "criticality"), ASSET, "criticality")?, count))
+        })
         .collect()
 }
 

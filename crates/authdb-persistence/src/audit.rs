@@ -9,7 +9,10 @@ use sea_orm::{
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::{Result, SuperuserContext, TenantId, entities::{audit_events, memberships}};
+use crate::{
+    Result, SuperuserContext, TenantId,
+    entities::{audit_events, memberships},
+};
 
 /// An event about to be recorded.
 #[derive(Debug, Clone)]

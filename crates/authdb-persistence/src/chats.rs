@@ -688,9 +688,10 @@ pub async fn unread_total(
         .filter(M::SenderId.ne(user.as_uuid()))
         .filter(alive(now))
         .filter(
-            Condition::any()
-                .add(chat_members::Column::ReadSeq.is_null())
-                .add(Expr::col((chat_messages::Entity, M::Seq)).gt(Expr::col((chat_members::Entity, chat_members::Column::ReadSeq)))),
+            Condition::any().add(chat_members::Column::ReadSeq.is_null()).add(
+                Expr::col((chat_messages::Entity, M::Seq))
+                    .gt(Expr::col((chat_members::Entity, chat_members::Column::ReadSeq))),
+            ),
         )
         .into_tuple()
         .one(conn)

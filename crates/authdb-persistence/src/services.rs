@@ -420,7 +420,9 @@ pub async fn count_open_by_port(
         .await?;
     let ports = rows
         .into_iter()
-        .map(|(port, count)| Ok((rows::parsed(Port::parse(port.into(), "port"), SERVICE, "port")?, u64::try_from(count).unwrap_or(0))))
+        .map(|(port, count)| {
+            Ok((rows::parsed(Port::parse(port.into(), "port"), SERVICE, "port")?, u64::try_from(count).unwrap_or(0)))
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok((ports, total))
 }

@@ -6,9 +6,9 @@ use authdb_auth::{JwtKeys, PasswordHasher, RotationKey};
 use authdb_persistence::DatabaseConnection;
 
 use crate::{
-    AdminService, AuthPolicy, AuthService, Core, CoreConfig, Discovery, HealthService, InsightsService, InventoryPolicy,
-    InventoryService, MailSetup, MessagingPolicy, MessagingService, OrganizationPolicy, OrganizationService,
-    RealtimeRedis, RealtimeService, Result, RouterAgent, SweepTask,
+    AdminService, AuthPolicy, AuthService, Core, CoreConfig, Discovery, HealthService, InsightsService,
+    InventoryPolicy, InventoryService, MailSetup, MessagingPolicy, MessagingService, OrganizationPolicy,
+    OrganizationService, RealtimeRedis, RealtimeService, Result, RouterAgent, SweepTask,
 };
 
 /// What the services are built from.

@@ -71,7 +71,8 @@ mod tests {
 
     #[test]
     fn every_value_is_present_in_a_fixed_order() {
-        let insights = lay_out(&[(Criticality::Low, 3), (Criticality::Critical, 1)], &[(AssetType::Router, 4)], vec![], 0);
+        let insights =
+            lay_out(&[(Criticality::Low, 3), (Criticality::Critical, 1)], &[(AssetType::Router, 4)], vec![], 0);
 
         assert_eq!(
             insights.by_criticality,

@@ -107,7 +107,11 @@ impl Windows {
 
 /// The bucket at `index` when `0 <= index < limit`.
 fn bucket(buckets: &mut [SignInBucket], index: i64, limit: i64) -> Option<&mut SignInBucket> {
-    if (0..limit).contains(&index) { usize::try_from(index).ok().and_then(|index| buckets.get_mut(index)) } else { None }
+    if (0..limit).contains(&index) {
+        usize::try_from(index).ok().and_then(|index| buckets.get_mut(index))
+    } else {
+        None
+    }
 }
 
 /// The activity of `scope` at `now`: one grouped query, laid out on both axes.

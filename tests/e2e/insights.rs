@@ -390,7 +390,7 @@ async fn at_scale(backend: Backend) {
                 took.push(started.elapsed());
             }
             took.sort();
-            println!("{backend:?} {}: median {:?} (min {:?}, max {:?})", $name, took[4], took[0], took[8]);
+            eprintln!("{backend:?} {}: median {:?} (min {:?}, max {:?})", $name, took[4], took[0], took[8]);
         }};
     }
     median!("my_sign_ins", insights.my_sign_ins(&me));
@@ -460,14 +460,14 @@ async fn at_scale(backend: Backend) {
             .query_all_raw(Statement::from_sql_and_values(sea_backend, format!("{explain} {sql}"), values))
             .await
             .unwrap();
-        println!("{backend:?} plan of {name}:");
+        eprintln!("{backend:?} plan of {name}:");
         for row in rows {
             let line: String = if backend == Backend::Sqlite {
                 row.try_get_by_index::<String>(3).unwrap_or_default()
             } else {
                 row.try_get_by_index::<String>(0).unwrap_or_default()
             };
-            println!("    {line}");
+            eprintln!("    {line}");
         }
     }
 }

@@ -45,4 +45,5 @@ pub use chart::{Chart, Kind, Series};
 pub use time::{day_labels, hour_labels};
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests: a failed unwrap is a failed test")]
 mod tests;

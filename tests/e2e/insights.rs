@@ -179,6 +179,16 @@ async fn the_inventory_is_counted_by_criticality_type_and_port(backend: Backend)
     );
     assert_eq!((inventory.open_ports.other, inventory.open_ports.total), (5, 38));
 
+    // Sixteen dashboards at once (the console's page loads): the same answer, no error.
+    let owner = membership(&services, &alice, &org).await;
+    let alice_principal = principal(&services, &alice).await;
+    let answers =
+        futures_util::future::join_all((0..16).map(|_| services.insights.dashboard(&alice_principal, Some(&owner))))
+            .await;
+    for answer in answers {
+        assert_eq!(answer.unwrap().organization.unwrap().inventory.as_ref(), Some(&inventory));
+    }
+
     // A viewer reads the inventory but not the members' sign-ins nor chats; the dashboard
     // leaves out what the role does not allow.
     let viewer = membership(&services, &vera, &org).await;

@@ -38,6 +38,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("authdb-verify", &[]),
     // The binary realtime protocol, without I/O: no authdb crate.
     ("authdb-protocol", &[]),
+    // SVG charts as strings, without I/O: a leaf, no authdb crate.
+    ("authdb-charts", &[]),
     ("authdb-testkit", &[]),
     ("authdb-tests", &["authdb-server", "authdb-persistence", "authdb-testkit"]),
     // The embedding example stands where an outside service would: above every layer.
@@ -108,6 +110,13 @@ fn workspace_dependencies_point_only_the_allowed_ways() {
     }
 }
 
+/// authdb-charts is a leaf on `std` alone: no dependency of any kind at run time.
+#[test]
+fn the_chart_crate_depends_on_nothing() {
+    let packages = normal_dependencies();
+    assert_eq!(packages["authdb-charts"], Vec::<String>::new(), "authdb-charts must stay on std alone");
+}
+
 fn crate_src(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(path).join("src")
 }
@@ -122,6 +131,7 @@ const LOOP_FREE: &[&str] = &[
     "crates/authdb-api",
     "crates/authdb-mail",
     "crates/authdb-protocol",
+    "crates/authdb-charts",
 ];
 
 /// Groups of modules that refer to each other by design: SeaORM entities declare each

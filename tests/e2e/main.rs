@@ -46,6 +46,7 @@ mod events;
 #[cfg(unix)]
 mod files;
 mod health;
+mod insights;
 mod invitations;
 mod isolation;
 mod jwks;

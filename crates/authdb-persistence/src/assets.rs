@@ -824,3 +824,42 @@ pub async fn mark_unreachable(
     }
     Ok(marked)
 }
+
+/// How many of the tenant's assets hold each value of `column` (`asset_type` or
+/// `criticality`), as stored; values no asset holds are absent. One grouped query over
+/// the organization's assets.
+async fn count_by(conn: &impl ConnectionTrait, tenant: TenantId, column: assets::Column) -> Result<Vec<(String, u64)>> {
+    let rows: Vec<(String, i64)> = assets::Entity::find()
+        .select_only()
+        .column(column)
+        // `COUNT(*)`, not of a column outside the index: the grouping reads
+        // `idx_assets_organization_criticality_type` alone.
+        .column_as(Expr::cust("COUNT(*)"), "assets")
+        .filter(assets::Column::OrganizationId.eq(tenant.uuid()))
+        .group_by(column)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|(value, count)| (value, u64::try_from(count).unwrap_or(0))).collect())
+}
+
+/// How many of the tenant's assets are of each criticality; criticalities no asset has
+/// are absent.
+pub async fn count_by_criticality(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Vec<(Criticality, u64)>> {
+    count_by(conn, tenant, assets::Column::Criticality)
+        .await?
+        .into_iter()
+        .map(|(value, count)| {
+            Ok((rows::parsed(Criticality::parse(&value, "criticality"), ASSET, "criticality")?, count))
+        })
+        .collect()
+}
+
+/// How many of the tenant's assets are of each type; types no asset has are absent.
+pub async fn count_by_type(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Vec<(AssetType, u64)>> {
+    count_by(conn, tenant, assets::Column::AssetType)
+        .await?
+        .into_iter()
+        .map(|(value, count)| Ok((rows::parsed(AssetType::parse(&value, "asset_type"), ASSET, "asset_type")?, count)))
+        .collect()
+}

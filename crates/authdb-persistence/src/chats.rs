@@ -15,7 +15,7 @@ use authdb_domain::{
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, Unchanged,
-    sea_query::{Expr, Query},
+    sea_query::{Expr, ExprTrait, Query},
 };
 use time::OffsetDateTime;
 
@@ -659,4 +659,43 @@ pub async fn chat_partners(conn: &impl ConnectionTrait, user: UserId) -> Result<
         .all(conn)
         .await?;
     Ok(rows.into_iter().map(UserId::from_uuid).collect())
+}
+
+/// How many readable messages of others `user` has not read, over all their chats in the
+/// tenant (the sum of the chat list's `unread_count`, counted the same way), and in how
+/// many chats. One query: each message is compared with its reader's read pointer.
+pub async fn unread_total(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    user: UserId,
+    now: OffsetDateTime,
+) -> Result<(u64, u64)> {
+    use chat_messages::Column as M;
+    let (messages, chats): (i64, i64) = chat_messages::Entity::find()
+        .select_only()
+        .column_as(M::Seq.count(), "messages")
+        .column_as(Expr::cust("COUNT(DISTINCT \"chat_messages\".\"chat_id\")"), "chats")
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            chat_messages::Entity::belongs_to(chat_members::Entity)
+                .from(M::ChatId)
+                .to(chat_members::Column::ChatId)
+                .into(),
+        )
+        .filter(chat_members::Column::UserId.eq(user.as_uuid()))
+        .filter(chat_members::Column::OrganizationId.eq(tenant.uuid()))
+        .filter(M::OrganizationId.eq(tenant.uuid()))
+        .filter(M::SenderId.ne(user.as_uuid()))
+        .filter(alive(now))
+        .filter(
+            Condition::any().add(chat_members::Column::ReadSeq.is_null()).add(
+                Expr::col((chat_messages::Entity, M::Seq))
+                    .gt(Expr::col((chat_members::Entity, chat_members::Column::ReadSeq))),
+            ),
+        )
+        .into_tuple()
+        .one(conn)
+        .await?
+        .unwrap_or((0, 0));
+    Ok((u64::try_from(messages).unwrap_or(0), u64::try_from(chats).unwrap_or(0)))
 }

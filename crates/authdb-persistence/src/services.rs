@@ -389,3 +389,40 @@ async fn upsert_seen_postgres(
     }
     Ok(())
 }
+
+/// The tenant's open services counted by port (all protocols together): the `top`
+/// ports with the most, most first (ties: the lower port first), and how many open
+/// services there are in all. Two queries over the organization's open services, each a
+/// range of `idx_services_organization_state_port`.
+pub async fn count_open_by_port(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    top: u64,
+) -> Result<(Vec<(Port, u64)>, u64)> {
+    use services::Column as C;
+    let open = || {
+        services::Entity::find()
+            .filter(C::OrganizationId.eq(tenant.uuid()))
+            .filter(C::State.eq(PortState::Open.as_str()))
+    };
+    let total = open().count(conn).await?;
+    let rows: Vec<(i32, i64)> = open()
+        .select_only()
+        .column(C::Port)
+        // `COUNT(*)`: the grouping reads `idx_services_organization_state_port` alone.
+        .column_as(Expr::cust("COUNT(*)"), "services")
+        .group_by(C::Port)
+        .order_by_desc(Expr::cust("COUNT(*)"))
+        .order_by_asc(C::Port)
+        .limit(top)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let ports = rows
+        .into_iter()
+        .map(|(port, count)| {
+            Ok((rows::parsed(Port::parse(port.into(), "port"), SERVICE, "port")?, u64::try_from(count).unwrap_or(0)))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((ports, total))
+}

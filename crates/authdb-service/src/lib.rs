@@ -17,6 +17,8 @@
 //!   invitations), with [`Membership`] as the proof of access;
 //! - `messaging/`: [`MessagingService`] (chats, opaque messages, read pointers, the
 //!   auto-deletion sweep);
+//! - `insights/`: [`InsightsService`], the dashboard's data (sign-ins over time, the
+//!   inventory by criticality, type and port, unread messages), counted by the database;
 //! - `inventory/`: [`InventoryService`] (networks, assets, services, scans, access rules),
 //!   the organization's network inventory, with the expiry sweep of access rules;
 //! - `agent`: the [`RouterAgent`] port to networks' agents, implemented outside this
@@ -42,6 +44,7 @@ mod core;
 mod discovery;
 mod error;
 mod health;
+mod insights;
 mod inventory;
 mod login_throttle;
 mod mail;
@@ -73,6 +76,10 @@ pub use core::{Core, CoreConfig};
 pub use discovery::Discovery;
 pub use error::{Result, ServiceError, error_chain};
 pub use health::{DatabaseHealth, HealthService, MigrationHealth};
+pub use insights::{
+    Dashboard, InsightsService, InventoryInsights, OpenPorts, OrganizationDashboard, SignInActivity, SignInBucket,
+    UnreadMessages,
+};
 pub use inventory::{InventoryPolicy, InventoryService, SweepTask};
 pub use login_throttle::{LoginThrottlePolicy, address_key};
 pub use mail::{MailError, MailFuture, Mailer, OutgoingMail};

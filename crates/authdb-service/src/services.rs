@@ -6,9 +6,9 @@ use authdb_auth::{JwtKeys, PasswordHasher, RotationKey};
 use authdb_persistence::DatabaseConnection;
 
 use crate::{
-    AdminService, AuthPolicy, AuthService, Core, CoreConfig, Discovery, HealthService, InventoryPolicy,
-    InventoryService, MailSetup, MessagingPolicy, MessagingService, OrganizationPolicy, OrganizationService,
-    RealtimeRedis, RealtimeService, Result, RouterAgent, SweepTask,
+    AdminService, AuthPolicy, AuthService, Core, CoreConfig, Discovery, HealthService, InsightsService,
+    InventoryPolicy, InventoryService, MailSetup, MessagingPolicy, MessagingService, OrganizationPolicy,
+    OrganizationService, RealtimeRedis, RealtimeService, Result, RouterAgent, SweepTask,
 };
 
 /// What the services are built from.
@@ -48,6 +48,8 @@ pub struct Services {
     pub admin: AdminService,
     pub inventory: InventoryService,
     pub messaging: MessagingService,
+    /// The dashboard's data.
+    pub insights: InsightsService,
     /// Realtime sockets (`GET /api/v1/ws`).
     pub realtime: RealtimeService,
     pub health: HealthService,
@@ -81,6 +83,19 @@ impl Services {
         let rule_sweep = inventory.start_rule_sweep();
         let messaging = MessagingService::new(core.clone(), config.messaging);
         let realtime = RealtimeService::new(core.clone());
-        Ok(Self { core, auth, organizations, admin, inventory, messaging, realtime, health, discovery, rule_sweep })
+        let insights = InsightsService::new(core.clone());
+        Ok(Self {
+            core,
+            auth,
+            organizations,
+            admin,
+            inventory,
+            messaging,
+            insights,
+            realtime,
+            health,
+            discovery,
+            rule_sweep,
+        })
     }
 }

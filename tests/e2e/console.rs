@@ -13,7 +13,8 @@ use reqwest::{Response, header};
 use serde_json::{Value, json};
 
 /// Every page the navigation lists.
-const PAGES: &[&str] = &["/console/me", "/console/me/password", "/console/me/security", "/console/me/sessions", "/console/me/events"];
+const PAGES: &[&str] =
+    &["/console/me", "/console/me/password", "/console/me/security", "/console/me/sessions", "/console/me/events"];
 
 fn python() -> PathBuf {
     std::env::var_os("AUTHDB_TEST_MFA_PYTHON")
@@ -187,7 +188,8 @@ async fn signing_in_sets_strict_cookies_and_every_page_renders(backend: Backend)
 }
 
 async fn a_public_https_url_makes_the_cookies_secure(backend: Backend) {
-    let app = spawn_app_with(backend, |settings| settings.server.public_url = Some("https://auth.example.com".into())).await;
+    let app =
+        spawn_app_with(backend, |settings| settings.server.public_url = Some("https://auth.example.com".into())).await;
     app.register_ok("alice").await;
     let mut browser = Browser::default();
 
@@ -407,7 +409,12 @@ async fn the_password_change_needs_a_recent_sign_in(backend: Backend) {
     browser.sign_in_ok(&app, "alice").await;
     let token = browser.form_token(&app, "/console/me/password").await;
     let change = |current: &'static str, new: &'static str, again: &'static str| {
-        vec![("csrf", token.clone()), ("current_password", current.into()), ("new_password", new.into()), ("confirm_password", again.into())]
+        vec![
+            ("csrf", token.clone()),
+            ("current_password", current.into()),
+            ("new_password", new.into()),
+            ("confirm_password", again.into()),
+        ]
     };
     let post = |browser: &mut Browser, form: Vec<(&'static str, String)>| {
         let mut browser = browser.clone();
@@ -433,7 +440,11 @@ async fn the_password_change_needs_a_recent_sign_in(backend: Backend) {
     assert_eq!(page.status(), 200);
     let reauth_token = csrf_of(&page.text().await.unwrap());
     let bad = browser
-        .post(&app, "/console/me/reauthenticate?next=/me/password", &[("csrf", &reauth_token), ("password", "Wrong1234!")])
+        .post(
+            &app,
+            "/console/me/reauthenticate?next=/me/password",
+            &[("csrf", &reauth_token), ("password", "Wrong1234!")],
+        )
         .await;
     assert_eq!(bad.status(), 403);
     assert!(bad.text().await.unwrap().contains("Wrong password"));

@@ -9,8 +9,8 @@ use actix_web::{
 };
 use authdb_agent::{AgentClientConfig, HttpRouterAgent};
 use authdb_api::{ApiState, RateLimitConfig, RateLimiter, RedisConfig};
-use authdb_console::ConsoleConfig;
 use authdb_auth::{JwtAlgorithm, JwtConfig, JwtKeys, PasswordHasher, PrivateKeyPem, RotationKey, SigningKeys};
+use authdb_console::ConsoleConfig;
 use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
 use authdb_service::{
     AuthPolicy, HealthService, MailSetup, MailTemplates, MailTemplatesConfig, Mailer, MessagingPolicy,

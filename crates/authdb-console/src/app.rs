@@ -10,7 +10,10 @@ use crate::{
 
 /// Mounts the console at [`MOUNT`]: call it on the application beside
 /// `authdb_api::configure` (`App::new().configure(api).configure(console)`).
-pub fn configure(auth: AuthService, config: ConsoleConfig) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
+pub fn configure(
+    auth: AuthService,
+    config: ConsoleConfig,
+) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
     let console = web::Data::new(Console { auth, config });
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(console.clone()).service(

@@ -16,7 +16,6 @@ pub(crate) const MFA_COOKIE: &str = "authdb_console_mfa";
 /// The double-submit token of the sign-in forms (before any session exists).
 pub(crate) const PRESESSION_COOKIE: &str = "authdb_console_presession";
 
-
 /// Cookies to set on the answer (the `headers` middleware appends them).
 #[derive(Debug, Default)]
 pub(crate) struct PendingCookies(pub(crate) Vec<String>);
@@ -65,12 +64,10 @@ pub(crate) fn read_cookie(req: &HttpRequest, name: &str) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
-
 /// A random token (256 bits, base64url) for the sign-in forms' double submit.
 pub(crate) fn random_token() -> Result<String, ServiceError> {
     let mut bytes = [0_u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|error| ServiceError::Internal(error.to_string().into()))?;
+    getrandom::fill(&mut bytes).map_err(|error| ServiceError::Internal(error.to_string().into()))?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
@@ -78,4 +75,3 @@ pub(crate) fn random_token() -> Result<String, ServiceError> {
 pub(crate) fn same_token(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
-

@@ -14,7 +14,9 @@ pub enum ConsoleError {
     /// No session cookie, or its authdb session is over (signed out, revoked, expired,
     /// the account deactivated): a redirect to the sign-in page, clearing the cookies
     /// (with `Secure` when the console's cookies carry it).
-    SignInRequired { secure: bool },
+    SignInRequired {
+        secure: bool,
+    },
     /// An unsafe request without the form token of its session (CSRF).
     Forbidden,
     /// A form body that is not a form, or lacks a field.
@@ -22,7 +24,9 @@ pub enum ConsoleError {
     NotFound,
     /// A sensitive action refused for want of a recent authentication: a redirect to the
     /// re-authentication page, which comes back to `next` (a console path).
-    StepUp { next: &'static str },
+    StepUp {
+        next: &'static str,
+    },
     /// What the use case answered.
     Service(ServiceError),
 }
@@ -72,11 +76,9 @@ impl ConsoleError {
             ),
             Self::BadForm(detail) => problem(StatusCode::BAD_REQUEST, "Bad form", detail.clone()),
             Self::NotFound => problem(StatusCode::NOT_FOUND, "Not found", "no such page".into()),
-            Self::StepUp { .. } => problem(
-                StatusCode::FORBIDDEN,
-                "Recent authentication required",
-                "confirm it is you to continue".into(),
-            ),
+            Self::StepUp { .. } => {
+                problem(StatusCode::FORBIDDEN, "Recent authentication required", "confirm it is you to continue".into())
+            }
             Self::Service(error) => service_problem(error),
         }
     }
@@ -158,6 +160,8 @@ impl ResponseError for ConsoleError {
         if problem.status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, "5"));
         }
-        response.content_type("text/html; charset=utf-8").body(layout::error_page(problem.title, &problem.detail).into_string())
+        response
+            .content_type("text/html; charset=utf-8")
+            .body(layout::error_page(problem.title, &problem.detail).into_string())
     }
 }

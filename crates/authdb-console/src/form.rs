@@ -64,7 +64,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Posted<T> {
             let signed_in = signed_in(&req).await?;
             let fields = fields.await.map_err(bad_form)?.into_inner();
             let (csrf, form) = split(fields)?;
-            let token_ok = csrf.as_deref().is_some_and(|csrf| signed_in.console.auth.check_form_token(&signed_in.principal, csrf));
+            let token_ok =
+                csrf.as_deref().is_some_and(|csrf| signed_in.console.auth.check_form_token(&signed_in.principal, csrf));
             if !token_ok {
                 tracing::warn!(user_id = %signed_in.principal.user.id, "console form refused: missing or wrong CSRF token");
                 return Err(ConsoleError::Forbidden);

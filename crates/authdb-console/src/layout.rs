@@ -111,7 +111,14 @@ pub(crate) fn csrf_field(token: &str) -> Markup {
 
 /// A confirmation page for a destructive action: the question, a button that posts to
 /// `action`, and a way back.
-pub(crate) fn confirm(chrome: &Chrome, heading: &str, question: &str, action: &str, button: &str, back: &str) -> Markup {
+pub(crate) fn confirm(
+    chrome: &Chrome,
+    heading: &str,
+    question: &str,
+    action: &str,
+    button: &str,
+    back: &str,
+) -> Markup {
     page(
         heading,
         Some(chrome),

@@ -79,9 +79,9 @@ async fn change(posted: Posted<PasswordForm>) -> Result<HttpResponse, ConsoleErr
     let change = PasswordChange { current_password: SecretString::from(form.current_password), new_password };
     match auth.change_password(&signed_in.principal, change, &signed_in.client).await {
         Ok(()) => Ok(respond(StatusCode::OK, password_page(&chrome, Some(Ok(()))))),
-        Err(error @ (ServiceError::StepUpRequired { .. } | ServiceError::Unavailable(_) | ServiceError::Internal(_))) => {
-            Err(or_step_up(error, NAV))
-        }
+        Err(
+            error @ (ServiceError::StepUpRequired { .. } | ServiceError::Unavailable(_) | ServiceError::Internal(_)),
+        ) => Err(or_step_up(error, NAV)),
         Err(error) => refuse(ConsoleError::Service(error)),
     }
 }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::{
     config::Console,
-    cookies::{MFA_COOKIE, PRESESSION_COOKIE, cookie, read_cookie, random_token, set_cookies, token_cookies},
+    cookies::{MFA_COOKIE, PRESESSION_COOKIE, cookie, random_token, read_cookie, set_cookies, token_cookies},
     error::ConsoleError,
     form::{Posted, PreSession},
     layout::{alert, csrf_field, field, page, respond, see_other, url},

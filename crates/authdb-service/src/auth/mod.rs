@@ -37,7 +37,8 @@ mod step_up;
 use std::{fmt, sync::Arc};
 
 use authdb_auth::{
-    AccessClaims, AccessToken, FormKey, JwtKeys, MfaKey, MfaKeyRing, OpaqueToken, OrganizationScope, PasswordHasher, RotationKey,
+    AccessClaims, AccessToken, FormKey, JwtKeys, MfaKey, MfaKeyRing, OpaqueToken, OrganizationScope, PasswordHasher,
+    RotationKey,
 };
 use authdb_domain::{MemberRole, OrganizationId, PasswordPolicy, PermissionSet, User, UserId};
 use authdb_persistence::{ConnectionTrait, memberships, now, users};
@@ -197,9 +198,7 @@ impl AuthService {
             None => MfaKeyRing::new(derived, previous),
         };
         let form_key = FormKey::derive_from_rotation(&rotation);
-        Self {
-            inner: Arc::new(Inner { core, hasher, keys, verified, rotation, form_key, mfa_key, policy, throttle }),
-        }
+        Self { inner: Arc::new(Inner { core, hasher, keys, verified, rotation, form_key, mfa_key, policy, throttle }) }
     }
 
     /// The form token (CSRF token) of `principal`'s session, for an adapter that

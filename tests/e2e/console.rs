@@ -131,6 +131,19 @@ fn assert_secure_headers(response: &Response, page: bool) {
     }
 }
 
+/// Enrols TOTP through the API; answers the secret and the recovery codes.
+async fn enrol_totp_with_codes(app: &TestApp, access_token: &str) -> (String, Vec<String>) {
+    let started = app.post("/api/v1/auth/mfa/totp", access_token, &json!({ "password": PASSWORD })).await;
+    assert_eq!(started.status(), 200);
+    let secret = started.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_owned();
+    let confirmed =
+        app.post("/api/v1/auth/mfa/totp/confirm", access_token, &json!({ "code": totp_code(&secret, 0) })).await;
+    assert_eq!(confirmed.status(), 200);
+    let body: Value = confirmed.json().await.unwrap();
+    let codes = body["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    (secret, codes)
+}
+
 async fn enrol_totp(app: &TestApp, access_token: &str) -> String {
     let started = app.post("/api/v1/auth/mfa/totp", access_token, &json!({ "password": PASSWORD })).await;
     assert_eq!(started.status(), 200);
@@ -326,7 +339,19 @@ async fn logging_out_everywhere_from_the_api_ends_the_console_session(backend: B
     let after = browser.get(&app, "/console/me").await;
     assert_eq!(after.status(), 303, "the next request");
     assert_eq!(location(&after), "/console/sign-in");
-    assert!(browser.cookies.is_empty() || !browser.cookies.contains_key("authdb_console_access"), "cookies cleared");
+    assert!(!browser.cookies.contains_key("authdb_console_access"), "cookies cleared");
+    assert!(!browser.cookies.contains_key("authdb_console_refresh"), "cookies cleared");
+
+    // Deactivation by a superuser ends it too.
+    browser.sign_in_ok(&app, "alice").await;
+    assert_eq!(browser.get(&app, "/console/me").await.status(), 200);
+    app.register_ok("root").await;
+    let root = app.promote_to_superuser("root").await;
+    let path = format!("/api/v1/admin/users/{}", tokens.user_id());
+    assert_eq!(app.patch(&path, &root.access_token, &json!({ "is_active": false })).await.status(), 200);
+    let deactivated = browser.get(&app, "/console/me").await;
+    assert_eq!(deactivated.status(), 303, "a deactivated account's console session ends");
+    assert_eq!(location(&deactivated), "/console/sign-in");
 }
 
 async fn an_expired_access_cookie_is_refreshed_transparently(backend: Backend) {
@@ -485,7 +510,57 @@ async fn security_events_paginate(backend: Backend) {
     assert!(empty.contains("Nothing to show"));
 }
 
+async fn removing_the_authenticator_app_takes_the_password_and_a_code(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let tokens = app.register_ok("alice").await;
+    let (secret, recovery_codes) = enrol_totp_with_codes(&app, &tokens.access_token).await;
+    let mut browser = Browser::default();
+    assert_eq!(browser.sign_in(&app, "alice", PASSWORD).await.status(), 303);
+    let token = browser.form_token(&app, "/console/sign-in/second-factor").await;
+    let both = browser
+        .post(&app, "/console/sign-in/second-factor", &[("csrf", &token), ("code", "123456"), ("recovery_code", "x")])
+        .await;
+    assert_eq!(both.status(), 400, "one proof, not two");
+    let signed_in = browser
+        .post(&app, "/console/sign-in/second-factor", &[("csrf", &token), ("recovery_code", &recovery_codes[0])])
+        .await;
+    assert_eq!(signed_in.status(), 303, "a recovery code signs in too");
+
+    let confirm = browser.get(&app, "/console/me/totp/remove").await;
+    assert_eq!(confirm.status(), 200);
+    let token = csrf_of(&confirm.text().await.unwrap());
+    let wrong = browser
+        .post(&app, "/console/me/totp/remove", &[("csrf", &token), ("password", PASSWORD), ("code", "000000")])
+        .await;
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.text().await.unwrap().contains("Invalid code"));
+    let missing = browser.post(&app, "/console/me/totp/remove", &[("csrf", &token), ("password", PASSWORD)]).await;
+    assert_eq!(missing.status(), 400, "the code is required");
+    let removed = browser
+        .post(
+            &app,
+            "/console/me/totp/remove",
+            &[("csrf", &token), ("password", PASSWORD), ("code", &totp_code(&secret, 1))],
+        )
+        .await;
+
+    assert_eq!(removed.status(), 303);
+    assert_eq!(location(&removed), "/console/me/security");
+    let page = browser.get(&app, "/console/me/security").await.text().await.unwrap();
+    assert!(page.contains("Not enabled"), "{page}");
+    assert_eq!(app.login("alice", PASSWORD).await.status(), 200, "no second step any more");
+    for path in ["/console/me/passkeys/not-an-id/remove", &format!("/console/me/passkeys/{}/remove", uuid_like())] {
+        assert_eq!(browser.get(&app, path).await.status(), 404, "{path}");
+    }
+}
+
+/// A well-formed id no passkey has.
+fn uuid_like() -> &'static str {
+    "01890a5d-ac96-774b-bcce-b302099a8057"
+}
+
 on_both_backends!(
+    removing_the_authenticator_app_takes_the_password_and_a_code,
     signing_in_sets_strict_cookies_and_every_page_renders,
     a_public_https_url_makes_the_cookies_secure,
     every_page_sends_a_visitor_without_a_session_to_sign_in,

@@ -6,7 +6,7 @@
 //! - `app`: [`configure`], which mounts the console's scope;
 //! - `pages/`: one module per page or group of pages; `pages/mod.rs` mounts them, and
 //!   `nav` lists the ones the navigation shows (adding a page: a module, one line in each);
-//! - `session`: [`session::SignedIn`], the extractor every signed-in page takes: the
+//! - `session`: `SignedIn`, the extractor every signed-in page takes: the
 //!   cookies verified like a bearer token, refreshed transparently;
 //! - `cookies`: the cookies themselves (names, flags, reading, queueing on the answer);
 //! - `form`: form bodies and the CSRF check every unsafe request passes through;

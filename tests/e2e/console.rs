@@ -12,6 +12,8 @@ use futures_util::future::join_all;
 use reqwest::{Response, header};
 use serde_json::{Value, json};
 
+use crate::soft_passkey::SoftPasskey;
+
 /// Every page the navigation lists.
 const PAGES: &[&str] =
     &["/console/me", "/console/me/password", "/console/me/security", "/console/me/sessions", "/console/me/events"];
@@ -554,12 +556,69 @@ async fn removing_the_authenticator_app_takes_the_password_and_a_code(backend: B
     }
 }
 
+/// Registers a software passkey named `soft` for the user of `access_token`; its id.
+async fn add_passkey(app: &TestApp, access_token: &str) -> String {
+    let mut soft = SoftPasskey::new();
+    let started = app.post_with("/api/v1/auth/passkeys/register/start", access_token, &json!({})).await;
+    assert_eq!(started.status(), 200);
+    let started: Value = started.json().await.unwrap();
+    let credential = soft.register(&started["public_key"]);
+    let body = json!({ "ceremony_id": started["ceremony_id"], "name": "soft", "credential": credential });
+    let finished = app.post_with("/api/v1/auth/passkeys/register/finish", access_token, &body).await;
+    assert_eq!(finished.status(), 201);
+    finished.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+}
+
+async fn removing_a_passkey_asks_first_and_needs_a_multi_factor_sign_in(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let (_, recovery_codes) = enrol_totp_with_codes(&app, &alice.access_token).await;
+    let passkey = add_passkey(&app, &alice.access_token).await;
+    let mut browser = Browser::default();
+    assert_eq!(browser.sign_in(&app, "alice", PASSWORD).await.status(), 303);
+    let token = browser.form_token(&app, "/console/sign-in/second-factor").await;
+    let second = browser
+        .post(&app, "/console/sign-in/second-factor", &[("csrf", &token), ("recovery_code", &recovery_codes[0])])
+        .await;
+    assert_eq!(second.status(), 303);
+    let page = browser.get(&app, "/console/me/security").await.text().await.unwrap();
+    assert!(page.contains(&format!("/console/me/passkeys/{passkey}/remove")) && page.contains("soft"), "{page}");
+
+    let confirm = browser.get(&app, &format!("/console/me/passkeys/{passkey}/remove")).await;
+    assert_eq!(confirm.status(), 200);
+    let html = confirm.text().await.unwrap();
+    assert!(html.contains("Remove the passkey") && html.contains("soft"), "{html}");
+    let removed =
+        browser.post(&app, &format!("/console/me/passkeys/{passkey}/remove"), &[("csrf", &csrf_of(&html))]).await;
+
+    assert_eq!(removed.status(), 303);
+    assert_eq!(location(&removed), "/console/me/security");
+    let list: Value = app.get_with("/api/v1/auth/passkeys", &alice.access_token).await.json().await.unwrap();
+    assert_eq!(list["items"], json!([]), "removed");
+
+    // A single-factor console session is sent to re-authenticate first; a passkey-only
+    // account cannot do that in the console yet, and is told so.
+    let bob = app.register_ok("bob").await;
+    let mut browser = Browser::default();
+    browser.sign_in_ok(&app, "bob").await;
+    let passkey = add_passkey(&app, &bob.access_token).await;
+    let token = browser.form_token(&app, &format!("/console/me/passkeys/{passkey}/remove")).await;
+    let refused = browser.post(&app, &format!("/console/me/passkeys/{passkey}/remove"), &[("csrf", &token)]).await;
+    assert_eq!(refused.status(), 303);
+    assert_eq!(location(&refused), "/console/me/reauthenticate?next=/me/security");
+    let reauth = browser.get(&app, "/console/me/reauthenticate?next=/me/security").await.text().await.unwrap();
+    assert!(reauth.contains("Your second factor is a passkey"), "{reauth}");
+    let list: Value = app.get_with("/api/v1/auth/passkeys", &bob.access_token).await.json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "not removed");
+}
+
 /// A well-formed id no passkey has.
 fn uuid_like() -> &'static str {
     "01890a5d-ac96-774b-bcce-b302099a8057"
 }
 
 on_both_backends!(
+    removing_a_passkey_asks_first_and_needs_a_multi_factor_sign_in,
     removing_the_authenticator_app_takes_the_password_and_a_code,
     signing_in_sets_strict_cookies_and_every_page_renders,
     a_public_https_url_makes_the_cookies_secure,

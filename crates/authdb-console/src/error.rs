@@ -125,6 +125,28 @@ fn service_problem(error: &ServiceError) -> Problem {
     }
 }
 
+impl ConsoleError {
+    /// A page that shows this error (a form again, with the problem above it), with the
+    /// problem's status and, for 429 and 503, `Retry-After`.
+    pub(crate) fn with_page(&self, markup: maud::Markup) -> HttpResponse {
+        let mut response = layout::respond(self.problem().status, markup);
+        if let Some(retry_after) = self.retry_after()
+            && let Ok(value) = header::HeaderValue::from_str(&retry_after.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::Service(ServiceError::TooManyAttempts { retry_after_secs }) => Some(*retry_after_secs),
+            _ if self.problem().status == StatusCode::SERVICE_UNAVAILABLE => Some(5),
+            _ => None,
+        }
+    }
+}
+
 impl ResponseError for ConsoleError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -154,11 +176,8 @@ impl ResponseError for ConsoleError {
             }
         }
         let mut response = HttpResponse::build(problem.status);
-        if let Self::Service(ServiceError::TooManyAttempts { retry_after_secs }) = self {
-            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
-        }
-        if problem.status == StatusCode::SERVICE_UNAVAILABLE {
-            response.insert_header((header::RETRY_AFTER, "5"));
+        if let Some(retry_after) = self.retry_after() {
+            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
         }
         response
             .content_type("text/html; charset=utf-8")

@@ -61,10 +61,7 @@ async fn form(signed_in: SignedIn) -> Result<HttpResponse, ConsoleError> {
 async fn change(posted: Posted<PasswordForm>) -> Result<HttpResponse, ConsoleError> {
     let Posted { signed_in, form } = posted;
     let chrome = signed_in.chrome(NAV);
-    let refuse = |error: ConsoleError| {
-        let status = error.problem().status;
-        Ok(respond(status, password_page(&chrome, Some(Err(&error)))))
-    };
+    let refuse = |error: ConsoleError| Ok(error.with_page(password_page(&chrome, Some(Err(&error)))));
     if form.current_password.len() > MAX_PASSWORD_BYTES {
         return refuse(ConsoleError::BadForm(format!("current_password: at most {MAX_PASSWORD_BYTES} bytes")));
     }

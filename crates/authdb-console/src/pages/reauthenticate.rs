@@ -125,8 +125,7 @@ async fn reauthenticate(
         }
         Err(error) => {
             let error = ConsoleError::Service(error);
-            let status = error.problem().status;
-            Ok(respond(status, reauthentication_page(&signed_in, next, Some(&error)).await?))
+            Ok(error.with_page(reauthentication_page(&signed_in, next, Some(&error)).await?))
         }
     }
 }

@@ -3,7 +3,7 @@
 //! `/auth/mfa/verify`, so the same lockout counts a wrong password here; passkeys are
 //! not offered here yet.
 
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use authdb_domain::Login;
 use authdb_service::{LoginAttempt, MfaVerification, SecondFactorProof, ServiceError};
 use maud::{Markup, html};
@@ -112,13 +112,7 @@ fn second_factor_page(token: &str, error: Option<&ConsoleError>) -> Markup {
 
 /// The answer to a failed step: the page again, with the problem and its status.
 fn refused(error: ConsoleError, markup: Markup) -> HttpResponse {
-    let mut response = respond(error.problem().status, markup);
-    if let ConsoleError::Service(ServiceError::TooManyAttempts { retry_after_secs }) = error
-        && let Ok(value) = header::HeaderValue::from_str(&retry_after_secs.to_string())
-    {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
-    }
-    response
+    error.with_page(markup)
 }
 
 async fn form(console: web::Data<Console>, req: HttpRequest) -> Result<HttpResponse, ConsoleError> {

@@ -13,7 +13,10 @@
 #   4. passkeys in headless Chromium with the DevTools virtual authenticator
 #      (tests/browser/passkeys.mjs): register, sign in with and without a login name, a
 #      cloned authenticator refused and audited, removal. Over http://localhost:PORT, the
-#      relying party of the default configuration.
+#      relying party of the default configuration;
+#   5. the web console in headless Chromium (tests/browser/console.mjs): sign in with a
+#      password and a TOTP code, every page, end a session, sign out; axe-core on every page
+#      (no WCAG A/AA violation); screenshots in target/test-output/console/.
 #
 # Installs what it needs when missing (as root): chromium (apt), a Python virtualenv with
 # the pinned tools in target/tools/venv (pip), playwright-core in tests/browser (npm).
@@ -62,8 +65,8 @@ if [ ! -x "$VENV/bin/schemathesis" ] || [ ! -x "$VENV/bin/openapi-spec-validator
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
         "openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION" "schemathesis==$SCHEMATHESIS_VERSION"
 fi
-if [ ! -d tests/browser/node_modules/playwright-core ]; then
-    log "installing playwright-core (npm ci in tests/browser)"
+if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/axe-core ]; then
+    log "installing playwright-core and axe-core (npm ci in tests/browser)"
     (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
@@ -143,6 +146,11 @@ result "$status" "the /docs page in headless Chromium (screenshots in target/tes
 status=0
 CHROMIUM="$CHROMIUM" node tests/browser/passkeys.mjs "http://localhost:$port" "$OUT/passkeys" || status=$?
 result "$status" "passkeys in headless Chromium with a virtual authenticator (tests/browser/passkeys.mjs)"
+
+# ---------------------------------------------------------------- 5. console
+status=0
+CHROMIUM="$CHROMIUM" node tests/browser/console.mjs "$base" "$OUT/console" || status=$?
+result "$status" "the web console in headless Chromium with axe-core (screenshots in target/test-output/console/)"
 
 # In cargo's words, so ./scripts/test.sh adds these to its closing count.
 if [ "$failed" -eq 0 ]; then outcome=ok; else outcome=FAILED; fi

@@ -16,6 +16,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("authdb-persistence", &["authdb-domain", "migration"]),
     ("authdb-service", &["authdb-domain", "authdb-auth", "authdb-persistence"]),
     ("authdb-api", &["authdb-domain", "authdb-service", "authdb-protocol"]),
+    // The web console: another adapter over the services, beside (never above) the API.
+    ("authdb-console", &["authdb-domain", "authdb-service"]),
     // An adapter: implements the service layer's `Mailer` port.
     ("authdb-mail", &["authdb-domain", "authdb-service"]),
     // The router agent client: an adapter of the service layer's RouterAgent port.
@@ -29,6 +31,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "authdb-persistence",
             "authdb-service",
             "authdb-api",
+            "authdb-console",
             "authdb-mail",
             "authdb-agent",
         ],
@@ -62,6 +65,22 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     (
         "authdb-api",
         &["sea-orm", "sqlx", "migration", "authdb-persistence", "bcrypt", "jsonwebtoken", "lettre", "reqwest"],
+    ),
+    // Like the API: no SQL, no token or hash crate, no other adapter, not the API itself.
+    (
+        "authdb-console",
+        &[
+            "sea-orm",
+            "sqlx",
+            "migration",
+            "authdb-persistence",
+            "authdb-auth",
+            "authdb-api",
+            "bcrypt",
+            "jsonwebtoken",
+            "lettre",
+            "reqwest",
+        ],
     ),
 ];
 
@@ -129,6 +148,7 @@ const LOOP_FREE: &[&str] = &[
     "crates/authdb-persistence",
     "crates/authdb-service",
     "crates/authdb-api",
+    "crates/authdb-console",
     "crates/authdb-mail",
     "crates/authdb-protocol",
     "crates/authdb-charts",
@@ -164,6 +184,22 @@ fn no_route_file_imports_another() {
         for target in &graph.edges[route] {
             let sibling = target.starts_with("routes::") && !target.starts_with(&format!("{route}::"));
             assert!(!sibling && target != "routes", "{route} imports {target}");
+        }
+    }
+}
+
+/// The console's pages are like the API's routes: a page module never imports another
+/// page module (nor the page table); what several need lives in `layout`, `session`,
+/// `form` or `cookies`.
+#[test]
+fn no_console_page_imports_another() {
+    let graph = ModuleGraph::of_crate(&crate_src("crates/authdb-console"));
+    let pages: Vec<&String> = graph.edges.keys().filter(|module| module.starts_with("pages::")).collect();
+    assert!(pages.len() > 3, "page modules not found: {pages:?}");
+    for page in pages {
+        for target in &graph.edges[page] {
+            let sibling = target.starts_with("pages::") && !target.starts_with(&format!("{page}::"));
+            assert!(!sibling && target != "pages", "{page} imports {target}");
         }
     }
 }

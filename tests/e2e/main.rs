@@ -37,6 +37,7 @@ mod audit;
 mod chats;
 mod chats_msgpack;
 mod clients;
+mod console;
 mod deployment;
 mod downstream;
 mod email;

@@ -3,7 +3,7 @@
 //! the login's second step, drift, replay, lockout, recovery codes, disable, admin reset,
 //! and 16 concurrent verifications of one `mfa_token`.
 //!
-//! Python: `AUTHDB_TEST_MFA_PYTHON`, else `target/tools/venv/bin/python`, with `pyotp` and
+//! Python: `AUTHDB_TEST_PYTHON`, else `target/tools/venv/bin/python`, with `pyotp` and
 //! `PyJWT` installed (`pip install pyotp PyJWT`).
 
 use std::time::Duration;

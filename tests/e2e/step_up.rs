@@ -4,7 +4,7 @@
 //! `auth_time` read by PyJWT; wrong passwords and codes counted toward the lockout; 16
 //! concurrent step-ups of one session; the policy's 403, enrolment and bad values.
 //!
-//! Python (`pyotp`, `PyJWT`): `AUTHDB_TEST_MFA_PYTHON`, else `target/tools/venv/bin/python`.
+//! Python (`pyotp`, `PyJWT`): `AUTHDB_TEST_PYTHON`, else `target/tools/venv/bin/python`.
 
 use authdb_persistence::entities::sessions;
 use authdb_tests::{Backend, PASSWORD, TestApp, Tokens, claims_of, spawn_app, spawn_app_with};

@@ -10,6 +10,7 @@ use actix_web::{
 use authdb_agent::{AgentClientConfig, HttpRouterAgent};
 use authdb_api::{ApiState, RateLimitConfig, RateLimiter, RedisConfig};
 use authdb_auth::{JwtAlgorithm, JwtConfig, JwtKeys, PasswordHasher, PrivateKeyPem, RotationKey, SigningKeys};
+use authdb_console::ConsoleConfig;
 use authdb_persistence::{DatabaseBackend, DatabaseConfig, DatabaseConnection};
 use authdb_service::{
     AuthPolicy, HealthService, MailSetup, MailTemplates, MailTemplatesConfig, Mailer, MessagingPolicy,
@@ -332,6 +333,13 @@ pub fn build_agent(settings: &Settings) -> Result<Arc<dyn RouterAgent>, StartupE
     Ok(Arc::new(HttpRouterAgent::new(config)?))
 }
 
+/// Whether the console's cookies carry `Secure`: unless the server listens on a loopback
+/// address and is not published over `https` (a developer's machine, where the browser
+/// speaks plain HTTP to it).
+fn secure_cookies(bind: std::net::SocketAddr, public_url: Option<&str>) -> bool {
+    !bind.ip().is_loopback() || public_url.is_some_and(|url| url.starts_with("https://"))
+}
+
 fn to_i64(secs: u64) -> i64 {
     i64::try_from(secs).unwrap_or(i64::MAX)
 }
@@ -381,6 +389,13 @@ impl Application {
             Some(bind) => Some(metrics_server(bind, metrics_handle.clone(), services.health.clone())?),
             None => None,
         };
+        let console = authdb_console::configure(
+            services.auth.clone(),
+            ConsoleConfig {
+                secure_cookies: secure_cookies(bind, settings.public_url()?.as_deref()),
+                trusted_proxies: settings.trusted_proxies()?,
+            },
+        );
         let state = ApiState {
             services,
             rate_limiter: rate_limiter(&settings)?,
@@ -389,7 +404,10 @@ impl Application {
         };
         let configure = authdb_api::configure(state);
         let mut server = HttpServer::new(move || {
-            App::new().wrap(middleware::from_fn(authdb_api::observe)).configure(configure.clone())
+            App::new()
+                .wrap(middleware::from_fn(authdb_api::observe))
+                .configure(console.clone())
+                .configure(configure.clone())
         })
         .shutdown_timeout(settings.server.shutdown_timeout_secs)
         .shutdown_signal(stop_requested().map_err(StartupError::Signals)?);

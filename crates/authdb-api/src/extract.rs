@@ -4,7 +4,7 @@ use actix_web::{FromRequest, HttpMessage as _, HttpRequest, dev::Payload, http::
 use authdb_service::{AuthService, ClientInfo, Principal, ServiceError, VerifiedAccess};
 use futures_util::future::LocalBoxFuture;
 
-use crate::{ApiError, TrustedProxies};
+use crate::{ApiError, TrustedProxies, client_ip::RequestClientIp as _};
 
 const MAX_USER_AGENT_CHARS: usize = 512;
 
@@ -54,7 +54,7 @@ impl FromRequest for Client {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let ip = match req.app_data::<web::Data<TrustedProxies>>() {
-            Some(proxies) => proxies.client_ip(req),
+            Some(proxies) => proxies.client_ip_of(req),
             None => req.peer_addr().map(|addr| addr.ip()),
         }
         .map(|ip| ip.to_string());

@@ -35,7 +35,11 @@ use governor::{
 };
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-use crate::{ApiError, client_ip::TrustedProxies, extract::bearer_token};
+use crate::{
+    ApiError,
+    client_ip::{RequestClientIp as _, TrustedProxies},
+    extract::bearer_token,
+};
 
 /// Routes limited per client IP with the auth budget: everything that signs in or creates
 /// credentials without a bearer token. A request matches when the route template the
@@ -383,7 +387,7 @@ fn now_ms() -> u64 {
 fn classify(req: &ServiceRequest, limiter: &RateLimiter) -> (Policy, String) {
     let ip = req
         .app_data::<web::Data<TrustedProxies>>()
-        .map_or_else(|| req.peer_addr().map(|addr| addr.ip()), |proxies| proxies.client_ip(req.request()));
+        .map_or_else(|| req.peer_addr().map(|addr| addr.ip()), |proxies| proxies.client_ip_of(req.request()));
     // IPv6 clients by their /64, as the login lockout counts them: one host commonly
     // holds a whole /64, and would otherwise have 2^64 budgets.
     let ip_key = |ip: Option<IpAddr>| format!("ip:{}", address_key(ip.map(|ip| ip.to_string()).as_deref()));

@@ -19,7 +19,7 @@ mod webauthn;
 
 pub use error::{AuthError, Result};
 pub use jwt::{AccessClaims, AccessToken, ClientAccessToken, ClientClaims, JwtConfig, JwtKeys, OrganizationScope};
-pub use opaque::{OpaqueToken, RotationKey, TokenHash};
+pub use opaque::{FormKey, OpaqueToken, RotationKey, TokenHash};
 pub use password::{PasswordHash, PasswordHasher};
 pub use secret::generate_secret;
 pub use signing::{

@@ -62,6 +62,42 @@ impl RotationKey {
     }
 }
 
+/// The key that binds a form to a session (a cookie-authenticated adapter's CSRF token).
+///
+/// A form token is `HMAC-SHA256(key, session id)`: only the server can compute it, it
+/// needs no storage, and it stops working with its session. The key is derived from the
+/// rotation key (itself derived from the server secret) under a label of its own, so it is
+/// independent of every other use of that secret and the same on every instance.
+pub struct FormKey(SecretSlice<u8>);
+
+impl FormKey {
+    pub fn derive_from_rotation(rotation: &RotationKey) -> Self {
+        let mut mac = Hmac::<Sha256>::new_from_slice(rotation.0.expose_secret())
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(b"authdb console form token v1");
+        Self(mac.finalize().into_bytes().to_vec().into())
+    }
+
+    /// The form token of the session `session` (base64url).
+    pub fn token(&self, session: Uuid) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.0.expose_secret())
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(session.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// Whether `presented` is the form token of `session`, compared in constant time.
+    pub fn verify(&self, session: Uuid, presented: &str) -> bool {
+        bool::from(self.token(session).as_bytes().ct_eq(presented.as_bytes()))
+    }
+}
+
+impl fmt::Debug for FormKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FormKey(<redacted>)")
+    }
+}
+
 impl fmt::Debug for RotationKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("RotationKey(<redacted>)")
@@ -123,6 +159,22 @@ mod tests {
     #[test]
     fn hash_matches_a_known_sha256() {
         assert_eq!(TokenHash::of("abc").as_str(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
+    fn form_tokens_are_bound_to_their_session_and_key() {
+        let rotation = RotationKey::derive(&SecretString::from("a".repeat(32)));
+        let other = FormKey::derive_from_rotation(&RotationKey::derive(&SecretString::from("b".repeat(32))));
+        let key = FormKey::derive_from_rotation(&rotation);
+        let session = Uuid::now_v7();
+        let token = key.token(session);
+        assert_eq!(token.len(), 43);
+        assert!(key.verify(session, &token));
+        assert!(!key.verify(Uuid::now_v7(), &token), "another session");
+        assert!(!other.verify(session, &token), "another server secret");
+        assert!(!key.verify(session, ""));
+        assert_ne!(token, rotation.successor(session).expose(), "its own label");
+        assert_eq!(format!("{key:?}"), "FormKey(<redacted>)");
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub use auth::{
 };
 pub use authdb_auth::PublicJwk;
 pub use carrier::RealtimeRedis;
-pub use client::ClientInfo;
+pub use client::{ClientInfo, TrustedProxies};
 pub use core::{Core, CoreConfig};
 pub use discovery::Discovery;
 pub use error::{Result, ServiceError, error_chain};

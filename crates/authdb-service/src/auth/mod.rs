@@ -37,7 +37,8 @@ mod step_up;
 use std::{fmt, sync::Arc};
 
 use authdb_auth::{
-    AccessClaims, AccessToken, JwtKeys, MfaKey, MfaKeyRing, OpaqueToken, OrganizationScope, PasswordHasher, RotationKey,
+    AccessClaims, AccessToken, FormKey, JwtKeys, MfaKey, MfaKeyRing, OpaqueToken, OrganizationScope, PasswordHasher,
+    RotationKey,
 };
 use authdb_domain::{MemberRole, OrganizationId, PasswordPolicy, PermissionSet, User, UserId};
 use authdb_persistence::{ConnectionTrait, memberships, now, users};
@@ -173,6 +174,9 @@ struct Inner {
     /// accepted for exactly those bytes, and is used only while the token has not expired.
     verified: TtlCache<Box<str>, AccessClaims>,
     rotation: RotationKey,
+    /// Binds a cookie-authenticated adapter's forms to their session (see
+    /// [`AuthService::form_token`]).
+    form_key: FormKey,
     /// Seals TOTP secrets at rest (see [`MfaEncryption`]).
     mfa_key: MfaKeyRing,
     policy: AuthPolicy,
@@ -195,7 +199,21 @@ impl AuthService {
             Some(key) => MfaKeyRing::new(key, previous.into_iter().chain([derived])),
             None => MfaKeyRing::new(derived, previous),
         };
-        Self { inner: Arc::new(Inner { core, hasher, keys, verified, rotation, mfa_key, policy, throttle }) }
+        let form_key = FormKey::derive_from_rotation(&rotation);
+        Self { inner: Arc::new(Inner { core, hasher, keys, verified, rotation, form_key, mfa_key, policy, throttle }) }
+    }
+
+    /// The form token (CSRF token) of `principal`'s session, for an adapter that
+    /// authenticates by cookie (the web console): an HMAC of the session id under a key
+    /// derived from the server secret with its own label, so it is the same on every
+    /// instance, needs no storage and dies with the session.
+    pub fn form_token(&self, principal: &Principal) -> String {
+        self.inner.form_key.token(principal.session_id.as_uuid())
+    }
+
+    /// Whether `presented` is the form token of `principal`'s session (constant time).
+    pub fn check_form_token(&self, principal: &Principal, presented: &str) -> bool {
+        self.inner.form_key.verify(principal.session_id.as_uuid(), presented)
     }
 
     /// The policy new passwords are parsed under.

@@ -1,0 +1,614 @@
+//! The web console (`/console`) over real HTTP: sign-in through the same lockout and second
+//! factor as the API, cookie flags, security headers, CSRF, revocation from the API, every
+//! page signed in and signed out, transparent refresh, and concurrent page loads.
+//!
+//! TOTP codes come from Python's `pyotp` (`python.rs`).
+
+use std::{collections::BTreeMap, time::Duration};
+
+use authdb_tests::{Backend, PASSWORD, TestApp, spawn_app, spawn_app_with};
+use futures_util::future::join_all;
+use reqwest::{Response, header};
+use serde_json::{Value, json};
+
+use crate::{python::pyotp_code, soft_passkey::SoftPasskey};
+
+/// Every page the navigation lists.
+const PAGES: &[&str] =
+    &["/console/me", "/console/me/password", "/console/me/security", "/console/me/sessions", "/console/me/events"];
+
+/// A browser: a cookie jar (the cookies of `/console`), no redirects followed.
+#[derive(Clone, Default)]
+struct Browser {
+    cookies: BTreeMap<String, String>,
+}
+
+impl Browser {
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(name, value)| format!("{name}={value}")).collect::<Vec<_>>().join("; ")
+    }
+
+    /// Keeps the cookies `response` sets (an empty value or `Max-Age=0` removes one).
+    fn keep(&mut self, response: &Response) {
+        for value in response.headers().get_all(header::SET_COOKIE) {
+            let text = value.to_str().unwrap();
+            let (pair, _) = text.split_once(';').unwrap_or((text, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() || text.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    async fn get(&mut self, app: &TestApp, path: &str) -> Response {
+        let response = app.client.get(app.url(path)).header(header::COOKIE, self.cookie_header()).send().await.unwrap();
+        self.keep(&response);
+        response
+    }
+
+    async fn post(&mut self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> Response {
+        let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let response = app
+            .client
+            .post(app.url(path))
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&response);
+        response
+    }
+
+    /// Loads `path` and answers its page's CSRF token.
+    async fn form_token(&mut self, app: &TestApp, path: &str) -> String {
+        let response = self.get(app, path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        csrf_of(&response.text().await.unwrap())
+    }
+
+    /// Signs in with the password form; answers the sign-in's answer.
+    async fn sign_in(&mut self, app: &TestApp, login: &str, password: &str) -> Response {
+        let token = self.form_token(app, "/console/sign-in").await;
+        self.post(app, "/console/sign-in", &[("csrf", &token), ("login", login), ("password", password)]).await
+    }
+
+    async fn sign_in_ok(&mut self, app: &TestApp, login: &str) {
+        let response = self.sign_in(app, login, PASSWORD).await;
+        assert_eq!(response.status(), 303);
+        assert_eq!(location(&response), "/console/me");
+    }
+}
+
+fn csrf_of(html: &str) -> String {
+    let start = html.find(r#"name="csrf" value=""#).unwrap_or_else(|| panic!("no csrf field in {html}")) + 19;
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+fn location(response: &Response) -> String {
+    response.headers()[header::LOCATION].to_str().unwrap().to_owned()
+}
+
+fn set_cookies(response: &Response) -> Vec<String> {
+    response.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect()
+}
+
+/// The security headers every console answer carries.
+fn assert_secure_headers(response: &Response, page: bool) {
+    let headers = response.headers();
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    for directive in ["default-src 'self'", "frame-ancestors 'none'", "form-action 'self'", "base-uri 'none'"] {
+        assert!(csp.contains(directive), "{directive} in {csp}");
+    }
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{csp}");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    if page {
+        assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    }
+}
+
+/// Enrols TOTP through the API; answers the secret and the recovery codes.
+async fn enrol_totp_with_codes(app: &TestApp, access_token: &str) -> (String, Vec<String>) {
+    let started = app.post("/api/v1/auth/mfa/totp", access_token, &json!({ "password": PASSWORD })).await;
+    assert_eq!(started.status(), 200);
+    let secret = started.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_owned();
+    let confirmed =
+        app.post("/api/v1/auth/mfa/totp/confirm", access_token, &json!({ "code": pyotp_code(&secret, 0) })).await;
+    assert_eq!(confirmed.status(), 200);
+    let body: Value = confirmed.json().await.unwrap();
+    let codes = body["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    (secret, codes)
+}
+
+async fn enrol_totp(app: &TestApp, access_token: &str) -> String {
+    let started = app.post("/api/v1/auth/mfa/totp", access_token, &json!({ "password": PASSWORD })).await;
+    assert_eq!(started.status(), 200);
+    let secret = started.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_owned();
+    let confirmed =
+        app.post("/api/v1/auth/mfa/totp/confirm", access_token, &json!({ "code": pyotp_code(&secret, 0) })).await;
+    assert_eq!(confirmed.status(), 200);
+    secret
+}
+
+async fn signing_in_sets_strict_cookies_and_every_page_renders(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.register_ok("alice").await;
+    let mut browser = Browser::default();
+
+    let form = browser.get(&app, "/console/sign-in").await;
+    assert_eq!(form.status(), 200);
+    assert_secure_headers(&form, true);
+    let signed_in = browser.sign_in(&app, "alice", PASSWORD).await;
+
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(location(&signed_in), "/console/me");
+    let cookies = set_cookies(&signed_in);
+    for name in ["authdb_console_access=", "authdb_console_refresh="] {
+        let cookie = cookies.iter().find(|c| c.starts_with(name)).unwrap_or_else(|| panic!("{name} in {cookies:?}"));
+        for flag in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
+            assert!(cookie.contains(flag), "{flag} in {cookie}");
+        }
+        assert!(!cookie.contains("Secure"), "a loopback server sets no Secure: {cookie}");
+    }
+    for path in PAGES {
+        let page = browser.get(&app, path).await;
+        assert_eq!(page.status(), 200, "{path}");
+        assert_secure_headers(&page, true);
+        assert!(page.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+        let html = page.text().await.unwrap();
+        assert!(html.contains("<main id=\"main\">") && html.contains("<h1>"), "{path}: {html}");
+        assert!(html.contains("aria-current=\"page\""), "{path} marks itself in the navigation");
+        assert!(!html.contains("<script") && !html.contains("style="), "{path}: no inline script or style");
+    }
+    let profile = browser.get(&app, "/console/me").await.text().await.unwrap();
+    assert!(profile.contains("alice") && profile.contains("alice@example.com"), "{profile}");
+    let stylesheet = profile.split("href=\"").find(|s| s.starts_with("/console/assets/")).unwrap();
+    let stylesheet = stylesheet.split('"').next().unwrap();
+    let css = browser.get(&app, stylesheet).await;
+    assert_eq!(css.status(), 200);
+    assert_eq!(css.headers()[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
+    assert!(css.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/css"));
+    assert_eq!(browser.get(&app, "/console/assets/0000000000000000/console.css").await.status(), 404);
+    let root = browser.get(&app, "/console").await;
+    assert_eq!((root.status().as_u16(), location(&root)), (303, "/console/me".to_owned()));
+    let unknown = browser.get(&app, "/console/nope").await;
+    assert_eq!(unknown.status(), 404);
+    assert_secure_headers(&unknown, true);
+}
+
+async fn a_public_https_url_makes_the_cookies_secure(backend: Backend) {
+    let app =
+        spawn_app_with(backend, |settings| settings.server.public_url = Some("https://auth.example.com".into())).await;
+    app.register_ok("alice").await;
+    let mut browser = Browser::default();
+
+    let signed_in = browser.sign_in(&app, "alice", PASSWORD).await;
+
+    assert_eq!(signed_in.status(), 303);
+    let cookies = set_cookies(&signed_in);
+    assert!(cookies.iter().all(|c| c.contains("; Secure")), "{cookies:?}");
+}
+
+async fn every_page_sends_a_visitor_without_a_session_to_sign_in(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut browser = Browser::default();
+    let mut paths: Vec<&str> = PAGES.to_vec();
+    paths.extend(["/console/me/sessions/end-all", "/console/me/totp/remove", "/console/me/reauthenticate"]);
+    for path in paths {
+        let response = browser.get(&app, path).await;
+        assert_eq!(response.status(), 303, "{path}");
+        assert_eq!(location(&response), "/console/sign-in", "{path}");
+        assert_secure_headers(&response, true);
+    }
+    browser.cookies.insert("authdb_console_access".into(), "not-a-token".into());
+    let forged = browser.get(&app, "/console/me").await;
+    assert_eq!(forged.status(), 303, "a forged cookie is no session");
+    let posted = browser.post(&app, "/console/me/sessions/end-all", &[("csrf", "x")]).await;
+    assert_eq!(posted.status(), 303, "a post without a session goes to sign-in too");
+}
+
+async fn a_wrong_password_counts_toward_the_same_lockout_as_the_api(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.register_ok("alice").await;
+    let mut browser = Browser::default();
+
+    for attempt in 1..=5 {
+        let refused = browser.sign_in(&app, "alice", "Wrong1234").await;
+        assert_eq!(refused.status(), 401, "attempt {attempt}");
+        assert!(set_cookies(&refused).iter().all(|c| !c.starts_with("authdb_console_access")));
+        let html = refused.text().await.unwrap();
+        assert!(html.contains("role=\"alert\"") && html.contains("Invalid credentials"), "{html}");
+        assert!(html.contains("invalid login or password"), "the problem's detail: {html}");
+    }
+    let locked = browser.sign_in(&app, "alice", PASSWORD).await;
+
+    assert_eq!(locked.status(), 429, "the right password is refused while locked");
+    assert!(locked.headers()[header::RETRY_AFTER].to_str().unwrap().parse::<u64>().unwrap() > 0);
+    assert!(locked.text().await.unwrap().contains("Too many attempts"));
+    assert_eq!(app.login("alice", PASSWORD).await.status(), 429, "the API's login shares the counters");
+}
+
+async fn a_second_factor_signs_in_in_two_steps(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let tokens = app.register_ok("alice").await;
+    let secret = enrol_totp(&app, &tokens.access_token).await;
+    let mut browser = Browser::default();
+
+    let first = browser.sign_in(&app, "alice", PASSWORD).await;
+    assert_eq!(first.status(), 303);
+    assert_eq!(location(&first), "/console/sign-in/second-factor");
+    assert!(!browser.cookies.contains_key("authdb_console_access"), "no session before the second step");
+    let mfa_cookie = set_cookies(&first).into_iter().find(|c| c.starts_with("authdb_console_mfa=")).unwrap();
+    assert!(mfa_cookie.contains("HttpOnly") && mfa_cookie.contains("SameSite=Strict"), "{mfa_cookie}");
+    let token = browser.form_token(&app, "/console/sign-in/second-factor").await;
+    let wrong = browser.post(&app, "/console/sign-in/second-factor", &[("csrf", &token), ("code", "000000")]).await;
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.text().await.unwrap().contains("Invalid code"));
+    let neither = browser.post(&app, "/console/sign-in/second-factor", &[("csrf", &token)]).await;
+    assert_eq!(neither.status(), 400);
+
+    let second = browser
+        .post(&app, "/console/sign-in/second-factor", &[("csrf", &token), ("code", &pyotp_code(&secret, 1))])
+        .await;
+
+    assert_eq!(second.status(), 303);
+    assert_eq!(location(&second), "/console/me");
+    assert!(!browser.cookies.contains_key("authdb_console_mfa"), "the second step's cookie is cleared");
+    assert_eq!(browser.get(&app, "/console/me/security").await.status(), 200);
+    let security = browser.get(&app, "/console/me/security").await.text().await.unwrap();
+    assert!(security.contains("Remove the authenticator app"), "{security}");
+    let sessions = app.sessions_ok(&tokens.access_token).await;
+    assert_eq!(sessions.len(), 2, "the console opened a real authdb session");
+}
+
+async fn a_form_without_the_sessions_csrf_token_is_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.register_ok("alice").await;
+    let mut browser = Browser::default();
+    browser.sign_in_ok(&app, "alice").await;
+    let mut other = Browser::default();
+    other.sign_in_ok(&app, "alice").await;
+    let others_token = other.form_token(&app, "/console/me/sessions").await;
+
+    for form in [vec![], vec![("csrf", "forged")], vec![("csrf", others_token.as_str())]] {
+        let refused = browser.post(&app, "/console/me/sessions/end-all", &form).await;
+        assert_eq!(refused.status(), 403, "{form:?}");
+        assert_secure_headers(&refused, true);
+        assert!(refused.text().await.unwrap().contains("CSRF"));
+    }
+    let twice = browser.form_token(&app, "/console/me/sessions").await;
+    let repeated = browser.post(&app, "/console/me/sessions/end-all", &[("csrf", &twice), ("csrf", &twice)]).await;
+    assert_eq!(repeated.status(), 400);
+    assert_eq!(browser.get(&app, "/console/me").await.status(), 200, "nothing was ended");
+    let mut stranger = Browser::default();
+    let no_presession = stranger.post(&app, "/console/sign-in", &[("login", "alice"), ("password", PASSWORD)]).await;
+    assert_eq!(no_presession.status(), 403, "a sign-in form from elsewhere");
+    let not_a_form = app
+        .client
+        .post(app.url("/console/sign-out"))
+        .header(header::COOKIE, browser.cookie_header())
+        .json(&json!({ "csrf": twice }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_a_form.status(), 400);
+
+    let token = browser.form_token(&app, "/console/me/sessions").await;
+    let ended = browser.post(&app, "/console/me/sessions/end-all", &[("csrf", &token)]).await;
+
+    assert_eq!(ended.status(), 303);
+    assert_eq!(location(&ended), "/console/sign-in");
+    assert_eq!(browser.get(&app, "/console/me").await.status(), 303, "every session ended");
+    assert_eq!(other.get(&app, "/console/me").await.status(), 303);
+}
+
+async fn logging_out_everywhere_from_the_api_ends_the_console_session(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let tokens = app.register_ok("alice").await;
+    let mut browser = Browser::default();
+    browser.sign_in_ok(&app, "alice").await;
+    assert_eq!(browser.get(&app, "/console/me").await.status(), 200);
+
+    let logged_out = app.post("/api/v1/auth/logout-all", &tokens.access_token, &json!({})).await;
+    assert_eq!(logged_out.status(), 204);
+
+    let after = browser.get(&app, "/console/me").await;
+    assert_eq!(after.status(), 303, "the next request");
+    assert_eq!(location(&after), "/console/sign-in");
+    assert!(!browser.cookies.contains_key("authdb_console_access"), "cookies cleared");
+    assert!(!browser.cookies.contains_key("authdb_console_refresh"), "cookies cleared");
+
+    // Deactivation by a superuser ends it too.
+    browser.sign_in_ok(&app, "alice").await;
+    assert_eq!(browser.get(&app, "/console/me").await.status(), 200);
+    app.register_ok("root").await;
+    let root = app.promote_to_superuser("root").await;
+    let path = format!("/api/v1/admin/users/{}", tokens.user_id());
+    assert_eq!(app.patch(&path, &root.access_token, &json!({ "is_active": false })).await.status(), 200);
+    let deactivated = browser.get(&app, "/console/me").await;
+    assert_eq!(deactivated.status(), 303, "a deactivated account's console session ends");
+    assert_eq!(location(&deactivated), "/console/sign-in");
+}
+
+async fn an_expired_access_cookie_is_refreshed_transparently(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.register_ok("alice").await;
+    let mut browser = Browser::default();
+    browser.sign_in_ok(&app, "alice").await;
+    let old_refresh = browser.cookies["authdb_console_refresh"].clone();
+    browser.cookies.remove("authdb_console_access");
+
+    let page = browser.get(&app, "/console/me/sessions").await;
+
+    assert_eq!(page.status(), 200);
+    assert!(browser.cookies.contains_key("authdb_console_access"), "a new access cookie");
+    assert_ne!(browser.cookies["authdb_console_refresh"], old_refresh, "the refresh token rotated");
+    assert_eq!(browser.get(&app, "/console/me").await.status(), 200);
+}
+
+async fn sixteen_concurrent_page_loads_of_one_session_give_no_error(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.register_ok("alice").await;
+    let mut browser = Browser::default();
+    browser.sign_in_ok(&app, "alice").await;
+    let signed_in = browser.clone();
+    let mut refreshing = browser.clone();
+    refreshing.cookies.remove("authdb_console_access");
+
+    for browser in [signed_in, refreshing] {
+        let loads = (0..16).map(|i| {
+            let mut browser = browser.clone();
+            let app = &app;
+            async move { browser.get(app, PAGES[i % PAGES.len()]).await.status().as_u16() }
+        });
+        let statuses = join_all(loads).await;
+        assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
+    }
+}
+
+async fn ending_one_session_from_the_console_revokes_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let phone = app.register_ok("alice").await;
+    let mut browser = Browser::default();
+    browser.sign_in_ok(&app, "alice").await;
+    let sid = authdb_tests::claims_of(&phone.access_token)["sid"].as_str().unwrap().to_owned();
+    let list = browser.get(&app, "/console/me/sessions").await.text().await.unwrap();
+    assert!(list.contains(&format!("/console/me/sessions/{sid}/end")), "{list}");
+    assert!(list.contains("this browser"));
+
+    let confirm = browser.get(&app, &format!("/console/me/sessions/{sid}/end")).await;
+    assert_eq!(confirm.status(), 200);
+    let token = csrf_of(&confirm.text().await.unwrap());
+    let ended = browser.post(&app, &format!("/console/me/sessions/{sid}/end"), &[("csrf", &token)]).await;
+
+    assert_eq!(ended.status(), 303);
+    assert_eq!(location(&ended), "/console/me/sessions");
+    assert_eq!(app.me(&phone.access_token).await.status(), 401, "the other device is signed out");
+    assert_eq!(browser.get(&app, "/console/me").await.status(), 200, "this one is not");
+    let unknown = browser.get(&app, "/console/me/sessions/not-an-id/end").await;
+    assert_eq!(unknown.status(), 404);
+    let gone = browser.post(&app, &format!("/console/me/sessions/{sid}/end"), &[("csrf", &token)]).await;
+    assert_eq!(gone.status(), 404, "an ended session is not found: {}", gone.text().await.unwrap());
+
+    let second = app.login_ok("alice").await;
+    let token = browser.form_token(&app, "/console/me/sessions/end-others").await;
+    let others = browser.post(&app, "/console/me/sessions/end-others", &[("csrf", &token)]).await;
+    assert_eq!(others.status(), 303);
+    assert_eq!(app.me(&second.access_token).await.status(), 401);
+    assert_eq!(browser.get(&app, "/console/me").await.status(), 200);
+
+    let token = browser.form_token(&app, "/console/me").await;
+    let signed_out = browser.post(&app, "/console/sign-out", &[("csrf", &token)]).await;
+    assert_eq!(signed_out.status(), 303);
+    assert_eq!(browser.get(&app, "/console/me").await.status(), 303, "signing out ends the authdb session");
+}
+
+async fn the_password_change_needs_a_recent_sign_in(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| settings.auth.step_up_max_age_secs = 2).await;
+    let tokens = app.register_ok("alice").await;
+    let mut browser = Browser::default();
+    browser.sign_in_ok(&app, "alice").await;
+    let token = browser.form_token(&app, "/console/me/password").await;
+    let change = |current: &'static str, new: &'static str, again: &'static str| {
+        vec![
+            ("csrf", token.clone()),
+            ("current_password", current.into()),
+            ("new_password", new.into()),
+            ("confirm_password", again.into()),
+        ]
+    };
+    let post = |browser: &mut Browser, form: Vec<(&'static str, String)>| {
+        let mut browser = browser.clone();
+        let app = &app;
+        async move {
+            let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            browser.post(app, "/console/me/password", &pairs).await
+        }
+    };
+
+    let mismatch = post(&mut browser, change(PASSWORD, "NewPassw0rd!", "Other")).await;
+    assert_eq!(mismatch.status(), 400);
+    assert!(mismatch.text().await.unwrap().contains("the two new passwords differ"));
+    let weak = post(&mut browser, change(PASSWORD, "short", "short")).await;
+    assert_eq!(weak.status(), 422);
+    assert!(weak.text().await.unwrap().contains("new_password"));
+
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let stale = post(&mut browser, change(PASSWORD, "NewPassw0rd!", "NewPassw0rd!")).await;
+    assert_eq!(stale.status(), 303, "an old sign-in is sent to re-authenticate");
+    assert_eq!(location(&stale), "/console/me/reauthenticate?next=/me/password");
+    let page = browser.get(&app, "/console/me/reauthenticate?next=/me/password").await;
+    assert_eq!(page.status(), 200);
+    let reauth_token = csrf_of(&page.text().await.unwrap());
+    let bad = browser
+        .post(
+            &app,
+            "/console/me/reauthenticate?next=/me/password",
+            &[("csrf", &reauth_token), ("password", "Wrong1234!")],
+        )
+        .await;
+    assert_eq!(bad.status(), 403);
+    assert!(bad.text().await.unwrap().contains("Wrong password"));
+    let good = browser
+        .post(&app, "/console/me/reauthenticate?next=/me/password", &[("csrf", &reauth_token), ("password", PASSWORD)])
+        .await;
+    assert_eq!(good.status(), 303);
+    assert_eq!(location(&good), "/console/me/password");
+
+    let wrong = post(&mut browser, change("Wrong1234!", "NewPassw0rd!", "NewPassw0rd!")).await;
+    assert_eq!(wrong.status(), 403);
+    assert!(wrong.text().await.unwrap().contains("Wrong password"));
+    let changed = post(&mut browser, change(PASSWORD, "NewPassw0rd!", "NewPassw0rd!")).await;
+    assert_eq!(changed.status(), 200, "within two seconds of re-authenticating");
+    assert!(changed.text().await.unwrap().contains("Your password was changed"));
+    assert_eq!(app.me(&tokens.access_token).await.status(), 401, "the other sessions ended");
+    assert_eq!(app.login("alice", "NewPassw0rd!").await.status(), 200);
+}
+
+async fn security_events_paginate(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.register_ok("alice").await;
+    let mut browser = Browser::default();
+    for _ in 0..2 {
+        assert_eq!(browser.sign_in(&app, "alice", "Wrong1234").await.status(), 401);
+    }
+    browser.sign_in_ok(&app, "alice").await;
+
+    let first = browser.get(&app, "/console/me/events").await.text().await.unwrap();
+
+    assert!(first.contains("login.failed") && first.contains("page 1 of 1"), "{first}");
+    for bad in ["0", "x", "-1"] {
+        let refused = browser.get(&app, &format!("/console/me/events?page={bad}")).await;
+        assert_eq!(refused.status(), 400, "{bad}");
+        assert!(refused.text().await.unwrap().contains("page:"));
+    }
+    let empty = browser.get(&app, "/console/me/events?page=2").await.text().await.unwrap();
+    assert!(empty.contains("Nothing to show"));
+}
+
+async fn removing_the_authenticator_app_takes_the_password_and_a_code(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let tokens = app.register_ok("alice").await;
+    let (secret, recovery_codes) = enrol_totp_with_codes(&app, &tokens.access_token).await;
+    let mut browser = Browser::default();
+    assert_eq!(browser.sign_in(&app, "alice", PASSWORD).await.status(), 303);
+    let token = browser.form_token(&app, "/console/sign-in/second-factor").await;
+    let both = browser
+        .post(&app, "/console/sign-in/second-factor", &[("csrf", &token), ("code", "123456"), ("recovery_code", "x")])
+        .await;
+    assert_eq!(both.status(), 400, "one proof, not two");
+    let signed_in = browser
+        .post(&app, "/console/sign-in/second-factor", &[("csrf", &token), ("recovery_code", &recovery_codes[0])])
+        .await;
+    assert_eq!(signed_in.status(), 303, "a recovery code signs in too");
+
+    let confirm = browser.get(&app, "/console/me/totp/remove").await;
+    assert_eq!(confirm.status(), 200);
+    let token = csrf_of(&confirm.text().await.unwrap());
+    let wrong = browser
+        .post(&app, "/console/me/totp/remove", &[("csrf", &token), ("password", PASSWORD), ("code", "000000")])
+        .await;
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.text().await.unwrap().contains("Invalid code"));
+    let missing = browser.post(&app, "/console/me/totp/remove", &[("csrf", &token), ("password", PASSWORD)]).await;
+    assert_eq!(missing.status(), 400, "the code is required");
+    let removed = browser
+        .post(
+            &app,
+            "/console/me/totp/remove",
+            &[("csrf", &token), ("password", PASSWORD), ("code", &pyotp_code(&secret, 1))],
+        )
+        .await;
+
+    assert_eq!(removed.status(), 303);
+    assert_eq!(location(&removed), "/console/me/security");
+    let page = browser.get(&app, "/console/me/security").await.text().await.unwrap();
+    assert!(page.contains("Not enabled"), "{page}");
+    assert_eq!(app.login("alice", PASSWORD).await.status(), 200, "no second step any more");
+    for path in ["/console/me/passkeys/not-an-id/remove", &format!("/console/me/passkeys/{}/remove", uuid_like())] {
+        assert_eq!(browser.get(&app, path).await.status(), 404, "{path}");
+    }
+}
+
+/// Registers a software passkey named `soft` for the user of `access_token`; its id.
+async fn add_passkey(app: &TestApp, access_token: &str) -> String {
+    let mut soft = SoftPasskey::new();
+    let started = app.post_with("/api/v1/auth/passkeys/register/start", access_token, &json!({})).await;
+    assert_eq!(started.status(), 200);
+    let started: Value = started.json().await.unwrap();
+    let credential = soft.register(&started["public_key"]);
+    let body = json!({ "ceremony_id": started["ceremony_id"], "name": "soft", "credential": credential });
+    let finished = app.post_with("/api/v1/auth/passkeys/register/finish", access_token, &body).await;
+    assert_eq!(finished.status(), 201);
+    finished.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+}
+
+async fn removing_a_passkey_asks_first_and_needs_a_multi_factor_sign_in(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let (_, recovery_codes) = enrol_totp_with_codes(&app, &alice.access_token).await;
+    let passkey = add_passkey(&app, &alice.access_token).await;
+    let mut browser = Browser::default();
+    assert_eq!(browser.sign_in(&app, "alice", PASSWORD).await.status(), 303);
+    let token = browser.form_token(&app, "/console/sign-in/second-factor").await;
+    let second = browser
+        .post(&app, "/console/sign-in/second-factor", &[("csrf", &token), ("recovery_code", &recovery_codes[0])])
+        .await;
+    assert_eq!(second.status(), 303);
+    let page = browser.get(&app, "/console/me/security").await.text().await.unwrap();
+    assert!(page.contains(&format!("/console/me/passkeys/{passkey}/remove")) && page.contains("soft"), "{page}");
+
+    let confirm = browser.get(&app, &format!("/console/me/passkeys/{passkey}/remove")).await;
+    assert_eq!(confirm.status(), 200);
+    let html = confirm.text().await.unwrap();
+    assert!(html.contains("Remove the passkey") && html.contains("soft"), "{html}");
+    let removed =
+        browser.post(&app, &format!("/console/me/passkeys/{passkey}/remove"), &[("csrf", &csrf_of(&html))]).await;
+
+    assert_eq!(removed.status(), 303);
+    assert_eq!(location(&removed), "/console/me/security");
+    let list: Value = app.get_with("/api/v1/auth/passkeys", &alice.access_token).await.json().await.unwrap();
+    assert_eq!(list["items"], json!([]), "removed");
+
+    // A single-factor console session is sent to re-authenticate first; a passkey-only
+    // account cannot do that in the console yet, and is told so.
+    let bob = app.register_ok("bob").await;
+    let mut browser = Browser::default();
+    browser.sign_in_ok(&app, "bob").await;
+    let passkey = add_passkey(&app, &bob.access_token).await;
+    let token = browser.form_token(&app, &format!("/console/me/passkeys/{passkey}/remove")).await;
+    let refused = browser.post(&app, &format!("/console/me/passkeys/{passkey}/remove"), &[("csrf", &token)]).await;
+    assert_eq!(refused.status(), 303);
+    assert_eq!(location(&refused), "/console/me/reauthenticate?next=/me/security");
+    let reauth = browser.get(&app, "/console/me/reauthenticate?next=/me/security").await.text().await.unwrap();
+    assert!(reauth.contains("Your second factor is a passkey"), "{reauth}");
+    let list: Value = app.get_with("/api/v1/auth/passkeys", &bob.access_token).await.json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "not removed");
+}
+
+/// A well-formed id no passkey has.
+fn uuid_like() -> &'static str {
+    "01890a5d-ac96-774b-bcce-b302099a8057"
+}
+
+on_both_backends!(
+    removing_a_passkey_asks_first_and_needs_a_multi_factor_sign_in,
+    removing_the_authenticator_app_takes_the_password_and_a_code,
+    signing_in_sets_strict_cookies_and_every_page_renders,
+    a_public_https_url_makes_the_cookies_secure,
+    every_page_sends_a_visitor_without_a_session_to_sign_in,
+    a_wrong_password_counts_toward_the_same_lockout_as_the_api,
+    a_second_factor_signs_in_in_two_steps,
+    a_form_without_the_sessions_csrf_token_is_refused,
+    logging_out_everywhere_from_the_api_ends_the_console_session,
+    an_expired_access_cookie_is_refreshed_transparently,
+    sixteen_concurrent_page_loads_of_one_session_give_no_error,
+    ending_one_session_from_the_console_revokes_it,
+    the_password_change_needs_a_recent_sign_in,
+    security_events_paginate,
+);

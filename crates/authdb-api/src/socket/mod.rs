@@ -107,7 +107,7 @@ pub(crate) async fn serve(
                 }
                 Some(Ok(Message::Close(_))) => break Some(WsCloseReason { code: CloseCode::Normal, description: None }),
                 Some(Ok(Message::Text(text))) => {
-                    let command = frames.command(Frame::Text(text.to_string()));
+                    let command = frames.command(Frame::Text(text));
                     match answer(&context, &*frames, &mut principal, &mut last_typing, command, expiry.as_mut()).await {
                         Answer::Send(frame) => if send(&mut session, frame).await.is_err() { break None },
                         Answer::Close(reason) => break Some(reason),

@@ -184,6 +184,9 @@ async fn across_two_processes(redis: Option<&mut Redis>) {
     // B within the presence time to live.
     let fresh = expect_json(b.login("alice", crate::support::PASSWORD).await, 200).await;
     let mut alice_again = open(&b, str_field(&fresh, "access_token")).await;
+    // A new socket first hears who is online now: bob, on A.
+    let snapshot = next_matching(&mut alice_again, PATIENCE, |frame| frame["type"] == "presence").await;
+    assert_eq!(snapshot, json!({"type": "presence", "user_id": bob_id, "status": "online"}));
     a.signal("KILL");
     let _killed = a.wait_for_exit(Duration::from_secs(10)).await;
     let started = Instant::now();

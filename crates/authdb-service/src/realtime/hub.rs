@@ -392,6 +392,42 @@ mod tests {
     }
 
     #[test]
+    fn a_new_socket_is_told_who_of_its_partners_is_online_anywhere() {
+        let (here, there) = (Instance(Uuid::now_v7()), Instance(Uuid::now_v7()));
+        let hub = hub(here, 8);
+        let (me, local, remote, offline) = (UserId::new(), UserId::new(), UserId::new(), UserId::new());
+        assert!(!hub.anyone_else_online(me));
+        let _local = hub.register(local, SessionId::new());
+        assert_eq!(hub.presence(there, remote, true), Some(true));
+        let mut socket = hub.register(me, SessionId::new());
+        assert!(hub.anyone_else_online(me));
+        assert_eq!(hub.presence_snapshot(me, socket.id, &[local, remote, offline, me]), 2);
+        let mut told = Vec::new();
+        while let Ok(delivery) = socket.events.try_recv() {
+            match delivery.event() {
+                Event::Presence { user_id, online: true } => told.push(*user_id),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(told, vec![local, remote]);
+    }
+
+    #[test]
+    fn an_overflow_closes_every_socket_and_forgets_other_instances_presence() {
+        let (here, there) = (Instance(Uuid::now_v7()), Instance(Uuid::now_v7()));
+        let hub = hub(here, 8);
+        let (alice, bob, remote) = (UserId::new(), UserId::new(), UserId::new());
+        let first = hub.register(alice, SessionId::new());
+        let second = hub.register(bob, SessionId::new());
+        hub.presence(there, remote, true);
+        hub.overflowed();
+        assert_eq!(*first.close.borrow(), Some(CloseReason::TooSlow));
+        assert_eq!(*second.close.borrow(), Some(CloseReason::TooSlow));
+        assert_eq!(hub.sync.take(), (true, true), "presence is asked for again");
+        assert_eq!(hub.presence(there, remote, true), Some(true), "heard as new again");
+    }
+
+    #[test]
     fn presence_counts_every_instance() {
         let (here, there) = (Instance(Uuid::now_v7()), Instance(Uuid::now_v7()));
         let hub = hub(here, 8);

@@ -336,7 +336,10 @@ async fn a_new_socket_hears_who_is_online_now(backend: Backend) {
     assert_eq!(created["type"], "chat.created", "no presence of carol or dave before it: {created}");
 
     // Bob's and carol's sockets heard alice come online as a change, not a snapshot.
-    assert_eq!(next_json(&mut bob_socket).await, json!({"type": "presence", "user_id": alice.user_id(), "status": "online"}));
+    assert_eq!(
+        next_json(&mut bob_socket).await,
+        json!({"type": "presence", "user_id": alice.user_id(), "status": "online"})
+    );
     assert_eq!(next_of(&mut carol_socket, "chat.created").await["chat_id"], created["chat_id"]);
 
     // A second socket of alice hears both partners, now that carol shares a chat.
@@ -623,7 +626,10 @@ async fn events_and_session_ends_cross_instances(backend: Backend) {
     let mut bob_here = open(&app, &bob).await;
     assert_eq!(next_json(&mut alice_there).await["status"], "online");
     // Bob's new socket here hears that alice is online, on the other instance.
-    assert_eq!(next_json(&mut bob_here).await, json!({"type": "presence", "user_id": alice.user_id(), "status": "online"}));
+    assert_eq!(
+        next_json(&mut bob_here).await,
+        json!({"type": "presence", "user_id": alice.user_id(), "status": "online"})
+    );
 
     let started = Instant::now();
     let posted = post_message(&app, &org, chat, &alice, b"across").await;

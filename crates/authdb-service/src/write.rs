@@ -117,8 +117,7 @@ impl<'a> Write<'a> {
         let mut posted = self.posted;
         for change in &self.published {
             match (change, posted.take()) {
-                (Change::Realtime(signal), Some(message))
-                    if matches!(signal.kind, SignalKind::MessageCreated(_, id) if id == message.id) =>
+                (Change::Realtime(signal), Some(message)) if matches!(signal.kind, SignalKind::MessageCreated(_, id) if id == message.id) =>
                 {
                     self.core.replica().apply_posted(*signal, message);
                 }

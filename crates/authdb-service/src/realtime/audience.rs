@@ -59,7 +59,9 @@ impl Scope {
     fn covers(&self, chat: ChatId, audience: &Audience) -> bool {
         match *self {
             Self::Chat(id) => id == chat,
-            Self::Member(user, organization) => audience.organization == organization && audience.members.contains(&user),
+            Self::Member(user, organization) => {
+                audience.organization == organization && audience.members.contains(&user)
+            }
             Self::User(user) => audience.members.contains(&user),
             Self::Organization(organization) => audience.organization == organization,
             Self::All => true,
@@ -90,7 +92,9 @@ pub(crate) enum Lookup {
     Cached(Arc<Audience>),
     /// Read the members; store them with [`Audiences::store`] unless `store` is `None`
     /// (a write holds the chat: use what is read for this event only).
-    Read { store: Option<Generation> },
+    Read {
+        store: Option<Generation>,
+    },
 }
 
 impl Audiences {

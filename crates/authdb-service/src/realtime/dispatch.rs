@@ -44,12 +44,7 @@ pub(crate) fn start(
     DispatchTask(tokio::spawn(run(db, hub, presence_ttl, notices)))
 }
 
-async fn run(
-    db: DatabaseConnection,
-    hub: Arc<Hub>,
-    presence_ttl: Duration,
-    mut notices: mpsc::Receiver<Notice>,
-) {
+async fn run(db: DatabaseConnection, hub: Arc<Hub>, presence_ttl: Duration, mut notices: mpsc::Receiver<Notice>) {
     let mut expiry = tokio::time::interval(EXPIRE_EVERY);
     expiry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -130,8 +125,7 @@ async fn dispatch(db: &DatabaseConnection, hub: &Hub, notice: Notice) -> Result<
     // Most events go to the members as cached; only these two change the list.
     let adjusted: Vec<UserId>;
     let audience: &[UserId] = if extra.is_some() || typist.is_some() {
-        adjusted =
-            members.members.iter().copied().chain(extra).filter(|user| Some(*user) != typist).collect();
+        adjusted = members.members.iter().copied().chain(extra).filter(|user| Some(*user) != typist).collect();
         &adjusted
     } else {
         &members.members

@@ -52,8 +52,8 @@ pub(crate) use self::{
     feed::FeedTask,
     state::{RealtimeTap, Replica, ReplicaPolicy},
 };
-pub(crate) use crate::cache::TtlCache;
 use crate::Result;
+pub(crate) use crate::cache::TtlCache;
 
 /// Loads the sessions revoked recently enough to matter and starts following changes made
 /// by other processes. Subscribes first, then loads: a revocation committed in between is

@@ -364,6 +364,10 @@ impl Application {
                  machine; set it to the public URL in production"
             );
         }
+        // The recorder first: what the services record while they start (the realtime
+        // carrier's `authdb_realtime_carrier_up`, set once its subscription is up) would
+        // otherwise go to no recorder and never show on /metrics.
+        let metrics_handle = authdb_api::metrics_handle();
         let (db, services, mailer) = build_services(&settings, true).await?;
         let mailer = mailer.ok_or_else(|| StartupError::Database("the mail transport was not built".into()))?;
         let listener = TcpListener::bind(bind)
@@ -372,7 +376,6 @@ impl Application {
             .local_addr()
             .map_err(|source| StartupError::Bind { bind: settings.server.bind.clone(), source })?
             .port();
-        let metrics_handle = authdb_api::metrics_handle();
         let metrics_bind = settings.metrics_bind_addr()?;
         let metrics = match metrics_bind {
             Some(bind) => Some(metrics_server(bind, metrics_handle.clone(), services.health.clone())?),

@@ -308,6 +308,68 @@ async fn presence_follows_the_first_and_last_socket(backend: Backend) {
     assert_eq!(offline, json!({"type": "presence", "user_id": bob.user_id(), "status": "offline"}));
 }
 
+/// A socket that connects is told, first, which of the users it shares a chat with are
+/// online now; users it shares no chat with, and offline ones, are not announced.
+async fn a_new_socket_hears_who_is_online_now(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (alice, bob, carol, org) = team(&app).await;
+    let dave = app.register_ok("dave").await;
+    app.add_member_ok(&alice.access_token, &org, &dave, "member").await;
+    create_group(&app, &org, &alice, &[&bob, &dave]).await;
+    let mut bob_socket = open(&app, &bob).await;
+    let mut carol_socket = open(&app, &carol).await;
+
+    // Bob is online, carol too (but shares no chat with alice), dave is offline.
+    let mut alice_socket = open(&app, &alice).await;
+    let snapshot = next_json(&mut alice_socket).await;
+    assert_eq!(snapshot, json!({"type": "presence", "user_id": bob.user_id(), "status": "online"}));
+    // Nothing else of presence came before the next event: a chat with carol.
+    let direct = app
+        .post(
+            &format!("/api/v1/organizations/{org}/chats"),
+            &alice.access_token,
+            &json!({"kind": "direct", "member_id": carol.user_id()}),
+        )
+        .await;
+    assert_eq!(direct.status(), 201);
+    let created = next_json(&mut alice_socket).await;
+    assert_eq!(created["type"], "chat.created", "no presence of carol or dave before it: {created}");
+
+    // Bob's and carol's sockets heard alice come online as a change, not a snapshot.
+    assert_eq!(
+        next_json(&mut bob_socket).await,
+        json!({"type": "presence", "user_id": alice.user_id(), "status": "online"})
+    );
+    assert_eq!(next_of(&mut carol_socket, "chat.created").await["chat_id"], created["chat_id"]);
+
+    // A second socket of alice hears both partners, now that carol shares a chat.
+    let mut second = open(&app, &alice).await;
+    let mut heard = vec![next_json(&mut second).await, next_json(&mut second).await];
+    heard.sort_by_key(|frame| frame["user_id"].as_str().unwrap().to_owned());
+    let mut expected = vec![
+        json!({"type": "presence", "user_id": bob.user_id(), "status": "online"}),
+        json!({"type": "presence", "user_id": carol.user_id(), "status": "online"}),
+    ];
+    expected.sort_by_key(|frame| frame["user_id"].as_str().unwrap().to_owned());
+    assert_eq!(heard, expected);
+
+    // Sixteen sockets of dave at once: each hears the same snapshot, nobody a 5xx.
+    let sockets = futures_util::future::join_all((0..16).map(|_| open(&app, &dave))).await;
+    for mut socket in sockets {
+        let mut users = Vec::new();
+        while users.len() < 2 {
+            let frame = next_json(&mut socket).await;
+            if frame["type"] == "presence" && frame["status"] == "online" {
+                users.push(frame["user_id"].as_str().unwrap().to_owned());
+            }
+        }
+        users.sort();
+        let mut expected = vec![alice.user_id(), bob.user_id()];
+        expected.sort();
+        assert_eq!(users, expected);
+    }
+}
+
 async fn message_send_is_acknowledged_or_answered_with_a_problem(backend: Backend) {
     let app = spawn_app(backend).await;
     let (alice, bob, carol, org) = team(&app).await;
@@ -537,6 +599,7 @@ on_both_backends!(
     the_three_forms_authenticate_and_anything_else_is_401,
     events_reach_every_member_socket_and_nobody_else,
     presence_follows_the_first_and_last_socket,
+    a_new_socket_hears_who_is_online_now,
     message_send_is_acknowledged_or_answered_with_a_problem,
     ending_the_session_closes_its_sockets_within_a_second,
     an_expired_token_closes_the_socket_unless_a_fresh_one_is_presented,
@@ -576,6 +639,11 @@ async fn events_and_session_ends_cross_instances(backend: Backend) {
     let event = next_of(&mut alice_there, "message.created").await;
     assert!(started.elapsed() < WITHIN, "took {:?}", started.elapsed());
     assert_eq!(event["message"], posted);
+    // Bob's new socket here first heard that alice is online, on the other instance.
+    assert_eq!(
+        next_json(&mut bob_here).await,
+        json!({"type": "presence", "user_id": alice.user_id(), "status": "online"})
+    );
     assert_eq!(next_of(&mut bob_here, "message.created").await["message"], posted);
 
     // Bob leaves the other instance but is still here: no offline.

@@ -80,11 +80,12 @@ impl Core {
         let policy =
             ReplicaPolicy { cache_ttl: config.cache_ttl, tokens_verifiable_for: config.access_tokens_verifiable_for };
         let instance = Instance(uuid::Uuid::now_v7());
-        let (notices, heard) = tokio::sync::mpsc::unbounded_channel();
-        let (replica, feed) = replica::start(&db, policy, RealtimeTap { instance, notices }).await?;
+        let (notices, heard) = realtime::notices();
+        let hub = Arc::new(Hub::new(instance, config.socket_queue, config.cache_ttl));
+        let tap = RealtimeTap { instance, notices, hub: Arc::clone(&hub), overflowing: Default::default() };
+        let (replica, feed) = replica::start(&db, policy, tap).await?;
         let heartbeat = config.presence_heartbeat.max(Duration::from_millis(100));
-        let (hub, dispatch) =
-            realtime::start(db.clone(), instance, config.socket_queue, heartbeat * HEARTBEATS_TO_LIVE, heard);
+        let dispatch = realtime::start(db.clone(), Arc::clone(&hub), heartbeat * HEARTBEATS_TO_LIVE, heard);
         let carrier: Arc<dyn Carrier> = match config.realtime_redis {
             Some(redis) => Arc::new(RedisCarrier::start(redis, Arc::clone(&replica), Arc::clone(&hub))?),
             None => Arc::new(ChangeFeedCarrier::new(db.clone())),

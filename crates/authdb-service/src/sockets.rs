@@ -8,7 +8,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::{
     Core, Principal, Result, ServiceError,
-    realtime::{CloseReason, Event, SignalKind},
+    realtime::{CloseReason, Delivery, SignalKind},
 };
 
 /// Opens realtime connections: one per socket.
@@ -46,7 +46,27 @@ impl RealtimeService {
         if first {
             announce_presence(&self.core, user, true).await;
         }
+        self.presence_snapshot(user, connection.id).await;
         Ok(connection)
+    }
+
+    /// Queues on a new socket the presence of the users who share a chat with its user and
+    /// are online now (on any instance); later changes follow as they happen. Those not
+    /// announced are offline. Skipped, without reading, when nobody else is online.
+    async fn presence_snapshot(&self, user: UserId, id: u64) {
+        let hub = self.core.hub();
+        if !hub.anyone_else_online(user) {
+            return;
+        }
+        match authdb_persistence::chats::chat_partners(self.core.db(), user).await {
+            Ok(partners) => {
+                hub.presence_snapshot(user, id, &partners);
+            }
+            // The socket works without it; its client learns presence from the changes.
+            Err(error) => {
+                tracing::warn!(error = %crate::error_chain(&error), "the presence snapshot could not be read");
+            }
+        }
     }
 }
 
@@ -64,7 +84,7 @@ pub struct Connection {
     user: UserId,
     session: SessionId,
     id: u64,
-    events: mpsc::Receiver<Arc<Event>>,
+    events: mpsc::Receiver<Arc<Delivery>>,
     close: watch::Receiver<Option<CloseReason>>,
 }
 
@@ -94,7 +114,7 @@ impl Connection {
     }
 
     /// The next event for this socket.
-    pub async fn recv(&mut self) -> Option<Arc<Event>> {
+    pub async fn recv(&mut self) -> Option<Arc<Delivery>> {
         self.events.recv().await
     }
 

@@ -17,7 +17,7 @@
 //! either does not compile; one that changes no cached state says so
 //! ([`Stale::Nothing`]).
 
-use authdb_domain::{AuditAction, AuditOutcome, Permission, UserId};
+use authdb_domain::{AuditAction, AuditOutcome, Message as Posted, Permission, UserId};
 use authdb_persistence::{
     DatabaseTransaction, TenantId, WriteTransaction, audit, now, organizations,
     outbox::{self, NewMail},
@@ -31,6 +31,7 @@ use crate::{
     audit::{Audit, Target},
     mail_templates::Message,
     membership::Membership,
+    realtime::{SignalKind, audience::Hold},
     replica::{Change, Invalidation},
 };
 
@@ -42,13 +43,18 @@ pub(crate) struct Write<'a> {
     published: Vec<Change>,
     /// Messages enqueued in this transaction.
     mails: u64,
+    /// The chat audiences this write changes, held until it is applied or rolled back
+    /// (`crate::realtime::audience`).
+    holds: Vec<Hold>,
+    /// The message this write posted, handed to this process's dispatcher with its signal.
+    posted: Option<Posted>,
 }
 
 impl<'a> Write<'a> {
     /// Waits for the write turn and begins a transaction; the write's time is taken then.
     pub(crate) async fn begin(core: &'a Core) -> Result<Self> {
         let txn = core.writes().begin().await?;
-        Ok(Self { core, txn, now: now(), published: Vec::new(), mails: 0 })
+        Ok(Self { core, txn, now: now(), published: Vec::new(), mails: 0, holds: Vec::new(), posted: None })
     }
 
     /// The transaction, for the repositories.
@@ -73,6 +79,9 @@ impl<'a> Write<'a> {
     pub(crate) async fn publish(&mut self, change: Change) -> Result<()> {
         if let Change::SessionRevoked(revoked) = &change {
             revocation_events::record(&*self.txn, revoked).await?;
+        }
+        if let Some(scope) = change.audience_scope() {
+            self.holds.push(self.core.hub().audiences.hold(scope));
         }
         // Realtime signals go on the carrier: in this transaction when it is the change
         // feed, after the commit otherwise (Redis). Everything else is on the feed.
@@ -105,8 +114,18 @@ impl<'a> Write<'a> {
     pub(crate) async fn commit(self) -> Result<()> {
         self.txn.commit().await?;
         let now = now();
+        let mut posted = self.posted;
         for change in &self.published {
-            self.core.replica().apply(change, now);
+            match (change, posted.take()) {
+                (Change::Realtime(signal), Some(message)) if matches!(signal.kind, SignalKind::MessageCreated(_, id) if id == message.id) =>
+                {
+                    self.core.replica().apply_posted(*signal, message);
+                }
+                (_, unused) => {
+                    posted = unused;
+                    self.core.replica().apply(change, now);
+                }
+            }
             if let Change::Realtime(signal) = change
                 && !self.core.carrier().in_transaction()
             {
@@ -117,11 +136,19 @@ impl<'a> Write<'a> {
                 }
             }
         }
+        // Applied: the audiences may be cached again.
+        drop(self.holds);
         if self.mails > 0 {
             metrics::counter!("authdb_mail_queued_total").increment(self.mails);
             self.core.outbox().wake();
         }
         Ok(())
+    }
+
+    /// Hands the message this write inserted to this process's dispatcher with its
+    /// `MessageCreated` signal, at commit.
+    pub(crate) fn posted(&mut self, message: Posted) {
+        self.posted = Some(message);
     }
 
     /// Turns this write into a write to `tenant`'s data by `actor` (who has just earned
@@ -256,6 +283,11 @@ impl<'a> TenantWrite<'a> {
             event = event.organization(self.tenant.organization_id());
         }
         event
+    }
+
+    /// The message this write posted, for this process's sockets ([`Write::posted`]).
+    pub(crate) fn posted(&mut self, message: authdb_domain::Message) {
+        self.write.posted(message);
     }
 
     /// Commits a write that the audit log must not see: posting a message, marking one

@@ -186,6 +186,9 @@ async fn across_two_processes(redis: Option<&mut Redis>) {
     // B within the presence time to live.
     let fresh = expect_json(b.login("alice", crate::support::PASSWORD).await, 200).await;
     let mut alice_again = open(&b, str_field(&fresh, "access_token")).await;
+    // A new socket first hears who is online now: bob, on A.
+    let snapshot = next_matching(&mut alice_again, PATIENCE, |frame| frame["type"] == "presence").await;
+    assert_eq!(snapshot, json!({"type": "presence", "user_id": bob_id, "status": "online"}));
     a.signal("KILL");
     let _killed = a.wait_for_exit(Duration::from_secs(10)).await;
     let started = Instant::now();
@@ -225,8 +228,13 @@ async fn a_late_instance_learns_who_is_online_elsewhere() {
     tokio::time::sleep(Duration::from_secs(3 * HEARTBEAT_SECS)).await;
     let mut bob_on_b = open(&b, &bob_token).await;
     bob_on_b.close(None).await.expect("close");
+    // Alice may hear bob online (her socket's snapshot, or B learning of him), but no
+    // offline while bob is still on A.
+    let offline = |frame: &Value| frame["type"] == "presence" && frame["status"] == "offline";
+    let early = tokio::time::timeout(Duration::from_secs(1), next_matching(&mut alice_on_b, PATIENCE, offline)).await;
+    assert!(early.is_err(), "bob is still online on A: {early:?}");
     drop(bob_on_a);
-    let frame = next_matching(&mut alice_on_b, PATIENCE, |frame| frame["type"] == "presence").await;
+    let frame = next_matching(&mut alice_on_b, PATIENCE, offline).await;
     assert_eq!(frame, json!({"type": "presence", "user_id": bob_id, "status": "offline"}));
 }
 

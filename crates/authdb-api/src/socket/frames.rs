@@ -7,7 +7,8 @@
 
 use actix_web::web::Bytes;
 use authdb_domain::{ChatId, Message, Violation};
-use authdb_service::Event;
+use authdb_service::{Delivery, EncodingSlot, Event};
+use bytestring::ByteString;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -18,12 +19,18 @@ use crate::{
     json::parse,
 };
 
-/// A frame to send.
+/// A frame to send or received. Both forms are cheap to clone (shared bytes), so that an
+/// event's frame is made once and sent to every socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Frame {
-    Text(String),
+    Text(ByteString),
     Binary(Bytes),
 }
+
+/// Where a [`Delivery`] keeps the `authdb.v1` frame of its event.
+pub(crate) const JSON_SLOT: EncodingSlot = EncodingSlot::new(0);
+/// Where a [`Delivery`] keeps the `authdb.msgpack.v1` payload of its event.
+pub(crate) const MSGPACK_SLOT: EncodingSlot = EncodingSlot::new(1);
 
 /// What the server tells a client besides events.
 #[derive(Debug)]
@@ -90,7 +97,9 @@ impl From<BadFrame> for Refusal {
 
 /// An encoding of the realtime protocol, one value per connection.
 pub(crate) trait Frames: Send {
-    fn event(&self, event: &Event) -> Frame;
+    /// The frame of an event; what does not depend on the connection is made once per
+    /// event and shared ([`Delivery::encoded`]).
+    fn event(&self, delivery: &Delivery) -> Frame;
     fn reply(&self, reply: Reply<'_>) -> Frame;
     fn command(&mut self, frame: Frame) -> Result<Command, Refusal>;
 }
@@ -146,22 +155,27 @@ pub(crate) fn unknown_command() -> ApiError {
 pub(crate) struct JsonFrames;
 
 fn text(value: &Value) -> Frame {
-    Frame::Text(value.to_string())
+    Frame::Text(ByteString::from(value.to_string()))
+}
+
+/// An event's `authdb.v1` frame, the same for every socket.
+fn json_event(event: &Event) -> ByteString {
+    let mut fields = match event_fields(event) {
+        EventFields::Message { organization_id, chat_id, message } => json!({
+            "organization_id": organization_id, "chat_id": chat_id,
+            "message": MessageResponse::from(message.clone()),
+        }),
+        EventFields::Other(fields) => fields,
+    };
+    if let Value::Object(map) = &mut fields {
+        map.insert("type".to_owned(), Value::from(event.kind()));
+    }
+    ByteString::from(fields.to_string())
 }
 
 impl Frames for JsonFrames {
-    fn event(&self, event: &Event) -> Frame {
-        let mut fields = match event_fields(event) {
-            EventFields::Message { organization_id, chat_id, message } => json!({
-                "organization_id": organization_id, "chat_id": chat_id,
-                "message": MessageResponse::from(message.clone()),
-            }),
-            EventFields::Other(fields) => fields,
-        };
-        if let Value::Object(map) = &mut fields {
-            map.insert("type".to_owned(), Value::from(event.kind()));
-        }
-        text(&fields)
+    fn event(&self, delivery: &Delivery) -> Frame {
+        Frame::Text(delivery.encoded(JSON_SLOT, json_event))
     }
 
     fn reply(&self, reply: Reply<'_>) -> Frame {

@@ -107,8 +107,11 @@ pub(crate) async fn serve(
                 }
                 Some(Ok(Message::Close(_))) => break Some(WsCloseReason { code: CloseCode::Normal, description: None }),
                 Some(Ok(Message::Text(text))) => {
-                    let command = frames.command(Frame::Text(text.to_string()));
-                    match answer(&context, &*frames, &mut principal, &mut last_typing, command, expiry.as_mut()).await {
+                    let command = frames.command(Frame::Text(text));
+                    // Boxed: a command's future (a post, with its queries) is far larger
+                    // than the rest of the socket's, and would otherwise be part of every
+                    // idle socket's memory.
+                    match Box::pin(answer(&context, &*frames, &mut principal, &mut last_typing, command, expiry.as_mut())).await {
                         Answer::Send(frame) => if send(&mut session, frame).await.is_err() { break None },
                         Answer::Close(reason) => break Some(reason),
                         Answer::Quiet => {}
@@ -116,7 +119,7 @@ pub(crate) async fn serve(
                 }
                 Some(Ok(Message::Binary(bytes))) => {
                     let command = frames.command(Frame::Binary(bytes));
-                    match answer(&context, &*frames, &mut principal, &mut last_typing, command, expiry.as_mut()).await {
+                    match Box::pin(answer(&context, &*frames, &mut principal, &mut last_typing, command, expiry.as_mut())).await {
                         Answer::Send(frame) => if send(&mut session, frame).await.is_err() { break None },
                         Answer::Close(reason) => break Some(reason),
                         Answer::Quiet => {}

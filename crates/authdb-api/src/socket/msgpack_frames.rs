@@ -15,13 +15,14 @@ use authdb_domain::ChatId;
 use authdb_protocol::{
     CLOSE_PROTOCOL_ERROR, Clock as _, Frame as SignedFrame, ID_LEN, KEY_LEN, Key, Ready, SystemClock, Verifier, payload,
 };
-use authdb_service::Event;
+use authdb_service::{Delivery, Event};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::frames::{
-    BadFrame, Command, EventFields, Frame, Frames, PostedMessage, Refusal, Reply, event_fields, unknown_command,
+    BadFrame, Command, EventFields, Frame, Frames, MSGPACK_SLOT, PostedMessage, Refusal, Reply, event_fields,
+    unknown_command,
 };
 use crate::{ApiError, FieldError, dto::MessageMsgpack, msgpack::parse};
 
@@ -76,6 +77,19 @@ fn binary(kind: &str, bytes: authdb_protocol::Result<Vec<u8>>) -> Frame {
     }
 }
 
+/// An event's payload, the same for every socket (or the encoding's error, shared too).
+fn event_payload(event: &Event) -> authdb_protocol::Result<Bytes> {
+    match event_fields(event) {
+        EventFields::Message { organization_id, chat_id, message } => payload::to_vec(&MessageEvent {
+            organization_id: organization_id.to_string(),
+            chat_id: chat_id.to_string(),
+            message: MessageMsgpack::from(message.clone()),
+        }),
+        EventFields::Other(fields) => payload::to_vec(&fields),
+    }
+    .map(Bytes::from)
+}
+
 /// `message.created`'s payload: the message with its bytes as `bin`, ids as strings.
 #[derive(Serialize)]
 struct MessageEvent {
@@ -92,18 +106,15 @@ struct Ack<'a> {
 }
 
 impl Frames for MsgpackFrames {
-    fn event(&self, event: &Event) -> Frame {
-        match event_fields(event) {
-            EventFields::Message { organization_id, chat_id, message } => self.signed(
-                event.kind(),
-                &MessageEvent {
-                    organization_id: organization_id.to_string(),
-                    chat_id: chat_id.to_string(),
-                    message: MessageMsgpack::from(message.clone()),
-                },
-            ),
-            EventFields::Other(fields) => self.signed(event.kind(), &fields),
-        }
+    fn event(&self, delivery: &Delivery) -> Frame {
+        // The payload is the same for every socket; the envelope (id, ts, signature under
+        // the connection's key) is each socket's own.
+        let kind = delivery.event().kind();
+        let bytes = delivery
+            .encoded(MSGPACK_SLOT, event_payload)
+            .and_then(|payload| SignedFrame::new(kind, frame_id(), SystemClock.now_ms(), payload.to_vec()))
+            .map(|frame| frame.to_signed_bytes(self.verifier.key()));
+        binary(kind, bytes)
     }
 
     fn reply(&self, reply: Reply<'_>) -> Frame {

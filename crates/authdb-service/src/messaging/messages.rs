@@ -17,6 +17,9 @@ use crate::{
 };
 
 const MESSAGE: &str = "message";
+/// The largest ciphertext handed to this process's dispatcher with its signal (bounding
+/// what its queue of notices holds: `NOTICE_QUEUE` times this, 32 MiB).
+const CARRIED_MESSAGE_BYTES: usize = 8 * 1024;
 
 impl MessagingService {
     /// Posts a message; it expires after the chat's auto-deletion, if any. The same
@@ -49,6 +52,12 @@ impl MessagingService {
         match store::insert_message(write.conn(), write.tenant(), id, message_id, me, new, delete_at, write.now()).await
         {
             Ok(message) => {
+                // This process's sockets get the message as inserted, not read back; a
+                // large one is read back by the dispatcher instead, so that the notices
+                // waiting for it stay small.
+                if message.ciphertext.as_bytes().len() <= CARRIED_MESSAGE_BYTES {
+                    write.posted(message.clone());
+                }
                 write.commit_unaudited().await?;
                 Ok((message, true))
             }

@@ -2,10 +2,11 @@
 //! on this process's sockets.
 //!
 //! It reads notices in the order the replica applied them and handles one at a time: a
-//! signal is resolved (its audience and, for a new message, the message itself, read from
-//! the database now, so that a member removed a moment ago hears nothing more of the
-//! chat) and queued on the audience's sockets here; an ended session closes its sockets.
-//! When no socket here belongs to the audience, nothing is loaded.
+//! signal is resolved (its audience, from the per-chat cache of [`super::audience`] or
+//! read once, and for a new message the message itself, carried in the notice when this
+//! process posted it and read once otherwise) and queued, as one shared [`Delivery`], on
+//! the audience's sockets here. When no socket here belongs to the audience, nothing is
+//! loaded. Ended sessions do not come this way: the replica closes their sockets itself.
 
 use std::{sync::Arc, time::Duration};
 
@@ -14,9 +15,10 @@ use authdb_persistence::{DatabaseConnection, chats, now};
 use tokio::{sync::mpsc, task::JoinHandle};
 
 use super::{
-    event::Event,
+    audience::{Audience, Lookup},
+    event::{Delivery, Event},
     hub::Hub,
-    signal::{Notice, Signal, SignalKind},
+    signal::{ChatRef, Notice, SignalKind},
 };
 use crate::Result;
 
@@ -37,17 +39,12 @@ pub(crate) fn start(
     db: DatabaseConnection,
     hub: Arc<Hub>,
     presence_ttl: Duration,
-    notices: mpsc::UnboundedReceiver<Notice>,
+    notices: mpsc::Receiver<Notice>,
 ) -> DispatchTask {
     DispatchTask(tokio::spawn(run(db, hub, presence_ttl, notices)))
 }
 
-async fn run(
-    db: DatabaseConnection,
-    hub: Arc<Hub>,
-    presence_ttl: Duration,
-    mut notices: mpsc::UnboundedReceiver<Notice>,
-) {
+async fn run(db: DatabaseConnection, hub: Arc<Hub>, presence_ttl: Duration, mut notices: mpsc::Receiver<Notice>) {
     let mut expiry = tokio::time::interval(EXPIRE_EVERY);
     expiry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -63,14 +60,9 @@ async fn run(
             }
         };
         let Some(notice) = notice else { return };
-        match notice {
-            Notice::SessionEnded(session) => hub.end_session(session),
-            Notice::Signal(signal) => {
-                if let Err(error) = dispatch(&db, &hub, signal).await {
-                    metrics::counter!("authdb_realtime_dispatch_failures_total").increment(1);
-                    tracing::warn!(error = %crate::error_chain(&error), "a realtime event could not be delivered");
-                }
-            }
+        if let Err(error) = dispatch(&db, &hub, notice).await {
+            metrics::counter!("authdb_realtime_dispatch_failures_total").increment(1);
+            tracing::warn!(error = %crate::error_chain(&error), "a realtime event could not be delivered");
         }
     }
 }
@@ -82,12 +74,13 @@ async fn announce_offline(db: &DatabaseConnection, hub: &Hub, offline: &[UserId]
             break;
         }
         let audience = chats::chat_partners(db, *user).await?;
-        hub.deliver(&audience, &Arc::new(Event::Presence { user_id: *user, online: false }));
+        hub.deliver(&audience, &Arc::new(Delivery::new(Event::Presence { user_id: *user, online: false })));
     }
     Ok(())
 }
 
-async fn dispatch(db: &DatabaseConnection, hub: &Hub, signal: Signal) -> Result<()> {
+async fn dispatch(db: &DatabaseConnection, hub: &Hub, notice: Notice) -> Result<()> {
+    let Notice { signal, message: carried } = notice;
     // Every signal of another instance says it is alive; one never heard from (it has
     // just started, or was taken for dead) exchanges online users with this one.
     if hub.heard(signal.origin) {
@@ -105,7 +98,7 @@ async fn dispatch(db: &DatabaseConnection, hub: &Hub, signal: Signal) -> Result<
             && !hub.is_empty()
         {
             let audience = chats::chat_partners(db, user).await?;
-            hub.deliver(&audience, &Arc::new(Event::Presence { user_id: user, online }));
+            hub.deliver(&audience, &Arc::new(Delivery::new(Event::Presence { user_id: user, online })));
         }
         return Ok(());
     }
@@ -124,22 +117,31 @@ async fn dispatch(db: &DatabaseConnection, hub: &Hub, signal: Signal) -> Result<
         SignalKind::MemberRemoved(at, user) => (at, Some(user)),
         SignalKind::Presence(..) | SignalKind::Heartbeat(_) => return Ok(()),
     };
-    let mut audience = chats::event_audience(db, at.chat).await?;
-    audience.extend(extra);
+    let members = audience(db, hub, at).await?;
     let typist = match signal.kind {
         SignalKind::Typing(_, user) => Some(user),
         _ => None,
     };
-    audience.retain(|user| Some(*user) != typist);
-    if !hub.any_online(&audience) {
+    // Most events go to the members as cached; only these two change the list.
+    let adjusted: Vec<UserId>;
+    let audience: &[UserId] = if extra.is_some() || typist.is_some() {
+        adjusted = members.members.iter().copied().chain(extra).filter(|user| Some(*user) != typist).collect();
+        &adjusted
+    } else {
+        &members.members
+    };
+    if !hub.any_online(audience) {
         return Ok(());
     }
     let (organization_id, chat_id) = (at.organization, at.chat);
     let event = match signal.kind {
-        SignalKind::MessageCreated(_, id) => match chats::event_message(db, chat_id, id, now()).await? {
+        SignalKind::MessageCreated(_, id) => match carried.filter(|message| message.id == id) {
             Some(message) => Event::MessageCreated { organization_id, chat_id, message },
-            // Deleted or expired before it could be announced: nothing to say.
-            None => return Ok(()),
+            None => match chats::event_message(db, chat_id, id, now()).await? {
+                Some(message) => Event::MessageCreated { organization_id, chat_id, message },
+                // Deleted or expired before it could be announced: nothing to say.
+                None => return Ok(()),
+            },
         },
         SignalKind::MessageDeleted(_, message_id) => Event::MessageDeleted { organization_id, chat_id, message_id },
         SignalKind::MessageRead(_, user_id, up_to) => Event::MessageRead { organization_id, chat_id, user_id, up_to },
@@ -150,11 +152,22 @@ async fn dispatch(db: &DatabaseConnection, hub: &Hub, signal: Signal) -> Result<
         SignalKind::MemberRemoved(_, user_id) => Event::MemberRemoved { organization_id, chat_id, user_id },
         SignalKind::Presence(..) | SignalKind::Heartbeat(_) => return Ok(()),
     };
-    deliver(hub, &audience, event);
+    metrics::counter!("authdb_realtime_events_total", "type" => event.kind()).increment(1);
+    hub.deliver(audience, &Arc::new(Delivery::new(event)));
     Ok(())
 }
 
-fn deliver(hub: &Hub, audience: &[UserId], event: Event) {
-    metrics::counter!("authdb_realtime_events_total", "type" => event.kind()).increment(1);
-    hub.deliver(audience, &Arc::new(event));
+/// The chat's members: cached, or read once (and cached unless a write holds the chat).
+async fn audience(db: &DatabaseConnection, hub: &Hub, at: ChatRef) -> Result<Arc<Audience>> {
+    match hub.audiences.lookup(at.chat, at.organization) {
+        Lookup::Cached(audience) => Ok(audience),
+        Lookup::Read { store } => {
+            let members = chats::event_audience(db, at.chat).await?;
+            let audience = Arc::new(Audience { organization: at.organization, members });
+            if let Some(read_in) = store {
+                hub.audiences.store(read_in, at.chat, Arc::clone(&audience));
+            }
+            Ok(audience)
+        }
+    }
 }

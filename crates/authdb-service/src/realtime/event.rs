@@ -1,9 +1,11 @@
-//! What a socket receives: an event with everything it says loaded.
+//! What a socket receives: an event with everything it says loaded, and the frames made
+//! of it, shared by every socket it goes to.
+
+use std::{any::Any, sync::OnceLock};
 
 use authdb_domain::{ChatId, Message, MessageId, OrganizationId, UserId};
 
-/// A realtime event for the sockets of the users it concerns. Shared (behind an `Arc`)
-/// by every socket it goes to, so a fan-out holds one copy.
+/// A realtime event for the sockets of the users it concerns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A message was posted (`message.created`).
@@ -52,4 +54,55 @@ pub enum CloseReason {
     /// The socket's outgoing queue was full (`messaging.socket_queue`): close code 1013;
     /// the client catches up through `after=`.
     TooSlow,
+}
+
+/// How many encodings of an event a [`Delivery`] keeps (one per subprotocol).
+const ENCODINGS: usize = 2;
+
+/// Where a [`Delivery`] keeps one encoding's form of its event: one slot per subprotocol,
+/// chosen by the web layer (this crate knows no encoding).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncodingSlot(usize);
+
+impl EncodingSlot {
+    /// The slot numbered `index`, below 2.
+    pub const fn new(index: usize) -> Self {
+        assert!(index < ENCODINGS, "there are two encoding slots");
+        Self(index)
+    }
+}
+
+/// An event on its way to sockets: queued (behind an `Arc`) on every socket it goes to,
+/// so a fan-out holds one copy, and encoded once per encoding, by the first socket that
+/// sends it ([`Delivery::encoded`]), for all the others.
+#[derive(Debug)]
+pub struct Delivery {
+    event: Event,
+    encoded: [OnceLock<Box<dyn Any + Send + Sync>>; ENCODINGS],
+}
+
+impl Delivery {
+    pub fn new(event: Event) -> Self {
+        Self { event, encoded: Default::default() }
+    }
+
+    pub fn event(&self) -> &Event {
+        &self.event
+    }
+
+    /// The event's form in `slot`: encoded by `encode` the first time, then cloned (make
+    /// `T` cheap to clone: `Bytes`, an `Arc`). A slot asked for with two types keeps the
+    /// first and encodes the second every time.
+    pub fn encoded<T: Any + Send + Sync + Clone>(&self, slot: EncodingSlot, encode: impl FnOnce(&Event) -> T) -> T {
+        let cell = &self.encoded[slot.0];
+        if let Some(stored) = cell.get()
+            && let Some(value) = stored.downcast_ref::<T>()
+        {
+            return value.clone();
+        }
+        let value = encode(&self.event);
+        // Two sockets may encode at once; the first to finish is kept, both send the same.
+        let _ = cell.set(Box::new(value.clone()));
+        value
+    }
 }

@@ -26,7 +26,8 @@ use tokio::{
 };
 
 use super::{
-    event::{CloseReason, Event},
+    audience::Audiences,
+    event::{CloseReason, Delivery, Event},
     signal::Instance,
 };
 
@@ -40,6 +41,8 @@ pub(crate) struct Hub {
     state: Mutex<State>,
     /// What the presence task must send next.
     pub(crate) sync: PresenceSync,
+    /// The chats' members, as the dispatcher last read them.
+    pub(crate) audiences: Arc<Audiences>,
 }
 
 /// Requests to the presence task (`super::presence`), raised by the dispatcher and by a
@@ -93,7 +96,7 @@ struct State {
 struct Socket {
     id: u64,
     session: SessionId,
-    events: mpsc::Sender<Arc<Event>>,
+    events: mpsc::Sender<Arc<Delivery>>,
     close: watch::Sender<Option<CloseReason>>,
 }
 
@@ -101,20 +104,23 @@ struct Socket {
 #[derive(Debug)]
 pub(crate) struct Registered {
     pub(crate) id: u64,
-    pub(crate) events: mpsc::Receiver<Arc<Event>>,
+    pub(crate) events: mpsc::Receiver<Arc<Delivery>>,
     pub(crate) close: watch::Receiver<Option<CloseReason>>,
     /// Whether this is the user's first socket on this process.
     pub(crate) first: bool,
 }
 
 impl Hub {
-    pub(crate) fn new(instance: Instance, queue: usize) -> Self {
+    /// A hub whose sockets queue at most `queue` events, and which caches chat audiences
+    /// for `audience_ttl` (zero: not at all).
+    pub(crate) fn new(instance: Instance, queue: usize, audience_ttl: Duration) -> Self {
         Self {
             instance,
             queue: queue.max(1),
             next_id: AtomicU64::new(1),
             state: Mutex::default(),
             sync: PresenceSync::default(),
+            audiences: Arc::new(Audiences::new(audience_ttl)),
         }
     }
 
@@ -167,7 +173,7 @@ impl Hub {
 
     /// Queues `event` on every socket of `users`; a socket whose queue is full is closed
     /// as too slow instead of waiting or growing.
-    pub(crate) fn deliver(&self, users: &[UserId], event: &Arc<Event>) {
+    pub(crate) fn deliver(&self, users: &[UserId], event: &Arc<Delivery>) {
         let state = self.state();
         for user in users {
             for socket in state.sockets.get(user).into_iter().flatten() {
@@ -182,6 +188,53 @@ impl Hub {
                 }
             }
         }
+    }
+
+    /// Tells a socket that has just registered who of `partners` (the users who share a
+    /// chat with its user) is online, on any instance: a `presence` event each, queued
+    /// under the lock that presence changes are delivered under, so that later changes
+    /// follow it. Answers how many were online.
+    pub(crate) fn presence_snapshot(&self, user: UserId, id: u64, partners: &[UserId]) -> usize {
+        let state = self.state();
+        let Some(socket) = state.sockets.get(&user).into_iter().flatten().find(|socket| socket.id == id) else {
+            return 0;
+        };
+        let mut online = 0;
+        for partner in partners {
+            if *partner == user || !(state.sockets.contains_key(partner) || state.elsewhere.contains_key(partner)) {
+                continue;
+            }
+            online += 1;
+            let event = Arc::new(Delivery::new(Event::Presence { user_id: *partner, online: true }));
+            if let Err(mpsc::error::TrySendError::Full(_)) = socket.events.try_send(event) {
+                metrics::counter!("authdb_realtime_slow_consumers_total").increment(1);
+                socket.close.send_if_modified(|reason| set_once(reason, CloseReason::TooSlow));
+                break;
+            }
+        }
+        online
+    }
+
+    /// Whether anyone but `user` is online, here or elsewhere (else a new socket of
+    /// `user` has no presence to be told).
+    pub(crate) fn anyone_else_online(&self, user: UserId) -> bool {
+        let state = self.state();
+        state.sockets.keys().any(|other| *other != user) || state.elsewhere.keys().any(|other| *other != user)
+    }
+
+    /// The dispatcher's queue overflowed and signals were dropped: every socket here may
+    /// have missed events, so each is closed as too slow (its client catches up with
+    /// `after=` and reconnects), and presence heard from other instances is forgotten
+    /// and asked for again.
+    pub(crate) fn overflowed(&self) {
+        let mut state = self.state();
+        for socket in state.sockets.values().flatten() {
+            socket.close.send_if_modified(|reason| set_once(reason, CloseReason::TooSlow));
+        }
+        state.elsewhere.clear();
+        state.announced.clear();
+        drop(state);
+        self.sync.request_full();
     }
 
     /// Ends every socket of a session (it was revoked, here or on another instance).
@@ -286,13 +339,17 @@ mod tests {
 
     use super::*;
 
-    fn event() -> Arc<Event> {
-        Arc::new(Event::ChatUpdated { organization_id: OrganizationId::new(), chat_id: ChatId::new() })
+    fn event() -> Arc<Delivery> {
+        Arc::new(Delivery::new(Event::ChatUpdated { organization_id: OrganizationId::new(), chat_id: ChatId::new() }))
+    }
+
+    fn hub(instance: Instance, queue: usize) -> Hub {
+        Hub::new(instance, queue, Duration::from_secs(1))
     }
 
     #[test]
     fn a_full_queue_closes_the_socket_instead_of_growing() {
-        let hub = Hub::new(Instance(Uuid::now_v7()), 2);
+        let hub = hub(Instance(Uuid::now_v7()), 2);
         let user = UserId::new();
         let mut socket = hub.register(user, SessionId::new());
         for _ in 0..5 {
@@ -304,7 +361,7 @@ mod tests {
 
     #[test]
     fn ending_a_session_closes_only_its_sockets() {
-        let hub = Hub::new(Instance(Uuid::now_v7()), 8);
+        let hub = hub(Instance(Uuid::now_v7()), 8);
         let (user, ended, kept) = (UserId::new(), SessionId::new(), SessionId::new());
         let first = hub.register(user, ended);
         let second = hub.register(user, kept);
@@ -320,7 +377,7 @@ mod tests {
     #[test]
     fn an_instance_not_heard_from_takes_its_users_offline() {
         let (here, there) = (Instance(Uuid::now_v7()), Instance(Uuid::now_v7()));
-        let hub = Hub::new(here, 8);
+        let hub = hub(here, 8);
         let (gone, stays) = (UserId::new(), UserId::new());
         assert!(hub.heard(there), "a new instance is unknown");
         assert!(!hub.heard(there), "then known");
@@ -335,9 +392,45 @@ mod tests {
     }
 
     #[test]
+    fn a_new_socket_is_told_who_of_its_partners_is_online_anywhere() {
+        let (here, there) = (Instance(Uuid::now_v7()), Instance(Uuid::now_v7()));
+        let hub = hub(here, 8);
+        let (me, local, remote, offline) = (UserId::new(), UserId::new(), UserId::new(), UserId::new());
+        assert!(!hub.anyone_else_online(me));
+        let _local = hub.register(local, SessionId::new());
+        assert_eq!(hub.presence(there, remote, true), Some(true));
+        let mut socket = hub.register(me, SessionId::new());
+        assert!(hub.anyone_else_online(me));
+        assert_eq!(hub.presence_snapshot(me, socket.id, &[local, remote, offline, me]), 2);
+        let mut told = Vec::new();
+        while let Ok(delivery) = socket.events.try_recv() {
+            match delivery.event() {
+                Event::Presence { user_id, online: true } => told.push(*user_id),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(told, vec![local, remote]);
+    }
+
+    #[test]
+    fn an_overflow_closes_every_socket_and_forgets_other_instances_presence() {
+        let (here, there) = (Instance(Uuid::now_v7()), Instance(Uuid::now_v7()));
+        let hub = hub(here, 8);
+        let (alice, bob, remote) = (UserId::new(), UserId::new(), UserId::new());
+        let first = hub.register(alice, SessionId::new());
+        let second = hub.register(bob, SessionId::new());
+        hub.presence(there, remote, true);
+        hub.overflowed();
+        assert_eq!(*first.close.borrow(), Some(CloseReason::TooSlow));
+        assert_eq!(*second.close.borrow(), Some(CloseReason::TooSlow));
+        assert_eq!(hub.sync.take(), (true, true), "presence is asked for again");
+        assert_eq!(hub.presence(there, remote, true), Some(true), "heard as new again");
+    }
+
+    #[test]
     fn presence_counts_every_instance() {
         let (here, there) = (Instance(Uuid::now_v7()), Instance(Uuid::now_v7()));
-        let hub = Hub::new(here, 8);
+        let hub = hub(here, 8);
         let user = UserId::new();
         // Online elsewhere first: announced once.
         assert_eq!(hub.presence(there, user, true), Some(true));

@@ -19,7 +19,7 @@
 //! | `p` | user `1`/`0` | `presence` (online/offline on the origin instance) |
 //! | `hb` | `1`/`0` | none: the origin instance is alive (`1`: and asks the others to announce their online users again) |
 
-use authdb_domain::{ChatId, MessageId, OrganizationId, SessionId, UserId};
+use authdb_domain::{ChatId, Message, MessageId, OrganizationId, UserId};
 use uuid::Uuid;
 
 /// One process's identity on the change feed: a process skips the signals it published
@@ -53,11 +53,23 @@ pub(crate) enum SignalKind {
     Heartbeat(bool),
 }
 
-/// What the replica tells the dispatcher, in the order it applied them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Notice {
-    Signal(Signal),
-    SessionEnded(SessionId),
+/// What the replica tells the dispatcher, in the order it applied them: a signal, and on
+/// the instance that posted a message, the message itself (so that it is not read back;
+/// other instances load it once per event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Notice {
+    pub(crate) signal: Signal,
+    pub(crate) message: Option<Message>,
+}
+
+impl SignalKind {
+    /// The chat whose members this signal changes, if it does.
+    pub(crate) fn changed_audience(&self) -> Option<ChatId> {
+        match self {
+            Self::ChatCreated(at) | Self::MemberAdded(at, _) | Self::MemberRemoved(at, _) => Some(at.chat),
+            _ => None,
+        }
+    }
 }
 
 /// A signal and the instance that raised it.

@@ -16,7 +16,10 @@ use authdb_persistence::{ConnectionTrait, change_feed};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{Result, realtime::Signal};
+use crate::{
+    Result,
+    realtime::{Signal, audience::Scope},
+};
 
 /// Which cached memberships a change to memberships or roles makes stale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +33,20 @@ pub(crate) enum Invalidation {
     Organization(OrganizationId),
     /// Everything (a change channel lost messages and cannot tell what changed).
     All,
+}
+
+impl Invalidation {
+    /// The chat audiences (`crate::realtime::audience`) the change may alter: leaving or
+    /// being removed from an organization takes a member out of its chats, and a deleted
+    /// organization takes its chats with it.
+    pub(crate) fn audience_scope(self) -> Scope {
+        match self {
+            Self::Member(user, organization) => Scope::Member(user, organization),
+            Self::User(user) => Scope::User(user),
+            Self::Organization(organization) => Scope::Organization(organization),
+            Self::All => Scope::All,
+        }
+    }
 }
 
 /// A committed change to state that processes cache.
@@ -90,6 +107,15 @@ impl Change {
             _ => return None,
         };
         fields.next().is_none().then_some(change)
+    }
+
+    /// The chat audiences the change may alter, if any.
+    pub(crate) fn audience_scope(&self) -> Option<Scope> {
+        match self {
+            Self::MembershipChanged(what) => Some(what.audience_scope()),
+            Self::Realtime(signal) => signal.kind.changed_audience().map(Scope::Chat),
+            Self::SessionRevoked(_) | Self::UserChanged(_) => None,
+        }
     }
 
     /// Publishes the change to every process (this one included) when `conn`'s

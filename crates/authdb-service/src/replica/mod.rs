@@ -11,7 +11,7 @@
 //! - The **membership cache**: (user, organization) -> the caller's [`Membership`] or "not
 //!   a member", so that authorizing `/organizations/{id}/...` costs none either.
 //!
-//! Both caches are one [`cache::TtlCache`]: entries live for `auth.session_cache_ttl_ms`
+//! Both caches are one [`TtlCache`] (`crate::cache`): entries live for `auth.session_cache_ttl_ms`
 //! (1 s by default; 0 turns them off), and a generation guard keeps a reader that queried
 //! the database just before a change from putting the stale answer back. Nothing else
 //! may be cached: whatever is, must have a [`Change`] that evicts it.
@@ -38,7 +38,6 @@
 //! account change arrives within the poll interval (about a second) and a membership
 //! change within the cache's time to live.
 
-mod cache;
 mod change;
 mod feed;
 mod revocations;
@@ -49,12 +48,12 @@ use std::sync::Arc;
 use authdb_persistence::{DatabaseConnection, now, sessions};
 
 pub(crate) use self::{
-    cache::TtlCache,
     change::{Change, Invalidation},
     feed::FeedTask,
     state::{RealtimeTap, Replica, ReplicaPolicy},
 };
 use crate::Result;
+pub(crate) use crate::cache::TtlCache;
 
 /// Loads the sessions revoked recently enough to matter and starts following changes made
 /// by other processes. Subscribes first, then loads: a revocation committed in between is

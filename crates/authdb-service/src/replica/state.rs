@@ -2,19 +2,21 @@
 
 use std::time::Duration;
 
-use authdb_domain::{OrganizationId, RevokedSession, SessionId, User, UserId};
+use std::sync::Arc;
+
+use authdb_domain::{Message, OrganizationId, RevokedSession, SessionId, User, UserId};
 use authdb_persistence::{DatabaseConnection, now, sessions, users};
 use time::OffsetDateTime;
 
 use super::{
-    cache::{Generation, TtlCache},
     change::{Change, Invalidation},
     revocations::RevocationSet,
 };
 use crate::{
     Result,
+    cache::{Generation, TtlCache},
     membership::Membership,
-    realtime::{Instance, Notice},
+    realtime::{Instance, Notice, Signal, hub::Hub},
 };
 
 /// How long replica state is trusted.
@@ -40,18 +42,46 @@ pub(crate) struct Replica {
     realtime: RealtimeTap,
 }
 
-/// The replica's line to the realtime dispatcher (`crate::realtime`), and this process's
-/// identity on the change feed.
+/// The replica's line to the realtime dispatcher (`crate::realtime`), this process's
+/// identity on the change feed, and its hub (sockets of ended sessions are closed, and
+/// chat audiences evicted, directly).
 #[derive(Debug)]
 pub(crate) struct RealtimeTap {
     pub(crate) instance: Instance,
-    pub(crate) notices: tokio::sync::mpsc::UnboundedSender<Notice>,
+    pub(crate) notices: tokio::sync::mpsc::Sender<Notice>,
+    pub(crate) hub: Arc<Hub>,
+    /// Set while notices are being dropped, so that an overflow is logged once.
+    pub(crate) overflowing: std::sync::atomic::AtomicBool,
 }
 
 impl RealtimeTap {
-    fn notify(&self, notice: Notice) {
-        // Fails only when the dispatcher is gone, that is while the process stops.
-        let _ = self.notices.send(notice);
+    fn notify(&self, signal: Signal, message: Option<Message>) {
+        use tokio::sync::mpsc::error::TrySendError;
+        // The audience is evicted before any later signal can reach the dispatcher.
+        if let Some(chat) = signal.kind.changed_audience() {
+            self.hub.audiences.evict(crate::realtime::audience::Scope::Chat(chat));
+        }
+        match self.notices.try_send(Notice { signal, message }) {
+            Ok(()) => self.overflowing.store(false, std::sync::atomic::Ordering::Relaxed),
+            Err(TrySendError::Full(_)) => {
+                // Never a silent loss: counted, logged, and every socket here told to
+                // catch up (closed with 1013), since which of them the signal concerned
+                // is unknown without reading.
+                metrics::counter!("authdb_realtime_notices_dropped_total").increment(1);
+                if self.overflowing.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    self.hub.overflowed();
+                    return;
+                }
+                tracing::warn!(
+                    queue = crate::realtime::NOTICE_QUEUE,
+                    "the realtime dispatcher is behind and its queue is full: a signal was dropped and this \
+                     instance's sockets are closed with 1013 to catch up"
+                );
+                self.hub.overflowed();
+            }
+            // The dispatcher is gone: the process is stopping.
+            Err(TrySendError::Closed(_)) => {}
+        }
     }
 }
 
@@ -154,16 +184,25 @@ impl Replica {
                 self.revoked.insert_all([session], now);
                 self.sessions.remove(&session.id);
                 self.revocations_applied.send_modify(|count| *count = count.wrapping_add(1));
-                self.realtime.notify(Notice::SessionEnded(session.id));
+                self.realtime.hub.end_session(session.id);
             }
             Change::UserChanged(user) => {
                 self.sessions.evict(|_, cached| cached.user.id == *user);
                 // A superuser flag may have changed, and with it every resolution.
                 self.invalidate(Invalidation::User(*user));
             }
-            Change::MembershipChanged(what) => self.invalidate(*what),
-            Change::Realtime(signal) => self.realtime.notify(Notice::Signal(*signal)),
+            Change::MembershipChanged(what) => {
+                self.invalidate(*what);
+                self.realtime.hub.audiences.evict(what.audience_scope());
+            }
+            Change::Realtime(signal) => self.realtime.notify(*signal, None),
         }
+    }
+
+    /// Applies this process's own new-message signal with the message it inserted, so
+    /// that the dispatcher does not read it back.
+    pub(crate) fn apply_posted(&self, signal: Signal, message: Message) {
+        self.realtime.notify(signal, Some(message));
     }
 
     /// Applies a change heard on the feed. This process's own realtime signals come back

@@ -8,8 +8,10 @@ use time::OffsetDateTime;
 use super::{Change, Invalidation, Replica, ReplicaPolicy};
 
 fn replica(ttl: Duration) -> Replica {
-    let (notices, _) = tokio::sync::mpsc::unbounded_channel();
-    let tap = super::RealtimeTap { instance: crate::realtime::Instance(uuid::Uuid::now_v7()), notices };
+    let (notices, _) = crate::realtime::notices();
+    let instance = crate::realtime::Instance(uuid::Uuid::now_v7());
+    let hub = std::sync::Arc::new(crate::realtime::hub::Hub::new(instance, 8, ttl));
+    let tap = super::RealtimeTap { instance, notices, hub, overflowing: Default::default() };
     Replica::new(ReplicaPolicy { cache_ttl: ttl, tokens_verifiable_for: time::Duration::minutes(15) }, tap)
 }
 

@@ -39,7 +39,10 @@ fn ready_is_unsigned_and_carries_the_key_and_later_frames_verify_under_it() {
     let (_, ready) = Ready::from_decoded(decode(&ready).expect("decodes")).expect("a ready frame");
     assert_eq!(ready.key, key());
     assert_eq!(ready.user_id, user_id.to_string());
-    let event = Event::Presence { user_id: authdb_domain::UserId::from_uuid(user_id), online: true };
+    let event = authdb_service::Delivery::new(Event::Presence {
+        user_id: authdb_domain::UserId::from_uuid(user_id),
+        online: true,
+    });
     let signed = decode(&bytes_of(frames.event(&event))).expect("decodes").verify(&key()).expect("signed");
     assert_eq!(signed.kind(), "presence");
     let fields: Value = payload::from_slice(signed.payload()).expect("a map");

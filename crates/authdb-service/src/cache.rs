@@ -1,5 +1,6 @@
-//! One short-lived, in-process cache with a generation guard, used for both the session
-//! and the membership cache.
+//! One short-lived, in-process cache with a generation guard: the replica's session and
+//! membership caches, the verified-token cache and the realtime dispatcher's chat
+//! audiences all use it.
 //!
 //! A reader that asked the database just before a change committed must not put the old
 //! answer back after the change evicted it. Every eviction therefore bumps a generation

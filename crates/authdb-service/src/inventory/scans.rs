@@ -3,7 +3,8 @@
 //! An import is one [`TenantWrite`]: every asset and service it touches, the scan row and
 //! its audit event commit together or not at all. Assets are upserted by (organization,
 //! network, address) and services by (asset, port, protocol), in multi-row statements of
-//! at most [`assets::IMPORT_BATCH`] rows, never a statement per host.
+//! at most [`assets::IMPORT_BATCH`] rows (PostgreSQL: [`assets::POSTGRES_IMPORT_BATCH`]),
+//! never a statement per host; on PostgreSQL the statements answer the ids and counts.
 
 use authdb_domain::{
     AssetId, AuditAction, IpAddress, NetworkId, Page, Paged, Permission, Scan, ScanCounts, ScanId, ScanReport,
@@ -85,8 +86,7 @@ impl InventoryService {
 
         let mut seen: Vec<(AssetId, &ScannedService)> = Vec::new();
         for host in &up {
-            let asset =
-                *upserted.ids.get(&host.ip.sort_key()).ok_or(ServiceError::NotFound { entity: "asset" })?;
+            let asset = *upserted.ids.get(&host.ip.sort_key()).ok_or(ServiceError::NotFound { entity: "asset" })?;
             seen.extend(host.services.iter().map(|service| (asset, service)));
         }
         seen.sort_by_key(|(asset, service)| (*asset, service.port, service.protocol.as_str()));

@@ -51,6 +51,7 @@ mod m20261202_000021_create_webauthn_ceremonies;
 mod m20261203_000020_add_mfa_challenge_ceremony;
 mod m20261203_000030_index_asset_risk;
 mod m20261203_000060_create_chat_activity_trigger;
+mod m20261204_000020_services_asset_organization_key;
 mod m20261204_000040_index_dashboard_counts;
 
 /// All authdb migrations, in the order they are applied.
@@ -96,6 +97,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000020_add_mfa_challenge_ceremony::Migration),
             Box::new(m20261203_000030_index_asset_risk::Migration),
             Box::new(m20261203_000060_create_chat_activity_trigger::Migration),
+            Box::new(m20261204_000020_services_asset_organization_key::Migration),
             Box::new(m20261204_000040_index_dashboard_counts::Migration),
         ]
     }

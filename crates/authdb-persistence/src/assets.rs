@@ -606,11 +606,43 @@ pub async fn ids_at(
     Ok(found)
 }
 
+/// What an import's upsert of assets did: the id of every host's asset, by address sort
+/// key, and how many of them it created.
+#[derive(Debug, Default)]
+pub struct Upserted {
+    pub ids: std::collections::HashMap<Vec<u8>, AssetId>,
+    pub created: u64,
+}
+
 /// Creates or refreshes one asset per host that a scan saw up in `network`, set-based:
 /// a new one gets `first_seen`; every one gets `last_seen`, `last_scanned` and
 /// `is_reachable`; a detail the scan does not carry (host name, MAC, vendor, operating
-/// system, its version and CPE) keeps its known value. The hosts' addresses must be distinct.
+/// system, its version and CPE) keeps its known value. The hosts' addresses must be
+/// distinct. Answers the assets' ids and how many were created.
+///
+/// On PostgreSQL the statement itself answers them (`RETURNING`: a row keeps the id this
+/// function proposed exactly when it was inserted); on SQLite they are read before and
+/// after ([`ids_at`]).
 pub async fn upsert_seen(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    network: NetworkId,
+    hosts: &[&ScannedHost],
+    now: OffsetDateTime,
+) -> Result<Upserted> {
+    if is_postgres(conn) {
+        return upsert_seen_postgres(conn, tenant, network, hosts, now).await;
+    }
+    let addresses: Vec<IpAddress> = hosts.iter().map(|host| host.ip).collect();
+    let known = ids_at(conn, tenant, network, &addresses).await?;
+    upsert_seen_sqlite(conn, tenant, network, hosts, now).await?;
+    let ids = ids_at(conn, tenant, network, &addresses).await?;
+    let created = ids.keys().filter(|key| !known.contains_key(*key)).count() as u64;
+    Ok(Upserted { ids, created })
+}
+
+/// [`upsert_seen`]'s statements on SQLite: `VALUES` lists of [`IMPORT_BATCH`] rows.
+async fn upsert_seen_sqlite(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     network: NetworkId,
@@ -618,17 +650,9 @@ pub async fn upsert_seen(
     now: OffsetDateTime,
 ) -> Result<()> {
     use assets::Column as C;
-    let postgres = is_postgres(conn);
-    if postgres {
-        return upsert_seen_postgres(conn, tenant, network, hosts, now).await;
-    }
     let no_tags = Tags::default();
     // The target is the unique index (`COALESCE(network_id, <nil>)`, see the migration).
-    let network_target = if postgres {
-        "COALESCE(\"network_id\", '00000000-0000-0000-0000-000000000000'::uuid)"
-    } else {
-        "COALESCE(\"network_id\", x'')"
-    };
+    let network_target = "COALESCE(\"network_id\", x'')";
     let keep = |column: &str| Expr::cust(format!("COALESCE(excluded.\"{column}\", \"assets\".\"{column}\")"));
     let fresh = |column: &str| Expr::cust(format!("excluded.\"{column}\""));
     for batch in hosts.chunks(IMPORT_BATCH) {
@@ -668,7 +692,7 @@ pub async fn upsert_seen(
                 Expr::val(AssetId::new().as_uuid()),
                 Expr::val(tenant.uuid()),
                 Expr::val(network.as_uuid()),
-                ip_value(postgres, host.ip),
+                ip_value(false, host.ip),
                 Expr::val(host.ip.sort_key()),
                 Expr::val(host.hostname.as_ref().map(|name| name.as_str().to_owned())),
                 Expr::val(host.mac_address.map(|mac| mac.to_string())),
@@ -678,7 +702,7 @@ pub async fn upsert_seen(
                 Expr::val(host.os_cpe.clone()),
                 Expr::val(AssetType::Unknown.as_str()),
                 Expr::val(Criticality::Medium.as_str()),
-                tags_value(postgres, &no_tags),
+                tags_value(false, &no_tags),
                 Expr::val(AssetStatus::Active.as_str()),
                 Expr::val(true),
                 Expr::val(0_i16),
@@ -727,13 +751,18 @@ pub const POSTGRES_IMPORT_BATCH: usize = 5_000;
 /// parameters, not one with 14,000, and a 10,000-host scan is two statements instead of
 /// twenty (measured in docs/benchmarks.md). The values and the conflict rule are those
 /// of the `VALUES` form.
+///
+/// The statement answers every row's id (`RETURNING`), so the import reads no asset back:
+/// a row that kept the id proposed here was inserted, any other existed (an id never
+/// changes, and a new one is a fresh UUID v7). The JSON text is written straight from the
+/// hosts (`serde`), without building a `serde_json::Value` per row.
 async fn upsert_seen_postgres(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     network: NetworkId,
     hosts: &[&ScannedHost],
     now: OffsetDateTime,
-) -> Result<()> {
+) -> Result<Upserted> {
     const SQL: &str = "INSERT INTO assets (id, organization_id, network_id, ip_address, ip_sort, hostname, \
         mac_address, mac_vendor, operating_system, os_version, os_cpe, asset_type, criticality, tags, status, \
         is_reachable, risk_score, vuln_critical, vuln_high, vuln_medium, vuln_low, vuln_info, first_seen, last_seen, \
@@ -741,8 +770,8 @@ async fn upsert_seen_postgres(
         SELECT r.id, $2, $3, CAST(r.ip AS inet), decode(r.ip_sort, 'hex'), r.hostname, r.mac_address, r.mac_vendor, \
         r.operating_system, r.os_version, r.os_cpe, $5, $6, CAST('{}' AS text[]), $7, TRUE, 0, 0, 0, 0, 0, 0, $4, $4, \
         $4, CAST('{}' AS jsonb), $4, $4 \
-        FROM jsonb_to_recordset($1) AS r(id uuid, ip text, ip_sort text, hostname text, mac_address text, \
-        mac_vendor text, operating_system text, os_version text, os_cpe text) \
+        FROM jsonb_to_recordset(CAST($1 AS jsonb)) AS r(id uuid, ip text, ip_sort text, hostname text, \
+        mac_address text, mac_vendor text, operating_system text, os_version text, os_cpe text) \
         ON CONFLICT (organization_id, COALESCE(network_id, '00000000-0000-0000-0000-000000000000'::uuid), ip_address) \
         DO UPDATE SET hostname = COALESCE(excluded.hostname, assets.hostname), \
         mac_address = COALESCE(excluded.mac_address, assets.mac_address), \
@@ -751,26 +780,44 @@ async fn upsert_seen_postgres(
         os_version = COALESCE(excluded.os_version, assets.os_version), \
         os_cpe = COALESCE(excluded.os_cpe, assets.os_cpe), \
         is_reachable = excluded.is_reachable, last_seen = excluded.last_seen, \
-        last_scanned = excluded.last_scanned, updated_at = excluded.updated_at";
+        last_scanned = excluded.last_scanned, updated_at = excluded.updated_at \
+        RETURNING id, ip_sort";
+
+    /// One row of the JSON parameter.
+    #[derive(serde::Serialize)]
+    struct Row<'a> {
+        id: Uuid,
+        ip: String,
+        ip_sort: String,
+        hostname: Option<&'a str>,
+        mac_address: Option<String>,
+        mac_vendor: Option<&'a str>,
+        operating_system: Option<&'a str>,
+        os_version: Option<&'a str>,
+        os_cpe: Option<&'a str>,
+    }
+
+    let mut upserted = Upserted { ids: std::collections::HashMap::with_capacity(hosts.len()), created: 0 };
     for batch in hosts.chunks(POSTGRES_IMPORT_BATCH) {
-        let rows: Vec<Value> = batch
+        let rows: Vec<Row<'_>> = batch
             .iter()
-            .map(|host| {
-                serde_json::json!({
-                    "id": AssetId::new().as_uuid(),
-                    "ip": host.ip.to_string(),
-                    "ip_sort": hex(&host.ip.sort_key()),
-                    "hostname": host.hostname.as_ref().map(|name| name.as_str()),
-                    "mac_address": host.mac_address.map(|mac| mac.to_string()),
-                    "mac_vendor": host.mac_vendor,
-                    "operating_system": host.operating_system,
-                    "os_version": host.os_version,
-                    "os_cpe": host.os_cpe,
-                })
+            .map(|host| Row {
+                id: AssetId::new().as_uuid(),
+                ip: host.ip.to_string(),
+                ip_sort: hex(&host.ip.sort_key()),
+                hostname: host.hostname.as_ref().map(|name| name.as_str()),
+                mac_address: host.mac_address.map(|mac| mac.to_string()),
+                mac_vendor: host.mac_vendor.as_deref(),
+                operating_system: host.operating_system.as_deref(),
+                os_version: host.os_version.as_deref(),
+                os_cpe: host.os_cpe.as_deref(),
             })
             .collect();
+        let proposed: std::collections::HashSet<Uuid> = rows.iter().map(|row| row.id).collect();
+        let json = serde_json::to_string(&rows).map_err(|error| DbErr::Custom(error.to_string()))?;
+        drop(rows);
         let values: [sea_orm::Value; 7] = [
-            Value::Array(rows).into(),
+            json.into(),
             tenant.uuid().into(),
             network.as_uuid().into(),
             now.into(),
@@ -778,11 +825,20 @@ async fn upsert_seen_postgres(
             Criticality::Medium.as_str().into(),
             AssetStatus::Active.as_str().into(),
         ];
-        conn.execute_raw(sea_orm::Statement::from_sql_and_values(DatabaseBackend::Postgres, SQL, values))
+        let returned = conn
+            .query_all_raw(sea_orm::Statement::from_sql_and_values(DatabaseBackend::Postgres, SQL, values))
             .await
             .map_err(write_error)?;
+        for row in returned {
+            let id: Uuid = row.try_get("", "id")?;
+            let key: Vec<u8> = row.try_get("", "ip_sort")?;
+            if proposed.contains(&id) {
+                upserted.created += 1;
+            }
+            upserted.ids.insert(key, AssetId::from_uuid(id));
+        }
     }
-    Ok(())
+    Ok(upserted)
 }
 
 /// Lower-case hexadecimal, as PostgreSQL's `decode(..., 'hex')` reads it.

@@ -259,17 +259,39 @@ pub async fn keys_of(
 
 /// Creates or refreshes the services a scan saw, set-based, by (asset, port, protocol):
 /// a new one gets `first_seen`; every one gets its state and `last_seen`; a detail the
-/// scan does not carry keeps its known value. The keys must be distinct.
+/// scan does not carry keeps its known value. The keys must be distinct, and the assets
+/// the tenant's. Answers how many of them existed before (were updated, not created).
+///
+/// On PostgreSQL each statement counts what it created itself (a row that kept the id
+/// proposed here was inserted); on SQLite the keys are read first ([`keys_of`]).
 pub async fn upsert_seen(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    seen: &[(AssetId, &ScannedService)],
+    now: OffsetDateTime,
+) -> Result<u64> {
+    if conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        return upsert_seen_postgres(conn, tenant, seen, now).await;
+    }
+    let mut assets: Vec<AssetId> = seen.iter().map(|(asset, _)| *asset).collect();
+    assets.sort();
+    assets.dedup();
+    let existing = keys_of(conn, tenant, &assets).await?;
+    upsert_seen_sqlite(conn, tenant, seen, now).await?;
+    Ok(seen
+        .iter()
+        .filter(|(asset, service)| existing.contains(&(*asset, service.port.value(), service.protocol)))
+        .count() as u64)
+}
+
+/// [`upsert_seen`]'s statements on SQLite: `VALUES` lists of `IMPORT_BATCH` rows.
+async fn upsert_seen_sqlite(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     seen: &[(AssetId, &ScannedService)],
     now: OffsetDateTime,
 ) -> Result<()> {
     use services::Column as C;
-    if conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        return upsert_seen_postgres(conn, tenant, seen, now).await;
-    }
     let keep = |column: &str| Expr::cust(format!("COALESCE(excluded.\"{column}\", \"services\".\"{column}\")"));
     let fresh = |column: &str| Expr::cust(format!("excluded.\"{column}\""));
     for batch in seen.chunks(crate::assets::IMPORT_BATCH) {
@@ -340,20 +362,24 @@ pub async fn upsert_seen(
 }
 
 /// [`upsert_seen`] on PostgreSQL: a batch is one statement whose rows arrive as one
-/// `jsonb` parameter (see `assets::upsert_seen_postgres`), 5,000 rows at a time.
+/// `jsonb` parameter (see `assets::upsert_seen_postgres`), 5,000 rows at a time, written
+/// straight from the services (`serde`). The statement answers how many rows it created:
+/// `RETURNING` gives each row's id, which is the proposed one exactly when it was
+/// inserted (the main query of a `WITH` reads the data-modifying one's output).
 async fn upsert_seen_postgres(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     seen: &[(AssetId, &ScannedService)],
     now: OffsetDateTime,
-) -> Result<()> {
-    const SQL: &str = "INSERT INTO services (id, organization_id, asset_id, port, protocol, state, service_name, \
+) -> Result<u64> {
+    const SQL: &str = "WITH r AS MATERIALIZED (SELECT * FROM jsonb_to_recordset(CAST($1 AS jsonb)) AS r(id uuid, \
+        asset_id uuid, port integer, protocol text, state text, service_name text, product text, version text, \
+        cpe text, banner text, confidence smallint, extra_info jsonb)), \
+        upserted AS (INSERT INTO services (id, organization_id, asset_id, port, protocol, state, service_name, \
         product, version, cpe, banner, confidence, extra_info, ssl_enabled, http_technologies, first_seen, last_seen, \
         created_at, updated_at) \
         SELECT r.id, $2, r.asset_id, r.port, r.protocol, r.state, r.service_name, r.product, r.version, r.cpe, \
-        r.banner, r.confidence, r.extra_info, FALSE, CAST('[]' AS jsonb), $3, $3, $3, $3 \
-        FROM jsonb_to_recordset($1) AS r(id uuid, asset_id uuid, port integer, protocol text, state text, \
-        service_name text, product text, version text, cpe text, banner text, confidence smallint, extra_info jsonb) \
+        r.banner, r.confidence, r.extra_info, FALSE, CAST('[]' AS jsonb), $3, $3, $3, $3 FROM r \
         ON CONFLICT (asset_id, port, protocol) DO UPDATE SET state = excluded.state, \
         service_name = COALESCE(excluded.service_name, services.service_name), \
         product = COALESCE(excluded.product, services.product), \
@@ -361,33 +387,59 @@ async fn upsert_seen_postgres(
         banner = COALESCE(excluded.banner, services.banner), \
         confidence = COALESCE(excluded.confidence, services.confidence), \
         extra_info = COALESCE(excluded.extra_info, services.extra_info), last_seen = excluded.last_seen, \
-        updated_at = excluded.updated_at";
+        updated_at = excluded.updated_at \
+        RETURNING id) \
+        SELECT COUNT(*) AS created FROM upserted JOIN r ON r.id = upserted.id";
+
+    /// One row of the JSON parameter.
+    #[derive(serde::Serialize)]
+    struct Row<'a> {
+        id: Uuid,
+        asset_id: Uuid,
+        port: u16,
+        protocol: &'a str,
+        state: &'a str,
+        service_name: Option<&'a str>,
+        product: Option<&'a str>,
+        version: Option<&'a str>,
+        cpe: Option<&'a str>,
+        banner: Option<&'a str>,
+        confidence: Option<u8>,
+        extra_info: Option<&'a Value>,
+    }
+
+    let mut updated = 0;
     for batch in seen.chunks(crate::assets::POSTGRES_IMPORT_BATCH) {
-        let rows: Vec<Value> = batch
+        let rows: Vec<Row<'_>> = batch
             .iter()
-            .map(|(asset, service)| {
-                json!({
-                    "id": AssetServiceId::new().as_uuid(),
-                    "asset_id": asset.as_uuid(),
-                    "port": service.port.value(),
-                    "protocol": service.protocol.as_str(),
-                    "state": service.state.as_str(),
-                    "service_name": service.service_name,
-                    "product": service.product,
-                    "version": service.version,
-                    "cpe": service.cpe,
-                    "banner": service.banner.as_ref().map(|banner| banner.as_str()),
-                    "confidence": service.confidence.map(|value| value.value()),
-                    "extra_info": service.extra_info.as_ref().map(|info| info.as_value()),
-                })
+            .map(|(asset, service)| Row {
+                id: AssetServiceId::new().as_uuid(),
+                asset_id: asset.as_uuid(),
+                port: service.port.value(),
+                protocol: service.protocol.as_str(),
+                state: service.state.as_str(),
+                service_name: service.service_name.as_deref(),
+                product: service.product.as_deref(),
+                version: service.version.as_deref(),
+                cpe: service.cpe.as_deref(),
+                banner: service.banner.as_ref().map(|banner| banner.as_str()),
+                confidence: service.confidence.map(|value| value.value()),
+                extra_info: service.extra_info.as_ref().map(|info| info.as_value()),
             })
             .collect();
-        let values: [sea_orm::Value; 3] = [Value::Array(rows).into(), tenant.uuid().into(), now.into()];
-        conn.execute_raw(sea_orm::Statement::from_sql_and_values(sea_orm::DatabaseBackend::Postgres, SQL, values))
+        let json = serde_json::to_string(&rows).map_err(|error| DbErr::Custom(error.to_string()))?;
+        drop(rows);
+        let values: [sea_orm::Value; 3] = [json.into(), tenant.uuid().into(), now.into()];
+        let created: i64 = conn
+            .query_one_raw(sea_orm::Statement::from_sql_and_values(sea_orm::DatabaseBackend::Postgres, SQL, values))
             .await
-            .map_err(write_error)?;
+            .map_err(write_error)?
+            .map(|row| row.try_get("", "created"))
+            .transpose()?
+            .unwrap_or(0);
+        updated += batch.len() as u64 - u64::try_from(created).unwrap_or(0);
     }
-    Ok(())
+    Ok(updated)
 }
 
 /// The tenant's open services counted by port (all protocols together): the `top`

@@ -14,7 +14,8 @@
 //! ([`ServiceError::LicenseExpired`]; reads stay open), and a write that may add assets
 //! begins with [`InventoryService::begin_growing_write`], which takes the organization's
 //! row lock first, so that creates and imports count the assets one after another and
-//! none of them can take the organization over `max_assets` ([`make_room`]).
+//! none of them can take the organization over `max_assets` ([`make_room`]; an import
+//! counts before its upsert and checks the assets the upsert says it created).
 
 mod assets;
 mod networks;

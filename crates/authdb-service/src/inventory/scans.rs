@@ -3,9 +3,8 @@
 //! An import is one [`TenantWrite`]: every asset and service it touches, the scan row and
 //! its audit event commit together or not at all. Assets are upserted by (organization,
 //! network, address) and services by (asset, port, protocol), in multi-row statements of
-//! at most [`assets::IMPORT_BATCH`] rows, never a statement per host.
-
-use std::collections::HashSet;
+//! at most [`assets::IMPORT_BATCH`] rows (PostgreSQL: [`assets::POSTGRES_IMPORT_BATCH`]),
+//! never a statement per host; on PostgreSQL the statements answer the ids and counts.
 
 use authdb_domain::{
     AssetId, AuditAction, IpAddress, NetworkId, Page, Paged, Permission, Scan, ScanCounts, ScanId, ScanReport,
@@ -14,7 +13,7 @@ use authdb_domain::{
 use authdb_persistence::{assets, networks, scans, scans::NewScan, services};
 use serde_json::json;
 
-use super::{InventoryService, make_room};
+use super::InventoryService;
 use crate::{
     ClientInfo, Result, ServiceError,
     audit::Target,
@@ -67,35 +66,37 @@ impl InventoryService {
         // Rows are written in one order whatever the scan's, so that concurrent imports
         // of overlapping hosts lock them in the same order (no deadlock on PostgreSQL).
         up.sort_by_key(|host| host.ip.sort_key());
-        let up_addresses: Vec<IpAddress> = up.iter().map(|host| host.ip).collect();
         let down_addresses: Vec<IpAddress> = down.iter().map(|host| host.ip).collect();
 
-        let known = assets::ids_at(conn, tenant, network, &up_addresses).await?;
-        // The hosts up not yet in the network become assets: all of them fit, or none is stored.
-        make_room(&write, &organization, up.len().saturating_sub(known.len()) as u64).await?;
-        assets::upsert_seen(conn, tenant, network, &up, now).await?;
+        // The hosts up not yet in the network become assets: all of them fit, or none is
+        // stored. The assets are counted before the upsert, under the organization's row
+        // lock, and the upsert says how many it created; past the limit the write is
+        // dropped, so nothing is stored.
+        let before = match organization.max_assets {
+            Some(_) => Some(assets::count_all(conn, tenant).await?),
+            None => None,
+        };
+        let upserted = assets::upsert_seen(conn, tenant, network, &up, now).await?;
+        if let Some(current) = before {
+            organization
+                .asset_room(current, upserted.created)
+                .map_err(|limit| ServiceError::AssetLimitReached { limit, current })?;
+        }
         let unreachable = assets::mark_unreachable(conn, tenant, network, &down_addresses, now).await?;
-        let ids = assets::ids_at(conn, tenant, network, &up_addresses).await?;
 
         let mut seen: Vec<(AssetId, &ScannedService)> = Vec::new();
         for host in &up {
-            let asset = *ids.get(&host.ip.sort_key()).ok_or(ServiceError::NotFound { entity: "asset" })?;
+            let asset = *upserted.ids.get(&host.ip.sort_key()).ok_or(ServiceError::NotFound { entity: "asset" })?;
             seen.extend(host.services.iter().map(|service| (asset, service)));
         }
         seen.sort_by_key(|(asset, service)| (*asset, service.port, service.protocol.as_str()));
-        let asset_ids: Vec<AssetId> = ids.values().copied().collect::<HashSet<_>>().into_iter().collect();
-        let existing = services::keys_of(conn, tenant, &asset_ids).await?;
-        services::upsert_seen(conn, tenant, &seen, now).await?;
-        let services_updated = seen
-            .iter()
-            .filter(|(asset, service)| existing.contains(&(*asset, service.port.value(), service.protocol)))
-            .count() as u64;
+        let services_updated = services::upsert_seen(conn, tenant, &seen, now).await?;
 
-        let assets_refreshed = up.iter().filter(|host| known.contains_key(&host.ip.sort_key())).count() as u64;
+        let assets_refreshed = up.len() as u64 - upserted.created;
         let counts = ScanCounts {
             hosts_up: up.len() as u64,
             hosts_down: down.len() as u64,
-            assets_created: up.len() as u64 - assets_refreshed,
+            assets_created: upserted.created,
             assets_updated: assets_refreshed + unreachable,
             services_created: seen.len() as u64 - services_updated,
             services_updated,

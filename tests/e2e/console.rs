@@ -637,7 +637,8 @@ fn chart_ids(html: &str) -> Vec<String> {
 /// An asset through the API, with open services on `ports`.
 async fn seed_asset(app: &TestApp, token: &str, org: &str, ip: &str, kind: &str, criticality: &str, ports: &[u16]) {
     let assets = format!("/api/v1/organizations/{org}/assets");
-    let created = app.post(&assets, token, &json!({"ip_address": ip, "asset_type": kind, "criticality": criticality})).await;
+    let created =
+        app.post(&assets, token, &json!({"ip_address": ip, "asset_type": kind, "criticality": criticality})).await;
     assert_eq!(created.status(), 201, "{ip}");
     let id = created.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
     for port in ports {
@@ -715,11 +716,7 @@ async fn the_dashboard_draws_sign_ins_and_the_sections_the_role_allows(backend: 
     let mut viewer = Browser::default();
     viewer.sign_in_ok(&app, "vera").await;
     let html = viewer.get(&app, &format!("/console/dashboard?organization={org}")).await.text().await.unwrap();
-    assert_eq!(
-        chart_ids(&html),
-        ["mine-24h", "mine-30d", "assets-criticality", "assets-type", "open-ports"],
-        "{html}"
-    );
+    assert_eq!(chart_ids(&html), ["mine-24h", "mine-30d", "assets-criticality", "assets-type", "open-ports"], "{html}");
     assert!(!html.contains("Unread messages"), "{html}");
 
     // A role without `assets:read`: no inventory section, and no error.

@@ -152,20 +152,13 @@ fn activity(id: &str, whose: &str, activity: &SignInActivity) -> Markup {
     let (month_in, month_out) = activity.last_30_days();
     let hours = labels(&activity.hourly, hour_labels);
     let days = labels(&activity.daily, day_labels);
-    let hourly = time_chart(
-        &format!("{id}-24h"),
-        &format!("{whose} sign-ins and failures, last 24 hours (UTC, hourly)"),
-        &hours,
-        &activity.hourly,
-    );
-    let daily = time_chart(
-        &format!("{id}-30d"),
-        &format!("{whose} sign-ins and failures, last 30 days (UTC, daily)"),
-        &days,
-        &activity.daily,
-    );
+    let hourly_title = format!("{whose} sign-ins and failures, last 24 hours (UTC, hourly)");
+    let daily_title = format!("{whose} sign-ins and failures, last 30 days (UTC, daily)");
+    let hourly = time_chart(&format!("{id}-24h"), &hourly_title, &hours, &activity.hourly);
+    let daily = time_chart(&format!("{id}-30d"), &daily_title, &days, &activity.daily);
     html! {
-        div class="chart" {
+        figure class="chart" {
+            figcaption { (hourly_title) }
             (PreEscaped(hourly))
             p class="summary" {
                 "Last 24 hours: " strong { (day_in) } " " (plural(day_in, "sign-in", "sign-ins")) ", "
@@ -173,7 +166,8 @@ fn activity(id: &str, whose: &str, activity: &SignInActivity) -> Markup {
             }
             (bucket_table(&format!("{whose} sign-ins per hour"), "Hour (UTC)", &hours, &activity.hourly))
         }
-        div class="chart" {
+        figure class="chart" {
+            figcaption { (daily_title) }
             (PreEscaped(daily))
             p class="summary" {
                 "Last 30 days: " strong { (month_in) } " " (plural(month_in, "sign-in", "sign-ins")) ", "

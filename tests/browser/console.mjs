@@ -1,5 +1,6 @@
 // The web console (/console) in headless Chromium: sign in with a password and a TOTP code
-// (computed here, RFC 6238), walk every page of the navigation, end another session after
+// (computed here, RFC 6238), walk every page of the navigation (the dashboard also with an
+// organization picked through its form), end another session after
 // its confirmation page, sign out; axe-core on every page (no WCAG 2.x A or AA violation),
 // no request leaves the server, no Content-Security-Policy violation; screenshots of each
 // page.
@@ -85,6 +86,25 @@ try {
     data: { code: totp(secret) },
   });
   check(confirmed.status() === 200, "TOTP enrolled through the API");
+  // An organization with an asset and open services, for the dashboard's sections.
+  const created = await api.post(`${base}/api/v1/organizations`, {
+    headers: auth,
+    data: { name: "Console Org", slug: `console-org-${Date.now() % 100000}` },
+  });
+  check(created.status() === 201, "an organization created through the API");
+  const { id: organization } = await created.json();
+  const asset = await api.post(`${base}/api/v1/organizations/${organization}/assets`, {
+    headers: auth,
+    data: { ip_address: "10.0.0.1", asset_type: "server", criticality: "high" },
+  });
+  const { id: assetId } = await asset.json();
+  for (const port of [22, 443]) {
+    const service = await api.post(`${base}/api/v1/organizations/${organization}/assets/${assetId}/services`, {
+      headers: auth,
+      data: { port, protocol: "tcp", state: "open" },
+    });
+    check(service.status() === 201, `an open service on ${port}`);
+  }
 
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
@@ -133,6 +153,16 @@ try {
     check(page.url() === `${base}${link}`, `${link} renders`);
     await visit(page, link.replace(/^\/console\//, "").replaceAll("/", "-"));
   }
+
+  // The dashboard of the organization, picked with its GET form (no script).
+  await page.goto(`${base}/console/dashboard`);
+  await page.getByLabel("Show the dashboard of").selectOption(organization);
+  await page.getByRole("button", { name: "Show" }).click();
+  check(page.url() === `${base}/console/dashboard?organization=${organization}`, `the picker shows the organization (${page.url()})`);
+  const charts = await page.locator('svg[role="img"]').count();
+  check(charts === 7, `the owner's dashboard draws 7 charts (${charts})`);
+  await page.locator("details summary").first().click();
+  await visit(page, "dashboard-organization");
 
   // Confirmation pages (destructive actions ask first).
   await page.goto(`${base}/console/me/totp/remove`);

@@ -17,7 +17,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("authdb-service", &["authdb-domain", "authdb-auth", "authdb-persistence"]),
     ("authdb-api", &["authdb-domain", "authdb-service", "authdb-protocol"]),
     // The web console: another adapter over the services, beside (never above) the API.
-    ("authdb-console", &["authdb-domain", "authdb-service"]),
+    ("authdb-console", &["authdb-domain", "authdb-service", "authdb-charts"]),
     // An adapter: implements the service layer's `Mailer` port.
     ("authdb-mail", &["authdb-domain", "authdb-service"]),
     // The router agent client: an adapter of the service layer's RouterAgent port.

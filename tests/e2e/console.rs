@@ -14,8 +14,14 @@ use serde_json::{Value, json};
 use crate::{python::pyotp_code, soft_passkey::SoftPasskey};
 
 /// Every page the navigation lists.
-const PAGES: &[&str] =
-    &["/console/me", "/console/me/password", "/console/me/security", "/console/me/sessions", "/console/me/events"];
+const PAGES: &[&str] = &[
+    "/console/dashboard",
+    "/console/me",
+    "/console/me/password",
+    "/console/me/security",
+    "/console/me/sessions",
+    "/console/me/events",
+];
 
 /// A browser: a cookie jar (the cookies of `/console`), no redirects followed.
 #[derive(Clone, Default)]
@@ -611,4 +617,142 @@ on_both_backends!(
     ending_one_session_from_the_console_revokes_it,
     the_password_change_needs_a_recent_sign_in,
     security_events_paginate,
+    the_dashboard_draws_sign_ins_and_the_sections_the_role_allows,
+    the_dashboard_of_an_organization_the_caller_is_not_in_is_not_found,
 );
+
+/// The ids of the charts (`<svg ... role="img">`) a dashboard page draws, in order.
+fn chart_ids(html: &str) -> Vec<String> {
+    html.split("<svg ")
+        .skip(1)
+        .map(|svg| {
+            let tag = svg.split('>').next().unwrap();
+            assert!(tag.contains(r#"role="img""#), "{tag}");
+            let labelled = tag.split(r#"aria-labelledby=""#).nth(1).unwrap();
+            labelled.split("-title").next().unwrap().to_owned()
+        })
+        .collect()
+}
+
+/// An asset through the API, with open services on `ports`.
+async fn seed_asset(app: &TestApp, token: &str, org: &str, ip: &str, kind: &str, criticality: &str, ports: &[u16]) {
+    let assets = format!("/api/v1/organizations/{org}/assets");
+    let created =
+        app.post(&assets, token, &json!({"ip_address": ip, "asset_type": kind, "criticality": criticality})).await;
+    assert_eq!(created.status(), 201, "{ip}");
+    let id = created.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    for port in ports {
+        let service = app
+            .post(&format!("{assets}/{id}/services"), token, &json!({"port": port, "protocol": "tcp", "state": "open"}))
+            .await;
+        assert_eq!(service.status(), 201);
+    }
+}
+
+async fn the_dashboard_draws_sign_ins_and_the_sections_the_role_allows(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let vera = app.register_ok("vera").await;
+    let rita = app.register_ok("rita").await;
+    app.register_ok("root").await;
+    let org = app.create_organization_ok(&alice.access_token, "acme").await["id"].as_str().unwrap().to_owned();
+    app.add_member_ok(&alice.access_token, &org, &vera, "viewer").await;
+    // A role that reads the organization but not its inventory nor its chats.
+    let reader = app
+        .post(
+            &format!("/api/v1/organizations/{org}/roles"),
+            &alice.access_token,
+            &json!({"name": "reader", "permissions": ["org:read", "members:read"]}),
+        )
+        .await;
+    assert_eq!(reader.status(), 201);
+    app.add_member_ok(&alice.access_token, &org, &rita, "reader").await;
+    let token = &alice.access_token;
+    seed_asset(&app, token, &org, "10.0.0.1", "server", "critical", &[22, 443]).await;
+    seed_asset(&app, token, &org, "10.0.0.2", "server", "critical", &[443]).await;
+    seed_asset(&app, token, &org, "10.0.0.3", "router", "low", &[]).await;
+    // Alice: one sign-in through the API, two wrong passwords, one console sign-in.
+    app.login_ok("alice").await;
+    for _ in 0..2 {
+        assert_eq!(app.login("alice", "wrong-password-1A!").await.status(), 401);
+    }
+    let mut browser = Browser::default();
+    browser.sign_in_ok(&app, "alice").await;
+
+    // No organization picked: the caller's own sign-ins and the picker.
+    let own = browser.get(&app, "/console/dashboard").await;
+    assert_eq!(own.status(), 200);
+    assert_secure_headers(&own, true);
+    let html = own.text().await.unwrap();
+    assert_eq!(chart_ids(&html), ["mine-24h", "mine-30d"], "{html}");
+    let totals = "<strong>2</strong> sign-ins, <strong>2</strong> failures.";
+    assert!(html.contains(&format!("Last 24 hours: {totals}")), "{html}");
+    assert!(html.contains(&format!("Last 30 days: {totals}")), "{html}");
+    assert!(html.contains(r#"<form method="get" action="/console/dashboard""#), "{html}");
+    assert!(html.contains(&format!(r#"<option value="{org}">Org acme (owner)</option>"#)), "{html}");
+    assert!(!html.contains("Inventory") && !html.contains("<script") && !html.contains("style="), "{html}");
+    let picked_nothing = browser.get(&app, "/console/dashboard?organization=").await;
+    assert_eq!(picked_nothing.status(), 200, "the picker's empty choice is no organization");
+
+    // The owner's view of the organization: every section.
+    let owner = browser.get(&app, &format!("/console/dashboard?organization={org}")).await;
+    assert_eq!(owner.status(), 200);
+    let html = owner.text().await.unwrap();
+    assert_eq!(
+        chart_ids(&html),
+        ["mine-24h", "mine-30d", "members-24h", "members-30d", "assets-criticality", "assets-type", "open-ports"],
+        "{html}"
+    );
+    assert!(html.contains(&format!(r#"<option value="{org}" selected>Org acme (owner)</option>"#)), "{html}");
+    assert!(html.contains("<strong>3</strong> assets; <strong>3</strong> open services."), "{html}");
+    assert!(html.contains(r#"<th scope="row">critical</th><td>2</td>"#), "{html}");
+    assert!(html.contains(r#"<th scope="row">router</th><td>1</td>"#), "{html}");
+    assert!(html.contains(r#"<th scope="row">443</th><td>2</td>"#), "{html}");
+    assert!(html.contains(r#"<th scope="row">22</th><td>1</td>"#), "{html}");
+    assert!(html.contains("<strong>0</strong> unread messages in 0 chats."), "{html}");
+    assert!(!html.contains("platform-24h"), "the platform's view is for superusers");
+
+    // A viewer reads the inventory, not the members' sign-ins nor the chats.
+    let mut viewer = Browser::default();
+    viewer.sign_in_ok(&app, "vera").await;
+    let html = viewer.get(&app, &format!("/console/dashboard?organization={org}")).await.text().await.unwrap();
+    assert_eq!(chart_ids(&html), ["mine-24h", "mine-30d", "assets-criticality", "assets-type", "open-ports"], "{html}");
+    assert!(!html.contains("Unread messages"), "{html}");
+
+    // A role without `assets:read`: no inventory section, and no error.
+    let mut reader = Browser::default();
+    reader.sign_in_ok(&app, "rita").await;
+    let page = reader.get(&app, &format!("/console/dashboard?organization={org}")).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert_eq!(chart_ids(&html), ["mine-24h", "mine-30d"], "{html}");
+    assert!(!html.contains("Inventory") && !html.contains("Assets by"), "{html}");
+    assert!(html.contains("Your role in this organization shows nothing on the dashboard."), "{html}");
+
+    // A superuser also sees the platform's sign-ins (every account's).
+    app.promote_to_superuser("root").await;
+    let mut root = Browser::default();
+    root.sign_in_ok(&app, "root").await;
+    let html = root.get(&app, "/console/dashboard").await.text().await.unwrap();
+    assert_eq!(chart_ids(&html), ["mine-24h", "mine-30d", "platform-24h", "platform-30d"], "{html}");
+}
+
+async fn the_dashboard_of_an_organization_the_caller_is_not_in_is_not_found(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.register_ok("alice").await;
+    let mallory = app.register_ok("mallory").await;
+    let theirs = app.create_organization_ok(&mallory.access_token, "other").await["id"].as_str().unwrap().to_owned();
+    let mut browser = Browser::default();
+    browser.sign_in_ok(&app, "alice").await;
+
+    let foreign = browser.get(&app, &format!("/console/dashboard?organization={theirs}")).await;
+    assert_eq!(foreign.status(), 404, "another organization's dashboard does not exist for alice");
+    assert_secure_headers(&foreign, true);
+    let html = foreign.text().await.unwrap();
+    assert!(html.contains("role=\"alert\"") && !html.contains("Org other"), "{html}");
+    let unknown = browser.get(&app, &format!("/console/dashboard?organization={}", uuid_like())).await;
+    assert_eq!(unknown.status(), 404);
+    let malformed = browser.get(&app, "/console/dashboard?organization=acme").await;
+    assert_eq!(malformed.status(), 400);
+    assert!(malformed.text().await.unwrap().contains("organization: not an organization id"));
+}

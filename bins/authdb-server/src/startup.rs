@@ -391,6 +391,8 @@ impl Application {
         };
         let console = authdb_console::configure(
             services.auth.clone(),
+            services.organizations.clone(),
+            services.insights.clone(),
             ConsoleConfig {
                 secure_cookies: secure_cookies(bind, settings.public_url()?.as_deref()),
                 trusted_proxies: settings.trusted_proxies()?,

@@ -1,7 +1,7 @@
 //! Mounting the console.
 
 use actix_web::{middleware, web};
-use authdb_service::AuthService;
+use authdb_service::{AuthService, InsightsService, OrganizationService};
 
 use crate::{
     config::{Console, ConsoleConfig, MOUNT},
@@ -12,9 +12,11 @@ use crate::{
 /// `authdb_api::configure` (`App::new().configure(api).configure(console)`).
 pub fn configure(
     auth: AuthService,
+    organizations: OrganizationService,
+    insights: InsightsService,
     config: ConsoleConfig,
 ) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
-    let console = web::Data::new(Console { auth, config });
+    let console = web::Data::new(Console { auth, organizations, insights, config });
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(console.clone()).service(
             web::scope(MOUNT)

@@ -1,6 +1,6 @@
 //! How the console runs, and the state its handlers share.
 
-use authdb_service::{AuthService, TrustedProxies};
+use authdb_service::{AuthService, InsightsService, OrganizationService, TrustedProxies};
 
 /// Where the console is mounted.
 pub const MOUNT: &str = "/console";
@@ -19,5 +19,9 @@ pub struct ConsoleConfig {
 #[derive(Debug, Clone)]
 pub(crate) struct Console {
     pub(crate) auth: AuthService,
+    /// The caller's organizations and memberships (the dashboard's organization picker).
+    pub(crate) organizations: OrganizationService,
+    /// The dashboard's data.
+    pub(crate) insights: InsightsService,
     pub(crate) config: ConsoleConfig,
 }

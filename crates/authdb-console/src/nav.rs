@@ -16,15 +16,18 @@ pub(crate) struct NavSection {
     pub(crate) entries: &'static [NavEntry],
 }
 
-/// Every section, in order. A new section (Organizations, Inventory, Platform,
-/// Dashboard) is one more entry here once its pages exist.
-pub(crate) const SECTIONS: &[NavSection] = &[NavSection {
-    heading: "Me",
-    entries: &[
-        NavEntry { path: "/me", label: "Profile" },
-        NavEntry { path: "/me/password", label: "Password" },
-        NavEntry { path: "/me/security", label: "Second factors and passkeys" },
-        NavEntry { path: "/me/sessions", label: "Sessions" },
-        NavEntry { path: "/me/events", label: "Security events" },
-    ],
-}];
+/// Every section, in order. A new section (Organizations, Inventory, Platform) is one
+/// more entry here once its pages exist.
+pub(crate) const SECTIONS: &[NavSection] = &[
+    NavSection { heading: "Overview", entries: &[NavEntry { path: "/dashboard", label: "Dashboard" }] },
+    NavSection {
+        heading: "Me",
+        entries: &[
+            NavEntry { path: "/me", label: "Profile" },
+            NavEntry { path: "/me/password", label: "Password" },
+            NavEntry { path: "/me/security", label: "Second factors and passkeys" },
+            NavEntry { path: "/me/sessions", label: "Sessions" },
+            NavEntry { path: "/me/events", label: "Security events" },
+        ],
+    },
+];

@@ -3,6 +3,7 @@
 //! `mount` is the one list of them. Adding a page: a module here, one line in `mount`,
 //! and its navigation entry in `nav.rs`.
 
+mod dashboard;
 mod events;
 mod password;
 mod profile;
@@ -26,7 +27,8 @@ pub(crate) fn mount(cfg: &mut web::ServiceConfig) {
         .configure(reauthenticate::configure)
         .configure(security::configure)
         .configure(sessions::configure)
-        .configure(events::configure);
+        .configure(events::configure)
+        .configure(dashboard::configure);
 }
 
 /// The console's front door: the profile (which sends a visitor without a session on to

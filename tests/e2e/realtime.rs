@@ -487,14 +487,18 @@ async fn ending_the_session_closes_its_sockets_within_a_second(backend: Backend)
 }
 
 async fn an_expired_token_closes_the_socket_unless_a_fresh_one_is_presented(backend: Backend) {
-    let app = spawn_app_with(backend, |settings| settings.auth.access_ttl_secs = 2).await;
+    let app = spawn_app_with(backend, |settings| settings.auth.access_ttl_secs = 3).await;
     let alice = app.register_ok("alice").await;
     let mut lapsing = open(&app, &alice).await;
     let mut refreshed = open(&app, &alice).await;
-    // A second later, so that the fresh token expires at a later second.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let fresh = app.refresh_ok(&alice.refresh_token).await;
+    // Into the next second, so that the fresh token expires at a later second; the first
+    // one still has more than a second to live.
     let first_expiry = claims_of(&alice.access_token)["exp"].as_i64().unwrap();
+    let issued = claims_of(&alice.access_token)["iat"].as_i64().unwrap();
+    while unix_now() < (issued + 1) as f64 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let fresh = app.refresh_ok(&alice.refresh_token).await;
     let fresh_expiry = claims_of(&fresh.access_token)["exp"].as_i64().unwrap();
     assert!(fresh_expiry > first_expiry);
     send(&mut refreshed, json!({"type": "auth", "token": fresh.access_token})).await;
@@ -506,11 +510,19 @@ async fn an_expired_token_closes_the_socket_unless_a_fresh_one_is_presented(back
     send(&mut refreshed, json!({"type": "auth", "token": "garbage"})).await;
     assert_eq!(next_of(&mut refreshed, "error").await["problem"]["status"], 401);
 
-    assert_eq!(close_code(&mut lapsing, Duration::from_secs(6)).await, 4001);
-    let lapsed = Instant::now();
-    // The refreshed socket outlives the first token, then lapses with its own.
-    assert_eq!(close_code(&mut refreshed, Duration::from_secs(6)).await, 4001);
-    assert!(lapsed.elapsed() >= Duration::from_millis(500), "closed {:?} after the first", lapsed.elapsed());
+    // Each socket closes when its own token expires, not before (late is only load).
+    assert_eq!(close_code(&mut lapsing, Duration::from_secs(10)).await, 4001);
+    assert!(unix_now() >= first_expiry as f64 - CLOCK_GRAIN, "closed before the first token expired");
+    assert_eq!(close_code(&mut refreshed, Duration::from_secs(10)).await, 4001);
+    assert!(unix_now() >= fresh_expiry as f64 - CLOCK_GRAIN, "closed before the fresh token expired");
+}
+
+/// How far the test's reading of the clock may trail the server's.
+const CLOCK_GRAIN: f64 = 0.05;
+
+/// Seconds since the epoch, with their fraction.
+fn unix_now() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64()
 }
 
 async fn a_slow_consumer_is_closed_with_1013(backend: Backend) {

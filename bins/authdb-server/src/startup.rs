@@ -390,9 +390,7 @@ impl Application {
             None => None,
         };
         let console = authdb_console::configure(
-            services.auth.clone(),
-            services.organizations.clone(),
-            services.insights.clone(),
+            &services,
             ConsoleConfig {
                 secure_cookies: secure_cookies(bind, settings.public_url()?.as_deref()),
                 trusted_proxies: settings.trusted_proxies()?,

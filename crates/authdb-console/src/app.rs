@@ -1,7 +1,7 @@
 //! Mounting the console.
 
 use actix_web::{middleware, web};
-use authdb_service::{AuthService, InsightsService, OrganizationService};
+use authdb_service::Services;
 
 use crate::{
     config::{Console, ConsoleConfig, MOUNT},
@@ -10,13 +10,19 @@ use crate::{
 
 /// Mounts the console at [`MOUNT`]: call it on the application beside
 /// `authdb_api::configure` (`App::new().configure(api).configure(console)`).
+/// The console uses the same services as the API (it is another adapter over them).
 pub fn configure(
-    auth: AuthService,
-    organizations: OrganizationService,
-    insights: InsightsService,
+    services: &Services,
     config: ConsoleConfig,
 ) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
-    let console = web::Data::new(Console { auth, organizations, insights, config });
+    let console = web::Data::new(Console {
+        auth: services.auth.clone(),
+        organizations: services.organizations.clone(),
+        insights: services.insights.clone(),
+        inventory: services.inventory.clone(),
+        admin: services.admin.clone(),
+        config,
+    });
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(console.clone()).service(
             web::scope(MOUNT)

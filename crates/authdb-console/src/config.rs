@@ -1,6 +1,8 @@
 //! How the console runs, and the state its handlers share.
 
-use authdb_service::{AuthService, InsightsService, OrganizationService, TrustedProxies};
+use authdb_service::{
+    AdminService, AuthService, InsightsService, InventoryService, OrganizationService, TrustedProxies,
+};
 
 /// Where the console is mounted.
 pub const MOUNT: &str = "/console";
@@ -23,5 +25,11 @@ pub(crate) struct Console {
     pub(crate) organizations: OrganizationService,
     /// The dashboard's data.
     pub(crate) insights: InsightsService,
+    #[allow(dead_code, reason = "the Inventory pages are being built")]
+    /// Networks, assets, services, access rules and scans (the Inventory pages).
+    pub(crate) inventory: InventoryService,
+    #[allow(dead_code, reason = "the Platform pages are being built")]
+    /// The platform's users, organizations and outbox (the superusers' Platform pages).
+    pub(crate) admin: AdminService,
     pub(crate) config: ConsoleConfig,
 }

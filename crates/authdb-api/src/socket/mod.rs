@@ -157,10 +157,13 @@ fn close_reason(reason: CloseReason) -> WsCloseReason {
     }
 }
 
-/// When the principal's access token expires.
+/// When the principal's access token expires: to the millisecond, so that a socket never
+/// outlives its token by the fraction of a second that `exp` rounds away.
 fn expiry_instant(principal: &Principal) -> Instant {
-    let left = principal.claims.exp - time::OffsetDateTime::now_utc().unix_timestamp();
-    Instant::now() + Duration::from_secs(u64::try_from(left).unwrap_or(0))
+    let expires =
+        time::OffsetDateTime::from_unix_timestamp(principal.claims.exp).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let left = expires - time::OffsetDateTime::now_utc();
+    Instant::now() + Duration::try_from(left).unwrap_or(Duration::ZERO)
 }
 
 /// What the socket does after a client frame.

@@ -2,6 +2,8 @@
 //! 422 answer.
 
 use authdb_domain::{DomainError, Violation};
+use authdb_service::SecondFactorProof;
+use secrecy::SecretString;
 
 use crate::ApiError;
 
@@ -24,6 +26,32 @@ pub(crate) fn bounded(field: &'static str, value: &str, max: usize) -> Option<Vi
         Some(Violation::new(field, format!("must be at most {max} bytes")))
     } else {
         None
+    }
+}
+
+/// A TOTP or recovery code: not blank, at most [`MAX_CODE_BYTES`].
+pub(crate) fn one_time_code(field: &'static str, code: &str) -> Option<Violation> {
+    match code.trim() {
+        "" => Some(Violation::new(field, "is required")),
+        _ => bounded(field, code, MAX_CODE_BYTES),
+    }
+}
+
+/// The second factor of a request that carries `code` (TOTP) or `recovery_code`: at most
+/// one of them, and `None` when neither is given (the caller decides whether that is
+/// allowed). A blank or overlong code is refused before any work is done.
+pub(crate) fn second_factor_proof(
+    code: Option<String>,
+    recovery_code: Option<String>,
+) -> Result<Option<SecondFactorProof>, Violation> {
+    let present = |field: &'static str, code: &str| one_time_code(field, code).map_or(Ok(()), Err);
+    match (code, recovery_code) {
+        (None, None) => Ok(None),
+        (Some(code), None) => present("code", &code).map(|()| Some(SecondFactorProof::Totp(code))),
+        (None, Some(code)) => {
+            present("recovery_code", &code).map(|()| Some(SecondFactorProof::RecoveryCode(SecretString::from(code))))
+        }
+        (Some(_), Some(_)) => Err(Violation::new("code", "give at most one of code and recovery_code")),
     }
 }
 

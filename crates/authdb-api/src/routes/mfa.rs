@@ -4,8 +4,8 @@
 //! `/admin/users/{id}/mfa/reset`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use authdb_domain::UserId;
-use authdb_service::{AuthService, MfaPasskeyVerification, MfaVerification, SecondFactorProof};
+use authdb_domain::{UserId, Violation};
+use authdb_service::{AuthService, MfaPasskeyVerification, MfaVerification};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +15,10 @@ use crate::{
     dto::{
         MfaPasskeyFinishRequest, MfaPasskeyOptionsResponse, MfaPasskeyStartRequest, TokenResponse, public_key_options,
     },
-    fields::{MAX_CODE_BYTES, MAX_PASSWORD_BYTES, MAX_REFRESH_TOKEN_BYTES, bounded, invalid, webauthn_credential},
+    fields::{
+        MAX_PASSWORD_BYTES, MAX_REFRESH_TOKEN_BYTES, bounded, invalid, one_time_code, second_factor_proof,
+        webauthn_credential,
+    },
     guard::path_uuid,
     problem::{FieldError, Problem},
 };
@@ -127,16 +130,6 @@ fn password_field(password: &str) -> Result<SecretString, ApiError> {
     Ok(SecretString::from(password.to_owned()))
 }
 
-fn code_field(field: &'static str, code: &str) -> Result<(), ApiError> {
-    if code.trim().is_empty() {
-        return Err(ApiError::Unprocessable(vec![FieldError { field: field.into(), message: "is required".into() }]));
-    }
-    match bounded(field, code, MAX_CODE_BYTES) {
-        Some(violation) => Err(invalid([Some(violation)])),
-        None => Ok(()),
-    }
-}
-
 fn codes(codes: Vec<SecretString>) -> RecoveryCodesResponse {
     RecoveryCodesResponse { recovery_codes: codes.iter().map(|code| code.expose_secret().to_owned()).collect() }
 }
@@ -198,7 +191,9 @@ async fn confirm_totp(
     body: JsonBody<CodeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let code = body.into_inner().code;
-    code_field("code", &code)?;
+    if let Some(violation) = one_time_code("code", &code) {
+        return Err(invalid([Some(violation)]));
+    }
     let recovery = auth.confirm_totp(&caller.0, &code, &client.0).await?;
     Ok(no_store(HttpResponse::Ok()).json(codes(recovery)))
 }
@@ -227,7 +222,9 @@ async fn disable_totp(
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner();
     let password = password_field(&request.password)?;
-    code_field("code", &request.code)?;
+    if let Some(violation) = one_time_code("code", &request.code) {
+        return Err(invalid([Some(violation)]));
+    }
     auth.disable_totp(&caller.0, password, &request.code, &client.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -285,21 +282,10 @@ async fn verify(
     if let Some(violation) = bounded("mfa_token", &request.mfa_token, MAX_REFRESH_TOKEN_BYTES) {
         return Err(invalid([Some(violation)]));
     }
-    let proof = match (request.code, request.recovery_code) {
-        (Some(code), None) => {
-            code_field("code", &code)?;
-            SecondFactorProof::Totp(code)
-        }
-        (None, Some(code)) => {
-            code_field("recovery_code", &code)?;
-            SecondFactorProof::RecoveryCode(SecretString::from(code))
-        }
-        _ => {
-            return Err(ApiError::Unprocessable(vec![FieldError {
-                field: "code".into(),
-                message: "give exactly one of code and recovery_code".into(),
-            }]));
-        }
+    let proof = match second_factor_proof(request.code, request.recovery_code) {
+        Ok(Some(proof)) => proof,
+        Ok(None) => return Err(invalid([Some(Violation::new("code", "give exactly one of code and recovery_code"))])),
+        Err(violation) => return Err(invalid([Some(violation)])),
     };
     let verification = MfaVerification { mfa_token: SecretString::from(request.mfa_token), proof };
     let tokens = auth.verify_mfa(verification, &client.0).await?;

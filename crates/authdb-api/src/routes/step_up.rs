@@ -3,7 +3,7 @@
 //! `POST /api/v1/auth/step-up/webauthn/start|finish`: the same with a passkey.
 
 use actix_web::{HttpResponse, web};
-use authdb_service::{AuthService, PasskeyStepUp, SecondFactorProof, StepUpAttempt};
+use authdb_service::{AuthService, PasskeyStepUp, StepUpAttempt};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -11,7 +11,7 @@ use crate::endpoint::{no_store, resource};
 use crate::{
     ApiError, Authenticated, Client, JsonBody,
     dto::{PasskeyCeremonyResponse, PasskeyStepUpRequest, TokenResponse},
-    fields::{MAX_CODE_BYTES, MAX_PASSWORD_BYTES, bounded, invalid, webauthn_credential},
+    fields::{MAX_PASSWORD_BYTES, bounded, invalid, second_factor_proof, webauthn_credential},
     problem::Problem,
 };
 
@@ -71,18 +71,7 @@ async fn step_up(
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner();
     let password = bounded("password", &request.password, MAX_PASSWORD_BYTES);
-    let proof = match (request.code, request.recovery_code) {
-        (None, None) => Ok(None),
-        (Some(code), None) => match bounded("code", code.trim(), MAX_CODE_BYTES) {
-            None => Ok(Some(SecondFactorProof::Totp(code))),
-            Some(violation) => Err(violation),
-        },
-        (None, Some(code)) => match bounded("recovery_code", code.trim(), MAX_CODE_BYTES) {
-            None => Ok(Some(SecondFactorProof::RecoveryCode(SecretString::from(code)))),
-            Some(violation) => Err(violation),
-        },
-        (Some(_), Some(_)) => Err(authdb_domain::Violation::new("code", "give at most one of code and recovery_code")),
-    };
+    let proof = second_factor_proof(request.code, request.recovery_code);
     let proof = match (password, proof) {
         (None, Ok(proof)) => proof,
         (password, proof) => return Err(invalid([password, proof.err()])),

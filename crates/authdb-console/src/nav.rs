@@ -30,8 +30,5 @@ pub(crate) const SECTIONS: &[NavSection] = &[
             NavEntry { path: "/me/events", label: "Security events" },
         ],
     },
-    NavSection {
-        heading: "Organizations",
-        entries: &[NavEntry { path: "/organizations", label: "Organizations" }],
-    },
+    NavSection { heading: "Organizations", entries: &[NavEntry { path: "/organizations", label: "Organizations" }] },
 ];

@@ -11,8 +11,8 @@
 
 use actix_web::{HttpResponse, http::StatusCode, web};
 use authdb_domain::{
-    Email, InvitationId, MemberSortKey, OrganizationId, Page, Paged, Permission, PermissionSet, Role, RoleName,
-    Sort, UserId, Violation,
+    Email, InvitationId, MemberSortKey, OrganizationId, Page, Paged, Permission, PermissionSet, Role, RoleName, Sort,
+    UserId, Violation,
 };
 use authdb_service::{Membership, ServiceError};
 use maud::{Markup, html};

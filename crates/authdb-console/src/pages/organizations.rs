@@ -324,7 +324,7 @@ async fn roles(
     let content = html! {
         (org_links(&membership, "/roles"))
         p { "Which permissions each role gives. Built-in roles are the same in every organization." }
-        div class="scroll" {
+        div class="scroll" tabindex="0" role="region" aria-label="Roles and permissions (scrolls sideways)" {
             table class="matrix" {
                 caption { "Roles of " (name) " (rows) and their permissions (columns)" }
                 thead {

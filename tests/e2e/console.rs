@@ -888,7 +888,8 @@ async fn the_organizations_pages_render_for_an_owner_and_their_actions_work(back
     let remove = format!("{members}/{vera_id}/remove");
     let asked = browser.get(&app, &remove).await;
     assert_eq!(asked.status(), 200);
-    assert!(asked.text().await.unwrap().contains("Remove the member"));
+    let html = asked.text().await.unwrap();
+    assert!(html.contains("Remove the member") && html.contains("Remove vera (vera@"), "{html}");
     let removed = browser.post(&app, &remove, &[("csrf", &token)]).await;
     assert_eq!(removed.status(), 303);
     assert_eq!(role_of(&app, &alice.access_token, &org, "vera").await, None);

@@ -270,15 +270,29 @@ async fn confirm_remove(signed_in: SignedIn, path: web::Path<(String, String)>) 
     let membership = membership(&signed_in, &path.0).await?;
     let user: UserId = parse_id(&path.1)?;
     let name = name_of(&signed_in, &membership).await;
+    let who = member_name(&signed_in, &membership, user).await;
     let question = if user == membership.user_id() {
         format!("Leave {name}? You lose every permission your role gives you there.")
     } else {
-        format!("Remove this member ({user}) from {name}? They lose every permission their role gives them there.")
+        format!("Remove {who} from {name}? They lose every permission their role gives them there.")
     };
     let action = org_path(&membership, &format!("/members/{user}/remove"));
     let back = org_path(&membership, "/members");
     let markup = confirm_with_back(&signed_in, "Remove a member", &question, &action, "Remove the member", &back);
     Ok(respond(StatusCode::OK, markup))
+}
+
+/// How the removal's confirmation page names a member: username and email when the
+/// caller may read the members (and the member is among the first page of the largest
+/// size), else the user id.
+async fn member_name(signed_in: &SignedIn, membership: &Membership, user: UserId) -> String {
+    let Ok(sort) = Sort::<MemberSortKey>::parse(None) else { return user.to_string() };
+    let listed =
+        signed_in.console.organizations.list_members(membership, None, sort, Page::first(Page::MAX_LIMIT)).await;
+    listed
+        .ok()
+        .and_then(|listed| listed.items.into_iter().find(|member| member.user_id == user))
+        .map_or_else(|| user.to_string(), |member| format!("{} ({})", member.username, member.email.as_str()))
 }
 
 /// A confirmation page whose way back is an organization's page (not a navigation entry).

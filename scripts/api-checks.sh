@@ -15,7 +15,8 @@
 #      cloned authenticator refused and audited, removal. Over http://localhost:PORT, the
 #      relying party of the default configuration;
 #   5. the web console in headless Chromium (tests/browser/console.mjs): sign in with a
-#      password and a TOTP code, every page, end a session, sign out; axe-core on every page
+#      password and a TOTP code, every page, change a member's role, send and withdraw an
+#      invitation, end a session, sign out; axe-core on every page
 #      (no WCAG A/AA violation); screenshots in target/test-output/console/.
 #
 # Installs what it needs when missing (as root): chromium (apt), a Python virtualenv with
@@ -149,7 +150,7 @@ result "$status" "passkeys in headless Chromium with a virtual authenticator (te
 
 # ---------------------------------------------------------------- 5. console
 status=0
-CHROMIUM="$CHROMIUM" node tests/browser/console.mjs "$base" "$OUT/console" || status=$?
+AUTHDB_OUTBOX="$work/data/outbox" CHROMIUM="$CHROMIUM" node tests/browser/console.mjs "$base" "$OUT/console" || status=$?
 result "$status" "the web console in headless Chromium with axe-core (screenshots in target/test-output/console/)"
 
 # In cargo's words, so ./scripts/test.sh adds these to its closing count.

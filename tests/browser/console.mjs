@@ -1,13 +1,18 @@
 // The web console (/console) in headless Chromium: sign in with a password and a TOTP code
 // (computed here, RFC 6238), walk every page of the navigation (the dashboard also with an
-// organization picked through its form), end another session after
-// its confirmation page, sign out; axe-core on every page (no WCAG 2.x A or AA violation),
+// organization picked through its form), the Organizations pages (change a member's
+// role, send an invitation and withdraw it, the removal's confirmation page), end another
+// session after its confirmation page, sign out; axe-core on every page (no WCAG 2.x A or AA violation),
 // no request leaves the server, no Content-Security-Policy violation; screenshots of each
 // page.
 //
-//   node tests/browser/console.mjs BASE_URL OUTPUT_DIR
+//   AUTHDB_OUTBOX=DATA_DIR/outbox node tests/browser/console.mjs BASE_URL OUTPUT_DIR
+//
+// AUTHDB_OUTBOX is where the server's `file` mail transport writes (for the invitation
+// token of the member the Organizations pages act on); with `mail.transport = none` the
+// token comes in the API's answer instead.
 import { createHmac } from "node:crypto";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { chromium, request } from "playwright-core";
 
@@ -63,6 +68,23 @@ async function accessible(page, name) {
     for (const node of violation.nodes.slice(0, 3)) console.log(`    ${node.target.join(" ")}`);
   }
   check(results.violations.length === 0, `${name}: no WCAG A/AA violation (axe-core, ${results.passes.length} rules passed)`);
+}
+
+/** The accept token of the invitation mailed to `email` (the `file` transport's outbox). */
+function mailedInvitationToken(email) {
+  const dir = process.env.AUTHDB_OUTBOX;
+  if (!dir) return undefined;
+  for (const file of readdirSync(dir).filter((name) => name.endsWith(".eml"))) {
+    const raw = readFileSync(`${dir}/${file}`, "utf8").replaceAll("\r\n", "\n");
+    if (!raw.includes(email)) continue;
+    const quoted = raw.replace(/=\n/g, "").replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+    const parts = [quoted, ...raw.split(/\n\n/).map((part) => Buffer.from(part.replace(/\s+/g, ""), "base64").toString("latin1"))];
+    for (const text of parts) {
+      const found = text.match(/accept-invitation\?token=([A-Za-z0-9_.~-]+)/);
+      if (found) return found[1];
+    }
+  }
+  return undefined;
 }
 
 async function visit(page, name) {
@@ -163,6 +185,70 @@ try {
   check(charts === 7, `the owner's dashboard draws 7 charts (${charts})`);
   await page.locator("details summary").first().click();
   await visit(page, "dashboard-organization");
+
+  // Organizations: a second member (invited and accepted through the API), whose role the
+  // owner changes on the members page; an invitation sent and withdrawn on the
+  // invitations page; the removal's confirmation page.
+  const memberName = `${username}m`;
+  const memberEmail = `${memberName}@example.com`;
+  const joining = await api.post(`${base}/api/v1/auth/register`, {
+    data: { email: memberEmail, username: memberName, password: PASSWORD },
+  });
+  check(joining.status() === 201, `registered ${memberName}`);
+  const { access_token: memberToken } = await joining.json();
+  const invitation = await api.post(`${base}/api/v1/organizations/${organization}/invitations`, {
+    headers: auth,
+    data: { email: memberEmail, role: "viewer" },
+  });
+  check(invitation.status() === 201, `${memberName} invited through the API (${invitation.status()})`);
+  let inviteToken = (await invitation.json()).token;
+  // The mail is written by the outbox's relay, shortly after the answer.
+  for (let tries = 0; !inviteToken && tries < 50; tries++) {
+    inviteToken = mailedInvitationToken(memberEmail);
+    if (!inviteToken) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  check(Boolean(inviteToken), "the invitation's token (the answer, or the mail in AUTHDB_OUTBOX)");
+  const accepted = await api.post(`${base}/api/v1/invitations/accept`, {
+    headers: { Authorization: `Bearer ${memberToken}` },
+    data: { token: inviteToken },
+  });
+  check(accepted.status() === 200, `${memberName} accepted the invitation (${accepted.status()})`);
+
+  const members = `${base}/console/organizations/${organization}/members`;
+  await page.goto(`${base}/console/organizations`);
+  await page.getByRole("link", { name: "Members of Console Org" }).click();
+  check(page.url() === members, `the members page of the organization (${page.url()})`);
+  await visit(page, "organization-members");
+  await page.getByLabel(`The role of ${memberName}`).selectOption("member");
+  await page.getByRole("button", { name: `Change the role of ${memberName}` }).click();
+  check(page.url() === members, "back on the members page after changing a role");
+  const shown = await page.getByLabel(`The role of ${memberName}`).inputValue();
+  check(shown === "member", `the new role is shown (${shown})`);
+  const listed = await api.get(`${base}/api/v1/organizations/${organization}/members`, { headers: auth });
+  const role = (await listed.json()).items.find((item) => item.username === memberName)?.role;
+  check(role === "member", `and the API sees it (${role})`);
+
+  await page.getByRole("link", { name: `Remove ${memberName}` }).click();
+  await visit(page, "organization-member-remove");
+  await page.getByRole("link", { name: "Cancel" }).click();
+  check(page.url() === members, "Cancel goes back to the members");
+
+  await page.getByRole("link", { name: "Roles", exact: true }).click();
+  check(page.url() === `${base}/console/organizations/${organization}/roles`, "the roles page");
+  await visit(page, "organization-roles");
+
+  const inviteeEmail = `invitee${Date.now() % 100000}@example.com`;
+  await page.getByRole("link", { name: "Invitations", exact: true }).click();
+  await visit(page, "organization-invitations");
+  await page.getByLabel("Email address").fill(inviteeEmail);
+  await page.getByLabel("Role", { exact: true }).selectOption("viewer");
+  await page.getByRole("button", { name: "Send the invitation" }).click();
+  check((await page.locator("main table").innerText()).includes(inviteeEmail), "the invitation sent is listed");
+  await visit(page, "organization-invitations-sent");
+  await page.getByRole("link", { name: `Withdraw the invitation of ${inviteeEmail}` }).click();
+  await visit(page, "organization-invitation-withdraw");
+  await page.getByRole("button", { name: "Withdraw the invitation" }).click();
+  check(!(await page.locator("main").innerText()).includes(inviteeEmail), "the invitation is withdrawn");
 
   // Confirmation pages (destructive actions ask first).
   await page.goto(`${base}/console/me/totp/remove`);

@@ -21,7 +21,8 @@ pub struct ConsoleConfig {
 #[derive(Debug, Clone)]
 pub(crate) struct Console {
     pub(crate) auth: AuthService,
-    /// The caller's organizations and memberships (the dashboard's organization picker).
+    /// The caller's organizations and memberships (the dashboard's organization picker, the
+    /// Organizations pages).
     pub(crate) organizations: OrganizationService,
     /// The dashboard's data.
     pub(crate) insights: InsightsService,

@@ -5,6 +5,7 @@
 
 mod dashboard;
 mod events;
+mod organizations;
 mod password;
 mod profile;
 mod reauthenticate;
@@ -28,7 +29,8 @@ pub(crate) fn mount(cfg: &mut web::ServiceConfig) {
         .configure(security::configure)
         .configure(sessions::configure)
         .configure(events::configure)
-        .configure(dashboard::configure);
+        .configure(dashboard::configure)
+        .configure(organizations::configure);
 }
 
 /// The console's front door: the profile (which sends a visitor without a session on to

@@ -1,0 +1,487 @@
+//! The Organizations pages: the caller's organizations, and for one of them its members
+//! (change a role, remove a member after a confirmation page), its roles with their
+//! permissions as a matrix, and its pending invitations (send one, withdraw one after a
+//! confirmation page).
+//!
+//! Each page calls the same use cases as the API's routes, behind the same permission
+//! (`members:read` for the members, `org:read` for the roles, `members:manage` for the
+//! invitations and for changing a role): an organization the caller is not a member of
+//! is 404 (existence does not leak), a missing permission 403 with the problem's title
+//! and detail. Every list pages like the API (`limit`, `offset`).
+
+use actix_web::{HttpResponse, http::StatusCode, web};
+use authdb_domain::{
+    Email, InvitationId, MemberSortKey, OrganizationId, Page, Paged, Permission, PermissionSet, Role, RoleName, Sort,
+    UserId, Violation,
+};
+use authdb_service::{Membership, ServiceError};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use crate::{
+    error::{ConsoleError, or_step_up},
+    form::Posted,
+    layout::{confirm, csrf_field, page, respond, see_other, url, when},
+    session::SignedIn,
+};
+
+/// The navigation entry every Organizations page marks.
+const NAV: &str = "/organizations";
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/organizations", web::get().to(list))
+        .route("/organizations/{org}/members", web::get().to(members))
+        .route("/organizations/{org}/members/{user}/role", web::post().to(change_role))
+        .route("/organizations/{org}/members/{user}/remove", web::get().to(confirm_remove))
+        .route("/organizations/{org}/members/{user}/remove", web::post().to(remove))
+        .route("/organizations/{org}/roles", web::get().to(roles))
+        .route("/organizations/{org}/invitations", web::get().to(invitations))
+        .route("/organizations/{org}/invitations", web::post().to(invite))
+        .route("/organizations/{org}/invitations/{id}/withdraw", web::get().to(confirm_withdraw))
+        .route("/organizations/{org}/invitations/{id}/withdraw", web::post().to(withdraw));
+}
+
+/// `limit` and `offset`, as the API reads them.
+#[derive(Deserialize)]
+struct PageQuery {
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+impl PageQuery {
+    fn page(&self) -> Result<Page, ConsoleError> {
+        Page::parse(self.limit.as_deref(), self.offset.as_deref()).map_err(|v| ServiceError::Invalid(v).into())
+    }
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+#[derive(Deserialize)]
+struct RoleForm {
+    role: String,
+}
+
+#[derive(Deserialize)]
+struct InviteForm {
+    email: String,
+    role: String,
+}
+
+fn invalid(violation: Violation) -> ConsoleError {
+    ServiceError::Invalid(vec![violation]).into()
+}
+
+/// An id in the path: a malformed one is no such page.
+fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, ConsoleError> {
+    text.parse().map_err(|_| ConsoleError::NotFound)
+}
+
+/// The caller's membership of the organization in the path (404 for a non-member, as the
+/// API answers it; a superuser who is not a member acts with the owner's permissions).
+async fn membership(signed_in: &SignedIn, org: &str) -> Result<Membership, ConsoleError> {
+    let id: OrganizationId = parse_id(org)?;
+    Ok(signed_in.console.organizations.resolve(&signed_in.principal, id).await?)
+}
+
+/// The organization's name (its id when the caller may not read it).
+async fn name_of(signed_in: &SignedIn, membership: &Membership) -> String {
+    match signed_in.console.organizations.get(membership).await {
+        Ok(organization) => organization.name.as_str().to_owned(),
+        Err(_) => membership.organization_id().to_string(),
+    }
+}
+
+fn org_path(membership: &Membership, rest: &str) -> String {
+    format!("/organizations/{}{rest}", membership.organization_id())
+}
+
+/// Previous and next links of a paged list at `path`.
+fn pager<T>(path: &str, paged: &Paged<T>, what: &str) -> Markup {
+    let (limit, offset) = (paged.page.limit(), paged.page.offset());
+    let shown = paged.items.len() as u64;
+    let link = |offset: u64| url(&format!("{path}?limit={limit}&offset={offset}"));
+    html! {
+        nav class="pager" aria-label=(format!("Pages of {what}")) {
+            p {
+                @if shown == 0 {
+                    "None of " (paged.total) " " (what) " on this page."
+                } @else {
+                    (offset + 1) "–" (offset + shown) " of " (paged.total) " " (what) "."
+                }
+            }
+            @if offset > 0 {
+                a href=(link(offset.saturating_sub(limit))) rel="prev" { "Previous page" }
+                " "
+            }
+            @if offset + shown < paged.total {
+                a href=(link(offset + limit)) rel="next" { "Next page" }
+            }
+        }
+    }
+}
+
+/// The links between one organization's pages.
+fn org_links(membership: &Membership, current: &str) -> Markup {
+    let pages = [("/members", "Members"), ("/roles", "Roles"), ("/invitations", "Invitations")];
+    html! {
+        nav class="subnav" aria-label="This organization" {
+            ul {
+                @for (rest, label) in pages {
+                    li {
+                        @if rest == current {
+                            a href=(url(&org_path(membership, rest))) aria-current="page" { (label) }
+                        } @else {
+                            a href=(url(&org_path(membership, rest))) { (label) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A `select` of the organization's roles, `selected` chosen.
+fn role_select(id: &str, label: &str, roles: &[Role], selected: Option<&str>) -> Markup {
+    html! {
+        label for=(id) class="visually-hidden" { (label) }
+        select id=(id) name="role" {
+            @for role in roles {
+                option value=(role.name.as_str()) selected[Some(role.name.as_str()) == selected] { (role.name.as_str()) }
+            }
+        }
+    }
+}
+
+/// Every role of the organization (built-in and custom), for the role pickers.
+async fn all_roles(signed_in: &SignedIn, membership: &Membership) -> Result<Vec<Role>, ConsoleError> {
+    Ok(signed_in.console.organizations.list_roles(membership, Page::first(Page::MAX_LIMIT)).await?.items)
+}
+
+async fn list(signed_in: SignedIn, query: web::Query<PageQuery>) -> Result<HttpResponse, ConsoleError> {
+    let page_asked = query.page()?;
+    let listed = signed_in.console.organizations.list_mine(&signed_in.principal, page_asked).await?;
+    let content = html! {
+        @if listed.total == 0 {
+            p { "You are not a member of any organization." }
+        } @else {
+            table {
+                caption class="visually-hidden" { "Your organizations and your role in each" }
+                thead { tr { th scope="col" { "Organization" } th scope="col" { "Your role" } th scope="col" { "Pages" } } }
+                tbody {
+                    @for item in &listed.items {
+                        @let id = item.organization.id;
+                        @let name = item.organization.name.as_str().to_owned();
+                        tr {
+                            th scope="row" { (name) }
+                            td { (item.role) }
+                            td {
+                                a href=(url(&format!("/organizations/{id}/members"))) { "Members" span class="visually-hidden" { " of " (name) } }
+                                " · "
+                                a href=(url(&format!("/organizations/{id}/roles"))) { "Roles" span class="visually-hidden" { " of " (name) } }
+                                " · "
+                                a href=(url(&format!("/organizations/{id}/invitations"))) { "Invitations" span class="visually-hidden" { " of " (name) } }
+                            }
+                        }
+                    }
+                }
+            }
+            (pager(NAV, &listed, "organizations"))
+        }
+    };
+    Ok(respond(StatusCode::OK, page("Organizations", Some(&signed_in.chrome(NAV)), content)))
+}
+
+async fn members(
+    signed_in: SignedIn,
+    org: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    let membership = membership(&signed_in, &org).await?;
+    let page_asked = query.page()?;
+    membership.require(Permission::MembersRead)?;
+    let organizations = &signed_in.console.organizations;
+    let sort = Sort::<MemberSortKey>::parse(None).map_err(invalid)?;
+    let listed = organizations.list_members(&membership, None, sort, page_asked).await?;
+    let manage = membership.require(Permission::MembersManage).is_ok();
+    let roles = if manage { all_roles(&signed_in, &membership).await? } else { Vec::new() };
+    let name = name_of(&signed_in, &membership).await;
+    let chrome = signed_in.chrome(NAV);
+    let path = org_path(&membership, "/members");
+    let content = html! {
+        (org_links(&membership, "/members"))
+        table {
+            caption class="visually-hidden" { "Members of " (name) " and their roles" }
+            thead {
+                tr {
+                    th scope="col" { "Member" } th scope="col" { "Email" } th scope="col" { "Role" } th scope="col" { "Joined" }
+                    @if manage { th scope="col" { "Change the role" } th scope="col" { "Remove" } }
+                }
+            }
+            tbody {
+                @for member in &listed.items {
+                    @let username = member.username.to_string();
+                    tr {
+                        th scope="row" { (username) @if let Some(full) = &member.full_name { " (" (full) ")" } }
+                        td { (member.email.as_str()) }
+                        td { (member.role.as_str()) }
+                        td { (when(member.joined_at)) }
+                        @if manage {
+                            td {
+                                form method="post" class="inline" action=(url(&format!("{path}/{}/role", member.user_id))) {
+                                    (csrf_field(&chrome.form_token))
+                                    (role_select(&format!("role-{}", member.user_id), &format!("The role of {username}"), &roles, Some(member.role.as_str())))
+                                    button type="submit" { "Change" span class="visually-hidden" { " the role of " (username) } }
+                                }
+                            }
+                            td {
+                                a href=(url(&format!("{path}/{}/remove", member.user_id))) { "Remove" span class="visually-hidden" { " " (username) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        (pager(&path, &listed, "members"))
+    };
+    Ok(respond(StatusCode::OK, page(&format!("Members of {name}"), Some(&chrome), content)))
+}
+
+async fn change_role(
+    path: web::Path<(String, String)>,
+    posted: Posted<RoleForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let signed_in = &posted.signed_in;
+    let membership = membership(signed_in, &path.0).await?;
+    let user: UserId = parse_id(&path.1)?;
+    membership.require(Permission::MembersManage)?;
+    let role = RoleName::parse(&posted.form.role, "role").map_err(invalid)?;
+    let step_up = signed_in.console.auth.step_up(&signed_in.principal);
+    signed_in
+        .console
+        .organizations
+        .change_member_role(&step_up, &membership, user, &role, &signed_in.client)
+        .await
+        .map_err(|error| or_step_up(error, NAV))?;
+    Ok(see_other(&org_path(&membership, "/members")))
+}
+
+async fn confirm_remove(signed_in: SignedIn, path: web::Path<(String, String)>) -> Result<HttpResponse, ConsoleError> {
+    let membership = membership(&signed_in, &path.0).await?;
+    let user: UserId = parse_id(&path.1)?;
+    let name = name_of(&signed_in, &membership).await;
+    let who = member_name(&signed_in, &membership, user).await;
+    let question = if user == membership.user_id() {
+        format!("Leave {name}? You lose every permission your role gives you there.")
+    } else {
+        format!("Remove {who} from {name}? They lose every permission their role gives them there.")
+    };
+    let action = org_path(&membership, &format!("/members/{user}/remove"));
+    let back = org_path(&membership, "/members");
+    let markup = confirm_with_back(&signed_in, "Remove a member", &question, &action, "Remove the member", &back);
+    Ok(respond(StatusCode::OK, markup))
+}
+
+/// How the removal's confirmation page names a member: username and email when the
+/// caller may read the members (and the member is among the first page of the largest
+/// size), else the user id.
+async fn member_name(signed_in: &SignedIn, membership: &Membership, user: UserId) -> String {
+    let Ok(sort) = Sort::<MemberSortKey>::parse(None) else { return user.to_string() };
+    let listed =
+        signed_in.console.organizations.list_members(membership, None, sort, Page::first(Page::MAX_LIMIT)).await;
+    listed
+        .ok()
+        .and_then(|listed| listed.items.into_iter().find(|member| member.user_id == user))
+        .map_or_else(|| user.to_string(), |member| format!("{} ({})", member.username, member.email.as_str()))
+}
+
+/// A confirmation page whose way back is an organization's page (not a navigation entry).
+fn confirm_with_back(
+    signed_in: &SignedIn,
+    heading: &str,
+    question: &str,
+    action: &str,
+    button: &str,
+    back: &str,
+) -> Markup {
+    confirm(&signed_in.chrome(NAV), heading, question, action, button, back)
+}
+
+async fn remove(path: web::Path<(String, String)>, posted: Posted<Empty>) -> Result<HttpResponse, ConsoleError> {
+    let signed_in = &posted.signed_in;
+    let membership = membership(signed_in, &path.0).await?;
+    let user: UserId = parse_id(&path.1)?;
+    let step_up = signed_in.console.auth.step_up(&signed_in.principal);
+    signed_in
+        .console
+        .organizations
+        .remove_member(&step_up, &membership, user, &signed_in.client)
+        .await
+        .map_err(|error| or_step_up(error, NAV))?;
+    if user == membership.user_id() && !membership.is_superuser_access() {
+        return Ok(see_other(NAV));
+    }
+    Ok(see_other(&org_path(&membership, "/members")))
+}
+
+async fn roles(
+    signed_in: SignedIn,
+    org: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    let membership = membership(&signed_in, &org).await?;
+    let page_asked = query.page()?;
+    membership.require(Permission::OrgRead)?;
+    let listed = signed_in.console.organizations.list_roles(&membership, page_asked).await?;
+    let name = name_of(&signed_in, &membership).await;
+    let path = org_path(&membership, "/roles");
+    let content = html! {
+        (org_links(&membership, "/roles"))
+        p { "Which permissions each role gives. Built-in roles are the same in every organization." }
+        div class="scroll" tabindex="0" role="region" aria-label="Roles and permissions (scrolls sideways)" {
+            table class="matrix" {
+                caption { "Roles of " (name) " (rows) and their permissions (columns)" }
+                thead {
+                    tr {
+                        th scope="col" { "Role" }
+                        @for permission in Permission::ALL { th scope="col" { code { (permission.as_str()) } } }
+                    }
+                }
+                tbody {
+                    @for role in &listed.items {
+                        tr {
+                            th scope="row" {
+                                (role.name.as_str())
+                                @if role.organization_id.is_none() { " " span class="tag" { "built-in" } }
+                            }
+                            @for permission in Permission::ALL { (matrix_cell(role.permissions, permission)) }
+                        }
+                    }
+                }
+            }
+        }
+        (pager(&path, &listed, "roles"))
+    };
+    Ok(respond(StatusCode::OK, page(&format!("Roles of {name}"), Some(&signed_in.chrome(NAV)), content)))
+}
+
+fn matrix_cell(permissions: PermissionSet, permission: Permission) -> Markup {
+    html! {
+        @if permissions.contains(permission) {
+            td class="yes" { "✓" span class="visually-hidden" { " yes" } }
+        } @else {
+            td class="no" { span class="visually-hidden" { "no" } }
+        }
+    }
+}
+
+async fn invitations(
+    signed_in: SignedIn,
+    org: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    let membership = membership(&signed_in, &org).await?;
+    let page_asked = query.page()?;
+    membership.require(Permission::MembersManage)?;
+    let listed = signed_in.console.organizations.list_invitations(&membership, page_asked).await?;
+    let roles = all_roles(&signed_in, &membership).await?;
+    let name = name_of(&signed_in, &membership).await;
+    let chrome = signed_in.chrome(NAV);
+    let path = org_path(&membership, "/invitations");
+    let content = html! {
+        (org_links(&membership, "/invitations"))
+        section aria-labelledby="send" {
+            h2 id="send" { "Send an invitation" }
+            p { "The invitation is mailed with a link; the person becomes a member by accepting it." }
+            form method="post" action=(url(&path)) {
+                (csrf_field(&chrome.form_token))
+                div class="field" {
+                    label for="email" { "Email address" }
+                    input id="email" name="email" type="email" autocomplete="off" required;
+                }
+                div class="field" {
+                    label for="invite-role" { "Role" }
+                    select id="invite-role" name="role" {
+                        @for role in &roles {
+                            option value=(role.name.as_str()) selected[role.name.as_str() == "viewer"] { (role.name.as_str()) }
+                        }
+                    }
+                }
+                button type="submit" { "Send the invitation" }
+            }
+        }
+        section aria-labelledby="pending" {
+            h2 id="pending" { "Pending invitations" }
+            @if listed.total == 0 {
+                p { "No pending invitations." }
+            } @else {
+                table {
+                    caption class="visually-hidden" { "Pending invitations to " (name) }
+                    thead { tr { th scope="col" { "Email" } th scope="col" { "Role" } th scope="col" { "Sent" } th scope="col" { "Expires" } th scope="col" { "Action" } } }
+                    tbody {
+                        @for pending in &listed.items {
+                            @let email = pending.invitation.email.as_str();
+                            tr {
+                                th scope="row" { (email) }
+                                td { (pending.role.as_str()) }
+                                td { (when(pending.invitation.created_at)) }
+                                td { (when(pending.invitation.expires_at)) }
+                                td { a href=(url(&format!("{path}/{}/withdraw", pending.invitation.id))) { "Withdraw" span class="visually-hidden" { " the invitation of " (email) } } }
+                            }
+                        }
+                    }
+                }
+                (pager(&path, &listed, "invitations"))
+            }
+        }
+    };
+    Ok(respond(StatusCode::OK, page(&format!("Invitations to {name}"), Some(&chrome), content)))
+}
+
+async fn invite(org: web::Path<String>, posted: Posted<InviteForm>) -> Result<HttpResponse, ConsoleError> {
+    let signed_in = &posted.signed_in;
+    let membership = membership(signed_in, &org).await?;
+    membership.require(Permission::MembersManage)?;
+    let email = Email::parse(posted.form.email.trim());
+    let role = RoleName::parse(&posted.form.role, "role");
+    let (email, role) = match (email, role) {
+        (Ok(email), Ok(role)) => (email, role),
+        (email, role) => {
+            let violations = [email.err(), role.err()].into_iter().flatten().collect();
+            return Err(ServiceError::Invalid(violations).into());
+        }
+    };
+    let step_up = signed_in.console.auth.step_up(&signed_in.principal);
+    signed_in
+        .console
+        .organizations
+        .invite(&step_up, &membership, email, &role, &signed_in.client)
+        .await
+        .map_err(|error| or_step_up(error, NAV))?;
+    Ok(see_other(&org_path(&membership, "/invitations")))
+}
+
+async fn confirm_withdraw(
+    signed_in: SignedIn,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ConsoleError> {
+    let membership = membership(&signed_in, &path.0).await?;
+    let id: InvitationId = parse_id(&path.1)?;
+    membership.require(Permission::MembersManage)?;
+    let name = name_of(&signed_in, &membership).await;
+    let question = format!("Withdraw this invitation to {name}? Its link stops working at once.");
+    let action = org_path(&membership, &format!("/invitations/{id}/withdraw"));
+    let back = org_path(&membership, "/invitations");
+    let markup =
+        confirm_with_back(&signed_in, "Withdraw an invitation", &question, &action, "Withdraw the invitation", &back);
+    Ok(respond(StatusCode::OK, markup))
+}
+
+async fn withdraw(path: web::Path<(String, String)>, posted: Posted<Empty>) -> Result<HttpResponse, ConsoleError> {
+    let signed_in = &posted.signed_in;
+    let membership = membership(signed_in, &path.0).await?;
+    let id: InvitationId = parse_id(&path.1)?;
+    membership.require(Permission::MembersManage)?;
+    signed_in.console.organizations.revoke_invitation(&membership, id, &signed_in.client).await?;
+    Ok(see_other(&org_path(&membership, "/invitations")))
+}

@@ -11,7 +11,8 @@
 //! and, with user verification required, the user's PIN or biometric.
 
 use authdb_auth::{
-    CeremonyState, PasskeyError, RelyingParty, RelyingPartyConfig, StoredPasskey, TokenHash, VerifiedAssertion,
+    AssertionSubject, CeremonyState, PasskeyError, RelyingParty, RelyingPartyConfig, Started, StoredPasskey, TokenHash,
+    VerifiedAssertion,
 };
 use authdb_domain::{
     AuditAction, AuthMethod, AuthMethods, Login, OrganizationId, Passkey, PasskeyId, PasskeyName, UserId,
@@ -270,15 +271,12 @@ impl AuthService {
         if challenge.ip != client.ip {
             return Err(ServiceError::InvalidMfaToken);
         }
-        let stored = passkeys::stored_of_user(db, challenge.user_id).await?;
-        if stored.is_empty() {
-            return Err(ServiceError::StateConflict(
-                "this account has no passkey: finish the login with a TOTP code or a recovery code".into(),
-            ));
-        }
-        let stored: Vec<StoredPasskey> =
-            stored.into_iter().map(|stored| StoredPasskey::from_stored(stored.passkey)).collect();
-        let started = self.relying_party().start_login(Some(&stored)).map_err(internal)?;
+        let started = self
+            .offer_passkeys(
+                challenge.user_id,
+                "this account has no passkey: finish the login with a TOTP code or a recovery code",
+            )
+            .await?;
         let write = Write::begin(&self.inner.core).await?;
         let now = write.now();
         let new = NewCeremony {
@@ -340,16 +338,9 @@ impl AuthService {
             }
             return Err(ServiceError::CeremonyInvalid { field: "mfa_token" });
         };
-        let stored = passkeys::find_by_credential_id(db, &subject.credential_id).await?.filter(|stored| {
-            stored.user_id == user.id && subject.user_handle.is_none_or(|handle| handle == user.id.as_uuid())
-        });
-        let Some(stored) = stored else {
-            self.audit_mfa_failure(user.id, client, "unknown_passkey").await?;
-            self.inner.throttle.failed(claim, Some(user.id), client).await?;
-            return Err(ServiceError::InvalidMfaCode { field: "credential" });
-        };
-        let verified = match self.check_assertion(&verification.credential, ceremony.state, &stored, client).await? {
-            Ok(verified) => verified,
+        let checked = self.check_own_assertion(user.id, &subject, &verification.credential, ceremony.state, client);
+        let (stored, verified) = match checked.await? {
+            Ok(found) => found,
             Err(reason) => {
                 self.audit_mfa_failure(user.id, client, reason).await?;
                 self.inner.throttle.failed(claim, Some(user.id), client).await?;
@@ -381,16 +372,12 @@ impl AuthService {
     #[tracing::instrument(skip_all, fields(user_id = %caller.user.id))]
     pub async fn start_step_up_passkey(&self, caller: &Principal) -> Result<PasskeyCeremony> {
         let user = &caller.user;
-        let stored = passkeys::stored_of_user(self.inner.core.db(), user.id).await?;
-        if stored.is_empty() {
-            return Err(ServiceError::StateConflict(
-                "this account has no passkey: step up with the password (and a TOTP code) at POST /api/v1/auth/step-up"
-                    .into(),
-            ));
-        }
-        let stored: Vec<StoredPasskey> =
-            stored.into_iter().map(|stored| StoredPasskey::from_stored(stored.passkey)).collect();
-        let started = self.relying_party().start_login(Some(&stored)).map_err(internal)?;
+        let started = self
+            .offer_passkeys(
+                user.id,
+                "this account has no passkey: step up with the password (and a TOTP code) at POST /api/v1/auth/step-up",
+            )
+            .await?;
         let ceremony_id = self.store_ceremony(CeremonyPurpose::StepUp, Some(user.id), None, &started.state).await?;
         Ok(PasskeyCeremony { ceremony_id, options: started.options })
     }
@@ -417,17 +404,9 @@ impl AuthService {
         // back).
         let claim = self.inner.throttle.claim(Attempted::SecondFactor(user.id), client).await?;
         let ceremony = self.spend_ceremony(attempt.ceremony_id, CeremonyPurpose::StepUp, Some(user.id)).await?;
-        let stored =
-            passkeys::find_by_credential_id(self.inner.core.db(), &subject.credential_id).await?.filter(|stored| {
-                stored.user_id == user.id && subject.user_handle.is_none_or(|handle| handle == user.id.as_uuid())
-            });
-        let Some(stored) = stored else {
-            self.audit_step_up_failure(user.id, client, "unknown_passkey").await?;
-            self.inner.throttle.failed(claim, Some(user.id), client).await?;
-            return Err(ServiceError::InvalidMfaCode { field: "credential" });
-        };
-        let verified = match self.check_assertion(&attempt.credential, ceremony.state, &stored, client).await? {
-            Ok(verified) => verified,
+        let checked = self.check_own_assertion(user.id, &subject, &attempt.credential, ceremony.state, client);
+        let (stored, verified) = match checked.await? {
+            Ok(found) => found,
             Err(reason) => {
                 self.audit_step_up_failure(user.id, client, reason).await?;
                 self.inner.throttle.failed(claim, Some(user.id), client).await?;
@@ -443,6 +422,40 @@ impl AuthService {
         let methods = passkey_methods(&verified, false)?;
         let write = Write::begin(&self.inner.core).await?;
         self.renew_session(write, caller, methods, Some(claim), client).await
+    }
+
+    /// The options of a ceremony offering only `user`'s passkeys (a second step or a
+    /// step-up); a user without one is a [`ServiceError::StateConflict`] saying `none`.
+    async fn offer_passkeys(&self, user: UserId, none: &str) -> Result<Started> {
+        let stored = passkeys::stored_of_user(self.inner.core.db(), user).await?;
+        if stored.is_empty() {
+            return Err(ServiceError::StateConflict(none.to_owned()));
+        }
+        let stored: Vec<StoredPasskey> =
+            stored.into_iter().map(|stored| StoredPasskey::from_stored(stored.passkey)).collect();
+        self.relying_party().start_login(Some(&stored)).map_err(internal)
+    }
+
+    /// Verifies an assertion that must be made with one of `user`'s own passkeys (its
+    /// credential theirs, and its user handle, if any, theirs): the passkey and the
+    /// verified assertion, or the reason to audit (`unknown_passkey` or
+    /// [`Self::check_assertion`]'s).
+    async fn check_own_assertion(
+        &self,
+        user: UserId,
+        subject: &AssertionSubject,
+        credential: &serde_json::Value,
+        state: String,
+        client: &ClientInfo,
+    ) -> Result<std::result::Result<(passkeys::StoredPasskey, VerifiedAssertion), &'static str>> {
+        let stored =
+            passkeys::find_by_credential_id(self.inner.core.db(), &subject.credential_id).await?.filter(|stored| {
+                stored.user_id == user && subject.user_handle.is_none_or(|handle| handle == user.as_uuid())
+            });
+        let Some(stored) = stored else {
+            return Ok(Err("unknown_passkey"));
+        };
+        Ok(self.check_assertion(credential, state, &stored, client).await?.map(|verified| (stored, verified)))
     }
 
     /// Verifies an assertion against a spent ceremony's state and the stored passkey it

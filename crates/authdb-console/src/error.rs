@@ -6,7 +6,7 @@ use std::fmt;
 use actix_web::{HttpResponse, ResponseError, http::StatusCode, http::header};
 use authdb_service::{ServiceError, error_chain};
 
-use crate::{cookies, layout};
+use crate::{cookies, layout, layout::ConsolePath};
 
 /// What a console request can end with besides its page.
 #[derive(Debug)]
@@ -23,9 +23,9 @@ pub enum ConsoleError {
     BadForm(String),
     NotFound,
     /// A sensitive action refused for want of a recent authentication: a redirect to the
-    /// re-authentication page, which comes back to `next` (a console path).
+    /// re-authentication page, which comes back to `next`.
     StepUp {
-        next: &'static str,
+        next: ConsolePath,
     },
     /// What the use case answered.
     Service(ServiceError),
@@ -37,10 +37,11 @@ impl From<ServiceError> for ConsoleError {
     }
 }
 
-/// `error`, except that a step-up refusal becomes [`ConsoleError::StepUp`] back to `next`.
-pub(crate) fn or_step_up(error: ServiceError, next: &'static str) -> ConsoleError {
+/// `error`, except that a step-up refusal becomes [`ConsoleError::StepUp`] back to the
+/// console path `next` (the profile when `next` is not one).
+pub(crate) fn or_step_up(error: ServiceError, next: &str) -> ConsoleError {
     match error {
-        ServiceError::StepUpRequired { .. } => ConsoleError::StepUp { next },
+        ServiceError::StepUpRequired { .. } => ConsoleError::StepUp { next: ConsolePath::or_home(next) },
         other => ConsoleError::Service(other),
     }
 }
@@ -165,7 +166,7 @@ impl ResponseError for ConsoleError {
             return response.finish();
         }
         if let Self::StepUp { next } = self {
-            let location = format!("{}/me/reauthenticate?next={next}", crate::config::MOUNT);
+            let location = format!("{}/me/reauthenticate?next={}", crate::config::MOUNT, next.as_str());
             return HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish();
         }
         let problem = self.problem();

@@ -25,6 +25,49 @@ pub(crate) fn url(path: &str) -> String {
     format!("{MOUNT}{path}")
 }
 
+/// A path under the console's mount (`/organizations/…/members`), safe to put in a
+/// `next` query parameter and to redirect to: it starts with one `/`, has no `..` segment,
+/// and holds only letters, digits and `/-_.`, so it can neither leave the console nor need
+/// escaping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsolePath(String);
+
+impl ConsolePath {
+    const HOME: &'static str = "/me";
+    const MAX_BYTES: usize = 256;
+
+    /// `text` when it is such a path.
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        let safe = text.len() <= Self::MAX_BYTES
+            && text.starts_with('/')
+            && !text.starts_with("//")
+            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b))
+            && !text.split('/').any(|segment| segment == "..");
+        safe.then(|| Self(text.to_owned()))
+    }
+
+    /// `text` when it is such a path, else the profile.
+    pub(crate) fn or_home(text: &str) -> Self {
+        Self::parse(text).unwrap_or_else(|| Self(Self::HOME.to_owned()))
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The navigation entry this path falls under (the longest entry it starts with),
+    /// to mark as current on a page that is not itself in the navigation.
+    pub(crate) fn nav_entry(&self) -> &'static str {
+        SECTIONS
+            .iter()
+            .flat_map(|section| section.entries)
+            .map(|entry| entry.path)
+            .filter(|entry| self.0 == *entry || self.0.starts_with(&format!("{entry}/")))
+            .max_by_key(|entry| entry.len())
+            .unwrap_or(Self::HOME)
+    }
+}
+
 /// A whole page.
 pub(crate) fn page(title: &str, chrome: Option<&Chrome>, content: Markup) -> Markup {
     html! {
@@ -84,7 +127,7 @@ pub(crate) fn error_page(title: &str, detail: &str) -> Markup {
         None,
         html! {
             (alert(title, detail))
-            p { a href=(url("/me")) { "Back to the console" } }
+            p { a href=(url(ConsolePath::HOME)) { "Back to the console" } }
         },
     )
 }
@@ -159,4 +202,43 @@ pub(crate) fn respond(status: StatusCode, markup: Markup) -> HttpResponse {
 /// A `303 See Other` to the console path `path`.
 pub(crate) fn see_other(path: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, url(path))).finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ConsolePath;
+
+    #[test]
+    fn a_console_path_stays_in_the_console_and_needs_no_escaping() {
+        for good in ["/me", "/organizations/0190b6a4-7c1e-7000-8000-000000000001/members", "/me/sessions"] {
+            assert_eq!(ConsolePath::parse(good).map(|p| p.as_str().to_owned()).as_deref(), Some(good));
+        }
+        for bad in [
+            "",
+            "me",
+            "//evil.example/x",
+            "/a/../../api",
+            "/me?x=1",
+            "/me#x",
+            "/me%2F..",
+            "/me\\x",
+            "https://evil.example",
+            "/me x",
+            &format!("/{}", "a".repeat(300)),
+        ] {
+            assert_eq!(ConsolePath::parse(bad), None, "{bad:?}");
+            assert_eq!(ConsolePath::or_home(bad).as_str(), "/me", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_console_path_marks_the_navigation_entry_it_falls_under() {
+        let entry = |path: &str| ConsolePath::or_home(path).nav_entry();
+        assert_eq!(entry("/me"), "/me");
+        assert_eq!(entry("/me/sessions"), "/me/sessions");
+        assert_eq!(entry("/me/sessions/abc/end"), "/me/sessions");
+        assert_eq!(entry("/organizations/x/members"), "/organizations");
+        assert_eq!(entry("/organizationsx"), "/me");
+        assert_eq!(entry("/nowhere"), "/me");
+    }
 }

@@ -10,7 +10,10 @@
 //!   cookies verified like a bearer token, refreshed transparently;
 //! - `cookies`: the cookies themselves (names, flags, reading, queueing on the answer);
 //! - `form`: form bodies and the CSRF check every unsafe request passes through;
-//! - `layout`: the page skeleton, navigation, error, alert and confirmation markup;
+//! - `layout`: the page skeleton, navigation, error, alert and confirmation markup, and
+//!   `ConsolePath` (a path safe to come back to);
+//! - `paging`: lists a page at a time like the API (`limit`, `offset`, the pager links);
+//! - `tenant`: the organization a page's path names, opened for a permission like the API;
 //! - `error`: [`ConsoleError`], the one place errors become statuses and pages;
 //! - `headers`: the security headers of every console response;
 //! - `assets`: the stylesheet, compiled in and served under a content-hashed path;
@@ -29,7 +32,9 @@ mod headers;
 mod layout;
 mod nav;
 mod pages;
+mod paging;
 mod session;
+mod tenant;
 
 pub use app::configure;
 pub use config::{ConsoleConfig, MOUNT};

@@ -11,8 +11,7 @@
 
 use actix_web::{HttpResponse, http::StatusCode, web};
 use authdb_domain::{
-    Email, InvitationId, MemberSortKey, OrganizationId, Page, Paged, Permission, PermissionSet, Role, RoleName, Sort,
-    UserId, Violation,
+    Email, InvitationId, MemberSortKey, Page, Permission, PermissionSet, Role, RoleName, Sort, UserId, Violation,
 };
 use authdb_service::{Membership, ServiceError};
 use maud::{Markup, html};
@@ -22,7 +21,9 @@ use crate::{
     error::{ConsoleError, or_step_up},
     form::Posted,
     layout::{confirm, csrf_field, page, respond, see_other, url, when},
+    paging::{PageQuery, pager},
     session::SignedIn,
+    tenant::{Tenant, path_id},
 };
 
 /// The navigation entry every Organizations page marks.
@@ -39,19 +40,6 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/organizations/{org}/invitations", web::post().to(invite))
         .route("/organizations/{org}/invitations/{id}/withdraw", web::get().to(confirm_withdraw))
         .route("/organizations/{org}/invitations/{id}/withdraw", web::post().to(withdraw));
-}
-
-/// `limit` and `offset`, as the API reads them.
-#[derive(Deserialize)]
-struct PageQuery {
-    limit: Option<String>,
-    offset: Option<String>,
-}
-
-impl PageQuery {
-    fn page(&self) -> Result<Page, ConsoleError> {
-        Page::parse(self.limit.as_deref(), self.offset.as_deref()).map_err(|v| ServiceError::Invalid(v).into())
-    }
 }
 
 #[derive(Deserialize)]
@@ -72,57 +60,8 @@ fn invalid(violation: Violation) -> ConsoleError {
     ServiceError::Invalid(vec![violation]).into()
 }
 
-/// An id in the path: a malformed one is no such page.
-fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, ConsoleError> {
-    text.parse().map_err(|_| ConsoleError::NotFound)
-}
-
-/// The caller's membership of the organization in the path (404 for a non-member, as the
-/// API answers it; a superuser who is not a member acts with the owner's permissions).
-async fn membership(signed_in: &SignedIn, org: &str) -> Result<Membership, ConsoleError> {
-    let id: OrganizationId = parse_id(org)?;
-    Ok(signed_in.console.organizations.resolve(&signed_in.principal, id).await?)
-}
-
-/// The organization's name (its id when the caller may not read it).
-async fn name_of(signed_in: &SignedIn, membership: &Membership) -> String {
-    match signed_in.console.organizations.get(membership).await {
-        Ok(organization) => organization.name.as_str().to_owned(),
-        Err(_) => membership.organization_id().to_string(),
-    }
-}
-
-fn org_path(membership: &Membership, rest: &str) -> String {
-    format!("/organizations/{}{rest}", membership.organization_id())
-}
-
-/// Previous and next links of a paged list at `path`.
-fn pager<T>(path: &str, paged: &Paged<T>, what: &str) -> Markup {
-    let (limit, offset) = (paged.page.limit(), paged.page.offset());
-    let shown = paged.items.len() as u64;
-    let link = |offset: u64| url(&format!("{path}?limit={limit}&offset={offset}"));
-    html! {
-        nav class="pager" aria-label=(format!("Pages of {what}")) {
-            p {
-                @if shown == 0 {
-                    "None of " (paged.total) " " (what) " on this page."
-                } @else {
-                    (offset + 1) "–" (offset + shown) " of " (paged.total) " " (what) "."
-                }
-            }
-            @if offset > 0 {
-                a href=(link(offset.saturating_sub(limit))) rel="prev" { "Previous page" }
-                " "
-            }
-            @if offset + shown < paged.total {
-                a href=(link(offset + limit)) rel="next" { "Next page" }
-            }
-        }
-    }
-}
-
 /// The links between one organization's pages.
-fn org_links(membership: &Membership, current: &str) -> Markup {
+fn org_links(tenant: &Tenant, current: &str) -> Markup {
     let pages = [("/members", "Members"), ("/roles", "Roles"), ("/invitations", "Invitations")];
     html! {
         nav class="subnav" aria-label="This organization" {
@@ -130,9 +69,9 @@ fn org_links(membership: &Membership, current: &str) -> Markup {
                 @for (rest, label) in pages {
                     li {
                         @if rest == current {
-                            a href=(url(&org_path(membership, rest))) aria-current="page" { (label) }
+                            a href=(url(&tenant.path(rest))) aria-current="page" { (label) }
                         } @else {
-                            a href=(url(&org_path(membership, rest))) { (label) }
+                            a href=(url(&tenant.path(rest))) { (label) }
                         }
                     }
                 }
@@ -154,8 +93,8 @@ fn role_select(id: &str, label: &str, roles: &[Role], selected: Option<&str>) ->
 }
 
 /// Every role of the organization (built-in and custom), for the role pickers.
-async fn all_roles(signed_in: &SignedIn, membership: &Membership) -> Result<Vec<Role>, ConsoleError> {
-    Ok(signed_in.console.organizations.list_roles(membership, Page::first(Page::MAX_LIMIT)).await?.items)
+async fn all_roles(signed_in: &SignedIn, tenant: &Tenant) -> Result<Vec<Role>, ConsoleError> {
+    Ok(signed_in.console.organizations.list_roles(&tenant.membership, Page::first(Page::MAX_LIMIT)).await?.items)
 }
 
 async fn list(signed_in: SignedIn, query: web::Query<PageQuery>) -> Result<HttpResponse, ConsoleError> {
@@ -197,19 +136,17 @@ async fn members(
     org: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let membership = membership(&signed_in, &org).await?;
+    let tenant = Tenant::open(&signed_in, &org, Permission::MembersRead).await?;
     let page_asked = query.page()?;
-    membership.require(Permission::MembersRead)?;
-    let organizations = &signed_in.console.organizations;
     let sort = Sort::<MemberSortKey>::parse(None).map_err(invalid)?;
-    let listed = organizations.list_members(&membership, None, sort, page_asked).await?;
-    let manage = membership.require(Permission::MembersManage).is_ok();
-    let roles = if manage { all_roles(&signed_in, &membership).await? } else { Vec::new() };
-    let name = name_of(&signed_in, &membership).await;
+    let listed = signed_in.console.organizations.list_members(&tenant.membership, None, sort, page_asked).await?;
+    let manage = tenant.may(Permission::MembersManage);
+    let roles = if manage { all_roles(&signed_in, &tenant).await? } else { Vec::new() };
+    let name = &tenant.name;
     let chrome = signed_in.chrome(NAV);
-    let path = org_path(&membership, "/members");
+    let path = tenant.path("/members");
     let content = html! {
-        (org_links(&membership, "/members"))
+        (org_links(&tenant, "/members"))
         table {
             caption class="visually-hidden" { "Members of " (name) " and their roles" }
             thead {
@@ -252,33 +189,32 @@ async fn change_role(
     posted: Posted<RoleForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     let signed_in = &posted.signed_in;
-    let membership = membership(signed_in, &path.0).await?;
-    let user: UserId = parse_id(&path.1)?;
-    membership.require(Permission::MembersManage)?;
+    let tenant = Tenant::open(signed_in, &path.0, Permission::MembersManage).await?;
+    let user: UserId = path_id(&path.1)?;
     let role = RoleName::parse(&posted.form.role, "role").map_err(invalid)?;
     let step_up = signed_in.console.auth.step_up(&signed_in.principal);
     signed_in
         .console
         .organizations
-        .change_member_role(&step_up, &membership, user, &role, &signed_in.client)
+        .change_member_role(&step_up, &tenant.membership, user, &role, &signed_in.client)
         .await
-        .map_err(|error| or_step_up(error, NAV))?;
-    Ok(see_other(&org_path(&membership, "/members")))
+        .map_err(|error| or_step_up(error, &tenant.path("/members")))?;
+    Ok(see_other(&tenant.path("/members")))
 }
 
 async fn confirm_remove(signed_in: SignedIn, path: web::Path<(String, String)>) -> Result<HttpResponse, ConsoleError> {
-    let membership = membership(&signed_in, &path.0).await?;
-    let user: UserId = parse_id(&path.1)?;
-    let name = name_of(&signed_in, &membership).await;
-    let who = member_name(&signed_in, &membership, user).await;
-    let question = if user == membership.user_id() {
+    let tenant = Tenant::member(&signed_in, &path.0).await?;
+    let user: UserId = path_id(&path.1)?;
+    let name = &tenant.name;
+    let who = member_name(&signed_in, &tenant.membership, user).await;
+    let question = if user == tenant.membership.user_id() {
         format!("Leave {name}? You lose every permission your role gives you there.")
     } else {
         format!("Remove {who} from {name}? They lose every permission their role gives them there.")
     };
-    let action = org_path(&membership, &format!("/members/{user}/remove"));
-    let back = org_path(&membership, "/members");
-    let markup = confirm_with_back(&signed_in, "Remove a member", &question, &action, "Remove the member", &back);
+    let action = tenant.path(&format!("/members/{user}/remove"));
+    let back = tenant.path("/members");
+    let markup = confirm(&signed_in.chrome(NAV), "Remove a member", &question, &action, "Remove the member", &back);
     Ok(respond(StatusCode::OK, markup))
 }
 
@@ -295,33 +231,21 @@ async fn member_name(signed_in: &SignedIn, membership: &Membership, user: UserId
         .map_or_else(|| user.to_string(), |member| format!("{} ({})", member.username, member.email.as_str()))
 }
 
-/// A confirmation page whose way back is an organization's page (not a navigation entry).
-fn confirm_with_back(
-    signed_in: &SignedIn,
-    heading: &str,
-    question: &str,
-    action: &str,
-    button: &str,
-    back: &str,
-) -> Markup {
-    confirm(&signed_in.chrome(NAV), heading, question, action, button, back)
-}
-
 async fn remove(path: web::Path<(String, String)>, posted: Posted<Empty>) -> Result<HttpResponse, ConsoleError> {
     let signed_in = &posted.signed_in;
-    let membership = membership(signed_in, &path.0).await?;
-    let user: UserId = parse_id(&path.1)?;
+    let tenant = Tenant::member(signed_in, &path.0).await?;
+    let user: UserId = path_id(&path.1)?;
     let step_up = signed_in.console.auth.step_up(&signed_in.principal);
     signed_in
         .console
         .organizations
-        .remove_member(&step_up, &membership, user, &signed_in.client)
+        .remove_member(&step_up, &tenant.membership, user, &signed_in.client)
         .await
-        .map_err(|error| or_step_up(error, NAV))?;
-    if user == membership.user_id() && !membership.is_superuser_access() {
+        .map_err(|error| or_step_up(error, &tenant.path("/members")))?;
+    if user == tenant.membership.user_id() && !tenant.membership.is_superuser_access() {
         return Ok(see_other(NAV));
     }
-    Ok(see_other(&org_path(&membership, "/members")))
+    Ok(see_other(&tenant.path("/members")))
 }
 
 async fn roles(
@@ -329,14 +253,13 @@ async fn roles(
     org: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let membership = membership(&signed_in, &org).await?;
+    let tenant = Tenant::open(&signed_in, &org, Permission::OrgRead).await?;
     let page_asked = query.page()?;
-    membership.require(Permission::OrgRead)?;
-    let listed = signed_in.console.organizations.list_roles(&membership, page_asked).await?;
-    let name = name_of(&signed_in, &membership).await;
-    let path = org_path(&membership, "/roles");
+    let listed = signed_in.console.organizations.list_roles(&tenant.membership, page_asked).await?;
+    let name = &tenant.name;
+    let path = tenant.path("/roles");
     let content = html! {
-        (org_links(&membership, "/roles"))
+        (org_links(&tenant, "/roles"))
         p { "Which permissions each role gives. Built-in roles are the same in every organization." }
         div class="scroll" tabindex="0" role="region" aria-label="Roles and permissions (scrolls sideways)" {
             table class="matrix" {
@@ -380,16 +303,15 @@ async fn invitations(
     org: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let membership = membership(&signed_in, &org).await?;
+    let tenant = Tenant::open(&signed_in, &org, Permission::MembersManage).await?;
     let page_asked = query.page()?;
-    membership.require(Permission::MembersManage)?;
-    let listed = signed_in.console.organizations.list_invitations(&membership, page_asked).await?;
-    let roles = all_roles(&signed_in, &membership).await?;
-    let name = name_of(&signed_in, &membership).await;
+    let listed = signed_in.console.organizations.list_invitations(&tenant.membership, page_asked).await?;
+    let roles = all_roles(&signed_in, &tenant).await?;
+    let name = &tenant.name;
     let chrome = signed_in.chrome(NAV);
-    let path = org_path(&membership, "/invitations");
+    let path = tenant.path("/invitations");
     let content = html! {
-        (org_links(&membership, "/invitations"))
+        (org_links(&tenant, "/invitations"))
         section aria-labelledby="send" {
             h2 id="send" { "Send an invitation" }
             p { "The invitation is mailed with a link; the person becomes a member by accepting it." }
@@ -440,8 +362,7 @@ async fn invitations(
 
 async fn invite(org: web::Path<String>, posted: Posted<InviteForm>) -> Result<HttpResponse, ConsoleError> {
     let signed_in = &posted.signed_in;
-    let membership = membership(signed_in, &org).await?;
-    membership.require(Permission::MembersManage)?;
+    let tenant = Tenant::open(signed_in, &org, Permission::MembersManage).await?;
     let email = Email::parse(posted.form.email.trim());
     let role = RoleName::parse(&posted.form.role, "role");
     let (email, role) = match (email, role) {
@@ -455,33 +376,30 @@ async fn invite(org: web::Path<String>, posted: Posted<InviteForm>) -> Result<Ht
     signed_in
         .console
         .organizations
-        .invite(&step_up, &membership, email, &role, &signed_in.client)
+        .invite(&step_up, &tenant.membership, email, &role, &signed_in.client)
         .await
-        .map_err(|error| or_step_up(error, NAV))?;
-    Ok(see_other(&org_path(&membership, "/invitations")))
+        .map_err(|error| or_step_up(error, &tenant.path("/invitations")))?;
+    Ok(see_other(&tenant.path("/invitations")))
 }
 
 async fn confirm_withdraw(
     signed_in: SignedIn,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let membership = membership(&signed_in, &path.0).await?;
-    let id: InvitationId = parse_id(&path.1)?;
-    membership.require(Permission::MembersManage)?;
-    let name = name_of(&signed_in, &membership).await;
-    let question = format!("Withdraw this invitation to {name}? Its link stops working at once.");
-    let action = org_path(&membership, &format!("/invitations/{id}/withdraw"));
-    let back = org_path(&membership, "/invitations");
-    let markup =
-        confirm_with_back(&signed_in, "Withdraw an invitation", &question, &action, "Withdraw the invitation", &back);
+    let tenant = Tenant::open(&signed_in, &path.0, Permission::MembersManage).await?;
+    let id: InvitationId = path_id(&path.1)?;
+    let question = format!("Withdraw this invitation to {}? Its link stops working at once.", tenant.name);
+    let action = tenant.path(&format!("/invitations/{id}/withdraw"));
+    let back = tenant.path("/invitations");
+    let chrome = signed_in.chrome(NAV);
+    let markup = confirm(&chrome, "Withdraw an invitation", &question, &action, "Withdraw the invitation", &back);
     Ok(respond(StatusCode::OK, markup))
 }
 
 async fn withdraw(path: web::Path<(String, String)>, posted: Posted<Empty>) -> Result<HttpResponse, ConsoleError> {
     let signed_in = &posted.signed_in;
-    let membership = membership(signed_in, &path.0).await?;
-    let id: InvitationId = parse_id(&path.1)?;
-    membership.require(Permission::MembersManage)?;
-    signed_in.console.organizations.revoke_invitation(&membership, id, &signed_in.client).await?;
-    Ok(see_other(&org_path(&membership, "/invitations")))
+    let tenant = Tenant::open(signed_in, &path.0, Permission::MembersManage).await?;
+    let id: InvitationId = path_id(&path.1)?;
+    signed_in.console.organizations.revoke_invitation(&tenant.membership, id, &signed_in.client).await?;
+    Ok(see_other(&tenant.path("/invitations")))
 }

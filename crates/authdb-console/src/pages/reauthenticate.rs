@@ -13,8 +13,7 @@ use crate::{
     cookies::{set_cookies, token_cookies},
     error::ConsoleError,
     form::Posted,
-    layout::{alert, csrf_field, field, page, respond, see_other, url},
-    nav::SECTIONS,
+    layout::{ConsolePath, alert, csrf_field, field, page, respond, see_other, url},
     session::SignedIn,
 };
 
@@ -39,25 +38,20 @@ struct ReauthenticateForm {
     recovery_code: String,
 }
 
-/// Where to go back to: a page of the navigation, else the profile.
-fn next_page(next: Option<&str>) -> &'static str {
-    SECTIONS
-        .iter()
-        .flat_map(|section| section.entries)
-        .map(|entry| entry.path)
-        .find(|path| Some(*path) == next)
-        .unwrap_or("/me")
+/// Where to go back to: a console path, else the profile.
+fn next_page(next: Option<&str>) -> ConsolePath {
+    ConsolePath::or_home(next.unwrap_or_default())
 }
 
 async fn reauthentication_page(
     signed_in: &SignedIn,
-    next: &'static str,
+    next: &ConsolePath,
     error: Option<&ConsoleError>,
 ) -> Result<Markup, ConsoleError> {
     let methods = signed_in.console.auth.second_factor_methods(signed_in.principal.user.id).await?;
     let totp = methods.contains(&"totp");
     let passkey_only = !methods.is_empty() && !totp;
-    let chrome = signed_in.chrome(next);
+    let chrome = signed_in.chrome(next.nav_entry());
     Ok(page(
         "Confirm it is you",
         Some(&chrome),
@@ -70,7 +64,7 @@ async fn reauthentication_page(
             @if passkey_only {
                 p { "Your second factor is a passkey, which this page cannot check yet: sign out and sign in again, then retry." }
             } @else {
-                form method="post" action=(format!("{}?next={next}", url("/me/reauthenticate"))) {
+                form method="post" action=(format!("{}?next={}", url("/me/reauthenticate"), next.as_str())) {
                     (csrf_field(&chrome.form_token))
                     (field("Password", "password", "password", "current-password"))
                     @if totp {
@@ -85,7 +79,7 @@ async fn reauthentication_page(
                     }
                     div class="actions" {
                         button type="submit" { "Confirm" }
-                        a href=(url(next)) { "Cancel" }
+                        a href=(url(next.as_str())) { "Cancel" }
                     }
                 }
             }
@@ -95,7 +89,7 @@ async fn reauthentication_page(
 
 async fn form(signed_in: SignedIn, query: web::Query<Next>) -> Result<HttpResponse, ConsoleError> {
     let next = next_page(query.next.as_deref());
-    Ok(respond(StatusCode::OK, reauthentication_page(&signed_in, next, None).await?))
+    Ok(respond(StatusCode::OK, reauthentication_page(&signed_in, &next, None).await?))
 }
 
 async fn reauthenticate(
@@ -118,14 +112,14 @@ async fn reauthenticate(
     match signed_in.console.auth.step_up_session(&signed_in.principal, attempt, &signed_in.client).await {
         Ok(tokens) => {
             set_cookies(&req, token_cookies(&tokens, signed_in.secure()));
-            Ok(see_other(next))
+            Ok(see_other(next.as_str()))
         }
         Err(error @ (authdb_service::ServiceError::Unavailable(_) | authdb_service::ServiceError::Internal(_))) => {
             Err(error.into())
         }
         Err(error) => {
             let error = ConsoleError::Service(error);
-            Ok(error.with_page(reauthentication_page(&signed_in, next, Some(&error)).await?))
+            Ok(error.with_page(reauthentication_page(&signed_in, &next, Some(&error)).await?))
         }
     }
 }

@@ -4,14 +4,19 @@
 //!
 //! TOTP codes come from Python's `pyotp` (`python.rs`).
 
-use std::{collections::BTreeMap, time::Duration};
+use std::time::Duration;
 
 use authdb_tests::{Backend, PASSWORD, TestApp, spawn_app, spawn_app_with};
 use futures_util::future::join_all;
-use reqwest::{Response, header};
+use reqwest::header;
 use serde_json::{Value, json};
 
 use crate::{python::pyotp_code, soft_passkey::SoftPasskey};
+
+mod browser;
+mod organizations;
+
+use browser::{Browser, assert_secure_headers, csrf_of, location, set_cookies, uuid_like};
 
 /// Every page the navigation lists.
 const PAGES: &[&str] = &[
@@ -23,101 +28,6 @@ const PAGES: &[&str] = &[
     "/console/me/events",
     "/console/organizations",
 ];
-
-/// A browser: a cookie jar (the cookies of `/console`), no redirects followed.
-#[derive(Clone, Default)]
-struct Browser {
-    cookies: BTreeMap<String, String>,
-}
-
-impl Browser {
-    fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(name, value)| format!("{name}={value}")).collect::<Vec<_>>().join("; ")
-    }
-
-    /// Keeps the cookies `response` sets (an empty value or `Max-Age=0` removes one).
-    fn keep(&mut self, response: &Response) {
-        for value in response.headers().get_all(header::SET_COOKIE) {
-            let text = value.to_str().unwrap();
-            let (pair, _) = text.split_once(';').unwrap_or((text, ""));
-            let (name, value) = pair.split_once('=').unwrap();
-            if value.is_empty() || text.contains("Max-Age=0") {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_owned(), value.to_owned());
-            }
-        }
-    }
-
-    async fn get(&mut self, app: &TestApp, path: &str) -> Response {
-        let response = app.client.get(app.url(path)).header(header::COOKIE, self.cookie_header()).send().await.unwrap();
-        self.keep(&response);
-        response
-    }
-
-    async fn post(&mut self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> Response {
-        let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
-        let response = app
-            .client
-            .post(app.url(path))
-            .header(header::COOKIE, self.cookie_header())
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        self.keep(&response);
-        response
-    }
-
-    /// Loads `path` and answers its page's CSRF token.
-    async fn form_token(&mut self, app: &TestApp, path: &str) -> String {
-        let response = self.get(app, path).await;
-        assert_eq!(response.status(), 200, "{path}");
-        csrf_of(&response.text().await.unwrap())
-    }
-
-    /// Signs in with the password form; answers the sign-in's answer.
-    async fn sign_in(&mut self, app: &TestApp, login: &str, password: &str) -> Response {
-        let token = self.form_token(app, "/console/sign-in").await;
-        self.post(app, "/console/sign-in", &[("csrf", &token), ("login", login), ("password", password)]).await
-    }
-
-    async fn sign_in_ok(&mut self, app: &TestApp, login: &str) {
-        let response = self.sign_in(app, login, PASSWORD).await;
-        assert_eq!(response.status(), 303);
-        assert_eq!(location(&response), "/console/me");
-    }
-}
-
-fn csrf_of(html: &str) -> String {
-    let start = html.find(r#"name="csrf" value=""#).unwrap_or_else(|| panic!("no csrf field in {html}")) + 19;
-    html[start..].split('"').next().unwrap().to_owned()
-}
-
-fn location(response: &Response) -> String {
-    response.headers()[header::LOCATION].to_str().unwrap().to_owned()
-}
-
-fn set_cookies(response: &Response) -> Vec<String> {
-    response.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect()
-}
-
-/// The security headers every console answer carries.
-fn assert_secure_headers(response: &Response, page: bool) {
-    let headers = response.headers();
-    let csp = headers["content-security-policy"].to_str().unwrap();
-    for directive in ["default-src 'self'", "frame-ancestors 'none'", "form-action 'self'", "base-uri 'none'"] {
-        assert!(csp.contains(directive), "{directive} in {csp}");
-    }
-    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{csp}");
-    assert_eq!(headers["x-frame-options"], "DENY");
-    assert_eq!(headers["referrer-policy"], "no-referrer");
-    assert_eq!(headers["x-content-type-options"], "nosniff");
-    if page {
-        assert_eq!(headers[header::CACHE_CONTROL], "no-store");
-    }
-}
 
 /// Enrols TOTP through the API; answers the secret and the recovery codes.
 async fn enrol_totp_with_codes(app: &TestApp, access_token: &str) -> (String, Vec<String>) {
@@ -598,11 +508,6 @@ async fn removing_a_passkey_asks_first_and_needs_a_multi_factor_sign_in(backend:
     assert_eq!(list["items"].as_array().unwrap().len(), 1, "not removed");
 }
 
-/// A well-formed id no passkey has.
-fn uuid_like() -> &'static str {
-    "01890a5d-ac96-774b-bcce-b302099a8057"
-}
-
 on_both_backends!(
     removing_a_passkey_asks_first_and_needs_a_multi_factor_sign_in,
     removing_the_authenticator_app_takes_the_password_and_a_code,
@@ -620,9 +525,6 @@ on_both_backends!(
     security_events_paginate,
     the_dashboard_draws_sign_ins_and_the_sections_the_role_allows,
     the_dashboard_of_an_organization_the_caller_is_not_in_is_not_found,
-    the_organizations_pages_render_for_an_owner_and_their_actions_work,
-    an_organization_form_without_the_csrf_token_is_refused,
-    organization_pages_are_not_found_for_a_non_member_and_forbidden_without_the_permission,
 );
 
 /// The ids of the charts (`<svg ... role="img">`) a dashboard page draws, in order.
@@ -759,231 +661,4 @@ async fn the_dashboard_of_an_organization_the_caller_is_not_in_is_not_found(back
     let malformed = browser.get(&app, "/console/dashboard?organization=acme").await;
     assert_eq!(malformed.status(), 400);
     assert!(malformed.text().await.unwrap().contains("organization: not an organization id"));
-}
-
-/// The role `username` holds in `org`, through the API.
-async fn role_of(app: &TestApp, token: &str, org: &str, username: &str) -> Option<String> {
-    let listed = app.get(&format!("/api/v1/organizations/{org}/members?limit=200"), token).await;
-    assert_eq!(listed.status(), 200);
-    let body: Value = listed.json().await.unwrap();
-    body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|member| member["username"] == username)
-        .map(|member| member["role"].as_str().unwrap().to_owned())
-}
-
-async fn the_organizations_pages_render_for_an_owner_and_their_actions_work(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let alice = app.register_ok("alice").await;
-    let vera = app.register_ok("vera").await;
-    let vera_id = vera.user["id"].as_str().unwrap().to_owned();
-    let org = app.create_organization_ok(&alice.access_token, "acme").await["id"].as_str().unwrap().to_owned();
-    app.add_member_ok(&alice.access_token, &org, &vera, "viewer").await;
-    let mut browser = Browser::default();
-    browser.sign_in_ok(&app, "alice").await;
-
-    // The caller's organizations, with links to each one's pages.
-    let listed = browser.get(&app, "/console/organizations").await;
-    assert_eq!(listed.status(), 200);
-    assert_secure_headers(&listed, true);
-    let html = listed.text().await.unwrap();
-    assert!(html.contains(r#"<th scope="row">Org acme</th><td>owner</td>"#), "{html}");
-    for page in ["members", "roles", "invitations"] {
-        assert!(html.contains(&format!(r#"href="/console/organizations/{org}/{page}""#)), "{page}: {html}");
-    }
-    assert!(html.contains(r#"<a href="/console/organizations" aria-current="page">Organizations</a>"#), "{html}");
-
-    // Members: each with their role, a role picker and a removal link; paginated.
-    let members = format!("/console/organizations/{org}/members");
-    let page = browser.get(&app, &members).await;
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.unwrap();
-    assert!(html.contains("<h1>Members of Org acme</h1>"), "{html}");
-    assert!(html.contains(r#"<th scope="row">vera</th>"#) && html.contains("<td>viewer</td>"), "{html}");
-    assert!(html.contains(&format!(r#"action="{members}/{vera_id}/role""#)), "{html}");
-    assert!(html.contains(&format!(r#"href="{members}/{vera_id}/remove""#)), "{html}");
-    assert!(!html.contains("<script") && !html.contains("style="), "{html}");
-    let first = browser.get(&app, &format!("{members}?limit=1")).await.text().await.unwrap();
-    assert!(
-        first.contains("1–1 of 2 members.") && first.contains(&format!("{members}?limit=1&amp;offset=1")),
-        "{first}"
-    );
-    let second = browser.get(&app, &format!("{members}?limit=1&offset=1")).await.text().await.unwrap();
-    assert!(second.contains("2–2 of 2 members.") && second.contains("Previous page"), "{second}");
-    assert!(!second.contains("Next page"), "{second}");
-    let bad_limit = browser.get(&app, &format!("{members}?limit=0")).await;
-    assert_eq!(bad_limit.status(), 422);
-    assert!(bad_limit.text().await.unwrap().contains("limit: must be an integer from 1 to 200"));
-
-    // Change a role: visible on the page and through the API.
-    let token = csrf_of(&html);
-    let changed =
-        browser.post(&app, &format!("{members}/{vera_id}/role"), &[("csrf", &token), ("role", "member")]).await;
-    assert_eq!(changed.status(), 303);
-    assert_eq!(location(&changed), members);
-    let html = browser.get(&app, &members).await.text().await.unwrap();
-    assert!(html.contains(r#"<option value="member" selected>member</option>"#), "{html}");
-    assert_eq!(role_of(&app, &alice.access_token, &org, "vera").await.as_deref(), Some("member"));
-    let unknown =
-        browser.post(&app, &format!("{members}/{vera_id}/role"), &[("csrf", &token), ("role", "nobody")]).await;
-    assert_eq!(unknown.status(), 422, "an unknown role");
-    let bad = browser.post(&app, &format!("{members}/{vera_id}/role"), &[("csrf", &token), ("role", "Bad Name")]).await;
-    assert_eq!(bad.status(), 422);
-    assert!(bad.text().await.unwrap().contains("role: "), "the field is named");
-    let missing = browser.post(&app, &format!("{members}/{vera_id}/role"), &[("csrf", &token)]).await;
-    assert_eq!(missing.status(), 400, "a form without `role`");
-    let last_owner = browser
-        .post(
-            &app,
-            &format!("{members}/{}/role", alice.user["id"].as_str().unwrap()),
-            &[("csrf", &token), ("role", "viewer")],
-        )
-        .await;
-    assert_eq!(last_owner.status(), 409, "the last owner cannot be demoted");
-    assert!(last_owner.text().await.unwrap().contains("the last owner cannot be demoted"));
-
-    // Roles: a matrix of roles (rows) and permissions (columns).
-    let roles = browser.get(&app, &format!("/console/organizations/{org}/roles")).await;
-    assert_eq!(roles.status(), 200);
-    let html = roles.text().await.unwrap();
-    assert!(html.contains(r#"<table class="matrix">"#), "{html}");
-    assert!(html.contains(r#"<th scope="col"><code>members:manage</code></th>"#), "{html}");
-    let viewer_row = html.split(r#"<th scope="row">viewer"#).nth(1).unwrap().split("</tr>").next().unwrap();
-    assert_eq!(
-        viewer_row.matches(r#"<td class="yes">"#).count(),
-        3,
-        "org:read, members:read, assets:read: {viewer_row}"
-    );
-    let owner_row = html.split(r#"<th scope="row">owner"#).nth(1).unwrap().split("</tr>").next().unwrap();
-    assert_eq!(owner_row.matches(r#"<td class="yes">"#).count(), 11, "{owner_row}");
-
-    // Invitations: send one, see it, withdraw it after a confirmation page.
-    let invitations = format!("/console/organizations/{org}/invitations");
-    let token = browser.form_token(&app, &invitations).await;
-    let sent =
-        browser.post(&app, &invitations, &[("csrf", &token), ("email", "carol@example.com"), ("role", "viewer")]).await;
-    assert_eq!(sent.status(), 303);
-    let html = browser.get(&app, &invitations).await.text().await.unwrap();
-    assert!(html.contains(r#"<th scope="row">carol@example.com</th><td>viewer</td>"#), "{html}");
-    let withdraw_link = html.split(&format!(r#"href="{invitations}/"#)).nth(1).unwrap().split('"').next().unwrap();
-    let withdraw = format!("{invitations}/{withdraw_link}");
-    let bad_email =
-        browser.post(&app, &invitations, &[("csrf", &token), ("email", "not-an-email"), ("role", "viewer")]).await;
-    assert_eq!(bad_email.status(), 422);
-    assert!(bad_email.text().await.unwrap().contains("email: "), "the field is named");
-    let asked = browser.get(&app, &withdraw).await;
-    assert_eq!(asked.status(), 200);
-    assert!(asked.text().await.unwrap().contains("Withdraw the invitation"));
-    let listed = app.get(&format!("/api/v1/organizations/{org}/invitations"), &alice.access_token).await;
-    assert_eq!(listed.json::<Value>().await.unwrap()["total"], 1);
-    let withdrawn = browser.post(&app, &withdraw, &[("csrf", &token)]).await;
-    assert_eq!(withdrawn.status(), 303);
-    let html = browser.get(&app, &invitations).await.text().await.unwrap();
-    assert!(html.contains("No pending invitations.") && !html.contains("carol@example.com"), "{html}");
-    assert_eq!(browser.post(&app, &withdraw, &[("csrf", &token)]).await.status(), 404, "already withdrawn");
-
-    // Remove a member, after a confirmation page.
-    let remove = format!("{members}/{vera_id}/remove");
-    let asked = browser.get(&app, &remove).await;
-    assert_eq!(asked.status(), 200);
-    let html = asked.text().await.unwrap();
-    assert!(html.contains("Remove the member") && html.contains("Remove vera (vera@"), "{html}");
-    let removed = browser.post(&app, &remove, &[("csrf", &token)]).await;
-    assert_eq!(removed.status(), 303);
-    assert_eq!(role_of(&app, &alice.access_token, &org, "vera").await, None);
-    let html = browser.get(&app, &members).await.text().await.unwrap();
-    assert!(!html.contains(r#"<th scope="row">vera</th>"#), "{html}");
-}
-
-async fn an_organization_form_without_the_csrf_token_is_refused(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let alice = app.register_ok("alice").await;
-    let vera = app.register_ok("vera").await;
-    let vera_id = vera.user["id"].as_str().unwrap().to_owned();
-    let org = app.create_organization_ok(&alice.access_token, "acme").await["id"].as_str().unwrap().to_owned();
-    app.add_member_ok(&alice.access_token, &org, &vera, "viewer").await;
-    let mut browser = Browser::default();
-    browser.sign_in_ok(&app, "alice").await;
-    let members = format!("/console/organizations/{org}/members");
-
-    for form in [vec![("role", "admin")], vec![("csrf", "forged"), ("role", "admin")]] {
-        let refused = browser.post(&app, &format!("{members}/{vera_id}/role"), &form).await;
-        assert_eq!(refused.status(), 403, "{form:?}");
-        assert!(refused.text().await.unwrap().contains("CSRF"));
-    }
-    let refused = browser.post(&app, &format!("{members}/{vera_id}/remove"), &[]).await;
-    assert_eq!(refused.status(), 403);
-    let refused = browser
-        .post(
-            &app,
-            &format!("/console/organizations/{org}/invitations"),
-            &[("email", "x@example.com"), ("role", "viewer")],
-        )
-        .await;
-    assert_eq!(refused.status(), 403);
-    assert_eq!(role_of(&app, &alice.access_token, &org, "vera").await.as_deref(), Some("viewer"), "nothing changed");
-    let listed = app.get(&format!("/api/v1/organizations/{org}/invitations"), &alice.access_token).await;
-    assert_eq!(listed.json::<Value>().await.unwrap()["total"], 0);
-}
-
-async fn organization_pages_are_not_found_for_a_non_member_and_forbidden_without_the_permission(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let alice = app.register_ok("alice").await;
-    let vera = app.register_ok("vera").await;
-    let mallory = app.register_ok("mallory").await;
-    let org = app.create_organization_ok(&alice.access_token, "acme").await["id"].as_str().unwrap().to_owned();
-    let theirs = app.create_organization_ok(&mallory.access_token, "other").await["id"].as_str().unwrap().to_owned();
-    app.add_member_ok(&alice.access_token, &org, &vera, "viewer").await;
-    let mut browser = Browser::default();
-    browser.sign_in_ok(&app, "vera").await;
-
-    // Not a member (or no such organization, or not an id): 404, the name not shown.
-    for page in ["members", "roles", "invitations"] {
-        for id in [theirs.as_str(), uuid_like(), "acme"] {
-            let answer = browser.get(&app, &format!("/console/organizations/{id}/{page}")).await;
-            assert_eq!(answer.status(), 404, "{page} of {id}");
-            assert_secure_headers(&answer, true);
-            let html = answer.text().await.unwrap();
-            assert!(html.contains(r#"role="alert""#) && !html.contains("Org other"), "{html}");
-        }
-    }
-    let token = browser.form_token(&app, "/console/organizations").await;
-    let mallory_id = mallory.user["id"].as_str().unwrap();
-    let foreign = browser
-        .post(
-            &app,
-            &format!("/console/organizations/{theirs}/members/{mallory_id}/role"),
-            &[("csrf", &token), ("role", "viewer")],
-        )
-        .await;
-    assert_eq!(foreign.status(), 404);
-
-    // A viewer reads the members and the roles, but manages neither members nor invitations.
-    let members = browser.get(&app, &format!("/console/organizations/{org}/members")).await;
-    assert_eq!(members.status(), 200);
-    let html = members.text().await.unwrap();
-    assert!(!html.contains("/role\"") && !html.contains("/remove\""), "no actions offered to a viewer: {html}");
-    assert_eq!(browser.get(&app, &format!("/console/organizations/{org}/roles")).await.status(), 200);
-    let invitations = browser.get(&app, &format!("/console/organizations/{org}/invitations")).await;
-    assert_eq!(invitations.status(), 403);
-    let html = invitations.text().await.unwrap();
-    assert!(html.contains(r#"role="alert""#) && html.contains("Forbidden"), "{html}");
-    assert!(html.contains("lacks the permission members:manage"), "the problem's detail: {html}");
-    let alice_id = alice.user["id"].as_str().unwrap();
-    let change = browser
-        .post(
-            &app,
-            &format!("/console/organizations/{org}/members/{alice_id}/role"),
-            &[("csrf", &token), ("role", "viewer")],
-        )
-        .await;
-    assert_eq!(change.status(), 403);
-    assert!(change.text().await.unwrap().contains("lacks the permission members:manage"));
-    let remove = browser
-        .post(&app, &format!("/console/organizations/{org}/members/{alice_id}/remove"), &[("csrf", &token)])
-        .await;
-    assert_eq!(remove.status(), 403);
-    assert_eq!(role_of(&app, &alice.access_token, &org, "alice").await.as_deref(), Some("owner"));
 }

@@ -9,6 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use crate::answers::fields;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, dev::ServerHandle, web};
 use authdb_persistence::entities::{access_rules, audit_events};
 use authdb_tests::{Backend, TestApp, Tokens, claims_of, spawn_app, spawn_app_with};
@@ -17,10 +18,6 @@ use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::{Value, json};
 
 const AGENT_TOKEN: &str = "agent-bearer-s3cret";
-
-fn fields(body: &Value) -> Vec<&str> {
-    body["errors"].as_array().unwrap().iter().map(|error| error["field"].as_str().unwrap()).collect()
-}
 
 /// One request the fake agent received.
 #[derive(Debug, Clone)]

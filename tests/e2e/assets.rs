@@ -2,13 +2,10 @@
 //! names, ownership by members, listing (filters, numeric address order) identical on
 //! both backends, and concurrent creates of one address.
 
+use crate::answers::fields;
 use authdb_tests::{Backend, TestApp, Tokens, spawn_app};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
-
-fn fields(body: &Value) -> Vec<&str> {
-    body["errors"].as_array().unwrap().iter().map(|error| error["field"].as_str().unwrap()).collect()
-}
 
 async fn organization(app: &TestApp, owner: &Tokens, slug: &str) -> String {
     app.create_organization_ok(&owner.access_token, slug).await["id"].as_str().unwrap().to_owned()

@@ -5,16 +5,13 @@
 
 use std::time::Duration;
 
+use crate::answers::{fields, pseudo_random_bytes};
 use authdb_persistence::entities::{audit_events, chat_messages, chats, roles};
 use authdb_tests::{Backend, TestApp, Tokens, spawn_app, spawn_app_with};
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use futures_util::future::join_all;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
-
-fn fields(body: &Value) -> Vec<&str> {
-    body["errors"].as_array().unwrap().iter().map(|error| error["field"].as_str().unwrap()).collect()
-}
 
 async fn expect_422(response: reqwest::Response, expected: &[&str]) {
     assert_eq!(response.status(), 422);
@@ -445,18 +442,6 @@ async fn messages_page_in_acceptance_order_and_read_pointers_only_move_forward(b
         .await
         .unwrap();
     assert_eq!(huge.status(), 413);
-}
-
-/// A small xorshift generator: the test needs varied bytes, not secrecy.
-fn pseudo_random_bytes(seed: &mut u64, length: usize) -> Vec<u8> {
-    (0..length)
-        .map(|_| {
-            *seed ^= *seed << 13;
-            *seed ^= *seed >> 7;
-            *seed ^= *seed << 17;
-            (*seed >> 24) as u8
-        })
-        .collect()
 }
 
 async fn ciphertexts_round_trip_byte_for_byte(backend: Backend) {

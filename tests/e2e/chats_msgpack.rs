@@ -3,6 +3,7 @@
 //! byte for byte at every length from 1 to 300 and at the maximum, and every refusal
 //! (415, 406, malformed MessagePack as a 400, wrong fields as a 422 naming them).
 
+use crate::answers::{fields, problem, pseudo_random_bytes};
 use authdb_protocol::payload;
 use authdb_tests::{Backend, TestApp, Tokens, spawn_app};
 use base64::{Engine as _, engine::general_purpose::STANDARD};
@@ -113,28 +114,6 @@ async fn decoded<T: serde::de::DeserializeOwned>(response: reqwest::Response) ->
     assert_eq!(response.headers()["content-type"], MSGPACK);
     assert_eq!(response.headers()["vary"], "Accept");
     payload::from_slice(&response.bytes().await.unwrap()).unwrap()
-}
-
-async fn problem(response: reqwest::Response, status: u16) -> Value {
-    assert_eq!(response.status(), status);
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
-    response.json().await.unwrap()
-}
-
-fn fields(problem: &Value) -> Vec<&str> {
-    problem["errors"].as_array().unwrap().iter().map(|error| error["field"].as_str().unwrap()).collect()
-}
-
-/// A small xorshift generator: the test needs varied bytes, not secrecy.
-fn pseudo_random_bytes(seed: &mut u64, length: usize) -> Vec<u8> {
-    (0..length)
-        .map(|_| {
-            *seed ^= *seed << 13;
-            *seed ^= *seed >> 7;
-            *seed ^= *seed << 17;
-            (*seed >> 24) as u8
-        })
-        .collect()
 }
 
 async fn msgpack_ciphertexts_round_trip_byte_for_byte(backend: Backend) {
@@ -291,7 +270,7 @@ async fn msgpack_refusals_are_problems(backend: Backend) {
     assert_eq!(fields(&problem(chat.post_raw(alice, MSGPACK, None, unknown.to_vec()).await, 422).await), ["x"]);
     let bad_text = Post { ciphertext: vec![1], nonce: None, content_type: Some("bad\u{0}type"), client_id: Some("") };
     let refused = problem(chat.post(alice, &bad_text).await, 422).await;
-    assert_eq!(fields(&refused), ["content_type", "client_id"]);
+    assert_eq!(fields(&refused), ["client_id", "content_type"]);
 
     // A member outside the chat gets 404 in either format, and cannot read it either.
     problem(chat.post_raw(carol, MSGPACK, Some(MSGPACK), good).await, 404).await;

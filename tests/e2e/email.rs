@@ -15,6 +15,7 @@ use authdb_tests::{Backend, PASSWORD, TestApp, spawn_app_with};
 use sea_orm::{ConnectionTrait as _, EntityTrait as _, Statement, sea_query::Expr};
 use serde_json::{Value, json};
 
+use crate::answers::{names_field, problem};
 use crate::mail::{SmtpPeer, free_port, header};
 
 const PUBLIC_URL: &str = "https://id.example.com";
@@ -67,16 +68,6 @@ pub(crate) fn link_in(message: &str, path: &str) -> (String, String) {
         .to_owned();
     let token = link[prefix.len()..].to_owned();
     (link, token)
-}
-
-async fn problem(response: reqwest::Response, status: u16) -> Value {
-    assert_eq!(response.status(), status);
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
-    response.json().await.unwrap()
-}
-
-fn names_field(problem: &Value, field: &str) -> bool {
-    problem["errors"].as_array().is_some_and(|errors| errors.iter().any(|error| error["field"] == field))
 }
 
 async fn me(app: &TestApp, access_token: &str) -> Value {

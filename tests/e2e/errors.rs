@@ -1,15 +1,7 @@
 //! Bad requests get clear problem+json answers, never a 5xx.
 
+use crate::answers::problem;
 use authdb_tests::{Backend, spawn_app};
-use serde_json::Value;
-
-async fn problem(response: reqwest::Response, status: u16) -> Value {
-    assert_eq!(response.status(), status);
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["status"], status);
-    body
-}
 
 async fn malformed_json_is_400(backend: Backend) {
     let app = spawn_app(backend).await;

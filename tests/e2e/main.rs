@@ -31,6 +31,7 @@ macro_rules! on_both_backends {
 
 mod access_rules;
 mod admin;
+mod answers;
 mod architecture;
 mod assets;
 mod audit;

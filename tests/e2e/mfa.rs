@@ -13,6 +13,7 @@ use futures_util::future::join_all;
 use reqwest::Response;
 use serde_json::{Value, json};
 
+use crate::answers::json_of;
 use crate::python::{pyjwt_amr, pyotp_code};
 
 const TOTP: &str = "/api/v1/auth/mfa/totp";
@@ -20,15 +21,8 @@ const CONFIRM: &str = "/api/v1/auth/mfa/totp/confirm";
 const VERIFY: &str = "/api/v1/auth/mfa/verify";
 const RECOVERY: &str = "/api/v1/auth/mfa/recovery-codes";
 
-async fn json_of(response: Response, status: u16, why: &str) -> Value {
-    let actual = response.status().as_u16();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    assert_eq!(actual, status, "{why}: {body}");
-    body
-}
-
 /// Enrols `tokens`' user with TOTP; answers the secret and the recovery codes.
-async fn enrol(app: &TestApp, tokens: &Tokens) -> (String, Vec<String>) {
+pub(crate) async fn enrol(app: &TestApp, tokens: &Tokens) -> (String, Vec<String>) {
     let started =
         json_of(app.post(TOTP, &tokens.access_token, &json!({ "password": PASSWORD })).await, 200, "start").await;
     let secret = started["secret"].as_str().unwrap().to_owned();

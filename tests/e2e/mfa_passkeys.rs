@@ -11,6 +11,7 @@ use reqwest::Response;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 
+use crate::answers::{fields, json_of};
 use crate::{python::pyotp_code, soft_passkey::SoftPasskey};
 
 const REGISTER_START: &str = "/api/v1/auth/passkeys/register/start";
@@ -22,20 +23,6 @@ const WEBAUTHN_FINISH: &str = "/api/v1/auth/mfa/webauthn/finish";
 const TOTP: &str = "/api/v1/auth/mfa/totp";
 const CONFIRM: &str = "/api/v1/auth/mfa/totp/confirm";
 const VERIFY: &str = "/api/v1/auth/mfa/verify";
-
-async fn json_of(response: Response, status: u16, why: &str) -> Value {
-    let actual = response.status().as_u16();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    assert_eq!(actual, status, "{why}: {body}");
-    body
-}
-
-fn fields(problem: &Value) -> Vec<String> {
-    let mut fields: Vec<String> =
-        problem["errors"].as_array().unwrap().iter().map(|error| error["field"].as_str().unwrap().to_owned()).collect();
-    fields.sort();
-    fields
-}
 
 /// Registers a passkey held by `soft` for `tokens`' user.
 async fn add_passkey(app: &TestApp, tokens: &Tokens, soft: &mut SoftPasskey) {

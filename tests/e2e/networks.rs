@@ -1,15 +1,12 @@
 //! Networks of an organization: CRUD, the write-only agent token, validation with field
 //! names, and deletion that refuses while assets are in the network unless cascading.
 
+use crate::answers::fields;
 use authdb_persistence::entities::audit_events;
 use authdb_tests::{Backend, spawn_app};
 use futures_util::future::join_all;
 use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::{Value, json};
-
-fn fields(body: &Value) -> Vec<&str> {
-    body["errors"].as_array().unwrap().iter().map(|error| error["field"].as_str().unwrap()).collect()
-}
 
 async fn networks_are_created_read_changed_and_keep_their_token_secret(backend: Backend) {
     let app = spawn_app(backend).await;

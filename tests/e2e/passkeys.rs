@@ -5,6 +5,7 @@
 //! name, removal, a cloned authenticator) run in headless Chromium with a virtual
 //! authenticator: tests/browser/passkeys.mjs, run by scripts/api-checks.sh.
 
+use crate::answers::{fields, problem};
 use authdb_persistence::entities::{audit_events, webauthn_ceremonies};
 use authdb_tests::{Backend, PASSWORD, TestApp, spawn_app, spawn_app_with};
 use futures_util::future::join_all;
@@ -55,19 +56,6 @@ async fn start_login(app: &TestApp, body: Value) -> Value {
     let response = app.post_json(LOGIN_START, &body).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
-}
-
-async fn problem(response: Response, status: u16) -> Value {
-    assert_eq!(response.status(), status);
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
-    response.json().await.unwrap()
-}
-
-fn fields(problem: &Value) -> Vec<String> {
-    let mut fields: Vec<String> =
-        problem["errors"].as_array().unwrap().iter().map(|error| error["field"].as_str().unwrap().to_owned()).collect();
-    fields.sort();
-    fields
 }
 
 async fn assert_invalid_ceremony(response: Response) {

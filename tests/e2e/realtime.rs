@@ -6,6 +6,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::answers::ws_url;
 use authdb_tests::{Backend, PASSWORD, TestApp, Tokens, claims_of, spawn_app, spawn_app_with};
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use futures_util::{SinkExt as _, StreamExt as _};
@@ -26,10 +27,6 @@ const PATIENCE: Duration = Duration::from_secs(5);
 /// The bound for a session's end to close its sockets (generous tests wait for
 /// the frame, then check the time).
 const WITHIN: Duration = Duration::from_secs(1);
-
-fn ws_url(address: &str) -> String {
-    format!("{}/api/v1/ws", address.replace("http://", "ws://"))
-}
 
 async fn connect(
     address: &str,

@@ -30,6 +30,7 @@ use tokio_tungstenite::{
     tungstenite::{self, Message, client::IntoClientRequest as _, http::HeaderValue},
 };
 
+use crate::answers::ws_url;
 use crate::python::python;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -78,10 +79,6 @@ struct MessageCreated {
 struct Ack {
     client_id: String,
     message: MessageFields,
-}
-
-fn ws_url(address: &str) -> String {
-    format!("{}/api/v1/ws", address.replace("http://", "ws://"))
 }
 
 /// Connects offering `protocols` in `Sec-WebSocket-Protocol` (and the bearer header when

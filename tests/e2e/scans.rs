@@ -2,15 +2,12 @@
 //! counts only updates, known values a scan does not carry kept, all or nothing with the
 //! bad host named, and the scan body's own size limit.
 
+use crate::answers::fields;
 use authdb_persistence::entities::audit_events;
 use authdb_tests::{Backend, TestApp, Tokens, spawn_app, spawn_app_with};
 use futures_util::future::join_all;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
-
-fn fields(body: &Value) -> Vec<&str> {
-    body["errors"].as_array().unwrap().iter().map(|error| error["field"].as_str().unwrap()).collect()
-}
 
 /// An organization with one network; answers (organization id, network id).
 async fn network(app: &TestApp, owner: &Tokens, slug: &str) -> (String, String) {

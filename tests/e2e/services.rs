@@ -2,15 +2,12 @@
 //! names, the open-service count and `port` filter of asset lists, and assets of another
 //! organization that are not found.
 
+use crate::answers::fields;
 use authdb_persistence::entities::{audit_events, services};
 use authdb_tests::{Backend, TestApp, Tokens, spawn_app};
 use futures_util::future::join_all;
 use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
 use serde_json::{Value, json};
-
-fn fields(body: &Value) -> Vec<&str> {
-    body["errors"].as_array().unwrap().iter().map(|error| error["field"].as_str().unwrap()).collect()
-}
 
 async fn organization(app: &TestApp, owner: &Tokens, slug: &str) -> String {
     app.create_organization_ok(&owner.access_token, slug).await["id"].as_str().unwrap().to_owned()

@@ -13,26 +13,20 @@ use reqwest::{Method, Response};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 
+use crate::answers::json_of;
 use crate::{
+    mfa::enrol,
     python::{pyjwt_amr, pyotp_code},
     soft_passkey::SoftPasskey,
 };
 
 const STEP_UP: &str = "/api/v1/auth/step-up";
 const TOTP: &str = "/api/v1/auth/mfa/totp";
-const CONFIRM: &str = "/api/v1/auth/mfa/totp/confirm";
 const RECOVERY: &str = "/api/v1/auth/mfa/recovery-codes";
 const VERIFY: &str = "/api/v1/auth/mfa/verify";
 const CHANGE_PASSWORD: &str = "/api/v1/auth/change-password";
 const PASSKEY_STEP_UP_START: &str = "/api/v1/auth/step-up/webauthn/start";
 const PASSKEY_STEP_UP_FINISH: &str = "/api/v1/auth/step-up/webauthn/finish";
-
-async fn json_of(response: Response, status: u16, why: &str) -> Value {
-    let actual = response.status().as_u16();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    assert_eq!(actual, status, "{why}: {body}");
-    body
-}
 
 fn now_secs() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
@@ -70,21 +64,6 @@ fn assert_step_up_required(body: &Value, methods: Value) {
     assert_eq!(body["max_age_secs"], 600, "{body}");
     assert_eq!(body["methods"], methods, "{body}");
     assert_eq!(body["step_up_url"], "/api/v1/auth/step-up", "{body}");
-}
-
-/// Enrols `tokens`' user with TOTP; answers the secret and the recovery codes.
-async fn enrol(app: &TestApp, tokens: &Tokens) -> (String, Vec<String>) {
-    let started =
-        json_of(app.post(TOTP, &tokens.access_token, &json!({ "password": PASSWORD })).await, 200, "start").await;
-    let secret = started["secret"].as_str().unwrap().to_owned();
-    let codes = json_of(
-        app.post(CONFIRM, &tokens.access_token, &json!({ "code": pyotp_code(&secret, 0) })).await,
-        200,
-        "confirm",
-    )
-    .await;
-    let codes = codes["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
-    (secret, codes)
 }
 
 /// The sensitive actions, each as one request (method, path, body) of `alice`, owner of

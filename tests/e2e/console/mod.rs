@@ -11,7 +11,7 @@ use futures_util::future::join_all;
 use reqwest::header;
 use serde_json::{Value, json};
 
-use crate::{python::pyotp_code, soft_passkey::SoftPasskey};
+use crate::{mfa::enrol, python::pyotp_code, soft_passkey::SoftPasskey};
 
 mod browser;
 mod organizations;
@@ -28,29 +28,6 @@ const PAGES: &[&str] = &[
     "/console/me/events",
     "/console/organizations",
 ];
-
-/// Enrols TOTP through the API; answers the secret and the recovery codes.
-async fn enrol_totp_with_codes(app: &TestApp, access_token: &str) -> (String, Vec<String>) {
-    let started = app.post("/api/v1/auth/mfa/totp", access_token, &json!({ "password": PASSWORD })).await;
-    assert_eq!(started.status(), 200);
-    let secret = started.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_owned();
-    let confirmed =
-        app.post("/api/v1/auth/mfa/totp/confirm", access_token, &json!({ "code": pyotp_code(&secret, 0) })).await;
-    assert_eq!(confirmed.status(), 200);
-    let body: Value = confirmed.json().await.unwrap();
-    let codes = body["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
-    (secret, codes)
-}
-
-async fn enrol_totp(app: &TestApp, access_token: &str) -> String {
-    let started = app.post("/api/v1/auth/mfa/totp", access_token, &json!({ "password": PASSWORD })).await;
-    assert_eq!(started.status(), 200);
-    let secret = started.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_owned();
-    let confirmed =
-        app.post("/api/v1/auth/mfa/totp/confirm", access_token, &json!({ "code": pyotp_code(&secret, 0) })).await;
-    assert_eq!(confirmed.status(), 200);
-    secret
-}
 
 async fn signing_in_sets_strict_cookies_and_every_page_renders(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -153,7 +130,7 @@ async fn a_wrong_password_counts_toward_the_same_lockout_as_the_api(backend: Bac
 async fn a_second_factor_signs_in_in_two_steps(backend: Backend) {
     let app = spawn_app(backend).await;
     let tokens = app.register_ok("alice").await;
-    let secret = enrol_totp(&app, &tokens.access_token).await;
+    let (secret, _) = enrol(&app, &tokens).await;
     let mut browser = Browser::default();
 
     let first = browser.sign_in(&app, "alice", PASSWORD).await;
@@ -411,7 +388,7 @@ async fn security_events_paginate(backend: Backend) {
 async fn removing_the_authenticator_app_takes_the_password_and_a_code(backend: Backend) {
     let app = spawn_app(backend).await;
     let tokens = app.register_ok("alice").await;
-    let (secret, recovery_codes) = enrol_totp_with_codes(&app, &tokens.access_token).await;
+    let (secret, recovery_codes) = enrol(&app, &tokens).await;
     let mut browser = Browser::default();
     assert_eq!(browser.sign_in(&app, "alice", PASSWORD).await.status(), 303);
     let token = browser.form_token(&app, "/console/sign-in/second-factor").await;
@@ -468,7 +445,7 @@ async fn add_passkey(app: &TestApp, access_token: &str) -> String {
 async fn removing_a_passkey_asks_first_and_needs_a_multi_factor_sign_in(backend: Backend) {
     let app = spawn_app(backend).await;
     let alice = app.register_ok("alice").await;
-    let (_, recovery_codes) = enrol_totp_with_codes(&app, &alice.access_token).await;
+    let (_, recovery_codes) = enrol(&app, &alice).await;
     let passkey = add_passkey(&app, &alice.access_token).await;
     let mut browser = Browser::default();
     assert_eq!(browser.sign_in(&app, "alice", PASSWORD).await.status(), 303);

@@ -110,15 +110,28 @@ impl AuthService {
         mfa_token: &SecretString,
         client: &ClientInfo,
     ) -> Result<OpenedChallenge> {
+        let (hash, challenge) = self.live_challenge(mfa_token, client).await?;
+        let db = self.inner.core.db();
+        let user = users::find_by_id(db, challenge.user_id).await?.ok_or(ServiceError::InvalidMfaToken)?;
+        let claim = self.inner.throttle.claim(Attempted::SecondFactor(user.id), client).await?;
+        Ok(OpenedChallenge { hash, challenge, user, claim })
+    }
+
+    /// The `mfa_token`'s challenge (and the token's hash), live and from the address it
+    /// was issued to, else [`ServiceError::InvalidMfaToken`]: what a step that compares
+    /// nothing (offering the passkeys) needs.
+    pub(super) async fn live_challenge(
+        &self,
+        mfa_token: &SecretString,
+        client: &ClientInfo,
+    ) -> Result<(TokenHash, Challenge)> {
         let hash = TokenHash::of(mfa_token.expose_secret());
         let db = self.inner.core.db();
         let challenge = mfa::find_challenge(db, hash.as_str(), now()).await?.ok_or(ServiceError::InvalidMfaToken)?;
         if challenge.ip != client.ip {
             return Err(ServiceError::InvalidMfaToken);
         }
-        let user = users::find_by_id(db, challenge.user_id).await?.ok_or(ServiceError::InvalidMfaToken)?;
-        let claim = self.inner.throttle.claim(Attempted::SecondFactor(user.id), client).await?;
-        Ok(OpenedChallenge { hash, challenge, user, claim })
+        Ok((hash, challenge))
     }
 
     /// Whether `user` has any second factor.

@@ -11,7 +11,7 @@
 //! and, with user verification required, the user's PIN or biometric.
 
 use authdb_auth::{
-    AssertionSubject, CeremonyState, PasskeyError, RelyingParty, RelyingPartyConfig, Started, StoredPasskey, TokenHash,
+    AssertionSubject, CeremonyState, PasskeyError, RelyingParty, RelyingPartyConfig, Started, StoredPasskey,
     VerifiedAssertion,
 };
 use authdb_domain::{
@@ -21,7 +21,7 @@ use authdb_persistence::{
     mfa, now, passkeys, users,
     webauthn_ceremonies::{self, CeremonyPurpose, NewCeremony},
 };
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde_json::json;
 use time::Duration;
 use uuid::Uuid;
@@ -265,12 +265,7 @@ impl AuthService {
     /// is not spent.
     #[tracing::instrument(skip_all)]
     pub async fn start_mfa_passkey(&self, mfa_token: &SecretString, client: &ClientInfo) -> Result<serde_json::Value> {
-        let hash = TokenHash::of(mfa_token.expose_secret());
-        let db = self.inner.core.db();
-        let challenge = mfa::find_challenge(db, hash.as_str(), now()).await?.ok_or(ServiceError::InvalidMfaToken)?;
-        if challenge.ip != client.ip {
-            return Err(ServiceError::InvalidMfaToken);
-        }
+        let (hash, challenge) = self.live_challenge(mfa_token, client).await?;
         let started = self
             .offer_passkeys(
                 challenge.user_id,

@@ -22,10 +22,15 @@ pub(crate) async fn json_of(response: Response, status: u16, why: &str) -> Value
     body
 }
 
-/// The fields a problem's `errors` name, sorted (which fields are wrong is a set).
+/// The fields a problem's `errors` name, in the problem's order (the order of the
+/// request's fields).
 pub(crate) fn fields(problem: &Value) -> Vec<&str> {
-    let mut fields: Vec<&str> =
-        problem["errors"].as_array().unwrap().iter().map(|error| error["field"].as_str().unwrap()).collect();
+    problem["errors"].as_array().unwrap().iter().map(|error| error["field"].as_str().unwrap()).collect()
+}
+
+/// [`fields`], sorted: for a test that names which fields are wrong, not in what order.
+pub(crate) fn sorted_fields(problem: &Value) -> Vec<&str> {
+    let mut fields = fields(problem);
     fields.sort_unstable();
     fields
 }

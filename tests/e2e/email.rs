@@ -15,8 +15,10 @@ use authdb_tests::{Backend, PASSWORD, TestApp, spawn_app_with};
 use sea_orm::{ConnectionTrait as _, EntityTrait as _, Statement, sea_query::Expr};
 use serde_json::{Value, json};
 
-use crate::answers::{names_field, problem};
-use crate::mail::{SmtpPeer, free_port, header};
+use crate::{
+    answers::{names_field, problem},
+    mail::{SmtpPeer, free_port, header},
+};
 
 const PUBLIC_URL: &str = "https://id.example.com";
 

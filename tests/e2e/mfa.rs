@@ -13,8 +13,10 @@ use futures_util::future::join_all;
 use reqwest::Response;
 use serde_json::{Value, json};
 
-use crate::answers::json_of;
-use crate::python::{pyjwt_amr, pyotp_code};
+use crate::{
+    answers::json_of,
+    python::{pyjwt_amr, pyotp_code},
+};
 
 const TOTP: &str = "/api/v1/auth/mfa/totp";
 const CONFIRM: &str = "/api/v1/auth/mfa/totp/confirm";

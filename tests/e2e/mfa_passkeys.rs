@@ -11,8 +11,11 @@ use reqwest::Response;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 
-use crate::answers::{fields, json_of};
-use crate::{python::pyotp_code, soft_passkey::SoftPasskey};
+use crate::{
+    answers::{json_of, sorted_fields},
+    python::{early_in_a_totp_step, pyotp_code},
+    soft_passkey::SoftPasskey,
+};
 
 const REGISTER_START: &str = "/api/v1/auth/passkeys/register/start";
 const REGISTER_FINISH: &str = "/api/v1/auth/passkeys/register/finish";
@@ -96,7 +99,7 @@ async fn a_passkey_is_the_second_step_of_a_password_login(backend: Backend) {
     assert_eq!(reused["type"], "/problems/invalid-mfa-token");
     let refinished = json_of(finish(&app, &token, soft.assert(&options)).await, 401, "finish again").await;
     assert_eq!(refinished["type"], "/problems/invalid-mfa-token");
-    assert_eq!(fields(&refinished), ["mfa_token"]);
+    assert_eq!(sorted_fields(&refinished), ["mfa_token"]);
 
     // A passkey sign-in without the password still signs in alone: hwk + mfa.
     let started = json_of(app.post_json(LOGIN_START, &json!({ "login": "alice" })).await, 200, "login start").await;
@@ -116,16 +119,16 @@ async fn the_second_step_refuses_bad_tokens_and_fields(backend: Backend) {
 
     // Missing or mistyped fields: 422 naming each.
     let missing = json_of(app.post_json(WEBAUTHN_START, &json!({})).await, 422, "no mfa_token").await;
-    assert_eq!(fields(&missing), ["mfa_token"]);
+    assert_eq!(sorted_fields(&missing), ["mfa_token"]);
     let missing =
         json_of(app.post_json(WEBAUTHN_FINISH, &json!({ "mfa_token": "x" })).await, 422, "no credential").await;
-    assert_eq!(fields(&missing), ["credential"]);
+    assert_eq!(sorted_fields(&missing), ["credential"]);
     let missing =
         json_of(app.post_json(WEBAUTHN_FINISH, &json!({ "credential": {} })).await, 422, "no mfa_token").await;
-    assert_eq!(fields(&missing), ["mfa_token"]);
+    assert_eq!(sorted_fields(&missing), ["mfa_token"]);
     let long = "x".repeat(600);
     let both = json_of(finish(&app, &long, json!("not an object")).await, 422, "both wrong").await;
-    assert_eq!(fields(&both), ["credential", "mfa_token"]);
+    assert_eq!(sorted_fields(&both), ["credential", "mfa_token"]);
 
     // Unknown tokens.
     let unknown = json_of(app.post_json(WEBAUTHN_START, &json!({ "mfa_token": "nope" })).await, 401, "unknown").await;
@@ -136,13 +139,13 @@ async fn the_second_step_refuses_bad_tokens_and_fields(backend: Backend) {
     assert_eq!(unknown["type"], "/problems/invalid-mfa-token");
     // A malformed assertion is a 422 before anything is spent.
     let malformed = json_of(finish(&app, &token, json!({ "id": "x" })).await, 422, "malformed").await;
-    assert_eq!(fields(&malformed), ["credential"]);
+    assert_eq!(sorted_fields(&malformed), ["credential"]);
 
     // A finish with no ceremony started for the token.
     let fresh = mfa_token(&app, "alice").await;
     let unstarted = json_of(finish(&app, &fresh, soft.assert(&options)).await, 400, "not started").await;
     assert_eq!(unstarted["type"], "/problems/invalid-ceremony");
-    assert_eq!(fields(&unstarted), ["mfa_token"]);
+    assert_eq!(sorted_fields(&unstarted), ["mfa_token"]);
     // The ceremony is single use: a refused assertion spends it, a new start is needed.
     let options = start(&app, &fresh).await;
     let stale = soft.assert_with_counter(&options, 0);
@@ -208,7 +211,7 @@ async fn another_users_passkey_is_refused_and_counted_like_a_wrong_code(backend:
         let body: Value = response.json().await.unwrap();
         if status == 401 {
             assert_eq!(body["type"], "/problems/invalid-mfa-code");
-            assert_eq!(fields(&body), ["credential"]);
+            assert_eq!(sorted_fields(&body), ["credential"]);
         }
         statuses.push(status);
     }
@@ -318,7 +321,7 @@ async fn passkey_sign_in_and_second_step_into_an_organization(backend: Backend) 
     let started = json_of(app.post_json(LOGIN_START, &json!({})).await, 200, "start").await;
     let body = json!({ "ceremony_id": started["ceremony_id"], "credential": {}, "organization_id": "acme" });
     let bad = json_of(app.post_json(LOGIN_FINISH, &body).await, 422, "bad organization_id").await;
-    assert_eq!(fields(&bad), ["organization_id"]);
+    assert_eq!(sorted_fields(&bad), ["organization_id"]);
 
     // Password then passkey, scoped by the password login's organization_id.
     let (token, _) = challenged(&app, json!({ "login": "alice", "password": PASSWORD, "organization_id": org })).await;
@@ -352,6 +355,7 @@ async fn the_mfa_encryption_key_seals_totp_secrets_across_restarts_and_rotations
     let started =
         json_of(app.post(TOTP, &alice.access_token, &json!({ "password": PASSWORD })).await, 200, "enrol").await;
     let secret = started["secret"].as_str().unwrap().to_owned();
+    early_in_a_totp_step().await;
     json_of(app.post(CONFIRM, &alice.access_token, &json!({ "code": pyotp_code(&secret, -1) })).await, 200, "confirm")
         .await;
 

@@ -5,7 +5,7 @@
 //! name, removal, a cloned authenticator) run in headless Chromium with a virtual
 //! authenticator: tests/browser/passkeys.mjs, run by scripts/api-checks.sh.
 
-use crate::answers::{fields, problem};
+use crate::answers::{problem, sorted_fields};
 use authdb_persistence::entities::{audit_events, webauthn_ceremonies};
 use authdb_tests::{Backend, PASSWORD, TestApp, spawn_app, spawn_app_with};
 use futures_util::future::join_all;
@@ -61,7 +61,7 @@ async fn start_login(app: &TestApp, body: Value) -> Value {
 async fn assert_invalid_ceremony(response: Response) {
     let problem = problem(response, 400).await;
     assert_eq!(problem["type"], "/problems/invalid-ceremony", "{problem}");
-    assert_eq!(fields(&problem), ["ceremony_id"]);
+    assert_eq!(sorted_fields(&problem), ["ceremony_id"]);
 }
 
 async fn registration_start_gives_creation_options_for_the_caller(backend: Backend) {
@@ -101,7 +101,7 @@ async fn registration_finish_refuses_unknown_foreign_spent_expired_and_mismatche
     // Alice can; her credential does not verify (422 naming it), and that spends it.
     let response = app.post_with(REGISTER_FINISH, &alice.access_token, &finish(&started["ceremony_id"])).await;
     let refused = problem(response, 422).await;
-    assert_eq!(fields(&refused), ["credential"], "{refused}");
+    assert_eq!(sorted_fields(&refused), ["credential"], "{refused}");
     let response = app.post_with(REGISTER_FINISH, &alice.access_token, &finish(&started["ceremony_id"])).await;
     assert_invalid_ceremony(response).await;
     // A sign-in ceremony is not a registration's.
@@ -140,12 +140,12 @@ async fn registration_finish_names_each_bad_field(backend: Backend) {
     for (body, expected) in cases {
         let response = app.post_with(REGISTER_FINISH, &alice.access_token, &body).await;
         let problem = problem(response, 422).await;
-        assert_eq!(fields(&problem), expected, "{body} -> {problem}");
+        assert_eq!(sorted_fields(&problem), expected, "{body} -> {problem}");
     }
     // None of those spent the ceremony: a malformed credential object does, once.
     let body = json!({ "ceremony_id": ceremony, "name": "laptop", "credential": { "id": 1 } });
     let problem = problem(app.post_with(REGISTER_FINISH, &alice.access_token, &body).await, 422).await;
-    assert_eq!(fields(&problem), ["credential"]);
+    assert_eq!(sorted_fields(&problem), ["credential"]);
     assert_invalid_ceremony(app.post_with(REGISTER_FINISH, &alice.access_token, &body).await).await;
 }
 
@@ -180,10 +180,10 @@ async fn sign_in_start_offers_discoverable_or_named_credentials(backend: Backend
     }
     for (body, field) in [(json!({ "login": "" }), "login"), (json!({ "login": "a".repeat(321) }), "login")] {
         let problem = problem(app.post_json(LOGIN_START, &body).await, 422).await;
-        assert_eq!(fields(&problem), [field], "{body}");
+        assert_eq!(sorted_fields(&problem), [field], "{body}");
     }
     let problem = problem(app.post_json(LOGIN_START, &json!({ "login": 5 })).await, 422).await;
-    assert_eq!(fields(&problem), ["login"]);
+    assert_eq!(sorted_fields(&problem), ["login"]);
 }
 
 async fn sign_in_finish_refuses_bad_ceremonies_and_malformed_assertions(backend: Backend) {
@@ -201,7 +201,7 @@ async fn sign_in_finish_refuses_bad_ceremonies_and_malformed_assertions(backend:
     for credential in [json!("AAAA"), json!({ "id": 7 }), json!({})] {
         let body = json!({ "ceremony_id": started["ceremony_id"], "credential": credential });
         let problem = problem(app.post_json(LOGIN_FINISH, &body).await, 422).await;
-        assert_eq!(fields(&problem), ["credential"], "{body}");
+        assert_eq!(sorted_fields(&problem), ["credential"], "{body}");
     }
     // An unknown credential: 401, and the ceremony is spent.
     let body = json!({ "ceremony_id": started["ceremony_id"], "credential": unknown_assertion() });

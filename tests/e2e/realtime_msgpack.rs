@@ -30,8 +30,7 @@ use tokio_tungstenite::{
     tungstenite::{self, Message, client::IntoClientRequest as _, http::HeaderValue},
 };
 
-use crate::answers::ws_url;
-use crate::python::python;
+use crate::{answers::ws_url, python::python};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 

@@ -13,8 +13,8 @@ use reqwest::{Method, Response};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 
-use crate::answers::json_of;
 use crate::{
+    answers::json_of,
     mfa::enrol,
     python::{pyjwt_amr, pyotp_code},
     soft_passkey::SoftPasskey,

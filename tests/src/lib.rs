@@ -79,6 +79,12 @@ pub fn test_settings(db: &TestDatabase) -> Settings {
     settings.rate_limit.api_per_minute = 100_000;
     // Likewise the per-chat posting limit; tests/e2e/chats.rs lowers it.
     settings.messaging.posts_per_minute_per_user = 100_000;
+    // An attempt beyond the lockout budget waits for the attempts in flight to be judged.
+    // Tests run many servers at once on few cores, where 16 parallel honest attempts can
+    // take longer than the 2 s default to be judged one after another: waiting longer
+    // keeps the tests about the rules, not the machine's speed. tests/e2e/lockout.rs
+    // checks the bound itself with a short one.
+    settings.auth.lockout_max_wait_ms = 10_000;
     settings
 }
 
@@ -133,7 +139,14 @@ async fn start(settings: Settings, db: TestDatabase) -> TestApp {
     // reqwest's rustls features are unified with authdb-agent's (see
     // `authdb_agent::install_crypto_provider`); the server installed the provider already.
     rustls::crypto::ring::default_provider().install_default().ok();
-    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    // Idle connections are dropped before the server's keep-alive (5 s) closes them, so a
+    // request never races the server's close on a reused connection (hyper's
+    // `IncompleteMessage`), which a slow, loaded test run would otherwise meet.
+    let client = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
+        .build()
+        .unwrap();
     TestApp { address, metrics_port, client, settings, server, db }
 }
 

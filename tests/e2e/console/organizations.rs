@@ -1,13 +1,16 @@
 //! The Organizations pages: the caller's organizations, members (change a role, remove),
 //! the roles matrix and invitations (send, withdraw), with CSRF, 404 and 403.
 
-use authdb_tests::{Backend, TestApp, spawn_app};
+use std::time::Duration;
+
+use authdb_tests::{Backend, PASSWORD, TestApp, Tokens, spawn_app, spawn_app_with};
 use serde_json::Value;
 
 use super::browser::{Browser, assert_secure_headers, csrf_of, location, uuid_like};
 
 on_both_backends!(
     the_organizations_pages_render_for_an_owner_and_their_actions_work,
+    a_stale_sign_in_confirms_it_is_you_and_comes_back_to_the_organization,
     an_organization_form_without_the_csrf_token_is_refused,
     organization_pages_are_not_found_for_a_non_member_and_forbidden_without_the_permission,
 );
@@ -25,7 +28,16 @@ async fn role_of(app: &TestApp, token: &str, org: &str, username: &str) -> Optio
         .map(|member| member["role"].as_str().unwrap().to_owned())
 }
 
-async fn the_organizations_pages_render_for_an_owner_and_their_actions_work(backend: Backend) {
+/// Organization "Org acme" of owner alice, signed in to the console, with vera a viewer.
+struct Acme {
+    app: TestApp,
+    alice: Tokens,
+    vera_id: String,
+    org: String,
+    browser: Browser,
+}
+
+async fn acme(backend: Backend) -> Acme {
     let app = spawn_app(backend).await;
     let alice = app.register_ok("alice").await;
     let vera = app.register_ok("vera").await;
@@ -34,6 +46,11 @@ async fn the_organizations_pages_render_for_an_owner_and_their_actions_work(back
     app.add_member_ok(&alice.access_token, &org, &vera, "viewer").await;
     let mut browser = Browser::default();
     browser.sign_in_ok(&app, "alice").await;
+    Acme { app, alice, vera_id, org, browser }
+}
+
+async fn the_organizations_pages_render_for_an_owner_and_their_actions_work(backend: Backend) {
+    let Acme { app, alice, vera_id, org, mut browser } = acme(backend).await;
 
     // The caller's organizations, with links to each one's pages.
     let listed = browser.get(&app, "/console/organizations").await;
@@ -147,8 +164,10 @@ async fn the_organizations_pages_render_for_an_owner_and_their_actions_work(back
     assert!(!html.contains(r#"<th scope="row">vera</th>"#), "{html}");
 }
 
-async fn an_organization_form_without_the_csrf_token_is_refused(backend: Backend) {
-    let app = spawn_app(backend).await;
+/// A sensitive action of an organization's page (making a member an owner), after the
+/// sign-in has aged past the step-up window: re-authentication, then back to the same organization's page.
+async fn a_stale_sign_in_confirms_it_is_you_and_comes_back_to_the_organization(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| settings.auth.step_up_max_age_secs = 2).await;
     let alice = app.register_ok("alice").await;
     let vera = app.register_ok("vera").await;
     let vera_id = vera.user["id"].as_str().unwrap().to_owned();
@@ -157,9 +176,36 @@ async fn an_organization_form_without_the_csrf_token_is_refused(backend: Backend
     let mut browser = Browser::default();
     browser.sign_in_ok(&app, "alice").await;
     let members = format!("/console/organizations/{org}/members");
+    let token = browser.form_token(&app, &members).await;
+
+    // Past the 2 s window (`auth_time` has whole seconds); granting `owner` is sensitive.
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let role = format!("{members}/{vera_id}/role");
+    let stale = browser.post(&app, &role, &[("csrf", &token), ("role", "owner")]).await;
+    assert_eq!(stale.status(), 303);
+    let reauthenticate = format!("/console/me/reauthenticate?next=/organizations/{org}/members");
+    assert_eq!(location(&stale), reauthenticate);
+    let page = browser.get(&app, &reauthenticate).await.text().await.unwrap();
+    assert!(page.contains(r#"<a href="/console/organizations" aria-current="page">"#), "{page}");
+    assert!(page.contains(&format!(r#"<a href="{members}">Cancel</a>"#)), "{page}");
+    let confirmed = browser.post(&app, &reauthenticate, &[("csrf", &csrf_of(&page)), ("password", PASSWORD)]).await;
+    assert_eq!(confirmed.status(), 303);
+    assert_eq!(location(&confirmed), members);
+    browser.submit(&app, &role, &[("csrf", &token), ("role", "owner")], 303).await;
+    assert_eq!(role_of(&app, &alice.access_token, &org, "vera").await.as_deref(), Some("owner"));
+
+    // A `next` that is not a console path goes back to the profile.
+    for next in ["//evil.example", "https://evil.example", "/../api/v1/auth/me"] {
+        let page = browser.get(&app, &format!("/console/me/reauthenticate?next={next}")).await.text().await.unwrap();
+        assert!(page.contains(r#"<a href="/console/me">Cancel</a>"#), "{next}: {page}");
+    }
+}
+
+async fn an_organization_form_without_the_csrf_token_is_refused(backend: Backend) {
+    let Acme { app, alice, vera_id, org, mut browser } = acme(backend).await;
+    let members = format!("/console/organizations/{org}/members");
 
     for form in [vec![("role", "admin")], vec![("csrf", "forged"), ("role", "admin")]] {
-        // {form:?}
         let refused = browser.submit(&app, &format!("{members}/{vera_id}/role"), &form, 403).await;
         assert!(refused.contains("CSRF"));
     }

@@ -93,7 +93,7 @@ async function stepUp(form) {
 const CEREMONIES = { register, "sign-in": signIn, "second-factor": secondFactor, "step-up": stepUp };
 
 function showProblem(form, problem) {
-  const alert = form.querySelector('[role="alert"]');
+  const alert = form.querySelector("[data-passkey-problem]");
   const title = document.createElement("strong");
   title.textContent = problem.title || "Passkey not used";
   const detail = document.createElement("p");
@@ -102,6 +102,7 @@ function showProblem(form, problem) {
   const heading = document.createElement("p");
   heading.append(title);
   alert.replaceChildren(heading, detail);
+  alert.setAttribute("role", "alert");
   alert.hidden = false;
 }
 

@@ -222,7 +222,8 @@ pub(crate) fn passkey_ceremony(
         form class="passkey" data-passkey=(ceremony) data-start=(url(start)) data-finish=(url(finish)) hidden {
             (csrf_field(token))
             (fields)
-            div class="alert" role="alert" hidden {}
+            // The script gives it `role="alert"` when it shows a problem.
+            div class="alert" data-passkey-problem hidden {}
             div class="actions" { button type="submit" { (button) } }
         }
         p class="passkey-unsupported" data-passkey-unsupported=(ceremony) hidden {

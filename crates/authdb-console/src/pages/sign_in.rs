@@ -140,7 +140,7 @@ fn sign_in_page(token: &str, error: Option<&ConsoleError>) -> Markup {
             }
             h2 { "Or sign in with a passkey" }
             p { "With the email or username above filled in, that account's passkeys are offered; without, any passkey of yours for this site." }
-            (passkey_ceremony("sign-in", "/sign-in/passkey/start", "/sign-in/passkey/finish", token, "Sign in with a passkey", html! {}))
+            (passkey_ceremony("sign-in", "/sign-in/passkey/start", "/sign-in/passkey/finish", token, "Use a passkey", html! {}))
         },
     )
 }

@@ -329,7 +329,8 @@ async fn the_passkey_endpoints_refuse_a_missing_token_and_bad_bodies(backend: Ba
         .post(app.url(start))
         .header(header::COOKIE, browser.cookie_header())
         .header("x-csrf-token", &token)
-        .form(&[("a", "b")])
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body("a=b")
         .send()
         .await
         .unwrap();

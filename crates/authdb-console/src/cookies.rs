@@ -45,7 +45,10 @@ pub(crate) fn cookie(name: &str, value: &str, secure: bool, max_age: Option<i64>
 
 /// Clears every console cookie.
 pub(crate) fn cleared_cookies(secure: bool) -> Vec<String> {
-    [ACCESS_COOKIE, REFRESH_COOKIE, MFA_COOKIE, MFA_METHODS_COOKIE].iter().map(|name| cookie(name, "", secure, Some(0))).collect()
+    [ACCESS_COOKIE, REFRESH_COOKIE, MFA_COOKIE, MFA_METHODS_COOKIE]
+        .iter()
+        .map(|name| cookie(name, "", secure, Some(0)))
+        .collect()
 }
 
 /// The cookies of a new token pair.

@@ -15,8 +15,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{
-    FromRequest, HttpRequest, HttpResponse, ResponseError, dev::Payload, error::JsonPayloadError, http::StatusCode,
-    web,
+    FromRequest, HttpRequest, HttpResponse, ResponseError, dev::Payload, error::JsonPayloadError, http::StatusCode, web,
 };
 use authdb_service::ServiceError;
 use serde::de::DeserializeOwned;

@@ -142,7 +142,8 @@ async fn enrolment_errors_are_shown_on_the_page(backend: Backend) {
     let forged = browser.post(&app, "/console/me/totp/enrol", &[("password", PASSWORD)]).await;
     assert_eq!(forged.status(), 403, "no CSRF token");
     assert!(forged.text().await.unwrap().contains("CSRF"));
-    let wrong = browser.submit(&app, "/console/me/totp/enrol", &[("csrf", &token), ("password", "Wrong1234!")], 403).await;
+    let wrong =
+        browser.submit(&app, "/console/me/totp/enrol", &[("csrf", &token), ("password", "Wrong1234!")], 403).await;
     assert!(wrong.contains(r#"role="alert""#) && wrong.contains("Wrong password"), "{wrong}");
     assert!(wrong.contains(r#"action="/console/me/totp/enrol""#), "the form again: {wrong}");
     let long = "x".repeat(1025);
@@ -161,11 +162,10 @@ async fn enrolment_errors_are_shown_on_the_page(backend: Backend) {
     assert!(!wrong_code.contains(&secret), "the secret is not shown again");
     let blank = browser.submit(&app, "/console/me/totp/confirm", &[("csrf", &token), ("code", " ")], 400).await;
     assert!(blank.contains("code: enter the code"), "{blank}");
-    browser
-        .submit(&app, "/console/me/totp/confirm", &[("csrf", &token), ("code", &pyotp_code(&secret, 0))], 200)
-        .await;
+    browser.submit(&app, "/console/me/totp/confirm", &[("csrf", &token), ("code", &pyotp_code(&secret, 0))], 200).await;
 
-    let enrolled = browser.submit(&app, "/console/me/totp/enrol", &[("csrf", &token), ("password", PASSWORD)], 409).await;
+    let enrolled =
+        browser.submit(&app, "/console/me/totp/enrol", &[("csrf", &token), ("password", PASSWORD)], 409).await;
     assert!(enrolled.contains("a TOTP factor is already enabled"), "{enrolled}");
 }
 
@@ -249,7 +249,8 @@ async fn a_passkey_finishes_the_password_sign_in_and_confirms_it_is_you(backend:
     let step = other.get(&app, "/console/sign-in/second-factor").await.text().await.unwrap();
     assert!(step.contains(r#"data-passkey="second-factor""#) && !step.contains(r#"name="code""#), "{step}");
     let token = csrf_of(&step);
-    let (start, finish) = ("/console/sign-in/second-factor/passkey/start", "/console/sign-in/second-factor/passkey/finish");
+    let (start, finish) =
+        ("/console/sign-in/second-factor/passkey/start", "/console/sign-in/second-factor/passkey/finish");
     let (status, started) = post_json(&mut other, &app, start, Some(&token), &json!({})).await;
     assert_eq!(status, 200, "{started}");
     let body = json!({ "credential": SoftPasskey::new().assert(&started["public_key"]) });
@@ -274,7 +275,10 @@ async fn a_passkey_finishes_the_password_sign_in_and_confirms_it_is_you(backend:
     assert_eq!(location(&refused), "/console/me/reauthenticate?next=/me/security");
     let reauth = browser.get(&app, "/console/me/reauthenticate?next=/me/security").await.text().await.unwrap();
     assert!(reauth.contains(r#"data-passkey="step-up""#), "{reauth}");
-    assert!(reauth.contains(r#"data-finish="/console/me/reauthenticate/passkey/finish?next=/me/security""#), "{reauth}");
+    assert!(
+        reauth.contains(r#"data-finish="/console/me/reauthenticate/passkey/finish?next=/me/security""#),
+        "{reauth}"
+    );
     assert!(!reauth.contains(r#"name="password""#), "a passkey-only account steps up with the passkey: {reauth}");
     let (start, finish) =
         ("/console/me/reauthenticate/passkey/start", "/console/me/reauthenticate/passkey/finish?next=/me/security");

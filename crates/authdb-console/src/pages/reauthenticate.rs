@@ -154,7 +154,8 @@ async fn reauthenticate(
 async fn start_passkey(posted: JsonPosted<PasskeyStart>) -> Result<HttpResponse, JsonError> {
     let signed_in = posted.signed_in;
     let ceremony = signed_in.console.auth.start_step_up_passkey(&signed_in.principal).await?;
-    let body = serde_json::json!({ "ceremony_id": ceremony.ceremony_id, "public_key": public_key_options(ceremony.options) });
+    let body =
+        serde_json::json!({ "ceremony_id": ceremony.ceremony_id, "public_key": public_key_options(ceremony.options) });
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -168,7 +169,8 @@ async fn finish_passkey(
     let JsonPosted { signed_in, body } = posted;
     credential(&body.credential)?;
     let attempt = PasskeyStepUp { ceremony_id: body.ceremony_id, credential: body.credential };
-    let tokens = signed_in.console.auth.finish_step_up_passkey(&signed_in.principal, attempt, &signed_in.client).await?;
+    let tokens =
+        signed_in.console.auth.finish_step_up_passkey(&signed_in.principal, attempt, &signed_in.client).await?;
     set_cookies(&req, token_cookies(&tokens, signed_in.secure()));
     Ok(go_to(StatusCode::OK, next.as_str()))
 }

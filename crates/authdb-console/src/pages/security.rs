@@ -19,7 +19,7 @@ use crate::{
     error::{ConsoleError, or_step_up},
     form::Posted,
     json::{JsonError, JsonPosted, credential, go_to, public_key_options},
-    layout::{alert, confirm, csrf_field, field, passkey_ceremony, page, respond, scripted_page, see_other, url, when},
+    layout::{alert, confirm, csrf_field, field, page, passkey_ceremony, respond, scripted_page, see_other, url, when},
     session::SignedIn,
 };
 
@@ -330,7 +330,8 @@ async fn confirm_enrolment(posted: Posted<CodeForm>) -> Result<HttpResponse, Con
 async fn start_registration(posted: JsonPosted<StartBody>) -> Result<HttpResponse, JsonError> {
     let signed_in = posted.signed_in;
     let ceremony = signed_in.console.auth.start_passkey_registration(&signed_in.principal).await?;
-    let body = serde_json::json!({ "ceremony_id": ceremony.ceremony_id, "public_key": public_key_options(ceremony.options) });
+    let body =
+        serde_json::json!({ "ceremony_id": ceremony.ceremony_id, "public_key": public_key_options(ceremony.options) });
     Ok(HttpResponse::Ok().json(body))
 }
 

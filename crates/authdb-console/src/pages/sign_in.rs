@@ -7,8 +7,7 @@
 use actix_web::{HttpRequest, HttpResponse, ResponseError as _, http::StatusCode, web};
 use authdb_domain::Login;
 use authdb_service::{
-    IssuedTokens, LoginAttempt, MfaPasskeyVerification, MfaVerification, PasskeyLogin, SecondFactorProof,
-    ServiceError,
+    IssuedTokens, LoginAttempt, MfaPasskeyVerification, MfaVerification, PasskeyLogin, SecondFactorProof, ServiceError,
 };
 use maud::{Markup, html};
 use secrecy::SecretString;
@@ -304,14 +303,18 @@ fn signed_in_with(req: &HttpRequest, tokens: &IssuedTokens, secure: bool) {
 
 /// Starts a passkey sign-in (as `POST /api/v1/auth/passkeys/login/start`): the options for
 /// `navigator.credentials.get()`, for the typed login's passkeys or any discoverable one.
-async fn start_passkey(console: web::Data<Console>, posted: PreSessionJson<PasskeyStart>) -> Result<HttpResponse, JsonError> {
+async fn start_passkey(
+    console: web::Data<Console>,
+    posted: PreSessionJson<PasskeyStart>,
+) -> Result<HttpResponse, JsonError> {
     let login = posted.0.login;
     let login = login.as_deref().map(str::trim).filter(|login| !login.is_empty());
     if login.is_some_and(|login| login.len() > MAX_LOGIN_BYTES) {
         return Err(ConsoleError::BadForm(format!("login: at most {MAX_LOGIN_BYTES} bytes")).into());
     }
     let ceremony = console.auth.start_passkey_login(login).await?;
-    let body = serde_json::json!({ "ceremony_id": ceremony.ceremony_id, "public_key": public_key_options(ceremony.options) });
+    let body =
+        serde_json::json!({ "ceremony_id": ceremony.ceremony_id, "public_key": public_key_options(ceremony.options) });
     Ok(HttpResponse::Ok().json(body))
 }
 

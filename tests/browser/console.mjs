@@ -1,7 +1,10 @@
 // The web console (/console) in headless Chromium: sign in with a password and a TOTP code
 // (computed here, RFC 6238), walk every page of the navigation (the dashboard also with an
 // organization picked through its form), the Organizations pages (change a member's
-// role, send an invitation and withdraw it, the removal's confirmation page), end another
+// role, send an invitation and withdraw it, the removal's confirmation page), second
+// factors and passkeys (a new account enrols TOTP through the console's forms, registers a
+// passkey with Chromium's virtual authenticator on http://localhost:PORT, signs in with it
+// alone and as the second step), end another
 // session after its confirmation page, sign out; axe-core on every page (no WCAG 2.x A or AA violation),
 // no request leaves the server, no Content-Security-Policy violation; screenshots of each
 // page.
@@ -249,6 +252,85 @@ try {
   await visit(page, "organization-invitation-withdraw");
   await page.getByRole("button", { name: "Withdraw the invitation" }).click();
   check(!(await page.locator("main").innerText()).includes(inviteeEmail), "the invitation is withdrawn");
+
+  // Second factors and passkeys: a new account enrols an authenticator app through the
+  // console's forms (the secret read from the page, the recovery codes shown), registers a
+  // passkey on the security page with Chromium's virtual authenticator (the CDP WebAuthn
+  // domain, as tests/browser/passkeys.mjs), signs out, signs in with the passkey, then
+  // with the password and the passkey as the second step. WebAuthn needs a domain, so this
+  // block runs in its own browser context on http://localhost:PORT (the relying party of
+  // the default configuration).
+  {
+    const local = base.replace("//127.0.0.1:", "//localhost:");
+    const owner = `${username}f`;
+    const signedUp = await api.post(`${base}/api/v1/auth/register`, {
+      data: { email: `${owner}@example.com`, username: owner, password: PASSWORD },
+    });
+    check(signedUp.status() === 201, `registered ${owner}`);
+    const factors = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const tab = await factors.newPage();
+    const problems = [];
+    tab.on("console", (message) => {
+      if (message.type() === "error" && /Content Security Policy/i.test(message.text())) problems.push(message.text());
+    });
+    tab.on("request", (request) => {
+      if (!request.url().startsWith(local) && !request.url().startsWith("data:")) problems.push(request.url());
+    });
+    const cdp = await factors.newCDPSession(tab);
+    await cdp.send("WebAuthn.enable", { enableUI: false });
+    await cdp.send("WebAuthn.addVirtualAuthenticator", {
+      options: {
+        protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true,
+        isUserVerified: true, automaticPresenceSimulation: true,
+      },
+    });
+    const passwordSignIn = async () => {
+      await tab.goto(`${local}/console/sign-in`);
+      await tab.getByLabel("Email or username").fill(owner);
+      await tab.getByLabel("Password").fill(PASSWORD);
+      await tab.getByRole("button", { name: "Sign in", exact: true }).click();
+    };
+    await passwordSignIn();
+    check(tab.url() === `${local}/console/me`, `${owner} signed in with the password (${tab.url()})`);
+
+    await tab.goto(`${local}/console/me/security`);
+    await tab.getByRole("link", { name: "Set up an authenticator app" }).click();
+    await visit(tab, "me-totp-enrol");
+    await tab.getByLabel("Password").fill(PASSWORD);
+    await tab.getByRole("button", { name: "Continue" }).click();
+    const factorSecret = (await tab.locator("#totp-secret").innerText()).trim();
+    check(/^[A-Z2-7]{32}$/.test(factorSecret), "the enrolment shows the secret as text");
+    check(await tab.getByRole("img", { name: /QR code/ }).isVisible(), "and its QR code");
+    await visit(tab, "me-totp-secret");
+    await tab.getByLabel("Code from the app").fill(totp(factorSecret));
+    await tab.getByRole("button", { name: "Turn on" }).click();
+    const codes = await tab.locator("#recovery-codes li").count();
+    check(codes === 10, `the first code turns it on and shows 10 recovery codes (${codes})`);
+    await visit(tab, "me-totp-recovery-codes");
+
+    await tab.goto(`${local}/console/me/security`);
+    await tab.getByLabel("Name of the new passkey").fill("virtual key");
+    await tab.getByRole("button", { name: "Register a passkey" }).click();
+    await tab.getByRole("cell", { name: "virtual key", exact: true }).waitFor({ timeout: 10000 });
+    check(true, "a passkey registered on the security page is listed");
+    await visit(tab, "me-security-passkey");
+
+    await tab.getByRole("button", { name: "Sign out" }).click();
+    check(tab.url() === `${local}/console/sign-in`, "signed out");
+    await tab.getByRole("button", { name: "Use a passkey" }).click();
+    await tab.waitForURL(`${local}/console/me`, { timeout: 10000 });
+    check(tab.url() === `${local}/console/me`, "signed in with the passkey alone");
+
+    await tab.getByRole("button", { name: "Sign out" }).click();
+    await passwordSignIn();
+    check(tab.url() === `${local}/console/sign-in/second-factor`, "the password now leads to the second step");
+    await visit(tab, "second-factor-passkey");
+    await tab.getByRole("button", { name: "Use a passkey" }).click();
+    await tab.waitForURL(`${local}/console/me`, { timeout: 10000 });
+    check(tab.url() === `${local}/console/me`, "the passkey finishes the password sign-in");
+    check(problems.length === 0, `no CSP violation, no request elsewhere ${problems.join(" ")}`);
+    await factors.close();
+  }
 
   // Confirmation pages (destructive actions ask first).
   await page.goto(`${base}/console/me/totp/remove`);

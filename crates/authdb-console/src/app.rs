@@ -5,7 +5,7 @@ use authdb_service::Services;
 
 use crate::{
     config::{Console, ConsoleConfig, MOUNT},
-    form, headers, pages,
+    form, headers, json, pages,
 };
 
 /// Mounts the console at [`MOUNT`]: call it on the application beside
@@ -28,6 +28,7 @@ pub fn configure(
             web::scope(MOUNT)
                 .wrap(middleware::from_fn(headers::secure))
                 .app_data(form::form_config())
+                .app_data(json::json_config())
                 .configure(pages::mount)
                 .default_service(web::to(pages::not_found)),
         );

@@ -13,6 +13,9 @@ pub(crate) const ACCESS_COOKIE: &str = "authdb_console_access";
 pub(crate) const REFRESH_COOKIE: &str = "authdb_console_refresh";
 /// The `mfa_token` of a sign-in waiting for its second step (five minutes).
 pub(crate) const MFA_COOKIE: &str = "authdb_console_mfa";
+/// The second-factor methods that sign-in may finish with (`totp.recovery_code.webauthn`),
+/// beside [`MFA_COOKIE`], so that the second step's page offers only those.
+pub(crate) const MFA_METHODS_COOKIE: &str = "authdb_console_mfa_methods";
 /// The double-submit token of the sign-in forms (before any session exists).
 pub(crate) const PRESESSION_COOKIE: &str = "authdb_console_presession";
 
@@ -42,7 +45,10 @@ pub(crate) fn cookie(name: &str, value: &str, secure: bool, max_age: Option<i64>
 
 /// Clears every console cookie.
 pub(crate) fn cleared_cookies(secure: bool) -> Vec<String> {
-    [ACCESS_COOKIE, REFRESH_COOKIE, MFA_COOKIE].iter().map(|name| cookie(name, "", secure, Some(0))).collect()
+    [ACCESS_COOKIE, REFRESH_COOKIE, MFA_COOKIE, MFA_METHODS_COOKIE]
+        .iter()
+        .map(|name| cookie(name, "", secure, Some(0)))
+        .collect()
 }
 
 /// The cookies of a new token pair.

@@ -108,7 +108,17 @@ fn service_problem(error: &ServiceError) -> Problem {
             "Sign-in expired",
             "the second step expired or was already used; sign in again".into(),
         ),
+        S::InvalidMfaCode { field: "credential" } => problem(
+            StatusCode::UNAUTHORIZED,
+            "Passkey refused",
+            "the passkey is not one of this account's, or it did not verify".into(),
+        ),
         S::InvalidMfaCode { .. } => problem(StatusCode::UNAUTHORIZED, "Invalid code", said),
+        S::CeremonyInvalid { .. } => problem(
+            StatusCode::BAD_REQUEST,
+            "Invalid passkey ceremony",
+            "the passkey ceremony is unknown, expired or already finished: start again".into(),
+        ),
         S::MfaAlreadyEnabled | S::MfaNotEnabled => problem(StatusCode::CONFLICT, "Second factor state", said),
         S::StepUpRequired { .. } => problem(StatusCode::FORBIDDEN, "Recent authentication required", said),
         S::MfaEnrolmentRequired => problem(StatusCode::FORBIDDEN, "Second factor required", said),

@@ -9,7 +9,11 @@ use actix_web::{HttpResponse, http::StatusCode, http::header};
 use maud::{DOCTYPE, Markup, html};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
-use crate::{assets::STYLESHEET_PATH, config::MOUNT, nav::SECTIONS};
+use crate::{
+    assets::{SCRIPT_PATH, STYLESHEET_PATH},
+    config::MOUNT,
+    nav::SECTIONS,
+};
 
 /// What a signed-in page shows around its content.
 #[derive(Debug)]
@@ -70,6 +74,16 @@ impl ConsolePath {
 
 /// A whole page.
 pub(crate) fn page(title: &str, chrome: Option<&Chrome>, content: Markup) -> Markup {
+    skeleton(title, chrome, content, false)
+}
+
+/// A whole page that loads the console's script (`assets/console.js`, from its own path:
+/// the CSP allows no inline script): the pages that offer a passkey ceremony.
+pub(crate) fn scripted_page(title: &str, chrome: Option<&Chrome>, content: Markup) -> Markup {
+    skeleton(title, chrome, content, true)
+}
+
+fn skeleton(title: &str, chrome: Option<&Chrome>, content: Markup, script: bool) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -78,6 +92,9 @@ pub(crate) fn page(title: &str, chrome: Option<&Chrome>, content: Markup) -> Mar
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · authdb console" }
                 link rel="stylesheet" href=(STYLESHEET_PATH.as_str());
+                @if script {
+                    script src=(SCRIPT_PATH.as_str()) defer {}
+                }
             }
             body {
                 a class="skip" href="#main" { "Skip to content" }
@@ -185,6 +202,34 @@ pub(crate) fn field(label: &str, name: &str, kind: &str, autocomplete: &str) -> 
             label for=(name) { (label) }
             input id=(name) name=(name) type=(kind) autocomplete=(autocomplete) required;
         }
+    }
+}
+
+/// A passkey ceremony the console's script runs (`assets/console.js`): a form, hidden
+/// until the script finds WebAuthn in the browser, whose submission posts JSON to `start`,
+/// calls `navigator.credentials` and posts the answer to `finish` (both console paths),
+/// the form's CSRF token in the `X-CSRF-Token` header; a problem is shown in the form's
+/// alert region. Without JavaScript a `noscript` paragraph says so.
+pub(crate) fn passkey_ceremony(
+    ceremony: &str,
+    start: &str,
+    finish: &str,
+    token: &str,
+    button: &str,
+    fields: Markup,
+) -> Markup {
+    html! {
+        form class="passkey" data-passkey=(ceremony) data-start=(url(start)) data-finish=(url(finish)) hidden {
+            (csrf_field(token))
+            (fields)
+            // The script gives it `role="alert"` when it shows a problem.
+            div class="alert" data-passkey-problem hidden {}
+            div class="actions" { button type="submit" { (button) } }
+        }
+        p class="passkey-unsupported" data-passkey-unsupported=(ceremony) hidden {
+            "This browser cannot use passkeys (no WebAuthn)."
+        }
+        noscript { p { "Passkeys need JavaScript: enable it for this page to use one." } }
     }
 }
 

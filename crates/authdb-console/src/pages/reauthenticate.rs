@@ -1,19 +1,23 @@
 //! Re-authentication before a sensitive action (the step-up rule): the password, and a
 //! TOTP or recovery code when the account has one (`AuthService::step_up_session`, as
-//! `POST /api/v1/auth/step-up`). The session's cookies are replaced by the new tokens, and
-//! the user goes back to the page that asked.
+//! `POST /api/v1/auth/step-up`), or a passkey (`start_step_up_passkey` and
+//! `finish_step_up_passkey`, as `/api/v1/auth/step-up/webauthn/start|finish`, through the
+//! console's script). The session's cookies are replaced by the new tokens, and the user
+//! goes back to the page that asked.
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
-use authdb_service::{SecondFactorProof, StepUpAttempt};
+use authdb_service::{PasskeyStepUp, SecondFactorProof, StepUpAttempt};
 use maud::{Markup, html};
 use secrecy::SecretString;
 use serde::Deserialize;
+use uuid::Uuid;
 
 use crate::{
     cookies::{set_cookies, token_cookies},
     error::ConsoleError,
     form::Posted,
-    layout::{ConsolePath, alert, csrf_field, field, page, respond, see_other, url},
+    json::{JsonError, JsonPosted, credential, go_to, public_key_options},
+    layout::{ConsolePath, alert, csrf_field, field, passkey_ceremony, respond, scripted_page, see_other, url},
     session::SignedIn,
 };
 
@@ -21,7 +25,10 @@ const MAX_PASSWORD_BYTES: usize = 1024;
 const MAX_CODE_BYTES: usize = 64;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/me/reauthenticate", web::get().to(form)).route("/me/reauthenticate", web::post().to(reauthenticate));
+    cfg.route("/me/reauthenticate", web::get().to(form))
+        .route("/me/reauthenticate", web::post().to(reauthenticate))
+        .route("/me/reauthenticate/passkey/start", web::post().to(start_passkey))
+        .route("/me/reauthenticate/passkey/finish", web::post().to(finish_passkey));
 }
 
 #[derive(Deserialize)]
@@ -38,6 +45,17 @@ struct ReauthenticateForm {
     recovery_code: String,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasskeyStart {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasskeyFinish {
+    ceremony_id: Uuid,
+    credential: serde_json::Value,
+}
+
 /// Where to go back to: a console path, else the profile.
 fn next_page(next: Option<&str>) -> ConsolePath {
     ConsolePath::or_home(next.unwrap_or_default())
@@ -50,9 +68,11 @@ async fn reauthentication_page(
 ) -> Result<Markup, ConsoleError> {
     let methods = signed_in.console.auth.second_factor_methods(signed_in.principal.user.id).await?;
     let totp = methods.contains(&"totp");
-    let passkey_only = !methods.is_empty() && !totp;
+    let passkey = methods.contains(&"webauthn");
+    let passkey_only = passkey && !totp;
     let chrome = signed_in.chrome(next.nav_entry());
-    Ok(page(
+    let finish = format!("/me/reauthenticate/passkey/finish?next={}", next.as_str());
+    Ok(scripted_page(
         "Confirm it is you",
         Some(&chrome),
         html! {
@@ -60,9 +80,15 @@ async fn reauthentication_page(
                 @let problem = error.problem();
                 (alert(problem.title, &problem.detail))
             }
-            p { "This action needs a recent sign-in. Enter your password" @if totp { " and a code" } " to continue." }
+            @if passkey {
+                p { "This action needs a recent sign-in. Confirm it is you with your passkey"
+                    @if totp { ", or with your password and a code" } "." }
+                (passkey_ceremony("step-up", "/me/reauthenticate/passkey/start", &finish, &chrome.form_token, "Use a passkey", html! {}))
+            } @else {
+                p { "This action needs a recent sign-in. Enter your password" @if totp { " and a code" } " to continue." }
+            }
             @if passkey_only {
-                p { "Your second factor is a passkey, which this page cannot check yet: sign out and sign in again, then retry." }
+                p { a href=(url(next.as_str())) { "Cancel" } }
             } @else {
                 form method="post" action=(format!("{}?next={}", url("/me/reauthenticate"), next.as_str())) {
                     (csrf_field(&chrome.form_token))
@@ -122,4 +148,29 @@ async fn reauthenticate(
             Ok(error.with_page(reauthentication_page(&signed_in, &next, Some(&error)).await?))
         }
     }
+}
+
+/// Starts a step-up with a passkey: the options offering the caller's passkeys.
+async fn start_passkey(posted: JsonPosted<PasskeyStart>) -> Result<HttpResponse, JsonError> {
+    let signed_in = posted.signed_in;
+    let ceremony = signed_in.console.auth.start_step_up_passkey(&signed_in.principal).await?;
+    let body =
+        serde_json::json!({ "ceremony_id": ceremony.ceremony_id, "public_key": public_key_options(ceremony.options) });
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// Finishes a step-up with a passkey: the new cookies, and the page that asked next.
+async fn finish_passkey(
+    req: HttpRequest,
+    query: web::Query<Next>,
+    posted: JsonPosted<PasskeyFinish>,
+) -> Result<HttpResponse, JsonError> {
+    let next = next_page(query.next.as_deref());
+    let JsonPosted { signed_in, body } = posted;
+    credential(&body.credential)?;
+    let attempt = PasskeyStepUp { ceremony_id: body.ceremony_id, credential: body.credential };
+    let tokens =
+        signed_in.console.auth.finish_step_up_passkey(&signed_in.principal, attempt, &signed_in.client).await?;
+    set_cookies(&req, token_cookies(&tokens, signed_in.secure()));
+    Ok(go_to(StatusCode::OK, next.as_str()))
 }

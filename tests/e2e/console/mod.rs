@@ -15,6 +15,7 @@ use crate::{python::pyotp_code, soft_passkey::SoftPasskey};
 
 mod browser;
 mod organizations;
+mod platform;
 
 use browser::{Browser, assert_secure_headers, csrf_of, location, set_cookies, uuid_like};
 

@@ -384,19 +384,22 @@ async fn a_platform_form_without_the_csrf_token_is_refused_and_changes_nothing(b
     let user = format!("/console/platform/users/{}", alice.user_id());
 
     for csrf in [None, Some("forged"), Some(others_token.as_str())] {
-        let with = |mut form: Vec<(&'static str, &str)>| {
-            if let Some(csrf) = csrf {
-                form.push(("csrf", csrf));
-            }
+        let with = |fields: &[(&'static str, &'static str)]| -> Vec<(&'static str, String)> {
+            let mut form: Vec<(&'static str, String)> = fields.iter().map(|(name, value)| (*name, (*value).to_owned())).collect();
+            form.extend(csrf.map(|csrf| ("csrf", csrf.to_owned())));
             form
         };
-        for path in [format!("{user}/deactivate"), format!("{user}/reset-factors")] {
-            let refused = root.submit(&app, &path, &with(vec![]), 403).await;
-            assert!(refused.contains("CSRF"), "{path}");
+        let posts = [
+            (format!("{user}/deactivate"), with(&[])),
+            (format!("{user}/reset-factors"), with(&[])),
+            (format!("/console/platform/organizations/{org}/suspend"), with(&[])),
+            (format!("/console/platform/organizations/{org}/licence"), with(&[("max_assets", "1")])),
+        ];
+        for (path, form) in &posts {
+            let form: Vec<(&str, &str)> = form.iter().map(|(name, value)| (*name, value.as_str())).collect();
+            let refused = root.submit(&app, path, &form, 403).await;
+            assert!(refused.contains("CSRF"), "{path} {csrf:?}");
         }
-        root.submit(&app, &format!("/console/platform/organizations/{org}/suspend"), &with(vec![]), 403).await;
-        root.submit(&app, &format!("/console/platform/organizations/{org}/licence"), &with(vec![("max_assets", "1")]), 403)
-            .await;
     }
 
     assert_eq!(app.me(&alice.access_token).await.status(), 200, "alice is still active");

@@ -131,9 +131,9 @@ on_both_backends!(
 );
 
 /// `GET /api/v1/admin/outbox` as `token` until `done` holds of the answer (the worker sends
-/// shortly after the commit), or ten seconds passed.
+/// shortly after the commit), or twenty seconds passed.
 async fn outbox_until(app: &TestApp, token: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let response = app.get("/api/v1/admin/outbox", token).await;
         assert_eq!(response.status(), 200);

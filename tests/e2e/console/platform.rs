@@ -148,9 +148,9 @@ async fn searching_users_filters_sorts_and_pages_like_the_api(backend: Backend) 
     assert!(sorted.contains("/console/platform/users?sort=-email&amp;limit=2&amp;offset=2"), "the pager keeps the order");
     let second = root.get(&app, "/console/platform/users?sort=-email&limit=2&offset=2").await.text().await.unwrap();
     assert_eq!(users_of(&second), ["bob", "alice"], "{second}");
-    let searched = root.get(&app, "/console/platform/users?q=o&limit=1").await.text().await.unwrap();
-    assert_eq!(users_of(&searched), ["bob"], "{searched}");
-    assert!(searched.contains("/console/platform/users?q=o&amp;limit=1&amp;offset=1"), "the pager keeps the search");
+    let searched = root.get(&app, "/console/platform/users?q=example&limit=1").await.text().await.unwrap();
+    assert_eq!(users_of(&searched), ["alice"], "{searched}");
+    assert!(searched.contains("/console/platform/users?q=example&amp;limit=1&amp;offset=1"), "the pager keeps the search");
 
     for (query, field) in [("limit=500", "limit: "), ("sort=password", "sort: "), ("q=%01", "q: ")] {
         let refused = root.get(&app, &format!("/console/platform/users?{query}")).await;
@@ -233,12 +233,12 @@ async fn resetting_second_factors_removes_the_authenticator_app(backend: Backend
 
     assert_eq!((done.status().as_u16(), location(&done)), (303, format!("{user}?done=factors-removed")));
     assert_eq!(app.login("alice", PASSWORD).await.status(), 200, "the login no longer asks a second step");
-    let enrolling = app.post("/api/v1/auth/mfa/totp", &alice.access_token, &json!({ "password": PASSWORD })).await;
-    assert_eq!(enrolling.status(), 200, "she has no authenticator app, so she may enrol one again");
     let page = root.get(&app, &format!("{user}?done=factors-removed")).await.text().await.unwrap();
     assert!(page.contains("The authenticator app and its recovery codes were removed."), "{page}");
     let again = root.post(&app, &format!("{user}/reset-factors"), &[("csrf", &token)]).await;
     assert_eq!(location(&again), format!("{user}?done=no-factors"), "nothing left to remove");
+    let enrolling = app.post("/api/v1/auth/mfa/totp", &alice.access_token, &json!({ "password": PASSWORD })).await;
+    assert_eq!(enrolling.status(), 200, "she has no authenticator app, so she may enrol one again");
 }
 
 async fn suspending_an_organization_refuses_its_members_until_it_is_unsuspended(backend: Backend) {

@@ -37,8 +37,8 @@ pub use client::{ClientName, ClientScope, ClientScopes, NewServiceClient, Servic
 pub use email::{Email, MAX_SKELETON_BYTES, email_skeleton, normalized_email};
 pub use error::{DomainError, Result, Violation};
 pub use ids::{
-    AccessRuleId, AssetId, AssetServiceId, AuditEventId, ChatId, ClientId, InvitationId, MembershipId, MessageId,
-    MailId, NetworkId, OrganizationId, PasskeyId, RefreshTokenId, RoleId, ScanId, SessionId, UserId,
+    AccessRuleId, AssetId, AssetServiceId, AuditEventId, ChatId, ClientId, InvitationId, MailId, MembershipId,
+    MessageId, NetworkId, OrganizationId, PasskeyId, RefreshTokenId, RoleId, ScanId, SessionId, UserId,
 };
 pub use inventory::{
     AccessRule, AgentEndpoint, AgentToken, AgentUrl, Asset, AssetChanges, AssetFilter, AssetService,

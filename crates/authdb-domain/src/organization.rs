@@ -318,8 +318,14 @@ mod tests {
         let ok = LicenseChanges::parse(Some(Some("k".repeat(255))), Some(None), Some(Some(0))).expect("bounds");
         assert_eq!(ok.max_assets, Some(Some(0)));
         assert!(LicenseChanges::parse(Some(None), None, Some(None)).expect("clearing").license_key == Some(None));
-        assert_eq!(LicenseChanges::parse(Some(Some(String::new())), None, None).expect_err("empty").field, "license_key");
-        assert_eq!(LicenseChanges::parse(Some(Some("k".repeat(256))), None, None).expect_err("long").field, "license_key");
+        assert_eq!(
+            LicenseChanges::parse(Some(Some(String::new())), None, None).expect_err("empty").field,
+            "license_key"
+        );
+        assert_eq!(
+            LicenseChanges::parse(Some(Some("k".repeat(256))), None, None).expect_err("long").field,
+            "license_key"
+        );
         assert_eq!(LicenseChanges::parse(None, None, Some(Some(-1))).expect_err("negative").field, "max_assets");
         assert!(LicenseChanges::parse(None, None, None).expect("nothing").is_empty());
     }

@@ -282,13 +282,8 @@ pub async fn recent(
     if failures_only {
         query = query.filter(C::LastError.is_not_null()).filter(C::Status.ne(SENT));
     }
-    let rows = query
-        .order_by_desc(C::CreatedAt)
-        .order_by_desc(C::Id)
-        .limit(limit)
-        .into_model::<EntryRow>()
-        .all(conn)
-        .await?;
+    let rows =
+        query.order_by_desc(C::CreatedAt).order_by_desc(C::Id).limit(limit).into_model::<EntryRow>().all(conn).await?;
     rows.into_iter()
         .map(|row| {
             let state = state(&row.status)?;

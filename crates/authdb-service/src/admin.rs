@@ -12,8 +12,8 @@ use serde_json::json;
 use crate::{
     ClientInfo, Core, Principal, Result, ServiceError,
     audit::{Audit, Target},
-    outbox::{self, MailStatus},
     auth::{RevocationReason, revoke_user_sessions},
+    outbox::{self, MailStatus},
     replica::Change,
     write::Write,
 };

@@ -23,7 +23,8 @@ on_both_backends!(
 );
 
 /// Every page of the Platform section's navigation.
-const PLATFORM_PAGES: &[&str] = &["/console/platform/users", "/console/platform/organizations", "/console/platform/outbox"];
+const PLATFORM_PAGES: &[&str] =
+    &["/console/platform/users", "/console/platform/organizations", "/console/platform/outbox"];
 
 /// A superuser `root` signed in to the console, and their API tokens.
 async fn root_browser(app: &TestApp) -> (Browser, Tokens) {
@@ -145,12 +146,18 @@ async fn searching_users_filters_sorts_and_pages_like_the_api(backend: Backend) 
     let sorted = root.get(&app, "/console/platform/users?sort=-email&limit=2").await.text().await.unwrap();
     assert_eq!(users_of(&sorted), ["root", "carol"], "{sorted}");
     assert!(sorted.contains(r#"<option value="-email" selected>"#), "{sorted}");
-    assert!(sorted.contains("/console/platform/users?sort=-email&amp;limit=2&amp;offset=2"), "the pager keeps the order");
+    assert!(
+        sorted.contains("/console/platform/users?sort=-email&amp;limit=2&amp;offset=2"),
+        "the pager keeps the order"
+    );
     let second = root.get(&app, "/console/platform/users?sort=-email&limit=2&offset=2").await.text().await.unwrap();
     assert_eq!(users_of(&second), ["bob", "alice"], "{second}");
     let searched = root.get(&app, "/console/platform/users?q=example&limit=1").await.text().await.unwrap();
     assert_eq!(users_of(&searched), ["alice"], "{searched}");
-    assert!(searched.contains("/console/platform/users?q=example&amp;limit=1&amp;offset=1"), "the pager keeps the search");
+    assert!(
+        searched.contains("/console/platform/users?q=example&amp;limit=1&amp;offset=1"),
+        "the pager keeps the search"
+    );
 
     for (query, field) in [("limit=500", "limit: "), ("sort=password", "sort: "), ("q=%01", "q: ")] {
         let refused = root.get(&app, &format!("/console/platform/users?{query}")).await;
@@ -176,7 +183,10 @@ async fn deactivating_a_user_ends_their_sessions_and_reactivating_lets_them_back
     let asked = root.get(&app, &format!("{user}/deactivate")).await;
     assert_eq!(asked.status(), 200);
     let html = asked.text().await.unwrap();
-    assert!(html.contains("Deactivate alice (alice@example.com)?") && html.contains("Deactivate the account"), "{html}");
+    assert!(
+        html.contains("Deactivate alice (alice@example.com)?") && html.contains("Deactivate the account"),
+        "{html}"
+    );
     assert!(html.contains(&format!(r#"action="{user}/deactivate""#)) && html.contains("Cancel"), "{html}");
     assert_eq!(app.me(&alice.access_token).await.status(), 200, "asking changes nothing");
     let token = csrf_of(&html);
@@ -334,10 +344,18 @@ async fn the_licence_form_saves_and_refuses_a_bad_value_naming_the_field(backend
     assert_eq!((acme["license_key"].as_str(), acme["max_assets"].as_i64()), (Some("LIC-1"), Some(5)), "unchanged");
 
     // Empty fields clear the licence.
-    root.submit(&app, &licence, &[("csrf", &token), ("license_key", ""), ("license_expires_at", ""), ("max_assets", "")], 303)
-        .await;
+    root.submit(
+        &app,
+        &licence,
+        &[("csrf", &token), ("license_key", ""), ("license_expires_at", ""), ("max_assets", "")],
+        303,
+    )
+    .await;
     let acme = organization(&app, &alice.access_token, &org).await;
-    assert!(acme["license_key"].is_null() && acme["license_expires_at"].is_null() && acme["max_assets"].is_null(), "{acme}");
+    assert!(
+        acme["license_key"].is_null() && acme["license_expires_at"].is_null() && acme["max_assets"].is_null(),
+        "{acme}"
+    );
     assert_eq!(root.get(&app, &format!("/console/platform/organizations/{}/licence", uuid_like())).await.status(), 404);
 }
 
@@ -385,7 +403,8 @@ async fn a_platform_form_without_the_csrf_token_is_refused_and_changes_nothing(b
 
     for csrf in [None, Some("forged"), Some(others_token.as_str())] {
         let with = |fields: &[(&'static str, &'static str)]| -> Vec<(&'static str, String)> {
-            let mut form: Vec<(&'static str, String)> = fields.iter().map(|(name, value)| (*name, (*value).to_owned())).collect();
+            let mut form: Vec<(&'static str, String)> =
+                fields.iter().map(|(name, value)| (*name, (*value).to_owned())).collect();
             form.extend(csrf.map(|csrf| ("csrf", csrf.to_owned())));
             form
         };

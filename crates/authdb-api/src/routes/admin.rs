@@ -9,8 +9,8 @@ use crate::endpoint::resource;
 use crate::{
     ApiError, Authenticated, Client, JsonBody, ListQuery,
     dto::{
-        AdminOrganizationList, AdminUpdateUserRequest, MailStatusResponse, OrganizationResponse,
-        OutboxMessageResponse, UserList, UserResponse,
+        AdminOrganizationList, AdminUpdateUserRequest, MailStatusResponse, OrganizationResponse, OutboxMessageResponse,
+        UserList, UserResponse,
     },
     guard::path_uuid,
     pagination::{ListBody, SearchParams},

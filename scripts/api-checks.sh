@@ -16,7 +16,9 @@
 #      relying party of the default configuration;
 #   5. the web console in headless Chromium (tests/browser/console.mjs): sign in with a
 #      password and a TOTP code, every page, change a member's role, send and withdraw an
-#      invitation, end a session, sign out; axe-core on every page
+#      invitation, the Platform pages as a superuser made with `authdb create-superuser`
+#      (deactivate and reactivate a user, edit a licence, suspend and unsuspend an
+#      organization, the outbox), end a session, sign out; axe-core on every page
 #      (no WCAG A/AA violation); screenshots in target/test-output/console/.
 #
 # Installs what it needs when missing (as root): chromium (apt), a Python virtualenv with
@@ -149,8 +151,16 @@ CHROMIUM="$CHROMIUM" node tests/browser/passkeys.mjs "http://localhost:$port" "$
 result "$status" "passkeys in headless Chromium with a virtual authenticator (tests/browser/passkeys.mjs)"
 
 # ---------------------------------------------------------------- 5. console
+# A superuser for the Platform pages, made as an operator makes one (beside the running
+# server, on its database).
+superuser=platformroot
+AUTHDB__DATA_DIR="$work/data" AUTHDB__AUTH__BCRYPT_COST=4 AUTHDB_SUPERUSER_PASSWORD="$PASSWORD" NO_COLOR=1 \
+    "${CARGO_TARGET_DIR:-$ROOT/target}/debug/authdb" create-superuser \
+    --email "$superuser@example.com" --username "$superuser" >/dev/null \
+    || log "authdb create-superuser failed: the console walk's Platform pages will fail"
 status=0
-AUTHDB_OUTBOX="$work/data/outbox" CHROMIUM="$CHROMIUM" node tests/browser/console.mjs "$base" "$OUT/console" || status=$?
+AUTHDB_OUTBOX="$work/data/outbox" AUTHDB_SUPERUSER="$superuser" AUTHDB_SUPERUSER_PASSWORD="$PASSWORD" \
+    CHROMIUM="$CHROMIUM" node tests/browser/console.mjs "$base" "$OUT/console" || status=$?
 result "$status" "the web console in headless Chromium with axe-core (screenshots in target/test-output/console/)"
 
 # In cargo's words, so ./scripts/test.sh adds these to its closing count.

@@ -4,16 +4,20 @@
 // role, send an invitation and withdraw it, the removal's confirmation page), second
 // factors and passkeys (a new account enrols TOTP through the console's forms, registers a
 // passkey with Chromium's virtual authenticator on http://localhost:PORT, signs in with it
-// alone and as the second step), end another
-// session after its confirmation page, sign out; axe-core on every page (no WCAG 2.x A or AA violation),
-// no request leaves the server, no Content-Security-Policy violation; screenshots of each
-// page.
+// alone and as the second step), the Platform pages as a superuser (deactivate and
+// reactivate a user, edit a licence, suspend and unsuspend an organization, the outbox),
+// end another session after its confirmation page, sign out; axe-core on every page (no
+// WCAG 2.x A or AA violation), no request leaves the server, no Content-Security-Policy
+// violation; screenshots of each page.
 //
-//   AUTHDB_OUTBOX=DATA_DIR/outbox node tests/browser/console.mjs BASE_URL OUTPUT_DIR
+//   AUTHDB_OUTBOX=DATA_DIR/outbox AUTHDB_SUPERUSER=NAME AUTHDB_SUPERUSER_PASSWORD=... \
+//     node tests/browser/console.mjs BASE_URL OUTPUT_DIR
 //
 // AUTHDB_OUTBOX is where the server's `file` mail transport writes (for the invitation
 // token of the member the Organizations pages act on); with `mail.transport = none` the
-// token comes in the API's answer instead.
+// token comes in the API's answer instead. AUTHDB_SUPERUSER names a superuser (made with
+// `authdb create-superuser`) and AUTHDB_SUPERUSER_PASSWORD is its password, for the Platform
+// pages.
 import { createHmac } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -330,6 +334,97 @@ try {
     check(tab.url() === `${local}/console/me`, "the passkey finishes the password sign-in");
     check(problems.length === 0, `no CSP violation, no request elsewhere ${problems.join(" ")}`);
     await factors.close();
+  }
+
+  // Platform: a superuser (made by `authdb create-superuser` in scripts/api-checks.sh and
+  // named by AUTHDB_SUPERUSER / AUTHDB_SUPERUSER_PASSWORD), in a browser of its own, walks
+  // the Platform pages (the walking user, no superuser, sees none of them), searches the
+  // users, deactivates the second member (the API then refuses its token) and reactivates
+  // it, opens the reset of second factors, edits the licence of the walking user's
+  // organization, and suspends it (the API then refuses its owner) and unsuspends it.
+  {
+    const rootName = process.env.AUTHDB_SUPERUSER;
+    const rootPassword = process.env.AUTHDB_SUPERUSER_PASSWORD;
+    check(Boolean(rootName && rootPassword), "AUTHDB_SUPERUSER and AUTHDB_SUPERUSER_PASSWORD name a superuser");
+    const ownLinks = await page.locator('nav[aria-label="Console"] a[href^="/console/platform/"]').count();
+    check(ownLinks === 0, `a user who is not a superuser sees no Platform section (${ownLinks} links)`);
+    const rootContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const root = await rootContext.newPage();
+    root.on("request", (request) => {
+      if (!request.url().startsWith(base) && !request.url().startsWith("data:")) foreign.push(request.url());
+    });
+    root.on("console", (message) => {
+      if (message.type() === "error" && /Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+    await root.goto(`${base}/console/sign-in`);
+    await root.getByLabel("Email or username").fill(rootName ?? "");
+    await root.getByLabel("Password").fill(rootPassword ?? "");
+    await root.getByRole("button", { name: "Sign in" }).click();
+    check(root.url() === `${base}/console/me`, `the superuser signed in (${root.url()})`);
+    const platform = await root.locator('nav[aria-label="Console"] a[href^="/console/platform/"]').evaluateAll((as) => as.map((a) => a.getAttribute("href")));
+    check(platform.length === 3, `the Platform section lists ${platform.length} pages`);
+    for (const link of platform) {
+      await root.goto(`${base}${link}`);
+      check(root.url() === `${base}${link}`, `${link} renders`);
+      await visit(root, link.replace(/^\/console\//, "").replaceAll("/", "-"));
+    }
+    const memberAuth = { Authorization: `Bearer ${memberToken}` };
+
+    // Users: search, a user's page, deactivate and reactivate the member, the reset's confirmation.
+    await root.goto(`${base}/console/platform/users`);
+    await root.getByLabel("Email or username contains").fill(memberName);
+    await root.getByRole("button", { name: "Search" }).click();
+    check(root.url().includes(`q=${memberName}`), `the search is in the address (${root.url()})`);
+    const found = await root.locator("main table tbody tr").count();
+    check(found === 1, `the search finds ${memberName} alone (${found} rows)`);
+    await visit(root, "platform-users-search");
+    await root.getByRole("link", { name: memberName, exact: true }).click();
+    await visit(root, "platform-user");
+    await root.getByRole("link", { name: `Deactivate ${memberName}` }).click();
+    await visit(root, "platform-user-deactivate");
+    await root.getByRole("button", { name: "Deactivate the account" }).click();
+    check((await root.getByRole("status").innerText()).includes("deactivated"), "the account is deactivated");
+    const refused = await api.get(`${base}/api/v1/auth/me`, { headers: memberAuth });
+    check(refused.status() === 401, `the API refuses the deactivated member's token (${refused.status()})`);
+    await root.getByRole("link", { name: `Reactivate ${memberName}` }).click();
+    await root.getByRole("button", { name: "Reactivate the account" }).click();
+    const back = await api.post(`${base}/api/v1/auth/login`, { data: { login: memberName, password: PASSWORD } });
+    check(back.status() === 200, `the reactivated member signs in again (${back.status()})`);
+    await root.getByRole("link", { name: `Reset second factors of ${memberName}` }).click();
+    await visit(root, "platform-user-reset-factors");
+    await root.getByRole("link", { name: "Cancel" }).click();
+
+    // Organizations: the licence form, then suspend and unsuspend, seen through the API.
+    await root.goto(`${base}/console/platform/organizations`);
+    await root.getByLabel("Name or slug contains").fill("Console Org");
+    await root.getByRole("button", { name: "Search" }).click();
+    await root.getByRole("link", { name: "Licence of Console Org" }).first().click();
+    await visit(root, "platform-organization-licence");
+    await root.getByLabel("Licence key").fill("LIC-CONSOLE");
+    await root.getByLabel("Asset limit").fill("100");
+    await root.getByRole("button", { name: "Save the licence" }).click();
+    check((await root.getByRole("status").innerText()).includes("saved"), "the licence is saved");
+    const licensed = await (await api.get(`${base}/api/v1/organizations/${organization}`, { headers: auth })).json();
+    check(licensed.license_key === "LIC-CONSOLE" && licensed.max_assets === 100, `and the API sees it (${licensed.license_key}, ${licensed.max_assets})`);
+    await root.goto(`${base}/console/platform/organizations`);
+    await root.getByRole("link", { name: "Suspend Console Org" }).first().click();
+    await visit(root, "platform-organization-suspend");
+    await root.getByRole("button", { name: "Suspend the organization" }).click();
+    check(root.url() === `${base}/console/platform/organizations`, "back on the organizations after suspending");
+    const suspended = await api.get(`${base}/api/v1/organizations/${organization}/members`, { headers: auth });
+    const problem = await suspended.json();
+    check(suspended.status() === 403 && problem.type === "/problems/organization-suspended", `the API refuses its owner (${suspended.status()} ${problem.type})`);
+    await visit(root, "platform-organizations-suspended");
+    await root.getByRole("link", { name: "Unsuspend Console Org" }).first().click();
+    await root.getByRole("button", { name: "Unsuspend the organization" }).click();
+    const lifted = await api.get(`${base}/api/v1/organizations/${organization}/members`, { headers: auth });
+    check(lifted.status() === 200, `unsuspended, the API answers its owner again (${lifted.status()})`);
+
+    // The outbox lists the invitation mailed earlier, without its body.
+    await root.goto(`${base}/console/platform/outbox`);
+    const outbox = await root.locator("main").innerText();
+    check(outbox.includes("invitation") && !outbox.includes("token="), "the outbox lists the invitation, without its body");
+    await rootContext.close();
   }
 
   // Confirmation pages (destructive actions ask first).

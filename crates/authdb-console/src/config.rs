@@ -29,7 +29,6 @@ pub(crate) struct Console {
     #[allow(dead_code, reason = "the Inventory pages are being built")]
     /// Networks, assets, services, access rules and scans (the Inventory pages).
     pub(crate) inventory: InventoryService,
-    #[allow(dead_code, reason = "the Platform pages are being built")]
     /// The platform's users, organizations and outbox (the superusers' Platform pages).
     pub(crate) admin: AdminService,
     pub(crate) config: ConsoleConfig,

@@ -22,6 +22,8 @@ pub(crate) struct Chrome {
     pub(crate) form_token: String,
     /// The navigation path of the page (`/me/sessions`), marked as current.
     pub(crate) current: &'static str,
+    /// Whether the user is a superuser (the navigation shows the Platform section).
+    pub(crate) superuser: bool,
 }
 
 /// A console URL: `path` under the mount.
@@ -111,7 +113,7 @@ fn skeleton(title: &str, chrome: Option<&Chrome>, content: Markup, script: bool)
                 div class="frame" {
                     @if let Some(chrome) = chrome {
                         nav aria-label="Console" {
-                            @for section in SECTIONS {
+                            @for section in SECTIONS.iter().filter(|section| section.shown_to(chrome.superuser)) {
                                 h2 { (section.heading) }
                                 ul {
                                     @for entry in section.entries {
@@ -284,6 +286,8 @@ mod tests {
         assert_eq!(entry("/me/sessions/abc/end"), "/me/sessions");
         assert_eq!(entry("/organizations/x/members"), "/organizations");
         assert_eq!(entry("/organizationsx"), "/me");
+        assert_eq!(entry("/platform/users/abc/deactivate"), "/platform/users");
+        assert_eq!(entry("/platform/organizations/abc/licence"), "/platform/organizations");
         assert_eq!(entry("/nowhere"), "/me");
     }
 }

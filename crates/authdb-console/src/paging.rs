@@ -29,6 +29,18 @@ pub(crate) fn pager<T>(path: &str, paged: &Paged<T>, what: &str) -> Markup {
     pager_with(path, "", paged, what)
 }
 
+/// The query string (`key=value&...`, URL-encoded) of the filters of a list that are set
+/// (an absent or blank one is left out), for [`pager_with`].
+pub(crate) fn filter_query(filters: &[(&str, Option<&str>)]) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in filters {
+        if let Some(value) = value.map(str::trim).filter(|value| !value.is_empty()) {
+            query.append_pair(key, value);
+        }
+    }
+    query.finish()
+}
+
 /// [`pager`] for a list whose links keep the query `filters` (`key=value&...`, already
 /// URL-encoded; empty for none).
 pub(crate) fn pager_with<T>(path: &str, filters: &str, paged: &Paged<T>, what: &str) -> Markup {
@@ -53,5 +65,16 @@ pub(crate) fn pager_with<T>(path: &str, filters: &str, paged: &Paged<T>, what: &
                 a href=(link(offset + limit)) rel="next" { "Next page" }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::filter_query;
+
+    #[test]
+    fn a_filter_query_keeps_the_set_filters_encoded() {
+        assert_eq!(filter_query(&[("q", Some(" a&b=c ")), ("sort", Some("-email"))]), "q=a%26b%3Dc&sort=-email");
+        assert_eq!(filter_query(&[("q", Some("  ")), ("sort", None)]), "");
     }
 }

@@ -118,6 +118,18 @@ pub(crate) async fn signed_in(req: &HttpRequest) -> Result<SignedIn, ConsoleErro
 impl SignedIn {
     /// The page chrome for this user, `current` marked in the navigation.
     pub(crate) fn chrome(&self, current: &'static str) -> Chrome {
-        Chrome { username: self.principal.user.username.to_string(), form_token: self.form_token(), current }
+        Chrome {
+            username: self.principal.user.username.to_string(),
+            form_token: self.form_token(),
+            current,
+            superuser: self.principal.user.is_superuser,
+        }
+    }
+
+    /// Nothing unless the user is a superuser: the Platform pages (and their forms) do not
+    /// exist for anyone else (404, as an unknown page). The use cases check the flag again
+    /// in the database.
+    pub(crate) fn require_superuser(&self) -> Result<(), ConsoleError> {
+        if self.principal.user.is_superuser { Ok(()) } else { Err(ConsoleError::NotFound) }
     }
 }

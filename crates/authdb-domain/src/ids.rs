@@ -154,3 +154,8 @@ define_id!(
     /// Identifies a passkey (a WebAuthn credential) registered by a user.
     PasskeyId
 );
+
+define_id!(
+    /// Identifies a message of the mail outbox.
+    MailId
+);

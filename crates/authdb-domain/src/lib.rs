@@ -17,6 +17,7 @@ mod ids;
 mod inventory;
 mod login;
 mod organization;
+mod outbox;
 mod page;
 mod passkey;
 mod password;
@@ -36,8 +37,8 @@ pub use client::{ClientName, ClientScope, ClientScopes, NewServiceClient, Servic
 pub use email::{Email, MAX_SKELETON_BYTES, email_skeleton, normalized_email};
 pub use error::{DomainError, Result, Violation};
 pub use ids::{
-    AccessRuleId, AssetId, AssetServiceId, AuditEventId, ChatId, ClientId, InvitationId, MembershipId, MessageId,
-    NetworkId, OrganizationId, PasskeyId, RefreshTokenId, RoleId, ScanId, SessionId, UserId,
+    AccessRuleId, AssetId, AssetServiceId, AuditEventId, ChatId, ClientId, InvitationId, MailId, MembershipId,
+    MessageId, NetworkId, OrganizationId, PasskeyId, RefreshTokenId, RoleId, ScanId, SessionId, UserId,
 };
 pub use inventory::{
     AccessRule, AgentEndpoint, AgentToken, AgentUrl, Asset, AssetChanges, AssetFilter, AssetService,
@@ -53,6 +54,7 @@ pub use organization::{
     LicenseChanges, Member, MemberRole, NewOrganization, Organization, OrganizationChanges, OrganizationName,
     OrganizationWithRole, REQUIRE_MFA_SETTING, Role, Slug, parse_description, parse_settings, requires_mfa,
 };
+pub use outbox::{MailState, OutboxCounts, OutboxMessage};
 pub use page::{MemberSortKey, Page, Paged, Sort, SortKey, UserSortKey, parse_search};
 pub use passkey::{Passkey, PasskeyName};
 pub use password::{BCRYPT_MAX_PASSWORD_BYTES, Password, PasswordPolicy};

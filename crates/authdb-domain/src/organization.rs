@@ -147,6 +147,31 @@ pub struct LicenseChanges {
 }
 
 impl LicenseChanges {
+    /// The longest licence key, in bytes.
+    pub const MAX_KEY_BYTES: usize = 255;
+
+    /// Checks the fields a caller sets (`Some(None)` clears one): a key of 1 to
+    /// [`Self::MAX_KEY_BYTES`] bytes, a `max_assets` of at least 0. The one rule of the
+    /// API's organization routes and the console's licence form; the first bad field is the
+    /// violation.
+    pub fn parse(
+        license_key: Option<Option<String>>,
+        license_expires_at: Option<Option<OffsetDateTime>>,
+        max_assets: Option<Option<i32>>,
+    ) -> Result<Self, Violation> {
+        if let Some(Some(key)) = &license_key
+            && (key.is_empty() || key.len() > Self::MAX_KEY_BYTES)
+        {
+            return Err(Violation::new("license_key", "must be 1 to 255 characters long"));
+        }
+        if let Some(Some(max)) = max_assets
+            && max < 0
+        {
+            return Err(Violation::new("max_assets", "must be at least 0"));
+        }
+        Ok(Self { license_key, license_expires_at, max_assets })
+    }
+
     pub fn is_empty(&self) -> bool {
         self.license_key.is_none() && self.license_expires_at.is_none() && self.max_assets.is_none()
     }
@@ -286,5 +311,22 @@ mod tests {
         assert!(requires_mfa(&parse_settings(json!({"require_mfa": true})).expect("boolean")));
         assert!(!requires_mfa(&json!({"require_mfa": false})));
         assert!(!requires_mfa(&json!({})));
+    }
+
+    #[test]
+    fn licence_changes_bound_the_key_and_the_asset_limit() {
+        let ok = LicenseChanges::parse(Some(Some("k".repeat(255))), Some(None), Some(Some(0))).expect("bounds");
+        assert_eq!(ok.max_assets, Some(Some(0)));
+        assert!(LicenseChanges::parse(Some(None), None, Some(None)).expect("clearing").license_key == Some(None));
+        assert_eq!(
+            LicenseChanges::parse(Some(Some(String::new())), None, None).expect_err("empty").field,
+            "license_key"
+        );
+        assert_eq!(
+            LicenseChanges::parse(Some(Some("k".repeat(256))), None, None).expect_err("long").field,
+            "license_key"
+        );
+        assert_eq!(LicenseChanges::parse(None, None, Some(Some(-1))).expect_err("negative").field, "max_assets");
+        assert!(LicenseChanges::parse(None, None, None).expect("nothing").is_empty());
     }
 }

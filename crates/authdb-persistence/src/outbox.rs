@@ -9,16 +9,21 @@
 //! can finish a message ([`mark_sent`], [`retry_at`], [`mark_failed`] match on
 //! `lease_id`), so a worker whose lease expired (it crashed, or stalled past the lease)
 //! cannot overwrite the outcome of the worker that took the message over.
+//!
+//! Superusers read the state of the outbox through [`counts`] and [`recent`], which never
+//! select a body.
 
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query},
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{Result, entities::outbox};
+use authdb_domain::{MailId, MailState, OutboxCounts, OutboxMessage};
+
+use crate::{PersistenceError, Result, SuperuserContext, entities::outbox};
 
 const PENDING: &str = "pending";
 const SENT: &str = "sent";
@@ -203,4 +208,104 @@ pub async fn backlog(conn: &impl ConnectionTrait) -> Result<(u64, Option<OffsetD
         .one(conn)
         .await?;
     Ok(row.map_or((0, None), |(count, oldest)| (u64::try_from(count).unwrap_or(0), oldest)))
+}
+
+/// The columns an [`OutboxMessage`] is read from: the bodies are not among them.
+#[derive(FromQueryResult)]
+struct EntryRow {
+    id: Uuid,
+    kind: String,
+    recipient: String,
+    status: String,
+    attempts: i32,
+    last_error: Option<String>,
+    created_at: OffsetDateTime,
+    next_attempt_at: OffsetDateTime,
+    finished_at: Option<OffsetDateTime>,
+}
+
+/// The messages in each state (superusers only: the proof is the context).
+pub async fn counts(conn: &impl ConnectionTrait, _superuser: &SuperuserContext) -> Result<OutboxCounts> {
+    let by_status: Vec<(String, i64)> = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Status)
+        .column_as(Expr::col(outbox::Column::Id).count(), "messages")
+        .group_by(outbox::Column::Status)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut counts = OutboxCounts::default();
+    for (status, messages) in by_status {
+        let messages = u64::try_from(messages).unwrap_or(0);
+        match state(&status)? {
+            MailState::Pending => counts.pending = messages,
+            MailState::Sent => counts.sent = messages,
+            MailState::Failed => counts.failed = messages,
+        }
+    }
+    let due: Option<(Option<OffsetDateTime>, Option<OffsetDateTime>)> = outbox::Entity::find()
+        .select_only()
+        .column_as(Expr::col(outbox::Column::CreatedAt).min(), "oldest")
+        .column_as(Expr::col(outbox::Column::NextAttemptAt).min(), "next")
+        .filter(outbox::Column::Status.eq(PENDING))
+        .into_tuple()
+        .one(conn)
+        .await?;
+    if let Some((oldest, next)) = due {
+        counts.oldest_pending_at = oldest;
+        counts.next_attempt_at = next;
+    }
+    Ok(counts)
+}
+
+/// The `limit` newest messages, of any state, or (`failures_only`) those whose last
+/// attempt failed (given up, or pending another attempt); newest first. Never reads a
+/// body.
+pub async fn recent(
+    conn: &impl ConnectionTrait,
+    _superuser: &SuperuserContext,
+    failures_only: bool,
+    limit: u64,
+) -> Result<Vec<OutboxMessage>> {
+    use outbox::Column as C;
+    let mut query = outbox::Entity::find().select_only().columns([
+        C::Id,
+        C::Kind,
+        C::Recipient,
+        C::Status,
+        C::Attempts,
+        C::LastError,
+        C::CreatedAt,
+        C::NextAttemptAt,
+        C::FinishedAt,
+    ]);
+    if failures_only {
+        query = query.filter(C::LastError.is_not_null()).filter(C::Status.ne(SENT));
+    }
+    let rows =
+        query.order_by_desc(C::CreatedAt).order_by_desc(C::Id).limit(limit).into_model::<EntryRow>().all(conn).await?;
+    rows.into_iter()
+        .map(|row| {
+            let state = state(&row.status)?;
+            Ok(OutboxMessage {
+                id: MailId::from_uuid(row.id),
+                kind: row.kind,
+                recipient: row.recipient,
+                state,
+                attempts: u32::try_from(row.attempts).unwrap_or(0),
+                last_error: row.last_error,
+                created_at: row.created_at,
+                next_attempt_at: (state == MailState::Pending).then_some(row.next_attempt_at),
+                finished_at: row.finished_at,
+            })
+        })
+        .collect()
+}
+
+fn state(status: &str) -> Result<MailState> {
+    MailState::parse(status).ok_or_else(|| PersistenceError::Corrupt {
+        entity: "outbox",
+        field: "status",
+        message: format!("unknown status {status:?}"),
+    })
 }

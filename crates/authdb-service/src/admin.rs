@@ -1,5 +1,5 @@
-//! Platform administration: superusers list and change accounts, list organizations and
-//! register service clients.
+//! Platform administration: superusers list and change accounts, list organizations,
+//! read the state of the mail outbox and register service clients.
 
 use authdb_auth::OpaqueToken;
 use authdb_domain::{
@@ -13,6 +13,7 @@ use crate::{
     ClientInfo, Core, Principal, Result, ServiceError,
     audit::{Audit, Target},
     auth::{RevocationReason, revoke_user_sessions},
+    outbox::{self, MailStatus},
     replica::Change,
     write::Write,
 };
@@ -101,6 +102,13 @@ impl AdminService {
             tracing::info!(user_id = %id, sessions = revoked, "account deactivated; sessions revoked");
         }
         Ok(user)
+    }
+
+    /// What the mail outbox holds (counts by state, the newest messages and the newest
+    /// failures, never a body) and the transport this process sends through.
+    pub async fn mail_status(&self, principal: &Principal) -> Result<MailStatus> {
+        let superuser = self.superuser(principal).await?;
+        outbox::status(self.core.db(), &superuser, self.core.outbox()).await
     }
 
     pub async fn list_organizations(

@@ -87,7 +87,7 @@ pub use mail::{MailError, MailFuture, Mailer, OutgoingMail};
 pub use mail_templates::{MailTemplates, MailTemplatesConfig, TemplateError};
 pub use membership::Membership;
 pub use messaging::{MessagingPolicy, MessagingService};
-pub use outbox::{MailSetup, OutboxPolicy};
+pub use outbox::{MailSetup, MailStatus, MailTransport, OutboxPolicy};
 pub use principal::Principal;
 pub use realtime::{CloseReason, Delivery, EncodingSlot, Event};
 pub use services::{Services, ServicesConfig};

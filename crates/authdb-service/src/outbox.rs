@@ -16,7 +16,8 @@
 
 use std::{sync::Arc, time::Duration};
 
-use authdb_persistence::{DatabaseConnection, WriteGate, now, outbox};
+use authdb_domain::{OutboxCounts, OutboxMessage};
+use authdb_persistence::{DatabaseConnection, SuperuserContext, WriteGate, now, outbox};
 use tokio::{sync::Notify, task::JoinHandle};
 
 use crate::{Mailer, OutgoingMail, Result, mail_templates::MailTemplates};
@@ -61,14 +62,26 @@ pub struct MailSetup {
     pub policy: OutboxPolicy,
 }
 
-/// What writes need of the outbox: the templates to render with, and the worker's bell.
+/// What writes need of the outbox: the templates to render with, and the worker's bell;
+/// and what an operator is told of this process's mail setup.
 #[derive(Debug)]
 pub(crate) struct Outbox {
     templates: Arc<MailTemplates>,
     wake: Arc<Notify>,
+    transport: Option<MailTransport>,
+    policy: OutboxPolicy,
 }
 
 impl Outbox {
+    /// The transport this process's worker sends through (`None`: it runs no worker).
+    pub(crate) fn transport(&self) -> Option<MailTransport> {
+        self.transport
+    }
+
+    pub(crate) fn policy(&self) -> OutboxPolicy {
+        self.policy
+    }
+
     pub(crate) fn templates(&self) -> &MailTemplates {
         &self.templates
     }
@@ -94,11 +107,58 @@ impl Drop for OutboxTask {
 /// Starts the worker (when there is a transport to send through).
 pub(crate) fn start(db: DatabaseConnection, writes: WriteGate, setup: MailSetup) -> (Outbox, OutboxTask) {
     let wake = Arc::new(Notify::new());
+    let transport =
+        setup.mailer.as_ref().map(|mailer| MailTransport { name: mailer.name(), delivers: mailer.delivers() });
     let task = setup.mailer.map(|mailer| {
         let worker = Worker { db, writes, mailer, policy: setup.policy };
         tokio::spawn(worker.run(Arc::clone(&wake)))
     });
-    (Outbox { templates: setup.templates, wake }, OutboxTask(task))
+    (Outbox { templates: setup.templates, wake, transport, policy: setup.policy }, OutboxTask(task))
+}
+
+/// The mail transport of a process, as an operator is told of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailTransport {
+    /// As `mail.transport` spells it (`file`, `none`, `smtp`).
+    pub name: &'static str,
+    /// Whether messages actually leave the process (false for `none`).
+    pub delivers: bool,
+}
+
+/// What the mail outbox holds, and how this process sends mail
+/// ([`crate::AdminService::mail_status`], superusers only). No body and no token: the
+/// messages are listed without their bodies. The counts and the lists are read one after
+/// the other, not in one snapshot: a message the worker finishes meanwhile may be counted
+/// in its old state and listed in its new one.
+#[derive(Debug, Clone)]
+pub struct MailStatus {
+    /// This process's transport; `None` when it runs no outbox worker (what is enqueued
+    /// waits for a process that does).
+    pub transport: Option<MailTransport>,
+    pub policy: OutboxPolicy,
+    pub counts: OutboxCounts,
+    /// The newest messages, of any state, newest first (at most [`MailStatus::LISTED`]).
+    pub recent: Vec<OutboxMessage>,
+    /// The newest messages whose last attempt failed: given up, or waiting to be tried
+    /// again (at most [`MailStatus::LISTED`]).
+    pub failures: Vec<OutboxMessage>,
+}
+
+impl MailStatus {
+    /// How many messages each list holds at most.
+    pub const LISTED: u64 = 20;
+}
+
+/// The outbox's state, read by a superuser.
+pub(crate) async fn status(
+    db: &DatabaseConnection,
+    superuser: &SuperuserContext,
+    outbox: &Outbox,
+) -> Result<MailStatus> {
+    let counts = outbox::counts(db, superuser).await?;
+    let recent = outbox::recent(db, superuser, false, MailStatus::LISTED).await?;
+    let failures = outbox::recent(db, superuser, true, MailStatus::LISTED).await?;
+    Ok(MailStatus { transport: outbox.transport(), policy: outbox.policy(), counts, recent, failures })
 }
 
 struct Worker {

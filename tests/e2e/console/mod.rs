@@ -16,6 +16,7 @@ use crate::{mfa::enrol, python::pyotp_code, soft_passkey::SoftPasskey};
 mod browser;
 mod factors;
 mod organizations;
+mod platform;
 
 use browser::{Browser, assert_secure_headers, csrf_of, location, set_cookies, uuid_like};
 

@@ -28,7 +28,7 @@ use time::OffsetDateTime;
 pub(crate) use self::{
     access_rule::{AccessRuleList, AccessRuleResponse, CreateAccessRuleRequest},
     account::{LoginRequest, RefreshRequest, RegisterRequest, TokenResponse, UpdateProfileRequest, UserResponse},
-    admin::{AdminUpdateUserRequest, UserList},
+    admin::{AdminUpdateUserRequest, MailStatusResponse, OutboxMessageResponse, UserList},
     asset::{AssetList, AssetResponse, CreateAssetRequest, UpdateAssetRequest, Vulnerabilities},
     chat::{
         AddChatMemberRequest, ChatConfigRequest, ChatList, ChatResponse, CreateChatRequest, LastMessageResponse,

@@ -1,4 +1,5 @@
-//! `/api/v1/admin/...`: platform administration, for superusers only (403 for others).
+//! `/api/v1/admin/...`: platform administration (accounts, organizations, the mail
+//! outbox), for superusers only (403 for others).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use authdb_domain::{AccountFlagChanges, UserId, UserSortKey};
@@ -7,7 +8,10 @@ use authdb_service::AdminService;
 use crate::endpoint::resource;
 use crate::{
     ApiError, Authenticated, Client, JsonBody, ListQuery,
-    dto::{AdminOrganizationList, AdminUpdateUserRequest, OrganizationResponse, UserList, UserResponse},
+    dto::{
+        AdminOrganizationList, AdminUpdateUserRequest, MailStatusResponse, OrganizationResponse, OutboxMessageResponse,
+        UserList, UserResponse,
+    },
     guard::path_uuid,
     pagination::{ListBody, SearchParams},
     problem::Problem,
@@ -16,13 +20,21 @@ use crate::{
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/admin/users").route(web::get().to(list_users)))
         .service(resource("/admin/users/{id}").route(web::get().to(get_user)).route(web::patch().to(update_user)))
-        .service(resource("/admin/organizations").route(web::get().to(list_organizations)));
+        .service(resource("/admin/organizations").route(web::get().to(list_organizations)))
+        .service(resource("/admin/outbox").route(web::get().to(outbox)));
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(list_users, get_user, update_user, list_organizations),
-    components(schemas(UserResponse, UserList, AdminUpdateUserRequest, AdminOrganizationList))
+    paths(list_users, get_user, update_user, list_organizations, outbox),
+    components(schemas(
+        UserResponse,
+        UserList,
+        AdminUpdateUserRequest,
+        AdminOrganizationList,
+        MailStatusResponse,
+        OutboxMessageResponse
+    ))
 )]
 pub(crate) struct AdminApi;
 
@@ -134,4 +146,23 @@ async fn list_organizations(
     let listed = admin.list_organizations(&caller.0, search.as_deref(), query.page).await?;
     Ok(HttpResponse::Ok()
         .json(ListBody::from_paged(listed, |organization| OrganizationResponse::new(organization, None))))
+}
+
+/// The mail outbox: how many messages are pending, sent and failed, the newest messages and
+/// the newest failures (with their error, attempts and next attempt), and the transport
+/// this instance sends through. Never a message's body.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/outbox",
+    tag = "admin",
+    responses(
+        (status = 200, description = "The outbox and the mail transport", body = MailStatusResponse),
+        (status = 401, description = "Not signed in", body = Problem),
+        (status = 403, description = "Not a superuser", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+async fn outbox(admin: web::Data<AdminService>, caller: Authenticated) -> Result<HttpResponse, ApiError> {
+    let status = admin.mail_status(&caller.0).await?;
+    Ok(HttpResponse::Ok().json(MailStatusResponse::from(status)))
 }

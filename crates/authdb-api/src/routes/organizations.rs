@@ -2,11 +2,9 @@
 
 use actix_web::{HttpResponse, web};
 use authdb_domain::{
-    LicenseChanges, NewOrganization, OrganizationChanges, OrganizationName, Slug, Violation, parse_description,
-    parse_settings,
+    LicenseChanges, NewOrganization, OrganizationChanges, OrganizationName, Slug, parse_description, parse_settings,
 };
 use authdb_service::{AuthService, OrganizationService};
-use time::OffsetDateTime;
 
 use crate::endpoint::resource;
 use crate::{
@@ -46,24 +44,6 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 )]
 pub(crate) struct OrganizationsApi;
 
-fn license(
-    license_key: Option<Option<String>>,
-    license_expires_at: Option<Option<OffsetDateTime>>,
-    max_assets: Option<Option<i32>>,
-) -> Result<LicenseChanges, Violation> {
-    if let Some(Some(key)) = &license_key
-        && (key.is_empty() || key.len() > 255)
-    {
-        return Err(Violation::new("license_key", "must be 1 to 255 characters long"));
-    }
-    if let Some(Some(max)) = max_assets
-        && max < 0
-    {
-        return Err(Violation::new("max_assets", "must be at least 0"));
-    }
-    Ok(LicenseChanges { license_key, license_expires_at, max_assets })
-}
-
 /// Create an organization; the caller becomes its owner.
 #[utoipa::path(
     post,
@@ -90,8 +70,11 @@ async fn create_organization(
     let slug = Slug::parse(&request.slug);
     let description = request.description.as_deref().map(|d| parse_description(d, "description")).transpose();
     let settings = request.settings.map(parse_settings).transpose();
-    let license =
-        license(request.license_key.map(Some), request.license_expires_at.map(Some), request.max_assets.map(Some));
+    let license = LicenseChanges::parse(
+        request.license_key.map(Some),
+        request.license_expires_at.map(Some),
+        request.max_assets.map(Some),
+    );
     let new = match (name, slug, description, settings, license) {
         (Ok(name), Ok(slug), Ok(description), Ok(settings), Ok(license)) => NewOrganization {
             name,
@@ -189,7 +172,7 @@ async fn update_organization(
         .map(|description| description.as_deref().map(|d| parse_description(d, "description")).transpose())
         .transpose();
     let settings = request.settings.map(parse_settings).transpose();
-    let license = license(request.license_key, request.license_expires_at, request.max_assets);
+    let license = LicenseChanges::parse(request.license_key, request.license_expires_at, request.max_assets);
     let changes = match (name, slug, description, settings, license) {
         (Ok(name), Ok(slug), Ok(description), Ok(settings), Ok(license)) => {
             OrganizationChanges { name, slug, description, settings, is_active: request.is_active, license }

@@ -7,6 +7,9 @@ mod dashboard;
 mod events;
 mod organizations;
 mod password;
+mod platform_organizations;
+mod platform_outbox;
+mod platform_users;
 mod profile;
 mod reauthenticate;
 mod security;
@@ -30,7 +33,10 @@ pub(crate) fn mount(cfg: &mut web::ServiceConfig) {
         .configure(sessions::configure)
         .configure(events::configure)
         .configure(dashboard::configure)
-        .configure(organizations::configure);
+        .configure(organizations::configure)
+        .configure(platform_users::configure)
+        .configure(platform_organizations::configure)
+        .configure(platform_outbox::configure);
 }
 
 /// The console's front door: the profile (which sends a visitor without a session on to

@@ -8,7 +8,7 @@ use authdb_tests::{Backend, PASSWORD, TestApp, Tokens, spawn_app};
 use serde_json::{Value, json};
 
 use super::browser::{Browser, assert_secure_headers, csrf_of, location, uuid_like};
-use super::enrol_totp;
+use crate::mfa::enrol;
 
 on_both_backends!(
     the_platform_pages_render_for_a_superuser_only,
@@ -224,7 +224,7 @@ async fn deactivating_a_user_ends_their_sessions_and_reactivating_lets_them_back
 async fn resetting_second_factors_removes_the_authenticator_app(backend: Backend) {
     let app = spawn_app(backend).await;
     let alice = app.register_ok("alice").await;
-    enrol_totp(&app, &alice.access_token).await;
+    enrol(&app, &alice).await;
     let login = app.login("alice", PASSWORD).await.json::<Value>().await.unwrap();
     assert_eq!(login["type"], "/problems/mfa-required", "a second step is asked: {login}");
     let (mut root, _) = root_browser(&app).await;

@@ -3,6 +3,7 @@
 //! `mount` is the one list of them. Adding a page: a module here, one line in `mount`,
 //! and its navigation entry in `nav.rs`.
 
+mod audit;
 mod dashboard;
 mod events;
 mod organizations;
@@ -30,7 +31,8 @@ pub(crate) fn mount(cfg: &mut web::ServiceConfig) {
         .configure(sessions::configure)
         .configure(events::configure)
         .configure(dashboard::configure)
-        .configure(organizations::configure);
+        .configure(organizations::configure)
+        .configure(audit::configure);
 }
 
 /// The console's front door: the profile (which sends a visitor without a session on to

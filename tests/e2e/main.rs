@@ -34,6 +34,7 @@ mod admin;
 mod architecture;
 mod assets;
 mod audit;
+mod audit_log;
 mod chats;
 mod chats_msgpack;
 mod clients;

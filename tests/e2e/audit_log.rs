@@ -186,7 +186,8 @@ async fn bad_filters_are_refused_naming_the_field(backend: Backend) {
         assert_eq!(refused.status(), 422, "{query}");
         assert_eq!(refused.headers()["content-type"], "application/problem+json", "{query}");
         let body: Value = refused.json().await.unwrap();
-        let named: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        let named: Vec<&str> =
+            body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
         assert_eq!(named, fields, "{query}: {body}");
     }
 
@@ -214,7 +215,8 @@ async fn only_holders_of_audit_read_and_superusers_read_the_log(backend: Backend
 
     // A custom role may hold it alone: an auditor who can change nothing.
     let roles = format!("/api/v1/organizations/{org}/roles");
-    let auditor = app.post(&roles, &alice.access_token, &json!({"name": "auditor", "permissions": ["audit:read"]})).await;
+    let auditor =
+        app.post(&roles, &alice.access_token, &json!({"name": "auditor", "permissions": ["audit:read"]})).await;
     assert_eq!(auditor.status(), 201);
     assert_eq!(auditor.json::<Value>().await.unwrap()["permissions"], json!(["audit:read"]));
     let carol_member = format!("/api/v1/organizations/{org}/members/{}", carol.user_id());
@@ -263,7 +265,10 @@ async fn the_log_never_shows_another_organizations_events(backend: Backend) {
     };
     let (acme_ids, other_ids) = (ids(&in_acme), ids(&in_other));
     assert!(acme_ids.iter().all(|id| !other_ids.contains(id)), "no event in both logs");
-    assert_eq!(actions(&in_other), ["role.created", "invitation.accepted", "invitation.created", "organization.created"]);
+    assert_eq!(
+        actions(&in_other),
+        ["role.created", "invitation.accepted", "invitation.created", "organization.created"]
+    );
     // The same actor's events elsewhere stay elsewhere, whatever the filter.
     for query in ["actor=alice&limit=200", "action=role.&limit=200", "outcome=success&limit=200"] {
         let filtered = log(&app, &alice.access_token, &acme, query).await;

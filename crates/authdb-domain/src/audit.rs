@@ -442,8 +442,14 @@ mod tests {
         assert!(filter.target.is_none(), "a blank field is no filter");
         assert!(AuditFilter::parse([]).expect("empty").is_empty());
 
-        assert_eq!(fields(&[("action", "x y"), ("outcome", "maybe"), ("from", "yesterday")]), ["action", "outcome", "from"]);
-        assert_eq!(fields(&[("actor", "?"), ("target", "user"), ("to", "2026-13-01T00:00:00Z")]), ["actor", "target", "to"]);
+        assert_eq!(
+            fields(&[("action", "x y"), ("outcome", "maybe"), ("from", "yesterday")]),
+            ["action", "outcome", "from"]
+        );
+        assert_eq!(
+            fields(&[("actor", "?"), ("target", "user"), ("to", "2026-13-01T00:00:00Z")]),
+            ["actor", "target", "to"]
+        );
         assert_eq!(fields(&[("from", "2026-12-01T10:00:00Z"), ("to", "2026-12-01T10:00:00Z")]), ["to"]);
         assert_eq!(fields(&[("outcome", "x"), ("outcome", "y")]), ["outcome"], "one violation per parameter");
     }

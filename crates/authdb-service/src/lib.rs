@@ -93,6 +93,6 @@ pub use realtime::{CloseReason, Delivery, EncodingSlot, Event};
 pub use services::{Services, ServicesConfig};
 pub use sockets::{CloseSignal, Connection, RealtimeService};
 pub use tenancy::{
-    AuditLogActor, AuditLogEntry, IssuedInvitation, NewRole, OrganizationPolicy, OrganizationService, PendingInvitation,
-    RoleUpdate,
+    AuditLogActor, AuditLogEntry, IssuedInvitation, NewRole, OrganizationPolicy, OrganizationService,
+    PendingInvitation, RoleUpdate,
 };

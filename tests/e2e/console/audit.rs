@@ -183,12 +183,17 @@ async fn the_members_page_searches_and_sorts_like_the_api(backend: Backend) {
 
     // Sort by email, descending; the headers and the pager keep the search and the order.
     let sorted = browser.get(&app, &format!("{members}?sort=-email")).await.text().await.unwrap();
-    assert!(position(&sorted, "vera") < position(&sorted, "bob") && position(&sorted, "bob") < position(&sorted, "alice"));
+    assert!(
+        position(&sorted, "vera") < position(&sorted, "bob") && position(&sorted, "bob") < position(&sorted, "alice")
+    );
     assert!(sorted.contains(r#"<th scope="col" aria-sort="descending"><a href="#), "{sorted}");
     assert!(sorted.contains(r#"<input type="hidden" name="sort" value="-email">"#), "{sorted}");
     let paged = browser.get(&app, &format!("{members}?q=example&sort=username&limit=1")).await.text().await.unwrap();
     assert!(paged.contains(r#"<th scope="row">alice"#) && paged.contains("1–1 of 3 members."), "{paged}");
-    assert!(paged.contains(&format!(r#"href="{members}?q=example&amp;sort=username&amp;limit=1&amp;offset=1""#)), "{paged}");
+    assert!(
+        paged.contains(&format!(r#"href="{members}?q=example&amp;sort=username&amp;limit=1&amp;offset=1""#)),
+        "{paged}"
+    );
     assert!(paged.contains(&format!(r#"href="{members}?q=example&amp;sort=-username">Member"#)), "{paged}");
 
     // The API's bad values, named.

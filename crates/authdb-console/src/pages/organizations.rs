@@ -133,7 +133,9 @@ impl MemberListing {
         }
         match (parse_search(q.as_deref()), Sort::<MemberSortKey>::parse(sort.as_deref())) {
             (Ok(search), Ok(sort)) => Ok(Self { search, sort }),
-            (search, sort) => Err(ServiceError::Invalid([search.err(), sort.err()].into_iter().flatten().collect()).into()),
+            (search, sort) => {
+                Err(ServiceError::Invalid([search.err(), sort.err()].into_iter().flatten().collect()).into())
+            }
         }
     }
 

@@ -53,6 +53,8 @@ mod m20261203_000030_index_asset_risk;
 mod m20261203_000060_create_chat_activity_trigger;
 mod m20261204_000020_services_asset_organization_key;
 mod m20261204_000040_index_dashboard_counts;
+mod m20261205_000001_index_audit_events_organization;
+mod m20261205_000002_grant_audit_read;
 
 /// All authdb migrations, in the order they are applied.
 #[derive(Debug, Clone, Copy, Default)]
@@ -99,6 +101,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000060_create_chat_activity_trigger::Migration),
             Box::new(m20261204_000020_services_asset_organization_key::Migration),
             Box::new(m20261204_000040_index_dashboard_counts::Migration),
+            Box::new(m20261205_000001_index_audit_events_organization::Migration),
+            Box::new(m20261205_000002_grant_audit_read::Migration),
         ]
     }
 }

@@ -1,14 +1,15 @@
 // The web console (/console) in headless Chromium: sign in with a password and a TOTP code
 // (computed here, RFC 6238), walk every page of the navigation (the dashboard also with an
 // organization picked through its form), the Organizations pages (change a member's
-// role, send an invitation and withdraw it, the removal's confirmation page), second
-// factors and passkeys (a new account enrols TOTP through the console's forms, registers a
-// passkey with Chromium's virtual authenticator on http://localhost:PORT, signs in with it
-// alone and as the second step), the Platform pages as a superuser (deactivate and
-// reactivate a user, edit a licence, suspend and unsuspend an organization, the outbox),
-// end another session after its confirmation page, sign out; axe-core on every page (no
-// WCAG 2.x A or AA violation), no request leaves the server, no Content-Security-Policy
-// violation; screenshots of each page.
+// role, send an invitation and withdraw it, the removal's confirmation page, the audit log
+// filtered once, the members searched), second factors and passkeys (a new account enrols
+// TOTP through the console's forms, registers a passkey with Chromium's virtual
+// authenticator on http://localhost:PORT, signs in with it alone and as the second step),
+// the Platform pages as a superuser (deactivate and reactivate a user, edit a licence,
+// suspend and unsuspend an organization, the outbox), end another session after its
+// confirmation page, sign out; axe-core on every page (no WCAG 2.x A or AA violation), no
+// request leaves the server, no Content-Security-Policy violation; screenshots of each
+// page.
 //
 //   AUTHDB_OUTBOX=DATA_DIR/outbox AUTHDB_SUPERUSER=NAME AUTHDB_SUPERUSER_PASSWORD=... \
 //     node tests/browser/console.mjs BASE_URL OUTPUT_DIR
@@ -256,6 +257,27 @@ try {
   await visit(page, "organization-invitation-withdraw");
   await page.getByRole("button", { name: "Withdraw the invitation" }).click();
   check(!(await page.locator("main").innerText()).includes(inviteeEmail), "the invitation is withdrawn");
+
+  // Audit log: the organization's events (the role change and the invitations above among
+  // them), filtered once through its GET form; and the members page searched through its own.
+  const audit = `${base}/console/organizations/${organization}/audit`;
+  await page.getByRole("link", { name: "Audit log", exact: true }).click();
+  check(page.url() === audit, `the audit log page (${page.url()})`);
+  check((await page.locator("main table").innerText()).includes("invitation.revoked"), "the withdrawn invitation is in the log");
+  await visit(page, "organization-audit");
+  await page.getByLabel("Action", { exact: true }).fill("member.");
+  await page.getByLabel("Outcome", { exact: true }).selectOption("success");
+  await page.getByRole("button", { name: "Filter" }).click();
+  check(page.url().startsWith(`${audit}?`) && page.url().includes("action=member."), `the filters are in the address (${page.url()})`);
+  const filtered = await page.locator("main tbody tr td:nth-child(3)").allInnerTexts();
+  check(filtered.length > 0 && filtered.every((action) => action.startsWith("member.")), `only member.* events (${filtered.join(", ")})`);
+  await visit(page, "organization-audit-filtered");
+  await page.goto(members);
+  await page.getByLabel("Search by email or username").fill(memberName);
+  await page.getByRole("button", { name: "Search" }).click();
+  const found = await page.locator("main tbody th[scope=row]").allInnerTexts();
+  check(found.length === 1 && found[0].startsWith(memberName), `the search finds ${memberName} alone (${found.join(", ")})`);
+  await visit(page, "organization-members-search");
 
   // Second factors and passkeys: a new account enrols an authenticator app through the
   // console's forms (the secret read from the page, the recovery codes shown), registers a

@@ -35,6 +35,7 @@ mod answers;
 mod architecture;
 mod assets;
 mod audit;
+mod audit_log;
 mod chats;
 mod chats_msgpack;
 mod clients;

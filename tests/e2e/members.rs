@@ -255,6 +255,7 @@ async fn only_an_owner_grants_or_takes_away_owner(backend: Backend) {
         "chats:use",
         "networks:control",
         "chats:manage",
+        "audit:read",
     ];
     let root = app
         .post(

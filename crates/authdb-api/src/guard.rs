@@ -120,7 +120,8 @@ pub mod perm {
         AssetsWrite,
         ChatsUse,
         NetworksControl,
-        ChatsManage
+        ChatsManage,
+        AuditRead
     );
 
     /// `org:read` for reading the organization itself, which a suspended organization

@@ -31,6 +31,7 @@ const TAGS: &[(&str, &str)] = &[
     ("members", "Members of an organization and their roles"),
     ("roles", "Built-in and custom roles of an organization"),
     ("invitations", "Invitations to join an organization"),
+    ("audit", "An organization's audit log: who changed what, from where, when"),
     ("networks", "An organization's networks (routers or sites) and their agents"),
     ("assets", "An organization's inventory of addresses in its networks"),
     ("services", "The services (ports and protocols) of an organization's assets"),

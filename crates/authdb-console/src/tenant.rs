@@ -1,11 +1,17 @@
 //! The organization a page's path names (`/organizations/{org}/...`): the caller's
 //! membership of it, checked the way the API checks it, for every organization-scoped
-//! page (Organizations, Inventory).
+//! page (Organizations, Inventory), and the links between one organization's pages.
 
 use authdb_domain::{OrganizationId, Permission};
 use authdb_service::Membership;
+use maud::{Markup, html};
 
-use crate::{error::ConsoleError, session::SignedIn};
+use crate::{error::ConsoleError, layout::url, session::SignedIn};
+
+/// The pages of one organization, as its sub-navigation lists them: the path under
+/// `/organizations/{id}` and the label.
+const ORG_PAGES: [(&str, &str); 4] =
+    [("/members", "Members"), ("/roles", "Roles"), ("/invitations", "Invitations"), ("/audit", "Audit log")];
 
 /// An id in the path: a malformed one is no such page.
 pub(crate) fn path_id<T: std::str::FromStr>(text: &str) -> Result<T, ConsoleError> {
@@ -60,6 +66,25 @@ impl Tenant {
 async fn membership(signed_in: &SignedIn, org: &str) -> Result<Membership, ConsoleError> {
     let id: OrganizationId = path_id(org)?;
     Ok(signed_in.console.organizations.resolve(&signed_in.principal, id).await?)
+}
+
+/// The links between one organization's pages, `current` (`/members`) marked.
+pub(crate) fn org_links(tenant: &Tenant, current: &str) -> Markup {
+    html! {
+        nav class="subnav" aria-label="This organization" {
+            ul {
+                @for (rest, label) in ORG_PAGES {
+                    li {
+                        @if rest == current {
+                            a href=(url(&tenant.path(rest))) aria-current="page" { (label) }
+                        } @else {
+                            a href=(url(&tenant.path(rest))) { (label) }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `/organizations/{id}{rest}`.

@@ -27,7 +27,7 @@ mod session;
 mod user;
 mod username;
 
-pub use audit::{AuditAction, AuditOutcome};
+pub use audit::{ActionFilter, AuditAction, AuditActor, AuditFilter, AuditOutcome, AuditTarget};
 pub use chat::{
     AutoDelete, Chat, ChatConfigChanges, ChatKind, ChatMember, ChatName, ChatView, ClientMessageId, ContentType,
     EncryptionType, LastMessage, Message, MessageCursor, MessagePage, NewChat, NewMessage, OpaqueBytes,

@@ -23,11 +23,13 @@ pub enum Permission {
     /// agent.
     NetworksControl,
     ChatsManage,
+    /// Reads the organization's audit log.
+    AuditRead,
 }
 
 impl Permission {
     /// Every permission, in catalogue order.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::OrgRead,
         Self::OrgUpdate,
         Self::OrgDelete,
@@ -39,6 +41,7 @@ impl Permission {
         Self::ChatsUse,
         Self::NetworksControl,
         Self::ChatsManage,
+        Self::AuditRead,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -54,6 +57,7 @@ impl Permission {
             Self::ChatsUse => "chats:use",
             Self::NetworksControl => "networks:control",
             Self::ChatsManage => "chats:manage",
+            Self::AuditRead => "audit:read",
         }
     }
 
@@ -317,6 +321,10 @@ mod tests {
         assert!(R::Owner.permissions().contains(Permission::NetworksControl));
         assert!(R::Admin.permissions().contains(Permission::NetworksControl));
         assert!(!R::Member.permissions().contains(Permission::NetworksControl));
+        assert!(R::Owner.permissions().contains(Permission::AuditRead));
+        assert!(R::Admin.permissions().contains(Permission::AuditRead));
+        assert!(!R::Member.permissions().contains(Permission::AuditRead));
+        assert!(!R::Viewer.permissions().contains(Permission::AuditRead));
         assert_eq!(
             R::Member.permissions().names(),
             ["org:read", "members:read", "assets:read", "assets:write", "chats:use"]

@@ -1,17 +1,22 @@
 //! The `audit_events` table: an append-only record of security-relevant actions.
 
-use authdb_domain::{AuditAction, AuditEventId, AuditOutcome, OrganizationId, UserId};
+use authdb_domain::{
+    ActionFilter, AuditAction, AuditActor, AuditEventId, AuditFilter, AuditOutcome, OrganizationId, Page, Paged,
+    UserId, Username,
+};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
-    sea_query::{Expr, Query},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult, JoinType,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
+    sea_query::{Expr, LikeExpr, Query},
 };
 use serde_json::Value;
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::{
     Result, SuperuserContext, TenantId,
-    entities::{audit_events, memberships},
+    entities::{audit_events, memberships, users},
+    rows,
 };
 
 /// An event about to be recorded.
@@ -91,6 +96,129 @@ pub async fn list_for_actor(
         })
         .collect();
     Ok((events, total))
+}
+
+/// An event of an organization's audit log, with the account that acted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrganizationEvent {
+    pub event: AuditEvent,
+    /// Who acted: `None` for the system (the expiry sweep) or once the account is deleted.
+    pub actor: Option<EventActor>,
+}
+
+/// The account behind an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventActor {
+    pub id: UserId,
+    pub username: Username,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct OrganizationEventRow {
+    id: Uuid,
+    actor_id: Option<Uuid>,
+    actor_username: Option<String>,
+    action: String,
+    outcome: String,
+    target: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    details: Value,
+    occurred_at: OffsetDateTime,
+}
+
+/// One page of the tenant's audit events that pass `filter`, newest first (ties broken by
+/// id, also newest first, so pages never overlap), with how many pass in all. The actor
+/// is joined for its username; a username filter compares [`Username::key`]. The
+/// `(organization_id, occurred_at, id)` index serves the order and the time range.
+pub async fn list_for_organization(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    filter: &AuditFilter,
+    page: Page,
+) -> Result<Paged<OrganizationEvent>> {
+    use audit_events::Column as C;
+    let mut query = audit_events::Entity::find()
+        .join(JoinType::LeftJoin, audit_events::Relation::Users.def())
+        .filter(C::OrganizationId.eq(tenant.uuid()));
+    query = match &filter.action {
+        Some(ActionFilter::Exact(action)) => query.filter(C::Action.eq(action.as_str())),
+        Some(ActionFilter::Prefix(prefix)) => query.filter(C::Action.like(prefix_pattern(prefix))),
+        None => query,
+    };
+    query = match &filter.actor {
+        Some(AuditActor::Id(id)) => query.filter(C::ActorId.eq(id.as_uuid())),
+        Some(AuditActor::Username(name)) => query.filter(users::Column::UsernameKey.eq(name.key())),
+        None => query,
+    };
+    if let Some(outcome) = filter.outcome {
+        query = query.filter(C::Outcome.eq(outcome.as_str()));
+    }
+    if let Some(target) = &filter.target {
+        query = query.filter(C::Target.eq(target.as_str()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(C::OccurredAt.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(C::OccurredAt.lt(to));
+    }
+    let total = query.clone().count(conn).await?;
+    let rows = query
+        .select_only()
+        .column_as(C::Id, "id")
+        .column_as(C::ActorId, "actor_id")
+        .column_as(users::Column::Username, "actor_username")
+        .column_as(C::Action, "action")
+        .column_as(C::Outcome, "outcome")
+        .column_as(C::Target, "target")
+        .column_as(C::Ip, "ip")
+        .column_as(C::UserAgent, "user_agent")
+        .column_as(C::Details, "details")
+        .column_as(C::OccurredAt, "occurred_at")
+        .order_by_desc(C::OccurredAt)
+        .order_by_desc(C::Id)
+        .limit(page.limit())
+        .offset(page.offset())
+        .into_model::<OrganizationEventRow>()
+        .all(conn)
+        .await?;
+    let items = rows.into_iter().map(organization_event).collect::<Result<_>>()?;
+    Ok(Paged { items, total, page })
+}
+
+fn organization_event(row: OrganizationEventRow) -> Result<OrganizationEvent> {
+    let actor = match (row.actor_id, row.actor_username) {
+        (Some(id), Some(username)) => {
+            Some(EventActor { id: UserId::from_uuid(id), username: rows::username(&username, "audit_event")? })
+        }
+        _ => None,
+    };
+    let event = AuditEvent {
+        id: AuditEventId::from_uuid(row.id),
+        action: row.action,
+        outcome: row.outcome,
+        target: row.target,
+        ip: row.ip,
+        user_agent: row.user_agent,
+        details: row.details,
+        occurred_at: row.occurred_at,
+    };
+    Ok(OrganizationEvent { event, actor })
+}
+
+/// A `LIKE` pattern matching text that starts with `prefix`, with `%`, `_` and `\\` in it
+/// taken literally (action names hold `_`).
+fn prefix_pattern(prefix: &str) -> LikeExpr {
+    let mut escaped = String::with_capacity(prefix.len() + 2);
+    for c in prefix.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped.push('%');
+    LikeExpr::new(escaped).escape('\\')
 }
 
 /// Whose sign-ins [`sign_in_counts`] counts.

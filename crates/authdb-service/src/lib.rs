@@ -14,7 +14,7 @@
 //! - `auth/`: [`AuthService`], one module per resource (register, login, refresh,
 //!   sessions, password, profile, events);
 //! - `tenancy/`: [`OrganizationService`] (organizations, members, roles,
-//!   invitations), with [`Membership`] as the proof of access;
+//!   invitations, the audit log), with [`Membership`] as the proof of access;
 //! - `messaging/`: [`MessagingService`] (chats, opaque messages, read pointers, the
 //!   auto-deletion sweep);
 //! - `insights/`: [`InsightsService`], the dashboard's data (sign-ins over time, the
@@ -92,4 +92,7 @@ pub use principal::Principal;
 pub use realtime::{CloseReason, Delivery, EncodingSlot, Event};
 pub use services::{Services, ServicesConfig};
 pub use sockets::{CloseSignal, Connection, RealtimeService};
-pub use tenancy::{IssuedInvitation, NewRole, OrganizationPolicy, OrganizationService, PendingInvitation, RoleUpdate};
+pub use tenancy::{
+    AuditLogActor, AuditLogEntry, IssuedInvitation, NewRole, OrganizationPolicy, OrganizationService,
+    PendingInvitation, RoleUpdate,
+};

@@ -207,7 +207,8 @@ async fn assert_built_in_roles_seeded(db: &DatabaseConnection) {
     let permissions: serde_json::Value = row.try_get("", "permissions").expect("decode permissions");
     let created_at: OffsetDateTime = row.try_get("", "created_at").expect("decode created_at");
     assert_eq!(id, OWNER_ROLE_ID);
-    assert_eq!(permissions.as_array().map(Vec::len), Some(11));
+    assert_eq!(permissions.as_array().map(Vec::len), Some(12));
+    assert!(permissions.as_array().is_some_and(|p| p.contains(&"audit:read".into())));
     assert!(permissions.as_array().is_some_and(|p| p.contains(&"org:delete".into())));
     assert_eq!(created_at.offset(), time::UtcOffset::UTC);
 }

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::{mfa::enrol, python::pyotp_code, soft_passkey::SoftPasskey};
 
+mod audit;
 mod browser;
 mod factors;
 mod organizations;

@@ -126,7 +126,7 @@ async fn the_organizations_pages_render_for_an_owner_and_their_actions_work(back
         "org:read, members:read, assets:read: {viewer_row}"
     );
     let owner_row = html.split(r#"<th scope="row">owner"#).nth(1).unwrap().split("</tr>").next().unwrap();
-    assert_eq!(owner_row.matches(r#"<td class="yes">"#).count(), 11, "{owner_row}");
+    assert_eq!(owner_row.matches(r#"<td class="yes">"#).count(), 12, "{owner_row}");
 
     // Invitations: send one, see it, withdraw it after a confirmation page.
     let invitations = format!("/console/organizations/{org}/invitations");

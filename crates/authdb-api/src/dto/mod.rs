@@ -8,6 +8,7 @@ mod access_rule;
 mod account;
 mod admin;
 mod asset;
+mod audit;
 mod chat;
 mod client;
 mod email;
@@ -30,6 +31,7 @@ pub(crate) use self::{
     account::{LoginRequest, RefreshRequest, RegisterRequest, TokenResponse, UpdateProfileRequest, UserResponse},
     admin::{AdminUpdateUserRequest, MailStatusResponse, OutboxMessageResponse, UserList},
     asset::{AssetList, AssetResponse, CreateAssetRequest, UpdateAssetRequest, Vulnerabilities},
+    audit::{AuditActorResponse, AuditEventList, AuditEventResponse},
     chat::{
         AddChatMemberRequest, ChatConfigRequest, ChatList, ChatResponse, CreateChatRequest, LastMessageResponse,
         MarkReadRequest, MessageMsgpack, MessagePageMsgpack, MessagePageResponse, MessageResponse, PostMessageMsgpack,

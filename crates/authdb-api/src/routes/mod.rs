@@ -9,6 +9,7 @@
 mod access_rules;
 mod admin;
 mod assets;
+mod audit_events;
 mod chats;
 mod clients;
 mod events;
@@ -76,6 +77,7 @@ pub(crate) const ROUTES: &[RouteModule] = &[
     route(Mount::Api, members::configure, members::MembersApi::openapi),
     route(Mount::Api, roles::configure, roles::RolesApi::openapi),
     route(Mount::Api, invitations::configure, invitations::InvitationsApi::openapi),
+    route(Mount::Api, audit_events::configure, audit_events::AuditEventsApi::openapi),
     route(Mount::Api, networks::configure, networks::NetworksApi::openapi),
     route(Mount::Api, assets::configure, assets::AssetsApi::openapi),
     route(Mount::Api, services::configure, services::ServicesApi::openapi),

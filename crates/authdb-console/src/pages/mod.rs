@@ -3,6 +3,7 @@
 //! `mount` is the one list of them. Adding a page: a module here, one line in `mount`,
 //! and its navigation entry in `nav.rs`.
 
+mod audit;
 mod dashboard;
 mod events;
 mod organizations;
@@ -36,7 +37,8 @@ pub(crate) fn mount(cfg: &mut web::ServiceConfig) {
         .configure(organizations::configure)
         .configure(platform_users::configure)
         .configure(platform_organizations::configure)
-        .configure(platform_outbox::configure);
+        .configure(platform_outbox::configure)
+        .configure(audit::configure);
 }
 
 /// The console's front door: the profile (which sends a visitor without a session on to

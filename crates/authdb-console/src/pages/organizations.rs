@@ -1,7 +1,8 @@
 //! The Organizations pages: the caller's organizations, and for one of them its members
-//! (change a role, remove a member after a confirmation page), its roles with their
-//! permissions as a matrix, and its pending invitations (send one, withdraw one after a
-//! confirmation page).
+//! (searched and sorted as the API's list; change a role, remove a member after a
+//! confirmation page), its roles with their permissions as a matrix, and its pending
+//! invitations (send one, withdraw one after a confirmation page). The audit log is a
+//! page of its own (`audit.rs`), linked from the same sub-navigation (`tenant::org_links`).
 //!
 //! Each page calls the same use cases as the API's routes, behind the same permission
 //! (`members:read` for the members, `org:read` for the roles, `members:manage` for the
@@ -9,9 +10,10 @@
 //! is 404 (existence does not leak), a missing permission 403 with the problem's title
 //! and detail. Every list pages like the API (`limit`, `offset`).
 
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use authdb_domain::{
-    Email, InvitationId, MemberSortKey, Page, Permission, PermissionSet, Role, RoleName, Sort, UserId, Violation,
+    Email, InvitationId, MemberSortKey, Page, Permission, PermissionSet, Role, RoleName, Sort, SortKey, UserId,
+    Violation, parse_search,
 };
 use authdb_service::{Membership, ServiceError};
 use maud::{Markup, html};
@@ -21,9 +23,9 @@ use crate::{
     error::{ConsoleError, or_step_up},
     form::Posted,
     layout::{confirm, csrf_field, page, respond, see_other, url, when},
-    paging::{PageQuery, pager},
+    paging::{PageQuery, pager, pager_with},
     session::SignedIn,
-    tenant::{Tenant, path_id},
+    tenant::{Tenant, org_links, path_id},
 };
 
 /// The navigation entry every Organizations page marks.
@@ -58,26 +60,6 @@ struct InviteForm {
 
 fn invalid(violation: Violation) -> ConsoleError {
     ServiceError::Invalid(vec![violation]).into()
-}
-
-/// The links between one organization's pages.
-fn org_links(tenant: &Tenant, current: &str) -> Markup {
-    let pages = [("/members", "Members"), ("/roles", "Roles"), ("/invitations", "Invitations")];
-    html! {
-        nav class="subnav" aria-label="This organization" {
-            ul {
-                @for (rest, label) in pages {
-                    li {
-                        @if rest == current {
-                            a href=(url(&tenant.path(rest))) aria-current="page" { (label) }
-                        } @else {
-                            a href=(url(&tenant.path(rest))) { (label) }
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// A `select` of the organization's roles, `selected` chosen.
@@ -131,15 +113,93 @@ async fn list(signed_in: SignedIn, query: web::Query<PageQuery>) -> Result<HttpR
     Ok(respond(StatusCode::OK, page("Organizations", Some(&signed_in.chrome(NAV)), content)))
 }
 
+/// The member list's search (`q`) and order (`sort`), as the API's `GET .../members`
+/// takes them, from the query string (a repeated parameter counts once, its last value).
+#[derive(Debug)]
+struct MemberListing {
+    search: Option<String>,
+    sort: Sort<MemberSortKey>,
+}
+
+impl MemberListing {
+    fn read(req: &HttpRequest) -> Result<Self, ConsoleError> {
+        let (mut q, mut sort) = (None, None);
+        for (key, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
+            match key.as_ref() {
+                "q" => q = Some(value.into_owned()),
+                "sort" => sort = Some(value.into_owned()).filter(|sort| !sort.is_empty()),
+                _ => {}
+            }
+        }
+        match (parse_search(q.as_deref()), Sort::<MemberSortKey>::parse(sort.as_deref())) {
+            (Ok(search), Ok(sort)) => Ok(Self { search, sort }),
+            (search, sort) => {
+                Err(ServiceError::Invalid([search.err(), sort.err()].into_iter().flatten().collect()).into())
+            }
+        }
+    }
+
+    /// The query that asks for this listing again (`q=...&sort=...`, encoded), with `sort`
+    /// replaced when given.
+    fn query(&self, sort: Option<Sort<MemberSortKey>>) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        if let Some(search) = &self.search {
+            query.append_pair("q", search);
+        }
+        let sort = sort.unwrap_or(self.sort);
+        if sort != DEFAULT_MEMBER_SORT {
+            query.append_pair("sort", &sort_text(sort));
+        }
+        query.finish()
+    }
+
+    /// A column header that orders the list by `key`: ascending, or descending when it is
+    /// already ascending by it.
+    fn header(&self, path: &str, label: &str, key: MemberSortKey) -> Markup {
+        let current = (self.sort.key == key).then_some(self.sort.descending);
+        let next = Sort { key, descending: current == Some(false) };
+        let query = self.query(Some(next));
+        let href = if query.is_empty() { url(path) } else { url(&format!("{path}?{query}")) };
+        let state = match current {
+            Some(false) => Some("ascending"),
+            Some(true) => Some("descending"),
+            None => None,
+        };
+        html! {
+            th scope="col" aria-sort=[state] {
+                a href=(href) {
+                    (label)
+                    span class="visually-hidden" { @if next.descending { " (sort descending)" } @else { " (sort ascending)" } }
+                }
+                @if let Some(state) = state { " " span aria-hidden="true" { @if state == "ascending" { "▲" } @else { "▼" } } }
+            }
+        }
+    }
+}
+
+/// The member list's order when the query names none (the API's).
+const DEFAULT_MEMBER_SORT: Sort<MemberSortKey> = Sort { key: MemberSortKey::DEFAULT, descending: false };
+
+/// How a member list's order is written in a query string: `email`, `-joined_at`.
+fn sort_text(sort: Sort<MemberSortKey>) -> String {
+    let name = MemberSortKey::KEYS.iter().find(|(_, key)| *key == sort.key).map_or("joined_at", |(name, _)| name);
+    if sort.descending { format!("-{name}") } else { name.to_owned() }
+}
+
 async fn members(
     signed_in: SignedIn,
     org: web::Path<String>,
     query: web::Query<PageQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ConsoleError> {
     let tenant = Tenant::open(&signed_in, &org, Permission::MembersRead).await?;
     let page_asked = query.page()?;
-    let sort = Sort::<MemberSortKey>::parse(None).map_err(invalid)?;
-    let listed = signed_in.console.organizations.list_members(&tenant.membership, None, sort, page_asked).await?;
+    let listing = MemberListing::read(&req)?;
+    let listed = signed_in
+        .console
+        .organizations
+        .list_members(&tenant.membership, listing.search.as_deref(), listing.sort, page_asked)
+        .await?;
     let manage = tenant.may(Permission::MembersManage);
     let roles = if manage { all_roles(&signed_in, &tenant).await? } else { Vec::new() };
     let name = &tenant.name;
@@ -147,11 +207,26 @@ async fn members(
     let path = tenant.path("/members");
     let content = html! {
         (org_links(&tenant, "/members"))
+        form method="get" class="picker" role="search" action=(url(&path)) {
+            div class="field" {
+                label for="q" { "Search by email or username" }
+                input id="q" name="q" type="search" value=(listing.search.as_deref().unwrap_or("")) autocomplete="off";
+            }
+            @if listing.sort != DEFAULT_MEMBER_SORT { input type="hidden" name="sort" value=(sort_text(listing.sort)); }
+            div class="actions" {
+                button type="submit" { "Search" }
+                @if listing.search.is_some() { a href=(url(&path)) { "Show every member" } }
+            }
+        }
+        @if listing.search.is_some() && listed.total == 0 { p { "No member matches this search." } }
         table {
-            caption class="visually-hidden" { "Members of " (name) " and their roles" }
+            caption class="visually-hidden" { "Members of " (name) " and their roles; the column headers sort the list" }
             thead {
                 tr {
-                    th scope="col" { "Member" } th scope="col" { "Email" } th scope="col" { "Role" } th scope="col" { "Joined" }
+                    (listing.header(&path, "Member", MemberSortKey::Username))
+                    (listing.header(&path, "Email", MemberSortKey::Email))
+                    th scope="col" { "Role" }
+                    (listing.header(&path, "Joined", MemberSortKey::JoinedAt))
                     @if manage { th scope="col" { "Change the role" } th scope="col" { "Remove" } }
                 }
             }
@@ -179,7 +254,7 @@ async fn members(
                 }
             }
         }
-        (pager(&path, &listed, "members"))
+        (pager_with(&path, &listing.query(None), &listed, "members"))
     };
     Ok(respond(StatusCode::OK, page(&format!("Members of {name}"), Some(&chrome), content)))
 }

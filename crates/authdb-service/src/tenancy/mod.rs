@@ -1,5 +1,5 @@
-//! Organizations (tenants), their members, roles and invitations: one module per
-//! resource, all methods of [`OrganizationService`].
+//! Organizations (tenants), their members, roles, invitations and audit log: one module
+//! per resource, all methods of [`OrganizationService`].
 //!
 //! Every use case on an existing organization takes a [`Membership`]: the caller's
 //! resolved standing in it, obtained from [`OrganizationService::resolve`] (through the
@@ -8,6 +8,7 @@
 //! checks the permission it needs (writes through `TenantWrite::begin`), so an embedding
 //! service that skips the HTTP guards is still safe.
 
+mod audit;
 mod invitations;
 mod members;
 mod organizations;
@@ -18,6 +19,7 @@ use authdb_persistence::{PersistenceError, memberships, organizations as stored,
 use time::Duration;
 
 pub use self::{
+    audit::{AuditLogActor, AuditLogEntry},
     invitations::{IssuedInvitation, PendingInvitation},
     roles::{NewRole, RoleUpdate},
 };

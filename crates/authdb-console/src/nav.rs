@@ -16,7 +16,7 @@ pub(crate) struct NavSection {
     pub(crate) entries: &'static [NavEntry],
 }
 
-/// Every section, in order. A new section (Inventory, Platform) is one
+/// Every section, in order. A new section (Platform) is one
 /// more entry here once its pages exist.
 pub(crate) const SECTIONS: &[NavSection] = &[
     NavSection { heading: "Overview", entries: &[NavEntry { path: "/dashboard", label: "Dashboard" }] },
@@ -31,4 +31,5 @@ pub(crate) const SECTIONS: &[NavSection] = &[
         ],
     },
     NavSection { heading: "Organizations", entries: &[NavEntry { path: "/organizations", label: "Organizations" }] },
+    NavSection { heading: "Inventory", entries: &[NavEntry { path: "/inventory", label: "Inventory" }] },
 ];

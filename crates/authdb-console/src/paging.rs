@@ -23,6 +23,23 @@ impl PageQuery {
     }
 }
 
+/// A query string (`key=value&...`) of `pairs`, each key and value percent-encoded (every
+/// byte but the unreserved ones of RFC 3986), for [`pager_with`] and sort links.
+pub(crate) fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let encode = |text: &str| {
+        text.bytes()
+            .map(|byte| {
+                if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+                    char::from(byte).to_string()
+                } else {
+                    format!("%{byte:02X}")
+                }
+            })
+            .collect::<String>()
+    };
+    pairs.into_iter().map(|(key, value)| format!("{}={}", encode(key), encode(value))).collect::<Vec<_>>().join("&")
+}
+
 /// Previous and next links of a paged list at the console path `path` (which carries no
 /// query string of its own), with how many `what` the page shows of how many.
 pub(crate) fn pager<T>(path: &str, paged: &Paged<T>, what: &str) -> Markup {
@@ -53,5 +70,16 @@ pub(crate) fn pager_with<T>(path: &str, filters: &str, paged: &Paged<T>, what: &
                 a href=(link(offset + limit)) rel="next" { "Next page" }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::query_string;
+
+    #[test]
+    fn a_query_string_encodes_every_reserved_byte() {
+        assert_eq!(query_string([("q", "a b&c=d"), ("tag", "é"), ("cidr", "10.0.0.0/8")]), "q=a%20b%26c%3Dd&tag=%C3%A9&cidr=10.0.0.0%2F8");
+        assert_eq!(query_string([]), "");
     }
 }

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::{python::pyotp_code, soft_passkey::SoftPasskey};
 
 mod browser;
+mod inventory;
 mod organizations;
 
 use browser::{Browser, assert_secure_headers, csrf_of, location, set_cookies, uuid_like};
@@ -27,6 +28,7 @@ const PAGES: &[&str] = &[
     "/console/me/sessions",
     "/console/me/events",
     "/console/organizations",
+    "/console/inventory",
 ];
 
 /// Enrols TOTP through the API; answers the secret and the recovery codes.

@@ -5,6 +5,7 @@
 
 mod dashboard;
 mod events;
+mod inventory;
 mod organizations;
 mod password;
 mod profile;
@@ -30,7 +31,8 @@ pub(crate) fn mount(cfg: &mut web::ServiceConfig) {
         .configure(sessions::configure)
         .configure(events::configure)
         .configure(dashboard::configure)
-        .configure(organizations::configure);
+        .configure(organizations::configure)
+        .configure(inventory::configure);
 }
 
 /// The console's front door: the profile (which sends a visitor without a session on to

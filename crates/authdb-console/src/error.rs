@@ -23,9 +23,14 @@ pub enum ConsoleError {
     BadForm(String),
     /// An uploaded file that cannot be read (not JSON, not readable XML), with the
     /// problem's title and detail.
-    BadFile { title: &'static str, detail: String },
+    BadFile {
+        title: &'static str,
+        detail: String,
+    },
     /// An uploaded file over the largest the console reads (`inventory.max_scan_bytes`).
-    FileTooLarge { limit: usize },
+    FileTooLarge {
+        limit: usize,
+    },
     NotFound,
     /// A sensitive action refused for want of a recent authentication: a redirect to the
     /// re-authentication page, which comes back to `next`.
@@ -127,7 +132,9 @@ fn service_problem(error: &ServiceError) -> Problem {
         S::Forbidden(_) | S::OrganizationSuspended | S::LicenseExpired | S::InvitationRevoked => {
             problem(StatusCode::FORBIDDEN, "Forbidden", said)
         }
-        S::StateConflict(_) | S::AssetLimitReached { .. } | S::NoAgent => problem(StatusCode::CONFLICT, "Conflict", said),
+        S::StateConflict(_) | S::AssetLimitReached { .. } | S::NoAgent => {
+            problem(StatusCode::CONFLICT, "Conflict", said)
+        }
         S::AgentRefused { .. } => problem(StatusCode::BAD_GATEWAY, "The agent refused", said),
         S::AgentBadAnswer(_) => problem(StatusCode::BAD_GATEWAY, "The agent answered something not understood", said),
         S::Unavailable(_) | S::AgentUnavailable(_) => problem(

@@ -79,7 +79,10 @@ mod tests {
 
     #[test]
     fn a_query_string_encodes_every_reserved_byte() {
-        assert_eq!(query_string([("q", "a b&c=d"), ("tag", "é"), ("cidr", "10.0.0.0/8")]), "q=a%20b%26c%3Dd&tag=%C3%A9&cidr=10.0.0.0%2F8");
+        assert_eq!(
+            query_string([("q", "a b&c=d"), ("tag", "é"), ("cidr", "10.0.0.0/8")]),
+            "q=a%20b%26c%3Dd&tag=%C3%A9&cidr=10.0.0.0%2F8"
+        );
         assert_eq!(query_string([]), "");
     }
 }

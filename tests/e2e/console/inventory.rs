@@ -170,7 +170,10 @@ async fn the_inventory_pages_render_and_the_asset_table_filters_sorts_and_pages(
 
     // The API's filters, from the GET form (its empty fields are no filter) or a link.
     let critical = browser
-        .get(&app, &format!("{assets}?q=&asset_type=&criticality=critical&status=&network_id=&tag=prod&port=&cidr=&min_risk="))
+        .get(
+            &app,
+            &format!("{assets}?q=&asset_type=&criticality=critical&status=&network_id=&tag=prod&port=&cidr=&min_risk="),
+        )
         .await;
     assert_eq!(critical.status(), 200);
     let html = critical.text().await.unwrap();
@@ -247,12 +250,17 @@ async fn a_network_is_added_from_the_console(backend: Backend) {
     let token = browser.form_token(&app, &networks).await;
 
     let created = browser
-        .post(&app, &networks, &[("csrf", &token), ("name", "dmz"), ("site", "Paris"), ("cidrs", "192.0.2.0/24, 2001:db8::/64")])
+        .post(
+            &app,
+            &networks,
+            &[("csrf", &token), ("name", "dmz"), ("site", "Paris"), ("cidrs", "192.0.2.0/24, 2001:db8::/64")],
+        )
         .await;
 
     assert_eq!(created.status(), 303);
     assert_eq!(location(&created), networks);
-    let listed: Value = app.get(&format!("/api/v1/organizations/{org}/networks"), &alice.access_token).await.json().await.unwrap();
+    let listed: Value =
+        app.get(&format!("/api/v1/organizations/{org}/networks"), &alice.access_token).await.json().await.unwrap();
     let dmz = listed["items"].as_array().unwrap().iter().find(|network| network["name"] == "dmz").expect("created");
     assert_eq!(dmz["cidrs"], json!(["192.0.2.0/24", "2001:db8::/64"]));
     assert_eq!(dmz["site"], "Paris");
@@ -267,7 +275,8 @@ async fn a_network_is_added_from_the_console(backend: Backend) {
     assert_eq!(taken.status(), 409);
     let forged = browser.post(&app, &networks, &[("name", "other")]).await;
     assert_eq!(forged.status(), 403);
-    let listed: Value = app.get(&format!("/api/v1/organizations/{org}/networks"), &alice.access_token).await.json().await.unwrap();
+    let listed: Value =
+        app.get(&format!("/api/v1/organizations/{org}/networks"), &alice.access_token).await.json().await.unwrap();
     assert_eq!(listed["total"], 2, "neither refused form created a network");
 }
 
@@ -314,11 +323,17 @@ async fn a_scan_file_is_uploaded_as_json_or_nmap_xml_and_its_summary_shown(backe
     let imported = upload_scan(&mut browser, &app, &scans, "loopback.xml", LOOPBACK.as_bytes()).await;
     assert_eq!(imported.status(), 303);
     let html = browser.get(&app, &location(&imported)).await.text().await.unwrap();
-    for fact in ["<dt>Source</dt><dd>nmap</dd>", "<dt>Hosts up</dt><dd>1</dd>", "<dt>Assets created</dt><dd>1</dd>", "<dt>Services created</dt><dd>5</dd>"] {
+    for fact in [
+        "<dt>Source</dt><dd>nmap</dd>",
+        "<dt>Hosts up</dt><dd>1</dd>",
+        "<dt>Assets created</dt><dd>1</dd>",
+        "<dt>Services created</dt><dd>5</dd>",
+    ] {
         assert!(html.contains(fact), "{fact}: {html}");
     }
     assert_eq!(api_assets(&app, token, &org).await, ["10.0.0.5", "127.0.0.1"]);
-    let services: Value = app.get(&format!("/api/v1/organizations/{org}/assets?q=127.0.0.1"), token).await.json().await.unwrap();
+    let services: Value =
+        app.get(&format!("/api/v1/organizations/{org}/assets?q=127.0.0.1"), token).await.json().await.unwrap();
     assert_eq!(services["items"][0]["open_services"], 3, "{services}");
 
     // The scans list links both imports; the same file again only updates.
@@ -326,7 +341,10 @@ async fn a_scan_file_is_uploaded_as_json_or_nmap_xml_and_its_summary_shown(backe
     assert!(html.contains("<td>nmap</td>") && html.contains("<td>json</td>"), "{html}");
     let again = upload_scan(&mut browser, &app, &scans, "loopback.xml", LOOPBACK.as_bytes()).await;
     let html = browser.get(&app, &location(&again)).await.text().await.unwrap();
-    assert!(html.contains("<dt>Assets created</dt><dd>0</dd>") && html.contains("<dt>Assets updated</dt><dd>1</dd>"), "{html}");
+    assert!(
+        html.contains("<dt>Assets created</dt><dd>0</dd>") && html.contains("<dt>Assets updated</dt><dd>1</dd>"),
+        "{html}"
+    );
     assert_eq!(scan_count(&app, token, &org, &network).await, 3);
 }
 
@@ -365,7 +383,8 @@ async fn a_scan_upload_without_the_csrf_field_first_is_refused_and_imports_nothi
     assert_eq!(scan_count(&app, &alice.access_token, &org, &network).await, 0, "nothing imported");
     assert!(api_assets(&app, &alice.access_token, &org).await.is_empty());
     let mut stranger = Browser::default();
-    let signed_out = upload(&mut stranger, &app, &scans, &[("csrf", None, token.as_bytes()), ("scan", Some("a.xml"), file)]).await;
+    let signed_out =
+        upload(&mut stranger, &app, &scans, &[("csrf", None, token.as_bytes()), ("scan", Some("a.xml"), file)]).await;
     assert_eq!((signed_out.status().as_u16(), location(&signed_out)), (303, "/console/sign-in".to_owned()));
 }
 
@@ -398,7 +417,13 @@ async fn a_bad_scan_file_is_refused_naming_the_problem(backend: Backend) {
     assert_eq!(scan_count(&app, &alice.access_token, &org, &network).await, 0, "nothing imported");
     let unknown = format!("/console/organizations/{org}/networks/{}/scans", uuid_like());
     let token = browser.form_token(&app, &scans).await;
-    let missing = upload(&mut browser, &app, &unknown, &[("csrf", None, token.as_bytes()), ("scan", Some("a.xml"), LOOPBACK.as_bytes())]).await;
+    let missing = upload(
+        &mut browser,
+        &app,
+        &unknown,
+        &[("csrf", None, token.as_bytes()), ("scan", Some("a.xml"), LOOPBACK.as_bytes())],
+    )
+    .await;
     assert_eq!(missing.status(), 404, "an unknown network");
 }
 
@@ -415,14 +440,27 @@ async fn access_rules_are_added_and_deleted_after_a_confirmation(backend: Backen
     let token = csrf_of(&html);
 
     let added = browser
-        .post(&app, &rules, &[("csrf", &token), ("list", "deny"), ("target", "10.0.0.66"), ("comment", "blocked"), ("expires_at", "2099-01-01T00:00")])
+        .post(
+            &app,
+            &rules,
+            &[
+                ("csrf", &token),
+                ("list", "deny"),
+                ("target", "10.0.0.66"),
+                ("comment", "blocked"),
+                ("expires_at", "2099-01-01T00:00"),
+            ],
+        )
         .await;
 
     assert_eq!(added.status(), 303);
     assert_eq!(location(&added), rules);
     let listed: Value = app.get(&api, &alice.access_token).await.json().await.unwrap();
     let rule = &listed["items"][0];
-    assert_eq!((rule["list"].as_str(), rule["target"].as_str(), rule["status"].as_str()), (Some("deny"), Some("10.0.0.66"), Some("recorded")));
+    assert_eq!(
+        (rule["list"].as_str(), rule["target"].as_str(), rule["status"].as_str()),
+        (Some("deny"), Some("10.0.0.66"), Some("recorded"))
+    );
     assert_eq!(rule["expires_at"], "2099-01-01T00:00:00Z");
     let id = rule["id"].as_str().unwrap().to_owned();
     let html = browser.get(&app, &rules).await.text().await.unwrap();
@@ -449,7 +487,11 @@ async fn access_rules_are_added_and_deleted_after_a_confirmation(backend: Backen
     assert_eq!(confirmation.status(), 200);
     let html = confirmation.text().await.unwrap();
     assert!(html.contains("10.0.0.66 (deny list)") && html.contains("Delete the rule"), "{html}");
-    assert_eq!(app.get(&api, &alice.access_token).await.json::<Value>().await.unwrap()["total"], 1, "asking deletes nothing");
+    assert_eq!(
+        app.get(&api, &alice.access_token).await.json::<Value>().await.unwrap()["total"],
+        1,
+        "asking deletes nothing"
+    );
     let forged = browser.post(&app, &format!("{rules}/{id}/delete"), &[]).await;
     assert_eq!(forged.status(), 403);
     let deleted = browser.post(&app, &format!("{rules}/{id}/delete"), &[("csrf", &csrf_of(&html))]).await;
@@ -479,7 +521,11 @@ async fn inventory_pages_are_not_found_for_a_non_member_and_forbidden_without_th
     app.add_member_ok(&alice.access_token, &org, &rita, "reader").await;
     let web = asset(&app, &alice.access_token, &org, json!({"ip_address": "10.0.0.10"}), &[443]).await;
     let rule: Value = app
-        .post(&format!("/api/v1/organizations/{org}/networks/{network}/access-rules"), &alice.access_token, &json!({"list": "deny", "target": "10.0.0.66"}))
+        .post(
+            &format!("/api/v1/organizations/{org}/networks/{network}/access-rules"),
+            &alice.access_token,
+            &json!({"list": "deny", "target": "10.0.0.66"}),
+        )
         .await
         .json()
         .await
@@ -507,8 +553,12 @@ async fn inventory_pages_are_not_found_for_a_non_member_and_forbidden_without_th
     assert_eq!(mallory.post(&app, &format!("{base}/networks"), &[("csrf", &token), ("name", "x")]).await.status(), 404);
     let rule_form = [("csrf", token.as_str()), ("list", "allow"), ("target", "10.0.0.7")];
     assert_eq!(mallory.post(&app, &format!("{net}/access-rules"), &rule_form).await.status(), 404);
-    assert_eq!(mallory.post(&app, &format!("{net}/access-rules/{rule}/delete"), &[("csrf", &token)]).await.status(), 404);
-    let parts: [(&str, Option<&str>, &[u8]); 2] = [("csrf", None, token.as_bytes()), ("scan", Some("a.xml"), LOOPBACK.as_bytes())];
+    assert_eq!(
+        mallory.post(&app, &format!("{net}/access-rules/{rule}/delete"), &[("csrf", &token)]).await.status(),
+        404
+    );
+    let parts: [(&str, Option<&str>, &[u8]); 2] =
+        [("csrf", None, token.as_bytes()), ("scan", Some("a.xml"), LOOPBACK.as_bytes())];
     assert_eq!(upload(&mut mallory, &app, &format!("{net}/scans"), &parts).await.status(), 404);
     let listed = mallory.get(&app, "/console/inventory").await.text().await.unwrap();
     assert!(listed.contains("You are not a member of any organization.") && !listed.contains("Org acme"), "{listed}");
@@ -529,11 +579,20 @@ async fn inventory_pages_are_not_found_for_a_non_member_and_forbidden_without_th
     let rule_form = [("csrf", token.as_str()), ("list", "allow"), ("target", "10.0.0.7")];
     assert_eq!(viewer.post(&app, &format!("{net}/access-rules"), &rule_form).await.status(), 403);
     assert_eq!(viewer.get(&app, &format!("{net}/access-rules/{rule}/delete")).await.status(), 403);
-    assert_eq!(viewer.post(&app, &format!("{net}/access-rules/{rule}/delete"), &[("csrf", &token)]).await.status(), 403);
-    let parts: [(&str, Option<&str>, &[u8]); 2] = [("csrf", None, token.as_bytes()), ("scan", Some("a.xml"), LOOPBACK.as_bytes())];
+    assert_eq!(
+        viewer.post(&app, &format!("{net}/access-rules/{rule}/delete"), &[("csrf", &token)]).await.status(),
+        403
+    );
+    let parts: [(&str, Option<&str>, &[u8]); 2] =
+        [("csrf", None, token.as_bytes()), ("scan", Some("a.xml"), LOOPBACK.as_bytes())];
     assert_eq!(upload(&mut viewer, &app, &format!("{net}/scans"), &parts).await.status(), 403);
     assert_eq!(scan_count(&app, &alice.access_token, &org, &network).await, 0, "the viewer imported nothing");
-    let rules: Value = app.get(&format!("/api/v1/organizations/{org}/networks/{network}/access-rules"), &alice.access_token).await.json().await.unwrap();
+    let rules: Value = app
+        .get(&format!("/api/v1/organizations/{org}/networks/{network}/access-rules"), &alice.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(rules["total"], 1, "the rule is still there");
 
     // A role without `assets:read` sees no inventory.

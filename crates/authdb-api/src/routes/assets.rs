@@ -2,9 +2,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use authdb_domain::{
-    AssetChanges, AssetFilter, AssetId, AssetSortKey, AssetStatus, AssetType, Cidr, Criticality, Hostname, IpAddress,
-    MacAddress, Metadata, NetworkId, NewAsset, Port, RiskScore, Tag, Tags, UserId, Violation, VulnerabilityCounts,
-    parse_label,
+    AssetChanges, AssetFilter, AssetId, AssetSortKey, AssetStatus, AssetType, Criticality, Hostname, IpAddress,
+    MacAddress, Metadata, NetworkId, NewAsset, RiskScore, Tags, UserId, Violation, VulnerabilityCounts, parse_label,
 };
 use authdb_service::InventoryService;
 use uuid::Uuid;

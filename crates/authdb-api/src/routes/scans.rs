@@ -13,7 +13,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use authdb_domain::{NetworkId, ScanId, ScanSource};
-use authdb_service::{DocumentHost, InventoryService, MAX_SCAN_VIOLATIONS, ScanDocument, ScanFormat, ServiceError, nmap, scan_report};
+use authdb_service::{
+    DocumentHost, InventoryService, MAX_SCAN_VIOLATIONS, ScanDocument, ScanFormat, ServiceError, nmap, scan_report,
+};
 
 use crate::endpoint::resource;
 use crate::limits::read_limited;

@@ -84,6 +84,11 @@ struct RuleForm {
     expires_at: String,
 }
 
+/// The value, or `None` with its violation recorded.
+fn keep<T>(parsed: Result<T, Violation>, violations: &mut Vec<Violation>) -> Option<T> {
+    parsed.map_err(|violation| violations.push(violation)).ok()
+}
+
 fn invalid(violations: Vec<Violation>) -> ConsoleError {
     ServiceError::Invalid(violations).into()
 }
@@ -253,12 +258,16 @@ async fn create_network(org: web::Path<String>, posted: Posted<NetworkForm>) -> 
     let tenant = Tenant::open(signed_in, &org, Permission::AssetsWrite).await?;
     let form = &posted.form;
     let mut violations = Vec::new();
-    let mut keep = |parsed: Result<_, Violation>| parsed.map_err(|violation| violations.push(violation)).ok();
-    let name = keep(NetworkName::parse(&form.name, "name"));
-    let description = keep(optional(&form.description).map(|d| parse_description(d, "description")).transpose());
-    let site = keep(optional(&form.site).map(|s| parse_label(s, "site", 200)).transpose());
-    let blocks: Vec<String> =
-        form.cidrs.split(|c: char| c == ',' || c.is_whitespace()).filter(|b| !b.is_empty()).map(str::to_owned).collect();
+    let name = keep(NetworkName::parse(&form.name, "name"), &mut violations);
+    let description =
+        keep(optional(&form.description).map(|d| parse_description(d, "description")).transpose(), &mut violations);
+    let site = keep(optional(&form.site).map(|s| parse_label(s, "site", 200)).transpose(), &mut violations);
+    let blocks: Vec<String> = form
+        .cidrs
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|b| !b.is_empty())
+        .map(str::to_owned)
+        .collect();
     let cidrs = parse_cidrs(&blocks, "cidrs").map_err(|mut found| violations.append(&mut found)).ok();
     let new = match (name, description, site, cidrs) {
         (Some(name), Some(description), Some(site), Some(cidrs)) if violations.is_empty() => {
@@ -644,20 +653,26 @@ fn local_time(text: &str) -> Result<OffsetDateTime, Violation> {
         .map_err(|_| Violation::new("expires_at", "must be a date and time (YYYY-MM-DDTHH:MM, UTC)"))
 }
 
-async fn create_rule(path: web::Path<(String, String)>, posted: Posted<RuleForm>) -> Result<HttpResponse, ConsoleError> {
+async fn create_rule(
+    path: web::Path<(String, String)>,
+    posted: Posted<RuleForm>,
+) -> Result<HttpResponse, ConsoleError> {
     let signed_in = &posted.signed_in;
     let tenant = Tenant::open(signed_in, &path.0, Permission::NetworksControl).await?;
     let network: NetworkId = path_id(&path.1)?;
     let form = &posted.form;
     let mut violations = Vec::new();
-    let mut keep = |parsed: Result<_, Violation>| parsed.map_err(|violation| violations.push(violation)).ok();
-    let list = keep(RuleList::parse(&form.list, "list"));
-    let target = keep(RuleTarget::parse(&form.target, "target"));
-    let comment = keep(optional(&form.comment).map(|c| parse_rule_comment(c, "comment")).transpose().map(Option::flatten));
-    let now = OffsetDateTime::now_utc();
-    let expires_at = keep(
-        optional(&form.expires_at).map(|text| local_time(text).and_then(|at| parse_expiry(at, now, "expires_at"))).transpose(),
+    let list = keep(RuleList::parse(&form.list, "list"), &mut violations);
+    let target = keep(RuleTarget::parse(&form.target, "target"), &mut violations);
+    let comment = keep(
+        optional(&form.comment).map(|c| parse_rule_comment(c, "comment")).transpose().map(Option::flatten),
+        &mut violations,
     );
+    let now = OffsetDateTime::now_utc();
+    let expires_at = optional(&form.expires_at)
+        .map(|text| local_time(text).and_then(|at| parse_expiry(at, now, "expires_at")))
+        .transpose();
+    let expires_at = keep(expires_at, &mut violations);
     let new = match (list, target, comment, expires_at) {
         (Some(list), Some(target), Some(comment), Some(expires_at)) if violations.is_empty() => {
             NewAccessRule { list, target, comment, expires_at }
@@ -665,7 +680,11 @@ async fn create_rule(path: web::Path<(String, String)>, posted: Posted<RuleForm>
         _ => return Err(invalid(violations)),
     };
     let session = signed_in.principal.session_id;
-    signed_in.console.inventory.create_access_rule(&tenant.membership, session, network, new, &signed_in.client).await?;
+    signed_in
+        .console
+        .inventory
+        .create_access_rule(&tenant.membership, session, network, new, &signed_in.client)
+        .await?;
     Ok(see_other(&tenant.path(&format!("/networks/{network}/access-rules"))))
 }
 
@@ -679,9 +698,11 @@ async fn confirm_delete_rule(
     let inventory = &signed_in.console.inventory;
     let name = inventory.get_network(&tenant.membership, network).await?.name.as_str().to_owned();
     let rules = inventory.list_access_rules(&tenant.membership, network, Page::first(Page::MAX_LIMIT)).await?;
-    let target = rules.items.iter().find(|rule| rule.id == id).map_or_else(|| id.to_string(), |rule| {
-        format!("{} ({} list)", rule.target, rule.list)
-    });
+    let target = rules
+        .items
+        .iter()
+        .find(|rule| rule.id == id)
+        .map_or_else(|| id.to_string(), |rule| format!("{} ({} list)", rule.target, rule.list));
     let question = format!(
         "Delete the rule for {target} from the network {name}? A rule the agent applied is removed there first."
     );
@@ -794,7 +815,10 @@ async fn upload_scan(path: web::Path<(String, String)>, upload: Upload) -> Resul
     inventory.get_network(&tenant.membership, network).await?;
     let bytes = upload.file(SCAN_FIELD, inventory.max_scan_bytes()).await?;
     if bytes.is_empty() {
-        return Err(ConsoleError::BadFile { title: "Empty file", detail: "the file is empty; choose a scan file".into() });
+        return Err(ConsoleError::BadFile {
+            title: "Empty file",
+            detail: "the file is empty; choose a scan file".into(),
+        });
     }
     let format = ScanFormat::sniff(&bytes).ok_or_else(|| ConsoleError::BadFile {
         title: "Unknown file format",
@@ -802,8 +826,7 @@ async fn upload_scan(path: web::Path<(String, String)>, upload: Upload) -> Resul
     })?;
     let report = format.read(&bytes).map_err(file_error)?;
     drop(bytes);
-    let scan =
-        inventory.import_scan(&tenant.membership, network, format.source(), report, &signed_in.client).await?;
+    let scan = inventory.import_scan(&tenant.membership, network, format.source(), report, &signed_in.client).await?;
     Ok(see_other(&tenant.path(&format!("/networks/{network}/scans/{}", scan.id))))
 }
 

@@ -199,6 +199,11 @@ pub struct AssetFilter {
     pub open_port: Option<Port>,
 }
 
+/// The value, or `None` with its violation recorded.
+fn keep<T>(parsed: Result<T, Violation>, violations: &mut Vec<Violation>) -> Option<T> {
+    parsed.map_err(|violation| violations.push(violation)).ok()
+}
+
 impl AssetFilter {
     /// The filters of an asset list's query string, every pair in order (the search `q`,
     /// the paging and the ordering are read apart; other keys are ignored): `status`,
@@ -209,7 +214,6 @@ impl AssetFilter {
     pub fn from_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, Vec<Violation>> {
         let mut violations = Vec::new();
         let mut filter = Self::default();
-        let mut keep = |parsed: Result<_, Violation>| parsed.map_err(|violation| violations.push(violation)).ok();
         let uuid = |value: &str, field: &'static str| {
             uuid::Uuid::parse_str(value.trim()).map_err(|_| Violation::new(field, "must be a UUID"))
         };
@@ -217,27 +221,29 @@ impl AssetFilter {
             match key {
                 "status" => {
                     let parsed = value.split(',').map(|part| AssetStatus::parse(part, "status"));
-                    filter.statuses.extend(parsed.filter_map(&mut keep));
+                    filter.statuses.extend(parsed.filter_map(|value| keep(value, &mut violations)));
                 }
                 "criticality" => {
                     let parsed = value.split(',').map(|part| Criticality::parse(part, "criticality"));
-                    filter.criticalities.extend(parsed.filter_map(&mut keep));
+                    filter.criticalities.extend(parsed.filter_map(|value| keep(value, &mut violations)));
                 }
                 "asset_type" => {
                     let parsed = value.split(',').map(|part| AssetType::parse(part, "asset_type"));
-                    filter.asset_types.extend(parsed.filter_map(&mut keep));
+                    filter.asset_types.extend(parsed.filter_map(|value| keep(value, &mut violations)));
                 }
-                "tag" => filter.tags.extend(keep(Tag::parse(value, "tag"))),
-                "network_id" => filter.network_id = keep(uuid(value, "network_id")).map(NetworkId::from_uuid),
-                "owner_id" => filter.owner_id = keep(uuid(value, "owner_id")).map(UserId::from_uuid),
-                "cidr" => filter.cidr = keep(Cidr::parse(value, "cidr")),
+                "tag" => filter.tags.extend(keep(Tag::parse(value, "tag"), &mut violations)),
+                "network_id" => {
+                    filter.network_id = keep(uuid(value, "network_id"), &mut violations).map(NetworkId::from_uuid)
+                }
+                "owner_id" => filter.owner_id = keep(uuid(value, "owner_id"), &mut violations).map(UserId::from_uuid),
+                "cidr" => filter.cidr = keep(Cidr::parse(value, "cidr"), &mut violations),
                 "min_risk" => {
                     let score = value
                         .trim()
                         .parse::<i64>()
                         .map_err(|_| Violation::new("min_risk", "must be an integer from 0 to 100"))
                         .and_then(|score| RiskScore::parse(score, "min_risk"));
-                    filter.min_risk = keep(score);
+                    filter.min_risk = keep(score, &mut violations);
                 }
                 "port" => {
                     let port = value
@@ -245,7 +251,7 @@ impl AssetFilter {
                         .parse::<i64>()
                         .map_err(|_| Violation::new("port", "must be an integer from 1 to 65535"))
                         .and_then(|port| Port::parse(port, "port"));
-                    filter.open_port = keep(port);
+                    filter.open_port = keep(port, &mut violations);
                 }
                 _ => {}
             }

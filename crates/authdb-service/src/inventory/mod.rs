@@ -24,7 +24,7 @@ mod assets;
 mod networks;
 mod rules;
 mod runs;
-pub mod scan_format;
+pub(crate) mod scan_format;
 mod scans;
 mod services;
 

@@ -98,7 +98,8 @@ impl ScanFormat {
 /// not an object, a string holding NUL (no column can store it), or a missing, unknown or
 /// mistyped field is a violation naming the field, as the API's JSON bodies name them.
 fn read_json(bytes: &[u8]) -> Result<ScanDocument, ScanFileError> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|error| ScanFileError::MalformedJson(error.to_string()))?;
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|error| ScanFileError::MalformedJson(error.to_string()))?;
     let refuse = |field: String, message: String| ScanFileError::Invalid(vec![Violation::new(field, message)]);
     if !value.is_object() {
         return Err(refuse("body".into(), "the scan must be a JSON object".into()));
@@ -134,7 +135,9 @@ fn field_error(path: &str, error: &serde_json::Error) -> (String, String) {
     let full = error.to_string();
     let message = full.rfind(" at line ").map_or(full.as_str(), |at| &full[..at]).to_owned();
     let named = message.split('`').nth(1).filter(|_| {
-        message.starts_with("missing field") || message.starts_with("unknown field") || message.starts_with("duplicate field")
+        message.starts_with("missing field")
+            || message.starts_with("unknown field")
+            || message.starts_with("duplicate field")
     });
     let field = match (path, named) {
         (".", Some(name)) => name.to_owned(),

@@ -15,6 +15,7 @@ use crate::pagination::list_schema;
 /// A scan in the JSON import format.
 #[derive(ToSchema)]
 #[allow(dead_code, reason = "documentation only: the route reads authdb_service::ScanDocument")]
+#[serde(deny_unknown_fields)]
 pub(crate) struct ScanRequest {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub(crate) started_at: Option<OffsetDateTime>,
@@ -26,6 +27,7 @@ pub(crate) struct ScanRequest {
 
 #[derive(ToSchema)]
 #[allow(dead_code, reason = "documentation only: the route reads authdb_service::DocumentHost")]
+#[serde(deny_unknown_fields)]
 pub(crate) struct ScanHostRequest {
     /// IPv4 or IPv6.
     pub(crate) ip: String,
@@ -54,6 +56,7 @@ pub(crate) struct ScanHostRequest {
 
 #[derive(ToSchema)]
 #[allow(dead_code, reason = "documentation only: the route reads authdb_service::DocumentService")]
+#[serde(deny_unknown_fields)]
 pub(crate) struct ScanServiceRequest {
     pub(crate) port: i64,
     /// `tcp`, `udp` or `sctp`.

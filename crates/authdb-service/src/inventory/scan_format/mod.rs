@@ -283,3 +283,65 @@ fn scanned_service(
         extra_info: extra_info?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(format: ScanFormat, body: &str) -> ScanFileError {
+        format.read(body.as_bytes()).expect_err(body)
+    }
+
+    fn fields(error: ScanFileError) -> Vec<String> {
+        match error {
+            ScanFileError::Invalid(violations) => violations.into_iter().map(|v| v.field.into_owned()).collect(),
+            other => panic!("expected invalid fields, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_format_of_an_upload_is_its_first_character() {
+        assert_eq!(ScanFormat::sniff(b"  \n{\"hosts\": []}"), Some(ScanFormat::Json));
+        assert_eq!(ScanFormat::sniff(b"\xEF\xBB\xBF<?xml version=\"1.0\"?><nmaprun/>"), Some(ScanFormat::Nmap));
+        assert_eq!(ScanFormat::sniff(b"hosts: []"), None);
+        assert_eq!(ScanFormat::sniff(b""), None);
+    }
+
+    #[test]
+    fn both_formats_read_into_one_report() {
+        let json = r#"{"hosts": [{"ip": "10.0.0.1", "status": "up", "services": [{"port": 22, "protocol": "tcp", "state": "open"}]}]}"#;
+        let xml = r#"<nmaprun><host><status state="up"/><address addr="10.0.0.1" addrtype="ipv4"/>
+            <ports><port protocol="tcp" portid="22"><state state="open"/></port></ports></host></nmaprun>"#;
+        for (format, body) in [(ScanFormat::Json, json), (ScanFormat::Nmap, xml)] {
+            let report = format.read(body.as_bytes()).expect(body);
+            assert_eq!(report.hosts.len(), 1);
+            assert_eq!(report.hosts[0].ip.to_string(), "10.0.0.1");
+            assert_eq!(report.hosts[0].services[0].port.value(), 22);
+        }
+    }
+
+    #[test]
+    fn a_bad_json_file_is_malformed_or_names_its_field() {
+        assert!(matches!(refused(ScanFormat::Json, "{\"hosts\": ["), ScanFileError::MalformedJson(_)));
+        assert_eq!(fields(refused(ScanFormat::Json, "[]")), ["body"]);
+        assert_eq!(fields(refused(ScanFormat::Json, "{}")), ["hosts"]);
+        assert_eq!(fields(refused(ScanFormat::Json, r#"{"hosts": [{"ip": "10.0.0.1"}]}"#)), ["hosts[0].status"]);
+        assert_eq!(fields(refused(ScanFormat::Json, r#"{"hosts": [], "extra": 1}"#)), ["extra"]);
+        assert_eq!(
+            fields(refused(
+                ScanFormat::Json,
+                r#"{"hosts": [{"ip": "10.0.0.1", "status": "up", "hostname": "a\u0000"}]}"#
+            )),
+            ["hosts[0].hostname"]
+        );
+        let bad = r#"{"hosts": [{"ip": "10.0.0.300", "status": "sideways"}, {"ip": "10.0.0.1", "status": "up"}, {"ip": "10.0.0.1", "status": "up"}]}"#;
+        assert_eq!(fields(refused(ScanFormat::Json, bad)), ["hosts[0].ip", "hosts[0].status", "hosts[2].ip"]);
+    }
+
+    #[test]
+    fn a_bad_nmap_file_is_malformed_or_names_its_element() {
+        assert!(matches!(refused(ScanFormat::Nmap, "<nmaprun><host>"), ScanFileError::MalformedXml(_)));
+        let no_address = r#"<nmaprun><host><status state="up"/></host></nmaprun>"#;
+        assert_eq!(fields(refused(ScanFormat::Nmap, no_address)), ["host[0].address"]);
+    }
+}

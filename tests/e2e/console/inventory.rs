@@ -60,8 +60,11 @@ fn rows(html: &str) -> Vec<String> {
         .collect()
 }
 
-/// A `multipart/form-data` body of `parts` (name, file name, content), in order.
-fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+/// One field of a multipart form: its name, its file name (a file field) and its content.
+type Part<'a> = (&'a str, Option<&'a str>, &'a [u8]);
+
+/// A `multipart/form-data` body of `parts`, in order.
+fn multipart(parts: &[Part<'_>]) -> (String, Vec<u8>) {
     let boundary = "authdb-test-boundary-7MA4YWxkTrZu0gW";
     let mut body = Vec::new();
     for (name, filename, content) in parts {
@@ -81,7 +84,7 @@ fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
 }
 
 /// Posts a multipart form as the browser would.
-async fn upload(browser: &mut Browser, app: &TestApp, path: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Response {
+async fn upload(browser: &mut Browser, app: &TestApp, path: &str, parts: &[Part<'_>]) -> Response {
     let (content_type, body) = multipart(parts);
     let response = app
         .client
@@ -361,7 +364,7 @@ async fn a_scan_upload_without_the_csrf_field_first_is_refused_and_imports_nothi
     let others = other.form_token(&app, &scans).await;
     let file = LOOPBACK.as_bytes();
 
-    let refusals: [&[(&str, Option<&str>, &[u8])]; 5] = [
+    let refusals: [&[Part<'_>]; 5] = [
         &[("scan", Some("loopback.xml"), file)],
         &[("scan", Some("loopback.xml"), file), ("csrf", None, token.as_bytes())],
         &[("csrf", None, b"forged"), ("scan", Some("loopback.xml"), file)],
@@ -557,8 +560,7 @@ async fn inventory_pages_are_not_found_for_a_non_member_and_forbidden_without_th
         mallory.post(&app, &format!("{net}/access-rules/{rule}/delete"), &[("csrf", &token)]).await.status(),
         404
     );
-    let parts: [(&str, Option<&str>, &[u8]); 2] =
-        [("csrf", None, token.as_bytes()), ("scan", Some("a.xml"), LOOPBACK.as_bytes())];
+    let parts: [Part<'_>; 2] = [("csrf", None, token.as_bytes()), ("scan", Some("a.xml"), LOOPBACK.as_bytes())];
     assert_eq!(upload(&mut mallory, &app, &format!("{net}/scans"), &parts).await.status(), 404);
     let listed = mallory.get(&app, "/console/inventory").await.text().await.unwrap();
     assert!(listed.contains("You are not a member of any organization.") && !listed.contains("Org acme"), "{listed}");
@@ -583,8 +585,7 @@ async fn inventory_pages_are_not_found_for_a_non_member_and_forbidden_without_th
         viewer.post(&app, &format!("{net}/access-rules/{rule}/delete"), &[("csrf", &token)]).await.status(),
         403
     );
-    let parts: [(&str, Option<&str>, &[u8]); 2] =
-        [("csrf", None, token.as_bytes()), ("scan", Some("a.xml"), LOOPBACK.as_bytes())];
+    let parts: [Part<'_>; 2] = [("csrf", None, token.as_bytes()), ("scan", Some("a.xml"), LOOPBACK.as_bytes())];
     assert_eq!(upload(&mut viewer, &app, &format!("{net}/scans"), &parts).await.status(), 403);
     assert_eq!(scan_count(&app, &alice.access_token, &org, &network).await, 0, "the viewer imported nothing");
     let rules: Value = app

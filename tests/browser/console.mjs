@@ -2,13 +2,15 @@
 // (computed here, RFC 6238), walk every page of the navigation (the dashboard also with an
 // organization picked through its form), the Organizations pages (change a member's
 // role, send an invitation and withdraw it, the removal's confirmation page, the audit log
-// filtered once, the members searched), second factors and passkeys (a new account enrols
-// TOTP through the console's forms, registers a passkey with Chromium's virtual
-// authenticator on http://localhost:PORT, signs in with it alone and as the second step),
-// the Platform pages as a superuser (deactivate and reactivate a user, edit a licence,
-// suspend and unsuspend an organization, the outbox), end another session after its
-// confirmation page, sign out; axe-core on every page (no WCAG 2.x A or AA violation), no
-// request leaves the server, no Content-Security-Policy violation; screenshots of each
+// filtered once, the members searched), the Inventory pages (upload a scan through the file
+// input, add an access rule and confirm its deletion, sort and filter the asset table, an
+// asset's services), second factors and passkeys (a new account enrols TOTP through the
+// console's forms, registers a passkey with Chromium's virtual authenticator on
+// http://localhost:PORT, signs in with it alone and as the second step), the Platform pages
+// as a superuser (deactivate and reactivate a user, edit a licence, suspend and unsuspend an
+// organization, the outbox), end another session after its confirmation page, sign out;
+// axe-core on every page (no WCAG 2.x A or AA violation), no request leaves the server, no
+// Content-Security-Policy violation; screenshots of each
 // page.
 //
 //   AUTHDB_OUTBOX=DATA_DIR/outbox AUTHDB_SUPERUSER=NAME AUTHDB_SUPERUSER_PASSWORD=... \
@@ -278,6 +280,67 @@ try {
   const found = await page.locator("main tbody th[scope=row]").allInnerTexts();
   check(found.length === 1 && found[0].startsWith(memberName), `the search finds ${memberName} alone (${found.join(", ")})`);
   await visit(page, "organization-members-search");
+
+  // Inventory: the organization's networks, a scan uploaded through the file input of a
+  // network's scans page and its summary, an access rule added and its deletion confirmed,
+  // the asset table sorted by a heading and filtered with its GET form, an asset's services.
+  const lan = await api.post(`${base}/api/v1/organizations/${organization}/networks`, {
+    headers: auth,
+    data: { name: "Console LAN", cidrs: ["10.1.0.0/24"] },
+  });
+  check(lan.status() === 201, `a network created through the API (${lan.status()})`);
+  const { id: networkId } = await lan.json();
+  const inventory = `${base}/console/organizations/${organization}`;
+  await page.goto(`${base}/console/inventory`);
+  await page.getByRole("link", { name: "Networks of Console Org" }).click();
+  check(page.url() === `${inventory}/networks`, `the networks page (${page.url()})`);
+  await visit(page, "inventory-networks");
+  await page.getByRole("link", { name: "Scans of Console LAN" }).click();
+  check(page.url() === `${inventory}/networks/${networkId}/scans`, `the scans page (${page.url()})`);
+  await visit(page, "inventory-scans");
+  const scanFile = JSON.stringify({
+    hosts: [
+      { ip: "10.1.0.5", status: "up", hostname: "printer", services: [{ port: 631, protocol: "tcp", state: "open", service_name: "ipp" }] },
+      { ip: "10.1.0.6", status: "up" },
+    ],
+  });
+  await page.getByLabel("Scan file (JSON or nmap XML)").setInputFiles({
+    name: "scan.json",
+    mimeType: "application/json",
+    buffer: Buffer.from(scanFile),
+  });
+  await page.getByRole("button", { name: "Import the scan" }).click();
+  check(/\/scans\/[0-9a-f-]+$/.test(page.url()), `the upload shows the scan's page (${page.url()})`);
+  const summary = (await page.locator("dl.facts").innerText()).replace(/\s+/g, " ");
+  check(/Assets created 2 /.test(summary) && /Services created 1 /.test(summary), `the import summary (${summary})`);
+  await visit(page, "inventory-scan-summary");
+  const imported = await api.get(`${base}/api/v1/organizations/${organization}/assets?network_id=${networkId}`, { headers: auth });
+  check((await imported.json()).total === 2, "the API lists the imported assets");
+  await page.getByRole("link", { name: "Access rules", exact: true }).click();
+  await page.getByLabel("List", { exact: true }).selectOption("deny");
+  await page.getByLabel("Target (an address, a CIDR block or a MAC address)").fill("10.1.0.66");
+  await page.getByRole("button", { name: "Add the rule" }).click();
+  check((await page.locator("main table").innerText()).includes("10.1.0.66"), "the access rule added is listed");
+  await visit(page, "inventory-access-rules");
+  await page.getByRole("link", { name: "Delete the rule for 10.1.0.66" }).click();
+  await visit(page, "inventory-access-rule-delete");
+  await page.getByRole("button", { name: "Delete the rule" }).click();
+  check(!(await page.locator("main").innerText()).includes("10.1.0.66"), "the access rule is deleted");
+  await page.goto(`${inventory}/assets`);
+  await visit(page, "inventory-assets");
+  await page.getByRole("link", { name: /^Host name/ }).click();
+  check(page.url() === `${inventory}/assets?sort=hostname`, `sorted by a heading (${page.url()})`);
+  const firstRow = await page.locator("main table tbody tr th").first().innerText();
+  check(firstRow === "10.1.0.5", `the named host first (${firstRow})`);
+  await page.getByLabel("Network", { exact: true }).selectOption(networkId);
+  await page.getByRole("button", { name: "Filter" }).click();
+  check(page.url().includes(`network_id=${networkId}`) && page.url().includes("sort=hostname"), `filtered, still sorted (${page.url()})`);
+  const shownRows = await page.locator("main table tbody tr").count();
+  check(shownRows === 2, `the network's two assets (${shownRows})`);
+  await visit(page, "inventory-assets-filtered");
+  await page.getByRole("link", { name: "10.1.0.5", exact: true }).click();
+  check((await page.locator("main table").innerText()).includes("631"), "the asset's services are listed");
+  await visit(page, "inventory-asset");
 
   // Second factors and passkeys: a new account enrols an authenticator app through the
   // console's forms (the secret read from the page, the recovery codes shown), registers a

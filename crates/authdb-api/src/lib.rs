@@ -21,7 +21,6 @@ mod guard;
 mod json;
 mod limits;
 mod msgpack;
-mod nmap;
 mod observe;
 pub mod openapi;
 mod pagination;

@@ -26,7 +26,6 @@ pub(crate) struct Console {
     pub(crate) organizations: OrganizationService,
     /// The dashboard's data.
     pub(crate) insights: InsightsService,
-    #[allow(dead_code, reason = "the Inventory pages are being built")]
     /// Networks, assets, services, access rules and scans (the Inventory pages).
     pub(crate) inventory: InventoryService,
     /// The platform's users, organizations and outbox (the superusers' Platform pages).

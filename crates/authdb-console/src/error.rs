@@ -21,6 +21,16 @@ pub enum ConsoleError {
     Forbidden,
     /// A form body that is not a form, or lacks a field.
     BadForm(String),
+    /// An uploaded file that cannot be read (not JSON, not readable XML), with the
+    /// problem's title and detail.
+    BadFile {
+        title: &'static str,
+        detail: String,
+    },
+    /// An uploaded file over the largest the console reads (`inventory.max_scan_bytes`).
+    FileTooLarge {
+        limit: usize,
+    },
     NotFound,
     /// A sensitive action refused for want of a recent authentication: a redirect to the
     /// re-authentication page, which comes back to `next`.
@@ -76,6 +86,12 @@ impl ConsoleError {
                     .into(),
             ),
             Self::BadForm(detail) => problem(StatusCode::BAD_REQUEST, "Bad form", detail.clone()),
+            Self::BadFile { title, detail } => problem(StatusCode::BAD_REQUEST, title, detail.clone()),
+            Self::FileTooLarge { limit } => problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "File too large",
+                format!("the file is larger than {limit} bytes, the most an import reads (inventory.max_scan_bytes)"),
+            ),
             Self::NotFound => problem(StatusCode::NOT_FOUND, "Not found", "no such page".into()),
             Self::StepUp { .. } => {
                 problem(StatusCode::FORBIDDEN, "Recent authentication required", "confirm it is you to continue".into())
@@ -126,7 +142,11 @@ fn service_problem(error: &ServiceError) -> Problem {
         S::Forbidden(_) | S::OrganizationSuspended | S::LicenseExpired | S::InvitationRevoked => {
             problem(StatusCode::FORBIDDEN, "Forbidden", said)
         }
-        S::StateConflict(_) | S::AssetLimitReached { .. } => problem(StatusCode::CONFLICT, "Conflict", said),
+        S::StateConflict(_) | S::AssetLimitReached { .. } | S::NoAgent => {
+            problem(StatusCode::CONFLICT, "Conflict", said)
+        }
+        S::AgentRefused { .. } => problem(StatusCode::BAD_GATEWAY, "The agent refused", said),
+        S::AgentBadAnswer(_) => problem(StatusCode::BAD_GATEWAY, "The agent answered something not understood", said),
         S::Unavailable(_) | S::AgentUnavailable(_) => problem(
             StatusCode::SERVICE_UNAVAILABLE,
             "Service unavailable",

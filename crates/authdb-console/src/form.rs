@@ -1,20 +1,25 @@
 //! Form bodies and the CSRF check.
 //!
-//! Every unsafe console request is a form post read by one of two extractors, and both
-//! check a token before the handler runs:
+//! Every unsafe console request is a form post read by one of three extractors, and each
+//! checks a token before the handler runs:
 //! - [`Posted`] (signed in): the `csrf` field must be the form token of the session
 //!   (`AuthService::form_token`: an HMAC of the session id under a key derived from the
 //!   server secret with its own label), so a form made elsewhere cannot act for the user;
 //! - [`PreSession`] (the sign-in forms): the `csrf` field must equal the pre-session
 //!   cookie (a double submit; the cookie is `SameSite=Strict`, so a cross-site post never
-//!   carries it), so no other site can sign a browser in to an account of its choosing.
+//!   carries it), so no other site can sign a browser in to an account of its choosing;
+//! - [`Upload`] (a file, `multipart/form-data`): the form's first field must be `csrf`,
+//!   holding the session's form token as in [`Posted`]; it is read and checked before any
+//!   other byte of the body, so a post without it is refused with the file unread.
 //!
 //! A form is read as text fields only; a field given twice is refused.
 
 use std::future::Future;
 use std::pin::Pin;
 
+use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, error::UrlencodedError, web};
+use futures_util::{StreamExt as _, TryStreamExt as _};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -29,6 +34,9 @@ const MAX_FORM_BYTES: usize = 16 * 1024;
 
 /// The name of the CSRF field of every form.
 pub(crate) const CSRF_FIELD: &str = "csrf";
+
+/// The most bytes the CSRF field of a multipart form may hold (a token is 43).
+const MAX_TOKEN_BYTES: usize = 256;
 
 pub(crate) fn form_config() -> web::FormConfig {
     web::FormConfig::default().limit(MAX_FORM_BYTES).error_handler(|error, _| {
@@ -90,6 +98,84 @@ impl<T: DeserializeOwned + 'static> FromRequest for PreSession<T> {
                 _ => Err(ConsoleError::Forbidden),
             }
         })
+    }
+}
+
+/// A `multipart/form-data` post by a signed-in user, its CSRF field (the first) checked;
+/// the rest of the body is read by [`Upload::file`], after the handler's own checks.
+pub(crate) struct Upload {
+    pub(crate) signed_in: SignedIn,
+    rest: Multipart,
+}
+
+impl FromRequest for Upload {
+    type Error = ConsoleError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ConsoleError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut rest = Multipart::new(req.headers(), payload.take());
+        Box::pin(async move {
+            let signed_in = signed_in(&req).await?;
+            let csrf = match rest.try_next().await {
+                Ok(Some(field)) if field.name() == Some(CSRF_FIELD) => token_of(field).await,
+                Ok(_) => None,
+                Err(error) => return Err(multipart_error(&error)),
+            };
+            let token_ok =
+                csrf.as_deref().is_some_and(|csrf| signed_in.console.auth.check_form_token(&signed_in.principal, csrf));
+            if !token_ok {
+                tracing::warn!(user_id = %signed_in.principal.user.id, "console upload refused: missing or wrong CSRF token");
+                return Err(ConsoleError::Forbidden);
+            }
+            Ok(Self { signed_in, rest })
+        })
+    }
+}
+
+/// The text of the CSRF field, when it is short UTF-8.
+async fn token_of(mut field: Field) -> Option<String> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.next().await {
+        bytes.extend_from_slice(&chunk.ok()?);
+        if bytes.len() > MAX_TOKEN_BYTES {
+            return None;
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
+impl Upload {
+    /// The file of the next field, which must be named `name`, of at most `limit` bytes
+    /// (counted as they arrive: a larger file is refused without being read whole).
+    pub(crate) async fn file(mut self, name: &str, limit: usize) -> Result<Vec<u8>, ConsoleError> {
+        let missing = || ConsoleError::BadForm(format!("the form has no file `{name}` after its CSRF field"));
+        let mut field = match self.rest.try_next().await {
+            Ok(Some(field)) if field.name() == Some(name) => field,
+            Ok(_) => return Err(missing()),
+            Err(error) => return Err(multipart_error(&error)),
+        };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|error| multipart_error(&error))?;
+            if bytes.len() + chunk.len() > limit {
+                return Err(ConsoleError::FileTooLarge { limit });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+}
+
+fn multipart_error(error: &MultipartError) -> ConsoleError {
+    match error {
+        MultipartError::ContentTypeMissing
+        | MultipartError::ContentTypeParse
+        | MultipartError::ContentTypeIncompatible
+        | MultipartError::BoundaryMissing => {
+            ConsoleError::BadForm("the body is not a file upload form (multipart/form-data)".into())
+        }
+        other => ConsoleError::BadForm(format!("the upload cannot be read: {other}")),
     }
 }
 

@@ -29,8 +29,7 @@ impl NavSection {
     }
 }
 
-/// Every section, in order. A new section (Inventory) is one more entry here once its
-/// pages exist.
+/// Every section, in order (Platform last: only superusers see it).
 pub(crate) const SECTIONS: &[NavSection] = &[
     NavSection::new("Overview", &[NavEntry { path: "/dashboard", label: "Dashboard" }]),
     NavSection::new(
@@ -44,6 +43,7 @@ pub(crate) const SECTIONS: &[NavSection] = &[
         ],
     ),
     NavSection::new("Organizations", &[NavEntry { path: "/organizations", label: "Organizations" }]),
+    NavSection::new("Inventory", &[NavEntry { path: "/inventory", label: "Inventory" }]),
     NavSection {
         heading: "Platform",
         entries: &[

@@ -23,22 +23,34 @@ impl PageQuery {
     }
 }
 
+/// The query string (`key=value&...`) of a list's filters, for [`pager_with`] and sort
+/// links: each value trimmed, a blank one left out, keys and values percent-encoded (every
+/// byte but the unreserved ones of RFC 3986).
+pub(crate) fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let encode = |text: &str| {
+        text.bytes()
+            .map(|byte| {
+                if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+                    char::from(byte).to_string()
+                } else {
+                    format!("%{byte:02X}")
+                }
+            })
+            .collect::<String>()
+    };
+    pairs
+        .into_iter()
+        .map(|(key, value)| (key, value.trim()))
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(key, value)| format!("{}={}", encode(key), encode(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// Previous and next links of a paged list at the console path `path` (which carries no
 /// query string of its own), with how many `what` the page shows of how many.
 pub(crate) fn pager<T>(path: &str, paged: &Paged<T>, what: &str) -> Markup {
     pager_with(path, "", paged, what)
-}
-
-/// The query string (`key=value&...`, URL-encoded) of the filters of a list that are set
-/// (an absent or blank one is left out), for [`pager_with`].
-pub(crate) fn filter_query(filters: &[(&str, Option<&str>)]) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    for (key, value) in filters {
-        if let Some(value) = value.map(str::trim).filter(|value| !value.is_empty()) {
-            query.append_pair(key, value);
-        }
-    }
-    query.finish()
 }
 
 /// [`pager`] for a list whose links keep the query `filters` (`key=value&...`, already
@@ -70,11 +82,16 @@ pub(crate) fn pager_with<T>(path: &str, filters: &str, paged: &Paged<T>, what: &
 
 #[cfg(test)]
 mod tests {
-    use super::filter_query;
+    use super::query_string;
 
     #[test]
-    fn a_filter_query_keeps_the_set_filters_encoded() {
-        assert_eq!(filter_query(&[("q", Some(" a&b=c ")), ("sort", Some("-email"))]), "q=a%26b%3Dc&sort=-email");
-        assert_eq!(filter_query(&[("q", Some("  ")), ("sort", None)]), "");
+    fn a_query_string_encodes_every_reserved_byte() {
+        assert_eq!(
+            query_string([("q", "a b&c=d"), ("tag", "é"), ("cidr", "10.0.0.0/8")]),
+            "q=a%20b%26c%3Dd&tag=%C3%A9&cidr=10.0.0.0%2F8"
+        );
+        assert_eq!(query_string([]), "");
+        assert_eq!(query_string([("q", " a&b=c "), ("sort", "-email")]), "q=a%26b%3Dc&sort=-email");
+        assert_eq!(query_string([("q", "  "), ("sort", "")]), "", "blank filters are left out");
     }
 }

@@ -20,7 +20,8 @@
 //! - `insights/`: [`InsightsService`], the dashboard's data (sign-ins over time, the
 //!   inventory by criticality, type and port, unread messages), counted by the database;
 //! - `inventory/`: [`InventoryService`] (networks, assets, services, scans, access rules),
-//!   the organization's network inventory, with the expiry sweep of access rules;
+//!   the organization's network inventory, with the expiry sweep of access rules, and
+//!   `inventory::scan_format`, a scan file (JSON or nmap XML) read and checked for import;
 //! - `agent`: the [`RouterAgent`] port to networks' agents, implemented outside this
 //!   crate (`authdb-agent`);
 //! - `mail`: the [`Mailer`] port, implemented outside this crate (`authdb-mail`);
@@ -81,7 +82,13 @@ pub use insights::{
     Dashboard, InsightsService, InventoryInsights, OpenPorts, OrganizationDashboard, SignInActivity, SignInBucket,
     UnreadMessages,
 };
-pub use inventory::{InventoryPolicy, InventoryService, SweepTask};
+pub use inventory::{
+    InventoryPolicy, InventoryService, SweepTask,
+    scan_format::{
+        DocumentHost, DocumentService, MAX_VIOLATIONS as MAX_SCAN_VIOLATIONS, NmapScan, ScanDocument, ScanFileError,
+        ScanFormat, XmlError, nmap, scan_report,
+    },
+};
 pub use login_throttle::{LoginThrottlePolicy, address_key};
 pub use mail::{MailError, MailFuture, Mailer, OutgoingMail};
 pub use mail_templates::{MailTemplates, MailTemplatesConfig, TemplateError};

@@ -16,6 +16,7 @@ use crate::{mfa::enrol, python::pyotp_code, soft_passkey::SoftPasskey};
 mod audit;
 mod browser;
 mod factors;
+mod inventory;
 mod organizations;
 mod platform;
 
@@ -30,6 +31,7 @@ const PAGES: &[&str] = &[
     "/console/me/sessions",
     "/console/me/events",
     "/console/organizations",
+    "/console/inventory",
 ];
 
 async fn signing_in_sets_strict_cookies_and_every_page_renders(backend: Backend) {
@@ -585,7 +587,7 @@ async fn the_dashboard_draws_sign_ins_and_the_sections_the_role_allows(backend: 
     assert!(html.contains(&format!("Last 30 days: {totals}")), "{html}");
     assert!(html.contains(r#"<form method="get" action="/console/dashboard""#), "{html}");
     assert!(html.contains(&format!(r#"<option value="{org}">Org acme (owner)</option>"#)), "{html}");
-    assert!(!html.contains("Inventory") && !html.contains("<script") && !html.contains("style="), "{html}");
+    assert!(!html.contains("<h3>Inventory</h3>") && !html.contains("<script") && !html.contains("style="), "{html}");
     let picked_nothing = browser.get(&app, "/console/dashboard?organization=").await;
     assert_eq!(picked_nothing.status(), 200, "the picker's empty choice is no organization");
 
@@ -621,7 +623,7 @@ async fn the_dashboard_draws_sign_ins_and_the_sections_the_role_allows(backend: 
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert_eq!(chart_ids(&html), ["mine-24h", "mine-30d"], "{html}");
-    assert!(!html.contains("Inventory") && !html.contains("Assets by"), "{html}");
+    assert!(!html.contains("<h3>Inventory</h3>") && !html.contains("Assets by"), "{html}");
     assert!(html.contains("Your role in this organization shows nothing on the dashboard."), "{html}");
 
     // A superuser also sees the platform's sign-ins (every account's).

@@ -1,15 +1,20 @@
 //! Scans of a network: the JSON import format and the record of an import.
 
 use authdb_domain::Scan;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::pagination::list_schema;
 
+// The scan import's bodies are read as authdb-service's `ScanDocument`, `DocumentHost`
+// and `DocumentService` (the console's upload reads the same types); these three only
+// document them, field for field.
+
 /// A scan in the JSON import format.
-#[derive(Deserialize, ToSchema)]
+#[derive(ToSchema)]
+#[allow(dead_code, reason = "documentation only: the route reads authdb_service::ScanDocument")]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ScanRequest {
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -20,7 +25,8 @@ pub(crate) struct ScanRequest {
     pub(crate) hosts: Vec<ScanHostRequest>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(ToSchema)]
+#[allow(dead_code, reason = "documentation only: the route reads authdb_service::DocumentHost")]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ScanHostRequest {
     /// IPv4 or IPv6.
@@ -48,7 +54,8 @@ pub(crate) struct ScanHostRequest {
     pub(crate) services: Vec<ScanServiceRequest>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(ToSchema)]
+#[allow(dead_code, reason = "documentation only: the route reads authdb_service::DocumentService")]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ScanServiceRequest {
     pub(crate) port: i64,

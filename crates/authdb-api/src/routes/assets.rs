@@ -2,9 +2,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use authdb_domain::{
-    AssetChanges, AssetFilter, AssetId, AssetSortKey, AssetStatus, AssetType, Cidr, Criticality, Hostname, IpAddress,
-    MacAddress, Metadata, NetworkId, NewAsset, Port, RiskScore, Tag, Tags, UserId, Violation, VulnerabilityCounts,
-    parse_label,
+    AssetChanges, AssetFilter, AssetId, AssetSortKey, AssetStatus, AssetType, Criticality, Hostname, IpAddress,
+    MacAddress, Metadata, NetworkId, NewAsset, RiskScore, Tags, UserId, Violation, VulnerabilityCounts, parse_label,
 };
 use authdb_service::InventoryService;
 use uuid::Uuid;
@@ -103,51 +102,11 @@ async fn list_assets(
 }
 
 fn list_filter(req: &HttpRequest, query: &ListQuery) -> Result<AssetFilter, ApiError> {
-    let mut violations = Vec::new();
-    let mut filter = AssetFilter { search: query.search()?, ..AssetFilter::default() };
-    let uuid = |value: &str, field: &'static str| {
-        Uuid::parse_str(value.trim()).map_err(|_| Violation::new(field, "must be a UUID"))
-    };
-    for (key, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
-        match key.as_ref() {
-            "status" => {
-                let parsed = value.split(',').map(|part| AssetStatus::parse(part, "status"));
-                filter.statuses.extend(parsed.filter_map(|status| collect(status, &mut violations)));
-            }
-            "criticality" => {
-                let parsed = value.split(',').map(|part| Criticality::parse(part, "criticality"));
-                filter.criticalities.extend(parsed.filter_map(|value| collect(value, &mut violations)));
-            }
-            "asset_type" => {
-                let parsed = value.split(',').map(|part| AssetType::parse(part, "asset_type"));
-                filter.asset_types.extend(parsed.filter_map(|value| collect(value, &mut violations)));
-            }
-            "tag" => filter.tags.extend(collect(Tag::parse(&value, "tag"), &mut violations)),
-            "network_id" => {
-                filter.network_id = collect(uuid(&value, "network_id"), &mut violations).map(NetworkId::from_uuid);
-            }
-            "owner_id" => filter.owner_id = collect(uuid(&value, "owner_id"), &mut violations).map(UserId::from_uuid),
-            "cidr" => filter.cidr = collect(Cidr::parse(&value, "cidr"), &mut violations),
-            "min_risk" => {
-                let score = value
-                    .trim()
-                    .parse::<i64>()
-                    .map_err(|_| Violation::new("min_risk", "must be an integer from 0 to 100"))
-                    .and_then(|score| RiskScore::parse(score, "min_risk"));
-                filter.min_risk = collect(score, &mut violations);
-            }
-            "port" => {
-                let port = value
-                    .trim()
-                    .parse::<i64>()
-                    .map_err(|_| Violation::new("port", "must be an integer from 1 to 65535"))
-                    .and_then(|port| Port::parse(port, "port"));
-                filter.open_port = collect(port, &mut violations);
-            }
-            _ => {}
-        }
-    }
-    if violations.is_empty() { Ok(filter) } else { Err(invalid(violations.into_iter().map(Some))) }
+    let search = query.search()?;
+    let pairs: Vec<_> = form_urlencoded::parse(req.query_string().as_bytes()).collect();
+    let filter = AssetFilter::from_query(pairs.iter().map(|(key, value)| (key.as_ref(), value.as_ref())))
+        .map_err(|violations| invalid(violations.into_iter().map(Some)))?;
+    Ok(AssetFilter { search, ..filter })
 }
 
 /// One asset.

@@ -6,18 +6,16 @@
 //! route keeps the 64 KiB limit.
 //!
 //! Two formats, chosen by `Content-Type`: the JSON import format, and nmap's XML output
-//! (`application/xml` or `text/xml`), which `crate::nmap` reads into the JSON format's
-//! hosts. Both then take one way: [`scan_report`] validates every host (naming a bad one
-//! in the format's own words) and the service imports the report.
-
-use std::collections::HashSet;
+//! (`application/xml` or `text/xml`), which authdb-service's `scan_format::nmap` reads
+//! into the JSON format's hosts. Both then take one way: `authdb_service::scan_report`
+//! validates every host (naming a bad one in the format's own words) and the service
+//! imports the report. The console's upload reads files through the same functions.
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
-use authdb_domain::{
-    Banner, Confidence, Hostname, IpAddress, MacAddress, Metadata, NetworkId, Port, PortState, Protocol, ScanId,
-    ScanReport, ScanSource, ScannedHost, ScannedService, Violation, parse_label,
+use authdb_domain::{NetworkId, ScanId, ScanSource};
+use authdb_service::{
+    DocumentHost, InventoryService, MAX_SCAN_VIOLATIONS, ScanDocument, ScanFormat, ServiceError, nmap, scan_report,
 };
-use authdb_service::{InventoryService, ServiceError};
 
 use crate::endpoint::resource;
 use crate::limits::read_limited;
@@ -27,13 +25,9 @@ use crate::{
     fields::invalid,
     guard::{RequirePermission, path_uuid, perm},
     json::{is_json_content_type, parse},
-    nmap,
     pagination::{ListBody, PageParams},
     problem::Problem,
 };
-
-/// The most violations one 422 lists: a huge broken scan is named, not echoed whole.
-const MAX_VIOLATIONS: usize = 100;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -163,9 +157,9 @@ async fn import_scan(
 ) -> Result<HttpResponse, ApiError> {
     let network = network_id(&req)?;
     let format = if is_json_content_type(&req) {
-        Format::Json
+        ScanFormat::Json
     } else if is_xml_content_type(&req) {
-        Format::Nmap
+        ScanFormat::Nmap
     } else {
         return Err(ApiError::UnsupportedScanMediaType);
     };
@@ -173,15 +167,16 @@ async fn import_scan(
     let body = read_limited(&req, payload, inventory.max_scan_bytes()).await?;
     let (bytes, read) = (body.len(), started.elapsed());
     let (request, violations) = match format {
-        Format::Json => (parse::<ScanRequest>(&body)?, Vec::new()),
-        Format::Nmap => {
-            let scan = nmap::parse(&body, MAX_VIOLATIONS).map_err(|error| ApiError::MalformedXml(error.to_string()))?;
-            (scan.request, scan.violations)
+        ScanFormat::Json => (parse::<ScanDocument>(&body)?, Vec::new()),
+        ScanFormat::Nmap => {
+            let scan =
+                nmap::parse(&body, MAX_SCAN_VIOLATIONS).map_err(|error| ApiError::MalformedXml(error.to_string()))?;
+            (scan.document, scan.violations)
         }
     };
     drop(body);
     let parsed = started.elapsed();
-    let report = scan_report(request, format, violations)?;
+    let report = scan_report(request, format, violations).map_err(|found| invalid(found.into_iter().map(Some)))?;
     let (hosts, validated) = (report.hosts.len(), started.elapsed());
     let scan = inventory.import_scan(&guard.member.membership, network, format.source(), report, &client.0).await?;
     // Where an import's time goes (docs/benchmarks.md): the body, its parsing, the checks
@@ -200,38 +195,6 @@ async fn import_scan(
     Ok(HttpResponse::Created().json(ScanResponse::from(scan)))
 }
 
-/// The format of a scan body; it names the fields of a 422 and the scan's source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Json,
-    Nmap,
-}
-
-impl Format {
-    fn source(self) -> ScanSource {
-        match self {
-            Self::Json => ScanSource::Json,
-            Self::Nmap => ScanSource::Nmap,
-        }
-    }
-
-    /// `hosts[17].ip`, or in nmap XML `host[17].address`.
-    fn host_field(self, host: usize, field: &str) -> String {
-        match self {
-            Self::Json => format!("hosts[{host}].{field}"),
-            Self::Nmap => nmap::host_field(host, field),
-        }
-    }
-
-    /// `hosts[2].services[0].port`, or in nmap XML `host[2].ports.port[0].portid`.
-    fn service_field(self, host: usize, service: usize, field: &str) -> String {
-        match self {
-            Self::Json => format!("hosts[{host}].services[{service}].{field}"),
-            Self::Nmap => nmap::service_field(host, service, field),
-        }
-    }
-}
-
 /// `application/xml` or `text/xml`, with any parameters.
 fn is_xml_content_type(req: &HttpRequest) -> bool {
     let Some(value) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
@@ -239,137 +202,6 @@ fn is_xml_content_type(req: &HttpRequest) -> bool {
     };
     let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     essence == "application/xml" || essence == "text/xml"
-}
-
-/// Every host parsed, or one 422 naming each bad field by its position (at most
-/// [`MAX_VIOLATIONS`]), after those the format itself found.
-fn scan_report(request: ScanRequest, format: Format, mut violations: Vec<Violation>) -> Result<ScanReport, ApiError> {
-    let mut hosts = Vec::with_capacity(request.hosts.len());
-    let mut addresses = HashSet::with_capacity(request.hosts.len());
-    for (index, host) in request.hosts.into_iter().enumerate() {
-        if let Some(host) = scanned_host(format, index, host, &mut violations) {
-            if !addresses.insert(host.ip) {
-                violations.push(Violation::new(format.host_field(index, "ip"), "appears more than once in the scan"));
-            }
-            hosts.push(host);
-        }
-        if violations.len() >= MAX_VIOLATIONS {
-            break;
-        }
-    }
-    if !violations.is_empty() {
-        violations.truncate(MAX_VIOLATIONS);
-        return Err(invalid(violations.into_iter().map(Some)));
-    }
-    Ok(ScanReport { started_at: request.started_at, finished_at: request.finished_at, hosts })
-}
-
-/// Renames a violation to its place in the scan (`hosts[3].mac`).
-fn at<T>(parsed: Result<T, Violation>, field: impl Fn() -> String, violations: &mut Vec<Violation>) -> Option<T> {
-    parsed.map_err(|violation| violations.push(Violation::new(field(), violation.message))).ok()
-}
-
-fn scanned_host(format: Format, index: usize, host: ScanHostRequest, v: &mut Vec<Violation>) -> Option<ScannedHost> {
-    let before = v.len();
-    let name = |field: &str| format.host_field(index, field);
-    let ip = at(IpAddress::parse(&host.ip, "ip"), || name("ip"), v);
-    let up = match host.status.trim().to_ascii_lowercase().as_str() {
-        "up" => Some(true),
-        "down" => Some(false),
-        _ => {
-            v.push(Violation::new(name("status"), "must be up or down"));
-            None
-        }
-    };
-    let mac_address = at(host.mac.as_deref().map(|mac| MacAddress::parse(mac, "mac")).transpose(), || name("mac"), v);
-    let mac_vendor = at(
-        host.mac_vendor.as_deref().map(|text| parse_label(text, "mac_vendor", 255)).transpose(),
-        || name("mac_vendor"),
-        v,
-    );
-    let hostname =
-        at(host.hostname.as_deref().map(|text| Hostname::parse(text, "hostname")).transpose(), || name("hostname"), v);
-    let operating_system =
-        at(host.os.as_deref().map(|text| parse_label(text, "os", 255)).transpose(), || name("os"), v);
-    let os_version = at(
-        host.os_version.as_deref().map(|text| parse_label(text, "os_version", 255)).transpose(),
-        || name("os_version"),
-        v,
-    );
-    let os_cpe =
-        at(host.os_cpe.as_deref().map(|text| parse_label(text, "os_cpe", 255)).transpose(), || name("os_cpe"), v);
-    let mut services = Vec::with_capacity(host.services.len());
-    let mut keys = HashSet::with_capacity(host.services.len());
-    for (position, service) in host.services.into_iter().enumerate() {
-        if let Some(service) = scanned_service(format, index, position, service, v) {
-            if !keys.insert((service.port, service.protocol)) {
-                v.push(Violation::new(
-                    format.service_field(index, position, "port"),
-                    "this port and protocol appear more than once for the host",
-                ));
-            }
-            services.push(service);
-        }
-    }
-    if v.len() > before {
-        return None;
-    }
-    Some(ScannedHost {
-        ip: ip?,
-        up: up?,
-        mac_address: mac_address?,
-        mac_vendor: mac_vendor?,
-        hostname: hostname?,
-        operating_system: operating_system?,
-        os_version: os_version?,
-        os_cpe: os_cpe?,
-        services,
-    })
-}
-
-fn scanned_service(
-    format: Format,
-    host: usize,
-    index: usize,
-    service: ScanServiceRequest,
-    v: &mut Vec<Violation>,
-) -> Option<ScannedService> {
-    let before = v.len();
-    let name = |field: &str| format.service_field(host, index, field);
-    let port = at(Port::parse(service.port, "port"), || name("port"), v);
-    let protocol = at(Protocol::parse(&service.protocol, "protocol"), || name("protocol"), v);
-    let state = at(PortState::parse(&service.state, "state"), || name("state"), v);
-    let mut label = |raw: Option<String>, field: &'static str| {
-        at(raw.as_deref().map(|text| parse_label(text, field, 255)).transpose(), || name(field), v).flatten()
-    };
-    let service_name = label(service.service_name, "service_name");
-    let product = label(service.product, "product");
-    let version = label(service.version, "version");
-    let cpe = label(service.cpe, "cpe");
-    let banner =
-        at(service.banner.as_deref().map(|text| Banner::parse(text, "banner")).transpose(), || name("banner"), v);
-    let confidence = at(
-        service.confidence.map(|value| Confidence::parse(value, "confidence")).transpose(),
-        || name("confidence"),
-        v,
-    );
-    let extra_info =
-        at(service.extra_info.map(|value| Metadata::parse(value, "extra_info")).transpose(), || name("extra_info"), v);
-    if v.len() > before {
-        return None;
-    }
-    Some(ScannedService {
-        port: port?,
-        protocol: protocol?,
-        state: state?,
-        service_name,
-        product,
-        version,
-        cpe,
-        banner: banner?,
-        confidence: confidence?,
-        extra_info: extra_info?,
-    })
 }
 
 /// Run a scan through the network's agent and import its answer (needs
@@ -407,14 +239,13 @@ async fn run_scan(
     let data = inventory.fetch_agent_scan(&member.membership, member.principal.session_id, network).await?;
     let finished_at = time::OffsetDateTime::now_utc();
     let bad_answer = |reason: String| ApiError::Service(ServiceError::AgentBadAnswer(reason));
-    let hosts: Vec<ScanHostRequest> = serde_json::from_value(data)
+    let hosts: Vec<DocumentHost> = serde_json::from_value(data)
         .map_err(|error| bad_answer(format!("`data` is not an array of scan hosts ({error})")))?;
-    let request = ScanRequest { started_at: Some(started_at), finished_at: Some(finished_at), hosts };
-    let report = scan_report(request, Format::Json, Vec::new()).map_err(|error| match error {
-        ApiError::Service(ServiceError::Invalid(violations)) => bad_answer(
+    let document = ScanDocument { started_at: Some(started_at), finished_at: Some(finished_at), hosts };
+    let report = scan_report(document, ScanFormat::Json, Vec::new()).map_err(|violations| {
+        bad_answer(
             violations.iter().take(5).map(|v| format!("{}: {}", v.field, v.message)).collect::<Vec<_>>().join("; "),
-        ),
-        other => other,
+        )
     })?;
     let scan = inventory.import_scan(&member.membership, network, ScanSource::Agent, report, &client.0).await?;
     Ok(HttpResponse::Created().json(ScanResponse::from(scan)))

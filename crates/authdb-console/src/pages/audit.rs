@@ -14,7 +14,7 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339, macros::form
 use crate::{
     error::ConsoleError,
     layout::{page, respond, url, when},
-    paging::pager_with,
+    paging::{pager_with, query_string},
     session::SignedIn,
     tenant::{Tenant, org_links},
 };
@@ -57,25 +57,17 @@ fn input_time(at: OffsetDateTime) -> String {
 
 /// The filter as query parameters for the pager's links (`key=value&...`, encoded).
 fn filter_query(filter: &AuditFilter) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    if let Some(action) = &filter.action {
-        query.append_pair("action", action.as_str());
-    }
-    if let Some(actor) = &filter.actor {
-        query.append_pair("actor", &actor.to_text());
-    }
-    if let Some(outcome) = filter.outcome {
-        query.append_pair("outcome", outcome.as_str());
-    }
-    if let Some(target) = &filter.target {
-        query.append_pair("target", target.as_str());
-    }
-    for (key, at) in [("from", filter.from), ("to", filter.to)] {
-        if let Some(at) = at {
-            query.append_pair(key, &at.format(&Rfc3339).unwrap_or_default());
-        }
-    }
-    query.finish()
+    let actor = filter.actor.as_ref().map(|actor| actor.to_text());
+    let time = |at: Option<OffsetDateTime>| at.and_then(|at| at.format(&Rfc3339).ok());
+    let (from, to) = (time(filter.from), time(filter.to));
+    query_string([
+        ("action", filter.action.as_ref().map_or("", |action| action.as_str())),
+        ("actor", actor.as_deref().unwrap_or_default()),
+        ("outcome", filter.outcome.map_or("", |outcome| outcome.as_str())),
+        ("target", filter.target.as_ref().map_or("", |target| target.as_str())),
+        ("from", from.as_deref().unwrap_or_default()),
+        ("to", to.as_deref().unwrap_or_default()),
+    ])
 }
 
 async fn audit(signed_in: SignedIn, org: web::Path<String>, req: HttpRequest) -> Result<HttpResponse, ConsoleError> {

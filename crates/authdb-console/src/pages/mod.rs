@@ -6,6 +6,7 @@
 mod audit;
 mod dashboard;
 mod events;
+mod inventory;
 mod organizations;
 mod password;
 mod platform_organizations;
@@ -38,7 +39,8 @@ pub(crate) fn mount(cfg: &mut web::ServiceConfig) {
         .configure(platform_users::configure)
         .configure(platform_organizations::configure)
         .configure(platform_outbox::configure)
-        .configure(audit::configure);
+        .configure(audit::configure)
+        .configure(inventory::configure);
 }
 
 /// The console's front door: the profile (which sends a visitor without a session on to

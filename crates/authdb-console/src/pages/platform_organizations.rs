@@ -20,7 +20,7 @@ use crate::{
     error::ConsoleError,
     form::Posted,
     layout::{Chrome, alert, confirm, csrf_field, notice, page, respond, see_other, url, when},
-    paging::{PageQuery, filter_query, pager_with},
+    paging::{PageQuery, pager_with, query_string},
     session::SignedIn,
     tenant::Tenant,
 };
@@ -116,7 +116,7 @@ async fn list(signed_in: SignedIn, query: web::Query<OrganizationsQuery>) -> Res
                     }
                 }
             }
-            (pager_with(NAV, &filter_query(&[("q", Some(typed))]), &listed, "organizations"))
+            (pager_with(NAV, &query_string([("q", typed)]), &listed, "organizations"))
         }
     };
     Ok(respond(StatusCode::OK, page("All organizations", Some(&signed_in.chrome(NAV)), content)))

@@ -17,7 +17,7 @@ use crate::{
     error::ConsoleError,
     form::Posted,
     layout::{confirm, notice, page, respond, see_other, url, when},
-    paging::{PageQuery, filter_query, pager_with},
+    paging::{PageQuery, pager_with, query_string},
     session::SignedIn,
     tenant::path_id,
 };
@@ -111,7 +111,7 @@ async fn list(signed_in: SignedIn, query: web::Query<UsersQuery>) -> Result<Http
     let listed = signed_in.console.admin.list_users(&signed_in.principal, search.as_deref(), sort, page_asked).await?;
     let typed = query.q.as_deref().unwrap_or("").trim();
     let chosen = sort_text.unwrap_or("created_at");
-    let filters = filter_query(&[("q", Some(typed)), ("sort", sort_text)]);
+    let filters = query_string([("q", typed), ("sort", sort_text.unwrap_or_default())]);
     let content = html! {
         form method="get" action=(url(NAV)) class="picker" role="search" aria-label="Search the users" {
             div class="field" {

@@ -199,6 +199,67 @@ pub struct AssetFilter {
     pub open_port: Option<Port>,
 }
 
+/// The value, or `None` with its violation recorded.
+fn keep<T>(parsed: Result<T, Violation>, violations: &mut Vec<Violation>) -> Option<T> {
+    parsed.map_err(|violation| violations.push(violation)).ok()
+}
+
+impl AssetFilter {
+    /// The filters of an asset list's query string, every pair in order (the search `q`,
+    /// the paging and the ordering are read apart; other keys are ignored): `status`,
+    /// `criticality`, `asset_type` (comma-separated, any of them), `tag` (repeatable,
+    /// every one), `network_id`, `owner_id`, `cidr`, `min_risk` and `port`. Each bad value
+    /// is a violation naming its key. The API's list and the console's table read their
+    /// query strings through this one function.
+    pub fn from_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, Vec<Violation>> {
+        let mut violations = Vec::new();
+        let mut filter = Self::default();
+        let uuid = |value: &str, field: &'static str| {
+            uuid::Uuid::parse_str(value.trim()).map_err(|_| Violation::new(field, "must be a UUID"))
+        };
+        for (key, value) in pairs {
+            match key {
+                "status" => {
+                    let parsed = value.split(',').map(|part| AssetStatus::parse(part, "status"));
+                    filter.statuses.extend(parsed.filter_map(|value| keep(value, &mut violations)));
+                }
+                "criticality" => {
+                    let parsed = value.split(',').map(|part| Criticality::parse(part, "criticality"));
+                    filter.criticalities.extend(parsed.filter_map(|value| keep(value, &mut violations)));
+                }
+                "asset_type" => {
+                    let parsed = value.split(',').map(|part| AssetType::parse(part, "asset_type"));
+                    filter.asset_types.extend(parsed.filter_map(|value| keep(value, &mut violations)));
+                }
+                "tag" => filter.tags.extend(keep(Tag::parse(value, "tag"), &mut violations)),
+                "network_id" => {
+                    filter.network_id = keep(uuid(value, "network_id"), &mut violations).map(NetworkId::from_uuid)
+                }
+                "owner_id" => filter.owner_id = keep(uuid(value, "owner_id"), &mut violations).map(UserId::from_uuid),
+                "cidr" => filter.cidr = keep(Cidr::parse(value, "cidr"), &mut violations),
+                "min_risk" => {
+                    let score = value
+                        .trim()
+                        .parse::<i64>()
+                        .map_err(|_| Violation::new("min_risk", "must be an integer from 0 to 100"))
+                        .and_then(|score| RiskScore::parse(score, "min_risk"));
+                    filter.min_risk = keep(score, &mut violations);
+                }
+                "port" => {
+                    let port = value
+                        .trim()
+                        .parse::<i64>()
+                        .map_err(|_| Violation::new("port", "must be an integer from 1 to 65535"))
+                        .and_then(|port| Port::parse(port, "port"));
+                    filter.open_port = keep(port, &mut violations);
+                }
+                _ => {}
+            }
+        }
+        if violations.is_empty() { Ok(filter) } else { Err(violations) }
+    }
+}
+
 /// Orders of asset lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AssetSortKey {
@@ -227,6 +288,25 @@ impl SortKey for AssetSortKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_asset_query_names_each_bad_filter() {
+        let filter = AssetFilter::from_query([
+            ("criticality", "high,critical"),
+            ("tag", "web"),
+            ("tag", "prod"),
+            ("port", "443"),
+            ("q", "ignored here"),
+        ])
+        .expect("valid");
+        assert_eq!(filter.criticalities, [Criticality::High, Criticality::Critical]);
+        assert_eq!(filter.tags.len(), 2);
+        assert_eq!(filter.open_port.map(|port| port.value()), Some(443));
+        let bad = AssetFilter::from_query([("criticality", "huge"), ("port", "0"), ("network_id", "x")])
+            .expect_err("invalid");
+        let fields: Vec<_> = bad.iter().map(|v| v.field.as_ref()).collect();
+        assert_eq!(fields, ["criticality", "port", "network_id"]);
+    }
 
     #[test]
     fn cidr_lists_name_the_bad_block() {

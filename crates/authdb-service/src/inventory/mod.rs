@@ -2,6 +2,9 @@
 //! services, scans, and the networks' access rules, one module per resource, all methods
 //! of [`InventoryService`].
 //!
+//! `scan_format` reads a scan file (the JSON import format or nmap's XML) into the
+//! `ScanReport` that [`InventoryService::import_scan`] takes; both HTTP adapters call it.
+//!
 //! Every use case takes the caller's [`crate::Membership`]; reads need `assets:read`,
 //! writes `assets:write` (access rules and agent scans `networks:control`) and go through
 //! `TenantWrite` with an audit record. Nothing here is cached, so every write states
@@ -21,6 +24,7 @@ mod assets;
 mod networks;
 mod rules;
 mod runs;
+pub(crate) mod scan_format;
 mod scans;
 mod services;
 

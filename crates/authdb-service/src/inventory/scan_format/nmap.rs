@@ -1,11 +1,11 @@
 //! nmap's XML output (`nmap -oX`) read into the scan import's own format, so that an nmap
 //! scan is validated, named in a 422 and imported exactly as a JSON scan is.
 //!
-//! No I/O: [`parse`] reads a body the route has already read under its size limit
-//! (`inventory.max_scan_bytes`), with quick-xml's pull parser, one event at a time; no
+//! No I/O: [`parse`] reads a body an adapter has already read under its size limit
+//! (`inventory.max_scan_bytes`: the API's `POST .../scans`, the console's upload), with quick-xml's pull parser, one event at a time; no
 //! tree is built, and what is kept is what the JSON import would hold for the same hosts.
 //!
-//! Hostile documents are refused with an [`XmlError`] (a 400), never expanded:
+//! Hostile documents are refused with an [`XmlError`] (a 400 in both adapters), never expanded:
 //! - a DOCTYPE: nmap writes a bare `<!DOCTYPE nmaprun>`, which declares nothing, and that
 //!   is the only one accepted; an internal subset (entity declarations) or an external
 //!   identifier (`SYSTEM "file:///etc/passwd"`) is refused before anything else is read,
@@ -44,19 +44,19 @@ use quick_xml::{
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::dto::{ScanHostRequest, ScanRequest, ScanServiceRequest};
+use super::document::{DocumentHost, DocumentService, ScanDocument};
 
 /// The most elements open at once.
-pub(crate) const MAX_DEPTH: usize = 64;
+pub const MAX_DEPTH: usize = 64;
 
 /// Why a body is not a readable nmap XML document, and where (a 0-based byte offset,
 /// and the 1-based line and column of that byte).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct XmlError {
-    pub(crate) message: String,
-    pub(crate) position: usize,
-    pub(crate) line: usize,
-    pub(crate) column: usize,
+pub struct XmlError {
+    pub message: String,
+    pub position: usize,
+    pub line: usize,
+    pub column: usize,
 }
 
 impl fmt::Display for XmlError {
@@ -67,14 +67,14 @@ impl fmt::Display for XmlError {
 
 /// An nmap scan in the import format, and what is wrong with the parts of it that have
 /// no place in that format (`conf`, the run's times), named the nmap way.
-pub(crate) struct NmapScan {
-    pub(crate) request: ScanRequest,
-    pub(crate) violations: Vec<Violation>,
+pub struct NmapScan {
+    pub document: ScanDocument,
+    pub violations: Vec<Violation>,
 }
 
 /// The name of a host's field in a 422, the nmap way: `host[17].address` for `ip`.
 /// Hosts are counted from 0 in document order, `host` elements only.
-pub(crate) fn host_field(host: usize, field: &str) -> String {
+pub fn host_field(host: usize, field: &str) -> String {
     let element = match field {
         "ip" => "address",
         "status" => "status",
@@ -91,7 +91,7 @@ pub(crate) fn host_field(host: usize, field: &str) -> String {
 
 /// The name of a port's field in a 422, the nmap way: `host[3].ports.port[0].portid`.
 /// Ports are counted from 0 within their host.
-pub(crate) fn service_field(host: usize, port: usize, field: &str) -> String {
+pub fn service_field(host: usize, port: usize, field: &str) -> String {
     let element = match field {
         "port" => "portid",
         "protocol" => "protocol",
@@ -134,7 +134,7 @@ struct HostDraft {
     user_hostname: Option<String>,
     other_hostname: Option<String>,
     os: Option<OsMatchDraft>,
-    services: Vec<ScanServiceRequest>,
+    services: Vec<DocumentService>,
 }
 
 /// An `osmatch` being read, or the best one of a host so far.
@@ -160,7 +160,7 @@ impl OsMatchDraft {
 }
 
 struct PortDraft {
-    service: ScanServiceRequest,
+    service: DocumentService,
     cpe: Option<String>,
 }
 
@@ -168,7 +168,7 @@ struct Parser<'a> {
     body: &'a [u8],
     stack: Vec<Element>,
     seen_root: bool,
-    request: ScanRequest,
+    document: ScanDocument,
     violations: Vec<Violation>,
     host: Option<HostDraft>,
     port: Option<PortDraft>,
@@ -186,7 +186,7 @@ struct Parser<'a> {
 /// Reads an nmap XML document. Structure and syntax errors are an [`XmlError`]; values
 /// are checked later, by the import's validation, as a JSON scan's are. Reading stops
 /// early, with what was read, once `stop_after` hosts or ports are certain to be invalid.
-pub(crate) fn parse(body: &[u8], stop_after: usize) -> Result<NmapScan, XmlError> {
+pub fn parse(body: &[u8], stop_after: usize) -> Result<NmapScan, XmlError> {
     let mut reader = Reader::from_reader(body);
     let config = reader.config_mut();
     config.check_end_names = true;
@@ -195,7 +195,7 @@ pub(crate) fn parse(body: &[u8], stop_after: usize) -> Result<NmapScan, XmlError
         body,
         stack: Vec::new(),
         seen_root: false,
-        request: ScanRequest { started_at: None, finished_at: None, hosts: Vec::new() },
+        document: ScanDocument { started_at: None, finished_at: None, hosts: Vec::new() },
         violations: Vec::new(),
         host: None,
         port: None,
@@ -207,7 +207,7 @@ pub(crate) fn parse(body: &[u8], stop_after: usize) -> Result<NmapScan, XmlError
     };
     loop {
         if parser.doomed + parser.violations.len() >= stop_after {
-            return Ok(NmapScan { request: parser.request, violations: parser.violations });
+            return Ok(NmapScan { document: parser.document, violations: parser.violations });
         }
         let at = position(reader.buffer_position());
         let event = match reader.read_event() {
@@ -274,7 +274,7 @@ pub(crate) fn parse(body: &[u8], stop_after: usize) -> Result<NmapScan, XmlError
     if !parser.seen_root {
         return Err(parser.error("the document has no <nmaprun> element".to_owned(), body.len()));
     }
-    Ok(NmapScan { request: parser.request, violations: parser.violations })
+    Ok(NmapScan { document: parser.document, violations: parser.violations })
 }
 
 fn position(offset: u64) -> usize {
@@ -325,7 +325,7 @@ impl Parser<'_> {
             (None, "nmaprun") => {
                 self.seen_root = true;
                 if let Some(start) = get("start") {
-                    self.request.started_at = self.time(&start, "nmaprun.start");
+                    self.document.started_at = self.time(&start, "nmaprun.start");
                 }
                 Element::Root
             }
@@ -337,7 +337,7 @@ impl Parser<'_> {
             (Some(Element::Root), "runstats") => Element::Runstats,
             (Some(Element::Runstats), "finished") => {
                 if let Some(time) = get("time") {
-                    self.request.finished_at = self.time(&time, "runstats.finished.time");
+                    self.document.finished_at = self.time(&time, "runstats.finished.time");
                 }
                 Element::Other
             }
@@ -402,7 +402,7 @@ impl Parser<'_> {
             (Some(Element::Ports), "port") => {
                 let port = get("portid").and_then(|value| value.trim().parse::<i64>().ok()).unwrap_or(-1);
                 self.port = Some(PortDraft {
-                    service: ScanServiceRequest {
+                    service: DocumentService {
                         port,
                         protocol: get("protocol").unwrap_or_default(),
                         state: String::new(),
@@ -430,7 +430,7 @@ impl Parser<'_> {
                     None => None,
                     Some(Ok(conf)) if conf <= 10 => Some(i64::from(conf) * 10),
                     Some(_) => {
-                        let (host, port) = (self.request.hosts.len(), self.host_services());
+                        let (host, port) = (self.document.hosts.len(), self.host_services());
                         self.violations.push(Violation::new(
                             service_field(host, port, "confidence"),
                             "must be an integer from 0 to 10",
@@ -513,7 +513,7 @@ impl Parser<'_> {
                         Some((name, version, cpe)) => (Some(name), version, cpe),
                         None => (None, None, None),
                     };
-                    self.request.hosts.push(ScanHostRequest {
+                    self.document.hosts.push(DocumentHost {
                         ip: host.ip.unwrap_or_default(),
                         status: host.status.unwrap_or_default(),
                         mac: host.mac,

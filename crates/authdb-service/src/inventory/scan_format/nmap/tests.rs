@@ -4,8 +4,8 @@ fn parse_all(body: &[u8]) -> Result<NmapScan, XmlError> {
     parse(body, usize::MAX)
 }
 
-const LOOPBACK: &str = include_str!("../../../../tests/fixtures/nmap/loopback-sv.xml");
-const WITH_OS: &str = include_str!("../../../../tests/fixtures/nmap/loopback-os.xml");
+const LOOPBACK: &str = include_str!("../../../../../../tests/fixtures/nmap/loopback-sv.xml");
+const WITH_OS: &str = include_str!("../../../../../../tests/fixtures/nmap/loopback-os.xml");
 
 fn refused(xml: &str) -> XmlError {
     match parse_all(xml.as_bytes()) {
@@ -18,10 +18,10 @@ fn refused(xml: &str) -> XmlError {
 fn real_nmap_output_becomes_the_import_format() {
     let scan = parse_all(LOOPBACK.as_bytes()).expect("fixture");
     assert!(scan.violations.is_empty());
-    let request = scan.request;
-    assert!(request.started_at.is_some() && request.finished_at.is_some());
-    assert_eq!(request.hosts.len(), 1);
-    let host = &request.hosts[0];
+    let document = scan.document;
+    assert!(document.started_at.is_some() && document.finished_at.is_some());
+    assert_eq!(document.hosts.len(), 1);
+    let host = &document.hosts[0];
     assert_eq!((host.ip.as_str(), host.status.as_str()), ("127.0.0.1", "up"));
     assert_eq!(host.hostname.as_deref(), Some("localhost"));
     let ports: Vec<(i64, &str, &str)> =
@@ -48,18 +48,18 @@ fn real_nmap_output_becomes_the_import_format() {
 #[test]
 fn the_most_accurate_os_match_wins() {
     let scan = parse_all(WITH_OS.as_bytes()).expect("fixture");
-    assert_eq!(scan.request.hosts[0].os.as_deref(), Some("Linux 5.0 - 5.2"));
+    assert_eq!(scan.document.hosts[0].os.as_deref(), Some("Linux 5.0 - 5.2"));
     let xml = r#"<nmaprun><host><status state="up"/><address addr="10.0.0.1" addrtype="ipv4"/><os>
         <osmatch name="low" accuracy="80"/><osmatch name="high" accuracy="99"/><osmatch name="tie" accuracy="99"/>
         </os></host></nmaprun>"#;
-    assert_eq!(parse_all(xml.as_bytes()).expect("ok").request.hosts[0].os.as_deref(), Some("high"));
+    assert_eq!(parse_all(xml.as_bytes()).expect("ok").document.hosts[0].os.as_deref(), Some("high"));
 }
 
 #[test]
 fn the_best_os_match_gives_its_operating_system_cpe_and_generation() {
     // The real fixture (nmap 7.93 -O): the best match's class.
     let scan = parse_all(WITH_OS.as_bytes()).expect("nmap's own output parses");
-    let host = &scan.request.hosts[0];
+    let host = &scan.document.hosts[0];
     assert_eq!(host.os_cpe.as_deref(), Some("cpe:/o:linux:linux_kernel:5"));
     assert_eq!(host.os_version.as_deref(), Some("5.X"));
     // A hardware class listed first: the operating system's CPE (cpe:/o:) is preferred,
@@ -72,7 +72,7 @@ fn the_best_os_match_gives_its_operating_system_cpe_and_generation() {
         </osmatch>
         <osmatch name="tie" accuracy="94"><osclass osgen="1.X"><cpe>cpe:/o:tie:os:1</cpe></osclass></osmatch>
         </os></host></nmaprun>"#;
-    let host = &parse_all(xml.as_bytes()).expect("ok").request.hosts[0];
+    let host = &parse_all(xml.as_bytes()).expect("ok").document.hosts[0];
     assert_eq!(host.os.as_deref(), Some("camera"));
     assert_eq!(host.os_cpe.as_deref(), Some("cpe:/o:linux:linux_kernel:2.6.17"));
     assert_eq!(host.os_version.as_deref(), Some("2.6.X"));
@@ -83,7 +83,7 @@ fn the_best_os_match_gives_its_operating_system_cpe_and_generation() {
         <osmatch name="bare" accuracy="90"/></os></host><host><status state="up"/>
         <address addr="10.0.0.3" addrtype="ipv4"/><os><osclass osgen="7"><cpe>cpe:/o:x:y</cpe></osclass></os></host>
         </nmaprun>"#;
-    let hosts = parse_all(xml.as_bytes()).expect("ok").request.hosts;
+    let hosts = parse_all(xml.as_bytes()).expect("ok").document.hosts;
     assert_eq!(hosts[0].os_cpe.as_deref(), Some("cpe:/h:hp:jetdirect"));
     assert_eq!(hosts[0].os_version.as_deref(), Some("4.X"));
     assert_eq!(
@@ -106,9 +106,9 @@ fn addresses_names_and_states_map_onto_the_import_fields() {
         <ports><port protocol="udp" portid="53"><state state="closed|filtered"/></port>
         <port protocol="tcp" portid="22"><state state="unfiltered"/><service name="ssh"><cpe></cpe><cpe>cpe:/a:x&#58;y</cpe><cpe>cpe:/o:z</cpe></service></port>
         </ports></host><host><status state="down"/><address addr="10.0.0.2" addrtype="ipv4"/></host></nmaprun>"#;
-    let request = parse_all(xml.as_bytes()).expect("ok").request;
-    assert_eq!(request.hosts.len(), 2, "a hosthint is not a host");
-    let host = &request.hosts[0];
+    let document = parse_all(xml.as_bytes()).expect("ok").document;
+    assert_eq!(document.hosts.len(), 2, "a hosthint is not a host");
+    let host = &document.hosts[0];
     assert_eq!(host.ip, "2001:db8::1");
     assert_eq!(host.mac.as_deref(), Some("AA:BB:CC:00:00:01"));
     assert_eq!(host.mac_vendor.as_deref(), Some("Acme & Sons"));
@@ -116,7 +116,7 @@ fn addresses_names_and_states_map_onto_the_import_fields() {
     assert_eq!(host.services[0].state, "unknown");
     assert_eq!(host.services[1].state, "unknown");
     assert_eq!(host.services[1].cpe.as_deref(), Some("cpe:/a:x:y"), "the first non-empty cpe, references resolved");
-    assert_eq!(request.hosts[1].status, "down");
+    assert_eq!(document.hosts[1].status, "down");
 }
 
 #[test]
@@ -125,7 +125,7 @@ fn values_nmap_cannot_carry_are_named_the_nmap_way() {
     let scan = parse_all(xml.as_bytes()).expect("well-formed");
     let fields: Vec<&str> = scan.violations.iter().map(|v| v.field.as_ref()).collect();
     assert_eq!(fields, ["nmaprun.start", "host[0].ports.port[0].service.conf"]);
-    assert_eq!(scan.request.hosts[0].services[0].port, -1, "left for the port check to name");
+    assert_eq!(scan.document.hosts[0].services[0].port, -1, "left for the port check to name");
     assert_eq!(host_field(17, "ip"), "host[17].address");
     assert_eq!(service_field(2, 0, "port"), "host[2].ports.port[0].portid");
 }
@@ -178,12 +178,12 @@ fn malformed_documents_say_where() {
 fn reading_stops_once_enough_is_known_to_be_refused() {
     let junk = format!("<nmaprun>{}", "<host/>".repeat(100_000));
     let scan = parse(junk.as_bytes(), 100).expect("stopped before the missing end tag");
-    assert_eq!(scan.request.hosts.len(), 100);
+    assert_eq!(scan.document.hosts.len(), 100);
     let ports = format!("<nmaprun><host>{}</host></nmaprun>", "<ports><port/></ports>".repeat(1000));
-    assert_eq!(parse(ports.as_bytes(), 10).expect("stopped").request.hosts.len(), 0, "inside the first host");
+    assert_eq!(parse(ports.as_bytes(), 10).expect("stopped").document.hosts.len(), 0, "inside the first host");
     let fine = format!(
         "<nmaprun>{}</nmaprun>",
         r#"<host><status state="up"/><address addr="10.0.0.1" addrtype="ipv4"/></host>"#.repeat(500)
     );
-    assert_eq!(parse(fine.as_bytes(), 100).expect("valid").request.hosts.len(), 500, "valid hosts do not count");
+    assert_eq!(parse(fine.as_bytes(), 100).expect("valid").document.hosts.len(), 500, "valid hosts do not count");
 }

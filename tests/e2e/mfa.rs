@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use crate::{
     answers::json_of,
     python::{pyjwt_amr, pyotp_code},
+    soft_passkey::SoftPasskey,
 };
 
 const TOTP: &str = "/api/v1/auth/mfa/totp";
@@ -211,12 +212,13 @@ async fn disable_and_admin_reset(backend: Backend) {
     assert_eq!(none.status(), 409);
 
     let (_, _) = enrol(&app, &alice).await;
+    SoftPasskey::new().register_with(&app, &alice.access_token).await;
     let path = format!("/api/v1/admin/users/{}/mfa/reset", alice.user_id());
     assert_eq!(app.post(&path, &alice.access_token, &json!({})).await.status(), 403, "not a superuser");
     app.register_ok("root").await;
     let root = app.promote_to_superuser("root").await;
     assert_eq!(app.post(&path, &root.access_token, &json!({})).await.status(), 204);
-    assert_eq!(app.login("alice", PASSWORD).await.status(), 200, "factors reset");
+    assert_eq!(app.login("alice", PASSWORD).await.status(), 200, "factors reset: the TOTP factor and the passkey");
     let unknown = format!("/api/v1/admin/users/{}/mfa/reset", uuid::Uuid::now_v7());
     assert_eq!(app.post(&unknown, &root.access_token, &json!({})).await.status(), 404);
 }

@@ -4,7 +4,7 @@
 //! come from Python's `pyotp` as in `mfa.rs`.
 
 use authdb_persistence::entities::{audit_events, mfa_challenges, mfa_totp};
-use authdb_tests::{Backend, PASSWORD, TestApp, Tokens, claims_of, spawn_app, spawn_app_with};
+use authdb_tests::{Backend, PASSWORD, TestApp, claims_of, spawn_app, spawn_app_with};
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use futures_util::future::join_all;
 use reqwest::Response;
@@ -17,8 +17,6 @@ use crate::{
     soft_passkey::SoftPasskey,
 };
 
-const REGISTER_START: &str = "/api/v1/auth/passkeys/register/start";
-const REGISTER_FINISH: &str = "/api/v1/auth/passkeys/register/finish";
 const LOGIN_START: &str = "/api/v1/auth/passkeys/login/start";
 const LOGIN_FINISH: &str = "/api/v1/auth/passkeys/login/finish";
 const WEBAUTHN_START: &str = "/api/v1/auth/mfa/webauthn/start";
@@ -26,14 +24,6 @@ const WEBAUTHN_FINISH: &str = "/api/v1/auth/mfa/webauthn/finish";
 const TOTP: &str = "/api/v1/auth/mfa/totp";
 const CONFIRM: &str = "/api/v1/auth/mfa/totp/confirm";
 const VERIFY: &str = "/api/v1/auth/mfa/verify";
-
-/// Registers a passkey held by `soft` for `tokens`' user.
-async fn add_passkey(app: &TestApp, tokens: &Tokens, soft: &mut SoftPasskey) {
-    let started = json_of(app.post_with(REGISTER_START, &tokens.access_token, &json!({})).await, 200, "start").await;
-    let credential = soft.register(&started["public_key"]);
-    let body = json!({ "ceremony_id": started["ceremony_id"], "name": "soft", "credential": credential });
-    json_of(app.post_with(REGISTER_FINISH, &tokens.access_token, &body).await, 201, "register a passkey").await;
-}
 
 /// A password login that must answer `/problems/mfa-required`: its `mfa_token` and methods.
 async fn challenged(app: &TestApp, body: Value) -> (String, Value) {
@@ -75,10 +65,10 @@ async fn a_passkey_is_the_second_step_of_a_password_login(backend: Backend) {
     let app = spawn_app(backend).await;
     let alice = app.register_ok("alice").await;
     let mut soft = SoftPasskey::new();
-    add_passkey(&app, &alice, &mut soft).await;
+    soft.register_with(&app, &alice.access_token).await;
     // Another passkey of someone else is not offered.
     let bob = app.register_ok("bob").await;
-    add_passkey(&app, &bob, &mut SoftPasskey::new()).await;
+    SoftPasskey::new().register_with(&app, &bob.access_token).await;
 
     let (token, methods) = challenged(&app, json!({ "login": "alice", "password": PASSWORD })).await;
     assert_eq!(methods, json!(["webauthn"]));
@@ -115,7 +105,7 @@ async fn the_second_step_refuses_bad_tokens_and_fields(backend: Backend) {
     let app = spawn_app(backend).await;
     let alice = app.register_ok("alice").await;
     let mut soft = SoftPasskey::new();
-    add_passkey(&app, &alice, &mut soft).await;
+    soft.register_with(&app, &alice.access_token).await;
 
     // Missing or mistyped fields: 422 naming each.
     let missing = json_of(app.post_json(WEBAUTHN_START, &json!({})).await, 422, "no mfa_token").await;
@@ -197,10 +187,10 @@ async fn another_users_passkey_is_refused_and_counted_like_a_wrong_code(backend:
     .await;
     let alice = app.register_ok("alice").await;
     let mut soft = SoftPasskey::new();
-    add_passkey(&app, &alice, &mut soft).await;
+    soft.register_with(&app, &alice.access_token).await;
     let mallory = app.register_ok("mallory").await;
     let mut other = SoftPasskey::new();
-    add_passkey(&app, &mallory, &mut other).await;
+    other.register_with(&app, &mallory.access_token).await;
 
     let token = mfa_token(&app, "alice").await;
     let mut statuses = Vec::new();
@@ -229,7 +219,7 @@ async fn a_replayed_sign_count_is_refused_and_audited_as_a_clone(backend: Backen
     let app = spawn_app(backend).await;
     let alice = app.register_ok("alice").await;
     let mut soft = SoftPasskey::new();
-    add_passkey(&app, &alice, &mut soft).await;
+    soft.register_with(&app, &alice.access_token).await;
     for _ in 0..2 {
         let token = mfa_token(&app, "alice").await;
         let options = start(&app, &token).await;
@@ -254,7 +244,7 @@ async fn sixteen_concurrent_finishes_sign_in_once(backend: Backend) {
     let app = spawn_app(backend).await;
     let alice = app.register_ok("alice").await;
     let mut soft = SoftPasskey::new();
-    add_passkey(&app, &alice, &mut soft).await;
+    soft.register_with(&app, &alice.access_token).await;
     let token = mfa_token(&app, "alice").await;
     let options = start(&app, &token).await;
     let assertion = soft.assert(&options);
@@ -274,12 +264,12 @@ async fn passkey_sign_in_and_second_step_into_an_organization(backend: Backend) 
     let app = spawn_app(backend).await;
     let alice = app.register_ok("alice").await;
     let mut soft = SoftPasskey::new();
-    add_passkey(&app, &alice, &mut soft).await;
+    soft.register_with(&app, &alice.access_token).await;
     let organization = app.create_organization_ok(&alice.access_token, "acme").await;
     let org = organization["id"].as_str().unwrap().to_owned();
     let bob = app.register_ok("bob").await;
     let mut bobs = SoftPasskey::new();
-    add_passkey(&app, &bob, &mut bobs).await;
+    bobs.register_with(&app, &bob.access_token).await;
 
     // Passkey sign-in, scoped.
     let started = json_of(app.post_json(LOGIN_START, &json!({ "login": "alice" })).await, 200, "start").await;

@@ -6,6 +6,7 @@
 //! small fixed maps are needed. The browser test (tests/browser/passkeys.mjs) runs the
 //! same ceremonies with Chromium's virtual authenticator.
 
+use authdb_tests::TestApp;
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use p256::ecdsa::{DerSignature, SigningKey, signature::Signer};
 use serde_json::{Value, json};
@@ -29,6 +30,19 @@ pub(crate) struct SoftPasskey {
 impl SoftPasskey {
     /// A new authenticator holding one key, for `http://localhost` (the test server's
     /// relying party accepts any port there).
+    /// Registers this passkey, named `soft`, for the user of `access_token` through the
+    /// API's ceremony; its id.
+    pub(crate) async fn register_with(&mut self, app: &TestApp, access_token: &str) -> String {
+        let started = app.post_with("/api/v1/auth/passkeys/register/start", access_token, &json!({})).await;
+        assert_eq!(started.status(), 200, "register start");
+        let started: Value = started.json().await.unwrap();
+        let credential = self.register(&started["public_key"]);
+        let body = json!({ "ceremony_id": started["ceremony_id"], "name": "soft", "credential": credential });
+        let finished = app.post_with("/api/v1/auth/passkeys/register/finish", access_token, &body).await;
+        assert_eq!(finished.status(), 201, "register a passkey");
+        finished.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+    }
+
     pub(crate) fn new() -> Self {
         let seed: Vec<u8> = [uuid::Uuid::new_v4(), uuid::Uuid::new_v4()].iter().flat_map(|u| *u.as_bytes()).collect();
         let key = SigningKey::from_slice(&seed).expect("a random scalar is almost surely valid");

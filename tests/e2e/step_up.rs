@@ -281,16 +281,6 @@ async fn require_mfa_refuses_members_without_a_second_factor(backend: Backend) {
     assert_eq!(app.get(&path, &carol.access_token).await.status(), 404);
 }
 
-/// Registers a passkey held by `soft` for `tokens`' user.
-async fn add_passkey(app: &TestApp, tokens: &Tokens, soft: &mut SoftPasskey) {
-    let start = "/api/v1/auth/passkeys/register/start";
-    let started = json_of(app.post(start, &tokens.access_token, &json!({})).await, 200, "register start").await;
-    let credential = soft.register(&started["public_key"]);
-    let body = json!({ "ceremony_id": started["ceremony_id"], "name": "soft", "credential": credential });
-    let finish = "/api/v1/auth/passkeys/register/finish";
-    json_of(app.post(finish, &tokens.access_token, &body).await, 201, "register a passkey").await;
-}
-
 /// A started passkey step-up: its ceremony id and request options.
 async fn passkey_step_up_start(app: &TestApp, access_token: &str) -> (Value, Value) {
     let started = app.post(PASSKEY_STEP_UP_START, access_token, &json!({})).await;
@@ -302,7 +292,7 @@ async fn a_passkey_users_session_steps_up_with_the_passkey(backend: Backend) {
     let app = spawn_app(backend).await;
     let alice = app.register_ok("alice").await;
     let mut soft = SoftPasskey::new();
-    add_passkey(&app, &alice, &mut soft).await;
+    soft.register_with(&app, &alice.access_token).await;
     let change = json!({ "current_password": PASSWORD, "new_password": "Secret1234" });
     let refused = json_of(app.post(CHANGE_PASSWORD, &alice.access_token, &change).await, 401, "pwd only").await;
     assert_step_up_required(&refused, json!(["webauthn"]));
@@ -343,8 +333,8 @@ async fn passkey_step_ups_refuse_other_users_and_count_failures(backend: Backend
     let bob = app.register_ok("bob").await;
     let carol = app.register_ok("carol").await;
     let (mut alices, mut bobs) = (SoftPasskey::new(), SoftPasskey::new());
-    add_passkey(&app, &alice, &mut alices).await;
-    add_passkey(&app, &bob, &mut bobs).await;
+    alices.register_with(&app, &alice.access_token).await;
+    bobs.register_with(&app, &bob.access_token).await;
     // No passkey: nothing to start.
     let none = json_of(app.post(PASSKEY_STEP_UP_START, &carol.access_token, &json!({})).await, 409, "none").await;
     assert_eq!(none["type"], "/problems/conflict");
@@ -374,7 +364,7 @@ async fn sixteen_concurrent_passkey_step_ups_of_one_session(backend: Backend) {
     let app = spawn_app(backend).await;
     let alice = app.register_ok("alice").await;
     let mut soft = SoftPasskey::new();
-    add_passkey(&app, &alice, &mut soft).await;
+    soft.register_with(&app, &alice.access_token).await;
     // Sixteen starts at once: sixteen ceremonies.
     let empty = json!({});
     let starts = join_all((0..16).map(|_| app.post(PASSKEY_STEP_UP_START, &alice.access_token, &empty))).await;

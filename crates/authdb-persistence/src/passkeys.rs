@@ -134,6 +134,13 @@ pub async fn delete(conn: &impl ConnectionTrait, user: UserId, id: PasskeyId) ->
     Ok(deleted.rows_affected > 0)
 }
 
+/// Removes every passkey of `user`; how many there were.
+pub async fn delete_all(conn: &impl ConnectionTrait, user: UserId) -> Result<u64> {
+    let deleted =
+        passkeys::Entity::delete_many().filter(passkeys::Column::UserId.eq(user.as_uuid())).exec(conn).await?;
+    Ok(deleted.rows_affected)
+}
+
 /// Whether `user` has a passkey (a second factor by itself).
 pub async fn any_of_user(conn: &impl ConnectionTrait, user: UserId) -> Result<bool> {
     Ok(passkeys::Entity::find().filter(passkeys::Column::UserId.eq(user.as_uuid())).one(conn).await?.is_some())

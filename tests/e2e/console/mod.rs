@@ -443,24 +443,11 @@ async fn removing_the_authenticator_app_takes_the_password_and_a_code(backend: B
     }
 }
 
-/// Registers a software passkey named `soft` for the user of `access_token`; its id.
-async fn add_passkey(app: &TestApp, access_token: &str) -> String {
-    let mut soft = SoftPasskey::new();
-    let started = app.post_with("/api/v1/auth/passkeys/register/start", access_token, &json!({})).await;
-    assert_eq!(started.status(), 200);
-    let started: Value = started.json().await.unwrap();
-    let credential = soft.register(&started["public_key"]);
-    let body = json!({ "ceremony_id": started["ceremony_id"], "name": "soft", "credential": credential });
-    let finished = app.post_with("/api/v1/auth/passkeys/register/finish", access_token, &body).await;
-    assert_eq!(finished.status(), 201);
-    finished.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
-}
-
 async fn removing_a_passkey_asks_first_and_needs_a_multi_factor_sign_in(backend: Backend) {
     let app = spawn_app(backend).await;
     let alice = app.register_ok("alice").await;
     let (_, recovery_codes) = enrol(&app, &alice).await;
-    let passkey = add_passkey(&app, &alice.access_token).await;
+    let passkey = SoftPasskey::new().register_with(&app, &alice.access_token).await;
     let mut browser = Browser::default();
     assert_eq!(browser.sign_in(&app, "alice", PASSWORD).await.status(), 303);
     let token = browser.form_token(&app, "/console/sign-in/second-factor").await;
@@ -488,7 +475,7 @@ async fn removing_a_passkey_asks_first_and_needs_a_multi_factor_sign_in(backend:
     let bob = app.register_ok("bob").await;
     let mut browser = Browser::default();
     browser.sign_in_ok(&app, "bob").await;
-    let passkey = add_passkey(&app, &bob.access_token).await;
+    let passkey = SoftPasskey::new().register_with(&app, &bob.access_token).await;
     let token = browser.form_token(&app, &format!("/console/me/passkeys/{passkey}/remove")).await;
     let refused = browser.post(&app, &format!("/console/me/passkeys/{passkey}/remove"), &[("csrf", &token)]).await;
     assert_eq!(refused.status(), 303);

@@ -232,8 +232,8 @@ fn question(action: Action, user: &User, own: bool) -> String {
         ),
         Action::Reactivate => format!("Reactivate {who}? The account can sign in again."),
         Action::ResetFactors => format!(
-            "Reset the second factors of {who}? Their authenticator app (TOTP) and its recovery codes are \
-             removed: they sign in with their password alone until they enrol again. Their passkeys stay."
+            "Reset the second factors of {who}? Their authenticator app (TOTP), its recovery codes and their \
+             passkeys are removed: they sign in with their password alone until they enrol again."
         ),
     }
 }

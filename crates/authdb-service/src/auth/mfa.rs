@@ -339,7 +339,8 @@ impl AuthService {
         Ok(codes)
     }
 
-    /// A superuser removes every second factor of `user` (audited). `false`: it had none.
+    /// A superuser removes every second factor of `user`: the TOTP factor, its recovery
+    /// codes and the passkeys (audited as `mfa.reset`). `false`: it had none.
     #[tracing::instrument(skip_all, fields(user_id = %user))]
     pub async fn reset_mfa(&self, admin: &Principal, user: UserId, client: &ClientInfo) -> Result<bool> {
         if !admin.user.is_superuser {
@@ -349,14 +350,15 @@ impl AuthService {
             return Err(ServiceError::NotFound { entity: "user" });
         }
         let write = Write::begin(&self.inner.core).await?;
-        let removed = mfa::remove_all(write.conn(), user).await?;
+        let had_totp = mfa::remove_all(write.conn(), user).await?;
+        let passkeys_removed = passkeys::delete_all(write.conn(), user).await?;
         let reset = Audit::success(AuditAction::MfaReset, admin.user.id, client)
             .target(Target::User(user))
-            .details(json!({ "had_totp": removed }));
+            .details(json!({ "had_totp": had_totp, "passkeys_removed": passkeys_removed }));
         write.audit(reset).await?;
         write.commit().await?;
-        tracing::info!(removed, "second factors reset by a superuser");
-        Ok(removed)
+        tracing::info!(had_totp, passkeys_removed, "second factors reset by a superuser");
+        Ok(had_totp || passkeys_removed > 0)
     }
 
     /// Checks a proof against `user`'s factor (a pending one when `pending`), without

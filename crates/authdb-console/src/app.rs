@@ -28,6 +28,7 @@ pub fn configure(
             web::scope(MOUNT)
                 .wrap(middleware::from_fn(headers::secure))
                 .app_data(form::form_config())
+                .app_data(form::query_config())
                 .app_data(json::json_config())
                 .configure(pages::mount)
                 .default_service(web::to(pages::not_found)),

@@ -1,7 +1,8 @@
 //! Form bodies and the CSRF check.
 //!
-//! Every unsafe console request is a form post read by one of three extractors, and each
-//! checks a token before the handler runs:
+//! Every unsafe console request is a form post read by one of these three extractors, or
+//! a JSON post of the console's script read by `json.rs`'s two; each checks a token before
+//! the handler runs:
 //! - [`Posted`] (signed in): the `csrf` field must be the form token of the session
 //!   (`AuthService::form_token`: an HMAC of the session id under a key derived from the
 //!   server secret with its own label), so a form made elsewhere cannot act for the user;
@@ -20,7 +21,7 @@ use std::pin::Pin;
 use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, error::UrlencodedError, web};
 use futures_util::{StreamExt as _, TryStreamExt as _};
-use serde::de::DeserializeOwned;
+use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
 
 use crate::{
@@ -38,6 +39,13 @@ pub(crate) const CSRF_FIELD: &str = "csrf";
 /// The most bytes the CSRF field of a multipart form may hold (a token is 43).
 const MAX_TOKEN_BYTES: usize = 256;
 
+/// A query string a page cannot read (a parameter given twice, a value of the wrong kind)
+/// is a 400 error page naming the problem, like a bad form.
+pub(crate) fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default()
+        .error_handler(|error, _| ConsoleError::BadForm(format!("the query string cannot be read: {error}")).into())
+}
+
 pub(crate) fn form_config() -> web::FormConfig {
     web::FormConfig::default().limit(MAX_FORM_BYTES).error_handler(|error, _| {
         let detail = match error {
@@ -48,6 +56,11 @@ pub(crate) fn form_config() -> web::FormConfig {
         ConsoleError::BadForm(detail).into()
     })
 }
+
+/// The body of a form whose only field is its CSRF token (a confirmation's button):
+/// `Posted<NoFields>`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct NoFields {}
 
 /// A form posted by a signed-in user, its CSRF token checked.
 pub(crate) struct Posted<T> {

@@ -7,7 +7,7 @@
 
 use actix_web::{HttpResponse, http::StatusCode, http::header};
 use maud::{DOCTYPE, Markup, html};
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use time::{OffsetDateTime, PrimitiveDateTime, format_description::well_known::Rfc3339, macros::format_description};
 
 use crate::{
     assets::{SCRIPT_PATH, STYLESHEET_PATH},
@@ -199,10 +199,19 @@ pub(crate) fn confirm(
 
 /// A labelled input.
 pub(crate) fn field(label: &str, name: &str, kind: &str, autocomplete: &str) -> Markup {
+    labelled_input(label, name, kind, autocomplete, true)
+}
+
+/// A labelled input that may be left empty.
+pub(crate) fn optional_field(label: &str, name: &str, kind: &str, autocomplete: &str) -> Markup {
+    labelled_input(label, name, kind, autocomplete, false)
+}
+
+fn labelled_input(label: &str, name: &str, kind: &str, autocomplete: &str, required: bool) -> Markup {
     html! {
         div class="field" {
             label for=(name) { (label) }
-            input id=(name) name=(name) type=(kind) autocomplete=(autocomplete) required;
+            input id=(name) name=(name) type=(kind) autocomplete=(autocomplete) required[required];
         }
     }
 }
@@ -239,6 +248,24 @@ pub(crate) fn passkey_ceremony(
 pub(crate) fn when(at: OffsetDateTime) -> Markup {
     let text = at.format(&Rfc3339).unwrap_or_default();
     html! { time datetime=(text) { (text.replace('T', " ").replace('Z', " UTC")) } }
+}
+
+/// What a `datetime-local` input sends (`YYYY-MM-DDTHH:MM`, or with `:SS`), read as UTC.
+pub(crate) fn datetime_local(text: &str) -> Option<OffsetDateTime> {
+    let minutes = format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let seconds = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let text = text.trim();
+    PrimitiveDateTime::parse(text, minutes)
+        .or_else(|_| PrimitiveDateTime::parse(text, seconds))
+        .ok()
+        .map(PrimitiveDateTime::assume_utc)
+}
+
+/// `at` (UTC) as a `datetime-local` input's value.
+pub(crate) fn datetime_local_value(at: OffsetDateTime) -> String {
+    at.to_offset(time::UtcOffset::UTC)
+        .format(format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"))
+        .unwrap_or_default()
 }
 
 /// The HTML answer of a page.

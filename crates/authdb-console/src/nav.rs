@@ -64,7 +64,7 @@ mod tests {
         let headings = |superuser: bool| -> Vec<&str> {
             SECTIONS.iter().filter(|section| section.shown_to(superuser)).map(|section| section.heading).collect()
         };
-        assert_eq!(headings(false), ["Overview", "Me", "Organizations"]);
-        assert_eq!(headings(true), ["Overview", "Me", "Organizations", "Platform"]);
+        assert_eq!(headings(false), ["Overview", "Me", "Organizations", "Inventory"]);
+        assert_eq!(headings(true), ["Overview", "Me", "Organizations", "Inventory", "Platform"]);
     }
 }

@@ -147,11 +147,11 @@ pub struct LicenseChanges {
 }
 
 impl LicenseChanges {
-    /// The longest licence key, in bytes.
-    pub const MAX_KEY_BYTES: usize = 255;
+    /// The longest licence key, in characters (as the console's `maxlength` counts).
+    pub const MAX_KEY_CHARS: usize = 255;
 
     /// Checks the fields a caller sets (`Some(None)` clears one): a key of 1 to
-    /// [`Self::MAX_KEY_BYTES`] bytes, a `max_assets` of at least 0. The one rule of the
+    /// [`Self::MAX_KEY_CHARS`] characters, a `max_assets` of at least 0. The one rule of the
     /// API's organization routes and the console's licence form; the first bad field is the
     /// violation.
     pub fn parse(
@@ -160,7 +160,7 @@ impl LicenseChanges {
         max_assets: Option<Option<i32>>,
     ) -> Result<Self, Violation> {
         if let Some(Some(key)) = &license_key
-            && (key.is_empty() || key.len() > Self::MAX_KEY_BYTES)
+            && (key.is_empty() || key.chars().count() > Self::MAX_KEY_CHARS)
         {
             return Err(Violation::new("license_key", "must be 1 to 255 characters long"));
         }

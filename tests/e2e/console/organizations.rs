@@ -62,6 +62,11 @@ async fn the_organizations_pages_render_for_an_owner_and_their_actions_work(back
         assert!(html.contains(&format!(r#"href="/console/organizations/{org}/{page}""#)), "{page}: {html}");
     }
     assert!(html.contains(r#"<a href="/console/organizations" aria-current="page">Organizations</a>"#), "{html}");
+    let twice = browser.get(&app, "/console/organizations?limit=1&limit=2").await;
+    assert_eq!(twice.status(), 400, "a parameter given twice");
+    assert_secure_headers(&twice, true);
+    let html = twice.text().await.unwrap();
+    assert!(html.contains(r#"role="alert""#) && html.contains("the query string cannot be read"), "{html}");
 
     // Members: each with their role, a role picker and a removal link; paginated.
     let members = format!("/console/organizations/{org}/members");

@@ -244,7 +244,10 @@ async fn resetting_second_factors_removes_the_authenticator_app(backend: Backend
     assert_eq!((done.status().as_u16(), location(&done)), (303, format!("{user}?done=factors-removed")));
     assert_eq!(app.login("alice", PASSWORD).await.status(), 200, "the login no longer asks a second step");
     let page = root.get(&app, &format!("{user}?done=factors-removed")).await.text().await.unwrap();
-    assert!(page.contains("The authenticator app and its recovery codes were removed."), "{page}");
+    assert!(
+        page.contains("The second factors were removed: the authenticator app, its recovery codes and the passkeys."),
+        "{page}"
+    );
     let again = root.post(&app, &format!("{user}/reset-factors"), &[("csrf", &token)]).await;
     assert_eq!(location(&again), format!("{user}?done=no-factors"), "nothing left to remove");
     let enrolling = app.post("/api/v1/auth/mfa/totp", &alice.access_token, &json!({ "password": PASSWORD })).await;

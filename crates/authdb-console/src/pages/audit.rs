@@ -9,11 +9,11 @@ use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use authdb_domain::{AuditFilter, AuditOutcome, Page, Permission};
 use authdb_service::{AuditLogEntry, ServiceError};
 use maud::{Markup, html};
-use time::{OffsetDateTime, format_description::well_known::Rfc3339, macros::format_description};
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{
     error::ConsoleError,
-    layout::{page, respond, url, when},
+    layout::{datetime_local, datetime_local_value, page, respond, url, when},
     paging::{pager_with, query_string},
     session::SignedIn,
     tenant::{Tenant, org_links},
@@ -39,20 +39,7 @@ fn parameters(req: &HttpRequest) -> Vec<(String, String)> {
 /// A time from the form: RFC 3339 as the API takes it, or what a `datetime-local` input
 /// sends (`2026-12-01T09:30`, seconds optional), read as UTC.
 fn form_time(raw: &str) -> String {
-    let text = raw.trim();
-    let local = matches!(text.len(), 16 | 19)
-        && text.as_bytes().get(10) == Some(&b'T')
-        && text.bytes().all(|b| b.is_ascii_digit() || b"-:T".contains(&b));
-    match (local, text.len()) {
-        (true, 16) => format!("{text}:00Z"),
-        (true, _) => format!("{text}Z"),
-        _ => text.to_owned(),
-    }
-}
-
-/// A filter time as a `datetime-local` input shows it (UTC).
-fn input_time(at: OffsetDateTime) -> String {
-    at.format(format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]")).unwrap_or_default()
+    datetime_local(raw).and_then(|at| at.format(&Rfc3339).ok()).unwrap_or_else(|| raw.trim().to_owned())
 }
 
 /// The filter as query parameters for the pager's links (`key=value&...`, encoded).
@@ -124,8 +111,8 @@ fn filter_form(path: &str, filter: &AuditFilter) -> Markup {
     let action = filter.action.as_ref().map(|action| action.as_str().to_owned()).unwrap_or_default();
     let actor = filter.actor.as_ref().map(|actor| actor.to_text()).unwrap_or_default();
     let target = filter.target.as_ref().map(|target| target.as_str().to_owned()).unwrap_or_default();
-    let from = filter.from.map(input_time).unwrap_or_default();
-    let to = filter.to.map(input_time).unwrap_or_default();
+    let from = filter.from.map(datetime_local_value).unwrap_or_default();
+    let to = filter.to.map(datetime_local_value).unwrap_or_default();
     html! {
         form method="get" class="picker" action=(url(path)) aria-label="Filter the audit log" {
             div class="field" {
@@ -210,7 +197,7 @@ mod tests {
         ])
         .expect("valid");
         assert_eq!(filter_query(&filter), "action=member.&actor=alice&outcome=failure&from=2026-12-01T08%3A30%3A00Z");
-        assert_eq!(input_time(filter.from.expect("from")), "2026-12-01T08:30:00");
+        assert_eq!(datetime_local_value(filter.from.expect("from")), "2026-12-01T08:30:00");
         assert_eq!(filter_query(&AuditFilter::default()), "");
     }
 }

@@ -22,12 +22,12 @@ use authdb_domain::{
 use authdb_service::{ScanFileError, ScanFormat, ServiceError};
 use maud::{Markup, html};
 use serde::Deserialize;
-use time::{OffsetDateTime, PrimitiveDateTime, macros::format_description};
+use time::OffsetDateTime;
 
 use crate::{
     error::ConsoleError,
-    form::{Posted, Upload},
-    layout::{confirm, csrf_field, page, respond, see_other, url, when},
+    form::{NoFields, Posted, Upload},
+    layout::{confirm, csrf_field, datetime_local, field, optional_field, page, respond, see_other, url, when},
     paging::{PageQuery, pager, pager_with, query_string},
     session::SignedIn,
     tenant::{Tenant, path_id},
@@ -57,9 +57,6 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/organizations/{org}/networks/{network}/scans", web::post().to(upload_scan))
         .route("/organizations/{org}/networks/{network}/scans/{scan}", web::get().to(scan));
 }
-
-#[derive(Deserialize)]
-struct Empty {}
 
 #[derive(Deserialize)]
 struct NetworkForm {
@@ -224,18 +221,9 @@ async fn networks(
                 h2 id="add-network" { "Add a network" }
                 form method="post" action=(url(&path)) {
                     (csrf_field(&chrome.form_token))
-                    div class="field" {
-                        label for="name" { "Name" }
-                        input id="name" name="name" type="text" autocomplete="off" required;
-                    }
-                    div class="field" {
-                        label for="description" { "Description (optional)" }
-                        input id="description" name="description" type="text" autocomplete="off";
-                    }
-                    div class="field" {
-                        label for="site" { "Site (optional)" }
-                        input id="site" name="site" type="text" autocomplete="off";
-                    }
+                    (field("Name", "name", "text", "off"))
+                    (optional_field("Description (optional)", "description", "text", "off"))
+                    (optional_field("Site (optional)", "site", "text", "off"))
                     div class="field" {
                         label for="cidrs" { "CIDR blocks (optional, separated by commas or spaces)" }
                         input id="cidrs" name="cidrs" type="text" autocomplete="off" placeholder="10.0.0.0/24, 2001:db8::/64";
@@ -623,14 +611,8 @@ async fn access_rules(
                             @for list in RuleList::ALL { option value=(list.as_str()) { (list.as_str()) } }
                         }
                     }
-                    div class="field" {
-                        label for="target" { "Target (an address, a CIDR block or a MAC address)" }
-                        input id="target" name="target" type="text" autocomplete="off" required;
-                    }
-                    div class="field" {
-                        label for="comment" { "Comment (optional)" }
-                        input id="comment" name="comment" type="text" autocomplete="off";
-                    }
+                    (field("Target (an address, a CIDR block or a MAC address)", "target", "text", "off"))
+                    (optional_field("Comment (optional)", "comment", "text", "off"))
                     div class="field" {
                         label for="expires_at" { "Expires (UTC, optional)" }
                         input id="expires_at" name="expires_at" type="datetime-local" autocomplete="off";
@@ -645,12 +627,7 @@ async fn access_rules(
 
 /// A `datetime-local` value (`2026-12-01T10:30`, seconds optional) as a UTC time.
 fn local_time(text: &str) -> Result<OffsetDateTime, Violation> {
-    let minutes = format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    let seconds = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-    PrimitiveDateTime::parse(text, minutes)
-        .or_else(|_| PrimitiveDateTime::parse(text, seconds))
-        .map(PrimitiveDateTime::assume_utc)
-        .map_err(|_| Violation::new("expires_at", "must be a date and time (YYYY-MM-DDTHH:MM, UTC)"))
+    datetime_local(text).ok_or_else(|| Violation::new("expires_at", "must be a date and time (YYYY-MM-DDTHH:MM, UTC)"))
 }
 
 async fn create_rule(
@@ -714,7 +691,7 @@ async fn confirm_delete_rule(
 
 async fn delete_rule(
     path: web::Path<(String, String, String)>,
-    posted: Posted<Empty>,
+    posted: Posted<NoFields>,
 ) -> Result<HttpResponse, ConsoleError> {
     let signed_in = &posted.signed_in;
     let tenant = Tenant::open(signed_in, &path.0, Permission::NetworksControl).await?;

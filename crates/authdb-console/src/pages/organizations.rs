@@ -21,8 +21,8 @@ use serde::Deserialize;
 
 use crate::{
     error::{ConsoleError, or_step_up},
-    form::Posted,
-    layout::{confirm, csrf_field, page, respond, see_other, url, when},
+    form::{NoFields, Posted},
+    layout::{confirm, csrf_field, field, page, respond, see_other, url, when},
     paging::{PageQuery, pager, pager_with},
     session::SignedIn,
     tenant::{Tenant, org_links, path_id},
@@ -43,9 +43,6 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/organizations/{org}/invitations/{id}/withdraw", web::get().to(confirm_withdraw))
         .route("/organizations/{org}/invitations/{id}/withdraw", web::post().to(withdraw));
 }
-
-#[derive(Deserialize)]
-struct Empty {}
 
 #[derive(Deserialize)]
 struct RoleForm {
@@ -306,7 +303,7 @@ async fn member_name(signed_in: &SignedIn, membership: &Membership, user: UserId
         .map_or_else(|| user.to_string(), |member| format!("{} ({})", member.username, member.email.as_str()))
 }
 
-async fn remove(path: web::Path<(String, String)>, posted: Posted<Empty>) -> Result<HttpResponse, ConsoleError> {
+async fn remove(path: web::Path<(String, String)>, posted: Posted<NoFields>) -> Result<HttpResponse, ConsoleError> {
     let signed_in = &posted.signed_in;
     let tenant = Tenant::member(signed_in, &path.0).await?;
     let user: UserId = path_id(&path.1)?;
@@ -392,10 +389,7 @@ async fn invitations(
             p { "The invitation is mailed with a link; the person becomes a member by accepting it." }
             form method="post" action=(url(&path)) {
                 (csrf_field(&chrome.form_token))
-                div class="field" {
-                    label for="email" { "Email address" }
-                    input id="email" name="email" type="email" autocomplete="off" required;
-                }
+                (field("Email address", "email", "email", "off"))
                 div class="field" {
                     label for="invite-role" { "Role" }
                     select id="invite-role" name="role" {
@@ -471,7 +465,7 @@ async fn confirm_withdraw(
     Ok(respond(StatusCode::OK, markup))
 }
 
-async fn withdraw(path: web::Path<(String, String)>, posted: Posted<Empty>) -> Result<HttpResponse, ConsoleError> {
+async fn withdraw(path: web::Path<(String, String)>, posted: Posted<NoFields>) -> Result<HttpResponse, ConsoleError> {
     let signed_in = &posted.signed_in;
     let tenant = Tenant::open(signed_in, &path.0, Permission::MembersManage).await?;
     let id: InvitationId = path_id(&path.1)?;

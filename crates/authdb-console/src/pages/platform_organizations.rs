@@ -18,7 +18,7 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{
     error::ConsoleError,
-    form::Posted,
+    form::{NoFields, Posted},
     layout::{Chrome, alert, confirm, csrf_field, notice, page, respond, see_other, url, when},
     paging::{PageQuery, pager_with, query_string},
     session::SignedIn,
@@ -35,9 +35,6 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/platform/organizations/{org}/{action}", web::get().to(confirm_action))
         .route("/platform/organizations/{org}/{action}", web::post().to(act));
 }
-
-#[derive(Deserialize)]
-struct Empty {}
 
 /// The list's query: the API's `q` and the page.
 #[derive(Deserialize)]
@@ -179,7 +176,7 @@ async fn confirm_action(signed_in: SignedIn, path: web::Path<(String, String)>) 
     Ok(respond(StatusCode::OK, markup))
 }
 
-async fn act(path: web::Path<(String, String)>, posted: Posted<Empty>) -> Result<HttpResponse, ConsoleError> {
+async fn act(path: web::Path<(String, String)>, posted: Posted<NoFields>) -> Result<HttpResponse, ConsoleError> {
     let signed_in = &posted.signed_in;
     let action = Action::parse(&path.1)?;
     let tenant = open(signed_in, &path.0).await?;

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::{
     error::ConsoleError,
-    form::Posted,
+    form::{NoFields, Posted},
     layout::{confirm, notice, page, respond, see_other, url, when},
     paging::{PageQuery, pager_with, query_string},
     session::SignedIn,
@@ -43,9 +43,6 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/platform/users/{id}/{action}", web::get().to(confirm_action))
         .route("/platform/users/{id}/{action}", web::post().to(act));
 }
-
-#[derive(Deserialize)]
-struct Empty {}
 
 /// The list's query: the API's `q` and `sort`, and the page.
 #[derive(Deserialize)]
@@ -179,8 +176,10 @@ async fn user_page(
     let done = match query.done.as_deref() {
         Some("deactivated") => Some("The account was deactivated; its sessions were ended."),
         Some("reactivated") => Some("The account was reactivated."),
-        Some("factors-removed") => Some("The authenticator app and its recovery codes were removed."),
-        Some("no-factors") => Some("The account had no authenticator app: nothing was removed."),
+        Some("factors-removed") => {
+            Some("The second factors were removed: the authenticator app, its recovery codes and the passkeys.")
+        }
+        Some("no-factors") => Some("The account had no second factor (app or passkey): nothing was removed."),
         _ => None,
     };
     let content = html! {
@@ -256,7 +255,7 @@ async fn confirm_action(signed_in: SignedIn, path: web::Path<(String, String)>) 
     Ok(respond(StatusCode::OK, confirmation(&signed_in, action, &user)))
 }
 
-async fn act(path: web::Path<(String, String)>, posted: Posted<Empty>) -> Result<HttpResponse, ConsoleError> {
+async fn act(path: web::Path<(String, String)>, posted: Posted<NoFields>) -> Result<HttpResponse, ConsoleError> {
     let signed_in = &posted.signed_in;
     signed_in.require_superuser()?;
     let action = Action::parse(&path.1)?;

@@ -17,7 +17,9 @@ use crate::{
     error::ConsoleError,
     form::Posted,
     json::{JsonError, JsonPosted, credential, go_to, public_key_options},
-    layout::{ConsolePath, alert, csrf_field, field, passkey_ceremony, respond, scripted_page, see_other, url},
+    layout::{
+        ConsolePath, alert, csrf_field, field, optional_field, passkey_ceremony, respond, scripted_page, see_other, url,
+    },
     session::SignedIn,
 };
 
@@ -98,10 +100,7 @@ async fn reauthentication_page(
                             label for="code" { "Authentication code" }
                             input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="6";
                         }
-                        div class="field" {
-                            label for="recovery_code" { "Or a recovery code" }
-                            input id="recovery_code" name="recovery_code" type="text" autocomplete="off";
-                        }
+                        (optional_field("Or a recovery code", "recovery_code", "text", "off"))
                     }
                     div class="actions" {
                         button type="submit" { "Confirm" }

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ConsoleError, or_step_up},
-    form::Posted,
+    form::{NoFields, Posted},
     json::{JsonError, JsonPosted, credential, go_to, public_key_options},
     layout::{alert, confirm, csrf_field, field, page, passkey_ceremony, respond, scripted_page, see_other, url, when},
     session::SignedIn,
@@ -39,9 +39,6 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/me/passkeys/{id}/remove", web::get().to(confirm_remove_passkey))
         .route("/me/passkeys/{id}/remove", web::post().to(remove_passkey));
 }
-
-#[derive(Deserialize)]
-struct Empty {}
 
 #[derive(Deserialize)]
 struct PasswordForm {
@@ -171,7 +168,7 @@ async fn confirm_remove_passkey(signed_in: SignedIn, id: web::Path<String>) -> R
     Ok(respond(StatusCode::OK, markup))
 }
 
-async fn remove_passkey(id: web::Path<String>, posted: Posted<Empty>) -> Result<HttpResponse, ConsoleError> {
+async fn remove_passkey(id: web::Path<String>, posted: Posted<NoFields>) -> Result<HttpResponse, ConsoleError> {
     let id = passkey_id(&id)?;
     let signed_in = posted.signed_in;
     signed_in

@@ -4,12 +4,11 @@
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use authdb_domain::SessionId;
 use maud::html;
-use serde::Deserialize;
 
 use crate::{
     cookies::{cleared_cookies, set_cookies},
     error::ConsoleError,
-    form::Posted,
+    form::{NoFields, Posted},
     layout::{confirm, page, respond, see_other, url, when},
     session::SignedIn,
 };
@@ -25,9 +24,6 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/me/sessions/{id}/end", web::get().to(confirm_end))
         .route("/me/sessions/{id}/end", web::post().to(end));
 }
-
-#[derive(Deserialize)]
-struct Empty {}
 
 fn session_id(text: &str) -> Result<SessionId, ConsoleError> {
     text.parse().map_err(|_| ConsoleError::NotFound)
@@ -84,7 +80,7 @@ async fn confirm_end(signed_in: SignedIn, id: web::Path<String>) -> Result<HttpR
     Ok(respond(StatusCode::OK, markup))
 }
 
-async fn end(req: HttpRequest, id: web::Path<String>, posted: Posted<Empty>) -> Result<HttpResponse, ConsoleError> {
+async fn end(req: HttpRequest, id: web::Path<String>, posted: Posted<NoFields>) -> Result<HttpResponse, ConsoleError> {
     let id = session_id(&id)?;
     let signed_in = posted.signed_in;
     signed_in.console.auth.revoke_own_session(&signed_in.principal, id, &signed_in.client).await?;
@@ -110,7 +106,7 @@ async fn confirm_end_others(signed_in: SignedIn) -> Result<HttpResponse, Console
 
 /// Ends each other live session, one revocation each (the service's own rule for ending
 /// one of the caller's sessions).
-async fn end_others(posted: Posted<Empty>) -> Result<HttpResponse, ConsoleError> {
+async fn end_others(posted: Posted<NoFields>) -> Result<HttpResponse, ConsoleError> {
     let signed_in = posted.signed_in;
     let auth = &signed_in.console.auth;
     let current = signed_in.principal.session_id;
@@ -134,7 +130,7 @@ async fn confirm_end_all(signed_in: SignedIn) -> Result<HttpResponse, ConsoleErr
     Ok(respond(StatusCode::OK, markup))
 }
 
-async fn end_all(req: HttpRequest, posted: Posted<Empty>) -> Result<HttpResponse, ConsoleError> {
+async fn end_all(req: HttpRequest, posted: Posted<NoFields>) -> Result<HttpResponse, ConsoleError> {
     let signed_in = posted.signed_in;
     signed_in.console.auth.logout_all(&signed_in.principal, &signed_in.client).await?;
     set_cookies(&req, cleared_cookies(signed_in.secure()));

@@ -21,9 +21,9 @@ use crate::{
         token_cookies,
     },
     error::ConsoleError,
-    form::{Posted, PreSession},
+    form::{NoFields, Posted, PreSession},
     json::{JsonError, PreSessionJson, credential, go_to, public_key_options},
-    layout::{alert, csrf_field, field, passkey_ceremony, respond, scripted_page, see_other, url},
+    layout::{alert, csrf_field, field, optional_field, passkey_ceremony, respond, scripted_page, see_other, url},
     session::client_info,
 };
 
@@ -59,9 +59,6 @@ struct SecondFactorForm {
     #[serde(default)]
     recovery_code: String,
 }
-
-#[derive(Deserialize)]
-struct Empty {}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -175,10 +172,7 @@ fn second_factor_page(token: &str, methods: Methods, error: Option<&ConsoleError
                     input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
                         pattern="[0-9]{6}" maxlength="6";
                 }
-                div class="field" {
-                    label for="recovery_code" { "Or a recovery code" }
-                    input id="recovery_code" name="recovery_code" type="text" autocomplete="off";
-                }
+                (optional_field("Or a recovery code", "recovery_code", "text", "off"))
                 div class="actions" {
                     button type="submit" { "Continue" }
                     a href=(url("/sign-in")) { "Start again" }
@@ -380,7 +374,7 @@ async fn finish_second_factor_passkey(
 }
 
 /// Ends the authdb session behind the cookies, then clears them.
-async fn sign_out(req: HttpRequest, posted: Posted<Empty>) -> Result<HttpResponse, ConsoleError> {
+async fn sign_out(req: HttpRequest, posted: Posted<NoFields>) -> Result<HttpResponse, ConsoleError> {
     let signed_in = posted.signed_in;
     signed_in.console.auth.logout(&signed_in.principal, &signed_in.client).await?;
     set_cookies(&req, crate::cookies::cleared_cookies(signed_in.secure()));

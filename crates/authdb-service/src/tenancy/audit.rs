@@ -41,7 +41,8 @@ pub struct AuditLogActor {
 
 impl OrganizationService {
     /// One page of the organization's audit log, newest first, that passes `filter`
-    /// (needs `audit:read`; superusers hold it in every organization). Only this
+    /// (needs `audit:read`, which a superuser holds in an organization they are not a
+    /// member of; a member acts with their role). Only this
     /// organization's events are ever read: the query is scoped by the membership's
     /// tenant.
     #[tracing::instrument(skip_all, fields(organization_id = %membership.organization_id()))]

@@ -197,6 +197,27 @@ pub(crate) fn confirm(
     )
 }
 
+/// A sub-navigation between related pages: `links` are (console path, label), the one at
+/// `current` (a console path) marked, `extra` appended (a link that leaves the group).
+pub(crate) fn subnav(label: &str, links: &[(String, &str)], current: &str, extra: Option<Markup>) -> Markup {
+    html! {
+        nav class="subnav" aria-label=(label) {
+            ul {
+                @for (path, text) in links {
+                    li {
+                        @if path == current {
+                            a href=(url(path)) aria-current="page" { (text) }
+                        } @else {
+                            a href=(url(path)) { (text) }
+                        }
+                    }
+                }
+                @if let Some(extra) = extra { li { (extra) } }
+            }
+        }
+    }
+}
+
 /// A labelled input.
 pub(crate) fn field(label: &str, name: &str, kind: &str, autocomplete: &str) -> Markup {
     labelled_input(label, name, kind, autocomplete, true)

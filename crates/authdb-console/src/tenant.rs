@@ -4,9 +4,9 @@
 
 use authdb_domain::{OrganizationId, Permission};
 use authdb_service::Membership;
-use maud::{Markup, html};
+use maud::Markup;
 
-use crate::{error::ConsoleError, layout::url, session::SignedIn};
+use crate::{error::ConsoleError, layout::subnav, session::SignedIn};
 
 /// The pages of one organization, as its sub-navigation lists them: the path under
 /// `/organizations/{id}` and the label.
@@ -70,21 +70,8 @@ async fn membership(signed_in: &SignedIn, org: &str) -> Result<Membership, Conso
 
 /// The links between one organization's pages, `current` (`/members`) marked.
 pub(crate) fn org_links(tenant: &Tenant, current: &str) -> Markup {
-    html! {
-        nav class="subnav" aria-label="This organization" {
-            ul {
-                @for (rest, label) in ORG_PAGES {
-                    li {
-                        @if rest == current {
-                            a href=(url(&tenant.path(rest))) aria-current="page" { (label) }
-                        } @else {
-                            a href=(url(&tenant.path(rest))) { (label) }
-                        }
-                    }
-                }
-            }
-        }
-    }
+    let links: Vec<(String, &str)> = ORG_PAGES.iter().map(|(rest, label)| (tenant.path(rest), *label)).collect();
+    subnav("This organization", &links, &tenant.path(current), None)
 }
 
 /// `/organizations/{id}{rest}`.

@@ -13,9 +13,11 @@
 //! `inventory.max_scan_bytes`; its form's first field is the CSRF token, checked before the
 //! file is read ([`Upload`]).
 
+use std::collections::BTreeSet;
+
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use authdb_domain::{
-    AccessRuleId, Asset, AssetFilter, AssetId, AssetSortKey, AssetStatus, AssetType, Criticality, NetworkId,
+    AccessRuleId, Asset, AssetFilter, AssetId, AssetSortKey, AssetStatus, AssetType, Criticality, Network, NetworkId,
     NetworkName, NewAccessRule, NewNetwork, Page, Permission, RuleList, RuleTarget, Scan, ScanId, Sort, SortKey,
     Violation, parse_cidrs, parse_description, parse_expiry, parse_label, parse_rule_comment, parse_search,
 };
@@ -27,7 +29,7 @@ use time::OffsetDateTime;
 use crate::{
     error::ConsoleError,
     form::{NoFields, Posted, Upload},
-    layout::{confirm, csrf_field, datetime_local, field, optional_field, page, respond, see_other, url, when},
+    layout::{confirm, csrf_field, datetime_local, field, optional_field, page, respond, see_other, subnav, url, when},
     paging::{PageQuery, pager, pager_with, query_string},
     session::SignedIn,
     tenant::{Tenant, path_id},
@@ -92,44 +94,18 @@ fn invalid(violations: Vec<Violation>) -> ConsoleError {
 
 /// The links between one organization's Inventory pages.
 fn inventory_links(tenant: &Tenant, current: &str) -> Markup {
-    let pages = [("/networks", "Networks"), ("/assets", "Assets")];
-    html! {
-        nav class="subnav" aria-label="This organization's inventory" {
-            ul {
-                @for (rest, label) in pages {
-                    li {
-                        @if rest == current {
-                            a href=(url(&tenant.path(rest))) aria-current="page" { (label) }
-                        } @else {
-                            a href=(url(&tenant.path(rest))) { (label) }
-                        }
-                    }
-                }
-            }
-        }
-    }
+    let links = [(tenant.path("/networks"), "Networks"), (tenant.path("/assets"), "Assets")];
+    subnav("This organization's inventory", &links, &tenant.path(current), None)
 }
 
 /// The links of one network's pages, under the organization's.
 fn network_links(tenant: &Tenant, network: NetworkId, name: &str, current: &str) -> Markup {
-    let pages = [("/access-rules", "Access rules"), ("/scans", "Scans")];
+    let page = |rest: &str| tenant.path(&format!("/networks/{network}{rest}"));
+    let links = [(page("/access-rules"), "Access rules"), (page("/scans"), "Scans")];
+    let assets = html! { a href=(url(&tenant.path(&format!("/assets?network_id={network}")))) { "Assets of " (name) } };
     html! {
         (inventory_links(tenant, ""))
-        nav class="subnav" aria-label=(format!("Network {name}")) {
-            ul {
-                @for (rest, label) in pages {
-                    @let path = url(&tenant.path(&format!("/networks/{network}{rest}")));
-                    li {
-                        @if rest == current {
-                            a href=(path) aria-current="page" { (label) }
-                        } @else {
-                            a href=(path) { (label) }
-                        }
-                    }
-                }
-                li { a href=(url(&tenant.path(&format!("/assets?network_id={network}")))) { "Assets of " (name) } }
-            }
-        }
+        (subnav(&format!("Network {name}"), &links, &page(current), Some(assets)))
     }
 }
 
@@ -326,12 +302,34 @@ fn sort_name(key: AssetSortKey) -> &'static str {
     AssetSortKey::KEYS.iter().find(|(_, known)| *known == key).map_or("ip_address", |(name, _)| name)
 }
 
+/// The networks the asset table names: the organization's first 200 (the filter's
+/// choices), and any other network the page's assets or the filter refer to, so that a
+/// filter on a later network keeps its choice and every row its network's name.
+async fn networks_shown(
+    signed_in: &SignedIn,
+    tenant: &Tenant,
+    assets: &[Asset],
+    filtered: Option<NetworkId>,
+) -> Result<Vec<Network>, ConsoleError> {
+    let inventory = &signed_in.console.inventory;
+    let mut networks = inventory.list_networks(&tenant.membership, Page::first(Page::MAX_LIMIT)).await?.items;
+    let referred: BTreeSet<NetworkId> = assets.iter().filter_map(|asset| asset.network_id).chain(filtered).collect();
+    for id in referred {
+        if !networks.iter().any(|network| network.id == id)
+            && let Ok(network) = inventory.get_network(&tenant.membership, id).await
+        {
+            networks.push(network);
+        }
+    }
+    Ok(networks)
+}
+
 async fn assets(signed_in: SignedIn, org: web::Path<String>, req: HttpRequest) -> Result<HttpResponse, ConsoleError> {
     let tenant = Tenant::open(&signed_in, &org, Permission::AssetsRead).await?;
     let query = AssetQuery::read(req.query_string())?;
     let inventory = &signed_in.console.inventory;
     let listed = inventory.list_assets(&tenant.membership, &query.filter, query.sort, query.page).await?;
-    let networks = inventory.list_networks(&tenant.membership, Page::first(Page::MAX_LIMIT)).await?.items;
+    let networks = networks_shown(&signed_in, &tenant, &listed.items, query.filter.network_id).await?;
     let name = &tenant.name;
     let path = tenant.path("/assets");
     let mut kept: Vec<(&str, &str)> = query.filter_pairs().collect();
@@ -440,7 +438,7 @@ fn text_filter(id: &str, label: &str, value: &str, kind: &str) -> Markup {
 }
 
 /// The filters as a GET form back to the table (the sort kept, the page reset).
-fn filter_form(path: &str, query: &AssetQuery, networks: &[authdb_domain::Network]) -> Markup {
+fn filter_form(path: &str, query: &AssetQuery, networks: &[Network]) -> Markup {
     let names = |all: Vec<&'static str>| all.into_iter().map(|name| (name, name)).collect::<Vec<_>>();
     let types = names(AssetType::ALL.iter().map(|value| value.as_str()).collect());
     let criticalities = names(Criticality::ALL.iter().map(|value| value.as_str()).collect());

@@ -55,6 +55,7 @@ mod m20261204_000020_services_asset_organization_key;
 mod m20261204_000040_index_dashboard_counts;
 mod m20261205_000001_index_audit_events_organization;
 mod m20261205_000002_grant_audit_read;
+mod m20261205_000003_index_outbox_created_at;
 
 /// All authdb migrations, in the order they are applied.
 #[derive(Debug, Clone, Copy, Default)]
@@ -103,6 +104,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000040_index_dashboard_counts::Migration),
             Box::new(m20261205_000001_index_audit_events_organization::Migration),
             Box::new(m20261205_000002_grant_audit_read::Migration),
+            Box::new(m20261205_000003_index_outbox_created_at::Migration),
         ]
     }
 }

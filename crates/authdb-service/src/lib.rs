@@ -22,6 +22,8 @@
 //! - `inventory/`: [`InventoryService`] (networks, assets, services, scans, access rules),
 //!   the organization's network inventory, with the expiry sweep of access rules, and
 //!   `inventory::scan_format`, a scan file (JSON or nmap XML) read and checked for import;
+//! - `json_body`: [`read_json_object`], the one reading of a JSON document (the API's
+//!   bodies, a console-uploaded scan): the field a bad document breaks, named by its path;
 //! - `agent`: the [`RouterAgent`] port to networks' agents, implemented outside this
 //!   crate (`authdb-agent`);
 //! - `mail`: the [`Mailer`] port, implemented outside this crate (`authdb-mail`);
@@ -48,6 +50,7 @@ mod error;
 mod health;
 mod insights;
 mod inventory;
+mod json_body;
 mod login_throttle;
 mod mail;
 mod mail_templates;
@@ -89,6 +92,7 @@ pub use inventory::{
         ScanFormat, XmlError, nmap, scan_report,
     },
 };
+pub use json_body::{JsonBodyError, read_json_object};
 pub use login_throttle::{LoginThrottlePolicy, address_key};
 pub use mail::{MailError, MailFuture, Mailer, OutgoingMail};
 pub use mail_templates::{MailTemplates, MailTemplatesConfig, TemplateError};

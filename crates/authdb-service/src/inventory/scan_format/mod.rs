@@ -17,7 +17,8 @@ use authdb_domain::{
     Banner, Confidence, Hostname, IpAddress, MacAddress, Metadata, Port, PortState, Protocol, ScanReport, ScanSource,
     ScannedHost, ScannedService, Violation, parse_label,
 };
-use serde_json::Value;
+
+use crate::json_body::{JsonBodyError, read_json_object};
 
 pub use document::{DocumentHost, DocumentService, ScanDocument};
 pub use nmap::{NmapScan, XmlError};
@@ -94,59 +95,14 @@ impl ScanFormat {
     }
 }
 
-/// A JSON scan document: broken JSON is [`ScanFileError::MalformedJson`]; a body that is
-/// not an object, a string holding NUL (no column can store it), or a missing, unknown or
-/// mistyped field is a violation naming the field, as the API's JSON bodies name them.
+/// A JSON scan document, read as every JSON document is ([`read_json_object`]): broken
+/// JSON is [`ScanFileError::MalformedJson`], anything else wrong a violation naming the
+/// field.
 fn read_json(bytes: &[u8]) -> Result<ScanDocument, ScanFileError> {
-    let value: Value =
-        serde_json::from_slice(bytes).map_err(|error| ScanFileError::MalformedJson(error.to_string()))?;
-    let refuse = |field: String, message: String| ScanFileError::Invalid(vec![Violation::new(field, message)]);
-    if !value.is_object() {
-        return Err(refuse("body".into(), "the scan must be a JSON object".into()));
-    }
-    if let Some(field) = path_to_nul(&value, String::new()) {
-        return Err(refuse(field, "must not contain NUL characters".into()));
-    }
-    serde_path_to_error::deserialize(value).map_err(|error| {
-        let path = error.path().to_string();
-        let (field, message) = field_error(&path, &error.into_inner());
-        refuse(field, message)
+    read_json_object(bytes, "the scan").map_err(|error| match error {
+        JsonBodyError::Malformed(detail) => ScanFileError::MalformedJson(detail),
+        JsonBodyError::Invalid(violation) => ScanFileError::Invalid(vec![violation]),
     })
-}
-
-/// The path of the first string or key holding a NUL character.
-fn path_to_nul(value: &Value, path: String) -> Option<String> {
-    let join = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
-    match value {
-        Value::String(text) => text.contains('\0').then_some(path),
-        Value::Array(items) => {
-            items.iter().enumerate().find_map(|(index, item)| path_to_nul(item, format!("{path}[{index}]")))
-        }
-        Value::Object(map) => map
-            .iter()
-            .find_map(|(key, item)| if key.contains('\0') { Some(join(key)) } else { path_to_nul(item, join(key)) }),
-        Value::Null | Value::Bool(_) | Value::Number(_) => None,
-    }
-}
-
-/// Names the field a data error is about: serde reports missing and unknown fields in
-/// the message (``missing field `hosts` ``) with the parent as the path.
-fn field_error(path: &str, error: &serde_json::Error) -> (String, String) {
-    let full = error.to_string();
-    let message = full.rfind(" at line ").map_or(full.as_str(), |at| &full[..at]).to_owned();
-    let named = message.split('`').nth(1).filter(|_| {
-        message.starts_with("missing field")
-            || message.starts_with("unknown field")
-            || message.starts_with("duplicate field")
-    });
-    let field = match (path, named) {
-        (".", Some(name)) => name.to_owned(),
-        (path, Some(name)) if path.rsplit('.').next() == Some(name) => path.to_owned(),
-        (parent, Some(name)) => format!("{parent}.{name}"),
-        (".", None) => "body".to_owned(),
-        (path, None) => path.to_owned(),
-    };
-    (field, message)
 }
 
 /// Every host of a document checked, or each bad field named by its place in the format

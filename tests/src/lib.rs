@@ -426,8 +426,10 @@ pub fn text_body(message: &str) -> String {
         let (mut decoded, mut bytes) = (Vec::new(), joined.bytes());
         while let Some(byte) = bytes.next() {
             if byte == b'=' {
-                let hex = [bytes.next().unwrap(), bytes.next().unwrap()];
-                decoded.push(u8::from_str_radix(std::str::from_utf8(&hex).unwrap(), 16).unwrap());
+                // A `=` that ends the part is the soft line break before its boundary (the
+                // line break itself belongs to the boundary, RFC 2046).
+                let (Some(high), Some(low)) = (bytes.next(), bytes.next()) else { break };
+                decoded.push(u8::from_str_radix(std::str::from_utf8(&[high, low]).unwrap(), 16).unwrap());
             } else {
                 decoded.push(byte);
             }
@@ -438,5 +440,18 @@ pub fn text_body(message: &str) -> String {
         String::from_utf8(base64::engine::general_purpose::STANDARD.decode(compact).unwrap()).unwrap()
     } else {
         body.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_body;
+
+    #[test]
+    fn a_quoted_printable_part_may_end_with_a_soft_line_break() {
+        let message = "Content-Type: multipart/alternative; boundary=\"b\"\n\n--b\n\
+                       Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n\
+                       token=3Dabc=\ndef=\n--b--\n";
+        assert_eq!(text_body(message), "token=abcdef");
     }
 }

@@ -56,6 +56,7 @@ mod m20261204_000040_index_dashboard_counts;
 mod m20261205_000001_index_audit_events_organization;
 mod m20261205_000002_grant_audit_read;
 mod m20261205_000003_index_outbox_created_at;
+mod m20261206_000001_index_chat_members_user;
 
 /// All authdb migrations, in the order they are applied.
 #[derive(Debug, Clone, Copy, Default)]
@@ -105,6 +106,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_index_audit_events_organization::Migration),
             Box::new(m20261205_000002_grant_audit_read::Migration),
             Box::new(m20261205_000003_index_outbox_created_at::Migration),
+            Box::new(m20261206_000001_index_chat_members_user::Migration),
         ]
     }
 }

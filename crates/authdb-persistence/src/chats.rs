@@ -644,21 +644,41 @@ pub async fn event_message(
 
 /// The users who share at least one chat with `user` (whom its presence concerns).
 pub async fn chat_partners(conn: &impl ConnectionTrait, user: UserId) -> Result<Vec<UserId>> {
-    let mine = Query::select()
+    Ok(chat_partners_of(conn, &[user]).await?.into_iter().map(|(_, partner)| partner).collect())
+}
+
+/// The users who share at least one chat with each of `users`: `(user, partner)` pairs,
+/// each pair once, in no particular order. One read: every member of every chat one of
+/// `users` is in (through the index on `chat_members.user_id`).
+pub async fn chat_partners_of(conn: &impl ConnectionTrait, users: &[UserId]) -> Result<Vec<(UserId, UserId)>> {
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
+    let theirs = Query::select()
         .column(chat_members::Column::ChatId)
         .from(chat_members::Entity)
-        .and_where(chat_members::Column::UserId.eq(user.as_uuid()))
+        .and_where(chat_members::Column::UserId.is_in(users.iter().map(UserId::as_uuid)))
         .to_owned();
     let rows = chat_members::Entity::find()
         .select_only()
+        .column(chat_members::Column::ChatId)
         .column(chat_members::Column::UserId)
-        .distinct()
-        .filter(chat_members::Column::ChatId.in_subquery(mine))
-        .filter(chat_members::Column::UserId.ne(user.as_uuid()))
-        .into_tuple::<uuid::Uuid>()
+        .filter(chat_members::Column::ChatId.in_subquery(theirs))
+        .into_tuple::<(uuid::Uuid, uuid::Uuid)>()
         .all(conn)
         .await?;
-    Ok(rows.into_iter().map(UserId::from_uuid).collect())
+    let mut members: HashMap<uuid::Uuid, Vec<uuid::Uuid>> = HashMap::new();
+    for (chat, member) in rows {
+        members.entry(chat).or_default().push(member);
+    }
+    let asked: std::collections::HashSet<uuid::Uuid> = users.iter().map(UserId::as_uuid).collect();
+    let mut pairs = std::collections::HashSet::new();
+    for chat in members.values() {
+        for user in chat.iter().filter(|member| asked.contains(member)) {
+            pairs.extend(chat.iter().filter(|partner| *partner != user).map(|partner| (*user, *partner)));
+        }
+    }
+    Ok(pairs.into_iter().map(|(user, partner)| (UserId::from_uuid(user), UserId::from_uuid(partner))).collect())
 }
 
 /// How many readable messages of others `user` has not read, over all their chats in the

@@ -7,8 +7,12 @@
 //! process posted it and read once otherwise) and queued, as one shared [`Delivery`], on
 //! the audience's sockets here. When no socket here belongs to the audience, nothing is
 //! loaded. Ended sessions do not come this way: the replica closes their sockets itself.
+//!
+//! Presence does not come through the queue either: the hub takes it in as the replica
+//! applies it and keeps the changes not yet told, one per user; the dispatcher tells them
+//! to the users' chat partners here in batches of [`PRESENCE_BATCH`], one read a batch.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use authdb_domain::UserId;
 use authdb_persistence::{DatabaseConnection, chats, now};
@@ -35,6 +39,9 @@ impl Drop for DispatchTask {
 /// How often instances not heard from are looked for.
 const EXPIRE_EVERY: Duration = Duration::from_secs(1);
 
+/// How many users' presence changes are told per read of their chat partners.
+const PRESENCE_BATCH: usize = 500;
+
 pub(crate) fn start(
     db: DatabaseConnection,
     hub: Arc<Hub>,
@@ -50,12 +57,16 @@ async fn run(db: DatabaseConnection, hub: Arc<Hub>, presence_ttl: Duration, mut 
     loop {
         let notice = tokio::select! {
             notice = notices.recv() => notice,
-            _ = expiry.tick() => {
-                let offline = hub.expire(presence_ttl);
-                if let Err(error) = announce_offline(&db, &hub, &offline).await {
+            () = hub.untold_waiting() => {
+                if let Err(error) = tell_presence(&db, &hub).await {
                     metrics::counter!("authdb_realtime_dispatch_failures_total").increment(1);
                     tracing::warn!(error = %crate::error_chain(&error), "presence could not be delivered");
                 }
+                continue;
+            }
+            _ = expiry.tick() => {
+                // The users of instances taken for dead go offline: told as any change.
+                hub.expire(presence_ttl);
                 continue;
             }
         };
@@ -67,41 +78,28 @@ async fn run(db: DatabaseConnection, hub: Arc<Hub>, presence_ttl: Duration, mut 
     }
 }
 
-/// Tells the partners of users who went offline with a dead instance.
-async fn announce_offline(db: &DatabaseConnection, hub: &Hub, offline: &[UserId]) -> Result<()> {
-    for user in offline {
-        if hub.is_empty() {
-            break;
+/// Tells the sockets here of a batch of presence changes: each to the user's chat
+/// partners, from one read of all their partners.
+async fn tell_presence(db: &DatabaseConnection, hub: &Hub) -> Result<()> {
+    let changes = hub.take_untold(PRESENCE_BATCH);
+    if changes.is_empty() || hub.is_empty() {
+        return Ok(());
+    }
+    let users: Vec<UserId> = changes.iter().map(|(user, _)| *user).collect();
+    let mut partners: HashMap<UserId, Vec<UserId>> = HashMap::new();
+    for (user, partner) in chats::chat_partners_of(db, &users).await? {
+        partners.entry(user).or_default().push(partner);
+    }
+    for (user, online) in changes {
+        if let Some(partners) = partners.get(&user) {
+            hub.deliver(partners, &Arc::new(Delivery::new(Event::Presence { user_id: user, online })));
         }
-        let audience = chats::chat_partners(db, *user).await?;
-        hub.deliver(&audience, &Arc::new(Delivery::new(Event::Presence { user_id: *user, online: false })));
     }
     Ok(())
 }
 
 async fn dispatch(db: &DatabaseConnection, hub: &Hub, notice: Notice) -> Result<()> {
     let Notice { signal, message: carried } = notice;
-    // Every signal of another instance says it is alive; one never heard from (it has
-    // just started, or was taken for dead) exchanges online users with this one.
-    if hub.heard(signal.origin) {
-        hub.sync.request_full();
-    }
-    if let SignalKind::Heartbeat(asks) = signal.kind {
-        if asks && signal.origin != hub.instance() {
-            hub.sync.request_announce();
-        }
-        return Ok(());
-    }
-    if let SignalKind::Presence(user, online) = signal.kind {
-        // Presence bookkeeping happens whether or not anyone here listens.
-        if let Some(online) = hub.presence(signal.origin, user, online)
-            && !hub.is_empty()
-        {
-            let audience = chats::chat_partners(db, user).await?;
-            hub.deliver(&audience, &Arc::new(Delivery::new(Event::Presence { user_id: user, online })));
-        }
-        return Ok(());
-    }
     if hub.is_empty() {
         return Ok(());
     }

@@ -9,6 +9,14 @@
 //! from for the first time (it started, or came back after being taken for dead) makes
 //! this one announce its own online users again and ask for theirs
 //! ([`Hub::heard`], [`PresenceSync`]), so a late joiner learns who is online.
+//!
+//! What a signal says about instances and presence is taken in at once, when the replica
+//! applies it ([`Hub::take_in`]), never queued behind the chats' events: presence is
+//! state, not a stream. A change the sockets here have not been told yet waits in one
+//! entry per user (a second change cancels the first), and the dispatcher tells it to the
+//! user's chat partners in batches ([`Hub::take_untold`]). So a burst of users coming
+//! online (every client reconnecting after a deploy) costs memory per user and a query per
+//! batch, and cannot overflow the dispatcher's queue.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -28,7 +36,7 @@ use tokio::{
 use super::{
     audience::Audiences,
     event::{CloseReason, Delivery, Event},
-    signal::Instance,
+    signal::{Instance, Signal, SignalKind},
 };
 
 /// This process's sockets and presence.
@@ -43,6 +51,8 @@ pub(crate) struct Hub {
     pub(crate) sync: PresenceSync,
     /// The chats' members, as the dispatcher last read them.
     pub(crate) audiences: Arc<Audiences>,
+    /// Wakes the dispatcher when a presence change waits to be told ([`State::untold`]).
+    untold_waiting: Notify,
 }
 
 /// Requests to the presence task (`super::presence`), raised by the dispatcher and by a
@@ -88,6 +98,9 @@ struct State {
     elsewhere: HashMap<UserId, HashSet<Instance>>,
     /// The presence last announced to this process's sockets, per user.
     announced: HashMap<UserId, bool>,
+    /// Presence changes (of `announced`) not yet told to the sockets here: the latest per
+    /// user, for the dispatcher to deliver.
+    untold: HashMap<UserId, bool>,
     /// When each other instance was last heard from.
     instances: HashMap<Instance, Instant>,
 }
@@ -121,6 +134,7 @@ impl Hub {
             state: Mutex::default(),
             sync: PresenceSync::default(),
             audiences: Arc::new(Audiences::new(audience_ttl)),
+            untold_waiting: Notify::new(),
         }
     }
 
@@ -233,6 +247,7 @@ impl Hub {
         }
         state.elsewhere.clear();
         state.announced.clear();
+        state.untold.clear();
         drop(state);
         self.sync.request_full();
     }
@@ -283,7 +298,7 @@ impl Hub {
         metrics::counter!("authdb_realtime_instances_expired_total").increment(dead.len() as u64);
         metrics::gauge!("authdb_realtime_instances").set(state.instances.len() as f64);
         let mut offline = Vec::new();
-        let State { sockets, elsewhere, announced, .. } = &mut *state;
+        let State { sockets, elsewhere, announced, untold, .. } = &mut *state;
         elsewhere.retain(|user, instances| {
             instances.retain(|instance| !dead.contains(instance));
             if !instances.is_empty() {
@@ -291,16 +306,65 @@ impl Hub {
             }
             if !sockets.contains_key(user) && announced.remove(user).is_some() {
                 offline.push(*user);
+                change_untold(untold, *user, false);
             }
             false
         });
+        drop(state);
+        if !offline.is_empty() {
+            self.untold_waiting.notify_one();
+        }
         offline
     }
 
+    /// Takes in what `signal` says about instances and presence, at once, whatever the
+    /// dispatcher's backlog: any signal of another instance says it is alive, a heartbeat
+    /// may ask for this instance's online users, a presence signal changes who is online.
+    /// Answers whether the signal still needs the dispatcher (it concerns a chat).
+    pub(crate) fn take_in(&self, signal: &Signal) -> bool {
+        // One never heard from (it has just started, or was taken for dead) exchanges
+        // online users with this one.
+        if self.heard(signal.origin) {
+            self.sync.request_full();
+        }
+        match signal.kind {
+            SignalKind::Heartbeat(asks) => {
+                if asks && signal.origin != self.instance {
+                    self.sync.request_announce();
+                }
+                false
+            }
+            SignalKind::Presence(user, online) => {
+                self.presence(signal.origin, user, online);
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// Waits until a presence change waits to be told.
+    pub(crate) async fn untold_waiting(&self) {
+        self.untold_waiting.notified().await;
+    }
+
+    /// Takes up to `limit` presence changes not yet told to the sockets here (the latest
+    /// per user); if more wait, the dispatcher is woken again for them.
+    pub(crate) fn take_untold(&self, limit: usize) -> Vec<(UserId, bool)> {
+        let mut state = self.state();
+        let users: Vec<UserId> = state.untold.keys().take(limit).copied().collect();
+        let taken =
+            users.into_iter().filter_map(|user| state.untold.remove(&user).map(|online| (user, online))).collect();
+        if !state.untold.is_empty() {
+            self.untold_waiting.notify_one();
+        }
+        taken
+    }
+
     /// Takes in a presence signal and answers the user's presence if this process's
-    /// sockets have not been told it yet. A user is online while they have a socket on
-    /// any instance: here (the registry) or elsewhere (the other instances' signals).
-    pub(crate) fn presence(&self, origin: Instance, user: UserId, online: bool) -> Option<bool> {
+    /// sockets have not been told it yet, in which case it waits to be told
+    /// ([`Hub::take_untold`]). A user is online while they have a socket on any instance:
+    /// here (the registry) or elsewhere (the other instances' signals).
+    fn presence(&self, origin: Instance, user: UserId, online: bool) -> Option<bool> {
         let mut state = self.state();
         if origin != self.instance {
             let elsewhere = state.elsewhere.entry(user).or_default();
@@ -320,7 +384,29 @@ impl Hub {
         } else {
             state.announced.remove(&user);
         }
-        (now != before).then_some(now)
+        if now == before {
+            return None;
+        }
+        change_untold(&mut state.untold, user, now);
+        drop(state);
+        self.untold_waiting.notify_one();
+        Some(now)
+    }
+}
+
+/// Records that `user`'s presence changed to `online`: a change still untold is taken
+/// back instead (the sockets here were never told the presence it replaced).
+fn change_untold(untold: &mut HashMap<UserId, bool>, user: UserId, online: bool) {
+    match untold.entry(user) {
+        std::collections::hash_map::Entry::Occupied(told) if *told.get() != online => {
+            told.remove();
+        }
+        std::collections::hash_map::Entry::Occupied(mut told) => {
+            told.insert(online);
+        }
+        std::collections::hash_map::Entry::Vacant(entry) => {
+            entry.insert(online);
+        }
     }
 }
 

@@ -57,6 +57,10 @@ pub(crate) struct RealtimeTap {
 impl RealtimeTap {
     fn notify(&self, signal: Signal, message: Option<Message>) {
         use tokio::sync::mpsc::error::TrySendError;
+        // Instances and presence are taken in at once; only chat events queue.
+        if !self.hub.take_in(&signal) {
+            return;
+        }
         // The audience is evicted before any later signal can reach the dispatcher.
         if let Some(chat) = signal.kind.changed_audience() {
             self.hub.audiences.evict(crate::realtime::audience::Scope::Chat(chat));

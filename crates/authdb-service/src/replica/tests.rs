@@ -6,6 +6,7 @@ use authdb_domain::{OrganizationId, RevokedSession, SessionId, User, UserId};
 use time::OffsetDateTime;
 
 use super::{Change, Invalidation, Replica, ReplicaPolicy};
+use crate::realtime::{Instance, NOTICE_QUEUE, Signal, SignalKind, hub::Hub};
 
 fn replica(ttl: Duration) -> Replica {
     let (notices, _) = crate::realtime::notices();
@@ -13,6 +14,18 @@ fn replica(ttl: Duration) -> Replica {
     let hub = std::sync::Arc::new(crate::realtime::hub::Hub::new(instance, 8, ttl));
     let tap = super::RealtimeTap { instance, notices, hub, overflowing: Default::default() };
     Replica::new(ReplicaPolicy { cache_ttl: ttl, tokens_verifiable_for: time::Duration::minutes(15) }, tap)
+}
+
+/// A replica whose dispatcher queue is kept (not read), with its hub.
+fn replica_with_queue() -> (Replica, tokio::sync::mpsc::Receiver<crate::realtime::Notice>, std::sync::Arc<Hub>) {
+    let (notices, queue) = crate::realtime::notices();
+    let instance = Instance(uuid::Uuid::now_v7());
+    let hub = std::sync::Arc::new(Hub::new(instance, 8, Duration::from_secs(1)));
+    let tap =
+        super::RealtimeTap { instance, notices, hub: std::sync::Arc::clone(&hub), overflowing: Default::default() };
+    let policy =
+        ReplicaPolicy { cache_ttl: Duration::from_secs(1), tokens_verifiable_for: time::Duration::minutes(15) };
+    (Replica::new(policy, tap), queue, hub)
 }
 
 fn user() -> User {
@@ -125,4 +138,55 @@ fn a_read_that_raced_a_change_is_not_cached() {
 
     assert_eq!(replica.cached_session(session, alice.id, OffsetDateTime::now_utc()), None);
     assert_eq!(replica.cached_membership(alice.id, organization), None);
+}
+
+#[test]
+fn a_burst_of_presence_is_taken_in_without_queueing_or_closing_sockets() {
+    let (replica, queue, hub) = replica_with_queue();
+    let watcher = hub.register(UserId::new(), SessionId::new());
+    let elsewhere = Instance(uuid::Uuid::now_v7());
+    let presence =
+        |user, online| Change::Realtime(Signal { origin: elsewhere, kind: SignalKind::Presence(user, online) });
+    // Twice as many users come online as the dispatcher's queue holds, none of it read yet.
+    let users: Vec<UserId> = (0..2 * NOTICE_QUEUE).map(|_| UserId::new()).collect();
+    for user in &users {
+        replica.apply(&presence(*user, true), OffsetDateTime::now_utc());
+    }
+    replica.apply(
+        &Change::Realtime(Signal { origin: elsewhere, kind: SignalKind::Heartbeat(false) }),
+        OffsetDateTime::now_utc(),
+    );
+    assert_eq!(queue.len(), 0, "presence and heartbeats never wait in the dispatcher's queue");
+    assert_eq!(*watcher.close.borrow(), None, "no socket is closed");
+    // One untold change per user, taken in batches.
+    let first = hub.take_untold(NOTICE_QUEUE);
+    assert_eq!(first.len(), NOTICE_QUEUE);
+    let rest = hub.take_untold(usize::MAX);
+    assert_eq!(rest.len(), NOTICE_QUEUE);
+    assert!(first.iter().chain(&rest).all(|(_, online)| *online));
+    assert!(hub.take_untold(usize::MAX).is_empty());
+
+    // Offline, online again and offline again before anything is told: one change each.
+    for user in &users {
+        for online in [false, true, false] {
+            replica.apply(&presence(*user, online), OffsetDateTime::now_utc());
+        }
+    }
+    let told = hub.take_untold(usize::MAX);
+    assert_eq!(told.len(), users.len());
+    assert!(told.iter().all(|(_, online)| !*online));
+    // Online and straight back offline: the sockets here were told offline, nothing to say.
+    replica.apply(&presence(users[0], true), OffsetDateTime::now_utc());
+    replica.apply(&presence(users[0], false), OffsetDateTime::now_utc());
+    assert!(hub.take_untold(usize::MAX).is_empty());
+    assert_eq!(queue.len(), 0);
+}
+
+#[test]
+fn chat_signals_still_queue_for_the_dispatcher() {
+    let (replica, queue, hub) = replica_with_queue();
+    let at = crate::realtime::ChatRef { organization: OrganizationId::new(), chat: authdb_domain::ChatId::new() };
+    let signal = Signal { origin: hub.instance(), kind: SignalKind::Typing(at, UserId::new()) };
+    replica.apply(&Change::Realtime(signal), OffsetDateTime::now_utc());
+    assert_eq!(queue.len(), 1);
 }

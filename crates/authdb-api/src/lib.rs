@@ -73,7 +73,10 @@ impl ApiState {
 /// [`observe`] (`App::new().wrap(actix_web::middleware::from_fn(authdb_api::observe))`) for
 /// request ids, access logs and HTTP metrics.
 pub fn configure(state: ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
-    let allowed = web::Data::new(AllowedMethods::from_document(&openapi::document()));
+    let document = openapi::document();
+    let allowed = web::Data::new(AllowedMethods::from_document(&document));
+    let docs = openapi::ServedDocument::new(&document);
+    drop(document);
     move |cfg: &mut web::ServiceConfig| {
         let services = &state.services;
         cfg.app_data(allowed.clone())
@@ -89,7 +92,7 @@ pub fn configure(state: ApiState) -> impl Fn(&mut web::ServiceConfig) + Clone + 
             .app_data(web::Data::new(state.trusted_proxies.clone()))
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .configure(|cfg| routes::mount(cfg, Mount::Root))
-            .configure(openapi::configure_docs);
+            .configure(|cfg| docs.configure(cfg));
         if let Some(handle) = &state.metrics {
             cfg.app_data(web::Data::new(handle.clone())).configure(|cfg| routes::mount(cfg, Mount::Metrics));
         }

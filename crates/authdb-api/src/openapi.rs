@@ -10,7 +10,7 @@ use utoipa::openapi::{
     security::{Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme},
 };
 
-pub(crate) use self::docs::configure as configure_docs;
+pub(crate) use self::docs::ServedDocument;
 use crate::{
     problem::{FieldError, Problem},
     routes,

@@ -50,89 +50,95 @@ pub(crate) struct Context {
 }
 
 /// Serves one socket until it closes.
-pub(crate) async fn serve(
+///
+/// An `async` block rather than an `async fn`: an `async fn` moves its arguments into
+/// locals of its body, and the future then holds them twice (about a kilobyte of every
+/// idle socket's memory); the block holds only what it captured.
+pub(crate) fn serve(
     mut session: Session,
     mut stream: MessageStream,
     mut connection: Connection,
     mut principal: Principal,
     context: Context,
     mut frames: Box<dyn Frames>,
-) {
-    let ping_every = context.messaging.policy().ping_interval;
-    let ready =
-        frames.reply(Reply::Ready { user_id: principal.user.id.as_uuid(), session_id: principal.session_id.as_uuid() });
-    if send(&mut session, ready).await.is_err() {
-        return;
-    }
-    let mut closing = connection.close_signal();
-    let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
-    ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut unanswered = 0;
-    let expiry = tokio::time::sleep_until(expiry_instant(&principal));
-    tokio::pin!(expiry);
-    let mut last_typing: Option<Instant> = None;
-    let close = loop {
-        tokio::select! {
-            reason = closing.wait() => break Some(close_reason(reason)),
-            () = &mut expiry => break Some(ended("the access token expired; send a fresh one in an auth frame")),
-            _ = ping.tick() => {
-                if unanswered >= UNANSWERED_PINGS {
-                    break Some(WsCloseReason { code: CloseCode::Away, description: Some("no answer to pings".into()) });
-                }
-                unanswered += 1;
-                if session.ping(b"").await.is_err() {
-                    break None;
-                }
-            }
-            event = connection.recv() => {
-                let Some(event) = event else { break None };
-                // A send waits while the client reads slowly; the queue fills meanwhile and
-                // the hub asks the socket to close, which must not wait for that send.
-                tokio::select! {
-                    sent = send(&mut session, frames.event(&event)) => if sent.is_err() { break None },
-                    reason = closing.wait() => break Some(close_reason(reason)),
-                }
-            }
-            message = stream.recv() => match message {
-                None => break None,
-                Some(Err(error)) => {
-                    tracing::debug!(%error, "realtime protocol error");
-                    break Some(WsCloseReason { code: CloseCode::Protocol, description: None });
-                }
-                Some(Ok(Message::Pong(_))) => unanswered = 0,
-                Some(Ok(Message::Ping(bytes))) => {
-                    if session.pong(&bytes).await.is_err() {
+) -> impl std::future::Future<Output = ()> {
+    async move {
+        let ping_every = context.messaging.policy().ping_interval;
+        let ready = frames
+            .reply(Reply::Ready { user_id: principal.user.id.as_uuid(), session_id: principal.session_id.as_uuid() });
+        if send(&mut session, ready).await.is_err() {
+            return;
+        }
+        let mut closing = connection.close_signal();
+        let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
+        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut unanswered = 0;
+        let expiry = tokio::time::sleep_until(expiry_instant(&principal));
+        tokio::pin!(expiry);
+        let mut last_typing: Option<Instant> = None;
+        let close = loop {
+            tokio::select! {
+                reason = closing.wait() => break Some(close_reason(reason)),
+                () = &mut expiry => break Some(ended("the access token expired; send a fresh one in an auth frame")),
+                _ = ping.tick() => {
+                    if unanswered >= UNANSWERED_PINGS {
+                        break Some(WsCloseReason { code: CloseCode::Away, description: Some("no answer to pings".into()) });
+                    }
+                    unanswered += 1;
+                    if session.ping(b"").await.is_err() {
                         break None;
                     }
                 }
-                Some(Ok(Message::Close(_))) => break Some(WsCloseReason { code: CloseCode::Normal, description: None }),
-                Some(Ok(Message::Text(text))) => {
-                    let command = frames.command(Frame::Text(text));
-                    // Boxed: a command's future (a post, with its queries) is far larger
-                    // than the rest of the socket's, and would otherwise be part of every
-                    // idle socket's memory.
-                    match Box::pin(answer(&context, &*frames, &mut principal, &mut last_typing, command, expiry.as_mut())).await {
-                        Answer::Send(frame) => if send(&mut session, frame).await.is_err() { break None },
-                        Answer::Close(reason) => break Some(reason),
-                        Answer::Quiet => {}
+                event = connection.recv() => {
+                    let Some(event) = event else { break None };
+                    // A send waits while the client reads slowly; the queue fills meanwhile and
+                    // the hub asks the socket to close, which must not wait for that send.
+                    tokio::select! {
+                        sent = send(&mut session, frames.event(&event)) => if sent.is_err() { break None },
+                        reason = closing.wait() => break Some(close_reason(reason)),
                     }
                 }
-                Some(Ok(Message::Binary(bytes))) => {
-                    let command = frames.command(Frame::Binary(bytes));
-                    match Box::pin(answer(&context, &*frames, &mut principal, &mut last_typing, command, expiry.as_mut())).await {
-                        Answer::Send(frame) => if send(&mut session, frame).await.is_err() { break None },
-                        Answer::Close(reason) => break Some(reason),
-                        Answer::Quiet => {}
+                message = stream.recv() => match message {
+                    None => break None,
+                    Some(Err(error)) => {
+                        tracing::debug!(%error, "realtime protocol error");
+                        break Some(WsCloseReason { code: CloseCode::Protocol, description: None });
                     }
-                }
-                Some(Ok(Message::Continuation(_) | Message::Nop)) => {}
-            },
+                    Some(Ok(Message::Pong(_))) => unanswered = 0,
+                    Some(Ok(Message::Ping(bytes))) => {
+                        if session.pong(&bytes).await.is_err() {
+                            break None;
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) => break Some(WsCloseReason { code: CloseCode::Normal, description: None }),
+                    Some(Ok(Message::Text(text))) => {
+                        let command = frames.command(Frame::Text(text));
+                        // Boxed: a command's future (a post, with its queries) is far larger
+                        // than the rest of the socket's, and would otherwise be part of every
+                        // idle socket's memory.
+                        match Box::pin(answer(&context, &*frames, &mut principal, &mut last_typing, command, expiry.as_mut())).await {
+                            Answer::Send(frame) => if send(&mut session, frame).await.is_err() { break None },
+                            Answer::Close(reason) => break Some(reason),
+                            Answer::Quiet => {}
+                        }
+                    }
+                    Some(Ok(Message::Binary(bytes))) => {
+                        let command = frames.command(Frame::Binary(bytes));
+                        match Box::pin(answer(&context, &*frames, &mut principal, &mut last_typing, command, expiry.as_mut())).await {
+                            Answer::Send(frame) => if send(&mut session, frame).await.is_err() { break None },
+                            Answer::Close(reason) => break Some(reason),
+                            Answer::Quiet => {}
+                        }
+                    }
+                    Some(Ok(Message::Continuation(_) | Message::Nop)) => {}
+                },
+            }
+        };
+        drop(connection);
+        if let Some(reason) = close {
+            // A client that reads nothing must not keep the task alive for ever.
+            let _ = tokio::time::timeout(CLOSE_PATIENCE, session.close(Some(reason))).await;
         }
-    };
-    drop(connection);
-    if let Some(reason) = close {
-        // A client that reads nothing must not keep the task alive for ever.
-        let _ = tokio::time::timeout(CLOSE_PATIENCE, session.close(Some(reason))).await;
     }
 }
 

@@ -54,6 +54,7 @@ pub(crate) struct Context {
 /// An `async` block rather than an `async fn`: an `async fn` moves its arguments into
 /// locals of its body, and the future then holds them twice (about a kilobyte of every
 /// idle socket's memory); the block holds only what it captured.
+#[allow(clippy::manual_async_fn, reason = "an async fn would hold its arguments twice, see above")]
 pub(crate) fn serve(
     mut session: Session,
     mut stream: MessageStream,

@@ -555,13 +555,12 @@ pub async fn list_planned(
 /// Makes PostgreSQL plan every statement of the current transaction for the values it is
 /// given (`SET LOCAL plan_cache_mode = force_custom_plan`); nothing on SQLite.
 ///
-/// An import sends the same statements many times over batches of 500 addresses or
-/// assets. After five executions PostgreSQL may switch a prepared statement to a generic
-/// plan, which cannot hash an `IN` list of parameters nor see how many rows the table has
-/// grown to since it was analyzed: measured at 160-440 ms a batch (every asset or service
-/// of the organization compared with each of the 500 values) against 2-3 ms planned for
-/// the values. Planning a batch costs far less than that.
-pub async fn plan_for_values(conn: &impl ConnectionTrait) -> Result<()> {
+/// After five executions PostgreSQL may switch a prepared statement to a generic plan,
+/// which cannot see which index suits the values (the listing's generic plan ignores
+/// `idx_assets_risk` and sorts every match). Only for reads: the mode reaches the
+/// foreign-key checks of every row a write inserts too, and planning each check anew made
+/// a scan import's checks four to six times slower (docs/benchmarks.md).
+async fn plan_for_values(conn: &impl ConnectionTrait) -> Result<()> {
     if is_postgres(conn) {
         conn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan").await?;
     }
@@ -746,11 +745,12 @@ async fn upsert_seen_sqlite(
 pub const POSTGRES_IMPORT_BATCH: usize = 5_000;
 
 /// [`upsert_seen`] on PostgreSQL: each batch is one statement whose rows arrive as one
-/// `jsonb` parameter, expanded by `jsonb_to_recordset`, instead of a `VALUES` list of 28
-/// bound parameters a row. PostgreSQL then parses and plans a short statement with four
+/// `json` parameter, expanded by `json_to_recordset`, instead of a `VALUES` list of 28
+/// bound parameters a row. PostgreSQL then parses and plans a short statement with seven
 /// parameters, not one with 14,000, and a 10,000-host scan is two statements instead of
 /// twenty (measured in docs/benchmarks.md). The values and the conflict rule are those
-/// of the `VALUES` form.
+/// of the `VALUES` form. `json`, not `jsonb`: the text is read once, as the rows are made,
+/// instead of being converted to a `jsonb` document first.
 ///
 /// The statement answers every row's id (`RETURNING`), so the import reads no asset back:
 /// a row that kept the id proposed here was inserted, any other existed (an id never
@@ -770,7 +770,7 @@ async fn upsert_seen_postgres(
         SELECT r.id, $2, $3, CAST(r.ip AS inet), decode(r.ip_sort, 'hex'), r.hostname, r.mac_address, r.mac_vendor, \
         r.operating_system, r.os_version, r.os_cpe, $5, $6, CAST('{}' AS text[]), $7, TRUE, 0, 0, 0, 0, 0, 0, $4, $4, \
         $4, CAST('{}' AS jsonb), $4, $4 \
-        FROM jsonb_to_recordset(CAST($1 AS jsonb)) AS r(id uuid, ip text, ip_sort text, hostname text, \
+        FROM json_to_recordset(CAST($1 AS json)) AS r(id uuid, ip text, ip_sort text, hostname text, \
         mac_address text, mac_vendor text, operating_system text, os_version text, os_cpe text) \
         ON CONFLICT (organization_id, COALESCE(network_id, '00000000-0000-0000-0000-000000000000'::uuid), ip_address) \
         DO UPDATE SET hostname = COALESCE(excluded.hostname, assets.hostname), \
@@ -854,6 +854,10 @@ fn hex(bytes: &[u8]) -> String {
 /// Marks the tenant's assets in `network` at `addresses` as scanned and found down
 /// (not reachable); returns how many there were. Unknown addresses are left alone: a
 /// host that did not answer is no evidence of an asset.
+///
+/// On PostgreSQL the addresses arrive as one `json` parameter (as in [`upsert_seen`]) and
+/// are joined with the unique (organization, network, address) index, a plan that stays
+/// right when the prepared statement turns generic; on SQLite, one `IN` list a batch.
 pub async fn mark_unreachable(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
@@ -862,9 +866,22 @@ pub async fn mark_unreachable(
     now: OffsetDateTime,
 ) -> Result<u64> {
     use assets::Column as C;
-    // One statement a batch. The import forces plans for the statement's values
-    // (`plan_for_values`), so PostgreSQL looks the batch's addresses up in the
-    // (organization, address) index rather than planning for any network.
+    if addresses.is_empty() {
+        return Ok(0);
+    }
+    if is_postgres(conn) {
+        const SQL: &str = "UPDATE assets SET is_reachable = FALSE, last_scanned = $4, updated_at = $4 \
+            FROM json_array_elements_text(CAST($3 AS json)) AS down(ip) \
+            WHERE assets.organization_id = $1 \
+            AND COALESCE(assets.network_id, '00000000-0000-0000-0000-000000000000'::uuid) = $2 \
+            AND assets.ip_address = CAST(down.ip AS inet)";
+        let ips: Vec<String> = addresses.iter().map(ToString::to_string).collect();
+        let json = serde_json::to_string(&ips).map_err(|error| DbErr::Custom(error.to_string()))?;
+        let values: [sea_orm::Value; 4] = [tenant.uuid().into(), network.as_uuid().into(), json.into(), now.into()];
+        let updated =
+            conn.execute_raw(sea_orm::Statement::from_sql_and_values(DatabaseBackend::Postgres, SQL, values)).await?;
+        return Ok(updated.rows_affected());
+    }
     let mut marked = 0;
     for batch in addresses.chunks(IMPORT_BATCH) {
         let updated = assets::Entity::update_many()

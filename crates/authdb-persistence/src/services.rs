@@ -362,7 +362,7 @@ async fn upsert_seen_sqlite(
 }
 
 /// [`upsert_seen`] on PostgreSQL: a batch is one statement whose rows arrive as one
-/// `jsonb` parameter (see `assets::upsert_seen_postgres`), 5,000 rows at a time, written
+/// `json` parameter (see `assets::upsert_seen_postgres`), 5,000 rows at a time, written
 /// straight from the services (`serde`). The statement answers how many rows it created:
 /// `RETURNING` gives each row's id, which is the proposed one exactly when it was
 /// inserted (the main query of a `WITH` reads the data-modifying one's output).
@@ -372,7 +372,7 @@ async fn upsert_seen_postgres(
     seen: &[(AssetId, &ScannedService)],
     now: OffsetDateTime,
 ) -> Result<u64> {
-    const SQL: &str = "WITH r AS MATERIALIZED (SELECT * FROM jsonb_to_recordset(CAST($1 AS jsonb)) AS r(id uuid, \
+    const SQL: &str = "WITH r AS MATERIALIZED (SELECT * FROM json_to_recordset(CAST($1 AS json)) AS r(id uuid, \
         asset_id uuid, port integer, protocol text, state text, service_name text, product text, version text, \
         cpe text, banner text, confidence smallint, extra_info jsonb)), \
         upserted AS (INSERT INTO services (id, organization_id, asset_id, port, protocol, state, service_name, \

@@ -19,7 +19,16 @@ pub enum JsonBodyError {
 
 /// Deserializes `bytes`, an object; `what` names the document in the message when it is
 /// not one (`"the request body"`).
+///
+/// A document that reads cleanly is read in one pass, straight into `T`. Only when that
+/// fails, or when the text may hold a NUL, is it read again the careful way (a
+/// [`Value`] first), which finds the error this function answers: syntax before
+/// content, the first bad field by its path. One pass matters for a scan file of
+/// megabytes, which the careful way read three times (text, tree, walk).
 pub fn read_json_object<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, JsonBodyError> {
+    if let Some(document) = read_clean(bytes) {
+        return Ok(document);
+    }
     let value: Value = serde_json::from_slice(bytes).map_err(|error| JsonBodyError::Malformed(error.to_string()))?;
     // Every document is an object; serde would otherwise also fill a struct from an array.
     if !value.is_object() {
@@ -33,6 +42,22 @@ pub fn read_json_object<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result
         let path = error.path().to_string();
         JsonBodyError::Invalid(field_error(&path, &error.into_inner()))
     })
+}
+
+/// `bytes` read in one pass, if they are an object that deserializes into `T` with no
+/// trailing text and no NUL. JSON carries a NUL in a string or key only as the escape
+/// `\u0000` (a raw control character is a syntax error), so text without that sequence
+/// holds none; with it (even as `\\u0000`, a backslash and `u0000`) the careful reading
+/// decides.
+fn read_clean<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    let first = bytes.iter().find(|byte| !matches!(byte, b' ' | b'\t' | b'\n' | b'\r'));
+    if first != Some(&b'{') || bytes.windows(6).any(|window| window == br"\u0000") {
+        return None;
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let document = T::deserialize(&mut deserializer).ok()?;
+    deserializer.end().ok()?;
+    Some(document)
 }
 
 /// The path of the first string or key holding a NUL character.
@@ -133,6 +158,23 @@ mod tests {
         let nested = invalid(r#"{"email": "a", "count": 1, "nested": {"list": ["ok", "x\u0000"]}}"#);
         assert_eq!(nested.field, "nested.list[1]");
         assert_eq!(invalid(r#"{"email": "a", "count": 1, "k\u0000": 1}"#).field, "k\u{0}");
+    }
+
+    #[test]
+    fn a_clean_document_reads_as_the_careful_way_reads_it() {
+        let body = br#" {"email": "a\\u0000b", "count": 7, "nested": {"flag": true, "flag": false}} "#;
+        assert!(read_clean::<Sample>(body).is_none(), "a possible NUL escape is left to the careful way");
+        let read = read_json_object::<Sample>(body, "the request body").expect("a backslash before u0000 is no NUL");
+        assert_eq!((read.email.as_str(), read.nested.map(|nested| nested.flag)), ("a\\u0000b", Some(false)));
+        let clean = read_clean::<Sample>(br#"{"email": "a\nb", "count": 7}"#).expect("one pass");
+        assert_eq!((clean.email.as_str(), clean.count), ("a\nb", 7));
+    }
+
+    #[test]
+    fn a_syntax_error_is_answered_before_an_earlier_bad_field() {
+        // One pass would stop at `count`; the answer is still the document's syntax.
+        let read = read_json_object::<Sample>(br#"{"email": "a", "count": -1, "nested": {"#, "the request body");
+        assert!(matches!(read, Err(JsonBodyError::Malformed(_))), "{read:?}");
     }
 
     #[test]

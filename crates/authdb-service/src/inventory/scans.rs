@@ -61,7 +61,6 @@ impl InventoryService {
         if !networks::lock(conn, tenant, network).await? {
             return Err(ServiceError::NotFound { entity: NETWORK });
         }
-        assets::plan_for_values(conn).await?;
         let (mut up, down): (Vec<_>, Vec<_>) = report.hosts.iter().partition(|host| host.up);
         // Rows are written in one order whatever the scan's, so that concurrent imports
         // of overlapping hosts lock them in the same order (no deadlock on PostgreSQL).

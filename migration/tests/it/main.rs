@@ -5,7 +5,7 @@ mod support;
 
 use authdb_testkit::PostgresDatabase;
 use migration::{Alias, Expr, ExprTrait as _, Migrator, MigratorTrait, Query, SchemaManager};
-use sea_orm_migration::sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use sea_orm_migration::sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement, TransactionTrait};
 use time::OffsetDateTime;
 use uuid::{Uuid, uuid};
 
@@ -211,4 +211,124 @@ async fn assert_built_in_roles_seeded(db: &DatabaseConnection) {
     assert!(permissions.as_array().is_some_and(|p| p.contains(&"audit:read".into())));
     assert!(permissions.as_array().is_some_and(|p| p.contains(&"org:delete".into())));
     assert_eq!(created_at.offset(), time::UtcOffset::UTC);
+}
+
+/// The PostgreSQL triggers that stand for the services' foreign key to their asset
+/// (`m20261206_000003`) keep its rule: a service needs its asset in its organization,
+/// an asset's key stays while services reference it, services go with their asset, and
+/// an insert racing a delete of its asset either fails or is deleted with it.
+#[tokio::test]
+async fn a_service_needs_its_asset_and_goes_with_it_on_postgres() {
+    let database = PostgresDatabase::create().await;
+    let db = Database::connect(database.url()).await.expect("connect to the test database");
+    Migrator::up(&db, None).await.expect("apply all migrations");
+    let (first, second) = (Uuid::now_v7(), Uuid::now_v7());
+    for (id, slug) in [(first, "first"), (second, "second")] {
+        exec(&db, &format!("INSERT INTO organizations (id, name, slug, settings, created_at, updated_at) VALUES ('{id}', '{slug}', '{slug}', '{{}}', now(), now())")).await.expect("an organization");
+    }
+    let [kept, deleted, raced, taken] = [(); 4].map(|()| Uuid::now_v7().to_string());
+    for (asset, octet) in [(&kept, 1), (&deleted, 2), (&raced, 3), (&taken, 4)] {
+        exec(&db, &asset_insert(asset, first, octet)).await.expect("an asset");
+    }
+
+    exec(&db, &service_insert(&[(&kept, first, 22), (&kept, first, 80), (&deleted, first, 22)]))
+        .await
+        .expect("services of existing assets");
+    let missing = Uuid::now_v7().to_string();
+    for rows in [
+        vec![(kept.as_str(), second, 443)],
+        vec![(missing.as_str(), first, 443)],
+        vec![(kept.as_str(), first, 443), (missing.as_str(), first, 443)],
+    ] {
+        let refused = exec(&db, &service_insert(&rows)).await.expect_err("a service without its asset");
+        assert!(refused.contains("fk_services_asset_organization"), "{refused}");
+    }
+    assert_eq!(count(&db, &format!("asset_id = '{kept}'")).await, 2, "a refused statement stores none of its rows");
+
+    let moved = exec(&db, &format!("UPDATE services SET organization_id = '{second}' WHERE asset_id = '{kept}'")).await;
+    assert!(
+        moved.expect_err("a service moved out of its asset's organization").contains("fk_services_asset_organization")
+    );
+    let rekeyed = exec(&db, &format!("UPDATE assets SET organization_id = '{second}' WHERE id = '{kept}'")).await;
+    assert!(rekeyed.expect_err("an asset's key changed under its services").contains("fk_services_asset_organization"));
+    exec(&db, &format!("UPDATE services SET state = 'closed' WHERE asset_id = '{kept}'")).await.expect("other changes");
+
+    exec(&db, &format!("DELETE FROM assets WHERE id = '{deleted}'")).await.expect("delete an asset");
+    assert_eq!(count(&db, &format!("asset_id = '{deleted}'")).await, 0, "its services go with it");
+
+    // A delete first: the insert waits for it, then finds no asset.
+    let other = Database::connect(database.url()).await.expect("a second connection");
+    let deleting = other.begin().await.expect("begin");
+    exec(&deleting, &format!("DELETE FROM assets WHERE id = '{raced}'")).await.expect("delete, not committed yet");
+    let insert = tokio::spawn({
+        let db = db.clone();
+        let rows = service_insert(&[(&raced, first, 22)]);
+        async move { exec(&db, &rows).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    deleting.commit().await.expect("commit the delete");
+    let refused = insert.await.expect("the insert's task").expect_err("the asset was deleted first");
+    assert!(refused.contains("fk_services_asset_organization"), "{refused}");
+
+    // An insert first: the delete waits for it, then deletes its service too.
+    let inserting = other.begin().await.expect("begin");
+    exec(&inserting, &service_insert(&[(&taken, first, 22)])).await.expect("insert, not committed yet");
+    let delete = tokio::spawn({
+        let db = db.clone();
+        let statement = format!("DELETE FROM assets WHERE id = '{taken}'");
+        async move { exec(&db, &statement).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    inserting.commit().await.expect("commit the insert");
+    delete.await.expect("the delete's task").expect("the delete, after the insert");
+    assert_eq!(
+        count(&db, &format!("asset_id = '{taken}'")).await,
+        0,
+        "the service committed first goes with its asset"
+    );
+
+    other.close().await.expect("close the second connection");
+    db.close().await.expect("close the test database connection");
+}
+
+async fn exec(db: &impl ConnectionTrait, sql: &str) -> Result<(), String> {
+    db.execute_unprepared(sql).await.map(drop).map_err(|error| error.to_string())
+}
+
+async fn count(db: &DatabaseConnection, condition: &str) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT COUNT(*) AS n FROM services WHERE {condition}"),
+        ))
+        .await
+        .expect("count services")
+        .expect("a count row");
+    row.try_get("", "n").expect("decode count")
+}
+
+fn asset_insert(id: &str, organization: Uuid, octet: u8) -> String {
+    format!(
+        "INSERT INTO assets (id, organization_id, ip_address, ip_sort, asset_type, criticality, tags, status, \
+         is_reachable, risk_score, vuln_critical, vuln_high, vuln_medium, vuln_low, vuln_info, first_seen, metadata, \
+         created_at, updated_at) VALUES ('{id}', '{organization}', '10.0.0.{octet}', '\\x040a0000{octet:02x}', \
+         'server', 'medium', '{{}}', 'active', TRUE, 0, 0, 0, 0, 0, 0, now(), '{{}}', now(), now())"
+    )
+}
+
+fn service_insert(rows: &[(&str, Uuid, u16)]) -> String {
+    let values: Vec<String> = rows
+        .iter()
+        .map(|(asset, organization, port)| {
+            format!(
+                "('{}', '{organization}', '{asset}', {port}, 'tcp', 'open', FALSE, '[]', now(), now(), now())",
+                Uuid::now_v7()
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO services (id, organization_id, asset_id, port, protocol, state, ssl_enabled, http_technologies, \
+         first_seen, created_at, updated_at) VALUES {}",
+        values.join(", ")
+    )
 }

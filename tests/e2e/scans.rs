@@ -357,7 +357,40 @@ async fn concurrent_imports_of_overlapping_scans_keep_one_asset_per_address(back
     assert_eq!(listed["total"], 8);
 }
 
+/// 6,000 hosts with a service each: more rows than one statement of the upserts takes on
+/// either backend (SQLite: 3,000 assets or 2,000 services; PostgreSQL: 5,000 of either),
+/// so the import crosses its batches, and the second import finds every row again.
+async fn a_scan_larger_than_a_batch_imports_whole_twice(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let (id, network) = network(&app, &alice, "acme").await;
+    let scans = format!("/api/v1/organizations/{id}/networks/{network}/scans");
+    let hosts: Vec<Value> = (0..6000)
+        .map(|n| {
+            json!({"ip": format!("10.5.{}.{}", n / 250, n % 250), "status": "up", "hostname": format!("h{n}"),
+                   "services": [{"port": 22 + n % 3, "protocol": "tcp", "state": "open"}]})
+        })
+        .collect();
+    let body = json!({ "hosts": hosts });
+    let counts = |summary: &Value| {
+        ["assets_created", "assets_updated", "services_created", "services_updated"].map(|key| summary[key].clone())
+    };
+    let first: Value = app.post(&scans, &alice.access_token, &body).await.json().await.unwrap();
+    assert_eq!(counts(&first), [6000, 0, 6000, 0].map(Value::from), "{first}");
+    let second: Value = app.post(&scans, &alice.access_token, &body).await.json().await.unwrap();
+    assert_eq!(counts(&second), [0, 6000, 0, 6000].map(Value::from), "{second}");
+    let assets = format!("/api/v1/organizations/{id}/assets?limit=1&sort=-ip_address");
+    let listed: Value = app.get(&assets, &alice.access_token).await.json().await.unwrap();
+    assert_eq!(listed["total"], 6000);
+    let last = &listed["items"][0];
+    assert_eq!(
+        (&last["ip_address"], &last["hostname"], &last["open_services"]),
+        (&json!("10.5.23.249"), &json!("h5999"), &json!(1))
+    );
+}
+
 on_both_backends!(
+    a_scan_larger_than_a_batch_imports_whole_twice,
     the_same_scan_twice_gives_the_same_inventory,
     a_scan_never_erases_what_it_does_not_carry,
     a_scan_with_one_bad_host_stores_nothing,

@@ -10,12 +10,12 @@
 use authdb_domain::{
     Asset, AssetChanges, AssetFilter, AssetId, AssetSortKey, AssetStatus, AssetType, Criticality, Hostname, IpAddress,
     MacAddress, Metadata, NetworkId, NewAsset, OrganizationId, Page, Paged, PortState, RiskScore, ScannedHost, Sort,
-    Tag, Tags, UserId, VulnerabilityCounts,
+    Tags, UserId, VulnerabilityCounts,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
     Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, SqlErr, TransactionTrait,
-    sea_query::{Expr, ExprTrait, OnConflict, Query},
+    sea_query::{Expr, ExprTrait, Query},
 };
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -656,7 +656,15 @@ pub async fn upsert_seen(
     Ok(Upserted { ids, created })
 }
 
-/// [`upsert_seen`]'s statements on SQLite: `VALUES` lists of [`IMPORT_BATCH`] rows.
+/// Rows per statement of [`upsert_seen`] on SQLite: 9 bound values a row (what varies
+/// between hosts), 27,000 in all, below SQLite's limit of 32,766.
+const SQLITE_IMPORT_BATCH: usize = 3_000;
+
+/// [`upsert_seen`]'s statements on SQLite: a `VALUES` list of [`SQLITE_IMPORT_BATCH`] rows
+/// holding only what differs between hosts; the organization, the network, the time and
+/// a new asset's defaults are bound once per statement (as `services::upsert_seen` does,
+/// and for the same reason: a bound value costs allocations, and 28 of them a row were
+/// most of the statement).
 async fn upsert_seen_sqlite(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
@@ -664,94 +672,59 @@ async fn upsert_seen_sqlite(
     hosts: &[&ScannedHost],
     now: OffsetDateTime,
 ) -> Result<()> {
-    use assets::Column as C;
-    let no_tags = Tags::default();
-    // The target is the unique index (`COALESCE(network_id, <nil>)`, see the migration).
-    let network_target = "COALESCE(\"network_id\", x'')";
-    let keep = |column: &str| Expr::cust(format!("COALESCE(excluded.\"{column}\", \"assets\".\"{column}\")"));
-    let fresh = |column: &str| Expr::cust(format!("excluded.\"{column}\""));
-    for batch in hosts.chunks(IMPORT_BATCH) {
-        let mut insert = Query::insert();
-        insert.into_table(assets::Entity).columns([
-            C::Id,
-            C::OrganizationId,
-            C::NetworkId,
-            C::IpAddress,
-            C::IpSort,
-            C::Hostname,
-            C::MacAddress,
-            C::MacVendor,
-            C::OperatingSystem,
-            C::OsVersion,
-            C::OsCpe,
-            C::AssetType,
-            C::Criticality,
-            C::Tags,
-            C::Status,
-            C::IsReachable,
-            C::RiskScore,
-            C::VulnCritical,
-            C::VulnHigh,
-            C::VulnMedium,
-            C::VulnLow,
-            C::VulnInfo,
-            C::FirstSeen,
-            C::LastSeen,
-            C::LastScanned,
-            C::Metadata,
-            C::CreatedAt,
-            C::UpdatedAt,
+    const INSERT: &str = "INSERT INTO assets (id, organization_id, network_id, ip_address, ip_sort, hostname, \
+        mac_address, mac_vendor, operating_system, os_version, os_cpe, asset_type, criticality, tags, status, \
+        is_reachable, risk_score, vuln_critical, vuln_high, vuln_medium, vuln_low, vuln_info, first_seen, last_seen, \
+        last_scanned, metadata, created_at, updated_at) \
+        SELECT v.column1, ?1, ?2, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, \
+        v.column9, ?3, ?4, '[]', ?5, TRUE, 0, 0, 0, 0, 0, 0, ?6, ?6, ?6, '{}', ?6, ?6 FROM (VALUES ";
+    // The target is the unique index (`COALESCE(network_id, <nil>)`, see the migration);
+    // `WHERE true` tells SQLite's parser that `ON CONFLICT` belongs to the upsert.
+    const CONFLICT: &str = ") AS v WHERE true \
+        ON CONFLICT (organization_id, COALESCE(network_id, x''), ip_address) DO UPDATE SET \
+        hostname = COALESCE(excluded.hostname, assets.hostname), \
+        mac_address = COALESCE(excluded.mac_address, assets.mac_address), \
+        mac_vendor = COALESCE(excluded.mac_vendor, assets.mac_vendor), \
+        operating_system = COALESCE(excluded.operating_system, assets.operating_system), \
+        os_version = COALESCE(excluded.os_version, assets.os_version), \
+        os_cpe = COALESCE(excluded.os_cpe, assets.os_cpe), \
+        is_reachable = excluded.is_reachable, last_seen = excluded.last_seen, \
+        last_scanned = excluded.last_scanned, updated_at = excluded.updated_at";
+    const SHARED: usize = 6;
+    const ROW: usize = 9;
+    for batch in hosts.chunks(SQLITE_IMPORT_BATCH) {
+        let mut sql = String::with_capacity(INSERT.len() + CONFLICT.len() + batch.len() * 48);
+        sql.push_str(INSERT);
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(SHARED + batch.len() * ROW);
+        values.extend([
+            tenant.uuid().into(),
+            network.as_uuid().into(),
+            AssetType::Unknown.as_str().into(),
+            Criticality::Medium.as_str().into(),
+            AssetStatus::Active.as_str().into(),
+            now.into(),
         ]);
-        for host in batch {
-            insert.values_panic([
-                Expr::val(AssetId::new().as_uuid()),
-                Expr::val(tenant.uuid()),
-                Expr::val(network.as_uuid()),
-                ip_value(false, host.ip),
-                Expr::val(host.ip.sort_key()),
-                Expr::val(host.hostname.as_ref().map(|name| name.as_str().to_owned())),
-                Expr::val(host.mac_address.map(|mac| mac.to_string())),
-                Expr::val(host.mac_vendor.clone()),
-                Expr::val(host.operating_system.clone()),
-                Expr::val(host.os_version.clone()),
-                Expr::val(host.os_cpe.clone()),
-                Expr::val(AssetType::Unknown.as_str()),
-                Expr::val(Criticality::Medium.as_str()),
-                tags_value(false, &no_tags),
-                Expr::val(AssetStatus::Active.as_str()),
-                Expr::val(true),
-                Expr::val(0_i16),
-                Expr::val(0_i32),
-                Expr::val(0_i32),
-                Expr::val(0_i32),
-                Expr::val(0_i32),
-                Expr::val(0_i32),
-                Expr::val(now),
-                Expr::val(now),
-                Expr::val(now),
-                Expr::val(Metadata::empty().into_value()),
-                Expr::val(now),
-                Expr::val(now),
+        for (index, host) in batch.iter().enumerate() {
+            if index > 0 {
+                sql.push_str(", ");
+            }
+            rows::push_placeholders(&mut sql, SHARED + index * ROW + 1, ROW);
+            values.extend([
+                AssetId::new().as_uuid().into(),
+                host.ip.to_string().into(),
+                host.ip.sort_key().into(),
+                host.hostname.as_ref().map(|name| name.as_str().to_owned()).into(),
+                host.mac_address.map(|mac| mac.to_string()).into(),
+                host.mac_vendor.clone().into(),
+                host.operating_system.clone().into(),
+                host.os_version.clone().into(),
+                host.os_cpe.clone().into(),
             ]);
         }
-        insert.on_conflict(
-            OnConflict::new()
-                .exprs([Expr::col(C::OrganizationId), Expr::cust(network_target), Expr::col(C::IpAddress)])
-                .values([
-                    (C::Hostname, keep("hostname")),
-                    (C::MacAddress, keep("mac_address")),
-                    (C::MacVendor, keep("mac_vendor")),
-                    (C::OperatingSystem, keep("operating_system")),
-                    (C::OsVersion, keep("os_version")),
-                    (C::OsCpe, keep("os_cpe")),
-                    (C::IsReachable, fresh("is_reachable")),
-                    (C::LastSeen, fresh("last_seen")),
-                    (C::LastScanned, fresh("last_scanned")),
-                    (C::UpdatedAt, fresh("updated_at")),
-                ])
-                .to_owned(),
-        );
-        conn.execute(&insert).await.map_err(write_error)?;
+        sql.push_str(CONFLICT);
+        conn.execute_raw(sea_orm::Statement::from_sql_and_values(DatabaseBackend::Sqlite, sql, values))
+            .await
+            .map_err(write_error)?;
     }
     Ok(())
 }

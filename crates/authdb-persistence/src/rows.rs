@@ -120,3 +120,15 @@ pub(crate) fn network(model: networks::Model) -> Result<Network> {
         updated_at: model.updated_at,
     })
 }
+
+/// Appends `(?first, ?first+1, ...)`, `count` numbered SQLite placeholders: one row of a
+/// `VALUES` list whose values follow `first - 1` others.
+pub(crate) fn push_placeholders(sql: &mut String, first: usize, count: usize) {
+    use std::fmt::Write as _;
+    sql.push('(');
+    for n in first..first + count {
+        let separator = if n == first { "" } else { ", " };
+        let _ = write!(sql, "{separator}?{n}");
+    }
+    sql.push(')');
+}

@@ -676,8 +676,8 @@ async fn upsert_seen_sqlite(
         mac_address, mac_vendor, operating_system, os_version, os_cpe, asset_type, criticality, tags, status, \
         is_reachable, risk_score, vuln_critical, vuln_high, vuln_medium, vuln_low, vuln_info, first_seen, last_seen, \
         last_scanned, metadata, created_at, updated_at) \
-        SELECT v.column1, ?1, ?2, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, \
-        v.column9, ?3, ?4, '[]', ?5, TRUE, 0, 0, 0, 0, 0, 0, ?6, ?6, ?6, '{}', ?6, ?6 FROM (VALUES ";
+        SELECT v.column1, ?, ?, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, \
+        v.column9, ?, ?, '[]', ?, TRUE, 0, 0, 0, 0, 0, 0, ?, ?, ?, '{}', ?, ? FROM (VALUES ";
     // The target is the unique index (`COALESCE(network_id, <nil>)`, see the migration);
     // `WHERE true` tells SQLite's parser that `ON CONFLICT` belongs to the upsert.
     const CONFLICT: &str = ") AS v WHERE true \
@@ -690,25 +690,25 @@ async fn upsert_seen_sqlite(
         os_cpe = COALESCE(excluded.os_cpe, assets.os_cpe), \
         is_reachable = excluded.is_reachable, last_seen = excluded.last_seen, \
         last_scanned = excluded.last_scanned, updated_at = excluded.updated_at";
-    const SHARED: usize = 6;
     const ROW: usize = 9;
     for batch in hosts.chunks(SQLITE_IMPORT_BATCH) {
         let mut sql = String::with_capacity(INSERT.len() + CONFLICT.len() + batch.len() * 48);
         sql.push_str(INSERT);
-        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(SHARED + batch.len() * ROW);
+        // The placeholders in the order they are written: the shared ones, then the rows.
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(10 + batch.len() * ROW);
         values.extend([
             tenant.uuid().into(),
             network.as_uuid().into(),
             AssetType::Unknown.as_str().into(),
             Criticality::Medium.as_str().into(),
             AssetStatus::Active.as_str().into(),
-            now.into(),
         ]);
+        values.extend([now; 5].map(sea_orm::Value::from));
         for (index, host) in batch.iter().enumerate() {
             if index > 0 {
                 sql.push_str(", ");
             }
-            rows::push_placeholders(&mut sql, SHARED + index * ROW + 1, ROW);
+            rows::push_placeholders(&mut sql, ROW);
             values.extend([
                 AssetId::new().as_uuid().into(),
                 host.ip.to_string().into(),

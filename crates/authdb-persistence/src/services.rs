@@ -302,8 +302,8 @@ async fn upsert_seen_sqlite(
     const INSERT: &str = "INSERT INTO services (id, organization_id, asset_id, port, protocol, state, service_name, \
         product, version, cpe, banner, confidence, extra_info, ssl_enabled, http_technologies, first_seen, last_seen, \
         created_at, updated_at) \
-        SELECT v.column1, ?1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, v.column9, \
-        v.column10, v.column11, v.column12, FALSE, '[]', ?2, ?2, ?2, ?2 FROM (VALUES ";
+        SELECT v.column1, ?, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, v.column9, \
+        v.column10, v.column11, v.column12, FALSE, '[]', ?, ?, ?, ? FROM (VALUES ";
     // `WHERE true` tells SQLite's parser that `ON CONFLICT` belongs to the upsert, not a join.
     const CONFLICT: &str = ") AS v WHERE true ON CONFLICT (asset_id, port, protocol) DO UPDATE SET \
         state = excluded.state, service_name = COALESCE(excluded.service_name, services.service_name), \
@@ -313,18 +313,19 @@ async fn upsert_seen_sqlite(
         confidence = COALESCE(excluded.confidence, services.confidence), \
         extra_info = COALESCE(excluded.extra_info, services.extra_info), last_seen = excluded.last_seen, \
         updated_at = excluded.updated_at";
-    const SHARED: usize = 2;
     const ROW: usize = 12;
     for batch in seen.chunks(SQLITE_IMPORT_BATCH) {
         let mut sql = String::with_capacity(INSERT.len() + CONFLICT.len() + batch.len() * 80);
         sql.push_str(INSERT);
-        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(SHARED + batch.len() * ROW);
-        values.extend([tenant.uuid().into(), now.into()]);
+        // The placeholders in the order they are written: the shared ones, then the rows.
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(5 + batch.len() * ROW);
+        values.push(tenant.uuid().into());
+        values.extend([now; 4].map(sea_orm::Value::from));
         for (index, (asset, service)) in batch.iter().enumerate() {
             if index > 0 {
                 sql.push_str(", ");
             }
-            crate::rows::push_placeholders(&mut sql, SHARED + index * ROW + 1, ROW);
+            crate::rows::push_placeholders(&mut sql, ROW);
             values.extend([
                 AssetServiceId::new().as_uuid().into(),
                 asset.as_uuid().into(),

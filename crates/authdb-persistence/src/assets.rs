@@ -583,43 +583,9 @@ async fn plan_for_values(conn: &impl ConnectionTrait) -> Result<()> {
     Ok(())
 }
 
-/// Rows per statement of an import: far below the bound-parameter limits of both
-/// backends (SQLite 32766, PostgreSQL 65535) at about 25 parameters a row.
-pub const IMPORT_BATCH: usize = 500;
-
-/// The tenant's assets in `network` at any of `addresses`, by address sort key.
-///
-/// The statement asks the (organization, address) index for the addresses and leaves the
-/// network to a check per row: with the network in the `WHERE` clause, PostgreSQL's
-/// generic plan for the prepared statement picked the network index and compared every
-/// asset of the network with each of the batch's 500 addresses (200 ms a batch with 10,000
-/// assets, against 2 ms this way). Other networks' assets at the same addresses are read
-/// and dropped: at most one row per network for each address.
-pub async fn ids_at(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    network: NetworkId,
-    addresses: &[IpAddress],
-) -> Result<std::collections::HashMap<Vec<u8>, AssetId>> {
-    let mut found = std::collections::HashMap::with_capacity(addresses.len());
-    for batch in addresses.chunks(IMPORT_BATCH) {
-        let rows: Vec<(Uuid, Vec<u8>, Option<Uuid>)> = of_tenant(tenant)
-            .filter(assets::Column::IpSort.is_in(batch.iter().map(|ip| ip.sort_key())))
-            .select_only()
-            .column(assets::Column::Id)
-            .column(assets::Column::IpSort)
-            .column(assets::Column::NetworkId)
-            .into_tuple()
-            .all(conn)
-            .await?;
-        found.extend(
-            rows.into_iter()
-                .filter(|(_, _, in_network)| *in_network == Some(network.as_uuid()))
-                .map(|(id, key, _)| (key, AssetId::from_uuid(id))),
-        );
-    }
-    Ok(found)
-}
+/// Addresses per statement of [`mark_unreachable`] on SQLite, far below its limit of
+/// 32,766 bound values.
+const IMPORT_BATCH: usize = 500;
 
 /// What an import's upsert of assets did: the id of every host's asset, by address sort
 /// key, and how many of them it created.
@@ -635,9 +601,10 @@ pub struct Upserted {
 /// system, its version and CPE) keeps its known value. The hosts' addresses must be
 /// distinct. Answers the assets' ids and how many were created.
 ///
-/// On PostgreSQL the statement itself answers them (`RETURNING`: a row keeps the id this
-/// function proposed exactly when it was inserted); on SQLite they are read before and
-/// after ([`ids_at`]).
+/// The statements themselves answer them (`RETURNING` the id and address of every row
+/// they inserted or updated): a row that kept the id this function proposed for it was
+/// inserted, any other existed (an id never changes, and a proposed one is a fresh UUID
+/// v7). So an import reads no asset back.
 pub async fn upsert_seen(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
@@ -648,12 +615,23 @@ pub async fn upsert_seen(
     if is_postgres(conn) {
         return upsert_seen_postgres(conn, tenant, network, hosts, now).await;
     }
-    let addresses: Vec<IpAddress> = hosts.iter().map(|host| host.ip).collect();
-    let known = ids_at(conn, tenant, network, &addresses).await?;
-    upsert_seen_sqlite(conn, tenant, network, hosts, now).await?;
-    let ids = ids_at(conn, tenant, network, &addresses).await?;
-    let created = ids.keys().filter(|key| !known.contains_key(*key)).count() as u64;
-    Ok(Upserted { ids, created })
+    upsert_seen_sqlite(conn, tenant, network, hosts, now).await
+}
+
+impl Upserted {
+    /// Takes in the `RETURNING id, ip_sort` rows of one statement whose new rows were
+    /// given the ids in `proposed`.
+    fn take(&mut self, returned: Vec<sea_orm::QueryResult>, proposed: &std::collections::HashSet<Uuid>) -> Result<()> {
+        for row in returned {
+            let id: Uuid = row.try_get("", "id")?;
+            let key: Vec<u8> = row.try_get("", "ip_sort")?;
+            if proposed.contains(&id) {
+                self.created += 1;
+            }
+            self.ids.insert(key, AssetId::from_uuid(id));
+        }
+        Ok(())
+    }
 }
 
 /// Rows per statement of [`upsert_seen`] on SQLite: 9 bound values a row (what varies
@@ -671,7 +649,7 @@ async fn upsert_seen_sqlite(
     network: NetworkId,
     hosts: &[&ScannedHost],
     now: OffsetDateTime,
-) -> Result<()> {
+) -> Result<Upserted> {
     const INSERT: &str = "INSERT INTO assets (id, organization_id, network_id, ip_address, ip_sort, hostname, \
         mac_address, mac_vendor, operating_system, os_version, os_cpe, asset_type, criticality, tags, status, \
         is_reachable, risk_score, vuln_critical, vuln_high, vuln_medium, vuln_low, vuln_info, first_seen, last_seen, \
@@ -689,9 +667,12 @@ async fn upsert_seen_sqlite(
         os_version = COALESCE(excluded.os_version, assets.os_version), \
         os_cpe = COALESCE(excluded.os_cpe, assets.os_cpe), \
         is_reachable = excluded.is_reachable, last_seen = excluded.last_seen, \
-        last_scanned = excluded.last_scanned, updated_at = excluded.updated_at";
+        last_scanned = excluded.last_scanned, updated_at = excluded.updated_at \
+        RETURNING id, ip_sort";
     const ROW: usize = 9;
+    let mut upserted = Upserted { ids: std::collections::HashMap::with_capacity(hosts.len()), created: 0 };
     for batch in hosts.chunks(SQLITE_IMPORT_BATCH) {
+        let mut proposed = std::collections::HashSet::with_capacity(batch.len());
         let mut sql = String::with_capacity(INSERT.len() + CONFLICT.len() + batch.len() * 48);
         sql.push_str(INSERT);
         // The placeholders in the order they are written: the shared ones, then the rows.
@@ -709,8 +690,10 @@ async fn upsert_seen_sqlite(
                 sql.push_str(", ");
             }
             rows::push_placeholders(&mut sql, ROW);
+            let id = AssetId::new().as_uuid();
+            proposed.insert(id);
             values.extend([
-                AssetId::new().as_uuid().into(),
+                id.into(),
                 host.ip.to_string().into(),
                 host.ip.sort_key().into(),
                 host.hostname.as_ref().map(|name| name.as_str().to_owned()).into(),
@@ -722,11 +705,13 @@ async fn upsert_seen_sqlite(
             ]);
         }
         sql.push_str(CONFLICT);
-        conn.execute_raw(sea_orm::Statement::from_sql_and_values(DatabaseBackend::Sqlite, sql, values))
+        let returned = conn
+            .query_all_raw(sea_orm::Statement::from_sql_and_values(DatabaseBackend::Sqlite, sql, values))
             .await
             .map_err(write_error)?;
+        upserted.take(returned, &proposed)?;
     }
-    Ok(())
+    Ok(upserted)
 }
 
 /// Rows per statement of an import on PostgreSQL, where a batch is one JSON parameter
@@ -818,14 +803,7 @@ async fn upsert_seen_postgres(
             .query_all_raw(sea_orm::Statement::from_sql_and_values(DatabaseBackend::Postgres, SQL, values))
             .await
             .map_err(write_error)?;
-        for row in returned {
-            let id: Uuid = row.try_get("", "id")?;
-            let key: Vec<u8> = row.try_get("", "ip_sort")?;
-            if proposed.contains(&id) {
-                upserted.created += 1;
-            }
-            upserted.ids.insert(key, AssetId::from_uuid(id));
-        }
+        upserted.take(returned, &proposed)?;
     }
     Ok(upserted)
 }

@@ -225,44 +225,15 @@ fn into_service(model: services::Model) -> Result<AssetService> {
     })
 }
 
-/// The (asset, port, protocol) keys that the tenant's `assets` already have services on.
-pub async fn keys_of(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    assets: &[AssetId],
-) -> Result<std::collections::HashSet<(AssetId, u16, Protocol)>> {
-    let mut keys = std::collections::HashSet::new();
-    for batch in assets.chunks(crate::assets::IMPORT_BATCH) {
-        // Asked by asset only, the tenant checked per row: with the organization in the
-        // `WHERE` clause, PostgreSQL's generic plan for the prepared statement scanned the
-        // organization's services and compared each with the batch's 500 assets (400 ms a
-        // batch with 50,000 services), where the (asset, port, protocol) index finds them.
-        let rows: Vec<(Uuid, i32, String, Uuid)> = services::Entity::find()
-            .filter(services::Column::AssetId.is_in(batch.iter().map(AssetId::as_uuid)))
-            .select_only()
-            .column(services::Column::AssetId)
-            .column(services::Column::Port)
-            .column(services::Column::Protocol)
-            .column(services::Column::OrganizationId)
-            .into_tuple()
-            .all(conn)
-            .await?;
-        for (asset, port, protocol, _) in rows.into_iter().filter(|row| row.3 == tenant.uuid()) {
-            let port = rows::parsed(Port::parse(i64::from(port), "port"), SERVICE, "port")?;
-            let protocol = rows::parsed(Protocol::parse(&protocol, "protocol"), SERVICE, "protocol")?;
-            keys.insert((AssetId::from_uuid(asset), port.value(), protocol));
-        }
-    }
-    Ok(keys)
-}
-
 /// Creates or refreshes the services a scan saw, set-based, by (asset, port, protocol):
 /// a new one gets `first_seen`; every one gets its state and `last_seen`; a detail the
 /// scan does not carry keeps its known value. The keys must be distinct, and the assets
 /// the tenant's. Answers how many of them existed before (were updated, not created).
 ///
-/// On PostgreSQL each statement counts what it created itself (a row that kept the id
-/// proposed here was inserted); on SQLite the keys are read first ([`keys_of`]).
+/// Each statement counts what it created itself: a row that kept the id proposed for it
+/// was inserted (ids never change, and a proposed one is a fresh UUID v7). PostgreSQL
+/// counts in the statement; SQLite answers the ids (`RETURNING id`) and they are counted
+/// here. So an import reads no service back.
 pub async fn upsert_seen(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
@@ -272,15 +243,7 @@ pub async fn upsert_seen(
     if conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         return upsert_seen_postgres(conn, tenant, seen, now).await;
     }
-    let mut assets: Vec<AssetId> = seen.iter().map(|(asset, _)| *asset).collect();
-    assets.sort();
-    assets.dedup();
-    let existing = keys_of(conn, tenant, &assets).await?;
-    upsert_seen_sqlite(conn, tenant, seen, now).await?;
-    Ok(seen
-        .iter()
-        .filter(|(asset, service)| existing.contains(&(*asset, service.port.value(), service.protocol)))
-        .count() as u64)
+    upsert_seen_sqlite(conn, tenant, seen, now).await
 }
 
 /// Rows per statement of [`upsert_seen`] on SQLite: 12 bound values a row (what varies
@@ -298,7 +261,7 @@ async fn upsert_seen_sqlite(
     tenant: TenantId,
     seen: &[(AssetId, &ScannedService)],
     now: OffsetDateTime,
-) -> Result<()> {
+) -> Result<u64> {
     const INSERT: &str = "INSERT INTO services (id, organization_id, asset_id, port, protocol, state, service_name, \
         product, version, cpe, banner, confidence, extra_info, ssl_enabled, http_technologies, first_seen, last_seen, \
         created_at, updated_at) \
@@ -312,9 +275,12 @@ async fn upsert_seen_sqlite(
         banner = COALESCE(excluded.banner, services.banner), \
         confidence = COALESCE(excluded.confidence, services.confidence), \
         extra_info = COALESCE(excluded.extra_info, services.extra_info), last_seen = excluded.last_seen, \
-        updated_at = excluded.updated_at";
+        updated_at = excluded.updated_at \
+        RETURNING id";
     const ROW: usize = 12;
+    let mut updated = 0;
     for batch in seen.chunks(SQLITE_IMPORT_BATCH) {
+        let mut proposed = std::collections::HashSet::with_capacity(batch.len());
         let mut sql = String::with_capacity(INSERT.len() + CONFLICT.len() + batch.len() * 80);
         sql.push_str(INSERT);
         // The placeholders in the order they are written: the shared ones, then the rows.
@@ -326,8 +292,10 @@ async fn upsert_seen_sqlite(
                 sql.push_str(", ");
             }
             crate::rows::push_placeholders(&mut sql, ROW);
+            let id = AssetServiceId::new().as_uuid();
+            proposed.insert(id);
             values.extend([
-                AssetServiceId::new().as_uuid().into(),
+                id.into(),
                 asset.as_uuid().into(),
                 i32::from(service.port.value()).into(),
                 service.protocol.as_str().into(),
@@ -342,11 +310,19 @@ async fn upsert_seen_sqlite(
             ]);
         }
         sql.push_str(CONFLICT);
-        conn.execute_raw(sea_orm::Statement::from_sql_and_values(sea_orm::DatabaseBackend::Sqlite, sql, values))
+        let returned = conn
+            .query_all_raw(sea_orm::Statement::from_sql_and_values(sea_orm::DatabaseBackend::Sqlite, sql, values))
             .await
             .map_err(write_error)?;
+        let mut created = 0;
+        for row in returned {
+            if proposed.contains(&row.try_get::<Uuid>("", "id")?) {
+                created += 1;
+            }
+        }
+        updated += batch.len() as u64 - created;
     }
-    Ok(())
+    Ok(updated)
 }
 
 /// [`upsert_seen`] on PostgreSQL: a batch is one statement whose rows arrive as one

@@ -3,8 +3,8 @@
 //! An import is one [`TenantWrite`]: every asset and service it touches, the scan row and
 //! its audit event commit together or not at all. Assets are upserted by (organization,
 //! network, address) and services by (asset, port, protocol), in multi-row statements of
-//! at most [`assets::IMPORT_BATCH`] rows (PostgreSQL: [`assets::POSTGRES_IMPORT_BATCH`]),
-//! never a statement per host; on PostgreSQL the statements answer the ids and counts.
+//! thousands of rows (PostgreSQL: [`assets::POSTGRES_IMPORT_BATCH`]), never a statement
+//! per host; the statements answer the ids and counts, so nothing is read back.
 
 use authdb_domain::{
     AssetId, AuditAction, IpAddress, NetworkId, Page, Paged, Permission, Scan, ScanCounts, ScanId, ScanReport,

@@ -545,12 +545,13 @@ fn into_asset(row: AssetRow) -> Result<Asset> {
 }
 
 /// [`list`] on the pool. On PostgreSQL the count and the page are read in one
-/// transaction planned for their values ([`plan_for_values`]): planned generically, for
-/// any organization, range and tag, PostgreSQL guesses that a couple of rows match and
-/// sorts every match by the (organization, address) index (88 ms for 12,500 matches)
-/// instead of walking the risk-ordered index and stopping after the page (1 ms, see the
-/// `index_asset_risk` migration). The transaction also gives the total and the page one
-/// snapshot. On SQLite, directly on the pool.
+/// transaction planned for their values (`SET LOCAL plan_cache_mode =
+/// force_custom_plan`): planned generically, for any organization, range and tag,
+/// PostgreSQL guesses that a couple of rows match and sorts every match by the
+/// (organization, address) index (88 ms for 12,500 matches) instead of walking the
+/// risk-ordered index and stopping after the page (1 ms, see the `index_asset_risk`
+/// migration). The transaction also gives the total and the page one snapshot. On SQLite,
+/// directly on the pool.
 pub async fn list_planned(
     db: &DatabaseConnection,
     tenant: TenantId,

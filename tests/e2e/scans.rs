@@ -357,6 +357,50 @@ async fn concurrent_imports_of_overlapping_scans_keep_one_asset_per_address(back
     assert_eq!(listed["total"], 8);
 }
 
+/// A scan that finds known and new hosts at once: a new asset's services are inserted
+/// (nothing of it can exist yet), a known asset's are upserted, and the counts say which.
+async fn a_scan_of_new_and_known_hosts_counts_each(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let (id, network) = network(&app, &alice, "acme").await;
+    let token = &alice.access_token;
+    let scans = format!("/api/v1/organizations/{id}/networks/{network}/scans");
+    let first = json!({"hosts": [{"ip": "10.6.0.1", "status": "up",
+        "services": [{"port": 22, "protocol": "tcp", "state": "open", "product": "OpenSSH"}]}]});
+    let imported: Value = app.post(&scans, token, &first).await.json().await.unwrap();
+    assert_eq!(summary(&imported), [1, 0, 1, 0, 1, 0]);
+
+    let second = json!({"hosts": [
+        {"ip": "10.6.0.2", "status": "up", "services": [
+            {"port": 22, "protocol": "tcp", "state": "open"}, {"port": 53, "protocol": "udp", "state": "open"}]},
+        {"ip": "10.6.0.1", "status": "up", "services": [
+            {"port": 22, "protocol": "tcp", "state": "closed"}, {"port": 443, "protocol": "tcp", "state": "open"}]},
+    ]});
+    let imported: Value = app.post(&scans, token, &second).await.json().await.unwrap();
+    assert_eq!(summary(&imported), [2, 0, 1, 1, 3, 1], "{imported}");
+
+    let inventory = inventory(&app, token, &id).await;
+    let ports = |ip: &str| {
+        let entry = inventory.iter().find(|entry| entry["asset"]["ip_address"] == ip).unwrap();
+        let services = entry["services"].as_array().unwrap().iter();
+        services
+            .map(|service| (service["protocol"].clone(), service["port"].clone(), service["state"].clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ports("10.6.0.1"),
+        [(json!("tcp"), json!(22), json!("closed")), (json!("tcp"), json!(443), json!("open"))]
+    );
+    assert_eq!(ports("10.6.0.2"), [(json!("tcp"), json!(22), json!("open")), (json!("udp"), json!(53), json!("open"))]);
+    let product = |ip: &str| {
+        inventory.iter().find(|entry| entry["asset"]["ip_address"] == ip).unwrap()["services"][0]["product"].clone()
+    };
+    assert_eq!(product("10.6.0.1"), "OpenSSH", "a known service keeps what the scan does not carry");
+    // Importing it again finds everything: only updates.
+    let again: Value = app.post(&scans, token, &second).await.json().await.unwrap();
+    assert_eq!(summary(&again), [2, 0, 0, 2, 0, 4], "{again}");
+}
+
 /// 6,000 hosts with a service each: more rows than one statement of the upserts takes on
 /// either backend (SQLite: 3,000 assets or 2,000 services; PostgreSQL: 5,000 of either),
 /// so the import crosses its batches, and the second import finds every row again.
@@ -391,6 +435,7 @@ async fn a_scan_larger_than_a_batch_imports_whole_twice(backend: Backend) {
 
 on_both_backends!(
     a_scan_larger_than_a_batch_imports_whole_twice,
+    a_scan_of_new_and_known_hosts_counts_each,
     the_same_scan_twice_gives_the_same_inventory,
     a_scan_never_erases_what_it_does_not_carry,
     a_scan_with_one_bad_host_stores_nothing,

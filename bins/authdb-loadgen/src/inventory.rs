@@ -84,6 +84,8 @@ pub(crate) fn scan_body(format: ScanFormat, hosts: usize, services: usize) -> Ve
                             "service_name": name,
                             "product": product,
                             "version": version,
+                            "cpe": format!("cpe:/a:bench:{name}:{version}"),
+                            "confidence": 100,
                         })).collect::<Vec<_>>(),
                     })
                 })

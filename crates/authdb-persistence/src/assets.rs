@@ -588,12 +588,32 @@ async fn plan_for_values(conn: &impl ConnectionTrait) -> Result<()> {
 /// 32,766 bound values.
 const IMPORT_BATCH: usize = 500;
 
-/// What an import's upsert of assets did: the id of every host's asset, by address sort
-/// key, and how many of them it created.
+/// What an import's upsert of assets did: every host's asset, by address sort key, and
+/// how many of them it created.
 #[derive(Debug, Default)]
 pub struct Upserted {
-    pub ids: std::collections::HashMap<Vec<u8>, AssetId>,
+    pub assets: std::collections::HashMap<Vec<u8>, SeenAsset>,
     pub created: u64,
+}
+
+/// An asset an import saw up: its id, and whether the import created it. Only
+/// [`upsert_seen`] makes one, so that `services::upsert_seen` can trust `is_new` (a new
+/// asset has no services yet, and its services are inserted without a conflict check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeenAsset {
+    id: AssetId,
+    new: bool,
+}
+
+impl SeenAsset {
+    pub fn id(self) -> AssetId {
+        self.id
+    }
+
+    /// Whether the import that saw it created it (in its transaction, not yet committed).
+    pub fn is_new(self) -> bool {
+        self.new
+    }
 }
 
 /// Creates or refreshes one asset per host that a scan saw up in `network`, set-based:
@@ -626,10 +646,9 @@ impl Upserted {
         for row in returned {
             let id: Uuid = row.try_get("", "id")?;
             let key: Vec<u8> = row.try_get("", "ip_sort")?;
-            if proposed.contains(&id) {
-                self.created += 1;
-            }
-            self.ids.insert(key, AssetId::from_uuid(id));
+            let new = proposed.contains(&id);
+            self.created += u64::from(new);
+            self.assets.insert(key, SeenAsset { id: AssetId::from_uuid(id), new });
         }
         Ok(())
     }
@@ -671,7 +690,7 @@ async fn upsert_seen_sqlite(
         last_scanned = excluded.last_scanned, updated_at = excluded.updated_at \
         RETURNING id, ip_sort";
     const ROW: usize = 9;
-    let mut upserted = Upserted { ids: std::collections::HashMap::with_capacity(hosts.len()), created: 0 };
+    let mut upserted = Upserted { assets: std::collections::HashMap::with_capacity(hosts.len()), created: 0 };
     for batch in hosts.chunks(SQLITE_IMPORT_BATCH) {
         let mut proposed = std::collections::HashSet::with_capacity(batch.len());
         let mut sql = String::with_capacity(INSERT.len() + CONFLICT.len() + batch.len() * 48);
@@ -772,7 +791,7 @@ async fn upsert_seen_postgres(
         os_cpe: Option<&'a str>,
     }
 
-    let mut upserted = Upserted { ids: std::collections::HashMap::with_capacity(hosts.len()), created: 0 };
+    let mut upserted = Upserted { assets: std::collections::HashMap::with_capacity(hosts.len()), created: 0 };
     for batch in hosts.chunks(POSTGRES_IMPORT_BATCH) {
         let rows: Vec<Row<'_>> = batch
             .iter()

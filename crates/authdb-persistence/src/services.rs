@@ -7,14 +7,14 @@ use authdb_domain::{
     OrganizationId, Page, Paged, Port, PortState, Protocol, ScannedService, ServiceDetails,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, SqlErr, Unchanged, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, NotSet, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, SqlErr, Unchanged, sea_query::Expr,
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{PersistenceError, Result, TenantId, entities::services, rows};
+use crate::{PersistenceError, Result, TenantId, assets::SeenAsset, entities::services, rows};
 
 const SERVICE: &str = "service";
 
@@ -225,135 +225,199 @@ fn into_service(model: services::Model) -> Result<AssetService> {
     })
 }
 
-/// Creates or refreshes the services a scan saw, set-based, by (asset, port, protocol):
-/// a new one gets `first_seen`; every one gets its state and `last_seen`; a detail the
-/// scan does not carry keeps its known value. The keys must be distinct, and the assets
-/// the tenant's. Answers how many of them existed before (were updated, not created).
-///
-/// Each statement counts what it created itself: a row that kept the id proposed for it
-/// was inserted (ids never change, and a proposed one is a fresh UUID v7). PostgreSQL
-/// counts in the statement; SQLite answers the ids (`RETURNING id`) and they are counted
-/// here. So an import reads no service back.
-pub async fn upsert_seen(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    seen: &[(AssetId, &ScannedService)],
-    now: OffsetDateTime,
-) -> Result<u64> {
-    if conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        return upsert_seen_postgres(conn, tenant, seen, now).await;
-    }
-    upsert_seen_sqlite(conn, tenant, seen, now).await
-}
-
-/// Rows per statement of [`upsert_seen`] on SQLite: 12 bound values a row (what varies
-/// between services), 24,000 in all, below SQLite's limit of 32,766.
-const SQLITE_IMPORT_BATCH: usize = 2_000;
-
-/// [`upsert_seen`]'s statements on SQLite: a `VALUES` list of [`SQLITE_IMPORT_BATCH`] rows
-/// holding only what differs between services; what is the same for all of them (the
-/// organization, the time, the defaults) is bound once per statement. A row of bound
-/// values costs the server an allocation or more per value (the value, its SQL argument,
-/// its copy for SQLite), so the 19 values a row this statement used to bind for 50,000
-/// services were most of an import's time on SQLite.
-async fn upsert_seen_sqlite(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    seen: &[(AssetId, &ScannedService)],
-    now: OffsetDateTime,
-) -> Result<u64> {
-    const INSERT: &str = "INSERT INTO services (id, organization_id, asset_id, port, protocol, state, service_name, \
-        product, version, cpe, banner, confidence, extra_info, ssl_enabled, http_technologies, first_seen, last_seen, \
-        created_at, updated_at) \
-        SELECT v.column1, ?, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, v.column9, \
-        v.column10, v.column11, v.column12, FALSE, '[]', ?, ?, ?, ? FROM (VALUES ";
-    // `WHERE true` tells SQLite's parser that `ON CONFLICT` belongs to the upsert, not a join.
-    const CONFLICT: &str = ") AS v WHERE true ON CONFLICT (asset_id, port, protocol) DO UPDATE SET \
-        state = excluded.state, service_name = COALESCE(excluded.service_name, services.service_name), \
-        product = COALESCE(excluded.product, services.product), \
-        version = COALESCE(excluded.version, services.version), cpe = COALESCE(excluded.cpe, services.cpe), \
-        banner = COALESCE(excluded.banner, services.banner), \
-        confidence = COALESCE(excluded.confidence, services.confidence), \
-        extra_info = COALESCE(excluded.extra_info, services.extra_info), last_seen = excluded.last_seen, \
-        updated_at = excluded.updated_at \
-        RETURNING id";
-    const ROW: usize = 12;
-    let mut updated = 0;
-    for batch in seen.chunks(SQLITE_IMPORT_BATCH) {
-        let mut proposed = std::collections::HashSet::with_capacity(batch.len());
-        let mut sql = String::with_capacity(INSERT.len() + CONFLICT.len() + batch.len() * 80);
-        sql.push_str(INSERT);
-        // The placeholders in the order they are written: the shared ones, then the rows.
-        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(5 + batch.len() * ROW);
-        values.push(tenant.uuid().into());
-        values.extend([now; 4].map(sea_orm::Value::from));
-        for (index, (asset, service)) in batch.iter().enumerate() {
-            if index > 0 {
-                sql.push_str(", ");
-            }
-            crate::rows::push_placeholders(&mut sql, ROW);
-            let id = AssetServiceId::new().as_uuid();
-            proposed.insert(id);
-            values.extend([
-                id.into(),
-                asset.as_uuid().into(),
-                i32::from(service.port.value()).into(),
-                service.protocol.as_str().into(),
-                service.state.as_str().into(),
-                service.service_name.clone().into(),
-                service.product.clone().into(),
-                service.version.clone().into(),
-                service.cpe.clone().into(),
-                service.banner.as_ref().map(|banner| banner.as_str().to_owned()).into(),
-                service.confidence.map(|value| i16::from(value.value())).into(),
-                service.extra_info.as_ref().map(|info| info.as_value().clone()).into(),
-            ]);
-        }
-        sql.push_str(CONFLICT);
-        let returned = conn
-            .query_all_raw(sea_orm::Statement::from_sql_and_values(sea_orm::DatabaseBackend::Sqlite, sql, values))
-            .await
-            .map_err(write_error)?;
-        let mut created = 0;
-        for row in returned {
-            if proposed.contains(&row.try_get::<Uuid>("", "id")?) {
-                created += 1;
-            }
-        }
-        updated += batch.len() as u64 - created;
-    }
-    Ok(updated)
-}
-
-/// [`upsert_seen`] on PostgreSQL: a batch is one statement whose rows arrive as one
-/// `json` parameter (see `assets::upsert_seen_postgres`), 5,000 rows at a time, written
-/// straight from the services (`serde`). The statement answers how many rows it created:
-/// `RETURNING` gives each row's id, which is the proposed one exactly when it was
-/// inserted (the main query of a `WITH` reads the data-modifying one's output).
-async fn upsert_seen_postgres(
-    conn: &impl ConnectionTrait,
-    tenant: TenantId,
-    seen: &[(AssetId, &ScannedService)],
-    now: OffsetDateTime,
-) -> Result<u64> {
-    const SQL: &str = "WITH r AS MATERIALIZED (SELECT * FROM json_to_recordset(CAST($1 AS json)) AS r(id uuid, \
-        asset_id uuid, port integer, protocol text, state text, service_name text, product text, version text, \
-        cpe text, banner text, confidence smallint, extra_info jsonb)), \
-        upserted AS (INSERT INTO services (id, organization_id, asset_id, port, protocol, state, service_name, \
-        product, version, cpe, banner, confidence, extra_info, ssl_enabled, http_technologies, first_seen, last_seen, \
-        created_at, updated_at) \
-        SELECT r.id, $2, r.asset_id, r.port, r.protocol, r.state, r.service_name, r.product, r.version, r.cpe, \
-        r.banner, r.confidence, r.extra_info, FALSE, CAST('[]' AS jsonb), $3, $3, $3, $3 FROM r \
-        ON CONFLICT (asset_id, port, protocol) DO UPDATE SET state = excluded.state, \
+/// The rule by which an import refreshes a service it finds stored, the same on both
+/// backends: the state and `last_seen` are the scan's, and a detail the scan does not
+/// carry keeps its known value. (A macro, so that both statements are built from one
+/// copy of the rule by `concat!`.)
+macro_rules! refresh_on_conflict {
+    () => {
+        "ON CONFLICT (asset_id, port, protocol) DO UPDATE SET state = excluded.state, \
         service_name = COALESCE(excluded.service_name, services.service_name), \
         product = COALESCE(excluded.product, services.product), \
         version = COALESCE(excluded.version, services.version), cpe = COALESCE(excluded.cpe, services.cpe), \
         banner = COALESCE(excluded.banner, services.banner), \
         confidence = COALESCE(excluded.confidence, services.confidence), \
         extra_info = COALESCE(excluded.extra_info, services.extra_info), last_seen = excluded.last_seen, \
-        updated_at = excluded.updated_at \
-        RETURNING id) \
-        SELECT COUNT(*) AS created FROM upserted JOIN r ON r.id = upserted.id";
+        updated_at = excluded.updated_at"
+    };
+}
+
+/// The columns an import writes, in the order both backends' statements give them.
+macro_rules! import_columns {
+    () => {
+        "INSERT INTO services (id, organization_id, asset_id, port, protocol, state, service_name, product, \
+        version, cpe, banner, confidence, extra_info, ssl_enabled, http_technologies, first_seen, last_seen, \
+        created_at, updated_at) "
+    };
+}
+
+/// Creates or refreshes the services a scan saw, set-based, by (asset, port, protocol):
+/// a new one gets `first_seen`; every one gets its state and `last_seen`; a detail the
+/// scan does not carry keeps its known value. The keys must be distinct, and the assets
+/// the tenant's. Answers how many of them existed before (were updated, not created).
+///
+/// The services of an asset this import created cannot exist yet (no other transaction
+/// sees the asset before this one commits), so they are inserted without looking for a
+/// conflict: on PostgreSQL a plain insert of 5,000 services takes about half the time of
+/// the upsert's speculative one (docs/benchmarks.md). The services of assets that existed
+/// are upserted; each of those statements counts what it created itself: a row that kept
+/// the id proposed for it was inserted (ids never change, and a proposed one is a fresh
+/// UUID v7). So an import reads no service back.
+pub async fn upsert_seen(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    seen: &[(SeenAsset, &ScannedService)],
+    now: OffsetDateTime,
+) -> Result<u64> {
+    let postgres = conn.get_database_backend() == DatabaseBackend::Postgres;
+    let (mut new, mut known) = (Vec::new(), Vec::new());
+    for (asset, service) in seen {
+        if asset.is_new() { &mut new } else { &mut known }.push((asset.id(), *service));
+    }
+    let batch = if postgres { crate::assets::POSTGRES_IMPORT_BATCH } else { SQLITE_IMPORT_BATCH };
+    for rows in new.chunks(batch) {
+        if postgres {
+            write_postgres(conn, tenant, rows, now, Write::Insert).await?;
+        } else {
+            write_sqlite(conn, tenant, rows, now, Write::Insert).await?;
+        }
+    }
+    let mut updated = 0;
+    for rows in known.chunks(batch) {
+        let created = if postgres {
+            write_postgres(conn, tenant, rows, now, Write::Upsert).await?
+        } else {
+            write_sqlite(conn, tenant, rows, now, Write::Upsert).await?
+        };
+        updated += rows.len() as u64 - created;
+    }
+    Ok(updated)
+}
+
+/// How one statement of [`upsert_seen`] writes its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Write {
+    /// Every row is new (its asset was created by this import).
+    Insert,
+    /// A row may exist: it is refreshed by [`refresh_on_conflict`]'s rule.
+    Upsert,
+}
+
+/// Rows per statement of [`upsert_seen`] on SQLite: 12 bound values a row (what varies
+/// between services), 24,000 in all, below SQLite's limit of 32,766.
+const SQLITE_IMPORT_BATCH: usize = 2_000;
+
+/// One statement of [`upsert_seen`] on SQLite, answering how many rows it created: a
+/// `VALUES` list holding only what differs between services; what is the same for all of
+/// them (the organization, the time, the defaults) is bound once per statement. A row of
+/// bound values costs the server an allocation or more per value (the value, its SQL
+/// argument, its copy for SQLite), so the 19 values a row this statement used to bind for
+/// 50,000 services were most of an import's time on SQLite. An upsert answers its rows'
+/// ids (`RETURNING id`), which are counted here.
+async fn write_sqlite(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    rows: &[(AssetId, &ScannedService)],
+    now: OffsetDateTime,
+    write: Write,
+) -> Result<u64> {
+    const INSERT: &str = concat!(
+        import_columns!(),
+        "SELECT v.column1, ?, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, \
+        v.column9, v.column10, v.column11, v.column12, FALSE, '[]', ?, ?, ?, ? FROM (VALUES "
+    );
+    // `WHERE true` tells SQLite's parser that `ON CONFLICT` belongs to the upsert, not a join.
+    const UPSERT_END: &str = concat!(") AS v WHERE true ", refresh_on_conflict!(), " RETURNING id");
+    const INSERT_END: &str = ") AS v";
+    const ROW: usize = 12;
+    let end = match write {
+        Write::Insert => INSERT_END,
+        Write::Upsert => UPSERT_END,
+    };
+    let mut proposed = std::collections::HashSet::with_capacity(rows.len());
+    let mut sql = String::with_capacity(INSERT.len() + end.len() + rows.len() * 80);
+    sql.push_str(INSERT);
+    // The placeholders in the order they are written: the shared ones, then the rows.
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(5 + rows.len() * ROW);
+    values.push(tenant.uuid().into());
+    values.extend([now; 4].map(sea_orm::Value::from));
+    for (index, (asset, service)) in rows.iter().enumerate() {
+        if index > 0 {
+            sql.push_str(", ");
+        }
+        crate::rows::push_placeholders(&mut sql, ROW);
+        let id = AssetServiceId::new().as_uuid();
+        proposed.insert(id);
+        values.extend([
+            id.into(),
+            asset.as_uuid().into(),
+            i32::from(service.port.value()).into(),
+            service.protocol.as_str().into(),
+            service.state.as_str().into(),
+            service.service_name.clone().into(),
+            service.product.clone().into(),
+            service.version.clone().into(),
+            service.cpe.clone().into(),
+            service.banner.as_ref().map(|banner| banner.as_str().to_owned()).into(),
+            service.confidence.map(|value| i16::from(value.value())).into(),
+            service.extra_info.as_ref().map(|info| info.as_value().clone()).into(),
+        ]);
+    }
+    sql.push_str(end);
+    let statement = sea_orm::Statement::from_sql_and_values(DatabaseBackend::Sqlite, sql, values);
+    if write == Write::Insert {
+        return Ok(conn.execute_raw(statement).await.map_err(write_error)?.rows_affected());
+    }
+    let mut created = 0;
+    for row in conn.query_all_raw(statement).await.map_err(write_error)? {
+        if proposed.contains(&row.try_get::<Uuid>("", "id")?) {
+            created += 1;
+        }
+    }
+    Ok(created)
+}
+
+/// The rows of an import's statement on PostgreSQL: one `json` parameter (see
+/// `assets::upsert_seen_postgres`), `$1`.
+macro_rules! postgres_rows {
+    () => {
+        "json_to_recordset(CAST($1 AS json)) AS r(id uuid, asset_id uuid, port integer, protocol text, state text, \
+        service_name text, product text, version text, cpe text, banner text, confidence smallint, extra_info jsonb)"
+    };
+}
+
+/// The values of an import's rows on PostgreSQL, in [`import_columns`]'s order, from the
+/// rows `r` (the organization is `$2`, the time `$3`).
+macro_rules! postgres_values {
+    () => {
+        "SELECT r.id, $2, r.asset_id, r.port, r.protocol, r.state, r.service_name, r.product, r.version, r.cpe, \
+        r.banner, r.confidence, r.extra_info, FALSE, CAST('[]' AS jsonb), $3, $3, $3, $3 "
+    };
+}
+
+/// One statement of [`upsert_seen`] on PostgreSQL, answering how many rows it created.
+/// Its rows arrive as one `json` parameter, 5,000 at a time, written straight from the
+/// services (`serde`). An upsert counts in the statement: `RETURNING` gives each row's id,
+/// which is the proposed one exactly when it was inserted (the main query of a `WITH`
+/// reads the data-modifying one's output).
+async fn write_postgres(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    rows: &[(AssetId, &ScannedService)],
+    now: OffsetDateTime,
+    write: Write,
+) -> Result<u64> {
+    const INSERT: &str = concat!(import_columns!(), postgres_values!(), "FROM ", postgres_rows!());
+    const UPSERT: &str = concat!(
+        "WITH r AS MATERIALIZED (SELECT * FROM ",
+        postgres_rows!(),
+        "), upserted AS (",
+        import_columns!(),
+        postgres_values!(),
+        "FROM r ",
+        refresh_on_conflict!(),
+        " RETURNING id) SELECT COUNT(*) AS created FROM upserted JOIN r ON r.id = upserted.id"
+    );
 
     /// One row of the JSON parameter.
     #[derive(serde::Serialize)]
@@ -372,38 +436,39 @@ async fn upsert_seen_postgres(
         extra_info: Option<&'a Value>,
     }
 
-    let mut updated = 0;
-    for batch in seen.chunks(crate::assets::POSTGRES_IMPORT_BATCH) {
-        let rows: Vec<Row<'_>> = batch
-            .iter()
-            .map(|(asset, service)| Row {
-                id: AssetServiceId::new().as_uuid(),
-                asset_id: asset.as_uuid(),
-                port: service.port.value(),
-                protocol: service.protocol.as_str(),
-                state: service.state.as_str(),
-                service_name: service.service_name.as_deref(),
-                product: service.product.as_deref(),
-                version: service.version.as_deref(),
-                cpe: service.cpe.as_deref(),
-                banner: service.banner.as_ref().map(|banner| banner.as_str()),
-                confidence: service.confidence.map(|value| value.value()),
-                extra_info: service.extra_info.as_ref().map(|info| info.as_value()),
-            })
-            .collect();
-        let json = serde_json::to_string(&rows).map_err(|error| DbErr::Custom(error.to_string()))?;
-        drop(rows);
-        let values: [sea_orm::Value; 3] = [json.into(), tenant.uuid().into(), now.into()];
-        let created: i64 = conn
-            .query_one_raw(sea_orm::Statement::from_sql_and_values(sea_orm::DatabaseBackend::Postgres, SQL, values))
-            .await
-            .map_err(write_error)?
-            .map(|row| row.try_get("", "created"))
-            .transpose()?
-            .unwrap_or(0);
-        updated += batch.len() as u64 - u64::try_from(created).unwrap_or(0);
+    let rows: Vec<Row<'_>> = rows
+        .iter()
+        .map(|(asset, service)| Row {
+            id: AssetServiceId::new().as_uuid(),
+            asset_id: asset.as_uuid(),
+            port: service.port.value(),
+            protocol: service.protocol.as_str(),
+            state: service.state.as_str(),
+            service_name: service.service_name.as_deref(),
+            product: service.product.as_deref(),
+            version: service.version.as_deref(),
+            cpe: service.cpe.as_deref(),
+            banner: service.banner.as_ref().map(|banner| banner.as_str()),
+            confidence: service.confidence.map(|value| value.value()),
+            extra_info: service.extra_info.as_ref().map(|info| info.as_value()),
+        })
+        .collect();
+    let json = serde_json::to_string(&rows).map_err(|error| DbErr::Custom(error.to_string()))?;
+    drop(rows);
+    let values: [sea_orm::Value; 3] = [json.into(), tenant.uuid().into(), now.into()];
+    if write == Write::Insert {
+        let statement = sea_orm::Statement::from_sql_and_values(DatabaseBackend::Postgres, INSERT, values);
+        return Ok(conn.execute_raw(statement).await.map_err(write_error)?.rows_affected());
     }
-    Ok(updated)
+    let statement = sea_orm::Statement::from_sql_and_values(DatabaseBackend::Postgres, UPSERT, values);
+    let created: i64 = conn
+        .query_one_raw(statement)
+        .await
+        .map_err(write_error)?
+        .map(|row| row.try_get("", "created"))
+        .transpose()?
+        .unwrap_or(0);
+    Ok(u64::try_from(created).unwrap_or(0))
 }
 
 /// The tenant's open services counted by port (all protocols together): the `top`

@@ -7,10 +7,10 @@
 //! per host; the statements answer the ids and counts, so nothing is read back.
 
 use authdb_domain::{
-    AssetId, AuditAction, IpAddress, NetworkId, Page, Paged, Permission, Scan, ScanCounts, ScanId, ScanReport,
-    ScanSource, ScannedService,
+    AuditAction, IpAddress, NetworkId, Page, Paged, Permission, Scan, ScanCounts, ScanId, ScanReport, ScanSource,
+    ScannedService,
 };
-use authdb_persistence::{assets, networks, scans, scans::NewScan, services};
+use authdb_persistence::{assets, assets::SeenAsset, networks, scans, scans::NewScan, services};
 use serde_json::json;
 
 use super::InventoryService;
@@ -83,12 +83,12 @@ impl InventoryService {
         }
         let unreachable = assets::mark_unreachable(conn, tenant, network, &down_addresses, now).await?;
 
-        let mut seen: Vec<(AssetId, &ScannedService)> = Vec::new();
+        let mut seen: Vec<(SeenAsset, &ScannedService)> = Vec::new();
         for host in &up {
-            let asset = *upserted.ids.get(&host.ip.sort_key()).ok_or(ServiceError::NotFound { entity: "asset" })?;
+            let asset = *upserted.assets.get(&host.ip.sort_key()).ok_or(ServiceError::NotFound { entity: "asset" })?;
             seen.extend(host.services.iter().map(|service| (asset, service)));
         }
-        seen.sort_by_key(|(asset, service)| (*asset, service.port, service.protocol.as_str()));
+        seen.sort_by_key(|(asset, service)| (asset.id(), service.port, service.protocol.as_str()));
         let services_updated = services::upsert_seen(conn, tenant, &seen, now).await?;
 
         let assets_refreshed = up.len() as u64 - upserted.created;

@@ -12,7 +12,9 @@ use clap::Parser as _;
 /// nmap import spent a fifth of its time in `_int_malloc` and `malloc_consolidate`). With
 /// mimalloc the same import takes about 40% less time and an idle socket about 2 KiB less
 /// memory; the figures are in docs/benchmarks.md. Only the binary chooses: embedders of the
-/// library crates keep their own allocator.
+/// library crates keep their own allocator. Building without the `mimalloc` feature gives
+/// the system allocator back (for heap profilers, which hook `malloc`).
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

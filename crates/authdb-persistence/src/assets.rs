@@ -654,6 +654,25 @@ impl Upserted {
     }
 }
 
+/// The rule by which an import refreshes an asset it finds stored, the same on both
+/// backends (only the conflict target differs: the nil network is `x''` on SQLite and the
+/// nil UUID on PostgreSQL): a detail the scan does not carry keeps its known value, the
+/// reachability and the times are the scan's. The statement answers every row's id and
+/// address key. (A macro, so that both statements are built from one copy by `concat!`.)
+macro_rules! refresh_on_conflict {
+    () => {
+        "DO UPDATE SET hostname = COALESCE(excluded.hostname, assets.hostname), \
+        mac_address = COALESCE(excluded.mac_address, assets.mac_address), \
+        mac_vendor = COALESCE(excluded.mac_vendor, assets.mac_vendor), \
+        operating_system = COALESCE(excluded.operating_system, assets.operating_system), \
+        os_version = COALESCE(excluded.os_version, assets.os_version), \
+        os_cpe = COALESCE(excluded.os_cpe, assets.os_cpe), \
+        is_reachable = excluded.is_reachable, last_seen = excluded.last_seen, \
+        last_scanned = excluded.last_scanned, updated_at = excluded.updated_at \
+        RETURNING id, ip_sort"
+    };
+}
+
 /// Rows per statement of [`upsert_seen`] on SQLite: 9 bound values a row (what varies
 /// between hosts), 27,000 in all, below SQLite's limit of 32,766.
 const SQLITE_IMPORT_BATCH: usize = 3_000;
@@ -678,17 +697,10 @@ async fn upsert_seen_sqlite(
         v.column9, ?, ?, '[]', ?, TRUE, 0, 0, 0, 0, 0, 0, ?, ?, ?, '{}', ?, ? FROM (VALUES ";
     // The target is the unique index (`COALESCE(network_id, <nil>)`, see the migration);
     // `WHERE true` tells SQLite's parser that `ON CONFLICT` belongs to the upsert.
-    const CONFLICT: &str = ") AS v WHERE true \
-        ON CONFLICT (organization_id, COALESCE(network_id, x''), ip_address) DO UPDATE SET \
-        hostname = COALESCE(excluded.hostname, assets.hostname), \
-        mac_address = COALESCE(excluded.mac_address, assets.mac_address), \
-        mac_vendor = COALESCE(excluded.mac_vendor, assets.mac_vendor), \
-        operating_system = COALESCE(excluded.operating_system, assets.operating_system), \
-        os_version = COALESCE(excluded.os_version, assets.os_version), \
-        os_cpe = COALESCE(excluded.os_cpe, assets.os_cpe), \
-        is_reachable = excluded.is_reachable, last_seen = excluded.last_seen, \
-        last_scanned = excluded.last_scanned, updated_at = excluded.updated_at \
-        RETURNING id, ip_sort";
+    const CONFLICT: &str = concat!(
+        ") AS v WHERE true ON CONFLICT (organization_id, COALESCE(network_id, x''), ip_address) ",
+        refresh_on_conflict!()
+    );
     const ROW: usize = 9;
     let mut upserted = Upserted { assets: std::collections::HashMap::with_capacity(hosts.len()), created: 0 };
     for batch in hosts.chunks(SQLITE_IMPORT_BATCH) {
@@ -757,7 +769,8 @@ async fn upsert_seen_postgres(
     hosts: &[&ScannedHost],
     now: OffsetDateTime,
 ) -> Result<Upserted> {
-    const SQL: &str = "INSERT INTO assets (id, organization_id, network_id, ip_address, ip_sort, hostname, \
+    const SQL: &str = concat!(
+        "INSERT INTO assets (id, organization_id, network_id, ip_address, ip_sort, hostname, \
         mac_address, mac_vendor, operating_system, os_version, os_cpe, asset_type, criticality, tags, status, \
         is_reachable, risk_score, vuln_critical, vuln_high, vuln_medium, vuln_low, vuln_info, first_seen, last_seen, \
         last_scanned, metadata, created_at, updated_at) \
@@ -766,16 +779,9 @@ async fn upsert_seen_postgres(
         $4, CAST('{}' AS jsonb), $4, $4 \
         FROM json_to_recordset(CAST($1 AS json)) AS r(id uuid, ip text, ip_sort text, hostname text, \
         mac_address text, mac_vendor text, operating_system text, os_version text, os_cpe text) \
-        ON CONFLICT (organization_id, COALESCE(network_id, '00000000-0000-0000-0000-000000000000'::uuid), ip_address) \
-        DO UPDATE SET hostname = COALESCE(excluded.hostname, assets.hostname), \
-        mac_address = COALESCE(excluded.mac_address, assets.mac_address), \
-        mac_vendor = COALESCE(excluded.mac_vendor, assets.mac_vendor), \
-        operating_system = COALESCE(excluded.operating_system, assets.operating_system), \
-        os_version = COALESCE(excluded.os_version, assets.os_version), \
-        os_cpe = COALESCE(excluded.os_cpe, assets.os_cpe), \
-        is_reachable = excluded.is_reachable, last_seen = excluded.last_seen, \
-        last_scanned = excluded.last_scanned, updated_at = excluded.updated_at \
-        RETURNING id, ip_sort";
+        ON CONFLICT (organization_id, COALESCE(network_id, '00000000-0000-0000-0000-000000000000'::uuid), ip_address) ",
+        refresh_on_conflict!()
+    );
 
     /// One row of the JSON parameter.
     #[derive(serde::Serialize)]

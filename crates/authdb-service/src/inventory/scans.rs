@@ -64,7 +64,7 @@ impl InventoryService {
         let (mut up, down): (Vec<_>, Vec<_>) = report.hosts.iter().partition(|host| host.up);
         // Rows are written in one order whatever the scan's, so that concurrent imports
         // of overlapping hosts lock them in the same order (no deadlock on PostgreSQL).
-        up.sort_by_key(|host| host.ip.sort_key());
+        up.sort_by_key(|host| host.ip.addr());
         let down_addresses: Vec<IpAddress> = down.iter().map(|host| host.ip).collect();
 
         // The hosts up not yet in the network become assets: all of them fit, or none is

@@ -275,21 +275,16 @@ pub async fn upsert_seen(
         if asset.is_new() { &mut new } else { &mut known }.push((asset.id(), *service));
     }
     let batch = if postgres { crate::assets::POSTGRES_IMPORT_BATCH } else { SQLITE_IMPORT_BATCH };
-    for rows in new.chunks(batch) {
-        if postgres {
-            write_postgres(conn, tenant, rows, now, Write::Insert).await?;
-        } else {
-            write_sqlite(conn, tenant, rows, now, Write::Insert).await?;
-        }
-    }
     let mut updated = 0;
-    for rows in known.chunks(batch) {
-        let created = if postgres {
-            write_postgres(conn, tenant, rows, now, Write::Upsert).await?
-        } else {
-            write_sqlite(conn, tenant, rows, now, Write::Upsert).await?
-        };
-        updated += rows.len() as u64 - created;
+    for (write, services) in [(Write::Insert, &new), (Write::Upsert, &known)] {
+        for rows in services.chunks(batch) {
+            let created = if postgres {
+                write_postgres(conn, tenant, rows, now, write).await?
+            } else {
+                write_sqlite(conn, tenant, rows, now, write).await?
+            };
+            updated += rows.len() as u64 - created;
+        }
     }
     Ok(updated)
 }
@@ -334,7 +329,9 @@ async fn write_sqlite(
         Write::Insert => INSERT_END,
         Write::Upsert => UPSERT_END,
     };
-    let mut proposed = std::collections::HashSet::with_capacity(rows.len());
+    // The ids proposed for the rows, by which an upsert tells what it created (an insert
+    // creates every row, and needs none).
+    let mut proposed = std::collections::HashSet::with_capacity(if write == Write::Upsert { rows.len() } else { 0 });
     let mut sql = String::with_capacity(INSERT.len() + end.len() + rows.len() * 80);
     sql.push_str(INSERT);
     // The placeholders in the order they are written: the shared ones, then the rows.
@@ -347,7 +344,9 @@ async fn write_sqlite(
         }
         crate::rows::push_placeholders(&mut sql, ROW);
         let id = AssetServiceId::new().as_uuid();
-        proposed.insert(id);
+        if write == Write::Upsert {
+            proposed.insert(id);
+        }
         values.extend([
             id.into(),
             asset.as_uuid().into(),

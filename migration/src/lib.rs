@@ -59,6 +59,7 @@ mod m20261205_000003_index_outbox_created_at;
 mod m20261206_000001_index_chat_members_user;
 mod m20261206_000002_inventory_fillfactor;
 mod m20261206_000003_services_asset_check;
+mod m20261206_000004_index_asset_risk_sqlite;
 
 /// All authdb migrations, in the order they are applied.
 #[derive(Debug, Clone, Copy, Default)]
@@ -111,6 +112,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000001_index_chat_members_user::Migration),
             Box::new(m20261206_000002_inventory_fillfactor::Migration),
             Box::new(m20261206_000003_services_asset_check::Migration),
+            Box::new(m20261206_000004_index_asset_risk_sqlite::Migration),
         ]
     }
 }

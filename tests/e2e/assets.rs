@@ -384,9 +384,76 @@ async fn concurrent_creates_of_one_address_give_one_asset(backend: Backend) {
     assert_eq!(moved.status(), 409);
 }
 
+/// 1,600 assets of a scan, 64 of them given a risk and half of those `prod`: enough
+/// matches that SQLite pages `sort=-risk_score` by walking its risk index, and pages past
+/// that walk's reach, small ranges, a tag and the ascending order by sorting the matches.
+/// Each page is the one the rule (risk, then numeric address) gives, on both backends.
+async fn large_listings_by_risk_page_alike_whichever_plan(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let id = organization(&app, &alice, "acme").await;
+    let network: Value = app
+        .post(&format!("/api/v1/organizations/{id}/networks"), &alice.access_token, &json!({"name": "lan"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let address = |n: u32| std::net::Ipv4Addr::new(10, 7, (n / 250) as u8, (n % 250) as u8);
+    let hosts: Vec<Value> = (0..1600).map(|n| json!({"ip": address(n).to_string(), "status": "up"})).collect();
+    let scans = format!("/api/v1/organizations/{id}/networks/{}/scans", network["id"].as_str().unwrap());
+    assert_eq!(app.post(&scans, &alice.access_token, &json!({ "hosts": hosts })).await.status(), 201);
+
+    // Every 25th host gets a risk (with ties) and every other one of those the tag.
+    let assets = format!("/api/v1/organizations/{id}/assets");
+    let mut risk = vec![0_i64; 1600];
+    let mut prod = vec![false; 1600];
+    for n in (0..1600).step_by(25) {
+        let listed: Value = app
+            .get(&format!("{assets}?cidr={}/32", address(n as u32)), &alice.access_token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        risk[n] = (n as i64 * 37) % 97 + 1;
+        prod[n] = n % 50 == 0;
+        let tags: &[&str] = if prod[n] { &["prod"] } else { &[] };
+        let path = format!("{assets}/{}", listed["items"][0]["id"].as_str().unwrap());
+        let changed = app.patch(&path, &alice.access_token, &json!({"risk_score": risk[n], "tags": tags})).await;
+        assert_eq!(changed.status(), 200);
+    }
+
+    // The expected page: the matches by risk (descending or not), then by address.
+    let expected = |matches: &dyn Fn(u32) -> bool, descending: bool, offset: usize, limit: usize| {
+        let mut hosts: Vec<u32> = (0..1600).filter(|n| matches(*n)).collect();
+        hosts.sort_by_key(|n| (if descending { -risk[*n as usize] } else { risk[*n as usize] }, address(*n)));
+        let page = hosts.iter().skip(offset).take(limit).map(|n| address(*n).to_string()).collect::<Vec<_>>();
+        (hosts.len() as u64, page)
+    };
+    let all = |_: u32| true;
+    let in_first = |blocks: u32| move |n: u32| n / 250 < blocks;
+    let cases: Vec<(&str, (u64, Vec<String>))> = vec![
+        ("sort=-risk_score&limit=50", expected(&all, true, 0, 50)),
+        ("sort=-risk_score&limit=50&offset=40", expected(&all, true, 40, 50)),
+        ("sort=-risk_score&limit=50&offset=60", expected(&all, true, 60, 50)),
+        ("sort=-risk_score&limit=200&offset=1500", expected(&all, true, 1500, 200)),
+        ("cidr=10.7.0.0/22&sort=-risk_score&limit=20", expected(&in_first(4), true, 0, 20)),
+        ("cidr=10.7.0.0/23&sort=-risk_score&limit=30", expected(&in_first(2), true, 0, 30)),
+        ("tag=prod&sort=-risk_score", expected(&|n| prod[n as usize], true, 0, 50)),
+        ("sort=risk_score&limit=70", expected(&all, false, 0, 70)),
+    ];
+    for (query, (total, page)) in cases {
+        let body: Value = app.get(&format!("{assets}?{query}"), &alice.access_token).await.json().await.unwrap();
+        assert_eq!(body["total"], total, "{query}");
+        let listed: Vec<&str> =
+            body["items"].as_array().unwrap().iter().map(|item| item["ip_address"].as_str().unwrap()).collect();
+        assert_eq!(listed, page, "{query}");
+    }
+}
+
 on_both_backends!(
     assets_are_normalised_read_changed_and_deleted,
     invalid_assets_name_every_wrong_field,
     lists_filter_and_sort_by_numeric_address,
     concurrent_creates_of_one_address_give_one_asset,
+    large_listings_by_risk_page_alike_whichever_plan,
 );

@@ -61,7 +61,7 @@ impl InventoryService {
         if !networks::lock(conn, tenant, network).await? {
             return Err(ServiceError::NotFound { entity: NETWORK });
         }
-        let (mut up, down): (Vec<_>, Vec<_>) = report.hosts.iter().partition(|host| host.up);
+        let (mut up, down): (Vec<_>, Vec<_>) = report.hosts.into_iter().partition(|host| host.up);
         // Rows are written in one order whatever the scan's, so that concurrent imports
         // of overlapping hosts lock them in the same order (no deadlock on PostgreSQL).
         up.sort_by_key(|host| host.ip.addr());
@@ -83,21 +83,29 @@ impl InventoryService {
         }
         let unreachable = assets::mark_unreachable(conn, tenant, network, &down_addresses, now).await?;
 
-        let mut seen: Vec<(SeenAsset, &ScannedService)> = Vec::new();
-        for host in &up {
+        let hosts_up = up.len() as u64;
+        // The services go to the write by value (it serializes them on another thread).
+        let mut seen: Vec<(SeenAsset, ScannedService)> = Vec::new();
+        for host in up {
             let asset = *upserted.assets.get(&host.ip.sort_key()).ok_or(ServiceError::NotFound { entity: "asset" })?;
-            seen.extend(host.services.iter().map(|service| (asset, service)));
+            seen.extend(host.services.into_iter().map(|service| (asset, service)));
         }
-        seen.sort_by_key(|(asset, service)| (asset.id(), service.port, service.protocol.as_str()));
-        let services_updated = services::upsert_seen(conn, tenant, &seen, now).await?;
+        seen.sort_by(|(asset, service), (other, other_service)| {
+            (asset.id(), service.port, service.protocol.as_str()).cmp(&(
+                other.id(),
+                other_service.port,
+                other_service.protocol.as_str(),
+            ))
+        });
+        let services_seen = seen.len() as u64;
+        let services_updated = services::upsert_seen(conn, tenant, seen, now).await?;
 
-        let assets_refreshed = up.len() as u64 - upserted.created;
         let counts = ScanCounts {
-            hosts_up: up.len() as u64,
+            hosts_up,
             hosts_down: down.len() as u64,
             assets_created: upserted.created,
-            assets_updated: assets_refreshed + unreachable,
-            services_created: seen.len() as u64 - services_updated,
+            assets_updated: hosts_up - upserted.created + unreachable,
+            services_created: services_seen - services_updated,
             services_updated,
         };
         let new = NewScan {

@@ -60,6 +60,7 @@ mod m20261206_000001_index_chat_members_user;
 mod m20261206_000002_inventory_fillfactor;
 mod m20261206_000003_services_asset_check;
 mod m20261206_000004_index_asset_risk_sqlite;
+mod m20261206_000005_create_asset_tags;
 
 /// All authdb migrations, in the order they are applied.
 #[derive(Debug, Clone, Copy, Default)]
@@ -113,6 +114,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000002_inventory_fillfactor::Migration),
             Box::new(m20261206_000003_services_asset_check::Migration),
             Box::new(m20261206_000004_index_asset_risk_sqlite::Migration),
+            Box::new(m20261206_000005_create_asset_tags::Migration),
         ]
     }
 }

@@ -12,7 +12,7 @@ use uuid::{Uuid, uuid};
 use crate::support::sqlite_test_database;
 
 /// Tables created by the migrations, in creation order.
-const TABLES: [&str; 15] = [
+const TABLES: [&str; 16] = [
     "users",
     "organizations",
     "roles",
@@ -28,6 +28,7 @@ const TABLES: [&str; 15] = [
     "scans",
     "service_clients",
     "revocation_events",
+    "asset_tags",
 ];
 
 const OWNER_ROLE_ID: Uuid = uuid!("00000000-0000-7000-8000-000000000001");

@@ -292,6 +292,127 @@ async fn a_service_needs_its_asset_and_goes_with_it_on_postgres() {
     db.close().await.expect("close the test database connection");
 }
 
+/// The PostgreSQL triggers that stand for the assets' foreign keys (`m20261206_000006`)
+/// keep their rules: an asset needs its organization, and its network and owner when set,
+/// in a multi-row insert and in an update; deleting an organization deletes its assets, a
+/// network in use is kept, a deleted owner leaves its assets unowned; referenced ids stay;
+/// and an insert racing a delete of its network either fails or keeps the network.
+#[tokio::test]
+async fn an_asset_needs_what_it_references_on_postgres() {
+    let database = PostgresDatabase::create().await;
+    let db = Database::connect(database.url()).await.expect("connect to the test database");
+    Migrator::up(&db, None).await.expect("apply all migrations");
+    let (organization, gone) = (Uuid::now_v7(), Uuid::now_v7());
+    for (id, slug) in [(organization, "first"), (gone, "gone")] {
+        exec(&db, &format!("INSERT INTO organizations (id, name, slug, settings, created_at, updated_at) VALUES ('{id}', '{slug}', '{slug}', '{{}}', now(), now())")).await.expect("an organization");
+    }
+    let [lan, lab, gone_lan] = [(); 3].map(|()| Uuid::now_v7());
+    for (id, owner, name) in [(lan, organization, "lan"), (lab, organization, "lab"), (gone_lan, gone, "lan")] {
+        exec(&db, &format!("INSERT INTO networks (id, organization_id, name, cidrs, created_at, updated_at) VALUES ('{id}', '{owner}', '{name}', '[]', now(), now())")).await.expect("a network");
+    }
+    let user = Uuid::now_v7();
+    exec(&db, &format!("INSERT INTO users (id, email, username, username_key, password_hash, preferences, password_changed_at, created_at, updated_at) VALUES ('{user}', 'u@example.com', 'u', 'u', 'x', '{{}}', now(), now(), now())")).await.expect("a user");
+    let asset = || Uuid::now_v7().to_string();
+    let assets = |condition: &str| {
+        let db = &db;
+        let condition = condition.to_owned();
+        async move {
+            let statement = format!("SELECT COUNT(*) AS n FROM assets WHERE {condition}");
+            let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), statement)).await;
+            row.expect("count assets").expect("a row").try_get::<i64>("", "n").expect("decode count")
+        }
+    };
+
+    let owned = asset();
+    exec(&db, &asset_insert_with(&owned, organization, Some(lan), Some(user), 1)).await.expect("an asset");
+    let missing = Uuid::now_v7();
+    for (statement, constraint) in [
+        (asset_insert(&asset(), missing, 2), "fk_assets_organization_id"),
+        (asset_insert_with(&asset(), organization, Some(missing), None, 2), "fk_assets_network_id"),
+        (asset_insert_with(&asset(), organization, None, Some(missing), 2), "fk_assets_owner_id"),
+        // One bad row of several: the statement stores none of them.
+        (
+            format!(
+                "{}; {}",
+                asset_insert_with(&asset(), organization, Some(lab), None, 3),
+                asset_insert_with(&asset(), organization, Some(missing), None, 4)
+            ),
+            "fk_assets_network_id",
+        ),
+    ] {
+        // Several statements in one query run in one implicit transaction.
+        let refused = exec(&db, &statement).await.expect_err("a missing reference");
+        assert!(refused.contains(constraint), "{refused}");
+    }
+    assert_eq!(assets("true").await, 1, "refused statements store nothing");
+
+    for (change, constraint) in [
+        (format!("network_id = '{missing}'"), "fk_assets_network_id"),
+        (format!("owner_id = '{missing}'"), "fk_assets_owner_id"),
+        (format!("organization_id = '{missing}'"), "fk_assets_organization_id"),
+    ] {
+        let refused = exec(&db, &format!("UPDATE assets SET {change} WHERE id = '{owned}'")).await;
+        let refused = refused.expect_err(&change);
+        assert!(refused.contains(constraint), "{change}: {refused}");
+    }
+    exec(
+        &db,
+        &format!("UPDATE assets SET network_id = '{lab}', owner_id = '{user}', hostname = 'h' WHERE id = '{owned}'"),
+    )
+    .await
+    .expect("a change to existing rows");
+
+    let in_use = exec(&db, &format!("DELETE FROM networks WHERE id = '{lab}'")).await;
+    assert!(in_use.expect_err("a network in use").contains("fk_assets_network_id"));
+    exec(&db, &format!("DELETE FROM networks WHERE id = '{lan}'")).await.expect("a network no asset is in");
+    for (table, id, constraint) in [
+        ("organizations", organization, "fk_assets_organization_id"),
+        ("networks", lab, "fk_assets_network_id"),
+        ("users", user, "fk_assets_owner_id"),
+    ] {
+        let rekeyed = exec(&db, &format!("UPDATE {table} SET id = '{}' WHERE id = '{id}'", Uuid::now_v7())).await;
+        assert!(rekeyed.expect_err(table).contains(constraint));
+    }
+    exec(&db, &format!("DELETE FROM users WHERE id = '{user}'")).await.expect("delete the owner");
+    assert_eq!(assets(&format!("id = '{owned}' AND owner_id IS NULL")).await, 1, "the asset is left unowned");
+
+    // A delete of the network first: the insert waits for it, then finds no network.
+    let other = Database::connect(database.url()).await.expect("a second connection");
+    let deleting = other.begin().await.expect("begin");
+    exec(&deleting, &format!("DELETE FROM networks WHERE id = '{gone_lan}'")).await.expect("delete, not committed yet");
+    let insert = tokio::spawn({
+        let db = db.clone();
+        let statement = asset_insert_with(&asset(), gone, Some(gone_lan), None, 5);
+        async move { exec(&db, &statement).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    deleting.commit().await.expect("commit the delete");
+    let refused = insert.await.expect("the insert's task").expect_err("the network was deleted first");
+    assert!(refused.contains("fk_assets_network_id"), "{refused}");
+
+    // An insert first: the network's delete waits for it, then finds the network in use.
+    exec(&db, &format!("INSERT INTO networks (id, organization_id, name, cidrs, created_at, updated_at) VALUES ('{gone_lan}', '{gone}', 'lan', '[]', now(), now())")).await.expect("the network again");
+    let inserting = other.begin().await.expect("begin");
+    exec(&inserting, &asset_insert_with(&asset(), gone, Some(gone_lan), None, 6)).await.expect("insert, not committed");
+    let delete = tokio::spawn({
+        let db = db.clone();
+        let statement = format!("DELETE FROM networks WHERE id = '{gone_lan}'");
+        async move { exec(&db, &statement).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    inserting.commit().await.expect("commit the insert");
+    let refused = delete.await.expect("the delete's task").expect_err("the network is in use now");
+    assert!(refused.contains("fk_assets_network_id"), "{refused}");
+
+    // Deleting an organization deletes its assets first, then its networks.
+    exec(&db, &format!("DELETE FROM organizations WHERE id = '{gone}'")).await.expect("delete an organization");
+    assert_eq!(assets(&format!("organization_id = '{gone}'")).await, 0, "its assets go with it");
+    assert_eq!(assets("true").await, 1);
+
+    other.close().await.expect("close the second connection");
+    db.close().await.expect("close the test database connection");
+}
+
 async fn exec(db: &impl ConnectionTrait, sql: &str) -> Result<(), String> {
     db.execute_unprepared(sql).await.map(drop).map_err(|error| error.to_string())
 }
@@ -309,11 +430,19 @@ async fn count(db: &DatabaseConnection, condition: &str) -> i64 {
 }
 
 fn asset_insert(id: &str, organization: Uuid, octet: u8) -> String {
+    asset_insert_with(id, organization, None, None, octet)
+}
+
+/// An asset in a network and with an owner, when given (SQL `NULL` otherwise).
+fn asset_insert_with(id: &str, organization: Uuid, network: Option<Uuid>, owner: Option<Uuid>, octet: u8) -> String {
+    let or_null = |id: Option<Uuid>| id.map_or("NULL".to_owned(), |id| format!("'{id}'"));
+    let (network, owner) = (or_null(network), or_null(owner));
     format!(
-        "INSERT INTO assets (id, organization_id, ip_address, ip_sort, asset_type, criticality, tags, status, \
-         is_reachable, risk_score, vuln_critical, vuln_high, vuln_medium, vuln_low, vuln_info, first_seen, metadata, \
-         created_at, updated_at) VALUES ('{id}', '{organization}', '10.0.0.{octet}', '\\x040a0000{octet:02x}', \
-         'server', 'medium', '{{}}', 'active', TRUE, 0, 0, 0, 0, 0, 0, now(), '{{}}', now(), now())"
+        "INSERT INTO assets (id, organization_id, network_id, owner_id, ip_address, ip_sort, asset_type, criticality, \
+         tags, status, is_reachable, risk_score, vuln_critical, vuln_high, vuln_medium, vuln_low, vuln_info, \
+         first_seen, metadata, created_at, updated_at) VALUES ('{id}', '{organization}', {network}, {owner}, \
+         '10.0.0.{octet}', '\\x040a0000{octet:02x}', 'server', 'medium', '{{}}', 'active', TRUE, 0, 0, 0, 0, 0, 0, \
+         now(), '{{}}', now(), now())"
     )
 }
 

@@ -265,8 +265,7 @@ macro_rules! import_columns {
 /// UUID v7). So an import reads no service back.
 ///
 /// The services are taken by value: on PostgreSQL each statement's rows are written as
-/// JSON on a blocking thread while the statement before them runs (see
-/// [`write_postgres`]).
+/// JSON on a blocking thread while the statement before them runs.
 pub async fn upsert_seen(
     conn: &impl ConnectionTrait,
     tenant: TenantId,

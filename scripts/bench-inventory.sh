@@ -44,6 +44,9 @@ RESULTS="${OUT_DIR}/runs.jsonl"
 SERVER_PID=""
 
 log() { printf '==> %s\n' "$*" >&2; }
+# bench_pg_up (the script's own EXIT trap below replaces the library's).
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
 
 for bin in authdb authdb-loadgen; do
     [[ -x "${BIN_DIR}/${bin}" ]] || { log "missing ${BIN_DIR}/${bin}: build it first"; exit 1; }
@@ -97,7 +100,7 @@ run_backend() { # backend data_dir [database_url]
 if [[ "${BENCH_SQLITE}" == 1 ]]; then
     run_backend sqlite "$(mktemp -d "${OUT_DIR}/sqlite.XXXX")"
 fi
-if [[ "${BENCH_PG}" == 1 ]] && psql "${PG_URL}/postgres" -qtAc 'select 1' >/dev/null 2>&1; then
+if [[ "${BENCH_PG}" == 1 ]] && bench_pg_up; then
     db="authdb_bench_inventory_$$"
     psql "${PG_URL}/postgres" -qc "create database ${db}"
     run_backend postgres "$(mktemp -d "${OUT_DIR}/pg.XXXX")" "${PG_URL}/${db}"

@@ -30,8 +30,16 @@ bench_raise_nofile() {
     ulimit -n "${want}"
 }
 
-# bench_pg_up: whether PostgreSQL answers at PG_URL.
-bench_pg_up() { psql "${PG_URL}/postgres" -qtAc 'select 1' >/dev/null 2>&1; }
+# bench_pg_up: whether PostgreSQL answers at PG_URL; when it does not, says why (psql's
+# first line of error) and how to get the server and role the scripts expect, so that a
+# skipped backend is never a silent one.
+bench_pg_up() {
+    local error
+    error="$(psql "${PG_URL}/postgres" -qtAc 'select 1' 2>&1 >/dev/null)" && return 0
+    bench_log "PostgreSQL does not answer at PG_URL: ${error%%$'\n'*}"
+    bench_log "./scripts/test.sh, run as root, starts it and creates the authdb role; or set PG_URL"
+    return 1
+}
 
 # bench_pg_create NAME: a fresh database (dropped by bench_pg_drop or on exit).
 bench_pg_create() {

@@ -45,6 +45,9 @@ NCPU="$(nproc)"
 SERVER_PID=""
 
 log() { printf '==> %s\n' "$*" >&2; }
+# bench_pg_up (the script's own EXIT trap below replaces the library's).
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
 
 for bin in authdb authdb-loadgen; do
     [[ -x "${BIN_DIR}/${bin}" ]] || { log "missing ${BIN_DIR}/${bin}: build it first"; exit 1; }
@@ -151,7 +154,7 @@ fi
 # servers run side by side: one on an empty database, one whose database holds
 # REVOKED_SET sessions revoked just now, which it loads into its in-memory revocation set
 # at start. Rounds alternate between them, so the comparison sees the same machine.
-if [[ "${BENCH_PG}" == 1 ]] && psql "${PG_URL}/postgres" -qtAc 'select 1' >/dev/null 2>&1; then
+if [[ "${BENCH_PG}" == 1 ]] && bench_pg_up; then
     plain_db="authdb_bench_$$"; seeded_db="authdb_bench_revoked_$$"
     seeded="postgres-revoked-${REVOKED_SET}"
     psql "${PG_URL}/postgres" -qc "create database ${plain_db}" -c "create database ${seeded_db}"

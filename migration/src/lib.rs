@@ -62,6 +62,7 @@ mod m20261206_000003_services_asset_check;
 mod m20261206_000004_index_asset_risk_sqlite;
 mod m20261206_000005_create_asset_tags;
 mod m20261206_000006_assets_reference_checks;
+mod m20261206_000007_inventory_checks_planned_per_statement;
 
 /// All authdb migrations, in the order they are applied.
 #[derive(Debug, Clone, Copy, Default)]
@@ -117,6 +118,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000004_index_asset_risk_sqlite::Migration),
             Box::new(m20261206_000005_create_asset_tags::Migration),
             Box::new(m20261206_000006_assets_reference_checks::Migration),
+            Box::new(m20261206_000007_inventory_checks_planned_per_statement::Migration),
         ]
     }
 }

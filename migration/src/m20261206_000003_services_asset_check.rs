@@ -33,9 +33,9 @@ use sea_orm_migration::{prelude::*, sea_orm::DatabaseBackend};
 #[derive(DeriveMigrationName)]
 pub(crate) struct Migration;
 
-const UP: &[&str] = &[
-    "ALTER TABLE services DROP CONSTRAINT fk_services_asset_organization",
-    r#"CREATE FUNCTION services_check_assets() RETURNS trigger LANGUAGE plpgsql AS $$
+/// The statement-level check of new services' assets, as this migration made it
+/// (`m20261206_000007` plans its lookup per statement, and its `down` restores this).
+pub(crate) const CHECK_ASSETS: &str = r#"CREATE OR REPLACE FUNCTION services_check_assets() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     wanted bigint;
     found bigint;
@@ -54,7 +54,20 @@ BEGIN
     END IF;
     RETURN NULL;
 END
-$$"#,
+$$"#;
+
+/// The statement-level cascade of deleted assets to their services, as this migration
+/// made it (see [`CHECK_ASSETS`]).
+pub(crate) const DELETE_SERVICES: &str = r#"CREATE OR REPLACE FUNCTION assets_delete_services() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM services USING removed WHERE services.asset_id = removed.id;
+    RETURN NULL;
+END
+$$"#;
+
+const UP: &[&str] = &[
+    "ALTER TABLE services DROP CONSTRAINT fk_services_asset_organization",
+    CHECK_ASSETS,
     "CREATE TRIGGER services_check_assets AFTER INSERT ON services REFERENCING NEW TABLE AS inserted \
      FOR EACH STATEMENT EXECUTE FUNCTION services_check_assets()",
     r#"CREATE FUNCTION services_check_asset_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -70,12 +83,7 @@ END
 $$"#,
     "CREATE TRIGGER services_check_asset_change AFTER UPDATE OF asset_id, organization_id ON services \
      FOR EACH ROW EXECUTE FUNCTION services_check_asset_change()",
-    r#"CREATE FUNCTION assets_delete_services() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM services USING removed WHERE services.asset_id = removed.id;
-    RETURN NULL;
-END
-$$"#,
+    DELETE_SERVICES,
     "CREATE TRIGGER assets_delete_services AFTER DELETE ON assets REFERENCING OLD TABLE AS removed \
      FOR EACH STATEMENT EXECUTE FUNCTION assets_delete_services()",
     r#"CREATE FUNCTION assets_keep_key() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -120,7 +128,7 @@ impl MigrationTrait for Migration {
 }
 
 /// Runs `statements` in order on PostgreSQL; nothing on SQLite.
-async fn run(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
+pub(crate) async fn run(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
     if manager.get_database_backend() != DatabaseBackend::Postgres {
         return Ok(());
     }

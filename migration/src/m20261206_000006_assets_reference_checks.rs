@@ -9,7 +9,8 @@
 //! an import of 10,000 new hosts paid about 190 ms for them (docs/benchmarks.md). The
 //! statement-level check reads the statement's new rows (a transition table) once per key,
 //! finds each distinct referenced row and locks it as the foreign key would (`FOR KEY
-//! SHARE`).
+//! SHARE`). Those lookups are planned for each statement (`EXECUTE`), as
+//! `m20261206_000007` explains.
 //!
 //! The rules, as the foreign keys had them:
 //! - **Insert** (`assets_check_references`, after each statement): every new row's
@@ -61,24 +62,24 @@ DECLARE
     found bigint;
 BEGIN
     SELECT count(DISTINCT organization_id) INTO wanted FROM inserted;
-    SELECT count(*) INTO found FROM (
+    EXECUTE 'SELECT count(*) FROM (
         SELECT 1 FROM organizations WHERE id IN (SELECT organization_id FROM inserted) FOR KEY SHARE
-    ) AS locked;
+    ) AS locked' INTO found;
     IF found <> wanted THEN ",
         violation!("fk_assets_organization_id"),
         " END IF;
     SELECT count(DISTINCT network_id) INTO wanted FROM inserted;
-    SELECT count(*) INTO found FROM (
+    EXECUTE 'SELECT count(*) FROM (
         SELECT 1 FROM networks WHERE id IN (SELECT network_id FROM inserted) FOR KEY SHARE
-    ) AS locked;
+    ) AS locked' INTO found;
     IF found <> wanted THEN ",
         violation!("fk_assets_network_id"),
         " END IF;
     SELECT count(DISTINCT owner_id) INTO wanted FROM inserted;
     IF wanted > 0 THEN
-        SELECT count(*) INTO found FROM (
+        EXECUTE 'SELECT count(*) FROM (
             SELECT 1 FROM users WHERE id IN (SELECT owner_id FROM inserted) FOR KEY SHARE
-        ) AS locked;
+        ) AS locked' INTO found;
         IF found <> wanted THEN ",
         violation!("fk_assets_owner_id"),
         " END IF;

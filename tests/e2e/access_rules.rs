@@ -490,6 +490,11 @@ async fn scans_run_through_the_agent_are_imported(backend: Backend) {
     assert_eq!(ran.status(), 201);
     let ran: Value = ran.json().await.unwrap();
     assert_eq!(ran["source"], "agent");
+    // The run's times are the server's clock, kept as every time is: UTC, whole seconds.
+    for time in [&ran["started_at"], &ran["finished_at"]] {
+        let time = time.as_str().unwrap();
+        assert!(time.len() == "2026-12-02T02:38:57Z".len() && time.ends_with('Z'), "{time}");
+    }
     assert_eq!((ran["hosts_up"].as_u64(), ran["hosts_down"].as_u64()), (Some(2), Some(1)));
     assert_eq!((ran["assets_created"].as_u64(), ran["services_created"].as_u64()), (Some(2), Some(1)));
     let seen = agent.seen();

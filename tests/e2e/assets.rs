@@ -33,7 +33,7 @@ async fn assets_are_normalised_read_changed_and_deleted(backend: Backend) {
                 "tags": ["Prod", "web:443", "prod"],
                 "risk_score": 70,
                 "vulnerabilities": {"critical": 1, "low": 4},
-                "last_seen": "2026-11-30T10:00:00Z",
+                "last_seen": "2026-11-30T11:00:00.75+01:00",
                 "metadata": {"rack": "B4"},
                 "owner_id": bob.user_id(),
             }),
@@ -50,7 +50,7 @@ async fn assets_are_normalised_read_changed_and_deleted(backend: Backend) {
     assert_eq!(created["is_reachable"], false);
     assert_eq!(created["vulnerabilities"], json!({"critical": 1, "high": 0, "medium": 0, "low": 4, "info": 0}));
     assert_eq!(created["open_services"], 0, "no service recorded yet");
-    assert_eq!(created["last_seen"], "2026-11-30T10:00:00Z");
+    assert_eq!(created["last_seen"], "2026-11-30T10:00:00Z", "UTC, whole seconds, on both backends");
     assert_eq!(created["last_scanned"], Value::Null);
     assert_eq!(created["owner_id"], bob.user_id());
     assert_eq!(created["network_id"], Value::Null);
@@ -64,12 +64,14 @@ async fn assets_are_normalised_read_changed_and_deleted(backend: Backend) {
             &asset,
             &bob.access_token,
             &json!({"mac_address": "aabb.ccdd.ee10", "hostname": null, "tags": [], "status": "maintenance",
-                    "ip_address": "::FFFF:10.0.0.1", "owner_id": null, "metadata": {}}),
+                    "ip_address": "::FFFF:10.0.0.1", "owner_id": null, "metadata": {},
+                    "last_scanned": "2026-11-30T09:59:59.999-02:00"}),
         )
         .await;
     assert_eq!(changed.status(), 200);
     let changed: Value = changed.json().await.unwrap();
     assert_eq!(changed["mac_address"], "aa:bb:cc:dd:ee:10");
+    assert_eq!(changed["last_scanned"], "2026-11-30T11:59:59Z");
     assert_eq!(changed["ip_address"], "::ffff:10.0.0.1");
     assert_eq!((&changed["hostname"], &changed["owner_id"]), (&Value::Null, &Value::Null));
     assert_eq!((&changed["tags"], &changed["status"]), (&json!([]), &json!("maintenance")));

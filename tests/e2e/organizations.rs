@@ -74,18 +74,25 @@ async fn only_a_superuser_sets_license_fields(backend: Backend) {
     app.register_ok("root").await;
     let root = app.promote_to_superuser("root").await;
     let licensed = json!({
-        "name": "Lic", "slug": "lic", "license_key": "KEY-1", "license_expires_at": "2030-01-01T00:00:00Z", "max_assets": 100,
+        "name": "Lic", "slug": "lic", "license_key": "KEY-1", "license_expires_at": "2030-01-01T02:00:00.5+02:00",
+        "max_assets": 100,
     });
     let created = app.post("/api/v1/organizations", &root.access_token, &licensed).await;
     assert_eq!(created.status(), 201);
     let created: Value = created.json().await.unwrap();
     assert_eq!(created["license_key"], "KEY-1");
-    assert_eq!(created["license_expires_at"], "2030-01-01T00:00:00Z");
+    assert_eq!(created["license_expires_at"], "2030-01-01T00:00:00Z", "UTC, whole seconds, on both backends");
     assert_eq!(created["max_assets"], 100);
     // A superuser may license any organization, member or not.
-    let patched = app.patch(&path, &root.access_token, &json!({"license_key": "KEY-9", "max_assets": null})).await;
+    let licence =
+        json!({"license_key": "KEY-9", "max_assets": null, "license_expires_at": "2031-06-01T12:00:00.5-01:00"});
+    let patched = app.patch(&path, &root.access_token, &licence).await;
     assert_eq!(patched.status(), 200);
-    assert_eq!(patched.json::<Value>().await.unwrap()["license_key"], "KEY-9");
+    let patched: Value = patched.json().await.unwrap();
+    assert_eq!(
+        (&patched["license_key"], &patched["license_expires_at"]),
+        (&json!("KEY-9"), &json!("2031-06-01T13:00:00Z"))
+    );
 }
 
 async fn updating_needs_org_update(backend: Backend) {

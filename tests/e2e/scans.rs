@@ -433,7 +433,36 @@ async fn a_scan_larger_than_a_batch_imports_whole_twice(backend: Backend) {
     );
 }
 
+/// A scan's times are kept as every time is, in UTC and whole seconds, so that both
+/// backends answer the same whatever offset and fraction the scan gave.
+async fn a_scans_times_are_kept_in_utc_and_whole_seconds(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let (id, network) = network(&app, &alice, "acme").await;
+    let scans = format!("/api/v1/organizations/{id}/networks/{network}/scans");
+    let body = json!({
+        "started_at": "2026-11-30T10:00:00.123456789+01:00",
+        "finished_at": "2026-11-30T09:05:00.5Z",
+        "hosts": [{"ip": "10.0.0.1", "status": "up"}],
+    });
+    let imported = app.post(&scans, &alice.access_token, &body).await;
+    assert_eq!(imported.status(), 201);
+    let imported: Value = imported.json().await.unwrap();
+    let read: Value = app
+        .get(&format!("{scans}/{}", imported["id"].as_str().unwrap()), &alice.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listed: Value = app.get(&scans, &alice.access_token).await.json().await.unwrap();
+    for scan in [&imported, &read, &listed["items"][0]] {
+        assert_eq!(scan["started_at"], "2026-11-30T09:00:00Z");
+        assert_eq!(scan["finished_at"], "2026-11-30T09:05:00Z");
+    }
+}
+
 on_both_backends!(
+    a_scans_times_are_kept_in_utc_and_whole_seconds,
     a_scan_larger_than_a_batch_imports_whole_twice,
     a_scan_of_new_and_known_hosts_counts_each,
     the_same_scan_twice_gives_the_same_inventory,

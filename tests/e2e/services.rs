@@ -38,7 +38,7 @@ async fn services_are_recorded_read_changed_and_deleted(backend: Backend) {
                 "cpe": "cpe:/a:nginx:nginx:1.24", "banner": "HTTP/1.1 200 OK\r\nServer: nginx\r\n",
                 "detection_method": "probe", "confidence": 90, "ssl_enabled": true,
                 "ssl_info": {"issuer": "acme-ca"}, "http_title": "Welcome", "http_technologies": ["nginx", "nginx", "PHP"],
-                "extra_info": {"note": "front"}, "last_seen": "2026-11-30T10:00:00Z",
+                "extra_info": {"note": "front"}, "last_seen": "2026-11-30T09:00:00.25-01:00",
             }),
         )
         .await;
@@ -51,7 +51,7 @@ async fn services_are_recorded_read_changed_and_deleted(backend: Backend) {
     assert_eq!(created["confidence"], 90);
     assert_eq!(created["ssl_info"], json!({"issuer": "acme-ca"}));
     assert_eq!(created["http_technologies"], json!(["nginx", "PHP"]));
-    assert_eq!(created["last_seen"], "2026-11-30T10:00:00Z");
+    assert_eq!(created["last_seen"], "2026-11-30T10:00:00Z", "UTC, whole seconds, on both backends");
     let service = format!("{services}/{}", created["id"].as_str().unwrap());
     let read: Value = app.get(&service, &alice.access_token).await.json().await.unwrap();
     assert_eq!(read, created);
@@ -86,7 +86,11 @@ async fn services_are_recorded_read_changed_and_deleted(backend: Backend) {
 
     // PATCH changes what is sent, clears what is null, leaves the rest.
     let patched = app
-        .patch(&service, &alice.access_token, &json!({"state": "closed", "banner": null, "http_technologies": []}))
+        .patch(
+            &service,
+            &alice.access_token,
+            &json!({"state": "closed", "banner": null, "http_technologies": [], "last_seen": "2026-12-01T00:30:00.9+00:30"}),
+        )
         .await;
     assert_eq!(patched.status(), 200);
     let patched: Value = patched.json().await.unwrap();
@@ -94,6 +98,7 @@ async fn services_are_recorded_read_changed_and_deleted(backend: Backend) {
     assert_eq!(patched["banner"], Value::Null);
     assert_eq!(patched["http_technologies"], json!([]));
     assert_eq!(patched["product"], "nginx");
+    assert_eq!(patched["last_seen"], "2026-12-01T00:00:00Z");
     assert_eq!(patched["first_seen"], created["first_seen"]);
     // Moving it onto a taken port and protocol is a conflict.
     let onto = app.patch(&service, &alice.access_token, &json!({"port": 22})).await;

@@ -1,7 +1,7 @@
 //! The audit log's vocabulary: what an event records ([`AuditAction`], [`AuditOutcome`]),
 //! and how an organization's log is filtered ([`AuditFilter`]).
 
-use time::{Duration, OffsetDateTime, UtcOffset, format_description::well_known::Rfc3339};
+use time::{Duration, OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{UserId, Username, Violation};
 
@@ -378,8 +378,7 @@ fn parse_time(raw: &str, field: &'static str) -> Result<OffsetDateTime, Violatio
 
 /// `at` in UTC and whole seconds: rounded down, or up when `up`.
 fn whole_second(at: OffsetDateTime, up: bool) -> OffsetDateTime {
-    let at = at.to_offset(UtcOffset::UTC);
-    let down = at.replace_nanosecond(0).unwrap_or(at);
+    let down = crate::stored_time(at);
     if up && down != at { down.checked_add(Duration::SECOND).unwrap_or(down) } else { down }
 }
 

@@ -24,6 +24,7 @@ mod password;
 mod permission;
 mod profile;
 mod session;
+mod timestamp;
 mod user;
 mod username;
 
@@ -61,5 +62,6 @@ pub use password::{BCRYPT_MAX_PASSWORD_BYTES, Password, PasswordPolicy};
 pub use permission::{BuiltInRole, Permission, PermissionSet, RoleName};
 pub use profile::{AvatarUrl, FullName, PREFERENCES_MAX_BYTES, Preferences, ProfileChanges};
 pub use session::{AuthMethod, AuthMethods, RevokedSession, SessionAuthentication, SessionSummary};
+pub use timestamp::stored_time;
 pub use user::{AccountFlagChanges, User};
 pub use username::Username;

@@ -169,6 +169,7 @@ impl LicenseChanges {
         {
             return Err(Violation::new("max_assets", "must be at least 0"));
         }
+        let license_expires_at = license_expires_at.map(|at| at.map(crate::stored_time));
         Ok(Self { license_key, license_expires_at, max_assets })
     }
 

@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use authdb_domain::{
     AssetChanges, AssetFilter, AssetId, AssetSortKey, AssetStatus, AssetType, Criticality, Hostname, IpAddress,
     MacAddress, Metadata, NetworkId, NewAsset, RiskScore, Tags, UserId, Violation, VulnerabilityCounts, parse_label,
+    stored_time,
 };
 use authdb_service::InventoryService;
 use uuid::Uuid;
@@ -234,8 +235,8 @@ fn new_asset(request: CreateAssetRequest) -> Result<NewAsset, ApiError> {
             is_reachable: request.is_reachable.unwrap_or(false),
             risk_score,
             vulnerabilities,
-            last_seen: request.last_seen,
-            last_scanned: request.last_scanned,
+            last_seen: request.last_seen.map(stored_time),
+            last_scanned: request.last_scanned.map(stored_time),
             metadata,
             owner_id: request.owner_id.map(UserId::from_uuid),
         }),
@@ -342,8 +343,8 @@ fn asset_changes(request: UpdateAssetRequest) -> Result<AssetChanges, ApiError> 
         is_reachable: request.is_reachable,
         risk_score,
         vulnerabilities,
-        last_seen: request.last_seen,
-        last_scanned: request.last_scanned,
+        last_seen: request.last_seen.map(|at| at.map(stored_time)),
+        last_scanned: request.last_scanned.map(|at| at.map(stored_time)),
         metadata,
         owner_id: request.owner_id.map(|owner| owner.map(UserId::from_uuid)),
     })

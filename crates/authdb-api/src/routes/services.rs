@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use authdb_domain::{
     AssetId, AssetServiceChanges, AssetServiceId, Banner, Confidence, Metadata, NewAssetService, Port, PortState,
-    Protocol, ServiceDetails, Violation, parse_label, parse_technologies,
+    Protocol, ServiceDetails, Violation, parse_label, parse_technologies, stored_time,
 };
 use authdb_service::InventoryService;
 use serde_json::Value;
@@ -172,7 +172,7 @@ fn new_service(request: CreateServiceRequest) -> Result<NewAssetService, ApiErro
     };
     match (port, protocol, state) {
         (Some(port), Some(protocol), Some(state)) if v.is_empty() => {
-            Ok(NewAssetService { port, protocol, state, details, last_seen: request.last_seen })
+            Ok(NewAssetService { port, protocol, state, details, last_seen: request.last_seen.map(stored_time) })
         }
         _ => Err(invalid(v.into_iter().map(Some))),
     }
@@ -278,7 +278,7 @@ fn service_changes(request: UpdateServiceRequest) -> Result<AssetServiceChanges,
         http_title,
         http_technologies,
         extra_info,
-        last_seen: request.last_seen,
+        last_seen: request.last_seen.map(|at| at.map(stored_time)),
     })
 }
 

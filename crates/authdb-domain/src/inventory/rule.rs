@@ -103,8 +103,7 @@ pub fn parse_expiry(
     now: OffsetDateTime,
     field: &'static str,
 ) -> Result<OffsetDateTime, Violation> {
-    // Stored in whole seconds, like every timestamp.
-    let expires_at = expires_at.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).unwrap_or(expires_at);
+    let expires_at = crate::stored_time(expires_at);
     if expires_at <= now {
         return Err(Violation::new(field, "must be in the future"));
     }

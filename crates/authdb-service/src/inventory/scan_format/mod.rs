@@ -15,7 +15,7 @@ use std::collections::HashSet;
 
 use authdb_domain::{
     Banner, Confidence, Hostname, IpAddress, MacAddress, Metadata, Port, PortState, Protocol, ScanReport, ScanSource,
-    ScannedHost, ScannedService, Violation, parse_label,
+    ScannedHost, ScannedService, Violation, parse_label, stored_time,
 };
 
 use crate::json_body::{JsonBodyError, read_json_object};
@@ -129,7 +129,8 @@ pub fn scan_report(
         violations.truncate(MAX_VIOLATIONS);
         return Err(violations);
     }
-    Ok(ScanReport { started_at: document.started_at, finished_at: document.finished_at, hosts })
+    let (started_at, finished_at) = (document.started_at.map(stored_time), document.finished_at.map(stored_time));
+    Ok(ScanReport { started_at, finished_at, hosts })
 }
 
 /// Renames a violation to its place in the scan (`hosts[3].mac`).

@@ -154,7 +154,67 @@ async fn nul_characters_are_422_naming_the_field(backend: Backend) {
     assert_eq!(problem(response, 422).await["errors"][0]["field"], "preferences.theme");
 }
 
+/// A change (`PATCH`) may leave a field out to keep its value, and send `null` to clear a
+/// nullable one; `null` for a value that cannot be cleared is a 422 naming the field, and
+/// changes nothing (it was once taken as "no change", silently).
+async fn a_null_for_a_value_that_cannot_be_cleared_is_422_naming_it(backend: Backend) {
+    use serde_json::{Value, json};
+
+    let app = spawn_app(backend).await;
+    let alice = app.register_ok("alice").await;
+    let token = &alice.access_token;
+    let org = app.create_organization_ok(token, "acme").await["id"].as_str().unwrap().to_owned();
+    let base = format!("/api/v1/organizations/{org}");
+    let created = |path: String, body: Value| {
+        let app = &app;
+        async move {
+            let response = app.post(&path, token, &body).await;
+            assert_eq!(response.status(), 201, "{path}");
+            let body: Value = response.json().await.unwrap();
+            format!("{path}/{}", body["id"].as_str().unwrap())
+        }
+    };
+    let network = created(format!("{base}/networks"), json!({"name": "lan", "cidrs": ["10.0.0.0/8"]})).await;
+    let asset = created(format!("{base}/assets"), json!({"ip_address": "10.0.0.1", "tags": ["prod"]})).await;
+    let service = created(format!("{asset}/services"), json!({"port": 22, "protocol": "tcp"})).await;
+    let role = created(format!("{base}/roles"), json!({"name": "auditor", "permissions": ["org:read"]})).await;
+    let cases: [(&str, &[&str]); 5] = [
+        (&base, &["name", "slug", "is_active"]),
+        (&network, &["name", "cidrs"]),
+        (
+            &asset,
+            &[
+                "ip_address",
+                "asset_type",
+                "criticality",
+                "tags",
+                "status",
+                "is_reachable",
+                "risk_score",
+                "vulnerabilities",
+            ],
+        ),
+        (&service, &["port", "protocol", "state", "ssl_enabled", "http_technologies"]),
+        (&role, &["name", "permissions"]),
+    ];
+    for (path, fields) in cases {
+        let before: Value = app.get(path, token).await.json().await.unwrap();
+        for field in fields {
+            let response = app.patch(path, token, &json!({ *field: null })).await;
+            let body = problem(response, 422).await;
+            assert_eq!(body["errors"][0]["field"], *field, "{path}");
+            assert!(body["errors"][0]["message"].as_str().unwrap().contains("must not be null"), "{body}");
+        }
+        let after: Value = app.get(path, token).await.json().await.unwrap();
+        assert_eq!(after, before, "{path}: a refused change changes nothing");
+    }
+    // Nullable fields still clear with `null`.
+    let cleared = app.patch(&network, token, &json!({"description": null})).await;
+    assert_eq!(cleared.status(), 200);
+}
+
 on_both_backends!(
+    a_null_for_a_value_that_cannot_be_cleared_is_422_naming_it,
     nul_characters_are_422_naming_the_field,
     malformed_json_is_400,
     a_body_over_64_kib_is_413,

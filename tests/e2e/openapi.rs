@@ -24,6 +24,10 @@ async fn the_openapi_document_is_served_and_lists_every_route() {
     ] {
         assert!(doc["paths"][path][method].is_object(), "{method} {path} is not documented");
     }
+    // A change's field that cannot be cleared is not documented as nullable; one that can is.
+    let asset_change = &doc["components"]["schemas"]["UpdateAssetRequest"]["properties"];
+    assert_eq!(asset_change["ip_address"]["type"], "string");
+    assert_eq!(asset_change["hostname"]["type"], serde_json::json!(["string", "null"]));
 }
 
 #[tokio::test]

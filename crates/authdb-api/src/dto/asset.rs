@@ -161,7 +161,8 @@ pub(crate) struct CreateAssetRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateAssetRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::given")]
+    #[schema(nullable = false)]
     pub(crate) ip_address: Option<String>,
     #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<Uuid>)]
@@ -184,19 +185,26 @@ pub(crate) struct UpdateAssetRequest {
     #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]
     pub(crate) os_cpe: Option<Option<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::given")]
+    #[schema(nullable = false)]
     pub(crate) asset_type: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::given")]
+    #[schema(nullable = false)]
     pub(crate) criticality: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::given")]
+    #[schema(nullable = false)]
     pub(crate) tags: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::given")]
+    #[schema(nullable = false)]
     pub(crate) status: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::given")]
+    #[schema(nullable = false)]
     pub(crate) is_reachable: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::given")]
+    #[schema(nullable = false)]
     pub(crate) risk_score: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::given")]
+    #[schema(nullable = false)]
     pub(crate) vulnerabilities: Option<Vulnerabilities>,
     #[serde(default, deserialize_with = "super::present_time")]
     #[schema(value_type = Option<String>, format = DateTime)]

@@ -63,6 +63,16 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> R
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// A field of a change that may be left out but not sent as `null`: its value cannot be
+/// cleared, and a `null` is a violation naming the field rather than a silent "no
+/// change". (A nullable field uses [`present`].)
+fn given<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
+    match Option::<T>::deserialize(deserializer)? {
+        Some(value) => Ok(Some(value)),
+        None => Err(serde::de::Error::custom("must not be null: leave the field out to keep its value")),
+    }
+}
+
 /// [`present`] for an RFC 3339 time.
 fn present_time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<OffsetDateTime>>, D::Error> {
     time::serde::rfc3339::option::deserialize(deserializer).map(Some)

@@ -71,7 +71,8 @@ pub(crate) struct CreateNetworkRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateNetworkRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::given")]
+    #[schema(nullable = false)]
     pub(crate) name: Option<String>,
     #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]
@@ -79,7 +80,8 @@ pub(crate) struct UpdateNetworkRequest {
     #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]
     pub(crate) site: Option<Option<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::given")]
+    #[schema(nullable = false)]
     pub(crate) cidrs: Option<Vec<String>>,
     #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]

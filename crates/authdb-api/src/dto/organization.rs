@@ -36,9 +36,11 @@ pub(crate) struct CreateOrganizationRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateOrganizationRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::given")]
+    #[schema(nullable = false)]
     pub(crate) name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::given")]
+    #[schema(nullable = false)]
     pub(crate) slug: Option<String>,
     #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]
@@ -46,7 +48,8 @@ pub(crate) struct UpdateOrganizationRequest {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub(crate) settings: Option<Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::given")]
+    #[schema(nullable = false)]
     pub(crate) is_active: Option<bool>,
     /// Superusers only.
     #[serde(default, deserialize_with = "super::present")]

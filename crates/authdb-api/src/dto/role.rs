@@ -54,11 +54,13 @@ pub(crate) struct CreateRoleRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateRoleRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::given")]
+    #[schema(nullable = false)]
     pub(crate) name: Option<String>,
     #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]
     pub(crate) description: Option<Option<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::given")]
+    #[schema(nullable = false)]
     pub(crate) permissions: Option<Vec<String>>,
 }

@@ -118,11 +118,14 @@ pub(crate) struct CreateServiceRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateServiceRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::given")]
+    #[schema(nullable = false)]
     pub(crate) port: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::given")]
+    #[schema(nullable = false)]
     pub(crate) protocol: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::given")]
+    #[schema(nullable = false)]
     pub(crate) state: Option<String>,
     #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]
@@ -145,7 +148,8 @@ pub(crate) struct UpdateServiceRequest {
     #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<i64>)]
     pub(crate) confidence: Option<Option<i64>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::given")]
+    #[schema(nullable = false)]
     pub(crate) ssl_enabled: Option<bool>,
     #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<Object>)]
@@ -153,7 +157,8 @@ pub(crate) struct UpdateServiceRequest {
     #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]
     pub(crate) http_title: Option<Option<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::given")]
+    #[schema(nullable = false)]
     pub(crate) http_technologies: Option<Vec<String>>,
     #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<Object>)]

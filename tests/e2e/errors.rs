@@ -179,7 +179,7 @@ async fn a_null_for_a_value_that_cannot_be_cleared_is_422_naming_it(backend: Bac
     let service = created(format!("{asset}/services"), json!({"port": 22, "protocol": "tcp"})).await;
     let role = created(format!("{base}/roles"), json!({"name": "auditor", "permissions": ["org:read"]})).await;
     let cases: [(&str, &[&str]); 5] = [
-        (&base, &["name", "slug", "is_active"]),
+        (&base, &["name", "slug", "settings", "is_active"]),
         (&network, &["name", "cidrs"]),
         (
             &asset,
@@ -192,6 +192,7 @@ async fn a_null_for_a_value_that_cannot_be_cleared_is_422_naming_it(backend: Bac
                 "is_reachable",
                 "risk_score",
                 "vulnerabilities",
+                "metadata",
             ],
         ),
         (&service, &["port", "protocol", "state", "ssl_enabled", "http_technologies"]),

@@ -212,7 +212,8 @@ pub(crate) struct UpdateAssetRequest {
     #[serde(default, deserialize_with = "super::present_time")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub(crate) last_scanned: Option<Option<OffsetDateTime>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::given")]
+    #[schema(nullable = false)]
     pub(crate) metadata: Option<Value>,
     #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<Uuid>)]

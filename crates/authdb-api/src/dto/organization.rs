@@ -45,8 +45,8 @@ pub(crate) struct UpdateOrganizationRequest {
     #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]
     pub(crate) description: Option<Option<String>>,
-    #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[serde(default, deserialize_with = "super::given")]
+    #[schema(value_type = Option<Object>, nullable = false)]
     pub(crate) settings: Option<Value>,
     #[serde(default, deserialize_with = "super::given")]
     #[schema(nullable = false)]

@@ -43,17 +43,15 @@ BASE="http://127.0.0.1:${PORT}"
 RESULTS="${OUT_DIR}/runs.jsonl"
 SERVER_PID=""
 
-log() { printf '==> %s\n' "$*" >&2; }
-# bench_pg_up (the script's own EXIT trap below replaces the library's).
+# bench_log, bench_need_bins, bench_pg_up (the script's own EXIT trap below replaces the
+# library's).
 # shellcheck source=scripts/bench-lib.sh
 source scripts/bench-lib.sh
 
-for bin in authdb authdb-loadgen; do
-    [[ -x "${BIN_DIR}/${bin}" ]] || { log "missing ${BIN_DIR}/${bin}: build it first"; exit 1; }
-done
+bench_need_bins authdb authdb-loadgen
 mkdir -p "${OUT_DIR}"
 : >"${RESULTS}"
-log "results in ${OUT_DIR}"
+bench_log "results in ${OUT_DIR}"
 
 start_server() { # backend data_dir [database_url]
     local log_file="${OUT_DIR}/server-$1.log"
@@ -65,7 +63,7 @@ start_server() { # backend data_dir [database_url]
         curl -fsS "${BASE}/health/live" >/dev/null 2>&1 && break
         sleep 0.2
     done
-    curl -fsS "${BASE}/health/live" >/dev/null || { log "server did not start, see ${log_file}"; exit 1; }
+    curl -fsS "${BASE}/health/live" >/dev/null || { bench_log "server did not start, see ${log_file}"; exit 1; }
 }
 
 stop_server() {
@@ -83,7 +81,7 @@ run_backend() { # backend data_dir [database_url]
         "${L[@]}" --scenario scan-import --format "${format}" --hosts "${HOSTS}" --services-per-host "${SERVICES}" \
             --rounds 2 --server-pid "${SERVER_PID}" --timeout-secs 600 2>>"${OUT_DIR}/loadgen.log" \
             | jq -c --arg backend "$1" '. + {backend: $backend}' >>"${RESULTS}"
-        log "$1: $(tail -n 1 "${RESULTS}" | jq -r '"\(.format) import: " + ([.rounds[] | "\(.secs) s"] | join(", then "))')"
+        bench_log "$1: $(tail -n 1 "${RESULTS}" | jq -r '"\(.format) import: " + ([.rounds[] | "\(.secs) s"] | join(", then "))')"
     done
     # On PostgreSQL the seeded tables are vacuumed before the measured run, as autovacuum
     # would within minutes: straight after 100,000 inserts no page of `asset_tags` is marked
@@ -93,7 +91,7 @@ run_backend() { # backend data_dir [database_url]
     "${L[@]}" --scenario asset-list --assets "${ASSETS}" --query "${QUERY}" --concurrency "${LIST_CONCURRENCY}" \
         --duration-secs "${LIST_SECS}" --warmup-secs 2 "${settle[@]}" 2>>"${OUT_DIR}/loadgen.log" \
         | jq -c --arg backend "$1" '. + {backend: $backend}' >>"${RESULTS}"
-    log "$1: asset-list c${LIST_CONCURRENCY}: $(tail -n 1 "${RESULTS}" | jq -r '.results[0] | "\(.rps) req/s p50 \(.latency_ms.p50) p99 \(.latency_ms.p99) ms, \(.requests - .successes) errors"')"
+    bench_log "$1: asset-list c${LIST_CONCURRENCY}: $(tail -n 1 "${RESULTS}" | jq -r '.results[0] | "\(.rps) req/s p50 \(.latency_ms.p50) p99 \(.latency_ms.p99) ms, \(.requests - .successes) errors"')"
     stop_server
 }
 
@@ -106,5 +104,5 @@ if [[ "${BENCH_PG}" == 1 ]] && bench_pg_up; then
     run_backend postgres "$(mktemp -d "${OUT_DIR}/pg.XXXX")" "${PG_URL}/${db}"
     psql "${PG_URL}/postgres" -qc "drop database ${db}"
 else
-    log "PostgreSQL skipped"
+    bench_log "PostgreSQL skipped"
 fi

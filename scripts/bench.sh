@@ -44,17 +44,15 @@ RESULTS="${OUT_DIR}/runs.jsonl"
 NCPU="$(nproc)"
 SERVER_PID=""
 
-log() { printf '==> %s\n' "$*" >&2; }
-# bench_pg_up (the script's own EXIT trap below replaces the library's).
+# bench_log, bench_need_bins, bench_pg_up (the script's own EXIT trap below replaces the
+# library's).
 # shellcheck source=scripts/bench-lib.sh
 source scripts/bench-lib.sh
 
-for bin in authdb authdb-loadgen; do
-    [[ -x "${BIN_DIR}/${bin}" ]] || { log "missing ${BIN_DIR}/${bin}: build it first"; exit 1; }
-done
+bench_need_bins authdb authdb-loadgen
 mkdir -p "${OUT_DIR}"
 : > "${RESULTS}"
-log "results in ${OUT_DIR}"
+bench_log "results in ${OUT_DIR}"
 
 # Busy CPU time of the whole machine, in clock ticks.
 busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8; exit}' /proc/stat; }
@@ -77,7 +75,7 @@ wait_quiet() {
         if (( (after - before) * 100 < TICKS * NCPU * 10 )); then return 0; fi
         waited=$((waited + 1))
     done
-    log "machine still busy after ${QUIET_WAIT}s; running anyway (see other_cpu_pct)"
+    bench_log "machine still busy after ${QUIET_WAIT}s; running anyway (see other_cpu_pct)"
 }
 
 start_server() { # backend data_dir [database_url]
@@ -95,7 +93,7 @@ start_server() { # backend data_dir [database_url]
         curl -fsS "${BASE}/health/live" >/dev/null 2>&1 && break
         sleep 0.2
     done
-    curl -fsS "${BASE}/health/live" >/dev/null || { log "server did not start, see ${log_file}"; exit 1; }
+    curl -fsS "${BASE}/health/live" >/dev/null || { bench_log "server did not start, see ${log_file}"; exit 1; }
     sleep 2
     jq -nc --arg backend "$1" --argjson rss "$(status_kb "${SERVER_PID}" VmRSS)" \
         '{kind:"rss",backend:$backend,phase:"idle",vm_rss_kb:$rss}' >>"${RESULTS}"
@@ -130,7 +128,7 @@ run_one() { # backend round scenario concurrency duration warmup [extra loadgen 
         --argjson wall "$(awk -v a="${wall0}" -v b="${wall1}" 'BEGIN{print b-a}')" \
         '. + {kind:"run",backend:$backend,round:$round,server_cpu_s:$server_cpu,loadgen_cpu_s:$loadgen_cpu,
               busy_cpu_s:$busy,wall_s:$wall}' <<<"${line}" >>"${RESULTS}"
-    log "$1 round $2: $3 c$4 ${*:7}: $(jq -r '[.results[] | "\(.name) \(.rps) req/s p99 \(.latency_ms.p99) ms"] | join("; ")' <<<"${line}")"
+    bench_log "$1 round $2: $3 c$4 ${*:7}: $(jq -r '[.results[] | "\(.name) \(.rps) req/s p99 \(.latency_ms.p99) ms"] | join("; ")' <<<"${line}")"
 }
 
 # SQLite: every scenario, interleaved round by round so drift hits them all alike.
@@ -188,7 +186,7 @@ if [[ "${BENCH_PG}" == 1 ]] && bench_pg_up; then
     use_seeded; stop_server "${seeded}"
     psql "${PG_URL}/postgres" -qc "drop database ${plain_db}" -c "drop database ${seeded_db}"
 else
-    log "PostgreSQL skipped"
+    bench_log "PostgreSQL skipped"
 fi
 
 # Medians per backend, scenario, concurrency and result (login vs live_probe).
